@@ -1,0 +1,63 @@
+import { Command } from 'commander';
+import { loadScenarioFile } from '../../scenario/load.ts';
+import { parseOverride } from '../../scenario/overrides.ts';
+import { simulate } from '../../simulator/simulate.ts';
+import { EXIT } from '../exit-codes.ts';
+import { writeFileAtomic } from '../output.ts';
+import { createProgress } from '../progress.ts';
+import { formatSummary } from '../summary.ts';
+
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function parseSeed(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new Error(`--seed: expected an integer, got '${value}'`);
+  return n;
+}
+
+export function runCommand(): Command {
+  return new Command('run')
+    .description('Simulate a scenario: print a summary and SLO verdicts, optionally write the result JSON.')
+    .argument('<scenario>', 'scenario YAML file')
+    .option('--seed <n>', 'random seed (default: the scenario seed)', parseSeed)
+    .option('--out <file>', 'write the run-result JSON here (atomically)')
+    .option('--set <path=value>', 'override a scenario value, VALUE parsed as YAML (repeatable)', collect, [])
+    .option('--json', 'print the result JSON to stdout instead of the summary')
+    .option('--quiet', 'no progress line on stderr')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  floodgate run scenarios/quickstart.yaml --out reports/quickstart.json
+  floodgate run scenarios/mmc.yaml --set providers[0].servers=4 --set workload.arrivals.rate=3/s
+  floodgate run scenarios/mmc.yaml --set 'providers[0].service={dist: deterministic, value: 1s}'
+
+Exit codes: 0 all SLOs pass, 3 an SLO failed, 1 bad input, 2 bad usage, 70 a bug.`,
+    )
+    .action(
+      async (
+        file: string,
+        opts: { seed?: number; out?: string; set: string[]; json?: boolean; quiet?: boolean },
+      ) => {
+        const overrides = opts.set.map(parseOverride);
+        const loaded = await loadScenarioFile(file, { overrides });
+        const progress = createProgress(loaded.scenario.name, !opts.quiet);
+        const started = performance.now();
+        const result = await simulate(loaded, {
+          ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+          onProgress: progress.update,
+        });
+        const wallMs = performance.now() - started;
+        progress.done();
+        if (opts.out) await writeFileAtomic(opts.out, `${JSON.stringify(result, null, 2)}\n`);
+        if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        else {
+          process.stdout.write(`${formatSummary(result, wallMs)}\n`);
+          if (opts.out) process.stdout.write(`\nresult written to ${opts.out}\n`);
+        }
+        process.exitCode = result.pass ? EXIT.ok : EXIT.sloFailed;
+      },
+    );
+}

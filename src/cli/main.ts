@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/**
+ * The floodgate CLI. The only place that reads argv and env, writes stdout/stderr and sets the
+ * exit code (see exit-codes.ts). Known errors print one line; anything else is a bug and prints
+ * its stack.
+ */
+import { Command, CommanderError } from 'commander';
+import { FloodgateError } from '../errors.ts';
+import { runCommand } from './commands/run.ts';
+import { validateCommand } from './commands/validate.ts';
+import { EXIT } from './exit-codes.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('floodgate')
+    .description(
+      'Traffic simulator and load-testing framework for LLM gateway routing and admission policies.',
+    )
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.addCommand(runCommand().exitOverride());
+  program.addCommand(validateCommand().exitOverride());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.code === 'commander.help'
+      )
+        return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (e instanceof FloodgateError) {
+      process.stderr.write(`error[${e.code}]: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
+      return EXIT.error;
+    }
+    process.stderr.write(
+      `floodgate: internal error (this is a bug; please report it with the scenario):\n${(e as Error)?.stack ?? String(e)}\n`,
+    );
+    return EXIT.bug;
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * Progress on stderr for long runs: nothing for the first 2 s, then on a terminal one line
+ * redrawn in place, elsewhere (CI logs) a line every 10 s. The CLI is the only reader of the wall
+ * clock; the engine just reports simulated time.
+ */
+import { fmtMs } from './output.ts';
+
+export function createProgress(label: string, enabled: boolean) {
+  const started = performance.now();
+  const tty = Boolean(process.stderr.isTTY);
+  let lastPrint = 0;
+  let printed = false;
+  return {
+    update(p: { simTimeMs: number; endMs: number; events: number }): void {
+      if (!enabled) return;
+      const now = performance.now();
+      const elapsed = now - started;
+      if (elapsed < 2000 || now - lastPrint < (tty ? 200 : 10_000)) return;
+      lastPrint = now;
+      const pct = Math.min(100, (100 * p.simTimeMs) / p.endMs);
+      const line = `${label}: ${pct.toFixed(0)}% (${fmtMs(p.simTimeMs)} of ${fmtMs(p.endMs)} simulated, ${(elapsed / 1000).toFixed(1)} s, ${Math.round(p.events / (elapsed / 1000)).toLocaleString('en-US')} events/s)`;
+      process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+      printed = true;
+    },
+    done(): void {
+      if (enabled && printed && tty) process.stderr.write('\r\x1b[K');
+    },
+  };
+}

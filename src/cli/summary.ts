@@ -1,0 +1,90 @@
+/** The human summary of a run: counts, per-class and per-provider tables, SLO verdicts. */
+import type { RunResult } from '../metrics/result.ts';
+import type { SloVerdict } from '../metrics/slo.ts';
+import { fmtInt, fmtMs, fmtPct, fmtUsd, table } from './output.ts';
+
+export function formatSummary(r: RunResult, wallMs?: number): string {
+  const q = r.requests;
+  const lines: string[] = [];
+  const speed = wallMs
+    ? `, ${fmtMs(r.endMs)} simulated in ${(wallMs / 1000).toFixed(2)} s (${fmtInt(r.events)} events, ${fmtInt(r.events / (wallMs / 1000))} events/s)`
+    : '';
+  lines.push(`${r.scenario.name}  seed ${r.seed}${speed}`);
+  lines.push('');
+  lines.push(
+    `requests  offered ${fmtInt(q.offered)}  completed ${fmtInt(q.completed)} (${fmtPct(q.completedShare)})  shed ${fmtInt(q.shed)}  rate-limited ${fmtInt(q.rateLimited)}  failed ${fmtInt(q.failed)}  timed out ${fmtInt(q.timedOut)}  abandoned ${fmtInt(q.abandoned)}${q.unfinished ? `  unfinished ${fmtInt(q.unfinished)}` : ''}`,
+  );
+  lines.push(
+    `attempts  ${fmtInt(q.attempts)} (x${q.amplification.toFixed(2)})  client retries ${fmtInt(q.clientRetries)}  gateway retries ${fmtInt(q.gatewayRetries)}  goodput ${q.goodputPerSec.toFixed(2)}/s (${fmtPct(q.goodputShare)})  cost ${fmtUsd(r.cost.totalUsd)}`,
+  );
+  lines.push('');
+  const classRows = [
+    [
+      'class',
+      'offered',
+      'ok',
+      'goodput',
+      'ttft p50',
+      'ttft p99',
+      'tpot p50',
+      'e2e p50',
+      'e2e p99',
+      'wait mean',
+      'cost',
+    ],
+  ];
+  for (const [name, c] of Object.entries(r.classes)) {
+    classRows.push([
+      name,
+      fmtInt(c.requests.offered),
+      fmtPct(c.requests.completedShare),
+      fmtPct(c.requests.goodputShare),
+      fmtMs(c.latency.ttft.p50),
+      fmtMs(c.latency.ttft.p99),
+      fmtMs(c.latency.tpot.p50),
+      fmtMs(c.latency.e2e.p50),
+      fmtMs(c.latency.e2e.p99),
+      fmtMs(c.latency.queueWait.mean),
+      fmtUsd(c.cost.totalUsd),
+    ]);
+  }
+  lines.push(table(classRows));
+  lines.push('');
+  const providerRows = [
+    ['provider', 'kind', 'attempts', 'ok', 'errors', 'util', 'wait mean', 'wait p99', 'cost'],
+  ];
+  for (const [name, p] of Object.entries(r.providers)) {
+    const ok = p.statuses['ok'] ?? 0;
+    const errors = Object.entries(p.statuses)
+      .filter(([s]) => s !== 'ok')
+      .map(([s, n]) => `${s} ${fmtInt(n)}`)
+      .join(', ');
+    providerRows.push([
+      name,
+      p.kind,
+      fmtInt(p.attempts),
+      fmtInt(ok),
+      errors || '0',
+      fmtPct(p.utilization),
+      fmtMs(p.queueWait.mean),
+      fmtMs(p.queueWait.p99),
+      fmtUsd(p.costUsd),
+    ]);
+  }
+  lines.push(table(providerRows));
+  if (r.slos.length > 0) {
+    lines.push('');
+    lines.push(`SLOs: ${r.slos.filter((s) => s.pass).length}/${r.slos.length} pass`);
+    for (const s of r.slos)
+      lines.push(`  ${s.pass ? 'PASS' : 'FAIL'}  ${s.name}  (observed ${formatObserved(s)})`);
+  }
+  return lines.join('\n');
+}
+
+function formatObserved(s: SloVerdict): string {
+  if (s.observed === null) return 'no data';
+  if (s.metric.includes('.')) return fmtMs(s.observed);
+  if (s.metric.endsWith('Share')) return fmtPct(s.observed);
+  if (s.metric.startsWith('cost')) return fmtUsd(s.observed);
+  return s.observed.toFixed(3);
+}

@@ -1,0 +1,54 @@
+/**
+ * Deque: a growable ring buffer (FIFO queues of waiting work, LIFO when popped from the back).
+ * O(1) push/shift/pop without the O(n) `Array.prototype.shift`.
+ */
+export class Deque<T> {
+  private items: (T | undefined)[];
+  private head = 0;
+  private length = 0;
+
+  constructor(capacity = 16) {
+    this.items = new Array(capacity);
+  }
+
+  get size(): number {
+    return this.length;
+  }
+
+  push(item: T): void {
+    if (this.length === this.items.length) this.grow();
+    this.items[(this.head + this.length) % this.items.length] = item;
+    this.length++;
+  }
+
+  /** Removes and returns the oldest item. */
+  shift(): T | undefined {
+    if (this.length === 0) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head] = undefined;
+    this.head = (this.head + 1) % this.items.length;
+    this.length--;
+    return item;
+  }
+
+  /** Removes and returns the newest item. */
+  pop(): T | undefined {
+    if (this.length === 0) return undefined;
+    const i = (this.head + this.length - 1) % this.items.length;
+    const item = this.items[i];
+    this.items[i] = undefined;
+    this.length--;
+    return item;
+  }
+
+  peekFront(): T | undefined {
+    return this.length === 0 ? undefined : this.items[this.head];
+  }
+
+  private grow(): void {
+    const next = new Array<T | undefined>(this.items.length * 2);
+    for (let i = 0; i < this.length; i++) next[i] = this.items[(this.head + i) % this.items.length];
+    this.items = next;
+    this.head = 0;
+  }
+}

@@ -1,0 +1,329 @@
+/**
+ * Gateway: the pipeline every client try goes through.
+ *
+ *   receive -> admission (admit | enqueue -> queue -> admit later | reject = shed)
+ *           -> routing (a target | reject = shed) -> attempt (with timeout)
+ *           -> ok: try ends ok
+ *           -> error: retry (budget, backoff, retry-after, fallback chain) or try ends in error
+ *
+ * The gateway only knows what a real one would (FG-5): attempt outcomes and its own counts. It
+ * reports each try's end to the client, which decides about client retries and terminal states.
+ */
+import type { Scheduler } from '../engine/clock.ts';
+import type { Random } from '../engine/rng.ts';
+import type { Recorder } from '../metrics/recorder.ts';
+import { Attempt, type AttemptStatus } from '../providers/attempt.ts';
+import type { AttemptSink } from '../providers/provider.ts';
+import type { GatewayConfig, RetryableError } from '../scenario/schema.ts';
+import { backoffDelay } from '../workload/backoff.ts';
+import type { Outcome, Request } from '../workload/request.ts';
+import { GatewayQueue } from './gateway-queue.ts';
+import {
+  type AdmissionPolicy,
+  type AttemptOutcomeView,
+  type GatewayView,
+  isRejection,
+  type RoutingPolicy,
+} from './policy.ts';
+import type { TargetState } from './target.ts';
+
+/** What a try ended with, as the client sees it. */
+export type TryError = RetryableError | 'bad-request' | 'shed';
+
+/** The client side of the gateway: told once per try how it ended. */
+export interface TryListener {
+  tryEnded(req: Request, outcome: Outcome, error: TryError | undefined): void;
+}
+
+export interface GatewayOptions {
+  scheduler: Scheduler;
+  config: GatewayConfig;
+  targets: readonly TargetState[];
+  /** Targets allowed per class index, in target order. */
+  eligible: readonly (readonly TargetState[])[];
+  admission: AdmissionPolicy;
+  routing: RoutingPolicy;
+  recorder: Recorder;
+  retryRng: Random;
+}
+
+interface PendingRetry {
+  req: Request;
+  tryIndex: number;
+}
+
+export class Gateway implements AttemptSink, GatewayView {
+  /** Tries admitted and not yet ended. */
+  inFlight = 0;
+  private readonly scheduler: Scheduler;
+  private readonly config: GatewayConfig;
+  private readonly targets: readonly TargetState[];
+  private readonly targetsByName: ReadonlyMap<string, TargetState>;
+  private readonly eligible: readonly (readonly TargetState[])[];
+  private readonly admission: AdmissionPolicy;
+  private readonly routing: RoutingPolicy;
+  private readonly recorder: Recorder;
+  private readonly retryRng: Random;
+  private readonly queue: GatewayQueue;
+  private readonly wantsOutcomes: boolean;
+  private listener: TryListener | undefined;
+  private draining = false;
+  private readonly onAttemptTimeout = (a: Attempt) => this.attemptTimedOut(a);
+  private readonly onRetry = (p: PendingRetry) => this.retryNow(p);
+  private readonly onQueueExpiry = (req: Request) => this.queueExpired(req);
+
+  constructor(o: GatewayOptions) {
+    this.scheduler = o.scheduler;
+    this.config = o.config;
+    this.targets = o.targets;
+    this.targetsByName = new Map(o.targets.map((t) => [t.name, t]));
+    this.eligible = o.eligible;
+    this.admission = o.admission;
+    this.routing = o.routing;
+    this.recorder = o.recorder;
+    this.retryRng = o.retryRng;
+    this.queue = new GatewayQueue(o.config.queue.order);
+    this.wantsOutcomes = Boolean(o.routing.onOutcome || o.admission.onOutcome);
+  }
+
+  setListener(listener: TryListener): void {
+    this.listener = listener;
+  }
+
+  get queued(): number {
+    return this.queue.size;
+  }
+
+  /** A client try arrives at the gateway. */
+  receive(req: Request): void {
+    const decision = this.admission.admit(req.view, this);
+    if (decision === 'admit') this.dispatch(req);
+    else if (decision === 'enqueue') this.enqueue(req);
+    else this.endTry(req, 'shed', 'shed');
+  }
+
+  /** The client gave up on the current try (timeout or abandonment): stop all work on it. */
+  cancelTry(req: Request): void {
+    if (req.queued) {
+      this.queue.remove(req);
+      req.gatewayWaitMs += this.scheduler.now() - req.queuedAtMs;
+    }
+    const a = req.attempt as Attempt | undefined;
+    if (a) this.abandonAttempt(a, 'cancelled');
+    req.fallbackQueue = undefined;
+    if (req.admitted) {
+      this.release(req, 'cancelled');
+      this.drainQueue();
+    }
+  }
+
+  /** A provider finished an attempt (AttemptSink). */
+  attemptDone(a: Attempt): void {
+    this.recorder.onAttemptDone(a);
+    if (a.abandoned) return; // the gateway moved on already; provider-side accounting only
+    const req = a.request;
+    const target = this.targets[a.targetIndex]!;
+    target.inFlight--;
+    req.attempt = undefined;
+    if (a.status === 'ok') {
+      target.successes++;
+      target.lastTtftMs = a.firstTokenMs - a.startMs;
+    } else {
+      target.failures++;
+      if (a.status === 'rate_limited') target.retryAfterUntilMs = a.endMs + a.retryAfterMs;
+    }
+    if (this.wantsOutcomes) this.tellOutcome(a, target);
+    if (a.status === 'ok') {
+      req.firstTokenMs = a.firstTokenMs;
+      req.endMs = a.endMs;
+      req.generatedTokens = a.outputTokens;
+      req.tokenIntervalMs = a.tokenIntervalMs;
+      req.providerQueueWaitMs = a.serviceStartMs - a.startMs;
+      this.endTry(req, 'ok', undefined);
+    } else {
+      this.failed(req, a, errorOf(a.status));
+    }
+  }
+
+  private enqueue(req: Request): void {
+    const q = this.config.queue;
+    if (this.queue.size >= q.capacity) {
+      this.endTry(req, 'shed', 'shed');
+      return;
+    }
+    const now = this.scheduler.now();
+    req.queuedAtMs = now;
+    this.queue.push(req);
+    const expiry = Math.min(
+      req.deadlineMs,
+      q.maxWait !== undefined ? now + q.maxWait : Number.POSITIVE_INFINITY,
+    );
+    if (expiry < Number.POSITIVE_INFINITY) {
+      req.queueExpiryMs = expiry;
+      this.scheduler.at(Math.max(now, expiry), this.onQueueExpiry, req);
+    }
+  }
+
+  private queueExpired(req: Request): void {
+    if (!req.queued || this.scheduler.now() < req.queueExpiryMs) return;
+    this.queue.remove(req);
+    req.gatewayWaitMs += this.scheduler.now() - req.queuedAtMs;
+    this.endTry(req, 'shed', 'shed');
+  }
+
+  private dispatch(req: Request): void {
+    req.admitted = true;
+    req.admittedAtMs = this.scheduler.now();
+    this.inFlight++;
+    this.recorder.onAdmitted(req);
+    this.route(req);
+  }
+
+  private route(req: Request): void {
+    let target: TargetState | undefined;
+    while (req.fallbackQueue && req.fallbackQueue.length > 0 && !target) {
+      target = this.targetsByName.get(req.fallbackQueue.shift()!);
+    }
+    if (!target) {
+      const decision = this.routing.route(req.view, this.eligible[req.classIndex]!);
+      if (isRejection(decision)) {
+        this.endTry(req, 'shed', 'shed');
+        return;
+      }
+      target = decision as TargetState;
+    }
+    const now = this.scheduler.now();
+    const a = new Attempt(req, req.tries, target.index, now);
+    a.inFlightAtStart = this.inFlight;
+    req.attempt = a;
+    req.tryAttempts++;
+    req.attempts++;
+    req.lastProvider = target.name;
+    target.inFlight++;
+    target.attempts++;
+    this.recorder.onAttemptStarted(a);
+    target.provider.submit(a);
+    if (this.config.attemptTimeout !== undefined)
+      this.scheduler.after(this.config.attemptTimeout, this.onAttemptTimeout, a);
+  }
+
+  private attemptTimedOut(a: Attempt): void {
+    const req = a.request;
+    if (req.attempt !== a) return; // already answered or cancelled
+    if (req.view.stream && a.firstTokenMs <= this.scheduler.now()) return; // streaming: the timeout covers the first token
+    this.abandonAttempt(a, 'timeout');
+    this.failed(req, a, 'timeout');
+  }
+
+  /** Stops waiting for `a`; the provider is told and may still report it later (metrics only). */
+  private abandonAttempt(a: Attempt, status: 'timeout' | 'cancelled'): void {
+    const target = this.targets[a.targetIndex]!;
+    a.abandoned = true;
+    a.request.attempt = undefined;
+    target.inFlight--;
+    target.failures++;
+    this.recorder.onAttemptAbandoned(a, status);
+    target.provider.cancel(a);
+    if (this.wantsOutcomes) this.tellOutcome(a, target, status);
+  }
+
+  private failed(req: Request, a: Attempt, error: TryError): void {
+    const retries = this.config.retries;
+    const retryable = error !== 'bad-request' && error !== 'shed' && retries.on.includes(error);
+    if (retryable && req.tryAttempts <= retries.max) {
+      const chain = this.config.fallbacks[a.request.lastProvider ?? ''];
+      if (chain && req.fallbackQueue === undefined) req.fallbackQueue = [...chain];
+      let delay = backoffDelay(retries.backoff, req.tryAttempts, req.lastBackoffMs, this.retryRng);
+      if (error === 'rate-limited' && retries.respectRetryAfter) delay = Math.max(delay, a.retryAfterMs);
+      req.lastBackoffMs = delay;
+      this.recorder.onGatewayRetry(req);
+      this.scheduler.after(delay, this.onRetry, { req, tryIndex: req.tries });
+      return;
+    }
+    this.endTry(req, outcomeOf(error), error);
+  }
+
+  private retryNow(p: PendingRetry): void {
+    const req = p.req;
+    if (!req.tryActive || req.tries !== p.tryIndex || !req.admitted) return; // the try was cancelled meanwhile
+    this.route(req);
+  }
+
+  private endTry(req: Request, outcome: Outcome, error: TryError | undefined): void {
+    req.fallbackQueue = undefined;
+    if (req.admitted) this.release(req, outcome);
+    this.listener!.tryEnded(req, outcome, error);
+    this.drainQueue();
+  }
+
+  private release(req: Request, outcome: string): void {
+    req.admitted = false;
+    this.inFlight--;
+    this.admission.onRelease?.(req.view, outcome, this.scheduler.now() - req.admittedAtMs);
+  }
+
+  /** Offers the head of the queue to admission until it says wait, or the queue is empty. */
+  private drainQueue(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let head = this.queue.peek(); head; head = this.queue.peek()) {
+        const decision = this.admission.admit(head.view, this);
+        if (decision === 'enqueue') break;
+        this.queue.take();
+        head.gatewayWaitMs += this.scheduler.now() - head.queuedAtMs;
+        if (decision === 'admit') this.dispatch(head);
+        else this.endTry(head, 'shed', 'shed');
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private tellOutcome(a: Attempt, target: TargetState, status: AttemptStatus = a.status): void {
+    const now = this.scheduler.now();
+    const end = a.abandoned ? now : a.endMs;
+    const outcome: AttemptOutcomeView = {
+      request: a.request.view,
+      target,
+      status,
+      startMs: a.startMs,
+      endMs: end,
+      ttftMs: a.firstTokenMs <= end ? a.firstTokenMs - a.startMs : Number.NaN,
+      latencyMs: end - a.startMs,
+      retryAfterMs: a.retryAfterMs,
+      inFlightAtStart: a.inFlightAtStart,
+    };
+    this.routing.onOutcome?.(outcome);
+    this.admission.onOutcome?.(outcome);
+  }
+}
+
+function errorOf(status: AttemptStatus): TryError {
+  switch (status) {
+    case 'rate_limited':
+      return 'rate-limited';
+    case 'bad_request':
+      return 'bad-request';
+    case 'stream_cut':
+      return 'stream-cut';
+    case 'timeout':
+      return 'timeout';
+    default:
+      return 'server-error';
+  }
+}
+
+/** The terminal outcome a try error maps to when nobody retries it. */
+export function outcomeOf(error: TryError): Outcome {
+  switch (error) {
+    case 'rate-limited':
+      return 'rate_limited';
+    case 'timeout':
+      return 'timed_out';
+    case 'shed':
+      return 'shed';
+    default:
+      return 'failed';
+  }
+}

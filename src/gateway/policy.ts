@@ -1,0 +1,145 @@
+/**
+ * The policy API: what a routing or admission policy is, what it sees, and what it returns.
+ * Built-in policies (policies/) and user policy modules use exactly this interface.
+ *
+ * Architecture invariant (FG-5, no oracle): everything a policy receives is something a real
+ * gateway can observe: the request as sent (class, priority, prompt size, deadline), its own
+ * in-flight counts, and the outcomes and latencies of attempts it made. True output lengths,
+ * provider queue lengths and fault states are deliberately absent from these types.
+ */
+import type { z } from 'zod';
+
+/** A request as the gateway sees it when it arrives (no output length: that is not known yet). */
+export interface RequestView {
+  readonly id: number;
+  readonly className: string;
+  readonly classIndex: number;
+  /** Higher is more important. */
+  readonly priority: number;
+  readonly promptTokens: number;
+  readonly stream: boolean;
+  readonly tenant: string | undefined;
+  /** Arrival at the gateway (ms). */
+  readonly arrivalMs: number;
+  /** Absolute deadline (ms), Infinity when the class has none. */
+  readonly deadlineMs: number;
+}
+
+/** A routing target as the gateway sees it: its own bookkeeping, never the provider's internals. */
+export interface TargetView {
+  /** Position in the gateway's target list (stable for the run). */
+  readonly index: number;
+  /** Provider name. */
+  readonly name: string;
+  readonly kind: string;
+  readonly models: readonly string[];
+  /** Attempts this gateway has in flight to the target. */
+  readonly inFlight: number;
+  /** Attempts started, succeeded, failed (any non-ok status) so far. */
+  readonly attempts: number;
+  readonly successes: number;
+  readonly failures: number;
+  /** Latency of the last successful attempt to first token (ms), NaN before any. */
+  readonly lastTtftMs: number;
+  /** Retry-after the target last answered with, as an absolute time (ms); 0 if none. */
+  readonly retryAfterUntilMs: number;
+  /** Prices per million tokens (the gateway's price table). */
+  readonly inputPerMTok: number;
+  readonly outputPerMTok: number;
+}
+
+/** The gateway as admission policies see it. */
+export interface GatewayView {
+  /** Requests admitted and not yet finished. */
+  readonly inFlight: number;
+  /** Requests waiting in the gateway queue. */
+  readonly queued: number;
+}
+
+/** What happened to one attempt, reported to `onOutcome` when the gateway learns it. */
+export interface AttemptOutcomeView {
+  readonly request: RequestView;
+  readonly target: TargetView;
+  /** ok, rate_limited, server_error, overloaded, bad_request, stream_cut, timeout, cancelled. */
+  readonly status: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  /** First token minus attempt start (ms), NaN if no token came. */
+  readonly ttftMs: number;
+  /** End minus start (ms). */
+  readonly latencyMs: number;
+  readonly retryAfterMs: number;
+  /** In-flight attempts at the gateway when this one started (for limit algorithms). */
+  readonly inFlightAtStart: number;
+}
+
+/** A refusal with a reason constant (e.g. 'over-limit'), shown in traces and reports. */
+export interface Rejection {
+  readonly reject: string;
+}
+export function reject(reason: string): Rejection {
+  return { reject: reason };
+}
+export function isRejection(x: unknown): x is Rejection {
+  return typeof x === 'object' && x !== null && 'reject' in x;
+}
+
+export type AdmissionDecision = 'admit' | 'enqueue' | Rejection;
+export type RoutingDecision = TargetView | Rejection;
+
+/** Services a policy gets at creation: time, its own random stream, timers. */
+export interface PolicyContext {
+  now(): number;
+  /** Uniform [0, 1) from the policy's own seeded stream (never Math.random). */
+  random(): number;
+  /** Calls `fn` after `delayMs` of (simulated or wall) time. */
+  schedule(delayMs: number, fn: () => void): void;
+}
+
+export interface RoutingPolicy {
+  /**
+   * Picks one of `targets` (those allowed for the request's class, in a stable order) or rejects.
+   * Called again for each gateway retry.
+   */
+  route(req: RequestView, targets: readonly TargetView[]): RoutingDecision;
+  onOutcome?(outcome: AttemptOutcomeView): void;
+}
+
+export interface AdmissionPolicy {
+  /**
+   * Admit now, keep waiting in the gateway queue ('enqueue'), or reject (shed). Called on arrival
+   * and again for the head of the queue whenever a request finishes.
+   */
+  admit(req: RequestView, gateway: GatewayView): AdmissionDecision;
+  /** An admitted request finished at the gateway (any outcome); `latencyMs` from admission. */
+  onRelease?(req: RequestView, outcome: string, latencyMs: number): void;
+  onOutcome?(outcome: AttemptOutcomeView): void;
+}
+
+export type PolicyKind = 'routing' | 'admission';
+type PolicyFor<K extends PolicyKind> = K extends 'routing' ? RoutingPolicy : AdmissionPolicy;
+
+/** A policy module's default export. */
+export interface PolicyDefinition<K extends PolicyKind = PolicyKind, P = Record<string, unknown>> {
+  /** Equals the file name and the YAML value. */
+  readonly name: string;
+  readonly kind: K;
+  readonly description?: string;
+  /** Validates and fills in `params` (a zod schema); errors are reported like scenario errors. */
+  readonly params?: z.ZodType<P, unknown>;
+  create(params: P, ctx: PolicyContext): PolicyFor<K>;
+}
+
+/**
+ * Declares a policy. Example:
+ *
+ *   export default definePolicy({
+ *     name: 'first-target', kind: 'routing',
+ *     create: () => ({ route: (req, targets) => targets[0] ?? reject('no-target') }),
+ *   });
+ */
+export function definePolicy<K extends PolicyKind, P = Record<string, unknown>>(
+  def: PolicyDefinition<K, P>,
+): PolicyDefinition<K, P> {
+  return def;
+}

@@ -1,0 +1,279 @@
+/**
+ * Recorder: turns engine events into bounded-memory statistics (FG-6): per class, per provider
+ * and overall histograms and counts for requests that arrived after warmup, and fixed-interval
+ * time series for the whole run. Pure bookkeeping: it never changes what happens.
+ *
+ * Metric definitions (docs/concepts/metrics.md): TTFT = first token - arrival at the gateway
+ * (queueing and retries included); E2E = completion - arrival; TPOT = (E2E - TTFT) / (output
+ * tokens - 1), as vLLM defines it; ITL = gaps between tokens; queue wait = time in the gateway
+ * queue + time in the provider queue of the successful attempt.
+ */
+import type { Attempt } from '../providers/attempt.ts';
+import type { Provider } from '../providers/provider.ts';
+import type { ClassSlo } from '../scenario/schema.ts';
+import { OUTCOMES, type Outcome, type Request } from '../workload/request.ts';
+import { LogHistogram } from './histogram.ts';
+import { Series } from './timeseries.ts';
+
+const OUTCOME_INDEX: Record<Outcome, number> = {
+  ok: 0,
+  shed: 1,
+  rate_limited: 2,
+  failed: 3,
+  timed_out: 4,
+  abandoned: 5,
+};
+
+export class ClassMetrics {
+  readonly name: string;
+  readonly slo: ClassSlo;
+  offered = 0;
+  readonly outcomes = new Float64Array(OUTCOMES.length);
+  attempts = 0;
+  clientRetries = 0;
+  gatewayRetries = 0;
+  goodput = 0;
+  costUsd = 0;
+  inputTokens = 0;
+  outputTokens = 0;
+  readonly ttft = new LogHistogram();
+  readonly tpot = new LogHistogram();
+  readonly itl = new LogHistogram();
+  readonly e2e = new LogHistogram();
+  readonly queueWait = new LogHistogram();
+  // Time series of this class.
+  readonly windowTtft = new LogHistogram(4);
+  readonly windowE2e = new LogHistogram(4);
+  readonly seriesOffered = new Series();
+  readonly seriesCompleted = new Series();
+  readonly seriesGoodput = new Series();
+  readonly seriesTtftP50 = new Series();
+  readonly seriesTtftP99 = new Series();
+  readonly seriesE2eP50 = new Series();
+  readonly seriesE2eP99 = new Series();
+
+  constructor(name: string, slo: ClassSlo) {
+    this.name = name;
+    this.slo = slo;
+  }
+
+  count(outcome: Outcome): number {
+    return this.outcomes[OUTCOME_INDEX[outcome]]!;
+  }
+}
+
+export class ProviderMetrics {
+  readonly name: string;
+  attempts = 0;
+  readonly statuses = new Map<string, number>();
+  readonly queueWait = new LogHistogram();
+  readonly serviceTime = new LogHistogram();
+  readonly ttft = new LogHistogram();
+  inputTokens = 0;
+  outputTokens = 0;
+  costUsd = 0;
+  readonly seriesAttempts = new Series();
+  readonly seriesErrors = new Series();
+  readonly seriesInService = new Series();
+  readonly seriesQueued = new Series();
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  bump(status: string): void {
+    this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
+  }
+}
+
+export interface GaugeSource {
+  gatewayInFlight(): number;
+  gatewayQueued(): number;
+  liveRequests(): number;
+}
+
+export class Recorder {
+  readonly intervalMs: number;
+  private readonly invInterval: number;
+  readonly classes: readonly ClassMetrics[];
+  readonly providers: readonly ProviderMetrics[];
+  private readonly providerIndex: ReadonlyMap<string, number>;
+  private readonly providerObjects: readonly Provider[];
+  private gauges: GaugeSource | undefined;
+  /** Window count closed so far. */
+  windows = 0;
+  readonly offered = new Series();
+  readonly admitted = new Series();
+  readonly completed = new Series();
+  readonly goodput = new Series();
+  readonly attempts = new Series();
+  readonly costUsd = new Series();
+  readonly outcomes: Record<Exclude<Outcome, 'ok'>, Series> = {
+    shed: new Series(),
+    rate_limited: new Series(),
+    failed: new Series(),
+    timed_out: new Series(),
+    abandoned: new Series(),
+  };
+  readonly gatewayInFlight = new Series();
+  readonly gatewayQueued = new Series();
+  readonly liveRequests = new Series();
+
+  constructor(
+    intervalMs: number,
+    classes: readonly { name: string; slo: ClassSlo }[],
+    providers: readonly Provider[],
+  ) {
+    this.intervalMs = intervalMs;
+    this.invInterval = 1 / intervalMs;
+    this.classes = classes.map((c) => new ClassMetrics(c.name, c.slo));
+    this.providers = providers.map((p) => new ProviderMetrics(p.name));
+    this.providerObjects = providers;
+    this.providerIndex = new Map(providers.map((p, i) => [p.name, i]));
+  }
+
+  setGauges(g: GaugeSource): void {
+    this.gauges = g;
+  }
+
+  private window(tMs: number): number {
+    return Math.floor(tMs * this.invInterval);
+  }
+
+  onArrived(req: Request): void {
+    const w = this.window(req.arrivalMs);
+    this.offered.add(w, 1);
+    const c = this.classes[req.classIndex]!;
+    c.seriesOffered.add(w, 1);
+    if (req.measured) c.offered++;
+  }
+
+  onAdmitted(req: Request): void {
+    this.admitted.add(this.window(req.admittedAtMs), 1);
+  }
+
+  onClientRetry(req: Request): void {
+    if (req.measured) this.classes[req.classIndex]!.clientRetries++;
+  }
+
+  onGatewayRetry(req: Request): void {
+    if (req.measured) this.classes[req.classIndex]!.gatewayRetries++;
+  }
+
+  onAttemptStarted(a: Attempt): void {
+    const w = this.window(a.startMs);
+    this.attempts.add(w, 1);
+    const p = this.providers[a.targetIndex]!;
+    p.seriesAttempts.add(w, 1);
+    if (a.request.measured) {
+      this.classes[a.request.classIndex]!.attempts++;
+      p.attempts++;
+    }
+  }
+
+  /** The gateway stopped waiting (timeout or cancel); counted once under that status. */
+  onAttemptAbandoned(a: Attempt, status: 'timeout' | 'cancelled'): void {
+    this.providers[a.targetIndex]!.seriesErrors.add(this.window(a.startMs), status === 'timeout' ? 1 : 0);
+    if (a.request.measured) this.providers[a.targetIndex]!.bump(status);
+  }
+
+  /** The provider finished an attempt (also attempts the gateway had abandoned: billing, busy time). */
+  onAttemptDone(a: Attempt): void {
+    const p = this.providers[a.targetIndex]!;
+    const end = Number.isNaN(a.endMs) ? a.startMs : a.endMs;
+    if (a.costUsd > 0) this.costUsd.add(this.window(end), a.costUsd);
+    if (!a.abandoned && a.status !== 'ok') p.seriesErrors.add(this.window(end), 1);
+    if (!a.request.measured) return;
+    if (!a.abandoned) p.bump(a.status);
+    if (!Number.isNaN(a.serviceStartMs)) {
+      p.queueWait.record(a.serviceStartMs - a.startMs);
+      p.serviceTime.record(end - a.serviceStartMs);
+      if (a.firstTokenMs <= end) p.ttft.record(a.firstTokenMs - a.startMs);
+    }
+    p.inputTokens += a.billedInputTokens;
+    p.outputTokens += a.billedOutputTokens;
+    p.costUsd += a.costUsd;
+    const c = this.classes[a.request.classIndex]!;
+    c.inputTokens += a.billedInputTokens;
+    c.outputTokens += a.billedOutputTokens;
+    c.costUsd += a.costUsd;
+  }
+
+  onRequestDone(req: Request, nowMs: number): void {
+    const w = this.window(nowMs);
+    const c = this.classes[req.classIndex]!;
+    const outcome = req.outcome!;
+    if (outcome !== 'ok') {
+      this.outcomes[outcome].add(w, 1);
+      if (req.measured) c.outcomes[OUTCOME_INDEX[outcome]]!++;
+      return;
+    }
+    const ttft = req.firstTokenMs - req.arrivalMs;
+    const e2e = req.endMs - req.arrivalMs;
+    const out = req.generatedTokens;
+    const slo = c.slo;
+    let good = true;
+    if (slo.ttft !== undefined && ttft > slo.ttft) good = false;
+    if (slo.e2e !== undefined && e2e > slo.e2e) good = false;
+    const tpot = out > 1 && req.tokenIntervalMs > 0 ? (e2e - ttft) / (out - 1) : Number.NaN;
+    if (slo.tpot !== undefined && tpot > slo.tpot) good = false;
+    this.completed.add(w, 1);
+    c.seriesCompleted.add(w, 1);
+    c.windowTtft.record(ttft);
+    c.windowE2e.record(e2e);
+    if (good) {
+      this.goodput.add(w, 1);
+      c.seriesGoodput.add(w, 1);
+    }
+    if (!req.measured) return;
+    c.outcomes[0]!++;
+    if (good) c.goodput++;
+    c.ttft.record(ttft);
+    c.e2e.record(e2e);
+    c.queueWait.record(req.gatewayWaitMs + req.providerQueueWaitMs);
+    // TPOT and ITL exist only for streamed responses (a queue server answers whole).
+    if (out > 1 && req.tokenIntervalMs > 0) {
+      c.tpot.record(tpot);
+      c.itl.record(req.tokenIntervalMs, out - 1);
+    }
+  }
+
+  /** Closes every window that ended at or before `nowMs`: gauges and per-window percentiles. */
+  closeWindowsUntil(nowMs: number): void {
+    const upTo = this.window(nowMs);
+    while (this.windows < upTo) this.closeWindow(this.windows++);
+  }
+
+  /** Closes the partial window containing `nowMs` (end of run). */
+  closeFinalWindow(nowMs: number): void {
+    this.closeWindowsUntil(nowMs);
+    if (nowMs > this.windows * this.intervalMs) this.closeWindow(this.windows++);
+  }
+
+  private closeWindow(w: number): void {
+    for (let i = 0; i < this.providers.length; i++) {
+      const p = this.providers[i]!;
+      const provider = this.providerObjects[i]!;
+      p.seriesInService.set(w, provider.inService());
+      p.seriesQueued.set(w, provider.queued());
+    }
+    if (this.gauges) {
+      this.gatewayInFlight.set(w, this.gauges.gatewayInFlight());
+      this.gatewayQueued.set(w, this.gauges.gatewayQueued());
+      this.liveRequests.set(w, this.gauges.liveRequests());
+    }
+    for (const c of this.classes) {
+      c.seriesTtftP50.set(w, c.windowTtft.quantile(0.5));
+      c.seriesTtftP99.set(w, c.windowTtft.quantile(0.99));
+      c.seriesE2eP50.set(w, c.windowE2e.quantile(0.5));
+      c.seriesE2eP99.set(w, c.windowE2e.quantile(0.99));
+      c.windowTtft.reset();
+      c.windowE2e.reset();
+    }
+  }
+
+  providerMetrics(name: string): ProviderMetrics | undefined {
+    const i = this.providerIndex.get(name);
+    return i === undefined ? undefined : this.providers[i];
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * The run-result JSON: the stable output of a run (schema `floodgate/run-result@1`). Times are
+ * milliseconds, costs USD, shares fractions of offered requests. Everything in it is a pure
+ * function of (scenario, seed): no wall-clock figures, so the same seed gives identical JSON.
+ */
+import type { Scenario } from '../scenario/schema.ts';
+import { OUTCOMES } from '../workload/request.ts';
+import { type LatencySummary, LogHistogram, roundTo, summarize } from './histogram.ts';
+import type { ClassMetrics, Recorder } from './recorder.ts';
+import { evaluateSlos, type SloVerdict } from './slo.ts';
+
+export const RUN_RESULT_SCHEMA = 'floodgate/run-result@1';
+
+export interface RequestCounts {
+  /** Requests that arrived after warmup. */
+  offered: number;
+  /** Terminal outcomes; they add up to offered (FG-1). */
+  completed: number;
+  shed: number;
+  rateLimited: number;
+  failed: number;
+  timedOut: number;
+  abandoned: number;
+  /** Still in flight when the drain time ran out. */
+  unfinished: number;
+  /** Provider attempts, client retries (new tries) and gateway retries. */
+  attempts: number;
+  clientRetries: number;
+  gatewayRetries: number;
+  /** Attempts per offered request. */
+  amplification: number;
+  /** Completions that met every SLO of their class. */
+  goodput: number;
+  goodputPerSec: number;
+  goodputShare: number;
+  completedShare: number;
+  errorShare: number;
+  shedShare: number;
+  timeoutShare: number;
+  rateLimitedShare: number;
+}
+
+export interface LatencyBlock {
+  ttft: LatencySummary;
+  tpot: LatencySummary;
+  itl: LatencySummary;
+  e2e: LatencySummary;
+  queueWait: LatencySummary;
+}
+
+export interface ClassResult {
+  requests: RequestCounts;
+  latency: LatencyBlock;
+  cost: CostBlock;
+}
+
+export interface CostBlock {
+  totalUsd: number;
+  perRequestUsd: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export interface ProviderResult {
+  kind: string;
+  attempts: number;
+  /** Attempt statuses: ok, rate_limited, server_error, overloaded, bad_request, stream_cut, timeout, cancelled. */
+  statuses: Record<string, number>;
+  /** Time waiting in the provider's own queue. */
+  queueWait: LatencySummary;
+  /** Service start to end. */
+  serviceTime: LatencySummary;
+  /** Attempt start to first token (provider-side TTFT). */
+  ttft: LatencySummary;
+  /** Busy capacity-time over available capacity-time. */
+  utilization: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+export interface TimeSeriesBlock {
+  intervalMs: number;
+  /** Window start times. */
+  startMs: number[];
+  offered: (number | null)[];
+  admitted: (number | null)[];
+  completed: (number | null)[];
+  goodput: (number | null)[];
+  attempts: (number | null)[];
+  shed: (number | null)[];
+  rateLimited: (number | null)[];
+  failed: (number | null)[];
+  timedOut: (number | null)[];
+  abandoned: (number | null)[];
+  costUsd: (number | null)[];
+  gatewayInFlight: (number | null)[];
+  gatewayQueued: (number | null)[];
+  liveRequests: (number | null)[];
+  providers: Record<
+    string,
+    {
+      attempts: (number | null)[];
+      errors: (number | null)[];
+      inService: (number | null)[];
+      queued: (number | null)[];
+    }
+  >;
+  classes: Record<
+    string,
+    {
+      offered: (number | null)[];
+      completed: (number | null)[];
+      goodput: (number | null)[];
+      ttftP50: (number | null)[];
+      ttftP99: (number | null)[];
+      e2eP50: (number | null)[];
+      e2eP99: (number | null)[];
+    }
+  >;
+}
+
+export interface RunResult {
+  schema: typeof RUN_RESULT_SCHEMA;
+  scenario: { name: string; description: string | null; file: string };
+  seed: number;
+  durationMs: number;
+  warmupMs: number;
+  /** Simulated time when the run ended (duration plus the drain actually used). */
+  endMs: number;
+  /** Engine events dispatched. */
+  events: number;
+  requests: RequestCounts;
+  latency: LatencyBlock;
+  cost: CostBlock;
+  classes: Record<string, ClassResult>;
+  providers: Record<string, ProviderResult>;
+  slos: SloVerdict[];
+  /** Every SLO passed. */
+  pass: boolean;
+  timeseries: TimeSeriesBlock;
+}
+
+interface BuildInput {
+  scenario: Scenario;
+  file: string;
+  seed: number;
+  recorder: Recorder;
+  endMs: number;
+  events: number;
+  utilization: Record<string, number>;
+  kinds: Record<string, string>;
+}
+
+export function buildResult(input: BuildInput): RunResult {
+  const { scenario, recorder } = input;
+  const measuredSec = Math.max(1e-9, (scenario.duration - scenario.warmup) / 1000);
+  const classes: Record<string, ClassResult> = {};
+  for (const c of recorder.classes) {
+    classes[c.name] = { requests: counts([c], measuredSec), latency: latency([c]), cost: cost([c]) };
+  }
+  const providers: Record<string, ProviderResult> = {};
+  for (const p of recorder.providers) {
+    providers[p.name] = {
+      kind: input.kinds[p.name] ?? 'unknown',
+      attempts: p.attempts,
+      statuses: Object.fromEntries([...p.statuses.entries()].sort(([a], [b]) => a.localeCompare(b))),
+      queueWait: summarize(p.queueWait),
+      serviceTime: summarize(p.serviceTime),
+      ttft: summarize(p.ttft),
+      utilization: roundTo(input.utilization[p.name] ?? 0, 6),
+      inputTokens: p.inputTokens,
+      outputTokens: p.outputTokens,
+      costUsd: roundTo(p.costUsd, 6),
+    };
+  }
+  const result: Omit<RunResult, 'slos' | 'pass'> = {
+    schema: RUN_RESULT_SCHEMA,
+    scenario: { name: scenario.name, description: scenario.description ?? null, file: input.file },
+    seed: input.seed,
+    durationMs: scenario.duration,
+    warmupMs: scenario.warmup,
+    endMs: roundTo(input.endMs, 3),
+    events: input.events,
+    requests: counts(recorder.classes, measuredSec),
+    latency: latency(recorder.classes),
+    cost: cost(recorder.classes),
+    classes,
+    providers,
+    timeseries: timeseries(recorder),
+  };
+  const slos = evaluateSlos(scenario.slos, result);
+  return { ...result, slos, pass: slos.every((s) => s.pass) };
+}
+
+function counts(cs: readonly ClassMetrics[], measuredSec: number): RequestCounts {
+  const sum = (f: (c: ClassMetrics) => number) => cs.reduce((a, c) => a + f(c), 0);
+  const offered = sum((c) => c.offered);
+  const terminal = sum((c) => OUTCOMES.reduce((a, o) => a + c.count(o), 0));
+  const attempts = sum((c) => c.attempts);
+  const goodput = sum((c) => c.goodput);
+  const share = (n: number) => (offered > 0 ? roundTo(n / offered, 6) : 0);
+  const failed = sum((c) => c.count('failed'));
+  const timedOut = sum((c) => c.count('timed_out'));
+  const rateLimited = sum((c) => c.count('rate_limited'));
+  const shed = sum((c) => c.count('shed'));
+  const completed = sum((c) => c.count('ok'));
+  return {
+    offered,
+    completed,
+    shed,
+    rateLimited,
+    failed,
+    timedOut,
+    abandoned: sum((c) => c.count('abandoned')),
+    unfinished: offered - terminal,
+    attempts,
+    clientRetries: sum((c) => c.clientRetries),
+    gatewayRetries: sum((c) => c.gatewayRetries),
+    amplification: offered > 0 ? roundTo(attempts / offered, 6) : 0,
+    goodput,
+    goodputPerSec: roundTo(goodput / measuredSec, 6),
+    goodputShare: share(goodput),
+    completedShare: share(completed),
+    errorShare: share(failed + timedOut + rateLimited),
+    shedShare: share(shed),
+    timeoutShare: share(timedOut),
+    rateLimitedShare: share(rateLimited),
+  };
+}
+
+function latency(cs: readonly ClassMetrics[]): LatencyBlock {
+  const merged = (pick: (c: ClassMetrics) => LogHistogram) => {
+    if (cs.length === 1) return summarize(pick(cs[0]!));
+    const h = new LogHistogram();
+    for (const c of cs) h.merge(pick(c));
+    return summarize(h);
+  };
+  return {
+    ttft: merged((c) => c.ttft),
+    tpot: merged((c) => c.tpot),
+    itl: merged((c) => c.itl),
+    e2e: merged((c) => c.e2e),
+    queueWait: merged((c) => c.queueWait),
+  };
+}
+
+function cost(cs: readonly ClassMetrics[]): CostBlock {
+  const total = cs.reduce((a, c) => a + c.costUsd, 0);
+  const offered = cs.reduce((a, c) => a + c.offered, 0);
+  return {
+    totalUsd: roundTo(total, 6),
+    perRequestUsd: offered > 0 ? roundTo(total / offered, 9) : 0,
+    inputTokens: cs.reduce((a, c) => a + c.inputTokens, 0),
+    outputTokens: cs.reduce((a, c) => a + c.outputTokens, 0),
+  };
+}
+
+function timeseries(r: Recorder): TimeSeriesBlock {
+  const n = r.windows;
+  const providers: TimeSeriesBlock['providers'] = {};
+  for (const p of r.providers) {
+    providers[p.name] = {
+      attempts: p.seriesAttempts.toArray(n),
+      errors: p.seriesErrors.toArray(n),
+      inService: p.seriesInService.toArray(n),
+      queued: p.seriesQueued.toArray(n),
+    };
+  }
+  const classes: TimeSeriesBlock['classes'] = {};
+  for (const c of r.classes) {
+    classes[c.name] = {
+      offered: c.seriesOffered.toArray(n),
+      completed: c.seriesCompleted.toArray(n),
+      goodput: c.seriesGoodput.toArray(n),
+      ttftP50: c.seriesTtftP50.toArray(n, 3),
+      ttftP99: c.seriesTtftP99.toArray(n, 3),
+      e2eP50: c.seriesE2eP50.toArray(n, 3),
+      e2eP99: c.seriesE2eP99.toArray(n, 3),
+    };
+  }
+  return {
+    intervalMs: r.intervalMs,
+    startMs: Array.from({ length: n }, (_, i) => i * r.intervalMs),
+    offered: r.offered.toArray(n),
+    admitted: r.admitted.toArray(n),
+    completed: r.completed.toArray(n),
+    goodput: r.goodput.toArray(n),
+    attempts: r.attempts.toArray(n),
+    shed: r.outcomes.shed.toArray(n),
+    rateLimited: r.outcomes.rate_limited.toArray(n),
+    failed: r.outcomes.failed.toArray(n),
+    timedOut: r.outcomes.timed_out.toArray(n),
+    abandoned: r.outcomes.abandoned.toArray(n),
+    costUsd: r.costUsd.toArray(n, 9),
+    gatewayInFlight: r.gatewayInFlight.toArray(n),
+    gatewayQueued: r.gatewayQueued.toArray(n),
+    liveRequests: r.liveRequests.toArray(n),
+    providers,
+    classes,
+  };
+}

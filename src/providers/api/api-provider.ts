@@ -1,0 +1,243 @@
+import type { Scheduler } from '../../engine/clock.ts';
+import { Deque } from '../../engine/deque.ts';
+import { createDistribution, type Distribution } from '../../engine/dist/index.ts';
+import type { Random } from '../../engine/rng.ts';
+import type { ApiProviderConfig } from '../../scenario/schema.ts';
+import type { Attempt } from '../attempt.ts';
+import { FaultState } from '../faults/fault-state.ts';
+import type { AttemptSink, Provider } from '../provider.ts';
+import { TokenBucket } from '../token-bucket.ts';
+
+/**
+ * ApiProvider (`kind: api`): a hosted model API as one account sees it.
+ *
+ * - Rate limits: requests, input tokens and output tokens per minute, each a continuously
+ *   refilled token bucket; the first one exhausted answers 429 with retry-after (the time until
+ *   it would fit). Output tokens are debited when known, at the end, as providers reconcile them.
+ * - Capacity: `capacity` requests in service, `queueCapacity` waiting (FIFO); beyond that 503.
+ * - Latency: TTFT and output speed drawn per request and degraded linearly as in-service load
+ *   goes from `degradation.from` to full (TTFT x `degradation.ttft`, speed x
+ *   `degradation.outputRate` at full load); plus the network round trip.
+ * - Context window: prompt + output beyond it answers 400.
+ * - Cancellation stops generation at once and bills the tokens generated so far.
+ *
+ * One completion event per attempt: token times are arithmetic (first token, then one every
+ * 1/speed), never an event per token.
+ */
+export class ApiProvider implements Provider {
+  readonly name: string;
+  readonly kind = 'api';
+  readonly models: readonly string[];
+  readonly faults = new FaultState();
+  readonly capacity: number;
+  private readonly config: ApiProviderConfig;
+  private readonly ttft: Distribution;
+  private readonly outputRate: Distribution;
+  private readonly rpm: TokenBucket | undefined;
+  private readonly inputTpm: TokenBucket | undefined;
+  private readonly outputTpm: TokenBucket | undefined;
+  private readonly waiting = new Deque<Attempt>();
+  private waitingLive = 0;
+  private busy = 0;
+  private busyArea = 0;
+  private capacityArea = 0;
+  private lastChangeMs = 0;
+  private readonly scheduler: Scheduler;
+  private readonly sink: AttemptSink;
+  private readonly rng: Random;
+  private readonly faultRng: Random;
+  private readonly onEnd = (a: Attempt) => this.finish(a);
+  private readonly onFastAnswer = (a: Attempt) => this.sink.attemptDone(a);
+
+  constructor(
+    config: ApiProviderConfig,
+    scheduler: Scheduler,
+    sink: AttemptSink,
+    rng: Random,
+    faultRng: Random,
+  ) {
+    this.config = config;
+    this.scheduler = scheduler;
+    this.sink = sink;
+    this.rng = rng;
+    this.faultRng = faultRng;
+    this.name = config.name;
+    this.models = config.models ?? [config.name];
+    this.capacity = config.capacity;
+    this.ttft = createDistribution(config.ttft);
+    this.outputRate = createDistribution(config.outputRate);
+    const limits = config.rateLimit;
+    this.rpm = limits?.rpm ? new TokenBucket(limits.rpm) : undefined;
+    this.inputTpm = limits?.inputTpm ? new TokenBucket(limits.inputTpm) : undefined;
+    this.outputTpm = limits?.outputTpm ? new TokenBucket(limits.outputTpm) : undefined;
+  }
+
+  private get slots(): number {
+    return Math.max(0, Math.round(this.capacity * this.faults.capacityFactor));
+  }
+
+  submit(a: Attempt): void {
+    const now = this.scheduler.now();
+    const faults = this.faults;
+    if (faults.outage) {
+      this.answerFast(a, 'server_error');
+      return;
+    }
+    if (faults.hang) return;
+    const req = a.request;
+    if (req.promptTokens + req.outputTokens > this.config.contextWindow) {
+      this.answerFast(a, 'bad_request');
+      return;
+    }
+    const retryAfter = this.rateLimitWait(req.promptTokens, now);
+    if (retryAfter > 0) {
+      a.retryAfterMs = retryAfter;
+      this.answerFast(a, 'rate_limited');
+      return;
+    }
+    this.rpm?.take(1, now);
+    this.inputTpm?.take(req.promptTokens, now);
+    if (this.busy < this.slots) this.start(a);
+    else if (this.waitingLive < this.config.queueCapacity) {
+      a.queuedAtProvider = true;
+      this.waiting.push(a);
+      this.waitingLive++;
+    } else this.answerFast(a, 'overloaded');
+  }
+
+  cancel(a: Attempt): void {
+    if (a.queuedAtProvider) {
+      a.queuedAtProvider = false;
+      a.status = 'cancelled';
+      this.waitingLive--;
+      return;
+    }
+    if (a.status !== 'pending' || Number.isNaN(a.serviceStartMs)) return;
+    // Generation stops now; bill what was generated (the end event later sees status != pending).
+    const now = this.scheduler.now();
+    a.status = 'cancelled';
+    a.outputTokens = this.tokensBy(a, now);
+    a.endMs = now;
+    this.release(a, now);
+  }
+
+  faultsChanged(): void {
+    const now = this.scheduler.now();
+    const f = this.faults.limitFactor;
+    this.rpm?.setFactor(f, now);
+    this.inputTpm?.setFactor(f, now);
+    this.outputTpm?.setFactor(f, now);
+    this.startWaiting();
+  }
+
+  inService(): number {
+    return this.busy;
+  }
+
+  queued(): number {
+    return this.waitingLive;
+  }
+
+  utilization(nowMs: number): number {
+    this.account(nowMs);
+    return this.capacityArea > 0 ? this.busyArea / this.capacityArea : 0;
+  }
+
+  /** Retry-after in ms if a limit refuses the request now, else 0. */
+  private rateLimitWait(promptTokens: number, now: number): number {
+    let wait = 0;
+    if (this.rpm && !this.rpm.canTake(1, now)) wait = Math.max(wait, this.rpm.msUntil(1, now));
+    if (this.inputTpm && !this.inputTpm.canTake(promptTokens, now))
+      wait = Math.max(wait, this.inputTpm.msUntil(promptTokens, now));
+    if (this.outputTpm && !this.outputTpm.canTake(0, now))
+      wait = Math.max(wait, this.outputTpm.msUntil(0, now));
+    // A request larger than the whole bucket can never pass: say so with a long retry-after.
+    return wait === Number.POSITIVE_INFINITY ? 60_000 : wait;
+  }
+
+  private answerFast(
+    a: Attempt,
+    status: 'server_error' | 'bad_request' | 'rate_limited' | 'overloaded',
+  ): void {
+    a.status = status;
+    a.endMs = this.scheduler.now() + this.config.rtt;
+    this.scheduler.at(a.endMs, this.onFastAnswer, a);
+  }
+
+  private start(a: Attempt): void {
+    const now = this.scheduler.now();
+    this.account(now);
+    this.busy++;
+    a.queuedAtProvider = false;
+    a.serviceStartMs = now;
+    const d = this.config.degradation;
+    const load = this.busy / this.capacity;
+    const over = load > d.from ? Math.min(1, (load - d.from) / Math.max(1e-9, 1 - d.from)) : 0;
+    const ttftFactor = (1 + over * (d.ttft - 1)) * this.faults.latency;
+    const speedFactor = (1 + over * (d.outputRate - 1)) / this.faults.latency;
+    const ttft = this.ttft.sample(this.rng) * ttftFactor + this.config.rtt;
+    const tokensPerMs = (this.outputRate.sample(this.rng) * speedFactor) / 1000;
+    a.firstTokenMs = now + ttft;
+    const out = a.request.outputTokens;
+    let tokens = out;
+    if (this.faults.errorRate > 0 && this.faultRng() < this.faults.errorRate) {
+      a.status = 'server_error';
+      tokens = 0;
+      a.firstTokenMs = Number.POSITIVE_INFINITY;
+    } else if (
+      this.faults.streamCutProbability > 0 &&
+      out > this.faults.streamCutAfter &&
+      this.faultRng() < this.faults.streamCutProbability
+    ) {
+      a.status = 'stream_cut';
+      tokens = this.faults.streamCutAfter;
+      if (tokens === 0) a.firstTokenMs = Number.POSITIVE_INFINITY;
+    }
+    a.outputTokens = tokens;
+    a.tokenIntervalMs = 1 / tokensPerMs;
+    a.endMs = now + ttft + Math.max(0, tokens - 1) / tokensPerMs;
+    this.scheduler.at(a.endMs, this.onEnd, a);
+  }
+
+  private tokensBy(a: Attempt, now: number): number {
+    if (now < a.firstTokenMs) return 0;
+    return Math.min(a.outputTokens, 1 + Math.floor((now - a.firstTokenMs) / a.tokenIntervalMs));
+  }
+
+  private finish(a: Attempt): void {
+    if (a.status === 'cancelled') return; // released at cancel time
+    if (a.status === 'pending') a.status = 'ok';
+    this.release(a, this.scheduler.now());
+  }
+
+  /** Frees the slot, debits output tokens, bills, reports, starts the next waiting attempt. */
+  private release(a: Attempt, now: number): void {
+    this.account(now);
+    this.busy--;
+    this.outputTpm?.take(a.outputTokens, now);
+    a.billedInputTokens = a.request.promptTokens;
+    a.billedOutputTokens = a.outputTokens;
+    const p = this.config.pricing;
+    a.costUsd = (a.billedInputTokens * p.inputPerMTok + a.billedOutputTokens * p.outputPerMTok) / 1e6;
+    this.sink.attemptDone(a);
+    this.startWaiting();
+  }
+
+  private startWaiting(): void {
+    while (this.busy < this.slots && this.waitingLive > 0) {
+      const next = this.waiting.shift()!;
+      if (!next.queuedAtProvider) continue; // cancelled while waiting
+      this.waitingLive--;
+      this.start(next);
+    }
+  }
+
+  private account(nowMs: number): void {
+    const dt = nowMs - this.lastChangeMs;
+    if (dt > 0) {
+      this.busyArea += this.busy * dt;
+      this.capacityArea += this.slots * dt;
+      this.lastChangeMs = nowMs;
+    }
+  }
+}

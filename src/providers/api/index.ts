@@ -1,0 +1,1 @@
+export { ApiProvider } from './api-provider.ts';

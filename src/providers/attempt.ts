@@ -1,0 +1,64 @@
+import type { Request } from '../workload/request.ts';
+
+/**
+ * Final state of an attempt. Providers set ok, rate_limited (429), server_error (5xx, incl. an
+ * outage's fast 503), overloaded (503: queue full), bad_request (400: context too long) and
+ * stream_cut; the gateway sets timeout and cancelled when it stops waiting.
+ */
+export type AttemptStatus =
+  | 'pending'
+  | 'ok'
+  | 'rate_limited'
+  | 'server_error'
+  | 'overloaded'
+  | 'bad_request'
+  | 'stream_cut'
+  | 'timeout'
+  | 'cancelled';
+
+/**
+ * Attempt: one call from the gateway to a provider.
+ *
+ * Lifecycle: pending (queued at the provider, or in service with `firstTokenMs` known) -> done
+ * (`status` set, `endMs` set, provider calls its sink once). The gateway may stop waiting first
+ * (`abandoned`: timeout, client cancel); the provider still reports the attempt when its work
+ * ends, so provider-side accounting (busy time, billing) stays complete (FG-1).
+ */
+export class Attempt {
+  readonly request: Request;
+  /** Client try this attempt belongs to (results of older tries are ignored). */
+  readonly tryIndex: number;
+  /** Index of the gateway target. */
+  readonly targetIndex: number;
+  readonly startMs: number;
+
+  status: AttemptStatus = 'pending';
+  /** Provider-side time service began (after its own queue). */
+  serviceStartMs = Number.NaN;
+  /** When the first output token reaches the gateway; Infinity until known. */
+  firstTokenMs = Number.POSITIVE_INFINITY;
+  endMs = Number.NaN;
+  /** Output tokens delivered. */
+  outputTokens = 0;
+  /** Gap between output tokens once streaming (0: the response arrives whole). */
+  tokenIntervalMs = 0;
+  /** Provider's retry-after on a 429 (ms). */
+  retryAfterMs = 0;
+  /** Tokens billed for this attempt. */
+  billedInputTokens = 0;
+  billedOutputTokens = 0;
+  costUsd = 0;
+  /** The gateway no longer waits for it (timed out or cancelled). */
+  abandoned = false;
+  /** Gateway in-flight count when the attempt started (limit algorithms use it). */
+  inFlightAtStart = 0;
+  /** Set while queued at the provider (lazy removal on cancel). */
+  queuedAtProvider = false;
+
+  constructor(request: Request, tryIndex: number, targetIndex: number, startMs: number) {
+    this.request = request;
+    this.tryIndex = tryIndex;
+    this.targetIndex = targetIndex;
+    this.startMs = startMs;
+  }
+}

@@ -1,0 +1,1 @@
+export { QueueProvider } from './queue-provider.ts';

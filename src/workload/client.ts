@@ -1,0 +1,134 @@
+/**
+ * Client: the users behind the gateway. It sends each request as a try, enforces the client
+ * timeout, retries failed tries with backoff (client retries are modelled apart from gateway
+ * retries: both amplify load, and only the client's are invisible to gateway retry budgets),
+ * abandons requests whose user ran out of patience, and sets every request's terminal outcome
+ * exactly once (FG-1).
+ */
+import type { Scheduler } from '../engine/clock.ts';
+import { createDistribution, type Distribution } from '../engine/dist/index.ts';
+import type { Random } from '../engine/rng.ts';
+import type { Gateway, TryError, TryListener } from '../gateway/pipeline.ts';
+import type { Recorder } from '../metrics/recorder.ts';
+import type { ClientConfig } from '../scenario/schema.ts';
+import { backoffDelay } from './backoff.ts';
+import type { Outcome, Request } from './request.ts';
+
+interface PendingTry {
+  req: Request;
+  tries: number;
+}
+
+export class Client implements TryListener {
+  /** Requests arrived and not yet terminal. */
+  live = 0;
+  private readonly scheduler: Scheduler;
+  private readonly gateway: Gateway;
+  private readonly recorder: Recorder;
+  private readonly configs: readonly ClientConfig[];
+  private readonly patience: readonly (Distribution | undefined)[];
+  private readonly retryRng: Random;
+  private readonly patienceRng: Random;
+  private readonly onTimeout = (req: Request) => this.timedOut(req);
+  private readonly onAbandon = (req: Request) => this.abandon(req);
+  private readonly onRetry = (p: PendingTry) => this.retryNow(p);
+
+  /** `configs[i]` is the client behaviour of class i. */
+  constructor(
+    scheduler: Scheduler,
+    gateway: Gateway,
+    recorder: Recorder,
+    configs: readonly ClientConfig[],
+    retryRng: Random,
+    patienceRng: Random,
+  ) {
+    this.scheduler = scheduler;
+    this.gateway = gateway;
+    this.recorder = recorder;
+    this.configs = configs;
+    this.patience = configs.map((c) => (c.abandonAfter ? createDistribution(c.abandonAfter) : undefined));
+    this.retryRng = retryRng;
+    this.patienceRng = patienceRng;
+    gateway.setListener(this);
+  }
+
+  /** A new request arrives (open loop: called on the arrival schedule, whatever the state). */
+  arrive(req: Request): void {
+    this.live++;
+    this.recorder.onArrived(req);
+    const patience = this.patience[req.classIndex];
+    // Drawn at arrival from the workload's own stream, so it is identical whatever the policy.
+    if (patience) this.scheduler.after(patience.sample(this.patienceRng), this.onAbandon, req);
+    this.startTry(req);
+  }
+
+  tryEnded(req: Request, outcome: Outcome, error: TryError | undefined): void {
+    if (!req.tryActive || req.outcome !== undefined) return;
+    req.tryActive = false;
+    this.afterTry(req, outcome, error);
+  }
+
+  private startTry(req: Request): void {
+    const now = this.scheduler.now();
+    req.tries++;
+    req.tryActive = true;
+    req.tryAttempts = 0;
+    req.tryStartMs = now;
+    const timeout = this.configs[req.classIndex]!.timeout;
+    if (timeout !== undefined) {
+      req.tryDeadlineMs = now + timeout;
+      this.scheduler.at(req.tryDeadlineMs, this.onTimeout, req);
+    }
+    this.gateway.receive(req);
+  }
+
+  private afterTry(req: Request, outcome: Outcome, error: TryError | undefined): void {
+    if (outcome === 'ok') {
+      this.finish(req, 'ok');
+      return;
+    }
+    const retries = this.configs[req.classIndex]!.retries;
+    // A shed answer is a 503/429 to the client; it retries it like a server error.
+    const kind = error === 'shed' ? 'server-error' : error;
+    if (
+      kind !== undefined &&
+      kind !== 'bad-request' &&
+      retries.on.includes(kind) &&
+      req.tries <= retries.max
+    ) {
+      const delay = backoffDelay(retries.backoff, req.tries, req.clientBackoffMs, this.retryRng);
+      req.clientBackoffMs = delay;
+      this.recorder.onClientRetry(req);
+      this.scheduler.after(delay, this.onRetry, { req, tries: req.tries });
+      return;
+    }
+    this.finish(req, outcome);
+  }
+
+  private retryNow(p: PendingTry): void {
+    if (p.req.outcome !== undefined || p.req.tries !== p.tries) return;
+    this.startTry(p.req);
+  }
+
+  private timedOut(req: Request): void {
+    if (!req.tryActive || req.outcome !== undefined || this.scheduler.now() < req.tryDeadlineMs) return;
+    req.tryActive = false;
+    this.gateway.cancelTry(req);
+    this.afterTry(req, 'timed_out', 'timeout');
+  }
+
+  private abandon(req: Request): void {
+    if (req.outcome !== undefined) return;
+    if (req.tryActive) {
+      req.tryActive = false;
+      this.gateway.cancelTry(req);
+    }
+    this.finish(req, 'abandoned');
+  }
+
+  private finish(req: Request, outcome: Outcome): void {
+    req.outcome = outcome;
+    this.live--;
+    this.recorder.onRequestDone(req, this.scheduler.now());
+  }
+}

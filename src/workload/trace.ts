@@ -1,0 +1,152 @@
+import { FloodgateError } from '../errors.ts';
+
+/**
+ * A request trace in memory: arrival offsets (ms from the first record, sorted) and sizes, as
+ * typed arrays so a day-long trace stays small. `classes` is set when the trace names a class per
+ * record.
+ */
+export interface Trace {
+  readonly timesMs: Float64Array;
+  readonly promptTokens: Float64Array;
+  readonly outputTokens: Float64Array;
+  readonly classes?: readonly (string | undefined)[];
+  /** Span from the first to the last record. */
+  readonly spanMs: number;
+}
+
+const TIME_COLUMNS = ['time_ms', 'time_s', 'timestamp', 'TIMESTAMP'];
+const PROMPT_COLUMNS = ['prompt_tokens', 'input_tokens', 'ContextTokens', 'input_length'];
+const OUTPUT_COLUMNS = ['output_tokens', 'GeneratedTokens', 'output_length'];
+
+/**
+ * Parses a CSV trace (the Azure LLM inference trace's header TIMESTAMP, ContextTokens,
+ * GeneratedTokens, or time_ms/time_s/timestamp, prompt_tokens, output_tokens[, class]).
+ * `file` only labels errors.
+ */
+export function parseCsvTrace(text: string, file: string): Trace {
+  const lines = text.split(/\r?\n/);
+  const header = (lines[0] ?? '').split(',').map((h) => h.trim());
+  const col = (names: string[], what: string) => {
+    const i = header.findIndex((h) => names.includes(h));
+    if (i < 0)
+      throw new FloodgateError(
+        'FG_TRACE_INVALID',
+        `${file}:1: expected a ${what} column (one of ${names.join(', ')}), got header '${lines[0] ?? ''}'`,
+      );
+    return i;
+  };
+  const ti = col(TIME_COLUMNS, 'time');
+  const pi = col(PROMPT_COLUMNS, 'prompt-token');
+  const oi = col(OUTPUT_COLUMNS, 'output-token');
+  const ci = header.indexOf('class');
+  const rows: { t: number; p: number; o: number; c?: string }[] = [];
+  for (let n = 1; n < lines.length; n++) {
+    const line = lines[n]!;
+    if (line.trim() === '') continue;
+    const cells = line.split(',');
+    const where = `${file}:${n + 1}`;
+    const t = parseTime(cells[ti], header[ti]!, where);
+    const p = parseTokens(cells[pi], header[pi]!, where);
+    const o = parseTokens(cells[oi], header[oi]!, where);
+    rows.push(ci >= 0 ? { t, p, o, c: cells[ci]?.trim() } : { t, p, o });
+  }
+  return toTrace(rows, file);
+}
+
+/** Parses a JSONL trace: one object per line with the same field names (Mooncake's `timestamp` is ms). */
+export function parseJsonlTrace(text: string, file: string): Trace {
+  const rows: { t: number; p: number; o: number; c?: string }[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let n = 0; n < lines.length; n++) {
+    const line = lines[n]!.trim();
+    if (line === '') continue;
+    const where = `${file}:${n + 1}`;
+    let rec: Record<string, unknown>;
+    try {
+      rec = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      throw new FloodgateError(
+        'FG_TRACE_INVALID',
+        `${where}: expected a JSON object per line, got '${line.slice(0, 60)}'`,
+      );
+    }
+    const pick = (names: string[], what: string) => {
+      const name = names.find((k) => rec[k] !== undefined);
+      if (!name)
+        throw new FloodgateError(
+          'FG_TRACE_INVALID',
+          `${where}: expected a ${what} field (one of ${names.join(', ')})`,
+        );
+      return name;
+    };
+    const tk = pick(TIME_COLUMNS, 'time');
+    const t = parseTime(String(rec[tk]), tk, where);
+    const pk = pick(PROMPT_COLUMNS, 'prompt-token');
+    const ok = pick(OUTPUT_COLUMNS, 'output-token');
+    const row = { t, p: parseTokens(String(rec[pk]), pk, where), o: parseTokens(String(rec[ok]), ok, where) };
+    rows.push(typeof rec['class'] === 'string' ? { ...row, c: rec['class'] } : row);
+  }
+  return toTrace(rows, file);
+}
+
+function parseTime(cell: string | undefined, column: string, where: string): number {
+  const text = (cell ?? '').trim();
+  if (column === 'time_ms') return numberOr(text, column, where);
+  if (column === 'time_s') return numberOr(text, column, where) * 1000;
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text); // numeric timestamp: milliseconds (Mooncake)
+  // "2023-11-16 18:15:46.6805900": keep sub-millisecond digits that Date.parse would drop.
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)?Z?$/.exec(text);
+  if (m) {
+    const base = Date.parse(`${m[1]}T${m[2]}Z`);
+    if (Number.isFinite(base)) return base + (m[3] ? Number(m[3]) * 1000 : 0);
+  }
+  throw new FloodgateError(
+    'FG_TRACE_INVALID',
+    `${where}: column ${column}: expected a timestamp like 2023-11-16 18:15:46.68 or a number of ms, got '${text}'`,
+  );
+}
+
+function numberOr(text: string, column: string, where: string): number {
+  const v = Number(text);
+  if (text === '' || !Number.isFinite(v))
+    throw new FloodgateError(
+      'FG_TRACE_INVALID',
+      `${where}: column ${column}: expected a number, got '${text}'`,
+    );
+  return v;
+}
+
+function parseTokens(cell: string | undefined, column: string, where: string): number {
+  const v = numberOr((cell ?? '').trim(), column, where);
+  if (v < 0 || !Number.isInteger(v))
+    throw new FloodgateError(
+      'FG_TRACE_INVALID',
+      `${where}: column ${column}: expected a whole number of tokens >= 0, got '${cell}'`,
+    );
+  return v;
+}
+
+function toTrace(rows: { t: number; p: number; o: number; c?: string }[], file: string): Trace {
+  if (rows.length === 0)
+    throw new FloodgateError('FG_TRACE_INVALID', `${file}: expected at least one record, found none`);
+  rows.sort((a, b) => a.t - b.t);
+  const t0 = rows[0]!.t;
+  const n = rows.length;
+  const timesMs = new Float64Array(n);
+  const promptTokens = new Float64Array(n);
+  const outputTokens = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!;
+    timesMs[i] = r.t - t0;
+    promptTokens[i] = r.p;
+    outputTokens[i] = r.o;
+  }
+  const hasClasses = rows.some((r) => r.c !== undefined);
+  return {
+    timesMs,
+    promptTokens,
+    outputTokens,
+    spanMs: timesMs[n - 1]!,
+    ...(hasClasses ? { classes: rows.map((r) => r.c) } : {}),
+  };
+}

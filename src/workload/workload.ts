@@ -1,0 +1,138 @@
+/**
+ * Workload: turns arrival sources into requests. Each source has its own random stream, class
+ * choice and token sizes have theirs, and all draws happen at arrival, so the offered traffic is
+ * identical whatever the gateway does (common random numbers, FG-3).
+ */
+import type { Scheduler } from '../engine/clock.ts';
+import { createDistribution, type Distribution } from '../engine/dist/index.ts';
+import type { Random, RngStreams } from '../engine/rng.ts';
+import type { RequestView } from '../gateway/policy.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import { type ArrivalSource, createArrivalSource } from './arrivals.ts';
+import type { Client } from './client.ts';
+import { Request } from './request.ts';
+import type { Trace } from './trace.ts';
+
+interface SourceState {
+  source: ArrivalSource;
+  /** Fixed class index, or -1 to draw by share. */
+  classIndex: number;
+  trace: Trace | undefined;
+}
+
+export class Workload {
+  private readonly scheduler: Scheduler;
+  private readonly scenario: Scenario;
+  private readonly client: Client;
+  private readonly sources: SourceState[] = [];
+  private readonly promptDist: Distribution[];
+  private readonly outputDist: Distribution[];
+  private readonly tokenRng: Random[];
+  private readonly classRng: Random;
+  /** Cumulative shares over classes without own arrivals (for the shared source). */
+  private readonly shareClasses: number[] = [];
+  private readonly shareCumulative: number[] = [];
+  private readonly classByName: Map<string, number>;
+  private nextId = 0;
+  private readonly onArrival = (s: SourceState) => this.arrive(s);
+
+  constructor(
+    scheduler: Scheduler,
+    scenario: Scenario,
+    traces: ReadonlyMap<string, Trace>,
+    streams: RngStreams,
+    client: Client,
+  ) {
+    this.scheduler = scheduler;
+    this.scenario = scenario;
+    this.client = client;
+    const classes = scenario.workload.classes;
+    this.classByName = new Map(classes.map((c, i) => [c.name, i]));
+    this.promptDist = classes.map((c) => createDistribution(c.promptTokens));
+    this.outputDist = classes.map((c) => createDistribution(c.outputTokens));
+    this.tokenRng = classes.map((c) => streams.get(`workload/tokens/${c.name}`));
+    this.classRng = streams.get('workload/classes');
+    let total = 0;
+    classes.forEach((c, i) => {
+      if (c.arrivals) return;
+      total += c.share;
+      this.shareClasses.push(i);
+      this.shareCumulative.push(total);
+    });
+    for (let i = 0; i < this.shareCumulative.length; i++) this.shareCumulative[i]! /= total;
+    const horizon = scenario.duration;
+    const shared = scenario.workload.arrivals;
+    if (shared && this.shareClasses.length > 0) {
+      const trace = shared.trace ? traces.get(shared.trace.file) : undefined;
+      this.sources.push({
+        source: createArrivalSource(shared, streams.get('workload/arrivals'), horizon, trace),
+        classIndex: -1,
+        trace,
+      });
+    }
+    classes.forEach((c, i) => {
+      if (!c.arrivals) return;
+      const trace = c.arrivals.trace ? traces.get(c.arrivals.trace.file) : undefined;
+      this.sources.push({
+        source: createArrivalSource(c.arrivals, streams.get(`workload/arrivals/${c.name}`), horizon, trace),
+        classIndex: i,
+        trace,
+      });
+    });
+  }
+
+  /** Schedules the first arrival of every source. */
+  start(): void {
+    for (const s of this.sources) this.scheduleNext(s);
+  }
+
+  private scheduleNext(s: SourceState): void {
+    const t = s.source.next();
+    if (t < this.scenario.duration) this.scheduler.at(Math.max(t, this.scheduler.now()), this.onArrival, s);
+  }
+
+  private arrive(s: SourceState): void {
+    const now = this.scheduler.now();
+    const record = s.source.record;
+    let classIndex = s.classIndex;
+    if (classIndex < 0) {
+      const named = record >= 0 ? s.trace?.classes?.[record] : undefined;
+      classIndex = named !== undefined ? (this.classByName.get(named) ?? this.pickClass()) : this.pickClass();
+    }
+    const c = this.scenario.workload.classes[classIndex]!;
+    let prompt: number;
+    let output: number;
+    if (record >= 0 && s.trace) {
+      prompt = s.trace.promptTokens[record]!;
+      output = Math.max(1, s.trace.outputTokens[record]!);
+    } else {
+      const rng = this.tokenRng[classIndex]!;
+      prompt = Math.max(1, Math.round(this.promptDist[classIndex]!.sample(rng)));
+      output = Math.max(1, Math.round(this.outputDist[classIndex]!.sample(rng)));
+    }
+    const deadline = c.deadline !== undefined ? now + c.deadline : Number.POSITIVE_INFINITY;
+    const id = this.nextId++;
+    const view: RequestView = {
+      id,
+      className: c.name,
+      classIndex,
+      priority: c.priority,
+      promptTokens: prompt,
+      stream: c.stream,
+      tenant: c.tenant,
+      arrivalMs: now,
+      deadlineMs: deadline,
+    };
+    const req = new Request(id, classIndex, view, now, prompt, output, deadline, now >= this.scenario.warmup);
+    this.scheduleNext(s);
+    this.client.arrive(req);
+  }
+
+  private pickClass(): number {
+    const n = this.shareClasses.length;
+    if (n === 1) return this.shareClasses[0]!;
+    const u = this.classRng();
+    for (let i = 0; i < n; i++) if (u < this.shareCumulative[i]!) return this.shareClasses[i]!;
+    return this.shareClasses[n - 1]!;
+  }
+}
