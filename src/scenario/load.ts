@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { FloodgateError, formatPath, ScenarioInvalidError, type ScenarioProblem } from '../errors.ts';
 import { parseCsvTrace, parseJsonlTrace, type Trace } from '../workload/trace.ts';
@@ -51,7 +51,7 @@ export async function loadScenarioText(
   if (doc.errors.length > 0) {
     throw new ScenarioInvalidError(
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
+        const pos = lineCounter.linePos(e.pos[0]);
         return {
           file,
           path: '',
@@ -61,7 +61,16 @@ export async function loadScenarioText(
       }),
     );
   }
-  const locate = (path: readonly PropertyKey[]) => {
+  const locate = (path: readonly PropertyKey[], atKey = false) => {
+    if (atKey) {
+      // The key itself (its value may sit on another line).
+      const parent = doc.getIn(path.slice(0, -1) as unknown[], true);
+      if (isMap(parent)) {
+        const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === path[path.length - 1]);
+        const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
+        if (range) return lineCounter.linePos(range[0]);
+      }
+    }
     // The deepest node that exists along the path (a missing key points at its parent).
     for (let depth = path.length; depth >= 0; depth--) {
       const node = doc.getIn(path.slice(0, depth) as unknown[], true) as
@@ -86,7 +95,8 @@ export async function loadScenarioText(
 interface ObjectSource extends LoadOptions {
   file?: string;
   baseDir?: string;
-  locate?: (path: readonly PropertyKey[]) => { line: number; col: number } | undefined;
+  /** Position of the value at a YAML path (or of the key itself, with atKey). */
+  locate?: (path: readonly PropertyKey[], atKey?: boolean) => { line: number; col: number } | undefined;
 }
 
 /** Validates a scenario given as an object (a TS scenario, or YAML already parsed). */
@@ -132,7 +142,10 @@ export function validateScenario(input: unknown, source: ObjectSource = {}): Sce
   for (const o of source.overrides ?? []) raw = applyOverride(raw, o);
   const result = scenarioSchema.safeParse(raw);
   if (result.success) return result.data;
-  const overridden = (source.overrides ?? []).map((o) => o.path.replace(/\[(\d+)\]/g, '.$1'));
+  const overridden = (source.overrides ?? []).map((o) => ({
+    dotted: o.path.replace(/\[(\d+)\]/g, '.$1'),
+    text: o.path,
+  }));
   const problems = result.error.issues.map((issue) => toProblem(issue, raw, file, source.locate, overridden));
   throw new ScenarioInvalidError(dedupe(problems));
 }
@@ -142,7 +155,7 @@ function toProblem(
   raw: unknown,
   file: string,
   locate: ObjectSource['locate'],
-  overridden: string[],
+  overridden: { dotted: string; text: string }[],
 ): ScenarioProblem {
   const path = issue.path;
   const pathText = formatPath(path);
@@ -160,12 +173,12 @@ function toProblem(
   }
   const dotted = path.map(String).join('.');
   const fromOverride = overridden.find(
-    (o) => dotted === o || dotted.startsWith(`${o}.`) || o.startsWith(`${dotted}.`),
+    (o) => dotted === o.dotted || dotted.startsWith(`${o.dotted}.`) || o.dotted.startsWith(`${dotted}.`),
   );
-  if (fromOverride !== undefined) return { file: `${file} (--set ${fromOverride})`, path: pathText, message };
+  if (fromOverride !== undefined)
+    return { file: `${file} (--set ${fromOverride.text})`, path: pathText, message };
   // An unknown key is best pointed at by its own line.
-  const keyPath = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]!] : path;
-  const pos = locate?.(keyPath);
+  const pos = issue.code === 'unrecognized_keys' ? locate?.([...path, issue.keys[0]!], true) : locate?.(path);
   return pos
     ? { file, line: pos.line, column: pos.col, path: pathText, message }
     : { file, path: pathText, message };

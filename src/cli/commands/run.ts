@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { simulate } from '../../simulator/simulate.ts';
@@ -13,7 +13,8 @@ export function collect(value: string, previous: string[]): string[] {
 
 export function parseSeed(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n)) throw new Error(`--seed: expected an integer, got '${value}'`);
+  if (value.trim() === '' || !Number.isInteger(n))
+    throw new InvalidArgumentError(`expected an integer, got '${value}'`);
   return n;
 }
 

@@ -1,0 +1,160 @@
+/**
+ * The contract every policy passes, built-in or a user's: call `runPolicyContract(definition,
+ * params)` at the top of the policy's test file. It checks what the gateway relies on: a routing
+ * policy returns one of the targets it was given (or a rejection), rejects when given none, and
+ * is deterministic for the same random stream; an admission policy returns admit, enqueue or a
+ * rejection; both accept outcomes of every status without throwing.
+ */
+import seedrandom from 'seedrandom';
+import { describe, expect, it } from 'vitest';
+import type {
+  AdmissionPolicy,
+  AttemptOutcomeView,
+  PolicyContext,
+  PolicyDefinition,
+  RequestView,
+  RoutingPolicy,
+  TargetView,
+} from '../gateway/policy.ts';
+import { isRejection } from '../gateway/policy.ts';
+
+/** A policy context on a fake clock with a seeded stream; `advance` runs due timers. */
+export function fakeContext(seed = 'contract') {
+  let now = 0;
+  const timers: { at: number; fn: () => void }[] = [];
+  const ctx: PolicyContext = {
+    now: () => now,
+    random: seedrandom.alea(seed) as () => number,
+    schedule: (delayMs, fn) => {
+      timers.push({ at: now + delayMs, fn });
+    },
+  };
+  const advance = (ms: number) => {
+    const end = now + ms;
+    for (;;) {
+      timers.sort((a, b) => a.at - b.at);
+      const next = timers[0];
+      if (!next || next.at > end) break;
+      timers.shift();
+      now = next.at;
+      next.fn();
+    }
+    now = end;
+  };
+  return { ctx, advance };
+}
+
+export function makeRequest(over: Partial<RequestView> = {}): RequestView {
+  return {
+    id: 1,
+    className: 'chat',
+    classIndex: 0,
+    priority: 0,
+    promptTokens: 500,
+    stream: true,
+    tenant: undefined,
+    arrivalMs: 0,
+    deadlineMs: Infinity,
+    ...over,
+  };
+}
+
+export function makeTarget(index: number, over: Partial<TargetView> = {}): TargetView {
+  return {
+    index,
+    name: `t${index}`,
+    kind: 'api',
+    models: [`t${index}`],
+    inFlight: 0,
+    attempts: 0,
+    successes: 0,
+    failures: 0,
+    lastTtftMs: Number.NaN,
+    retryAfterUntilMs: 0,
+    inputPerMTok: 1,
+    outputPerMTok: 2,
+    ...over,
+  };
+}
+
+export function makeOutcome(target: TargetView, over: Partial<AttemptOutcomeView> = {}): AttemptOutcomeView {
+  return {
+    request: makeRequest(),
+    target,
+    status: 'ok',
+    startMs: 0,
+    endMs: 100,
+    ttftMs: 50,
+    latencyMs: 100,
+    retryAfterMs: 0,
+    inFlightAtStart: 1,
+    ...over,
+  };
+}
+
+const STATUSES = [
+  'ok',
+  'rate_limited',
+  'server_error',
+  'overloaded',
+  'bad_request',
+  'stream_cut',
+  'timeout',
+  'cancelled',
+];
+
+export function runPolicyContract(definition: PolicyDefinition, params: unknown = {}): void {
+  const parsed = definition.params ? definition.params.parse(params) : params;
+  describe(`${definition.name} (policy contract)`, () => {
+    it('has a kebab-case name', () => {
+      expect(definition.name).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+    });
+
+    if (definition.kind === 'routing') {
+      const make = (seed?: string) =>
+        definition.create(parsed as never, fakeContext(seed).ctx) as RoutingPolicy;
+      it('returns one of the given targets or a rejection', () => {
+        const policy = make();
+        const targets = [0, 1, 2].map((i) => makeTarget(i, { inFlight: i }));
+        for (let i = 0; i < 50; i++) {
+          const d = policy.route(makeRequest({ id: i }), targets);
+          if (!isRejection(d)) expect(targets).toContain(d);
+        }
+      });
+      it('rejects when there is no target', () => {
+        expect(isRejection(make().route(makeRequest(), []))).toBe(true);
+      });
+      it('is deterministic for the same random stream', () => {
+        const a = make('s');
+        const b = make('s');
+        const targets = [0, 1, 2, 3].map((i) => makeTarget(i));
+        for (let i = 0; i < 50; i++) {
+          const da = a.route(makeRequest({ id: i }), targets);
+          const db = b.route(makeRequest({ id: i }), targets);
+          expect(isRejection(da) ? da : da.index).toEqual(isRejection(db) ? db : db.index);
+        }
+      });
+      it('accepts outcomes of every status', () => {
+        const policy = make();
+        for (const status of STATUSES)
+          expect(() => policy.onOutcome?.(makeOutcome(makeTarget(0), { status }))).not.toThrow();
+      });
+    } else {
+      const make = () => definition.create(parsed as never, fakeContext().ctx) as AdmissionPolicy;
+      it('answers admit, enqueue or a rejection', () => {
+        const policy = make();
+        for (let inFlight = 0; inFlight < 500; inFlight += 7) {
+          const d = policy.admit(makeRequest(), { inFlight, queued: 0 });
+          expect(d === 'admit' || d === 'enqueue' || isRejection(d)).toBe(true);
+        }
+      });
+      it('accepts releases and outcomes of every status', () => {
+        const policy = make();
+        for (const status of STATUSES) {
+          expect(() => policy.onOutcome?.(makeOutcome(makeTarget(0), { status }))).not.toThrow();
+          expect(() => policy.onRelease?.(makeRequest(), status, 100)).not.toThrow();
+        }
+      });
+    }
+  });
+}

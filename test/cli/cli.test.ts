@@ -1,0 +1,198 @@
+/**
+ * The CLI as users and CI pipelines meet it: spawned as a process (bin/floodgate.js, built by
+ * `npm run build`, which `npm test` runs first), asserting exit codes, stdout and stderr text.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MMC_YAML } from '../scenario/fixtures.ts';
+
+const run = promisify(execFile);
+const BIN = join(import.meta.dirname, '../../bin/floodgate.js');
+
+async function floodgate(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      cwd: join(import.meta.dirname, '../..'),
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'floodgate-cli-'));
+  await writeFile(join(dir, 'mmc.yaml'), MMC_YAML);
+});
+
+describe('floodgate --help', () => {
+  it.each([[], ['run'], ['validate']])('prints usage for %j with exit 0', async (...cmd) => {
+    const r = await floodgate(...cmd, '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: floodgate/);
+  });
+});
+
+describe('floodgate run', () => {
+  it('runs the M/M/c contract scenario and writes the contract fields', async () => {
+    const out = join(dir, 'r.json');
+    const r = await floodgate('run', join(dir, 'mmc.yaml'), '--set', 'duration=1h', '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^mmc {2}seed 7/);
+    const result = JSON.parse(await readFile(out, 'utf8'));
+    expect(result.requests.offered).toBeGreaterThan(25_000);
+    expect(result.requests.completed).toBe(result.requests.offered);
+    for (const v of [
+      result.providers.server.queueWait.mean,
+      result.providers.server.queueWait.p99,
+      result.latency.e2e.p50,
+      result.latency.e2e.p99,
+    ]) {
+      expect(typeof v).toBe('number');
+    }
+    // Times are milliseconds: an M/M/8 at 90% waits about 0.88 s on average.
+    expect(result.providers.server.queueWait.mean).toBeGreaterThan(400);
+    expect(result.providers.server.queueWait.mean).toBeLessThan(2000);
+  });
+
+  it('applies --set overrides parsed as YAML', async () => {
+    const out = join(dir, 'md1.json');
+    const r = await floodgate(
+      'run',
+      join(dir, 'mmc.yaml'),
+      '--quiet',
+      '--out',
+      out,
+      '--set',
+      'duration=30m',
+      '--set',
+      'providers[0].servers=4',
+      '--set',
+      'workload.arrivals.rate=3/s',
+      '--set',
+      'providers[0].service={dist: deterministic, value: 1s}',
+    );
+    expect(r.code).toBe(0);
+    const result = JSON.parse(await readFile(out, 'utf8'));
+    expect(result.durationMs).toBe(1_800_000);
+    expect(result.providers.server.serviceTime.min).toBeCloseTo(1000, 6);
+    expect(result.providers.server.serviceTime.max).toBeCloseTo(1000, 6);
+    expect(result.requests.offered).toBeGreaterThan(4800);
+    expect(result.requests.offered).toBeLessThan(6000);
+  });
+
+  it('prints the result JSON with --json', async () => {
+    const r = await floodgate('run', join(dir, 'mmc.yaml'), '--json', '--set', 'duration=10m');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).schema).toBe('floodgate/run-result@1');
+  });
+
+  it('exits 3 when an SLO fails and says which', async () => {
+    const r = await floodgate(
+      'run',
+      join(dir, 'mmc.yaml'),
+      '--set',
+      'duration=10m',
+      '--set',
+      'slos=[{metric: e2e.p99, max: 100ms}]',
+    );
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/SLOs: 0\/1 pass\n {2}FAIL {2}e2e\.p99 <= 100ms {2}\(observed \d/);
+  });
+
+  it('exits 1 with one clear error for a bad scenario and writes nothing', async () => {
+    const out = join(dir, 'never.json');
+    const r = await floodgate(
+      'run',
+      join(dir, 'mmc.yaml'),
+      '--set',
+      'providers[0].servers=zero',
+      '--out',
+      out,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `error[FG_SCENARIO_INVALID]: ${join(dir, 'mmc.yaml')} (--set providers[0].servers): providers[0].servers: expected a count like 128, '8k', '2M' or '1.5k', got 'zero'\n`,
+    );
+    expect(r.stdout).toBe('');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('exits 1 for a missing file', async () => {
+    const r = await floodgate('run', join(dir, 'nope.yaml'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `error[FG_SCENARIO_UNREADABLE]: ${join(dir, 'nope.yaml')}: cannot read the scenario: ENOENT\n`,
+    );
+  });
+
+  it('exits 2 for usage errors', async () => {
+    expect((await floodgate('run')).code).toBe(2);
+    expect((await floodgate('frobnicate')).code).toBe(2);
+    const badSeed = await floodgate('run', join(dir, 'mmc.yaml'), '--seed', 'abc');
+    expect(badSeed.code).toBe(2);
+    const badSet = await floodgate('run', join(dir, 'mmc.yaml'), '--set', 'novalue');
+    expect(badSet.code).toBe(1);
+    expect(badSet.stderr).toMatch(/--set novalue: expected PATH=VALUE/);
+  });
+
+  it('runs a user policy module referenced by path', async () => {
+    await writeFile(
+      join(dir, 'first-target.ts'),
+      `import { definePolicy, reject, z } from 'floodgate';
+export default definePolicy({
+  name: 'first-target',
+  kind: 'routing',
+  params: z.strictObject({ index: z.number().int().min(0).default(0) }),
+  create: (params) => ({ route: (_req, targets) => targets[params.index] ?? reject('no-target') }),
+});
+`,
+    );
+    const out = join(dir, 'user.json');
+    const r = await floodgate(
+      'run',
+      join(dir, 'mmc.yaml'),
+      '--quiet',
+      '--out',
+      out,
+      '--set',
+      'duration=10m',
+      '--set',
+      'gateway.routing={policy: ./first-target.ts, params: {index: 0}}',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(await readFile(out, 'utf8')).requests.completed).toBeGreaterThan(3000);
+    const bad = await floodgate(
+      'validate',
+      join(dir, 'mmc.yaml'),
+      '--set',
+      'gateway.routing={policy: ./first-target.ts, params: {index: -1}}',
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /gateway\.routing\.params\.index: Too small: expected number to be >=0, got -1/,
+    );
+  });
+});
+
+describe('floodgate validate', () => {
+  it('checks bundled scenarios without running them', async () => {
+    const r = await floodgate(
+      'validate',
+      'scenarios/mmc.yaml',
+      'scenarios/quickstart.yaml',
+      'scenarios/azure-trace.yaml',
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(3);
+    expect(r.stdout).toMatch(/scenarios\/mmc\.yaml: ok \(mmc: 10 h, 1 provider\(s\), 1 class\(es\)/);
+  });
+});
