@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { FloodgateError } from '../errors.ts';
 import { runCommand } from './commands/run.ts';
+import { schemaCommand } from './commands/schema.ts';
 import { validateCommand } from './commands/validate.ts';
 import { EXIT } from './exit-codes.ts';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(runCommand().exitOverride());
   program.addCommand(validateCommand().exitOverride());
+  program.addCommand(schemaCommand().exitOverride());
   return program;
 }
 

@@ -33,7 +33,7 @@ beforeAll(async () => {
 });
 
 describe('floodgate --help', () => {
-  it.each([[], ['run'], ['validate']])('prints usage for %j with exit 0', async (...cmd) => {
+  it.each([[], ['run'], ['validate'], ['schema']])('prints usage for %j with exit 0', async (...cmd) => {
     const r = await floodgate(...cmd, '--help');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: floodgate/);
@@ -180,6 +180,16 @@ export default definePolicy({
     expect(bad.stderr).toMatch(
       /gateway\.routing\.params\.index: Too small: expected number to be >=0, got -1/,
     );
+  });
+});
+
+describe('floodgate schema', () => {
+  it('prints a JSON Schema that knows the provider kinds', async () => {
+    const r = await floodgate('schema');
+    expect(r.code).toBe(0);
+    const schema = JSON.parse(r.stdout);
+    expect(schema.title).toBe('Floodgate scenario');
+    expect(JSON.stringify(schema.properties.providers)).toMatch(/"const":"queue".*"const":"api"/);
   });
 });
 

@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { z } from 'zod';
+import { scenarioSchema } from '../../scenario/schema.ts';
+import { writeFileAtomic } from '../output.ts';
+
+/** JSON Schema of scenario files, for editor completion (yaml-language-server) and other tools. */
+export function scenarioJsonSchema(): unknown {
+  return {
+    ...z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' }),
+    title: 'Floodgate scenario',
+  };
+}
+
+export function schemaCommand(): Command {
+  return new Command('schema')
+    .description('Print the JSON Schema of scenario files (for editor completion and validation).')
+    .option('--out <file>', 'write it to a file instead of stdout')
+    .addHelpText('after', '\nIn VS Code with the YAML extension, start a scenario with:\n  # yaml-language-server: $schema=./scenario.schema.json')
+    .action(async (opts: { out?: string }) => {
+      const text = `${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`;
+      if (opts.out) await writeFileAtomic(opts.out, text);
+      else process.stdout.write(text);
+    });
+}
