@@ -108,7 +108,7 @@ export class Gateway implements AttemptSink, GatewayView {
       this.queue.remove(req);
       req.gatewayWaitMs += this.scheduler.now() - req.queuedAtMs;
     }
-    const a = req.attempt as Attempt | undefined;
+    const a = req.attempt;
     if (a) this.abandonAttempt(a, 'cancelled');
     req.fallbackQueue = undefined;
     if (req.admitted) {

@@ -173,8 +173,10 @@ export class Recorder {
 
   /** The gateway stopped waiting (timeout or cancel); counted once under that status. */
   onAttemptAbandoned(a: Attempt, status: 'timeout' | 'cancelled'): void {
-    this.providers[a.targetIndex]!.seriesErrors.add(this.window(a.startMs), status === 'timeout' ? 1 : 0);
-    if (a.request.measured) this.providers[a.targetIndex]!.bump(status);
+    const p = this.providers[a.targetIndex]!;
+    // A timeout is an error of the provider as the gateway sees it; a cancel is the client's doing.
+    if (status === 'timeout') p.seriesErrors.add(this.window(a.startMs), 1);
+    if (a.request.measured) p.bump(status);
   }
 
   /** The provider finished an attempt (also attempts the gateway had abandoned: billing, busy time). */

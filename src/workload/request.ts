@@ -1,4 +1,5 @@
 import type { RequestView } from '../gateway/policy.ts';
+import type { Attempt } from '../providers/attempt.ts';
 
 /** How a request ended. Every offered request ends in exactly one (FG-1). */
 export type Outcome = 'ok' | 'shed' | 'rate_limited' | 'failed' | 'timed_out' | 'abandoned';
@@ -55,7 +56,7 @@ export class Request {
   /** Time spent in the gateway queue (all tries). */
   gatewayWaitMs = 0;
   /** The attempt in flight, if any. */
-  attempt: unknown = undefined;
+  attempt: Attempt | undefined = undefined;
   /** Name of the last provider tried, for fallback chains. */
   lastProvider: string | undefined = undefined;
   /** Providers still to try from the fallback chain of the first failed provider. */
