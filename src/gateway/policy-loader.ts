@@ -3,11 +3,10 @@
  * from the registry (policies/index.ts), or a path to a user's TS/JS module, bundled with esbuild
  * on load so it may import `floodgate` and TypeScript without a build step.
  */
-import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isAbsolute, resolve } from 'node:path';
 import { builtinPolicies } from '../../policies/index.ts';
 import { FloodgateError, formatPath, ScenarioInvalidError } from '../errors.ts';
+import { importUserModule } from '../scenario/load-module.ts';
 import { didYouMean } from '../scenario/suggest.ts';
 import type { PolicyDefinition, PolicyKind } from './policy.ts';
 
@@ -117,40 +116,8 @@ const moduleCache = new Map<string, PolicyDefinition>();
 export async function loadPolicyModule(file: string, where: string): Promise<PolicyDefinition> {
   const cached = moduleCache.get(file);
   if (cached) return cached;
-  if (!existsSync(file))
-    throw new FloodgateError('FG_POLICY_INVALID', `${where}: policy module '${file}' does not exist`);
-  const { build } = await import('esbuild');
-  let code: string;
-  try {
-    const out = await build({
-      entryPoints: [file],
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      write: false,
-      logLevel: 'silent',
-      sourcemap: 'inline',
-      alias: { floodgate: publicApiPath() },
-    });
-    code = out.outputFiles[0]!.text;
-  } catch (e) {
-    const errors =
-      (e as { errors?: { text: string; location?: { file: string; line: number; column: number } }[] })
-        .errors ?? [];
-    const first = errors[0];
-    const loc = first?.location
-      ? `${first.location.file}:${first.location.line}:${first.location.column + 1}: `
-      : '';
-    throw new FloodgateError(
-      'FG_POLICY_INVALID',
-      `${where}: cannot compile policy module: ${loc}${first?.text ?? (e as Error).message}`,
-    );
-  }
-  const mod = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as {
-    default?: unknown;
-  };
-  const def = mod.default as PolicyDefinition | undefined;
+  const mod = await importUserModule(file, where, 'FG_POLICY_INVALID');
+  const def = mod['default'] as PolicyDefinition | undefined;
   if (
     !def ||
     typeof def !== 'object' ||
@@ -165,15 +132,4 @@ export async function loadPolicyModule(file: string, where: string): Promise<Pol
   }
   moduleCache.set(file, def);
   return def;
-}
-
-/** The `floodgate` module user policies import (src/index.ts of this checkout). */
-function publicApiPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = resolve(dir, 'src', 'index.ts');
-    if (existsSync(resolve(dir, 'package.json')) && existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error('cannot find floodgate/src/index.ts to resolve user policy imports');
 }

@@ -9,6 +9,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { FloodgateError, formatPath, ScenarioInvalidError, type ScenarioProblem } from '../errors.ts';
 import { parseCsvTrace, parseJsonlTrace, type Trace } from '../workload/trace.ts';
+import { importUserModule } from './load-module.ts';
 import { applyOverride, type Override } from './overrides.ts';
 import { type Scenario, scenarioSchema, type TraceConfig } from './schema.ts';
 
@@ -26,8 +27,22 @@ export interface LoadOptions {
   overrides?: readonly Override[];
 }
 
-/** Reads, parses, overrides and validates a YAML scenario file, then loads the traces it names. */
+/**
+ * Reads, parses, overrides and validates a scenario file, then loads the traces it names. YAML
+ * files are the usual form; a `.ts`/`.js` file whose default export is the scenario object
+ * (typed with `defineScenario`) goes through the same schema.
+ */
 export async function loadScenarioFile(file: string, options: LoadOptions = {}): Promise<LoadedScenario> {
+  if (/\.(m?[jt]s)$/.test(file)) {
+    const mod = await importUserModule(resolve(file), file, 'FG_SCENARIO_UNREADABLE');
+    if (mod['default'] === undefined) {
+      throw new FloodgateError(
+        'FG_SCENARIO_INVALID',
+        `${file}: expected a default export: export default defineScenario({ ... })`,
+      );
+    }
+    return loadScenarioObject(mod['default'], { ...options, file });
+  }
   let text: string;
   try {
     text = await readFile(file, 'utf8');

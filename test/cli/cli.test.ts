@@ -183,6 +183,28 @@ export default definePolicy({
   });
 });
 
+describe('scenarios written in TypeScript', () => {
+  it('runs a .ts scenario through the same schema and overrides', async () => {
+    await writeFile(
+      join(dir, 'typed.ts'),
+      `import { defineScenario } from 'floodgate';
+export default defineScenario({
+  name: 'typed',
+  duration: '10m',
+  providers: [{ name: 'server', kind: 'queue', servers: 2, service: { dist: 'exponential', mean: '1s' } }],
+  workload: { classes: [{ name: 'job' }], arrivals: { rate: '1/s' } },
+});
+`,
+    );
+    const ok = await floodgate('run', join(dir, 'typed.ts'), '--set', 'duration=5m', '--json');
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout).durationMs).toBe(300_000);
+    const bad = await floodgate('validate', join(dir, 'typed.ts'), '--set', 'providers[0].servers=0');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe(`error[FG_SCENARIO_INVALID]: ${join(dir, 'typed.ts')} (--set providers[0].servers): providers[0].servers: expected a count >= 1, got 0\n`);
+  });
+});
+
 describe('floodgate schema', () => {
   it('prints a JSON Schema that knows the provider kinds', async () => {
     const r = await floodgate('schema');

@@ -15,7 +15,10 @@ export function schemaCommand(): Command {
   return new Command('schema')
     .description('Print the JSON Schema of scenario files (for editor completion and validation).')
     .option('--out <file>', 'write it to a file instead of stdout')
-    .addHelpText('after', '\nIn VS Code with the YAML extension, start a scenario with:\n  # yaml-language-server: $schema=./scenario.schema.json')
+    .addHelpText(
+      'after',
+      '\nIn VS Code with the YAML extension, start a scenario with:\n  # yaml-language-server: $schema=./scenario.schema.json',
+    )
     .action(async (opts: { out?: string }) => {
       const text = `${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`;
       if (opts.out) await writeFileAtomic(opts.out, text);
