@@ -6,9 +6,14 @@ export class Deque<T> {
   private items: (T | undefined)[];
   private head = 0;
   private length = 0;
+  /** Capacity - 1; capacity is a power of two so wrapping is a mask, not a division. */
+  private mask: number;
 
   constructor(capacity = 16) {
-    this.items = new Array(capacity);
+    let size = 16;
+    while (size < capacity) size *= 2;
+    this.items = new Array(size);
+    this.mask = size - 1;
   }
 
   get size(): number {
@@ -17,7 +22,7 @@ export class Deque<T> {
 
   push(item: T): void {
     if (this.length === this.items.length) this.grow();
-    this.items[(this.head + this.length) % this.items.length] = item;
+    this.items[(this.head + this.length) & this.mask] = item;
     this.length++;
   }
 
@@ -26,7 +31,7 @@ export class Deque<T> {
     if (this.length === 0) return undefined;
     const item = this.items[this.head];
     this.items[this.head] = undefined;
-    this.head = (this.head + 1) % this.items.length;
+    this.head = (this.head + 1) & this.mask;
     this.length--;
     return item;
   }
@@ -34,7 +39,7 @@ export class Deque<T> {
   /** Removes and returns the newest item. */
   pop(): T | undefined {
     if (this.length === 0) return undefined;
-    const i = (this.head + this.length - 1) % this.items.length;
+    const i = (this.head + this.length - 1) & this.mask;
     const item = this.items[i];
     this.items[i] = undefined;
     this.length--;
@@ -47,8 +52,9 @@ export class Deque<T> {
 
   private grow(): void {
     const next = new Array<T | undefined>(this.items.length * 2);
-    for (let i = 0; i < this.length; i++) next[i] = this.items[(this.head + i) % this.items.length];
+    for (let i = 0; i < this.length; i++) next[i] = this.items[(this.head + i) & this.mask];
     this.items = next;
     this.head = 0;
+    this.mask = next.length - 1;
   }
 }

@@ -264,7 +264,7 @@ export class Gateway implements AttemptSink, GatewayView {
 
   /** Offers the head of the queue to admission until it says wait, or the queue is empty. */
   private drainQueue(): void {
-    if (this.draining) return;
+    if (this.draining || this.queue.size === 0) return;
     this.draining = true;
     try {
       for (let head = this.queue.peek(); head; head = this.queue.peek()) {

@@ -31,7 +31,6 @@ export class LogHistogram {
   private readonly counts: Float64Array;
   count = 0;
   private sum = 0;
-  private sumCompensation = 0;
   min = Number.POSITIVE_INFINITY;
   max = Number.NEGATIVE_INFINITY;
   /** Lowest and highest bucket touched since the last reset (keeps reset and quantiles cheap). */
@@ -54,21 +53,17 @@ export class LogHistogram {
     if (idx < this.lo) this.lo = idx;
     if (idx > this.hi) this.hi = idx;
     this.count += n;
-    // Kahan-Babuska summation: long runs add millions of values of very different sizes.
-    const term = value * n;
-    const t = this.sum + term;
-    this.sumCompensation += Math.abs(this.sum) >= Math.abs(term) ? this.sum - t + term : term - t + this.sum;
-    this.sum = t;
+    this.sum += value * n;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
   }
 
   get mean(): number {
-    return this.count > 0 ? (this.sum + this.sumCompensation) / this.count : Number.NaN;
+    return this.count > 0 ? this.sum / this.count : Number.NaN;
   }
 
   get total(): number {
-    return this.sum + this.sumCompensation;
+    return this.sum;
   }
 
   /**
@@ -96,10 +91,7 @@ export class LogHistogram {
     if (other.lo < this.lo) this.lo = other.lo;
     if (other.hi > this.hi) this.hi = other.hi;
     this.count += other.count;
-    const t = this.sum + other.total;
-    this.sumCompensation +=
-      Math.abs(this.sum) >= Math.abs(other.total) ? this.sum - t + other.total : other.total - t + this.sum;
-    this.sum = t;
+    this.sum += other.total;
     if (other.min < this.min) this.min = other.min;
     if (other.max > this.max) this.max = other.max;
   }
@@ -110,7 +102,6 @@ export class LogHistogram {
     this.hi = -1;
     this.count = 0;
     this.sum = 0;
-    this.sumCompensation = 0;
     this.min = Number.POSITIVE_INFINITY;
     this.max = Number.NEGATIVE_INFINITY;
   }

@@ -8,7 +8,7 @@
  * tokens - 1), as vLLM defines it; ITL = gaps between tokens; queue wait = time in the gateway
  * queue + time in the provider queue of the successful attempt.
  */
-import type { Attempt } from '../providers/attempt.ts';
+import type { Attempt, AttemptStatus } from '../providers/attempt.ts';
 import type { Provider } from '../providers/provider.ts';
 import type { ClassSlo } from '../scenario/schema.ts';
 import { OUTCOMES, type Outcome, type Request } from '../workload/request.ts';
@@ -62,10 +62,27 @@ export class ClassMetrics {
   }
 }
 
+/** Attempt statuses as results list them (the gateway adds timeout and cancelled). */
+export const ATTEMPT_STATUSES: readonly Exclude<AttemptStatus, 'pending'>[] = [
+  'ok',
+  'rate_limited',
+  'server_error',
+  'overloaded',
+  'bad_request',
+  'stream_cut',
+  'timeout',
+  'cancelled',
+];
+const STATUS_INDEX = Object.fromEntries(ATTEMPT_STATUSES.map((s, i) => [s, i])) as Record<
+  AttemptStatus,
+  number
+>;
+
 export class ProviderMetrics {
   readonly name: string;
   attempts = 0;
-  readonly statuses = new Map<string, number>();
+  /** Counts by status, indexed like ATTEMPT_STATUSES. */
+  readonly statuses = new Float64Array(ATTEMPT_STATUSES.length);
   readonly queueWait = new LogHistogram();
   readonly serviceTime = new LogHistogram();
   readonly ttft = new LogHistogram();
@@ -81,8 +98,8 @@ export class ProviderMetrics {
     this.name = name;
   }
 
-  bump(status: string): void {
-    this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
+  bump(status: AttemptStatus): void {
+    this.statuses[STATUS_INDEX[status]]!++;
   }
 }
 

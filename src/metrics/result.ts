@@ -6,7 +6,7 @@
 import type { Scenario } from '../scenario/schema.ts';
 import { OUTCOMES } from '../workload/request.ts';
 import { type LatencySummary, LogHistogram, roundTo, summarize } from './histogram.ts';
-import type { ClassMetrics, Recorder } from './recorder.ts';
+import { ATTEMPT_STATUSES, type ClassMetrics, type Recorder } from './recorder.ts';
 import { evaluateSlos, type SloVerdict } from './slo.ts';
 
 export const RUN_RESULT_SCHEMA = 'floodgate/run-result@1';
@@ -164,7 +164,9 @@ export function buildResult(input: BuildInput): RunResult {
     providers[p.name] = {
       kind: input.kinds[p.name] ?? 'unknown',
       attempts: p.attempts,
-      statuses: Object.fromEntries([...p.statuses.entries()].sort(([a], [b]) => a.localeCompare(b))),
+      statuses: Object.fromEntries(
+        ATTEMPT_STATUSES.map((s, i) => [s, p.statuses[i]!]).filter(([, n]) => n !== 0),
+      ),
       queueWait: summarize(p.queueWait),
       serviceTime: summarize(p.serviceTime),
       ttft: summarize(p.ttft),
