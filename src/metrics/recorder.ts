@@ -13,7 +13,7 @@ import type { Provider } from '../providers/provider.ts';
 import type { ClassSlo } from '../scenario/schema.ts';
 import { OUTCOMES, type Outcome, type Request } from '../workload/request.ts';
 import { LogHistogram } from './histogram.ts';
-import { Series } from './timeseries.ts';
+import { Series, WindowCount } from './timeseries.ts';
 
 const OUTCOME_INDEX: Record<Outcome, number> = {
   ok: 0,
@@ -26,7 +26,8 @@ const OUTCOME_INDEX: Record<Outcome, number> = {
 
 export class ClassMetrics {
   readonly name: string;
-  readonly slo: ClassSlo;
+  /** Per-request goodput targets (ms); Infinity where the class sets none. */
+  readonly slo: { ttftMs: number; tpotMs: number; e2eMs: number };
   offered = 0;
   readonly outcomes = new Float64Array(OUTCOMES.length);
   attempts = 0;
@@ -44,9 +45,9 @@ export class ClassMetrics {
   // Time series of this class.
   readonly windowTtft = new LogHistogram(4);
   readonly windowE2e = new LogHistogram(4);
-  readonly seriesOffered = new Series();
-  readonly seriesCompleted = new Series();
-  readonly seriesGoodput = new Series();
+  readonly windowOffered = new WindowCount();
+  readonly windowCompleted = new WindowCount();
+  readonly windowGoodput = new WindowCount();
   readonly seriesTtftP50 = new Series();
   readonly seriesTtftP99 = new Series();
   readonly seriesE2eP50 = new Series();
@@ -54,7 +55,8 @@ export class ClassMetrics {
 
   constructor(name: string, slo: ClassSlo) {
     this.name = name;
-    this.slo = slo;
+    const inf = Number.POSITIVE_INFINITY;
+    this.slo = { ttftMs: slo.ttft ?? inf, tpotMs: slo.tpot ?? inf, e2eMs: slo.e2e ?? inf };
   }
 
   count(outcome: Outcome): number {
@@ -89,8 +91,8 @@ export class ProviderMetrics {
   inputTokens = 0;
   outputTokens = 0;
   costUsd = 0;
-  readonly seriesAttempts = new Series();
-  readonly seriesErrors = new Series();
+  readonly windowAttempts = new WindowCount();
+  readonly windowErrors = new WindowCount();
   readonly seriesInService = new Series();
   readonly seriesQueued = new Series();
 
@@ -119,18 +121,19 @@ export class Recorder {
   private gauges: GaugeSource | undefined;
   /** Window count closed so far. */
   windows = 0;
-  readonly offered = new Series();
-  readonly admitted = new Series();
-  readonly completed = new Series();
-  readonly goodput = new Series();
-  readonly attempts = new Series();
-  readonly costUsd = new Series();
-  readonly outcomes: Record<Exclude<Outcome, 'ok'>, Series> = {
-    shed: new Series(),
-    rate_limited: new Series(),
-    failed: new Series(),
-    timed_out: new Series(),
-    abandoned: new Series(),
+  // Counts of the window in progress (every count is made at the current time).
+  readonly offered = new WindowCount();
+  readonly admitted = new WindowCount();
+  readonly completed = new WindowCount();
+  readonly goodput = new WindowCount();
+  readonly attempts = new WindowCount();
+  readonly costUsd = new WindowCount();
+  readonly outcomes: Record<Exclude<Outcome, 'ok'>, WindowCount> = {
+    shed: new WindowCount(),
+    rate_limited: new WindowCount(),
+    failed: new WindowCount(),
+    timed_out: new WindowCount(),
+    abandoned: new WindowCount(),
   };
   readonly gatewayInFlight = new Series();
   readonly gatewayQueued = new Series();
@@ -158,15 +161,14 @@ export class Recorder {
   }
 
   onArrived(req: Request): void {
-    const w = this.window(req.arrivalMs);
-    this.offered.add(w, 1);
+    this.offered.value++;
     const c = this.classes[req.classIndex]!;
-    c.seriesOffered.add(w, 1);
+    c.windowOffered.value++;
     if (req.measured) c.offered++;
   }
 
-  onAdmitted(req: Request): void {
-    this.admitted.add(this.window(req.admittedAtMs), 1);
+  onAdmitted(_req: Request): void {
+    this.admitted.value++;
   }
 
   onClientRetry(req: Request): void {
@@ -178,10 +180,9 @@ export class Recorder {
   }
 
   onAttemptStarted(a: Attempt): void {
-    const w = this.window(a.startMs);
-    this.attempts.add(w, 1);
+    this.attempts.value++;
     const p = this.providers[a.targetIndex]!;
-    p.seriesAttempts.add(w, 1);
+    p.windowAttempts.value++;
     if (a.request.measured) {
       this.classes[a.request.classIndex]!.attempts++;
       p.attempts++;
@@ -192,7 +193,7 @@ export class Recorder {
   onAttemptAbandoned(a: Attempt, status: 'timeout' | 'cancelled'): void {
     const p = this.providers[a.targetIndex]!;
     // A timeout is an error of the provider as the gateway sees it; a cancel is the client's doing.
-    if (status === 'timeout') p.seriesErrors.add(this.window(a.startMs), 1);
+    if (status === 'timeout') p.windowErrors.value++;
     if (a.request.measured) p.bump(status);
   }
 
@@ -200,8 +201,8 @@ export class Recorder {
   onAttemptDone(a: Attempt): void {
     const p = this.providers[a.targetIndex]!;
     const end = Number.isNaN(a.endMs) ? a.startMs : a.endMs;
-    if (a.costUsd > 0) this.costUsd.add(this.window(end), a.costUsd);
-    if (!a.abandoned && a.status !== 'ok') p.seriesErrors.add(this.window(end), 1);
+    this.costUsd.value += a.costUsd;
+    if (!a.abandoned && a.status !== 'ok') p.windowErrors.value++;
     if (!a.request.measured) return;
     if (!a.abandoned) p.bump(a.status);
     if (!Number.isNaN(a.serviceStartMs)) {
@@ -209,6 +210,7 @@ export class Recorder {
       p.serviceTime.record(end - a.serviceStartMs);
       if (a.firstTokenMs <= end) p.ttft.record(a.firstTokenMs - a.startMs);
     }
+    if (a.costUsd === 0 && a.billedInputTokens === 0 && a.billedOutputTokens === 0) return;
     p.inputTokens += a.billedInputTokens;
     p.outputTokens += a.billedOutputTokens;
     p.costUsd += a.costUsd;
@@ -218,31 +220,28 @@ export class Recorder {
     c.costUsd += a.costUsd;
   }
 
-  onRequestDone(req: Request, nowMs: number): void {
-    const w = this.window(nowMs);
+  onRequestDone(req: Request): void {
     const c = this.classes[req.classIndex]!;
     const outcome = req.outcome!;
     if (outcome !== 'ok') {
-      this.outcomes[outcome].add(w, 1);
+      this.outcomes[outcome].value++;
       if (req.measured) c.outcomes[OUTCOME_INDEX[outcome]]!++;
       return;
     }
     const ttft = req.firstTokenMs - req.arrivalMs;
     const e2e = req.endMs - req.arrivalMs;
     const out = req.generatedTokens;
+    const streamed = out > 1 && req.tokenIntervalMs > 0;
+    const tpot = streamed ? (e2e - ttft) / (out - 1) : Number.NaN;
     const slo = c.slo;
-    let good = true;
-    if (slo.ttft !== undefined && ttft > slo.ttft) good = false;
-    if (slo.e2e !== undefined && e2e > slo.e2e) good = false;
-    const tpot = out > 1 && req.tokenIntervalMs > 0 ? (e2e - ttft) / (out - 1) : Number.NaN;
-    if (slo.tpot !== undefined && tpot > slo.tpot) good = false;
-    this.completed.add(w, 1);
-    c.seriesCompleted.add(w, 1);
+    const good = !(ttft > slo.ttftMs) && !(e2e > slo.e2eMs) && !(tpot > slo.tpotMs);
+    this.completed.value++;
+    c.windowCompleted.value++;
     c.windowTtft.record(ttft);
     c.windowE2e.record(e2e);
     if (good) {
-      this.goodput.add(w, 1);
-      c.seriesGoodput.add(w, 1);
+      this.goodput.value++;
+      c.windowGoodput.value++;
     }
     if (!req.measured) return;
     c.outcomes[0]!++;
@@ -251,7 +250,7 @@ export class Recorder {
     c.e2e.record(e2e);
     c.queueWait.record(req.gatewayWaitMs + req.providerQueueWaitMs);
     // TPOT and ITL exist only for streamed responses (a queue server answers whole).
-    if (out > 1 && req.tokenIntervalMs > 0) {
+    if (streamed) {
       c.tpot.record(tpot);
       c.itl.record(req.tokenIntervalMs, out - 1);
     }
@@ -270,8 +269,20 @@ export class Recorder {
   }
 
   private closeWindow(w: number): void {
+    for (const count of [
+      this.offered,
+      this.admitted,
+      this.completed,
+      this.goodput,
+      this.attempts,
+      this.costUsd,
+    ])
+      count.close(w);
+    for (const count of Object.values(this.outcomes)) count.close(w);
     for (let i = 0; i < this.providers.length; i++) {
       const p = this.providers[i]!;
+      p.windowAttempts.close(w);
+      p.windowErrors.close(w);
       const provider = this.providerObjects[i]!;
       p.seriesInService.set(w, provider.inService());
       p.seriesQueued.set(w, provider.queued());
@@ -282,6 +293,9 @@ export class Recorder {
       this.liveRequests.set(w, this.gauges.liveRequests());
     }
     for (const c of this.classes) {
+      c.windowOffered.close(w);
+      c.windowCompleted.close(w);
+      c.windowGoodput.close(w);
       c.seriesTtftP50.set(w, c.windowTtft.quantile(0.5));
       c.seriesTtftP99.set(w, c.windowTtft.quantile(0.99));
       c.seriesE2eP50.set(w, c.windowE2e.quantile(0.5));

@@ -263,8 +263,8 @@ function timeseries(r: Recorder): TimeSeriesBlock {
   const providers: TimeSeriesBlock['providers'] = {};
   for (const p of r.providers) {
     providers[p.name] = {
-      attempts: p.seriesAttempts.toArray(n),
-      errors: p.seriesErrors.toArray(n),
+      attempts: p.windowAttempts.series.toArray(n),
+      errors: p.windowErrors.series.toArray(n),
       inService: p.seriesInService.toArray(n),
       queued: p.seriesQueued.toArray(n),
     };
@@ -272,9 +272,9 @@ function timeseries(r: Recorder): TimeSeriesBlock {
   const classes: TimeSeriesBlock['classes'] = {};
   for (const c of r.classes) {
     classes[c.name] = {
-      offered: c.seriesOffered.toArray(n),
-      completed: c.seriesCompleted.toArray(n),
-      goodput: c.seriesGoodput.toArray(n),
+      offered: c.windowOffered.series.toArray(n),
+      completed: c.windowCompleted.series.toArray(n),
+      goodput: c.windowGoodput.series.toArray(n),
       ttftP50: c.seriesTtftP50.toArray(n, 3),
       ttftP99: c.seriesTtftP99.toArray(n, 3),
       e2eP50: c.seriesE2eP50.toArray(n, 3),
@@ -284,17 +284,17 @@ function timeseries(r: Recorder): TimeSeriesBlock {
   return {
     intervalMs: r.intervalMs,
     startMs: Array.from({ length: n }, (_, i) => i * r.intervalMs),
-    offered: r.offered.toArray(n),
-    admitted: r.admitted.toArray(n),
-    completed: r.completed.toArray(n),
-    goodput: r.goodput.toArray(n),
-    attempts: r.attempts.toArray(n),
-    shed: r.outcomes.shed.toArray(n),
-    rateLimited: r.outcomes.rate_limited.toArray(n),
-    failed: r.outcomes.failed.toArray(n),
-    timedOut: r.outcomes.timed_out.toArray(n),
-    abandoned: r.outcomes.abandoned.toArray(n),
-    costUsd: r.costUsd.toArray(n, 9),
+    offered: r.offered.series.toArray(n),
+    admitted: r.admitted.series.toArray(n),
+    completed: r.completed.series.toArray(n),
+    goodput: r.goodput.series.toArray(n),
+    attempts: r.attempts.series.toArray(n),
+    shed: r.outcomes.shed.series.toArray(n),
+    rateLimited: r.outcomes.rate_limited.series.toArray(n),
+    failed: r.outcomes.failed.series.toArray(n),
+    timedOut: r.outcomes.timed_out.series.toArray(n),
+    abandoned: r.outcomes.abandoned.series.toArray(n),
+    costUsd: r.costUsd.series.toArray(n, 9),
     gatewayInFlight: r.gatewayInFlight.toArray(n),
     gatewayQueued: r.gatewayQueued.toArray(n),
     liveRequests: r.liveRequests.toArray(n),

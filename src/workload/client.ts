@@ -129,6 +129,6 @@ export class Client implements TryListener {
   private finish(req: Request, outcome: Outcome): void {
     req.outcome = outcome;
     this.live--;
-    this.recorder.onRequestDone(req, this.scheduler.now());
+    this.recorder.onRequestDone(req);
   }
 }
