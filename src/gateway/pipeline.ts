@@ -134,11 +134,7 @@ export class Gateway implements AttemptSink, GatewayView {
     }
     if (this.wantsOutcomes) this.tellOutcome(a, target);
     if (a.status === 'ok') {
-      req.firstTokenMs = a.firstTokenMs;
-      req.endMs = a.endMs;
-      req.generatedTokens = a.outputTokens;
-      req.tokenIntervalMs = a.tokenIntervalMs;
-      req.providerQueueWaitMs = a.serviceStartMs - a.startMs;
+      req.okAttempt = a;
       this.endTry(req, 'ok', undefined);
     } else {
       this.failed(req, a, errorOf(a.status));
@@ -197,8 +193,6 @@ export class Gateway implements AttemptSink, GatewayView {
     a.inFlightAtStart = this.inFlight;
     req.attempt = a;
     req.tryAttempts++;
-    req.attempts++;
-    req.lastProvider = target.name;
     target.inFlight++;
     target.attempts++;
     this.recorder.onAttemptStarted(a);
@@ -231,7 +225,7 @@ export class Gateway implements AttemptSink, GatewayView {
     const retries = this.config.retries;
     const retryable = error !== 'bad-request' && error !== 'shed' && retries.on.includes(error);
     if (retryable && req.tryAttempts <= retries.max) {
-      const chain = this.config.fallbacks[a.request.lastProvider ?? ''];
+      const chain = this.config.fallbacks[this.targets[a.targetIndex]!.name];
       if (chain && req.fallbackQueue === undefined) req.fallbackQueue = [...chain];
       let delay = backoffDelay(retries.backoff, req.tryAttempts, req.lastBackoffMs, this.retryRng);
       if (error === 'rate-limited' && retries.respectRetryAfter) delay = Math.max(delay, a.retryAfterMs);

@@ -228,10 +228,11 @@ export class Recorder {
       if (req.measured) c.outcomes[OUTCOME_INDEX[outcome]]!++;
       return;
     }
-    const ttft = req.firstTokenMs - req.arrivalMs;
-    const e2e = req.endMs - req.arrivalMs;
-    const out = req.generatedTokens;
-    const streamed = out > 1 && req.tokenIntervalMs > 0;
+    const a = req.okAttempt!;
+    const ttft = a.firstTokenMs - req.arrivalMs;
+    const e2e = a.endMs - req.arrivalMs;
+    const out = a.outputTokens;
+    const streamed = out > 1 && a.tokenIntervalMs > 0;
     const tpot = streamed ? (e2e - ttft) / (out - 1) : Number.NaN;
     const slo = c.slo;
     const good = !(ttft > slo.ttftMs) && !(e2e > slo.e2eMs) && !(tpot > slo.tpotMs);
@@ -248,11 +249,11 @@ export class Recorder {
     if (good) c.goodput++;
     c.ttft.record(ttft);
     c.e2e.record(e2e);
-    c.queueWait.record(req.gatewayWaitMs + req.providerQueueWaitMs);
+    c.queueWait.record(req.gatewayWaitMs + (a.serviceStartMs - a.startMs));
     // TPOT and ITL exist only for streamed responses (a queue server answers whole).
     if (streamed) {
       c.tpot.record(tpot);
-      c.itl.record(req.tokenIntervalMs, out - 1);
+      c.itl.record(a.tokenIntervalMs, out - 1);
     }
   }
 

@@ -73,7 +73,6 @@ export class Client implements TryListener {
     req.tries++;
     req.tryActive = true;
     req.tryAttempts = 0;
-    req.tryStartMs = now;
     const timeout = this.configs[req.classIndex]!.timeout;
     if (timeout !== undefined) {
       req.tryDeadlineMs = now + timeout;

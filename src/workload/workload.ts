@@ -22,7 +22,6 @@ interface SourceState {
 
 export class Workload {
   private readonly scheduler: Scheduler;
-  private readonly scenario: Scenario;
   private readonly client: Client;
   private readonly sources: SourceState[] = [];
   private readonly promptDist: Distribution[];
@@ -33,6 +32,9 @@ export class Workload {
   private readonly shareClasses: number[] = [];
   private readonly shareCumulative: number[] = [];
   private readonly classByName: Map<string, number>;
+  private readonly classes: Scenario['workload']['classes'];
+  private readonly warmupMs: number;
+  private readonly durationMs: number;
   private nextId = 0;
   private readonly onArrival = (s: SourceState) => this.arrive(s);
 
@@ -44,9 +46,11 @@ export class Workload {
     client: Client,
   ) {
     this.scheduler = scheduler;
-    this.scenario = scenario;
     this.client = client;
     const classes = scenario.workload.classes;
+    this.classes = classes;
+    this.warmupMs = scenario.warmup;
+    this.durationMs = scenario.duration;
     this.classByName = new Map(classes.map((c, i) => [c.name, i]));
     this.promptDist = classes.map((c) => createDistribution(c.promptTokens));
     this.outputDist = classes.map((c) => createDistribution(c.outputTokens));
@@ -88,7 +92,7 @@ export class Workload {
 
   private scheduleNext(s: SourceState): void {
     const t = s.source.next();
-    if (t < this.scenario.duration) this.scheduler.at(Math.max(t, this.scheduler.now()), this.onArrival, s);
+    if (t < this.durationMs) this.scheduler.at(Math.max(t, this.scheduler.now()), this.onArrival, s);
   }
 
   private arrive(s: SourceState): void {
@@ -99,7 +103,7 @@ export class Workload {
       const named = record >= 0 ? s.trace?.classes?.[record] : undefined;
       classIndex = named !== undefined ? (this.classByName.get(named) ?? this.pickClass()) : this.pickClass();
     }
-    const c = this.scenario.workload.classes[classIndex]!;
+    const c = this.classes[classIndex]!;
     let prompt: number;
     let output: number;
     if (record >= 0 && s.trace) {
@@ -123,7 +127,7 @@ export class Workload {
       arrivalMs: now,
       deadlineMs: deadline,
     };
-    const req = new Request(id, classIndex, view, now, prompt, output, deadline, now >= this.scenario.warmup);
+    const req = new Request(id, classIndex, view, now, prompt, output, deadline, now >= this.warmupMs);
     this.scheduleNext(s);
     this.client.arrive(req);
   }
