@@ -1,0 +1,102 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type EventHandler, EventQueue } from '../../src/engine/heap.ts';
+
+const tag: EventHandler<unknown> = () => {};
+
+/** Pops everything, returning [time, payload] pairs. */
+function drain(q: EventQueue): [number, unknown][] {
+  const out: [number, unknown][] = [];
+  while (q.pop()) out.push([q.poppedTimeMs, q.poppedPayload]);
+  return out;
+}
+
+describe('EventQueue', () => {
+  it('pops the worked example of its doc comment in order c, d, a, b', () => {
+    const q = new EventQueue();
+    q.push(5, tag, 'a');
+    q.push(5, tag, 'b');
+    q.push(3, tag, 'c');
+    q.push(5, tag, 'd', -1);
+    expect(drain(q)).toEqual([
+      [3, 'c'],
+      [5, 'd'],
+      [5, 'a'],
+      [5, 'b'],
+    ]);
+  });
+
+  it('is empty at first: size 0, peekTime Infinity, pop returns false', () => {
+    const q = new EventQueue();
+    expect(q.size).toBe(0);
+    expect(q.peekTime()).toBe(Number.POSITIVE_INFINITY);
+    expect(q.pop()).toBe(false);
+  });
+
+  it('hands back the handler and payload of the popped event', () => {
+    const q = new EventQueue();
+    const calls: number[] = [];
+    const h = (x: number) => calls.push(x);
+    q.push(2, h, 42);
+    expect(q.peekTime()).toBe(2);
+    expect(q.pop()).toBe(true);
+    q.poppedHandler(q.poppedPayload);
+    expect(calls).toEqual([42]);
+    expect(q.poppedTimeMs).toBe(2);
+    expect(q.size).toBe(0);
+  });
+
+  it('grows past its initial capacity without losing or reordering events', () => {
+    const q = new EventQueue(2);
+    for (let i = 0; i < 1000; i++) q.push((i * 7919) % 101, tag, i);
+    expect(q.size).toBe(1000);
+    const popped = drain(q);
+    expect(popped).toHaveLength(1000);
+    const expected = Array.from({ length: 1000 }, (_, i) => [(i * 7919) % 101, i] as [number, number]).sort(
+      (a, b) => a[0] - b[0] || a[1] - b[1],
+    );
+    expect(popped).toEqual(expected);
+  });
+
+  it('orders any mix of pushes and pops by (time, priority, insertion), like a stable sort', () => {
+    // An operation is a push (time, priority) or a pop; the model is a sorted list.
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant('push' as const),
+        time: fc.oneof(fc.integer({ min: 0, max: 10 }), fc.double({ min: 0, max: 1e6, noNaN: true })),
+        priority: fc.integer({ min: -3, max: 3 }),
+      }),
+      fc.record({ kind: fc.constant('pop' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), fc.integer({ min: 1, max: 64 }), (ops, capacity) => {
+        const q = new EventQueue(capacity);
+        const model: { time: number; priority: number; seq: number }[] = [];
+        let seq = 0;
+        const before = (
+          a: { time: number; priority: number; seq: number },
+          b: { time: number; priority: number; seq: number },
+        ) => a.time - b.time || a.priority - b.priority || a.seq - b.seq;
+        for (const o of ops) {
+          if (o.kind === 'push') {
+            const e = { time: o.time, priority: o.priority, seq: seq++ };
+            q.push(e.time, tag, e.seq, e.priority);
+            model.push(e);
+            model.sort(before);
+          } else {
+            const expected = model.shift();
+            expect(q.pop()).toBe(expected !== undefined);
+            if (expected) {
+              expect(q.poppedTimeMs).toBe(expected.time);
+              expect(q.poppedPayload).toBe(expected.seq);
+            }
+          }
+          expect(q.size).toBe(model.length);
+          expect(q.peekTime()).toBe(model[0]?.time ?? Number.POSITIVE_INFINITY);
+        }
+        expect(drain(q).map(([, p]) => p)).toEqual(model.map((e) => e.seq));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
