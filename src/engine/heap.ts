@@ -1,10 +1,11 @@
 /**
  * EventQueue: a binary min-heap of scheduled events, ordered by (timeMs, priority, seq).
  *
- * Times live in a Float64Array and the tie-break key (priority and insertion counter packed into
- * one float) in another, so comparisons never touch objects; handlers and payloads sit in plain
- * arrays at the same index. Equal times pop by ascending priority, then in insertion order, which
- * makes a run a pure function of its inputs (FG-3).
+ * Each slot holds its time and tie-break key (priority and insertion counter packed into one
+ * float) side by side in one Float64Array, and its handler and payload side by side in one plain
+ * array, so a sift step touches two adjacent pairs and comparisons never touch objects. Equal
+ * times pop by ascending priority, then in insertion order, which makes a run a pure function of
+ * its inputs (FG-3).
  *
  * Worked example: push(5, 0, a), push(5, 0, b), push(3, 0, c), push(5, -1, d) pops c, d, a, b.
  */
@@ -14,16 +15,21 @@ export type EventHandler<T> = (payload: T) => void;
 const SEQ_SPAN = 2 ** 44;
 
 export class EventQueue {
-  private times: Float64Array;
+  /** [time0, key0, time1, key1, ...] */
   private keys: Float64Array;
-  private handlers: EventHandler<unknown>[] = [];
-  private payloads: unknown[] = [];
+  /** [handler0, payload0, handler1, payload1, ...] */
+  private items: unknown[];
   private count = 0;
   private seq = 0;
 
+  /** Set by `pop()`: the removed event. Read them before the next pop. */
+  poppedTimeMs = 0;
+  poppedHandler: EventHandler<unknown> = noop;
+  poppedPayload: unknown;
+
   constructor(initialCapacity = 1024) {
-    this.times = new Float64Array(initialCapacity);
-    this.keys = new Float64Array(initialCapacity);
+    this.keys = new Float64Array(2 * initialCapacity);
+    this.items = new Array(2 * initialCapacity);
   }
 
   get size(): number {
@@ -32,97 +38,85 @@ export class EventQueue {
 
   /** Time of the earliest event; Infinity when empty. */
   peekTime(): number {
-    return this.count > 0 ? this.times[0]! : Number.POSITIVE_INFINITY;
+    return this.count > 0 ? this.keys[0]! : Number.POSITIVE_INFINITY;
   }
 
   /** Adds an event. `priority` is a small integer (lower runs first among equal times). */
   push<T>(timeMs: number, handler: EventHandler<T>, payload: T, priority = 0): void {
-    if (this.count === this.times.length) this.grow();
+    if (2 * this.count === this.keys.length) this.grow();
     const key = priority * SEQ_SPAN + this.seq++;
+    const keys = this.keys;
+    const items = this.items;
     // Sift up with a hole: move parents down until the new event's slot is found.
     let i = this.count++;
-    const times = this.times;
-    const keys = this.keys;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const pt = times[parent]!;
-      if (pt < timeMs || (pt === timeMs && keys[parent]! < key)) break;
-      times[i] = pt;
-      keys[i] = keys[parent]!;
-      this.handlers[i] = this.handlers[parent]!;
-      this.payloads[i] = this.payloads[parent];
+      const pt = keys[2 * parent]!;
+      if (pt < timeMs || (pt === timeMs && keys[2 * parent + 1]! < key)) break;
+      keys[2 * i] = pt;
+      keys[2 * i + 1] = keys[2 * parent + 1]!;
+      items[2 * i] = items[2 * parent];
+      items[2 * i + 1] = items[2 * parent + 1];
       i = parent;
     }
-    times[i] = timeMs;
-    keys[i] = key;
-    this.handlers[i] = handler as EventHandler<unknown>;
-    this.payloads[i] = payload;
+    keys[2 * i] = timeMs;
+    keys[2 * i + 1] = key;
+    items[2 * i] = handler;
+    items[2 * i + 1] = payload;
   }
-
-  /** Set by `pop()`: the removed event. Read them before the next pop. */
-  poppedTimeMs = 0;
-  poppedHandler: EventHandler<unknown> = noop;
-  poppedPayload: unknown;
 
   /**
    * Removes the earliest event into `poppedTimeMs`/`poppedHandler`/`poppedPayload` (fields, so the
-   * hot loop allocates nothing). Returns false when the queue is empty.
+   * hot loop allocates nothing). Returns false when the queue is empty. Vacated slots keep their
+   * stale references until reused: memory stays bounded by the largest queue size.
    */
   pop(): boolean {
     if (this.count === 0) return false;
-    const times = this.times;
     const keys = this.keys;
-    const handlers = this.handlers;
-    const payloads = this.payloads;
-    const topTime = times[0]!;
-    const topHandler = handlers[0]!;
-    const topPayload = payloads[0];
+    const items = this.items;
+    this.poppedTimeMs = keys[0]!;
+    this.poppedHandler = items[0] as EventHandler<unknown>;
+    this.poppedPayload = items[1];
     const last = --this.count;
     if (last > 0) {
-      const t = times[last]!;
-      const k = keys[last]!;
-      const h = handlers[last]!;
-      const p = payloads[last];
+      const t = keys[2 * last]!;
+      const k = keys[2 * last + 1]!;
+      const h = items[2 * last];
+      const p = items[2 * last + 1];
       // Sift down with a hole from the root.
       let i = 0;
       for (;;) {
         let child = 2 * i + 1;
         if (child >= last) break;
+        let ct = keys[2 * child]!;
         const right = child + 1;
         if (right < last) {
-          const ct = times[child]!;
-          const rt = times[right]!;
-          if (rt < ct || (rt === ct && keys[right]! < keys[child]!)) child = right;
+          const rt = keys[2 * right]!;
+          if (rt < ct || (rt === ct && keys[2 * right + 1]! < keys[2 * child + 1]!)) {
+            child = right;
+            ct = rt;
+          }
         }
-        const ct = times[child]!;
-        if (t < ct || (t === ct && k < keys[child]!)) break;
-        times[i] = ct;
-        keys[i] = keys[child]!;
-        handlers[i] = handlers[child]!;
-        payloads[i] = payloads[child];
+        if (t < ct || (t === ct && k < keys[2 * child + 1]!)) break;
+        keys[2 * i] = ct;
+        keys[2 * i + 1] = keys[2 * child + 1]!;
+        items[2 * i] = items[2 * child];
+        items[2 * i + 1] = items[2 * child + 1];
         i = child;
       }
-      times[i] = t;
-      keys[i] = k;
-      handlers[i] = h;
-      payloads[i] = p;
+      keys[2 * i] = t;
+      keys[2 * i + 1] = k;
+      items[2 * i] = h;
+      items[2 * i + 1] = p;
     }
-    // Drop references so finished payloads can be collected.
-    handlers[last] = noop;
-    payloads[last] = undefined;
-    this.poppedTimeMs = topTime;
-    this.poppedHandler = topHandler;
-    this.poppedPayload = topPayload;
     return true;
   }
 
   private grow(): void {
-    const times = new Float64Array(this.times.length * 2);
-    times.set(this.times);
-    this.times = times;
     const keys = new Float64Array(this.keys.length * 2);
     keys.set(this.keys);
     this.keys = keys;
+    this.items.length = keys.length;
   }
 }
 
