@@ -38,6 +38,17 @@ export class Simulation implements Scheduler {
     this.queue.push(timeMs, handler, payload);
   }
 
+  /**
+   * Like `at`, but runs before every other event at the same time (priority -1): bookkeeping at a
+   * boundary, such as closing a time-series window, sees the state just before that instant.
+   */
+  atFirst<T>(timeMs: number, handler: EventHandler<T>, payload: T): void {
+    if (!(timeMs >= this.clockMs)) {
+      throw new Error(`event scheduled at ${timeMs} ms, before the current time ${this.clockMs} ms`);
+    }
+    this.queue.push(timeMs, handler, payload, -1);
+  }
+
   after<T>(delayMs: number, handler: EventHandler<T>, payload: T): void {
     if (!(delayMs >= 0)) throw new Error(`event scheduled with negative or NaN delay ${delayMs} ms`);
     this.queue.push(this.clockMs + delayMs, handler, payload);

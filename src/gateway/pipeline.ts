@@ -177,8 +177,10 @@ export class Gateway implements AttemptSink, GatewayView {
 
   private route(req: Request): void {
     let target: TargetState | undefined;
+    // Fallbacks the class may not use (models, providers) are skipped.
     while (req.fallbackQueue && req.fallbackQueue.length > 0 && !target) {
-      target = this.targetsByName.get(req.fallbackQueue.shift()!);
+      const next = this.targetsByName.get(req.fallbackQueue.shift()!);
+      if (next && this.eligible[req.classIndex]!.includes(next)) target = next;
     }
     if (!target) {
       const decision = this.routing.route(req.view, this.eligible[req.classIndex]!);

@@ -263,10 +263,10 @@ export class Recorder {
     while (this.windows < upTo) this.closeWindow(this.windows++);
   }
 
-  /** Closes the partial window containing `nowMs` (end of run). */
+  /** Closes the window containing `nowMs` (end of run), partial or holding only that instant. */
   closeFinalWindow(nowMs: number): void {
     this.closeWindowsUntil(nowMs);
-    if (nowMs > this.windows * this.intervalMs) this.closeWindow(this.windows++);
+    this.closeWindow(this.windows++);
   }
 
   private closeWindow(w: number): void {

@@ -4,6 +4,8 @@
  * refilled at limit/60 s. A debit may drive the balance negative (output tokens are only known at
  * the end of a request); requests are refused while the balance cannot cover them.
  */
+const EPSILON = 1e-9;
+
 export class TokenBucket {
   private readonly limitPerMinute: number;
   private capacity: number;
@@ -32,10 +34,13 @@ export class TokenBucket {
     return this.balance;
   }
 
-  /** True when `amount` fits now (an empty request needs a positive balance). */
+  /**
+   * True when `amount` fits now (an empty request needs a positive balance). A caller who waited
+   * exactly `msUntil` must pass, so the comparison forgives float rounding (1e-9 tokens).
+   */
   canTake(amount: number, nowMs: number): boolean {
     this.refill(nowMs);
-    return amount > 0 ? this.balance >= amount : this.balance > 0;
+    return amount > 0 ? this.balance + EPSILON >= amount : this.balance > 0;
   }
 
   /** Takes `amount` (may go negative). */

@@ -118,12 +118,13 @@ export function runScenario(
   scheduleFaults(sim, scenario.faults, providerByName);
   workload.start();
 
-  // Close each time-series window at its boundary, until the run ends.
+  // Close each time-series window at its boundary, before any event at that instant (an event at
+  // exactly k x interval belongs to window k), until the run ends.
   const closeWindow = () => {
     recorder.closeWindowsUntil(sim.now());
-    sim.after(intervalMs, closeWindow, undefined);
+    sim.atFirst(sim.now() + intervalMs, closeWindow, undefined);
   };
-  sim.at(intervalMs, closeWindow, undefined);
+  sim.atFirst(intervalMs, closeWindow, undefined);
 
   const drainEnd = scenario.duration + scenario.drain;
   const progress = options.onProgress;

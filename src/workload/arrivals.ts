@@ -17,6 +17,8 @@ export interface ArrivalSource {
 
 /** Thinning re-bounds the rate every chunk, so a short spike does not slow the whole run. */
 const CHUNK_MS = 10_000;
+/** Longest step renewal sources integrate r(t) over at once. */
+const STEP_MS = 250;
 
 /**
  * Non-homogeneous Poisson arrivals by thinning (Lewis and Shedler 1979): candidates at the
@@ -95,14 +97,33 @@ export class RenewalArrivals implements ArrivalSource {
       this.t = this.firstPositive(0);
       return this.t;
     }
-    const perMs = this.timeline.rateAt(this.t) / 1000;
-    if (perMs <= 0) {
-      this.t = this.firstPositive(this.t);
-      return this.t;
-    }
     const unitGap = this.kind === 'uniform' ? 1 : standardGamma(this.shape, this.rng) / this.shape;
-    this.t += unitGap / perMs;
+    this.t = this.advance(this.t, unitGap);
     return this.t;
+  }
+
+  /**
+   * The time at which the expected count since `from` reaches `work` (time rescaling: the gap is
+   * measured in arrivals, not milliseconds, so a rising rate shortens it as it rises). Steps of at
+   * most STEP_MS with the midpoint rate; zero-rate stretches are skipped chunk by chunk.
+   */
+  private advance(from: number, work: number): number {
+    let t = from;
+    let remaining = work;
+    while (t < this.horizonMs) {
+      const perMs = this.timeline.rateAt(t) / 1000;
+      if (perMs <= 0 && this.timeline.maxOver(t, t + CHUNK_MS) <= 0) {
+        t += CHUNK_MS;
+        continue;
+      }
+      const step = perMs > 0 ? Math.min(STEP_MS, remaining / perMs) : STEP_MS;
+      const mid = this.timeline.rateAt(t + step / 2) / 1000;
+      const done = mid * step;
+      if (done >= remaining && mid > 0) return t + remaining / mid;
+      remaining -= done;
+      t += step;
+    }
+    return Number.POSITIVE_INFINITY;
   }
 
   /** First time at or after t with a positive rate (1 ms resolution), or Infinity. */

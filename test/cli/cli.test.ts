@@ -201,7 +201,9 @@ export default defineScenario({
     expect(JSON.parse(ok.stdout).durationMs).toBe(300_000);
     const bad = await floodgate('validate', join(dir, 'typed.ts'), '--set', 'providers[0].servers=0');
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe(`error[FG_SCENARIO_INVALID]: ${join(dir, 'typed.ts')} (--set providers[0].servers): providers[0].servers: expected a count >= 1, got 0\n`);
+    expect(bad.stderr).toBe(
+      `error[FG_SCENARIO_INVALID]: ${join(dir, 'typed.ts')} (--set providers[0].servers): providers[0].servers: expected a count >= 1, got 0\n`,
+    );
   });
 });
 

@@ -64,6 +64,7 @@ export class ApiProvider implements Provider {
     this.name = config.name;
     this.models = config.models ?? [config.name];
     this.capacity = config.capacity;
+    this.slots = config.capacity;
     this.ttft = createDistribution(config.ttft);
     this.outputRate = createDistribution(config.outputRate);
     const limits = config.rateLimit;
@@ -72,9 +73,8 @@ export class ApiProvider implements Provider {
     this.outputTpm = limits?.outputTpm ? new TokenBucket(limits.outputTpm) : undefined;
   }
 
-  private get slots(): number {
-    return Math.max(0, Math.round(this.capacity * this.faults.capacityFactor));
-  }
+  /** Slots taking new work: capacity less any capacity-loss fault (updated on fault changes). */
+  private slots: number;
 
   submit(a: Attempt): void {
     const now = this.scheduler.now();
@@ -123,6 +123,8 @@ export class ApiProvider implements Provider {
 
   faultsChanged(): void {
     const now = this.scheduler.now();
+    this.account(now);
+    this.slots = Math.max(0, Math.round(this.capacity * this.faults.capacityFactor));
     const f = this.faults.limitFactor;
     this.rpm?.setFactor(f, now);
     this.inputTpm?.setFactor(f, now);

@@ -53,13 +53,13 @@ export class QueueProvider implements Provider {
     this.name = config.name;
     this.models = config.models ?? [config.name];
     this.capacity = config.servers;
+    this.servers = config.servers;
     this.service = createDistribution(config.service);
     this.queueCapacity = config.queueCapacity ?? Number.POSITIVE_INFINITY;
   }
 
-  private get servers(): number {
-    return Math.round(this.capacity * this.faults.capacityFactor);
-  }
+  /** Servers taking new work: capacity less any capacity-loss fault (updated on fault changes). */
+  private servers: number;
 
   submit(a: Attempt): void {
     const faults = this.faults;
@@ -83,6 +83,8 @@ export class QueueProvider implements Provider {
   }
 
   faultsChanged(): void {
+    this.account(this.scheduler.now());
+    this.servers = Math.round(this.capacity * this.faults.capacityFactor);
     this.startWaiting();
   }
 
