@@ -17,6 +17,7 @@ import type {
   TargetView,
 } from '../gateway/policy.ts';
 import { isRejection } from '../gateway/policy.ts';
+import { ATTEMPT_STATUSES } from '../metrics/recorder.ts';
 
 /** A policy context on a fake clock with a seeded stream; `advance` runs due timers. */
 export function fakeContext(seed = 'contract') {
@@ -92,17 +93,6 @@ export function makeOutcome(target: TargetView, over: Partial<AttemptOutcomeView
   };
 }
 
-const STATUSES = [
-  'ok',
-  'rate_limited',
-  'server_error',
-  'overloaded',
-  'bad_request',
-  'stream_cut',
-  'timeout',
-  'cancelled',
-];
-
 export function runPolicyContract(definition: PolicyDefinition, params: unknown = {}): void {
   const parsed = definition.params ? definition.params.parse(params) : params;
   describe(`${definition.name} (policy contract)`, () => {
@@ -136,7 +126,7 @@ export function runPolicyContract(definition: PolicyDefinition, params: unknown 
       });
       it('accepts outcomes of every status', () => {
         const policy = make();
-        for (const status of STATUSES)
+        for (const status of ATTEMPT_STATUSES)
           expect(() => policy.onOutcome?.(makeOutcome(makeTarget(0), { status }))).not.toThrow();
       });
     } else {
@@ -150,7 +140,7 @@ export function runPolicyContract(definition: PolicyDefinition, params: unknown 
       });
       it('accepts releases and outcomes of every status', () => {
         const policy = make();
-        for (const status of STATUSES) {
+        for (const status of ATTEMPT_STATUSES) {
           expect(() => policy.onOutcome?.(makeOutcome(makeTarget(0), { status }))).not.toThrow();
           expect(() => policy.onRelease?.(makeRequest(), status, 100)).not.toThrow();
         }

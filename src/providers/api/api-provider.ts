@@ -7,6 +7,7 @@ import type { Attempt } from '../attempt.ts';
 import { FaultState } from '../faults/fault-state.ts';
 import type { AttemptSink, Provider } from '../provider.ts';
 import { TokenBucket } from '../token-bucket.ts';
+import { UtilizationMeter } from '../utilization.ts';
 
 /**
  * ApiProvider (`kind: api`): a hosted model API as one account sees it.
@@ -39,9 +40,7 @@ export class ApiProvider implements Provider {
   private readonly waiting = new Deque<Attempt>();
   private waitingLive = 0;
   private busy = 0;
-  private busyArea = 0;
-  private capacityArea = 0;
-  private lastChangeMs = 0;
+  private readonly meter: UtilizationMeter;
   private readonly scheduler: Scheduler;
   private readonly sink: AttemptSink;
   private readonly rng: Random;
@@ -65,6 +64,7 @@ export class ApiProvider implements Provider {
     this.models = config.models ?? [config.name];
     this.capacity = config.capacity;
     this.slots = config.capacity;
+    this.meter = new UtilizationMeter(config.capacity);
     this.ttft = createDistribution(config.ttft);
     this.outputRate = createDistribution(config.outputRate);
     const limits = config.rateLimit;
@@ -123,8 +123,8 @@ export class ApiProvider implements Provider {
 
   faultsChanged(): void {
     const now = this.scheduler.now();
-    this.account(now);
     this.slots = Math.max(0, Math.round(this.capacity * this.faults.capacityFactor));
+    this.meter.setAvailable(now, this.slots);
     const f = this.faults.limitFactor;
     this.rpm?.setFactor(f, now);
     this.inputTpm?.setFactor(f, now);
@@ -141,8 +141,7 @@ export class ApiProvider implements Provider {
   }
 
   utilization(nowMs: number): number {
-    this.account(nowMs);
-    return this.capacityArea > 0 ? this.busyArea / this.capacityArea : 0;
+    return this.meter.ratio(nowMs);
   }
 
   /** Retry-after in ms if a limit refuses the request now, else 0. */
@@ -168,8 +167,8 @@ export class ApiProvider implements Provider {
 
   private start(a: Attempt): void {
     const now = this.scheduler.now();
-    this.account(now);
     this.busy++;
+    this.meter.setBusy(now, this.busy);
     a.queuedAtProvider = false;
     a.serviceStartMs = now;
     const d = this.config.degradation;
@@ -214,8 +213,8 @@ export class ApiProvider implements Provider {
 
   /** Frees the slot, debits output tokens, bills, reports, starts the next waiting attempt. */
   private release(a: Attempt, now: number): void {
-    this.account(now);
     this.busy--;
+    this.meter.setBusy(now, this.busy);
     this.outputTpm?.take(a.outputTokens, now);
     a.billedInputTokens = a.request.promptTokens;
     a.billedOutputTokens = a.outputTokens;
@@ -231,15 +230,6 @@ export class ApiProvider implements Provider {
       if (!next.queuedAtProvider) continue; // cancelled while waiting
       this.waitingLive--;
       this.start(next);
-    }
-  }
-
-  private account(nowMs: number): void {
-    const dt = nowMs - this.lastChangeMs;
-    if (dt > 0) {
-      this.busyArea += this.busy * dt;
-      this.capacityArea += this.slots * dt;
-      this.lastChangeMs = nowMs;
     }
   }
 }

@@ -6,6 +6,7 @@ import type { QueueProviderConfig } from '../../scenario/schema.ts';
 import type { Attempt } from '../attempt.ts';
 import { FaultState } from '../faults/fault-state.ts';
 import type { AttemptSink, Provider } from '../provider.ts';
+import { UtilizationMeter } from '../utilization.ts';
 
 /**
  * QueueProvider (`kind: queue`): `servers` identical servers in front of one FIFO queue, each
@@ -28,9 +29,7 @@ export class QueueProvider implements Provider {
   private readonly queueCapacity: number;
   private readonly waiting = new Deque<Attempt>();
   private busy = 0;
-  private busyArea = 0;
-  private capacityArea = 0;
-  private lastChangeMs = 0;
+  private readonly meter: UtilizationMeter;
   private readonly onServiceEnd = (a: Attempt) => this.finish(a);
   private readonly onFastError = (a: Attempt) => this.sink.attemptDone(a);
 
@@ -54,6 +53,7 @@ export class QueueProvider implements Provider {
     this.models = config.models ?? [config.name];
     this.capacity = config.servers;
     this.servers = config.servers;
+    this.meter = new UtilizationMeter(config.servers);
     this.service = createDistribution(config.service);
     this.queueCapacity = config.queueCapacity ?? Number.POSITIVE_INFINITY;
   }
@@ -83,8 +83,8 @@ export class QueueProvider implements Provider {
   }
 
   faultsChanged(): void {
-    this.account(this.scheduler.now());
     this.servers = Math.round(this.capacity * this.faults.capacityFactor);
+    this.meter.setAvailable(this.scheduler.now(), this.servers);
     this.startWaiting();
   }
 
@@ -97,8 +97,7 @@ export class QueueProvider implements Provider {
   }
 
   utilization(nowMs: number): number {
-    this.account(nowMs);
-    return this.capacityArea > 0 ? this.busyArea / this.capacityArea : 0;
+    return this.meter.ratio(nowMs);
   }
 
   private failFast(a: Attempt, status: 'server_error' | 'overloaded'): void {
@@ -110,8 +109,8 @@ export class QueueProvider implements Provider {
 
   private start(a: Attempt): void {
     const now = this.scheduler.now();
-    this.account(now);
     this.busy++;
+    this.meter.setBusy(now, this.busy);
     a.queuedAtProvider = false;
     a.serviceStartMs = now;
     const duration = this.service.sample(this.rng) * this.faults.latency;
@@ -125,8 +124,8 @@ export class QueueProvider implements Provider {
   }
 
   private finish(a: Attempt): void {
-    this.account(this.scheduler.now());
     this.busy--;
+    this.meter.setBusy(this.scheduler.now(), this.busy);
     if (a.status === 'pending') {
       a.status = 'ok';
       a.outputTokens = a.request.outputTokens;
@@ -137,15 +136,5 @@ export class QueueProvider implements Provider {
 
   private startWaiting(): void {
     while (this.busy < this.servers && this.waiting.size > 0) this.start(this.waiting.shift()!);
-  }
-
-  /** Integrates busy servers and available servers over time, for utilization. */
-  private account(nowMs: number): void {
-    const dt = nowMs - this.lastChangeMs;
-    if (dt > 0) {
-      this.busyArea += this.busy * dt;
-      this.capacityArea += this.servers * dt;
-      this.lastChangeMs = nowMs;
-    }
   }
 }
