@@ -1,0 +1,146 @@
+/**
+ * Iteration time models: how long one scheduler iteration (one forward pass over the batch)
+ * takes, from what the batch holds. Two forms:
+ *
+ * - roofline: max(compute time, memory time) with efficiency factors, plus per-step overheads
+ *   and tensor-parallel all-reduces. Physics with a few measured fudge factors: a lower bound that
+ *   tracks shape (batch, context, prompt length) but not every kernel's inefficiency.
+ * - fitted: t = a + c x decodeSeqs + d x decodeContext + max(f, g + b x prefillTokens + e x
+ *   prefillAttention) when the batch prefills, coefficients fitted to measurements (fit.ts). With
+ *   e = f = g = 0 it is the DistServe-style linear model; e captures attention's quadratic cost in
+ *   long prompts, f the floor of a prefill iteration (short prompts do not fill the GPU, and vLLM
+ *   replays CUDA graphs for pure decode batches only, so a prefill pays eager-mode launches), g
+ *   the intercept of the compute-bound part (may be negative: it only applies above the floor).
+ */
+import { type GpuProfile, kvBytesPerToken, type ModelProfile } from './catalog.ts';
+
+/** What one iteration processes. */
+export interface IterationWork {
+  /** Prompt tokens prefilled in this iteration (all chunks). */
+  prefillTokens: number;
+  /** Attention work of those prefills: sum over chunks of chunk x (tokens before it + chunk / 2). */
+  prefillAttention: number;
+  /** Sequences producing one token each. */
+  decodeSeqs: number;
+  /** Sum of the context lengths those sequences attend over. */
+  decodeContext: number;
+}
+
+export interface IterationTimeModel {
+  readonly kind: 'roofline' | 'fitted';
+  /** Milliseconds for one iteration doing `w`. */
+  iterationMs(w: IterationWork): number;
+}
+
+export interface RooflineOptions {
+  /** Fraction of peak HBM bandwidth reached (default 0.8). */
+  memoryEfficiency: number;
+  /** Fixed cost per iteration (scheduling, launch), ms. BLIS fitted about 0.126 ms. */
+  stepOverheadMs: number;
+  /** Per layer per iteration, ms. BLIS fitted about 0.032 ms. */
+  layerOverheadMs: number;
+  /** Per sequence in the batch, ms. BLIS fitted about 0.004 ms. */
+  seqOverheadMs: number;
+  /**
+   * One all-reduce (two per layer under tensor parallelism), ms, as a + b x log2(TP). Default
+   * 0.02 + 0.04 log2 TP, read off the splitwise H100 Llama-2-70B decode times at TP 2/4/8.
+   */
+  allReduceBaseMs: number;
+  allReducePerDoublingMs: number;
+}
+
+export const ROOFLINE_DEFAULTS: RooflineOptions = {
+  memoryEfficiency: 0.8,
+  stepOverheadMs: 0.126,
+  layerOverheadMs: 0.032,
+  seqOverheadMs: 0.004,
+  allReduceBaseMs: 0.02,
+  allReducePerDoublingMs: 0.04,
+};
+
+export function rooflineModel(
+  model: ModelProfile,
+  gpu: GpuProfile,
+  tensorParallel: number,
+  options: Partial<RooflineOptions> = {},
+): IterationTimeModel {
+  const o = { ...ROOFLINE_DEFAULTS, ...options };
+  const activeParams = model.activeParamsB * 1e9;
+  const attentionFlopsPerPair = 4 * model.layers * model.hiddenSize; // QK^T and AV, 2 FLOPs each
+  const peak = gpu.bf16Tflops * 1e12 * tensorParallel; // FLOP/s across the replica
+  const bandwidth = gpu.bandwidthTBps * 1e12 * tensorParallel * o.memoryEfficiency; // bytes/s
+  const kvBytes = kvBytesPerToken(model);
+  const activeWeightBytes = activeParams * model.bytesPerWeight;
+  const totalWeightBytes = model.totalParamsB * 1e9 * model.bytesPerWeight;
+  const allReduceMs =
+    tensorParallel > 1
+      ? 2 * model.layers * (o.allReduceBaseMs + o.allReducePerDoublingMs * Math.log2(tensorParallel))
+      : 0;
+  const fixedMs = o.stepOverheadMs + o.layerOverheadMs * model.layers + allReduceMs;
+  return {
+    kind: 'roofline',
+    iterationMs(w) {
+      const tokens = w.prefillTokens + w.decodeSeqs;
+      if (tokens === 0) return 0;
+      const prefillFlops = 2 * activeParams * w.prefillTokens + attentionFlopsPerPair * w.prefillAttention;
+      const decodeFlops = 2 * activeParams * w.decodeSeqs + attentionFlopsPerPair * w.decodeContext;
+      const computeMs =
+        (1000 * prefillFlops) / (peak * gpu.mfuPrefill) + (1000 * decodeFlops) / (peak * gpu.mfuDecode);
+      // A mixture-of-experts batch touches more experts as it grows; from a few tokens on, all.
+      const weightBytes =
+        totalWeightBytes === activeWeightBytes || tokens >= 4
+          ? totalWeightBytes
+          : activeWeightBytes + ((totalWeightBytes - activeWeightBytes) * (tokens - 1)) / 3;
+      const memoryMs = (1000 * (weightBytes + kvBytes * w.decodeContext)) / bandwidth;
+      return (
+        fixedMs +
+        o.seqOverheadMs * (w.decodeSeqs + (w.prefillTokens > 0 ? 1 : 0)) +
+        Math.max(computeMs, memoryMs)
+      );
+    },
+  };
+}
+
+/**
+ * Coefficients of the fitted model: a (ms per iteration), b (ms per prefill token), c (ms per
+ * decoding sequence), d (ms per context token attended in decode), e (ms per prefill token pair),
+ * f (least ms the prefill part of an iteration takes), g (intercept of its compute-bound part).
+ */
+export interface FittedCoefficients {
+  a: number;
+  b: number;
+  c: number;
+  d: number;
+  e: number;
+  f: number;
+  g: number;
+}
+
+export function fittedModel(k: FittedCoefficients): IterationTimeModel {
+  return {
+    kind: 'fitted',
+    iterationMs(w) {
+      if (w.prefillTokens + w.decodeSeqs === 0) return 0;
+      const prefill =
+        w.prefillTokens > 0 ? Math.max(k.f, k.g + k.b * w.prefillTokens + k.e * w.prefillAttention) : 0;
+      return k.a + prefill + k.c * w.decodeSeqs + k.d * w.decodeContext;
+    },
+  };
+}
+
+/** The lower bounds any honest model respects (used by the sanity tests). */
+export function physicalFloorMs(
+  model: ModelProfile,
+  gpu: GpuProfile,
+  tensorParallel: number,
+  w: IterationWork,
+): { memoryMs: number; computeMs: number } {
+  const bytes =
+    (model.activeParamsB * 1e9 * model.bytesPerWeight + kvBytesPerToken(model) * w.decodeContext) /
+    tensorParallel;
+  const flops = (2 * model.activeParamsB * 1e9 * (w.prefillTokens + w.decodeSeqs)) / tensorParallel;
+  return {
+    memoryMs: (1000 * bytes) / (gpu.bandwidthTBps * 1e12),
+    computeMs: (1000 * flops) / (gpu.bf16Tflops * 1e12),
+  };
+}
