@@ -26,6 +26,14 @@ export class Deque<T> {
     this.length++;
   }
 
+  /** Adds `item` before the oldest one (it will be shifted out first). */
+  pushFront(item: T): void {
+    if (this.length === this.items.length) this.grow();
+    this.head = (this.head - 1) & this.mask;
+    this.items[this.head] = item;
+    this.length++;
+  }
+
   /** Removes and returns the oldest item. */
   shift(): T | undefined {
     if (this.length === 0) return undefined;

@@ -191,14 +191,14 @@ export class Gateway implements AttemptSink, GatewayView {
       target = decision as TargetState;
     }
     const now = this.scheduler.now();
-    const a = new Attempt(req, req.tries, target.index, now);
+    const a = new Attempt(req, req.tries, target.index, now, target.providerIndex);
     a.inFlightAtStart = this.inFlight;
     req.attempt = a;
     req.tryAttempts++;
     target.inFlight++;
     target.attempts++;
     this.recorder.onAttemptStarted(a);
-    target.provider.submit(a);
+    target.backend.submit(a);
     if (this.config.attemptTimeout !== undefined)
       this.scheduler.after(this.config.attemptTimeout, this.onAttemptTimeout, a);
   }
@@ -219,7 +219,7 @@ export class Gateway implements AttemptSink, GatewayView {
     target.inFlight--;
     target.failures++;
     this.recorder.onAttemptAbandoned(a, status);
-    target.provider.cancel(a);
+    target.backend.cancel(a);
     if (this.wantsOutcomes) this.tellOutcome(a, target, status);
   }
 
@@ -227,7 +227,7 @@ export class Gateway implements AttemptSink, GatewayView {
     const retries = this.config.retries;
     const retryable = error !== 'bad-request' && error !== 'shed' && retries.on.includes(error);
     if (retryable && req.tryAttempts <= retries.max) {
-      const chain = this.config.fallbacks[this.targets[a.targetIndex]!.name];
+      const chain = this.config.fallbacks[this.targets[a.targetIndex]!.provider];
       if (chain && req.fallbackQueue === undefined) req.fallbackQueue = [...chain];
       let delay = backoffDelay(retries.backoff, req.tryAttempts, req.lastBackoffMs, this.retryRng);
       if (error === 'rate-limited' && retries.respectRetryAfter) delay = Math.max(delay, a.retryAfterMs);

@@ -23,14 +23,35 @@ export interface RequestView {
   readonly arrivalMs: number;
   /** Absolute deadline (ms), Infinity when the class has none. */
   readonly deadlineMs: number;
+  /**
+   * Shared-prefix group of the prompt (-1: none), as a gateway sees it by hashing the prompt's
+   * leading blocks; prefix-affinity routing keys on it.
+   */
+  readonly prefixId: number;
+}
+
+/**
+ * Gauges a gateway scrapes from a self-hosted server (vLLM's num_requests_waiting,
+ * num_requests_running, gpu_cache_usage_perc), as of `atMs`: stale by up to the scrape interval.
+ * For a pool seen as one target they are summed (waiting, running) and averaged (kvUsage).
+ */
+export interface ScrapedMetrics {
+  readonly waiting: number;
+  readonly running: number;
+  /** KV-cache use in [0, 1]. */
+  readonly kvUsage: number;
+  /** When the scrape happened. */
+  readonly atMs: number;
 }
 
 /** A routing target as the gateway sees it: its own bookkeeping, never the provider's internals. */
 export interface TargetView {
   /** Position in the gateway's target list (stable for the run). */
   readonly index: number;
-  /** Provider name. */
+  /** Target name: the provider's, or `pool/3` for replica 3 of a GPU pool exposed as replicas. */
   readonly name: string;
+  /** Provider name (the pool's, for a replica). */
+  readonly provider: string;
   readonly kind: string;
   readonly models: readonly string[];
   /** Attempts this gateway has in flight to the target. */
@@ -46,6 +67,8 @@ export interface TargetView {
   /** Prices per million tokens (the gateway's price table). */
   readonly inputPerMTok: number;
   readonly outputPerMTok: number;
+  /** Last scrape of a self-hosted target (undefined for hosted APIs). */
+  readonly scraped: ScrapedMetrics | undefined;
 }
 
 /** The gateway as admission policies see it. */

@@ -1,5 +1,5 @@
 import type { Provider } from '../providers/provider.ts';
-import type { TargetView } from './policy.ts';
+import type { ScrapedMetrics, TargetView } from './policy.ts';
 
 /**
  * TargetState: the gateway's own bookkeeping about one routing target. Policies receive it typed
@@ -13,21 +13,35 @@ export class TargetState implements TargetView {
   readonly models: readonly string[];
   readonly inputPerMTok: number;
   readonly outputPerMTok: number;
+  /** Provider behind the target (a pool's name when the target is one of its replicas). */
+  readonly provider: string;
+  /** Position of that provider in the scenario (metrics are kept per provider). */
+  readonly providerIndex: number;
+  /** Last scraped gauges of a self-hosted target; undefined for hosted APIs. */
+  scraped: ScrapedMetrics | undefined = undefined;
   inFlight = 0;
   attempts = 0;
   successes = 0;
   failures = 0;
   lastTtftMs = Number.NaN;
   retryAfterUntilMs = 0;
-  /** @internal the provider behind the target; never part of TargetView. */
-  readonly provider: Provider;
+  /** @internal what the gateway submits to; never part of TargetView. */
+  readonly backend: Provider;
 
-  constructor(index: number, provider: Provider, prices: { inputPerMTok: number; outputPerMTok: number }) {
+  constructor(
+    index: number,
+    name: string,
+    backend: Provider,
+    providerIndex: number,
+    prices: { inputPerMTok: number; outputPerMTok: number },
+  ) {
     this.index = index;
-    this.provider = provider;
-    this.name = provider.name;
-    this.kind = provider.kind;
-    this.models = provider.models;
+    this.backend = backend;
+    this.name = name;
+    this.provider = backend.name;
+    this.providerIndex = providerIndex;
+    this.kind = backend.kind;
+    this.models = backend.models;
     this.inputPerMTok = prices.inputPerMTok;
     this.outputPerMTok = prices.outputPerMTok;
   }

@@ -181,7 +181,7 @@ export class Recorder {
 
   onAttemptStarted(a: Attempt): void {
     this.attempts.value++;
-    const p = this.providers[a.targetIndex]!;
+    const p = this.providers[a.providerIndex]!;
     p.windowAttempts.value++;
     if (a.request.measured) {
       this.classes[a.request.classIndex]!.attempts++;
@@ -191,7 +191,7 @@ export class Recorder {
 
   /** The gateway stopped waiting (timeout or cancel); counted once under that status. */
   onAttemptAbandoned(a: Attempt, status: 'timeout' | 'cancelled'): void {
-    const p = this.providers[a.targetIndex]!;
+    const p = this.providers[a.providerIndex]!;
     // A timeout is an error of the provider as the gateway sees it; a cancel is the client's doing.
     if (status === 'timeout') p.windowErrors.value++;
     if (a.request.measured) p.bump(status);
@@ -199,7 +199,7 @@ export class Recorder {
 
   /** The provider finished an attempt (also attempts the gateway had abandoned: billing, busy time). */
   onAttemptDone(a: Attempt): void {
-    const p = this.providers[a.targetIndex]!;
+    const p = this.providers[a.providerIndex]!;
     const end = Number.isNaN(a.endMs) ? a.startMs : a.endMs;
     this.costUsd.value += a.costUsd;
     if (!a.abandoned && a.status !== 'ok') p.windowErrors.value++;

@@ -28,8 +28,9 @@ export class Attempt {
   readonly request: Request;
   /** Client try this attempt belongs to (results of older tries are ignored). */
   readonly tryIndex: number;
-  /** Index of the gateway target. */
+  /** Index of the gateway target, and of the provider behind it (several targets may share one). */
   readonly targetIndex: number;
+  readonly providerIndex: number;
   readonly startMs: number;
 
   status: AttemptStatus = 'pending';
@@ -55,10 +56,20 @@ export class Attempt {
   /** Set while queued at the provider (lazy removal on cancel). */
   queuedAtProvider = false;
 
-  constructor(request: Request, tryIndex: number, targetIndex: number, startMs: number) {
+  /** The provider's own handle for the attempt (a GPU pool's sequence). */
+  handle: unknown = undefined;
+
+  constructor(
+    request: Request,
+    tryIndex: number,
+    targetIndex: number,
+    startMs: number,
+    providerIndex = targetIndex,
+  ) {
     this.request = request;
     this.tryIndex = tryIndex;
     this.targetIndex = targetIndex;
+    this.providerIndex = providerIndex;
     this.startMs = startMs;
   }
 }

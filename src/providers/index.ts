@@ -1,11 +1,14 @@
 /**
  * Provider models, one folder per `kind`. Reading guide: provider.ts (the contract),
- * attempt.ts (what flows through it), then queue/ (the simplest model) and api/.
+ * attempt.ts (what flows through it), then queue/ (the simplest model), api/, and gpu/
+ * (catalog.ts, time-model.ts, replica.ts, gpu-pool.ts).
  */
 import type { Scheduler } from '../engine/clock.ts';
 import type { RngStreams } from '../engine/rng.ts';
 import type { ProviderConfig } from '../scenario/schema.ts';
 import { ApiProvider } from './api/index.ts';
+import { GpuPool } from './gpu/gpu-pool.ts';
+import { resolveGpuSetup } from './gpu/setup.ts';
 import type { AttemptSink, Provider } from './provider.ts';
 import { QueueProvider } from './queue/index.ts';
 
@@ -26,5 +29,7 @@ export function createProvider(
       return new QueueProvider(config, scheduler, sink, rng, faultRng);
     case 'api':
       return new ApiProvider(config, scheduler, sink, rng, faultRng);
+    case 'gpu':
+      return new GpuPool(resolveGpuSetup(config), scheduler, sink, rng, faultRng);
   }
 }

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import type { DistributionSpec } from '../engine/dist/index.ts';
+import { GPUS, MODELS } from '../providers/gpu/catalog.ts';
 import { didYouMean } from './suggest.ts';
 import {
   type Parsed,
@@ -234,15 +235,118 @@ const apiProviderSchema = obj({
   rtt: duration().default(0),
 });
 
-const providerKinds = ['queue', 'api'] as const;
-export const providerSchema = z.discriminatedUnion('kind', [queueProviderSchema, apiProviderSchema], {
-  error: (issue) => {
-    if (issue.code !== 'invalid_union') return undefined;
-    const found = (issue.input as { kind?: unknown } | undefined)?.kind;
-    if (found === undefined) return `expected a 'kind': one of ${providerKinds.join(', ')}`;
-    return `expected 'kind' to be one of ${providerKinds.map((k) => `'${k}'`).join(' | ')}${typeof found === 'string' ? didYouMean(found, providerKinds) : ''}`;
-  },
+/** A catalog name, or a profile written inline with the catalog's fields. */
+function catalogRef<S extends z.ZodRawShape>(what: string, names: readonly string[], inline: S) {
+  return z.union(
+    [
+      z.string().refine((n) => names.includes(n), {
+        error: (issue) =>
+          `expected a ${what} from the catalog (${names.join(', ')}) or an inline profile${typeof issue.input === 'string' ? didYouMean(issue.input, names) : ''}`,
+      }),
+      obj(inline),
+    ],
+    { error: () => `expected a ${what} name (${names.join(', ')}) or an inline profile` },
+  );
+}
+
+const modelProfileSchema = catalogRef('model', Object.keys(MODELS), {
+  activeParamsB: z.number().positive(),
+  totalParamsB: z.number().positive().optional(),
+  layers: positiveInt(),
+  hiddenSize: positiveInt(),
+  kvHeads: positiveInt(),
+  headDim: positiveInt(),
+  bytesPerWeight: z.number().positive().default(2),
+  contextWindow: count({ min: 1, integer: true }).default(131_072),
 });
+
+const gpuProfileSchema = catalogRef('gpu', Object.keys(GPUS), {
+  memoryGB: z.number().positive(),
+  bandwidthTBps: z.number().positive(),
+  bf16Tflops: z.number().positive(),
+  mfuPrefill: z.number().positive().max(1).default(0.45),
+  mfuDecode: z.number().positive().max(1).default(0.3),
+});
+
+/** A self-hosted pool: N replicas of a model on a GPU type, each with a vLLM-like scheduler. */
+const gpuProviderSchema = obj({
+  ...commonProviderShape,
+  kind: z.literal('gpu'),
+  model: modelProfileSchema,
+  gpu: gpuProfileSchema,
+  tensorParallel: positiveInt().default(1),
+  replicas: positiveInt(),
+  scheduler: obj({
+    maxSeqs: positiveInt().default(256),
+    maxBatchedTokens: positiveInt().default(8192),
+    chunkedPrefill: z.boolean().default(true),
+    chunkSize: positiveInt().default(512),
+    blockSize: positiveInt().default(16),
+    /** Share of GPU memory for weights and KV cache (vLLM gpu_memory_utilization). */
+    memoryUtilization: share().default(0.9),
+    /** KV blocks per replica; default derived from memory, weights and tensor parallelism. */
+    kvBlocks: positiveInt().optional(),
+    /** Blocks kept free when admitting (vLLM's watermark). */
+    watermark: share().default(0.01),
+  }).prefault({}),
+  /**
+   * Iteration time: `auto` uses the fitted coefficients when the catalog has a fit for this
+   * model, GPU and tensor parallelism, else the roofline; or force one with its parameters.
+   */
+  timing: z
+    .union([
+      z.literal('auto'),
+      obj({
+        model: z.literal('roofline'),
+        memoryEfficiency: share().optional(),
+        stepOverheadMs: z.number().min(0).optional(),
+        layerOverheadMs: z.number().min(0).optional(),
+        seqOverheadMs: z.number().min(0).optional(),
+        allReduceBaseMs: z.number().min(0).optional(),
+        allReducePerDoublingMs: z.number().min(0).optional(),
+      }),
+      obj({
+        model: z.literal('fitted'),
+        /** A fit from the catalog, e.g. `llama-2-70b/h100-80gb/tp4`, or explicit coefficients. */
+        from: z.string().optional(),
+        coefficients: obj({
+          a: z.number().min(0),
+          b: z.number().min(0),
+          c: z.number().min(0),
+          d: z.number().min(0).default(0),
+          e: z.number().min(0).default(0),
+          f: z.number().min(0).default(0),
+          g: z.number().default(0),
+        }).optional(),
+      }),
+    ])
+    .default('auto'),
+  prefixCache: obj({ enabled: z.boolean().default(false), share: share().default(0.1) }).prefault({}),
+  /** How the pool spreads requests when the gateway sees it as one target. */
+  balancer: z.enum(['round-robin', 'least-loaded', 'random']).default('round-robin'),
+  /** `replicas`: each replica is a gateway target (endpoint-picker style) named `name/i`. */
+  expose: z.enum(['pool', 'replicas']).default('pool'),
+  /** How often the gateway scrapes the replicas' gauges. Default 1 s (pool), 50 ms (replicas). */
+  scrapeInterval: positiveDuration().optional(),
+  /** A replica returning after a capacity loss serves again after this warm-up. */
+  slowStart: duration().default(30_000),
+  /** USD per replica-hour (the fleet's cost, reported beside token costs). */
+  costPerReplicaHour: money().default(0),
+});
+
+const providerKinds = ['queue', 'api', 'gpu'] as const;
+export const providerSchema = z.discriminatedUnion(
+  'kind',
+  [queueProviderSchema, apiProviderSchema, gpuProviderSchema],
+  {
+    error: (issue) => {
+      if (issue.code !== 'invalid_union') return undefined;
+      const found = (issue.input as { kind?: unknown } | undefined)?.kind;
+      if (found === undefined) return `expected a 'kind': one of ${providerKinds.join(', ')}`;
+      return `expected 'kind' to be one of ${providerKinds.map((k) => `'${k}'`).join(' | ')}${typeof found === 'string' ? didYouMean(found, providerKinds) : ''}`;
+    },
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // Faults
@@ -413,6 +517,11 @@ const classSchema = obj({
   /** Providers that may serve the class. Default: any. */
   providers: z.array(z.string()).min(1).optional(),
   tenant: z.string().optional(),
+  /**
+   * Shared prompt prefixes (system prompts, repository context): each request draws one of
+   * `groups` prefixes; the first `tokens` prompt tokens are that prefix (prefix caches reuse it).
+   */
+  prefix: obj({ groups: positiveInt(), tokens: count({ min: 1, integer: true }) }).optional(),
   slo: classSloSchema.prefault({}),
   /** Overrides `workload.client` for this class. */
   client: clientSchema.optional(),
@@ -625,6 +734,7 @@ export type Scenario = z.output<typeof scenarioSchema>;
 export type ProviderConfig = Scenario['providers'][number];
 export type QueueProviderConfig = Extract<ProviderConfig, { kind: 'queue' }>;
 export type ApiProviderConfig = Extract<ProviderConfig, { kind: 'api' }>;
+export type GpuProviderConfig = Extract<ProviderConfig, { kind: 'gpu' }>;
 export type FaultConfig = Scenario['faults'][number];
 export type ClassConfig = Scenario['workload']['classes'][number];
 export type ArrivalsConfig = z.output<typeof arrivalsSchema>;

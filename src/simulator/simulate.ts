@@ -9,7 +9,6 @@ import { Simulation } from '../engine/simulation.ts';
 import { Gateway } from '../gateway/pipeline.ts';
 import type { AdmissionPolicy, PolicyContext, PolicyDefinition, RoutingPolicy } from '../gateway/policy.ts';
 import { type ResolvedPolicy, resolvePolicy } from '../gateway/policy-loader.ts';
-import { TargetState } from '../gateway/target.ts';
 import { Recorder } from '../metrics/recorder.ts';
 import { buildResult, type RunResult } from '../metrics/result.ts';
 import { autoInterval } from '../metrics/timeseries.ts';
@@ -21,6 +20,7 @@ import type { LoadedScenario } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { Client } from '../workload/client.ts';
 import { Workload } from '../workload/workload.ts';
+import { createTargets, startScrapers } from './targets.ts';
 
 export interface SimulateOptions {
   /** Overrides the scenario's seed. */
@@ -65,11 +65,11 @@ export function runScenario(
   const sink = { attemptDone: (a: Attempt) => gateway!.attemptDone(a) };
   const providers: Provider[] = scenario.providers.map((p) => createProvider(p, sim, sink, streams));
   const providerByName = new Map(providers.map((p) => [p.name, p]));
-  const targets = providers.map((p, i) => new TargetState(i, p, scenario.providers[i]!.pricing));
+  const targets = createTargets(scenario, providers);
   const eligible = scenario.workload.classes.map((c) =>
     targets.filter(
       (t) =>
-        (!c.providers || c.providers.includes(t.name)) &&
+        (!c.providers || c.providers.includes(t.provider)) &&
         (!c.models || t.models.some((m) => c.models!.includes(m))),
     ),
   );
@@ -116,6 +116,7 @@ export function runScenario(
   });
   const workload = new Workload(sim, scenario, loaded.traces, streams, client);
   scheduleFaults(sim, scenario.faults, providerByName);
+  startScrapers(sim, scenario, providers, targets);
   workload.start();
 
   // Close each time-series window at its boundary, before any event at that instant (an event at

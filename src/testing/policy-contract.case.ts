@@ -56,6 +56,7 @@ export function makeRequest(over: Partial<RequestView> = {}): RequestView {
     tenant: undefined,
     arrivalMs: 0,
     deadlineMs: Infinity,
+    prefixId: -1,
     ...over,
   };
 }
@@ -64,6 +65,7 @@ export function makeTarget(index: number, over: Partial<TargetView> = {}): Targe
   return {
     index,
     name: `t${index}`,
+    provider: `t${index}`,
     kind: 'api',
     models: [`t${index}`],
     inFlight: 0,
@@ -74,6 +76,7 @@ export function makeTarget(index: number, over: Partial<TargetView> = {}): Targe
     retryAfterUntilMs: 0,
     inputPerMTok: 1,
     outputPerMTok: 2,
+    scraped: undefined,
     ...over,
   };
 }

@@ -33,6 +33,9 @@ export class Request {
   readonly deadlineMs: number;
   /** Arrived after warmup: counts in summary figures. */
   readonly measured: boolean;
+  /** Shared-prefix group (-1: none) and how many leading prompt tokens it covers. */
+  readonly prefixId: number;
+  readonly prefixTokens: number;
   /** What policies see. */
   readonly view: RequestView;
 
@@ -74,6 +77,8 @@ export class Request {
     outputTokens: number,
     deadlineMs: number,
     measured: boolean,
+    prefixId = -1,
+    prefixTokens = 0,
   ) {
     this.id = id;
     this.classIndex = classIndex;
@@ -83,5 +88,7 @@ export class Request {
     this.outputTokens = outputTokens;
     this.deadlineMs = deadlineMs;
     this.measured = measured;
+    this.prefixId = prefixId;
+    this.prefixTokens = prefixTokens;
   }
 }

@@ -115,6 +115,13 @@ export class Workload {
       output = Math.max(1, Math.round(this.outputDist[classIndex]!.sample(rng)));
     }
     const deadline = c.deadline !== undefined ? now + c.deadline : Number.POSITIVE_INFINITY;
+    let prefixId = -1;
+    let prefixTokens = 0;
+    if (c.prefix) {
+      // Drawn from the class's own stream at arrival, like the sizes: the same whatever the policy.
+      prefixId = classIndex * 1_000_000 + Math.floor(this.tokenRng[classIndex]!() * c.prefix.groups);
+      prefixTokens = Math.min(c.prefix.tokens, prompt);
+    }
     const id = this.nextId++;
     const view: RequestView = {
       id,
@@ -126,8 +133,20 @@ export class Workload {
       tenant: c.tenant,
       arrivalMs: now,
       deadlineMs: deadline,
+      prefixId,
     };
-    const req = new Request(id, classIndex, view, now, prompt, output, deadline, now >= this.warmupMs);
+    const req = new Request(
+      id,
+      classIndex,
+      view,
+      now,
+      prompt,
+      output,
+      deadline,
+      now >= this.warmupMs,
+      prefixId,
+      prefixTokens,
+    );
     this.scheduleNext(s);
     this.client.arrive(req);
   }

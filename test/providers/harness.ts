@@ -55,6 +55,7 @@ export function makeRequest(o: { atMs?: number; prompt?: number; output?: number
       tenant: undefined,
       arrivalMs: atMs,
       deadlineMs: Number.POSITIVE_INFINITY,
+      prefixId: -1,
     },
     atMs,
     prompt,

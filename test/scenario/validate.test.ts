@@ -83,7 +83,7 @@ describe('scenario errors name the file, line, path, expectation and the value f
   it('reports a misspelled provider kind with a suggestion', async () => {
     const out = await problems(mmcWith({ 6: '    kind: qeue' }));
     expect(out[0]).toBe(
-      "scenario.yaml:6:11: providers[0].kind: expected 'kind' to be one of 'queue' | 'api' (did you mean 'queue'?), got 'qeue'",
+      "scenario.yaml:6:11: providers[0].kind: expected 'kind' to be one of 'queue' | 'api' | 'gpu' (did you mean 'queue'?), got 'qeue'",
     );
   });
 

@@ -1,0 +1,303 @@
+/**
+ * GpuPool (`kind: gpu`): N replicas of one model on one GPU type behind a provider name.
+ *
+ * Requests reach a replica either through the pool's own balancer (the gateway sees one target,
+ * like a Kubernetes Service in front of vLLM pods) or directly, when the scenario exposes the
+ * replicas as gateway targets (`expose: replicas`, as an endpoint picker does). Each replica runs
+ * the vLLM-like scheduler of replica.ts.
+ *
+ * Faults: outage (fast 503), hang, brownout (iterations slower by `latency`; `errorRate` of the
+ * attempts fail at their first token), stream cut, and capacity loss, which takes replicas down
+ * (their sequences fail with 503) and brings them back after `slowStart` when it ends.
+ */
+import type { Scheduler } from '../../engine/clock.ts';
+import type { Random } from '../../engine/rng.ts';
+import type { GpuProviderConfig } from '../../scenario/schema.ts';
+import type { Attempt } from '../attempt.ts';
+import { FaultState } from '../faults/fault-state.ts';
+import type { AttemptSink, Provider } from '../provider.ts';
+import { type GpuProfile, kvCapacityTokens, type ModelProfile } from './catalog.ts';
+import { GpuReplica, type ReplicaListener, type SchedulerOptions, Sequence } from './replica.ts';
+import type { IterationTimeModel } from './time-model.ts';
+
+export interface GpuPoolSetup {
+  config: GpuProviderConfig;
+  model: ModelProfile;
+  gpu: GpuProfile;
+  timeModel: IterationTimeModel;
+}
+
+export class GpuPool implements Provider, ReplicaListener {
+  readonly name: string;
+  readonly kind = 'gpu';
+  readonly models: readonly string[];
+  readonly faults = new FaultState();
+  /** Replicas (each counts as one unit of capacity). */
+  readonly capacity: number;
+  readonly replicas: GpuReplica[];
+  readonly schedulerOptions: SchedulerOptions;
+  private readonly config: GpuProviderConfig;
+  private readonly contextWindow: number;
+  private readonly scheduler: Scheduler;
+  private readonly sink: AttemptSink;
+  private readonly faultRng: Random;
+  private readonly balancerRng: Random;
+  private cursor = 0;
+  /** Replicas taking work: up and warmed up. */
+  private upCount: number;
+  private readonly onFastAnswer = (a: Attempt) => this.sink.attemptDone(a);
+
+  constructor(
+    setup: GpuPoolSetup,
+    scheduler: Scheduler,
+    sink: AttemptSink,
+    balancerRng: Random,
+    faultRng: Random,
+  ) {
+    const { config, model, gpu, timeModel } = setup;
+    this.config = config;
+    this.name = config.name;
+    this.models = config.models ?? [config.name];
+    this.capacity = config.replicas;
+    this.scheduler = scheduler;
+    this.sink = sink;
+    this.balancerRng = balancerRng;
+    this.faultRng = faultRng;
+    this.contextWindow = model.contextWindow;
+    const s = config.scheduler;
+    const kvTokens =
+      s.kvBlocks !== undefined
+        ? s.kvBlocks * s.blockSize
+        : kvCapacityTokens(model, gpu, config.tensorParallel, s.memoryUtilization);
+    const kvBlocks = Math.floor(kvTokens / s.blockSize);
+    this.schedulerOptions = {
+      maxSeqs: s.maxSeqs,
+      maxBatchedTokens: s.maxBatchedTokens,
+      chunkedPrefill: s.chunkedPrefill,
+      chunkSize: s.chunkSize,
+      blockSize: s.blockSize,
+      kvBlocks,
+      watermarkBlocks: Math.floor(kvBlocks * s.watermark),
+      prefixCacheBlocks: config.prefixCache.enabled ? Math.floor(kvBlocks * config.prefixCache.share) : 0,
+    };
+    this.replicas = Array.from(
+      { length: config.replicas },
+      (_, i) => new GpuReplica(i, scheduler, timeModel, this.schedulerOptions, this.faults, this),
+    );
+    this.upCount = config.replicas;
+  }
+
+  /** Tokens one replica's KV cache holds. */
+  get kvCapacityTokens(): number {
+    return this.schedulerOptions.kvBlocks * this.schedulerOptions.blockSize;
+  }
+
+  submit(a: Attempt): void {
+    if (this.refuse(a)) return;
+    const replica = this.pick();
+    if (!replica) {
+      this.answerFast(a, 'server_error');
+      return;
+    }
+    this.startOn(replica, a);
+  }
+
+  /** Submits to one replica (gateway targets that are replicas). A down replica refuses at once. */
+  submitTo(index: number, a: Attempt): void {
+    if (this.refuse(a)) return;
+    const replica = this.replicas[index]!;
+    if (!replica.up) {
+      this.answerFast(a, 'server_error');
+      return;
+    }
+    this.startOn(replica, a);
+  }
+
+  cancel(a: Attempt): void {
+    const seq = a.handle as Sequence | undefined;
+    if (!seq || seq.state === 'done' || a.status !== 'pending') return;
+    const replica = this.replicas[seq.replica]!;
+    const delivered = replica.delivered(seq);
+    replica.remove(seq);
+    a.status = 'cancelled';
+    this.report(seq, this.scheduler.now(), delivered);
+  }
+
+  faultsChanged(): void {
+    const now = this.scheduler.now();
+    const target = Math.max(0, Math.round(this.capacity * this.faults.capacityFactor));
+    // Lose the highest-numbered replicas first; bring them back (after slow start) in order.
+    for (let i = 0; i < this.replicas.length; i++) {
+      const r = this.replicas[i]!;
+      const shouldBeUp = i < target;
+      if (!shouldBeUp && r.up) {
+        r.up = false;
+        this.setUpCount(this.upCount - 1);
+        for (const { seq, delivered } of r.drainAll()) {
+          seq.attempt.status = 'server_error';
+          this.report(seq, now, delivered);
+        }
+      } else if (shouldBeUp && !r.up && !this.warming.has(i)) {
+        this.warming.add(i);
+        this.scheduler.after(this.config.slowStart, this.onWarm, i);
+      }
+    }
+    for (const r of this.replicas) r.wake();
+  }
+
+  private readonly warming = new Set<number>();
+  private readonly onWarm = (i: number) => {
+    this.warming.delete(i);
+    const target = Math.round(this.capacity * this.faults.capacityFactor);
+    if (i >= target || this.replicas[i]!.up) return; // lost again while warming
+    this.replicas[i]!.up = true;
+    this.setUpCount(this.upCount + 1);
+    this.replicas[i]!.wake();
+  };
+
+  inService(): number {
+    let n = 0;
+    for (const r of this.replicas) n += r.runningCount;
+    return n;
+  }
+
+  queued(): number {
+    let n = 0;
+    for (const r of this.replicas) n += r.waitingCount;
+    return n;
+  }
+
+  /** Mean KV-cache use over replicas that are up. */
+  kvUsage(): number {
+    let sum = 0;
+    let n = 0;
+    for (const r of this.replicas) {
+      if (!r.up) continue;
+      sum += r.kvUsage;
+      n++;
+    }
+    return n > 0 ? sum / n : 0;
+  }
+
+  /** Time replicas spent iterating over replica-time they were up. */
+  utilization(nowMs: number): number {
+    let busy = 0;
+    for (const r of this.replicas) busy += r.busyMs;
+    const upMs = this.upReplicaMs + this.upCount * (nowMs - this.upChangedMs);
+    return upMs > 0 ? Math.min(1, busy / upMs) : 0;
+  }
+
+  /** Integral of replicas up over time, up to `upChangedMs`. */
+  private upReplicaMs = 0;
+  private upChangedMs = 0;
+  private setUpCount(n: number): void {
+    const now = this.scheduler.now();
+    this.upReplicaMs += this.upCount * (now - this.upChangedMs);
+    this.upChangedMs = now;
+    this.upCount = n;
+  }
+
+  // ReplicaListener -------------------------------------------------------------------------
+
+  admitted(seq: Sequence, nowMs: number): void {
+    seq.attempt.serviceStartMs = nowMs;
+    seq.attempt.queuedAtProvider = false;
+  }
+
+  firstToken(seq: Sequence, nowMs: number): void {
+    seq.attempt.firstTokenMs = nowMs;
+  }
+
+  finished(seq: Sequence, nowMs: number): void {
+    const a = seq.attempt;
+    if (a.status === 'pending') {
+      if (seq.failAtFirstToken) a.status = 'server_error';
+      else a.status = seq.deliver < a.request.outputTokens ? 'stream_cut' : 'ok';
+    }
+    this.report(seq, nowMs, seq.failAtFirstToken ? 0 : seq.deliver);
+  }
+
+  // -----------------------------------------------------------------------------------------
+
+  /** Outage, hang, and requests no replica could ever serve are answered here. */
+  private refuse(a: Attempt): boolean {
+    const faults = this.faults;
+    if (faults.outage) {
+      this.answerFast(a, 'server_error');
+      return true;
+    }
+    if (faults.hang) return true; // never answers; the caller's timeout ends it
+    const req = a.request;
+    if (
+      req.promptTokens + req.outputTokens > this.contextWindow ||
+      req.promptTokens + req.outputTokens > this.kvCapacityTokens
+    ) {
+      this.answerFast(a, 'bad_request');
+      return true;
+    }
+    return false;
+  }
+
+  private pick(): GpuReplica | undefined {
+    if (this.upCount === 0) return undefined;
+    const rs = this.replicas;
+    switch (this.config.balancer) {
+      case 'round-robin': {
+        for (let tries = 0; tries < rs.length; tries++) {
+          const r = rs[this.cursor++ % rs.length]!;
+          if (r.up) return r;
+        }
+        return undefined;
+      }
+      case 'random': {
+        for (;;) {
+          const r = rs[Math.floor(this.balancerRng() * rs.length)]!;
+          if (r.up) return r;
+        }
+      }
+      case 'least-loaded': {
+        let best: GpuReplica | undefined;
+        for (const r of rs) if (r.up && (!best || r.load < best.load)) best = r;
+        return best;
+      }
+    }
+  }
+
+  private startOn(replica: GpuReplica, a: Attempt): void {
+    const faults = this.faults;
+    const out = a.request.outputTokens;
+    let deliver = out;
+    if (
+      faults.streamCutProbability > 0 &&
+      out > faults.streamCutAfter &&
+      this.faultRng() < faults.streamCutProbability
+    ) {
+      deliver = Math.max(1, faults.streamCutAfter);
+    }
+    const failAtFirstToken = faults.errorRate > 0 && this.faultRng() < faults.errorRate;
+    const seq = new Sequence(a, deliver, failAtFirstToken, replica.index);
+    a.handle = seq;
+    a.queuedAtProvider = true;
+    replica.submit(seq);
+  }
+
+  /** Reports the attempt with the tokens it delivered; the pool bills them (prices default to 0). */
+  private report(seq: Sequence, nowMs: number, delivered: number): void {
+    const a = seq.attempt;
+    a.endMs = nowMs;
+    a.outputTokens = delivered;
+    if (a.outputTokens > 1 && a.firstTokenMs < nowMs)
+      a.tokenIntervalMs = (nowMs - a.firstTokenMs) / (a.outputTokens - 1);
+    a.billedInputTokens = a.request.promptTokens;
+    a.billedOutputTokens = a.outputTokens;
+    const p = this.config.pricing;
+    a.costUsd = (a.billedInputTokens * p.inputPerMTok + a.billedOutputTokens * p.outputPerMTok) / 1e6;
+    this.sink.attemptDone(a);
+  }
+
+  private answerFast(a: Attempt, status: 'server_error' | 'bad_request'): void {
+    a.status = status;
+    a.endMs = this.scheduler.now();
+    this.scheduler.after(0, this.onFastAnswer, a);
+  }
+}

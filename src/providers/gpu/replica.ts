@@ -1,0 +1,513 @@
+/**
+ * GpuReplica: one model server (one or more GPUs under tensor parallelism) with a scheduler like
+ * vLLM's: iteration-level continuous batching, a paged KV cache, chunked prefill (or separate
+ * prefill iterations when it is off), preemption by recompute, and an optional prefix cache.
+ *
+ * Cost per iteration is O(1) in the number of decoding sequences: each decoding sequence's
+ * context grows by one token per iteration, so the replica keeps aggregates instead of touching
+ * every sequence:
+ * - context of sequence i during iteration k is base_i + k, so the batch's total context is
+ *   sum(base) + n x k;
+ * - sequence i needs a new KV block in iteration k when (base_i + k) mod blockSize = 0, so a count
+ *   of decoding sequences per residue of base mod blockSize gives the blocks needed;
+ * - a sequence finishes at a known iteration, kept in a min-heap (entries of sequences that left
+ *   early are skipped when they surface).
+ * One event per iteration per replica; never one per token.
+ *
+ * Sequence lifecycle: waiting -> prefilling (one or more chunks) -> first token -> decoding ->
+ * done; preemption sends a prefilling or decoding sequence back to the front of waiting, to
+ * recompute its prompt and the tokens it had generated (vLLM's recompute mode).
+ */
+import type { Scheduler } from '../../engine/clock.ts';
+import { Deque } from '../../engine/deque.ts';
+import type { Attempt } from '../attempt.ts';
+import type { FaultState } from '../faults/fault-state.ts';
+import type { IterationTimeModel, IterationWork } from './time-model.ts';
+
+export interface SchedulerOptions {
+  maxSeqs: number;
+  maxBatchedTokens: number;
+  chunkedPrefill: boolean;
+  /** Most prompt tokens one sequence prefills per iteration (chunked prefill). */
+  chunkSize: number;
+  blockSize: number;
+  /** KV blocks of the replica. */
+  kvBlocks: number;
+  /** Blocks kept free when admitting new sequences (vLLM's watermark). */
+  watermarkBlocks: number;
+  /** Prefix cache capacity in blocks (0: off). */
+  prefixCacheBlocks: number;
+}
+
+type SeqState = 'waiting' | 'prefilling' | 'decoding' | 'done';
+
+/** One attempt being served by a replica. */
+export class Sequence {
+  readonly attempt: Attempt;
+  state: SeqState = 'waiting';
+  /** Tokens to prefill (prompt, plus generated tokens after a preemption). */
+  promptTokens: number;
+  /** Tokens of the prompt already in the KV cache (prefilled or from the prefix cache). */
+  prefilled = 0;
+  /** Output tokens still to generate (the first one comes out of the prefill). */
+  remaining: number;
+  /** Output tokens to deliver in total (fewer than requested when a stream cut applies). */
+  readonly deliver: number;
+  /** Context of this sequence in iteration k is base + k while decoding. */
+  base = 0;
+  /** Iteration at whose end it delivers its last token. */
+  finishIteration = 0;
+  /** Iteration its decoding began. */
+  joinIteration = 0;
+  /** Blocks held while prefilling (whole prompt reserved at admission). */
+  blocks = 0;
+  /** Admission order, newest preempted first (-1 before the first admission). */
+  admitted = -1;
+  /** First token already delivered (survives preemption). */
+  firstTokenDone = false;
+  readonly failAtFirstToken: boolean;
+  readonly prefixId: number;
+  readonly prefixTokens: number;
+  /** Index of the replica serving it. */
+  readonly replica: number;
+
+  constructor(attempt: Attempt, deliver: number, failAtFirstToken: boolean, replica: number) {
+    this.attempt = attempt;
+    this.replica = replica;
+    const req = attempt.request;
+    this.promptTokens = req.promptTokens;
+    this.remaining = deliver;
+    this.deliver = deliver;
+    this.failAtFirstToken = failAtFirstToken;
+    this.prefixId = req.prefixId;
+    this.prefixTokens = Math.min(req.prefixTokens, req.promptTokens - 1);
+  }
+}
+
+/** Receives sequences as they deliver their first token and as they end. */
+export interface ReplicaListener {
+  /** The sequence got its KV blocks and joined the batch (first admission only). */
+  admitted(seq: Sequence, nowMs: number): void;
+  firstToken(seq: Sequence, nowMs: number): void;
+  finished(seq: Sequence, nowMs: number): void;
+}
+
+export class GpuReplica {
+  readonly index: number;
+  private readonly scheduler: Scheduler;
+  private readonly timeModel: IterationTimeModel;
+  private readonly options: SchedulerOptions;
+  private readonly faults: FaultState;
+  private readonly listener: ReplicaListener;
+
+  private readonly waiting = new Deque<Sequence>();
+  private readonly prefilling: Sequence[] = [];
+  /** Admitted sequences in admission order (done ones removed lazily). */
+  private readonly admittedStack: Sequence[] = [];
+  private running = 0;
+  private admittedCounter = 0;
+
+  // Decode aggregates (see the class comment).
+  private decoding = 0;
+  private baseSum = 0;
+  private readonly residue: Int32Array;
+  private readonly finishHeap: Sequence[] = [];
+
+  private freeBlocks: number;
+  /**
+   * Decode step counter: the index of the next iteration in which decoders run. It advances only
+   * with iterations that decode (without chunked prefill, a prefill-only iteration does not).
+   */
+  private k = 0;
+  private iterating = false;
+  /** The iteration in progress runs the decoders. */
+  private decodingNow = false;
+  /** Sequences whose prefill ends with the iteration in progress. */
+  private prefillDone: Sequence[] = [];
+  private readonly prefixCache = new Map<number, number>();
+  private prefixCacheUsed = 0;
+  /** Up (serving) or down (lost to a fault, or warming up). */
+  up = true;
+  /** Time spent iterating (for utilization), iterations run and preemptions. */
+  busyMs = 0;
+  iterations = 0;
+  preemptions = 0;
+  prefixHits = 0;
+  private readonly onIterationEnd = () => this.endIteration();
+  private readonly work: IterationWork = {
+    prefillTokens: 0,
+    prefillAttention: 0,
+    decodeSeqs: 0,
+    decodeContext: 0,
+  };
+
+  constructor(
+    index: number,
+    scheduler: Scheduler,
+    timeModel: IterationTimeModel,
+    options: SchedulerOptions,
+    faults: FaultState,
+    listener: ReplicaListener,
+  ) {
+    this.index = index;
+    this.scheduler = scheduler;
+    this.timeModel = timeModel;
+    this.options = options;
+    this.faults = faults;
+    this.listener = listener;
+    this.freeBlocks = options.kvBlocks;
+    this.residue = new Int32Array(options.blockSize);
+  }
+
+  /** Scrape-able gauges, like vLLM's num_requests_waiting / num_requests_running / kv usage. */
+  get waitingCount(): number {
+    return this.waiting.size;
+  }
+  get runningCount(): number {
+    return this.running;
+  }
+  get kvUsage(): number {
+    return 1 - this.freeBlocks / this.options.kvBlocks;
+  }
+  get load(): number {
+    return this.waiting.size + this.running;
+  }
+
+  submit(seq: Sequence): void {
+    this.waiting.push(seq);
+    if (!this.iterating) this.startIteration();
+  }
+
+  /** Removes a sequence at once (cancelled by the gateway or failed by a fault); frees its blocks. */
+  remove(seq: Sequence): void {
+    switch (seq.state) {
+      case 'waiting':
+        seq.state = 'done'; // skipped when it reaches the head of waiting
+        return;
+      case 'prefilling': {
+        const i = this.prefilling.indexOf(seq);
+        if (i >= 0) this.prefilling.splice(i, 1);
+        this.prefillDone = this.prefillDone.filter((s) => s !== seq);
+        this.freeBlocks += seq.blocks;
+        this.running--;
+        seq.state = 'done';
+        return;
+      }
+      case 'decoding':
+        this.leaveDecoding(seq);
+        this.running--;
+        seq.state = 'done';
+        return;
+      case 'done':
+        return;
+    }
+  }
+
+  /** Output tokens `seq` has delivered so far. */
+  delivered(seq: Sequence): number {
+    const before = seq.deliver - seq.remaining;
+    return seq.state === 'decoding'
+      ? before + this.k - seq.joinIteration + (this.decodingNow ? 1 : 0)
+      : before;
+  }
+
+  /** Removes every sequence the replica holds (it went down), with the tokens each delivered. */
+  drainAll(): { seq: Sequence; delivered: number }[] {
+    const all: { seq: Sequence; delivered: number }[] = [];
+    while (this.waiting.size > 0) {
+      const s = this.waiting.shift()!;
+      if (s.state !== 'done') all.push({ seq: s, delivered: this.delivered(s) });
+    }
+    for (const s of this.admittedStack) {
+      if (s.state === 'prefilling' || s.state === 'decoding')
+        all.push({ seq: s, delivered: this.delivered(s) });
+    }
+    for (const { seq } of all) {
+      if (seq.state !== 'waiting') this.remove(seq);
+      seq.state = 'done';
+    }
+    this.admittedStack.length = 0;
+    this.finishHeap.length = 0;
+    this.prefilling.length = 0;
+    this.prefillDone = [];
+    return all;
+  }
+
+  /** Called when the replica comes back up (or faults change): resume if there is work. */
+  wake(): void {
+    if (this.up && !this.iterating && (this.waiting.size > 0 || this.running > 0)) this.startIteration();
+  }
+
+  private startIteration(): void {
+    if (!this.up) return;
+    const o = this.options;
+    const work = this.work;
+    work.prefillTokens = 0;
+    work.prefillAttention = 0;
+    work.decodeSeqs = 0;
+    work.decodeContext = 0;
+    this.prefillDone = [];
+    const k = this.k;
+
+    // 1. Decoding sequences each need a block when their next token starts one; preempt the newest
+    //    admitted sequences until the blocks fit.
+    let needed = this.blocksNeeded(k);
+    while (needed > this.freeBlocks && this.preemptNewest()) needed = this.blocksNeeded(k);
+    const prefillOnly = !o.chunkedPrefill && this.canAdmitHead();
+    this.decodingNow = !prefillOnly && this.decoding > 0;
+    if (this.decodingNow) {
+      this.freeBlocks -= needed;
+      work.decodeSeqs = this.decoding;
+      work.decodeContext = this.baseSum + this.decoding * k;
+    }
+
+    // 2. Prefill: continue partial prefills, then admit new sequences from waiting.
+    let budget = o.maxBatchedTokens - work.decodeSeqs;
+    if (o.chunkedPrefill) {
+      for (const seq of this.prefilling) {
+        if (budget <= 0) break;
+        budget -= this.schedulePrefill(seq, Math.min(budget, o.chunkSize));
+      }
+    }
+    while (budget > 0 && this.running < o.maxSeqs) {
+      const head = this.peekWaiting();
+      if (!head) break;
+      const blocks = Math.ceil((head.promptTokens + 1) / o.blockSize);
+      if (this.freeBlocks - blocks < o.watermarkBlocks && !(this.running === 0 && blocks <= this.freeBlocks))
+        break;
+      const remainingPrompt = head.promptTokens - this.prefixHit(head);
+      // Without chunked prefill a prompt must fit the budget whole (unless it runs alone).
+      if (!o.chunkedPrefill && remainingPrompt > budget && work.prefillTokens > 0) break;
+      this.waiting.shift();
+      this.admit(head, blocks);
+      budget -= this.schedulePrefill(
+        head,
+        o.chunkedPrefill ? Math.min(budget, o.chunkSize) : remainingPrompt,
+      );
+    }
+
+    if (work.prefillTokens === 0 && work.decodeSeqs === 0) {
+      this.iterating = false;
+      return;
+    }
+    this.iterating = true;
+    const ms = this.timeModel.iterationMs(work) * this.faults.latency;
+    this.busyMs += ms;
+    this.scheduler.after(ms, this.onIterationEnd, undefined);
+  }
+
+  private endIteration(): void {
+    const now = this.scheduler.now();
+    const k = this.k;
+    this.iterations++;
+    // Decoders delivered their token of step k; those whose last token this was are done.
+    const heap = this.finishHeap;
+    while (this.decodingNow && heap.length > 0 && heap[0]!.finishIteration <= k) {
+      const seq = heapPop(heap);
+      if (seq.state !== 'decoding' || seq.finishIteration !== k) continue;
+      this.leaveDecoding(seq);
+      this.running--;
+      seq.state = 'done';
+      this.listener.finished(seq, now);
+    }
+    if (this.decodingNow) {
+      this.k = k + 1;
+      this.decodingNow = false;
+    }
+    // Prefills that completed deliver their first token and start decoding at the next step.
+    for (const seq of this.prefillDone) {
+      if (seq.state !== 'prefilling') continue;
+      const i = this.prefilling.indexOf(seq);
+      if (i >= 0) this.prefilling.splice(i, 1);
+      this.cachePrefix(seq);
+      if (!seq.firstTokenDone) {
+        seq.firstTokenDone = true;
+        if (seq.failAtFirstToken) {
+          this.freeBlocks += seq.blocks;
+          this.running--;
+          seq.state = 'done';
+          this.listener.finished(seq, now);
+          continue;
+        }
+        seq.remaining--;
+        this.listener.firstToken(seq, now);
+      }
+      if (seq.remaining <= 0) {
+        this.freeBlocks += seq.blocks;
+        this.running--;
+        seq.state = 'done';
+        this.listener.finished(seq, now);
+        continue;
+      }
+      this.joinDecoding(seq, this.k);
+    }
+    this.prefillDone = [];
+    this.iterating = false;
+    this.startIteration();
+  }
+
+  /** Blocks the decoding sequences need in iteration k. */
+  private blocksNeeded(k: number): number {
+    const b = this.options.blockSize;
+    return this.residue[((-k % b) + b) % b]!;
+  }
+
+  private joinDecoding(seq: Sequence, k: number): void {
+    const context = seq.promptTokens + (seq.deliver - seq.remaining); // prompt + tokens delivered
+    // The prompt's blocks stay; the decode aggregates count blocks from here on.
+    seq.state = 'decoding';
+    seq.base = context - k;
+    seq.joinIteration = k;
+    seq.finishIteration = k + seq.remaining - 1;
+    const b = this.options.blockSize;
+    this.residue[((seq.base % b) + b) % b]!++;
+    this.baseSum += seq.base;
+    this.decoding++;
+    heapPush(this.finishHeap, seq);
+  }
+
+  /** Takes a decoding sequence out of the aggregates and frees every block it holds. */
+  private leaveDecoding(seq: Sequence): void {
+    const b = this.options.blockSize;
+    this.residue[((seq.base % b) + b) % b]!--;
+    this.baseSum -= seq.base;
+    this.decoding--;
+    // Its context now: base + k tokens, plus the token of the step in progress (its block is
+    // already taken). Blocks = ceil(context / blockSize).
+    const context = seq.base + this.k + (this.decodingNow ? 1 : 0);
+    this.freeBlocks += Math.ceil(context / b);
+  }
+
+  private admit(seq: Sequence, blocks: number): void {
+    seq.state = 'prefilling';
+    seq.blocks = blocks;
+    seq.prefilled = this.prefixHit(seq);
+    if (seq.prefilled > 0) this.prefixHits++;
+    if (seq.admitted < 0) this.listener.admitted(seq, this.scheduler.now());
+    seq.admitted = this.admittedCounter++;
+    this.freeBlocks -= blocks;
+    this.running++;
+    this.prefilling.push(seq);
+    this.admittedStack.push(seq);
+  }
+
+  /** Schedules up to `max` prompt tokens of `seq` in this iteration; returns tokens scheduled. */
+  private schedulePrefill(seq: Sequence, max: number): number {
+    const chunk = Math.min(max, seq.promptTokens - seq.prefilled);
+    if (chunk <= 0) return 0;
+    this.work.prefillTokens += chunk;
+    this.work.prefillAttention += chunk * (seq.prefilled + chunk / 2);
+    seq.prefilled += chunk;
+    if (seq.prefilled >= seq.promptTokens) this.prefillDone.push(seq);
+    return chunk;
+  }
+
+  private peekWaiting(): Sequence | undefined {
+    while (this.waiting.size > 0 && this.waiting.peekFront()!.state === 'done') this.waiting.shift();
+    return this.waiting.peekFront();
+  }
+
+  private canAdmitHead(): boolean {
+    const head = this.peekWaiting();
+    if (!head || this.running >= this.options.maxSeqs) return false;
+    const blocks = Math.ceil((head.promptTokens + 1) / this.options.blockSize);
+    return (
+      this.freeBlocks - blocks >= this.options.watermarkBlocks ||
+      (this.running === 0 && blocks <= this.freeBlocks)
+    );
+  }
+
+  /** Preempts the newest admitted sequence (recompute); false if none is left. */
+  private preemptNewest(): boolean {
+    const stack = this.admittedStack;
+    while (stack.length > 0) {
+      const seq = stack.pop()!;
+      if (seq.state !== 'prefilling' && seq.state !== 'decoding') continue;
+      const generated =
+        seq.deliver - seq.remaining + (seq.state === 'decoding' ? this.k - seq.joinIteration : 0);
+      if (seq.state === 'decoding') {
+        this.leaveDecoding(seq);
+        seq.remaining = seq.deliver - generated;
+      } else {
+        const i = this.prefilling.indexOf(seq);
+        if (i >= 0) this.prefilling.splice(i, 1);
+        this.freeBlocks += seq.blocks;
+      }
+      this.running--;
+      this.preemptions++;
+      // Recompute: prefill the prompt and every token generated so far again.
+      seq.promptTokens = seq.attempt.request.promptTokens + generated;
+      seq.prefilled = 0;
+      seq.blocks = 0;
+      seq.state = 'waiting';
+      this.waiting.pushFront(seq);
+      return true;
+    }
+    return false;
+  }
+
+  private prefixHit(seq: Sequence): number {
+    if (this.options.prefixCacheBlocks <= 0 || seq.prefixId < 0 || seq.prefixTokens <= 0) return 0;
+    if (!this.prefixCache.has(seq.prefixId)) return 0;
+    return seq.prefixTokens;
+  }
+
+  /** Keeps the prefix of a sequence that finished its prefill (LRU over prefix ids). */
+  private cachePrefix(seq: Sequence): void {
+    if (this.options.prefixCacheBlocks <= 0 || seq.prefixId < 0 || seq.prefixTokens <= 0) return;
+    const cache = this.prefixCache;
+    const size = Math.ceil(seq.prefixTokens / this.options.blockSize);
+    if (cache.has(seq.prefixId)) {
+      cache.delete(seq.prefixId); // re-insert as most recent
+      cache.set(seq.prefixId, size);
+      return;
+    }
+    if (size > this.options.prefixCacheBlocks) return;
+    while (this.prefixCacheUsed + size > this.options.prefixCacheBlocks) {
+      const [oldest, blocks] = cache.entries().next().value as [number, number];
+      cache.delete(oldest);
+      this.prefixCacheUsed -= blocks;
+    }
+    cache.set(seq.prefixId, size);
+    this.prefixCacheUsed += size;
+  }
+}
+
+// Min-heap of sequences by finishIteration (ties: admission order).
+function before(a: Sequence, b: Sequence): boolean {
+  return (
+    a.finishIteration < b.finishIteration ||
+    (a.finishIteration === b.finishIteration && a.admitted < b.admitted)
+  );
+}
+
+function heapPush(h: Sequence[], s: Sequence): void {
+  h.push(s);
+  let i = h.length - 1;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (!before(h[i]!, h[p]!)) break;
+    [h[i], h[p]] = [h[p]!, h[i]!];
+    i = p;
+  }
+}
+
+function heapPop(h: Sequence[]): Sequence {
+  const top = h[0]!;
+  const last = h.pop()!;
+  if (h.length > 0) {
+    h[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && before(h[l]!, h[m]!)) m = l;
+      if (r < h.length && before(h[r]!, h[m]!)) m = r;
+      if (m === i) break;
+      [h[i], h[m]] = [h[m]!, h[i]!];
+      i = m;
+    }
+  }
+  return top;
+}
