@@ -15,7 +15,7 @@ export function formatSummary(r: RunResult, wallMs?: number): string {
     `requests  offered ${fmtInt(q.offered)}  completed ${fmtInt(q.completed)} (${fmtPct(q.completedShare)})  shed ${fmtInt(q.shed)}  rate-limited ${fmtInt(q.rateLimited)}  failed ${fmtInt(q.failed)}  timed out ${fmtInt(q.timedOut)}  abandoned ${fmtInt(q.abandoned)}${q.unfinished ? `  unfinished ${fmtInt(q.unfinished)}` : ''}`,
   );
   lines.push(
-    `attempts  ${fmtInt(q.attempts)} (x${q.amplification.toFixed(2)})  client retries ${fmtInt(q.clientRetries)}  gateway retries ${fmtInt(q.gatewayRetries)}  goodput ${q.goodputPerSec.toFixed(2)}/s (${fmtPct(q.goodputShare)})  cost ${fmtUsd(r.cost.totalUsd)}`,
+    `attempts  ${fmtInt(q.attempts)} (x${q.amplification.toFixed(2)})  client retries ${fmtInt(q.clientRetries)}  gateway retries ${fmtInt(q.gatewayRetries)}  goodput ${q.goodputPerSec.toFixed(2)}/s (${fmtPct(q.goodputShare)})  cost ${fmtUsd(r.cost.totalUsd)}${r.cost.fleetUsd ? ` + fleet ${fmtUsd(r.cost.fleetUsd)}` : ''}`,
   );
   lines.push('');
   const classRows = [
@@ -59,6 +59,8 @@ export function formatSummary(r: RunResult, wallMs?: number): string {
       .filter(([s]) => s !== 'ok')
       .map(([s, n]) => `${s} ${fmtInt(n)}`)
       .join(', ');
+    // A pool's cost is its fleet (replica-hours) plus any token prices.
+    const fleet = typeof p.details?.['fleetCostUsd'] === 'number' ? p.details['fleetCostUsd'] : 0;
     providerRows.push([
       name,
       p.kind,
@@ -68,7 +70,7 @@ export function formatSummary(r: RunResult, wallMs?: number): string {
       fmtPct(p.utilization),
       fmtMs(p.queueWait.mean),
       fmtMs(p.queueWait.p99),
-      fmtUsd(p.costUsd),
+      fmtUsd(p.costUsd + fleet),
     ]);
   }
   lines.push(table(providerRows));

@@ -95,6 +95,9 @@ export class ProviderMetrics {
   readonly windowErrors = new WindowCount();
   readonly seriesInService = new Series();
   readonly seriesQueued = new Series();
+  /** KV-cache use (self-hosted pools only). */
+  readonly seriesKvUsage = new Series();
+  hasKvUsage = false;
 
   constructor(name: string) {
     this.name = name;
@@ -287,6 +290,10 @@ export class Recorder {
       const provider = this.providerObjects[i]!;
       p.seriesInService.set(w, provider.inService());
       p.seriesQueued.set(w, provider.queued());
+      if (provider.kvUsage) {
+        p.hasKvUsage = true;
+        p.seriesKvUsage.set(w, provider.kvUsage());
+      }
     }
     if (this.gauges) {
       this.gatewayInFlight.set(w, this.gauges.gatewayInFlight());

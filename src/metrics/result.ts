@@ -55,7 +55,10 @@ export interface ClassResult {
 }
 
 export interface CostBlock {
+  /** Token-billed cost of attempts (hosted APIs; pools with token prices). */
   totalUsd: number;
+  /** Self-hosted fleet cost: replica-hours up x price per replica-hour (overall block only). */
+  fleetUsd?: number;
   perRequestUsd: number;
   inputTokens: number;
   outputTokens: number;
@@ -77,6 +80,8 @@ export interface ProviderResult {
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
+  /** Kind-specific figures: for a GPU pool replicas, timeModel, kvCapacityTokensPerReplica, iterations, preemptions, prefixCacheHits, replicaHoursUp, fleetCostUsd. */
+  details?: Record<string, number | string>;
 }
 
 export interface TimeSeriesBlock {
@@ -104,6 +109,8 @@ export interface TimeSeriesBlock {
       errors: (number | null)[];
       inService: (number | null)[];
       queued: (number | null)[];
+      /** Mean KV-cache use over replicas (GPU pools only). */
+      kvUsage?: (number | null)[];
     }
   >;
   classes: Record<
@@ -150,6 +157,7 @@ interface BuildInput {
   events: number;
   utilization: Record<string, number>;
   kinds: Record<string, string>;
+  details: Record<string, Record<string, number | string> | undefined>;
 }
 
 export function buildResult(input: BuildInput): RunResult {
@@ -174,6 +182,7 @@ export function buildResult(input: BuildInput): RunResult {
       inputTokens: p.inputTokens,
       outputTokens: p.outputTokens,
       costUsd: roundTo(p.costUsd, 6),
+      ...(input.details[p.name] ? { details: input.details[p.name] } : {}),
     };
   }
   const result: Omit<RunResult, 'slos' | 'pass'> = {
@@ -186,7 +195,16 @@ export function buildResult(input: BuildInput): RunResult {
     events: input.events,
     requests: counts(recorder.classes, measuredSec),
     latency: latency(recorder.classes),
-    cost: cost(recorder.classes),
+    cost: {
+      ...cost(recorder.classes),
+      fleetUsd: roundTo(
+        Object.values(input.details).reduce(
+          (a, d) => a + (typeof d?.['fleetCostUsd'] === 'number' ? d['fleetCostUsd'] : 0),
+          0,
+        ),
+        6,
+      ),
+    },
     classes,
     providers,
     timeseries: timeseries(recorder),
@@ -267,6 +285,7 @@ function timeseries(r: Recorder): TimeSeriesBlock {
       errors: p.windowErrors.series.toArray(n),
       inService: p.seriesInService.toArray(n),
       queued: p.seriesQueued.toArray(n),
+      ...(p.hasKvUsage ? { kvUsage: p.seriesKvUsage.toArray(n, 4) } : {}),
     };
   }
   const classes: TimeSeriesBlock['classes'] = {};

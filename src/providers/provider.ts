@@ -31,6 +31,10 @@ export interface Provider {
   queued(): number;
   /** Busy capacity-time so far over available capacity-time, in [0, 1]. */
   utilization(nowMs: number): number;
-  /** Concurrent capacity (servers, slots), before faults. */
+  /** Concurrent capacity (servers, slots, replicas), before faults. */
   readonly capacity: number;
+  /** Mean KV-cache use of a self-hosted pool in [0, 1] (ground truth; time series only). */
+  kvUsage?(): number;
+  /** Model-specific figures for the result (a GPU pool's iterations, preemptions...). */
+  stats?(nowMs: number): Record<string, number | string>;
 }

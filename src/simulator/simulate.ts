@@ -148,6 +148,7 @@ export function runScenario(
     events: sim.events,
     utilization: Object.fromEntries(providers.map((p) => [p.name, p.utilization(endMs)])),
     kinds: Object.fromEntries(providers.map((p) => [p.name, p.kind])),
+    details: Object.fromEntries(providers.map((p) => [p.name, p.stats?.(endMs)])),
   });
 }
 

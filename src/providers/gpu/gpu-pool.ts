@@ -36,6 +36,7 @@ export class GpuPool implements Provider, ReplicaListener {
   readonly capacity: number;
   readonly replicas: GpuReplica[];
   readonly schedulerOptions: SchedulerOptions;
+  private readonly timeModelKind: string;
   private readonly config: GpuProviderConfig;
   private readonly contextWindow: number;
   private readonly scheduler: Scheduler;
@@ -64,6 +65,7 @@ export class GpuPool implements Provider, ReplicaListener {
     this.balancerRng = balancerRng;
     this.faultRng = faultRng;
     this.contextWindow = model.contextWindow;
+    this.timeModelKind = timeModel.kind;
     const s = config.scheduler;
     const kvTokens =
       s.kvBlocks !== undefined
@@ -177,6 +179,22 @@ export class GpuPool implements Provider, ReplicaListener {
       n++;
     }
     return n > 0 ? sum / n : 0;
+  }
+
+  stats(nowMs: number): Record<string, number | string> {
+    const sum = (f: (r: GpuReplica) => number) => this.replicas.reduce((a, r) => a + f(r), 0);
+    return {
+      replicas: this.replicas.length,
+      timeModel: this.timeModelKind,
+      kvCapacityTokensPerReplica: this.kvCapacityTokens,
+      iterations: sum((r) => r.iterations),
+      preemptions: sum((r) => r.preemptions),
+      prefixCacheHits: sum((r) => r.prefixHits),
+      replicaHoursUp: (this.upReplicaMs + this.upCount * (nowMs - this.upChangedMs)) / 3_600_000,
+      fleetCostUsd:
+        ((this.upReplicaMs + this.upCount * (nowMs - this.upChangedMs)) / 3_600_000) *
+        this.config.costPerReplicaHour,
+    };
   }
 
   /** Time replicas spent iterating over replica-time they were up. */
