@@ -14,8 +14,9 @@ export interface CalibrationRow {
   measuredMs: number;
   fittedMs: number;
   fittedError: number;
-  rooflineMs: number;
-  rooflineError: number;
+  /** Null when the catalog has no profile for the model or hardware. */
+  rooflineMs: number | null;
+  rooflineError: number | null;
 }
 
 export interface CalibrationGroup {
@@ -42,8 +43,7 @@ export function calibrate(
     const fitted = fittedModel(coefficients);
     const profile = MODELS[MODEL_NAMES[model] ?? model];
     const gpu = GPUS[hardware];
-    if (!profile || !gpu) throw new Error(`no catalog entry for ${model} on ${hardware}`);
-    const roofline = rooflineModel(profile, gpu, tp);
+    const roofline = profile && gpu ? rooflineModel(profile, gpu, tp) : undefined;
     const key = `${MODEL_NAMES[model] ?? model}/${hardware}/tp${tp}`;
     const targets = obs.filter(
       (o) =>
@@ -57,7 +57,7 @@ export function calibrate(
       coefficients,
       rows: targets.map((o) => {
         const f = fitted.iterationMs(o.work);
-        const r = roofline.iterationMs(o.work);
+        const r = roofline ? roofline.iterationMs(o.work) : null;
         return {
           group: key,
           point: o.label.replace(' prompt 512 out 128', ''),
@@ -65,10 +65,25 @@ export function calibrate(
           fittedMs: f,
           fittedError: (f - o.measuredMs) / o.measuredMs,
           rooflineMs: r,
-          rooflineError: (r - o.measuredMs) / o.measuredMs,
+          rooflineError: r === null ? null : (r - o.measuredMs) / o.measuredMs,
         };
       }),
     };
+  });
+}
+
+/** Every (model, hardware, tensor parallelism) group in the measurements. */
+export function groupsIn(
+  rows: readonly Measurement[],
+): { model: string; hardware: string; tensorParallels: number[] }[] {
+  const map = new Map<string, Set<number>>();
+  for (const r of rows) {
+    const key = `${r.model}\u0000${r.hardware}`;
+    map.set(key, (map.get(key) ?? new Set()).add(r.tensorParallel));
+  }
+  return [...map.entries()].map(([key, tps]) => {
+    const [model, hardware] = key.split('\u0000') as [string, string];
+    return { model, hardware, tensorParallels: [...tps].sort((a, b) => a - b) };
   });
 }
 
