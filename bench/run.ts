@@ -7,6 +7,7 @@
  *   2. floodgate: the whole `floodgate run` process at BENCH_ARRIVALS arrivals (target <= 3x baseline)
  *   3. SimPy 2 on the same model at BENCH_SIMPY_ARRIVALS arrivals (target: floodgate >= 15x faster)
  *   4. peak RSS at BENCH_ARRIVALS / 10 and BENCH_ARRIVALS arrivals (memory flat in run length)
+ *   5. a GPU pool: 16 x Llama-3.1-8B on H100, 1 h at 200 req/s (target >= 500x real time)
  *
  * Environment: BENCH_ARRIVALS (2000000), BENCH_RUNS (3 floodgate runs), BENCH_SIMPY_ARRIVALS
  * (200000), BENCH_SIMPY_RUNS (2), BENCH_PYTHON (/usr/bin/python3), BENCH_RSS=wrapper.
@@ -18,6 +19,7 @@ import { join } from 'node:path';
 import { benchBaseline } from './baseline-mmc.ts';
 import { envInt, fmtInt, fmtMb, fmtMs, fmtRate, fmtRatio, MMC, median, REPO_ROOT } from './common.ts';
 import { benchFloodgate } from './floodgate-mmc.ts';
+import { benchGpuPool } from './gpu-pool.ts';
 import { benchMemory } from './memory.ts';
 import { benchSimpy } from './simpy.ts';
 
@@ -121,6 +123,17 @@ if (!simpy.skipped && mem.short.arrivals === simpy.arrivals) {
   );
 }
 
+// 5. GPU pool.
+section('5. GPU pool: 16 x Llama-3.1-8B on H100, 1 h at 200 req/s, whole process');
+const gpu = await benchGpuPool();
+line(
+  'requests offered / events / iterations',
+  `${fmtInt(gpu.offered)} / ${fmtInt(gpu.events)} / ${fmtInt(gpu.iterations)}`,
+);
+line('process wall', fmtMs(gpu.wallMs));
+line('simulated seconds per wall second (target >= 500x)', fmtRatio(gpu.speedup));
+line('simulated requests/s', fmtRate(gpu.requestsPerSec));
+
 const totalMs = performance.now() - started;
 
 // Summary table.
@@ -135,6 +148,11 @@ const rows: [string, string, string][] = [
     `target >= ${TARGET_VS_SIMPY}x`,
   ],
   ['peak RSS 1x / 10x', `${fmtMb(mem.short.peakRssKb)} / ${fmtMb(mem.long.peakRssKb)}`, fmtRatio(mem.ratio)],
+  [
+    'GPU pool real-time factor',
+    fmtRatio(gpu.speedup),
+    `${fmtRate(gpu.requestsPerSec)} requests/s, target >= 500x`,
+  ],
 ];
 section(`summary (${fmtMs(totalMs)} total)`);
 const w0 = Math.max(...rows.map((r) => r[0].length));
@@ -156,6 +174,7 @@ const report = {
   floodgate: { ...fg, ratioToBaselineBest: ratioBest, ratioToBaselineMedian: ratioMedian },
   simpy: simpy.skipped ? simpy : { ...simpy, floodgateSpeedRatio: simpyRatio, sameSizeSimpyRatio },
   memory: mem,
+  gpuPool: gpu,
   totalMs,
 };
 const outFile = join(REPO_ROOT, 'reports', 'bench-latest.json');
