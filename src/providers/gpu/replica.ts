@@ -123,7 +123,8 @@ export class GpuReplica {
   /** The iteration in progress runs the decoders. */
   private decodingNow = false;
   /** Sequences whose prefill ends with the iteration in progress. */
-  private prefillDone: Sequence[] = [];
+  private readonly prefillDone: Sequence[] = [];
+  private prefillDoneCount = 0;
   private readonly prefixCache = new Map<number, number>();
   private prefixCacheUsed = 0;
   /** Up (serving) or down (lost to a fault, or warming up). */
@@ -187,7 +188,7 @@ export class GpuReplica {
       case 'prefilling': {
         const i = this.prefilling.indexOf(seq);
         if (i >= 0) this.prefilling.splice(i, 1);
-        this.prefillDone = this.prefillDone.filter((s) => s !== seq);
+        // A prefill-done entry of a removed sequence is skipped by its state.
         this.freeBlocks += seq.blocks;
         this.running--;
         seq.state = 'done';
@@ -229,7 +230,7 @@ export class GpuReplica {
     this.admittedStack.length = 0;
     this.finishHeap.length = 0;
     this.prefilling.length = 0;
-    this.prefillDone = [];
+    this.prefillDoneCount = 0;
     return all;
   }
 
@@ -246,7 +247,7 @@ export class GpuReplica {
     work.prefillAttention = 0;
     work.decodeSeqs = 0;
     work.decodeContext = 0;
-    this.prefillDone = [];
+    this.prefillDoneCount = 0;
     const k = this.k;
 
     // 1. Decoding sequences each need a block when their next token starts one; preempt the newest
@@ -315,7 +316,8 @@ export class GpuReplica {
       this.decodingNow = false;
     }
     // Prefills that completed deliver their first token and start decoding at the next step.
-    for (const seq of this.prefillDone) {
+    for (let d = 0; d < this.prefillDoneCount; d++) {
+      const seq = this.prefillDone[d]!;
       if (seq.state !== 'prefilling') continue;
       const i = this.prefilling.indexOf(seq);
       if (i >= 0) this.prefilling.splice(i, 1);
@@ -341,7 +343,7 @@ export class GpuReplica {
       }
       this.joinDecoding(seq, this.k);
     }
-    this.prefillDone = [];
+    this.prefillDoneCount = 0;
     this.iterating = false;
     this.startIteration();
   }
@@ -388,7 +390,17 @@ export class GpuReplica {
     this.freeBlocks -= blocks;
     this.running++;
     this.prefilling.push(seq);
-    this.admittedStack.push(seq);
+    const stack = this.admittedStack;
+    // Finished sequences leave the stack lazily; compact it so it stays O(running).
+    if (stack.length > 2 * this.running + 64) {
+      let w = 0;
+      for (let r = 0; r < stack.length; r++) {
+        const x = stack[r]!;
+        if (x.state === 'prefilling' || x.state === 'decoding') stack[w++] = x;
+      }
+      stack.length = w;
+    }
+    stack.push(seq);
   }
 
   /** Schedules up to `max` prompt tokens of `seq` in this iteration; returns tokens scheduled. */
@@ -398,7 +410,7 @@ export class GpuReplica {
     this.work.prefillTokens += chunk;
     this.work.prefillAttention += chunk * (seq.prefilled + chunk / 2);
     seq.prefilled += chunk;
-    if (seq.prefilled >= seq.promptTokens) this.prefillDone.push(seq);
+    if (seq.prefilled >= seq.promptTokens) this.prefillDone[this.prefillDoneCount++] = seq;
     return chunk;
   }
 
@@ -487,7 +499,9 @@ function heapPush(h: Sequence[], s: Sequence): void {
   while (i > 0) {
     const p = (i - 1) >> 1;
     if (!before(h[i]!, h[p]!)) break;
-    [h[i], h[p]] = [h[p]!, h[i]!];
+    const t = h[i]!;
+    h[i] = h[p]!;
+    h[p] = t;
     i = p;
   }
 }
@@ -505,7 +519,9 @@ function heapPop(h: Sequence[]): Sequence {
       if (l < h.length && before(h[l]!, h[m]!)) m = l;
       if (r < h.length && before(h[r]!, h[m]!)) m = r;
       if (m === i) break;
-      [h[i], h[m]] = [h[m]!, h[i]!];
+      const t = h[i]!;
+      h[i] = h[m]!;
+      h[m] = t;
       i = m;
     }
   }
