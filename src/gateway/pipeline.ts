@@ -22,8 +22,10 @@ import {
   type AdmissionPolicy,
   type AttemptOutcomeView,
   type GatewayView,
+  type HealthPolicy,
   isRejection,
   type RoutingPolicy,
+  type TargetView,
 } from './policy.ts';
 import type { TargetState } from './target.ts';
 
@@ -43,6 +45,8 @@ export interface GatewayOptions {
   eligible: readonly (readonly TargetState[])[];
   admission: AdmissionPolicy;
   routing: RoutingPolicy;
+  /** Optional: takes unhealthy targets out of rotation before routing. */
+  health?: HealthPolicy | undefined;
   recorder: Recorder;
   retryRng: Random;
 }
@@ -66,6 +70,13 @@ export class Gateway implements AttemptSink, GatewayView {
   private readonly retryRng: Random;
   private readonly queue: GatewayQueue;
   private readonly wantsOutcomes: boolean;
+  private readonly health: HealthPolicy | undefined;
+  /** Reused for every routing call (policies must not keep it). */
+  private readonly routeContext: { attempt: number; previous: TargetView | undefined } = {
+    attempt: 0,
+    previous: undefined,
+  };
+  private readonly healthyScratch: TargetState[] = [];
   private listener: TryListener | undefined;
   private draining = false;
   private readonly onAttemptTimeout = (a: Attempt) => this.attemptTimedOut(a);
@@ -83,7 +94,8 @@ export class Gateway implements AttemptSink, GatewayView {
     this.recorder = o.recorder;
     this.retryRng = o.retryRng;
     this.queue = new GatewayQueue(o.config.queue.order);
-    this.wantsOutcomes = Boolean(o.routing.onOutcome || o.admission.onOutcome);
+    this.health = o.health;
+    this.wantsOutcomes = Boolean(o.routing.onOutcome || o.admission.onOutcome || o.health?.onOutcome);
   }
 
   setListener(listener: TryListener): void {
@@ -96,7 +108,7 @@ export class Gateway implements AttemptSink, GatewayView {
 
   /** A client try arrives at the gateway. */
   receive(req: Request): void {
-    const decision = this.admission.admit(req.view, this);
+    const decision = this.admission.admit(req.view, this, 0);
     if (decision === 'admit') this.dispatch(req);
     else if (decision === 'enqueue') this.enqueue(req);
     else this.endTry(req, 'shed', 'shed');
@@ -141,6 +153,16 @@ export class Gateway implements AttemptSink, GatewayView {
     }
   }
 
+  /** The targets the health policy allows; all of them if it allows none (fail open). */
+  private healthy(targets: readonly TargetState[]): readonly TargetState[] {
+    const health = this.health;
+    if (!health) return targets;
+    const out = this.healthyScratch;
+    out.length = 0;
+    for (const t of targets) if (health.allows(t)) out.push(t);
+    return out.length > 0 ? out : targets;
+  }
+
   private enqueue(req: Request): void {
     const q = this.config.queue;
     if (this.queue.size >= q.capacity) {
@@ -183,7 +205,10 @@ export class Gateway implements AttemptSink, GatewayView {
       if (next && this.eligible[req.classIndex]!.includes(next)) target = next;
     }
     if (!target) {
-      const decision = this.routing.route(req.view, this.eligible[req.classIndex]!);
+      const context = this.routeContext;
+      context.attempt = req.tryAttempts;
+      context.previous = req.lastTargetIndex >= 0 ? this.targets[req.lastTargetIndex] : undefined;
+      const decision = this.routing.route(req.view, this.healthy(this.eligible[req.classIndex]!), context);
       if (isRejection(decision)) {
         this.endTry(req, 'shed', 'shed');
         return;
@@ -195,6 +220,7 @@ export class Gateway implements AttemptSink, GatewayView {
     a.inFlightAtStart = this.inFlight;
     req.attempt = a;
     req.tryAttempts++;
+    req.lastTargetIndex = target.index;
     target.inFlight++;
     target.attempts++;
     this.recorder.onAttemptStarted(a);
@@ -264,7 +290,7 @@ export class Gateway implements AttemptSink, GatewayView {
     this.draining = true;
     try {
       for (let head = this.queue.peek(); head; head = this.queue.peek()) {
-        const decision = this.admission.admit(head.view, this);
+        const decision = this.admission.admit(head.view, this, this.scheduler.now() - head.queuedAtMs);
         if (decision === 'enqueue') break;
         this.queue.take();
         head.gatewayWaitMs += this.scheduler.now() - head.queuedAtMs;
@@ -292,6 +318,7 @@ export class Gateway implements AttemptSink, GatewayView {
     };
     this.routing.onOutcome?.(outcome);
     this.admission.onOutcome?.(outcome);
+    this.health?.onOutcome?.(outcome);
   }
 }
 

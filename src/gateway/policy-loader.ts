@@ -123,11 +123,11 @@ export async function loadPolicyModule(file: string, where: string): Promise<Pol
     typeof def !== 'object' ||
     typeof def.create !== 'function' ||
     typeof def.name !== 'string' ||
-    (def.kind !== 'routing' && def.kind !== 'admission')
+    (def.kind !== 'routing' && def.kind !== 'admission' && def.kind !== 'health')
   ) {
     throw new FloodgateError(
       'FG_POLICY_INVALID',
-      `${where}: ${file} must default-export definePolicy({ name, kind: 'routing' | 'admission', create })`,
+      `${where}: ${file} must default-export definePolicy({ name, kind: 'routing' | 'admission' | 'health', create })`,
     );
   }
   moduleCache.set(file, def);

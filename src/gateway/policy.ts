@@ -28,6 +28,17 @@ export interface RequestView {
    * leading blocks; prefix-affinity routing keys on it.
    */
   readonly prefixId: number;
+  /** The class's per-request targets (ms), Infinity where it sets none. */
+  readonly slo: { readonly ttftMs: number; readonly tpotMs: number; readonly e2eMs: number };
+}
+
+/**
+ * Where a routing call stands in the request's life: its attempt number within the current try
+ * (0 for the first), and the target the previous attempt went to. Valid during the call only.
+ */
+export interface RouteContext {
+  readonly attempt: number;
+  readonly previous: TargetView | undefined;
 }
 
 /**
@@ -124,23 +135,38 @@ export interface RoutingPolicy {
    * Picks one of `targets` (those allowed for the request's class, in a stable order) or rejects.
    * Called again for each gateway retry.
    */
-  route(req: RequestView, targets: readonly TargetView[]): RoutingDecision;
+  route(req: RequestView, targets: readonly TargetView[], context: RouteContext): RoutingDecision;
   onOutcome?(outcome: AttemptOutcomeView): void;
 }
 
 export interface AdmissionPolicy {
   /**
    * Admit now, keep waiting in the gateway queue ('enqueue'), or reject (shed). Called on arrival
-   * and again for the head of the queue whenever a request finishes.
+   * (`waitedMs` 0) and again for the head of the queue whenever a request finishes (`waitedMs`:
+   * how long it has waited in the queue).
    */
-  admit(req: RequestView, gateway: GatewayView): AdmissionDecision;
+  admit(req: RequestView, gateway: GatewayView, waitedMs: number): AdmissionDecision;
   /** An admitted request finished at the gateway (any outcome); `latencyMs` from admission. */
   onRelease?(req: RequestView, outcome: string, latencyMs: number): void;
   onOutcome?(outcome: AttemptOutcomeView): void;
 }
 
-export type PolicyKind = 'routing' | 'admission';
-type PolicyFor<K extends PolicyKind> = K extends 'routing' ? RoutingPolicy : AdmissionPolicy;
+/**
+ * A health policy takes targets out of rotation after failures (circuit breakers, outlier
+ * ejection, cooldowns): routing only sees targets it allows. When it allows none of a class's
+ * targets, routing gets them all (failing open, rather than failing every request at once).
+ */
+export interface HealthPolicy {
+  allows(target: TargetView): boolean;
+  onOutcome?(outcome: AttemptOutcomeView): void;
+}
+
+export type PolicyKind = 'routing' | 'admission' | 'health';
+type PolicyFor<K extends PolicyKind> = K extends 'routing'
+  ? RoutingPolicy
+  : K extends 'admission'
+    ? AdmissionPolicy
+    : HealthPolicy;
 
 /** A policy module's default export. */
 export interface PolicyDefinition<K extends PolicyKind = PolicyKind, P = Record<string, unknown>> {

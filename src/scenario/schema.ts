@@ -546,6 +546,8 @@ const policyRefSchema = z
 const gatewaySchema = obj({
   admission: policyRefSchema.default({ policy: 'always-admit', params: {} }),
   routing: policyRefSchema.default({ policy: 'round-robin', params: {} }),
+  /** Takes failing targets out of rotation (circuit breaker, outlier ejection, cooldown). Default: none. */
+  health: policyRefSchema.optional(),
   /** Where requests wait when admission says `enqueue`. */
   queue: obj({
     capacity: count({ min: 0, integer: true }).default(10_000),

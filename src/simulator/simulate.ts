@@ -7,7 +7,13 @@
 import { RngStreams } from '../engine/rng.ts';
 import { Simulation } from '../engine/simulation.ts';
 import { Gateway } from '../gateway/pipeline.ts';
-import type { AdmissionPolicy, PolicyContext, PolicyDefinition, RoutingPolicy } from '../gateway/policy.ts';
+import type {
+  AdmissionPolicy,
+  HealthPolicy,
+  PolicyContext,
+  PolicyDefinition,
+  RoutingPolicy,
+} from '../gateway/policy.ts';
 import { type ResolvedPolicy, resolvePolicy } from '../gateway/policy-loader.ts';
 import { Recorder } from '../metrics/recorder.ts';
 import { buildResult, type RunResult } from '../metrics/result.ts';
@@ -32,6 +38,7 @@ export interface SimulateOptions {
 export interface ResolvedPolicies {
   routing: ResolvedPolicy;
   admission: ResolvedPolicy;
+  health: ResolvedPolicy | undefined;
 }
 
 /** Resolves the gateway's policies (built-in names or user modules) with validated params. */
@@ -41,6 +48,9 @@ export async function resolvePolicies(loaded: LoadedScenario): Promise<ResolvedP
   return {
     routing: await resolvePolicy(g.routing, 'routing', { ...src, path: ['gateway', 'routing'] }),
     admission: await resolvePolicy(g.admission, 'admission', { ...src, path: ['gateway', 'admission'] }),
+    health: g.health
+      ? await resolvePolicy(g.health, 'health', { ...src, path: ['gateway', 'health'] })
+      : undefined,
   };
 }
 
@@ -96,6 +106,7 @@ export function runScenario(
     eligible,
     admission,
     routing,
+    health: policies.health ? (instantiate(policies.health, context('health')) as HealthPolicy) : undefined,
     recorder,
     retryRng: streams.get('gateway/retries'),
   });
@@ -152,7 +163,10 @@ export function runScenario(
   });
 }
 
-function instantiate(resolved: ResolvedPolicy, ctx: PolicyContext): RoutingPolicy | AdmissionPolicy {
+function instantiate(
+  resolved: ResolvedPolicy,
+  ctx: PolicyContext,
+): RoutingPolicy | AdmissionPolicy | HealthPolicy {
   return (resolved.definition as PolicyDefinition).create(resolved.params as never, ctx);
 }
 

@@ -13,6 +13,7 @@ import type {
   PolicyContext,
   PolicyDefinition,
   RequestView,
+  RouteContext,
   RoutingPolicy,
   TargetView,
 } from '../gateway/policy.ts';
@@ -45,6 +46,9 @@ export function fakeContext(seed = 'contract') {
   return { ctx, advance };
 }
 
+/** The route context of a request's first attempt. */
+export const FIRST_ATTEMPT: RouteContext = { attempt: 0, previous: undefined };
+
 export function makeRequest(over: Partial<RequestView> = {}): RequestView {
   return {
     id: 1,
@@ -57,6 +61,7 @@ export function makeRequest(over: Partial<RequestView> = {}): RequestView {
     arrivalMs: 0,
     deadlineMs: Infinity,
     prefixId: -1,
+    slo: { ttftMs: Infinity, tpotMs: Infinity, e2eMs: Infinity },
     ...over,
   };
 }
@@ -110,20 +115,20 @@ export function runPolicyContract(definition: PolicyDefinition, params: unknown 
         const policy = make();
         const targets = [0, 1, 2].map((i) => makeTarget(i, { inFlight: i }));
         for (let i = 0; i < 50; i++) {
-          const d = policy.route(makeRequest({ id: i }), targets);
+          const d = policy.route(makeRequest({ id: i }), targets, FIRST_ATTEMPT);
           if (!isRejection(d)) expect(targets).toContain(d);
         }
       });
       it('rejects when there is no target', () => {
-        expect(isRejection(make().route(makeRequest(), []))).toBe(true);
+        expect(isRejection(make().route(makeRequest(), [], FIRST_ATTEMPT))).toBe(true);
       });
       it('is deterministic for the same random stream', () => {
         const a = make('s');
         const b = make('s');
         const targets = [0, 1, 2, 3].map((i) => makeTarget(i));
         for (let i = 0; i < 50; i++) {
-          const da = a.route(makeRequest({ id: i }), targets);
-          const db = b.route(makeRequest({ id: i }), targets);
+          const da = a.route(makeRequest({ id: i }), targets, FIRST_ATTEMPT);
+          const db = b.route(makeRequest({ id: i }), targets, FIRST_ATTEMPT);
           expect(isRejection(da) ? da : da.index).toEqual(isRejection(db) ? db : db.index);
         }
       });
@@ -137,7 +142,7 @@ export function runPolicyContract(definition: PolicyDefinition, params: unknown 
       it('answers admit, enqueue or a rejection', () => {
         const policy = make();
         for (let inFlight = 0; inFlight < 500; inFlight += 7) {
-          const d = policy.admit(makeRequest(), { inFlight, queued: 0 });
+          const d = policy.admit(makeRequest(), { inFlight, queued: 0 }, 0);
           expect(d === 'admit' || d === 'enqueue' || isRejection(d)).toBe(true);
         }
       });

@@ -73,6 +73,7 @@ export class Client implements TryListener {
     req.tries++;
     req.tryActive = true;
     req.tryAttempts = 0;
+    req.lastTargetIndex = -1;
     const timeout = this.configs[req.classIndex]!.timeout;
     if (timeout !== undefined) {
       req.tryDeadlineMs = now + timeout;

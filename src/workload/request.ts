@@ -46,8 +46,9 @@ export class Request {
   tryActive = false;
   /** Client timeout of the current try (Infinity if none). */
   tryDeadlineMs = Number.POSITIVE_INFINITY;
-  /** Attempts in the current try. */
+  /** Attempts in the current try, and the target of the last one (-1: none yet). */
   tryAttempts = 0;
+  lastTargetIndex = -1;
   /** Admitted by the gateway in the current try and not yet released. */
   admitted = false;
   /** Waiting in the gateway queue (lazy deletion: the queue skips requests no longer waiting). */

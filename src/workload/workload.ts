@@ -34,6 +34,7 @@ export class Workload {
   private readonly classByName: Map<string, number>;
   private readonly classes: Scenario['workload']['classes'];
   private readonly warmupMs: number;
+  private readonly slos: { ttftMs: number; tpotMs: number; e2eMs: number }[];
   private readonly durationMs: number;
   private nextId = 0;
   private readonly onArrival = (s: SourceState) => this.arrive(s);
@@ -50,6 +51,12 @@ export class Workload {
     const classes = scenario.workload.classes;
     this.classes = classes;
     this.warmupMs = scenario.warmup;
+    const inf = Number.POSITIVE_INFINITY;
+    this.slos = classes.map((c) => ({
+      ttftMs: c.slo.ttft ?? inf,
+      tpotMs: c.slo.tpot ?? inf,
+      e2eMs: c.slo.e2e ?? inf,
+    }));
     this.durationMs = scenario.duration;
     this.classByName = new Map(classes.map((c, i) => [c.name, i]));
     this.promptDist = classes.map((c) => createDistribution(c.promptTokens));
@@ -134,6 +141,7 @@ export class Workload {
       arrivalMs: now,
       deadlineMs: deadline,
       prefixId,
+      slo: this.slos[classIndex]!,
     };
     const req = new Request(
       id,

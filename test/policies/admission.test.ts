@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import alwaysAdmit from '../../policies/always-admit.ts';
 import concurrencyLimit from '../../policies/concurrency-limit.ts';
 import { builtinPolicies } from '../../policies/index.ts';
-import { fakeContext, makeRequest, runPolicyContract } from '../../src/testing/policy-contract.case.ts';
+import {
+  FIRST_ATTEMPT,
+  fakeContext,
+  makeRequest,
+  runPolicyContract,
+} from '../../src/testing/policy-contract.case.ts';
 
 runPolicyContract(alwaysAdmit);
 runPolicyContract(concurrencyLimit, { limit: 10 });
@@ -11,13 +16,13 @@ runPolicyContract(concurrencyLimit, { limit: 10, queue: false });
 describe('concurrency-limit', () => {
   it('admits below the limit, queues at it by default', () => {
     const policy = concurrencyLimit.create({ limit: 3, queue: true }, fakeContext().ctx);
-    expect(policy.admit(makeRequest(), { inFlight: 2, queued: 0 })).toBe('admit');
-    expect(policy.admit(makeRequest(), { inFlight: 3, queued: 0 })).toBe('enqueue');
+    expect(policy.admit(makeRequest(), { inFlight: 2, queued: 0 }, 0)).toBe('admit');
+    expect(policy.admit(makeRequest(), { inFlight: 3, queued: 0 }, 0)).toBe('enqueue');
   });
 
   it('sheds at the limit when queueing is off', () => {
     const policy = concurrencyLimit.create({ limit: 3, queue: false }, fakeContext().ctx);
-    expect(policy.admit(makeRequest(), { inFlight: 3, queued: 0 })).toEqual({ reject: 'over-limit' });
+    expect(policy.admit(makeRequest(), { inFlight: 3, queued: 0 }, 0)).toEqual({ reject: 'over-limit' });
   });
 });
 
@@ -32,6 +37,6 @@ describe('the policy registry', () => {
 
   it('admits everything with always-admit', () => {
     const policy = alwaysAdmit.create({}, fakeContext().ctx);
-    expect(policy.admit(makeRequest(), { inFlight: 1e9, queued: 1e9 })).toBe('admit');
+    expect(policy.admit(makeRequest(), { inFlight: 1e9, queued: 1e9 }, 0)).toBe('admit');
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import leastOutstanding from '../../policies/least-outstanding.ts';
 import {
+  FIRST_ATTEMPT,
   fakeContext,
   makeRequest,
   makeTarget,
@@ -17,7 +18,7 @@ describe('least-outstanding', () => {
       makeTarget(1, { inFlight: 2 }),
       makeTarget(2, { inFlight: 9 }),
     ];
-    expect(policy.route(makeRequest(), targets)).toBe(targets[1]);
+    expect(policy.route(makeRequest(), targets, FIRST_ATTEMPT)).toBe(targets[1]);
   });
 
   it('breaks ties toward the earliest target', () => {
@@ -27,6 +28,6 @@ describe('least-outstanding', () => {
       makeTarget(1, { inFlight: 1 }),
       makeTarget(2, { inFlight: 1 }),
     ];
-    expect(policy.route(makeRequest(), targets)).toBe(targets[1]);
+    expect(policy.route(makeRequest(), targets, FIRST_ATTEMPT)).toBe(targets[1]);
   });
 });

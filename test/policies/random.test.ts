@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import random from '../../policies/random.ts';
 import { isRejection } from '../../src/gateway/policy.ts';
 import {
+  FIRST_ATTEMPT,
   fakeContext,
   makeRequest,
   makeTarget,
@@ -17,7 +18,7 @@ describe('random', () => {
     const targets = [0, 1, 2, 3].map((i) => makeTarget(i));
     const counts = [0, 0, 0, 0];
     for (let i = 0; i < 40_000; i++)
-      counts[(policy.route(makeRequest(), targets) as { index: number }).index]!++;
+      counts[(policy.route(makeRequest(), targets, FIRST_ATTEMPT) as { index: number }).index]!++;
     // Binomial sd = sqrt(40000 x 0.25 x 0.75) = 87; allow 5 sd.
     for (const c of counts) expect(Math.abs(c - 10_000)).toBeLessThan(435);
   });
@@ -27,13 +28,13 @@ describe('random', () => {
     const targets = [0, 1, 2].map((i) => makeTarget(i));
     const counts = [0, 0, 0];
     for (let i = 0; i < 40_000; i++)
-      counts[(policy.route(makeRequest(), targets) as { index: number }).index]!++;
+      counts[(policy.route(makeRequest(), targets, FIRST_ATTEMPT) as { index: number }).index]!++;
     expect(counts[2]).toBe(0);
     expect(Math.abs(counts[1]! - 30_000)).toBeLessThan(435);
   });
 
   it('rejects when every target has zero weight', () => {
     const policy = random.create({ weights: {} }, fakeContext().ctx);
-    expect(isRejection(policy.route(makeRequest(), [makeTarget(0)]))).toBe(true);
+    expect(isRejection(policy.route(makeRequest(), [makeTarget(0)], FIRST_ATTEMPT))).toBe(true);
   });
 });

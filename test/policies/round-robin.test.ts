@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import roundRobin from '../../policies/round-robin.ts';
 import {
+  FIRST_ATTEMPT,
   fakeContext,
   makeRequest,
   makeTarget,
@@ -15,7 +16,7 @@ describe('round-robin', () => {
     const targets = [0, 1, 2].map((i) => makeTarget(i));
     const picks = Array.from(
       { length: 7 },
-      () => (policy.route(makeRequest(), targets) as { index: number }).index,
+      () => (policy.route(makeRequest(), targets, FIRST_ATTEMPT) as { index: number }).index,
     );
     expect(picks).toEqual([0, 1, 2, 0, 1, 2, 0]);
   });

@@ -56,6 +56,11 @@ export function makeRequest(o: { atMs?: number; prompt?: number; output?: number
       arrivalMs: atMs,
       deadlineMs: Number.POSITIVE_INFINITY,
       prefixId: -1,
+      slo: {
+        ttftMs: Number.POSITIVE_INFINITY,
+        tpotMs: Number.POSITIVE_INFINITY,
+        e2eMs: Number.POSITIVE_INFINITY,
+      },
     },
     atMs,
     prompt,
