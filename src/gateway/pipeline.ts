@@ -27,6 +27,7 @@ import {
   type RoutingPolicy,
   type TargetView,
 } from './policy.ts';
+import { createRetryBudget, type RetryBudget } from './retry-budget.ts';
 import type { TargetState } from './target.ts';
 
 /** What a try ended with, as the client sees it. */
@@ -77,6 +78,9 @@ export class Gateway implements AttemptSink, GatewayView {
     previous: undefined,
   };
   private readonly healthyScratch: TargetState[] = [];
+  private readonly retryBudget: RetryBudget | undefined;
+  /** Retries scheduled or in flight (for the percent budget). */
+  private activeRetries = 0;
   private listener: TryListener | undefined;
   private draining = false;
   private readonly onAttemptTimeout = (a: Attempt) => this.attemptTimedOut(a);
@@ -95,6 +99,7 @@ export class Gateway implements AttemptSink, GatewayView {
     this.retryRng = o.retryRng;
     this.queue = new GatewayQueue(o.config.queue.order);
     this.health = o.health;
+    this.retryBudget = o.config.retries.budget ? createRetryBudget(o.config.retries.budget) : undefined;
     this.wantsOutcomes = Boolean(o.routing.onOutcome || o.admission.onOutcome || o.health?.onOutcome);
   }
 
@@ -123,6 +128,7 @@ export class Gateway implements AttemptSink, GatewayView {
     const a = req.attempt;
     if (a) this.abandonAttempt(a, 'cancelled');
     req.fallbackQueue = undefined;
+    this.clearRetry(req);
     if (req.admitted) {
       this.release(req, 'cancelled');
       this.drainQueue();
@@ -137,6 +143,8 @@ export class Gateway implements AttemptSink, GatewayView {
     const target = this.targets[a.targetIndex]!;
     target.inFlight--;
     req.attempt = undefined;
+    this.clearRetry(req);
+    this.retryBudget?.onAttempt(a.status === 'ok');
     if (a.status === 'ok') {
       target.successes++;
       target.lastTtftMs = a.firstTokenMs - a.startMs;
@@ -242,6 +250,8 @@ export class Gateway implements AttemptSink, GatewayView {
     const target = this.targets[a.targetIndex]!;
     a.abandoned = true;
     a.request.attempt = undefined;
+    this.clearRetry(a.request);
+    if (status === 'timeout') this.retryBudget?.onAttempt(false);
     target.inFlight--;
     target.failures++;
     this.recorder.onAttemptAbandoned(a, status);
@@ -252,12 +262,20 @@ export class Gateway implements AttemptSink, GatewayView {
   private failed(req: Request, a: Attempt, error: TryError): void {
     const retries = this.config.retries;
     const retryable = error !== 'bad-request' && error !== 'shed' && retries.on.includes(error);
-    if (retryable && req.tryAttempts <= retries.max) {
+    const wantsRetry = retryable && req.tryAttempts <= retries.max;
+    const budgetRefuses =
+      wantsRetry &&
+      this.retryBudget !== undefined &&
+      !this.retryBudget.allows(this.inFlight, this.activeRetries);
+    if (budgetRefuses) this.recorder.onRetryDenied(req);
+    if (wantsRetry && !budgetRefuses) {
       const chain = this.config.fallbacks[this.targets[a.targetIndex]!.provider];
       if (chain && req.fallbackQueue === undefined) req.fallbackQueue = [...chain];
       let delay = backoffDelay(retries.backoff, req.tryAttempts, req.lastBackoffMs, this.retryRng);
       if (error === 'rate-limited' && retries.respectRetryAfter) delay = Math.max(delay, a.retryAfterMs);
       req.lastBackoffMs = delay;
+      req.retrying = true;
+      this.activeRetries++;
       this.recorder.onGatewayRetry(req);
       this.scheduler.after(delay, this.onRetry, { req, tryIndex: req.tries });
       return;
@@ -271,8 +289,16 @@ export class Gateway implements AttemptSink, GatewayView {
     this.route(req);
   }
 
+  /** A retry stops counting as in progress when its attempt ends or its try does. */
+  private clearRetry(req: Request): void {
+    if (!req.retrying) return;
+    req.retrying = false;
+    this.activeRetries--;
+  }
+
   private endTry(req: Request, outcome: Outcome, error: TryError | undefined): void {
     req.fallbackQueue = undefined;
+    this.clearRetry(req);
     if (req.admitted) this.release(req, outcome);
     this.listener!.tryEnded(req, outcome, error);
     this.drainQueue();

@@ -33,6 +33,7 @@ export class ClassMetrics {
   attempts = 0;
   clientRetries = 0;
   gatewayRetries = 0;
+  retriesDenied = 0;
   goodput = 0;
   costUsd = 0;
   inputTokens = 0;
@@ -176,6 +177,11 @@ export class Recorder {
 
   onClientRetry(req: Request): void {
     if (req.measured) this.classes[req.classIndex]!.clientRetries++;
+  }
+
+  /** A retry the budget refused (the try ends with its error instead). */
+  onRetryDenied(req: Request): void {
+    if (req.measured) this.classes[req.classIndex]!.retriesDenied++;
   }
 
   onGatewayRetry(req: Request): void {

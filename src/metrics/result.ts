@@ -27,6 +27,8 @@ export interface RequestCounts {
   attempts: number;
   clientRetries: number;
   gatewayRetries: number;
+  /** Gateway retries a retry budget refused. */
+  retriesDenied: number;
   /** Attempts per offered request. */
   amplification: number;
   /** Completions that met every SLO of their class. */
@@ -237,6 +239,7 @@ function counts(cs: readonly ClassMetrics[], measuredSec: number): RequestCounts
     attempts,
     clientRetries: sum((c) => c.clientRetries),
     gatewayRetries: sum((c) => c.gatewayRetries),
+    retriesDenied: sum((c) => c.retriesDenied),
     amplification: offered > 0 ? roundTo(attempts / offered, 6) : 0,
     goodput,
     goodputPerSec: roundTo(goodput / measuredSec, 6),

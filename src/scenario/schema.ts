@@ -411,8 +411,32 @@ const backoffSchema = obj({
   jitter: z.enum(['none', 'full', 'equal', 'decorrelated']).default('full'),
 });
 
+const retryBudgetSchema = z.discriminatedUnion(
+  'kind',
+  [
+    /** gRPC A6 retry throttling. */
+    obj({
+      kind: z.literal('token-bucket'),
+      maxTokens: z.number().positive().default(10),
+      tokenRatio: z.number().positive().default(0.1),
+    }),
+    /** Envoy's retry budget. */
+    obj({
+      kind: z.literal('percent'),
+      percent: share().default(0.2),
+      minRetries: count({ min: 0, integer: true }).default(3),
+    }),
+  ],
+  {
+    error: () =>
+      'expected a retry budget { kind: token-bucket, maxTokens, tokenRatio } or { kind: percent, percent, minRetries }',
+  },
+);
+
 const retrySchema = obj({
   max: count({ min: 0, integer: true }).default(0),
+  /** Caps retries beyond `max` (gateway retries only). Default: none. */
+  budget: retryBudgetSchema.optional(),
   on: z.array(z.enum(RETRYABLE)).default([...RETRYABLE]),
   backoff: backoffSchema.prefault({}),
   /** Wait at least the provider's retry-after on a 429. */
@@ -745,6 +769,7 @@ export type TraceConfig = z.output<typeof traceSchema>;
 export type ClientConfig = z.output<typeof clientSchema>;
 export type RetryConfig = z.output<typeof retrySchema>;
 export type BackoffConfig = z.output<typeof backoffSchema>;
+export type RetryBudgetConfig = z.output<typeof retryBudgetSchema>;
 export type GatewayConfig = Scenario['gateway'];
 export type PolicyRef = GatewayConfig['routing'];
 export type SloConfig = Scenario['slos'][number];

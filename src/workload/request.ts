@@ -65,6 +65,8 @@ export class Request {
   /** When the current admission happened; when its queue wait expires. */
   admittedAtMs = 0;
   queueExpiryMs = Number.POSITIVE_INFINITY;
+  /** A gateway retry of this request is scheduled or in flight (retry budgets count these). */
+  retrying = false;
   /** Previous backoff delay (decorrelated jitter needs it). */
   lastBackoffMs = 0;
   clientBackoffMs = 0;
