@@ -1,12 +1,14 @@
 /**
- * Bundles the CLI into dist/cli.js with esbuild (dependencies stay external), so `floodgate`
- * starts without a TypeScript loader. Run by `npm run build` and by `npm ci` (prepare).
+ * Bundles the CLI into dist/cli.js (and the compare worker into dist/compare-worker.js) with
+ * esbuild, so `floodgate` starts fast and without a TypeScript loader. Run by `npm run build`,
+ * by `npm ci` (prepare) and by `npm test`.
  */
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/cli.js',
+  // The CLI, and the worker thread `floodgate compare` runs its jobs on.
+  entryPoints: { cli: 'src/cli/main.ts', 'compare-worker': 'src/compare/compare-worker.ts' },
+  outdir: 'dist',
   bundle: true,
   platform: 'node',
   target: 'node20',

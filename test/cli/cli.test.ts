@@ -33,11 +33,14 @@ beforeAll(async () => {
 });
 
 describe('floodgate --help', () => {
-  it.each([[], ['run'], ['validate'], ['schema']])('prints usage for %j with exit 0', async (...cmd) => {
-    const r = await floodgate(...cmd, '--help');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Usage: floodgate/);
-  });
+  it.each([[], ['run'], ['validate'], ['schema'], ['compare'], ['calibrate']])(
+    'prints usage for %j with exit 0',
+    async (...cmd) => {
+      const r = await floodgate(...cmd, '--help');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: floodgate/);
+    },
+  );
 });
 
 describe('floodgate run', () => {
@@ -204,6 +207,62 @@ export default defineScenario({
     expect(bad.stderr).toBe(
       `error[FG_SCENARIO_INVALID]: ${join(dir, 'typed.ts')} (--set providers[0].servers): providers[0].servers: expected a count >= 1, got 0\n`,
     );
+  });
+});
+
+describe('floodgate compare', () => {
+  it('ranks policies over seeds on worker threads and writes every per-seed figure', async () => {
+    const out = join(dir, 'cmp.json');
+    const r = await floodgate(
+      'compare',
+      join(dir, 'mmc.yaml'),
+      '--policies',
+      'round-robin,random',
+      '--seeds',
+      '3',
+      '--jobs',
+      '2',
+      '--quiet',
+      '--set',
+      'duration=5m',
+      '--set',
+      'providers[0].servers=9',
+      '--out',
+      out,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/: 2 policies x 3 seeds \(seeds 1\.\.3\), ranked by goodput/);
+    const result = JSON.parse(await readFile(out, 'utf8'));
+    expect(result.schema).toBe('floodgate/compare-result@1');
+    expect(result.entries).toHaveLength(2);
+    expect(result.entries[0].seeds.map((s: { seed: number }) => s.seed)).toEqual([1, 2, 3]);
+  });
+
+  it('exits 1 naming an unknown policy', async () => {
+    const r = await floodgate(
+      'compare',
+      join(dir, 'mmc.yaml'),
+      '--policies',
+      'least-outstandng',
+      '--seeds',
+      '1',
+      '--quiet',
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /error\[FG_UNKNOWN_POLICY\]: --policies: 'least-outstandng': .*\(did you mean 'least-outstanding'\?\)/,
+    );
+  });
+});
+
+describe('floodgate calibrate', () => {
+  it('fits the shipped measurements within 15%', async () => {
+    const r = await floodgate('calibrate', '--model', 'llama2-70b', '--hardware', 'h100-80gb');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^llama-2-70b\/h100-80gb\/tp2: t = /);
+    const worst = Number(/worst fitted error: [+-]?([\d.]+)%/.exec(r.stdout)![1]);
+    expect(worst).toBeLessThanOrEqual(15);
   });
 });
 

@@ -1,0 +1,256 @@
+/**
+ * compare: every policy entry on the same seeds (common random numbers), in parallel worker
+ * threads, summarised per entry with 95% confidence intervals, ranked by an objective, with
+ * paired significance against the leader. The result holds every per-seed figure, so the table
+ * can be recomputed from the JSON.
+ */
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { type ErrorCode, FloodgateError } from '../errors.ts';
+import type { PolicyKind } from '../gateway/policy.ts';
+import { builtinPolicyNames, isPolicyPath, loadPolicyModule } from '../gateway/policy-loader.ts';
+import type { Override } from '../scenario/overrides.ts';
+import { didYouMean } from '../scenario/suggest.ts';
+import { type CompareJob, runJob, type SeedFigures } from './job.ts';
+import type { PolicyEntry } from './policy-spec.ts';
+import { type Estimate, estimate, pairedDifference } from './stats.ts';
+
+export const COMPARE_RESULT_SCHEMA = 'floodgate/compare-result@1';
+
+/** What to rank on: the figure and whether higher is better. */
+export const OBJECTIVES = {
+  goodput: { figure: 'goodputShare', higherIsBetter: true },
+  'ttft-p99': { figure: 'ttftP99', higherIsBetter: false },
+  cost: { figure: 'costUsd', higherIsBetter: false },
+  errors: { figure: 'errorShare', higherIsBetter: false },
+  shed: { figure: 'shedShare', higherIsBetter: false },
+  amplification: { figure: 'amplification', higherIsBetter: false },
+} as const;
+export type Objective = keyof typeof OBJECTIVES;
+
+type Figure =
+  | 'goodputShare'
+  | 'goodputPerSec'
+  | 'shedShare'
+  | 'errorShare'
+  | 'amplification'
+  | 'costUsd'
+  | 'ttftP50'
+  | 'ttftP99'
+  | 'slosPassed';
+const FIGURES: Figure[] = [
+  'goodputShare',
+  'goodputPerSec',
+  'shedShare',
+  'errorShare',
+  'amplification',
+  'costUsd',
+  'ttftP50',
+  'ttftP99',
+  'slosPassed',
+];
+
+export interface EntryResult {
+  label: string;
+  overrides: Override[];
+  seeds: SeedFigures[];
+  summary: Record<Figure, Estimate>;
+  classes: Record<string, { ttftP50: Estimate; ttftP99: Estimate; goodputShare: Estimate }>;
+  slosTotal: number;
+  rank: number;
+  /** Paired difference of the objective against the leader (rank 1); undefined for the leader. */
+  vsLeader: (Estimate & { significant: boolean }) | undefined;
+}
+
+export interface CompareResult {
+  schema: typeof COMPARE_RESULT_SCHEMA;
+  scenario: string;
+  seeds: number[];
+  objective: Objective;
+  /** Entries in rank order. */
+  entries: EntryResult[];
+}
+
+export interface CompareOptions {
+  file: string;
+  entries: PolicyEntry[];
+  seeds: number[];
+  jobs: number;
+  objective: Objective;
+  baseOverrides: Override[];
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Which gateway slot each policy of an entry fills, as overrides of the scenario. */
+export async function entryOverrides(entry: PolicyEntry, baseDir: string): Promise<Override[]> {
+  const seen = new Set<PolicyKind>();
+  const out: Override[] = [];
+  for (const call of entry.calls) {
+    const kind = await kindOf(call.policy, baseDir, entry.label);
+    if (seen.has(kind))
+      throw new FloodgateError(
+        'FG_OVERRIDE_INVALID',
+        `--policies: '${entry.label}' names two ${kind} policies`,
+      );
+    seen.add(kind);
+    const policy =
+      isPolicyPath(call.policy) && !isAbsolute(call.policy) ? resolve(baseDir, call.policy) : call.policy;
+    out.push({ path: `gateway.${kind}`, value: { policy, params: call.params } });
+  }
+  return out;
+}
+
+async function kindOf(name: string, baseDir: string, label: string): Promise<PolicyKind> {
+  if (isPolicyPath(name)) {
+    const file = isAbsolute(name) ? name : resolve(baseDir, name);
+    return (await loadPolicyModule(file, `--policies: '${label}'`)).kind;
+  }
+  for (const kind of ['routing', 'admission', 'health'] as const)
+    if (builtinPolicyNames(kind).includes(name)) return kind;
+  const all = [
+    ...builtinPolicyNames('routing'),
+    ...builtinPolicyNames('admission'),
+    ...builtinPolicyNames('health'),
+  ];
+  throw new FloodgateError(
+    'FG_UNKNOWN_POLICY',
+    `--policies: '${label}': expected a policy (${all.join(', ')}) or a module path, got '${name}'${didYouMean(name, all)}`,
+  );
+}
+
+export async function compare(o: CompareOptions): Promise<CompareResult> {
+  const baseDir = dirname(resolve(o.file));
+  const perEntry = await Promise.all(o.entries.map((e) => entryOverrides(e, baseDir)));
+  const jobs: CompareJob[] = [];
+  perEntry.forEach((overrides, entry) => {
+    for (const seed of o.seeds)
+      jobs.push({ file: resolve(o.file), overrides: [...o.baseOverrides, ...overrides], seed, entry });
+  });
+  const figures = await runJobs(jobs, o.jobs, o.onProgress);
+  const results = o.entries.map((e, i) =>
+    summarize(
+      e.label,
+      perEntry[i]!,
+      jobs.flatMap((j, k) => (j.entry === i ? [figures[k]!] : [])),
+    ),
+  );
+  return {
+    schema: COMPARE_RESULT_SCHEMA,
+    scenario: o.file,
+    seeds: o.seeds,
+    objective: o.objective,
+    entries: rank(results, o.objective),
+  };
+}
+
+function summarize(label: string, overrides: Override[], seeds: SeedFigures[]): EntryResult {
+  const summary = Object.fromEntries(
+    FIGURES.map((f) => [f, estimate(seeds.map((s) => s[f] ?? Number.NaN))]),
+  ) as Record<Figure, Estimate>;
+  const classNames = Object.keys(seeds[0]?.classes ?? {});
+  const classes = Object.fromEntries(
+    classNames.map((c) => [
+      c,
+      {
+        ttftP50: estimate(seeds.map((s) => s.classes[c]?.ttftP50 ?? Number.NaN)),
+        ttftP99: estimate(seeds.map((s) => s.classes[c]?.ttftP99 ?? Number.NaN)),
+        goodputShare: estimate(seeds.map((s) => s.classes[c]?.goodputShare ?? Number.NaN)),
+      },
+    ]),
+  );
+  return {
+    label,
+    overrides,
+    seeds,
+    summary,
+    classes,
+    slosTotal: seeds[0]?.slosTotal ?? 0,
+    rank: 0,
+    vsLeader: undefined,
+  };
+}
+
+/** Ranks by the objective's mean (then p99 TTFT), and tests each entry against the leader. */
+function rank(entries: EntryResult[], objective: Objective): EntryResult[] {
+  const { figure, higherIsBetter } = OBJECTIVES[objective];
+  const key = (e: EntryResult) => {
+    const m = e.summary[figure as Figure].mean;
+    return Number.isFinite(m) ? (higherIsBetter ? -m : m) : Number.POSITIVE_INFINITY;
+  };
+  const tie = (e: EntryResult) =>
+    Number.isFinite(e.summary.ttftP99.mean) ? e.summary.ttftP99.mean : Number.POSITIVE_INFINITY;
+  const sorted = [...entries].sort((a, b) => key(a) - key(b) || tie(a) - tie(b));
+  const leader = sorted[0]!;
+  const values = (e: EntryResult) => e.seeds.map((s) => (s[figure as Figure] as number | null) ?? Number.NaN);
+  return sorted.map((e, i) => ({
+    ...e,
+    rank: i + 1,
+    vsLeader: i === 0 ? undefined : pairedDifference(values(e), values(leader)),
+  }));
+}
+
+/** Runs jobs on `parallel` worker threads (in-process when 1 or when no bundled worker exists). */
+async function runJobs(
+  jobs: CompareJob[],
+  parallel: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<SeedFigures[]> {
+  const results: SeedFigures[] = new Array(jobs.length);
+  let done = 0;
+  const workerFile = fileURLToPath(new URL('./compare-worker.js', import.meta.url));
+  if (parallel <= 1 || !existsSync(workerFile)) {
+    for (let i = 0; i < jobs.length; i++) {
+      results[i] = await runJob(jobs[i]!);
+      onProgress?.(++done, jobs.length);
+    }
+    return results;
+  }
+  let next = 0;
+  const workers = Array.from({ length: Math.min(parallel, jobs.length) }, () => new Worker(workerFile));
+  try {
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolveWorker, reject) => {
+            const send = () => {
+              if (next >= jobs.length) return resolveWorker();
+              const id = next++;
+              w.postMessage({ id, job: jobs[id] });
+            };
+            w.on(
+              'message',
+              (msg: {
+                id: number;
+                figures?: SeedFigures;
+                error?: { message: string; code?: ErrorCode; stack?: string };
+              }) => {
+                if (msg.error) {
+                  const err = msg.error.code
+                    ? new FloodgateError(msg.error.code, msg.error.message)
+                    : Object.assign(new Error(msg.error.message), { stack: msg.error.stack });
+                  reject(err);
+                  return;
+                }
+                results[msg.id] = msg.figures!;
+                onProgress?.(++done, jobs.length);
+                send();
+              },
+            );
+            w.on('error', reject);
+            send();
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results;
+}
+
+/** Default parallelism: the machine's cores. */
+export function defaultJobs(): number {
+  return Math.max(1, cpus().length);
+}
