@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { FloodgateError } from '../errors.ts';
 import { calibrateCommand } from './commands/calibrate.ts';
+import { capacityCommand } from './commands/capacity.ts';
 import { compareCommand } from './commands/compare.ts';
 import { runCommand } from './commands/run.ts';
 import { schemaCommand } from './commands/schema.ts';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   program.addCommand(runCommand().exitOverride());
   program.addCommand(validateCommand().exitOverride());
   program.addCommand(compareCommand().exitOverride());
+  program.addCommand(capacityCommand().exitOverride());
   program.addCommand(schemaCommand().exitOverride());
   program.addCommand(calibrateCommand().exitOverride());
   return program;

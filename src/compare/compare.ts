@@ -193,7 +193,7 @@ function rank(entries: EntryResult[], objective: Objective): EntryResult[] {
 }
 
 /** Runs jobs on `parallel` worker threads (in-process when 1 or when no bundled worker exists). */
-async function runJobs(
+export async function runJobs(
   jobs: CompareJob[],
   parallel: number,
   onProgress?: (done: number, total: number) => void,

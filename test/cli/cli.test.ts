@@ -33,7 +33,7 @@ beforeAll(async () => {
 });
 
 describe('floodgate --help', () => {
-  it.each([[], ['run'], ['validate'], ['schema'], ['compare'], ['calibrate']])(
+  it.each([[], ['run'], ['validate'], ['schema'], ['compare'], ['capacity'], ['calibrate']])(
     'prints usage for %j with exit 0',
     async (...cmd) => {
       const r = await floodgate(...cmd, '--help');

@@ -1,0 +1,110 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { capacity, type Probe, parseTargets } from '../../compare/capacity.ts';
+import { defaultJobs } from '../../compare/compare.ts';
+import { parseOverride } from '../../scenario/overrides.ts';
+import { EXIT } from '../exit-codes.ts';
+import { fmtMs, fmtUsd, writeFileAtomic } from '../output.ts';
+import { collect } from './run.ts';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a whole number >= 1, got '${value}'`);
+  return n;
+}
+
+function describeProbe(path: string, p: Probe): string {
+  const p99 = p.seeds.map((s) => s.ttftP99 ?? Number.NaN).filter(Number.isFinite);
+  const worst = p99.length ? Math.max(...p99) : Number.NaN;
+  const goodput = p.seeds.reduce((a, s) => a + s.goodputShare, 0) / p.seeds.length;
+  return `  ${path}=${p.text}: ${p.pass ? 'meets' : 'misses'} the SLOs on ${p.seedsPassed}/${p.seeds.length} seeds (worst ttft p99 ${fmtMs(worst)}, goodput ${(100 * goodput).toFixed(1)}%, cost ${fmtUsd(p.meanCostUsd)})`;
+}
+
+export function capacityCommand(): Command {
+  return new Command('capacity')
+    .description(
+      'Find the smallest value of a parameter (or the largest, with --maximize) that meets the SLOs on every seed.',
+    )
+    .argument('<scenario>', 'scenario file')
+    .requiredOption(
+      '--vary <path>',
+      'scenario path to vary, e.g. providers[0].replicas or workload.arrivals.rate',
+    )
+    .requiredOption('--range <lo..hi>', 'search range, e.g. 2..32 or 10/s..400/s (units kept)')
+    .option(
+      '--target <slos>',
+      "SLOs to meet instead of the scenario's, e.g. 'tab:ttft.p99<=500ms,goodputShare>=95%'",
+    )
+    .option('--maximize', 'find the largest passing value (e.g. an arrival rate) instead of the smallest')
+    .option('--seeds <n>', 'seeds 1..N that must all pass', positiveInt, 3)
+    .option('--jobs <n>', 'parallel worker threads (default: cores)', positiveInt)
+    .option(
+      '--tolerance <share>',
+      'stop a real-valued search when the bracket is this narrow (relative)',
+      '0.02',
+    )
+    .option('--set <path=value>', 'override a scenario value for every run (repeatable)', collect, [])
+    .option('--out <file>', 'write the search (every probe and seed) as JSON')
+    .option('--quiet', 'do not print probes as they finish')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  floodgate capacity scenarios/gpu-pool.yaml --vary 'providers[0].replicas' --range 2..16
+  floodgate capacity scenarios/quickstart.yaml --vary workload.arrivals.rate --range 10/s..200/s --maximize \\
+      --target 'tab:ttft.p99<=1.5s,goodputShare>=85%'
+
+Exit codes: 0 found, 3 no value in the range meets the SLOs, 1 bad input, 2 bad usage.`,
+    )
+    .action(
+      async (
+        file: string,
+        opts: {
+          vary: string;
+          range: string;
+          target?: string;
+          maximize?: boolean;
+          seeds: number;
+          jobs?: number;
+          tolerance: string;
+          set: string[];
+          out?: string;
+          quiet?: boolean;
+        },
+      ) => {
+        const overrides = opts.set.map(parseOverride);
+        if (opts.target) overrides.push({ path: 'slos', value: parseTargets(opts.target) });
+        parseOverride(`${opts.vary}=0`); // validate the path's syntax before running anything
+        const tolerance = Number(opts.tolerance);
+        if (!(tolerance > 0 && tolerance < 1))
+          throw new InvalidArgumentError(
+            `--tolerance: expected a share between 0 and 1, got '${opts.tolerance}'`,
+          );
+        process.stdout.write(
+          `${file}: ${opts.maximize ? 'largest' : 'smallest'} ${opts.vary} in ${opts.range} meeting the SLOs on ${opts.seeds} seed(s)\n`,
+        );
+        const result = await capacity({
+          file,
+          path: opts.vary,
+          range: opts.range,
+          maximize: Boolean(opts.maximize),
+          seeds: Array.from({ length: opts.seeds }, (_, i) => i + 1),
+          jobs: opts.jobs ?? defaultJobs(),
+          baseOverrides: overrides,
+          relativeTolerance: tolerance,
+          onProbe: (p) => {
+            if (!opts.quiet) process.stdout.write(`${describeProbe(opts.vary, p)}\n`);
+          },
+        });
+        if (opts.out) await writeFileAtomic(opts.out, `${JSON.stringify(result, null, 2)}\n`);
+        if (result.value === null) {
+          process.stdout.write(`no value of ${opts.vary} in ${opts.range} meets the SLOs\n`);
+          process.exitCode = EXIT.sloFailed;
+          return;
+        }
+        process.stdout.write(
+          `answer: ${opts.vary}=${result.text} (cost ${fmtUsd(result.costUsd ?? 0)} per run, mean over seeds), ${result.probes.length} probes\n`,
+        );
+      },
+    );
+}
