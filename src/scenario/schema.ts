@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import type { DistributionSpec } from '../engine/dist/index.ts';
-import { GPUS, MODELS } from '../providers/gpu/catalog.ts';
+import { GPUS, kvCapacityTokens, MODELS } from '../providers/gpu/catalog.ts';
 import { didYouMean } from './suggest.ts';
 import {
   type Parsed,
@@ -747,6 +747,17 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
         ['slos', i, 'class'],
         `expected one of the classes ${classNames.map((n) => `'${n}'`).join(', ')}, got '${slo.class}'${didYouMean(slo.class, classNames)}`,
       );
+    }
+  });
+  s.providers.forEach((p, i) => {
+    if (p.kind !== 'gpu' || p.scheduler.kvBlocks !== undefined) return;
+    const model = typeof p.model === 'string' ? MODELS[p.model]! : { ...p.model, totalParamsB: p.model.totalParamsB ?? p.model.activeParamsB };
+    const gpu = typeof p.gpu === 'string' ? GPUS[p.gpu]! : p.gpu;
+    const tokens = kvCapacityTokens(model, gpu, p.tensorParallel, p.scheduler.memoryUtilization);
+    if (tokens < p.scheduler.blockSize) {
+      const weightsGB = (model.totalParamsB * model.bytesPerWeight).toFixed(1);
+      const usableGB = (gpu.memoryGB * p.scheduler.memoryUtilization * p.tensorParallel).toFixed(1);
+      issue(['providers', i, 'tensorParallel'], `expected the model to fit with room for a KV cache: ${weightsGB} GB of weights in ${usableGB} GB usable at tensorParallel ${p.tensorParallel}; raise tensorParallel or memoryUtilization, got ${p.tensorParallel}`);
     }
   });
   if (s.warmup >= s.duration)

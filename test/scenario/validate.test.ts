@@ -130,6 +130,22 @@ describe('scenario errors name the file, line, path, expectation and the value f
     );
   });
 
+  it('refuses a GPU pool whose model does not fit its GPUs', async () => {
+    const yaml = `name: big
+duration: 1m
+providers:
+  - { name: p, kind: gpu, model: llama-2-70b, gpu: h100-80gb, replicas: 2 }
+workload:
+  arrivals: { rate: 1/s }
+  classes: [{ name: c }]
+`;
+    const out = await problems(yaml);
+    expect(out).toEqual([
+      'scenario.yaml:4:5: providers[0].tensorParallel: expected the model to fit with room for a KV cache: 138.0 GB of weights in 72.0 GB usable at tensorParallel 1; raise tensorParallel or memoryUtilization, got 1',
+    ]);
+    await expect(loadScenarioText(yaml, 'scenario.yaml', { overrides: [parseOverride('providers[0].tensorParallel=2')] })).resolves.toBeDefined();
+  });
+
   it('does not modify the object it validates', () => {
     const input = {
       name: 'x',

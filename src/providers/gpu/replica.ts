@@ -111,7 +111,7 @@ export class GpuReplica {
   private decoding = 0;
   private baseSum = 0;
   private readonly residue: Int32Array;
-  private readonly finishHeap: Sequence[] = [];
+  private readonly finishHeap: HeapEntry[] = [];
 
   private freeBlocks: number;
   /**
@@ -207,9 +207,7 @@ export class GpuReplica {
   /** Output tokens `seq` has delivered so far. */
   delivered(seq: Sequence): number {
     const before = seq.deliver - seq.remaining;
-    return seq.state === 'decoding'
-      ? before + this.k - seq.joinIteration + (this.decodingNow ? 1 : 0)
-      : before;
+    return seq.state === 'decoding' ? before + this.k - seq.joinIteration : before;
   }
 
   /** Removes every sequence the replica holds (it went down), with the tokens each delivered. */
@@ -252,9 +250,11 @@ export class GpuReplica {
 
     // 1. Decoding sequences each need a block when their next token starts one; preempt the newest
     //    admitted sequences until the blocks fit.
-    let needed = this.blocksNeeded(k);
-    while (needed > this.freeBlocks && this.preemptNewest()) needed = this.blocksNeeded(k);
+    // A prefill-only iteration runs no decoder, so it needs no decode blocks (and must not preempt
+    // a sequence only to readmit it into the blocks it freed).
     const prefillOnly = !o.chunkedPrefill && this.canAdmitHead();
+    let needed = this.blocksNeeded(k);
+    while (!prefillOnly && needed > this.freeBlocks && this.preemptNewest()) needed = this.blocksNeeded(k);
     this.decodingNow = !prefillOnly && this.decoding > 0;
     if (this.decodingNow) {
       this.freeBlocks -= needed;
@@ -304,8 +304,9 @@ export class GpuReplica {
     // Decoders delivered their token of step k; those whose last token this was are done.
     const heap = this.finishHeap;
     while (this.decodingNow && heap.length > 0 && heap[0]!.finishIteration <= k) {
-      const seq = heapPop(heap);
-      if (seq.state !== 'decoding' || seq.finishIteration !== k) continue;
+      const entry = heapPop(heap);
+      const seq = entry.seq;
+      if (seq.state !== 'decoding' || seq.finishIteration !== k || entry.finishIteration !== k) continue;
       this.leaveDecoding(seq);
       this.running--;
       seq.state = 'done';
@@ -333,6 +334,8 @@ export class GpuReplica {
         }
         seq.remaining--;
         this.listener.firstToken(seq, now);
+      } else {
+        seq.remaining--; // a recompute prefill also yields the next token
       }
       if (seq.remaining <= 0) {
         this.freeBlocks += seq.blocks;
@@ -355,7 +358,7 @@ export class GpuReplica {
   }
 
   private joinDecoding(seq: Sequence, k: number): void {
-    const context = seq.promptTokens + (seq.deliver - seq.remaining); // prompt + tokens delivered
+    const context = seq.attempt.request.promptTokens + (seq.deliver - seq.remaining); // prompt + tokens delivered
     // The prompt's blocks stay; the decode aggregates count blocks from here on.
     seq.state = 'decoding';
     seq.base = context - k;
@@ -365,7 +368,7 @@ export class GpuReplica {
     this.residue[((seq.base % b) + b) % b]!++;
     this.baseSum += seq.base;
     this.decoding++;
-    heapPush(this.finishHeap, seq);
+    heapPush(this.finishHeap, { seq, finishIteration: seq.finishIteration, admitted: seq.admitted });
   }
 
   /** Takes a decoding sequence out of the aggregates and frees every block it holds. */
@@ -486,14 +489,20 @@ export class GpuReplica {
 }
 
 // Min-heap of sequences by finishIteration (ties: admission order).
-function before(a: Sequence, b: Sequence): boolean {
+interface HeapEntry {
+  readonly seq: Sequence;
+  readonly finishIteration: number;
+  readonly admitted: number;
+}
+
+function before(a: HeapEntry, b: HeapEntry): boolean {
   return (
     a.finishIteration < b.finishIteration ||
     (a.finishIteration === b.finishIteration && a.admitted < b.admitted)
   );
 }
 
-function heapPush(h: Sequence[], s: Sequence): void {
+function heapPush(h: HeapEntry[], s: HeapEntry): void {
   h.push(s);
   let i = h.length - 1;
   while (i > 0) {
@@ -506,7 +515,7 @@ function heapPush(h: Sequence[], s: Sequence): void {
   }
 }
 
-function heapPop(h: Sequence[]): Sequence {
+function heapPop(h: HeapEntry[]): HeapEntry {
   const top = h[0]!;
   const last = h.pop()!;
   if (h.length > 0) {

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import aimd from '../../policies/aimd.ts';
+import type { AdmissionPolicy } from '../../src/gateway/policy.ts';
+import {
+  fakeContext,
+  makeOutcome,
+  makeRequest,
+  makeTarget,
+  runPolicyContract,
+} from '../../src/testing/policy-contract.case.ts';
+
+runPolicyContract(aimd);
+runPolicyContract(aimd, { initialLimit: 5, minLimit: 1, maxLimit: 10, queue: true, rtt: 'ttft' });
+
+/** The limit as admission shows it: the smallest in-flight count that is not admitted. */
+function limitOf(policy: AdmissionPolicy): number {
+  let n = 0;
+  while (policy.admit(makeRequest(), { inFlight: n, queued: 0 }, 0) === 'admit') n++;
+  return n;
+}
+
+const t = makeTarget(0);
+const ok = (inFlightAtStart: number, latencyMs = 100) => makeOutcome(t, { inFlightAtStart, latencyMs });
+const failed = (status: string) => makeOutcome(t, { status, inFlightAtStart: 50 });
+
+describe('aimd (Netflix AIMDLimit)', () => {
+  it('starts at 20 and sheds over the limit', () => {
+    const policy = aimd.create(aimd.params!.parse({}), fakeContext().ctx);
+    expect(limitOf(policy)).toBe(20);
+    expect(policy.admit(makeRequest(), { inFlight: 20, queued: 0 }, 0)).toEqual({ reject: 'over-limit' });
+  });
+
+  it('adds 1 per sample while inflight x 2 >= L, and backs off to floor(0.9 L) on a drop', () => {
+    const policy = aimd.create(aimd.params!.parse({}), fakeContext().ctx);
+    policy.onOutcome!(ok(9)); // 18 < 20: app-limited, no growth
+    expect(limitOf(policy)).toBe(20);
+    policy.onOutcome!(ok(10)); // 20 >= 20
+    expect(limitOf(policy)).toBe(21);
+    for (let i = 0; i < 9; i++) policy.onOutcome!(ok(15));
+    expect(limitOf(policy)).toBe(30);
+    policy.onOutcome!(failed('overloaded')); // floor(27.0)
+    expect(limitOf(policy)).toBe(27);
+    policy.onOutcome!(failed('timeout')); // floor(24.3)
+    expect(limitOf(policy)).toBe(24);
+    policy.onOutcome!(failed('rate_limited')); // floor(21.6)
+    expect(limitOf(policy)).toBe(21);
+    policy.onOutcome!(failed('server_error')); // floor(18.9) -> min 20
+    expect(limitOf(policy)).toBe(20);
+  });
+
+  it('counts an RTT over the timeout as a drop, ignores cancelled/cut/bad-request, caps at max', () => {
+    const policy = aimd.create(aimd.params!.parse({ initialLimit: 100, maxLimit: 101 }), fakeContext().ctx);
+    policy.onOutcome!(ok(100, 5001)); // floor(90)
+    expect(limitOf(policy)).toBe(90);
+    policy.onOutcome!(ok(100, 5000)); // not over: +1
+    expect(limitOf(policy)).toBe(91);
+    for (const status of ['cancelled', 'stream_cut', 'bad_request']) policy.onOutcome!(failed(status));
+    expect(limitOf(policy)).toBe(91);
+    for (let i = 0; i < 20; i++) policy.onOutcome!(ok(100));
+    expect(limitOf(policy)).toBe(101);
+  });
+
+  it('uses TTFT as the RTT with rtt: ttft, and queues with queue: true', () => {
+    const policy = aimd.create(
+      aimd.params!.parse({ initialLimit: 50, timeout: 1000, rtt: 'ttft', queue: true }),
+      fakeContext().ctx,
+    );
+    policy.onOutcome!(makeOutcome(t, { inFlightAtStart: 50, latencyMs: 30_000, ttftMs: 400 }));
+    expect(limitOf(policy)).toBe(51);
+    policy.onOutcome!(makeOutcome(t, { inFlightAtStart: 50, latencyMs: 3000, ttftMs: 1500 }));
+    expect(limitOf(policy)).toBe(45);
+    expect(policy.admit(makeRequest(), { inFlight: 45, queued: 0 }, 0)).toBe('enqueue');
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import prioritySheddingPolicy from '../../policies/priority-shedding.ts';
+import type { AdmissionPolicy } from '../../src/gateway/policy.ts';
+import { fakeContext, makeRequest, runPolicyContract } from '../../src/testing/policy-contract.case.ts';
+
+runPolicyContract(prioritySheddingPolicy, { limit: 100 });
+runPolicyContract(prioritySheddingPolicy, { limit: 10, low: 0.2, normal: 0.5, high: 0.9 });
+
+/** The smallest in-flight count at which a request of `priority` is not admitted. */
+function capOf(policy: AdmissionPolicy, priority: number): number {
+  let n = 0;
+  while (policy.admit(makeRequest({ priority }), { inFlight: n, queued: 0 }, 0) === 'admit') n++;
+  return n;
+}
+
+describe('priority-shedding', () => {
+  it('admits priority < 0 below 0.5 limit, 0 below 0.8 limit, > 0 up to the limit', () => {
+    const policy = prioritySheddingPolicy.create(
+      prioritySheddingPolicy.params!.parse({ limit: 10 }),
+      fakeContext().ctx,
+    );
+    expect(capOf(policy, -3)).toBe(5);
+    expect(capOf(policy, -1)).toBe(5);
+    expect(capOf(policy, 0)).toBe(8);
+    expect(capOf(policy, 1)).toBe(10);
+    expect(capOf(policy, 7)).toBe(10);
+    expect(policy.admit(makeRequest({ priority: -1 }), { inFlight: 5, queued: 0 }, 0)).toEqual({
+      reject: 'priority-shed',
+    });
+  });
+
+  it('takes the shares as params (fractional caps round up to the next whole request)', () => {
+    const policy = prioritySheddingPolicy.create(
+      prioritySheddingPolicy.params!.parse({ limit: 7, low: 0.3, normal: 0.5, high: 0.9 }),
+      fakeContext().ctx,
+    );
+    expect(capOf(policy, -1)).toBe(3); // 2.1
+    expect(capOf(policy, 0)).toBe(4); // 3.5
+    expect(capOf(policy, 1)).toBe(7); // 6.3
+  });
+});
