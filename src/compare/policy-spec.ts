@@ -37,7 +37,7 @@ export function parsePolicyList(text: string): PolicyEntry[] {
 
 function parseCall(text: string, entry: string): PolicyCall {
   const m = /^([^()]+?)\s*(?:\((.*)\))?$/.exec(text);
-  if (!m || !m[1])
+  if (!m?.[1])
     throw new FloodgateError(
       'FG_OVERRIDE_INVALID',
       `--policies: '${entry}': expected NAME or NAME(key=value, ...), got '${text}'`,

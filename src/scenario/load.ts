@@ -177,7 +177,8 @@ function toProblem(
   const found = valueAt(raw, path);
   let message = issue.message;
   if (message.startsWith('Invalid input: ')) message = message.slice('Invalid input: '.length);
-  if (found.missing && issue.code !== 'custom' && message.startsWith('expected')) message = `missing; ${message}`;
+  if (found.missing && issue.code !== 'custom' && message.startsWith('expected'))
+    message = `missing; ${message}`;
   if (
     !found.missing &&
     issue.code !== 'unrecognized_keys' &&

@@ -751,13 +751,19 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
   });
   s.providers.forEach((p, i) => {
     if (p.kind !== 'gpu' || p.scheduler.kvBlocks !== undefined) return;
-    const model = typeof p.model === 'string' ? MODELS[p.model]! : { ...p.model, totalParamsB: p.model.totalParamsB ?? p.model.activeParamsB };
+    const model =
+      typeof p.model === 'string'
+        ? MODELS[p.model]!
+        : { ...p.model, totalParamsB: p.model.totalParamsB ?? p.model.activeParamsB };
     const gpu = typeof p.gpu === 'string' ? GPUS[p.gpu]! : p.gpu;
     const tokens = kvCapacityTokens(model, gpu, p.tensorParallel, p.scheduler.memoryUtilization);
     if (tokens < p.scheduler.blockSize) {
       const weightsGB = (model.totalParamsB * model.bytesPerWeight).toFixed(1);
       const usableGB = (gpu.memoryGB * p.scheduler.memoryUtilization * p.tensorParallel).toFixed(1);
-      issue(['providers', i, 'tensorParallel'], `expected the model to fit with room for a KV cache: ${weightsGB} GB of weights in ${usableGB} GB usable at tensorParallel ${p.tensorParallel}; raise tensorParallel or memoryUtilization, got ${p.tensorParallel}`);
+      issue(
+        ['providers', i, 'tensorParallel'],
+        `expected the model to fit with room for a KV cache: ${weightsGB} GB of weights in ${usableGB} GB usable at tensorParallel ${p.tensorParallel}; raise tensorParallel or memoryUtilization, got ${p.tensorParallel}`,
+      );
     }
   });
   if (s.warmup >= s.duration)

@@ -2,12 +2,7 @@ import { describe, expect, it } from 'vitest';
 import alwaysAdmit from '../../policies/always-admit.ts';
 import concurrencyLimit from '../../policies/concurrency-limit.ts';
 import { builtinPolicies } from '../../policies/index.ts';
-import {
-  FIRST_ATTEMPT,
-  fakeContext,
-  makeRequest,
-  runPolicyContract,
-} from '../../src/testing/policy-contract.case.ts';
+import { fakeContext, makeRequest, runPolicyContract } from '../../src/testing/policy-contract.case.ts';
 
 runPolicyContract(alwaysAdmit);
 runPolicyContract(concurrencyLimit, { limit: 10 });

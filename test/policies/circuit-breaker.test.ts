@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import circuitBreaker from '../../policies/circuit-breaker.ts';
 import type { TargetView } from '../../src/gateway/policy.ts';
-import { fakeContext, makeOutcome, makeTarget } from '../../src/testing/policy-contract.case.ts';
-import { runHealthContract } from './health-contract.case.ts';
+import {
+  fakeContext,
+  makeOutcome,
+  makeTarget,
+  runPolicyContract,
+} from '../../src/testing/policy-contract.case.ts';
 
 // runPolicyContract (src/testing) has no health branch: it would call `admit` on a health policy.
-runHealthContract(circuitBreaker);
-runHealthContract(circuitBreaker, { minRequests: 2, openForMs: 100, windowMs: 1000, buckets: 4 });
+runPolicyContract(circuitBreaker);
+runPolicyContract(circuitBreaker, { minRequests: 2, openForMs: 100, windowMs: 1000, buckets: 4 });
 
 type Params = Parameters<typeof circuitBreaker.create>[0];
 

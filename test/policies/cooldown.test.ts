@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import cooldown from '../../policies/cooldown.ts';
-import { fakeContext, makeOutcome, makeTarget } from '../../src/testing/policy-contract.case.ts';
-import { runHealthContract } from './health-contract.case.ts';
+import {
+  fakeContext,
+  makeOutcome,
+  makeTarget,
+  runPolicyContract,
+} from '../../src/testing/policy-contract.case.ts';
 
 // runPolicyContract (src/testing) has no health branch: it would call `admit` on a health policy.
-runHealthContract(cooldown);
-runHealthContract(cooldown, { cooldownMs: 60_000, failureShare: 0.2, minRequests: 5 });
+runPolicyContract(cooldown);
+runPolicyContract(cooldown, { cooldownMs: 60_000, failureShare: 0.2, minRequests: 5 });
 
 type Params = Parameters<typeof cooldown.create>[0];
 

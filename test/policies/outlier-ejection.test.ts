@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import outlierEjection from '../../policies/outlier-ejection.ts';
-import { fakeContext, makeOutcome, makeTarget } from '../../src/testing/policy-contract.case.ts';
-import { runHealthContract } from './health-contract.case.ts';
+import {
+  fakeContext,
+  makeOutcome,
+  makeTarget,
+  runPolicyContract,
+} from '../../src/testing/policy-contract.case.ts';
 
 // runPolicyContract (src/testing) has no health branch: it would call `admit` on a health policy.
-runHealthContract(outlierEjection);
-runHealthContract(outlierEjection, { consecutive5xx: 1, maxEjectionPercent: 100, baseEjectionMs: 50 });
+runPolicyContract(outlierEjection);
+runPolicyContract(outlierEjection, { consecutive5xx: 1, maxEjectionPercent: 100, baseEjectionMs: 50 });
 
 type Params = Parameters<typeof outlierEjection.create>[0];
 

@@ -143,7 +143,11 @@ workload:
     expect(out).toEqual([
       'scenario.yaml:4:5: providers[0].tensorParallel: expected the model to fit with room for a KV cache: 138.0 GB of weights in 72.0 GB usable at tensorParallel 1; raise tensorParallel or memoryUtilization, got 1',
     ]);
-    await expect(loadScenarioText(yaml, 'scenario.yaml', { overrides: [parseOverride('providers[0].tensorParallel=2')] })).resolves.toBeDefined();
+    await expect(
+      loadScenarioText(yaml, 'scenario.yaml', {
+        overrides: [parseOverride('providers[0].tensorParallel=2')],
+      }),
+    ).resolves.toBeDefined();
   });
 
   it('does not modify the object it validates', () => {
@@ -202,7 +206,7 @@ describe('policy references', () => {
     const err = await resolvePolicies(loaded).catch((e: unknown) => e);
     expect((err as FloodgateError).code).toBe('FG_UNKNOWN_POLICY');
     expect((err as Error).message).toBe(
-      "scenario.yaml: gateway.routing.policy: expected a routing policy (round-robin, random, least-outstanding) or a path to a policy module, got 'round-robn' (did you mean 'round-robin'?)",
+      "scenario.yaml: gateway.routing.policy: expected a routing policy (round-robin, random, least-outstanding, power-of-two-choices, peak-ewma, cost-aware, rate-limit-aware, endpoint-picker, prefix-affinity, model-selection) or a path to a policy module, got 'round-robn' (did you mean 'round-robin'?)",
     );
   });
 

@@ -12,7 +12,7 @@ import { parseOverride } from '../../scenario/overrides.ts';
 import { fmtMs, table, writeFileAtomic } from '../output.ts';
 import { collect } from './run.ts';
 
-function positiveInt(name: string) {
+function positiveInt(_name: string) {
   return (value: string) => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1)
