@@ -311,6 +311,10 @@ export class Gateway implements AttemptSink, GatewayView {
   }
 
   /** Offers the head of the queue to admission until it says wait, or the queue is empty. */
+  offerQueue(): void {
+    this.drainQueue();
+  }
+
   private drainQueue(): void {
     if (this.draining || this.queue.size === 0) return;
     this.draining = true;
@@ -340,6 +344,7 @@ export class Gateway implements AttemptSink, GatewayView {
       ttftMs: a.firstTokenMs <= end ? a.firstTokenMs - a.startMs : Number.NaN,
       latencyMs: end - a.startMs,
       retryAfterMs: a.retryAfterMs,
+      outputTokens: a.outputTokens,
       inFlightAtStart: a.inFlightAtStart,
     };
     this.routing.onOutcome?.(outcome);

@@ -28,6 +28,8 @@ export interface RequestView {
    * leading blocks; prefix-affinity routing keys on it.
    */
   readonly prefixId: number;
+  /** Leading prompt tokens that prefix covers (0 without one). */
+  readonly prefixTokens: number;
   /** The class's per-request targets (ms), Infinity where it sets none. */
   readonly slo: { readonly ttftMs: number; readonly tpotMs: number; readonly e2eMs: number };
 }
@@ -103,6 +105,8 @@ export interface AttemptOutcomeView {
   /** End minus start (ms). */
   readonly latencyMs: number;
   readonly retryAfterMs: number;
+  /** Output tokens the response carried (the usage a real response reports). */
+  readonly outputTokens: number;
   /** In-flight attempts at the gateway when this one started (for limit algorithms). */
   readonly inFlightAtStart: number;
 }
@@ -128,6 +132,11 @@ export interface PolicyContext {
   random(): number;
   /** Calls `fn` after `delayMs` of (simulated or wall) time. */
   schedule(delayMs: number, fn: () => void): void;
+  /**
+   * Asks the gateway to offer the head of its queue to admission again now (the queue otherwise
+   * moves only when a request finishes): for policies whose limit grows on a timer or a refill.
+   */
+  offerQueue(): void;
 }
 
 export interface RoutingPolicy {

@@ -95,6 +95,8 @@ export function runScenario(
       now: () => sim.now(),
       random: rng,
       schedule: (delayMs, fn) => sim.after(delayMs, runCallback, fn),
+      // The gateway is built after its policies; before the run starts there is no queue to offer.
+      offerQueue: () => gateway?.offerQueue(),
     };
   };
   const routing = instantiate(policies.routing, context('routing')) as RoutingPolicy;

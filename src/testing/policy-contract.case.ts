@@ -25,12 +25,16 @@ import { ATTEMPT_STATUSES } from '../metrics/recorder.ts';
 /** A policy context on a fake clock with a seeded stream; `advance` runs due timers. */
 export function fakeContext(seed = 'contract') {
   let now = 0;
+  let offers = 0;
   const timers: { at: number; fn: () => void }[] = [];
   const ctx: PolicyContext = {
     now: () => now,
     random: seedrandom.alea(seed) as () => number,
     schedule: (delayMs, fn) => {
       timers.push({ at: now + delayMs, fn });
+    },
+    offerQueue: () => {
+      offers++;
     },
   };
   const advance = (ms: number) => {
@@ -45,7 +49,7 @@ export function fakeContext(seed = 'contract') {
     }
     now = end;
   };
-  return { ctx, advance };
+  return { ctx, advance, offers: () => offers };
 }
 
 /** The route context of a request's first attempt. */
@@ -63,6 +67,7 @@ export function makeRequest(over: Partial<RequestView> = {}): RequestView {
     arrivalMs: 0,
     deadlineMs: Infinity,
     prefixId: -1,
+    prefixTokens: 0,
     slo: { ttftMs: Infinity, tpotMs: Infinity, e2eMs: Infinity },
     ...over,
   };
@@ -98,6 +103,7 @@ export function makeOutcome(target: TargetView, over: Partial<AttemptOutcomeView
     ttftMs: 50,
     latencyMs: 100,
     retryAfterMs: 0,
+    outputTokens: 100,
     inFlightAtStart: 1,
     ...over,
   };

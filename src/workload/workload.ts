@@ -141,6 +141,7 @@ export class Workload {
       arrivalMs: now,
       deadlineMs: deadline,
       prefixId,
+      prefixTokens,
       slo: this.slos[classIndex]!,
     };
     const req = new Request(

@@ -56,6 +56,7 @@ export function makeRequest(o: { atMs?: number; prompt?: number; output?: number
       arrivalMs: atMs,
       deadlineMs: Number.POSITIVE_INFINITY,
       prefixId: -1,
+      prefixTokens: 0,
       slo: {
         ttftMs: Number.POSITIVE_INFINITY,
         tpotMs: Number.POSITIVE_INFINITY,

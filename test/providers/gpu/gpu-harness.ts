@@ -80,6 +80,7 @@ export function gpuAttempt(
       arrivalMs: atMs,
       deadlineMs: Number.POSITIVE_INFINITY,
       prefixId,
+      prefixTokens: o.prefixTokens ?? 0,
       slo: {
         ttftMs: Number.POSITIVE_INFINITY,
         tpotMs: Number.POSITIVE_INFINITY,

@@ -359,7 +359,10 @@ describe('replicas exposed as gateway targets', () => {
   }
 
   it('spreads 80 requests 20 per replica with round-robin routing, and the provider counts all 80 attempts', async () => {
-    const roundRobin = roundRobinPolicy.create({}, { now: () => 0, random: () => 0, schedule: () => {} });
+    const roundRobin = roundRobinPolicy.create(
+      {},
+      { now: () => 0, random: () => 0, schedule: () => {}, offerQueue: () => {} },
+    );
     const { r, picks } = await runWithRecorder(scenarioInput({}), (req, targets, context) => {
       const t = roundRobin.route(req, targets, context);
       if (isRejection(t)) throw new Error('round-robin rejected');
