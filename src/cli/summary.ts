@@ -15,7 +15,7 @@ export function formatSummary(r: RunResult, wallMs?: number): string {
     `requests  offered ${fmtInt(q.offered)}  completed ${fmtInt(q.completed)} (${fmtPct(q.completedShare)})  shed ${fmtInt(q.shed)}  rate-limited ${fmtInt(q.rateLimited)}  failed ${fmtInt(q.failed)}  timed out ${fmtInt(q.timedOut)}  abandoned ${fmtInt(q.abandoned)}${q.unfinished ? `  unfinished ${fmtInt(q.unfinished)}` : ''}`,
   );
   lines.push(
-    `attempts  ${fmtInt(q.attempts)} (x${q.amplification.toFixed(2)})  client retries ${fmtInt(q.clientRetries)}  gateway retries ${fmtInt(q.gatewayRetries)}${q.retriesDenied ? ` (${fmtInt(q.retriesDenied)} denied by budget)` : ''}  goodput ${q.goodputPerSec.toFixed(2)}/s (${fmtPct(q.goodputShare)})  cost ${fmtUsd(r.cost.totalUsd)}${r.cost.fleetUsd ? ` + fleet ${fmtUsd(r.cost.fleetUsd)}` : ''}`,
+    `attempts  ${fmtInt(q.attempts)} (x${q.amplification.toFixed(2)})  client retries ${fmtInt(q.clientRetries)}  gateway retries ${fmtInt(q.gatewayRetries)}${q.retriesDenied ? ` (${fmtInt(q.retriesDenied)} denied by budget)` : ''}${q.hedges ? `  hedges ${fmtInt(q.hedges)}` : ''}  goodput ${q.goodputPerSec.toFixed(2)}/s (${fmtPct(q.goodputShare)})  cost ${fmtUsd(r.cost.totalUsd)}${r.cost.fleetUsd ? ` + fleet ${fmtUsd(r.cost.fleetUsd)}` : ''}`,
   );
   lines.push('');
   const classRows = [

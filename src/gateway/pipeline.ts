@@ -11,6 +11,7 @@
  */
 import type { Scheduler } from '../engine/clock.ts';
 import type { Random } from '../engine/rng.ts';
+import { LogHistogram } from '../metrics/histogram.ts';
 import type { Recorder } from '../metrics/recorder.ts';
 import { Attempt, type AttemptStatus } from '../providers/attempt.ts';
 import type { AttemptSink } from '../providers/provider.ts';
@@ -84,6 +85,9 @@ export class Gateway implements AttemptSink, GatewayView {
   private listener: TryListener | undefined;
   private draining = false;
   private readonly onAttemptTimeout = (a: Attempt) => this.attemptTimedOut(a);
+  private readonly onHedge = (a: Attempt) => this.hedge(a);
+  /** Latencies of successful attempts, when hedging follows a percentile of them. */
+  private readonly hedgeDelays: LogHistogram | undefined;
   private readonly onRetry = (p: PendingRetry) => this.retryNow(p);
   private readonly onQueueExpiry = (req: Request) => this.queueExpired(req);
 
@@ -100,6 +104,7 @@ export class Gateway implements AttemptSink, GatewayView {
     this.queue = new GatewayQueue(o.config.queue.order);
     this.health = o.health;
     this.retryBudget = o.config.retries.budget ? createRetryBudget(o.config.retries.budget) : undefined;
+    this.hedgeDelays = o.config.hedging?.percentile !== undefined ? new LogHistogram(5) : undefined;
     this.wantsOutcomes = Boolean(o.routing.onOutcome || o.admission.onOutcome || o.health?.onOutcome);
   }
 
@@ -125,8 +130,8 @@ export class Gateway implements AttemptSink, GatewayView {
       this.queue.remove(req);
       req.gatewayWaitMs += this.scheduler.now() - req.queuedAtMs;
     }
-    const a = req.attempt;
-    if (a) this.abandonAttempt(a, 'cancelled');
+    if (req.hedge) this.abandonAttempt(req.hedge, 'cancelled');
+    if (req.attempt) this.abandonAttempt(req.attempt, 'cancelled');
     req.fallbackQueue = undefined;
     this.clearRetry(req);
     if (req.admitted) {
@@ -142,23 +147,44 @@ export class Gateway implements AttemptSink, GatewayView {
     const req = a.request;
     const target = this.targets[a.targetIndex]!;
     target.inFlight--;
-    req.attempt = undefined;
+    const other = this.clearSlot(req, a);
     this.clearRetry(req);
     this.retryBudget?.onAttempt(a.status === 'ok');
     if (a.status === 'ok') {
       target.successes++;
       target.lastTtftMs = a.firstTokenMs - a.startMs;
+      this.hedgeDelays?.record((req.view.stream ? a.firstTokenMs : a.endMs) - a.startMs);
     } else {
       target.failures++;
       if (a.status === 'rate_limited') target.retryAfterUntilMs = a.endMs + a.retryAfterMs;
     }
     if (this.wantsOutcomes) this.tellOutcome(a, target);
     if (a.status === 'ok') {
+      // A hedge race is won: the other attempt is cancelled.
+      if (other) this.abandonAttempt(other, 'cancelled');
       req.okAttempt = a;
       this.endTry(req, 'ok', undefined);
+    } else if (other) {
+      // The other attempt of a hedged pair is still running: keep waiting for it.
+      req.attempt = other;
     } else {
       this.failed(req, a, errorOf(a.status));
     }
+  }
+
+  /**
+   * Frees the slot (primary or hedge) `a` held and returns the other attempt of a hedged pair
+   * still in flight, if any.
+   */
+  private clearSlot(req: Request, a: Attempt): Attempt | undefined {
+    if (req.attempt === a) {
+      req.attempt = req.hedge;
+      req.hedge = undefined;
+    } else if (req.hedge === a) req.hedge = undefined;
+    const other = req.attempt;
+    if (other === a) return undefined;
+    req.attempt = undefined;
+    return other;
   }
 
   /** The targets the health policy allows; all of them if it allows none (fail open). */
@@ -223,10 +249,15 @@ export class Gateway implements AttemptSink, GatewayView {
       }
       target = decision as TargetState;
     }
-    const now = this.scheduler.now();
-    const a = new Attempt(req, req.tries, target.index, now, target.providerIndex);
-    a.inFlightAtStart = this.inFlight;
+    const a = this.startAttempt(req, target);
     req.attempt = a;
+    const delay = this.hedgeDelay();
+    if (delay !== undefined) this.scheduler.after(delay, this.onHedge, a);
+  }
+
+  private startAttempt(req: Request, target: TargetState): Attempt {
+    const a = new Attempt(req, req.tries, target.index, this.scheduler.now(), target.providerIndex);
+    a.inFlightAtStart = this.inFlight;
     req.tryAttempts++;
     req.lastTargetIndex = target.index;
     target.inFlight++;
@@ -235,22 +266,59 @@ export class Gateway implements AttemptSink, GatewayView {
     target.backend.submit(a);
     if (this.config.attemptTimeout !== undefined)
       this.scheduler.after(this.config.attemptTimeout, this.onAttemptTimeout, a);
+    return a;
+  }
+
+  /**
+   * When to hedge an attempt still waiting: a fixed delay, or a percentile of the latency (to the
+   * first token when streaming) of recent successful attempts once enough are seen. Undefined:
+   * no hedge.
+   */
+  private hedgeDelay(): number | undefined {
+    const h = this.config.hedging;
+    if (!h) return undefined;
+    const samples = this.hedgeDelays;
+    if (samples && samples.count >= h.minSamples)
+      return Math.max(h.minDelay, samples.quantile(h.percentile! / 100));
+    return h.after;
+  }
+
+  /** Sends a backup attempt (Dean and Barroso, "The Tail at Scale") if the first is still waiting. */
+  private hedge(a: Attempt): void {
+    const req = a.request;
+    const now = this.scheduler.now();
+    if (req.attempt !== a || req.hedge || a.status !== 'pending' || a.firstTokenMs <= now || !req.admitted)
+      return;
+    const context = this.routeContext;
+    context.attempt = req.tryAttempts;
+    context.previous = this.targets[a.targetIndex];
+    const decision = this.routing.route(req.view, this.healthy(this.eligible[req.classIndex]!), context);
+    if (isRejection(decision)) return;
+    this.recorder.onHedge(req);
+    req.hedge = this.startAttempt(req, decision as TargetState);
   }
 
   private attemptTimedOut(a: Attempt): void {
     const req = a.request;
-    if (req.attempt !== a) return; // already answered or cancelled
+    if (req.attempt !== a && req.hedge !== a) return; // already answered or cancelled
     if (req.view.stream && a.firstTokenMs <= this.scheduler.now()) return; // streaming: the timeout covers the first token
+    const other = req.attempt === a ? req.hedge : req.attempt;
     this.abandonAttempt(a, 'timeout');
-    this.failed(req, a, 'timeout');
+    if (other) {
+      // Its hedged twin runs on, as the only attempt.
+      req.attempt = other;
+      req.hedge = undefined;
+    } else this.failed(req, a, 'timeout');
   }
 
   /** Stops waiting for `a`; the provider is told and may still report it later (metrics only). */
   private abandonAttempt(a: Attempt, status: 'timeout' | 'cancelled'): void {
     const target = this.targets[a.targetIndex]!;
+    const req = a.request;
     a.abandoned = true;
-    a.request.attempt = undefined;
-    this.clearRetry(a.request);
+    if (req.attempt === a) req.attempt = undefined;
+    else if (req.hedge === a) req.hedge = undefined;
+    this.clearRetry(req);
     if (status === 'timeout') this.retryBudget?.onAttempt(false);
     target.inFlight--;
     target.failures++;

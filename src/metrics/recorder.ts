@@ -34,6 +34,7 @@ export class ClassMetrics {
   clientRetries = 0;
   gatewayRetries = 0;
   retriesDenied = 0;
+  hedges = 0;
   goodput = 0;
   costUsd = 0;
   inputTokens = 0;
@@ -177,6 +178,10 @@ export class Recorder {
 
   onClientRetry(req: Request): void {
     if (req.measured) this.classes[req.classIndex]!.clientRetries++;
+  }
+
+  onHedge(req: Request): void {
+    if (req.measured) this.classes[req.classIndex]!.hedges++;
   }
 
   /** A retry the budget refused (the try ends with its error instead). */

@@ -29,6 +29,8 @@ export interface RequestCounts {
   gatewayRetries: number;
   /** Gateway retries a retry budget refused. */
   retriesDenied: number;
+  /** Backup attempts sent by hedging. */
+  hedges: number;
   /** Attempts per offered request. */
   amplification: number;
   /** Completions that met every SLO of their class. */
@@ -240,6 +242,7 @@ function counts(cs: readonly ClassMetrics[], measuredSec: number): RequestCounts
     clientRetries: sum((c) => c.clientRetries),
     gatewayRetries: sum((c) => c.gatewayRetries),
     retriesDenied: sum((c) => c.retriesDenied),
+    hedges: sum((c) => c.hedges),
     amplification: offered > 0 ? roundTo(attempts / offered, 6) : 0,
     goodput,
     goodputPerSec: roundTo(goodput / measuredSec, 6),

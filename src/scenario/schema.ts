@@ -582,6 +582,22 @@ const gatewaySchema = obj({
   /** Per-attempt timeout: to the first token when streaming, to completion otherwise. */
   attemptTimeout: positiveDuration().optional(),
   retries: retrySchema.prefault({}),
+  /**
+   * Hedged requests: while an attempt has not answered (its first token, when streaming) after
+   * `after`, or after the `percentile` of recent successful attempts' latency once `minSamples` are
+   * seen (never below `minDelay`), a backup attempt races it; the first to complete wins and the
+   * other is cancelled. Default: none.
+   */
+  hedging: obj({
+    after: positiveDuration().optional(),
+    percentile: z.number().gt(0).lt(100).optional(),
+    minSamples: positiveInt().default(20),
+    minDelay: duration().default(0),
+  })
+    .refine((h) => h.after !== undefined || h.percentile !== undefined, {
+      error: 'expected `after` or `percentile` (or both)',
+    })
+    .optional(),
   /** On a failed attempt at provider P, later attempts try these providers in order. */
   fallbacks: z.record(z.string(), z.array(z.string()).min(1)).default({}),
 });

@@ -56,8 +56,9 @@ export class Request {
   queuedAtMs = 0;
   /** Time spent in the gateway queue (all tries). */
   gatewayWaitMs = 0;
-  /** The attempt in flight, if any. */
+  /** The attempt in flight, if any, and its hedge (a backup attempt racing it). */
   attempt: Attempt | undefined = undefined;
+  hedge: Attempt | undefined = undefined;
   /** Providers still to try from the fallback chain of the first failed provider. */
   fallbackQueue: string[] | undefined = undefined;
   /** The attempt that succeeded (its times and tokens are the request's). */

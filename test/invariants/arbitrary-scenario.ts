@@ -152,10 +152,28 @@ const gateway = (providerCount: number): fc.Arbitrary<GatewayInput> =>
         { requiredKeys: ['capacity', 'order'] },
       ),
       attemptTimeout: ms(200, 10_000),
-      retries: fc.record({
-        max: fc.integer({ min: 0, max: 3 }),
-        backoff: fc.record({ base: ms(10, 500), cap: ms(500, 3000) }),
-      }),
+      retries: fc.record(
+        {
+          max: fc.integer({ min: 0, max: 3 }),
+          backoff: fc.record({ base: ms(10, 500), cap: ms(500, 3000) }),
+          budget: fc.oneof(
+            fc.record({
+              kind: fc.constant('token-bucket' as const),
+              maxTokens: fc.integer({ min: 2, max: 10 }),
+            }),
+            fc.record({ kind: fc.constant('percent' as const), minRetries: fc.integer({ min: 0, max: 3 }) }),
+          ),
+        },
+        { requiredKeys: ['max', 'backoff'] },
+      ),
+      hedging: fc.oneof(
+        fc.record({ after: ms(50, 3000) }),
+        fc.record({
+          percentile: fc.integer({ min: 50, max: 99 }),
+          minSamples: fc.integer({ min: 1, max: 20 }),
+        }),
+      ),
+      health: fc.constantFrom('circuit-breaker', 'outlier-ejection', 'cooldown'),
       fallbacks: fc
         .array(fc.integer({ min: 0, max: providerCount - 1 }), { maxLength: 2 })
         .map(

@@ -38,9 +38,10 @@ function expectTerminalStatesAddUp(c: RequestCounts, where: string): void {
     Math.abs(c.amplification - amplification),
     `${where}: amplification ${c.amplification} = attempts / offered ${amplification}`,
   ).toBeLessThanOrEqual(5e-7 + 1e-12);
-  // Each attempt is the first of a client try (the first try, or a client retry) or a gateway retry.
-  expect(c.attempts, `${where}: attempts <= offered + retries`).toBeLessThanOrEqual(
-    c.offered + c.clientRetries + c.gatewayRetries,
+  // Each attempt is the first of a client try (the first try, or a client retry), a gateway
+  // retry, or a hedge.
+  expect(c.attempts, `${where}: attempts <= offered + retries + hedges`).toBeLessThanOrEqual(
+    c.offered + c.clientRetries + c.gatewayRetries + c.hedges,
   );
   expect(c.goodput, `${where}: goodput <= completed`).toBeLessThanOrEqual(c.completed);
 }
