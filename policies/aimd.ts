@@ -15,6 +15,7 @@
  * `onIgnore`): they say nothing about load.
  */
 import { z } from 'zod';
+import { limiterRtt, limiterSignal } from '../src/gateway/limiter-signal.ts';
 import { definePolicy, reject } from '../src/gateway/policy.ts';
 
 export default definePolicy({
@@ -43,13 +44,10 @@ export default definePolicy({
         return params.queue ? 'enqueue' : overLimit;
       },
       onOutcome(o) {
-        const s = o.status;
-        let drop: boolean;
-        if (s === 'ok') drop = false;
-        else if (s === 'timeout' || s === 'overloaded' || s === 'server_error' || s === 'rate_limited')
-          drop = true;
-        else return; // cancelled, stream_cut, bad_request: ignored
-        const rtt = useTtft && !Number.isNaN(o.ttftMs) ? o.ttftMs : o.latencyMs;
+        const signal = limiterSignal(o.status);
+        if (signal === 'ignore') return;
+        const drop = signal === 'drop';
+        const rtt = limiterRtt(o, useTtft);
         let next = limit;
         if (drop || rtt > params.timeout) next = Math.floor(next * params.backoffRatio);
         else if (o.inFlightAtStart * 2 >= next) next = next + 1;

@@ -18,6 +18,7 @@
  * Samples: every attempt outcome except cancelled, stream_cut and bad_request.
  */
 import { z } from 'zod';
+import { limiterRtt, limiterSignal } from '../src/gateway/limiter-signal.ts';
 import { definePolicy, reject } from '../src/gateway/policy.ts';
 
 const MIN_WINDOWS_BEFORE_REMEASURE = 5;
@@ -136,10 +137,9 @@ export default definePolicy({
         return params.queue ? 'enqueue' : overLimit;
       },
       onOutcome(o) {
-        const s = o.status;
-        if (s === 'cancelled' || s === 'stream_cut' || s === 'bad_request') return;
+        if (limiterSignal(o.status) === 'ignore') return;
         if (o.startMs < minRttEpoch) return; // started before the current minRTT measurement
-        const rtt = useTtft && !Number.isNaN(o.ttftMs) ? o.ttftMs : o.latencyMs;
+        const rtt = limiterRtt(o, useTtft);
         if (count === samples.length) {
           const grown = new Float64Array(samples.length * 2);
           grown.set(samples);

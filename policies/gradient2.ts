@@ -13,6 +13,7 @@
  * outcome is a sample (Gradient2 ignores drops) except cancelled, stream_cut and bad_request.
  */
 import { z } from 'zod';
+import { limiterRtt, limiterSignal } from '../src/gateway/limiter-signal.ts';
 import { definePolicy, reject } from '../src/gateway/policy.ts';
 
 const WARMUP = 10;
@@ -51,9 +52,8 @@ export default definePolicy({
         return params.queue ? 'enqueue' : overLimit;
       },
       onOutcome(o) {
-        const s = o.status;
-        if (s === 'cancelled' || s === 'stream_cut' || s === 'bad_request') return;
-        const shortRtt = useTtft && !Number.isNaN(o.ttftMs) ? o.ttftMs : o.latencyMs;
+        if (limiterSignal(o.status) === 'ignore') return;
+        const shortRtt = limiterRtt(o, useTtft);
         if (!(shortRtt > 0)) return;
         if (longCount < WARMUP) {
           longCount++;

@@ -18,6 +18,7 @@
  * `lowest_latency_buffer`, a uniformly random target among those within (1 + buffer) x min cost.
  */
 import { z } from 'zod';
+import { limiterRtt } from '../src/gateway/limiter-signal.ts';
 import { definePolicy, reject } from '../src/gateway/policy.ts';
 
 /** Finagle's penalty for a target with work in flight but no latency estimate (Long.MaxValue >> 16). */
@@ -78,7 +79,7 @@ export default definePolicy({
       },
       onOutcome(o) {
         if (o.status === 'cancelled') return;
-        const rtt = useTtft && !Number.isNaN(o.ttftMs) ? o.ttftMs : o.latencyMs;
+        const rtt = limiterRtt(o, useTtft);
         if (!(rtt >= 0)) return;
         const i = o.target.index;
         const now = ctx.now();

@@ -14,6 +14,7 @@
  * overloaded, server_error or rate_limited; cancelled, stream_cut and bad_request are ignored.
  */
 import { z } from 'zod';
+import { limiterRtt, limiterSignal } from '../src/gateway/limiter-signal.ts';
 import { definePolicy, reject } from '../src/gateway/policy.ts';
 
 /** Netflix's Log10RootFunction: max(1, floor(log10 n)) below 1000, floor(sqrt n) from 1000. */
@@ -69,13 +70,10 @@ export default definePolicy({
         return params.queue ? 'enqueue' : overLimit;
       },
       onOutcome(o) {
-        const s = o.status;
-        let drop: boolean;
-        if (s === 'ok') drop = false;
-        else if (s === 'timeout' || s === 'overloaded' || s === 'server_error' || s === 'rate_limited')
-          drop = true;
-        else return; // cancelled, stream_cut, bad_request: ignored
-        const rtt = useTtft && !Number.isNaN(o.ttftMs) ? o.ttftMs : o.latencyMs;
+        const signal = limiterSignal(o.status);
+        if (signal === 'ignore') return;
+        const drop = signal === 'drop';
+        const rtt = limiterRtt(o, useTtft);
         if (!(rtt > 0)) return; // Netflix requires rtt > 0
         probeCount++;
         if (probeJitter * params.probeMultiplier * estimated <= probeCount) {

@@ -1,0 +1,29 @@
+/**
+ * How adaptive limiters and latency-aware policies read an attempt outcome, in one place so they
+ * agree: Netflix concurrency-limits' onSample / onDropped / onIgnore split.
+ */
+import type { AttemptOutcomeView } from './policy.ts';
+
+/**
+ * 'sample': a success, whose latency is a load signal; 'drop': the backend said it is overloaded
+ * (timeout, 503 overloaded, 5xx, 429); 'ignore': cancelled, stream cut or bad request, which say
+ * nothing about load.
+ */
+export type LimiterSignal = 'sample' | 'drop' | 'ignore';
+
+export function limiterSignal(status: string): LimiterSignal {
+  if (status === 'ok') return 'sample';
+  if (
+    status === 'timeout' ||
+    status === 'overloaded' ||
+    status === 'server_error' ||
+    status === 'rate_limited'
+  )
+    return 'drop';
+  return 'ignore';
+}
+
+/** The round-trip time to sample: TTFT when `useTtft` and a token came, else the attempt's latency (ms). */
+export function limiterRtt(o: AttemptOutcomeView, useTtft: boolean): number {
+  return useTtft && !Number.isNaN(o.ttftMs) ? o.ttftMs : o.latencyMs;
+}
