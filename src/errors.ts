@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'FG_UNKNOWN_POLICY'
   | 'FG_POLICY_INVALID'
   | 'FG_OVERRIDE_INVALID'
-  | 'FG_OUTPUT_FAILED';
+  | 'FG_OUTPUT_FAILED'
+  | 'FG_EMULATOR_LISTEN';
 
 export class FloodgateError extends Error {
   readonly code: ErrorCode;

@@ -9,6 +9,7 @@ import { FloodgateError } from '../errors.ts';
 import { calibrateCommand } from './commands/calibrate.ts';
 import { capacityCommand } from './commands/capacity.ts';
 import { compareCommand } from './commands/compare.ts';
+import { emulateCommand } from './commands/emulate.ts';
 import { runCommand } from './commands/run.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { validateCommand } from './commands/validate.ts';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   program.addCommand(compareCommand().exitOverride());
   program.addCommand(capacityCommand().exitOverride());
   program.addCommand(schemaCommand().exitOverride());
+  program.addCommand(emulateCommand().exitOverride());
   program.addCommand(calibrateCommand().exitOverride());
   return program;
 }

@@ -1,0 +1,174 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { type Emulator, type EmulatorStats, startEmulator } from '../../emulator/server.ts';
+import { loadScenarioFile } from '../../scenario/load.ts';
+import { parseOverride } from '../../scenario/overrides.ts';
+import { formatDuration, parseDuration, parseMultiplier } from '../../scenario/units.ts';
+import { EXIT } from '../exit-codes.ts';
+import { fmtInt, table } from '../output.ts';
+import { collect, parseSeed } from './run.ts';
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError(`expected a port number 0..65535, got '${value}'`);
+  return n;
+}
+
+function parseTimeScale(value: string): number {
+  const r = parseMultiplier(value);
+  if (!('value' in r) || !(r.value > 0))
+    throw new InvalidArgumentError(`expected a positive number like 10 or 10x, got '${value}'`);
+  return r.value;
+}
+
+function parseWallDuration(value: string): number {
+  const r = parseDuration(value);
+  if (!('value' in r) || !(r.value > 0))
+    throw new InvalidArgumentError(`expected a duration like '30s' or '5m', got '${value}'`);
+  return r.value;
+}
+
+/** Requests answered per provider and outcome, for the line printed when the emulator stops. */
+export function formatEmulatorStats(stats: EmulatorStats, wallMs: number): string {
+  const outcomes = [
+    ...new Set(Object.values(stats.providers).flatMap((p) => Object.keys(p.requests))),
+  ].sort();
+  const rows = [
+    ['provider', 'requests', ...outcomes, 'tokens out'],
+    ...Object.entries(stats.providers).map(([name, p]) => [
+      name,
+      fmtInt(Object.values(p.requests).reduce((a, b) => a + b, 0)),
+      ...outcomes.map((o) => fmtInt(p.requests[o] ?? 0)),
+      fmtInt(p.completionTokens),
+    ]),
+  ];
+  const late =
+    stats.lateEvents > 0
+      ? `, ${fmtInt(stats.lateEvents)} events late (worst ${formatDuration(stats.maxLagMs)})`
+      : '';
+  return `stopped after ${formatDuration(wallMs)} (${formatDuration(stats.simulatedMs)} simulated${late})\n${table(rows)}`;
+}
+
+export function emulateCommand(): Command {
+  return new Command('emulate')
+    .description(
+      "Serve the scenario's providers on the wall clock behind an OpenAI-compatible HTTP API (the same provider and fault models as `run`).",
+    )
+    .argument('<scenario>', 'scenario file')
+    .option('--port <n>', 'TCP port (0: any free port)', parsePort, 8000)
+    .option('--host <address>', 'interface to listen on', '127.0.0.1')
+    .option('--time-scale <f>', 'simulated time runs F times faster than real time', parseTimeScale, 1)
+    .option('--seed <n>', 'random seed of the provider models (default: the scenario seed)', parseSeed)
+    .option('--set <path=value>', 'override a scenario value, VALUE parsed as YAML (repeatable)', collect, [])
+    .option(
+      '--duration <d>',
+      'stop by itself after this much wall-clock time (e.g. 30s, 10m)',
+      parseWallDuration,
+    )
+    .option('--quiet', 'only the first line (the URL): no provider table, no summary')
+    .addHelpText(
+      'after',
+      `
+Routes:
+  POST /v1/chat/completions                      provider chosen by the body's model
+  POST /p/{provider}/v1/chat/completions         that provider (OpenAI client baseURL: .../p/{provider}/v1)
+  POST /p/{provider}/replicas/{i}/v1/chat/completions   one replica of a gpu pool
+  GET  /v1/models, /metrics (Prometheus: vllm:* gauges per replica), /healthz; also under /p/{provider}
+
+Faults follow the scenario timeline from the moment the server listens. Times in responses are
+real time: a 429's retry-after is the model's, divided by the time scale.
+SIGINT or SIGTERM stops it (open requests end with an error), exit code 0.
+
+Examples:
+  floodgate emulate scenarios/quickstart.yaml --port 8000
+  floodgate emulate scenarios/quickstart.yaml --time-scale 10 --duration 1m --set 'faults=[]'
+  curl -N localhost:8000/p/fast-api/v1/chat/completions -H 'content-type: application/json' \\
+    -d '{"messages":[{"role":"user","content":"hi"}],"max_tokens":20,"stream":true}'`,
+    )
+    .action(
+      async (
+        file: string,
+        opts: {
+          port: number;
+          host: string;
+          timeScale: number;
+          seed?: number;
+          set: string[];
+          duration?: number;
+          quiet?: boolean;
+        },
+      ) => {
+        const overrides = opts.set.map(parseOverride);
+        const loaded = await loadScenarioFile(file, { overrides });
+        const scenario = loaded.scenario;
+        let bug: unknown;
+        let emulator: Emulator;
+        let stop: () => void = () => {};
+        try {
+          emulator = await startEmulator(loaded, {
+            port: opts.port,
+            host: opts.host,
+            timeScale: opts.timeScale,
+            ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+            onWarning: (message) => process.stderr.write(`floodgate emulate: warning: ${message}\n`),
+            onError: (e) => {
+              bug ??= e;
+              stop();
+            },
+          });
+        } catch (e) {
+          const err = e as NodeJS.ErrnoException;
+          if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+            process.stderr.write(
+              `error[FG_EMULATOR_LISTEN]: cannot listen on ${opts.host}:${opts.port}: ${err.code}\nhint: choose another --port (0 picks a free one)\n`,
+            );
+            process.exitCode = EXIT.error;
+            return;
+          }
+          throw e;
+        }
+        const started = performance.now();
+        const stopped = new Promise<void>((resolve) => {
+          let timer: NodeJS.Timeout | undefined;
+          const onSignal = () => stop();
+          stop = () => {
+            stop = () => {};
+            process.off('SIGINT', onSignal);
+            process.off('SIGTERM', onSignal);
+            if (timer) clearTimeout(timer);
+            void emulator.close().then(resolve);
+          };
+          process.on('SIGINT', onSignal);
+          process.on('SIGTERM', onSignal);
+          if (opts.duration !== undefined) timer = setTimeout(() => stop(), opts.duration);
+        });
+        // The first line names the URL (with --port 0 the only way to learn it), even with --quiet.
+        const seed = opts.seed ?? scenario.seed;
+        const count = scenario.providers.length;
+        let banner = `${scenario.name}: emulating ${count} provider${count === 1 ? '' : 's'} on ${emulator.url} (time scale ${opts.timeScale}x, seed ${seed})\n`;
+        if (!opts.quiet) {
+          const rows = [
+            ['provider', 'kind', 'models', 'base URL'],
+            ...scenario.providers.map((p) => [
+              p.name,
+              p.kind,
+              (p.models ?? [p.name]).join(', '),
+              `${emulator.url}/p/${encodeURIComponent(p.name)}/v1`,
+            ]),
+          ];
+          const faults = scenario.faults.length;
+          banner +=
+            `${table(rows)}\n` +
+            `${faults > 0 ? `${faults} fault${faults === 1 ? '' : 's'} on the timeline from now` : 'no faults'}; ` +
+            `${opts.duration !== undefined ? `stops after ${formatDuration(opts.duration)}` : 'Ctrl-C stops'}\n`;
+        }
+        process.stdout.write(banner);
+        if (bug !== undefined) stop();
+        await stopped;
+        if (bug !== undefined) throw bug; // a model threw: main() prints it as a bug (exit 70)
+        if (!opts.quiet)
+          process.stdout.write(`${formatEmulatorStats(emulator.stats(), performance.now() - started)}\n`);
+        process.exitCode = EXIT.ok;
+      },
+    );
+}

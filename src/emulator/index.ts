@@ -1,0 +1,16 @@
+/**
+ * The provider emulator: the simulator's provider and fault models on the wall clock, behind an
+ * OpenAI-compatible HTTP API. Reading guide: wall-clock.ts (the Scheduler that paces the models
+ * against real time), server.ts (routes, requests to attempts, attempts to answers), openai.ts
+ * (the wire format), delivery.ts (how many tokens of a running attempt are out), metrics.ts
+ * (Prometheus text). User guide: docs/guide/emulator.md.
+ */
+export { deliveredTokens } from './delivery.ts';
+export {
+  type Emulator,
+  type EmulatorOptions,
+  type EmulatorStats,
+  type ProviderCounts,
+  startEmulator,
+} from './server.ts';
+export { type LagReport, type WallClockOptions, WallClockScheduler } from './wall-clock.ts';

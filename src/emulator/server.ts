@@ -1,0 +1,990 @@
+/**
+ * The provider emulator: a scenario's providers behind an OpenAI-compatible HTTP API, on the
+ * wall clock. The provider and fault objects are the simulator's own (`createProvider`,
+ * `scheduleFaults`) driven by a `WallClockScheduler`, so a real gateway, or the k6 script
+ * compiled from the same scenario, runs end to end against the models without GPUs.
+ *
+ * Routes (provider names with `/` are percent-encoded in paths):
+ * - `POST /v1/chat/completions`: the provider serving the body's `model` (a provider's name,
+ *   else the first provider listing it among its `models`; the only provider when there is one
+ *   and no model is given).
+ * - `POST /p/{provider}/v1/chat/completions`: that provider, whatever the model (echoed back).
+ * - `POST /p/{provider}/replicas/{i}/v1/chat/completions`: replica i of a GPU pool (the way an
+ *   endpoint picker addresses single vLLM servers).
+ * - `GET /v1/models`, `/p/{provider}/v1/models`: the models served.
+ * - `GET /healthz` (the emulator), `/p/{provider}/healthz` (503 in an outage or with every
+ *   replica down), `/p/{provider}/replicas/{i}/healthz`.
+ * - `GET /metrics`, `/p/{provider}/metrics`, `/p/{provider}/replicas/{i}/metrics`: Prometheus
+ *   text (see metrics.ts).
+ *
+ * A chat request becomes one `Request` and one `Attempt` submitted to the provider (token
+ * estimates in openai.ts). The HTTP answer follows the attempt:
+ * - non-streaming: when the attempt completes, 200 with the whole completion and `usage`;
+ * - streaming: response headers and the first chunk when the first token is due, then one chunk
+ *   per token at the modelled token times, written by one shared ticker (every `tickMs` it writes
+ *   each stream's tokens that fell due, several per socket write when tokens come faster than
+ *   ticks), then the finish chunk, the usage chunk (with `stream_options.include_usage`) and
+ *   `data: [DONE]`;
+ * - errors in OpenAI's shape: 429 `rate_limit_exceeded` with `retry-after` (seconds) and
+ *   `retry-after-ms` (both real time: the model's retry-after divided by the time scale), 503 for
+ *   server errors (outage, brownout, replica lost) and overload (queue full), 400
+ *   `context_length_exceeded`. An error after tokens were streamed is an error event in the
+ *   stream (OpenAI's clients raise it); a stream cut writes the tokens delivered and drops the
+ *   connection without finishing the response; a hang never answers.
+ * - a client that disconnects cancels its attempt (`provider.cancel`), as a gateway timeout does.
+ *
+ * Faults follow the scenario's timeline from the moment the server listens (simulated time 0).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createDistribution, type Distribution } from '../engine/dist/index.ts';
+import { type Random, RngStreams } from '../engine/rng.ts';
+import type { RequestView } from '../gateway/policy.ts';
+import { Attempt, type AttemptStatus } from '../providers/attempt.ts';
+import { scheduleFaults } from '../providers/faults/fault-timeline.ts';
+import type { GpuPool } from '../providers/gpu/gpu-pool.ts';
+import { resolveGpuSetup } from '../providers/gpu/setup.ts';
+import { createProvider } from '../providers/index.ts';
+import type { Provider } from '../providers/provider.ts';
+import type { LoadedScenario } from '../scenario/load.ts';
+import type { ProviderConfig } from '../scenario/schema.ts';
+import { Request } from '../workload/request.ts';
+import { deliveredTokens } from './delivery.ts';
+import { type Family, renderMetrics, type Sample } from './metrics.ts';
+import {
+  type ChatRequest,
+  ChunkWriter,
+  completionBody,
+  errorBody,
+  isWireError,
+  modelsBody,
+  parseChatRequest,
+  usageOf,
+  type WireError,
+} from './openai.ts';
+import { type LagReport, WallClockScheduler } from './wall-clock.ts';
+
+export interface EmulatorOptions {
+  /** TCP port (default 0: any free port; `url` tells which). */
+  port?: number;
+  /** Interface to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Simulated ms per real ms (default 1); see `WallClockOptions.timeScale`. */
+  timeScale?: number;
+  /** Seed of the providers' random streams (default: the scenario's seed). */
+  seed?: number;
+  /** Real ms between two writes of the stream ticker (default 5). */
+  tickMs?: number;
+  /** Output tokens of a request that names neither `max_tokens` nor a class (default 128). */
+  defaultOutputTokens?: number;
+  /** Real ms an event may run late before the emulator reports falling behind (default 100). */
+  lagThresholdMs?: number;
+  /** Real ms between two lag reports (default 5000). */
+  reportEveryMs?: number;
+  /** Receives warnings (falling behind real time); default: none. The CLI prints them. */
+  onWarning?: (message: string) => void;
+  /**
+   * Receives an exception thrown by a model while the emulator dispatched events (a bug). Default:
+   * rethrown, so it surfaces as an uncaught exception.
+   */
+  onError?: (error: unknown) => void;
+}
+
+/** Counts per provider: HTTP chat requests by outcome, tokens answered. */
+export interface ProviderCounts {
+  /** ok, rate_limited, server_error, overloaded, bad_request, stream_cut, cancelled (the client left), shutdown. */
+  requests: Record<string, number>;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface EmulatorStats {
+  /** Simulated ms since the server started listening. */
+  simulatedMs: number;
+  /** Chat requests still open. */
+  openRequests: number;
+  providers: Record<string, ProviderCounts>;
+  /** Scheduler events dispatched, those that ran late by more than the threshold, the worst lag (real ms). */
+  events: number;
+  lateEvents: number;
+  maxLagMs: number;
+}
+
+/** A running emulator. */
+export interface Emulator {
+  /** `http://host:port` */
+  readonly url: string;
+  readonly port: number;
+  readonly timeScale: number;
+  stats(): EmulatorStats;
+  /**
+   * Stops: refuses new requests, ends open ones (503 before the first byte, an error event in a
+   * stream), stops the clock, closes the server. Resolves when every connection is closed.
+   */
+  close(): Promise<void>;
+}
+
+/** One provider as the server sees it. */
+interface ProviderEntry {
+  readonly index: number;
+  readonly provider: Provider;
+  readonly config: ProviderConfig;
+  /** Prompt + output tokens it accepts (for the 400 message). */
+  readonly contextWindow: number;
+  readonly counts: ProviderCounts;
+}
+
+/** One chat request in flight: the HTTP exchange and its attempt. */
+interface Exchange {
+  readonly id: string;
+  readonly entry: ProviderEntry;
+  readonly attempt: Attempt;
+  readonly chat: ChatRequest;
+  readonly model: string;
+  readonly res: ServerResponse;
+  /** Unix seconds, as OpenAI's `created`. */
+  readonly created: number;
+  readonly writer: ChunkWriter | undefined;
+  /** Tokens written so far (streaming). */
+  sent: number;
+  /** The response is still ours to write (not ended, client still there). */
+  open: boolean;
+}
+
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+};
+const JSON_TYPE = 'application/json';
+
+/**
+ * Starts the emulator for a loaded scenario and resolves once it listens. Simulated time 0 (the
+ * start of the fault timeline) is the moment it starts listening.
+ *
+ * ```ts
+ * const emu = await startEmulator(await loadScenarioFile('scenarios/quickstart.yaml'), { timeScale: 10 });
+ * const client = new OpenAI({ baseURL: `${emu.url}/p/fast-api/v1`, apiKey: 'unused' });
+ * // ...
+ * await emu.close();
+ * ```
+ */
+export async function startEmulator(
+  loaded: LoadedScenario,
+  options: EmulatorOptions = {},
+): Promise<Emulator> {
+  const scenario = loaded.scenario;
+  const tickMs = options.tickMs ?? 5;
+  const defaultOutputTokens = options.defaultOutputTokens ?? 128;
+  if (!(tickMs > 0)) throw new Error(`tickMs must be a positive number of ms, got ${tickMs}`);
+  if (!Number.isInteger(defaultOutputTokens) || defaultOutputTokens < 1)
+    throw new Error(`defaultOutputTokens must be a whole number >= 1, got ${defaultOutputTokens}`);
+  const onError =
+    options.onError ??
+    ((e: unknown) => {
+      throw e;
+    });
+  const scheduler = new WallClockScheduler({
+    ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
+    ...(options.lagThresholdMs !== undefined ? { lagThresholdMs: options.lagThresholdMs } : {}),
+    ...(options.reportEveryMs !== undefined ? { reportEveryMs: options.reportEveryMs } : {}),
+    onLag: (r: LagReport) => options.onWarning?.(r.message),
+    onError,
+  });
+  const timeScale = scheduler.timeScale;
+  const streams = new RngStreams(options.seed ?? scenario.seed);
+
+  const exchanges = new Map<Attempt, Exchange>();
+  const sink = { attemptDone: (a: Attempt) => attemptDone(a) };
+  const entries: ProviderEntry[] = scenario.providers.map((config, index) => {
+    const provider = createProvider(config, scheduler, sink, streams);
+    return {
+      index,
+      provider,
+      config,
+      contextWindow: contextWindowOf(config, provider),
+      counts: { requests: {}, promptTokens: 0, completionTokens: 0 },
+    };
+  });
+  const byName = new Map(entries.map((e) => [e.provider.name, e]));
+  const byModel = new Map<string, ProviderEntry>();
+  for (const e of entries) if (!byModel.has(e.provider.name)) byModel.set(e.provider.name, e);
+  for (const e of entries) for (const m of e.provider.models) if (!byModel.has(m)) byModel.set(m, e);
+  scheduleFaults(scheduler, scenario.faults, new Map(entries.map((e) => [e.provider.name, e.provider])));
+
+  // Request classes (header x-floodgate-class): their output-token distributions.
+  const classes = scenario.workload.classes;
+  const classIndex = new Map(classes.map((c, i) => [c.name, i]));
+  const outputDist: Distribution[] = classes.map((c) => createDistribution(c.outputTokens));
+  const classRng: Random[] = classes.map((c) => streams.get(`emulator/tokens/${c.name}`));
+  const noSlo = {
+    ttftMs: Number.POSITIVE_INFINITY,
+    tpotMs: Number.POSITIVE_INFINITY,
+    e2eMs: Number.POSITIVE_INFINITY,
+  };
+
+  let nextId = 0;
+  let closing = false;
+  let closed: Promise<void> | undefined;
+  const created = () => Math.floor(Date.now() / 1000);
+
+  // Streams ----------------------------------------------------------------------------------
+
+  /** Open streaming exchanges the ticker writes to (finished ones are swept on the next tick). */
+  let live: Exchange[] = [];
+  let ticker: NodeJS.Timeout | undefined;
+  const tick = () => {
+    try {
+      scheduler.runDue();
+      const now = scheduler.now();
+      let w = 0;
+      for (const ex of live) {
+        if (!ex.open) continue;
+        const due = deliveredTokens(ex.entry.provider, ex.attempt, now);
+        if (due > ex.sent) writeTokens(ex, due);
+        live[w++] = ex;
+      }
+      live.length = w;
+      if (w === 0) stopTicker();
+    } catch (e) {
+      onError(e);
+    }
+  };
+  const startTicker = () => {
+    if (ticker === undefined && !closing) ticker = setInterval(tick, tickMs);
+  };
+  const stopTicker = () => {
+    if (ticker !== undefined) clearInterval(ticker);
+    ticker = undefined;
+  };
+
+  /** Writes tokens `ex.sent` .. `to - 1` of a stream (headers first, with the first token). */
+  function writeTokens(ex: Exchange, to: number): void {
+    if (!ex.res.headersSent) ex.res.writeHead(200, { ...SSE_HEADERS, ...commonHeaders(ex) });
+    ex.res.write(ex.writer!.tokens(ex.sent, to));
+    ex.sent = to;
+  }
+
+  // Attempt outcomes -------------------------------------------------------------------------
+
+  function attemptDone(a: Attempt): void {
+    const ex = exchanges.get(a);
+    if (!ex) return; // the client left (or the server closed) before the provider finished
+    exchanges.delete(a);
+    if (!ex.open) return;
+    answer(ex, a.status);
+  }
+
+  function finishExchange(ex: Exchange, outcome: string, completionTokens: number): void {
+    ex.open = false;
+    const counts = ex.entry.counts;
+    counts.requests[outcome] = (counts.requests[outcome] ?? 0) + 1;
+    counts.promptTokens += ex.attempt.request.promptTokens;
+    counts.completionTokens += completionTokens;
+  }
+
+  function commonHeaders(ex: Exchange): Record<string, string> {
+    return { 'x-request-id': ex.id, 'x-floodgate-provider': ex.entry.provider.name };
+  }
+
+  /** Answers an exchange whose attempt ended with `status`. */
+  function answer(ex: Exchange, status: AttemptStatus): void {
+    const a = ex.attempt;
+    const res = ex.res;
+    const finishReason = ex.chat.maxTokens !== undefined ? 'length' : 'stop';
+    switch (status) {
+      case 'ok': {
+        const n = a.outputTokens;
+        finishExchange(ex, 'ok', n);
+        const usage = usageOf(a.request.promptTokens, n);
+        if (ex.writer) {
+          if (n > ex.sent) writeTokens(ex, n);
+          else if (!res.headersSent) res.writeHead(200, { ...SSE_HEADERS, ...commonHeaders(ex) });
+          res.end(ex.writer.finish(finishReason, usage));
+        } else {
+          res.writeHead(200, { 'content-type': JSON_TYPE, ...commonHeaders(ex) });
+          res.end(completionBody(ex.id, ex.created, ex.model, n, a.request.promptTokens, finishReason));
+        }
+        return;
+      }
+      case 'stream_cut': {
+        // The connection drops after the tokens that made it out: no finish chunk, no [DONE].
+        finishExchange(ex, 'stream_cut', a.outputTokens);
+        if (ex.writer && a.outputTokens > 0) {
+          if (a.outputTokens > ex.sent) writeTokens(ex, a.outputTokens);
+          // End the socket once the tokens are flushed, without the response's last chunk.
+          if (res.socket) res.socket.destroySoon();
+          else res.destroy();
+        } else res.destroy();
+        return;
+      }
+      default: {
+        const error = wireErrorFor(ex, status);
+        finishExchange(ex, status, ex.sent);
+        if (res.headersSent) {
+          res.end(ex.writer!.error(error));
+          return;
+        }
+        const headers: Record<string, string> = { 'content-type': JSON_TYPE, ...commonHeaders(ex) };
+        if (status === 'rate_limited') {
+          const realMs = Math.max(0, a.retryAfterMs / timeScale);
+          headers['retry-after'] = String(Math.ceil(realMs / 1000));
+          headers['retry-after-ms'] = String(Math.ceil(realMs));
+        }
+        res.writeHead(error.status, headers);
+        res.end(errorBody(error));
+      }
+    }
+  }
+
+  function wireErrorFor(ex: Exchange, status: AttemptStatus): WireError {
+    const name = ex.entry.provider.name;
+    switch (status) {
+      case 'rate_limited': {
+        const seconds = ex.attempt.retryAfterMs / timeScale / 1000;
+        return {
+          status: 429,
+          message: `Rate limit reached for ${ex.model} on provider ${name}. Please try again in ${seconds.toFixed(3)}s.`,
+          type: 'requests',
+          param: null,
+          code: 'rate_limit_exceeded',
+        };
+      }
+      case 'overloaded':
+        return {
+          status: 503,
+          message: `That model is currently overloaded with other requests (provider ${name}: queue full). You can retry your request.`,
+          type: 'server_error',
+          param: null,
+          code: 'server_is_overloaded',
+        };
+      case 'bad_request': {
+        const req = ex.attempt.request;
+        return {
+          status: 400,
+          message:
+            `This model's maximum context length is ${ex.entry.contextWindow} tokens. However, you requested ` +
+            `${req.promptTokens + req.outputTokens} tokens (${req.promptTokens} in the messages, ` +
+            `${req.outputTokens} in the completion). Please reduce the length of the messages or completion.`,
+          type: 'invalid_request_error',
+          param: 'messages',
+          code: 'context_length_exceeded',
+        };
+      }
+      default:
+        return {
+          status: 503,
+          message: `The server had an error while processing your request (provider ${name}: ${status}).`,
+          type: 'server_error',
+          param: null,
+          code: 'service_unavailable',
+        };
+    }
+  }
+
+  // HTTP -------------------------------------------------------------------------------------
+
+  function sendJson(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
+    res.writeHead(status, { 'content-type': JSON_TYPE, ...headers });
+    res.end(body);
+  }
+  function sendError(res: ServerResponse, e: WireError) {
+    sendJson(res, e.status, errorBody(e));
+  }
+  function notFound(req: IncomingMessage, res: ServerResponse) {
+    sendError(res, {
+      status: 404,
+      message: `Unknown request URL: ${req.method} ${req.url}. Routes: POST /v1/chat/completions, GET /v1/models, /metrics, /healthz, each also under /p/{provider}.`,
+      type: 'invalid_request_error',
+      param: null,
+      code: 'unknown_url',
+    });
+  }
+
+  const server: Server = createServer({ noDelay: true, keepAliveTimeout: 5000 }, (req, res) => {
+    try {
+      route(req, res);
+    } catch (e) {
+      if (!res.headersSent)
+        sendError(res, {
+          status: 500,
+          message: 'internal emulator error',
+          type: 'server_error',
+          param: null,
+          code: null,
+        });
+      onError(e);
+    }
+  });
+
+  function route(req: IncomingMessage, res: ServerResponse): void {
+    const path = parsePath(req.url ?? '/');
+    if (!path) {
+      notFound(req, res);
+      return;
+    }
+    let entry: ProviderEntry | undefined;
+    if (path.provider !== undefined) {
+      entry = byName.get(path.provider);
+      if (!entry) {
+        sendError(res, {
+          status: 404,
+          message: `Unknown provider '${path.provider}'; this scenario has ${entries.map((e) => `'${e.provider.name}'`).join(', ')}.`,
+          type: 'invalid_request_error',
+          param: null,
+          code: 'unknown_provider',
+        });
+        return;
+      }
+      if (
+        path.replica !== undefined &&
+        (entry.provider.kind !== 'gpu' || path.replica >= entry.provider.capacity)
+      ) {
+        sendError(res, {
+          status: 404,
+          message: `Provider '${entry.provider.name}' has no replica ${path.replica} (replicas exist for gpu pools: 0..${entry.provider.kind === 'gpu' ? entry.provider.capacity - 1 : '-'}).`,
+          type: 'invalid_request_error',
+          param: null,
+          code: 'unknown_replica',
+        });
+        return;
+      }
+    }
+    const method = req.method ?? 'GET';
+    switch (path.rest) {
+      case '/v1/chat/completions':
+      case '/chat/completions':
+        if (method !== 'POST') {
+          methodNotAllowed(res, 'POST');
+          return;
+        }
+        readBody(req, res, (body) => chat(req, res, body, entry, path.replica));
+        return;
+      case '/v1/models':
+      case '/models':
+        if (method !== 'GET') {
+          methodNotAllowed(res, 'GET');
+          return;
+        }
+        {
+          sendJson(res, 200, modelsBody(modelList(entry), created()));
+          return;
+        }
+      case '/metrics':
+        if (method !== 'GET') {
+          methodNotAllowed(res, 'GET');
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        res.end(metricsText(entry, path.replica));
+        return;
+      case '/healthz':
+      case '/health': {
+        if (method !== 'GET') {
+          methodNotAllowed(res, 'GET');
+          return;
+        }
+        scheduler.runDue();
+        const up = !closing && (entry === undefined || isUp(entry, path.replica));
+        sendJson(res, up ? 200 : 503, JSON.stringify({ status: up ? 'ok' : 'unavailable' }));
+        return;
+      }
+      default: {
+        notFound(req, res);
+        return;
+      }
+    }
+  }
+
+  function methodNotAllowed(res: ServerResponse, allow: string) {
+    res.setHeader('allow', allow);
+    sendError(res, {
+      status: 405,
+      message: `Method not allowed; use ${allow}.`,
+      type: 'invalid_request_error',
+      param: null,
+      code: 'method_not_allowed',
+    });
+  }
+
+  function readBody(req: IncomingMessage, res: ServerResponse, then: (body: unknown) => void): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        failed = true;
+        res.setHeader('connection', 'close');
+        sendError(res, {
+          status: 413,
+          message: `Request body larger than ${MAX_BODY_BYTES} bytes.`,
+          type: 'invalid_request_error',
+          param: null,
+          code: 'request_too_large',
+        });
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (failed || res.writableEnded) return;
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        sendError(res, {
+          status: 400,
+          message: 'We could not parse the JSON body of your request.',
+          type: 'invalid_request_error',
+          param: null,
+          code: 'invalid_json',
+        });
+        return;
+      }
+      try {
+        then(body);
+      } catch (e) {
+        if (!res.headersSent)
+          sendError(res, {
+            status: 500,
+            message: 'internal emulator error',
+            type: 'server_error',
+            param: null,
+            code: null,
+          });
+        onError(e);
+      }
+    });
+  }
+
+  function chat(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: unknown,
+    pinned: ProviderEntry | undefined,
+    replica: number | undefined,
+  ): void {
+    if (closing) {
+      sendError(res, shuttingDown());
+      return;
+    }
+    const parsed = parseChatRequest(body);
+    if (isWireError(parsed)) {
+      sendError(res, parsed);
+      return;
+    }
+    const chatReq = parsed;
+    let entry = pinned;
+    if (!entry) {
+      if (chatReq.model === undefined) {
+        if (entries.length !== 1) {
+          sendError(res, {
+            status: 400,
+            message: `Missing required parameter: 'model' (one of ${[...byModel.keys()].join(', ')}).`,
+            type: 'invalid_request_error',
+            param: 'model',
+            code: 'missing_required_parameter',
+          });
+          return;
+        }
+        entry = entries[0]!;
+      } else {
+        entry = byModel.get(chatReq.model);
+        if (!entry) {
+          sendError(res, {
+            status: 404,
+            message: `The model \`${chatReq.model}\` does not exist or you do not have access to it. This emulator serves ${[...byModel.keys()].join(', ')}.`,
+            type: 'invalid_request_error',
+            param: 'model',
+            code: 'model_not_found',
+          });
+          return;
+        }
+      }
+    }
+    const classHeader = req.headers['x-floodgate-class'];
+    const className = typeof classHeader === 'string' ? classHeader : undefined;
+    const ci = className !== undefined ? classIndex.get(className) : undefined;
+    if (className !== undefined && ci === undefined) {
+      sendError(res, {
+        status: 400,
+        message: `Unknown request class '${className}' in x-floodgate-class; this scenario has ${classes.map((c) => `'${c.name}'`).join(', ')}.`,
+        type: 'invalid_request_error',
+        param: null,
+        code: 'unknown_class',
+      });
+      return;
+    }
+
+    scheduler.runDue(); // bring the models up to now before this arrival
+    const now = scheduler.now();
+    const outputTokens =
+      chatReq.maxTokens ??
+      (ci !== undefined
+        ? Math.max(1, Math.round(outputDist[ci]!.sample(classRng[ci]!)))
+        : defaultOutputTokens);
+    const prefixId = chatReq.prefixTokens > 0 ? hash32(chatReq.prefixText) : -1;
+    const prefixTokens = prefixId >= 0 ? Math.min(chatReq.prefixTokens, chatReq.promptTokens) : 0;
+    const id = nextId++;
+    const cls = ci !== undefined ? classes[ci] : undefined;
+    const view: RequestView = {
+      id,
+      className: cls?.name ?? '',
+      classIndex: ci ?? -1,
+      priority: cls?.priority ?? 0,
+      promptTokens: chatReq.promptTokens,
+      stream: chatReq.stream,
+      tenant: cls?.tenant,
+      arrivalMs: now,
+      deadlineMs: Number.POSITIVE_INFINITY,
+      prefixId,
+      prefixTokens,
+      slo: noSlo,
+    };
+    const request = new Request(
+      id,
+      ci ?? -1,
+      view,
+      now,
+      chatReq.promptTokens,
+      outputTokens,
+      Number.POSITIVE_INFINITY,
+      true,
+      prefixId,
+      prefixTokens,
+    );
+    const attempt = new Attempt(request, 0, entry.index, now, entry.index);
+    const model = chatReq.model ?? entry.provider.models[0] ?? entry.provider.name;
+    const exId = `chatcmpl-emu${id.toString(36)}`;
+    const createdS = created();
+    const ex: Exchange = {
+      id: exId,
+      entry,
+      attempt,
+      chat: chatReq,
+      model,
+      res,
+      created: createdS,
+      writer: chatReq.stream ? new ChunkWriter(exId, createdS, model, chatReq.includeUsage) : undefined,
+      sent: 0,
+      open: true,
+    };
+    exchanges.set(attempt, ex);
+    res.on('close', () => {
+      if (!ex.open) return;
+      // The client went away first: the gateway's cancel (FG-1: the provider still reports it).
+      finishExchange(ex, 'cancelled', ex.sent);
+      exchanges.delete(attempt);
+      try {
+        scheduler.runDue();
+        attempt.abandoned = true;
+        entry.provider.cancel(attempt); // providers ignore attempts already finished
+      } catch (e) {
+        onError(e);
+      }
+    });
+    if (ex.writer) {
+      live.push(ex);
+      startTicker();
+    }
+    if (replica !== undefined) (entry.provider as GpuPool).submitTo(replica, attempt);
+    else entry.provider.submit(attempt);
+  }
+
+  function shuttingDown(): WireError {
+    return {
+      status: 503,
+      message: 'The emulator is shutting down.',
+      type: 'server_error',
+      param: null,
+      code: 'shutting_down',
+    };
+  }
+
+  function modelList(entry: ProviderEntry | undefined): { id: string; ownedBy: string }[] {
+    const seen = new Set<string>();
+    const out: { id: string; ownedBy: string }[] = [];
+    for (const e of entry ? [entry] : entries) {
+      for (const m of e.provider.models) {
+        if (seen.has(m)) continue;
+        seen.add(m);
+        out.push({ id: m, ownedBy: e.provider.name });
+      }
+    }
+    return out;
+  }
+
+  function isUp(entry: ProviderEntry, replica: number | undefined): boolean {
+    const p = entry.provider;
+    if (p.faults.outage) return false;
+    if (p.kind !== 'gpu') return true;
+    const replicas = (p as GpuPool).replicas;
+    if (replica !== undefined) return replicas[replica]?.up ?? false;
+    return replicas.some((r) => r.up);
+  }
+
+  function metricsText(only: ProviderEntry | undefined, replicaOnly: number | undefined): string {
+    scheduler.runDue();
+    const running: Sample[] = [];
+    const waiting: Sample[] = [];
+    const kv: Sample[] = [];
+    const up: Sample[] = [];
+    for (const e of only ? [only] : entries) {
+      if (e.provider.kind !== 'gpu') continue;
+      const pool = e.provider as GpuPool;
+      const model = pool.models[0] ?? pool.name;
+      pool.replicas.forEach((r, i) => {
+        if (replicaOnly !== undefined && i !== replicaOnly) return;
+        const labels = { model_name: model, provider: pool.name, replica: String(i) };
+        running.push({ labels, value: r.runningCount });
+        waiting.push({ labels, value: r.waitingCount });
+        kv.push({ labels, value: r.kvUsage });
+        up.push({ labels, value: r.up ? 1 : 0 });
+      });
+    }
+    const families: Family[] = [
+      {
+        name: 'vllm:num_requests_running',
+        help: 'Number of requests currently running on GPU.',
+        type: 'gauge',
+        samples: running,
+      },
+      {
+        name: 'vllm:num_requests_waiting',
+        help: 'Number of requests waiting to be processed.',
+        type: 'gauge',
+        samples: waiting,
+      },
+      {
+        name: 'vllm:gpu_cache_usage_perc',
+        help: 'GPU KV-cache usage. 1 means 100 percent usage.',
+        type: 'gauge',
+        samples: kv,
+      },
+      {
+        name: 'vllm:kv_cache_usage_perc',
+        help: 'KV-cache usage. 1 means 100 percent usage (vLLM V1 name of vllm:gpu_cache_usage_perc).',
+        type: 'gauge',
+        samples: kv,
+      },
+      {
+        name: 'floodgate_emulator_replica_up',
+        help: 'GPU replica serving (0 while lost to a capacity-loss fault or warming up).',
+        type: 'gauge',
+        samples: up,
+      },
+    ];
+    if (replicaOnly === undefined) {
+      const requests: Sample[] = [];
+      const prompt: Sample[] = [];
+      const completion: Sample[] = [];
+      const inService: Sample[] = [];
+      const queued: Sample[] = [];
+      const faults: Sample[] = [];
+      for (const e of only ? [only] : entries) {
+        const provider = e.provider.name;
+        for (const [status, n] of Object.entries(e.counts.requests).sort(([x], [y]) => (x < y ? -1 : 1)))
+          requests.push({ labels: { provider, status }, value: n });
+        prompt.push({ labels: { provider }, value: e.counts.promptTokens });
+        completion.push({ labels: { provider }, value: e.counts.completionTokens });
+        inService.push({ labels: { provider }, value: e.provider.inService() });
+        queued.push({ labels: { provider }, value: e.provider.queued() });
+        const f = e.provider.faults;
+        const active: Record<string, boolean> = {
+          outage: f.outage,
+          hang: f.hang,
+          brownout: f.latency !== 1 || f.errorRate > 0,
+          'rate-limit-storm': f.limitFactor !== 1,
+          'capacity-loss': f.capacityFactor !== 1,
+          'stream-cut': f.streamCutProbability > 0,
+        };
+        for (const [kind, on] of Object.entries(active))
+          faults.push({ labels: { provider, kind }, value: on ? 1 : 0 });
+      }
+      families.push(
+        {
+          name: 'floodgate_emulator_requests_total',
+          help: 'Chat requests answered, by provider and outcome (cancelled: the client left first).',
+          type: 'counter',
+          samples: requests,
+        },
+        {
+          name: 'floodgate_emulator_prompt_tokens_total',
+          help: 'Prompt tokens of the chat requests answered (estimated at 4 characters per token).',
+          type: 'counter',
+          samples: prompt,
+        },
+        {
+          name: 'floodgate_emulator_completion_tokens_total',
+          help: 'Output tokens sent.',
+          type: 'counter',
+          samples: completion,
+        },
+        {
+          name: 'floodgate_emulator_in_service',
+          help: 'Attempts in service at the provider (ground truth of the model).',
+          type: 'gauge',
+          samples: inService,
+        },
+        {
+          name: 'floodgate_emulator_queued',
+          help: 'Attempts waiting at the provider (ground truth of the model).',
+          type: 'gauge',
+          samples: queued,
+        },
+        {
+          name: 'floodgate_emulator_fault_active',
+          help: 'Fault kinds in force on the provider (1 active).',
+          type: 'gauge',
+          samples: faults,
+        },
+        {
+          name: 'floodgate_emulator_open_requests',
+          help: 'Chat requests open (waiting or streaming).',
+          type: 'gauge',
+          samples: [{ labels: {}, value: openRequests() }],
+        },
+        {
+          name: 'floodgate_emulator_simulated_seconds',
+          help: 'Simulated time since the emulator started (real time x time scale).',
+          type: 'gauge',
+          samples: [{ labels: {}, value: scheduler.now() / 1000 }],
+        },
+        {
+          name: 'floodgate_emulator_late_events_total',
+          help: 'Model events that ran later than the lag threshold (the emulator fell behind real time).',
+          type: 'counter',
+          samples: [{ labels: {}, value: scheduler.lateEvents }],
+        },
+        {
+          name: 'floodgate_emulator_max_lag_seconds',
+          help: 'Worst lag of a model event behind real time so far.',
+          type: 'gauge',
+          samples: [{ labels: {}, value: scheduler.maxLagMs / 1000 }],
+        },
+      );
+    }
+    return renderMetrics(families);
+  }
+
+  function openRequests(): number {
+    let n = 0;
+    for (const ex of exchanges.values()) if (ex.open) n++;
+    return n;
+  }
+
+  function stats(): EmulatorStats {
+    return {
+      simulatedMs: closing ? scheduler.now() : scheduler.realTimeMs(),
+      openRequests: openRequests(),
+      providers: Object.fromEntries(
+        entries.map((e) => [
+          e.provider.name,
+          { ...e.counts, requests: { ...e.counts.requests } } satisfies ProviderCounts,
+        ]),
+      ),
+      events: scheduler.events,
+      lateEvents: scheduler.lateEvents,
+      maxLagMs: scheduler.maxLagMs,
+    };
+  }
+
+  function close(): Promise<void> {
+    if (closed) return closed;
+    try {
+      scheduler.runDue(); // the clock (and stats) up to the moment of closing
+    } catch (e) {
+      onError(e);
+    }
+    closing = true;
+    stopTicker();
+    closed = new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // End what is open: a 503 before the first byte, an error event inside a stream.
+      for (const ex of [...exchanges.values()]) {
+        if (!ex.open) continue;
+        finishExchange(ex, 'shutdown', ex.sent);
+        const res = ex.res;
+        if (res.headersSent) res.end(ex.writer!.error(shuttingDown()));
+        else {
+          res.setHeader('connection', 'close');
+          sendError(res, shuttingDown());
+        }
+      }
+      exchanges.clear();
+      live = [];
+      scheduler.stop();
+      server.closeIdleConnections();
+      // Connections that stay open (a client still sending a body) are cut after a grace period.
+      setTimeout(() => server.closeAllConnections(), 1000).unref();
+    });
+    return closed;
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    const onListenError = (e: Error) => reject(e);
+    server.once('error', onListenError);
+    server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog: 4096 }, () => {
+      server.off('error', onListenError);
+      resolve();
+    });
+  });
+  scheduler.start();
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    timeScale,
+    stats,
+    close,
+  };
+}
+
+/** Splits `/p/{provider}[/replicas/{i}]/rest` (provider percent-decoded). */
+function parsePath(url: string): { provider?: string; replica?: number; rest: string } | undefined {
+  const q = url.indexOf('?');
+  const pathname = q >= 0 ? url.slice(0, q) : url;
+  const parts = pathname.split('/').filter((s) => s.length > 0);
+  if (parts[0] !== 'p') return { rest: normalize(parts) };
+  if (parts.length < 2) return undefined;
+  let provider: string;
+  try {
+    provider = decodeURIComponent(parts[1]!);
+  } catch {
+    return undefined;
+  }
+  if (parts[2] === 'replicas' && parts[3] !== undefined && /^\d+$/.test(parts[3])) {
+    return { provider, replica: Number(parts[3]), rest: normalize(parts.slice(4)) };
+  }
+  return { provider, rest: normalize(parts.slice(2)) };
+}
+
+function normalize(parts: string[]): string {
+  return `/${parts.join('/')}`;
+}
+
+/** Prompt + output tokens a provider accepts, for the 400 message. */
+function contextWindowOf(config: ProviderConfig, provider: Provider): number {
+  switch (config.kind) {
+    case 'api':
+      return config.contextWindow;
+    case 'gpu':
+      return Math.min(resolveGpuSetup(config).model.contextWindow, (provider as GpuPool).kvCapacityTokens);
+    case 'queue':
+      return Number.POSITIVE_INFINITY;
+  }
+}
+
+/** FNV-1a of a string, as a non-negative 31-bit prefix id (same text, same id). */
+function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 1;
+}
