@@ -80,7 +80,7 @@ describe('floodgate emulate', () => {
       body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 }),
     });
     expect(ok.status).toBe(200);
-    expect((await ok.json()).usage.completion_tokens).toBe(3);
+    expect(((await ok.json()) as { usage: { completion_tokens: number } }).usage.completion_tokens).toBe(3);
     // A request the slow provider holds for 10 simulated minutes is still open at SIGTERM.
     const open = fetch(`${emu.url}/p/slow/v1/chat/completions`, {
       method: 'POST',
@@ -91,7 +91,7 @@ describe('floodgate emulate', () => {
     emu.child.kill('SIGTERM');
     const answer = await open;
     expect(answer.status).toBe(503);
-    expect((await answer.json()).error.code).toBe('shutting_down');
+    expect(((await answer.json()) as { error: { code: string } }).error.code).toBe('shutting_down');
     expect(await emu.exited).toBe(0);
     expect(emu.stdout()).toMatch(/stopped after .* simulated\)/);
     expect(emu.stdout()).toMatch(/^fast\s+1\s/m);
