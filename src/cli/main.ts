@@ -10,6 +10,8 @@ import { calibrateCommand } from './commands/calibrate.ts';
 import { capacityCommand } from './commands/capacity.ts';
 import { compareCommand } from './commands/compare.ts';
 import { emulateCommand } from './commands/emulate.ts';
+import { k6Command } from './commands/k6.ts';
+import { observeCommand } from './commands/observe.ts';
 import { runCommand } from './commands/run.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { validateCommand } from './commands/validate.ts';
@@ -28,7 +30,9 @@ export function buildProgram(): Command {
   program.addCommand(compareCommand().exitOverride());
   program.addCommand(capacityCommand().exitOverride());
   program.addCommand(schemaCommand().exitOverride());
+  program.addCommand(k6Command().exitOverride());
   program.addCommand(emulateCommand().exitOverride());
+  program.addCommand(observeCommand().exitOverride());
   program.addCommand(calibrateCommand().exitOverride());
   return program;
 }

@@ -1,0 +1,85 @@
+/**
+ * Custom k6 metrics, one set per class and one for the whole run. The class is in the metric
+ * name (`floodgate_tab_ttft`), not a tag, so thresholds and the summary need no sub-metrics.
+ * Trends are in ms (isTime); counters count requests by outcome, tries and usage tokens; rates
+ * are the shares SLOs bound (error, rate-limited, timeout, completed, goodput).
+ */
+import { Counter, Rate, Trend } from 'k6/metrics';
+import type { Outcome, RequestResult } from './client.ts';
+
+export interface MetricSet {
+  ttft: Trend;
+  tpot: Trend;
+  e2e: Trend;
+  itl: Trend;
+  requests: Counter;
+  outcomes: Record<Outcome, Counter>;
+  attempts: Counter;
+  inputTokens: Counter;
+  outputTokens: Counter;
+  goodput: Counter;
+  errorRate: Rate;
+  rateLimitedRate: Rate;
+  timeoutRate: Rate;
+  completedRate: Rate;
+  goodputRate: Rate;
+}
+
+/** Suffixes of the outcome counters: `<prefix>_ok`, `<prefix>_rate_limited`... */
+export const OUTCOME_SUFFIX: Record<Outcome, string> = {
+  ok: 'ok',
+  rateLimited: 'rate_limited',
+  serverError: 'server_error',
+  timedOut: 'timeout',
+  otherError: 'error_other',
+  abandoned: 'abandoned',
+};
+
+/** Creates the metrics named `<prefix>_<suffix>` (init context only, as k6 requires). */
+export function createMetricSet(prefix: string): MetricSet {
+  const outcomes = {} as Record<Outcome, Counter>;
+  for (const [outcome, suffix] of Object.entries(OUTCOME_SUFFIX))
+    outcomes[outcome as Outcome] = new Counter(`${prefix}_${suffix}`);
+  return {
+    ttft: new Trend(`${prefix}_ttft`, true),
+    tpot: new Trend(`${prefix}_tpot`, true),
+    e2e: new Trend(`${prefix}_e2e`, true),
+    itl: new Trend(`${prefix}_itl`, true),
+    requests: new Counter(`${prefix}_requests`),
+    outcomes,
+    attempts: new Counter(`${prefix}_attempts`),
+    inputTokens: new Counter(`${prefix}_input_tokens`),
+    outputTokens: new Counter(`${prefix}_output_tokens`),
+    goodput: new Counter(`${prefix}_goodput`),
+    errorRate: new Rate(`${prefix}_error_rate`),
+    rateLimitedRate: new Rate(`${prefix}_rate_limited_rate`),
+    timeoutRate: new Rate(`${prefix}_timeout_rate`),
+    completedRate: new Rate(`${prefix}_completed_rate`),
+    goodputRate: new Rate(`${prefix}_goodput_rate`),
+  };
+}
+
+/** Records one request's result (errorShare counts failures, timeouts and 429s, as the simulator). */
+export function record(m: MetricSet, r: RequestResult): void {
+  m.requests.add(1);
+  m.outcomes[r.outcome].add(1);
+  m.attempts.add(r.tries);
+  if (r.inputTokens > 0) m.inputTokens.add(r.inputTokens);
+  if (r.outputTokens > 0) m.outputTokens.add(r.outputTokens);
+  const error =
+    r.outcome === 'rateLimited' ||
+    r.outcome === 'serverError' ||
+    r.outcome === 'timedOut' ||
+    r.outcome === 'otherError';
+  m.errorRate.add(error);
+  m.rateLimitedRate.add(r.outcome === 'rateLimited');
+  m.timeoutRate.add(r.outcome === 'timedOut');
+  m.completedRate.add(r.outcome === 'ok');
+  m.goodputRate.add(r.good);
+  if (r.good) m.goodput.add(1);
+  if (r.outcome !== 'ok') return;
+  if (r.ttftMs !== null) m.ttft.add(r.ttftMs);
+  if (r.e2eMs !== null) m.e2e.add(r.e2eMs);
+  if (r.tpotMs !== null) m.tpot.add(r.tpotMs);
+  for (const gap of r.gapsMs) m.itl.add(gap);
+}

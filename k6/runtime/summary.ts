@@ -1,0 +1,163 @@
+/**
+ * handleSummary: k6's end-of-test data -> the normalized `floodgate/k6-summary@1` JSON that
+ * `floodgate observe` reads (src/k6/summary-schema.ts documents every field), plus a compact
+ * text summary for stdout (k6's jslib textSummary cannot be imported offline).
+ */
+import type { ScriptConfig } from '../../src/k6/script-config.ts';
+import {
+  K6_SUMMARY_SCHEMA,
+  type K6Summary,
+  type ObservedClass,
+  type ObservedLatency,
+  type ObservedThreshold,
+} from '../../src/k6/summary-schema.ts';
+import { OUTCOME_SUFFIX } from './metrics.ts';
+
+/** The part of k6's summary data this module reads. */
+export interface SummaryData {
+  metrics: Record<
+    string,
+    | { type?: string; values: Record<string, number>; thresholds?: Record<string, { ok: boolean }> }
+    | undefined
+  >;
+  state?: { testRunDurationMs?: number };
+}
+
+export function buildSummary(data: SummaryData, config: ScriptConfig, parallelism: number): K6Summary {
+  const classes: Record<string, ObservedClass> = {};
+  for (const c of config.classes) {
+    classes[c.name] = observed(data, c.metricPrefix, `dropped_iterations{scenario:${c.scenario}}`);
+  }
+  const thresholds: ObservedThreshold[] = [];
+  for (const [metric, m] of Object.entries(data.metrics)) {
+    for (const [threshold, t] of Object.entries(m?.thresholds ?? {}))
+      thresholds.push({ metric, threshold, pass: t.ok });
+  }
+  thresholds.sort((a, b) => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0));
+  const s = config.scenario;
+  return {
+    schema: K6_SUMMARY_SCHEMA,
+    scenario: { ...s },
+    mode: config.mode,
+    ttftSource: config.mode === 'sse' ? 'first-event' : 'ttfb',
+    timeScale: config.timeScale,
+    rateScale: config.rateScale,
+    parallelism,
+    measuredMs: (s.durationMs - s.warmupMs) * config.timeScale,
+    testRunDurationMs: data.state?.testRunDurationMs ?? null,
+    expectedIterations: config.classes.reduce((a, c) => a + c.expectedIterations, 0) / parallelism,
+    droppedIterations: count(data, 'dropped_iterations'),
+    warmupRequests: count(data, 'floodgate_warmup_requests'),
+    classes,
+    overall: observed(data, 'floodgate', 'dropped_iterations'),
+    thresholds,
+    pass: thresholds.every((t) => t.pass),
+  };
+}
+
+function count(data: SummaryData, metric: string): number {
+  return data.metrics[metric]?.values['count'] ?? 0;
+}
+
+function observed(data: SummaryData, prefix: string, dropped: string): ObservedClass {
+  const n = (suffix: string) => count(data, `${prefix}_${suffix}`);
+  return {
+    requests: n('requests'),
+    outcomes: {
+      ok: n(OUTCOME_SUFFIX.ok),
+      rateLimited: n(OUTCOME_SUFFIX.rateLimited),
+      serverError: n(OUTCOME_SUFFIX.serverError),
+      timedOut: n(OUTCOME_SUFFIX.timedOut),
+      otherError: n(OUTCOME_SUFFIX.otherError),
+      abandoned: n(OUTCOME_SUFFIX.abandoned),
+    },
+    attempts: n('attempts'),
+    droppedIterations: count(data, dropped),
+    ttft: latency(data, `${prefix}_ttft`),
+    tpot: latency(data, `${prefix}_tpot`),
+    e2e: latency(data, `${prefix}_e2e`),
+    itl: latency(data, `${prefix}_itl`),
+    inputTokens: n('input_tokens'),
+    outputTokens: n('output_tokens'),
+    goodput: n('goodput'),
+  };
+}
+
+function latency(data: SummaryData, metric: string): ObservedLatency {
+  const v = data.metrics[metric]?.values ?? {};
+  const count = v['count'] ?? 0;
+  const get = (...keys: string[]) => {
+    if (count === 0) return null;
+    for (const k of keys) if (typeof v[k] === 'number' && Number.isFinite(v[k])) return round(v[k]);
+    return null;
+  };
+  return {
+    count,
+    mean: get('avg'),
+    p50: get('p(50)', 'med'),
+    p90: get('p(90)'),
+    p95: get('p(95)'),
+    p99: get('p(99)'),
+    max: get('max'),
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** The text summary: one line per class, the thresholds, dropped iterations. */
+export function formatSummary(s: K6Summary): string {
+  const ms = (x: number | null) =>
+    x === null ? '-' : x < 1000 ? `${x.toFixed(x < 10 ? 1 : 0)} ms` : `${(x / 1000).toFixed(2)} s`;
+  const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` : '-');
+  const header = [
+    'class',
+    'requests',
+    'ok',
+    '429',
+    '5xx',
+    'timeout',
+    'other',
+    'ttft p50',
+    'ttft p99',
+    'tpot p50',
+    'e2e p50',
+    'e2e p99',
+    'out tok',
+  ];
+  const row = (name: string, c: ObservedClass) => [
+    name,
+    String(c.requests),
+    pct(c.outcomes.ok, c.requests),
+    String(c.outcomes.rateLimited),
+    String(c.outcomes.serverError),
+    String(c.outcomes.timedOut),
+    String(c.outcomes.otherError + c.outcomes.abandoned),
+    ms(c.ttft.p50),
+    ms(c.ttft.p99),
+    ms(c.tpot.p50),
+    ms(c.e2e.p50),
+    ms(c.e2e.p99),
+    String(c.outputTokens),
+  ];
+  const rows = [header, ...Object.entries(s.classes).map(([k, c]) => row(k, c))];
+  if (Object.keys(s.classes).length > 1) rows.push(row('all', s.overall));
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const table = rows
+    .map((r) =>
+      r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '),
+    )
+    .join('\n');
+  const failed = s.thresholds.filter((t) => !t.pass);
+  const lines = [
+    `floodgate k6  ${s.scenario.name}  seed ${s.scenario.seed}, mode ${s.mode} (ttft = ${s.ttftSource === 'ttfb' ? 'time to first byte' : 'first content event'}), time x${s.timeScale}, rate x${s.rateScale}`,
+    '',
+    table,
+    '',
+    `dropped iterations ${s.droppedIterations}${s.droppedIterations > 0 ? '  (the load generator ran out of VUs: raise maxVUs)' : ''}; warmup requests ${s.warmupRequests} (not summarised)`,
+    `thresholds: ${s.thresholds.length - failed.length}/${s.thresholds.length} pass`,
+    ...s.thresholds.map((t) => `  ${t.pass ? 'PASS' : 'FAIL'}  ${t.metric}: ${t.threshold}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}

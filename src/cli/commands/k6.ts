@@ -1,0 +1,189 @@
+import { basename, dirname, extname, join } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { bundleK6Script } from '../../k6/bundle.ts';
+import { type CompiledK6, compileK6, DEFAULT_TARGET } from '../../k6/compile.ts';
+import { kubernetesName, testRunManifest } from '../../k6/operator.ts';
+import type { K6Mode } from '../../k6/script-config.ts';
+import { loadScenarioFile } from '../../scenario/load.ts';
+import { parseOverride } from '../../scenario/overrides.ts';
+import { EXIT } from '../exit-codes.ts';
+import { fmtInt, fmtMs, table, writeFileAtomic } from '../output.ts';
+import { collect, parseSeed } from './run.ts';
+
+function parseMode(value: string): K6Mode {
+  if (value !== 'stock' && value !== 'sse')
+    throw new InvalidArgumentError(`expected stock or sse, got '${value}'`);
+  return value;
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n > 0) || !Number.isFinite(n))
+    throw new InvalidArgumentError(`expected a number greater than 0, got '${value}'`);
+  return n;
+}
+
+function parseParallelism(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a whole number >= 1, got '${value}'`);
+  return n;
+}
+
+interface K6CommandOptions {
+  out?: string;
+  target: string;
+  mode: K6Mode;
+  timeScale: number;
+  rateScale: number;
+  seed?: number;
+  operator?: number;
+  set: string[];
+}
+
+/** `floodgate k6`: scenario -> one bundled k6 script (and optionally a k6-operator TestRun). */
+export function k6Command(): Command {
+  return new Command('k6')
+    .description(
+      'Compile a scenario into one k6 script: a ramping-arrival-rate scenario per class on the same timeline, OpenAI chat-completions bodies from the seed, SLO thresholds, and a summary `floodgate observe` reads.',
+    )
+    .argument('<scenario>', 'scenario YAML file')
+    .option('--out <file>', 'where to write the script (default: k6/generated/<scenario>.js)')
+    .option('--target <url>', 'target used when FLOODGATE_TARGET is unset', DEFAULT_TARGET)
+    .option(
+      '--mode <mode>',
+      'stock (k6/http; TTFT = time to first byte) or sse (k6 with xk6-sse; exact TTFT and ITL)',
+      parseMode,
+      'stock' as K6Mode,
+    )
+    .option(
+      '--time-scale <f>',
+      'real seconds per scenario second (0.0667 plays 15 min in 1 min)',
+      parsePositive,
+      1,
+    )
+    .option('--rate-scale <f>', 'multiply every arrival rate (0.1: a tenth of the traffic)', parsePositive, 1)
+    .option('--seed <n>', 'seed of the request bodies (default: the scenario seed)', parseSeed)
+    .option(
+      '--operator <n>',
+      'also write a k6-operator TestRun with parallelism N beside the script',
+      parseParallelism,
+    )
+    .option('--set <path=value>', 'override a scenario value, VALUE parsed as YAML (repeatable)', collect, [])
+    .addHelpText(
+      'after',
+      `
+Examples:
+  floodgate k6 scenarios/quickstart.yaml
+  floodgate k6 scenarios/quickstart.yaml --time-scale 0.1 --rate-scale 0.5 --out k6/generated/qs-small.js
+  floodgate k6 scenarios/quickstart.yaml --mode sse --operator 4
+
+Then:
+  FLOODGATE_TARGET=http://gateway:8080 FLOODGATE_API_KEY=... k6 run k6/generated/quickstart.js
+  floodgate observe --predicted reports/quickstart.json --observed floodgate-k6-summary.json
+
+The script reads FLOODGATE_TARGET, FLOODGATE_API_KEY, FLOODGATE_HEADERS (JSON), FLOODGATE_MODEL,
+FLOODGATE_BODY (JSON merged into bodies) and FLOODGATE_SUMMARY (summary path) from the environment.
+See docs/guide/load-testing.md.`,
+    )
+    .action(async (file: string, opts: K6CommandOptions) => {
+      const overrides = opts.set.map(parseOverride);
+      const loaded = await loadScenarioFile(file, { overrides });
+      const compiled = compileK6(loaded, {
+        mode: opts.mode,
+        timeScale: opts.timeScale,
+        rateScale: opts.rateScale,
+        target: opts.target,
+        ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      });
+      const out = opts.out ?? join('k6', 'generated', `${kubernetesName(loaded.scenario.name)}.js`);
+      const command = commandLine(file, opts);
+      const text = await bundleK6Script(compiled.config, {
+        header: header(compiled, command, out),
+        traces: compiled.traces,
+      });
+      await writeFileAtomic(out, text);
+      let manifest: string | undefined;
+      if (opts.operator !== undefined) {
+        manifest = join(dirname(out), `${basename(out, extname(out))}.testrun.yaml`);
+        await writeFileAtomic(
+          manifest,
+          testRunManifest({
+            name: `floodgate-${basename(out, extname(out))}`,
+            scriptFile: basename(out),
+            parallelism: opts.operator,
+            mode: opts.mode,
+            target: opts.target,
+          }),
+        );
+      }
+      process.stdout.write(`${report(compiled, out, text.length, manifest)}\n`);
+      process.exitCode = EXIT.ok;
+    });
+}
+
+function commandLine(file: string, o: K6CommandOptions): string {
+  const parts = ['floodgate k6', file];
+  if (o.mode !== 'stock') parts.push(`--mode ${o.mode}`);
+  if (o.timeScale !== 1) parts.push(`--time-scale ${o.timeScale}`);
+  if (o.rateScale !== 1) parts.push(`--rate-scale ${o.rateScale}`);
+  if (o.seed !== undefined) parts.push(`--seed ${o.seed}`);
+  if (o.target !== DEFAULT_TARGET) parts.push(`--target ${o.target}`);
+  for (const s of o.set) parts.push(`--set '${s}'`);
+  return parts.join(' ');
+}
+
+function header(c: CompiledK6, command: string, out: string): string[] {
+  const cfg = c.config;
+  return [
+    `Generated by \`${command}\` (scenario ${cfg.scenario.name}, seed ${cfg.scenario.seed}). Do not edit: regenerate.`,
+    `Mode ${cfg.mode}; time x${cfg.timeScale}, rate x${cfg.rateScale}: ${fmtInt(c.expectedRequests)} requests over ${fmtMs(cfg.scenario.durationMs * cfg.timeScale)}.`,
+    `Run: FLOODGATE_TARGET=${cfg.defaultTarget} FLOODGATE_API_KEY=... k6 run ${out}`,
+    'Environment: FLOODGATE_TARGET (base or chat-completions URL), FLOODGATE_API_KEY, FLOODGATE_HEADERS (JSON),',
+    'FLOODGATE_MODEL, FLOODGATE_BODY (JSON merged into bodies), FLOODGATE_SUMMARY (default floodgate-k6-summary.json).',
+    '',
+  ];
+}
+
+function report(c: CompiledK6, out: string, bytes: number, manifest: string | undefined): string {
+  const cfg = c.config;
+  const rows = [
+    ['class', 'k6 scenario', 'stages', 'time unit', 'peak/s', 'requests', 'VUs pre/max', 'model'],
+    ...cfg.classes.map((k) => {
+      const s = cfg.options.scenarios[k.scenario]!;
+      const unitMs =
+        { '1s': 1000, '10s': 10_000, '1m': 60_000, '10m': 600_000, '1h': 3_600_000 }[s.timeUnit] ?? 1000;
+      const peak = Math.max(s.startRate, ...s.stages.map((st) => st.target)) / (unitMs / 1000);
+      return [
+        k.name,
+        k.scenario,
+        String(s.stages.length),
+        s.timeUnit,
+        peak.toFixed(peak < 10 ? 2 : 1),
+        fmtInt(k.expectedIterations),
+        `${fmtInt(s.preAllocatedVUs)}/${fmtInt(s.maxVUs)}`,
+        k.model,
+      ];
+    }),
+  ];
+  const thresholds = Object.entries(cfg.options.thresholds).flatMap(([m, list]) =>
+    list.map((t) => `${m}: ${t}`),
+  );
+  const lines = [
+    `k6 script written to ${out} (${fmtInt(bytes / 1024)} kB, mode ${cfg.mode})`,
+    `${cfg.scenario.name}  seed ${cfg.scenario.seed}, ${fmtMs(cfg.scenario.durationMs)} at time x${cfg.timeScale} (${fmtMs(cfg.scenario.durationMs * cfg.timeScale)}), rate x${cfg.rateScale}: ${fmtInt(c.expectedRequests)} requests`,
+    '',
+    table(rows),
+    '',
+    `thresholds (${thresholds.length}):`,
+    ...thresholds.map((t) => `  ${t}`),
+  ];
+  if (c.notes.length > 0) lines.push('', 'not reproduced by k6:', ...c.notes.map((n) => `  - ${n}`));
+  if (manifest) lines.push('', `k6-operator TestRun written to ${manifest} (see the commands at its top)`);
+  lines.push(
+    '',
+    `run:   FLOODGATE_TARGET=${cfg.defaultTarget} FLOODGATE_API_KEY=... k6 run ${out}${cfg.mode === 'sse' ? '   (a k6 built with xk6-sse)' : ''}`,
+    'then:  floodgate observe --predicted RESULT.json --observed floodgate-k6-summary.json',
+  );
+  return lines.join('\n');
+}

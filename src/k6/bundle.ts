@@ -1,0 +1,114 @@
+/**
+ * Bundles a compiled configuration and the k6 runtime (k6/runtime/) into ONE k6 script with
+ * esbuild: the configuration replaces k6/runtime/config.ts (as readable JSON), the runtime and what it reuses from src/
+ * (distributions, backoff) and seedrandom's Alea are bundled, and only k6's own modules stay
+ * imports. `platform: neutral` makes any Node built-in an error instead of a broken script.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { K6Mode, ScriptConfig, TraceRecords } from './script-config.ts';
+
+/** Modules a generated script may import: k6 built-ins (and k6/x/sse in sse mode). */
+export const K6_MODULES = /^k6(\/|$)/;
+
+/** Directory of the k6 runtime sources (k6/runtime), found from this module up. */
+export function runtimeDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = resolve(dir, 'k6', 'runtime');
+    if (existsSync(resolve(candidate, 'entry-stock.ts'))) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error('cannot find k6/runtime/entry-stock.ts (the k6 runtime sources) above src/k6');
+}
+
+export interface BundleOptions {
+  /** First lines of the script (comment text, without the `//`). */
+  header?: readonly string[];
+  /** Trace records of the classes whose `trace` plan needs them (CompiledK6.traces). */
+  traces?: TraceRecords;
+}
+
+/** The bundled script text for `config` (an ES module k6 runs as is). */
+export async function bundleK6Script(config: ScriptConfig, options: BundleOptions = {}): Promise<string> {
+  const { build } = await import('esbuild');
+  const entry = resolve(runtimeDir(), entryFile(config.mode));
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2020',
+    external: ['k6', 'k6/*'],
+    // k6/runtime/config.ts becomes the configuration itself, printed for people to read.
+    plugins: [
+      {
+        name: 'floodgate-config',
+        setup(b) {
+          b.onLoad({ filter: /[\\/]k6[\\/]runtime[\\/]config\.ts$/ }, () => ({
+            contents: configModule(config, options.traces ?? {}),
+            loader: 'js',
+          }));
+        },
+      },
+    ],
+    banner: options.header ? { js: options.header.map((l) => `// ${l}`.trimEnd()).join('\n') } : {},
+    legalComments: 'none',
+    logLevel: 'silent',
+    charset: 'utf8',
+  });
+  return out.outputFiles![0]!.text;
+}
+
+/**
+ * The module that replaces k6/runtime/config.ts: the configuration as readable JSON, and the
+ * trace records inside a function, so that only the SharedArray that calls it once holds them.
+ */
+function configModule(config: ScriptConfig, traces: TraceRecords): string {
+  for (const c of config.classes) {
+    if (c.trace && traces[c.name]?.length !== c.trace.records)
+      throw new Error(`trace records of class '${c.name}' missing: pass CompiledK6.traces to bundleK6Script`);
+  }
+  const records = Object.entries(traces)
+    .map(([name, list]) => `    ${JSON.stringify(name)}: [${list.map(([p, o]) => `[${p},${o}]`).join(',')}]`)
+    .join(',\n');
+  return `export const config = ${formatJson(config)};
+export function traceRecords(className) {
+  const records = {
+${records}
+  };
+  return records[className] ?? [];
+}
+`;
+}
+
+function entryFile(mode: K6Mode): string {
+  return mode === 'sse' ? 'entry-sse.ts' : 'entry-stock.ts';
+}
+
+/** Module specifiers a bundled script imports (for checks: only k6 modules may remain). */
+export function scriptImports(text: string): string[] {
+  const found = new Set<string>();
+  for (const m of text.matchAll(/(?:^|\n)\s*import\s+(?:[\w*{}\s,]+\s+from\s+)?["']([^"']+)["']/g))
+    found.add(m[1]!);
+  for (const m of text.matchAll(/\b(?:require|import)\s*\(\s*["']([^"']+)["']\s*\)/g)) found.add(m[1]!);
+  return [...found].sort();
+}
+
+/**
+ * JSON for people: objects one key per line, but arrays of numbers and small objects (a stage,
+ * a distribution) on one line, so a trace's sizes do not take a line per number.
+ */
+export function formatJson(value: unknown, indent = ''): string {
+  const inline = JSON.stringify(value);
+  if (value === null || typeof value !== 'object' || inline.length <= 100) return inline ?? 'null';
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.every((v) => v === null || typeof v !== 'object')) return inline;
+    return `[\n${value.map((v) => inner + formatJson(v, inner)).join(',\n')}\n${indent}]`;
+  }
+  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${formatJson(v, inner)}`).join(',\n')}\n${indent}}`;
+}
