@@ -26,3 +26,18 @@ await build({
   // noticeably faster than with [[Define]] semantics (measured: see bench/).
   tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
 });
+
+// The HTML report's browser code: one minified IIFE that the report inlines (read from
+// dist/report-client.js by the bundled CLI). Same options as CLIENT_BUILD_OPTIONS in
+// src/report/client-script.ts, which bundles it at render time when running from source.
+await build({
+  entryPoints: { 'report-client': 'src/report/client/main.ts' },
+  outdir: 'dist',
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: 'es2020',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});

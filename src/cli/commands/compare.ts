@@ -8,6 +8,8 @@ import {
 } from '../../compare/compare.ts';
 import { parsePolicyList } from '../../compare/policy-spec.ts';
 import type { Estimate } from '../../compare/stats.ts';
+import { renderCompareReport } from '../../report/index.ts';
+import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { fmtMs, table, writeFileAtomic } from '../output.ts';
 import { collect } from './run.ts';
@@ -81,6 +83,7 @@ export function compareCommand(): Command {
     .option('--objective <name>', `rank by: ${Object.keys(OBJECTIVES).join(', ')}`, 'goodput')
     .option('--set <path=value>', 'override a scenario value for every run (repeatable)', collect, [])
     .option('--out <file>', 'write the comparison JSON (every per-seed figure) here')
+    .option('--report <file>', 'write a self-contained HTML report of the comparison here')
     .option('--json', 'print the comparison JSON instead of the table')
     .option('--quiet', 'no progress on stderr')
     .addHelpText(
@@ -88,7 +91,8 @@ export function compareCommand(): Command {
       `
 An entry joins routing, admission and health policies with '+', parameters in parentheses:
   floodgate compare scenarios/quickstart.yaml --policies 'round-robin,least-outstanding,random' --seeds 10
-  floodgate compare s.yaml --policies 'always-admit,aimd(initial=50),./mine.ts(limit=8)' --jobs 2`,
+  floodgate compare s.yaml --policies 'always-admit,aimd(initial=50),./mine.ts(limit=8)' --jobs 2
+  floodgate compare scenarios/quickstart.yaml --policies 'round-robin,least-outstanding' --report reports/cmp.html`,
     )
     .action(
       async (
@@ -100,6 +104,7 @@ An entry joins routing, admission and health policies with '+', parameters in pa
           objective: string;
           set: string[];
           out?: string;
+          report?: string;
           json?: boolean;
           quiet?: boolean;
         },
@@ -109,6 +114,9 @@ An entry joins routing, admission and health policies with '+', parameters in pa
             `--objective: expected one of ${Object.keys(OBJECTIVES).join(', ')}, got '${opts.objective}'`,
           );
         const entries = parsePolicyList(opts.policies);
+        const baseOverrides = opts.set.map(parseOverride);
+        // Loaded up front for the report (fails fast on a bad scenario before any run starts).
+        const loaded = opts.report ? await loadScenarioFile(file, { overrides: baseOverrides }) : undefined;
         const started = performance.now();
         const tty = Boolean(process.stderr.isTTY);
         const result = await compare({
@@ -117,7 +125,7 @@ An entry joins routing, admission and health policies with '+', parameters in pa
           seeds: Array.from({ length: opts.seeds }, (_, i) => i + 1),
           jobs: opts.jobs ?? defaultJobs(),
           objective: opts.objective as Objective,
-          baseOverrides: opts.set.map(parseOverride),
+          baseOverrides,
           onProgress: (done, total) => {
             if (opts.quiet) return;
             if (tty)
@@ -130,9 +138,15 @@ An entry joins routing, admission and health policies with '+', parameters in pa
         });
         const wallMs = performance.now() - started;
         if (opts.out) await writeFileAtomic(opts.out, `${JSON.stringify(result, null, 2)}\n`);
+        if (loaded && opts.report)
+          await writeFileAtomic(
+            opts.report,
+            renderCompareReport(result, loaded.scenario, { overrides: opts.set }),
+          );
         process.stdout.write(
           opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatComparison(result, wallMs)}\n`,
         );
+        if (opts.report && !opts.json) process.stdout.write(`\nreport written to ${opts.report}\n`);
       },
     );
 }

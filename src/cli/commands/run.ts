@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { renderRunReport } from '../../report/index.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { simulate } from '../../simulator/simulate.ts';
@@ -24,6 +25,7 @@ export function runCommand(): Command {
     .argument('<scenario>', 'scenario YAML file')
     .option('--seed <n>', 'random seed (default: the scenario seed)', parseSeed)
     .option('--out <file>', 'write the run-result JSON here (atomically)')
+    .option('--report <file>', 'write a self-contained HTML report here (atomically)')
     .option('--set <path=value>', 'override a scenario value, VALUE parsed as YAML (repeatable)', collect, [])
     .option('--json', 'print the result JSON to stdout instead of the summary')
     .option('--quiet', 'no progress line on stderr')
@@ -32,6 +34,7 @@ export function runCommand(): Command {
       `
 Examples:
   floodgate run scenarios/quickstart.yaml --out reports/quickstart.json
+  floodgate run scenarios/quickstart.yaml --report reports/quickstart.html
   floodgate run scenarios/mmc.yaml --set providers[0].servers=4 --set workload.arrivals.rate=3/s
   floodgate run scenarios/mmc.yaml --set 'providers[0].service={dist: deterministic, value: 1s}'
 
@@ -40,7 +43,14 @@ Exit codes: 0 all SLOs pass, 3 an SLO failed, 1 bad input, 2 bad usage, 70 a bug
     .action(
       async (
         file: string,
-        opts: { seed?: number; out?: string; set: string[]; json?: boolean; quiet?: boolean },
+        opts: {
+          seed?: number;
+          out?: string;
+          report?: string;
+          set: string[];
+          json?: boolean;
+          quiet?: boolean;
+        },
       ) => {
         const overrides = opts.set.map(parseOverride);
         const loaded = await loadScenarioFile(file, { overrides });
@@ -53,10 +63,16 @@ Exit codes: 0 all SLOs pass, 3 an SLO failed, 1 bad input, 2 bad usage, 70 a bug
         const wallMs = performance.now() - started;
         progress.done();
         if (opts.out) await writeFileAtomic(opts.out, `${JSON.stringify(result, null, 2)}\n`);
+        if (opts.report)
+          await writeFileAtomic(
+            opts.report,
+            renderRunReport(result, loaded.scenario, { overrides: opts.set }),
+          );
         if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         else {
           process.stdout.write(`${formatSummary(result, wallMs)}\n`);
           if (opts.out) process.stdout.write(`\nresult written to ${opts.out}\n`);
+          if (opts.report) process.stdout.write(`${opts.out ? '' : '\n'}report written to ${opts.report}\n`);
         }
         process.exitCode = result.pass ? EXIT.ok : EXIT.sloFailed;
       },

@@ -1,0 +1,133 @@
+/**
+ * Number formatting shared by the HTML renderer (Node) and the browser-side charts, so a table
+ * cell, a tooltip and a test all print a value the same way. Pure functions, no DOM.
+ *
+ * Example: fmtMs(1372) = '1.37 s', fmtRate(40) = '40.0/s', fmtPct(0.9167) = '91.7%',
+ * fmtDuration(250_000) = '4m10s', fmtClock(250_000) = '4:10'.
+ */
+
+/** What a plotted number measures; picks its formatter (`fmtValue`). */
+export type Unit = 'rps' | 'ms' | 'count' | 'share' | 'ratio' | 'usd' | 'usdPerHour';
+
+/** Whole numbers with thousands separators: 34,663. */
+export function fmtInt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** A fraction as a percentage: 0.9167 -> 91.7%; tiny non-zero shares keep three decimals. */
+export function fmtPct(x: number | null): string {
+  if (x === null || !Number.isFinite(x)) return '-';
+  return `${(x * 100).toFixed(x < 0.001 && x > 0 ? 3 : 1)}%`;
+}
+
+/** Milliseconds: 0.42 ms, 12.3 ms, 412 ms, 1.25 s, 3.4 min, 2.0 h. */
+export function fmtMs(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return '-';
+  if (ms < 1) return `${ms.toFixed(2)} ms`;
+  if (ms < 100) return `${ms.toFixed(1)} ms`;
+  if (ms < 1000) return `${ms.toFixed(0)} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms < 7_200_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
+/** Requests per second: 0.125/s, 3.25/s, 40.0/s, 1,250/s. */
+export function fmtRate(perSec: number | null): string {
+  if (perSec === null || !Number.isFinite(perSec)) return '-';
+  const a = Math.abs(perSec);
+  if (a === 0) return '0/s';
+  if (a < 1) return `${perSec.toFixed(3)}/s`;
+  if (a < 10) return `${perSec.toFixed(2)}/s`;
+  if (a < 1000) return `${perSec.toFixed(1)}/s`;
+  return `${fmtInt(perSec)}/s`;
+}
+
+/** US dollars: $0, $0.00042, $19.64, $1,234.50. */
+export function fmtUsd(x: number | null): string {
+  if (x === null || !Number.isFinite(x)) return '-';
+  if (x === 0) return '$0';
+  if (Math.abs(x) < 0.01) return `$${x.toPrecision(2)}`;
+  return `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+/** A count that may be fractional after averaging: 12, 3.5, 1,024. */
+export function fmtCount(x: number | null): string {
+  if (x === null || !Number.isFinite(x)) return '-';
+  if (Number.isInteger(x) || Math.abs(x) >= 100) return fmtInt(x);
+  return x.toFixed(Math.abs(x) < 10 ? 2 : 1);
+}
+
+/** A value in its unit, as tooltips and tables print it. */
+export function fmtValue(unit: Unit, v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return '-';
+  switch (unit) {
+    case 'rps':
+      return fmtRate(v);
+    case 'ms':
+      return fmtMs(v);
+    case 'count':
+      return fmtCount(v);
+    case 'share':
+      return fmtPct(v);
+    case 'ratio':
+      return `${v.toFixed(2)}x`;
+    case 'usd':
+      return fmtUsd(v);
+    case 'usdPerHour':
+      return `${fmtUsd(v)}/h`;
+  }
+}
+
+/** Short axis labels: fewer digits than `fmtValue`. */
+export function fmtAxis(unit: Unit, v: number): string {
+  switch (unit) {
+    case 'ms':
+      if (v >= 60_000 && v % 60_000 === 0) return `${v / 60_000} min`;
+      if (v >= 1000) return `${trim(v / 1000)} s`;
+      return `${trim(v)} ms`;
+    case 'share':
+      return `${trim(v * 100)}%`;
+    case 'ratio':
+      return `${trim(v)}x`;
+    case 'usd':
+    case 'usdPerHour':
+      return `$${trim(v)}`;
+    default:
+      return Math.abs(v) >= 1000 ? `${trim(v / 1000)}k` : trim(v);
+  }
+}
+
+function trim(v: number): string {
+  return String(Number(v.toPrecision(3)));
+}
+
+/** A duration as a scenario author writes it: 0, 850ms, 45s, 1m30s, 4m10s, 1h30m, 2d. */
+export function fmtDuration(ms: number): string {
+  if (ms === 0) return '0';
+  if (ms < 1000) return `${trim(ms)}ms`;
+  let s = Math.round(ms / 1000);
+  if (s < 60) return `${trim(ms / 1000)}s`;
+  const d = Math.floor(s / 86_400);
+  s -= d * 86_400;
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  return [d ? `${d}d` : '', h ? `${h}h` : '', m ? `${m}m` : '', s ? `${s}s` : ''].join('');
+}
+
+/** A point on the run's clock: 4:10 (m:ss), or 1:02:03 (h:mm:ss) from one hour on. */
+export function fmtClock(ms: number): string {
+  const total = Math.round(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const ss = String(s).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** Rounds to `digits` significant digits (keeps the embedded data short). */
+export function sig(x: number, digits = 4): number {
+  if (x === 0 || !Number.isFinite(x)) return x;
+  return Number(x.toPrecision(digits));
+}

@@ -1,0 +1,9 @@
+/**
+ * HTML reports for design reviews: one self-contained file per run or comparison (style, data and
+ * the d3 chart code inline; nothing fetched at view time). Reading guide: `run-report.ts` (what a
+ * run report holds), `model.ts` (the data the charts get), `client/main.ts` (how they are drawn).
+ * Reports render result JSON plus the validated scenario; they never re-simulate.
+ */
+export { type CompareReportOptions, renderCompareReport } from './compare-report.ts';
+export type { ReportData } from './model.ts';
+export { type RunReportOptions, renderRunReport } from './run-report.ts';

@@ -1,0 +1,115 @@
+/**
+ * The data a report embeds for its charts (one JSON block in the page), shared by the renderer
+ * that builds it and the browser code that draws it. The renderer decides every chart, series,
+ * colour and unit; the browser code only draws. Times are milliseconds from the start of the run,
+ * values are already in the chart's unit (rates per second, costs per hour, fractions).
+ *
+ * Example (one time chart):
+ *   { id: 'throughput', title: 'Requests per second', unit: 'rps', scale: 'linear',
+ *     series: [{ key: 'offered', label: 'offered', color: '#0072B2', values: [40, 41, ...] }] }
+ */
+import type { Unit } from './format.ts';
+
+export type Num = number | null;
+
+/** A shaded stretch of time: a fault, a traffic spike, the warmup or the drain. */
+export interface Band {
+  kind: 'fault' | 'spike' | 'burst' | 'warmup' | 'drain';
+  label: string;
+  startMs: number;
+  endMs: number;
+}
+
+export interface Series {
+  key: string;
+  label: string;
+  color: string;
+  /** SVG stroke-dasharray, e.g. '4 3' for p50 lines. */
+  dash?: string;
+  values: Num[];
+}
+
+/** A horizontal reference line (an SLO threshold, amplification 1). */
+export interface RefLine {
+  value: number;
+  label: string;
+  color: string;
+}
+
+/** A chart over the run's windows; window i is centred on (i + 0.5) x intervalMs. */
+export interface TimeChart {
+  id: string;
+  title: string;
+  note: string;
+  unit: Unit;
+  scale: 'linear' | 'log';
+  series: Series[];
+  refLines: RefLine[];
+  /** Label the bands on this chart (the first chart of a section). */
+  bandLabels: boolean;
+}
+
+/** The scenario at a glance: the planned arrival rate per class and the fault lanes. */
+export interface GlanceChart {
+  durationMs: number;
+  /** Planned rate samples (requests/s) per class, stacked; null when arrivals replay a trace. */
+  rate: { tMs: number[]; series: Series[]; observed: boolean } | null;
+  lanes: { provider: string; faults: { label: string; detail: string; startMs: number; endMs: number }[] }[];
+  bands: Band[];
+}
+
+/** Percentile points of one latency summary (x = latency in ms, y = the percentile). */
+export interface PercentilePoint {
+  /** 'min', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max'. */
+  p: string;
+  ms: number;
+}
+
+export interface PercentileChart {
+  id: string;
+  title: string;
+  note: string;
+  series: { key: string; label: string; color: string; dash?: string; points: PercentilePoint[] }[];
+}
+
+export interface RunReportData {
+  kind: 'run';
+  glance: GlanceChart;
+  time: {
+    /** Width of one plotted window after downsampling. */
+    intervalMs: number;
+    n: number;
+    /** End of the time axis (n x intervalMs). */
+    endMs: number;
+    bands: Band[];
+    charts: TimeChart[];
+  };
+  percentiles: PercentileChart[];
+}
+
+/** One policy's figure: mean, 95% CI half-width, and each seed's value. */
+export interface DotValue {
+  mean: Num;
+  ci95: Num;
+  n: number;
+  seeds: { seed: number; value: Num }[];
+}
+
+export interface DotChart {
+  id: string;
+  title: string;
+  note: string;
+  unit: Unit;
+  higherIsBetter: boolean;
+  /** One per entry, in rank order (same order as `CompareReportData.entries`). */
+  values: DotValue[];
+}
+
+export interface CompareReportData {
+  kind: 'compare';
+  glance: GlanceChart;
+  entries: { label: string; color: string; rank: number }[];
+  charts: DotChart[];
+}
+
+export type ReportData = RunReportData | CompareReportData;

@@ -1,0 +1,538 @@
+/**
+ * renderRunReport: one run's result (plus the validated scenario it ran, for the fault and spike
+ * windows and the "at a glance" section) as a self-contained HTML page. The header, verdicts,
+ * story and tables are HTML; the charts are drawn in the browser from the embedded data
+ * (`RunReportData`), downsampled so a 24-hour run stays small. Never re-simulates.
+ */
+import type { LatencySummary } from '../metrics/histogram.ts';
+import type { RunResult, TimeSeriesBlock } from '../metrics/result.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import { clientScript } from './client-script.ts';
+import { type Aggregate, downsample, downsampleFactor, groupSizes } from './downsample.ts';
+import { fmtCount, fmtDuration, fmtInt, fmtMs, fmtPct, fmtRate, fmtUsd, sig } from './format.ts';
+import { bandsOf, glanceChart } from './glance.ts';
+import { type Cell, esc, facts, figure, page, table } from './html.ts';
+import type { Num, PercentileChart, RefLine, RunReportData, Series, TimeChart } from './model.ts';
+import { colorAt, OKABE_ITO, P50_DASH } from './palette.ts';
+import { fmtPolicy, glanceTables } from './scenario-tables.ts';
+import { fmtSloValue, runStory } from './story.ts';
+
+export interface RunReportOptions {
+  /** The `--set` overrides the run used, shown in the header. */
+  overrides?: readonly string[];
+  /** Most plotted windows per series (default `MAX_POINTS`). */
+  maxPoints?: number;
+}
+
+const hasData = (xs: readonly Num[]) => xs.some((v) => v !== null && v !== 0);
+
+/** The time charts, downsampled to at most `maxPoints` windows. */
+export function timeCharts(r: RunResult, s: Scenario, maxPoints?: number): RunReportData['time'] {
+  const ts: TimeSeriesBlock = r.timeseries;
+  const n0 = ts.startMs.length;
+  const factor = downsampleFactor(n0, maxPoints);
+  const sizes = groupSizes(n0, factor);
+  const secs = sizes.map((k) => (k * ts.intervalMs) / 1000);
+  const ds = (xs: readonly Num[], agg: Aggregate) => downsample(xs, factor, agg);
+  const rate = (xs: readonly Num[]) => ds(xs, 'sum').map((v, i) => (v === null ? null : sig(v / secs[i]!)));
+  const gauge = (xs: readonly Num[], agg: Aggregate = 'max') =>
+    ds(xs, agg).map((v) => (v === null ? null : sig(v)));
+  const providers = Object.keys(ts.providers);
+  const classes = Object.keys(ts.classes);
+  const pColor = (i: number) => colorAt(i + 1);
+  const charts: TimeChart[] = [];
+  const merged =
+    factor > 1
+      ? ` Each point covers ${fmtDuration(factor * ts.intervalMs)} (${factor} windows of ${fmtDuration(ts.intervalMs)}): counts become rates, gauges and p99s keep the highest window, p50s the mean.`
+      : '';
+  const chart = (c: Omit<TimeChart, 'refLines' | 'bandLabels' | 'scale'> & Partial<TimeChart>) =>
+    charts.push({ refLines: [], bandLabels: false, scale: 'linear', ...c });
+
+  chart({
+    id: 'throughput',
+    title: 'Offered, admitted, completed and goodput',
+    note: `Requests per second in each ${fmtDuration(ts.intervalMs * factor)} window; goodput counts completions that met their class's SLOs.${merged}`,
+    unit: 'rps',
+    bandLabels: true,
+    series: [
+      { key: 'offered', label: 'offered', color: OKABE_ITO.black, values: rate(ts.offered) },
+      { key: 'admitted', label: 'admitted', color: OKABE_ITO.sky, values: rate(ts.admitted) },
+      { key: 'completed', label: 'completed', color: OKABE_ITO.blue, values: rate(ts.completed) },
+      { key: 'goodput', label: 'goodput', color: OKABE_ITO.green, values: rate(ts.goodput) },
+    ],
+  });
+
+  const kinds: [keyof TimeSeriesBlock, string, string][] = [
+    ['shed', 'shed', OKABE_ITO.orange],
+    ['rateLimited', 'rate-limited', OKABE_ITO.purple],
+    ['failed', 'failed', OKABE_ITO.vermillion],
+    ['timedOut', 'timed out', OKABE_ITO.blue],
+    ['abandoned', 'abandoned', OKABE_ITO.sky],
+  ];
+  const outcome = kinds.map(([k, label, color]) => ({ key: k, label, color, raw: ts[k] as Num[] }));
+  const some = outcome.filter((o) => hasData(o.raw));
+  chart({
+    id: 'errors',
+    title: 'Errors by kind',
+    note:
+      some.length > 0
+        ? 'Requests per second ending in each error outcome (kinds that never happened are left out).'
+        : 'No request was shed, rate-limited, failed, timed out or abandoned.',
+    unit: 'rps',
+    series: (some.length > 0 ? some : outcome).map((o) => ({
+      key: o.key,
+      label: o.label,
+      color: o.color,
+      values: rate(o.raw),
+    })),
+  });
+
+  chart({
+    id: 'provider-attempts',
+    title: 'Attempts per provider',
+    note: 'Attempts per second sent to each provider (first tries, retries, fallbacks and hedges).',
+    unit: 'rps',
+    series: providers.map((p, i) => ({
+      key: `${p}:attempts`,
+      label: p,
+      color: pColor(i),
+      values: rate(ts.providers[p]!.attempts),
+    })),
+  });
+
+  chart({
+    id: 'provider-errors',
+    title: 'Failed attempts per provider',
+    note: 'Attempts per second that failed at each provider: 429s, 5xx, timeouts, cut streams.',
+    unit: 'rps',
+    series: providers.map((p, i) => ({
+      key: `${p}:errors`,
+      label: p,
+      color: pColor(i),
+      values: rate(ts.providers[p]!.errors),
+    })),
+  });
+
+  chart({
+    id: 'in-flight',
+    title: 'In flight',
+    note: `Requests in flight at the gateway and being served by each provider, sampled at the end of each window${factor > 1 ? ' (highest sample per point)' : ''}.`,
+    unit: 'count',
+    series: [
+      {
+        key: 'gateway:inFlight',
+        label: 'gateway',
+        color: OKABE_ITO.black,
+        values: gauge(ts.gatewayInFlight),
+      },
+      ...providers.map((p, i) => ({
+        key: `${p}:inService`,
+        label: p,
+        color: pColor(i),
+        values: gauge(ts.providers[p]!.inService),
+      })),
+    ],
+  });
+
+  chart({
+    id: 'queued',
+    title: 'Queued',
+    note: `Requests waiting in the gateway's queue and in each provider's own queue${factor > 1 ? ' (highest sample per point)' : ''}.`,
+    unit: 'count',
+    series: [
+      {
+        key: 'gateway:queued',
+        label: 'gateway queue',
+        color: OKABE_ITO.black,
+        values: gauge(ts.gatewayQueued),
+      },
+      ...providers.map((p, i) => ({
+        key: `${p}:queued`,
+        label: p,
+        color: pColor(i),
+        values: gauge(ts.providers[p]!.queued),
+      })),
+    ],
+  });
+
+  const kv = providers.filter((p) => ts.providers[p]!.kvUsage);
+  if (kv.length > 0)
+    chart({
+      id: 'kv-usage',
+      title: 'KV cache use',
+      note: 'Mean KV-cache use over each GPU pool\u2019s replicas.',
+      unit: 'share',
+      series: kv.map((p) => ({
+        key: `${p}:kvUsage`,
+        label: p,
+        color: pColor(providers.indexOf(p)),
+        values: gauge(ts.providers[p]!.kvUsage!),
+      })),
+    });
+
+  for (const [metric, title] of [
+    ['ttft', 'Time to first token'],
+    ['e2e', 'End-to-end latency'],
+  ] as const) {
+    const p50 = metric === 'ttft' ? 'ttftP50' : 'e2eP50';
+    const p99 = metric === 'ttft' ? 'ttftP99' : 'e2eP99';
+    const refLines: RefLine[] = r.slos
+      .filter((v) => v.metric.startsWith(`${metric}.`) && v.bound === 'max')
+      .map((v) => ({
+        value: v.threshold,
+        label: `${v.class ?? 'all'} ${v.metric.slice(metric.length + 1)} SLO`,
+        color: v.class !== null ? colorAt(Math.max(0, classes.indexOf(v.class))) : OKABE_ITO.black,
+      }));
+    chart({
+      id: metric,
+      title: `${title} per class`,
+      note: `p99 (solid) and p50 (dashed) of the requests completing in each window, log scale; dotted lines are SLO limits.${factor > 1 ? ' Merged points show the highest p99 and the mean p50.' : ''}`,
+      unit: 'ms',
+      scale: 'log',
+      refLines,
+      series: classes.flatMap((c, i) => [
+        { key: `${c}:${p99}`, label: `${c} p99`, color: colorAt(i), values: gauge(ts.classes[c]![p99]) },
+        {
+          key: `${c}:${p50}`,
+          label: `${c} p50`,
+          color: colorAt(i),
+          dash: P50_DASH,
+          values: gauge(ts.classes[c]![p50], 'mean'),
+        },
+      ]),
+    });
+  }
+
+  const attempts = ds(ts.attempts, 'sum');
+  const offered = ds(ts.offered, 'sum');
+  chart({
+    id: 'amplification',
+    title: 'Amplification',
+    note: 'Provider attempts per offered request in each window (retries, fallbacks, hedges); 1 means none.',
+    unit: 'ratio',
+    refLines: [{ value: 1, label: 'no amplification', color: OKABE_ITO.black }],
+    series: [
+      {
+        key: 'amplification',
+        label: 'attempts per request',
+        color: OKABE_ITO.vermillion,
+        values: attempts.map((a, i) => {
+          const o = offered[i];
+          return a === null || o === null || o === undefined || o <= 0 ? null : sig(a / o);
+        }),
+      },
+    ],
+  });
+
+  chart({
+    id: 'cost',
+    title: 'Cost rate',
+    note: 'Token-billed cost per hour at each window\u2019s pace (fleet replica-hours are in the tables).',
+    unit: 'usdPerHour',
+    series: [
+      {
+        key: 'cost',
+        label: 'cost per hour',
+        color: OKABE_ITO.purple,
+        values: ds(ts.costUsd, 'sum').map((v, i) => (v === null ? null : sig((v * 3600) / secs[i]!))),
+      },
+    ],
+  });
+
+  const intervalMs = ts.intervalMs * factor;
+  const endMs = n0 * ts.intervalMs;
+  return { intervalMs, n: sizes.length, endMs, bands: bandsOf(s, Math.max(endMs, r.endMs)), charts };
+}
+
+const PERCENTILES: [keyof LatencySummary, string][] = [
+  ['min', 'min'],
+  ['p50', 'p50'],
+  ['p90', 'p90'],
+  ['p95', 'p95'],
+  ['p99', 'p99'],
+  ['p999', 'p99.9'],
+  ['max', 'max'],
+];
+
+function points(l: LatencySummary) {
+  return PERCENTILES.flatMap(([k, p]) => {
+    const v = l[k];
+    return typeof v === 'number' && v > 0 && k !== 'count' ? [{ p, ms: v }] : [];
+  });
+}
+
+/** Latency distributions per class from the percentiles the result keeps. */
+export function percentileCharts(r: RunResult): PercentileChart[] {
+  const classes = Object.keys(r.classes);
+  return (
+    [
+      ['ttft', 'Time to first token'],
+      ['tpot', 'Time per output token'],
+      ['e2e', 'End-to-end latency'],
+    ] as const
+  )
+    .map(([m, title]) => ({
+      id: `dist-${m}`,
+      title: `${title} distribution`,
+      note: 'Latency (log scale) at each percentile the result keeps; the further right a line bends, the heavier the tail.',
+      series: [
+        ...classes.map((c, i) => ({
+          key: c,
+          label: c,
+          color: colorAt(i),
+          points: points(r.classes[c]!.latency[m]),
+        })),
+        ...(classes.length > 1
+          ? [
+              {
+                key: 'all',
+                label: 'all classes',
+                color: OKABE_ITO.black,
+                dash: P50_DASH,
+                points: points(r.latency[m]),
+              },
+            ]
+          : []),
+      ].filter((x) => x.points.length > 0),
+    }))
+    .filter((c) => c.series.length > 0);
+}
+
+function verdictBanner(r: RunResult): string {
+  if (r.slos.length === 0)
+    return '<section class="verdict none" id="verdict" aria-label="SLO verdicts" data-pass="true"><p class="verdict-head">No SLOs defined</p></section>';
+  const passed = r.slos.filter((s) => s.pass).length;
+  const items = r.slos
+    .map((v, i) => {
+      const limit = `${v.bound === 'max' ? '≤' : '≥'} ${fmtSloValue(v.metric, v.threshold)}`;
+      return `<li class="slo ${v.pass ? 'pass' : 'fail'}" data-slo-index="${i}" data-pass="${v.pass}"><span class="badge">${v.pass ? 'PASS' : 'FAIL'}</span> <span class="slo-name">${esc(v.name)}</span> <span class="observed">observed ${esc(fmtSloValue(v.metric, v.observed))}, limit ${esc(limit)}</span></li>`;
+    })
+    .join('\n');
+  return `<section class="verdict ${r.pass ? 'pass' : 'fail'}" id="verdict" aria-label="SLO verdicts" data-pass="${r.pass}">
+<p class="verdict-head"><span class="badge${r.pass ? '' : ' fail'}">${r.pass ? 'PASS' : 'FAIL'}</span> ${passed} of ${r.slos.length} SLOs met</p>
+<ul>
+${items}
+</ul>
+</section>`;
+}
+
+function requestsTable(r: RunResult): string {
+  const q = r.requests;
+  const row = (label: string, k: number): Cell[] => [
+    label,
+    fmtInt(k),
+    fmtPct(q.offered > 0 ? k / q.offered : 0),
+  ];
+  return table({
+    caption: 'Requests by outcome',
+    id: 'requests-table',
+    head: ['outcome', 'requests', 'share'],
+    rows: [
+      row('offered', q.offered),
+      row('completed', q.completed),
+      row('met SLOs (goodput)', q.goodput),
+      row('shed', q.shed),
+      row('rate-limited', q.rateLimited),
+      row('failed', q.failed),
+      row('timed out', q.timedOut),
+      row('abandoned', q.abandoned),
+      row('unfinished', q.unfinished),
+    ],
+  });
+}
+
+function classTable(r: RunResult): string {
+  return table({
+    caption: 'Per class',
+    id: 'class-table',
+    head: [
+      'class',
+      'offered',
+      'completed',
+      'goodput',
+      'shed',
+      'errors',
+      'TTFT p50',
+      'TTFT p99',
+      'TPOT p50',
+      'E2E p50',
+      'E2E p99',
+      'queue wait mean',
+      'cost',
+    ],
+    rows: Object.entries(r.classes).map(([name, c]) => [
+      name,
+      fmtInt(c.requests.offered),
+      fmtPct(c.requests.completedShare),
+      fmtPct(c.requests.goodputShare),
+      fmtPct(c.requests.shedShare),
+      fmtPct(c.requests.errorShare),
+      fmtMs(c.latency.ttft.p50),
+      fmtMs(c.latency.ttft.p99),
+      fmtMs(c.latency.tpot.p50),
+      fmtMs(c.latency.e2e.p50),
+      fmtMs(c.latency.e2e.p99),
+      fmtMs(c.latency.queueWait.mean),
+      fmtUsd(c.cost.totalUsd),
+    ]),
+  });
+}
+
+function providerTable(r: RunResult): string {
+  const total = Object.values(r.providers).reduce((a, p) => a + p.attempts, 0);
+  const rows = Object.entries(r.providers).map(([name, p]): Cell[] => {
+    const errors = Object.entries(p.statuses)
+      .filter(([s, k]) => s !== 'ok' && k > 0)
+      .map(([s, k]) => `${s.replace(/_/g, ' ')} ${fmtInt(k)}`);
+    const fleet = typeof p.details?.['fleetCostUsd'] === 'number' ? p.details['fleetCostUsd'] : 0;
+    return [
+      name,
+      p.kind,
+      fmtInt(p.attempts),
+      fmtPct(total > 0 ? p.attempts / total : 0),
+      fmtInt(p.statuses['ok'] ?? 0),
+      errors.join(', ') || 'none',
+      fmtPct(p.utilization),
+      fmtMs(p.ttft.p50),
+      fmtMs(p.ttft.p99),
+      fmtMs(p.queueWait.p99),
+      fmtUsd(p.costUsd + fleet),
+    ];
+  });
+  const gpu = Object.entries(r.providers).filter(([, p]) => p.details);
+  const details =
+    gpu.length > 0
+      ? table({
+          caption: 'Provider details',
+          id: 'provider-details-table',
+          head: ['provider', ...Object.keys(gpu[0]![1].details!)],
+          rows: gpu.map(([name, p]) => [
+            name,
+            ...Object.keys(gpu[0]![1].details!).map((k) => {
+              const v = p.details![k];
+              return typeof v === 'number'
+                ? k.endsWith('Usd')
+                  ? fmtUsd(v)
+                  : fmtCount(sig(v, 6))
+                : String(v ?? '-');
+            }),
+          ]),
+        })
+      : '';
+  return `${table({
+    caption: 'Per provider',
+    id: 'provider-table',
+    head: [
+      'provider',
+      'kind',
+      'attempts',
+      'share',
+      'ok',
+      'errors',
+      'utilization',
+      'TTFT p50',
+      'TTFT p99',
+      'queue wait p99',
+      'cost',
+    ],
+    numericFrom: 2,
+    textColumns: [5],
+    rows,
+  })}${details}`;
+}
+
+function header(r: RunResult, s: Scenario, o: RunReportOptions): string {
+  const q = r.requests;
+  const g = s.gateway;
+  const items: [string, Cell][] = [
+    ['scenario file', r.scenario.file],
+    ['seed', String(r.seed)],
+    [
+      'duration',
+      `${fmtDuration(r.durationMs)}${r.warmupMs > 0 ? ` (first ${fmtDuration(r.warmupMs)} warmup)` : ''}, drained to ${fmtDuration(Math.round(r.endMs / 1000) * 1000)}`,
+    ],
+    [
+      'traffic',
+      `${fmtInt(q.offered)} requests, ${Object.keys(r.classes).length} classes, ${Object.keys(r.providers).length} providers`,
+    ],
+    ['admission', fmtPolicy(g.admission)],
+    ['routing', fmtPolicy(g.routing)],
+    ['health', fmtPolicy(g.health)],
+    [
+      'cost',
+      `${fmtUsd(r.cost.totalUsd)} tokens${r.cost.fleetUsd ? ` + ${fmtUsd(r.cost.fleetUsd)} fleet` : ''}`,
+    ],
+    ['goodput', `${fmtRate(q.goodputPerSec)} (${fmtPct(q.goodputShare)})`],
+    ['amplification', `${q.amplification.toFixed(2)} attempts per request`],
+  ];
+  if (o.overrides && o.overrides.length > 0)
+    items.push(['overrides', o.overrides.map((x) => `--set ${x}`).join(' ')]);
+  return `<header>
+<p class="kicker">Floodgate run report</p>
+<h1 id="title">${esc(r.scenario.name)}</h1>
+${r.scenario.description ? `<p class="description">${esc(r.scenario.description)}</p>` : ''}
+${facts(items)}
+${verdictBanner(r)}
+<p class="story" id="story">${esc(runStory(r, s))}</p>
+</header>`;
+}
+
+export function renderRunReport(
+  result: RunResult,
+  scenario: Scenario,
+  options: RunReportOptions = {},
+): string {
+  const time = timeCharts(result, scenario, options.maxPoints);
+  const ts = result.timeseries;
+  const observed =
+    ts.startMs.length > 0
+      ? {
+          tMs: Array.from({ length: time.n }, (_, i) => (i + 0.5) * time.intervalMs),
+          series: Object.keys(ts.classes).map(
+            (c, i): Series => ({
+              key: c,
+              label: c,
+              color: colorAt(i),
+              values: downsample(ts.classes[c]!.offered, time.intervalMs / ts.intervalMs, 'sum').map((v) =>
+                v === null ? null : sig(v / (time.intervalMs / 1000)),
+              ),
+            }),
+          ),
+        }
+      : undefined;
+  const data: RunReportData = {
+    kind: 'run',
+    glance: glanceChart(scenario, observed),
+    time,
+    percentiles: percentileCharts(result),
+  };
+  const glanceNote = data.glance.rate?.observed
+    ? 'Offered requests per second per class as observed (arrivals replay a trace), stacked; faults per provider below.'
+    : 'Planned arrival rate per class (requests per second, stacked), with spikes shaded and faults per provider below.';
+  const body = `${header(result, scenario, options)}
+<main>
+<section id="glance" aria-labelledby="glance-h">
+<h2 id="glance-h">The scenario at a glance</h2>
+${figure('glance', 'Arrivals and faults', glanceNote, true)}
+${glanceTables(scenario)}
+</section>
+<section id="time" aria-labelledby="time-h">
+<h2 id="time-h">Over time</h2>
+<div class="toolbar"><span class="hint">Shaded: warmup, spikes, faults (hatched) and the drain. Drag across any chart to zoom every chart to that stretch; double-click or Reset to zoom out. Click a legend entry to hide or show a series.</span><button type="button" id="reset-zoom" hidden>Reset zoom</button></div>
+<div class="stack">
+${time.charts.map((c) => figure(c.id, c.title, c.note, true)).join('\n')}
+</div>
+</section>
+<section id="distributions" aria-labelledby="dist-h">
+<h2 id="dist-h">Distributions and totals</h2>
+<div class="charts">
+${data.percentiles.map((c) => figure(c.id, c.title, c.note)).join('\n')}
+</div>
+${requestsTable(result)}
+${classTable(result)}
+${providerTable(result)}
+</section>
+</main>
+<footer>Generated by floodgate from the run result (${esc(result.schema)}) of ${esc(result.scenario.file)}, seed ${result.seed}. Self-contained: nothing on this page is fetched from the network.</footer>`;
+  return page({ title: `${result.scenario.name}: floodgate run report`, body, data, script: clientScript() });
+}

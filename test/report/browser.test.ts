@@ -1,0 +1,347 @@
+/**
+ * Reports as a reviewer sees them: the bundled CLI writes a run report and a comparison report,
+ * and real headless Chromium (Debian's `chromium`, driven by playwright-core) opens each with
+ * every network request blocked. Asserts: no console errors or requests beyond the file itself,
+ * every chart drawn with marks, the verdict banner as in the result JSON, hover tooltips with
+ * the right values, legend toggles, brush zoom; writes a screenshot of each to test-output/
+ * (git-ignored).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CompareResult } from '../../src/compare/compare.ts';
+import type { RunResult } from '../../src/metrics/result.ts';
+import { fmtPct, fmtRate } from '../../src/report/format.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const ROOT = join(import.meta.dirname, '../..');
+const OUT = join(ROOT, 'test-output');
+const BIN = join(ROOT, 'bin/floodgate.js');
+const exec = promisify(execFile);
+
+async function floodgate(...args: string[]): Promise<void> {
+  await exec(process.execPath, [BIN, ...args, '--quiet'], { cwd: ROOT });
+}
+
+let browser: Browser;
+let run: RunResult;
+let cmp: CompareResult;
+// Reports go to a temporary directory (test-output/ gets only the screenshots: the linter
+// checks HTML files in the tree).
+let dir: string;
+const files = { run: '', runJson: '', cmp: '', cmpJson: '' };
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `the report browser tests need Chromium at ${CHROMIUM}, which is missing: install it with ` +
+        '`apt-get install chromium` (Debian; .ci/run does this in CI)',
+    );
+  await mkdir(OUT, { recursive: true });
+  dir = await mkdtemp(join(tmpdir(), 'floodgate-report-'));
+  Object.assign(files, {
+    run: join(dir, 'run.html'),
+    runJson: join(dir, 'run.json'),
+    cmp: join(dir, 'compare.html'),
+    cmpJson: join(dir, 'compare.json'),
+  });
+  await Promise.all([
+    floodgate('run', 'scenarios/quickstart.yaml', '--out', files.runJson, '--report', files.run),
+    floodgate(
+      'compare',
+      'scenarios/quickstart.yaml',
+      '--policies',
+      'round-robin,least-outstanding,random',
+      '--seeds',
+      '3',
+      '--jobs',
+      '2',
+      '--set',
+      'duration=7m',
+      '--out',
+      files.cmpJson,
+      '--report',
+      files.cmp,
+    ),
+  ]);
+  run = JSON.parse(await readFile(files.runJson, 'utf8'));
+  cmp = JSON.parse(await readFile(files.cmpJson, 'utf8'));
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+interface Opened {
+  page: Page;
+  context: BrowserContext;
+  /** Console errors, page errors, and any request other than the report file itself. */
+  problems: string[];
+}
+
+async function open(file: string, javaScriptEnabled = true): Promise<Opened> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, javaScriptEnabled });
+  const url = pathToFileURL(file).href;
+  const problems: string[] = [];
+  await context.route('**/*', (route) => {
+    if (route.request().url() === url) return route.continue();
+    problems.push(`blocked request: ${route.request().url()}`);
+    return route.abort();
+  });
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('request', (r) => {
+    if (r.url() !== url) problems.push(`request: ${r.url()}`);
+  });
+  page.on('requestfailed', (r) => problems.push(`failed request: ${r.url()}`));
+  await page.goto(url, { waitUntil: 'load' });
+  return { page, context, problems };
+}
+
+/** Per figure: its chart id and how many data marks it drew (non-empty paths, circles, rects). */
+async function marks(page: Page): Promise<{ id: string; svg: boolean; marks: number }[]> {
+  return page.$$eval('figure.chart', (figs) =>
+    figs.map((f) => {
+      const svg = f.querySelector('.plot > svg');
+      const drawn = Array.from(svg?.querySelectorAll('.mark') ?? []).filter((m) => {
+        if (m.tagName === 'path') return (m.getAttribute('d') ?? '').length > 2;
+        if (m.tagName === 'circle') return Number(m.getAttribute('r')) > 0;
+        if (m.tagName === 'rect') return Number(m.getAttribute('width')) > 0;
+        return false;
+      });
+      return { id: (f as HTMLElement).dataset['chart'] ?? '', svg: svg !== null, marks: drawn.length };
+    }),
+  );
+}
+
+describe('run report in Chromium', () => {
+  let o: Opened;
+  beforeAll(async () => {
+    o = await open(files.run);
+  });
+  afterAll(async () => {
+    await o?.context.close();
+  });
+
+  it('loads without console errors and requests nothing', () => {
+    expect(o.problems).toEqual([]);
+  });
+
+  it('draws every chart with non-empty marks', async () => {
+    const figs = await marks(o.page);
+    expect(figs.map((f) => f.id)).toEqual([
+      'glance',
+      'throughput',
+      'errors',
+      'provider-attempts',
+      'provider-errors',
+      'in-flight',
+      'queued',
+      'ttft',
+      'e2e',
+      'amplification',
+      'cost',
+      'dist-ttft',
+      'dist-tpot',
+      'dist-e2e',
+    ]);
+    for (const f of figs) {
+      expect(f.svg, f.id).toBe(true);
+      expect(f.marks, f.id).toBeGreaterThan(0);
+    }
+  });
+
+  it('shows a verdict banner that matches the result JSON', async () => {
+    const banner = await o.page.$eval('#verdict', (el) => ({
+      pass: el.getAttribute('data-pass'),
+      head: el.querySelector('.verdict-head')?.textContent ?? '',
+    }));
+    expect(banner.pass).toBe(String(run.pass));
+    expect(banner.head).toContain(`${run.slos.filter((s) => s.pass).length} of ${run.slos.length} SLOs met`);
+    const items = await o.page.$$eval('#verdict li.slo', (lis) =>
+      lis.map((li) => ({
+        pass: li.getAttribute('data-pass'),
+        badge: li.querySelector('.badge')?.textContent,
+        name: li.querySelector('.slo-name')?.textContent,
+      })),
+    );
+    expect(items).toEqual(
+      run.slos.map((s) => ({ pass: String(s.pass), badge: s.pass ? 'PASS' : 'FAIL', name: s.name })),
+    );
+  });
+
+  it('shows the offered rate of the window under the pointer in a tooltip', async () => {
+    const fig = o.page.locator('figure[data-chart="throughput"]');
+    await fig.scrollIntoViewIfNeeded();
+    const box = (await fig.locator('.plot-area').boundingBox())!;
+    const [d0, d1] = (await fig.locator('.plot > svg').getAttribute('data-x-domain'))!.split(',').map(Number);
+    const I = run.timeseries.intervalMs;
+    const i = Math.floor(270_000 / I); // inside the 3x spike
+    const x = box.x + (((i + 0.5) * I - d0!) / (d1! - d0!)) * box.width;
+    await o.page.mouse.move(x, box.y + box.height / 2);
+    const tip = o.page.locator('#tooltip');
+    await expect.poll(() => tip.isVisible()).toBe(true);
+    expect(await tip.locator('tr[data-key="offered"] .tt-value').textContent()).toBe(
+      fmtRate(run.timeseries.offered[i]! / (I / 1000)),
+    );
+    expect(await tip.locator('tr[data-key="goodput"] .tt-value').textContent()).toBe(
+      fmtRate(run.timeseries.goodput[i]! / (I / 1000)),
+    );
+    expect(await tip.locator('.tt-foot').textContent()).toContain('3x spike');
+    await o.page.mouse.move(5, 5);
+    await expect.poll(() => tip.isVisible()).toBe(false);
+  });
+
+  it('hides and shows a series from its legend entry', async () => {
+    const fig = o.page.locator('figure[data-chart="throughput"]');
+    const key = fig.locator('.legend button[data-key="offered"]');
+    await key.click();
+    expect(await key.getAttribute('aria-pressed')).toBe('false');
+    expect(await fig.locator('path.mark[data-key="offered"]').count()).toBe(0);
+    await key.click();
+    expect(await fig.locator('path.mark[data-key="offered"]').count()).toBe(1);
+  });
+
+  it('zooms every time chart to a brushed stretch, and back on double-click', async () => {
+    const fig = o.page.locator('figure[data-chart="throughput"]');
+    await fig.scrollIntoViewIfNeeded();
+    const box = (await fig.locator('.plot-area').boundingBox())!;
+    const y = box.y + box.height / 2;
+    await o.page.mouse.move(box.x + box.width * 0.3, y);
+    await o.page.mouse.down();
+    await o.page.mouse.move(box.x + box.width * 0.6, y, { steps: 6 });
+    await o.page.mouse.up();
+    const domains = await o.page.$$eval('figure.chart .plot > svg[data-x-domain]', (svgs) =>
+      svgs.map((s) => s.getAttribute('data-x-domain')),
+    );
+    expect(domains).toHaveLength(10);
+    expect(new Set(domains).size).toBe(1);
+    const [z0, z1] = domains[0]!.split(',').map(Number);
+    const end = run.timeseries.startMs.length * run.timeseries.intervalMs;
+    expect(Math.abs(z0! - end * 0.3)).toBeLessThan(end * 0.01);
+    expect(Math.abs(z1! - end * 0.6)).toBeLessThan(end * 0.01);
+    expect(await o.page.locator('#reset-zoom').isVisible()).toBe(true);
+    await o.page.locator('figure[data-chart="errors"] .brush').dblclick();
+    expect(await fig.locator('.plot > svg').getAttribute('data-x-domain')).toBe(`0,${end}`);
+    expect(await o.page.locator('#reset-zoom').isVisible()).toBe(false);
+  });
+
+  it('prints without tooltips or buttons', async () => {
+    await o.page.emulateMedia({ media: 'print' });
+    expect(await o.page.locator('.toolbar').isVisible()).toBe(false);
+    await o.page.emulateMedia({ media: 'screen' });
+  });
+
+  it('takes a screenshot', async () => {
+    await o.page.mouse.move(5, 5);
+    await o.page.screenshot({ path: join(OUT, 'report-run.png'), fullPage: true });
+    expect(existsSync(join(OUT, 'report-run.png'))).toBe(true);
+  });
+});
+
+describe('run report without JavaScript', () => {
+  it('still shows the header, verdicts and tables', async () => {
+    const o = await open(files.run, false);
+    try {
+      expect(o.problems).toEqual([]);
+      expect(await o.page.locator('h1').textContent()).toBe(run.scenario.name);
+      expect(await o.page.locator('#verdict li.slo').count()).toBe(run.slos.length);
+      expect(await o.page.locator('#verdict').isVisible()).toBe(true);
+      expect(await o.page.locator('#provider-table tbody tr').count()).toBe(
+        Object.keys(run.providers).length,
+      );
+      expect(await o.page.locator('#class-table tbody tr').count()).toBe(Object.keys(run.classes).length);
+      expect(await o.page.locator('.plot > svg').count()).toBe(0);
+    } finally {
+      await o.context.close();
+    }
+  });
+});
+
+describe('comparison report in Chromium', () => {
+  let o: Opened;
+  beforeAll(async () => {
+    o = await open(files.cmp);
+  });
+  afterAll(async () => {
+    await o?.context.close();
+  });
+
+  it('loads without console errors and requests nothing', () => {
+    expect(o.problems).toEqual([]);
+  });
+
+  it('draws every chart with non-empty marks', async () => {
+    const figs = await marks(o.page);
+    expect(figs[0]!.id).toBe('fig-goodputShare');
+    expect(figs.map((f) => f.id)).toContain('glance');
+    for (const f of figs) {
+      expect(f.svg, f.id).toBe(true);
+      expect(f.marks, f.id).toBeGreaterThan(0);
+    }
+  });
+
+  it('shows a verdict per policy that matches the result JSON, and the ranking in order', async () => {
+    const items = await o.page.$$eval('#verdict li.slo', (lis) =>
+      lis.map((li) => [li.getAttribute('data-entry'), li.getAttribute('data-pass')]),
+    );
+    expect(items).toEqual(
+      cmp.entries.map((e) => [
+        e.label,
+        String(e.seeds.reduce((a, s) => a + s.slosPassed, 0) === e.slosTotal * e.seeds.length),
+      ]),
+    );
+    const ranking = await o.page.$$eval('#ranking-table tbody tr', (trs) =>
+      trs.map((tr) => [
+        tr.children[1]?.textContent,
+        tr.querySelector('.sig')?.getAttribute('data-significant') ?? null,
+      ]),
+    );
+    expect(ranking).toEqual(
+      cmp.entries.map((e) => [e.label, e.vsLeader ? String(e.vsLeader.significant) : null]),
+    );
+  });
+
+  it('shows the mean and CI of a policy in a tooltip', async () => {
+    const leader = cmp.entries[0]!;
+    const dot = o.page.locator(
+      `figure[data-chart="fig-goodputShare"] g.entry[data-entry="${leader.label}"] circle.mean`,
+    );
+    await dot.scrollIntoViewIfNeeded();
+    await dot.hover();
+    const tip = o.page.locator('#tooltip');
+    await expect.poll(() => tip.isVisible()).toBe(true);
+    expect(await tip.locator('.tt-head').textContent()).toBe(`${leader.label} (rank 1)`);
+    const values = await tip.locator('.tt-value').allTextContents();
+    expect(values).toEqual([
+      fmtPct(leader.summary.goodputShare.mean),
+      fmtPct(leader.summary.goodputShare.ci95),
+    ]);
+  });
+
+  it('takes a screenshot', async () => {
+    await o.page.mouse.move(5, 5);
+    await o.page.screenshot({ path: join(OUT, 'report-compare.png'), fullPage: true });
+    expect(existsSync(join(OUT, 'report-compare.png'))).toBe(true);
+  });
+});
