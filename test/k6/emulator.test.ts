@@ -11,8 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../src/emulator/server.ts';
 import { bundleK6Script } from '../../src/k6/bundle.ts';
 import { compileK6 } from '../../src/k6/compile.ts';
+import { asK6Summary, compareRun } from '../../src/k6/observe.ts';
 import type { ScriptConfig } from '../../src/k6/script-config.ts';
 import { loadScenarioText } from '../../src/scenario/load.ts';
+import { simulate } from '../../src/simulator/simulate.ts';
 import { FakeK6, type FakeResponse, loadScript, streamBody } from './harness.ts';
 
 const YAML = `
@@ -53,16 +55,23 @@ afterAll(async () => {
 
 /** Runs 8 iterations of each class, answering each request with `respond`. */
 async function pass(respond: (body: string) => FakeResponse): Promise<FakeK6> {
+  return (await passWithScript(respond)).fake;
+}
+
+async function passWithScript(respond: (body: string) => FakeResponse) {
   const fake = new FakeK6();
   fake.exec.scenario.startTime = fake.now - 60_000;
   fake.respond = (p) => respond(p.body);
-  const script = await loadScript(text, fake, { FLOODGATE_TARGET: emu.url });
+  const script = await loadScript(text, fake, {
+    FLOODGATE_TARGET: emu.url,
+    FLOODGATE_SUMMARY: 'summary.json',
+  });
   for (const c of config.classes)
     for (let i = 0; i < 8; i++) {
       fake.exec.scenario = { ...fake.exec.scenario, name: c.scenario, iterationInTest: i };
       script.default();
     }
-  return fake;
+  return { fake, script };
 }
 
 describe('a generated script against floodgate emulate', () => {
@@ -87,7 +96,9 @@ describe('a generated script against floodgate emulate', () => {
     }
     expect([...answers.values()].map((a) => a.status)).toEqual(new Array(16).fill(200));
 
-    const replay = await pass((body) => answers.get(body) ?? { status: 599, body: 'not recorded' });
+    const { fake: replay, script } = await passWithScript(
+      (body) => answers.get(body) ?? { status: 599, body: 'not recorded' },
+    );
     expect(replay.posts.map((p) => p.body)).toEqual(recorded.posts.map((p) => p.body));
     expect(replay.count('floodgate_ok')).toBe(16);
     for (const c of ['chat', 'batch']) {
@@ -105,5 +116,19 @@ describe('a generated script against floodgate emulate', () => {
     expect(replay.samples('floodgate_batch_tpot')).toHaveLength(0);
     // The emulator sends headers with the first token: TTFB is the modelled 100 ms / 20.
     for (const ttft of replay.samples('floodgate_chat_ttft')) expect(ttft).toBeGreaterThanOrEqual(4);
+
+    // Read back: the script's handleSummary feeds `floodgate observe` against the simulator's
+    // prediction for the same scenario.
+    const files = script.handleSummary(replay.summaryData(config.options.thresholds, 60_000));
+    const observed = asK6Summary(JSON.parse(files['summary.json']!), 'summary.json');
+    const predicted = await simulate(await loadScenarioText(YAML, 'k6-emulator.yaml'));
+    const comparison = compareRun(predicted, observed, { tolerance: 0.2 });
+    expect(comparison.rows.map((r) => r.scope)).toEqual(expect.arrayContaining(['chat', 'batch', 'all']));
+    const errors = comparison.rows.find((r) => r.scope === 'all' && r.metric === 'errorShare')!;
+    expect(errors.observed).toBe(0);
+    expect(errors.verdict).toBe('ok');
+    const ttft = comparison.rows.find((r) => r.scope === 'chat' && r.metric === 'ttft.p50')!;
+    expect(ttft.predicted).toBeGreaterThan(0);
+    expect(ttft.observed).toBeGreaterThan(0);
   });
 });
