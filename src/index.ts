@@ -4,6 +4,10 @@
  * scenario/schema.ts, gateway/policy.ts, simulator/simulate.ts, metrics/result.ts.
  */
 export { z } from 'zod';
+export { type CapacityResult, capacity } from './compare/capacity.ts';
+export { type CompareResult, compare } from './compare/compare.ts';
+export { parsePolicyList } from './compare/policy-spec.ts';
+export { startEmulator } from './emulator/server.ts';
 export type { ErrorCode, ScenarioProblem } from './errors.ts';
 export { FloodgateError, ScenarioInvalidError } from './errors.ts';
 export type {
@@ -23,6 +27,7 @@ export type {
 export { definePolicy, isRejection, reject } from './gateway/policy.ts';
 export type { RunResult } from './metrics/result.ts';
 export type { SloVerdict } from './metrics/slo.ts';
+export { renderCompareReport, renderRunReport } from './report/index.ts';
 export {
   type LoadedScenario,
   loadScenarioFile,
