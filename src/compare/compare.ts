@@ -126,8 +126,14 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
   const perEntry = await Promise.all(o.entries.map((e) => entryOverrides(e, baseDir)));
   const jobs: CompareJob[] = [];
   perEntry.forEach((overrides, entry) => {
-    for (const seed of o.seeds)
-      jobs.push({ file: resolve(o.file), overrides: [...o.baseOverrides, ...overrides], seed, entry });
+    for (const [k, seed] of o.seeds.entries())
+      jobs.push({
+        file: resolve(o.file),
+        overrides: [...o.baseOverrides, ...overrides],
+        seed,
+        entry,
+        keepSeries: k === 0,
+      });
   });
   const figures = await runJobs(jobs, o.jobs, o.onProgress);
   const results = o.entries.map((e, i) =>

@@ -3,6 +3,7 @@
  * comparison ranks on. Runs in a worker thread (compare-worker.ts) or in-process.
  */
 import type { RunResult } from '../metrics/result.ts';
+import { downsample, downsampleFactor, groupSizes } from '../report/downsample.ts';
 import { loadScenarioFile } from '../scenario/load.ts';
 import type { Override } from '../scenario/overrides.ts';
 import { simulate } from '../simulator/simulate.ts';
@@ -13,6 +14,25 @@ export interface CompareJob {
   seed: number;
   /** Index of the policy entry (results are matched back by it). */
   entry: number;
+  /** Keep a compact copy of the run's time series (set for the first seed of each entry). */
+  keepSeries?: boolean;
+}
+
+/** Most windows kept per series in a comparison (the report draws a row of small charts). */
+export const SERIES_MAX_POINTS = 300;
+
+/**
+ * A compact copy of one run's time series: window i covers [i x intervalMs, (i + 1) x intervalMs)
+ * from the start of the run. Rates are per second; ttftP99 is the highest p99 over classes (ms).
+ * Numbers only, so the worker message stays small.
+ */
+export interface SeedSeries {
+  intervalMs: number;
+  startMs: number;
+  offered: (number | null)[];
+  completed: (number | null)[];
+  goodput: (number | null)[];
+  ttftP99: (number | null)[];
 }
 
 /** The figures of one run; latencies in ms (null when no request completed). */
@@ -30,6 +50,38 @@ export interface SeedFigures {
   classes: Record<string, { ttftP50: number | null; ttftP99: number | null; goodputShare: number }>;
   slosPassed: number;
   slosTotal: number;
+  /** The run's time series (first seed of each entry only). */
+  series?: SeedSeries;
+}
+
+const round = (v: number) => Number(v.toPrecision(6));
+
+/** The run's headline series, downsampled so every policy of one scenario gets the same windows. */
+export function seriesOf(r: RunResult): SeedSeries {
+  const ts = r.timeseries;
+  const n = ts.startMs.length;
+  // The factor follows the scenario's duration, not the window count (the drain differs by policy).
+  const factor = downsampleFactor(Math.ceil(r.durationMs / ts.intervalMs), SERIES_MAX_POINTS);
+  const secs = groupSizes(n, factor).map((k) => (k * ts.intervalMs) / 1000);
+  const rate = (xs: readonly (number | null)[]) =>
+    downsample(xs, factor, 'sum').map((v, i) => (v === null ? null : round(v / secs[i]!)));
+  const classes = Object.values(ts.classes);
+  const p99 = Array.from({ length: n }, (_, i) => {
+    let m: number | null = null;
+    for (const c of classes) {
+      const v = c.ttftP99[i];
+      if (v !== null && v !== undefined && Number.isFinite(v)) m = m === null ? v : Math.max(m, v);
+    }
+    return m;
+  });
+  return {
+    intervalMs: ts.intervalMs * factor,
+    startMs: 0,
+    offered: rate(ts.offered),
+    completed: rate(ts.completed),
+    goodput: rate(ts.goodput),
+    ttftP99: downsample(p99, factor, 'max').map((v) => (v === null ? null : round(v))),
+  };
 }
 
 export function figuresOf(r: RunResult): SeedFigures {
@@ -56,5 +108,6 @@ export function figuresOf(r: RunResult): SeedFigures {
 
 export async function runJob(job: CompareJob): Promise<SeedFigures> {
   const loaded = await loadScenarioFile(job.file, { overrides: job.overrides });
-  return figuresOf(await simulate(loaded, { seed: job.seed }));
+  const r = await simulate(loaded, { seed: job.seed });
+  return job.keepSeries ? { ...figuresOf(r), series: seriesOf(r) } : figuresOf(r);
 }

@@ -2,18 +2,19 @@
  * renderCompareReport: a comparison of policies (means with 95% CIs over the same seeds, ranked,
  * with paired significance against the leader) as a self-contained HTML page: the ranking and
  * per-seed tables in HTML, and a dot-and-whisker chart per headline figure (mean ± CI, every
- * seed's value as a small dot) drawn in the browser. A comparison keeps no time series, so it
- * has no time charts; the scenario's arrivals and faults are shown at a glance.
+ * seed's value as a small dot) drawn in the browser. The first seed's time series of each policy
+ * is drawn as a row of small multiples on identical scales, plus an overlay of goodput per second
+ * for every policy; the scenario's arrivals and faults are shown at a glance.
  */
 import { type CompareResult, type EntryResult, OBJECTIVES } from '../compare/compare.ts';
 import type { Estimate } from '../compare/stats.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { clientScript } from './client-script.ts';
 import { fmtInt, fmtValue, sig, type Unit } from './format.ts';
-import { glanceChart } from './glance.ts';
+import { bandsOf, glanceChart } from './glance.ts';
 import { type Cell, esc, facts, figure, page, table } from './html.ts';
-import type { CompareReportData, DotChart, DotValue, Num } from './model.ts';
-import { colorAt } from './palette.ts';
+import type { CompareReportData, DotChart, DotValue, Num, TimeChart, TimeSection } from './model.ts';
+import { colorAt, OKABE_ITO } from './palette.ts';
 import { glanceTables } from './scenario-tables.ts';
 import { compareStory, FIGURE_UNITS, fmtDiff, fmtEstimate } from './story.ts';
 
@@ -94,6 +95,109 @@ export function dotCharts(r: CompareResult): DotChart[] {
         });
       }
   return charts;
+}
+
+/**
+ * The first seed's time series per policy: a row per policy (requests per second; p99 TTFT) on
+ * value scales shared by every policy, and goodput per second of every policy overlaid.
+ * Undefined when the result keeps no series.
+ */
+export function overTime(r: CompareResult, s: Scenario): TimeSection | undefined {
+  const rows = r.entries.map((e, i) => ({ e, i, series: e.seeds.find((x) => x.series)?.series }));
+  const withSeries = rows.filter((x) => x.series);
+  if (withSeries.length === 0) return undefined;
+  const intervalMs = withSeries[0]!.series!.intervalMs;
+  if (withSeries.some((x) => x.series!.intervalMs !== intervalMs)) return undefined;
+  const n = Math.max(...withSeries.map((x) => x.series!.offered.length));
+  const endMs = n * intervalMs;
+  const values = (xs: readonly Num[]) => xs.filter(finite);
+  const rateMax = Math.max(
+    0,
+    ...withSeries.flatMap((x) => [
+      ...values(x.series!.offered),
+      ...values(x.series!.completed),
+      ...values(x.series!.goodput),
+    ]),
+  );
+  const rateDomain: [number, number] = [0, rateMax > 0 ? sig(rateMax * 1.08, 3) : 1];
+  const ttfts = withSeries.flatMap((x) => values(x.series!.ttftP99)).filter((v) => v > 0);
+  const ttftDomain: [number, number] =
+    ttfts.length > 0
+      ? [sig(Math.min(...ttfts) / 1.3, 3), sig(Math.max(Math.max(...ttfts) * 1.3, Math.min(...ttfts) * 2), 3)]
+      : [1, 1000];
+  const charts: TimeChart[] = [
+    {
+      id: 'over-goodput',
+      title: 'Goodput per second, every policy',
+      note: 'Completions per second that met their class\u2019s SLOs, one line per policy (the headline figure over time).',
+      unit: 'rps',
+      scale: 'linear',
+      refLines: [],
+      bandLabels: true,
+      yDomain: rateDomain,
+      series: withSeries.map((x) => ({
+        key: x.e.label,
+        label: x.e.label,
+        color: colorAt(x.i),
+        values: x.series!.goodput,
+      })),
+    },
+  ];
+  for (const { e, i, series } of withSeries) {
+    charts.push(
+      {
+        id: `over-${i}-rates`,
+        title: `${e.label}: requests per second`,
+        note: '',
+        unit: 'rps',
+        scale: 'linear',
+        refLines: [],
+        bandLabels: false,
+        yDomain: rateDomain,
+        series: [
+          { key: 'offered', label: 'offered', color: OKABE_ITO.black, values: series!.offered },
+          { key: 'completed', label: 'completed', color: OKABE_ITO.blue, values: series!.completed },
+          { key: 'goodput', label: 'goodput', color: OKABE_ITO.green, values: series!.goodput },
+        ],
+      },
+      {
+        id: `over-${i}-ttft`,
+        title: `${e.label}: p99 time to first token`,
+        note: '',
+        unit: 'ms',
+        scale: 'log',
+        refLines: [],
+        bandLabels: false,
+        yDomain: ttftDomain,
+        series: [
+          { key: 'ttftP99', label: 'p99 (highest class)', color: colorAt(i), values: series!.ttftP99 },
+        ],
+      },
+    );
+  }
+  return { intervalMs, n, endMs, bands: bandsOf(s, endMs), charts };
+}
+
+function overTimeSection(r: CompareResult, time: TimeSection): string {
+  const seed = r.entries.flatMap((e) => e.seeds).find((x) => x.series)?.seed ?? r.seeds[0];
+  const [overlay, ...multiples] = time.charts;
+  const rows = r.entries
+    .map((e, i) => {
+      const figs = multiples.filter((c) => c.id.startsWith(`over-${i}-`));
+      if (figs.length === 0) return '';
+      return `<div class="charts multiples" data-entry="${esc(e.label)}">
+${figs.map((c) => figure(c.id, c.title, c.note)).join('\n')}
+</div>`;
+    })
+    .join('\n');
+  return `<section id="over-time" aria-labelledby="over-time-h">
+<h2 id="over-time-h">Over time (seed ${esc(String(seed))})</h2>
+<div class="toolbar"><span class="hint">Seed ${esc(String(seed))} of each policy (the same offered traffic). Every row shares the same scales: requests per second, and p99 time to first token (log scale, highest class per window). Drag across any chart to zoom every chart; double-click or Reset to zoom out. Click a legend entry to hide or show a series.</span><button type="button" id="reset-zoom" hidden>Reset zoom</button></div>
+<div class="stack">
+${overlay ? figure(overlay.id, overlay.title, overlay.note, true) : ''}
+${rows}
+</div>
+</section>`;
 }
 
 const sloCount = (e: EntryResult) => ({
@@ -229,6 +333,8 @@ export function renderCompareReport(
     entries: result.entries.map((e, i) => ({ label: e.label, color: colorAt(i), rank: e.rank })),
     charts: dotCharts(result),
   };
+  const time = overTime(result, scenario);
+  if (time) data.time = time;
   const hasGlance = data.glance.rate !== null || data.glance.lanes.length > 0;
   const body = `${header(result, scenario, options)}
 <main>
@@ -244,6 +350,7 @@ ${seedsTable(result)}
 ${data.charts.map((c) => figure(c.id, c.title, c.note)).join('\n')}
 </div>
 </section>
+${time ? overTimeSection(result, time) : ''}
 <section id="glance" aria-labelledby="glance-h">
 <h2 id="glance-h">The scenario at a glance</h2>
 ${hasGlance ? figure('glance', 'Arrivals and faults', 'Planned arrival rate per class (requests per second, stacked), with spikes shaded and faults per provider below.', true) : ''}

@@ -47,6 +47,19 @@ export interface TimeChart {
   refLines: RefLine[];
   /** Label the bands on this chart (the first chart of a section). */
   bandLabels: boolean;
+  /** A fixed value axis (small multiples share one scale); otherwise fitted to the visible data. */
+  yDomain?: [number, number];
+}
+
+/** Time charts on one shared time axis. */
+export interface TimeSection {
+  /** Width of one plotted window after downsampling. */
+  intervalMs: number;
+  n: number;
+  /** End of the time axis (n x intervalMs). */
+  endMs: number;
+  bands: Band[];
+  charts: TimeChart[];
 }
 
 /** The scenario at a glance: the planned arrival rate per class and the fault lanes. */
@@ -75,15 +88,7 @@ export interface PercentileChart {
 export interface RunReportData {
   kind: 'run';
   glance: GlanceChart;
-  time: {
-    /** Width of one plotted window after downsampling. */
-    intervalMs: number;
-    n: number;
-    /** End of the time axis (n x intervalMs). */
-    endMs: number;
-    bands: Band[];
-    charts: TimeChart[];
-  };
+  time: TimeSection;
   percentiles: PercentileChart[];
 }
 
@@ -110,6 +115,8 @@ export interface CompareReportData {
   glance: GlanceChart;
   entries: { label: string; color: string; rank: number }[];
   charts: DotChart[];
+  /** The first seed's time series per policy (absent for results without series). */
+  time?: TimeSection;
 }
 
 export type ReportData = RunReportData | CompareReportData;

@@ -301,6 +301,34 @@ describe('comparison report in Chromium', () => {
     }
   });
 
+  it('draws the first seed over time: a row per policy on shared scales and a goodput overlay', async () => {
+    expect(await o.page.locator('#over-time-h').textContent()).toBe(`Over time (seed ${cmp.seeds[0]})`);
+    const figs = (await marks(o.page)).filter((f) => f.id.startsWith('over-'));
+    expect(figs.map((f) => f.id)).toEqual([
+      'over-goodput',
+      ...cmp.entries.flatMap((_, i) => [`over-${i}-rates`, `over-${i}-ttft`]),
+    ]);
+    expect(figs[0]!.marks).toBe(cmp.entries.length);
+    const rows = await o.page.$$eval('#over-time .multiples', (ds) =>
+      ds.map((d) => [
+        d.getAttribute('data-entry'),
+        Array.from(d.querySelectorAll('.plot > svg .y-axis text'))
+          .map((t) => t.textContent)
+          .join('|'),
+      ]),
+    );
+    expect(rows.map((r) => r[0])).toEqual(cmp.entries.map((e) => e.label));
+    expect(new Set(rows.map((r) => r[1])).size).toBe(1);
+    const overlay = o.page.locator('figure[data-chart="over-goodput"]');
+    await overlay.scrollIntoViewIfNeeded();
+    const box = (await overlay.locator('.plot-area').boundingBox())!;
+    await o.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const tip = o.page.locator('#tooltip');
+    await expect.poll(() => tip.isVisible()).toBe(true);
+    expect(await tip.locator('.tt-value').count()).toBe(cmp.entries.length);
+    await o.page.mouse.move(5, 5);
+  });
+
   it('shows a verdict per policy that matches the result JSON, and the ranking in order', async () => {
     const items = await o.page.$$eval('#verdict li.slo', (lis) =>
       lis.map((li) => [li.getAttribute('data-entry'), li.getAttribute('data-pass')]),

@@ -243,4 +243,31 @@ describe('renderCompareReport(result, scenario)', () => {
       for (const v of c.values) expect(v.seeds).toHaveLength(3);
     }
   });
+
+  it("keeps the first seed's series, drawn as small multiples on shared scales and a goodput overlay", () => {
+    for (const e of cmp.entries) {
+      expect(e.seeds.map((s) => s.series !== undefined)).toEqual([true, false, false]);
+      const s = e.seeds[0]!.series!;
+      expect(s.offered.length).toBeGreaterThan(10);
+      expect(s.goodput).toHaveLength(s.offered.length);
+      expect(s.ttftP99.some((v) => v !== null && v > 0)).toBe(true);
+    }
+    expect(withoutScripts(page)).toContain('<h2 id="over-time-h">Over time (seed 1)</h2>');
+    const time = embedded<CompareReportData>(page).time!;
+    expect(time.n * time.intervalMs).toBe(time.endMs);
+    const ids = time.charts.map((c) => c.id);
+    expect(ids).toEqual([
+      'over-goodput',
+      ...cmp.entries.flatMap((_, i) => [`over-${i}-rates`, `over-${i}-ttft`]),
+    ]);
+    for (const id of ids) expect(page).toContain(`data-chart="${id}"`);
+    const overlay = time.charts[0]!;
+    expect(overlay.series.map((s) => s.label)).toEqual(cmp.entries.map((e) => e.label));
+    const rates = time.charts.filter((c) => c.id.endsWith('-rates'));
+    const ttft = time.charts.filter((c) => c.id.endsWith('-ttft'));
+    for (const c of rates) expect(c.yDomain).toEqual(overlay.yDomain);
+    for (const c of ttft) expect(c.yDomain).toEqual(ttft[0]!.yDomain);
+    const top = Math.max(...rates.flatMap((c) => c.series.flatMap((s) => s.values.map((v) => v ?? 0))));
+    expect(top).toBeLessThanOrEqual(overlay.yDomain![1]);
+  });
 });

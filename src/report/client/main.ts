@@ -4,7 +4,7 @@
  * embedded data (#fg-data) and draws each figure whose `data-chart` names a chart in it. The
  * page is complete without this script; it adds the charts and their interaction.
  */
-import type { ReportData } from '../model.ts';
+import type { ReportData, TimeSection } from '../model.ts';
 import { dotChart } from './dot-chart.ts';
 import { glanceChart } from './glance-chart.ts';
 import { percentileChart } from './percentile-chart.ts';
@@ -12,6 +12,32 @@ import { type TimeAxisState, timeChart } from './time-chart.ts';
 
 function figureFor(id: string): HTMLElement | null {
   return document.querySelector<HTMLElement>(`figure[data-chart="${CSS.escape(id)}"]`);
+}
+
+/** Draws the time charts on one shared axis (brush zoom, reset button); returns their redraws. */
+function timeSection(time: TimeSection): (() => void)[] {
+  const reset = document.getElementById('reset-zoom');
+  const axis: TimeAxisState = {
+    intervalMs: time.intervalMs,
+    n: time.n,
+    endMs: time.endMs,
+    bands: time.bands,
+    domain: [0, time.endMs],
+    redraw: [],
+    onZoom: (zoomed) => {
+      if (reset) reset.hidden = !zoomed;
+    },
+  };
+  for (const c of time.charts) {
+    const fig = figureFor(c.id);
+    if (fig) axis.redraw.push(timeChart(fig, c, axis));
+  }
+  reset?.addEventListener('click', () => {
+    axis.domain = [0, axis.endMs];
+    axis.onZoom(false);
+    for (const r of axis.redraw) r();
+  });
+  return axis.redraw;
 }
 
 function main(): void {
@@ -22,29 +48,8 @@ function main(): void {
   const redraws: (() => void)[] = [];
   const glance = figureFor('glance');
   if (glance) redraws.push(glanceChart(glance, data.glance));
+  if (data.time) redraws.push(...timeSection(data.time));
   if (data.kind === 'run') {
-    const reset = document.getElementById('reset-zoom');
-    const axis: TimeAxisState = {
-      intervalMs: data.time.intervalMs,
-      n: data.time.n,
-      endMs: data.time.endMs,
-      bands: data.time.bands,
-      domain: [0, data.time.endMs],
-      redraw: [],
-      onZoom: (zoomed) => {
-        if (reset) reset.hidden = !zoomed;
-      },
-    };
-    for (const c of data.time.charts) {
-      const fig = figureFor(c.id);
-      if (fig) axis.redraw.push(timeChart(fig, c, axis));
-    }
-    redraws.push(...axis.redraw);
-    reset?.addEventListener('click', () => {
-      axis.domain = [0, axis.endMs];
-      axis.onZoom(false);
-      for (const r of axis.redraw) r();
-    });
     for (const c of data.percentiles) {
       const fig = figureFor(c.id);
       if (fig) redraws.push(percentileChart(fig, c));

@@ -55,7 +55,9 @@ export function timeChart(fig: HTMLElement, chart: TimeChart, axis: TimeAxisStat
       hi = Math.max(hi, r.value);
     }
     let y: YScale;
-    if (log) {
+    if (chart.yDomain) {
+      y = (log ? scaleLog() : scaleLinear()).domain(chart.yDomain).range([f.h, 0]);
+    } else if (log) {
       if (!Number.isFinite(lo)) [lo, hi] = [1, 1000];
       y = scaleLog()
         .domain([lo / 1.3, Math.max(hi * 1.3, lo * 2)])
