@@ -1,3 +1,4 @@
+import { BinaryHeap } from '../engine/binary-heap.ts';
 import { Deque } from '../engine/deque.ts';
 import type { Request } from '../workload/request.ts';
 
@@ -10,7 +11,10 @@ import type { Request } from '../workload/request.ts';
 export class GatewayQueue {
   private readonly order: 'fifo' | 'lifo' | 'priority';
   private readonly deque = new Deque<Request>();
-  private readonly heap: Request[] = [];
+  // Ordered by (priority desc, id asc): ids grow with arrival, so FIFO within a level.
+  private readonly heap = new BinaryHeap<Request>(
+    (a, b) => a.view.priority > b.view.priority || (a.view.priority === b.view.priority && a.id < b.id),
+  );
   private live = 0;
 
   constructor(order: 'fifo' | 'lifo' | 'priority') {
@@ -24,7 +28,7 @@ export class GatewayQueue {
   push(req: Request): void {
     req.queued = true;
     this.live++;
-    if (this.order === 'priority') this.heapPush(req);
+    if (this.order === 'priority') this.heap.push(req);
     else this.deque.push(req);
   }
 
@@ -38,7 +42,7 @@ export class GatewayQueue {
   /** The next live request without removing it. */
   peek(): Request | undefined {
     this.dropDead();
-    if (this.order === 'priority') return this.heap[0];
+    if (this.order === 'priority') return this.heap.peek();
     return this.order === 'fifo' ? this.deque.peekFront() : this.peekBack();
   }
 
@@ -46,7 +50,7 @@ export class GatewayQueue {
   take(): Request | undefined {
     this.dropDead();
     let req: Request | undefined;
-    if (this.order === 'priority') req = this.heapPop();
+    if (this.order === 'priority') req = this.heap.pop();
     else req = this.order === 'fifo' ? this.deque.shift() : this.deque.pop();
     if (req) {
       req.queued = false;
@@ -63,7 +67,7 @@ export class GatewayQueue {
 
   private dropDead(): void {
     if (this.order === 'priority') {
-      while (this.heap.length > 0 && !this.heap[0]!.queued) this.heapPop();
+      while (this.heap.size > 0 && !this.heap.peek()!.queued) this.heap.pop();
     } else if (this.order === 'fifo') {
       while (this.deque.size > 0 && !this.deque.peekFront()!.queued) this.deque.shift();
     } else {
@@ -76,48 +80,5 @@ export class GatewayQueue {
         }
       }
     }
-  }
-
-  // Binary heap ordered by (priority desc, id asc): ids grow with arrival, so FIFO within a level.
-  private before(a: Request, b: Request): boolean {
-    return a.view.priority > b.view.priority || (a.view.priority === b.view.priority && a.id < b.id);
-  }
-
-  private heapPush(req: Request): void {
-    const h = this.heap;
-    h.push(req);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.before(h[i]!, h[p]!)) break;
-      const t = h[i]!;
-      h[i] = h[p]!;
-      h[p] = t;
-      i = p;
-    }
-  }
-
-  private heapPop(): Request | undefined {
-    const h = this.heap;
-    if (h.length === 0) return undefined;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.before(h[l]!, h[m]!)) m = l;
-        if (r < h.length && this.before(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        const t = h[i]!;
-        h[i] = h[m]!;
-        h[m] = t;
-        i = m;
-      }
-    }
-    return top;
   }
 }

@@ -18,6 +18,8 @@
  * done; preemption sends a prefilling or decoding sequence back to the front of waiting, to
  * recompute its prompt and the tokens it had generated (vLLM's recompute mode).
  */
+
+import { BinaryHeap } from '../../engine/binary-heap.ts';
 import type { Scheduler } from '../../engine/clock.ts';
 import { Deque } from '../../engine/deque.ts';
 import type { Attempt } from '../attempt.ts';
@@ -111,7 +113,12 @@ export class GpuReplica {
   private decoding = 0;
   private baseSum = 0;
   private readonly residue: Int32Array;
-  private readonly finishHeap: HeapEntry[] = [];
+  /** Finish times, earliest first (ties: admission order); stale entries are skipped. */
+  private readonly finishHeap = new BinaryHeap<HeapEntry>(
+    (a, b) =>
+      a.finishIteration < b.finishIteration ||
+      (a.finishIteration === b.finishIteration && a.admitted < b.admitted),
+  );
 
   private freeBlocks: number;
   /**
@@ -226,7 +233,7 @@ export class GpuReplica {
       seq.state = 'done';
     }
     this.admittedStack.length = 0;
-    this.finishHeap.length = 0;
+    this.finishHeap.clear();
     this.prefilling.length = 0;
     this.prefillDoneCount = 0;
     return all;
@@ -303,8 +310,8 @@ export class GpuReplica {
     this.iterations++;
     // Decoders delivered their token of step k; those whose last token this was are done.
     const heap = this.finishHeap;
-    while (this.decodingNow && heap.length > 0 && heap[0]!.finishIteration <= k) {
-      const entry = heapPop(heap);
+    while (this.decodingNow && heap.size > 0 && heap.peek()!.finishIteration <= k) {
+      const entry = heap.pop()!;
       const seq = entry.seq;
       if (seq.state !== 'decoding' || seq.finishIteration !== k || entry.finishIteration !== k) continue;
       this.leaveDecoding(seq);
@@ -368,7 +375,7 @@ export class GpuReplica {
     this.residue[((seq.base % b) + b) % b]!++;
     this.baseSum += seq.base;
     this.decoding++;
-    heapPush(this.finishHeap, { seq, finishIteration: seq.finishIteration, admitted: seq.admitted });
+    this.finishHeap.push({ seq, finishIteration: seq.finishIteration, admitted: seq.admitted });
   }
 
   /** Takes a decoding sequence out of the aggregates and frees every block it holds. */
@@ -488,51 +495,9 @@ export class GpuReplica {
   }
 }
 
-// Min-heap of sequences by finishIteration (ties: admission order).
+/** A finish-heap entry keeps its own key: a preempted sequence rejoins with a new one. */
 interface HeapEntry {
   readonly seq: Sequence;
   readonly finishIteration: number;
   readonly admitted: number;
-}
-
-function before(a: HeapEntry, b: HeapEntry): boolean {
-  return (
-    a.finishIteration < b.finishIteration ||
-    (a.finishIteration === b.finishIteration && a.admitted < b.admitted)
-  );
-}
-
-function heapPush(h: HeapEntry[], s: HeapEntry): void {
-  h.push(s);
-  let i = h.length - 1;
-  while (i > 0) {
-    const p = (i - 1) >> 1;
-    if (!before(h[i]!, h[p]!)) break;
-    const t = h[i]!;
-    h[i] = h[p]!;
-    h[p] = t;
-    i = p;
-  }
-}
-
-function heapPop(h: HeapEntry[]): HeapEntry {
-  const top = h[0]!;
-  const last = h.pop()!;
-  if (h.length > 0) {
-    h[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && before(h[l]!, h[m]!)) m = l;
-      if (r < h.length && before(h[r]!, h[m]!)) m = r;
-      if (m === i) break;
-      const t = h[i]!;
-      h[i] = h[m]!;
-      h[m] = t;
-      i = m;
-    }
-  }
-  return top;
 }
