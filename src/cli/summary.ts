@@ -12,10 +12,10 @@ export function formatSummary(r: RunResult, wallMs?: number): string {
   lines.push(`${r.scenario.name}  seed ${r.seed}${speed}`);
   lines.push('');
   lines.push(
-    `requests  offered ${fmtInt(q.offered)}  completed ${fmtInt(q.completed)} (${fmtPct(q.completedShare)})  shed ${fmtInt(q.shed)}  rate-limited ${fmtInt(q.rateLimited)}  failed ${fmtInt(q.failed)}  timed out ${fmtInt(q.timedOut)}  abandoned ${fmtInt(q.abandoned)}${q.unfinished ? `  unfinished ${fmtInt(q.unfinished)}` : ''}`,
+    `requests  offered ${fmtInt(q.offered)}  completed ${fmtInt(q.completed)} (${fmtPct(q.completedShare)})  shed ${fmtInt(q.shed)}  rate-limited ${fmtInt(q.rateLimited)}  failed ${fmtInt(q.failed)}  timed out ${fmtInt(q.timedOut)}  abandoned ${fmtInt(q.abandoned)}${q.cancelled ? `  cancelled ${fmtInt(q.cancelled)}` : ''}${q.unfinished ? `  unfinished ${fmtInt(q.unfinished)}` : ''}`,
   );
   lines.push(
-    `attempts  ${fmtInt(q.attempts)} (x${q.amplification.toFixed(2)})  client retries ${fmtInt(q.clientRetries)}  gateway retries ${fmtInt(q.gatewayRetries)}${q.retriesDenied ? ` (${fmtInt(q.retriesDenied)} denied by budget)` : ''}${q.hedges ? `  hedges ${fmtInt(q.hedges)}` : ''}  goodput ${q.goodputPerSec.toFixed(2)}/s (${fmtPct(q.goodputShare)})  cost ${fmtUsd(r.cost.totalUsd)}${r.cost.fleetUsd ? ` + fleet ${fmtUsd(r.cost.fleetUsd)}` : ''}`,
+    `attempts  ${fmtInt(q.attempts)} (x${q.amplification.toFixed(2)})  client retries ${fmtInt(q.clientRetries)}  gateway retries ${fmtInt(q.gatewayRetries)}${q.retriesDenied ? ` (${fmtInt(q.retriesDenied)} denied by budget)` : ''}${q.hedges ? `  hedges ${fmtInt(q.hedges)}` : ''}  goodput ${q.goodputPerSec.toFixed(2)}/s (${fmtPct(q.goodputShare)})  cost ${fmtUsd(r.cost.totalUsd)}${r.cost.fleetUsd ? ` + fleet ${fmtUsd(r.cost.fleetUsd)}` : ''}${r.cost.wastedUsd ? ` (${fmtUsd(r.cost.wastedUsd)} on cancelled requests)` : ''}`,
   );
   lines.push('');
   const classRows = [

@@ -94,6 +94,13 @@ export const CLASS_FIELDS: FieldMap<ClassConfig> = {
   prefix: { k6: 'the first prefix tokens come from one of `groups` fixed texts, so prefix caches can hit' },
   slo: { k6: 'the per-request goodput check and floodgate_<class>_goodput_rate' },
   client: { k6: "this class's client behaviour" },
+  cancelAfter: {
+    unsupported:
+      'not compiled yet: it should become a per-request timeout drawn from the keystroke distribution',
+  },
+  debounce: {
+    unsupported: 'not compiled yet: a sleep before the request, skipped when the keystroke comes first',
+  },
 };
 
 export const CLIENT_FIELDS: FieldMap<ClientConfig> = {
@@ -126,6 +133,7 @@ export const SLO_METRICS: {
   e2e: { metric: 'e2e' },
   queueWait: { unsupported: 'queue wait is inside the gateway; k6 sees only the whole latency' },
   errorShare: { metric: 'error_rate' },
+  cancelledShare: { unsupported: 'keystroke cancellation is not compiled into the script yet' },
   shedShare: { unsupported: 'a shed request is an ordinary 429 or 503 to the client' },
   timeoutShare: { metric: 'timeout_rate' },
   rateLimitedShare: { metric: 'rate_limited_rate' },

@@ -22,6 +22,7 @@ const OUTCOME_INDEX: Record<Outcome, number> = {
   failed: 3,
   timed_out: 4,
   abandoned: 5,
+  cancelled: 6,
 };
 
 export class ClassMetrics {
@@ -39,6 +40,9 @@ export class ClassMetrics {
   costUsd = 0;
   inputTokens = 0;
   outputTokens = 0;
+  /** Output tokens and cost of attempts for requests the user cancelled (work nobody saw). */
+  wastedOutputTokens = 0;
+  wastedCostUsd = 0;
   readonly ttft = new LogHistogram();
   readonly tpot = new LogHistogram();
   readonly itl = new LogHistogram();
@@ -139,6 +143,7 @@ export class Recorder {
     failed: new WindowCount(),
     timed_out: new WindowCount(),
     abandoned: new WindowCount(),
+    cancelled: new WindowCount(),
   };
   readonly gatewayInFlight = new Series();
   readonly gatewayQueued = new Series();
@@ -229,6 +234,10 @@ export class Recorder {
     p.outputTokens += a.billedOutputTokens;
     p.costUsd += a.costUsd;
     const c = this.classes[a.request.classIndex]!;
+    if (a.request.userCancelled) {
+      c.wastedOutputTokens += a.billedOutputTokens;
+      c.wastedCostUsd += a.costUsd;
+    }
     c.inputTokens += a.billedInputTokens;
     c.outputTokens += a.billedOutputTokens;
     c.costUsd += a.costUsd;

@@ -21,6 +21,8 @@ export interface RequestCounts {
   failed: number;
   timedOut: number;
   abandoned: number;
+  /** The user moved on before the response (tab completions: the next keystroke). */
+  cancelled: number;
   /** Still in flight when the drain time ran out. */
   unfinished: number;
   /** Provider attempts, client retries (new tries) and gateway retries. */
@@ -42,6 +44,7 @@ export interface RequestCounts {
   shedShare: number;
   timeoutShare: number;
   rateLimitedShare: number;
+  cancelledShare: number;
 }
 
 export interface LatencyBlock {
@@ -66,6 +69,9 @@ export interface CostBlock {
   perRequestUsd: number;
   inputTokens: number;
   outputTokens: number;
+  /** Output tokens and cost billed for requests the user cancelled: work nobody saw. */
+  wastedOutputTokens: number;
+  wastedUsd: number;
 }
 
 export interface ProviderResult {
@@ -102,6 +108,7 @@ export interface TimeSeriesBlock {
   failed: (number | null)[];
   timedOut: (number | null)[];
   abandoned: (number | null)[];
+  cancelled: (number | null)[];
   costUsd: (number | null)[];
   gatewayInFlight: (number | null)[];
   gatewayQueued: (number | null)[];
@@ -237,6 +244,7 @@ function counts(cs: readonly ClassMetrics[], measuredSec: number): RequestCounts
     failed,
     timedOut,
     abandoned: sum((c) => c.count('abandoned')),
+    cancelled: sum((c) => c.count('cancelled')),
     unfinished: offered - terminal,
     attempts,
     clientRetries: sum((c) => c.clientRetries),
@@ -252,6 +260,7 @@ function counts(cs: readonly ClassMetrics[], measuredSec: number): RequestCounts
     shedShare: share(shed),
     timeoutShare: share(timedOut),
     rateLimitedShare: share(rateLimited),
+    cancelledShare: share(sum((c) => c.count('cancelled'))),
   };
 }
 
@@ -279,6 +288,11 @@ function cost(cs: readonly ClassMetrics[]): CostBlock {
     perRequestUsd: offered > 0 ? roundTo(total / offered, 9) : 0,
     inputTokens: cs.reduce((a, c) => a + c.inputTokens, 0),
     outputTokens: cs.reduce((a, c) => a + c.outputTokens, 0),
+    wastedOutputTokens: cs.reduce((a, c) => a + c.wastedOutputTokens, 0),
+    wastedUsd: roundTo(
+      cs.reduce((a, c) => a + c.wastedCostUsd, 0),
+      6,
+    ),
   };
 }
 
@@ -319,6 +333,7 @@ function timeseries(r: Recorder): TimeSeriesBlock {
     failed: r.outcomes.failed.series.toArray(n),
     timedOut: r.outcomes.timed_out.series.toArray(n),
     abandoned: r.outcomes.abandoned.series.toArray(n),
+    cancelled: r.outcomes.cancelled.series.toArray(n),
     costUsd: r.costUsd.series.toArray(n, 9),
     gatewayInFlight: r.gatewayInFlight.toArray(n),
     gatewayQueued: r.gatewayQueued.toArray(n),

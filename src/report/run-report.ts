@@ -68,6 +68,7 @@ export function timeCharts(r: RunResult, s: Scenario, maxPoints?: number): RunRe
     ['failed', 'failed', OKABE_ITO.vermillion],
     ['timedOut', 'timed out', OKABE_ITO.blue],
     ['abandoned', 'abandoned', OKABE_ITO.sky],
+    ['cancelled', 'cancelled (next keystroke)', OKABE_ITO.yellow],
   ];
   const outcome = kinds.map(([k, label, color]) => ({ key: k, label, color, raw: ts[k] as Num[] }));
   const some = outcome.filter((o) => hasData(o.raw));
@@ -336,6 +337,7 @@ function requestsTable(r: RunResult): string {
       row('failed', q.failed),
       row('timed out', q.timedOut),
       row('abandoned', q.abandoned),
+      row('cancelled', q.cancelled),
       row('unfinished', q.unfinished),
     ],
   });

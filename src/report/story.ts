@@ -255,6 +255,7 @@ function lossSentence(r: RunResult): string {
         [q.failed, 'failed'],
         [q.timedOut, 'timed out'],
         [q.abandoned, 'were abandoned'],
+        [q.cancelled, 'were cancelled by the next keystroke'],
       ] as [number, string][]
     )
       .filter(([k]) => k / q.offered >= 0.005)

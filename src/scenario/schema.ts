@@ -233,6 +233,8 @@ const apiProviderSchema = obj({
   contextWindow: count({ min: 1, integer: true }).default(128_000),
   /** Network round trip added to every response. */
   rtt: duration().default(0),
+  /** What a cancelled stream is billed: the tokens generated so far, all it would generate, or nothing. */
+  cancelBilling: z.enum(['generated', 'full', 'none']).default('generated'),
 });
 
 /** A catalog name, or a profile written inline with the catalog's fields. */
@@ -547,6 +549,13 @@ const classSchema = obj({
    */
   prefix: obj({ groups: positiveInt(), tokens: count({ min: 1, integer: true }) }).optional(),
   slo: classSloSchema.prefault({}),
+  /**
+   * Time until the user's next keystroke (tab completions): a request not completed by then is
+   * cancelled by the client; the cancel reaches the gateway and the provider. Default: never.
+   */
+  cancelAfter: durationDist().optional(),
+  /** Client debounce: wait this long before sending; a keystroke within it means no request is sent. */
+  debounce: duration().optional(),
   /** Overrides `workload.client` for this class. */
   client: clientSchema.optional(),
 });
@@ -608,6 +617,7 @@ const gatewaySchema = obj({
 export const LATENCY_METRICS = ['ttft', 'tpot', 'itl', 'e2e', 'queueWait'] as const;
 export const STATS = ['p50', 'p90', 'p95', 'p99', 'p99.9', 'mean', 'max'] as const;
 export const SHARE_METRICS = [
+  'cancelledShare',
   'errorShare',
   'shedShare',
   'timeoutShare',

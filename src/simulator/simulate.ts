@@ -120,6 +120,11 @@ export function runScenario(
     clientConfigs,
     streams.get('client/retries'),
     streams.get('client/patience'),
+    {
+      keystrokes: scenario.workload.classes.map((c) => c.cancelAfter),
+      debounceMs: scenario.workload.classes.map((c) => c.debounce ?? 0),
+      rng: streams.get('client/keystrokes'),
+    },
   );
   const gw = gateway;
   recorder.setGauges({

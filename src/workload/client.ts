@@ -6,13 +6,20 @@
  * exactly once (FG-1).
  */
 import type { Scheduler } from '../engine/clock.ts';
-import { createDistribution, type Distribution } from '../engine/dist/index.ts';
+import { createDistribution, type Distribution, type DistributionSpec } from '../engine/dist/index.ts';
 import type { Random } from '../engine/rng.ts';
 import type { Gateway, TryError, TryListener } from '../gateway/pipeline.ts';
 import type { Recorder } from '../metrics/recorder.ts';
 import type { ClientConfig } from '../scenario/schema.ts';
 import { backoffDelay } from './backoff.ts';
 import type { Outcome, Request } from './request.ts';
+
+/** Tab-completion typing: per class the keystroke-gap distribution and the debounce. */
+export interface TypingOptions {
+  keystrokes: readonly (DistributionSpec | undefined)[];
+  debounceMs: readonly number[];
+  rng: Random;
+}
 
 interface PendingTry {
   req: Request;
@@ -32,6 +39,11 @@ export class Client implements TryListener {
   private readonly onTimeout = (req: Request) => this.timedOut(req);
   private readonly onAbandon = (req: Request) => this.abandon(req);
   private readonly onRetry = (p: PendingTry) => this.retryNow(p);
+  private readonly onKeystroke = (req: Request) => this.keystrokeCame(req);
+  /** Per class: time to the user's next keystroke, and the client debounce (ms). */
+  private readonly keystroke: readonly (Distribution | undefined)[];
+  private readonly debounceMs: readonly number[];
+  private readonly keystrokeRng: Random;
 
   /** `configs[i]` is the client behaviour of class i. */
   constructor(
@@ -41,6 +53,7 @@ export class Client implements TryListener {
     configs: readonly ClientConfig[],
     retryRng: Random,
     patienceRng: Random,
+    typing?: TypingOptions,
   ) {
     this.scheduler = scheduler;
     this.gateway = gateway;
@@ -49,6 +62,9 @@ export class Client implements TryListener {
     this.patience = configs.map((c) => (c.abandonAfter ? createDistribution(c.abandonAfter) : undefined));
     this.retryRng = retryRng;
     this.patienceRng = patienceRng;
+    this.keystroke = (typing?.keystrokes ?? []).map((d) => (d ? createDistribution(d) : undefined));
+    this.debounceMs = typing?.debounceMs ?? [];
+    this.keystrokeRng = typing?.rng ?? patienceRng;
     gateway.setListener(this);
   }
 
@@ -59,7 +75,26 @@ export class Client implements TryListener {
     const patience = this.patience[req.classIndex];
     // Drawn at arrival from the workload's own stream, so it is identical whatever the policy.
     if (patience) this.scheduler.after(patience.sample(this.patienceRng), this.onAbandon, req);
-    this.startTry(req);
+    // Tab completions: the next keystroke supersedes the request (drawn at arrival, so the same
+    // whatever the policy). Within the debounce the request is never sent.
+    const keystroke = this.keystroke[req.classIndex];
+    const gap = keystroke ? keystroke.sample(this.keystrokeRng) : Number.POSITIVE_INFINITY;
+    const debounce = this.debounceMs[req.classIndex] ?? 0;
+    if (gap < Number.POSITIVE_INFINITY) this.scheduler.after(gap, this.onKeystroke, req);
+    if (gap < debounce) return;
+    if (debounce > 0) this.scheduler.after(debounce, this.onRetry, { req, tries: 0 });
+    else this.startTry(req);
+  }
+
+  /** The user typed on: cancel whatever is in progress; the request ends cancelled. */
+  private keystrokeCame(req: Request): void {
+    if (req.outcome !== undefined) return;
+    req.userCancelled = true;
+    if (req.tryActive) {
+      req.tryActive = false;
+      this.gateway.cancelTry(req);
+    }
+    this.finish(req, 'cancelled');
   }
 
   tryEnded(req: Request, outcome: Outcome, error: TryError | undefined): void {

@@ -2,7 +2,7 @@ import type { RequestView } from '../gateway/policy.ts';
 import type { Attempt } from '../providers/attempt.ts';
 
 /** How a request ended. Every offered request ends in exactly one (FG-1). */
-export type Outcome = 'ok' | 'shed' | 'rate_limited' | 'failed' | 'timed_out' | 'abandoned';
+export type Outcome = 'ok' | 'shed' | 'rate_limited' | 'failed' | 'timed_out' | 'abandoned' | 'cancelled';
 /** Outcomes in the order results list them; `unfinished` is counted at the end of the drain. */
 export const OUTCOMES: readonly Outcome[] = [
   'ok',
@@ -11,6 +11,7 @@ export const OUTCOMES: readonly Outcome[] = [
   'failed',
   'timed_out',
   'abandoned',
+  'cancelled',
 ];
 
 /**
@@ -66,6 +67,8 @@ export class Request {
   /** When the current admission happened; when its queue wait expires. */
   admittedAtMs = 0;
   queueExpiryMs = Number.POSITIVE_INFINITY;
+  /** The user moved on (next keystroke): the request is being cancelled; its work is waste. */
+  userCancelled = false;
   /** A gateway retry of this request is scheduled or in flight (retry budgets count these). */
   retrying = false;
   /** Previous backoff delay (decorrelated jitter needs it). */

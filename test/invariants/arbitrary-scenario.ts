@@ -230,6 +230,8 @@ export function arbitraryScenario(options: ArbitraryScenarioOptions = {}): fc.Ar
                     priority: fc.integer({ min: 0, max: 2 }),
                     deadline: ms(500, 30_000),
                     stream: fc.boolean(),
+                    cancelAfter: fc.record({ dist: fc.constant('exponential' as const), mean: ms(50, 5000) }),
+                    debounce: ms(10, 500),
                     client,
                     providers: fc
                       .subarray(

@@ -21,6 +21,7 @@ const TERMINAL = [
   'failed',
   'timedOut',
   'abandoned',
+  'cancelled',
   'unfinished',
 ] as const;
 
@@ -120,6 +121,7 @@ function checkConservation(s: Scenario, r: RunResult): void {
   expect(sumOf(ts.failed)).toBe(req.failed);
   expect(sumOf(ts.timedOut)).toBe(req.timedOut);
   expect(sumOf(ts.abandoned)).toBe(req.abandoned);
+  expect(sumOf(ts.cancelled)).toBe(req.cancelled);
   expect(sumOf(ts.attempts)).toBe(req.attempts);
   for (const [name, c] of Object.entries(ts.classes)) {
     expect(sumOf(c.offered)).toBe(r.classes[name]!.requests.offered);

@@ -217,7 +217,15 @@ export class ApiProvider implements Provider {
     this.meter.setBusy(now, this.busy);
     this.outputTpm?.take(a.outputTokens, now);
     a.billedInputTokens = a.request.promptTokens;
-    a.billedOutputTokens = a.outputTokens;
+    // A cancelled stream bills what was generated, everything it would have generated (providers
+    // that finish in the background), or nothing, as the provider's terms say.
+    const billing = this.config.cancelBilling;
+    a.billedOutputTokens =
+      a.status !== 'cancelled' || billing === 'generated'
+        ? a.outputTokens
+        : billing === 'full'
+          ? a.request.outputTokens
+          : 0;
     const p = this.config.pricing;
     a.costUsd = (a.billedInputTokens * p.inputPerMTok + a.billedOutputTokens * p.outputPerMTok) / 1e6;
     this.sink.attemptDone(a);
