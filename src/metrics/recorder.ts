@@ -43,6 +43,8 @@ export class ClassMetrics {
   /** Output tokens and cost of attempts for requests the user cancelled (work nobody saw). */
   wastedOutputTokens = 0;
   wastedCostUsd = 0;
+  /** Prompt tokens served from providers' prompt caches. */
+  cachedInputTokens = 0;
   readonly ttft = new LogHistogram();
   readonly tpot = new LogHistogram();
   readonly itl = new LogHistogram();
@@ -95,6 +97,7 @@ export class ProviderMetrics {
   readonly serviceTime = new LogHistogram();
   readonly ttft = new LogHistogram();
   inputTokens = 0;
+  cachedInputTokens = 0;
   outputTokens = 0;
   costUsd = 0;
   readonly windowAttempts = new WindowCount();
@@ -231,6 +234,7 @@ export class Recorder {
     }
     if (a.costUsd === 0 && a.billedInputTokens === 0 && a.billedOutputTokens === 0) return;
     p.inputTokens += a.billedInputTokens;
+    p.cachedInputTokens += a.cachedInputTokens;
     p.outputTokens += a.billedOutputTokens;
     p.costUsd += a.costUsd;
     const c = this.classes[a.request.classIndex]!;
@@ -239,6 +243,7 @@ export class Recorder {
       c.wastedCostUsd += a.costUsd;
     }
     c.inputTokens += a.billedInputTokens;
+    c.cachedInputTokens += a.cachedInputTokens;
     c.outputTokens += a.billedOutputTokens;
     c.costUsd += a.costUsd;
   }

@@ -69,6 +69,8 @@ export interface CostBlock {
   perRequestUsd: number;
   inputTokens: number;
   outputTokens: number;
+  /** Input tokens served from prompt caches (billed at the cached price). */
+  cachedInputTokens: number;
   /** Output tokens and cost billed for requests the user cancelled: work nobody saw. */
   wastedOutputTokens: number;
   wastedUsd: number;
@@ -88,6 +90,8 @@ export interface ProviderResult {
   /** Busy capacity-time over available capacity-time. */
   utilization: number;
   inputTokens: number;
+  /** Prompt tokens this provider served from its prompt cache. */
+  cachedInputTokens: number;
   outputTokens: number;
   costUsd: number;
   /** Kind-specific figures: for a GPU pool replicas, timeModel, kvCapacityTokensPerReplica, iterations, preemptions, prefixCacheHits, replicaHoursUp, fleetCostUsd. */
@@ -191,6 +195,7 @@ export function buildResult(input: BuildInput): RunResult {
       ttft: summarize(p.ttft),
       utilization: roundTo(input.utilization[p.name] ?? 0, 6),
       inputTokens: p.inputTokens,
+      cachedInputTokens: p.cachedInputTokens,
       outputTokens: p.outputTokens,
       costUsd: roundTo(p.costUsd, 6),
       ...(input.details[p.name] ? { details: input.details[p.name] } : {}),
@@ -288,6 +293,7 @@ function cost(cs: readonly ClassMetrics[]): CostBlock {
     perRequestUsd: offered > 0 ? roundTo(total / offered, 9) : 0,
     inputTokens: cs.reduce((a, c) => a + c.inputTokens, 0),
     outputTokens: cs.reduce((a, c) => a + c.outputTokens, 0),
+    cachedInputTokens: cs.reduce((a, c) => a + c.cachedInputTokens, 0),
     wastedOutputTokens: cs.reduce((a, c) => a + c.wastedOutputTokens, 0),
     wastedUsd: roundTo(
       cs.reduce((a, c) => a + c.wastedCostUsd, 0),

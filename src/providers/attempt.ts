@@ -47,6 +47,8 @@ export class Attempt {
   retryAfterMs = 0;
   /** Tokens billed for this attempt. */
   billedInputTokens = 0;
+  /** Of those, prompt tokens served from the provider's prompt cache (billed at its cached price). */
+  cachedInputTokens = 0;
   billedOutputTokens = 0;
   costUsd = 0;
   /** The gateway no longer waits for it (timed out or cancelled). */

@@ -233,6 +233,16 @@ const apiProviderSchema = obj({
   contextWindow: count({ min: 1, integer: true }).default(128_000),
   /** Network round trip added to every response. */
   rtt: duration().default(0),
+  /**
+   * Prompt caching: a request whose prefix (class `prefix` group) reached this provider within
+   * `ttl` pays `cachedInputPerMTok` for the prefix tokens, and the cached share of its prompt adds
+   * only `ttftFactor` of its usual time to first token. Each hit refreshes the entry. Default: off.
+   */
+  promptCache: obj({
+    ttl: positiveDuration().default(300_000),
+    cachedInputPerMTok: money().default(0),
+    ttftFactor: share().default(0.5),
+  }).optional(),
   /** What a cancelled stream is billed: the tokens generated so far, all it would generate, or nothing. */
   cancelBilling: z.enum(['generated', 'full', 'none']).default('generated'),
 });

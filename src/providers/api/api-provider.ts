@@ -176,7 +176,12 @@ export class ApiProvider implements Provider {
     const over = load > d.from ? Math.min(1, (load - d.from) / Math.max(1e-9, 1 - d.from)) : 0;
     const ttftFactor = (1 + over * (d.ttft - 1)) * this.faults.latency;
     const speedFactor = (1 + over * (d.outputRate - 1)) / this.faults.latency;
-    const ttft = this.ttft.sample(this.rng) * ttftFactor + this.config.rtt;
+    const cached = this.promptCacheHit(a, now);
+    const req = a.request;
+    // The cached share of the prompt skips most of its prefill time.
+    const cacheFactor =
+      cached > 0 ? 1 - (cached / req.promptTokens) * (1 - this.config.promptCache!.ttftFactor) : 1;
+    const ttft = this.ttft.sample(this.rng) * ttftFactor * cacheFactor + this.config.rtt;
     const tokensPerMs = (this.outputRate.sample(this.rng) * speedFactor) / 1000;
     a.firstTokenMs = now + ttft;
     const out = a.request.outputTokens;
@@ -212,11 +217,29 @@ export class ApiProvider implements Provider {
   }
 
   /** Frees the slot, debits output tokens, bills, reports, starts the next waiting attempt. */
+  /**
+   * Looks the request's prefix up in the prompt cache (entries live `ttl` after their last use)
+   * and records this use; returns the prompt tokens served from the cache.
+   */
+  private promptCacheHit(a: Attempt, now: number): number {
+    const cache = this.config.promptCache;
+    const req = a.request;
+    if (!cache || req.prefixId < 0 || req.prefixTokens <= 0) return 0;
+    const last = this.promptCacheSeen.get(req.prefixId);
+    this.promptCacheSeen.set(req.prefixId, now);
+    if (last === undefined || now - last > cache.ttl) return 0;
+    a.cachedInputTokens = Math.min(req.prefixTokens, req.promptTokens);
+    return a.cachedInputTokens;
+  }
+
+  private readonly promptCacheSeen = new Map<number, number>();
+
   private release(a: Attempt, now: number): void {
     this.busy--;
     this.meter.setBusy(now, this.busy);
     this.outputTpm?.take(a.outputTokens, now);
     a.billedInputTokens = a.request.promptTokens;
+    const cachedPrice = this.config.promptCache?.cachedInputPerMTok ?? 0;
     // A cancelled stream bills what was generated, everything it would have generated (providers
     // that finish in the background), or nothing, as the provider's terms say.
     const billing = this.config.cancelBilling;
@@ -227,7 +250,11 @@ export class ApiProvider implements Provider {
           ? a.request.outputTokens
           : 0;
     const p = this.config.pricing;
-    a.costUsd = (a.billedInputTokens * p.inputPerMTok + a.billedOutputTokens * p.outputPerMTok) / 1e6;
+    a.costUsd =
+      ((a.billedInputTokens - a.cachedInputTokens) * p.inputPerMTok +
+        a.cachedInputTokens * cachedPrice +
+        a.billedOutputTokens * p.outputPerMTok) /
+      1e6;
     this.sink.attemptDone(a);
     this.startWaiting();
   }
