@@ -17,6 +17,12 @@ export function formatSummary(r: RunResult, wallMs?: number): string {
   lines.push(
     `attempts  ${fmtInt(q.attempts)} (x${q.amplification.toFixed(2)})  client retries ${fmtInt(q.clientRetries)}  gateway retries ${fmtInt(q.gatewayRetries)}${q.retriesDenied ? ` (${fmtInt(q.retriesDenied)} denied by budget)` : ''}${q.hedges ? `  hedges ${fmtInt(q.hedges)}` : ''}  goodput ${q.goodputPerSec.toFixed(2)}/s (${fmtPct(q.goodputShare)})  cost ${fmtUsd(r.cost.totalUsd)}${r.cost.fleetUsd ? ` + fleet ${fmtUsd(r.cost.fleetUsd)}` : ''}${r.cost.wastedUsd ? ` (${fmtUsd(r.cost.wastedUsd)} on cancelled requests)` : ''}`,
   );
+  if (r.sessions) {
+    const s = r.sessions;
+    lines.push(
+      `sessions  started ${fmtInt(s.started)}  completed ${fmtInt(s.completed)} (${fmtPct(s.successShare)})  aborted ${fmtInt(s.aborted)}  duration p50 ${fmtMs(s.duration.p50)} p99 ${fmtMs(s.duration.p99)}  calls ${s.callsPerSession.toFixed(1)}/session  cost ${fmtUsd(s.costPerSessionUsd)}/session`,
+    );
+  }
   lines.push('');
   const classRows = [
     [

@@ -98,6 +98,10 @@ export const CLASS_FIELDS: FieldMap<ClassConfig> = {
     unsupported:
       'not compiled yet: it should become a per-request timeout drawn from the keystroke distribution',
   },
+  session: {
+    unsupported:
+      'not compiled yet: one iteration per session, its calls in sequence with think time as sleep',
+  },
   debounce: {
     unsupported: 'not compiled yet: a sleep before the request, skipped when the keystroke comes first',
   },

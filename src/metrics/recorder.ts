@@ -12,6 +12,7 @@ import type { Attempt, AttemptStatus } from '../providers/attempt.ts';
 import type { Provider } from '../providers/provider.ts';
 import type { ClassSlo } from '../scenario/schema.ts';
 import { OUTCOMES, type Outcome, type Request } from '../workload/request.ts';
+import type { Session } from '../workload/sessions.ts';
 import { LogHistogram } from './histogram.ts';
 import { Series, WindowCount } from './timeseries.ts';
 
@@ -45,6 +46,15 @@ export class ClassMetrics {
   wastedCostUsd = 0;
   /** Prompt tokens served from providers' prompt caches. */
   cachedInputTokens = 0;
+  /** Agent sessions (measured by arrival): ended completed or aborted, calls, tokens, cost. */
+  sessionsStarted = 0;
+  sessionsCompleted = 0;
+  sessionsAborted = 0;
+  sessionCalls = 0;
+  sessionInputTokens = 0;
+  sessionOutputTokens = 0;
+  sessionCostUsd = 0;
+  readonly sessionDuration = new LogHistogram();
   readonly ttft = new LogHistogram();
   readonly tpot = new LogHistogram();
   readonly itl = new LogHistogram();
@@ -121,6 +131,7 @@ export interface GaugeSource {
   gatewayInFlight(): number;
   gatewayQueued(): number;
   liveRequests(): number;
+  liveSessions(): number;
 }
 
 export class Recorder {
@@ -151,6 +162,7 @@ export class Recorder {
   readonly gatewayInFlight = new Series();
   readonly gatewayQueued = new Series();
   readonly liveRequests = new Series();
+  readonly liveSessions = new Series();
 
   constructor(
     intervalMs: number,
@@ -188,6 +200,24 @@ export class Recorder {
     if (req.measured) this.classes[req.classIndex]!.clientRetries++;
   }
 
+  onSessionStarted(classIndex: number, measured: boolean): void {
+    if (measured) this.classes[classIndex]!.sessionsStarted++;
+  }
+
+  /** An agent session ended (completed or aborted). */
+  onSessionDone(s: Session, nowMs: number): void {
+    if (!s.measured) return;
+    const c = this.classes[s.classIndex]!;
+    if (s.state === 'completed') {
+      c.sessionsCompleted++;
+      c.sessionDuration.record(nowMs - s.arrivalMs);
+    } else c.sessionsAborted++;
+    c.sessionCalls += s.callsMade;
+    c.sessionInputTokens += s.inputTokens;
+    c.sessionOutputTokens += s.outputTokens;
+    c.sessionCostUsd += s.costUsd;
+  }
+
   onHedge(req: Request): void {
     if (req.measured) this.classes[req.classIndex]!.hedges++;
   }
@@ -221,6 +251,7 @@ export class Recorder {
 
   /** The provider finished an attempt (also attempts the gateway had abandoned: billing, busy time). */
   onAttemptDone(a: Attempt): void {
+    a.request.costUsd += a.costUsd;
     const p = this.providers[a.providerIndex]!;
     const end = Number.isNaN(a.endMs) ? a.startMs : a.endMs;
     this.costUsd.value += a.costUsd;
@@ -324,6 +355,7 @@ export class Recorder {
       this.gatewayInFlight.set(w, this.gauges.gatewayInFlight());
       this.gatewayQueued.set(w, this.gauges.gatewayQueued());
       this.liveRequests.set(w, this.gauges.liveRequests());
+      this.liveSessions.set(w, this.gauges.liveSessions());
     }
     for (const c of this.classes) {
       c.windowOffered.close(w);

@@ -59,6 +59,23 @@ export interface ClassResult {
   requests: RequestCounts;
   latency: LatencyBlock;
   cost: CostBlock;
+  /** Agent-session figures, for classes whose arrivals are sessions. */
+  sessions?: SessionBlock;
+}
+
+/** Agent sessions that arrived after warmup. Durations are ms from arrival to the last call's end. */
+export interface SessionBlock {
+  started: number;
+  completed: number;
+  aborted: number;
+  /** Still running when the drain ran out. */
+  unfinished: number;
+  successShare: number;
+  duration: LatencySummary;
+  callsPerSession: number;
+  inputTokensPerSession: number;
+  outputTokensPerSession: number;
+  costPerSessionUsd: number;
 }
 
 export interface CostBlock {
@@ -117,6 +134,8 @@ export interface TimeSeriesBlock {
   gatewayInFlight: (number | null)[];
   gatewayQueued: (number | null)[];
   liveRequests: (number | null)[];
+  /** Agent sessions in progress, sampled at each window's end. */
+  sessionsInProgress: (number | null)[];
   providers: Record<
     string,
     {
@@ -156,6 +175,8 @@ export interface RunResult {
   latency: LatencyBlock;
   cost: CostBlock;
   classes: Record<string, ClassResult>;
+  /** Agent sessions over all session classes (absent when the scenario has none). */
+  sessions?: SessionBlock;
   providers: Record<string, ProviderResult>;
   slos: SloVerdict[];
   /** Every SLO passed. */
@@ -181,6 +202,7 @@ export function buildResult(input: BuildInput): RunResult {
   const classes: Record<string, ClassResult> = {};
   for (const c of recorder.classes) {
     classes[c.name] = { requests: counts([c], measuredSec), latency: latency([c]), cost: cost([c]) };
+    if (c.sessionsStarted > 0) classes[c.name]!.sessions = sessions([c]);
   }
   const providers: Record<string, ProviderResult> = {};
   for (const p of recorder.providers) {
@@ -222,6 +244,9 @@ export function buildResult(input: BuildInput): RunResult {
       ),
     },
     classes,
+    ...(recorder.classes.some((c) => c.sessionsStarted > 0)
+      ? { sessions: sessions(recorder.classes.filter((c) => c.sessionsStarted > 0)) }
+      : {}),
     providers,
     timeseries: timeseries(recorder),
   };
@@ -266,6 +291,28 @@ function counts(cs: readonly ClassMetrics[], measuredSec: number): RequestCounts
     timeoutShare: share(timedOut),
     rateLimitedShare: share(rateLimited),
     cancelledShare: share(sum((c) => c.count('cancelled'))),
+  };
+}
+
+function sessions(cs: readonly ClassMetrics[]): SessionBlock {
+  const sum = (f: (c: ClassMetrics) => number) => cs.reduce((a, c) => a + f(c), 0);
+  const started = sum((c) => c.sessionsStarted);
+  const completed = sum((c) => c.sessionsCompleted);
+  const aborted = sum((c) => c.sessionsAborted);
+  const ended = Math.max(1, completed + aborted);
+  const h = new LogHistogram();
+  for (const c of cs) h.merge(c.sessionDuration);
+  return {
+    started,
+    completed,
+    aborted,
+    unfinished: started - completed - aborted,
+    successShare: started > 0 ? roundTo(completed / started, 6) : 0,
+    duration: summarize(h),
+    callsPerSession: roundTo(sum((c) => c.sessionCalls) / ended, 4),
+    inputTokensPerSession: roundTo(sum((c) => c.sessionInputTokens) / ended, 2),
+    outputTokensPerSession: roundTo(sum((c) => c.sessionOutputTokens) / ended, 2),
+    costPerSessionUsd: roundTo(sum((c) => c.sessionCostUsd) / ended, 9),
   };
 }
 
@@ -344,6 +391,7 @@ function timeseries(r: Recorder): TimeSeriesBlock {
     gatewayInFlight: r.gatewayInFlight.toArray(n),
     gatewayQueued: r.gatewayQueued.toArray(n),
     liveRequests: r.liveRequests.toArray(n),
+    sessionsInProgress: r.liveSessions.toArray(n),
     providers,
     classes,
   };

@@ -564,6 +564,19 @@ const classSchema = obj({
    * cancelled by the client; the cancel reaches the gateway and the provider. Default: never.
    */
   cancelAfter: durationDist().optional(),
+  /**
+   * Agent sessions: each arrival of this class is a session, a chain of `calls` LLM calls. Call
+   * k+1 starts `thinkTime` after call k completes, with the previous context plus call k's output
+   * plus `toolTokens` of tool output as its prompt (the last `maxContext` tokens kept). A failed
+   * call is retried up to `retries` times, then the session is aborted.
+   */
+  session: obj({
+    calls: tokenDist(),
+    toolTokens: tokenDist().default({ dist: 'deterministic', value: 500 }),
+    thinkTime: durationDist().default({ dist: 'deterministic', value: 1000 }),
+    maxContext: count({ min: 1, integer: true }).default(128_000),
+    retries: count({ min: 0, integer: true }).default(1),
+  }).optional(),
   /** Client debounce: wait this long before sending; a keystroke within it means no request is sent. */
   debounce: duration().optional(),
   /** Overrides `workload.client` for this class. */

@@ -131,8 +131,9 @@ export function runScenario(
     gatewayInFlight: () => gw.inFlight,
     gatewayQueued: () => gw.queued,
     liveRequests: () => client.live,
+    liveSessions: () => workload.liveSessions(),
   });
-  const workload = new Workload(sim, scenario, loaded.traces, streams, client);
+  const workload = new Workload(sim, scenario, loaded.traces, streams, client, recorder);
   scheduleFaults(sim, scenario.faults, providerByName);
   startScrapers(sim, scenario, providers, targets);
   workload.start();

@@ -161,9 +161,13 @@ export class Client implements TryListener {
     this.finish(req, 'abandoned');
   }
 
+  /** Called with every request that ends (agent sessions continue from here). */
+  onRequestEnd: ((req: Request) => void) | undefined = undefined;
+
   private finish(req: Request, outcome: Outcome): void {
     req.outcome = outcome;
     this.live--;
     this.recorder.onRequestDone(req);
+    this.onRequestEnd?.(req);
   }
 }

@@ -67,6 +67,10 @@ export class Request {
   /** When the current admission happened; when its queue wait expires. */
   admittedAtMs = 0;
   queueExpiryMs = Number.POSITIVE_INFINITY;
+  /** The agent session this call belongs to, if any (see sessions.ts). */
+  session: unknown = undefined;
+  /** Cost of every attempt of this request (USD), for per-session totals. */
+  costUsd = 0;
   /** The user moved on (next keystroke): the request is being cancelled; its work is waste. */
   userCancelled = false;
   /** A gateway retry of this request is scheduled or in flight (retry budgets count these). */

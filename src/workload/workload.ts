@@ -7,10 +7,12 @@ import type { Scheduler } from '../engine/clock.ts';
 import { createDistribution, type Distribution } from '../engine/dist/index.ts';
 import type { Random, RngStreams } from '../engine/rng.ts';
 import type { RequestView } from '../gateway/policy.ts';
+import type { Recorder } from '../metrics/recorder.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { type ArrivalSource, createArrivalSource } from './arrivals.ts';
 import type { Client } from './client.ts';
 import { Request } from './request.ts';
+import { type Session, type SessionHost, SessionRunner } from './sessions.ts';
 import type { Trace } from './trace.ts';
 
 interface SourceState {
@@ -20,7 +22,10 @@ interface SourceState {
   trace: Trace | undefined;
 }
 
-export class Workload {
+/** Prefix ids of sessions start here (class prefix groups use classIndex x 1e6 + group). */
+const SESSION_PREFIX_BASE = 2 ** 40;
+
+export class Workload implements SessionHost {
   private readonly scheduler: Scheduler;
   private readonly client: Client;
   private readonly sources: SourceState[] = [];
@@ -38,6 +43,10 @@ export class Workload {
   private readonly durationMs: number;
   private nextId = 0;
   private readonly onArrival = (s: SourceState) => this.arrive(s);
+  /** Per class, the agent-session runner (undefined for plain request classes). */
+  private readonly sessions: (SessionRunner | undefined)[];
+  private nextSessionId = 0;
+  private readonly recorder: Recorder;
 
   constructor(
     scheduler: Scheduler,
@@ -45,9 +54,20 @@ export class Workload {
     traces: ReadonlyMap<string, Trace>,
     streams: RngStreams,
     client: Client,
+    recorder: Recorder,
   ) {
     this.scheduler = scheduler;
     this.client = client;
+    this.recorder = recorder;
+    this.sessions = scenario.workload.classes.map((c) =>
+      c.session
+        ? new SessionRunner(scheduler, this, c.session, streams.get(`workload/sessions/${c.name}`))
+        : undefined,
+    );
+    client.onRequestEnd = (req) => {
+      const session = req.session as Session | undefined;
+      if (session) this.sessions[session.classIndex]!.callEnded(session, req);
+    };
     const classes = scenario.workload.classes;
     this.classes = classes;
     this.warmupMs = scenario.warmup;
@@ -121,7 +141,20 @@ export class Workload {
       prompt = Math.max(1, Math.round(this.promptDist[classIndex]!.sample(rng)));
       output = Math.max(1, Math.round(this.outputDist[classIndex]!.sample(rng)));
     }
-    const deadline = c.deadline !== undefined ? now + c.deadline : Number.POSITIVE_INFINITY;
+    this.scheduleNext(s);
+    const runner = this.sessions[classIndex];
+    if (runner) {
+      this.recorder.onSessionStarted(classIndex, now >= this.warmupMs);
+      runner.start(
+        this.nextSessionId++,
+        classIndex,
+        now,
+        now >= this.warmupMs,
+        prompt,
+        this.outputDist[classIndex]!,
+      );
+      return;
+    }
     let prefixId = -1;
     let prefixTokens = 0;
     if (c.prefix) {
@@ -129,6 +162,20 @@ export class Workload {
       prefixId = classIndex * 1_000_000 + Math.floor(this.tokenRng[classIndex]!() * c.prefix.groups);
       prefixTokens = Math.min(c.prefix.tokens, prompt);
     }
+    this.client.arrive(this.makeRequest(classIndex, prompt, output, prefixId, prefixTokens));
+  }
+
+  /** A request of class `classIndex` arriving now. */
+  private makeRequest(
+    classIndex: number,
+    prompt: number,
+    output: number,
+    prefixId: number,
+    prefixTokens: number,
+  ): Request {
+    const now = this.scheduler.now();
+    const c = this.classes[classIndex]!;
+    const deadline = c.deadline !== undefined ? now + c.deadline : Number.POSITIVE_INFINITY;
     const id = this.nextId++;
     const view: RequestView = {
       id,
@@ -156,8 +203,32 @@ export class Workload {
       prefixId,
       prefixTokens,
     );
-    this.scheduleNext(s);
+    return req;
+  }
+
+  // SessionHost: a session's call, and a session's end.
+  sendCall(session: Session, promptTokens: number, outputTokens: number, cachedPrefix: number): void {
+    // A session is its own prefix: each call repeats the previous context.
+    const req = this.makeRequest(
+      session.classIndex,
+      promptTokens,
+      outputTokens,
+      SESSION_PREFIX_BASE + session.id,
+      cachedPrefix,
+    );
+    req.session = session;
     this.client.arrive(req);
+  }
+
+  sessionDone(session: Session): void {
+    this.recorder.onSessionDone(session, this.scheduler.now());
+  }
+
+  /** Sessions in progress (all classes). */
+  liveSessions(): number {
+    let n = 0;
+    for (const r of this.sessions) n += r?.live ?? 0;
+    return n;
   }
 
   private pickClass(): number {

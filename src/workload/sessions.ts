@@ -1,0 +1,180 @@
+/**
+ * Agent sessions: a closed loop inside the open loop. Sessions arrive on the class's rate
+ * timeline; each is a chain of LLM calls where a call starts only after the previous one ended
+ * and the agent's tool/think time passed, so a slow provider slows the session down instead of
+ * piling up more calls (FG-4 still holds for session arrivals).
+ *
+ * Everything a session will draw (call count, output sizes, tool outputs, think times) is drawn
+ * when it arrives, from the class's own stream: the sessions are the same whatever the policy;
+ * only their timing depends on the system.
+ *
+ * Lifecycle: arrived -> call k in flight -> (ok: think, then call k+1 | failed: retry or abort)
+ * -> completed | aborted (| unfinished at the end of the drain).
+ */
+import type { Scheduler } from '../engine/clock.ts';
+import { createDistribution, type Distribution } from '../engine/dist/index.ts';
+import type { Random } from '../engine/rng.ts';
+import type { ClassConfig } from '../scenario/schema.ts';
+import type { Request } from './request.ts';
+
+export class Session {
+  readonly id: number;
+  readonly classIndex: number;
+  readonly arrivalMs: number;
+  readonly measured: boolean;
+  /** Per call: output tokens, tool output appended after it, think time before the next call. */
+  readonly outputs: number[];
+  readonly tools: number[];
+  readonly thinks: number[];
+  /** Tokens of context so far (the next call's prompt, before truncation). */
+  context: number;
+  /** Index of the call in flight or next; calls completed; retries left for the current call. */
+  call = 0;
+  retriesLeft: number;
+  callsMade = 0;
+  costUsd = 0;
+  inputTokens = 0;
+  outputTokens = 0;
+  state: 'running' | 'completed' | 'aborted' = 'running';
+
+  constructor(
+    id: number,
+    classIndex: number,
+    arrivalMs: number,
+    measured: boolean,
+    firstPrompt: number,
+    outputs: number[],
+    tools: number[],
+    thinks: number[],
+    retries: number,
+  ) {
+    this.id = id;
+    this.classIndex = classIndex;
+    this.arrivalMs = arrivalMs;
+    this.measured = measured;
+    this.context = firstPrompt;
+    this.outputs = outputs;
+    this.tools = tools;
+    this.thinks = thinks;
+    this.retriesLeft = retries;
+  }
+}
+
+/** What the session runner needs from the workload and the metrics. */
+export interface SessionHost {
+  /** Sends call `k` of `session` now, with the given sizes; `cachedPrefix` tokens repeat the previous context. */
+  sendCall(session: Session, promptTokens: number, outputTokens: number, cachedPrefix: number): void;
+  sessionDone(session: Session): void;
+}
+
+export class SessionRunner {
+  private readonly scheduler: Scheduler;
+  private readonly host: SessionHost;
+  private readonly config: NonNullable<ClassConfig['session']>;
+  private readonly calls: Distribution;
+  private readonly tools: Distribution;
+  private readonly thinks: Distribution;
+  private readonly rng: Random;
+  /** Sessions started and not yet completed or aborted. */
+  live = 0;
+  private readonly onNextCall = (s: Session) => this.next(s);
+
+  constructor(
+    scheduler: Scheduler,
+    host: SessionHost,
+    config: NonNullable<ClassConfig['session']>,
+    rng: Random,
+  ) {
+    this.scheduler = scheduler;
+    this.host = host;
+    this.config = config;
+    this.calls = createDistribution(config.calls);
+    this.tools = createDistribution(config.toolTokens);
+    this.thinks = createDistribution(config.thinkTime);
+    this.rng = rng;
+  }
+
+  /** A session arrives: draw its whole plan, send its first call. */
+  start(
+    id: number,
+    classIndex: number,
+    nowMs: number,
+    measured: boolean,
+    firstPrompt: number,
+    output: Distribution,
+  ): Session {
+    const n = Math.max(1, Math.round(this.calls.sample(this.rng)));
+    const outputs: number[] = [];
+    const tools: number[] = [];
+    const thinks: number[] = [];
+    for (let i = 0; i < n; i++) {
+      outputs.push(Math.max(1, Math.round(output.sample(this.rng))));
+      tools.push(Math.max(0, Math.round(this.tools.sample(this.rng))));
+      thinks.push(Math.max(0, this.thinks.sample(this.rng)));
+    }
+    const s = new Session(
+      id,
+      classIndex,
+      nowMs,
+      measured,
+      firstPrompt,
+      outputs,
+      tools,
+      thinks,
+      this.config.retries,
+    );
+    this.live++;
+    this.send(s, 0);
+    return s;
+  }
+
+  /** A call of `s` ended (its request's terminal outcome). */
+  callEnded(s: Session, req: Request): void {
+    if (s.state !== 'running') return;
+    s.costUsd += req.costUsd;
+    s.inputTokens += req.promptTokens;
+    if (req.outcome === 'ok') {
+      s.outputTokens += req.okAttempt?.outputTokens ?? 0;
+      // The next prompt is everything so far: context, this answer, the tool's output.
+      const previous = Math.min(s.context, this.config.maxContext);
+      s.context = previous + s.outputs[s.call]! + s.tools[s.call]!;
+      s.call++;
+      s.retriesLeft = this.config.retries;
+      if (s.call >= s.outputs.length) {
+        this.end(s, 'completed');
+        return;
+      }
+      this.scheduler.after(s.thinks[s.call - 1]!, this.onNextCall, s);
+      return;
+    }
+    if (s.retriesLeft > 0) {
+      s.retriesLeft--;
+      this.scheduler.after(s.thinks[s.call]!, this.onNextCall, s);
+      return;
+    }
+    this.end(s, 'aborted');
+  }
+
+  private next(s: Session): void {
+    if (s.state === 'running') this.send(s, s.call);
+  }
+
+  private send(s: Session, k: number): void {
+    const prompt = Math.max(1, Math.min(s.context, this.config.maxContext));
+    // Every call after the first repeats the previous context: a prompt cache can reuse it.
+    const cachedPrefix = k === 0 ? 0 : Math.max(0, prompt - this.lastAppended(s, k));
+    s.callsMade++;
+    this.host.sendCall(s, prompt, s.outputs[k]!, cachedPrefix);
+  }
+
+  /** Tokens appended since the previous call (its answer and the tool output). */
+  private lastAppended(s: Session, k: number): number {
+    return s.outputs[k - 1]! + s.tools[k - 1]!;
+  }
+
+  private end(s: Session, state: 'completed' | 'aborted'): void {
+    s.state = state;
+    this.live--;
+    this.host.sessionDone(s);
+  }
+}
