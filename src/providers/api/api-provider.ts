@@ -226,13 +226,19 @@ export class ApiProvider implements Provider {
     const req = a.request;
     if (!cache || req.prefixId < 0 || req.prefixTokens <= 0) return 0;
     const last = this.promptCacheSeen.get(req.prefixId);
+    const stored = this.promptCacheTokens.get(req.prefixId) ?? 0;
     this.promptCacheSeen.set(req.prefixId, now);
+    // This prompt is what the cache holds for the prefix from now on (a session's next call
+    // repeats it); a hit covers only what this provider saw before.
+    this.promptCacheTokens.set(req.prefixId, req.promptTokens);
     if (last === undefined || now - last > cache.ttl) return 0;
-    a.cachedInputTokens = Math.min(req.prefixTokens, req.promptTokens);
+    a.cachedInputTokens = Math.min(req.prefixTokens, req.promptTokens, stored);
     return a.cachedInputTokens;
   }
 
+  /** Per prefix id: when this provider last saw it, and how many prompt tokens it then cached. */
   private readonly promptCacheSeen = new Map<number, number>();
+  private readonly promptCacheTokens = new Map<number, number>();
 
   private release(a: Attempt, now: number): void {
     this.busy--;
