@@ -398,6 +398,8 @@ function providerTable(r: RunResult): string {
       fmtMs(p.ttft.p50),
       fmtMs(p.ttft.p99),
       fmtMs(p.queueWait.p99),
+      // What prompt caching saved (or, when routing scattered prefixes, failed to).
+      p.inputTokens > 0 ? fmtPct(p.cachedInputTokens / p.inputTokens) : '-',
       fmtUsd(p.costUsd + fleet),
     ];
   });
@@ -435,6 +437,7 @@ function providerTable(r: RunResult): string {
       'TTFT p50',
       'TTFT p99',
       'queue wait p99',
+      'input cached',
       'cost',
     ],
     numericFrom: 2,
