@@ -139,7 +139,6 @@ export class Recorder {
   private readonly invInterval: number;
   readonly classes: readonly ClassMetrics[];
   readonly providers: readonly ProviderMetrics[];
-  private readonly providerIndex: ReadonlyMap<string, number>;
   private readonly providerObjects: readonly Provider[];
   private gauges: GaugeSource | undefined;
   /** Window count closed so far. */
@@ -174,7 +173,6 @@ export class Recorder {
     this.classes = classes.map((c) => new ClassMetrics(c.name, c.slo));
     this.providers = providers.map((p) => new ProviderMetrics(p.name));
     this.providerObjects = providers;
-    this.providerIndex = new Map(providers.map((p, i) => [p.name, i]));
   }
 
   setGauges(g: GaugeSource): void {
@@ -368,10 +366,5 @@ export class Recorder {
       c.windowTtft.reset();
       c.windowE2e.reset();
     }
-  }
-
-  providerMetrics(name: string): ProviderMetrics | undefined {
-    const i = this.providerIndex.get(name);
-    return i === undefined ? undefined : this.providers[i];
   }
 }

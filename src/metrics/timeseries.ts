@@ -6,20 +6,10 @@ export class Series {
   private data = new Float64Array(64);
   length = 0;
 
-  add(window: number, value: number): void {
-    if (window >= this.data.length) this.grow(window);
-    this.data[window]! += value;
-    if (window >= this.length) this.length = window + 1;
-  }
-
   set(window: number, value: number): void {
     if (window >= this.data.length) this.grow(window);
     this.data[window] = value;
     if (window >= this.length) this.length = window + 1;
-  }
-
-  get(window: number): number {
-    return window < this.length ? this.data[window]! : 0;
   }
 
   /** Values of windows [0, n), NaN as null (JSON has no NaN). */

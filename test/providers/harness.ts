@@ -36,12 +36,19 @@ export function queueConfig(fields: Omit<Extract<ProviderInput, { kind: 'queue' 
 
 let nextId = 0;
 
-/** A request that arrived at `atMs` with the given sizes (class 0, priority 0, streamed). */
-export function makeRequest(o: { atMs?: number; prompt?: number; output?: number } = {}): Request {
+/**
+ * A request that arrived at `atMs` with the given sizes (class 0, priority 0, streamed),
+ * optionally sharing prefix `prefixId` over its first `prefixTokens` tokens.
+ */
+export function makeRequest(
+  o: { atMs?: number; prompt?: number; output?: number; prefixId?: number; prefixTokens?: number } = {},
+): Request {
   const id = nextId++;
   const atMs = o.atMs ?? 0;
   const prompt = o.prompt ?? 100;
   const output = o.output ?? 10;
+  const prefixId = o.prefixId ?? -1;
+  const prefixTokens = o.prefixTokens ?? 0;
   return new Request(
     id,
     0,
@@ -55,8 +62,8 @@ export function makeRequest(o: { atMs?: number; prompt?: number; output?: number
       tenant: undefined,
       arrivalMs: atMs,
       deadlineMs: Number.POSITIVE_INFINITY,
-      prefixId: -1,
-      prefixTokens: 0,
+      prefixId,
+      prefixTokens,
       slo: {
         ttftMs: Number.POSITIVE_INFINITY,
         tpotMs: Number.POSITIVE_INFINITY,
@@ -68,6 +75,8 @@ export function makeRequest(o: { atMs?: number; prompt?: number; output?: number
     output,
     Number.POSITIVE_INFINITY,
     true,
+    prefixId,
+    prefixTokens,
   );
 }
 

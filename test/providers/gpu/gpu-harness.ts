@@ -3,6 +3,7 @@
  * the ones users get), pools driven directly on a Simulation, requests with shared prefixes, and
  * the arithmetic of the fitted iteration-time model for one sequence served alone.
  */
+
 import { Simulation } from '../../../src/engine/simulation.ts';
 import { Attempt } from '../../../src/providers/attempt.ts';
 import { GpuPool } from '../../../src/providers/gpu/gpu-pool.ts';
@@ -11,7 +12,7 @@ import type { FittedCoefficients } from '../../../src/providers/gpu/time-model.t
 import { validateScenario } from '../../../src/scenario/load.ts';
 import type { GpuProviderConfig, ScenarioInput } from '../../../src/scenario/schema.ts';
 import { Request } from '../../../src/workload/request.ts';
-import { SinkLog } from '../harness.ts';
+import { makeRequest, SinkLog } from '../harness.ts';
 
 export type GpuInput = Omit<Extract<ScenarioInput['providers'][number], { kind: 'gpu' }>, 'name' | 'kind'>;
 
@@ -55,47 +56,11 @@ export function makePool(fields: Partial<GpuInput> = {}, rng: () => number = () 
   return { sim, sink, pool };
 }
 
-let nextId = 1_000_000;
-
 /** An attempt of a fresh request arriving at `atMs`, optionally sharing prefix `prefixId`. */
 export function gpuAttempt(
   o: { atMs?: number; prompt?: number; output?: number; prefixId?: number; prefixTokens?: number } = {},
 ): Attempt {
-  const id = nextId++;
-  const atMs = o.atMs ?? 0;
-  const prompt = o.prompt ?? 100;
-  const output = o.output ?? 10;
-  const prefixId = o.prefixId ?? -1;
-  const req = new Request(
-    id,
-    0,
-    {
-      id,
-      className: 'c',
-      classIndex: 0,
-      priority: 0,
-      promptTokens: prompt,
-      stream: true,
-      tenant: undefined,
-      arrivalMs: atMs,
-      deadlineMs: Number.POSITIVE_INFINITY,
-      prefixId,
-      prefixTokens: o.prefixTokens ?? 0,
-      slo: {
-        ttftMs: Number.POSITIVE_INFINITY,
-        tpotMs: Number.POSITIVE_INFINITY,
-        e2eMs: Number.POSITIVE_INFINITY,
-      },
-    },
-    atMs,
-    prompt,
-    output,
-    Number.POSITIVE_INFINITY,
-    true,
-    prefixId,
-    o.prefixTokens ?? 0,
-  );
-  return new Attempt(req, 1, 0, atMs);
+  return new Attempt(makeRequest(o), 1, 0, o.atMs ?? 0);
 }
 
 /** Submits attempts to the pool at their start times (through its balancer). */
