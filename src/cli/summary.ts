@@ -1,4 +1,5 @@
 /** The human summary of a run: counts, per-class and per-provider tables, SLO verdicts. */
+
 import type { RunResult } from '../metrics/result.ts';
 import type { SloVerdict } from '../metrics/slo.ts';
 import { fmtInt, fmtMs, fmtPct, fmtUsd, table } from './output.ts';
@@ -85,6 +86,15 @@ export function formatSummary(r: RunResult, wallMs?: number): string {
     lines.push(`SLOs: ${r.slos.filter((s) => s.pass).length}/${r.slos.length} pass`);
     for (const s of r.slos)
       lines.push(`  ${s.pass ? 'PASS' : 'FAIL'}  ${s.name}  (observed ${formatObserved(s)})`);
+  }
+  if (r.recovery) {
+    const rc = r.recovery;
+    lines.push('');
+    lines.push(`Recovery: ${rc.verdict}`);
+    for (const t of rc.triggers)
+      lines.push(
+        `  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name} (${fmtMs(t.startMs)}-${fmtMs(t.endMs)}): ${t.verdict}, ${t.reason}`,
+      );
   }
   return lines.join('\n');
 }

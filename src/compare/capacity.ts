@@ -104,13 +104,13 @@ export async function capacity(o: CapacityOptions): Promise<CapacityResult> {
       entry: 0,
     }));
     const seeds = await runJobs(jobs, o.jobs);
-    if (seeds[0]!.slosTotal === 0) {
+    if (seeds[0]!.slosTotal === 0 && seeds[0]!.recovery === null) {
       throw new FloodgateError(
         'FG_SCENARIO_INVALID',
-        `${o.file}: capacity needs SLOs to meet: add slos to the scenario or pass --target`,
+        `${o.file}: capacity needs SLOs (or a recovery verdict) to meet: add slos to the scenario or pass --target`,
       );
     }
-    const seedsPassed = seeds.filter((s) => s.slosTotal > 0 && s.slosPassed === s.slosTotal).length;
+    const seedsPassed = seeds.filter((s) => s.pass).length;
     const p: Probe = {
       value,
       text,

@@ -28,10 +28,12 @@ export const OBJECTIVES = {
   errors: { figure: 'errorShare', higherIsBetter: false },
   shed: { figure: 'shedShare', higherIsBetter: false },
   amplification: { figure: 'amplification', higherIsBetter: false },
+  /** Share of seeds whose recovery verdict passed. */
+  recovery: { figure: 'recovered', higherIsBetter: true },
 } as const;
 export type Objective = keyof typeof OBJECTIVES;
 
-type Figure =
+export type Figure =
   | 'goodputShare'
   | 'goodputPerSec'
   | 'shedShare'
@@ -40,7 +42,9 @@ type Figure =
   | 'costUsd'
   | 'ttftP50'
   | 'ttftP99'
-  | 'slosPassed';
+  | 'slosPassed'
+  | 'recovered'
+  | 'recoveredAfterMs';
 const FIGURES: Figure[] = [
   'goodputShare',
   'goodputPerSec',
@@ -51,6 +55,8 @@ const FIGURES: Figure[] = [
   'ttftP50',
   'ttftP99',
   'slosPassed',
+  'recovered',
+  'recoveredAfterMs',
 ];
 
 export interface EntryResult {
@@ -152,9 +158,16 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
   };
 }
 
+/** One figure of one seed; NaN where it does not apply (no recovery block, no completions). */
+export function figureOf(s: SeedFigures, f: Figure): number {
+  if (f === 'recovered') return s.recovery ? Number(s.recovery.pass) : Number.NaN;
+  if (f === 'recoveredAfterMs') return s.recovery?.recoveredAfterMs ?? Number.NaN;
+  return s[f] ?? Number.NaN;
+}
+
 function summarize(label: string, overrides: Override[], seeds: SeedFigures[]): EntryResult {
   const summary = Object.fromEntries(
-    FIGURES.map((f) => [f, estimate(seeds.map((s) => s[f] ?? Number.NaN))]),
+    FIGURES.map((f) => [f, estimate(seeds.map((s) => figureOf(s, f)))]),
   ) as Record<Figure, Estimate>;
   const classNames = Object.keys(seeds[0]?.classes ?? {});
   const classes = Object.fromEntries(
@@ -190,7 +203,7 @@ function rank(entries: EntryResult[], objective: Objective): EntryResult[] {
     Number.isFinite(e.summary.ttftP99.mean) ? e.summary.ttftP99.mean : Number.POSITIVE_INFINITY;
   const sorted = [...entries].sort((a, b) => key(a) - key(b) || tie(a) - tie(b));
   const leader = sorted[0]!;
-  const values = (e: EntryResult) => e.seeds.map((s) => (s[figure as Figure] as number | null) ?? Number.NaN);
+  const values = (e: EntryResult) => e.seeds.map((s) => figureOf(s, figure));
   return sorted.map((e, i) => ({
     ...e,
     rank: i + 1,

@@ -50,6 +50,10 @@ export interface SeedFigures {
   classes: Record<string, { ttftP50: number | null; ttftP99: number | null; goodputShare: number }>;
   slosPassed: number;
   slosTotal: number;
+  /** The cascade verdict, when the scenario declares `recovery`. */
+  recovery: { verdict: string; pass: boolean; recoveredAfterMs: number | null } | null;
+  /** Every SLO passed and the run recovered (the run's exit status). */
+  pass: boolean;
   /** The run's time series (first seed of each entry only). */
   series?: SeedSeries;
 }
@@ -103,6 +107,19 @@ export function figuresOf(r: RunResult): SeedFigures {
     ),
     slosPassed: r.slos.filter((s) => s.pass).length,
     slosTotal: r.slos.length,
+    recovery: r.recovery
+      ? {
+          verdict: r.recovery.verdict,
+          pass: r.recovery.pass,
+          // The slowest trigger's recovery (0 when every trigger was ridden through).
+          recoveredAfterMs: r.recovery.triggers.every(
+            (t) => t.recoveredAfterMs !== null || t.verdict === 'stable',
+          )
+            ? Math.max(0, ...r.recovery.triggers.map((t) => t.recoveredAfterMs ?? 0))
+            : null,
+        }
+      : null,
+    pass: r.pass,
   };
 }
 

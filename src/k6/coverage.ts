@@ -42,6 +42,10 @@ export const SCENARIO_FIELDS: FieldMap<Scenario> = {
   workload: { k6: 'one ramping-arrival-rate scenario per class' },
   gateway: { sut: 'the gateway under test is configured on its own side' },
   slos: { k6: 'thresholds on per-class metrics (see SLO_METRICS)' },
+  recovery: {
+    unsupported:
+      'k6 keeps no time series in its summary: judge recovery from the simulation, or from a k6 time-series output',
+  },
   metrics: { unsupported: 'k6 keeps no time series in its summary (use a k6 output for those)' },
 };
 

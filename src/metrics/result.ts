@@ -7,6 +7,7 @@ import type { Scenario } from '../scenario/schema.ts';
 import { OUTCOMES } from '../workload/request.ts';
 import { type LatencySummary, LogHistogram, roundTo, summarize } from './histogram.ts';
 import { ATTEMPT_STATUSES, type ClassMetrics, type Recorder } from './recorder.ts';
+import { evaluateRecovery, type RecoveryResult } from './recovery.ts';
 import { evaluateSlos, type SloVerdict } from './slo.ts';
 
 export const RUN_RESULT_SCHEMA = 'floodgate/run-result@1';
@@ -179,7 +180,9 @@ export interface RunResult {
   sessions?: SessionBlock;
   providers: Record<string, ProviderResult>;
   slos: SloVerdict[];
-  /** Every SLO passed. */
+  /** The cascade verdict per trigger (when the scenario declares `recovery`). */
+  recovery?: RecoveryResult;
+  /** Every SLO passed and the run recovered from every trigger. */
   pass: boolean;
   timeseries: TimeSeriesBlock;
 }
@@ -194,6 +197,8 @@ interface BuildInput {
   utilization: Record<string, number>;
   kinds: Record<string, string>;
   details: Record<string, Record<string, number | string> | undefined>;
+  /** Concurrent capacity per provider (servers, slots, replicas), for the saturation check. */
+  capacities: Record<string, number>;
 }
 
 export function buildResult(input: BuildInput): RunResult {
@@ -223,7 +228,7 @@ export function buildResult(input: BuildInput): RunResult {
       ...(input.details[p.name] ? { details: input.details[p.name] } : {}),
     };
   }
-  const result: Omit<RunResult, 'slos' | 'pass'> = {
+  const result: Omit<RunResult, 'slos' | 'pass' | 'recovery'> = {
     schema: RUN_RESULT_SCHEMA,
     scenario: { name: scenario.name, description: scenario.description ?? null, file: input.file },
     seed: input.seed,
@@ -251,7 +256,13 @@ export function buildResult(input: BuildInput): RunResult {
     timeseries: timeseries(recorder),
   };
   const slos = evaluateSlos(scenario.slos, result);
-  return { ...result, slos, pass: slos.every((s) => s.pass) };
+  const recovery = evaluateRecovery(scenario, result.timeseries, input.capacities);
+  return {
+    ...result,
+    slos,
+    ...(recovery ? { recovery } : {}),
+    pass: slos.every((s) => s.pass) && (recovery?.pass ?? true),
+  };
 }
 
 function counts(cs: readonly ClassMetrics[], measuredSec: number): RequestCounts {

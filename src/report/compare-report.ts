@@ -6,7 +6,7 @@
  * is drawn as a row of small multiples on identical scales, plus an overlay of goodput per second
  * for every policy; the scenario's arrivals and faults are shown at a glance.
  */
-import { type CompareResult, type EntryResult, OBJECTIVES } from '../compare/compare.ts';
+import { type CompareResult, type EntryResult, figureOf, OBJECTIVES } from '../compare/compare.ts';
 import type { Estimate } from '../compare/stats.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { clientScript } from './client-script.ts';
@@ -45,6 +45,8 @@ const FIGURE_TITLES: Record<string, [string, boolean]> = {
   errorShare: ['Errors (share of offered)', false],
   amplification: ['Amplification (attempts per request)', false],
   costUsd: ['Cost per run (tokens + fleet)', false],
+  recovered: ['Recovered (share of seeds passing the recovery verdict)', true],
+  recoveredAfterMs: ['Time to recover after the trigger (seeds that recovered)', false],
 };
 
 /** The dot-and-whisker charts: the objective first, then the other headline figures and per class. */
@@ -58,7 +60,7 @@ export function dotCharts(r: CompareResult): DotChart[] {
     const values = r.entries.map((e) =>
       dot(
         e.summary[f],
-        e.seeds.map((s) => ({ seed: s.seed, value: s[f] })),
+        e.seeds.map((s) => ({ seed: s.seed, value: figureOf(s, f) })),
       ),
     );
     if (f !== objective && values.every((v) => v.seeds.every((s) => !s.value))) continue;
@@ -283,7 +285,7 @@ function seedsTable(r: CompareResult): string {
     String(seed),
     ...r.entries.map((e) => {
       const s = e.seeds.find((x) => x.seed === seed);
-      const v = s ? (s[figure as Figure] as number | null) : null;
+      const v = s ? clean(figureOf(s, figure as Figure)) : null;
       return fmtValue(unit, v);
     }),
   ]);

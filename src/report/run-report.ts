@@ -5,6 +5,7 @@
  * (`RunReportData`), downsampled so a 24-hour run stays small. Never re-simulates.
  */
 import type { LatencySummary } from '../metrics/histogram.ts';
+import type { TriggerVerdict } from '../metrics/recovery.ts';
 import type { RunResult, TimeSeriesBlock } from '../metrics/result.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { clientScript } from './client-script.ts';
@@ -300,7 +301,7 @@ export function percentileCharts(r: RunResult): PercentileChart[] {
 }
 
 function verdictBanner(r: RunResult): string {
-  if (r.slos.length === 0)
+  if (r.slos.length === 0 && !r.recovery)
     return '<section class="verdict none" id="verdict" aria-label="SLO verdicts" data-pass="true"><p class="verdict-head">No SLOs defined</p></section>';
   const passed = r.slos.filter((s) => s.pass).length;
   const items = r.slos
@@ -309,12 +310,33 @@ function verdictBanner(r: RunResult): string {
       return `<li class="slo ${v.pass ? 'pass' : 'fail'}" data-slo-index="${i}" data-pass="${v.pass}"><span class="badge">${v.pass ? 'PASS' : 'FAIL'}</span> <span class="slo-name">${esc(v.name)}</span> <span class="observed">observed ${esc(fmtSloValue(v.metric, v.observed))}, limit ${esc(limit)}</span></li>`;
     })
     .join('\n');
-  return `<section class="verdict ${r.pass ? 'pass' : 'fail'}" id="verdict" aria-label="SLO verdicts" data-pass="${r.pass}">
-<p class="verdict-head"><span class="badge${r.pass ? '' : ' fail'}">${r.pass ? 'PASS' : 'FAIL'}</span> ${passed} of ${r.slos.length} SLOs met</p>
+  const triggers = r.recovery?.triggers ?? [];
+  const recoveryItems = triggers
+    .map(
+      (t, i) =>
+        `<li class="recovery ${t.pass ? 'pass' : 'fail'}" data-trigger-index="${i}" data-verdict="${t.verdict}" data-pass="${t.pass}"><span class="badge">${t.pass ? 'PASS' : 'FAIL'}</span> <span class="slo-name">${esc(t.name)} (${esc(fmtMs(t.startMs))}–${esc(fmtMs(t.endMs))}): ${esc(recoveryWords(t))}</span> <span class="observed">${esc(t.reason)}</span></li>`,
+    )
+    .join('\n');
+  const heads = [
+    ...(r.slos.length > 0 ? [`${passed} of ${r.slos.length} SLOs met`] : []),
+    ...(r.recovery
+      ? [
+          `${r.recovery.verdict === 'stable' ? 'stable through' : r.recovery.verdict === 'recovered' ? 'recovered from' : `${r.recovery.verdict} after`} ${triggers.length === 1 ? 'its trigger' : `${triggers.length} triggers`}`,
+        ]
+      : []),
+  ];
+  return `<section class="verdict ${r.pass ? 'pass' : 'fail'}" id="verdict" aria-label="SLO and recovery verdicts" data-pass="${r.pass}"${r.recovery ? ` data-recovery="${r.recovery.verdict}"` : ''}>
+<p class="verdict-head"><span class="badge${r.pass ? '' : ' fail'}">${r.pass ? 'PASS' : 'FAIL'}</span> ${heads.join(' · ')}</p>
 <ul>
-${items}
+${[items, recoveryItems].filter((x) => x.length > 0).join('\n')}
 </ul>
 </section>`;
+}
+
+function recoveryWords(t: TriggerVerdict): string {
+  if (t.verdict === 'recovered' || t.verdict === 'late')
+    return `${t.verdict} after ${fmtMs(t.recoveredAfterMs ?? 0)}`;
+  return t.verdict;
 }
 
 function requestsTable(r: RunResult): string {

@@ -8,6 +8,7 @@
  */
 import type { CompareResult, EntryResult } from '../compare/compare.ts';
 import { OBJECTIVES } from '../compare/compare.ts';
+import type { RecoveryResult } from '../metrics/recovery.ts';
 import type { RunResult } from '../metrics/result.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { fmtDuration, fmtInt, fmtMs, fmtPct, fmtRate, fmtUsd, fmtValue, type Unit } from './format.ts';
@@ -233,6 +234,23 @@ function sloSentence(r: RunResult): string {
     .join('; ')}.`;
 }
 
+function recoverySentence(rc: RecoveryResult): string {
+  const each = rc.triggers.map((t) => {
+    switch (t.verdict) {
+      case 'stable':
+        return `it rode through ${t.name}`;
+      case 'recovered':
+      case 'late':
+        return `it was healthy again ${fmtMs(t.recoveredAfterMs ?? 0)} after ${t.name} ended${t.verdict === 'late' ? ` (allowed ${fmtMs(rc.criteria.withinMs)})` : ''}`;
+      case 'metastable':
+        return `it stayed down after ${t.name} ended, a metastable failure (${t.reason})`;
+      case 'inconclusive':
+        return `the run ended too soon after ${t.name} to tell`;
+    }
+  });
+  return `Recovery: ${join(each)}.`;
+}
+
 /** An SLO figure in its unit: latencies in ms, shares as percentages, costs in USD. */
 export function fmtSloValue(metric: string, v: number | null): string {
   if (v === null) return 'no data';
@@ -300,6 +318,7 @@ export function runStory(r: RunResult, s: Scenario): string {
       `Each request took ${q.amplification.toFixed(2)} attempts on average (${fmtInt(q.gatewayRetries)} gateway retries, ${fmtInt(q.clientRetries)} client retries${q.hedges > 0 ? `, ${fmtInt(q.hedges)} hedges` : ''}).`,
     );
   out.push(sloSentence(r));
+  if (r.recovery) out.push(recoverySentence(r.recovery));
   return out.filter(Boolean).join(' ');
 }
 
@@ -314,6 +333,8 @@ export const FIGURE_UNITS: Record<string, Unit> = {
   ttftP50: 'ms',
   ttftP99: 'ms',
   slosPassed: 'count',
+  recovered: 'share',
+  recoveredAfterMs: 'ms',
 };
 
 /** A difference in a figure's unit: shares in percentage points. */

@@ -700,6 +700,41 @@ const sloSchema = obj({
 });
 
 // ---------------------------------------------------------------------------------------------
+// Recovery: the cascade verdict
+
+const triggerSchema = obj({
+  /** A label for the report (default: `trigger 1`, ...). */
+  name: z.string().optional(),
+  at: duration(),
+  for: positiveDuration(),
+});
+
+/**
+ * What recovering from a trigger (a spike, a fault) means. A window of `window` length is
+ * healthy when the judged classes' goodput is at least `goodput` of what was offered in it (or of
+ * the pre-trigger share, `relativeTo: baseline`), attempts per offered request stay within
+ * `amplification`, and no provider is `saturation` deep in queued work. The verdict per trigger:
+ * stable (healthy throughout), recovered (healthy for good within `within` of the trigger's end),
+ * late (healthy for good, but later), metastable (never healthy again before the next trigger or
+ * the end of arrivals although the trigger was gone), or inconclusive (too little run after it).
+ */
+const recoverySchema = obj({
+  /** `auto`: every timeline spike and every fault window (overlapping ones merged). */
+  triggers: z.union([z.literal('auto'), z.array(triggerSchema).min(1)]).default('auto'),
+  /** Classes whose goodput is judged (default: all). */
+  classes: z.array(z.string()).optional(),
+  goodput: share().default(0.9),
+  relativeTo: z.enum(['offered', 'baseline']).default('offered'),
+  within: duration().default(60_000),
+  /** Attempts per offered request a healthy window may not exceed (default: no bound). */
+  amplification: multiplier().optional(),
+  /** A provider whose mean queue reaches this many times its capacity is saturated (default: not judged). */
+  saturation: multiplier().optional(),
+  /** Evaluation window, rounded to whole time-series intervals. */
+  window: positiveDuration().default(10_000),
+});
+
+// ---------------------------------------------------------------------------------------------
 // Scenario
 
 const scenarioShape = obj({
@@ -716,6 +751,8 @@ const scenarioShape = obj({
   workload: workloadSchema,
   gateway: gatewaySchema.prefault({}),
   slos: z.array(sloSchema).default([]),
+  /** The cascade verdict: how the run must come back after each trigger. */
+  recovery: recoverySchema.optional(),
   metrics: obj({
     /** Time-series window; `auto` picks a round value giving at most ~1000 windows (>= 1 s). */
     interval: z.union([z.literal('auto'), positiveDuration()]).default('auto'),
@@ -798,6 +835,7 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
       );
     }
   });
+  if (s.recovery) recoveryReferences(s, ctx, classNames);
   s.providers.forEach((p, i) => {
     if (p.kind !== 'gpu' || p.scheduler.kvBlocks !== undefined) return;
     const model =
@@ -817,6 +855,42 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
   });
   if (s.warmup >= s.duration)
     issue(['warmup'], `expected a warmup shorter than the duration (${s.duration} ms), got ${s.warmup} ms`);
+}
+
+function recoveryReferences(
+  s: z.output<typeof scenarioShape>,
+  ctx: z.RefinementCtx,
+  classNames: string[],
+): void {
+  const r = s.recovery!;
+  r.classes?.forEach((c, j) => {
+    if (!classNames.includes(c))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['recovery', 'classes', j],
+        message: `expected one of the classes ${classNames.map((n) => `'${n}'`).join(', ')}, got '${c}'${didYouMean(c, classNames)}`,
+      });
+  });
+  if (r.triggers === 'auto') {
+    const timelines = [s.workload.arrivals, ...s.workload.classes.map((c) => c.arrivals)];
+    const spikes = timelines.some((a) => a?.timeline.some((e) => 'spike' in e));
+    if (!spikes && s.faults.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['recovery', 'triggers'],
+        message:
+          'expected triggers to judge recovery from: the scenario has no spikes or faults, so list windows like [{ at: 5m, for: 30s }]',
+      });
+  } else {
+    r.triggers.forEach((t, j) => {
+      if (t.at >= s.duration)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['recovery', 'triggers', j, 'at'],
+          message: `expected a trigger starting before the end of arrivals (${s.duration} ms), got ${t.at} ms`,
+        });
+    });
+  }
 }
 
 /** What a scenario author writes (YAML or a TypeScript object). */
@@ -839,6 +913,8 @@ export type RetryBudgetConfig = z.output<typeof retryBudgetSchema>;
 export type GatewayConfig = Scenario['gateway'];
 export type PolicyRef = GatewayConfig['routing'];
 export type SloConfig = Scenario['slos'][number];
+export type RecoveryConfig = NonNullable<Scenario['recovery']>;
+export type TriggerConfig = z.output<typeof triggerSchema>;
 export type ClassSlo = ClassConfig['slo'];
 
 /** Identity helper that types a scenario written in TypeScript. */

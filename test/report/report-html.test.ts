@@ -76,6 +76,17 @@ describe('renderRunReport(result, scenario)', () => {
     expect(page).toMatch(
       new RegExp(`<section class="verdict ${result.pass ? 'pass' : 'fail'}" id="verdict"`),
     );
+    // The cascade verdict: one item per trigger, with its verdict and evidence.
+    const recovery = [
+      ...page.matchAll(
+        /<li class="recovery (pass|fail)" data-trigger-index="(\d+)" data-verdict="(\w+)"[^>]*>([\s\S]*?)<\/li>/g,
+      ),
+    ];
+    expect(recovery.map((m) => m[3])).toEqual(result.recovery!.triggers.map((t) => t.verdict));
+    expect(text(recovery[0]![4]!)).toContain(result.recovery!.triggers[0]!.reason);
+    expect(text(/<p class="verdict-head">([\s\S]*?)<\/p>/.exec(page)![1]!)).toBe(
+      'PASS 4 of 4 SLOs met · recovered from 2 triggers',
+    );
     const story = text(/<p class="story" id="story">([\s\S]*?)<\/p>/.exec(page)![1]!);
     expect(story).toContain('The 3x spike at 4m');
     expect(story).toContain('The fast-api outage from 6m to 8m');

@@ -28,8 +28,17 @@ const pm = (e: Estimate, fmt: (x: number) => string) =>
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const ms = (x: number) => fmtMs(x).replace(' ', '');
 
+/** Verdict counts over seeds, e.g. `recovered 8, metastable 2`. */
+function verdicts(e: CompareResult['entries'][number]): string {
+  const counts = new Map<string, number>();
+  for (const s of e.seeds)
+    if (s.recovery) counts.set(s.recovery.verdict, (counts.get(s.recovery.verdict) ?? 0) + 1);
+  return [...counts].map(([v, n]) => `${v} ${n}`).join(', ');
+}
+
 export function formatComparison(r: CompareResult, wallMs?: number): string {
   const classes = Object.keys(r.entries[0]?.classes ?? {});
+  const recovery = r.entries.some((e) => e.seeds.some((s) => s.recovery));
   const header = [
     'rank',
     'policy',
@@ -42,6 +51,7 @@ export function formatComparison(r: CompareResult, wallMs?: number): string {
     'amp',
     'cost $',
     'SLOs',
+    ...(recovery ? ['recovered', 'recovery'] : []),
   ];
   const rows = r.entries.map((e) => [
     `${e.rank}${e.vsLeader && !e.vsLeader.significant ? ' ~' : ''}`,
@@ -55,6 +65,14 @@ export function formatComparison(r: CompareResult, wallMs?: number): string {
     pm(e.summary.amplification, (x) => x.toFixed(2)),
     pm(e.summary.costUsd, (x) => x.toFixed(2)),
     `${e.seeds.reduce((a, s) => a + s.slosPassed, 0)}/${e.slosTotal * e.seeds.length}`,
+    ...(recovery
+      ? [
+          `${e.seeds.filter((s) => s.recovery?.pass).length}/${e.seeds.length}`,
+          Number.isNaN(e.summary.recoveredAfterMs.mean)
+            ? verdicts(e)
+            : `${pm(e.summary.recoveredAfterMs, ms)} ${verdicts(e)}`,
+        ]
+      : []),
   ]);
   const seeds =
     r.seeds.length > 1 ? `seeds ${r.seeds[0]}..${r.seeds[r.seeds.length - 1]}` : `seed ${r.seeds[0]}`;

@@ -38,7 +38,7 @@ Examples:
   floodgate run scenarios/mmc.yaml --set providers[0].servers=4 --set workload.arrivals.rate=3/s
   floodgate run scenarios/mmc.yaml --set 'providers[0].service={dist: deterministic, value: 1s}'
 
-Exit codes: 0 all SLOs pass, 3 an SLO failed, 1 bad input, 2 bad usage, 70 a bug.`,
+Exit codes: 0 all SLOs pass (and the run recovers from every trigger), 3 an SLO or a recovery verdict failed, 1 bad input, 2 bad usage, 70 a bug.`,
     )
     .action(
       async (
