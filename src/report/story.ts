@@ -235,18 +235,12 @@ function sloSentence(r: RunResult): string {
 }
 
 function recoverySentence(rc: RecoveryResult): string {
-  const each = rc.triggers.map((t) => {
-    switch (t.verdict) {
-      case 'stable':
-        return `it rode through ${t.name}`;
-      case 'recovered':
-      case 'late':
-        return `it was healthy again ${fmtMs(t.recoveredAfterMs ?? 0)} after ${t.name} ended${t.verdict === 'late' ? ` (allowed ${fmtMs(rc.criteria.withinMs)})` : ''}`;
-      case 'metastable':
-        return `it stayed down after ${t.name} ended, a metastable failure (${t.reason})`;
-      case 'inconclusive':
-        return `the run ended too soon after ${t.name} to tell`;
-    }
+  const each = rc.triggers.map((t): string => {
+    if (t.verdict === 'stable') return `it rode through ${t.name}`;
+    if (t.verdict === 'metastable')
+      return `it stayed down after ${t.name} ended, a metastable failure (${t.reason})`;
+    if (t.verdict === 'inconclusive') return `the run ended too soon after ${t.name} to tell`;
+    return `it was healthy again ${fmtMs(t.recoveredAfterMs ?? 0)} after ${t.name} ended${t.verdict === 'late' ? ` (allowed ${fmtMs(rc.criteria.withinMs)})` : ''}`;
   });
   return `Recovery: ${join(each)}.`;
 }

@@ -11,7 +11,6 @@ import { resolveGpuSetup } from '../../../src/providers/gpu/setup.ts';
 import type { FittedCoefficients } from '../../../src/providers/gpu/time-model.ts';
 import { validateScenario } from '../../../src/scenario/load.ts';
 import type { GpuProviderConfig, ScenarioInput } from '../../../src/scenario/schema.ts';
-import { Request } from '../../../src/workload/request.ts';
 import { makeRequest, SinkLog } from '../harness.ts';
 
 export type GpuInput = Omit<Extract<ScenarioInput['providers'][number], { kind: 'gpu' }>, 'name' | 'kind'>;
