@@ -2,9 +2,13 @@
  * The users behind the gateway, as the simulator's client (src/workload/client.ts) models them:
  * each request is tried, a failed try is retried after the same backoff (src/workload/backoff.ts)
  * when its error is one the class retries on and tries remain, a 429's Retry-After is waited for
- * when `respectRetryAfter`, and a user whose patience runs out abandons the request. The outcome
- * is decided once, from the last try: ok, rateLimited, serverError, timedOut, otherError (other
- * 4xx, connection errors, cut streams) or abandoned.
+ * when `respectRetryAfter`, and a user whose patience runs out abandons the request. Tab
+ * completions: the class's `debounce` is waited before the first try, and the user's next
+ * keystroke (`cancelAfter`, drawn per request) cancels the request wherever it is: within the
+ * debounce nothing is sent, later the try in flight is cut (its timeout is the time left to the
+ * keystroke) or the backoff is given up. The outcome is decided once, from the last try: ok,
+ * rateLimited, serverError, timedOut, otherError (other 4xx, connection errors, cut streams),
+ * abandoned or cancelled.
  */
 import type { ClassPlan } from '../../src/k6/script-config.ts';
 import type { ObservedOutcomes } from '../../src/k6/summary-schema.ts';
@@ -28,6 +32,8 @@ export interface RequestResult {
   outputTokens: number;
   /** ok and within every SLO of the class. */
   good: boolean;
+  /** The `usage.completion_tokens` of the ok try, null when the server reported none (or not ok). */
+  completionTokens: number | null;
 }
 
 /** What the client needs from k6: a clock (ms) and a blocking sleep (s). */
@@ -54,7 +60,7 @@ const OUTCOME_OF: Record<TryKind, Outcome> = {
   network: 'otherError',
 };
 
-/** Sends one request of class `c` to `url` until it succeeds, runs out of tries or patience. */
+/** Sends one request of class `c` to `url` until it succeeds, runs out of tries or patience, or the user types on. */
 export function sendRequest(
   c: ClassPlan,
   req: PlannedRequest,
@@ -65,6 +71,10 @@ export function sendRequest(
 ): RequestResult {
   const arrival = clock.now();
   const patienceEnd = req.patienceMs === null ? Number.POSITIVE_INFINITY : arrival + req.patienceMs;
+  const keystrokeEnd = req.keystrokeMs === null ? Number.POSITIVE_INFINITY : arrival + req.keystrokeMs;
+  // The user leaves (abandoned) or types on (cancelled), whichever comes first.
+  const userEnd = Math.min(patienceEnd, keystrokeEnd);
+  const userOutcome: Outcome = keystrokeEnd <= patienceEnd ? 'cancelled' : 'abandoned';
   const retries = c.client.retries;
   let tries = 0;
   let previousBackoff = 0;
@@ -78,13 +88,18 @@ export function sendRequest(
     inputTokens: last?.inputTokens ?? 0,
     outputTokens: last?.outputTokens ?? 0,
     good: false,
+    completionTokens: null,
   });
+  // The keystroke within the debounce: the client never sends (as the simulator's, at once).
+  const debounce = c.debounceMs ?? 0;
+  if (req.keystrokeMs !== null && req.keystrokeMs <= debounce) return fail('cancelled', null);
+  if (debounce > 0) clock.sleep(debounce / 1000);
   for (;;) {
     const start = clock.now();
-    const patienceLeft = patienceEnd - start;
-    if (patienceLeft <= 0) return fail('abandoned', null);
+    const userLeft = userEnd - start;
+    if (userLeft <= 0) return fail(userOutcome, null);
     const timeout = c.client.timeoutMs ?? Number.POSITIVE_INFINITY;
-    const limit = Math.min(timeout, patienceLeft);
+    const limit = Math.min(timeout, userLeft);
     tries++;
     const r = transport({
       url,
@@ -95,7 +110,8 @@ export function sendRequest(
       tags: { floodgate_class: c.name },
     });
     if (r.kind === 'ok') return success(c, req, r, start - arrival, clock.now() - arrival, tries);
-    if (r.kind === 'timeout' && patienceLeft < timeout) return fail('abandoned', r);
+    // Cut at the user's deadline, not the client timeout: the user's doing, not an error.
+    if (r.kind === 'timeout' && userLeft < timeout) return fail(userOutcome, r);
     const as = RETRY_AS[r.kind];
     if (as === undefined || !retries.on.includes(as) || tries > retries.max)
       return fail(OUTCOME_OF[r.kind], r);
@@ -103,7 +119,7 @@ export function sendRequest(
     previousBackoff = delay;
     if (r.kind === 'rate-limited' && retries.respectRetryAfter && r.retryAfterMs !== null)
       delay = Math.max(delay, r.retryAfterMs);
-    if (clock.now() + delay >= patienceEnd) return fail('abandoned', r);
+    if (clock.now() + delay >= userEnd) return fail(userOutcome, r);
     if (delay > 0) clock.sleep(delay / 1000);
   }
 }
@@ -135,5 +151,6 @@ function success(
     inputTokens: r.inputTokens ?? 0,
     outputTokens: r.outputTokens ?? 0,
     good,
+    completionTokens: r.outputTokens,
   };
 }

@@ -2,7 +2,9 @@
  * Custom k6 metrics, one set per class and one for the whole run. The class is in the metric
  * name (`floodgate_tab_ttft`), not a tag, so thresholds and the summary need no sub-metrics.
  * Trends are in ms (isTime); counters count requests by outcome, tries and usage tokens; rates
- * are the shares SLOs bound (error, rate-limited, timeout, completed, goodput).
+ * are the shares SLOs bound (error, rate-limited, timeout, cancelled, completed, goodput).
+ * Session classes also get session metrics (`floodgate_agent_sessions`...), and so does the
+ * whole run when it has any.
  */
 import { Counter, Rate, Trend } from 'k6/metrics';
 import type { Outcome, RequestResult } from './client.ts';
@@ -21,6 +23,7 @@ export interface MetricSet {
   errorRate: Rate;
   rateLimitedRate: Rate;
   timeoutRate: Rate;
+  cancelledRate: Rate;
   completedRate: Rate;
   goodputRate: Rate;
 }
@@ -33,7 +36,17 @@ export const OUTCOME_SUFFIX: Record<Outcome, string> = {
   timedOut: 'timeout',
   otherError: 'error_other',
   abandoned: 'abandoned',
+  cancelled: 'cancelled',
 };
+
+/** Suffixes of the session metrics: `<prefix>_sessions` counts sessions started... */
+export const SESSION_SUFFIX = {
+  started: 'sessions',
+  completed: 'sessions_completed',
+  aborted: 'sessions_aborted',
+  duration: 'session_duration',
+  calls: 'session_calls',
+} as const;
 
 /** Creates the metrics named `<prefix>_<suffix>` (init context only, as k6 requires). */
 export function createMetricSet(prefix: string): MetricSet {
@@ -54,6 +67,7 @@ export function createMetricSet(prefix: string): MetricSet {
     errorRate: new Rate(`${prefix}_error_rate`),
     rateLimitedRate: new Rate(`${prefix}_rate_limited_rate`),
     timeoutRate: new Rate(`${prefix}_timeout_rate`),
+    cancelledRate: new Rate(`${prefix}_cancelled_rate`),
     completedRate: new Rate(`${prefix}_completed_rate`),
     goodputRate: new Rate(`${prefix}_goodput_rate`),
   };
@@ -74,6 +88,7 @@ export function record(m: MetricSet, r: RequestResult): void {
   m.errorRate.add(error);
   m.rateLimitedRate.add(r.outcome === 'rateLimited');
   m.timeoutRate.add(r.outcome === 'timedOut');
+  m.cancelledRate.add(r.outcome === 'cancelled');
   m.completedRate.add(r.outcome === 'ok');
   m.goodputRate.add(r.good);
   if (r.good) m.goodput.add(1);
@@ -82,4 +97,41 @@ export function record(m: MetricSet, r: RequestResult): void {
   if (r.e2eMs !== null) m.e2e.add(r.e2eMs);
   if (r.tpotMs !== null) m.tpot.add(r.tpotMs);
   for (const gap of r.gapsMs) m.itl.add(gap);
+}
+
+/** Agent-session metrics of one class (or of all session classes). */
+export interface SessionMetricSet {
+  started: Counter;
+  completed: Counter;
+  aborted: Counter;
+  /** Arrival to the end of the last call, completed sessions (ms). */
+  duration: Trend;
+  /** Requests per ended session (completed or aborted), retried calls included. */
+  calls: Trend;
+}
+
+export function createSessionMetricSet(prefix: string): SessionMetricSet {
+  return {
+    started: new Counter(`${prefix}_${SESSION_SUFFIX.started}`),
+    completed: new Counter(`${prefix}_${SESSION_SUFFIX.completed}`),
+    aborted: new Counter(`${prefix}_${SESSION_SUFFIX.aborted}`),
+    duration: new Trend(`${prefix}_${SESSION_SUFFIX.duration}`, true),
+    calls: new Trend(`${prefix}_${SESSION_SUFFIX.calls}`),
+  };
+}
+
+/** How a session ended, for `recordSessionEnd`. */
+export interface SessionEnd {
+  state: 'completed' | 'aborted';
+  durationMs: number;
+  calls: number;
+}
+
+/** Records a session that ended (one still running when k6 stops it is never recorded: unfinished). */
+export function recordSessionEnd(m: SessionMetricSet, s: SessionEnd): void {
+  if (s.state === 'completed') {
+    m.completed.add(1);
+    m.duration.add(s.durationMs);
+  } else m.aborted.add(1);
+  m.calls.add(s.calls);
 }

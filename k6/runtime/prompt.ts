@@ -37,3 +37,8 @@ export function prefixText(seed: number, className: string, group: number, token
   }
   return text;
 }
+
+/** `text` without its first `n` words (the oldest tokens of a session's context). */
+export function dropWords(text: string, n: number): string {
+  return text.split(' ').slice(n).join(' ');
+}

@@ -1,18 +1,27 @@
 /**
  * The body of a generated script, shared by both modes: metrics created at init, the iteration
  * every class scenario runs (plan the request from the seed, send it as the client would, record
- * it), and handleSummary. The entries (entry-stock.ts, entry-sse.ts) only pick the transport.
+ * it; for a session class, play one whole agent session), and handleSummary. The entries
+ * (entry-stock.ts, entry-sse.ts) only pick the transport.
  */
 import { sleep } from 'k6';
 import { SharedArray } from 'k6/data';
 import exec from 'k6/execution';
 import { Counter } from 'k6/metrics';
 import type { ClassPlan, ScriptConfig } from '../../src/k6/script-config.ts';
-import { sendRequest } from './client.ts';
+import { type RequestResult, sendRequest } from './client.ts';
 import { traceRecords } from './config.ts';
 import { readEnv } from './env.ts';
-import { createMetricSet, type MetricSet, record } from './metrics.ts';
-import { planRequest, type TraceRecordList } from './request.ts';
+import {
+  createMetricSet,
+  createSessionMetricSet,
+  type MetricSet,
+  record,
+  recordSessionEnd,
+  type SessionMetricSet,
+} from './metrics.ts';
+import { type PlannedRequest, planRequest, type TraceRecordList } from './request.ts';
+import { planSession, runSession } from './session.ts';
 import { buildSummary, formatSummary, type SummaryData } from './summary.ts';
 import type { Transport } from './transport.ts';
 
@@ -21,23 +30,34 @@ export interface Script {
   handleSummary(data: SummaryData): Record<string, string>;
 }
 
+interface ClassEntry {
+  plan: ClassPlan;
+  metrics: MetricSet;
+  sessions: SessionMetricSet | null;
+  records: TraceRecordList | null;
+}
+
 export function createScript(config: ScriptConfig, transport: Transport): Script {
   const env = readEnv(__ENV, config.defaultTarget);
-  const byScenario = new Map<
-    string,
-    { plan: ClassPlan; metrics: MetricSet; records: TraceRecordList | null }
-  >();
+  const byScenario = new Map<string, ClassEntry>();
   for (const plan of config.classes) {
     // Trace sizes live once in a SharedArray, not in every VU.
     const records = plan.trace
       ? (new SharedArray(`floodgate-trace-${plan.name}`, () => traceRecords(plan.name)) as TraceRecordList)
       : null;
-    byScenario.set(plan.scenario, { plan, metrics: createMetricSet(plan.metricPrefix), records });
+    byScenario.set(plan.scenario, {
+      plan,
+      metrics: createMetricSet(plan.metricPrefix),
+      sessions: plan.session ? createSessionMetricSet(plan.metricPrefix) : null,
+      records,
+    });
   }
   const overall = createMetricSet('floodgate');
+  const overallSessions = config.classes.some((c) => c.session) ? createSessionMetricSet('floodgate') : null;
   const warmupRequests = new Counter('floodgate_warmup_requests');
   const warmupEndMs = config.scenario.warmupMs * config.timeScale;
   const clock = { now: () => Date.now(), sleep };
+  const bodyEnv = { model: env.model, bodyExtra: env.bodyExtra };
 
   return {
     iteration() {
@@ -45,22 +65,36 @@ export function createScript(config: ScriptConfig, transport: Transport): Script
       if (!entry) throw new Error(`floodgate: no class runs as k6 scenario '${exec.scenario.name}'`);
       const { plan, metrics, records } = entry;
       // Time since the test started: the scenario's own start plus its startTime offset.
-      const inWarmup = Date.now() - exec.scenario.startTime + plan.startOffsetMs < warmupEndMs;
-      const req = planRequest(
-        plan,
-        config.scenario.seed,
-        exec.scenario.iterationInTest,
-        env.model,
-        env.bodyExtra,
-        records,
-      );
-      const result = sendRequest(plan, req, env.url, { ...env.headers, ...req.headers }, transport, clock);
-      if (inWarmup) {
-        warmupRequests.add(1);
+      const inWarmup = () => Date.now() - exec.scenario.startTime + plan.startOffsetMs < warmupEndMs;
+      // Sends one request; summarised unless it arrived in the warmup (as the run result does).
+      const send = (req: PlannedRequest): RequestResult => {
+        const warmup = inWarmup();
+        const result = sendRequest(plan, req, env.url, { ...env.headers, ...req.headers }, transport, clock);
+        if (warmup) warmupRequests.add(1);
+        else {
+          record(metrics, result);
+          record(overall, result);
+        }
+        return result;
+      };
+      const iteration = exec.scenario.iterationInTest;
+      const seed = config.scenario.seed;
+      if (plan.session && entry.sessions) {
+        // A session is measured when it starts after the warmup; its calls each by their own start.
+        const measured = !inWarmup();
+        if (measured) {
+          entry.sessions.started.add(1);
+          overallSessions?.started.add(1);
+        }
+        const session = planSession(plan, plan.session, seed, iteration, records);
+        const end = runSession(plan, plan.session, session, seed, iteration, bodyEnv, send, clock);
+        if (measured) {
+          recordSessionEnd(entry.sessions, end);
+          if (overallSessions) recordSessionEnd(overallSessions, end);
+        }
         return;
       }
-      record(metrics, result);
-      record(overall, result);
+      send(planRequest(plan, seed, iteration, env.model, env.bodyExtra, records));
     },
     handleSummary(data) {
       const summary = buildSummary(data, config, env.parallelism);

@@ -9,9 +9,10 @@ import {
   type K6Summary,
   type ObservedClass,
   type ObservedLatency,
+  type ObservedSessions,
   type ObservedThreshold,
 } from '../../src/k6/summary-schema.ts';
-import { OUTCOME_SUFFIX } from './metrics.ts';
+import { OUTCOME_SUFFIX, SESSION_SUFFIX } from './metrics.ts';
 
 /** The part of k6's summary data this module reads. */
 export interface SummaryData {
@@ -26,7 +27,12 @@ export interface SummaryData {
 export function buildSummary(data: SummaryData, config: ScriptConfig, parallelism: number): K6Summary {
   const classes: Record<string, ObservedClass> = {};
   for (const c of config.classes) {
-    classes[c.name] = observed(data, c.metricPrefix, `dropped_iterations{scenario:${c.scenario}}`);
+    classes[c.name] = observed(
+      data,
+      c.metricPrefix,
+      `dropped_iterations{scenario:${c.scenario}}`,
+      c.session !== null,
+    );
   }
   const thresholds: ObservedThreshold[] = [];
   for (const [metric, m] of Object.entries(data.metrics)) {
@@ -49,7 +55,12 @@ export function buildSummary(data: SummaryData, config: ScriptConfig, parallelis
     droppedIterations: count(data, 'dropped_iterations'),
     warmupRequests: count(data, 'floodgate_warmup_requests'),
     classes,
-    overall: observed(data, 'floodgate', 'dropped_iterations'),
+    overall: observed(
+      data,
+      'floodgate',
+      'dropped_iterations',
+      config.classes.some((c) => c.session !== null),
+    ),
     thresholds,
     pass: thresholds.every((t) => t.pass),
   };
@@ -59,9 +70,9 @@ function count(data: SummaryData, metric: string): number {
   return data.metrics[metric]?.values['count'] ?? 0;
 }
 
-function observed(data: SummaryData, prefix: string, dropped: string): ObservedClass {
+function observed(data: SummaryData, prefix: string, dropped: string, sessions: boolean): ObservedClass {
   const n = (suffix: string) => count(data, `${prefix}_${suffix}`);
-  return {
+  const result: ObservedClass = {
     requests: n('requests'),
     outcomes: {
       ok: n(OUTCOME_SUFFIX.ok),
@@ -70,6 +81,7 @@ function observed(data: SummaryData, prefix: string, dropped: string): ObservedC
       timedOut: n(OUTCOME_SUFFIX.timedOut),
       otherError: n(OUTCOME_SUFFIX.otherError),
       abandoned: n(OUTCOME_SUFFIX.abandoned),
+      cancelled: n(OUTCOME_SUFFIX.cancelled),
     },
     attempts: n('attempts'),
     droppedIterations: count(data, dropped),
@@ -80,6 +92,27 @@ function observed(data: SummaryData, prefix: string, dropped: string): ObservedC
     inputTokens: n('input_tokens'),
     outputTokens: n('output_tokens'),
     goodput: n('goodput'),
+  };
+  if (sessions) result.sessions = observedSessions(data, prefix);
+  return result;
+}
+
+function observedSessions(data: SummaryData, prefix: string): ObservedSessions {
+  const n = (suffix: string) => count(data, `${prefix}_${suffix}`);
+  const started = n(SESSION_SUFFIX.started);
+  const completed = n(SESSION_SUFFIX.completed);
+  const aborted = n(SESSION_SUFFIX.aborted);
+  const calls = data.metrics[`${prefix}_${SESSION_SUFFIX.calls}`]?.values ?? {};
+  const ended = calls['count'] ?? 0;
+  return {
+    started,
+    completed,
+    aborted,
+    // Never completed nor aborted: k6 interrupted them when gracefulStop (the drain) ran out.
+    unfinished: Math.max(0, started - completed - aborted),
+    successShare: started > 0 ? Math.round((completed / started) * 1e6) / 1e6 : null,
+    duration: latency(data, `${prefix}_${SESSION_SUFFIX.duration}`),
+    callsPerSession: ended > 0 && typeof calls['avg'] === 'number' ? round(calls['avg']) : null,
   };
 }
 
@@ -106,11 +139,13 @@ function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-/** The text summary: one line per class, the thresholds, dropped iterations. */
+/** The text summary: one line per class, one per session class, dropped iterations, the thresholds. */
 export function formatSummary(s: K6Summary): string {
   const ms = (x: number | null) =>
     x === null ? '-' : x < 1000 ? `${x.toFixed(x < 10 ? 1 : 0)} ms` : `${(x / 1000).toFixed(2)} s`;
   const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` : '-');
+  // The cancelled column only when the next keystroke cancelled anything (tab completions).
+  const cancels = (s.overall.outcomes.cancelled ?? 0) > 0;
   const header = [
     'class',
     'requests',
@@ -119,6 +154,7 @@ export function formatSummary(s: K6Summary): string {
     '5xx',
     'timeout',
     'other',
+    ...(cancels ? ['cancel'] : []),
     'ttft p50',
     'ttft p99',
     'tpot p50',
@@ -134,6 +170,7 @@ export function formatSummary(s: K6Summary): string {
     String(c.outcomes.serverError),
     String(c.outcomes.timedOut),
     String(c.outcomes.otherError + c.outcomes.abandoned),
+    ...(cancels ? [pct(c.outcomes.cancelled ?? 0, c.requests)] : []),
     ms(c.ttft.p50),
     ms(c.ttft.p99),
     ms(c.tpot.p50),
@@ -149,12 +186,21 @@ export function formatSummary(s: K6Summary): string {
       r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '),
     )
     .join('\n');
+  const sessions = Object.entries(s.classes).flatMap(([k, c]) => {
+    const x = c.sessions;
+    if (!x) return [];
+    const calls = x.callsPerSession === null ? '-' : x.callsPerSession.toFixed(1);
+    return [
+      `sessions ${k}: started ${x.started}, completed ${x.completed} (${pct(x.completed, x.started)}), aborted ${x.aborted}, unfinished ${x.unfinished}; duration p50 ${ms(x.duration.p50)}, p99 ${ms(x.duration.p99)}; ${calls} calls per session`,
+    ];
+  });
   const failed = s.thresholds.filter((t) => !t.pass);
   const lines = [
     `floodgate k6  ${s.scenario.name}  seed ${s.scenario.seed}, mode ${s.mode} (ttft = ${s.ttftSource === 'ttfb' ? 'time to first byte' : 'first content event'}), time x${s.timeScale}, rate x${s.rateScale}`,
     '',
     table,
     '',
+    ...(sessions.length > 0 ? [...sessions, ''] : []),
     `dropped iterations ${s.droppedIterations}${s.droppedIterations > 0 ? '  (the load generator ran out of VUs: raise maxVUs)' : ''}; warmup requests ${s.warmupRequests} (not summarised)`,
     `thresholds: ${s.thresholds.length - failed.length}/${s.thresholds.length} pass`,
     ...s.thresholds.map((t) => `  ${t.pass ? 'PASS' : 'FAIL'}  ${t.metric}: ${t.threshold}`),

@@ -7,6 +7,7 @@
  * Reading guide: `compileK6` below, then stages.ts (rate profile -> stages), sizing.ts (VUs),
  * thresholds.ts (SLOs), coverage.ts (what each scenario field becomes).
  */
+import { createDistribution } from '../engine/dist/index.ts';
 import { FloodgateError } from '../errors.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { ArrivalsConfig, ClassConfig, ClientConfig, Scenario, TraceConfig } from '../scenario/schema.ts';
@@ -24,7 +25,7 @@ import {
   type TracePlan,
   type TraceRecords,
 } from './script-config.ts';
-import { expectedLatencyMs, sizeVus, worstLatencyMs } from './sizing.ts';
+import { expectedLatencyMs, expectedSessionMs, sizeVus, worstLatencyMs, worstSessionMs } from './sizing.ts';
 import {
   countsProfile,
   type RatePoint,
@@ -53,7 +54,7 @@ export interface CompiledK6 {
   config: ScriptConfig;
   /** Trace records of the classes that replay a trace (bundled into a SharedArray). */
   traces: TraceRecords;
-  /** Iterations all stages start together. */
+  /** Requests all stages start together (a session class's iterations times its mean call count). */
   expectedRequests: number;
   /** What k6 does not reproduce of this scenario, one line each. */
   notes: string[];
@@ -80,6 +81,10 @@ export function compileK6(loaded: LoadedScenario, options: CompileOptions = {}):
     );
   const seed = options.seed ?? scenario.seed;
   const notes = coverageNotes(scenario, mode);
+  if (timeScale !== 1 && scenario.workload.classes.some((c) => c.session))
+    notes.push(
+      `--time-scale ${timeScale}: think times and latencies are not scaled, so sessions last as long as unscaled while the run is shorter: expect more of them unfinished at the end`,
+    );
   const names = uniqueNames(scenario.workload.classes.map((c) => c.name));
   const shared = scenario.workload.classes.filter((c) => !c.arrivals);
   const totalShare = shared.reduce((a, c) => a + c.share, 0);
@@ -98,9 +103,21 @@ export function compileK6(loaded: LoadedScenario, options: CompileOptions = {}):
       return;
     }
     const client = c.client ?? scenario.workload.client;
-    const outputMean = records ? mean(records.map((r) => r[1])) : undefined;
-    const expected = expectedLatencyMs(scenario, c, outputMean);
-    const vus = sizeVus(plan.peakRps, expected, worstLatencyMs(client, expected), options.headroom);
+    const outputMean = records && !c.session ? mean(records.map((r) => r[1])) : undefined;
+    // A request holds its VU for the debounce too; a session class's VU for the whole session.
+    const debounce = c.debounce ?? 0;
+    const callMs = expectedLatencyMs(scenario, c, outputMean);
+    const worstCallMs = worstLatencyMs(client, callMs) + debounce;
+    // k6 stops every iteration by the end of the run plus gracefulStop: no session lasts longer.
+    const longestMs = scenario.duration * timeScale + drainMs(scenario.drain);
+    const vus = c.session
+      ? sizeVus(
+          plan.peakRps,
+          Math.min(expectedSessionMs(c.session, callMs + debounce), longestMs),
+          worstSessionMs(c.session, worstCallMs, longestMs),
+          options.headroom,
+        )
+      : sizeVus(plan.peakRps, callMs + debounce, worstCallMs, options.headroom);
     const { scenarioName, metricPrefix } = names[i]!;
     if (records) traces[c.name] = records;
     k6Scenarios[scenarioName] = k6Scenario(plan, vus, scenario.drain, c.name);
@@ -115,6 +132,17 @@ export function compileK6(loaded: LoadedScenario, options: CompileOptions = {}):
       prefix: c.prefix ? { groups: c.prefix.groups, tokens: c.prefix.tokens } : null,
       trace,
       client: clientPlan(client),
+      cancelAfter: c.cancelAfter ?? null,
+      debounceMs: c.debounce ?? null,
+      session: c.session
+        ? {
+            calls: c.session.calls,
+            toolTokens: c.session.toolTokens,
+            thinkTime: c.session.thinkTime,
+            maxContext: c.session.maxContext,
+            retries: c.session.retries,
+          }
+        : null,
       slo: { ttftMs: c.slo.ttft ?? null, tpotMs: c.slo.tpot ?? null, e2eMs: c.slo.e2e ?? null },
       startOffsetMs: plan.startOffsetMs,
       expectedIterations: round3(plan.expectedIterations),
@@ -157,7 +185,12 @@ export function compileK6(loaded: LoadedScenario, options: CompileOptions = {}):
     classes,
     options: k6Options,
   };
-  const expectedRequests = classes.reduce((a, c) => a + c.expectedIterations, 0);
+  // A session iteration sends a session's calls: count them at their mean.
+  const expectedRequests = classes.reduce(
+    (a, c) =>
+      a + c.expectedIterations * (c.session ? Math.max(1, createDistribution(c.session.calls).mean) : 1),
+    0,
+  );
   return { config, traces, expectedRequests: round3(expectedRequests), notes };
 }
 
@@ -250,7 +283,7 @@ export function traceProfile(
 function k6Scenario(
   plan: StagePlan,
   vus: { preAllocatedVUs: number; maxVUs: number },
-  drainMs: number,
+  drain: number,
   className: string,
 ): K6RampingArrivalRate {
   return {
@@ -261,10 +294,19 @@ function k6Scenario(
     preAllocatedVUs: vus.preAllocatedVUs,
     maxVUs: vus.maxVUs,
     startTime: `${plan.startOffsetMs}ms`,
-    gracefulStop: `${Math.ceil(drainMs / 1000)}s`,
+    gracefulStop: `${drainMs(drain) / 1000}s`,
     exec: 'default',
     tags: { floodgate_class: className },
   };
+}
+
+/**
+ * gracefulStop, whole seconds: the scenario's drain. Iterations still running when the last stage
+ * ends may finish for that long (a session goes on making calls, as in the simulator's drain);
+ * k6 then interrupts them, and a session it interrupts counts as unfinished.
+ */
+function drainMs(drain: number): number {
+  return Math.ceil(drain / 1000) * 1000;
 }
 
 function clientPlan(client: ClientConfig): ClientPlan {

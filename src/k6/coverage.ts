@@ -4,6 +4,7 @@
  * the reason. The maps are typed over the schema's own types, so adding a scenario field does not
  * compile until someone decides here what k6 does with it (vitest's cli-config.ts idea).
  */
+import { createDistribution, type DistributionSpec } from '../engine/dist/index.ts';
 import type {
   ArrivalsConfig,
   ClassConfig,
@@ -17,6 +18,9 @@ import type {
   TraceConfig,
 } from '../scenario/schema.ts';
 import type { K6Mode } from './script-config.ts';
+import { quantile } from './sizing.ts';
+
+const mean = (spec: DistributionSpec) => createDistribution(spec).mean;
 
 /** How one field reaches the k6 script. */
 export type Translation =
@@ -35,7 +39,9 @@ export const SCENARIO_FIELDS: FieldMap<Scenario> = {
   description: { k6: 'the script header' },
   duration: { k6: 'the stages span duration x --time-scale' },
   warmup: { k6: 'requests arriving in the first warmup x --time-scale are sent but left out of the summary' },
-  drain: { k6: 'gracefulStop: in-flight requests may finish for up to drain after the last stage' },
+  drain: {
+    k6: 'gracefulStop: in-flight requests and sessions may go on for up to drain after the last stage; sessions still running then are counted unfinished',
+  },
   seed: { k6: 'request bodies: the seeded stream floodgate:<seed>:k6/<class>/<iteration>' },
   providers: { sut: 'the providers behind the gateway under test; used only to size VUs and pick `model`' },
   faults: { sut: 'k6 injects no faults: break the real system (or the emulator) on the same timeline' },
@@ -99,15 +105,23 @@ export const CLASS_FIELDS: FieldMap<ClassConfig> = {
   slo: { k6: 'the per-request goodput check and floodgate_<class>_goodput_rate' },
   client: { k6: "this class's client behaviour" },
   cancelAfter: {
-    unsupported:
-      'not compiled yet: it should become a per-request timeout drawn from the keystroke distribution',
+    k6: 'each request draws the time to the next keystroke; the try in flight is cut then (its http timeout in stock mode, at its next event in sse mode) and the request counted cancelled (floodgate_<class>_cancelled_rate)',
   },
   session: {
-    unsupported:
-      'not compiled yet: one iteration per session, its calls in sequence with think time as sleep',
+    k6: 'one iteration per session: its calls in sequence, each prompt the previous one plus the answer and tool output (a shared prefix), think time as sleep, failed calls tried again up to retries; VUs sized by the session length; session counts and durations in the summary',
   },
   debounce: {
-    unsupported: 'not compiled yet: a sleep before the request, skipped when the keystroke comes first',
+    k6: 'a sleep before the first try; when the keystroke comes within it the request is counted cancelled and never sent',
+  },
+};
+
+export const SESSION_FIELDS: FieldMap<NonNullable<ClassConfig['session']>> = {
+  calls: { k6: "drawn when the session starts, from the iteration's stream; one request per call" },
+  toolTokens: { k6: 'words appended to the context after each answer, as a user message' },
+  thinkTime: { k6: 'a sleep after each call but the last, and before a call is tried again' },
+  maxContext: { k6: 'the prompt keeps the latest maxContext tokens of the context' },
+  retries: {
+    k6: "a failed call (after the client's own retries) is sent again up to retries times, then the session aborts",
   },
 };
 
@@ -141,7 +155,7 @@ export const SLO_METRICS: {
   e2e: { metric: 'e2e' },
   queueWait: { unsupported: 'queue wait is inside the gateway; k6 sees only the whole latency' },
   errorShare: { metric: 'error_rate' },
-  cancelledShare: { unsupported: 'keystroke cancellation is not compiled into the script yet' },
+  cancelledShare: { metric: 'cancelled_rate' },
   shedShare: { unsupported: 'a shed request is an ordinary 429 or 503 to the client' },
   timeoutShare: { metric: 'timeout_rate' },
   rateLimitedShare: { metric: 'rate_limited_rate' },
@@ -151,6 +165,16 @@ export const SLO_METRICS: {
   costUsd: { unsupported: 'prices are per provider, and k6 does not know which provider served' },
   costPerRequestUsd: { unsupported: 'prices are per provider, and k6 does not know which provider served' },
 };
+
+const OVERFLOW_NOTE =
+  'a context longer than maxContext keeps its latest tokens, so from then on calls no longer share a prefix with the previous one (the simulator still counts the kept part as cached)';
+
+/** Might a session's context reach maxContext? (p99-ish first prompt plus every call's answer and tool output) */
+function sessionMayOverflow(c: ClassConfig): boolean {
+  const s = c.session!;
+  const growth = quantile(s.calls, 0.99) * (mean(c.outputTokens) + mean(s.toolTokens));
+  return quantile(c.promptTokens, 0.99) + growth > s.maxContext;
+}
 
 /**
  * Notes for the fields this scenario uses that k6 does not reproduce (or reproduces only in
@@ -178,6 +202,14 @@ export function coverageNotes(scenario: Scenario, mode: K6Mode): string[] {
     notes.push(
       'client.timeout: in sse mode a try is cut at its first event past the timeout; a server that sends nothing is waited for',
     );
+  if (mode === 'sse' && scenario.workload.classes.some((c) => c.cancelAfter && c.stream))
+    notes.push(
+      'cancelAfter: in sse mode a streamed try is cut at its first event past the keystroke; a server that sends nothing is waited for',
+    );
+  scenario.workload.classes.forEach((c, i) => {
+    if (c.session && sessionMayOverflow(c))
+      notes.push(`workload.classes[${i}].session.maxContext: ${OVERFLOW_NOTE}`);
+  });
   for (const slo of scenario.slos) {
     const family = slo.metric.split('.')[0] as keyof typeof SLO_METRICS;
     const m = SLO_METRICS[family];

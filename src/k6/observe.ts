@@ -2,7 +2,9 @@
  * Prediction vs observation: a simulator run-result JSON (`floodgate run --out`) against the
  * summary a generated k6 script wrote (`floodgate/k6-summary@1`), per class and overall, row by
  * row: TTFT and E2E p50/p90/p99, error share, rate-limited share, offered and completed requests
- * per second. Each row gets the relative difference (observed - predicted) / predicted and a
+ * per second; the cancelled share when either side has cancelled requests (tab completions); and
+ * for agent-session classes the session success share, duration p50/p99 and calls per session,
+ * against the run result's `sessions` block. Each row gets the relative difference (observed - predicted) / predicted and a
  * verdict against the tolerance. Pure: the CLI (src/cli/commands/observe.ts) reads the files.
  *
  * Definitions, so both sides mean the same thing:
@@ -13,6 +15,11 @@
  *   observed figure is per real second, divided by the run's --rate-scale and multiplied by the
  *   number of load generators that shared it, so it is in the scenario's units (--time-scale
  *   changes the window's length, not the rates).
+ * - cancelled share: requests the user's next keystroke cancelled (cut in flight, or never sent
+ *   within the debounce), over requests, on both sides.
+ * - sessions: success share is completed / started (unfinished sessions, still running when the
+ *   drain ran out, count against it on both sides); duration is of completed sessions; calls per
+ *   session are requests per ended session, retried calls included.
  * - shares within `shareFloor` (1 percentage point) of each other pass whatever their ratio: 0.1%
  *   against 0.2% is noise, not a 100% difference.
  */
@@ -33,9 +40,13 @@ export type Verdict = 'ok' | 'differs' | 'missing' | 'n/a';
 export interface ComparisonRow {
   /** A class name, or `all`. */
   scope: string;
-  /** `ttft.p50`, `e2e.p99`, `errorShare`, `rateLimitedShare`, `offeredPerSec`, `completedPerSec`. */
+  /**
+   * `ttft.p50`, `e2e.p99`, `errorShare`, `rateLimitedShare`, `offeredPerSec`, `completedPerSec`,
+   * `cancelledShare`, `sessionSuccessShare`, `sessionDuration.p50`, `sessionDuration.p99`,
+   * `callsPerSession`.
+   */
   metric: string;
-  unit: 'ms' | 'share' | 'per-s';
+  unit: 'ms' | 'share' | 'per-s' | 'count';
   predicted: number | null;
   observed: number | null;
   /** (observed - predicted) / predicted; null when either is missing or predicted is 0. */
@@ -115,6 +126,37 @@ export function compareRun(predicted: RunResult, observed: K6Summary, options: O
       pr ? pr.completed / measuredSec : null,
       o ? perScenarioSec(o.outcomes.ok) : null,
     );
+    const cancelled = o?.outcomes.cancelled ?? 0;
+    if ((pr?.cancelled ?? 0) > 0 || cancelled > 0)
+      row(
+        'cancelledShare',
+        'share',
+        pr ? pr.cancelledShare : null,
+        o && o.requests > 0 ? cancelled / o.requests : null,
+      );
+    const ps = p?.sessions;
+    const os = o?.sessions;
+    if (ps || os) {
+      row(
+        'sessionSuccessShare',
+        'share',
+        ps && ps.started > 0 ? ps.successShare : null,
+        os?.successShare ?? null,
+      );
+      for (const q of ['p50', 'p99'] as const)
+        row(
+          `sessionDuration.${q}`,
+          'ms',
+          ps ? latencyOf(ps.duration, q) : null,
+          os ? observedOf(os.duration, q) : null,
+        );
+      row(
+        'callsPerSession',
+        'count',
+        ps && ps.completed + ps.aborted > 0 ? ps.callsPerSession : null,
+        os?.callsPerSession ?? null,
+      );
+    }
   }
 
   const notes: string[] = [];
@@ -133,6 +175,11 @@ export function compareRun(predicted: RunResult, observed: K6Summary, options: O
   if (observed.timeScale !== 1)
     notes.push(
       `the k6 run was time-compressed (x${observed.timeScale}): rates were kept, but queues that build over minutes had less time to build`,
+    );
+  const unfinished = observed.overall.sessions?.unfinished ?? 0;
+  if (unfinished > 0)
+    notes.push(
+      `k6 stopped ${unfinished} sessions still running at the end (gracefulStop, the drain): they count as unfinished, against the success share`,
     );
   if (observed.parallelism > 1)
     notes.push(
@@ -223,6 +270,7 @@ export function formatComparison(c: Comparison): string {
     if (v === null) return '-';
     if (unit === 'share') return `${(v * 100).toFixed(v < 0.001 && v > 0 ? 3 : 2)}%`;
     if (unit === 'per-s') return `${v.toFixed(v < 10 ? 3 : 2)}/s`;
+    if (unit === 'count') return v.toFixed(2);
     return v < 1000 ? `${v.toFixed(v < 10 ? 2 : 1)} ms` : `${(v / 1000).toFixed(3)} s`;
   };
   const diff = (r: ComparisonRow) =>

@@ -61,6 +61,19 @@ export interface ClientPlan {
 }
 
 /**
+ * Agent sessions (the class's `session`): one k6 iteration is one session, its calls in sequence
+ * as src/workload/sessions.ts plays them. Sizes are tokens, `thinkTime` ms.
+ */
+export interface SessionPlan {
+  calls: DistributionSpec;
+  toolTokens: DistributionSpec;
+  thinkTime: DistributionSpec;
+  maxContext: number;
+  /** Tries again after a failed call (after its think time) before the session aborts. */
+  retries: number;
+}
+
+/**
  * Trace replay: the class's iterations take their sizes from `records` trace records in arrival
  * order (inlined beside the configuration, see `TraceRecords`). Iteration i takes record
  * floor(i / iterationsPerRecord) (clamped), so the sizes follow the trace through time whatever
@@ -94,6 +107,12 @@ export interface ClassPlan {
   prefix: { groups: number; tokens: number } | null;
   trace: TracePlan | null;
   client: ClientPlan;
+  /** Time to the user's next keystroke (ms), drawn per request: a request not done by then is cancelled. */
+  cancelAfter: DistributionSpec | null;
+  /** Wait this long (ms) before sending; a keystroke within it means nothing is sent. */
+  debounceMs: number | null;
+  /** Each iteration is an agent session of this shape; null for plain requests. */
+  session: SessionPlan | null;
   /** The class's goodput targets (ms); null where the class sets none. */
   slo: { ttftMs: number | null; tpotMs: number | null; e2eMs: number | null };
   /** Sent as headers X-Floodgate-Priority, X-Floodgate-Tenant, X-Floodgate-Deadline-Ms for the gateway. */
@@ -102,7 +121,7 @@ export interface ClassPlan {
   deadlineMs: number | null;
   /** When the class's k6 scenario starts, in ms of the (scaled) test (leading zero rate skipped). */
   startOffsetMs: number;
-  /** Iterations the stages start, by their integral (what the run should offer). */
+  /** Iterations the stages start, by their integral (what the run should offer; sessions for a session class). */
   expectedIterations: number;
 }
 

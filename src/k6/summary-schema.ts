@@ -3,6 +3,8 @@
  * and what `floodgate observe` reads back. Times are milliseconds, token counts are totals, and
  * every count covers requests that arrived after the (scaled) warmup, as the run-result JSON does.
  * Types only: shared by the k6 runtime (k6/runtime/summary.ts) and Node (src/k6/observe.ts).
+ * Fields are only ever added to `@1` (readers treat a missing optional field as its zero), so a
+ * summary of an older script still reads.
  *
  * Example (abridged):
  * { "schema": "floodgate/k6-summary@1", "scenario": { "name": "quickstart", "seed": 42 },
@@ -10,7 +12,9 @@
  *   "measuredMs": 66000, "droppedIterations": 0,
  *   "classes": { "tab": { "requests": 1180, "outcomes": { "ok": 1179, "rateLimited": 1, ... },
  *     "ttft": { "count": 1179, "mean": 301.2, "p50": 280.1, "p90": 410, "p95": 450, "p99": 702,
- *     "max": 930 }, ... } },
+ *     "max": 930 }, ... },
+ *     "agent": { "requests": 340, ..., "sessions": { "started": 20, "completed": 17, "aborted": 1,
+ *     "unfinished": 2, "successShare": 0.85, "duration": { "count": 17, ... }, "callsPerSession": 18.9 } } },
  *   "overall": { ... }, "thresholds": [ { "metric": "floodgate_tab_ttft", "threshold": "p(99)<=1500",
  *     "pass": true } ], "pass": true }
  */
@@ -41,6 +45,30 @@ export interface ObservedOutcomes {
   otherError: number;
   /** The user's patience (`client.abandonAfter`) ran out. */
   abandoned: number;
+  /**
+   * The user's next keystroke came first (class `cancelAfter`): the try was cut, or, within the
+   * `debounce`, nothing was sent. Absent in summaries of scripts compiled before it existed (read
+   * as 0).
+   */
+  cancelled?: number;
+}
+
+/**
+ * Agent sessions (class `session`) that started after the warmup, one per k6 iteration: the same
+ * figures as the run result's `sessions` block (src/metrics/result.ts).
+ */
+export interface ObservedSessions {
+  started: number;
+  completed: number;
+  aborted: number;
+  /** Started, neither completed nor aborted: k6 stopped them when `gracefulStop` (the drain) ran out. */
+  unfinished: number;
+  /** completed / started; null when none started. */
+  successShare: number | null;
+  /** Arrival to the end of the last call, completed sessions only. */
+  duration: ObservedLatency;
+  /** Requests per ended (completed or aborted) session, retried calls included; null when none ended. */
+  callsPerSession: number | null;
 }
 
 export interface ObservedClass {
@@ -61,6 +89,8 @@ export interface ObservedClass {
   outputTokens: number;
   /** Completions that met every SLO of their class. */
   goodput: number;
+  /** Present for session classes (and `overall` when the scenario has any). */
+  sessions?: ObservedSessions;
 }
 
 export interface ObservedThreshold {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileK6 } from '../../src/k6/compile.ts';
-import { SLO_METRICS } from '../../src/k6/coverage.ts';
+import { CLASS_FIELDS, SESSION_FIELDS, SLO_METRICS } from '../../src/k6/coverage.ts';
 import { expectedLatencyMs } from '../../src/k6/sizing.ts';
 import { parseK6Duration, stagesIntegral } from '../../src/k6/stages.ts';
 import { loadScenarioFile, loadScenarioObject } from '../../src/scenario/load.ts';
@@ -188,5 +188,21 @@ describe('SLO_METRICS', () => {
     expect(Object.keys(SLO_METRICS).sort()).toEqual(
       [...LATENCY_METRICS, ...SHARE_METRICS, ...OTHER_METRICS].sort(),
     );
+    expect(SLO_METRICS.cancelledShare).toEqual({ metric: 'cancelled_rate' });
+  });
+});
+
+describe('coverage of tab cancellation and agent sessions', () => {
+  it('compiles cancelAfter, debounce and session (and every session field) into the script', () => {
+    for (const field of ['cancelAfter', 'debounce', 'session'] as const)
+      expect(CLASS_FIELDS[field]).toHaveProperty('k6');
+    for (const t of Object.values(SESSION_FIELDS)) expect(t).toHaveProperty('k6');
+    expect(Object.keys(SESSION_FIELDS).sort()).toEqual([
+      'calls',
+      'maxContext',
+      'retries',
+      'thinkTime',
+      'toolTokens',
+    ]);
   });
 });

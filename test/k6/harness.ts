@@ -266,3 +266,52 @@ export function streamEvents(
     .filter((e) => e.startsWith('data: '))
     .map((e, i) => ({ delayMs: i === 0 ? firstMs : i === 1 ? 0 : gapMs, data: e.slice(6) }));
 }
+
+/**
+ * A k6/http server that takes `latencyMs` to answer `answer`; a request whose `timeout` is
+ * shorter is cut at it, as k6 cuts it (status 0, error_code 1050), after exactly that long.
+ */
+export function slowServer(latencyMs: number, answer: FakeResponse): (post: FakePost) => FakeResponse {
+  return (post) => {
+    const timeout = Number(post.params.timeout);
+    if (Number.isFinite(timeout) && timeout < latencyMs)
+      return { status: 0, error: 'request timeout', error_code: 1050, timings: { waiting: timeout } };
+    return { ...answer, timings: { waiting: latencyMs } };
+  };
+}
+
+/** A fake k6 with the clock past the (scaled) warmup, so iterations are summarised. */
+export function fakeAfterWarmup(): FakeK6 {
+  const fake = new FakeK6();
+  fake.exec.scenario.startTime = fake.now - 600_000;
+  return fake;
+}
+
+/** Runs iterations `from`..`to`-1 of a class's k6 scenario. */
+export function iterate(
+  script: LoadedScript,
+  fake: FakeK6,
+  scenario: string,
+  from: number,
+  to: number,
+): void {
+  for (let i = from; i < to; i++) {
+    fake.exec.scenario = {
+      ...fake.exec.scenario,
+      name: scenario,
+      iterationInTest: i,
+      iterationInInstance: i,
+    };
+    script.default();
+  }
+}
+
+/** A request body the script sent. */
+export interface SentBody {
+  model: string;
+  messages: { role: string; content: string }[];
+  max_tokens: number;
+  stream: boolean;
+}
+
+export const bodyOf = (p: FakePost): SentBody => JSON.parse(p.body) as SentBody;
