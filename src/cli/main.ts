@@ -14,6 +14,7 @@ import { k6Command } from './commands/k6.ts';
 import { observeCommand } from './commands/observe.ts';
 import { runCommand } from './commands/run.ts';
 import { schemaCommand } from './commands/schema.ts';
+import { sweepCommand } from './commands/sweep.ts';
 import { validateCommand } from './commands/validate.ts';
 import { EXIT } from './exit-codes.ts';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   program.addCommand(validateCommand().exitOverride());
   program.addCommand(compareCommand().exitOverride());
   program.addCommand(capacityCommand().exitOverride());
+  program.addCommand(sweepCommand().exitOverride());
   program.addCommand(schemaCommand().exitOverride());
   program.addCommand(k6Command().exitOverride());
   program.addCommand(emulateCommand().exitOverride());

@@ -27,3 +27,15 @@ export function createProgress(label: string, enabled: boolean) {
     },
   };
 }
+
+/** Progress of a batch of runs (compare, sweep): `label: done/total runs`, redrawn on a terminal. */
+export function jobProgress(label: string, quiet: boolean | undefined) {
+  const tty = Boolean(process.stderr.isTTY);
+  return (done: number, total: number): void => {
+    if (quiet) return;
+    if (tty)
+      process.stderr.write(`\r${label}: ${done}/${total} runs\x1b[K${done === total ? '\r\x1b[K' : ''}`);
+    else if (done === total || done % Math.max(1, Math.ceil(total / 10)) === 0)
+      process.stderr.write(`${label}: ${done}/${total} runs\n`);
+  };
+}

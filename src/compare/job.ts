@@ -2,6 +2,7 @@
  * One comparison job: a scenario run with one policy entry and one seed, reduced to the figures a
  * comparison ranks on. Runs in a worker thread (compare-worker.ts) or in-process.
  */
+import type { RecoveryResult } from '../metrics/recovery.ts';
 import type { RunResult } from '../metrics/result.ts';
 import { downsample, downsampleFactor, groupSizes } from '../report/downsample.ts';
 import { loadScenarioFile } from '../scenario/load.ts';
@@ -51,7 +52,16 @@ export interface SeedFigures {
   slosPassed: number;
   slosTotal: number;
   /** The cascade verdict, when the scenario declares `recovery`. */
-  recovery: { verdict: string; pass: boolean; recoveredAfterMs: number | null } | null;
+  recovery: {
+    verdict: string;
+    pass: boolean;
+    recoveredAfterMs: number | null;
+    /** The first trigger's baseline met the criteria (null: no windows before it). */
+    baselineHealthy: boolean | null;
+    /** The first trigger's last window before its horizon: where the run settled. */
+    endGoodputShare: number | null;
+    endAmplification: number | null;
+  } | null;
   /** Every SLO passed and the run recovered (the run's exit status). */
   pass: boolean;
   /** The run's time series (first seed of each entry only). */
@@ -88,6 +98,17 @@ export function seriesOf(r: RunResult): SeedSeries {
   };
 }
 
+/** How the first trigger's run looked before it and at its horizon. */
+function settled(rc: RecoveryResult) {
+  const t = rc.triggers[0];
+  const last = t?.windows[t.windows.length - 1];
+  return {
+    baselineHealthy: t?.baseline?.healthy ?? null,
+    endGoodputShare: last?.goodputShare ?? null,
+    endAmplification: last?.amplification ?? null,
+  };
+}
+
 export function figuresOf(r: RunResult): SeedFigures {
   return {
     seed: r.seed,
@@ -117,6 +138,7 @@ export function figuresOf(r: RunResult): SeedFigures {
           )
             ? Math.max(0, ...r.recovery.triggers.map((t) => t.recoveredAfterMs ?? 0))
             : null,
+          ...settled(r.recovery),
         }
       : null,
     pass: r.pass,

@@ -66,6 +66,8 @@ export class ClassMetrics {
   readonly windowOffered = new WindowCount();
   readonly windowCompleted = new WindowCount();
   readonly windowGoodput = new WindowCount();
+  /** Goodput filed under each request's arrival window: the share of a window's arrivals served well. */
+  readonly goodputByArrival = new Series();
   readonly seriesTtftP50 = new Series();
   readonly seriesTtftP99 = new Series();
   readonly seriesE2eP50 = new Series();
@@ -300,6 +302,7 @@ export class Recorder {
     if (good) {
       this.goodput.value++;
       c.windowGoodput.value++;
+      c.goodputByArrival.increment(this.window(req.arrivalMs));
     }
     if (!req.measured) return;
     c.outcomes[0]!++;

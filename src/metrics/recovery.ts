@@ -15,8 +15,8 @@
  * - inconclusive: not healthy yet and less than `within` of run left to tell.
  *
  * "For good" means every later window up to the horizon is healthy, so a run that flickers back
- * for one window and falls again has not recovered. Goodput is counted in the window a request
- * ends and offered load in the window it arrives; windows of several seconds keep that skew small.
+ * for one window and falls again has not recovered. Goodput is filed under each request's arrival
+ * window, so a window's share is exactly the part of its arrivals that was served well.
  */
 import type { RecoveryConfig, Scenario, TriggerConfig } from '../scenario/schema.ts';
 import { roundTo } from './histogram.ts';
@@ -136,12 +136,14 @@ function view(
   capacities: Record<string, number>,
 ): SeriesView {
   const v = (a: (number | null)[] | undefined, i: number) => a?.[i] ?? 0;
-  const picked = classes?.map((c) => ts.classes[c]!) ?? null;
+  // Goodput by arrival window over offered by arrival window: the share of each window's arrivals
+  // served within their targets, free of the lag between a request's arrival and its end.
+  const picked = (classes ?? Object.keys(ts.classes)).map((c) => ts.classes[c]!);
   return {
     intervalMs: ts.intervalMs,
     windows: ts.startMs.length,
-    offered: picked ? (i) => picked.reduce((a, c) => a + v(c.offered, i), 0) : (i) => v(ts.offered, i),
-    goodput: picked ? (i) => picked.reduce((a, c) => a + v(c.goodput, i), 0) : (i) => v(ts.goodput, i),
+    offered: (i) => picked.reduce((a, c) => a + v(c.offered, i), 0),
+    goodput: (i) => picked.reduce((a, c) => a + v(c.goodputByArrival, i), 0),
     allOffered: (i) => v(ts.offered, i),
     attempts: (i) => v(ts.attempts, i),
     queued: Object.entries(ts.providers).map(([name, p]) => ({
@@ -197,10 +199,11 @@ export function evaluateRecovery(
   const lastIndex = Math.min(s.windows, Math.floor(scenario.duration / s.intervalMs));
   const firstIndex = Math.ceil(scenario.warmup / s.intervalMs);
   const verdicts = triggers.map((t, k) => {
-    const previousEnd = k > 0 ? triggers[k - 1]!.at + triggers[k - 1]!.for : scenario.warmup;
+    // The baseline: from the warmup, or from `within` after the previous trigger ended.
+    const previousEnd = k > 0 ? triggers[k - 1]!.at + triggers[k - 1]!.for + config.within : scenario.warmup;
     const horizon = Math.min(scenario.duration, triggers[k + 1]?.at ?? scenario.duration);
     return judge(s, config, t, {
-      baselineFrom: Math.max(firstIndex, Math.ceil((previousEnd + config.within) / s.intervalMs)),
+      baselineFrom: Math.max(firstIndex, Math.ceil(previousEnd / s.intervalMs)),
       horizonIndex: Math.min(lastIndex, Math.floor(horizon / s.intervalMs)),
       horizonMs: horizon,
       step,

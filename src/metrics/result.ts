@@ -30,7 +30,7 @@ export interface RequestCounts {
   attempts: number;
   clientRetries: number;
   gatewayRetries: number;
-  /** Gateway retries a retry budget refused. */
+  /** Retries a retry budget refused (gateway or client). */
   retriesDenied: number;
   /** Backup attempts sent by hedging. */
   hedges: number;
@@ -154,6 +154,8 @@ export interface TimeSeriesBlock {
       offered: (number | null)[];
       completed: (number | null)[];
       goodput: (number | null)[];
+      /** Goodput by arrival window: of the requests that arrived in each window, how many were served within their targets. */
+      goodputByArrival: (number | null)[];
       ttftP50: (number | null)[];
       ttftP99: (number | null)[];
       e2eP50: (number | null)[];
@@ -378,6 +380,7 @@ function timeseries(r: Recorder): TimeSeriesBlock {
       offered: c.windowOffered.series.toArray(n),
       completed: c.windowCompleted.series.toArray(n),
       goodput: c.windowGoodput.series.toArray(n),
+      goodputByArrival: c.goodputByArrival.toArray(n),
       ttftP50: c.seriesTtftP50.toArray(n, 3),
       ttftP99: c.seriesTtftP99.toArray(n, 3),
       e2eP50: c.seriesE2eP50.toArray(n, 3),

@@ -12,6 +12,13 @@ export class Series {
     if (window >= this.length) this.length = window + 1;
   }
 
+  /** Adds one to a window's value (counts filed under an earlier window, such as an arrival's). */
+  increment(window: number): void {
+    if (window >= this.data.length) this.grow(window);
+    this.data[window]!++;
+    if (window >= this.length) this.length = window + 1;
+  }
+
   /** Values of windows [0, n), NaN as null (JSON has no NaN). */
   toArray(n: number, digits = 6): (number | null)[] {
     const out: (number | null)[] = new Array(n);

@@ -447,7 +447,7 @@ const retryBudgetSchema = z.discriminatedUnion(
 
 const retrySchema = obj({
   max: count({ min: 0, integer: true }).default(0),
-  /** Caps retries beyond `max` (gateway retries only). Default: none. */
+  /** Caps retries beyond `max`: at the gateway over all its requests, at the client per class. Default: none. */
   budget: retryBudgetSchema.optional(),
   on: z.array(z.enum(RETRYABLE)).default([...RETRYABLE]),
   backoff: backoffSchema.prefault({}),

@@ -1,7 +1,8 @@
 /**
  * Client: the users behind the gateway. It sends each request as a try, enforces the client
  * timeout, retries failed tries with backoff (client retries are modelled apart from gateway
- * retries: both amplify load, and only the client's are invisible to gateway retry budgets),
+ * retries: both amplify load, and gateway retry budgets do not see the client's; a client retry
+ * budget, per class, is gRPC A6's client-side retry throttling),
  * abandons requests whose user ran out of patience, and sets every request's terminal outcome
  * exactly once (FG-1).
  */
@@ -9,6 +10,7 @@ import type { Scheduler } from '../engine/clock.ts';
 import { createDistribution, type Distribution, type DistributionSpec } from '../engine/dist/index.ts';
 import type { Random } from '../engine/rng.ts';
 import type { Gateway, TryError, TryListener } from '../gateway/pipeline.ts';
+import { createRetryBudget, type RetryBudget } from '../gateway/retry-budget.ts';
 import type { Recorder } from '../metrics/recorder.ts';
 import type { ClientConfig } from '../scenario/schema.ts';
 import { backoffDelay } from './backoff.ts';
@@ -44,6 +46,9 @@ export class Client implements TryListener {
   private readonly keystroke: readonly (Distribution | undefined)[];
   private readonly debounceMs: readonly number[];
   private readonly keystrokeRng: Random;
+  /** Per class: the client retry budget, if any, and the class's retries in progress. */
+  private readonly budgets: readonly (RetryBudget | undefined)[];
+  private readonly activeRetries: number[];
 
   /** `configs[i]` is the client behaviour of class i. */
   constructor(
@@ -65,6 +70,8 @@ export class Client implements TryListener {
     this.keystroke = (typing?.keystrokes ?? []).map((d) => (d ? createDistribution(d) : undefined));
     this.debounceMs = typing?.debounceMs ?? [];
     this.keystrokeRng = typing?.rng ?? patienceRng;
+    this.budgets = configs.map((c) => (c.retries.budget ? createRetryBudget(c.retries.budget) : undefined));
+    this.activeRetries = configs.map(() => 0);
     gateway.setListener(this);
   }
 
@@ -118,6 +125,9 @@ export class Client implements TryListener {
   }
 
   private afterTry(req: Request, outcome: Outcome, error: TryError | undefined): void {
+    this.retryDone(req);
+    const budget = this.budgets[req.classIndex];
+    budget?.onAttempt(outcome === 'ok');
     if (outcome === 'ok') {
       this.finish(req, 'ok');
       return;
@@ -131,6 +141,13 @@ export class Client implements TryListener {
       retries.on.includes(kind) &&
       req.tries <= retries.max
     ) {
+      if (budget && !budget.allows(this.live, this.activeRetries[req.classIndex]!)) {
+        this.recorder.onRetryDenied(req);
+        this.finish(req, outcome);
+        return;
+      }
+      req.clientRetrying = true;
+      this.activeRetries[req.classIndex]!++;
       const delay = backoffDelay(retries.backoff, req.tries, req.clientBackoffMs, this.retryRng);
       req.clientBackoffMs = delay;
       this.recorder.onClientRetry(req);
@@ -164,7 +181,15 @@ export class Client implements TryListener {
   /** Called with every request that ends (agent sessions continue from here). */
   onRequestEnd: ((req: Request) => void) | undefined = undefined;
 
+  /** A retry that was scheduled or in flight is over (its try ended, or the request did). */
+  private retryDone(req: Request): void {
+    if (!req.clientRetrying) return;
+    req.clientRetrying = false;
+    this.activeRetries[req.classIndex]!--;
+  }
+
   private finish(req: Request, outcome: Outcome): void {
+    this.retryDone(req);
     req.outcome = outcome;
     this.live--;
     this.recorder.onRequestDone(req);

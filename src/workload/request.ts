@@ -75,6 +75,8 @@ export class Request {
   userCancelled = false;
   /** A gateway retry of this request is scheduled or in flight (retry budgets count these). */
   retrying = false;
+  /** A client retry of this request is scheduled or in flight (client retry budgets count these). */
+  clientRetrying = false;
   /** Previous backoff delay (decorrelated jitter needs it). */
   lastBackoffMs = 0;
   clientBackoffMs = 0;

@@ -33,7 +33,7 @@ beforeAll(async () => {
 });
 
 describe('floodgate --help', () => {
-  it.each([[], ['run'], ['validate'], ['schema'], ['compare'], ['capacity'], ['calibrate']])(
+  it.each([[], ['run'], ['validate'], ['schema'], ['compare'], ['capacity'], ['sweep'], ['calibrate']])(
     'prints usage for %j with exit 0',
     async (...cmd) => {
       const r = await floodgate(...cmd, '--help');
@@ -253,6 +253,52 @@ describe('floodgate compare', () => {
     expect(r.stderr).toMatch(
       /error\[FG_UNKNOWN_POLICY\]: --policies: 'least-outstandng': .*\(did you mean 'least-outstanding'\?\)/,
     );
+  });
+});
+
+describe('floodgate sweep', () => {
+  it('maps the regions of the retry storm over base load, table and JSON', async () => {
+    const out = join(dir, 'sweep.json');
+    const r = await floodgate(
+      'sweep',
+      'scenarios/retry-storm.yaml',
+      '--vary',
+      'workload.arrivals.rate',
+      '--values',
+      '9/s,21/s',
+      '--seeds',
+      '1',
+      '--jobs',
+      '1',
+      '--quiet',
+      '--out',
+      out,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^9\/s +stable +stable 1/m);
+    expect(r.stdout).toMatch(/^21\/s +vulnerable +metastable 1/m);
+    expect(r.stdout).toContain('Regions: stable at 9/s, vulnerable at 21/s.');
+    const json = JSON.parse(await readFile(out, 'utf8'));
+    expect(json.schema).toBe('floodgate/sweep-result@1');
+    expect(json.points.map((p: { region: string }) => p.region)).toEqual(['stable', 'vulnerable']);
+  });
+
+  it('refuses a scenario without a recovery block, and bad value lists, with exit 1', async () => {
+    const none = await floodgate(
+      'sweep',
+      join(dir, 'mmc.yaml'),
+      '--vary',
+      'duration',
+      '--values',
+      '1h',
+      '--jobs',
+      '1',
+    );
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/sweep needs a recovery block/);
+    const both = await floodgate('sweep', join(dir, 'mmc.yaml'), '--vary', 'duration');
+    expect(both.code).toBe(1);
+    expect(both.stderr).toMatch(/expected exactly one of --values or --range/);
   });
 });
 

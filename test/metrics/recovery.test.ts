@@ -46,6 +46,7 @@ function series(opts: {
     offered: col(() => 5),
     completed: good,
     goodput: good,
+    goodputByArrival: good,
     ttftP50: [],
     ttftP99: [],
     e2eP50: [],

@@ -28,6 +28,52 @@ function scenario(o: {
 }
 
 describe('client timeout and retries', () => {
+  it('throttles retries with a client token-bucket budget (gRPC A6: retry while tokens > max/2)', async () => {
+    // Every try times out. The bucket (max 4, start 4) drops 1 per failed try: request 0's first
+    // try leaves 3 (> 2, retry), its retry leaves 2 (not > 2, no more). Requests 1..9 each fail once
+    // and are not retried: 1 retry in all, 11 tries.
+    const r = await run(
+      scenario({
+        service: '2s',
+        client: {
+          timeout: '500ms',
+          retries: {
+            max: 3,
+            on: ['timeout'],
+            backoff: { base: '100ms', jitter: 'none' },
+            budget: { kind: 'token-bucket', maxTokens: 4, tokenRatio: 0.1 },
+          },
+        },
+      }),
+    );
+    expect(r.requests.clientRetries).toBe(1);
+    expect(r.requests.attempts).toBe(11);
+    expect(r.requests.retriesDenied).toBe(10);
+    expect(r.requests.timedOut).toBe(10);
+  });
+
+  it('caps retries in progress with a client percent budget', async () => {
+    // 1 request/s; every try times out after 500 ms, retried after 10 ms, twice. Request k's
+    // second retry (k + 1.02 .. k + 1.52 s) overlaps request k+1's first failure at k + 1.5 s:
+    // with room for 5 retries in progress every retry goes ahead, with room for 1 (10% of the
+    // ~2 live requests is less) that one is refused.
+    const client = (minRetries: number): ClientInput => ({
+      timeout: '500ms',
+      retries: {
+        max: 2,
+        on: ['timeout'],
+        backoff: { base: '10ms', jitter: 'none' },
+        budget: { kind: 'percent', percent: '10%', minRetries },
+      },
+    });
+    const open = await run(scenario({ service: '2s', client: client(5) }));
+    expect(open.requests.clientRetries).toBe(20);
+    expect(open.requests.retriesDenied).toBe(0);
+    const tight = await run(scenario({ service: '2s', client: client(1) }));
+    expect(tight.requests.retriesDenied).toBeGreaterThan(0);
+    expect(tight.requests.clientRetries).toBeLessThan(20);
+  });
+
   it('retries a timed-out try up to max times, counting client retries and amplification', async () => {
     // Service 2 s never beats the 1 s timeout: tries end at +1 s, +2.1 s and +3.3 s (backoff 100, 200 ms).
     const r = await run(

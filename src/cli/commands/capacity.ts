@@ -6,7 +6,7 @@ import { EXIT } from '../exit-codes.ts';
 import { fmtMs, fmtUsd, writeFileAtomic } from '../output.ts';
 import { collect } from './run.ts';
 
-function positiveInt(value: string): number {
+export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1)
     throw new InvalidArgumentError(`expected a whole number >= 1, got '${value}'`);

@@ -12,6 +12,7 @@ import { renderCompareReport } from '../../report/index.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { fmtMs, table, writeFileAtomic } from '../output.ts';
+import { jobProgress } from '../progress.ts';
 import { collect } from './run.ts';
 
 function positiveInt(_name: string) {
@@ -136,7 +137,6 @@ An entry joins routing, admission and health policies with '+', parameters in pa
         // Loaded up front for the report (fails fast on a bad scenario before any run starts).
         const loaded = opts.report ? await loadScenarioFile(file, { overrides: baseOverrides }) : undefined;
         const started = performance.now();
-        const tty = Boolean(process.stderr.isTTY);
         const result = await compare({
           file,
           entries,
@@ -144,15 +144,7 @@ An entry joins routing, admission and health policies with '+', parameters in pa
           jobs: opts.jobs ?? defaultJobs(),
           objective: opts.objective as Objective,
           baseOverrides,
-          onProgress: (done, total) => {
-            if (opts.quiet) return;
-            if (tty)
-              process.stderr.write(
-                `\rcompare: ${done}/${total} runs\x1b[K${done === total ? '\r\x1b[K' : ''}`,
-              );
-            else if (done === total || done % Math.max(1, Math.ceil(total / 10)) === 0)
-              process.stderr.write(`compare: ${done}/${total} runs\n`);
-          },
+          onProgress: jobProgress('compare', opts.quiet),
         });
         const wallMs = performance.now() - started;
         if (opts.out) await writeFileAtomic(opts.out, `${JSON.stringify(result, null, 2)}\n`);

@@ -1,0 +1,156 @@
+/**
+ * sweep: one scenario parameter (usually the base load) over a list of values, several seeds
+ * each, and where each value leaves the system after its trigger. The map of metastable failures
+ * (Bronson et al., HotOS'21; Huang et al., OSDI'22) has three regions:
+ *
+ * - stable: the run rides through the trigger or recovers from it;
+ * - vulnerable: healthy before the trigger, but the trigger leaves it failed (late or metastable):
+ *   the load is sustainable until something pushes the system over;
+ * - metastable: already failed before the trigger: at this load the sustaining effect (retries,
+ *   timed-out work still served) needs no named trigger, ordinary bursts are enough.
+ *
+ * Runs go through the same worker pool as compare, with the same seeds for every value.
+ */
+import { FloodgateError } from '../errors.ts';
+import type { Override } from '../scenario/overrides.ts';
+import { parseRange } from './capacity.ts';
+import { runJobs } from './compare.ts';
+import type { CompareJob, SeedFigures } from './job.ts';
+import { type Estimate, estimate } from './stats.ts';
+
+export const REGIONS = ['stable', 'vulnerable', 'metastable'] as const;
+export type Region = (typeof REGIONS)[number];
+
+export interface SweepOptions {
+  file: string;
+  /** Scenario path to vary, e.g. `workload.arrivals.rate`. */
+  path: string;
+  /** The values as they are substituted, units kept (`20/s`, `8`). */
+  values: string[];
+  seeds: number[];
+  jobs: number;
+  baseOverrides: Override[];
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface SweepPoint {
+  text: string;
+  /** The most common region over seeds (ties go to the worse one). */
+  region: Region;
+  regions: Record<Region, number>;
+  /** Recovery verdicts over seeds, e.g. { recovered: 4, metastable: 1 }. */
+  verdicts: Record<string, number>;
+  goodputShare: Estimate;
+  amplification: Estimate;
+  /** Goodput share and amplification of the first trigger's last window: where the run settled. */
+  endGoodputShare: Estimate;
+  endAmplification: Estimate;
+  /** Over the seeds that recovered. */
+  recoveredAfterMs: Estimate;
+  seeds: SeedFigures[];
+}
+
+export interface SweepResult {
+  schema: 'floodgate/sweep-result@1';
+  scenario: string;
+  path: string;
+  seeds: number[];
+  points: SweepPoint[];
+}
+
+/** `--values 20/s,25/s` as given, or `--range 20/s..40/s --steps 5` evenly spaced with the unit. */
+export function sweepValues(values: string | undefined, range: string | undefined, steps: number): string[] {
+  if ((values === undefined) === (range === undefined))
+    throw new FloodgateError('FG_OVERRIDE_INVALID', 'sweep: expected exactly one of --values or --range');
+  if (values !== undefined) {
+    const list = values
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
+    if (list.length === 0)
+      throw new FloodgateError(
+        'FG_OVERRIDE_INVALID',
+        `--values: expected a comma-separated list, got '${values}'`,
+      );
+    return list;
+  }
+  if (!(Number.isInteger(steps) && steps >= 2))
+    throw new FloodgateError('FG_OVERRIDE_INVALID', `--steps: expected a whole number >= 2, got '${steps}'`);
+  const { lo, hi, unit, integer } = parseRange(range!);
+  const out: string[] = [];
+  for (let i = 0; i < steps; i++) {
+    const v = lo + ((hi - lo) * i) / (steps - 1);
+    const text = `${integer ? Math.round(v) : Number(v.toPrecision(6))}${unit}`;
+    if (out[out.length - 1] !== text) out.push(text);
+  }
+  return out;
+}
+
+export function regionOf(s: SeedFigures): Region {
+  if (!s.recovery)
+    throw new FloodgateError('FG_SCENARIO_INVALID', 'sweep needs a scenario with a recovery block');
+  if (s.recovery.pass) return 'stable';
+  return s.recovery.baselineHealthy === false ? 'metastable' : 'vulnerable';
+}
+
+export async function sweep(o: SweepOptions): Promise<SweepResult> {
+  const jobs: CompareJob[] = o.values.flatMap((text, entry) =>
+    o.seeds.map((seed) => ({
+      file: o.file,
+      overrides: [...o.baseOverrides, { path: o.path, value: /^-?[\d.]+$/.test(text) ? Number(text) : text }],
+      seed,
+      entry,
+    })),
+  );
+  const figures = await runJobs(jobs, o.jobs, o.onProgress);
+  if (figures[0] && !figures[0].recovery)
+    throw new FloodgateError(
+      'FG_SCENARIO_INVALID',
+      `${o.file}: sweep needs a recovery block (triggers and what recovering means) to classify runs`,
+    );
+  const points = o.values.map((text, entry) =>
+    summarize(
+      text,
+      figures.filter((_, k) => jobs[k]!.entry === entry),
+    ),
+  );
+  return { schema: 'floodgate/sweep-result@1', scenario: o.file, path: o.path, seeds: o.seeds, points };
+}
+
+function summarize(text: string, seeds: SeedFigures[]): SweepPoint {
+  const regions: Record<Region, number> = { stable: 0, vulnerable: 0, metastable: 0 };
+  const verdicts: Record<string, number> = {};
+  for (const s of seeds) {
+    regions[regionOf(s)]++;
+    const v = s.recovery!.verdict;
+    verdicts[v] = (verdicts[v] ?? 0) + 1;
+  }
+  const region = REGIONS.reduce((best, r) => (regions[r] >= regions[best] ? r : best), 'stable' as Region);
+  const of = (f: (s: SeedFigures) => number | null | undefined) =>
+    estimate(seeds.map((s) => f(s) ?? Number.NaN));
+  return {
+    text,
+    region,
+    regions,
+    verdicts,
+    goodputShare: of((s) => s.goodputShare),
+    amplification: of((s) => s.amplification),
+    endGoodputShare: of((s) => s.recovery?.endGoodputShare),
+    endAmplification: of((s) => s.recovery?.endAmplification),
+    recoveredAfterMs: of((s) => s.recovery?.recoveredAfterMs),
+    seeds,
+  };
+}
+
+/** The region boundaries in words, e.g. `stable up to 24/s, vulnerable 26/s..30/s, metastable from 32/s`. */
+export function describeRegions(points: readonly SweepPoint[]): string {
+  const runs: { region: Region; from: string; to: string }[] = [];
+  for (const p of points) {
+    const last = runs[runs.length - 1];
+    if (last && last.region === p.region) last.to = p.text;
+    else runs.push({ region: p.region, from: p.text, to: p.text });
+  }
+  return runs
+    .map((r) => (r.from === r.to ? `${r.region} at ${r.from}` : `${r.region} ${r.from}..${r.to}`))
+    .join(', ');
+}
