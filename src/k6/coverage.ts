@@ -133,7 +133,10 @@ export const CLIENT_FIELDS: FieldMap<ClientConfig> = {
 
 export const RETRY_FIELDS: FieldMap<RetryConfig> = {
   max: { k6: 'client retries per request' },
-  budget: { unsupported: 'retry budgets apply to gateway retries only' },
+  budget: {
+    unsupported:
+      "a client retry budget throttles retries over all of a class's requests, and k6 VUs share no state: each request retries up to max",
+  },
   on: { k6: '429 -> rate-limited, 5xx and connection errors -> server-error, timeouts, cut streams' },
   backoff: { k6: 'the same backoff function as the simulator (src/workload/backoff.ts)' },
   respectRetryAfter: { k6: 'waits at least the Retry-After header on a 429' },
