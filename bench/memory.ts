@@ -35,7 +35,7 @@ export interface MemoryBench {
   ratioAboveIdle: number;
 }
 
-async function pickMethod(): Promise<RssMethod> {
+export async function pickMethod(): Promise<RssMethod> {
   if (process.env['BENCH_RSS'] === 'wrapper' || !existsSync(TIME)) return 'bench/peak-rss.mjs';
   const probe = await runTimed(TIME, ['-v', 'true']);
   return probe.code === 0 && /Maximum resident set size/.test(probe.stderr)
@@ -44,7 +44,7 @@ async function pickMethod(): Promise<RssMethod> {
 }
 
 /** Peak RSS of `node bin/floodgate.js <args>` (or of the wrapper running the same CLI). */
-async function peakRss(method: RssMethod, args: string[]): Promise<{ kb: number; wallMs: number }> {
+export async function peakRss(method: RssMethod, args: string[]): Promise<{ kb: number; wallMs: number }> {
   const p =
     method === '/usr/bin/time -v'
       ? await runTimed(TIME, ['-v', process.execPath, CLI, ...args])

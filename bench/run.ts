@@ -8,9 +8,11 @@
  *   3. SimPy 2 on the same model at BENCH_SIMPY_ARRIVALS arrivals (target: floodgate >= 15x faster)
  *   4. peak RSS at BENCH_ARRIVALS / 10 and BENCH_ARRIVALS arrivals (memory flat in run length)
  *   5. a GPU pool: 16 x Llama-3.1-8B on H100, 1 h at 200 req/s (target >= 500x real time)
+ *   6. a Cursor-scale day (scenarios/cursor-day.yaml, ~23M requests): wall time and peak RSS
  *
  * Environment: BENCH_ARRIVALS (2000000), BENCH_RUNS (3 floodgate runs), BENCH_SIMPY_ARRIVALS
- * (200000), BENCH_SIMPY_RUNS (2), BENCH_PYTHON (/usr/bin/python3), BENCH_RSS=wrapper.
+ * (200000), BENCH_SIMPY_RUNS (2), BENCH_PYTHON (/usr/bin/python3), BENCH_RSS=wrapper,
+ * BENCH_CURSOR_DURATION (24h; `skip` leaves the day out).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -18,6 +20,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchBaseline } from './baseline-mmc.ts';
 import { envInt, fmtInt, fmtMb, fmtMs, fmtRate, fmtRatio, MMC, median, REPO_ROOT } from './common.ts';
+import { benchCursorDay, type CursorDayBench } from './cursor-day.ts';
 import { benchFloodgate } from './floodgate-mmc.ts';
 import { benchGpuPool } from './gpu-pool.ts';
 import { benchMemory } from './memory.ts';
@@ -31,6 +34,7 @@ const runs = envInt('BENCH_RUNS', 3);
 const simpyArrivals = envInt('BENCH_SIMPY_ARRIVALS', 200_000);
 const simpyRuns = envInt('BENCH_SIMPY_RUNS', 2);
 const memoryShort = Math.max(1, Math.round(arrivals / 10));
+const cursorDuration = process.env['BENCH_CURSOR_DURATION'] ?? '24h';
 
 function gitCommit(): string | undefined {
   try {
@@ -134,6 +138,20 @@ line('process wall', fmtMs(gpu.wallMs));
 line('simulated seconds per wall second (target >= 500x)', fmtRatio(gpu.speedup));
 line('simulated requests/s', fmtRate(gpu.requestsPerSec));
 
+// 6. The Cursor-scale day.
+let day: CursorDayBench | undefined;
+if (cursorDuration !== 'skip') {
+  section(`6. a Cursor-scale day: scenarios/cursor-day.yaml, ${cursorDuration} simulated, whole process`);
+  day = await benchCursorDay(cursorDuration);
+  line('requests offered / agent sessions', `${fmtInt(day.offered)} / ${fmtInt(day.sessions)}`);
+  line('events', fmtInt(day.events));
+  line('process wall', fmtMs(day.wallMs));
+  line(`peak RSS (${day.method})`, fmtMb(day.peakRssKb));
+  line('simulated requests/s / events/s', `${fmtRate(day.requestsPerSec)} / ${fmtRate(day.eventsPerSec)}`);
+  line('simulated seconds per wall second', fmtRatio(day.speedup));
+  line('SLOs', day.pass ? 'all pass' : 'some fail (see floodgate run)');
+}
+
 const totalMs = performance.now() - started;
 
 // Summary table.
@@ -153,6 +171,15 @@ const rows: [string, string, string][] = [
     fmtRatio(gpu.speedup),
     `${fmtRate(gpu.requestsPerSec)} requests/s, target >= 500x`,
   ],
+  ...(day
+    ? [
+        [
+          'Cursor-scale day wall / peak RSS',
+          `${fmtMs(day.wallMs)} / ${fmtMb(day.peakRssKb)}`,
+          `${fmtInt(day.offered)} requests, ${fmtRatio(day.speedup)} real time`,
+        ] as [string, string, string],
+      ]
+    : []),
 ];
 section(`summary (${fmtMs(totalMs)} total)`);
 const w0 = Math.max(...rows.map((r) => r[0].length));
@@ -175,6 +202,7 @@ const report = {
   simpy: simpy.skipped ? simpy : { ...simpy, floodgateSpeedRatio: simpyRatio, sameSizeSimpyRatio },
   memory: mem,
   gpuPool: gpu,
+  cursorDay: day ?? 'skipped',
   totalMs,
 };
 const outFile = join(REPO_ROOT, 'reports', 'bench-latest.json');
