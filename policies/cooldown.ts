@@ -8,6 +8,14 @@
  * Source: LiteLLM router `_should_cooldown_deployment` (v2 rule: fails / (successes + fails) in
  * the current minute > DEFAULT_FAILURE_THRESHOLD_PERCENT 0.5, not when the minute has one
  * request) and `_is_cooldown_required`; DEFAULT_COOLDOWN_TIME_SECONDS 5 (PR #5698).
+ * All cooling down: LiteLLM fails closed, raising "No deployments available" until one returns
+ * (BerriAI/litellm#3646); `failOpen: false` does that (the try is shed without an attempt). The
+ * default keeps Floodgate's fail-open for health policies: routing then sees every target, like
+ * Envoy's panic threshold.
+ * `jitter` (not in LiteLLM, default 0): each cooldown lasts U[1 - jitter, 1 + jitter] x
+ * `cooldownMs`, so targets tripped by the same burst do not all return at the same instant, as
+ * jittered backoff desynchronizes retrying clients (Brooker, "Exponential Backoff And Jitter",
+ * AWS 2015). scenarios/thundering-herd.yaml shows both.
  * Tie-break: none needed (a yes/no per target).
  */
 import { z } from 'zod';
@@ -22,6 +30,8 @@ export default definePolicy({
     minRequests: z.number().int().positive().default(2),
     cooldownMs: z.number().min(0).default(5_000),
     windowMs: z.number().positive().default(60_000),
+    failOpen: z.boolean().default(true),
+    jitter: z.number().min(0).max(1).default(0),
   }),
   create(params, ctx) {
     /** Per target index. */
@@ -29,7 +39,13 @@ export default definePolicy({
     const oks: number[] = [];
     const fails: number[] = [];
     const until: number[] = [];
+    // No draw without jitter: the stream stays as it was before `jitter` existed.
+    const cooldownFor = () =>
+      params.jitter > 0
+        ? params.cooldownMs * (1 + params.jitter * (2 * ctx.random() - 1))
+        : params.cooldownMs;
     return {
+      failOpen: params.failOpen,
       allows(t) {
         return ctx.now() >= (until[t.index] ?? 0);
       },
@@ -50,8 +66,7 @@ export default definePolicy({
         }
         const f = ++fails[i]!;
         const total = f + oks[i]!;
-        if (total >= params.minRequests && f / total > params.failureShare)
-          until[i] = now + params.cooldownMs;
+        if (total >= params.minRequests && f / total > params.failureShare) until[i] = now + cooldownFor();
       },
     };
   },

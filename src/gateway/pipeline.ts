@@ -25,11 +25,16 @@ import {
   type GatewayView,
   type HealthPolicy,
   isRejection,
+  type RoutingDecision,
   type RoutingPolicy,
+  reject,
   type TargetView,
 } from './policy.ts';
 import { createRetryBudget, type RetryBudget } from './retry-budget.ts';
 import type { TargetState } from './target.ts';
+
+/** A health policy that failed closed left no target. */
+const NO_TARGET: RoutingDecision = reject('no-healthy-target');
 
 /** What a try ended with, as the client sees it. */
 export type TryError = RetryableError | 'bad-request' | 'shed';
@@ -187,14 +192,17 @@ export class Gateway implements AttemptSink, GatewayView {
     return other;
   }
 
-  /** The targets the health policy allows; all of them if it allows none (fail open). */
+  /**
+   * The targets the health policy allows; all of them if it allows none (fail open), unless the
+   * policy fails closed (then none, and the caller sheds).
+   */
   private healthy(targets: readonly TargetState[]): readonly TargetState[] {
     const health = this.health;
     if (!health) return targets;
     const out = this.healthyScratch;
     out.length = 0;
     for (const t of targets) if (health.allows(t)) out.push(t);
-    return out.length > 0 ? out : targets;
+    return out.length > 0 || health.failOpen === false ? out : targets;
   }
 
   private enqueue(req: Request): void {
@@ -242,7 +250,9 @@ export class Gateway implements AttemptSink, GatewayView {
       const context = this.routeContext;
       context.attempt = req.tryAttempts;
       context.previous = req.lastTargetIndex >= 0 ? this.targets[req.lastTargetIndex] : undefined;
-      const decision = this.routing.route(req.view, this.healthy(this.eligible[req.classIndex]!), context);
+      const healthy = this.healthy(this.eligible[req.classIndex]!);
+      // Failed closed: no target to offer routing (user policies need not handle an empty list).
+      const decision = healthy.length > 0 ? this.routing.route(req.view, healthy, context) : NO_TARGET;
       if (isRejection(decision)) {
         this.endTry(req, 'shed', 'shed');
         return;
@@ -292,7 +302,8 @@ export class Gateway implements AttemptSink, GatewayView {
     const context = this.routeContext;
     context.attempt = req.tryAttempts;
     context.previous = this.targets[a.targetIndex];
-    const decision = this.routing.route(req.view, this.healthy(this.eligible[req.classIndex]!), context);
+    const healthy = this.healthy(this.eligible[req.classIndex]!);
+    const decision = healthy.length > 0 ? this.routing.route(req.view, healthy, context) : NO_TARGET;
     if (isRejection(decision)) return;
     this.recorder.onHedge(req);
     req.hedge = this.startAttempt(req, decision as TargetState);

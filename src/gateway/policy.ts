@@ -163,11 +163,15 @@ export interface AdmissionPolicy {
 /**
  * A health policy takes targets out of rotation after failures (circuit breakers, outlier
  * ejection, cooldowns): routing only sees targets it allows. When it allows none of a class's
- * targets, routing gets them all (failing open, rather than failing every request at once).
+ * targets, routing gets them all (failing open, rather than failing every request at once),
+ * unless the policy sets `failOpen: false`: then the try is shed without an attempt, as
+ * LiteLLM answers "No deployments available" while every deployment is cooling down.
  */
 export interface HealthPolicy {
   allows(target: TargetView): boolean;
   onOutcome?(outcome: AttemptOutcomeView): void;
+  /** Default true. */
+  readonly failOpen?: boolean;
 }
 
 export type PolicyKind = 'routing' | 'admission' | 'health';

@@ -83,3 +83,54 @@ describe('cooldown', () => {
     expect(s.allowed()).toBe(true);
   });
 });
+
+describe('cooldown: fail closed and jitter', () => {
+  it('fails open by default and closed with failOpen: false', () => {
+    expect(setup().policy.failOpen).toBe(true);
+    expect(setup({ failOpen: false }).policy.failOpen).toBe(false);
+  });
+
+  it('draws each cooldown from [(1 - jitter), (1 + jitter)] x cooldownMs, averaging cooldownMs', () => {
+    const { ctx, advance } = fakeContext('jitter');
+    const policy = cooldown.create(cooldown.params!.parse({ jitter: 0.5 }), ctx);
+    const lengths: number[] = [];
+    for (let k = 0; k < 200; k++) {
+      // A fresh minute per trial, so each trial is two failures out of two.
+      advance(60_000);
+      const t = makeTarget(k);
+      policy.onOutcome!(makeOutcome(t, { status: 'server_error' }));
+      policy.onOutcome!(makeOutcome(t, { status: 'server_error' }));
+      // The cooldown ends at the first whole millisecond the target is allowed again.
+      let ms = 0;
+      while (!policy.allows(t)) {
+        advance(1);
+        ms++;
+      }
+      lengths.push(ms);
+      advance(60_000 - ms);
+    }
+    expect(Math.min(...lengths)).toBeGreaterThanOrEqual(2_500);
+    expect(Math.max(...lengths)).toBeLessThanOrEqual(7_501);
+    expect(new Set(lengths).size).toBeGreaterThan(100);
+    const mean = lengths.reduce((a, b) => a + b, 0) / lengths.length;
+    expect(Math.abs(mean - 5_000)).toBeLessThan(250);
+  });
+
+  it('without jitter draws no random numbers', () => {
+    const { ctx } = fakeContext();
+    let draws = 0;
+    const counted = {
+      ...ctx,
+      random: () => {
+        draws++;
+        return ctx.random();
+      },
+    };
+    const policy = cooldown.create(cooldown.params!.parse({}), counted);
+    const t = makeTarget(0);
+    policy.onOutcome!(makeOutcome(t, { status: 'server_error' }));
+    policy.onOutcome!(makeOutcome(t, { status: 'server_error' }));
+    expect(policy.allows(t)).toBe(false);
+    expect(draws).toBe(0);
+  });
+});

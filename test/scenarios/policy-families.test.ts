@@ -10,6 +10,8 @@ import { parseOverride } from '../../src/scenario/overrides.ts';
 import { simulate } from '../../src/simulator/simulate.ts';
 
 const SEEDS = [1, 2, 3];
+/** The library scenario (scenarios/), run here with the queue scorer alone. */
+const STALE = '../../scenarios/stale-metrics.yaml';
 
 async function run(file: string, seed: number, ...sets: string[]): Promise<RunResult> {
   const loaded = await loadScenarioFile(join(import.meta.dirname, file), {
@@ -22,12 +24,12 @@ describe('policy families on identical traffic', () => {
   it('power-of-two choices beats least-queue scoring when the scraped queue gauges are 1 s stale', async () => {
     for (const seed of SEEDS) {
       const herd = await run(
-        'stale-metrics.yaml',
+        STALE,
         seed,
         'gateway.routing={policy: endpoint-picker, params: {weights: {queue: 1, kv: 0, prefix: 0}}}',
       );
       const p2c = await run(
-        'stale-metrics.yaml',
+        STALE,
         seed,
         'gateway.routing={policy: power-of-two-choices, params: {signal: scraped-queue}}',
       );
@@ -39,12 +41,12 @@ describe('policy families on identical traffic', () => {
 
   it('with fresh gauges (50 ms) the same least-queue scoring no longer herds', async () => {
     const stale = await run(
-      'stale-metrics.yaml',
+      STALE,
       1,
       'gateway.routing={policy: endpoint-picker, params: {weights: {queue: 1, kv: 0, prefix: 0}}}',
     );
     const fresh = await run(
-      'stale-metrics.yaml',
+      STALE,
       1,
       'providers[0].scrapeInterval=50ms',
       'gateway.routing={policy: endpoint-picker, params: {weights: {queue: 1, kv: 0, prefix: 0}}}',
