@@ -1,5 +1,6 @@
 import { basename, dirname, extname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { createDistribution } from '../../engine/dist/index.ts';
 import { bundleK6Script } from '../../k6/bundle.ts';
 import { type CompiledK6, compileK6, DEFAULT_TARGET } from '../../k6/compile.ts';
 import { kubernetesName, testRunManifest } from '../../k6/operator.ts';
@@ -160,7 +161,10 @@ function report(c: CompiledK6, out: string, bytes: number, manifest: string | un
         String(s.stages.length),
         s.timeUnit,
         peak.toFixed(peak < 10 ? 2 : 1),
-        fmtInt(k.expectedIterations),
+        // A session class's iterations are sessions: show its calls, and the sessions beside them.
+        k.session
+          ? `${fmtInt(k.expectedIterations * Math.max(1, createDistribution(k.session.calls).mean))} (${fmtInt(k.expectedIterations)} sessions)`
+          : fmtInt(k.expectedIterations),
         `${fmtInt(s.preAllocatedVUs)}/${fmtInt(s.maxVUs)}`,
         k.model,
       ];
