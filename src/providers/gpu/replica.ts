@@ -474,23 +474,31 @@ export class GpuReplica {
     return seq.prefixTokens;
   }
 
-  /** Keeps the prefix of a sequence that finished its prefill (LRU over prefix ids). */
+  /**
+   * Keeps the prefix of a sequence that finished its prefill (LRU over prefix ids; entries hold
+   * tokens, the budget counts blocks). Prompts shorter than the shared prefix fill only part of it,
+   * so one prefix id comes in several lengths: an entry keeps the longest, and its blocks are
+   * accounted at whatever length it now has.
+   */
   private cachePrefix(seq: Sequence): void {
     if (this.options.prefixCacheBlocks <= 0 || seq.prefixId < 0 || seq.prefixTokens <= 0) return;
     const cache = this.prefixCache;
-    const size = Math.ceil(seq.prefixTokens / this.options.blockSize);
-    if (cache.has(seq.prefixId)) {
-      cache.delete(seq.prefixId); // re-insert as most recent
-      cache.set(seq.prefixId, size);
-      return;
+    const blockSize = this.options.blockSize;
+    let tokens = seq.prefixTokens;
+    const cached = cache.get(seq.prefixId);
+    if (cached !== undefined) {
+      cache.delete(seq.prefixId); // re-inserted below as most recent
+      this.prefixCacheUsed -= Math.ceil(cached / blockSize);
+      tokens = Math.max(tokens, cached);
     }
+    const size = Math.ceil(tokens / blockSize);
     if (size > this.options.prefixCacheBlocks) return;
     while (this.prefixCacheUsed + size > this.options.prefixCacheBlocks) {
-      const [oldest, blocks] = cache.entries().next().value as [number, number];
+      const [oldest, oldestTokens] = cache.entries().next().value as [number, number];
       cache.delete(oldest);
-      this.prefixCacheUsed -= blocks;
+      this.prefixCacheUsed -= Math.ceil(oldestTokens / blockSize);
     }
-    cache.set(seq.prefixId, size);
+    cache.set(seq.prefixId, tokens);
     this.prefixCacheUsed += size;
   }
 }

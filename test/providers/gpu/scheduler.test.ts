@@ -245,6 +245,28 @@ describe('the prefix cache', () => {
     expect(pool.replicas[0]!.prefixHits).toBe(1);
   });
 
+  // 1000 KV blocks of 16 tokens, 10% for prefixes: 100 blocks, room for one 1024-token prefix.
+  const small = { scheduler: { chunkedPrefill: false, kvBlocks: 1000 }, prefixCache: { enabled: true } };
+
+  it('accounts a prefix re-cached by a shorter prompt at its longest length, so evicting never runs dry', () => {
+    // A caches prefix 1 whole (64 blocks); B's 161-token prompt holds only 160 of its tokens; C's
+    // prefix 2 must evict prefix 1 (64 + 64 > 100). Counting prefix 1 at B's 10 blocks once left
+    // 54 blocks owed to an empty cache, and the eviction loop threw.
+    const attempts = [
+      gpuAttempt({ atMs: 0, prompt: 2000, output: 2, prefixId: 1, prefixTokens: 1024 }),
+      gpuAttempt({ atMs: 2000, prompt: 161, output: 2, prefixId: 1, prefixTokens: 1024 }),
+      gpuAttempt({ atMs: 4000, prompt: 2000, output: 2, prefixId: 2, prefixTokens: 1024 }),
+      gpuAttempt({ atMs: 6000, prompt: 2000, output: 2, prefixId: 1, prefixTokens: 1024 }),
+    ];
+    const { pool } = serve(small, attempts);
+    expect(attempts.map((a) => a.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    // B hits (160 tokens); C misses; prefix 1 was evicted for C, so D misses.
+    expect(pool.replicas[0]!.prefixHits).toBe(1);
+    expect(attempts[3]!.firstTokenMs - attempts[3]!.startMs).toBe(
+      attempts[0]!.firstTokenMs - attempts[0]!.startMs,
+    );
+  });
+
   it('finds nothing when the cache is off', () => {
     const attempts = [0, 1000].map((atMs) =>
       gpuAttempt({ atMs, prompt: 1024, output: 2, prefixId: 7, prefixTokens: 768 }),
