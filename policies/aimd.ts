@@ -15,7 +15,7 @@
  * `onIgnore`): they say nothing about load.
  */
 import { z } from 'zod';
-import { limiterRtt, limiterSignal } from '../src/gateway/limiter-signal.ts';
+import { aimdNext, aimdParams } from '../src/gateway/aimd-limit.ts';
 import { definePolicy, reject } from '../src/gateway/policy.ts';
 
 export default definePolicy({
@@ -25,18 +25,12 @@ export default definePolicy({
   params: z
     .strictObject({
       initialLimit: z.number().int().positive().default(20),
-      minLimit: z.number().int().positive().default(20),
-      maxLimit: z.number().int().positive().default(200),
-      backoffRatio: z.number().min(0.5).lt(1).default(0.9),
-      /** An attempt slower than this (ms) counts as a drop. */
-      timeout: z.number().positive().default(5000),
-      rtt: z.enum(['latency', 'ttft']).default('latency'),
+      ...aimdParams,
       queue: z.boolean().default(false),
     })
     .refine((p) => p.minLimit <= p.maxLimit, { message: 'minLimit must not exceed maxLimit' }),
   create(params) {
     const overLimit = reject('over-limit');
-    const useTtft = params.rtt === 'ttft';
     let limit = params.initialLimit;
     return {
       admit(_req, gateway) {
@@ -44,14 +38,7 @@ export default definePolicy({
         return params.queue ? 'enqueue' : overLimit;
       },
       onOutcome(o) {
-        const signal = limiterSignal(o.status);
-        if (signal === 'ignore') return;
-        const drop = signal === 'drop';
-        const rtt = limiterRtt(o, useTtft);
-        let next = limit;
-        if (drop || rtt > params.timeout) next = Math.floor(next * params.backoffRatio);
-        else if (o.inFlightAtStart * 2 >= next) next = next + 1;
-        limit = Math.min(params.maxLimit, Math.max(params.minLimit, next));
+        limit = aimdNext(limit, o, params);
       },
     };
   },
