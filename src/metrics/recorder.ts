@@ -138,7 +138,6 @@ export interface GaugeSource {
 
 export class Recorder {
   readonly intervalMs: number;
-  private readonly invInterval: number;
   readonly classes: readonly ClassMetrics[];
   readonly providers: readonly ProviderMetrics[];
   private readonly providerObjects: readonly Provider[];
@@ -171,7 +170,6 @@ export class Recorder {
     providers: readonly Provider[],
   ) {
     this.intervalMs = intervalMs;
-    this.invInterval = 1 / intervalMs;
     this.classes = classes.map((c) => new ClassMetrics(c.name, c.slo));
     this.providers = providers.map((p) => new ProviderMetrics(p.name));
     this.providerObjects = providers;
@@ -182,7 +180,8 @@ export class Recorder {
   }
 
   private window(tMs: number): number {
-    return Math.floor(tMs * this.invInterval);
+    // A division, not a multiplication by 1 / interval: 3_600_000 x (1 / 3_600_000) rounds below 1.
+    return Math.floor(tMs / this.intervalMs);
   }
 
   onArrived(req: Request): void {

@@ -470,8 +470,9 @@ export class GpuReplica {
 
   private prefixHit(seq: Sequence): number {
     if (this.options.prefixCacheBlocks <= 0 || seq.prefixId < 0 || seq.prefixTokens <= 0) return 0;
-    if (!this.prefixCache.has(seq.prefixId)) return 0;
-    return seq.prefixTokens;
+    // A shorter prompt may have cached only part of the prefix: only that part is skipped.
+    const cached = this.prefixCache.get(seq.prefixId);
+    return cached === undefined ? 0 : Math.min(cached, seq.prefixTokens);
   }
 
   /**

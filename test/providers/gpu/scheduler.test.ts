@@ -267,6 +267,25 @@ describe('the prefix cache', () => {
     );
   });
 
+  it('credits only the part of a prefix a shorter prompt cached', () => {
+    // A's 161-token prompt caches 160 tokens of prefix 3; B (prompt 1024, prefix 768) finds those
+    // 160 and prefills the other 864; C, with nothing cached, prefills all 1024.
+    const attempts = [
+      gpuAttempt({ atMs: 0, prompt: 161, output: 2, prefixId: 3, prefixTokens: 768 }),
+      gpuAttempt({ atMs: 2000, prompt: 1024, output: 2, prefixId: 3, prefixTokens: 768 }),
+      gpuAttempt({ atMs: 4000, prompt: 1024, output: 2, prefixId: 4, prefixTokens: 768 }),
+    ];
+    const { pool } = serve(
+      { scheduler: { chunkedPrefill: false }, prefixCache: { enabled: true } },
+      attempts,
+    );
+    const [, partial, cold] = attempts.map((a) => a.firstTokenMs - a.startMs);
+    expect(pool.replicas[0]!.prefixHits).toBe(1);
+    expect(partial).toBeLessThan(cold!);
+    // 160 of 1024 tokens skipped saves well under half of a 1024-token prefill.
+    expect(partial).toBeGreaterThan(0.7 * cold!);
+  });
+
   it('finds nothing when the cache is off', () => {
     const attempts = [0, 1000].map((atMs) =>
       gpuAttempt({ atMs, prompt: 1024, output: 2, prefixId: 7, prefixTokens: 768 }),
