@@ -190,6 +190,7 @@ export function coverageNotes(scenario: Scenario, mode: K6Mode): string[] {
     else if ('sut' in t) notes.push(`${what}: ${t.sut}`);
   };
   if (scenario.faults.length > 0) note('faults', SCENARIO_FIELDS.faults);
+  if (scenario.recovery) note('recovery', SCENARIO_FIELDS.recovery);
   const arrivals = [
     ...(scenario.workload.arrivals ? [['workload.arrivals', scenario.workload.arrivals] as const] : []),
     ...scenario.workload.classes.flatMap((c, i) =>

@@ -93,8 +93,9 @@ describe('compileK6(quickstart)', async () => {
     });
   });
 
-  it('says what k6 does not reproduce: faults, Poisson burstiness, the TTFB proxy', () => {
+  it('says what k6 does not reproduce: faults, Poisson burstiness, the TTFB proxy, the recovery verdict', () => {
     expect(notes.join('\n')).toMatch(/faults: k6 injects no faults/);
+    expect(notes.join('\n')).toMatch(/recovery: k6 keeps no time series/);
     expect(notes.join('\n')).toMatch(/process poisson: k6 spaces iterations evenly/);
     expect(notes.join('\n')).toMatch(/stock mode: TTFT is time to first byte/);
     expect(compileK6(loaded, { mode: 'sse' }).notes.join('\n')).not.toMatch(/time to first byte/);
