@@ -12,9 +12,12 @@ import type { Unit } from './format.ts';
 
 export type Num = number | null;
 
-/** A shaded stretch of time: a fault, a traffic spike, the warmup or the drain. */
+/**
+ * A shaded stretch of time: a fault, a traffic spike, the warmup, the drain, or the time after a
+ * trigger until the run was healthy again (to the horizon when it never was).
+ */
 export interface Band {
-  kind: 'fault' | 'spike' | 'burst' | 'warmup' | 'drain';
+  kind: 'fault' | 'spike' | 'burst' | 'warmup' | 'drain' | 'recovery';
   label: string;
   startMs: number;
   endMs: number;

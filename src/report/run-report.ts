@@ -13,7 +13,7 @@ import { type Aggregate, downsample, downsampleFactor, groupSizes } from './down
 import { fmtCount, fmtDuration, fmtInt, fmtMs, fmtPct, fmtRate, fmtUsd, sig } from './format.ts';
 import { bandsOf, glanceChart } from './glance.ts';
 import { type Cell, esc, facts, figure, page, table } from './html.ts';
-import type { Num, PercentileChart, RefLine, RunReportData, Series, TimeChart } from './model.ts';
+import type { Band, Num, PercentileChart, RefLine, RunReportData, Series, TimeChart } from './model.ts';
 import { colorAt, OKABE_ITO, P50_DASH } from './palette.ts';
 import { fmtPolicy, glanceTables } from './scenario-tables.ts';
 import { fmtSloValue, runStory } from './story.ts';
@@ -243,7 +243,8 @@ export function timeCharts(r: RunResult, s: Scenario, maxPoints?: number): RunRe
 
   const intervalMs = ts.intervalMs * factor;
   const endMs = n0 * ts.intervalMs;
-  return { intervalMs, n: sizes.length, endMs, bands: bandsOf(s, Math.max(endMs, r.endMs)), charts };
+  const bands = [...bandsOf(s, Math.max(endMs, r.endMs)), ...recoveryBands(r)];
+  return { intervalMs, n: sizes.length, endMs, bands, charts };
 }
 
 const PERCENTILES: [keyof LatencySummary, string][] = [
@@ -331,6 +332,20 @@ function verdictBanner(r: RunResult): string {
 ${[items, recoveryItems].filter((x) => x.length > 0).join('\n')}
 </ul>
 </section>`;
+}
+
+/** After each trigger that dented the run: from its end until healthy again, or to the horizon. */
+function recoveryBands(r: RunResult): Band[] {
+  return (r.recovery?.triggers ?? []).flatMap((t): Band[] => {
+    if (t.verdict === 'stable') return [];
+    const endMs = t.recoveredAfterMs !== null ? t.endMs + t.recoveredAfterMs : t.horizonMs;
+    if (endMs <= t.endMs) return [];
+    const label =
+      t.recoveredAfterMs !== null
+        ? `recovering ${fmtDuration(t.recoveredAfterMs)}`
+        : `${t.verdict}: not recovered`;
+    return [{ kind: 'recovery', label, startMs: t.endMs, endMs }];
+  });
 }
 
 function recoveryWords(t: TriggerVerdict): string {
@@ -545,7 +560,7 @@ ${glanceTables(scenario)}
 </section>
 <section id="time" aria-labelledby="time-h">
 <h2 id="time-h">Over time</h2>
-<div class="toolbar"><span class="hint">Shaded: warmup, spikes, faults (hatched) and the drain. Drag across any chart to zoom every chart to that stretch; double-click or Reset to zoom out. Click a legend entry to hide or show a series.</span><button type="button" id="reset-zoom" hidden>Reset zoom</button></div>
+<div class="toolbar"><span class="hint">Shaded: warmup, spikes, faults (hatched), the stretch after a trigger until the run was healthy again (pink) and the drain. Drag across any chart to zoom every chart to that stretch; double-click or Reset to zoom out. Click a legend entry to hide or show a series.</span><button type="button" id="reset-zoom" hidden>Reset zoom</button></div>
 <div class="stack">
 ${time.charts.map((c) => figure(c.id, c.title, c.note, true)).join('\n')}
 </div>

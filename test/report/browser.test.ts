@@ -44,7 +44,7 @@ let cmp: CompareResult;
 // Reports go to a temporary directory (test-output/ gets only the screenshots: the linter
 // checks HTML files in the tree).
 let dir: string;
-const files = { run: '', runJson: '', cmp: '', cmpJson: '' };
+const files = { run: '', runJson: '', cmp: '', cmpJson: '', storm: '' };
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))
@@ -59,9 +59,14 @@ beforeAll(async () => {
     runJson: join(dir, 'run.json'),
     cmp: join(dir, 'compare.html'),
     cmpJson: join(dir, 'compare.json'),
+    storm: join(dir, 'storm.html'),
   });
   await Promise.all([
     floodgate('run', 'scenarios/quickstart.yaml', '--out', files.runJson, '--report', files.run),
+    // Exit 3 (metastable): the report is written all the same.
+    floodgate('run', 'scenarios/retry-storm.yaml', '--report', files.storm).catch((e: { code?: number }) => {
+      if (e.code !== 3) throw e;
+    }),
     floodgate(
       'compare',
       'scenarios/quickstart.yaml',
@@ -256,6 +261,25 @@ describe('run report in Chromium', () => {
     await o.page.mouse.move(5, 5);
     await o.page.screenshot({ path: join(OUT, 'report-run.png'), fullPage: true });
     expect(existsSync(join(OUT, 'report-run.png'))).toBe(true);
+  });
+});
+
+describe('run report of a metastable run', () => {
+  it('draws the not-recovered stretch on every time chart, without errors, and flags the banner', async () => {
+    const o = await open(files.storm);
+    try {
+      expect(o.problems).toEqual([]);
+      // Every chart shades the warmup; each time chart (all but the glance chart, which shows the
+      // plan, not the outcome) shades the stretch after the brownout too.
+      const warmups = await o.page.locator('rect.band-warmup').count();
+      expect(warmups).toBeGreaterThan(5);
+      expect(await o.page.locator('rect.band-recovery').count()).toBe(warmups - 1);
+      expect(await o.page.locator('#verdict').getAttribute('data-recovery')).toBe('metastable');
+      expect(await o.page.locator('#verdict li.recovery.fail').count()).toBe(1);
+      await o.page.screenshot({ path: join(OUT, 'report-metastable.png'), fullPage: true });
+    } finally {
+      await o.context.close();
+    }
   });
 });
 

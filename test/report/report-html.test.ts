@@ -147,6 +147,29 @@ describe('renderRunReport(result, scenario)', () => {
   });
 });
 
+describe('the cascade verdict in the report', () => {
+  it('shades the stretch after a trigger the run never recovered from, and says so in the banner and story', async () => {
+    const storm = await loadScenarioFile(join(ROOT, 'scenarios/retry-storm.yaml'));
+    const r = await simulate(storm, {});
+    const page = renderRunReport(r, storm.scenario);
+    const t = r.recovery!.triggers[0]!;
+    expect(t.verdict).toBe('metastable');
+    const band = embedded<RunReportData>(page).time.bands.find((b) => b.kind === 'recovery');
+    expect(band).toEqual({
+      kind: 'recovery',
+      label: 'metastable: not recovered',
+      startMs: t.endMs,
+      endMs: t.horizonMs,
+    });
+    const head = text(/<p class="verdict-head">([\s\S]*?)<\/p>/.exec(page)![1]!);
+    expect(head).toBe('FAIL 0 of 1 SLOs met · metastable after its trigger');
+    expect(page).toMatch(/<section class="verdict fail" id="verdict"[^>]* data-recovery="metastable"/);
+    expect(text(/<p class="story" id="story">([\s\S]*?)<\/p>/.exec(page)![1]!)).toContain(
+      'Recovery: it stayed down after backend brownout ended, a metastable failure',
+    );
+  });
+});
+
 describe('report size', () => {
   it('keeps a real 24-hour run (1 min windows) under 3 MB', async () => {
     const mmc = await loadScenarioFile(join(ROOT, 'scenarios/mmc.yaml'), {

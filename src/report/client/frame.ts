@@ -115,6 +115,7 @@ const BAND_FILL: Record<Band['kind'], string> = {
   spike: 'rgba(230,159,0,0.16)',
   burst: 'rgba(230,159,0,0.12)',
   fault: '',
+  recovery: 'rgba(204,121,167,0.2)',
 };
 
 /** A diagonal hatch pattern (faults) in this SVG's defs; returns its fill url. */
