@@ -17,7 +17,13 @@ function describeProbe(path: string, p: Probe): string {
   const p99 = p.seeds.map((s) => s.ttftP99 ?? Number.NaN).filter(Number.isFinite);
   const worst = p99.length ? Math.max(...p99) : Number.NaN;
   const goodput = p.seeds.reduce((a, s) => a + s.goodputShare, 0) / p.seeds.length;
-  return `  ${path}=${p.text}: ${p.pass ? 'meets' : 'misses'} the SLOs on ${p.seedsPassed}/${p.seeds.length} seeds (worst ttft p99 ${fmtMs(worst)}, goodput ${(100 * goodput).toFixed(1)}%, cost ${fmtUsd(p.meanCostUsd)})`;
+  // With a recovery block a seed passes only if it also recovered: show the verdicts.
+  const verdicts = new Map<string, number>();
+  for (const s of p.seeds)
+    if (s.recovery) verdicts.set(s.recovery.verdict, (verdicts.get(s.recovery.verdict) ?? 0) + 1);
+  const recovery =
+    verdicts.size > 0 ? `, recovery ${[...verdicts].map(([v, n]) => `${v} ${n}`).join(', ')}` : '';
+  return `  ${path}=${p.text}: ${p.pass ? 'meets' : 'misses'} the SLOs on ${p.seedsPassed}/${p.seeds.length} seeds (worst ttft p99 ${fmtMs(worst)}, goodput ${(100 * goodput).toFixed(1)}%${recovery}, cost ${fmtUsd(p.meanCostUsd)})`;
 }
 
 export function capacityCommand(): Command {
@@ -53,6 +59,8 @@ Examples:
   floodgate capacity scenarios/gpu-pool.yaml --vary 'providers[0].replicas' --range 2..16
   floodgate capacity scenarios/quickstart.yaml --vary workload.arrivals.rate --range 10/s..200/s --maximize \\
       --target 'tab:ttft.p99<=1.5s,goodputShare>=85%'
+  floodgate capacity scenarios/retry-storm.yaml --vary workload.arrivals.rate --range 6/s..36/s --maximize
+      (with a recovery block, a value passes only where the run also recovers from its triggers)
 
 Exit codes: 0 found, 3 no value in the range meets the SLOs, 1 bad input, 2 bad usage.`,
     )
