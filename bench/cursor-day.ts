@@ -1,6 +1,6 @@
 /**
  * The scale benchmark: scenarios/cursor-day.yaml, a whole day of an AI code editor's gateway
- * (~23M tab, chat and agent requests over a 24-replica GPU fleet and hosted APIs), as one
+ * (~24M tab, chat and agent requests over a 24-replica GPU fleet and hosted APIs), as one
  * `floodgate run` process. Reports wall time, peak RSS, simulated requests and events per second.
  * BENCH_CURSOR_DURATION shortens the day for a quick look (e.g. 2h).
  */

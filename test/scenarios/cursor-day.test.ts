@@ -1,7 +1,7 @@
 /**
  * scenarios/cursor-day.yaml at its peak: the day's busiest ten minutes (the diurnal peak moved
  * into a 10-minute run) with the scenario's fleet, and with a fleet too small for the peak.
- * The whole day runs in `npm run bench` (about 23M requests).
+ * The whole day runs in `npm run bench` (about 24M requests).
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,7 +29,7 @@ describe('a Cursor-scale day at its peak', () => {
   it('holds every SLO with the scenario fleet, the fleet near capacity and the overflow nearly idle', async () => {
     const r = await peak();
     expect(r.slos.map((s) => [s.name, s.pass])).toEqual(r.slos.map((s) => [s.name, true]));
-    // ~300 tab requests/s at the peak: the scale the scenario claims (23M a day at 1.6x peak).
+    // ~300 tab requests/s at the peak: the scale the scenario claims (24M a day at 1.6x peak).
     expect(r.classes['tab']!.requests.offered / 480).toBeGreaterThan(300); // 8 measured minutes
     expect(r.classes['tab']!.requests.goodputShare).toBeGreaterThan(0.43);
     expect(r.providers['tab-pool']!.utilization).toBeGreaterThan(0.85);
