@@ -8,7 +8,7 @@
  *   3. SimPy 2 on the same model at BENCH_SIMPY_ARRIVALS arrivals (target: floodgate >= 15x faster)
  *   4. peak RSS at BENCH_ARRIVALS / 10 and BENCH_ARRIVALS arrivals (memory flat in run length)
  *   5. a GPU pool: 16 x Llama-3.1-8B on H100, 1 h at 200 req/s (target >= 500x real time)
- *   6. a Cursor-scale day (scenarios/cursor-day.yaml, ~23M requests): wall time and peak RSS
+ *   6. a Cursor-scale day (scenarios/cursor-day.yaml, ~24M requests): wall time and peak RSS
  *
  * Environment: BENCH_ARRIVALS (2000000), BENCH_RUNS (3 floodgate runs), BENCH_SIMPY_ARRIVALS
  * (200000), BENCH_SIMPY_RUNS (2), BENCH_PYTHON (/usr/bin/python3), BENCH_RSS=wrapper,
