@@ -98,10 +98,11 @@ export function seriesOf(r: RunResult): SeedSeries {
   };
 }
 
-/** How the first trigger's run looked before it and at its horizon. */
+/** How the first trigger's run looked before it and at its horizon (its last window after it). */
 function settled(rc: RecoveryResult) {
   const t = rc.triggers[0];
-  const last = t?.windows[t.windows.length - 1];
+  const after = t?.windows.filter((w) => w.phase === 'after') ?? [];
+  const last = after[after.length - 1];
   return {
     baselineHealthy: t?.baseline?.healthy ?? null,
     endGoodputShare: last?.goodputShare ?? null,

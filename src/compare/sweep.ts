@@ -7,18 +7,20 @@
  * - vulnerable: healthy before the trigger, but the trigger leaves it failed (late or metastable):
  *   the load is sustainable until something pushes the system over;
  * - metastable: already failed before the trigger: at this load the sustaining effect (retries,
- *   timed-out work still served) needs no named trigger, ordinary bursts are enough.
+ *   timed-out work still served) needs no named trigger, ordinary bursts are enough;
+ * - inconclusive: the verdict could not tell (no baseline before the trigger, too little run after).
  *
  * Runs go through the same worker pool as compare, with the same seeds for every value.
  */
 import { FloodgateError } from '../errors.ts';
+import { loadScenarioFile } from '../scenario/load.ts';
 import type { Override } from '../scenario/overrides.ts';
 import { parseRange } from './capacity.ts';
 import { runJobs } from './compare.ts';
 import type { CompareJob, SeedFigures } from './job.ts';
 import { type Estimate, estimate } from './stats.ts';
 
-export const REGIONS = ['stable', 'vulnerable', 'metastable'] as const;
+export const REGIONS = ['stable', 'vulnerable', 'metastable', 'inconclusive'] as const;
 export type Region = (typeof REGIONS)[number];
 
 export interface SweepOptions {
@@ -45,7 +47,7 @@ export interface SweepPoint {
   /** Goodput share and amplification of the first trigger's last window: where the run settled. */
   endGoodputShare: Estimate;
   endAmplification: Estimate;
-  /** Over the seeds that recovered. */
+  /** Over the seeds that came back (recovered or late; 0 for stable). */
   recoveredAfterMs: Estimate;
   seeds: SeedFigures[];
 }
@@ -90,10 +92,18 @@ export function regionOf(s: SeedFigures): Region {
   if (!s.recovery)
     throw new FloodgateError('FG_SCENARIO_INVALID', 'sweep needs a scenario with a recovery block');
   if (s.recovery.pass) return 'stable';
-  return s.recovery.baselineHealthy === false ? 'metastable' : 'vulnerable';
+  if (s.recovery.verdict === 'inconclusive' || s.recovery.baselineHealthy === null) return 'inconclusive';
+  return s.recovery.baselineHealthy ? 'vulnerable' : 'metastable';
 }
 
 export async function sweep(o: SweepOptions): Promise<SweepResult> {
+  // Refuse a scenario without a recovery block before running anything.
+  const loaded = await loadScenarioFile(o.file, { overrides: o.baseOverrides });
+  if (!loaded.scenario.recovery)
+    throw new FloodgateError(
+      'FG_SCENARIO_INVALID',
+      `${o.file}: sweep needs a recovery block (triggers and what recovering means) to classify runs`,
+    );
   const jobs: CompareJob[] = o.values.flatMap((text, entry) =>
     o.seeds.map((seed) => ({
       file: o.file,
@@ -103,11 +113,6 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
     })),
   );
   const figures = await runJobs(jobs, o.jobs, o.onProgress);
-  if (figures[0] && !figures[0].recovery)
-    throw new FloodgateError(
-      'FG_SCENARIO_INVALID',
-      `${o.file}: sweep needs a recovery block (triggers and what recovering means) to classify runs`,
-    );
   const points = o.values.map((text, entry) =>
     summarize(
       text,
@@ -118,7 +123,7 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
 }
 
 function summarize(text: string, seeds: SeedFigures[]): SweepPoint {
-  const regions: Record<Region, number> = { stable: 0, vulnerable: 0, metastable: 0 };
+  const regions: Record<Region, number> = { stable: 0, vulnerable: 0, metastable: 0, inconclusive: 0 };
   const verdicts: Record<string, number> = {};
   for (const s of seeds) {
     regions[regionOf(s)]++;

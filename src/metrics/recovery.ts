@@ -117,7 +117,8 @@ function autoTriggers(scenario: Scenario): Required<TriggerConfig>[] {
     }
   }
   for (const f of scenario.faults) out.push({ name: `${f.provider} ${f.kind}`, at: f.at, for: f.for });
-  return out;
+  // A fault or spike after the last arrival (in the drain) has no traffic to judge.
+  return out.filter((t) => t.at < scenario.duration);
 }
 
 interface SeriesView {
@@ -198,6 +199,11 @@ export function evaluateRecovery(
   // Arrivals stop at the duration: windows past it judge the drain, not the system.
   const lastIndex = Math.min(s.windows, Math.floor(scenario.duration / s.intervalMs));
   const firstIndex = Math.ceil(scenario.warmup / s.intervalMs);
+  // `relativeTo: baseline` scales by the normal share, the one before the first trigger: a later
+  // trigger's "before" may be the aftermath of an earlier one.
+  const firstStart = Math.floor((triggers[0]?.at ?? 0) / s.intervalMs);
+  const normal = firstStart > firstIndex ? sums(s, firstIndex, firstStart, undefined) : null;
+  const normalShare = normal && normal.offered > 0 ? normal.goodput / normal.offered : null;
   const verdicts = triggers.map((t, k) => {
     // The baseline: from the warmup, or from `within` after the previous trigger ended.
     const previousEnd = k > 0 ? triggers[k - 1]!.at + triggers[k - 1]!.for + config.within : scenario.warmup;
@@ -206,7 +212,9 @@ export function evaluateRecovery(
       baselineFrom: Math.max(firstIndex, Math.ceil(previousEnd / s.intervalMs)),
       horizonIndex: Math.min(lastIndex, Math.floor(horizon / s.intervalMs)),
       horizonMs: horizon,
+      endOfArrivals: horizon >= scenario.duration,
       step,
+      normalShare,
     });
   });
   const worst = verdicts.reduce<TriggerVerdictKind>(
@@ -233,7 +241,11 @@ interface Bounds {
   baselineFrom: number;
   horizonIndex: number;
   horizonMs: number;
+  /** The horizon is the end of arrivals (not the next trigger). */
+  endOfArrivals: boolean;
   step: number;
+  /** Goodput share before the first trigger (for `relativeTo: baseline`). */
+  normalShare: number | null;
 }
 
 function judge(s: SeriesView, c: RecoveryConfig, t: Required<TriggerConfig>, b: Bounds): TriggerVerdict {
@@ -244,7 +256,8 @@ function judge(s: SeriesView, c: RecoveryConfig, t: Required<TriggerConfig>, b: 
 
   const before = startIndex > b.baselineFrom ? sums(s, b.baselineFrom, startIndex, c.saturation) : null;
   const baselineShare = before && before.offered > 0 ? before.goodput / before.offered : null;
-  const needed = c.relativeTo === 'baseline' ? c.goodput * (baselineShare ?? 1) : c.goodput;
+  const noBaseline = c.relativeTo === 'baseline' && b.normalShare === null;
+  const needed = c.relativeTo === 'baseline' ? c.goodput * (b.normalShare ?? 1) : c.goodput;
   const ampOf = (x: Sums) => (x.allOffered > 0 ? x.attempts / x.allOffered : null);
   const healthy = (x: Sums) => {
     const share = x.offered > 0 ? x.goodput / x.offered : null;
@@ -256,13 +269,15 @@ function judge(s: SeriesView, c: RecoveryConfig, t: Required<TriggerConfig>, b: 
     );
   };
 
-  // Windows during the trigger are aligned at its start, windows after it at its end.
+  // Windows during the trigger are aligned at its start, windows after it at the first series
+  // window boundary at or after its end (recovery times count from that boundary).
   const windows: RecoveryWindow[] = [];
   const add = (from: number, to: number, phase: RecoveryWindow['phase']) => {
-    // A short last window is kept only if it is at least half a window (or the phase's only one).
     for (let i = from; i < to; i += b.step) {
       const hi = Math.min(to, i + b.step);
-      if (hi - i < b.step / 2 && i > from) break;
+      // The trigger is judged whole; a short last window before the horizon (less than half a
+      // window, after another) is left out, too few arrivals to call.
+      if (phase === 'after' && hi - i < b.step / 2 && i > from) break;
       const x = sums(s, i, hi, c.saturation);
       windows.push({
         startMs: i * I,
@@ -283,15 +298,17 @@ function judge(s: SeriesView, c: RecoveryConfig, t: Required<TriggerConfig>, b: 
   let firstGood = after.length;
   while (firstGood > 0 && after[firstGood - 1]!.healthy) firstGood--;
   const recovered = after.length > 0 && firstGood < after.length;
-  const recoveredAfterMs = recovered ? Math.max(0, after[firstGood]!.startMs - endMs) : null;
-  const observedAfter = Math.max(0, b.horizonMs - endMs);
+  const afterStartMs = endIndex * I;
+  const recoveredAfterMs = recovered ? after[firstGood]!.startMs - afterStartMs : null;
+  const observedAfter = Math.max(0, b.horizonMs - afterStartMs);
+  const judged = windows.some((w) => w.offered > 0);
 
   let verdict: TriggerVerdictKind;
-  if (windows.length > 0 && windows.every((w) => w.healthy)) verdict = 'stable';
+  if (!judged || noBaseline) verdict = 'inconclusive';
+  else if (windows.every((w) => w.healthy)) verdict = after.length > 0 ? 'stable' : 'inconclusive';
   else if (recovered && recoveredAfterMs! <= c.within) verdict = 'recovered';
   else if (recovered) verdict = 'late';
-  else if (observedAfter < c.within || (c.relativeTo === 'baseline' && baselineShare === null))
-    verdict = 'inconclusive';
+  else if (after.length === 0 || observedAfter < c.within) verdict = 'inconclusive';
   else verdict = 'metastable';
 
   const worst = windows.reduce<RecoveryWindow | null>(
@@ -305,6 +322,7 @@ function judge(s: SeriesView, c: RecoveryConfig, t: Required<TriggerConfig>, b: 
         healthy: healthy(before),
       }
     : null;
+  const explained = { afterStartMs, endOfArrivals: b.endOfArrivals, judged, noBaseline };
   const result = {
     name: t.name,
     startMs: t.at,
@@ -317,7 +335,7 @@ function judge(s: SeriesView, c: RecoveryConfig, t: Required<TriggerConfig>, b: 
     goodputNeeded: roundTo(needed, 4),
     worst,
   };
-  return { ...result, reason: explain(result, after, c), windows };
+  return { ...result, reason: explain(result, after, c, explained), windows };
 }
 
 const pct = (x: number | null) =>
@@ -328,10 +346,12 @@ function explain(
   v: Omit<TriggerVerdict, 'reason' | 'windows'>,
   after: RecoveryWindow[],
   c: RecoveryConfig,
+  x: { afterStartMs: number; endOfArrivals: boolean; judged: boolean; noBaseline: boolean },
 ): string {
   const worst = v.worst
     ? `lowest goodput ${pct(v.worst.goodputShare)} at ${secs(v.worst.startMs)}`
     : 'no requests offered';
+  const horizon = x.endOfArrivals ? 'the end of arrivals' : 'the next trigger';
   switch (v.verdict) {
     case 'stable':
       return `healthy throughout (${worst}, needs ${pct(v.goodputNeeded)})`;
@@ -340,15 +360,15 @@ function explain(
     case 'late':
       return `healthy again only ${secs(v.recoveredAfterMs!)} after the trigger ended (allowed ${secs(c.within)}; ${worst})`;
     case 'inconclusive':
-      return v.baseline === null && c.relativeTo === 'baseline'
-        ? 'no pre-trigger windows to take a baseline from'
-        : `not healthy by the end of arrivals, ${secs(v.horizonMs - v.endMs)} after the trigger (needs ${secs(c.within)} to judge)`;
+      if (x.noBaseline)
+        return 'no arrivals of the judged classes before the first trigger to take a baseline from';
+      if (!x.judged) return 'the judged classes offered no requests around this trigger';
+      if (after.length === 0) return `the trigger lasted until ${horizon}: nothing after it to judge`;
+      return `not healthy by ${horizon}, ${secs(v.horizonMs - x.afterStartMs)} after the trigger (needs ${secs(c.within)} to judge)`;
     case 'metastable': {
-      const last = after[after.length - 1];
-      const evidence = last
-        ? `last window at ${secs(last.startMs)}: goodput ${pct(last.goodputShare)}${last.amplification !== null ? `, amplification ${last.amplification.toFixed(2)}x` : ''}${last.saturated.length > 0 ? `, saturated ${last.saturated.join(', ')}` : ''}`
-        : 'no windows after the trigger';
-      return `still unhealthy ${secs(v.horizonMs - v.endMs)} after the trigger ended (${evidence}; needs goodput ${pct(v.goodputNeeded)})`;
+      const last = after[after.length - 1]!;
+      const evidence = `last window at ${secs(last.startMs)}: goodput ${pct(last.goodputShare)}${last.amplification !== null ? `, amplification ${last.amplification.toFixed(2)}x` : ''}${last.saturated.length > 0 ? `, saturated ${last.saturated.join(', ')}` : ''}`;
+      return `still unhealthy ${secs(v.horizonMs - x.afterStartMs)} after the trigger ended; ${evidence}; needs goodput ${pct(v.goodputNeeded)}`;
     }
   }
 }

@@ -320,11 +320,7 @@ function verdictBanner(r: RunResult): string {
     .join('\n');
   const heads = [
     ...(r.slos.length > 0 ? [`${passed} of ${r.slos.length} SLOs met`] : []),
-    ...(r.recovery
-      ? [
-          `${r.recovery.verdict === 'stable' ? 'stable through' : r.recovery.verdict === 'recovered' ? 'recovered from' : `${r.recovery.verdict} after`} ${triggers.length === 1 ? 'its trigger' : `${triggers.length} triggers`}`,
-        ]
-      : []),
+    ...(r.recovery ? [recoveryHead(triggers)] : []),
   ];
   return `<section class="verdict ${r.pass ? 'pass' : 'fail'}" id="verdict" aria-label="SLO and recovery verdicts" data-pass="${r.pass}"${r.recovery ? ` data-recovery="${r.recovery.verdict}"` : ''}>
 <p class="verdict-head"><span class="badge${r.pass ? '' : ' fail'}">${r.pass ? 'PASS' : 'FAIL'}</span> ${heads.join(' · ')}</p>
@@ -332,6 +328,23 @@ function verdictBanner(r: RunResult): string {
 ${[items, recoveryItems].filter((x) => x.length > 0).join('\n')}
 </ul>
 </section>`;
+}
+
+const VERDICT_HEAD: Record<TriggerVerdict['verdict'], string> = {
+  stable: 'stable through',
+  recovered: 'recovered from',
+  late: 'recovered late from',
+  metastable: 'metastable after',
+  inconclusive: 'could not judge',
+};
+
+/** `recovered from its trigger`, or per verdict over several: `recovered from 1, metastable after 1 of 2 triggers`. */
+function recoveryHead(triggers: readonly TriggerVerdict[]): string {
+  if (triggers.length === 1) return `${VERDICT_HEAD[triggers[0]!.verdict]} its trigger`;
+  const counts = new Map<TriggerVerdict['verdict'], number>();
+  for (const t of triggers) counts.set(t.verdict, (counts.get(t.verdict) ?? 0) + 1);
+  if (counts.size === 1) return `${VERDICT_HEAD[triggers[0]!.verdict]} ${triggers.length} triggers`;
+  return `${[...counts].map(([v, n]) => `${VERDICT_HEAD[v]} ${n}`).join(', ')} of ${triggers.length} triggers`;
 }
 
 /** After each trigger that dented the run: from its end until healthy again, or to the horizon. */

@@ -238,8 +238,8 @@ function recoverySentence(rc: RecoveryResult): string {
   const each = rc.triggers.map((t): string => {
     if (t.verdict === 'stable') return `it rode through ${t.name}`;
     if (t.verdict === 'metastable')
-      return `it stayed down after ${t.name} ended, a metastable failure (${t.reason})`;
-    if (t.verdict === 'inconclusive') return `the run ended too soon after ${t.name} to tell`;
+      return `it stayed down after ${t.name} ended, a metastable failure: ${t.reason}`;
+    if (t.verdict === 'inconclusive') return `${t.name} could not be judged: ${t.reason}`;
     return `it was healthy again ${fmtMs(t.recoveredAfterMs ?? 0)} after ${t.name} ended${t.verdict === 'late' ? ` (allowed ${fmtMs(rc.criteria.withinMs)})` : ''}`;
   });
   return `Recovery: ${join(each)}.`;
@@ -301,7 +301,11 @@ export function runStory(r: RunResult, s: Scenario): string {
     const next = main.slice(i + 1).find((u) => u.startMs >= t.endMs);
     const sentence = t.kind === 'spike' ? spikeSentence(r, triggers, t) : faultSentence(r, triggers, t);
     const name = t.kind === 'spike' ? 'spike' : t.fault === 'outage' ? 'outage' : 'fault';
-    out.push(sentence, recovery(r, ratio, baseline, t, next?.startMs ?? r.durationMs, name));
+    // With a recovery verdict, its sentence speaks for recovery (one judgement, not two).
+    out.push(
+      sentence,
+      r.recovery ? '' : recovery(r, ratio, baseline, t, next?.startMs ?? r.durationMs, name),
+    );
   });
   const bursts = triggers.filter((t) => t.kind === 'burst');
   if (bursts.length > 0)

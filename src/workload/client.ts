@@ -49,6 +49,8 @@ export class Client implements TryListener {
   /** Per class: the client retry budget, if any, and the class's retries in progress. */
   private readonly budgets: readonly (RetryBudget | undefined)[];
   private readonly activeRetries: number[];
+  /** Per class: requests arrived and not yet terminal (the percent budget's base). */
+  private readonly liveByClass: number[];
 
   /** `configs[i]` is the client behaviour of class i. */
   constructor(
@@ -72,12 +74,14 @@ export class Client implements TryListener {
     this.keystrokeRng = typing?.rng ?? patienceRng;
     this.budgets = configs.map((c) => (c.retries.budget ? createRetryBudget(c.retries.budget) : undefined));
     this.activeRetries = configs.map(() => 0);
+    this.liveByClass = configs.map(() => 0);
     gateway.setListener(this);
   }
 
   /** A new request arrives (open loop: called on the arrival schedule, whatever the state). */
   arrive(req: Request): void {
     this.live++;
+    this.liveByClass[req.classIndex]!++;
     this.recorder.onArrived(req);
     const patience = this.patience[req.classIndex];
     // Drawn at arrival from the workload's own stream, so it is identical whatever the policy.
@@ -141,7 +145,7 @@ export class Client implements TryListener {
       retries.on.includes(kind) &&
       req.tries <= retries.max
     ) {
-      if (budget && !budget.allows(this.live, this.activeRetries[req.classIndex]!)) {
+      if (budget && !budget.allows(this.liveByClass[req.classIndex]!, this.activeRetries[req.classIndex]!)) {
         this.recorder.onRetryDenied(req);
         this.finish(req, outcome);
         return;
@@ -192,6 +196,7 @@ export class Client implements TryListener {
     this.retryDone(req);
     req.outcome = outcome;
     this.live--;
+    this.liveByClass[req.classIndex]!--;
     this.recorder.onRequestDone(req);
     this.onRequestEnd?.(req);
   }

@@ -63,6 +63,11 @@ function series(opts: {
   } as unknown as TimeSeriesBlock;
 }
 
+const sum10 = (xs: (number | null)[]) =>
+  Array.from({ length: Math.ceil(xs.length / 10) }, (_, i) =>
+    xs.slice(10 * i, 10 * i + 10).reduce<number>((a, v) => a + (v ?? 0), 0),
+  );
+
 const dip =
   (from: number, to: number, low = 0) =>
   (t: number) =>
@@ -107,7 +112,9 @@ describe('recovery verdict', () => {
     expect(t.verdict).toBe('metastable');
     expect(t.recoveredAfterMs).toBeNull();
     expect(t.windows.some((w) => w.phase === 'after' && w.healthy)).toBe(true);
-    expect(t.reason).toMatch(/still unhealthy 470 s after the trigger ended .*goodput 10%/);
+    expect(t.reason).toMatch(
+      /still unhealthy 470 s after the trigger ended; last window at 590 s: goodput 10%/,
+    );
     expect(r.verdict).toBe('metastable');
   });
 
@@ -176,6 +183,77 @@ describe('recovery verdict', () => {
       ['recovered', 300_000],
       ['stable', SECONDS * 1000],
     ]);
+  });
+
+  it('is inconclusive, not metastable, when the trigger lasts to the end of arrivals (even with within 0)', async () => {
+    const s = await scenario({ triggers: [{ at: '590s', for: '30s' }], within: '0s' });
+    const r = evaluateRecovery(s, series({ good: (t) => (t >= 590 ? 0 : 10) }), { q: 4 })!;
+    expect(r.triggers[0]!.verdict).toBe('inconclusive');
+    expect(r.triggers[0]!.reason).toBe(
+      'the trigger lasted until the end of arrivals: nothing after it to judge',
+    );
+  });
+
+  it('counts recovery from the first series boundary after the trigger ends', async () => {
+    // 10 s series windows; the trigger ends at 135 s, the after-windows start at 140 s.
+    const s = await scenario({ triggers: [{ at: '100s', for: '35s' }], within: '0s' });
+    const ts = series({ good: dip(100, 135) });
+    const tenSecond = {
+      ...ts,
+      intervalMs: 10_000,
+      startMs: ts.startMs.filter((_, i) => i % 10 === 0),
+      offered: sum10(ts.offered),
+      attempts: sum10(ts.attempts),
+      classes: Object.fromEntries(
+        Object.entries(ts.classes).map(([k, c]) => [
+          k,
+          { ...c, offered: sum10(c.offered), goodputByArrival: sum10(c.goodputByArrival) },
+        ]),
+      ),
+      providers: { q: { ...ts.providers['q']!, queued: sum10(ts.providers['q']!.queued) } },
+    } as TimeSeriesBlock;
+    const t = evaluateRecovery(s, tenSecond, { q: 4 })!.triggers[0]!;
+    expect(t.verdict).toBe('recovered');
+    expect(t.recoveredAfterMs).toBe(0);
+  });
+
+  it('scales by the share before the first trigger for every trigger (relativeTo baseline)', async () => {
+    // Normal 60%; the first trigger leaves the run at 10%: the second trigger must not take 10%
+    // as its baseline and call that stable.
+    const s = await scenario({
+      relativeTo: 'baseline',
+      triggers: [
+        { at: '100s', for: '30s' },
+        { at: '400s', for: '30s' },
+      ],
+    });
+    const r = evaluateRecovery(s, series({ good: (t) => (t < 100 ? 6 : 1) }), { q: 4 })!;
+    expect(r.triggers.map((t) => [t.verdict, t.goodputNeeded])).toEqual([
+      ['metastable', 0.54],
+      ['metastable', 0.54],
+    ]);
+  });
+
+  it('is inconclusive when the judged classes offered nothing', async () => {
+    const s = await scenario({ classes: ['a'] });
+    const ts = series({});
+    ts.classes['a']!.offered = ts.classes['a']!.offered.map(() => 0);
+    const r = evaluateRecovery(s, ts, { q: 4 })!;
+    expect(r.verdict).toBe('inconclusive');
+    expect(r.pass).toBe(false);
+  });
+
+  it('leaves out faults in the drain (after the last arrival) when finding triggers', async () => {
+    const s = await scenario(
+      { triggers: 'auto' },
+      {
+        faults: [
+          { provider: 'q', kind: 'outage', at: '100s', for: '30s' },
+          { provider: 'q', kind: 'outage', at: '605s', for: '10s' },
+        ],
+      },
+    );
+    expect(triggerWindows(s, s.recovery!).map((t) => t.at)).toEqual([100_000]);
   });
 
   it('rejects recovery blocks that cannot be judged, saying where', async () => {

@@ -85,7 +85,7 @@ describe('renderRunReport(result, scenario)', () => {
     expect(recovery.map((m) => m[3])).toEqual(result.recovery!.triggers.map((t) => t.verdict));
     expect(text(recovery[0]![4]!)).toContain(result.recovery!.triggers[0]!.reason);
     expect(text(/<p class="verdict-head">([\s\S]*?)<\/p>/.exec(page)![1]!)).toBe(
-      'PASS 4 of 4 SLOs met · recovered from 2 triggers',
+      'PASS 4 of 4 SLOs met · recovered from 1, stable through 1 of 2 triggers',
     );
     const story = text(/<p class="story" id="story">([\s\S]*?)<\/p>/.exec(page)![1]!);
     expect(story).toContain('The 3x spike at 4m');

@@ -52,6 +52,41 @@ describe('client timeout and retries', () => {
     expect(r.requests.timedOut).toBe(10);
   });
 
+  it("bases a class's percent budget on that class's live requests, not the others'", async () => {
+    const retriesOfSmall = async (bigRate: string) => {
+      const r = await run({
+        name: 'two-classes',
+        duration: '20s',
+        providers: [
+          { name: 'p', kind: 'queue', servers: 1000, service: '2s' },
+          { name: 'other', kind: 'queue', servers: 1000, service: '2s' },
+        ],
+        workload: {
+          classes: [
+            {
+              name: 'small',
+              providers: ['p'],
+              arrivals: { process: 'uniform', rate: '1/s' },
+              client: {
+                timeout: '500ms',
+                retries: {
+                  max: 2,
+                  on: ['timeout'],
+                  backoff: { base: '10ms', jitter: 'none' },
+                  budget: { kind: 'percent', percent: '10%', minRetries: 1 },
+                },
+              },
+            },
+            { name: 'big', providers: ['other'], arrivals: { process: 'uniform', rate: bigRate } },
+          ],
+        },
+        metrics: { interval: '1s' },
+      });
+      return r.classes['small']!.requests.clientRetries;
+    };
+    expect(await retriesOfSmall('50/s')).toBe(await retriesOfSmall('0.1/s'));
+  });
+
   it('caps retries in progress with a client percent budget', async () => {
     // 1 request/s; every try times out after 500 ms, retried after 10 ms, twice. Request k's
     // second retry (k + 1.02 .. k + 1.52 s) overlaps request k+1's first failure at k + 1.5 s:

@@ -23,7 +23,8 @@ function describeProbe(path: string, p: Probe): string {
     if (s.recovery) verdicts.set(s.recovery.verdict, (verdicts.get(s.recovery.verdict) ?? 0) + 1);
   const recovery =
     verdicts.size > 0 ? `, recovery ${[...verdicts].map(([v, n]) => `${v} ${n}`).join(', ')}` : '';
-  return `  ${path}=${p.text}: ${p.pass ? 'meets' : 'misses'} the SLOs on ${p.seedsPassed}/${p.seeds.length} seeds (worst ttft p99 ${fmtMs(worst)}, goodput ${(100 * goodput).toFixed(1)}%${recovery}, cost ${fmtUsd(p.meanCostUsd)})`;
+  const bar = verdicts.size > 0 ? 'the SLOs and recovery' : 'the SLOs';
+  return `  ${path}=${p.text}: ${p.pass ? 'meets' : 'misses'} ${bar} on ${p.seedsPassed}/${p.seeds.length} seeds (worst ttft p99 ${fmtMs(worst)}, goodput ${(100 * goodput).toFixed(1)}%${recovery}, cost ${fmtUsd(p.meanCostUsd)})`;
 }
 
 export function capacityCommand(): Command {

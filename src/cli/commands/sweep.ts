@@ -33,7 +33,8 @@ export function formatSweep(r: SweepResult): string {
     '',
     `Regions: ${describeRegions(r.points)}.`,
     'stable: recovers from the trigger; vulnerable: healthy before it, failed after it; metastable: failed',
-    'even before it. "settled": the last window before the next trigger or the end of arrivals.',
+    'even before it; inconclusive: no baseline or too little run to tell. "settled": the last window',
+    'after the trigger, before the next one or the end of arrivals.',
   ].join('\n');
 }
 
