@@ -93,7 +93,8 @@ describe('floodgate emulate', () => {
     expect(answer.status).toBe(503);
     expect(((await answer.json()) as { error: { code: string } }).error.code).toBe('shutting_down');
     expect(await emu.exited).toBe(0);
-    expect(emu.stdout()).toMatch(/stopped after .* simulated\)/);
+    // A loaded machine (CI running other test files beside this one) may add ", N events late".
+    expect(emu.stdout()).toMatch(/stopped after .* simulated(, \d+ events late \(worst [^)]*\))?\)/);
     expect(emu.stdout()).toMatch(/^fast\s+1\s/m);
     expect(emu.stderr()).toBe('');
   });
