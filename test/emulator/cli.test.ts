@@ -96,7 +96,12 @@ describe('floodgate emulate', () => {
     // A loaded machine (CI running other test files beside this one) may add ", N events late".
     expect(emu.stdout()).toMatch(/stopped after .* simulated(, \d+ events late \(worst [^)]*\))?\)/);
     expect(emu.stdout()).toMatch(/^fast\s+1\s/m);
-    expect(emu.stderr()).toBe('');
+    // Nothing on stderr but, on a loaded machine, the emulator's own falling-behind warnings.
+    const otherErrors = emu
+      .stderr()
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('floodgate emulate: warning: falling behind real time'));
+    expect(otherErrors).toEqual([]);
   });
 
   it('stops on SIGINT with exit 0', async () => {
