@@ -149,12 +149,17 @@ export function drawUser(
   return { patienceMs, keystrokeMs };
 }
 
-/** The chat-completions body (JSON text). */
+/**
+ * The chat-completions body (JSON text). `cacheKey` (a session's id) goes out as
+ * `prompt_cache_key`, OpenAI's field for routing requests that share a prefix to one cache;
+ * FLOODGATE_BODY can still override it.
+ */
 export function requestBody(
   c: ClassPlan,
   messages: readonly ChatMessage[],
   maxTokens: number,
   env: BodyEnv,
+  cacheKey?: string,
 ): string {
   const body: Record<string, unknown> = {
     model: env.model ?? c.model,
@@ -163,6 +168,7 @@ export function requestBody(
     stream: c.stream,
   };
   if (c.stream) body['stream_options'] = { include_usage: true };
+  if (cacheKey !== undefined) body['prompt_cache_key'] = cacheKey;
   Object.assign(body, env.bodyExtra);
   return JSON.stringify(body);
 }

@@ -11,7 +11,8 @@
  *
  * The context is an append-only conversation: [system prefix], user (first prompt), assistant
  * (answer 1), user (tool output 1), assistant (answer 2)... so each call's messages start with the
- * previous call's messages, word for word, and a real prompt cache can reuse them. Once the
+ * previous call's messages, word for word, and a real prompt cache can reuse them (each call also
+ * names the session: header X-Floodgate-Session and body field prompt_cache_key). Once the
  * context passes maxContext the oldest tokens are dropped (a sliding window), and that sharing
  * ends. Each call's user behaviour (patience, keystroke, backoff jitter) comes from its own stream
  * `k6/<class>/<iteration>/<n>` (n counts the session's requests), and the answer and tool words
@@ -150,8 +151,10 @@ export function runSession(
   clock: ClientClock,
 ): SessionEnd {
   const started = clock.now();
-  // One id per session, so a gateway can keep a session on one provider (its prompt cache).
-  const headers = { ...classHeaders(c), 'X-Floodgate-Session': `${c.name}-${iteration}` };
+  // One id per session, so a gateway can keep a session on one provider (its prompt cache), and
+  // the same id as the body's prompt_cache_key for a provider's own cache routing.
+  const sessionId = `${c.name}-${iteration}`;
+  const headers = { ...classHeaders(c), 'X-Floodgate-Session': sessionId };
   const context = plan.context;
   const think = (ms: number) => {
     if (ms > 0) clock.sleep(ms / 1000);
@@ -169,7 +172,7 @@ export function runSession(
       maxTokens,
       prefixGroup: plan.prefixGroup,
       ...user,
-      body: requestBody(c, context.messages, maxTokens, env),
+      body: requestBody(c, context.messages, maxTokens, env, sessionId),
       headers,
       rng,
     });

@@ -9,7 +9,8 @@
  *   output-token distribution (header `x-floodgate-class`), else 128: the emulated model always
  *   writes exactly that many tokens unless a fault cuts it short;
  * - the content is one short English word per token (" the quick brown fox ..."), so a response
- *   of n tokens has n words and about 4n characters.
+ *   of n tokens has n words and about 4n characters;
+ * - `usage.prompt_tokens_details.cached_tokens` is what the provider's prompt cache served.
  */
 
 /** A chat-completions request reduced to what the provider models need. */
@@ -28,6 +29,8 @@ export interface ChatRequest {
    */
   prefixText: string;
   prefixTokens: number;
+  /** The body's `prompt_cache_key`, if any: requests sharing it share a prompt cache entry. */
+  cacheKey: string | undefined;
 }
 
 /** An error in OpenAI's shape: `{ error: { message, type, param, code } }` with its HTTP status. */
@@ -101,6 +104,9 @@ export function parseChatRequest(body: unknown): ChatRequest | WireError {
       return invalid(`Invalid '${key}': expected an integer of at least 1, got ${JSON.stringify(v)}.`, key);
     maxTokens ??= v;
   }
+  const cacheKey = b['prompt_cache_key'];
+  if (cacheKey !== undefined && cacheKey !== null && typeof cacheKey !== 'string')
+    return invalid("Invalid type for 'prompt_cache_key': expected a string.", 'prompt_cache_key');
   const stream = b['stream'] === true;
   const options = b['stream_options'] as { include_usage?: unknown } | null | undefined;
   const first = messages[0] as { role?: unknown; content?: unknown };
@@ -114,6 +120,8 @@ export function parseChatRequest(body: unknown): ChatRequest | WireError {
     includeUsage: stream && options?.include_usage === true,
     prefixText,
     prefixTokens: prefixText.length > 0 ? estimateTokens(prefixText.length) : 0,
+    // An empty key is no key (nothing to tell conversations apart by).
+    cacheKey: typeof cacheKey === 'string' && cacheKey !== '' ? cacheKey : undefined,
   };
 }
 
@@ -159,13 +167,16 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** OpenAI's place for the prompt tokens served from the prompt cache (0 on a miss). */
+  prompt_tokens_details: { cached_tokens: number };
 }
 
-export function usageOf(promptTokens: number, completionTokens: number): Usage {
+export function usageOf(promptTokens: number, completionTokens: number, cachedTokens = 0): Usage {
   return {
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
     total_tokens: promptTokens + completionTokens,
+    prompt_tokens_details: { cached_tokens: cachedTokens },
   };
 }
 
@@ -174,9 +185,8 @@ export function completionBody(
   id: string,
   created: number,
   model: string,
-  completionTokens: number,
-  promptTokens: number,
   finishReason: 'stop' | 'length',
+  usage: Usage,
 ): string {
   return JSON.stringify({
     id,
@@ -186,12 +196,12 @@ export function completionBody(
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: contentOf(completionTokens), refusal: null },
+        message: { role: 'assistant', content: contentOf(usage.completion_tokens), refusal: null },
         logprobs: null,
         finish_reason: finishReason,
       },
     ],
-    usage: usageOf(promptTokens, completionTokens),
+    usage,
   });
 }
 

@@ -297,14 +297,15 @@ export async function startEmulator(
       case 'ok': {
         const n = a.outputTokens;
         finishExchange(ex, 'ok', n);
-        const usage = usageOf(a.request.promptTokens, n);
+        // cachedInputTokens: what the hosted API's prompt cache served (GPU pools leave it 0).
+        const usage = usageOf(a.request.promptTokens, n, a.cachedInputTokens);
         if (ex.writer) {
           if (n > ex.sent) writeTokens(ex, n);
           else if (!res.headersSent) res.writeHead(200, { ...SSE_HEADERS, ...commonHeaders(ex) });
           res.end(ex.writer.finish(finishReason, usage));
         } else {
           res.writeHead(200, { 'content-type': JSON_TYPE, ...commonHeaders(ex) });
-          res.end(completionBody(ex.id, ex.created, ex.model, n, a.request.promptTokens, finishReason));
+          res.end(completionBody(ex.id, ex.created, ex.model, finishReason, usage));
         }
         return;
       }
@@ -626,8 +627,7 @@ export async function startEmulator(
       (ci !== undefined
         ? Math.max(1, Math.round(outputDist[ci]!.sample(classRng[ci]!)))
         : defaultOutputTokens);
-    const prefixId = chatReq.prefixTokens > 0 ? hash32(chatReq.prefixText) : -1;
-    const prefixTokens = prefixId >= 0 ? Math.min(chatReq.prefixTokens, chatReq.promptTokens) : 0;
+    const { prefixId, prefixTokens } = prefixOf(chatReq, req.headers['x-floodgate-session']);
     const id = nextId++;
     const cls = ci !== undefined ? classes[ci] : undefined;
     const view: RequestView = {
@@ -977,6 +977,44 @@ function contextWindowOf(config: ProviderConfig, provider: Provider): number {
     case 'queue':
       return Number.POSITIVE_INFINITY;
   }
+}
+
+/** Prefix ids of cache keys start here, above every 31-bit system-message hash. */
+const KEY_PREFIX_BASE = 2 ** 52;
+
+/**
+ * The prefix a request shares with others, as the simulator's requests carry it. A cache key
+ * (`prompt_cache_key`, else the header `X-Floodgate-Session`) names a conversation: its prefix is
+ * the whole prompt, as a simulated agent session's is, so the provider's prompt cache credits
+ * what it stored for the key last time (the previous call's prompt). Without a key, a leading
+ * system/developer message is the prefix (same text, same id); else there is none (-1).
+ */
+function prefixOf(
+  chat: ChatRequest,
+  sessionHeader: string | string[] | undefined,
+): { prefixId: number; prefixTokens: number } {
+  const key =
+    chat.cacheKey ?? (typeof sessionHeader === 'string' && sessionHeader !== '' ? sessionHeader : undefined);
+  if (key !== undefined) return { prefixId: KEY_PREFIX_BASE + hash52(key), prefixTokens: chat.promptTokens };
+  if (chat.prefixTokens <= 0) return { prefixId: -1, prefixTokens: 0 };
+  return { prefixId: hash32(chat.prefixText), prefixTokens: Math.min(chat.prefixTokens, chat.promptTokens) };
+}
+
+/**
+ * A 52-bit hash of a string (cyrb53's mixing, truncated): with one id per conversation, 31 bits
+ * would collide within a long run's sessions and credit one session with another's cache.
+ */
+function hash52(text: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (h2 & 0xfffff) * 2 ** 32 + (h1 >>> 0);
 }
 
 /** FNV-1a of a string, as a non-negative 31-bit prefix id (same text, same id). */

@@ -53,7 +53,12 @@ describe('POST /v1/chat/completions', () => {
     expect(words(r.choices[0]!.message.content)).toBe(12);
     expect(r.choices[0]!.message.role).toBe('assistant');
     expect(r.choices[0]!.finish_reason).toBe('length');
-    expect(r.usage).toEqual({ prompt_tokens: 8, completion_tokens: 12, total_tokens: 20 });
+    expect(r.usage).toEqual({
+      prompt_tokens: 8,
+      completion_tokens: 12,
+      total_tokens: 20,
+      prompt_tokens_details: { cached_tokens: 0 },
+    });
   });
 
   it('streams one chunk per token, then the finish reason, the usage and [DONE]', async () => {
@@ -90,7 +95,12 @@ describe('POST /v1/chat/completions', () => {
     expect(words(content)).toBe(12);
     expect(content).toMatch(/^the quick brown fox/);
     expect(finish).toBe('length');
-    expect(usage).toEqual({ prompt_tokens: 8, completion_tokens: 12, total_tokens: 20 });
+    expect(usage).toEqual({
+      prompt_tokens: 8,
+      completion_tokens: 12,
+      total_tokens: 20,
+      prompt_tokens_details: { cached_tokens: 0 },
+    });
     // Paced by the model: first token after the 200 ms TTFT, the last 11 x 10 ms later (real: / 10).
     expect(firstChunkMs).toBeGreaterThanOrEqual(200 / SCALE - 1);
     expect(totalMs).toBeGreaterThanOrEqual((200 + 11 * 10) / SCALE - 1);

@@ -312,6 +312,8 @@ export interface SentBody {
   messages: { role: string; content: string }[];
   max_tokens: number;
   stream: boolean;
+  /** Session calls only: the session's id. */
+  prompt_cache_key?: string;
 }
 
 export const bodyOf = (p: FakePost): SentBody => JSON.parse(p.body) as SentBody;

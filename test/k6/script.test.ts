@@ -103,6 +103,8 @@ describe('a generated script', () => {
     expect(first.stream).toBe(true);
     expect(first.stream_options).toEqual({ include_usage: true });
     expect(first.messages[0]!.role).toBe('user');
+    // Only session calls name a prompt cache key (the session).
+    expect(a.some((x) => 'prompt_cache_key' in x)).toBe(false);
     // tab: prompt tokens lognormal(median 1500), output lognormal(median 24); one word per token.
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
     expect(median(a.map((x) => x.messages[0]!.content.split(' ').length))).toBeGreaterThan(1200);

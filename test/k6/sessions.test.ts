@@ -99,6 +99,8 @@ describe('agent sessions in the k6 script', () => {
       expect(bodies[k]!.messages.at(-1)!.content.split(' ')).toHaveLength(30);
     }
     expect(new Set(fake.posts.map(sessionOf))).toEqual(new Set(['agent-0']));
+    // The same id in the body, OpenAI's field for sending a shared prefix to one cache.
+    expect(bodies.map((b) => b.prompt_cache_key)).toEqual(['agent-0', 'agent-0', 'agent-0', 'agent-0']);
     // Think time between calls, none after the last.
     expect(fake.sleeps).toEqual([2, 2, 2]);
     expect(fake.count('floodgate_agent_requests')).toBe(4);
@@ -112,6 +114,7 @@ describe('agent sessions in the k6 script', () => {
 
     iterate(script, fake, 'agent', 1, 2);
     expect(new Set(fake.posts.slice(4).map(sessionOf))).toEqual(new Set(['agent-1']));
+    expect(new Set(fake.posts.slice(4).map((p) => bodyOf(p).prompt_cache_key))).toEqual(new Set(['agent-1']));
     expect(fake.posts[4]!.body).not.toBe(fake.posts[0]!.body);
   });
 
@@ -179,6 +182,7 @@ describe('agent sessions in the k6 script', () => {
       const drawn = planSession(plan, plan.session!, compiled.config.scenario.seed, i, null);
       const calls = fake.posts.slice(post, post + drawn.outputs.length);
       expect(calls.map(sessionOf)).toEqual(new Array(drawn.outputs.length).fill(`agent-${i}`));
+      expect(calls.map((p) => bodyOf(p).prompt_cache_key)).toEqual(calls.map(sessionOf));
       expect(calls.map((p) => bodyOf(p).max_tokens)).toEqual(drawn.outputs);
       const thinks = drawn.thinks.slice(0, -1).map((ms) => ms / 1000);
       expect(fake.sleeps.slice(sleep, sleep + thinks.length)).toEqual(thinks);
