@@ -1,6 +1,7 @@
 /** Output helpers for the CLI: atomic file writes and number formatting for tables. */
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { Estimate } from '../compare/stats.ts';
 import { FloodgateError } from '../errors.ts';
 
 /**
@@ -22,29 +23,18 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
   }
 }
 
-export function fmtInt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
-
-export function fmtPct(x: number): string {
-  return `${(x * 100).toFixed(x < 0.001 && x > 0 ? 3 : 1)}%`;
-}
-
-/** Milliseconds for tables: 0.42 ms, 12.3 ms, 412 ms, 1.25 s, 3.4 min. */
-export function fmtMs(ms: number | null): string {
-  if (ms === null || !Number.isFinite(ms)) return '-';
-  if (ms < 1) return `${ms.toFixed(2)} ms`;
-  if (ms < 100) return `${ms.toFixed(1)} ms`;
-  if (ms < 1000) return `${ms.toFixed(0)} ms`;
-  if (ms < 120_000) return `${(ms / 1000).toFixed(2)} s`;
-  if (ms < 7_200_000) return `${(ms / 60_000).toFixed(1)} min`;
-  return `${(ms / 3_600_000).toFixed(1)} h`;
-}
+/** The report's formatters, so a table and an HTML report print a figure the same way. */
+export { fmtInt, fmtMs, fmtPct } from '../report/format.ts';
 
 export function fmtUsd(x: number): string {
   if (x === 0) return '$0';
   if (x < 0.01) return `$${x.toFixed(5)}`;
   return `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+/** An estimate as `mean ± half-width` (just the mean for one seed; '-' without data). */
+export function fmtEstimate(e: Estimate, fmt: (x: number) => string): string {
+  return Number.isFinite(e.mean) ? (e.n > 1 ? `${fmt(e.mean)} ± ${fmt(e.ci95)}` : fmt(e.mean)) : '-';
 }
 
 /** Left-aligns the first column and right-aligns the rest. */

@@ -3,7 +3,7 @@
  * redrawn in place, elsewhere (CI logs) a line every 10 s. The CLI is the only reader of the wall
  * clock; the engine just reports simulated time.
  */
-import { fmtMs } from './output.ts';
+import { fmtInt, fmtMs } from './output.ts';
 
 export function createProgress(label: string, enabled: boolean) {
   const started = performance.now();
@@ -18,7 +18,7 @@ export function createProgress(label: string, enabled: boolean) {
       if (elapsed < 2000 || now - lastPrint < (tty ? 200 : 10_000)) return;
       lastPrint = now;
       const pct = Math.min(100, (100 * p.simTimeMs) / p.endMs);
-      const line = `${label}: ${pct.toFixed(0)}% (${fmtMs(p.simTimeMs)} of ${fmtMs(p.endMs)} simulated, ${(elapsed / 1000).toFixed(1)} s, ${Math.round(p.events / (elapsed / 1000)).toLocaleString('en-US')} events/s)`;
+      const line = `${label}: ${pct.toFixed(0)}% (${fmtMs(p.simTimeMs)} of ${fmtMs(p.endMs)} simulated, ${(elapsed / 1000).toFixed(1)} s, ${fmtInt(p.events / (elapsed / 1000))} events/s)`;
       process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
       printed = true;
     },

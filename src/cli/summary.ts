@@ -1,6 +1,6 @@
 /** The human summary of a run: counts, per-class and per-provider tables, SLO verdicts. */
 
-import type { RunResult } from '../metrics/result.ts';
+import { fleetCostUsd, type RunResult } from '../metrics/result.ts';
 import type { SloVerdict } from '../metrics/slo.ts';
 import { fmtInt, fmtMs, fmtPct, fmtUsd, table } from './output.ts';
 
@@ -67,7 +67,7 @@ export function formatSummary(r: RunResult, wallMs?: number): string {
       .map(([s, n]) => `${s} ${fmtInt(n)}`)
       .join(', ');
     // A pool's cost is its fleet (replica-hours) plus any token prices.
-    const fleet = typeof p.details?.['fleetCostUsd'] === 'number' ? p.details['fleetCostUsd'] : 0;
+    const fleet = fleetCostUsd(p.details);
     providerRows.push([
       name,
       p.kind,

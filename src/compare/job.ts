@@ -110,6 +110,21 @@ function settled(rc: RecoveryResult) {
   };
 }
 
+/** Recovery verdicts over seeds in first-seen order, e.g. [['recovered', 8], ['metastable', 2]]. */
+export function verdictCounts(seeds: readonly SeedFigures[]): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const s of seeds)
+    if (s.recovery) counts.set(s.recovery.verdict, (counts.get(s.recovery.verdict) ?? 0) + 1);
+  return [...counts];
+}
+
+/** `recovered 8, metastable 2`. */
+export function fmtVerdictCounts(seeds: readonly SeedFigures[]): string {
+  return verdictCounts(seeds)
+    .map(([v, n]) => `${v} ${n}`)
+    .join(', ');
+}
+
 export function figuresOf(r: RunResult): SeedFigures {
   return {
     seed: r.seed,

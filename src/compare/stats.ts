@@ -43,7 +43,7 @@ export function pairedDifference(
   for (let i = 0; i < Math.min(a.length, b.length); i++)
     if (Number.isFinite(a[i]!) && Number.isFinite(b[i]!)) d.push(a[i]! - b[i]!);
   const e = estimate(d);
-  const significant =
-    e.n >= 2 && Math.abs(e.mean) > e.ci95 && e.ci95 >= 0 ? true : e.n >= 2 && e.ci95 === 0 && e.mean !== 0;
+  // The 95% interval excludes 0 (with n >= 2 the half-width is finite and >= 0).
+  const significant = e.n >= 2 && Math.abs(e.mean) > e.ci95;
   return { ...e, significant };
 }

@@ -17,7 +17,7 @@ import { loadScenarioFile } from '../scenario/load.ts';
 import type { Override } from '../scenario/overrides.ts';
 import { parseRange } from './capacity.ts';
 import { runJobs } from './compare.ts';
-import type { CompareJob, SeedFigures } from './job.ts';
+import { type CompareJob, type SeedFigures, verdictCounts } from './job.ts';
 import { type Estimate, estimate } from './stats.ts';
 
 export const REGIONS = ['stable', 'vulnerable', 'metastable', 'inconclusive'] as const;
@@ -124,12 +124,8 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
 
 function summarize(text: string, seeds: SeedFigures[]): SweepPoint {
   const regions: Record<Region, number> = { stable: 0, vulnerable: 0, metastable: 0, inconclusive: 0 };
-  const verdicts: Record<string, number> = {};
-  for (const s of seeds) {
-    regions[regionOf(s)]++;
-    const v = s.recovery!.verdict;
-    verdicts[v] = (verdicts[v] ?? 0) + 1;
-  }
+  for (const s of seeds) regions[regionOf(s)]++;
+  const verdicts = Object.fromEntries(verdictCounts(seeds));
   const region = REGIONS.reduce((best, r) => (regions[r] >= regions[best] ? r : best), 'stable' as Region);
   const of = (f: (s: SeedFigures) => number | null | undefined) =>
     estimate(seeds.map((s) => f(s) ?? Number.NaN));

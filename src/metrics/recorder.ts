@@ -16,15 +16,9 @@ import type { Session } from '../workload/sessions.ts';
 import { LogHistogram } from './histogram.ts';
 import { Series, WindowCount } from './timeseries.ts';
 
-const OUTCOME_INDEX: Record<Outcome, number> = {
-  ok: 0,
-  shed: 1,
-  rate_limited: 2,
-  failed: 3,
-  timed_out: 4,
-  abandoned: 5,
-  cancelled: 6,
-};
+/** Position of each outcome in `ClassMetrics.outcomes`: the order of OUTCOMES. */
+const OUTCOME_INDEX = Object.fromEntries(OUTCOMES.map((o, i) => [o, i])) as Record<Outcome, number>;
+const OK = OUTCOME_INDEX.ok;
 
 export class ClassMetrics {
   readonly name: string;
@@ -304,7 +298,7 @@ export class Recorder {
       c.goodputByArrival.increment(this.window(req.arrivalMs));
     }
     if (!req.measured) return;
-    c.outcomes[0]!++;
+    c.outcomes[OK]!++;
     if (good) c.goodput++;
     c.ttft.record(ttft);
     c.e2e.record(e2e);

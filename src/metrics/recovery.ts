@@ -279,12 +279,13 @@ function judge(s: SeriesView, c: RecoveryConfig, t: Required<TriggerConfig>, b: 
       // window, after another) is left out, too few arrivals to call.
       if (phase === 'after' && hi - i < b.step / 2 && i > from) break;
       const x = sums(s, i, hi, c.saturation);
+      const amp = ampOf(x);
       windows.push({
         startMs: i * I,
         endMs: hi * I,
         offered: x.offered,
         goodputShare: x.offered > 0 ? roundTo(x.goodput / x.offered, 4) : null,
-        amplification: x.allOffered > 0 ? roundTo(x.attempts / x.allOffered, 4) : null,
+        amplification: amp === null ? null : roundTo(amp, 4),
         saturated: x.saturated,
         healthy: healthy(x),
         phase,

@@ -203,6 +203,12 @@ interface BuildInput {
   capacities: Record<string, number>;
 }
 
+/** A self-hosted pool's fleet cost from its provider details (0 for other kinds). */
+export function fleetCostUsd(details: Record<string, number | string> | undefined): number {
+  const v = details?.['fleetCostUsd'];
+  return typeof v === 'number' ? v : 0;
+}
+
 export function buildResult(input: BuildInput): RunResult {
   const { scenario, recorder } = input;
   const measuredSec = Math.max(1e-9, (scenario.duration - scenario.warmup) / 1000);
@@ -243,10 +249,7 @@ export function buildResult(input: BuildInput): RunResult {
     cost: {
       ...cost(recorder.classes),
       fleetUsd: roundTo(
-        Object.values(input.details).reduce(
-          (a, d) => a + (typeof d?.['fleetCostUsd'] === 'number' ? d['fleetCostUsd'] : 0),
-          0,
-        ),
+        Object.values(input.details).reduce((a, d) => a + fleetCostUsd(d), 0),
         6,
       ),
     },
@@ -279,6 +282,7 @@ function counts(cs: readonly ClassMetrics[], measuredSec: number): RequestCounts
   const rateLimited = sum((c) => c.count('rate_limited'));
   const shed = sum((c) => c.count('shed'));
   const completed = sum((c) => c.count('ok'));
+  const cancelled = sum((c) => c.count('cancelled'));
   return {
     offered,
     completed,
@@ -287,7 +291,7 @@ function counts(cs: readonly ClassMetrics[], measuredSec: number): RequestCounts
     failed,
     timedOut,
     abandoned: sum((c) => c.count('abandoned')),
-    cancelled: sum((c) => c.count('cancelled')),
+    cancelled,
     unfinished: offered - terminal,
     attempts,
     clientRetries: sum((c) => c.clientRetries),
@@ -303,7 +307,7 @@ function counts(cs: readonly ClassMetrics[], measuredSec: number): RequestCounts
     shedShare: share(shed),
     timeoutShare: share(timedOut),
     rateLimitedShare: share(rateLimited),
-    cancelledShare: share(sum((c) => c.count('cancelled'))),
+    cancelledShare: share(cancelled),
   };
 }
 

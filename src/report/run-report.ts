@@ -6,7 +6,7 @@
  */
 import type { LatencySummary } from '../metrics/histogram.ts';
 import type { TriggerVerdict } from '../metrics/recovery.ts';
-import type { RunResult, TimeSeriesBlock } from '../metrics/result.ts';
+import { fleetCostUsd, type RunResult, type TimeSeriesBlock } from '../metrics/result.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { clientScript } from './client-script.ts';
 import { type Aggregate, downsample, downsampleFactor, groupSizes } from './downsample.ts';
@@ -436,7 +436,7 @@ function providerTable(r: RunResult): string {
     const errors = Object.entries(p.statuses)
       .filter(([s, k]) => s !== 'ok' && k > 0)
       .map(([s, k]) => `${s.replace(/_/g, ' ')} ${fmtInt(k)}`);
-    const fleet = typeof p.details?.['fleetCostUsd'] === 'number' ? p.details['fleetCostUsd'] : 0;
+    const fleet = fleetCostUsd(p.details);
     return [
       name,
       p.kind,

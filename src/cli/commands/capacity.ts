@@ -1,29 +1,20 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { capacity, type Probe, parseTargets } from '../../compare/capacity.ts';
 import { defaultJobs } from '../../compare/compare.ts';
+import { fmtVerdictCounts } from '../../compare/job.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { EXIT } from '../exit-codes.ts';
+import { collect, positiveInt } from '../options.ts';
 import { fmtMs, fmtUsd, writeFileAtomic } from '../output.ts';
-import { collect } from './run.ts';
-
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError(`expected a whole number >= 1, got '${value}'`);
-  return n;
-}
 
 function describeProbe(path: string, p: Probe): string {
   const p99 = p.seeds.map((s) => s.ttftP99 ?? Number.NaN).filter(Number.isFinite);
   const worst = p99.length ? Math.max(...p99) : Number.NaN;
   const goodput = p.seeds.reduce((a, s) => a + s.goodputShare, 0) / p.seeds.length;
   // With a recovery block a seed passes only if it also recovered: show the verdicts.
-  const verdicts = new Map<string, number>();
-  for (const s of p.seeds)
-    if (s.recovery) verdicts.set(s.recovery.verdict, (verdicts.get(s.recovery.verdict) ?? 0) + 1);
-  const recovery =
-    verdicts.size > 0 ? `, recovery ${[...verdicts].map(([v, n]) => `${v} ${n}`).join(', ')}` : '';
-  const bar = verdicts.size > 0 ? 'the SLOs and recovery' : 'the SLOs';
+  const verdicts = fmtVerdictCounts(p.seeds);
+  const recovery = verdicts ? `, recovery ${verdicts}` : '';
+  const bar = verdicts ? 'the SLOs and recovery' : 'the SLOs';
   return `  ${path}=${p.text}: ${p.pass ? 'meets' : 'misses'} ${bar} on ${p.seedsPassed}/${p.seeds.length} seeds (worst ttft p99 ${fmtMs(worst)}, goodput ${(100 * goodput).toFixed(1)}%${recovery}, cost ${fmtUsd(p.meanCostUsd)})`;
 }
 

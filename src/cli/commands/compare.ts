@@ -6,36 +6,20 @@ import {
   OBJECTIVES,
   type Objective,
 } from '../../compare/compare.ts';
+import { fmtVerdictCounts } from '../../compare/job.ts';
 import { parsePolicyList } from '../../compare/policy-spec.ts';
-import type { Estimate } from '../../compare/stats.ts';
 import { renderCompareReport } from '../../report/index.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
-import { fmtMs, table, writeFileAtomic } from '../output.ts';
+import { collect, positiveInt } from '../options.ts';
+import { fmtEstimate, fmtMs, table, writeFileAtomic } from '../output.ts';
 import { jobProgress } from '../progress.ts';
-import { collect } from './run.ts';
 
-function positiveInt(_name: string) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1)
-      throw new InvalidArgumentError(`expected a whole number >= 1, got '${value}'`);
-    return n;
-  };
-}
-
-const pm = (e: Estimate, fmt: (x: number) => string) =>
-  Number.isFinite(e.mean) ? (e.n > 1 ? `${fmt(e.mean)} ± ${fmt(e.ci95)}` : fmt(e.mean)) : '-';
+const pm = fmtEstimate;
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const ms = (x: number) => fmtMs(x).replace(' ', '');
 
-/** Verdict counts over seeds, e.g. `recovered 8, metastable 2`. */
-function verdicts(e: CompareResult['entries'][number]): string {
-  const counts = new Map<string, number>();
-  for (const s of e.seeds)
-    if (s.recovery) counts.set(s.recovery.verdict, (counts.get(s.recovery.verdict) ?? 0) + 1);
-  return [...counts].map(([v, n]) => `${v} ${n}`).join(', ');
-}
+const verdicts = (e: CompareResult['entries'][number]) => fmtVerdictCounts(e.seeds);
 
 export function formatComparison(r: CompareResult, wallMs?: number): string {
   const classes = Object.keys(r.entries[0]?.classes ?? {});
@@ -97,8 +81,8 @@ export function compareCommand(): Command {
       '--policies <list>',
       "comma-separated entries, e.g. 'least-outstanding,power-of-two-choices+aimd(initial=50)'",
     )
-    .option('--seeds <n>', 'seeds 1..N', positiveInt('--seeds'), 10)
-    .option('--jobs <n>', 'parallel worker threads (default: cores)', positiveInt('--jobs'))
+    .option('--seeds <n>', 'seeds 1..N', positiveInt, 10)
+    .option('--jobs <n>', 'parallel worker threads (default: cores)', positiveInt)
     .option('--objective <name>', `rank by: ${Object.keys(OBJECTIVES).join(', ')}`, 'goodput')
     .option('--set <path=value>', 'override a scenario value for every run (repeatable)', collect, [])
     .option('--out <file>', 'write the comparison JSON (every per-seed figure) here')

@@ -4,8 +4,8 @@ import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { formatDuration, parseDuration, parseMultiplier } from '../../scenario/units.ts';
 import { EXIT } from '../exit-codes.ts';
+import { collect, parseSeed } from '../options.ts';
 import { fmtInt, table } from '../output.ts';
-import { collect, parseSeed } from './run.ts';
 
 function parsePort(value: string): number {
   const n = Number(value);

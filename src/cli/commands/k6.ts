@@ -5,11 +5,12 @@ import { bundleK6Script } from '../../k6/bundle.ts';
 import { type CompiledK6, compileK6, DEFAULT_TARGET } from '../../k6/compile.ts';
 import { kubernetesName, testRunManifest } from '../../k6/operator.ts';
 import type { K6Mode } from '../../k6/script-config.ts';
+import { parseK6Duration } from '../../k6/stages.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { EXIT } from '../exit-codes.ts';
+import { collect, parseSeed, positiveInt } from '../options.ts';
 import { fmtInt, fmtMs, table, writeFileAtomic } from '../output.ts';
-import { collect, parseSeed } from './run.ts';
 
 function parseMode(value: string): K6Mode {
   if (value !== 'stock' && value !== 'sse')
@@ -21,13 +22,6 @@ function parsePositive(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !(n > 0) || !Number.isFinite(n))
     throw new InvalidArgumentError(`expected a number greater than 0, got '${value}'`);
-  return n;
-}
-
-function parseParallelism(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError(`expected a whole number >= 1, got '${value}'`);
   return n;
 }
 
@@ -68,7 +62,7 @@ export function k6Command(): Command {
     .option(
       '--operator <n>',
       'also write a k6-operator TestRun with parallelism N beside the script',
-      parseParallelism,
+      positiveInt,
     )
     .option('--set <path=value>', 'override a scenario value, VALUE parsed as YAML (repeatable)', collect, [])
     .addHelpText(
@@ -152,8 +146,7 @@ function report(c: CompiledK6, out: string, bytes: number, manifest: string | un
     ['class', 'k6 scenario', 'stages', 'time unit', 'peak/s', 'requests', 'VUs pre/max', 'model'],
     ...cfg.classes.map((k) => {
       const s = cfg.options.scenarios[k.scenario]!;
-      const unitMs =
-        { '1s': 1000, '10s': 10_000, '1m': 60_000, '10m': 600_000, '1h': 3_600_000 }[s.timeUnit] ?? 1000;
+      const unitMs = parseK6Duration(s.timeUnit);
       const peak = Math.max(s.startRate, ...s.stages.map((st) => st.target)) / (unitMs / 1000);
       return [
         k.name,

@@ -1,23 +1,13 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { renderRunReport } from '../../report/index.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { simulate } from '../../simulator/simulate.ts';
 import { EXIT } from '../exit-codes.ts';
+import { collect, parseSeed } from '../options.ts';
 import { writeFileAtomic } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { formatSummary } from '../summary.ts';
-
-export function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-export function parseSeed(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n))
-    throw new InvalidArgumentError(`expected an integer, got '${value}'`);
-  return n;
-}
 
 export function runCommand(): Command {
   return new Command('run')

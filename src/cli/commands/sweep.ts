@@ -1,15 +1,12 @@
 import { Command } from 'commander';
 import { defaultJobs } from '../../compare/compare.ts';
-import type { Estimate } from '../../compare/stats.ts';
 import { describeRegions, type SweepResult, sweep, sweepValues } from '../../compare/sweep.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
-import { fmtMs, fmtPct, table, writeFileAtomic } from '../output.ts';
+import { collect, positiveInt } from '../options.ts';
+import { fmtEstimate, fmtMs, fmtPct, table, writeFileAtomic } from '../output.ts';
 import { jobProgress } from '../progress.ts';
-import { positiveInt } from './capacity.ts';
-import { collect } from './run.ts';
 
-const pm = (e: Estimate, f: (x: number) => string) =>
-  Number.isNaN(e.mean) ? '-' : e.n > 1 ? `${f(e.mean)} ± ${f(e.ci95)}` : f(e.mean);
+const pm = fmtEstimate;
 
 export function formatSweep(r: SweepResult): string {
   const rows = r.points.map((p) => [

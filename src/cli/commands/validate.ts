@@ -3,7 +3,7 @@ import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { formatDuration } from '../../scenario/units.ts';
 import { resolvePolicies } from '../../simulator/simulate.ts';
-import { collect } from './run.ts';
+import { collect } from '../options.ts';
 
 export function validateCommand(): Command {
   return new Command('validate')

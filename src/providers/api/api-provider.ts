@@ -216,7 +216,6 @@ export class ApiProvider implements Provider {
     this.release(a, this.scheduler.now());
   }
 
-  /** Frees the slot, debits output tokens, bills, reports, starts the next waiting attempt. */
   /**
    * Looks the request's prefix up in the prompt cache (entries live `ttl` after their last use)
    * and records this use; returns the prompt tokens served from the cache.
@@ -225,21 +224,28 @@ export class ApiProvider implements Provider {
     const cache = this.config.promptCache;
     const req = a.request;
     if (!cache || req.prefixId < 0 || req.prefixTokens <= 0) return 0;
-    const last = this.promptCacheSeen.get(req.prefixId);
-    const stored = this.promptCacheTokens.get(req.prefixId) ?? 0;
-    this.promptCacheSeen.set(req.prefixId, now);
+    const entries = this.promptCache;
+    const entry = entries.get(req.prefixId);
+    // Re-inserted as the most recent use, so the map stays ordered by last use and expired
+    // entries (misses anyway) are dropped from its front: memory follows the live prefixes, not
+    // every agent session the run ever had.
+    entries.delete(req.prefixId);
+    for (const [id, e] of entries) {
+      if (now - e.lastMs <= cache.ttl) break;
+      entries.delete(id);
+    }
     // This prompt is what the cache holds for the prefix from now on (a session's next call
     // repeats it); a hit covers only what this provider saw before.
-    this.promptCacheTokens.set(req.prefixId, req.promptTokens);
-    if (last === undefined || now - last > cache.ttl) return 0;
-    a.cachedInputTokens = Math.min(req.prefixTokens, req.promptTokens, stored);
+    entries.set(req.prefixId, { lastMs: now, tokens: req.promptTokens });
+    if (entry === undefined || now - entry.lastMs > cache.ttl) return 0;
+    a.cachedInputTokens = Math.min(req.prefixTokens, req.promptTokens, entry.tokens);
     return a.cachedInputTokens;
   }
 
-  /** Per prefix id: when this provider last saw it, and how many prompt tokens it then cached. */
-  private readonly promptCacheSeen = new Map<number, number>();
-  private readonly promptCacheTokens = new Map<number, number>();
+  /** Per prefix id, in order of last use: when this provider last saw it and the prompt tokens it then cached. */
+  private readonly promptCache = new Map<number, { lastMs: number; tokens: number }>();
 
+  /** Frees the slot, debits output tokens, bills, reports, starts the next waiting attempt. */
   private release(a: Attempt, now: number): void {
     this.busy--;
     this.meter.setBusy(now, this.busy);

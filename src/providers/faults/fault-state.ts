@@ -32,16 +32,4 @@ export class FaultState {
     this.streamCutAfter = Number.POSITIVE_INFINITY;
     this.streamCutProbability = 0;
   }
-
-  get any(): boolean {
-    return (
-      this.outage ||
-      this.hang ||
-      this.latency !== 1 ||
-      this.errorRate > 0 ||
-      this.limitFactor !== 1 ||
-      this.capacityFactor !== 1 ||
-      this.streamCutProbability > 0
-    );
-  }
 }

@@ -190,10 +190,8 @@ export class GpuPool implements Provider, ReplicaListener {
       iterations: sum((r) => r.iterations),
       preemptions: sum((r) => r.preemptions),
       prefixCacheHits: sum((r) => r.prefixHits),
-      replicaHoursUp: (this.upReplicaMs + this.upCount * (nowMs - this.upChangedMs)) / 3_600_000,
-      fleetCostUsd:
-        ((this.upReplicaMs + this.upCount * (nowMs - this.upChangedMs)) / 3_600_000) *
-        this.config.costPerReplicaHour,
+      replicaHoursUp: this.replicaMsUp(nowMs) / 3_600_000,
+      fleetCostUsd: (this.replicaMsUp(nowMs) / 3_600_000) * this.config.costPerReplicaHour,
     };
   }
 
@@ -201,8 +199,13 @@ export class GpuPool implements Provider, ReplicaListener {
   utilization(nowMs: number): number {
     let busy = 0;
     for (const r of this.replicas) busy += r.busyMs;
-    const upMs = this.upReplicaMs + this.upCount * (nowMs - this.upChangedMs);
+    const upMs = this.replicaMsUp(nowMs);
     return upMs > 0 ? Math.min(1, busy / upMs) : 0;
+  }
+
+  /** Replica-milliseconds up from the start to `nowMs`. */
+  private replicaMsUp(nowMs: number): number {
+    return this.upReplicaMs + this.upCount * (nowMs - this.upChangedMs);
   }
 
   /** Integral of replicas up over time, up to `upChangedMs`. */
@@ -210,7 +213,7 @@ export class GpuPool implements Provider, ReplicaListener {
   private upChangedMs = 0;
   private setUpCount(n: number): void {
     const now = this.scheduler.now();
-    this.upReplicaMs += this.upCount * (now - this.upChangedMs);
+    this.upReplicaMs = this.replicaMsUp(now);
     this.upChangedMs = now;
     this.upCount = n;
   }

@@ -280,14 +280,14 @@ export class GpuReplica {
     while (budget > 0 && this.running < o.maxSeqs) {
       const head = this.peekWaiting();
       if (!head) break;
-      const blocks = Math.ceil((head.promptTokens + 1) / o.blockSize);
-      if (this.freeBlocks - blocks < o.watermarkBlocks && !(this.running === 0 && blocks <= this.freeBlocks))
-        break;
-      const remainingPrompt = head.promptTokens - this.prefixHit(head);
+      const blocks = this.blocksFor(head);
+      if (!this.fits(blocks)) break;
+      const hit = this.prefixHit(head);
+      const remainingPrompt = head.promptTokens - hit;
       // Without chunked prefill a prompt must fit the budget whole (unless it runs alone).
       if (!o.chunkedPrefill && remainingPrompt > budget && work.prefillTokens > 0) break;
       this.waiting.shift();
-      this.admit(head, blocks);
+      this.admit(head, blocks, hit);
       budget -= this.schedulePrefill(
         head,
         o.chunkedPrefill ? Math.min(budget, o.chunkSize) : remainingPrompt,
@@ -390,10 +390,11 @@ export class GpuReplica {
     this.freeBlocks += Math.ceil(context / b);
   }
 
-  private admit(seq: Sequence, blocks: number): void {
+  /** `hit`: the prompt tokens the prefix cache serves (see prefixHit). */
+  private admit(seq: Sequence, blocks: number, hit: number): void {
     seq.state = 'prefilling';
     seq.blocks = blocks;
-    seq.prefilled = this.prefixHit(seq);
+    seq.prefilled = hit;
     if (seq.prefilled > 0) this.prefixHits++;
     if (seq.admitted < 0) this.listener.admitted(seq, this.scheduler.now());
     seq.admitted = this.admittedCounter++;
@@ -432,7 +433,16 @@ export class GpuReplica {
   private canAdmitHead(): boolean {
     const head = this.peekWaiting();
     if (!head || this.running >= this.options.maxSeqs) return false;
-    const blocks = Math.ceil((head.promptTokens + 1) / this.options.blockSize);
+    return this.fits(this.blocksFor(head));
+  }
+
+  /** KV blocks a waiting sequence needs to start: its prompt plus the first generated token. */
+  private blocksFor(seq: Sequence): number {
+    return Math.ceil((seq.promptTokens + 1) / this.options.blockSize);
+  }
+
+  /** Room for `blocks` above the watermark, or the replica is empty and they fit at all. */
+  private fits(blocks: number): boolean {
     return (
       this.freeBlocks - blocks >= this.options.watermarkBlocks ||
       (this.running === 0 && blocks <= this.freeBlocks)
@@ -445,8 +455,7 @@ export class GpuReplica {
     while (stack.length > 0) {
       const seq = stack.pop()!;
       if (seq.state !== 'prefilling' && seq.state !== 'decoding') continue;
-      const generated =
-        seq.deliver - seq.remaining + (seq.state === 'decoding' ? this.k - seq.joinIteration : 0);
+      const generated = this.delivered(seq);
       if (seq.state === 'decoding') {
         this.leaveDecoding(seq);
         seq.remaining = seq.deliver - generated;

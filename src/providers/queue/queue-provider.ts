@@ -63,13 +63,11 @@ export class QueueProvider implements Provider {
 
   submit(a: Attempt): void {
     const faults = this.faults;
-    if (faults.any) {
-      if (faults.outage) {
-        this.failFast(a, 'server_error');
-        return;
-      }
-      if (faults.hang) return; // never answers; the caller's timeout ends it
+    if (faults.outage) {
+      this.failFast(a, 'server_error');
+      return;
     }
+    if (faults.hang) return; // never answers; the caller's timeout ends it
     if (this.busy < this.servers) this.start(a);
     else if (this.waiting.size < this.queueCapacity) {
       a.queuedAtProvider = true;
