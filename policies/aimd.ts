@@ -30,12 +30,13 @@ export default definePolicy({
     })
     .refine((p) => p.minLimit <= p.maxLimit, { message: 'minLimit must not exceed maxLimit' }),
   create(params) {
-    const overLimit = reject('over-limit');
+    // What a request over the limit gets: fixed at creation.
+    const whenFull = params.queue ? 'enqueue' : reject('over-limit');
     let limit = params.initialLimit;
     return {
       admit(_req, gateway) {
         if (gateway.inFlight < limit) return 'admit';
-        return params.queue ? 'enqueue' : overLimit;
+        return whenFull;
       },
       onOutcome(o) {
         limit = aimdNext(limit, o, params);

@@ -14,11 +14,12 @@ export default definePolicy({
     queue: z.boolean().default(true),
   }),
   create(params) {
-    const overLimit = reject('over-limit');
+    // What a request over the limit gets: fixed at creation.
+    const whenFull = params.queue ? 'enqueue' : reject('over-limit');
     return {
       admit(_req, gateway) {
         if (gateway.inFlight < params.limit) return 'admit';
-        return params.queue ? 'enqueue' : overLimit;
+        return whenFull;
       },
     };
   },

@@ -47,7 +47,8 @@ export default definePolicy({
     queue: z.boolean().default(false),
   }),
   create(params, ctx) {
-    const overLimit = reject('over-limit');
+    // What a request over the limit gets: fixed at creation.
+    const whenFull = params.queue ? 'enqueue' : reject('over-limit');
     const useTtft = params.rtt === 'ttft';
     let limit = params.minConcurrency;
     /** The limit to restore after a minRTT measurement; > 0 exactly while measuring. */
@@ -134,7 +135,7 @@ export default definePolicy({
     return {
       admit(_req, gateway) {
         if (gateway.inFlight < limit) return 'admit';
-        return params.queue ? 'enqueue' : overLimit;
+        return whenFull;
       },
       onOutcome(o) {
         if (limiterSignal(o.status) === 'ignore') return;

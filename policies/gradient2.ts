@@ -36,7 +36,8 @@ export default definePolicy({
     })
     .refine((p) => p.minLimit <= p.maxLimit, { message: 'minLimit must not exceed maxLimit' }),
   create(params) {
-    const overLimit = reject('over-limit');
+    // What a request over the limit gets: fixed at creation.
+    const whenFull = params.queue ? 'enqueue' : reject('over-limit');
     const useTtft = params.rtt === 'ttft';
     const factor = 2 / (params.longWindow + 1);
     let estimated = params.initialLimit;
@@ -49,7 +50,7 @@ export default definePolicy({
     return {
       admit(_req, gateway) {
         if (gateway.inFlight < limit) return 'admit';
-        return params.queue ? 'enqueue' : overLimit;
+        return whenFull;
       },
       onOutcome(o) {
         if (limiterSignal(o.status) === 'ignore') return;

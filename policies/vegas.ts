@@ -37,7 +37,8 @@ export default definePolicy({
     queue: z.boolean().default(false),
   }),
   create(params, ctx) {
-    const overLimit = reject('over-limit');
+    // What a request over the limit gets: fixed at creation.
+    const whenFull = params.queue ? 'enqueue' : reject('over-limit');
     const useTtft = params.rtt === 'ttft';
     let estimated = params.initialLimit;
     let limit = Math.trunc(estimated);
@@ -67,7 +68,7 @@ export default definePolicy({
     return {
       admit(_req, gateway) {
         if (gateway.inFlight < limit) return 'admit';
-        return params.queue ? 'enqueue' : overLimit;
+        return whenFull;
       },
       onOutcome(o) {
         const signal = limiterSignal(o.status);

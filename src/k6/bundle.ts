@@ -9,9 +9,6 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { K6Mode, ScriptConfig, TraceRecords } from './script-config.ts';
 
-/** Modules a generated script may import: k6 built-ins (and k6/x/sse in sse mode). */
-export const K6_MODULES = /^k6(\/|$)/;
-
 /** Directory of the k6 runtime sources (k6/runtime), found from this module up. */
 export function runtimeDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

@@ -93,6 +93,13 @@ export function makeTarget(index: number, over: Partial<TargetView> = {}): Targe
   };
 }
 
+/** An admission policy's limit as admission shows it: the smallest in-flight count that does not admit `req`. */
+export function admittedLimit(policy: AdmissionPolicy, req: RequestView = makeRequest()): number {
+  let n = 0;
+  while (policy.admit(req, { inFlight: n, queued: 0 }, 0) === 'admit') n++;
+  return n;
+}
+
 export function makeOutcome(target: TargetView, over: Partial<AttemptOutcomeView> = {}): AttemptOutcomeView {
   return {
     request: makeRequest(),
@@ -181,9 +188,8 @@ function runHealthContract(definition: PolicyDefinition, params: unknown = {}): 
       return { policy: definition.create(parsed as never, ctx) as HealthPolicy, advance };
     };
 
-    it('has a kebab-case name and kind health', () => {
+    it('has a kebab-case name', () => {
       expect(definition.name).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
-      expect(definition.kind).toBe('health');
     });
 
     it('allows every target it has no outcome for', () => {

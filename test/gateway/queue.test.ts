@@ -168,7 +168,7 @@ describe('concurrency-limit admission', () => {
   });
 });
 
-// BUG (src/simulator/simulate.ts + src/metrics/recorder.ts closeFinalWindow): when the run ends
+// Regression test; the bug it caught, now fixed (src/simulator/simulate.ts + src/metrics/recorder.ts closeFinalWindow): when the run ends
 // exactly on a window boundary (the drain stops at a multiple of the interval), events at that
 // instant are recorded in the window starting there, which is never emitted. Here the only
 // completion happens at 1000 ms = endMs, and timeseries.completed is [0] while

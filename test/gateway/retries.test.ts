@@ -167,7 +167,7 @@ describe('retry-after', () => {
   });
 });
 
-// BUG (src/providers/token-bucket.ts msUntil, see test/providers/api-provider.test.ts): with rpm 7
+// Regression test; the bug it caught, now fixed (src/providers/token-bucket.ts msUntil, see test/providers/api-provider.test.ts): with rpm 7
 // the eighth request at 0 ms is told to retry after 8571.43 ms, the gateway waits exactly that
 // and the bucket then holds 0.9999999999999999 of a request, so the retry is refused too and
 // the request ends rate_limited although the gateway respected retry-after.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import aimd from '../../policies/aimd.ts';
-import type { AdmissionPolicy } from '../../src/gateway/policy.ts';
 import {
+  admittedLimit,
   fakeContext,
   makeOutcome,
   makeRequest,
@@ -12,12 +12,7 @@ import {
 runPolicyContract(aimd);
 runPolicyContract(aimd, { initialLimit: 5, minLimit: 1, maxLimit: 10, queue: true, rtt: 'ttft' });
 
-/** The limit as admission shows it: the smallest in-flight count that is not admitted. */
-function limitOf(policy: AdmissionPolicy): number {
-  let n = 0;
-  while (policy.admit(makeRequest(), { inFlight: n, queued: 0 }, 0) === 'admit') n++;
-  return n;
-}
+const limitOf = admittedLimit;
 
 const t = makeTarget(0);
 const ok = (inFlightAtStart: number, latencyMs = 100) => makeOutcome(t, { inFlightAtStart, latencyMs });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import envoyGradient from '../../policies/envoy-gradient.ts';
-import type { AdmissionPolicy, PolicyContext } from '../../src/gateway/policy.ts';
+import type { PolicyContext } from '../../src/gateway/policy.ts';
 import {
+  admittedLimit,
   fakeContext,
   makeOutcome,
   makeRequest,
@@ -12,11 +13,7 @@ import {
 runPolicyContract(envoyGradient);
 runPolicyContract(envoyGradient, { percentile: 0.5, buffer: 0.25, minRttRequests: 5, queue: true });
 
-function limitOf(policy: AdmissionPolicy): number {
-  let n = 0;
-  while (policy.admit(makeRequest(), { inFlight: n, queued: 0 }, 0) === 'admit') n++;
-  return n;
-}
+const limitOf = admittedLimit;
 
 const t = makeTarget(0);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import gradient2 from '../../policies/gradient2.ts';
-import type { AdmissionPolicy } from '../../src/gateway/policy.ts';
 import {
+  admittedLimit,
   fakeContext,
   makeOutcome,
   makeRequest,
@@ -12,11 +12,7 @@ import {
 runPolicyContract(gradient2);
 runPolicyContract(gradient2, { initialLimit: 5, minLimit: 1, maxLimit: 50, longWindow: 10, queue: true });
 
-function limitOf(policy: AdmissionPolicy): number {
-  let n = 0;
-  while (policy.admit(makeRequest(), { inFlight: n, queued: 0 }, 0) === 'admit') n++;
-  return n;
-}
+const limitOf = admittedLimit;
 
 const make = (params: Record<string, unknown> = {}) =>
   gradient2.create(gradient2.params!.parse(params), fakeContext().ctx);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import prioritySheddingPolicy from '../../policies/priority-shedding.ts';
 import type { AdmissionPolicy } from '../../src/gateway/policy.ts';
 import {
+  admittedLimit,
   fakeContext,
   makeOutcome,
   makeRequest,
@@ -17,11 +18,7 @@ runPolicyContract(prioritySheddingPolicy, {
 });
 
 /** The smallest in-flight count at which a request of `priority` is not admitted. */
-function capOf(policy: AdmissionPolicy, priority: number): number {
-  let n = 0;
-  while (policy.admit(makeRequest({ priority }), { inFlight: n, queued: 0 }, 0) === 'admit') n++;
-  return n;
-}
+const capOf = (policy: AdmissionPolicy, priority: number) => admittedLimit(policy, makeRequest({ priority }));
 
 describe('priority-shedding', () => {
   it('admits priority < 0 below 0.5 limit, 0 below 0.8 limit, > 0 up to the limit', () => {

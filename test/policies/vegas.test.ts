@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import vegas from '../../policies/vegas.ts';
 import type { AdmissionPolicy } from '../../src/gateway/policy.ts';
 import {
+  admittedLimit,
   fakeContext,
   makeOutcome,
   makeRequest,
@@ -12,11 +13,7 @@ import {
 runPolicyContract(vegas);
 runPolicyContract(vegas, { initialLimit: 5, maxLimit: 50, smoothing: 0.5, probeMultiplier: 2, queue: true });
 
-function limitOf(policy: AdmissionPolicy): number {
-  let n = 0;
-  while (policy.admit(makeRequest(), { inFlight: n, queued: 0 }, 0) === 'admit') n++;
-  return n;
-}
+const limitOf = admittedLimit;
 
 /** A Vegas limiter whose probe jitter is 0.5 (random() = 0). */
 function make(params: Record<string, unknown> = {}): AdmissionPolicy {

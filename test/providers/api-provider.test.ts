@@ -117,7 +117,7 @@ describe('api provider rate limits', () => {
     expect(attempts[60]!.retryAfterMs).toBe(1000); // 60/min at the storm's limit
   });
 
-  // BUG (src/providers/token-bucket.ts msUntil): `need / refillPerMs` rounds so that at
+  // Regression test; the bug it caught, now fixed (src/providers/token-bucket.ts msUntil): `need / refillPerMs` rounds so that at
   // now + retry-after the refilled balance can be one ulp short (0.9999999999999999 of 1 here),
   // so a caller who waits exactly the advertised retry-after is refused again with a retry-after
   // of ~1e-12 ms. With rpm 7, the 8th request at 0 ms is told 8571.43 ms; a retry at that time
@@ -361,7 +361,7 @@ describe('api provider faults', () => {
     expect(during.map((a) => a.serviceStartMs)).toEqual([1000, 1000]);
   });
 
-  // BUG (src/providers/api/api-provider.ts faultsChanged, same as the queue provider): the slot
+  // Regression test; the bug it caught, now fixed (src/providers/api/api-provider.ts faultsChanged, same as the queue provider): the slot
   // count changes without integrating busy and available slot-time up to the change. One attempt
   // busy on 1 of 2 slots over [0, 1000) with the capacity halved at 500 ms is 1000 / 1500 busy;
   // the provider reports 1000 / 1000 because [0, 500) is counted at the halved capacity.

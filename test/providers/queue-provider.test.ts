@@ -139,7 +139,7 @@ describe('queue provider', () => {
     expect(attempts.map((a) => a.serviceStartMs)).toEqual([0, 0, 1000, 1000]);
   });
 
-  // BUG (src/providers/queue/queue-provider.ts faultsChanged): the server count changes without
+  // Regression test; the bug it caught, now fixed (src/providers/queue/queue-provider.ts faultsChanged): the server count changes without
   // integrating busy and available server-time up to the change, so the stretch since the last
   // event is counted at the new capacity: here [1000, 1500) counts 4 servers instead of 2 and
   // utilization comes out 4/6 instead of 4/5.

@@ -91,7 +91,7 @@ describe('uniform arrivals', () => {
     expect(ts.filter((t) => t >= 2000)).toHaveLength(50);
   });
 
-  // BUG (src/workload/arrivals.ts RenewalArrivals.next): the gap after an arrival is 1/r(t) at
+  // Regression test; the bug it caught, now fixed (src/workload/arrivals.ts RenewalArrivals.next): the gap after an arrival is 1/r(t) at
   // that arrival, so a rate that starts at 0 (or very low) and rises freezes the process: a ramp
   // from 0 to 100/s over 60 s gives arrivals at 1 ms and then 600 s later (1/r(1 ms)), instead
   // of ~3000 in the first minute. The same lag makes a step from 0.1/s to 100/s at 5 s produce

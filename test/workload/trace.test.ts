@@ -131,7 +131,7 @@ describe('trace replay', () => {
   });
 });
 
-// BUG (src/metrics/recorder.ts since the window counters count "the window in progress", and
+// Regression test; the bug it caught, now fixed (src/metrics/recorder.ts since the window counters count "the window in progress", and
 // src/simulator/simulate.ts closeWindow): window i is documented to cover [i x interval,
 // (i+1) x interval), but an event at exactly a boundary is counted in the earlier window when it
 // was scheduled before that boundary's close event. A trace arrival at 500 ms (scheduled at 0 ms)

@@ -204,7 +204,7 @@ describe('capacity loss', () => {
     expect(replicaOf(afterWarmUp)).toBe(3);
   });
 
-  // BUG (src/providers/gpu/replica.ts delivered): it adds the token of the decode step in
+  // Regression test; the bug it caught, now fixed (src/providers/gpu/replica.ts delivered): it adds the token of the decode step in
   // progress (`decodingNow ? 1 : 0`), which has not reached the client when the replica is lost
   // (or the attempt cancelled) mid-step, so the attempt is billed one token too many: 102 here.
   it('bills a request cut off by a lost replica for the tokens streamed before the loss (101 by 1000 ms)', () => {

@@ -387,7 +387,7 @@ describe('KV cache exhaustion', () => {
     expect(Math.max(...seen)).toBeLessThanOrEqual(1);
   });
 
-  // BUG (src/providers/gpu/replica.ts joinDecoding): a sequence preempted while decoding is
+  // Regression test; the bug it caught, now fixed (src/providers/gpu/replica.ts joinDecoding): a sequence preempted while decoding is
   // re-prefilled with promptTokens = prompt + generated, but joinDecoding then sets its context
   // to promptTokens + (deliver - remaining), counting the generated tokens twice. Its blocks are
   // freed for that inflated context, so the replica ends with more free blocks than it has
@@ -398,7 +398,7 @@ describe('KV cache exhaustion', () => {
     expect(pool.replicas[0]!.kvUsage).toBe(0);
   });
 
-  // BUG (replica.ts, startIteration without chunked prefill): the decoders' blocks are found by
+  // Regression test; the bug it caught, now fixed (replica.ts, startIteration without chunked prefill): the decoders' blocks are found by
   // preempting the newest sequence, then the iteration is made prefill-only because that very
   // sequence can be admitted again, so it takes the freed blocks back and the decoders never
   // step; with the recompute prefill delivering no token (see above) nothing progresses. Here
@@ -426,7 +426,7 @@ describe('KV cache exhaustion', () => {
     expect(r.requests.unfinished).toBe(0);
   });
 
-  // BUG (replica.ts finishHeap): the heap holds Sequence objects keyed by seq.finishIteration,
+  // Regression test; the bug it caught, now fixed (replica.ts finishHeap): the heap holds Sequence objects keyed by seq.finishIteration,
   // and a preempted sequence that rejoins decoding gets a new finishIteration while its stale
   // entry is still in the heap, so the key of a heap node changes in place and the heap order
   // breaks. A sequence whose entry then surfaces late is skipped (finishIteration !== k) and
