@@ -12,6 +12,7 @@ import {
   type ObservedSessions,
   type ObservedThreshold,
 } from '../../src/k6/summary-schema.ts';
+import { table } from '../../src/report/format.ts';
 import { OUTCOME_SUFFIX, SESSION_SUFFIX } from './metrics.ts';
 
 /** The part of k6's summary data this module reads. */
@@ -180,12 +181,7 @@ export function formatSummary(s: K6Summary): string {
   ];
   const rows = [header, ...Object.entries(s.classes).map(([k, c]) => row(k, c))];
   if (Object.keys(s.classes).length > 1) rows.push(row('all', s.overall));
-  const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  const table = rows
-    .map((r) =>
-      r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '),
-    )
-    .join('\n');
+  const classTable = table(rows);
   const sessions = Object.entries(s.classes).flatMap(([k, c]) => {
     const x = c.sessions;
     if (!x) return [];
@@ -198,7 +194,7 @@ export function formatSummary(s: K6Summary): string {
   const lines = [
     `floodgate k6  ${s.scenario.name}  seed ${s.scenario.seed}, mode ${s.mode} (ttft = ${s.ttftSource === 'ttfb' ? 'time to first byte' : 'first content event'}), time x${s.timeScale}, rate x${s.rateScale}`,
     '',
-    table,
+    classTable,
     '',
     ...(sessions.length > 0 ? [...sessions, ''] : []),
     `dropped iterations ${s.droppedIterations}${s.droppedIterations > 0 ? '  (the load generator ran out of VUs: raise maxVUs)' : ''}; warmup requests ${s.warmupRequests} (not summarised)`,

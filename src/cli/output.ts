@@ -24,7 +24,7 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
 }
 
 /** The report's formatters, so a table and an HTML report print a figure the same way. */
-export { fmtInt, fmtMs, fmtPct } from '../report/format.ts';
+export { fmtInt, fmtMs, fmtPct, table } from '../report/format.ts';
 
 export function fmtUsd(x: number): string {
   if (x === 0) return '$0';
@@ -35,14 +35,4 @@ export function fmtUsd(x: number): string {
 /** An estimate as `mean ± half-width` (just the mean for one seed; '-' without data). */
 export function fmtEstimate(e: Estimate, fmt: (x: number) => string): string {
   return Number.isFinite(e.mean) ? (e.n > 1 ? `${fmt(e.mean)} ± ${fmt(e.ci95)}` : fmt(e.mean)) : '-';
-}
-
-/** Left-aligns the first column and right-aligns the rest. */
-export function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) =>
-      r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '),
-    )
-    .join('\n');
 }

@@ -403,19 +403,24 @@ export async function startEmulator(
     });
   }
 
+  /** A bug in the emulator: answer 500 if nothing was sent yet, and report it. */
+  function internalError(res: ServerResponse, e: unknown): void {
+    if (!res.headersSent)
+      sendError(res, {
+        status: 500,
+        message: 'internal emulator error',
+        type: 'server_error',
+        param: null,
+        code: null,
+      });
+    onError(e);
+  }
+
   const server: Server = createServer({ noDelay: true, keepAliveTimeout: 5000 }, (req, res) => {
     try {
       route(req, res);
     } catch (e) {
-      if (!res.headersSent)
-        sendError(res, {
-          status: 500,
-          message: 'internal emulator error',
-          type: 'server_error',
-          param: null,
-          code: null,
-        });
-      onError(e);
+      internalError(res, e);
     }
   });
 
@@ -548,15 +553,7 @@ export async function startEmulator(
       try {
         then(body);
       } catch (e) {
-        if (!res.headersSent)
-          sendError(res, {
-            status: 500,
-            message: 'internal emulator error',
-            type: 'server_error',
-            param: null,
-            code: null,
-          });
-        onError(e);
+        internalError(res, e);
       }
     });
   }

@@ -26,6 +26,7 @@
 import { FloodgateError } from '../errors.ts';
 import type { LatencySummary } from '../metrics/histogram.ts';
 import type { RunResult } from '../metrics/result.ts';
+import { table } from '../report/format.ts';
 import {
   K6_SUMMARY_SCHEMA,
   type K6Summary,
@@ -286,16 +287,13 @@ export function formatComparison(c: Comparison): string {
       r.verdict === 'ok' ? 'ok' : r.verdict.toUpperCase(),
     ]),
   ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const table = rows
-    .map((r) => r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '))
-    .join('\n');
+  const rowsTable = table(rows, 2);
   const counted = c.rows.filter((r) => r.verdict !== 'n/a');
   const within = counted.filter((r) => r.verdict === 'ok').length;
   return [
     `observe  ${c.scenario}  predicted (simulator) vs observed (k6), tolerance ${(c.tolerance * 100).toFixed(0)}%`,
     '',
-    table,
+    rowsTable,
     '',
     `${within}/${counted.length} within tolerance${c.pass ? '' : ': reality differs from the prediction'}`,
     ...c.notes.map((n) => `note: ${n}`),

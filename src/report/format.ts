@@ -131,3 +131,13 @@ export function sig(x: number, digits = 4): number {
   if (x === 0 || !Number.isFinite(x)) return x;
   return Number(x.toPrecision(digits));
 }
+
+/** A plain-text table: the first `leftColumns` columns left-aligned, the rest right-aligned. */
+export function table(rows: string[][], leftColumns = 1): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) =>
+      r.map((cell, i) => (i < leftColumns ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '),
+    )
+    .join('\n');
+}
