@@ -5,7 +5,8 @@
  * FLOODGATE_TARGET   base URL (http://gateway:8080, http://gateway/v1) or the full
  *                    chat-completions URL; default: the compiler's --target
  * FLOODGATE_API_KEY  sent as `Authorization: Bearer <key>`
- * FLOODGATE_HEADERS  a JSON object of extra headers, e.g. {"x-tenant":"load-test"}
+ * FLOODGATE_HEADERS  a JSON object of extra headers, e.g. {"x-tenant":"load-test"} (errors
+ *                    name the malformed entry by its position, never print a value)
  * FLOODGATE_MODEL    replaces every class's `model`
  * FLOODGATE_BODY     a JSON object merged into every request body, e.g. {"ignore_eos":true}
  * FLOODGATE_SUMMARY  where handleSummary writes the JSON summary (default
@@ -26,19 +27,24 @@ export interface RunEnv {
 
 export const DEFAULT_SUMMARY_PATH = 'floodgate-k6-summary.json';
 
-/** Reads the run's settings from `env` (k6's __ENV). Throws on malformed JSON values. */
+/** Reads the run's settings from `env` (k6's __ENV). Throws on malformed JSON values, without quoting them. */
 export function readEnv(env: Record<string, string | undefined>, defaultTarget: string): RunEnv {
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   const key = env['FLOODGATE_API_KEY'];
   if (key) headers['Authorization'] = `Bearer ${key}`;
-  const extra = jsonObject(env['FLOODGATE_HEADERS'], 'FLOODGATE_HEADERS');
-  for (const [k, v] of Object.entries(extra)) headers[k] = String(v);
+  const extra = extraHeaders(env['FLOODGATE_HEADERS']);
+  for (const [k, v] of Object.entries(extra)) headers[k] = v;
   const parallelism = Number(env['FLOODGATE_PARALLELISM'] ?? '1');
   return {
     url: completionsUrl(env['FLOODGATE_TARGET'] || defaultTarget),
     headers,
     model: env['FLOODGATE_MODEL'] || null,
-    bodyExtra: jsonObject(env['FLOODGATE_BODY'], 'FLOODGATE_BODY'),
+    bodyExtra: parseJson(
+      env['FLOODGATE_BODY'],
+      'FLOODGATE_BODY',
+      'a JSON object merged into every request body, e.g. {"ignore_eos":true}',
+      '(its text is not shown)',
+    ),
     summaryPath: env['FLOODGATE_SUMMARY'] || DEFAULT_SUMMARY_PATH,
     parallelism: Number.isInteger(parallelism) && parallelism > 0 ? parallelism : 1,
   };
@@ -52,15 +58,62 @@ export function completionsUrl(target: string): string {
   return `${base}/v1/chat/completions`;
 }
 
-function jsonObject(text: string | undefined, name: string): Record<string, unknown> {
+/** The form FLOODGATE_HEADERS must take, for its errors. */
+const HEADERS_FORM = 'a JSON object of header names to string values, e.g. {"x-tenant":"load-test"}';
+/** HTTP header names: RFC 9110 tokens. */
+const HEADER_NAME = /^[-!#$%&'*+.^_`|~0-9A-Za-z]+$/;
+/** What a header value must not hold: a line break or another control character (a tab is fine). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
+export const CONTROL_CHARACTER = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+/**
+ * FLOODGATE_HEADERS as headers. Its values hold secrets (tokens, keys), so an error says which
+ * entry is malformed and what is expected, never what the value is.
+ */
+export function extraHeaders(text: string | undefined): Record<string, string> {
+  const hidden = '(its text is not shown: it may hold secrets)';
+  const value = parseJson(text, 'FLOODGATE_HEADERS', HEADERS_FORM, hidden);
+  const entries = Object.entries(value);
+  const headers: Record<string, string> = {};
+  entries.forEach(([name, v], i) => {
+    const scalar = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+    const problem = !HEADER_NAME.test(name)
+      ? "its name is not a header name (letters, digits and !#$%&'*+-.^_`|~)"
+      : !scalar
+        ? `its value is ${kindOf(v)}, not a string`
+        : CONTROL_CHARACTER.test(String(v))
+          ? 'its value holds a line break or another control character'
+          : null;
+    if (problem !== null)
+      throw new Error(
+        `FLOODGATE_HEADERS: entry ${i + 1} of ${entries.length} is malformed: ${problem}; expected ${HEADERS_FORM} ${hidden}`,
+      );
+    headers[name] = String(v);
+  });
+  return headers;
+}
+
+/** `text` parsed as a JSON object ({} when unset); errors never quote it. */
+function parseJson(
+  text: string | undefined,
+  name: string,
+  form: string,
+  hidden: string,
+): Record<string, unknown> {
   if (!text) return {};
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new Error(`${name}: expected a JSON object, got '${text}'`);
+    throw new Error(`${name} is not valid JSON: expected ${form} ${hidden}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new Error(`${name}: expected a JSON object, got '${text}'`);
+    throw new Error(`${name}: expected ${form}, got ${kindOf(value)} ${hidden}`);
   return value as Record<string, unknown>;
+}
+
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }

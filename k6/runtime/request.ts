@@ -13,6 +13,7 @@
 import type { Distribution } from '../../src/engine/dist/distribution.ts';
 import { createDistribution } from '../../src/engine/dist/spec.ts';
 import type { ClassPlan } from '../../src/k6/script-config.ts';
+import { CONTROL_CHARACTER } from './env.ts';
 import { prefixText, words } from './prompt.ts';
 import { createStream, type Random } from './rng.ts';
 
@@ -176,10 +177,26 @@ export function requestBody(
 /** What the scenario says about a class's requests, for the gateway. */
 export function classHeaders(c: ClassPlan): Record<string, string> {
   const headers: Record<string, string> = {
-    'X-Floodgate-Class': c.name,
+    'X-Floodgate-Class': headerValue(c.name),
     'X-Floodgate-Priority': String(c.priority),
   };
-  if (c.tenant !== null) headers['X-Floodgate-Tenant'] = c.tenant;
+  if (c.tenant !== null) headers['X-Floodgate-Tenant'] = headerValue(c.tenant);
   if (c.deadlineMs !== null) headers['X-Floodgate-Deadline-Ms'] = String(Math.round(c.deadlineMs));
   return headers;
+}
+
+/**
+ * Scenario text as a header value: a line break or another control character would make k6 refuse
+ * the request (or, in a lax client, start a new header), so they are percent-encoded, and so is
+ * `%` whenever something is, to keep the mapping one to one: 'a\nb' -> 'a%0Ab'.
+ */
+export function headerValue(text: string): string {
+  if (!CONTROL_CHARACTER.test(text)) return text;
+  let out = '';
+  for (const c of text)
+    out +=
+      c === '%' || CONTROL_CHARACTER.test(c)
+        ? `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`
+        : c;
+  return out;
 }

@@ -3,10 +3,16 @@
  * esbuild: the configuration replaces k6/runtime/config.ts (as readable JSON), the runtime and what it reuses from src/
  * (distributions, backoff) and seedrandom's Alea are bundled, and only k6's own modules stay
  * imports. `platform: neutral` makes any Node built-in an error instead of a broken script.
+ *
+ * Scenario text (names, the target, the command line) reaches the script only as an escaped
+ * string literal (inlineJson) or an escaped comment line (commentText): nothing in it can end the
+ * comment or the string and run as code beside FLOODGATE_API_KEY.
  */
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inlineJson } from '../report/html.ts';
+import { commentText } from './literals.ts';
 import type { K6Mode, ScriptConfig, TraceRecords } from './script-config.ts';
 
 /** Directory of the k6 runtime sources (k6/runtime), found from this module up. */
@@ -21,7 +27,7 @@ export function runtimeDir(): string {
 }
 
 export interface BundleOptions {
-  /** First lines of the script (comment text, without the `//`). */
+  /** First lines of the script (comment text, without the `//`; escaped here, see commentText). */
   header?: readonly string[];
   /** Trace records of the classes whose `trace` plan needs them (CompiledK6.traces). */
   traces?: TraceRecords;
@@ -51,7 +57,9 @@ export async function bundleK6Script(config: ScriptConfig, options: BundleOption
         },
       },
     ],
-    banner: options.header ? { js: options.header.map((l) => `// ${l}`.trimEnd()).join('\n') } : {},
+    banner: options.header
+      ? { js: options.header.map((l) => `// ${commentText(l)}`.trimEnd()).join('\n') }
+      : {},
     legalComments: 'none',
     logLevel: 'silent',
     charset: 'utf8',
@@ -69,7 +77,7 @@ function configModule(config: ScriptConfig, traces: TraceRecords): string {
       throw new Error(`trace records of class '${c.name}' missing: pass CompiledK6.traces to bundleK6Script`);
   }
   const records = Object.entries(traces)
-    .map(([name, list]) => `    ${JSON.stringify(name)}: [${list.map(([p, o]) => `[${p},${o}]`).join(',')}]`)
+    .map(([name, list]) => `    ${objectKey(name)}: ${JSON.stringify(list)}`)
     .join(',\n');
   return `export const config = ${formatJson(config)};
 export function traceRecords(className) {
@@ -79,6 +87,14 @@ ${records}
   return records[className] ?? [];
 }
 `;
+}
+
+/**
+ * A class name as a key of an object literal: a string literal, and `__proto__` computed, since
+ * `{"__proto__": x}` would set the object's prototype instead of a key.
+ */
+function objectKey(name: string): string {
+  return name === '__proto__' ? `[${inlineJson(name)}]` : inlineJson(name);
 }
 
 function entryFile(mode: K6Mode): string {
@@ -96,16 +112,19 @@ export function scriptImports(text: string): string[] {
 
 /**
  * JSON for people: objects one key per line, but arrays of numbers and small objects (a stage,
- * a distribution) on one line, so a trace's sizes do not take a line per number.
+ * a distribution) on one line, so a trace's sizes do not take a line per number. Also a safe
+ * JavaScript literal: inlineJson escapes U+2028, U+2029 and `<`. Its keys are field names, k6
+ * scenario names and metric names, never `__proto__` (compile.ts reserves it).
  */
 export function formatJson(value: unknown, indent = ''): string {
-  const inline = JSON.stringify(value);
-  if (value === null || typeof value !== 'object' || inline.length <= 100) return inline ?? 'null';
+  if (value === undefined) return 'null';
+  const inline = inlineJson(value);
+  if (value === null || typeof value !== 'object' || inline.length <= 100) return inline;
   const inner = `${indent}  `;
   if (Array.isArray(value)) {
     if (value.every((v) => v === null || typeof v !== 'object')) return inline;
     return `[\n${value.map((v) => inner + formatJson(v, inner)).join(',\n')}\n${indent}]`;
   }
   const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${formatJson(v, inner)}`).join(',\n')}\n${indent}}`;
+  return `{\n${entries.map(([k, v]) => `${inner}${inlineJson(k)}: ${formatJson(v, inner)}`).join(',\n')}\n${indent}}`;
 }

@@ -333,11 +333,14 @@ export function modelOf(scenario: Scenario, c: ClassConfig): string {
 }
 
 /**
- * k6 names for each class: scenario names allow letters, digits, _ and -; metric names
- * letters, digits and _ (at most 128 characters). Collisions get a numeric suffix.
+ * k6 names for each class, mapped from any text: scenario names allow letters, digits, _ and -;
+ * metric names letters, digits and _, starting with a letter, at most 128 characters (the prefix
+ * `floodgate_`, at most 90 of the class's, a collision suffix and the longest metric suffix,
+ * `_sessions_completed`, stay within it). Collisions get a numeric suffix; `__proto__` is taken
+ * from the start, since as a key of the options' `scenarios` it would set their prototype.
  */
 function uniqueNames(classNames: readonly string[]): { scenarioName: string; metricPrefix: string }[] {
-  const seenScenarios = new Set<string>();
+  const seenScenarios = new Set<string>(['__proto__']);
   const seenPrefixes = new Set<string>([OVERALL_PREFIX]);
   const unique = (base: string, seen: Set<string>) => {
     let name = base;
@@ -346,7 +349,7 @@ function uniqueNames(classNames: readonly string[]): { scenarioName: string; met
     return name;
   };
   return classNames.map((n) => ({
-    scenarioName: unique(n.replace(/[^A-Za-z0-9_-]/g, '_'), seenScenarios),
+    scenarioName: unique(n.replace(/[^A-Za-z0-9_-]/g, '_') || 'class', seenScenarios),
     metricPrefix: unique(`${OVERALL_PREFIX}_${n.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 90)}`, seenPrefixes),
   }));
 }

@@ -1,0 +1,41 @@
+/**
+ * Text from a scenario, a flag or an override, made safe for the files `floodgate k6` writes: a
+ * comment line of the script or the TestRun manifest, a YAML string, a word of a shell command
+ * people copy. Such text reaches a generated file only through these (JavaScript strings through
+ * report/html.ts's inlineJson), never spliced in raw: a script runs with FLOODGATE_API_KEY in
+ * its environment, so text that ended a comment or a string there would run as code.
+ *
+ * Example: commentText of 'a', a newline and 'b' is the 8 characters a\u000ab, and a star
+ * followed by a slash gets a backslash between them;
+ * shellWord("it's") = `'it'\''s'`.
+ */
+
+/**
+ * Characters escaped in comments: line terminators of JavaScript and YAML (\n, \r, U+0085,
+ * U+2028, U+2029), other control characters (terminal escape codes), bidirectional overrides
+ * (text that reads differently from how it parses) and the byte-order mark.
+ */
+const COMMENT_UNSAFE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
+  /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]|\*\//g;
+
+/** Characters YAML wants escaped inside a double-quoted string that JSON.stringify leaves as is. */
+const YAML_UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff]/g;
+
+const unicodeEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/** `text` for one comment line (`// ...` or `# ...`): nothing in it ends the comment or the line. */
+export function commentText(text: string): string {
+  return text.replace(COMMENT_UNSAFE, (m) => (m === '*/' ? '*\\/' : unicodeEscape(m)));
+}
+
+/** A YAML double-quoted string holding exactly `text` (JSON's escapes are YAML's). */
+export function yamlString(text: string): string {
+  return JSON.stringify(text).replace(YAML_UNSAFE, unicodeEscape);
+}
+
+/** `text` as one word of a POSIX shell command: as is when plain, else single-quoted. */
+export function shellWord(text: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(text)) return text;
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
