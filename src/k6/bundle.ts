@@ -44,6 +44,8 @@ export async function bundleK6Script(config: ScriptConfig, options: BundleOption
     format: 'esm',
     platform: 'neutral',
     target: 'es2020',
+    // Strings holding `</script` print as `<\/script`, so the script is safe inlined in HTML too.
+    supported: { 'inline-script': true },
     external: ['k6', 'k6/*'],
     // k6/runtime/config.ts becomes the configuration itself, printed for people to read.
     plugins: [

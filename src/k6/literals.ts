@@ -5,19 +5,19 @@
  * report/html.ts's inlineJson), never spliced in raw: a script runs with FLOODGATE_API_KEY in
  * its environment, so text that ended a comment or a string there would run as code.
  *
- * Example: commentText of 'a', a newline and 'b' is the 8 characters a\u000ab, and a star
- * followed by a slash gets a backslash between them;
+ * Example: commentText of 'a', a newline and 'b' is the 8 characters a\u000ab;
  * shellWord("it's") = `'it'\''s'`.
  */
 
 /**
  * Characters escaped in comments: line terminators of JavaScript and YAML (\n, \r, U+0085,
  * U+2028, U+2029), other control characters (terminal escape codes), bidirectional overrides
- * (text that reads differently from how it parses) and the byte-order mark.
+ * (text that reads differently from how it parses) and the byte-order mark; a slash after a star
+ * (the end of a block comment) or after `<` (`</script>`) gets a backslash before it.
  */
 const COMMENT_UNSAFE =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
-  /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]|\*\//g;
+  /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]|\*\/|<\//g;
 
 /** Characters YAML wants escaped inside a double-quoted string that JSON.stringify leaves as is. */
 const YAML_UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff]/g;
@@ -26,7 +26,7 @@ const unicodeEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart
 
 /** `text` for one comment line (`// ...` or `# ...`): nothing in it ends the comment or the line. */
 export function commentText(text: string): string {
-  return text.replace(COMMENT_UNSAFE, (m) => (m === '*/' ? '*\\/' : unicodeEscape(m)));
+  return text.replace(COMMENT_UNSAFE, (m) => (m.length === 2 ? `${m[0]}\\/` : unicodeEscape(m)));
 }
 
 /** A YAML double-quoted string holding exactly `text` (JSON's escapes are YAML's). */
