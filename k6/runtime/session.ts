@@ -31,6 +31,7 @@ import {
   drawSizes,
   drawUser,
   firstMessages,
+  headerValue,
   type PlannedRequest,
   requestBody,
   samplersOf,
@@ -154,7 +155,7 @@ export function runSession(
   // One id per session, so a gateway can keep a session on one provider (its prompt cache), and
   // the same id as the body's prompt_cache_key for a provider's own cache routing.
   const sessionId = `${c.name}-${iteration}`;
-  const headers = { ...classHeaders(c), 'X-Floodgate-Session': sessionId };
+  const headers = { ...classHeaders(c), 'X-Floodgate-Session': headerValue(sessionId) };
   const context = plan.context;
   const think = (ms: number) => {
     if (ms > 0) clock.sleep(ms / 1000);

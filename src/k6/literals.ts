@@ -1,32 +1,40 @@
 /**
  * Text from a scenario, a flag or an override, made safe for the files `floodgate k6` writes: a
  * comment line of the script or the TestRun manifest, a YAML string, a word of a shell command
- * people copy. Such text reaches a generated file only through these (JavaScript strings through
- * report/html.ts's inlineJson), never spliced in raw: a script runs with FLOODGATE_API_KEY in
- * its environment, so text that ended a comment or a string there would run as code.
+ * people copy, a line printed to a terminal. Such text reaches a generated file only through
+ * these (JavaScript strings through report/html.ts's inlineJson), never spliced in raw: a script
+ * runs with FLOODGATE_API_KEY in its environment, so text that ended a comment or a string there
+ * would run as code.
  *
  * Example: commentText of 'a', a newline and 'b' is the 8 characters a\u000ab;
  * shellWord("it's") = `'it'\''s'`.
  */
 
 /**
- * Characters escaped in comments: line terminators of JavaScript and YAML (\n, \r, U+0085,
- * U+2028, U+2029), other control characters (terminal escape codes), bidirectional overrides
- * (text that reads differently from how it parses) and the byte-order mark; a slash after a star
- * (the end of a block comment) or after `<` (`</script>`) gets a backslash before it.
+ * Characters that end a line or fool a reader: line terminators of JavaScript and YAML (\n, \r,
+ * U+0085, U+2028, U+2029), other control characters (terminal escape codes), bidirectional
+ * overrides (text that reads differently from how it parses) and the byte-order mark.
  */
-const COMMENT_UNSAFE =
+const UNPRINTABLE =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
-  /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]|\*\/|<\//g;
+  /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
 /** Characters YAML wants escaped inside a double-quoted string that JSON.stringify leaves as is. */
 const YAML_UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff]/g;
 
 const unicodeEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
-/** `text` for one comment line (`// ...` or `# ...`): nothing in it ends the comment or the line. */
+/** `text` on one line, as people read it: those characters as \uXXXX escapes (for terminals too). */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, unicodeEscape);
+}
+
+/**
+ * `text` for one comment line (`// ...` or `# ...`): nothing in it ends the comment or the line.
+ * A slash after a star (the end of a block comment) or after `<` (`</script>`) gets a backslash.
+ */
 export function commentText(text: string): string {
-  return text.replace(COMMENT_UNSAFE, (m) => (m.length === 2 ? `${m[0]}\\/` : unicodeEscape(m)));
+  return printable(text).replace(/\*\/|<\//g, (m) => `${m[0]}\\/`);
 }
 
 /** A YAML double-quoted string holding exactly `text` (JSON's escapes are YAML's). */

@@ -19,7 +19,7 @@ import { k6Command, parseTarget } from '../../src/cli/commands/k6.ts';
 import { main } from '../../src/cli/main.ts';
 import { bundleK6Script } from '../../src/k6/bundle.ts';
 import { compileK6 } from '../../src/k6/compile.ts';
-import { commentText, shellWord, yamlString } from '../../src/k6/literals.ts';
+import { commentText, printable, shellWord, yamlString } from '../../src/k6/literals.ts';
 import { configMapKey, testRunManifest } from '../../src/k6/operator.ts';
 import { type LoadedScenario, loadScenarioFile } from '../../src/scenario/load.ts';
 import { FakeK6, fakeAfterWarmup, iterate, loadScript, streamBody } from './harness.ts';
@@ -204,9 +204,14 @@ describe('a script compiled from hostile text', () => {
     const tenant = post.params.headers['X-Floodgate-Tenant']!;
     expect(tenant).not.toMatch(CONTROL_CHARACTER);
     expect(decodeURIComponent(tenant)).toBe(hostile('tenant'));
-    expect(script.handleSummary(fake.summaryData(script.options.thresholds))).toHaveProperty(
-      'floodgate-k6-summary.json',
+    const summary = script.handleSummary(fake.summaryData(script.options.thresholds));
+    expect(JSON.parse(summary['floodgate-k6-summary.json']!).scenario.name).toBe(hostile('scenario'));
+    // The text summary k6 prints: names escaped, so no escape code or line break reaches the terminal.
+    expect(summary['stdout']!.split('\n')[0]).toBe(
+      `floodgate k6  ${printable(hostile('scenario'))}  seed 42, mode stock (ttft = time to first byte), time x0.1, rate x1`,
     );
+    expect(summary['stdout']).toContain(`\n${printable(hostile('class-tab'))} `);
+    expect(summary['stdout']).not.toMatch(RAW_BREAK);
   });
 });
 
@@ -227,11 +232,18 @@ describe('floodgate k6 with a hostile file name, --out and --set', () => {
     const file = join(sub, `${name}.yaml`);
     await writeFile(file, await readFile(QUICKSTART, 'utf8'));
     const out = join(sub, `${name}.js`);
-    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    let stdout = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stdout += String(chunk);
+      return true;
+    });
     const args = [file, '--out', out, '--operator', '2', ...sets.flatMap((s) => ['--set', s])];
     await k6Command().exitOverride().parseAsync(args, { from: 'user' });
     vi.restoreAllMocks();
     expect(process.exitCode).toBe(0);
+    // The report on the terminal: paths and names escaped.
+    expect(stdout).not.toMatch(RAW_BREAK);
+    expect(stdout).toContain(`k6 script written to ${printable(out)} (`);
     return {
       script: await readFile(out, 'utf8'),
       manifest: await readFile(join(sub, `${name}.testrun.yaml`), 'utf8'),

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createDistribution } from '../../engine/dist/index.ts';
 import { bundleK6Script } from '../../k6/bundle.ts';
 import { type CompiledK6, compileK6, DEFAULT_TARGET } from '../../k6/compile.ts';
-import { shellWord } from '../../k6/literals.ts';
+import { printable, shellWord } from '../../k6/literals.ts';
 import { kubernetesName, testRunManifest } from '../../k6/operator.ts';
 import type { K6Mode } from '../../k6/script-config.ts';
 import { parseK6Duration } from '../../k6/stages.ts';
@@ -172,7 +172,7 @@ function report(c: CompiledK6, out: string, bytes: number, manifest: string | un
       const unitMs = parseK6Duration(s.timeUnit);
       const peak = Math.max(s.startRate, ...s.stages.map((st) => st.target)) / (unitMs / 1000);
       return [
-        k.name,
+        printable(k.name),
         k.scenario,
         String(s.stages.length),
         s.timeUnit,
@@ -182,16 +182,17 @@ function report(c: CompiledK6, out: string, bytes: number, manifest: string | un
           ? `${fmtInt(k.expectedIterations * Math.max(1, createDistribution(k.session.calls).mean))} (${fmtInt(k.expectedIterations)} sessions)`
           : fmtInt(k.expectedIterations),
         `${fmtInt(s.preAllocatedVUs)}/${fmtInt(s.maxVUs)}`,
-        k.model,
+        printable(k.model),
       ];
     }),
   ];
   const thresholds = Object.entries(cfg.options.thresholds).flatMap(([m, list]) =>
     list.map((t) => `${m}: ${t}`),
   );
+  // Scenario text and paths are printed with control characters escaped (printable).
   const lines = [
-    `k6 script written to ${out} (${fmtInt(bytes / 1024)} kB, mode ${cfg.mode})`,
-    `${cfg.scenario.name}  seed ${cfg.scenario.seed}, ${fmtMs(cfg.scenario.durationMs)} at time x${cfg.timeScale} (${fmtMs(cfg.scenario.durationMs * cfg.timeScale)}), rate x${cfg.rateScale}: ${fmtInt(c.expectedRequests)} requests`,
+    `k6 script written to ${printable(out)} (${fmtInt(bytes / 1024)} kB, mode ${cfg.mode})`,
+    `${printable(cfg.scenario.name)}  seed ${cfg.scenario.seed}, ${fmtMs(cfg.scenario.durationMs)} at time x${cfg.timeScale} (${fmtMs(cfg.scenario.durationMs * cfg.timeScale)}), rate x${cfg.rateScale}: ${fmtInt(c.expectedRequests)} requests`,
     '',
     table(rows),
     '',
@@ -199,10 +200,11 @@ function report(c: CompiledK6, out: string, bytes: number, manifest: string | un
     ...thresholds.map((t) => `  ${t}`),
   ];
   if (c.notes.length > 0) lines.push('', 'not reproduced by k6:', ...c.notes.map((n) => `  - ${n}`));
-  if (manifest) lines.push('', `k6-operator TestRun written to ${manifest} (see the commands at its top)`);
+  if (manifest)
+    lines.push('', `k6-operator TestRun written to ${printable(manifest)} (see the commands at its top)`);
   lines.push(
     '',
-    `run:   FLOODGATE_TARGET=${cfg.defaultTarget} FLOODGATE_API_KEY=... k6 run ${out}${cfg.mode === 'sse' ? '   (a k6 built with xk6-sse)' : ''}`,
+    `run:   FLOODGATE_TARGET=${shellWord(cfg.defaultTarget)} FLOODGATE_API_KEY=... k6 run ${printable(shellWord(out))}${cfg.mode === 'sse' ? '   (a k6 built with xk6-sse)' : ''}`,
     'then:  floodgate observe --predicted RESULT.json --observed floodgate-k6-summary.json',
   );
   return lines.join('\n');
