@@ -215,6 +215,40 @@ describe('a script compiled from hostile text', () => {
   });
 });
 
+describe('class names k6 cannot take as they are', () => {
+  it.each([
+    [
+      ['a-b', 'a.b'],
+      ['a-b', 'a_b'],
+      ['floodgate_a_b', 'floodgate_a_b_2'],
+    ],
+    [
+      ['x'.repeat(300), `${'x'.repeat(300)}.2`],
+      ['x'.repeat(300), `${'x'.repeat(300)}_2`],
+      [`floodgate_${'x'.repeat(90)}`, `floodgate_${'x'.repeat(90)}_2`],
+    ],
+  ])('maps %j to distinct valid k6 scenario and metric names', async (names, scenarios, prefixes) => {
+    const loaded = await scenarioWith((what) => what);
+    loaded.scenario.workload.classes.forEach((c, i) => {
+      for (const slo of loaded.scenario.slos) if (slo.class === c.name) slo.class = names[i]!;
+      c.name = names[i]!;
+    });
+    const { config } = compileK6(loaded, { timeScale: 0.1 });
+    expect(config.classes.map((c) => [c.scenario, c.metricPrefix])).toEqual([
+      [scenarios[0], prefixes[0]],
+      [scenarios[1], prefixes[1]],
+    ]);
+    const fake = fakeAfterWarmup();
+    fake.respond = () => ({ status: 200, body: streamBody(5) });
+    const script = await loadScript(await bundleK6Script(config), fake);
+    for (const name of scenarios) iterate(script, fake, name, 0, 1);
+    // The fake k6 refuses a metric name k6 would (letters, digits, _; at most 128 characters).
+    expect(prefixes.map((p) => fake.count(`${p}_ok`))).toEqual([1, 1]);
+    expect(`${prefixes[1]}_sessions_completed`.length).toBeLessThanOrEqual(128);
+    expect(Object.keys(script.options.thresholds)).toContain(`${prefixes[0]}_ttft`);
+  });
+});
+
 describe('floodgate k6 with a hostile file name, --out and --set', () => {
   let dir: string;
   beforeAll(async () => {
