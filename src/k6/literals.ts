@@ -29,6 +29,11 @@ export function printable(text: string): string {
   return text.replace(UNPRINTABLE, unicodeEscape);
 }
 
+/** At most `max` characters of `text`, printable, with `...` when cut: what an error may quote. */
+export function excerpt(text: string, max = 60): string {
+  return printable(text.length > max ? `${text.slice(0, max)}...` : text);
+}
+
 /**
  * `text` for one comment line (`// ...` or `# ...`): nothing in it ends the comment or the line.
  * A slash after a star (the end of a block comment) or after `<` (`</script>`) gets a backslash.

@@ -27,6 +27,7 @@ import { FloodgateError } from '../errors.ts';
 import type { LatencySummary } from '../metrics/histogram.ts';
 import type { RunResult } from '../metrics/result.ts';
 import { table } from '../report/format.ts';
+import { excerpt, printable } from './literals.ts';
 import {
   K6_SUMMARY_SCHEMA,
   type K6Summary,
@@ -163,7 +164,7 @@ export function compareRun(predicted: RunResult, observed: K6Summary, options: O
   const notes: string[] = [];
   if (observed.scenario.name !== predicted.scenario.name)
     notes.push(
-      `the summary is of scenario '${observed.scenario.name}', the run result of '${predicted.scenario.name}'`,
+      `the summary is of scenario '${excerpt(String(observed.scenario.name))}', the run result of '${excerpt(predicted.scenario.name)}'`,
     );
   if (observed.ttftSource === 'ttfb')
     notes.push(
@@ -234,7 +235,7 @@ function judge(
 /** `20%` or `0.2` -> 0.2. */
 export function parseTolerance(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
-  if (!m) throw new Error(`expected a tolerance like 20% or 0.2, got '${text}'`);
+  if (!m) throw new Error(`expected a tolerance like 20% or 0.2, got '${excerpt(text)}'`);
   return m[2] ? Number(m[1]) / 100 : Number(m[1]);
 }
 
@@ -261,8 +262,10 @@ export function asK6Summary(json: unknown, file: string): K6Summary {
 }
 
 function describe(json: unknown): string {
-  if (json && typeof json === 'object' && 'schema' in json) return `schema '${String(json.schema)}'`;
-  return json === null || typeof json !== 'object' ? JSON.stringify(json) : 'an object without that schema';
+  if (json && typeof json === 'object' && 'schema' in json) return `schema '${excerpt(String(json.schema))}'`;
+  return json === null || typeof json !== 'object'
+    ? excerpt(JSON.stringify(json) ?? String(json))
+    : 'an object without that schema';
 }
 
 /** The comparison as a table, one row per metric, with the notes and a final count. */
@@ -278,8 +281,9 @@ export function formatComparison(c: Comparison): string {
     r.relDiff === null ? '-' : `${r.relDiff >= 0 ? '+' : ''}${(r.relDiff * 100).toFixed(1)}%`;
   const rows = [
     ['class', 'metric', 'predicted', 'observed', 'diff', 'verdict'],
+    // Class and scenario names come from the files compared: printed with control characters escaped.
     ...c.rows.map((r) => [
-      r.scope,
+      printable(r.scope),
       r.metric,
       value(r.predicted, r.unit),
       value(r.observed, r.unit),
@@ -291,7 +295,7 @@ export function formatComparison(c: Comparison): string {
   const counted = c.rows.filter((r) => r.verdict !== 'n/a');
   const within = counted.filter((r) => r.verdict === 'ok').length;
   return [
-    `observe  ${c.scenario}  predicted (simulator) vs observed (k6), tolerance ${(c.tolerance * 100).toFixed(0)}%`,
+    `observe  ${printable(c.scenario)}  predicted (simulator) vs observed (k6), tolerance ${(c.tolerance * 100).toFixed(0)}%`,
     '',
     rowsTable,
     '',

@@ -6,7 +6,8 @@
  * script is built from; the script is parsed with TypeScript's parser and its syntax tree must be
  * the benign script's, string contents aside (so no statement, call or identifier was injected),
  * with every PWN_ marker inside a string literal or a one-line comment. The hostile script still
- * runs under the fake k6. FLOODGATE_HEADERS errors say which entry is wrong, never its value.
+ * runs under the fake k6, and prints names escaped (so does `floodgate observe`). FLOODGATE_HEADERS
+ * errors say which entry is wrong, never its value.
  */
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import { main } from '../../src/cli/main.ts';
 import { bundleK6Script } from '../../src/k6/bundle.ts';
 import { compileK6 } from '../../src/k6/compile.ts';
 import { commentText, printable, shellWord, yamlString } from '../../src/k6/literals.ts';
+import { asK6Summary, formatComparison, parseTolerance } from '../../src/k6/observe.ts';
 import { configMapKey, testRunManifest } from '../../src/k6/operator.ts';
 import { type LoadedScenario, loadScenarioFile } from '../../src/scenario/load.ts';
 import { FakeK6, fakeAfterWarmup, iterate, loadScript, streamBody } from './harness.ts';
@@ -396,6 +398,44 @@ describe('the TestRun manifest from hostile names', () => {
     expect(shellWord('qs.js')).toBe('qs.js');
     expect(shellWord("it's $(x)")).toBe(`'it'\\''s $(x)'`);
     expect(commentText('a\nb\r*/\u2028')).toBe('a\\u000ab\\u000d*\\/\\u2028');
+  });
+});
+
+describe('floodgate observe on files carrying hostile text', () => {
+  it('quotes at most 60 characters of what it refuses, escaped', () => {
+    const schema = `${'x'.repeat(100)}\u001b[2J`;
+    expect(() => asK6Summary({ schema }, 'k6.json')).toThrow(
+      `k6.json: expected a floodgate k6 summary (schema floodgate/k6-summary@1, written by a script from \`floodgate k6\`), got schema '${'x'.repeat(60)}...'`,
+    );
+    expect(() => asK6Summary('\u001b[2J', 'k6.json')).toThrow(/, got "\\u001b\[2J"$/);
+    expect(() => parseTolerance('\u001b[31m20')).toThrow(
+      "expected a tolerance like 20% or 0.2, got '\\u001b[31m20'",
+    );
+  });
+
+  it('prints class and scenario names with control characters escaped', () => {
+    const row = {
+      metric: 'ttft.p50',
+      unit: 'ms' as const,
+      predicted: 1,
+      observed: 1,
+      relDiff: 0,
+      verdict: 'ok' as const,
+    };
+    const text = formatComparison({
+      schema: 'floodgate/observe@1',
+      scenario: hostile('scenario'),
+      tolerance: 0.2,
+      shareFloor: 0.01,
+      rows: [{ ...row, scope: hostile('class') }],
+      pass: true,
+      notes: [],
+    });
+    expect(text.split('\n')[0]).toBe(
+      `observe  ${printable(hostile('scenario'))}  predicted (simulator) vs observed (k6), tolerance 20%`,
+    );
+    expect(text).toContain(printable(hostile('class')));
+    expect(text).not.toMatch(RAW_BREAK);
   });
 });
 
