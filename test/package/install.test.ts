@@ -196,6 +196,31 @@ it('packs, installs offline into an empty project, and its bin, import and types
     expect(run.requests.completed).toBeGreaterThan(0);
   }
 
+  // What the CLI reads from its own package at run time: the compare worker (which loads the user
+  // policy too), the report's browser code, the k6 runtime sources.
+  const compare = ok(
+    await sh(
+      bin,
+      [
+        'compare',
+        'mmc.yaml',
+        '--policies',
+        'round-robin,./first-target.ts',
+        '--seeds',
+        '2',
+        '--jobs',
+        '2',
+      ].concat(['--set', 'duration=2m', '--json']),
+      project,
+    ),
+  );
+  expect((JSON.parse(compare) as { entries: unknown[] }).entries).toHaveLength(2);
+  ok(await sh(bin, ['run', 'mmc.yaml', '--set', 'duration=2m', '--report', 'run.html'], project));
+  const client = await readFile(join(project, 'node_modules', pkg.name, 'dist/report-client.js'), 'utf8');
+  expect(await readFile(join(project, 'run.html'), 'utf8')).toContain(client.trim());
+  ok(await sh(bin, ['k6', 'mmc.yaml', '--out', 'load.js'], project));
+  expect(await readFile(join(project, 'load.js'), 'utf8')).toContain('from "k6/http"');
+
   // Plain Node ESM.
   await writeFile(
     join(project, 'api.mjs'),
