@@ -210,7 +210,10 @@ it('packs, installs offline into an empty project, and its bin, import and types
         '2',
         '--jobs',
         '2',
-      ].concat(['--set', 'duration=2m', '--json']),
+        '--set',
+        'duration=2m',
+        '--json',
+      ],
       project,
     ),
   );
