@@ -1,9 +1,15 @@
 /**
  * Bundles the CLI into dist/cli.js (and the compare worker into dist/compare-worker.js) with
- * esbuild, so `floodgate` starts fast and without a TypeScript loader. Run by `npm run build`,
- * by `npm ci` (prepare) and by `npm test`.
+ * esbuild, so `floodgate` starts fast and without a TypeScript loader, and the library entry into
+ * dist/index.js (what `import ... from '@floodgate-sim/floodgate'` loads). Run by `npm run build`,
+ * by `npm ci` (prepare), by `npm pack` (prepack, which also emits the types: tsconfig.build.json)
+ * and by `npm test`.
  */
 import { build } from 'esbuild';
+
+// Class fields become constructor assignments: V8 builds the hot objects (Request, Attempt)
+// noticeably faster than with [[Define]] semantics (measured: see bench/).
+const tsconfigRaw = { compilerOptions: { useDefineForClassFields: false } };
 
 await build({
   // The CLI, and the worker thread `floodgate compare` runs its jobs on.
@@ -22,9 +28,23 @@ await build({
   },
   sourcemap: true,
   logLevel: 'warning',
-  // Class fields become constructor assignments: V8 builds the hot objects (Request, Attempt)
-  // noticeably faster than with [[Define]] semantics (measured: see bench/).
-  tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
+  tsconfigRaw,
+});
+
+// The library: one ES module whose dependencies stay imports (resolved from the installer's
+// node_modules, so a user's `z` is the same zod the library validates with). It sits beside
+// compare-worker.js and report-client.js, which it finds relative to itself.
+await build({
+  entryPoints: { index: 'src/index.ts' },
+  outdir: 'dist',
+  bundle: true,
+  packages: 'external',
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: true,
+  logLevel: 'warning',
+  tsconfigRaw,
 });
 
 // The HTML report's browser code: one minified IIFE that the report inlines (read from

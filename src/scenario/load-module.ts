@@ -1,12 +1,14 @@
 /**
  * Imports a user's TypeScript or JavaScript module (a policy, a scenario written in TS) without a
- * build step: esbuild bundles it in memory, with `floodgate` resolving to this checkout's public
- * API, and the bundle is imported from a data: URL. Compile errors become FG_POLICY_INVALID or
- * FG_SCENARIO_INVALID errors that point at the user's file and line.
+ * build step: esbuild bundles it in memory, with `@floodgate-sim/floodgate` (or `floodgate`)
+ * resolving to the public API of the running Floodgate, and the bundle is imported from a data:
+ * URL. Compile errors become FG_POLICY_INVALID or FG_SCENARIO_INVALID errors that point at the
+ * user's file and line.
  */
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Plugin } from 'esbuild';
 import { type ErrorCode, FloodgateError } from '../errors.ts';
 
 export async function importUserModule(
@@ -27,7 +29,7 @@ export async function importUserModule(
       write: false,
       logLevel: 'silent',
       sourcemap: 'inline',
-      alias: { floodgate: publicApiPath() },
+      plugins: [publicApiPlugin()],
     });
     text = out.outputFiles[0]!.text;
   } catch (e) {
@@ -49,13 +51,49 @@ export async function importUserModule(
   >;
 }
 
-/** The `floodgate` module user code imports: src/index.ts of this checkout. */
-function publicApiPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
+/**
+ * The names user modules import the public API by: the package's published name, and
+ * `floodgate`, which modules written before the package had a scope still use.
+ */
+const PUBLIC_API_NAMES = /^(?:@floodgate-sim\/floodgate|floodgate)$/;
+
+/**
+ * The file those names resolve to, so that a user's module sees the build of Floodgate that
+ * runs it: the built library (dist/index.js) when running from a build, which is the installed
+ * package and the bundled CLI of a clone; src/index.ts when running from source (tests, tsx).
+ */
+export function publicApiPath(): string {
+  const here = fileURLToPath(import.meta.url);
+  let dir = dirname(here);
   for (let i = 0; i < 6; i++) {
-    const candidate = resolve(dir, 'src', 'index.ts');
-    if (existsSync(resolve(dir, 'package.json')) && existsSync(candidate)) return candidate;
+    if (existsSync(resolve(dir, 'package.json'))) {
+      const built = resolve(dir, 'dist', 'index.js');
+      const source = resolve(dir, 'src', 'index.ts');
+      const runningBuilt = here.startsWith(resolve(dir, 'dist') + sep);
+      const candidates = runningBuilt ? [built, source] : [source, built];
+      const found = candidates.find((f) => existsSync(f));
+      if (found) return found;
+    }
     dir = dirname(dir);
   }
-  throw new Error('cannot find floodgate/src/index.ts to resolve imports of user modules');
+  throw new Error(
+    'cannot find dist/index.js or src/index.ts of floodgate to resolve imports of user modules',
+  );
+}
+
+/**
+ * Resolves the public-API names for esbuild. The built library stays an import of its file URL
+ * (a data: URL module may import absolute URLs), so user modules share the one loaded copy and
+ * stay small; the TypeScript source, which Node cannot import, is bundled in.
+ */
+function publicApiPlugin(): Plugin {
+  const api = publicApiPath();
+  return {
+    name: 'floodgate-public-api',
+    setup(b) {
+      b.onResolve({ filter: PUBLIC_API_NAMES }, () =>
+        api.endsWith('.ts') ? { path: api } : { path: pathToFileURL(api).href, external: true },
+      );
+    },
+  };
 }
