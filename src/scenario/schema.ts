@@ -660,7 +660,10 @@ const workloadSchema = obj({
   classes: z
     .array(classSchema)
     .min(1, 'expected at least one request class')
-    .max(MAX_CLASSES, `expected at most ${MAX_CLASSES} request classes`),
+    .max(MAX_CLASSES, {
+      error: (issue) =>
+        `expected at most ${MAX_CLASSES} request classes, got ${(issue.input as unknown[]).length}`,
+    }),
   client: clientSchema.prefault({}),
 });
 
@@ -825,7 +828,10 @@ const scenarioShape = obj({
   providers: z
     .array(providerSchema)
     .min(1, 'expected at least one provider')
-    .max(MAX_PROVIDERS, `expected at most ${MAX_PROVIDERS} providers`),
+    .max(MAX_PROVIDERS, {
+      error: (issue) =>
+        `expected at most ${MAX_PROVIDERS} providers, got ${(issue.input as unknown[]).length}`,
+    }),
   faults: z.array(faultSchema).max(10_000).default([]),
   workload: workloadSchema,
   gateway: gatewaySchema.prefault({}),
@@ -1004,7 +1010,7 @@ function fittedTiming(p: GpuConfigShape, path: PropertyKey[], issue: Issue): voi
   else
     issue(
       path,
-      `expected 'from' or 'coefficients': the catalog has no fit for ${from === undefined ? 'an inline model or GPU' : `'${from}'`} (it has ${fits.join(', ')})`,
+      `expected 'from' or 'coefficients', got neither: the catalog has no fit for ${from === undefined ? 'an inline model or GPU' : `'${from}'`} (it has ${fits.join(', ')})`,
     );
 }
 type GpuConfigShape = Extract<z.output<typeof providerSchema>, { kind: 'gpu' }>;
