@@ -925,10 +925,11 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
   });
   s.faults.forEach((f, i) => {
     if (!providerNames.includes(f.provider)) unknownProvider(['faults', i, 'provider'], f.provider);
-    if (f.at >= s.duration)
+    // A fault in the drain still meets requests in flight; one after the drain never happens.
+    if (f.at > s.duration + s.drain)
       issue(
         ['faults', i, 'at'],
-        `expected a fault starting before the run's arrivals end at ${formatDuration(s.duration)} (duration), got ${formatDuration(f.at)}`,
+        `expected a fault starting before the run ends at ${formatDuration(s.duration + s.drain)} (duration ${formatDuration(s.duration)} + drain ${formatDuration(s.drain)}), got ${formatDuration(f.at)}`,
       );
   });
   for (const [from, to] of Object.entries(s.gateway.fallbacks)) {

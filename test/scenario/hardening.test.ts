@@ -8,6 +8,7 @@ import { DEFAULT_WORK_LIMITS, estimateWork } from '../../src/scenario/budget.ts'
 import { loadScenarioFile, loadScenarioText, validateScenario } from '../../src/scenario/load.ts';
 import { applyOverride, parseOverride } from '../../src/scenario/overrides.ts';
 import { nearestName } from '../../src/scenario/suggest.ts';
+import { simulate } from '../../src/simulator/simulate.ts';
 import { MMC_YAML, mmcWith } from './fixtures.ts';
 
 const GPU_YAML = `name: pool
@@ -130,6 +131,24 @@ describe('values run would choke on', () => {
   });
 });
 
+describe('values that load must run', () => {
+  it('runs an API whose output speed can be drawn as 0 (a 1-token answer took 0 / 0 ms)', async () => {
+    const yaml = `name: zero-speed
+duration: 20s
+providers:
+  - name: api
+    kind: api
+    outputRate: { dist: normal, mean: 1/s, stddev: 100/s }
+workload:
+  arrivals: { rate: 20/s }
+  classes: [{ name: c, outputTokens: 1 }]
+`;
+    const r = await simulate(await loadScenarioText(yaml, 's.yaml'));
+    expect(r.requests.offered).toBeGreaterThan(300);
+    expect(Number.isFinite(r.endMs)).toBe(true);
+  });
+});
+
 describe('newcomer mistakes', () => {
   it('asks for a unit on a bare duration in YAML', async () => {
     expect(await problems(MMC_YAML, ['gateway.attemptTimeout=20'])).toEqual([
@@ -159,12 +178,17 @@ describe('newcomer mistakes', () => {
     expect(ts.gateway.attemptTimeout).toBe(20);
   });
 
-  it('refuses a fault placed after the arrivals end', async () => {
-    expect(await problems(MMC_YAML, ['faults=[{provider: server, kind: outage, at: 10h, for: 1m}]'])).toEqual(
+  it('refuses a fault placed after the run ends, and keeps one in the drain', async () => {
+    expect(await problems(MMC_YAML, ['faults=[{provider: server, kind: outage, at: 11h, for: 1m}]'])).toEqual(
       [
-        "scenario.yaml (--set faults): faults[0].at: expected a fault starting before the run's arrivals end at 10 h (duration), got 10 h",
+        'scenario.yaml (--set faults): faults[0].at: expected a fault starting before the run ends at 10 h (duration 10 h + drain 60 s), got 11 h',
       ],
     );
+    await expect(
+      loadScenarioText(MMC_YAML, 's.yaml', {
+        overrides: [parseOverride('faults=[{provider: server, kind: outage, at: 10h, for: 1m}]')],
+      }),
+    ).resolves.toBeDefined();
   });
 });
 
