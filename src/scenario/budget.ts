@@ -6,12 +6,13 @@
  * out-of-memory crash.
  *
  * The estimates are upper-bound-ish, not exact: the timeline is integrated at its maximum over
- * each step, and every request is counted with all its retries. Trace arrivals are not counted
- * here (the trace is not read yet); their `speed` and `rateScale` are bounded by the schema.
+ * each step, and every request is counted with all its retries. Trace arrivals count once the
+ * traces are read (`traces`); before that they count as none.
  */
 import { createDistribution } from '../engine/dist/index.ts';
 import { ScenarioInvalidError } from '../errors.ts';
 import { RateTimeline } from '../workload/timeline/rate-timeline.ts';
+import type { Trace } from '../workload/trace.ts';
 import type { ArrivalsConfig, Scenario } from './schema.ts';
 import { formatDuration } from './units.ts';
 
@@ -56,20 +57,19 @@ const EVENTS_PER_ATTEMPT = 10;
 /** Integration steps over the run (each at least 1 s): bounded work for any duration. */
 const MAX_STEPS = 20_000;
 
-/** Estimates the work of a validated scenario. */
-export function estimateWork(s: Scenario): WorkEstimate {
+/** Estimates the work of a validated scenario (with its traces, keyed by `file`, once read). */
+export function estimateWork(s: Scenario, traces?: ReadonlyMap<string, Trace>): WorkEstimate {
+  const integrate = (a: ArrivalsConfig) => integrateSource(a, s.duration, traces);
   const shared = s.workload.classes.filter((c) => !c.arrivals);
   const sharedTotal = shared.reduce((a, c) => a + c.share, 0);
-  const sharedStream = s.workload.arrivals
-    ? integrate(s.workload.arrivals, s.duration)
-    : { count: 0, peak: 0 };
+  const sharedStream = s.workload.arrivals ? integrate(s.workload.arrivals) : { count: 0, peak: 0 };
   let arrivals = 0;
   let peakRate = sharedStream.peak;
   let attempts = 0;
   for (const c of s.workload.classes) {
     let offered: number;
     if (c.arrivals) {
-      const own = integrate(c.arrivals, s.duration);
+      const own = integrate(c.arrivals);
       offered = own.count;
       peakRate += own.peak;
     } else offered = sharedTotal > 0 ? (sharedStream.count * c.share) / sharedTotal : 0;
@@ -111,9 +111,14 @@ export function estimateWork(s: Scenario): WorkEstimate {
  * Throws `ScenarioInvalidError` when the estimate passes a limit (`limits` raises or lowers the
  * defaults), naming the estimate, what drives it and the flag that allows it.
  */
-export function checkWork(s: Scenario, file: string, limits: Partial<WorkLimits> = {}): WorkEstimate {
+export function checkWork(
+  s: Scenario,
+  file: string,
+  limits: Partial<WorkLimits> = {},
+  traces?: ReadonlyMap<string, Trace>,
+): WorkEstimate {
   const max = { ...DEFAULT_WORK_LIMITS, ...limits };
-  const e = estimateWork(s);
+  const e = estimateWork(s, traces);
   const over = (name: keyof WorkLimits, what: string, fix: string) =>
     `this run implies about ${sci(e[name])} ${what}; the limit is ${sci(max[name])}: ${fix}, or pass --max ${name}=${sci(e[name] * 1.1)} to run it anyway`;
   const messages: string[] = [];
@@ -155,9 +160,17 @@ export function checkWork(s: Scenario, file: string, limits: Partial<WorkLimits>
   return e;
 }
 
-/** Expected arrivals of one synthetic source over [0, durationMs] (an upper bound) and its peak rate. */
-function integrate(a: ArrivalsConfig, durationMs: number): { count: number; peak: number } {
-  if (a.trace) return { count: 0, peak: 0 };
+/** Expected arrivals of one source over [0, durationMs] (an upper bound) and its peak rate. */
+function integrateSource(
+  a: ArrivalsConfig,
+  durationMs: number,
+  traces: ReadonlyMap<string, Trace> | undefined,
+): { count: number; peak: number } {
+  if (a.trace) {
+    const trace = traces?.get(a.trace.file);
+    const count = trace ? traceArrivals(trace, a.trace, durationMs) : 0;
+    return { count, peak: count / (durationMs / 1000) };
+  }
   const timeline = new RateTimeline(a.rate ?? 0, a.timeline);
   const step = Math.max(1000, durationMs / MAX_STEPS);
   let count = 0;
@@ -170,6 +183,25 @@ function integrate(a: ArrivalsConfig, durationMs: number): { count: number; peak
   }
   // A renewal source's first arrival comes at once, whatever the rate.
   return { count: count + 1, peak };
+}
+
+/** Records a trace replays before `durationMs`, as TraceArrivals plays them (loops included). */
+function traceArrivals(trace: Trace, t: NonNullable<ArrivalsConfig['trace']>, durationMs: number): number {
+  const times = trace.timesMs;
+  let first = 0;
+  while (first < times.length && times[first]! < t.start) first++;
+  const n = times.length - first;
+  if (n === 0) return 0;
+  let count: number;
+  if (t.loop) {
+    const span = times[times.length - 1]! - times[first]!;
+    const passMs = (span + (n > 1 ? span / (n - 1) : 1000)) / t.speed;
+    count = n * (durationMs / passMs + 1);
+  } else {
+    count = 0;
+    for (let i = first; i < times.length && (times[i]! - t.start) / t.speed < durationMs; i++) count++;
+  }
+  return count * t.rateScale;
 }
 
 /** 2.6e13, 1e9, 120. */

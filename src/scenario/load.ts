@@ -147,6 +147,7 @@ export async function loadScenarioObject(input: unknown, source: ObjectSource = 
       config.format === 'jsonl' ? parseJsonlTrace(text, tracePath) : parseCsvTrace(text, tracePath),
     );
   }
+  if (traces.size > 0) checkWork(scenario, file, source.limits, traces);
   return { scenario, file, baseDir, traces };
 }
 

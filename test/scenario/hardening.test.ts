@@ -218,6 +218,17 @@ describe('the work estimate', () => {
     ]);
   });
 
+  it('counts a trace once it is read, looping and sped up', async () => {
+    const overrides = ['loop=true', 'speed=1000', 'rateScale=1000'].map((o) =>
+      parseOverride(`workload.arrivals.trace.${o}`),
+    );
+    const err = await loadScenarioFile('scenarios/trace-replay.yaml', { overrides }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ScenarioInvalidError);
+    expect((err as Error).message).toBe(
+      'scenarios/trace-replay.yaml: (top level): this run implies about 1.4e10 arrivals (5.5e6/s at peak for 42 min); the limit is 1e9: shorten duration, lower the rate, or pass --max arrivals=1.5e10 to run it anyway',
+    );
+  });
+
   it('refuses a metrics interval that explodes the series', async () => {
     expect(await problems(MMC_YAML, ['metrics.interval=1ms'])).toEqual([
       'scenario.yaml: (top level): this run implies about 8.3e8 time-series points (3.6e7 windows of 1 ms x 23 series); the limit is 5e6: raise metrics.interval (or leave it auto), or pass --max points=9.1e8 to run it anyway',
@@ -241,7 +252,8 @@ describe('the work estimate', () => {
       'trace-replay',
     ].map((n) => `scenarios/${n}.yaml`);
     for (const file of [...files, 'bench/scenarios/gpu-16x8b.yaml']) {
-      const e = estimateWork((await loadScenarioFile(file)).scenario);
+      const loaded = await loadScenarioFile(file);
+      const e = estimateWork(loaded.scenario, loaded.traces);
       for (const limit of ['arrivals', 'events', 'points', 'pairs'] as const)
         expect(e[limit], `${file} ${limit}`).toBeLessThan(DEFAULT_WORK_LIMITS[limit] / 10);
     }
