@@ -11,6 +11,7 @@
  */
 import { createDistribution } from '../engine/dist/index.ts';
 import { ScenarioInvalidError } from '../errors.ts';
+import { autoInterval } from '../metrics/timeseries.ts';
 import { RateTimeline } from '../workload/timeline/rate-timeline.ts';
 import type { Trace } from '../workload/trace.ts';
 import type { ArrivalsConfig, Scenario } from './schema.ts';
@@ -47,6 +48,8 @@ export interface WorkEstimate {
   peakRate: number;
   events: number;
   windows: number;
+  /** Time-series window (ms), `auto` resolved. */
+  intervalMs: number;
   series: number;
   points: number;
   pairs: number;
@@ -82,8 +85,8 @@ export function estimateWork(s: Scenario, traces?: ReadonlyMap<string, Trace>): 
       requests * (1 + client.retries.max) * (1 + s.gateway.retries.max) * (1 + sessionRetries / calls);
   }
   const runMs = s.duration + s.drain;
-  const intervalMs = s.metrics.interval === 'auto' ? 1000 : s.metrics.interval;
-  const windows = s.metrics.interval === 'auto' ? 1000 : Math.ceil(runMs / intervalMs);
+  const intervalMs = s.metrics.interval === 'auto' ? autoInterval(runMs) : s.metrics.interval;
+  const windows = Math.ceil(runMs / intervalMs);
   let ticks = windows;
   let targets = 0;
   for (const p of s.providers) {
@@ -101,6 +104,7 @@ export function estimateWork(s: Scenario, traces?: ReadonlyMap<string, Trace>): 
     peakRate,
     events: attempts * EVENTS_PER_ATTEMPT + ticks,
     windows,
+    intervalMs,
     series,
     points: windows * series,
     pairs: s.workload.classes.length * targets,
@@ -143,8 +147,10 @@ export function checkWork(
     messages.push(
       over(
         'points',
-        `time-series points (${sci(e.windows)} windows of ${s.metrics.interval === 'auto' ? 'auto' : formatDuration(s.metrics.interval)} x ${e.series} series)`,
-        'raise metrics.interval (or leave it auto)',
+        `time-series points (${sci(e.windows)} windows of ${formatDuration(e.intervalMs)}${s.metrics.interval === 'auto' ? ' (auto)' : ''} x ${e.series} series)`,
+        s.metrics.interval === 'auto'
+          ? 'set a longer metrics.interval or use fewer classes and providers'
+          : 'raise metrics.interval (or leave it auto)',
       ),
     );
   if (!(e.pairs <= max.pairs))

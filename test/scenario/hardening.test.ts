@@ -112,9 +112,9 @@ describe('values run would choke on', () => {
   });
 
   it('refuses too many classes', async () => {
-    const classes = Array.from({ length: 1001 }, (_, i) => ({ name: `c${i}` }));
+    const classes = Array.from({ length: 501 }, (_, i) => ({ name: `c${i}` }));
     expect(await problems(MMC_YAML, [`workload.classes=${JSON.stringify(classes)}`])).toEqual([
-      'scenario.yaml (--set workload.classes): workload.classes: expected at most 1000 request classes, got 1001',
+      'scenario.yaml (--set workload.classes): workload.classes: expected at most 500 request classes, got 501',
     ]);
   });
 
