@@ -66,9 +66,10 @@ export const MAX_MULTIPLIER = 1000;
 /** Any other count (rate limits, queue capacities). */
 export const MAX_COUNT = 1e12;
 /**
- * Gamma coefficient of variation: below 0.01 the shape 1/cv^2 passes 10^4 and tends to infinity
- * (gaps of NaN); above 10 the shape drops under 0.01 and the u^(1/shape) boost underflows to
- * gaps of exactly 0 for most draws, so the sampled process is no longer the one asked for.
+ * Gamma coefficient of variation: below 0.01 the process is as regular as `uniform` (and as cv
+ * goes to 0 the shape 1/cv^2 overflows to Infinity: gaps of NaN); above 10 the shape drops under
+ * 0.01 and the u^(1/shape) boost underflows to gaps of exactly 0 for ever more draws, so the
+ * sampled process is no longer the one asked for (cv 1e6 put every arrival at t = 0).
  */
 export const CV_RANGE = { min: 0.01, max: 10 } as const;
 /** Each class keeps ~0.4 MB of histograms: 500 of them stay near 200 MB. */
@@ -734,6 +735,13 @@ const METRIC_NAMES = [
   ...OTHER_METRICS,
 ];
 
+/** What an SLO's threshold is, by metric family: latencies are durations, shares are shares. */
+const SLO_THRESHOLDS = {
+  latency: duration(),
+  share: share(),
+  number: z.number({ error: () => 'expected a number' }).min(0, 'expected a number >= 0'),
+};
+
 const sloSchema = obj({
   name: z.string().optional(),
   /** e.g. `ttft.p99`, `e2e.mean`, `errorShare`, `goodputShare`, `amplification`, `costUsd`. */
@@ -755,14 +763,8 @@ const sloSchema = obj({
     : (SHARE_METRICS as readonly string[]).includes(slo.metric)
       ? 'share'
       : 'number';
-  const threshold =
-    family === 'latency'
-      ? duration()
-      : family === 'share'
-        ? share()
-        : z.number({ error: () => 'expected a number' }).min(0, 'expected a number >= 0');
   const key = slo.max !== undefined ? 'max' : 'min';
-  const parsed = threshold.safeParse(slo[key]);
+  const parsed = SLO_THRESHOLDS[family].safeParse(slo[key]);
   if (!parsed.success) {
     for (const issue of parsed.error.issues)
       ctx.issues.push({ code: 'custom', message: issue.message, input: slo[key], path: [key] });
