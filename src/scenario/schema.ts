@@ -149,7 +149,11 @@ function autoOr<T>(schema: z.ZodType<T, unknown>) {
       const parsed = schema.safeParse(input);
       if (parsed.success) return parsed.data;
       for (const issue of parsed.error.issues)
-        ctx.issues.push({ code: 'custom', message: issue.message, input });
+        ctx.issues.push({
+          code: 'custom',
+          message: issue.message.replace(/^expected a /, "expected 'auto' or a "),
+          input,
+        });
       return z.NEVER;
     });
 }

@@ -107,7 +107,10 @@ describe('values run would choke on', () => {
 
   it('refuses a metrics interval below 1 ms', async () => {
     expect(await problems(MMC_YAML, ['metrics.interval=1us'])).toEqual([
-      "scenario.yaml (--set metrics.interval): metrics.interval: expected a duration >= 1ms, got '1us'",
+      "scenario.yaml (--set metrics.interval): metrics.interval: expected 'auto' or a duration >= 1ms, got '1us'",
+    ]);
+    expect(await problems(MMC_YAML, ['metrics.interval=fast'])).toEqual([
+      "scenario.yaml (--set metrics.interval): metrics.interval: expected 'auto' or a duration like '250ms', '1.5s', '5m', '2h', '1h30m', got 'fast'",
     ]);
   });
 
