@@ -1,5 +1,7 @@
 /** Option parsers shared by the commands (commander calls them with each raw value). */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { WORK_LIMIT_NAMES, type WorkLimits } from '../scenario/budget.ts';
+import { didYouMean } from '../scenario/suggest.ts';
 
 /** Repeatable options (`--set a=1 --set b=2`) collect into a list. */
 export function collect(value: string, previous: string[]): string[] {
@@ -19,4 +21,28 @@ export function positiveInt(value: string): number {
   if (!Number.isInteger(n) || n < 1)
     throw new InvalidArgumentError(`expected a whole number >= 1, got '${value}'`);
   return n;
+}
+
+/**
+ * `--max arrivals=3e10`: raises one of the work limits a scenario is checked against (repeatable;
+ * see scenario/budget.ts). The estimate in a refusal names the value to pass.
+ */
+export function workLimitOption(): Option {
+  return new Option(
+    '--max <limit=n>',
+    `raise a work limit (${WORK_LIMIT_NAMES.join(', ')}) past its default, e.g. --max arrivals=3e9 (repeatable)`,
+  ).argParser(parseWorkLimit);
+}
+
+export function parseWorkLimit(value: string, previous: Partial<WorkLimits> = {}): Partial<WorkLimits> {
+  const m = /^([a-z]+)=(.+)$/.exec(value.trim());
+  const name = m?.[1] as keyof WorkLimits | undefined;
+  if (!m || !name || !WORK_LIMIT_NAMES.includes(name))
+    throw new InvalidArgumentError(
+      `expected LIMIT=N with LIMIT one of ${WORK_LIMIT_NAMES.join(', ')}, got '${value}'${m ? didYouMean(m[1]!, WORK_LIMIT_NAMES) : ''}`,
+    );
+  const n = Number(m[2]);
+  if (!(n > 0 && Number.isFinite(n)))
+    throw new InvalidArgumentError(`expected ${name}=N with N a positive number such as 3e9, got '${value}'`);
+  return { ...previous, [name]: n };
 }

@@ -29,6 +29,7 @@ export function parseTargets(text: string): { class?: string; metric: string; ma
  * value grows; every probe is reported as it finishes so a user can follow the search.
  */
 import { FloodgateError } from '../errors.ts';
+import type { WorkLimits } from '../scenario/budget.ts';
 import type { Override } from '../scenario/overrides.ts';
 import { runJobs } from './compare.ts';
 import type { CompareJob, SeedFigures } from './job.ts';
@@ -43,6 +44,7 @@ export interface CapacityOptions {
   seeds: number[];
   jobs: number;
   baseOverrides: Override[];
+  limits?: Partial<WorkLimits>;
   /** Stop when hi - lo is at most this (real-valued ranges); integer ranges search exactly. */
   relativeTolerance: number;
   onProbe?: (probe: Probe) => void;
@@ -100,6 +102,7 @@ export async function capacity(o: CapacityOptions): Promise<CapacityResult> {
     const jobs: CompareJob[] = o.seeds.map((seed) => ({
       file: o.file,
       overrides: [...o.baseOverrides, { path: o.path, value: unit ? text : Number(text) }],
+      limits: o.limits,
       seed,
       entry: 0,
     }));

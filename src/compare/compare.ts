@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { type ErrorCode, FloodgateError } from '../errors.ts';
 import type { PolicyKind } from '../gateway/policy.ts';
 import { builtinPolicyNames, isPolicyPath, loadPolicyModule } from '../gateway/policy-loader.ts';
+import type { WorkLimits } from '../scenario/budget.ts';
 import type { Override } from '../scenario/overrides.ts';
 import { didYouMean } from '../scenario/suggest.ts';
 import { type CompareJob, runJob, type SeedFigures } from './job.ts';
@@ -87,6 +88,7 @@ export interface CompareOptions {
   jobs: number;
   objective: Objective;
   baseOverrides: Override[];
+  limits?: Partial<WorkLimits>;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -136,6 +138,7 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
       jobs.push({
         file: resolve(o.file),
         overrides: [...o.baseOverrides, ...overrides],
+        limits: o.limits,
         seed,
         entry,
         keepSeries: k === 0,

@@ -5,6 +5,7 @@
 import type { RecoveryResult } from '../metrics/recovery.ts';
 import type { RunResult } from '../metrics/result.ts';
 import { downsample, downsampleFactor, groupSizes } from '../report/downsample.ts';
+import type { WorkLimits } from '../scenario/budget.ts';
 import { loadScenarioFile } from '../scenario/load.ts';
 import type { Override } from '../scenario/overrides.ts';
 import { simulate } from '../simulator/simulate.ts';
@@ -12,6 +13,8 @@ import { simulate } from '../simulator/simulate.ts';
 export interface CompareJob {
   file: string;
   overrides: Override[];
+  /** Work limits raised with --max (scenario/budget.ts). */
+  limits?: Partial<WorkLimits>;
   seed: number;
   /** Index of the policy entry (results are matched back by it). */
   entry: number;
@@ -162,7 +165,7 @@ export function figuresOf(r: RunResult): SeedFigures {
 }
 
 export async function runJob(job: CompareJob): Promise<SeedFigures> {
-  const loaded = await loadScenarioFile(job.file, { overrides: job.overrides });
+  const loaded = await loadScenarioFile(job.file, { overrides: job.overrides, limits: job.limits });
   const r = await simulate(loaded, { seed: job.seed });
   return job.keepSeries ? { ...figuresOf(r), series: seriesOf(r) } : figuresOf(r);
 }

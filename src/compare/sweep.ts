@@ -13,6 +13,7 @@
  * Runs go through the same worker pool as compare, with the same seeds for every value.
  */
 import { FloodgateError } from '../errors.ts';
+import type { WorkLimits } from '../scenario/budget.ts';
 import { loadScenarioFile } from '../scenario/load.ts';
 import type { Override } from '../scenario/overrides.ts';
 import { parseRange } from './capacity.ts';
@@ -32,6 +33,7 @@ export interface SweepOptions {
   seeds: number[];
   jobs: number;
   baseOverrides: Override[];
+  limits?: Partial<WorkLimits>;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -98,7 +100,7 @@ export function regionOf(s: SeedFigures): Region {
 
 export async function sweep(o: SweepOptions): Promise<SweepResult> {
   // Refuse a scenario without a recovery block before running anything.
-  const loaded = await loadScenarioFile(o.file, { overrides: o.baseOverrides });
+  const loaded = await loadScenarioFile(o.file, { overrides: o.baseOverrides, limits: o.limits });
   if (!loaded.scenario.recovery)
     throw new FloodgateError(
       'FG_SCENARIO_INVALID',
@@ -108,6 +110,7 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
     o.seeds.map((seed) => ({
       file: o.file,
       overrides: [...o.baseOverrides, { path: o.path, value: /^-?[\d.]+$/.test(text) ? Number(text) : text }],
+      limits: o.limits,
       seed,
       entry,
     })),

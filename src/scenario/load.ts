@@ -9,9 +9,10 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { FloodgateError, formatPath, ScenarioInvalidError, type ScenarioProblem } from '../errors.ts';
 import { parseCsvTrace, parseJsonlTrace, type Trace } from '../workload/trace.ts';
+import { checkWork, type WorkLimits } from './budget.ts';
 import { importUserModule } from './load-module.ts';
 import { applyOverride, type Override } from './overrides.ts';
-import { type Scenario, scenarioSchema, type TraceConfig } from './schema.ts';
+import { parseScenario, type Scenario, type TraceConfig } from './schema.ts';
 
 export interface LoadedScenario {
   scenario: Scenario;
@@ -25,6 +26,8 @@ export interface LoadedScenario {
 
 export interface LoadOptions {
   overrides?: readonly Override[];
+  /** Raise (or lower) the work limits a scenario is checked against (see budget.ts). */
+  limits?: Partial<WorkLimits>;
 }
 
 /**
@@ -144,6 +147,7 @@ export async function loadScenarioObject(input: unknown, source: ObjectSource = 
       config.format === 'jsonl' ? parseJsonlTrace(text, tracePath) : parseCsvTrace(text, tracePath),
     );
   }
+  if (traces.size > 0) checkWork(scenario, file, source.limits, traces);
   return { scenario, file, baseDir, traces };
 }
 
@@ -155,8 +159,12 @@ export function validateScenario(input: unknown, source: ObjectSource = {}): Sce
   const file = source.file ?? '<inline>';
   let raw = input;
   for (const o of source.overrides ?? []) raw = applyOverride(raw, o);
-  const result = scenarioSchema.safeParse(raw);
-  if (result.success) return result.data;
+  // YAML (the only source with `locate`) must write durations with a unit.
+  const result = parseScenario(raw, { requireDurationUnits: source.locate !== undefined });
+  if (result.success) {
+    checkWork(result.data, file, source.limits);
+    return result.data;
+  }
   const overridden = (source.overrides ?? []).map((o) => ({
     dotted: o.path.replace(/\[(\d+)\]/g, '.$1'),
     text: o.path,

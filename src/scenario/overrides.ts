@@ -37,6 +37,9 @@ export function parseOverride(text: string): Override {
 
 type Segment = { key: string } | { index: number } | { name: string };
 
+/** Keys that reach an object's prototype: never scenario keys, and never written through. */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 function pathSegments(path: string): Segment[] {
   const segments: Segment[] = [];
   const re = /([^.[\]]+)|\[([^\]]*)\]/g;
@@ -44,8 +47,14 @@ function pathSegments(path: string): Segment[] {
   for (const m of path.matchAll(re)) {
     if (m.index !== consumed && !(path[consumed] === '.' && m.index === consumed + 1)) break;
     consumed = m.index + m[0].length;
-    if (m[1] !== undefined) segments.push({ key: m[1] });
-    else if (/^\d+$/.test(m[2]!)) segments.push({ index: Number(m[2]) });
+    if (m[1] !== undefined) {
+      if (PROTOTYPE_KEYS.has(m[1]))
+        throw new FloodgateError(
+          'FG_OVERRIDE_INVALID',
+          `--set ${path}: '${m[1]}' is not a scenario key (it would reach the object's prototype)`,
+        );
+      segments.push({ key: m[1] });
+    } else if (/^\d+$/.test(m[2]!)) segments.push({ index: Number(m[2]) });
     else segments.push({ name: m[2]! });
   }
   if (segments.length === 0 || consumed !== path.length) {
@@ -74,10 +83,11 @@ export function applyOverride(doc: unknown, override: Override): unknown {
         );
       }
       const obj = node as Record<string, unknown>;
+      // Own properties only: an inherited one (`toString`) is not part of the scenario.
+      const own = Object.hasOwn(obj, seg.key) ? obj[seg.key] : undefined;
       if (last) obj[seg.key] = override.value;
       else {
-        if (obj[seg.key] === undefined || obj[seg.key] === null)
-          obj[seg.key] = 'index' in segments[i + 1]! ? [] : {};
+        if (own === undefined || own === null) obj[seg.key] = 'index' in segments[i + 1]! ? [] : {};
         node = obj[seg.key];
       }
       continue;

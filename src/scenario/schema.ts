@@ -11,11 +11,14 @@
 import { z } from 'zod';
 import type { DistributionSpec } from '../engine/dist/index.ts';
 import { GPUS, kvCapacityTokens, MODELS } from '../providers/gpu/catalog.ts';
+import { FITTED_COEFFICIENTS, fitKey } from '../providers/gpu/setup.ts';
 import { didYouMean } from './suggest.ts';
 import {
+  formatDuration,
   type Parsed,
   parseCount,
   parseDuration,
+  parseDurationWithUnit,
   parseMultiplier,
   parseRate,
   parseShare,
@@ -44,8 +47,36 @@ interface Bounds {
   min?: number;
   exclusiveMin?: boolean;
   max?: number;
+  /** How `min` and `max` read in a message (`1ms`, `365d`) when not plain numbers. */
+  minText?: string;
+  maxText?: string;
   integer?: boolean;
 }
+
+// Ranges that make sense. A value outside them is a mistake (a unit slip, a stray exponent), and
+// left alone it would hang or exhaust a run; the work estimate (budget.ts) bounds their products.
+/** Longest duration anywhere in a scenario. */
+export const MAX_DURATION_MS = 365 * 86_400_000;
+/** Highest arrival rate (per second) a timeline may name. */
+export const MAX_RATE = 1e6;
+/** Largest token count a distribution may name. */
+export const MAX_TOKENS = 1e7;
+/** Largest multiplier (spikes, bursts, degradation, amplification). */
+export const MAX_MULTIPLIER = 1000;
+/** Any other count (rate limits, queue capacities). */
+export const MAX_COUNT = 1e12;
+/**
+ * Gamma coefficient of variation: below 0.01 the process is as regular as `uniform` (and as cv
+ * goes to 0 the shape 1/cv^2 overflows to Infinity: gaps of NaN); above 10 the shape drops under
+ * 0.01 and the u^(1/shape) boost underflows to gaps of exactly 0 for ever more draws, so the
+ * sampled process is no longer the one asked for (cv 1e6 put every arrival at t = 0).
+ */
+export const CV_RANGE = { min: 0.01, max: 10 } as const;
+/** Each class keeps ~0.4 MB of histograms: 500 of them stay near 200 MB. */
+export const MAX_CLASSES = 500;
+export const MAX_PROVIDERS = 1000;
+/** Retries per request (gateway, client, session calls). */
+export const MAX_RETRIES = 100;
 
 /** A number written with a unit (or plain), parsed into canonical units and range-checked. */
 function unit(parse: (input: unknown) => Parsed, noun: string, bounds: Bounds = {}) {
@@ -56,6 +87,10 @@ function unit(parse: (input: unknown) => Parsed, noun: string, bounds: Bounds = 
       return z.NEVER;
     }
     const v = parsed.value;
+    if (!Number.isFinite(v)) {
+      ctx.issues.push({ code: 'custom', message: `expected ${noun} that is a finite number`, input });
+      return z.NEVER;
+    }
     const problem = outOfBounds(v, bounds);
     if (problem) {
       ctx.issues.push({ code: 'custom', message: `expected ${noun} ${problem}`, input });
@@ -67,21 +102,61 @@ function unit(parse: (input: unknown) => Parsed, noun: string, bounds: Bounds = 
 
 function outOfBounds(v: number, b: Bounds): string | undefined {
   if (b.min !== undefined && (b.exclusiveMin ? !(v > b.min) : !(v >= b.min))) {
-    return b.min === 0 && b.exclusiveMin ? 'greater than 0' : `${b.exclusiveMin ? '>' : '>='} ${b.min}`;
+    if (b.min === 0 && b.exclusiveMin) return 'greater than 0';
+    return `${b.exclusiveMin ? '>' : '>='} ${b.minText ?? b.min}`;
   }
-  if (b.max !== undefined && !(v <= b.max)) return `<= ${b.max}`;
+  if (b.max !== undefined && !(v <= b.max)) return `<= ${b.maxText ?? b.max}`;
   if (b.integer && !Number.isInteger(v)) return 'that is a whole number';
   return undefined;
 }
 
-const duration = (bounds: Bounds = { min: 0 }) => unit(parseDuration, 'a duration', bounds);
+/**
+ * Whether a bare number is a duration in milliseconds (TypeScript scenarios) or a mistake (YAML,
+ * where `attemptTimeout: 20` reads as 20 s to most people). Set only for the duration of one
+ * synchronous `parseScenario` call.
+ */
+let bareDurationsAreMs = true;
+const parseDurationHere = (input: unknown): Parsed =>
+  bareDurationsAreMs ? parseDuration(input) : parseDurationWithUnit(input);
+
+const duration = (bounds: Bounds = {}) =>
+  unit(parseDurationHere, 'a duration', { min: 0, max: MAX_DURATION_MS, maxText: '365d', ...bounds });
 const positiveDuration = () => duration({ min: 0, exclusiveMin: true });
-const rate = (bounds: Bounds = { min: 0 }) => unit(parseRate, 'a rate', bounds);
-const count = (bounds: Bounds = { min: 0 }) => unit(parseCount, 'a count', bounds);
-const positiveInt = () => count({ min: 1, integer: true });
+/** A period that schedules events each time it elapses (scrapes, windows): 1 ms or more. */
+const periodDuration = () => duration({ min: 1, minText: '1ms' });
+const rate = () => unit(parseRate, 'a rate', { min: 0, max: MAX_RATE, maxText: '1M/s' });
+const count = (bounds: Bounds = {}) => unit(parseCount, 'a count', { min: 0, max: MAX_COUNT, ...bounds });
+const positiveInt = (max = MAX_COUNT) => count({ min: 1, integer: true, max });
+const tokens = () => count({ max: MAX_TOKENS, maxText: '10M' });
+const retryCount = () => count({ min: 0, integer: true, max: MAX_RETRIES });
 const share = () => unit(parseShare, 'a share', { min: 0, max: 1 });
-const multiplier = () => unit(parseMultiplier, 'a multiplier', { min: 0 });
+const multiplier = () => unit(parseMultiplier, 'a multiplier', { min: 0, max: MAX_MULTIPLIER });
 const money = () => z.number({ error: () => 'expected a price in USD (a number)' }).min(0);
+const cv = () => {
+  const expected = `expected a coefficient of variation from ${CV_RANGE.min} to ${CV_RANGE.max}`;
+  return z
+    .number({ error: () => expected })
+    .min(CV_RANGE.min, expected)
+    .max(CV_RANGE.max, expected);
+};
+
+/** `auto`, or a value of `schema` (whose own message is kept, unlike a plain union's). */
+function autoOr<T>(schema: z.ZodType<T, unknown>) {
+  return z
+    .union([z.number(), z.string()], { error: () => "expected 'auto' or a duration" })
+    .transform((input, ctx): 'auto' | T => {
+      if (input === 'auto') return 'auto';
+      const parsed = schema.safeParse(input);
+      if (parsed.success) return parsed.data;
+      for (const issue of parsed.error.issues)
+        ctx.issues.push({
+          code: 'custom',
+          message: issue.message.replace(/^expected a /, "expected 'auto' or a "),
+          input,
+        });
+      return z.NEVER;
+    });
+}
 
 /**
  * A distribution of values in one unit: `{ dist: lognormal, median: 400ms, p99: 1.5s }`, or a
@@ -97,11 +172,11 @@ function distribution(value: () => z.ZodType<number, unknown>) {
       dist: z.literal('lognormal'),
       median: value().optional(),
       p99: value().optional(),
-      mu: z.number().optional(),
-      sigma: z.number().min(0).optional(),
+      mu: z.number().min(-100).max(100).optional(),
+      sigma: z.number().min(0).max(10).optional(),
     }),
-    obj({ dist: z.literal('gamma'), mean: value(), cv: z.number().positive() }),
-    obj({ dist: z.literal('empirical'), values: z.array(value()).min(1) }),
+    obj({ dist: z.literal('gamma'), mean: value(), cv: cv() }),
+    obj({ dist: z.literal('empirical'), values: z.array(value()).min(1).max(1_000_000) }),
   ] as const;
   const names = variants.map((v) => v.shape.dist.value);
   const spec = z.discriminatedUnion('dist', variants, {
@@ -169,7 +244,7 @@ function distribution(value: () => z.ZodType<number, unknown>) {
 }
 
 const durationDist = () => distribution(() => duration());
-const tokenDist = () => distribution(() => count());
+const tokenDist = () => distribution(() => tokens());
 const tokenRateDist = () =>
   distribution(() => unit(parseTokenRate, 'a token rate', { min: 0, exclusiveMin: true }));
 
@@ -195,7 +270,7 @@ const commonProviderShape = {
 const queueProviderSchema = obj({
   ...commonProviderShape,
   kind: z.literal('queue'),
-  servers: positiveInt(),
+  servers: positiveInt(100_000),
   service: durationDist(),
   /** Waiting room; arrivals beyond it get 503 (overloaded). Default: unbounded. */
   queueCapacity: count({ min: 0, integer: true }).optional(),
@@ -215,7 +290,7 @@ const apiProviderSchema = obj({
   ...commonProviderShape,
   kind: z.literal('api'),
   /** Requests served at once (the provider's share of capacity for this account). */
-  capacity: positiveInt().default(100),
+  capacity: positiveInt(1_000_000).default(100),
   /** Requests that may wait for capacity; beyond it the provider answers 503 overloaded. */
   queueCapacity: count({ min: 0, integer: true }).default(1000),
   /** Time to first token at low load, from the start of service (network round trip excluded). */
@@ -230,7 +305,7 @@ const apiProviderSchema = obj({
   }).prefault({}),
   rateLimit: rateLimitSchema.optional(),
   /** Prompt + output tokens allowed; longer requests fail with 400. */
-  contextWindow: count({ min: 1, integer: true }).default(128_000),
+  contextWindow: count({ min: 1, integer: true, max: 100_000_000 }).default(128_000),
   /** Network round trip added to every response. */
   rtt: duration().default(0),
   /**
@@ -262,20 +337,20 @@ function catalogRef<S extends z.ZodRawShape>(what: string, names: readonly strin
 }
 
 const modelProfileSchema = catalogRef('model', Object.keys(MODELS), {
-  activeParamsB: z.number().positive(),
-  totalParamsB: z.number().positive().optional(),
-  layers: positiveInt(),
-  hiddenSize: positiveInt(),
-  kvHeads: positiveInt(),
-  headDim: positiveInt(),
-  bytesPerWeight: z.number().positive().default(2),
-  contextWindow: count({ min: 1, integer: true }).default(131_072),
+  activeParamsB: z.number().positive().max(100_000),
+  totalParamsB: z.number().positive().max(100_000).optional(),
+  layers: positiveInt(10_000),
+  hiddenSize: positiveInt(1_000_000),
+  kvHeads: positiveInt(100_000),
+  headDim: positiveInt(100_000),
+  bytesPerWeight: z.number().positive().max(16).default(2),
+  contextWindow: count({ min: 1, integer: true, max: 100_000_000 }).default(131_072),
 });
 
 const gpuProfileSchema = catalogRef('gpu', Object.keys(GPUS), {
-  memoryGB: z.number().positive(),
-  bandwidthTBps: z.number().positive(),
-  bf16Tflops: z.number().positive(),
+  memoryGB: z.number().positive().max(1_000_000),
+  bandwidthTBps: z.number().positive().max(1_000_000),
+  bf16Tflops: z.number().positive().max(1_000_000_000),
   mfuPrefill: z.number().positive().max(1).default(0.45),
   mfuDecode: z.number().positive().max(1).default(0.3),
 });
@@ -286,18 +361,18 @@ const gpuProviderSchema = obj({
   kind: z.literal('gpu'),
   model: modelProfileSchema,
   gpu: gpuProfileSchema,
-  tensorParallel: positiveInt().default(1),
-  replicas: positiveInt(),
+  tensorParallel: positiveInt(1024).default(1),
+  replicas: positiveInt(10_000),
   scheduler: obj({
-    maxSeqs: positiveInt().default(256),
-    maxBatchedTokens: positiveInt().default(8192),
+    maxSeqs: positiveInt(1_000_000).default(256),
+    maxBatchedTokens: positiveInt(MAX_TOKENS).default(8192),
     chunkedPrefill: z.boolean().default(true),
-    chunkSize: positiveInt().default(512),
-    blockSize: positiveInt().default(16),
+    chunkSize: positiveInt(MAX_TOKENS).default(512),
+    blockSize: positiveInt(1024).default(16),
     /** Share of GPU memory for weights and KV cache (vLLM gpu_memory_utilization). */
     memoryUtilization: share().default(0.9),
     /** KV blocks per replica; default derived from memory, weights and tensor parallelism. */
-    kvBlocks: positiveInt().optional(),
+    kvBlocks: positiveInt(1_000_000_000).optional(),
     /** Blocks kept free when admitting (vLLM's watermark). */
     watermark: share().default(0.01),
   }).prefault({}),
@@ -339,7 +414,7 @@ const gpuProviderSchema = obj({
   /** `replicas`: each replica is a gateway target (endpoint-picker style) named `name/i`. */
   expose: z.enum(['pool', 'replicas']).default('pool'),
   /** How often the gateway scrapes the replicas' gauges. Default 1 s (pool), 50 ms (replicas). */
-  scrapeInterval: positiveDuration().optional(),
+  scrapeInterval: periodDuration().optional(),
   /** A replica returning after a capacity loss serves again after this warm-up. */
   slowStart: duration().default(30_000),
   /** USD per replica-hour (the fleet's cost, reported beside token costs). */
@@ -390,7 +465,7 @@ const faultSchema = z.discriminatedUnion(
     obj({
       ...faultWindow,
       kind: z.literal('stream-cut'),
-      afterTokens: count({ min: 0, integer: true }),
+      afterTokens: count({ min: 0, integer: true, max: MAX_TOKENS }),
       probability: share().default(1),
     }),
     /** A `fraction` of servers or capacity disappears; work already running finishes. */
@@ -418,7 +493,7 @@ const backoffSchema = obj({
   base: duration().default(100),
   /** Upper bound of any delay. */
   cap: duration().default(10_000),
-  multiplier: z.number().min(1).default(2),
+  multiplier: z.number().min(1).max(MAX_MULTIPLIER).default(2),
   /** AWS Architecture Blog, "Exponential Backoff And Jitter" (2015). */
   jitter: z.enum(['none', 'full', 'equal', 'decorrelated']).default('full'),
 });
@@ -429,14 +504,14 @@ const retryBudgetSchema = z.discriminatedUnion(
     /** gRPC A6 retry throttling. */
     obj({
       kind: z.literal('token-bucket'),
-      maxTokens: z.number().positive().default(10),
-      tokenRatio: z.number().positive().default(0.1),
+      maxTokens: z.number().positive().max(MAX_COUNT).default(10),
+      tokenRatio: z.number().positive().max(MAX_COUNT).default(0.1),
     }),
     /** Envoy's retry budget. */
     obj({
       kind: z.literal('percent'),
       percent: share().default(0.2),
-      minRetries: count({ min: 0, integer: true }).default(3),
+      minRetries: count({ min: 0, integer: true, max: 1_000_000 }).default(3),
     }),
   ],
   {
@@ -446,7 +521,7 @@ const retryBudgetSchema = z.discriminatedUnion(
 );
 
 const retrySchema = obj({
-  max: count({ min: 0, integer: true }).default(0),
+  max: retryCount().default(0),
   /** Caps retries beyond `max`: at the gateway over all its requests, at the client per class. Default: none. */
   budget: retryBudgetSchema.optional(),
   on: z.array(z.enum(RETRYABLE)).default([...RETRYABLE]),
@@ -481,7 +556,7 @@ const timelineEntrySchema = z.union(
     /** Multiplier 1 + amplitude x cos(2 pi (t - peakAt) / period). */
     obj({
       diurnal: obj({
-        period: positiveDuration().default(86_400_000),
+        period: periodDuration().default(86_400_000),
         amplitude: share(),
         peakAt: duration().default(0),
       }),
@@ -489,8 +564,8 @@ const timelineEntrySchema = z.union(
     /** On/off bursts: multiplier during `on`, 1 during `off`, repeating from `start`. */
     obj({
       bursts: obj({
-        on: positiveDuration(),
-        off: positiveDuration(),
+        on: periodDuration(),
+        off: periodDuration(),
         multiplier: multiplier(),
         start: duration().default(0),
         end: duration().optional(),
@@ -509,9 +584,9 @@ const traceSchema = obj({
   /** `azure` is the Azure LLM inference trace (TIMESTAMP, ContextTokens, GeneratedTokens). */
   format: z.enum(['azure', 'csv', 'jsonl']).default('azure'),
   /** Play the trace this many times faster (2 = half the wall span). */
-  speed: z.number().positive().default(1),
+  speed: z.number().positive().max(1000).default(1),
   /** Keep each record with this probability (< 1), or replay it this many times on average (> 1). */
-  rateScale: z.number().positive().default(1),
+  rateScale: z.number().positive().max(1000).default(1),
   /** Skip this much of the trace's beginning. */
   start: duration().default(0),
   /** Start the trace over when it runs out before the scenario ends. */
@@ -523,8 +598,8 @@ const arrivalsSchema = obj({
   /** Base rate (before timeline entries). */
   rate: rate().optional(),
   /** Coefficient of variation of gamma inter-arrival times (1 = Poisson, > 1 bursty). */
-  cv: z.number().positive().default(1),
-  timeline: z.array(timelineEntrySchema).default([]),
+  cv: cv().default(1),
+  timeline: z.array(timelineEntrySchema).max(10_000).default([]),
   trace: traceSchema.optional(),
 });
 
@@ -538,13 +613,13 @@ const classSloSchema = obj({
 const classSchema = obj({
   name: z.string().regex(/^[A-Za-z0-9][\w.-]*$/, 'expected a name of letters, digits and . _ -'),
   /** Share of the shared arrival stream (weights; normalised over classes without own arrivals). */
-  share: z.number().min(0).default(1),
+  share: z.number().min(0).max(MAX_COUNT).default(1),
   /** This class's own arrival process instead of a share of `workload.arrivals`. */
   arrivals: arrivalsSchema.optional(),
   promptTokens: tokenDist().default({ dist: 'deterministic', value: 512 }),
   outputTokens: tokenDist().default({ dist: 'deterministic', value: 128 }),
   /** Higher is more important; priority-aware policies shed low priority first. */
-  priority: z.number().int().default(0),
+  priority: z.number().int().min(-1_000_000).max(1_000_000).default(0),
   /** The request is useless after this long; queues drop it then. */
   deadline: positiveDuration().optional(),
   stream: z.boolean().default(true),
@@ -557,7 +632,10 @@ const classSchema = obj({
    * Shared prompt prefixes (system prompts, repository context): each request draws one of
    * `groups` prefixes; the first `tokens` prompt tokens are that prefix (prefix caches reuse it).
    */
-  prefix: obj({ groups: positiveInt(), tokens: count({ min: 1, integer: true }) }).optional(),
+  prefix: obj({
+    groups: positiveInt(1_000_000),
+    tokens: count({ min: 1, integer: true, max: MAX_TOKENS }),
+  }).optional(),
   slo: classSloSchema.prefault({}),
   /**
    * Time until the user's next keystroke (tab completions): a request not completed by then is
@@ -574,8 +652,8 @@ const classSchema = obj({
     calls: tokenDist(),
     toolTokens: tokenDist().default({ dist: 'deterministic', value: 500 }),
     thinkTime: durationDist().default({ dist: 'deterministic', value: 1000 }),
-    maxContext: count({ min: 1, integer: true }).default(128_000),
-    retries: count({ min: 0, integer: true }).default(1),
+    maxContext: count({ min: 1, integer: true, max: MAX_TOKENS }).default(128_000),
+    retries: retryCount().default(1),
   }).optional(),
   /** Client debounce: wait this long before sending; a keystroke within it means no request is sent. */
   debounce: duration().optional(),
@@ -585,7 +663,13 @@ const classSchema = obj({
 
 const workloadSchema = obj({
   arrivals: arrivalsSchema.optional(),
-  classes: z.array(classSchema).min(1, 'expected at least one request class'),
+  classes: z
+    .array(classSchema)
+    .min(1, 'expected at least one request class')
+    .max(MAX_CLASSES, {
+      error: (issue) =>
+        `expected at most ${MAX_CLASSES} request classes, got ${(issue.input as unknown[]).length}`,
+    }),
   client: clientSchema.prefault({}),
 });
 
@@ -623,7 +707,7 @@ const gatewaySchema = obj({
   hedging: obj({
     after: positiveDuration().optional(),
     percentile: z.number().gt(0).lt(100).optional(),
-    minSamples: positiveInt().default(20),
+    minSamples: positiveInt(1_000_000).default(20),
     minDelay: duration().default(0),
   })
     .refine((h) => h.after !== undefined || h.percentile !== undefined, {
@@ -655,6 +739,13 @@ const METRIC_NAMES = [
   ...OTHER_METRICS,
 ];
 
+/** What an SLO's threshold is, by metric family: latencies are durations, shares are shares. */
+const SLO_THRESHOLDS = {
+  latency: duration(),
+  share: share(),
+  number: z.number({ error: () => 'expected a number' }).min(0, 'expected a number >= 0'),
+};
+
 const sloSchema = obj({
   name: z.string().optional(),
   /** e.g. `ttft.p99`, `e2e.mean`, `errorShare`, `goodputShare`, `amplification`, `costUsd`. */
@@ -676,16 +767,11 @@ const sloSchema = obj({
     : (SHARE_METRICS as readonly string[]).includes(slo.metric)
       ? 'share'
       : 'number';
-  const parse =
-    family === 'latency'
-      ? parseDuration
-      : family === 'share'
-        ? parseShare
-        : (v: unknown): Parsed => (typeof v === 'number' ? { value: v } : { expected: 'a number' });
   const key = slo.max !== undefined ? 'max' : 'min';
-  const parsed = parse(slo[key]);
-  if ('expected' in parsed) {
-    ctx.issues.push({ code: 'custom', message: `expected ${parsed.expected}`, input: slo[key], path: [key] });
+  const parsed = SLO_THRESHOLDS[family].safeParse(slo[key]);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues)
+      ctx.issues.push({ code: 'custom', message: issue.message, input: slo[key], path: [key] });
     return z.NEVER;
   }
   return {
@@ -695,7 +781,7 @@ const sloSchema = obj({
     metric: slo.metric,
     class: slo.class,
     bound: key as 'max' | 'min',
-    threshold: parsed.value,
+    threshold: parsed.data,
   };
 });
 
@@ -731,7 +817,7 @@ const recoverySchema = obj({
   /** A provider whose mean queue reaches this many times its capacity is saturated (default: not judged). */
   saturation: multiplier().optional(),
   /** Evaluation window, rounded to whole time-series intervals. */
-  window: positiveDuration().default(10_000),
+  window: periodDuration().default(10_000),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -745,20 +831,45 @@ const scenarioShape = obj({
   /** Requests arriving before this are left out of summary figures (time series keep them). */
   warmup: duration().default(0),
   drain: duration().default(60_000),
-  seed: z.number().int().default(1),
-  providers: z.array(providerSchema).min(1, 'expected at least one provider'),
-  faults: z.array(faultSchema).default([]),
+  seed: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).default(1),
+  providers: z
+    .array(providerSchema)
+    .min(1, 'expected at least one provider')
+    .max(MAX_PROVIDERS, {
+      error: (issue) =>
+        `expected at most ${MAX_PROVIDERS} providers, got ${(issue.input as unknown[]).length}`,
+    }),
+  faults: z.array(faultSchema).max(10_000).default([]),
   workload: workloadSchema,
   gateway: gatewaySchema.prefault({}),
-  slos: z.array(sloSchema).default([]),
+  slos: z.array(sloSchema).max(1000).default([]),
   /** The cascade verdict: how the run must come back after each trigger. */
   recovery: recoverySchema.optional(),
   metrics: obj({
     /** Time-series window; `auto` picks a round value giving at most ~1000 windows (>= 1 s). */
-    interval: z.union([z.literal('auto'), positiveDuration()]).default('auto'),
+    interval: autoOr(periodDuration()).default('auto'),
   }).prefault({}),
 });
-export const scenarioSchema = scenarioShape.superRefine((s, ctx) => crossReferences(s, ctx));
+// Cross-references read the shape's output, so they run only once the shape is valid (a catalog
+// name that failed its check must not be looked up).
+export const scenarioSchema = scenarioShape.superRefine((s, ctx) => crossReferences(s, ctx), {
+  when: (payload) => payload.issues.length === 0,
+});
+
+export interface ParseOptions {
+  /** Refuse bare numbers as durations (YAML input); TypeScript scenarios may pass milliseconds. */
+  requireDurationUnits?: boolean;
+}
+
+/** `scenarioSchema.safeParse`, with the unit rules of where the scenario came from. */
+export function parseScenario(raw: unknown, options: ParseOptions = {}) {
+  bareDurationsAreMs = !options.requireDurationUnits;
+  try {
+    return scenarioSchema.safeParse(raw);
+  } finally {
+    bareDurationsAreMs = true;
+  }
+}
 
 /** References between sections: names that must exist, windows that must fit. */
 function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx): void {
@@ -813,6 +924,7 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
       issue([...path, 'trace'], 'expected either a trace or a rate (with its timeline), not both');
     if (!a.trace && a.rate === undefined && !a.timeline.some((e) => 'ramp' in e || 'step' in e))
       issue([...path, 'rate'], 'expected a rate (or a trace)');
+    overlappingRamps(a, path, issue);
   };
   checkArrivals(s.workload.arrivals, ['workload', 'arrivals']);
   s.workload.classes.forEach((c, i) => {
@@ -820,6 +932,12 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
   });
   s.faults.forEach((f, i) => {
     if (!providerNames.includes(f.provider)) unknownProvider(['faults', i, 'provider'], f.provider);
+    // A fault in the drain still meets requests in flight; one after the drain never happens.
+    if (f.at > s.duration + s.drain)
+      issue(
+        ['faults', i, 'at'],
+        `expected a fault starting before the run ends at ${formatDuration(s.duration + s.drain)} (duration ${formatDuration(s.duration)} + drain ${formatDuration(s.drain)}), got ${formatDuration(f.at)}`,
+      );
   });
   for (const [from, to] of Object.entries(s.gateway.fallbacks)) {
     if (!providerNames.includes(from)) unknownProvider(['gateway', 'fallbacks', from], from);
@@ -836,6 +954,9 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
     }
   });
   if (s.recovery) recoveryReferences(s, ctx, classNames);
+  s.providers.forEach((p, i) => {
+    if (p.kind === 'gpu') fittedTiming(p, ['providers', i, 'timing'], issue);
+  });
   s.providers.forEach((p, i) => {
     if (p.kind !== 'gpu' || p.scheduler.kvBlocks !== undefined) return;
     const model =
@@ -856,6 +977,51 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
   if (s.warmup >= s.duration)
     issue(['warmup'], `expected a warmup shorter than the duration (${s.duration} ms), got ${s.warmup} ms`);
 }
+
+type Issue = (path: PropertyKey[], message: string) => void;
+
+/** Ramps and steps change the base rate one at a time: each starts after the previous one ends. */
+function overlappingRamps(a: z.output<typeof arrivalsSchema>, path: PropertyKey[], issue: Issue): void {
+  const changes = a.timeline
+    .map((e, i) =>
+      'ramp' in e
+        ? { i, kind: 'ramp', at: e.ramp.at, end: e.ramp.at + e.ramp.over }
+        : 'step' in e
+          ? { i, kind: 'step', at: e.step.at, end: e.step.at }
+          : undefined,
+    )
+    .filter((c) => c !== undefined)
+    .sort((x, y) => x.at - y.at);
+  for (let k = 1; k < changes.length; k++) {
+    const prev = changes[k - 1]!;
+    const c = changes[k]!;
+    if (c.at < prev.end)
+      issue(
+        [...path, 'timeline', c.i, c.kind, 'at'],
+        `expected ${c.kind === 'ramp' ? 'a ramp' : 'a step'} starting after the ramp at ${formatDuration(prev.at)} ends (${formatDuration(prev.end)}), got ${formatDuration(c.at)}`,
+      );
+  }
+}
+
+/** A fitted timing model needs coefficients: given, or a fit the catalog has. */
+function fittedTiming(p: GpuConfigShape, path: PropertyKey[], issue: Issue): void {
+  const t = p.timing;
+  if (t === 'auto' || t.model !== 'fitted' || t.coefficients) return;
+  const fits = Object.keys(FITTED_COEFFICIENTS);
+  const from = t.from ?? fitKey(p);
+  if (from !== undefined && fits.includes(from)) return;
+  if (t.from !== undefined)
+    issue(
+      [...path, 'from'],
+      `expected a fit from the catalog (${fits.join(', ')}), got '${t.from}'${didYouMean(t.from, fits)}`,
+    );
+  else
+    issue(
+      path,
+      `expected 'from' or 'coefficients', got neither: the catalog has no fit for ${from === undefined ? 'an inline model or GPU' : `'${from}'`} (it has ${fits.join(', ')})`,
+    );
+}
+type GpuConfigShape = Extract<z.output<typeof providerSchema>, { kind: 'gpu' }>;
 
 function recoveryReferences(
   s: z.output<typeof scenarioShape>,

@@ -5,6 +5,9 @@ export function nearestName(word: string, candidates: readonly string[]): string
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   const lower = word.toLowerCase();
+  // A name cut short (`h100` for `h100-80gb`) is nearer than any edit distance says.
+  const extensions = candidates.filter((c) => c.toLowerCase().startsWith(lower));
+  if (lower.length >= 3 && extensions.length === 1) return extensions[0];
   for (const candidate of candidates) {
     const d = distance(lower, candidate.toLowerCase());
     if (d < bestDistance) {

@@ -41,6 +41,23 @@ export function parseDuration(input: unknown): Parsed {
   return { value: total };
 }
 
+const DURATION_WITH_UNIT_EXPECTED = "a duration like '250ms', '1.5s', '5m', '2h', '1h30m'";
+
+/**
+ * `parseDuration` for YAML, where a bare number is a trap (`attemptTimeout: 20` is 20 ms, not
+ * 20 s): any bare number but 0 is refused with both readings offered.
+ */
+export function parseDurationWithUnit(input: unknown): Parsed {
+  const text = typeof input === 'number' ? String(input) : typeof input === 'string' ? input.trim() : '';
+  if (text.length <= 24 && /^\d+(\.\d+)?(e[+-]?\d+)?$/i.test(text)) {
+    if (Number(text) === 0) return { value: 0 };
+    const shown = typeof input === 'number' ? text : `'${text}'`;
+    return { expected: `a duration with a unit, got ${shown}: write ${text}s or ${text}ms` };
+  }
+  const parsed = parseDuration(input);
+  return 'value' in parsed ? parsed : { expected: DURATION_WITH_UNIT_EXPECTED };
+}
+
 const SI: Record<string, number> = { '': 1, k: 1e3, K: 1e3, m: 1e6, M: 1e6, g: 1e9, G: 1e9, b: 1e9, B: 1e9 };
 const PER: Record<string, number> = {
   s: 1,

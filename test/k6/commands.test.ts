@@ -131,7 +131,10 @@ describe('floodgate k6', () => {
 describe('floodgate observe', () => {
   it('exits 0 when the observation is within tolerance and 3 when it is not', async () => {
     const loaded = await loadScenarioFile(QUICKSTART, {
-      overrides: [{ path: 'duration', value: '3m' }],
+      overrides: [
+        { path: 'duration', value: '3m' },
+        { path: 'faults', value: [] },
+      ],
     });
     const predicted = await simulate(loaded);
     const predictedFile = join(dir, 'predicted.json');

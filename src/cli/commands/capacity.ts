@@ -2,9 +2,10 @@ import { Command, InvalidArgumentError } from 'commander';
 import { capacity, type Probe, parseTargets } from '../../compare/capacity.ts';
 import { defaultJobs } from '../../compare/compare.ts';
 import { fmtVerdictCounts } from '../../compare/job.ts';
+import type { WorkLimits } from '../../scenario/budget.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { EXIT } from '../exit-codes.ts';
-import { collect, positiveInt } from '../options.ts';
+import { collect, positiveInt, workLimitOption } from '../options.ts';
 import { fmtMs, fmtUsd, writeFileAtomic } from '../output.ts';
 
 function describeProbe(path: string, p: Probe): string {
@@ -42,6 +43,7 @@ export function capacityCommand(): Command {
       '0.02',
     )
     .option('--set <path=value>', 'override a scenario value for every run (repeatable)', collect, [])
+    .addOption(workLimitOption())
     .option('--out <file>', 'write the search (every probe and seed) as JSON')
     .option('--quiet', 'do not print probes as they finish')
     .addHelpText(
@@ -68,6 +70,7 @@ Exit codes: 0 found, 3 no value in the range meets the SLOs, 1 bad input, 2 bad 
           jobs?: number;
           tolerance: string;
           set: string[];
+          max?: Partial<WorkLimits>;
           out?: string;
           quiet?: boolean;
         },
@@ -91,6 +94,7 @@ Exit codes: 0 found, 3 no value in the range meets the SLOs, 1 bad input, 2 bad 
           seeds: Array.from({ length: opts.seeds }, (_, i) => i + 1),
           jobs: opts.jobs ?? defaultJobs(),
           baseOverrides: overrides,
+          limits: opts.max,
           relativeTolerance: tolerance,
           onProbe: (p) => {
             if (!opts.quiet) process.stdout.write(`${describeProbe(opts.vary, p)}\n`);

@@ -9,9 +9,10 @@ import {
 import { fmtVerdictCounts } from '../../compare/job.ts';
 import { parsePolicyList } from '../../compare/policy-spec.ts';
 import { renderCompareReport } from '../../report/index.ts';
+import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
-import { collect, positiveInt } from '../options.ts';
+import { collect, positiveInt, workLimitOption } from '../options.ts';
 import { fmtEstimate, fmtMs, table, writeFileAtomic } from '../output.ts';
 import { jobProgress } from '../progress.ts';
 
@@ -85,6 +86,7 @@ export function compareCommand(): Command {
     .option('--jobs <n>', 'parallel worker threads (default: cores)', positiveInt)
     .option('--objective <name>', `rank by: ${Object.keys(OBJECTIVES).join(', ')}`, 'goodput')
     .option('--set <path=value>', 'override a scenario value for every run (repeatable)', collect, [])
+    .addOption(workLimitOption())
     .option('--out <file>', 'write the comparison JSON (every per-seed figure) here')
     .option('--report <file>', 'write a self-contained HTML report of the comparison here')
     .option('--json', 'print the comparison JSON instead of the table')
@@ -106,6 +108,7 @@ An entry joins routing, admission and health policies with '+', parameters in pa
           jobs?: number;
           objective: string;
           set: string[];
+          max?: Partial<WorkLimits>;
           out?: string;
           report?: string;
           json?: boolean;
@@ -119,7 +122,9 @@ An entry joins routing, admission and health policies with '+', parameters in pa
         const entries = parsePolicyList(opts.policies);
         const baseOverrides = opts.set.map(parseOverride);
         // Loaded up front for the report (fails fast on a bad scenario before any run starts).
-        const loaded = opts.report ? await loadScenarioFile(file, { overrides: baseOverrides }) : undefined;
+        const loaded = opts.report
+          ? await loadScenarioFile(file, { overrides: baseOverrides, limits: opts.max })
+          : undefined;
         const started = performance.now();
         const result = await compare({
           file,
@@ -128,6 +133,7 @@ An entry joins routing, admission and health policies with '+', parameters in pa
           jobs: opts.jobs ?? defaultJobs(),
           objective: opts.objective as Objective,
           baseOverrides,
+          limits: opts.max,
           onProgress: jobProgress('compare', opts.quiet),
         });
         const wallMs = performance.now() - started;

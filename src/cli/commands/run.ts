@@ -1,10 +1,11 @@
 import { Command } from 'commander';
 import { renderRunReport } from '../../report/index.ts';
+import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { simulate } from '../../simulator/simulate.ts';
 import { EXIT } from '../exit-codes.ts';
-import { collect, parseSeed } from '../options.ts';
+import { collect, parseSeed, workLimitOption } from '../options.ts';
 import { writeFileAtomic } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { formatSummary } from '../summary.ts';
@@ -17,6 +18,7 @@ export function runCommand(): Command {
     .option('--out <file>', 'write the run-result JSON here (atomically)')
     .option('--report <file>', 'write a self-contained HTML report here (atomically)')
     .option('--set <path=value>', 'override a scenario value, VALUE parsed as YAML (repeatable)', collect, [])
+    .addOption(workLimitOption())
     .option('--json', 'print the result JSON to stdout instead of the summary')
     .option('--quiet', 'no progress line on stderr')
     .addHelpText(
@@ -38,12 +40,13 @@ Exit codes: 0 all SLOs pass (and the run recovers from every trigger), 3 an SLO 
           out?: string;
           report?: string;
           set: string[];
+          max?: Partial<WorkLimits>;
           json?: boolean;
           quiet?: boolean;
         },
       ) => {
         const overrides = opts.set.map(parseOverride);
-        const loaded = await loadScenarioFile(file, { overrides });
+        const loaded = await loadScenarioFile(file, { overrides, limits: opts.max });
         const progress = createProgress(loaded.scenario.name, !opts.quiet);
         const started = performance.now();
         const result = await simulate(loaded, {

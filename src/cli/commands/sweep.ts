@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { defaultJobs } from '../../compare/compare.ts';
 import { describeRegions, type SweepResult, sweep, sweepValues } from '../../compare/sweep.ts';
+import type { WorkLimits } from '../../scenario/budget.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
-import { collect, positiveInt } from '../options.ts';
+import { collect, positiveInt, workLimitOption } from '../options.ts';
 import { fmtEstimate, fmtMs, fmtPct, table, writeFileAtomic } from '../output.ts';
 import { jobProgress } from '../progress.ts';
 
@@ -48,6 +49,7 @@ export function sweepCommand(): Command {
     .option('--seeds <n>', 'seeds 1..N per value', positiveInt, 3)
     .option('--jobs <n>', 'parallel worker threads (default: cores)', positiveInt)
     .option('--set <path=value>', 'override a scenario value for every run (repeatable)', collect, [])
+    .addOption(workLimitOption())
     .option('--json', 'print the sweep JSON to stdout instead of the table')
     .option('--out <file>', 'write the sweep (every value and seed) as JSON')
     .option('--quiet', 'no progress line on stderr')
@@ -72,6 +74,7 @@ Exit codes: 0 done (the regions are the answer, not a pass/fail), 1 bad input, 2
           seeds: number;
           jobs?: number;
           set: string[];
+          max?: Partial<WorkLimits>;
           json?: boolean;
           out?: string;
           quiet?: boolean;
@@ -87,6 +90,7 @@ Exit codes: 0 done (the regions are the answer, not a pass/fail), 1 bad input, 2
           seeds: Array.from({ length: opts.seeds }, (_, i) => i + 1),
           jobs: opts.jobs ?? defaultJobs(),
           baseOverrides: overrides,
+          limits: opts.max,
           onProgress: jobProgress('sweep', opts.quiet),
         });
         if (opts.out) await writeFileAtomic(opts.out, `${JSON.stringify(result, null, 2)}\n`);

@@ -1,9 +1,10 @@
 import { Command } from 'commander';
+import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { formatDuration } from '../../scenario/units.ts';
 import { resolvePolicies } from '../../simulator/simulate.ts';
-import { collect } from '../options.ts';
+import { collect, workLimitOption } from '../options.ts';
 
 export function validateCommand(): Command {
   return new Command('validate')
@@ -12,10 +13,11 @@ export function validateCommand(): Command {
     )
     .argument('<scenario...>', 'scenario YAML files')
     .option('--set <path=value>', 'override a scenario value, VALUE parsed as YAML (repeatable)', collect, [])
-    .action(async (files: string[], opts: { set: string[] }) => {
+    .addOption(workLimitOption())
+    .action(async (files: string[], opts: { set: string[]; max?: Partial<WorkLimits> }) => {
       const overrides = opts.set.map(parseOverride);
       for (const file of files) {
-        const loaded = await loadScenarioFile(file, { overrides });
+        const loaded = await loadScenarioFile(file, { overrides, limits: opts.max });
         await resolvePolicies(loaded);
         const s = loaded.scenario;
         process.stdout.write(

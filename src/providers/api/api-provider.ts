@@ -201,7 +201,8 @@ export class ApiProvider implements Provider {
     }
     a.outputTokens = tokens;
     a.tokenIntervalMs = 1 / tokensPerMs;
-    a.endMs = now + ttft + Math.max(0, tokens - 1) / tokensPerMs;
+    // A speed drawn as 0 (a normal truncated at 0) streams nothing more: no 0 / 0 for a 1-token answer.
+    a.endMs = now + ttft + (tokens > 1 ? (tokens - 1) / tokensPerMs : 0);
     this.scheduler.at(a.endMs, this.onEnd, a);
   }
 

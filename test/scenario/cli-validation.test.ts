@@ -1,0 +1,91 @@
+/**
+ * Scenario validation as the CLI user meets it (bin/floodgate.js, built by `npm test`): catalog
+ * typos, refused work estimates and `--max`, prototype keys in `--set`. Exit 1 for bad input, 2
+ * for a bad flag, never 70.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MMC_YAML } from './fixtures.ts';
+
+const exec = promisify(execFile);
+const BIN = join(import.meta.dirname, '../../bin/floodgate.js');
+
+async function floodgate(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { cwd: dir });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const GPU_YAML = `name: pool
+duration: 10m
+providers:
+  - { name: llama, kind: gpu, model: llama-3.1-8b, gpu: h100, replicas: 2 }
+workload:
+  arrivals: { rate: 5/s }
+  classes: [{ name: c }]
+`;
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'fg-validation-'));
+  await writeFile(join(dir, 'mmc.yaml'), MMC_YAML);
+  await writeFile(join(dir, 'gpu.yaml'), GPU_YAML);
+});
+
+describe('floodgate validate and run on scenario mistakes', () => {
+  it('reports a GPU typo as bad input (exit 1), in validate and run alike', async () => {
+    for (const cmd of ['validate', 'run']) {
+      const r = await floodgate(cmd, 'gpu.yaml');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        "error[FG_SCENARIO_INVALID]: gpu.yaml:4:57: providers[0].gpu: expected a gpu from the catalog (a100-80gb, h100-80gb, h200, l40s) or an inline profile (did you mean 'h100-80gb'?), got 'h100'\n",
+      );
+    }
+  });
+
+  it('refuses a run past the work limit, and --max lets it through', async () => {
+    const refused = await floodgate('validate', 'mmc.yaml', '--set', 'workload.arrivals.rate=1M/s');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      'error[FG_SCENARIO_INVALID]: mmc.yaml: (top level): this run implies about 3.6e10 arrivals (1e6/s at peak for 10 h); the limit is 1e9: shorten duration, lower the rate, or pass --max arrivals=4e10 to run it anyway\n',
+    );
+    const allowed = await floodgate(
+      'validate',
+      'mmc.yaml',
+      '--set',
+      'workload.arrivals.rate=1M/s',
+      '--max',
+      'arrivals=4e10',
+      '--max',
+      'events=1e12',
+    );
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toBe(
+      'mmc.yaml: ok (mmc: 10 h, 1 provider(s), 1 class(es), 0 fault(s), 0 SLO(s))\n',
+    );
+  });
+
+  it('refuses an unknown --max limit as a usage error (exit 2)', async () => {
+    const r = await floodgate('validate', 'mmc.yaml', '--max', 'arrivls=5');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      "error: option '--max <limit=n>' argument 'arrivls=5' is invalid. expected LIMIT=N with LIMIT one of arrivals, events, points, pairs, got 'arrivls=5' (did you mean 'arrivals'?)\n",
+    );
+  });
+
+  it('refuses --set through __proto__ (exit 1)', async () => {
+    const r = await floodgate('validate', 'mmc.yaml', '--set', '__proto__.polluted=1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      "error[FG_OVERRIDE_INVALID]: --set __proto__.polluted: '__proto__' is not a scenario key (it would reach the object's prototype)\n",
+    );
+  });
+});
