@@ -447,7 +447,11 @@ export async function startEmulator(
   // HTTP -------------------------------------------------------------------------------------
 
   function sendJson(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
-    res.writeHead(status, { 'content-type': JSON_TYPE, ...headers });
+    res.writeHead(status, {
+      'content-type': JSON_TYPE,
+      'content-length': String(Buffer.byteLength(body)),
+      ...headers,
+    });
     res.end(body);
   }
   function sendError(res: ServerResponse, e: WireError) {

@@ -125,12 +125,49 @@ describe('floodgate emulate', () => {
         cwd: ROOT,
       }).catch((e: { code: number; stderr: string }) => e);
       expect((r as { code: number }).code).toBe(1);
-      expect((r as { stderr: string }).stderr).toMatch(
-        new RegExp(`^error\\[FG_EMULATOR_LISTEN\\]: cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE`),
+      expect((r as { stderr: string }).stderr).toBe(
+        `error[FG_EMULATOR_LISTEN]: cannot listen on 127.0.0.1:${port}: EADDRINUSE (the port is in use)\n` +
+          'hint: choose another --port (0 picks a free one)\n',
       );
     } finally {
       blocker.close();
     }
+  });
+
+  it('exits 1 with the resolver code when --host does not resolve', async () => {
+    const r = await run(process.execPath, [BIN, 'emulate', scenario, '--host', 'no-such-host.invalid'], {
+      cwd: ROOT,
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect((r as { code: number }).code).toBe(1);
+    // Without a resolver at hand the code is EAI_AGAIN instead of ENOTFOUND.
+    expect((r as { stderr: string }).stderr).toMatch(
+      /^error\[FG_EMULATOR_LISTEN\]: cannot listen on no-such-host\.invalid:8000: the host name does not resolve \((ENOTFOUND|EAI_AGAIN)\)\nhint: use an IP address or a name this machine resolves \(127\.0\.0\.1, localhost; 0\.0\.0\.0 for every interface\)\n$/,
+    );
+  });
+
+  it.each([
+    [
+      ['--port', '0x10'],
+      "error: option '--port <n>' argument '0x10' is invalid. expected a port number 0..65535, got '0x10'",
+    ],
+    [
+      ['--port', '65536'],
+      "error: option '--port <n>' argument '65536' is invalid. expected a port number 0..65535, got '65536'",
+    ],
+    [
+      ['--host', ''],
+      "error: option '--host <address>' argument '' is invalid. expected a host name or IP address (e.g. 127.0.0.1, localhost, 0.0.0.0), got ''",
+    ],
+    [
+      ['--max-output-tokens', '0'],
+      "error: option '--max-output-tokens <n>' argument '0' is invalid. expected a whole number >= 1, got '0'",
+    ],
+  ])('exits 2 on %j', async (args, message) => {
+    const r = await run(process.execPath, [BIN, 'emulate', scenario, ...args], { cwd: ROOT }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect((r as { code: number }).code).toBe(2);
+    expect((r as { stderr: string }).stderr.split('\n')[0]).toBe(message);
   });
 
   it('exits 2 on a bad --time-scale', async () => {
