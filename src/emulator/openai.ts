@@ -7,7 +7,8 @@
  *   (`ceil(chars / 4)`, at least 1), as OpenAI's rule of thumb for English says;
  * - output tokens are `max_completion_tokens`, else `max_tokens`, else the request class's
  *   output-token distribution (header `x-floodgate-class`), else 128: the emulated model always
- *   writes exactly that many tokens unless a fault cuts it short;
+ *   writes exactly that many tokens unless a fault cuts it short; a maximum above the output cap
+ *   (`EmulatorLimits.maxOutputTokens`) is refused, a class's draw above it is cut to it;
  * - the content is one short English word per token (" the quick brown fox ..."), so a response
  *   of n tokens has n words and about 4n characters;
  * - `usage.prompt_tokens_details.cached_tokens` is what the provider's prompt cache served.

@@ -33,6 +33,12 @@
  *   connection without finishing the response; a hang never answers.
  * - a client that disconnects cancels its attempt (`provider.cancel`), as a gateway timeout does.
  *
+ * Hostile requests (limits.ts, http-guard.ts, body.ts): every size a request controls is capped
+ * (output tokens, body, headers, `n`, `model`), every connection has deadlines for sending its
+ * request, Node's own refusals get OpenAI-shaped bodies, long answers go out in batches at the
+ * client's pace (write-parts.ts), and a handler that throws answers 500 without stopping the
+ * emulator.
+ *
  * Faults follow the scenario's timeline from the moment the server listens (simulated time 0).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
