@@ -9,6 +9,11 @@ export interface EmulatorLimits {
   /** Bytes of a request body; a larger one gets 413 (4 MiB: about a million prompt tokens). */
   maxBodyBytes: number;
   /**
+   * Bytes of all request bodies being read at once (256 MiB); a chunk past it gets the request a
+   * 503 `server_is_overloaded`. Without it 4,096 clients sending 4 MiB each would hold 16 GiB.
+   */
+  maxBufferedBodyBytes: number;
+  /**
    * Output tokens of one completion, whatever the provider: a larger `max_tokens` gets 400, and a
    * request class's drawn output length is capped to it (32,768, the output limit of large
    * hosted models). A provider's context window still applies on top (400 context_length_exceeded).
@@ -30,6 +35,7 @@ export interface EmulatorLimits {
 
 export const DEFAULT_LIMITS: Readonly<EmulatorLimits> = Object.freeze({
   maxBodyBytes: 4 * 1024 * 1024,
+  maxBufferedBodyBytes: 256 * 1024 * 1024,
   maxOutputTokens: 32_768,
   maxConnections: 4096,
   headersTimeoutMs: 10_000,
@@ -40,8 +46,9 @@ export const DEFAULT_LIMITS: Readonly<EmulatorLimits> = Object.freeze({
 });
 
 /**
- * The defaults with `overrides` applied. Throws on a value that is not a whole number >= 1, or a
- * headers timeout longer than the request timeout (Node refuses it).
+ * The defaults with `overrides` applied. Throws on a value that is not a whole number >= 1, a
+ * body budget smaller than one body, or a headers timeout longer than the request timeout (Node
+ * refuses it).
  */
 export function resolveLimits(overrides: Partial<EmulatorLimits> = {}): EmulatorLimits {
   const limits: EmulatorLimits = { ...DEFAULT_LIMITS };
@@ -52,6 +59,10 @@ export function resolveLimits(overrides: Partial<EmulatorLimits> = {}): Emulator
       throw new Error(`limits.${key} must be a whole number >= 1, got ${String(v)}`);
     limits[key] = v;
   }
+  if (limits.maxBufferedBodyBytes < limits.maxBodyBytes)
+    throw new Error(
+      `limits.maxBufferedBodyBytes (${limits.maxBufferedBodyBytes}) must be at least limits.maxBodyBytes (${limits.maxBodyBytes})`,
+    );
   if (limits.headersTimeoutMs > limits.requestTimeoutMs)
     throw new Error(
       `limits.headersTimeoutMs (${limits.headersTimeoutMs}) must not exceed limits.requestTimeoutMs (${limits.requestTimeoutMs})`,

@@ -55,7 +55,7 @@ import type { Provider } from '../providers/provider.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { ProviderConfig } from '../scenario/schema.ts';
 import { Request } from '../workload/request.ts';
-import { readJsonBody } from './body.ts';
+import { BodyBudget, readJsonBody } from './body.ts';
 import { deliveredTokens } from './delivery.ts';
 import { guardServer, serverOptions } from './http-guard.ts';
 import { type EmulatorLimits, resolveLimits } from './limits.ts';
@@ -159,7 +159,8 @@ interface Exchange {
   readonly id: string;
   readonly entry: ProviderEntry;
   readonly attempt: Attempt;
-  readonly chat: ChatRequest;
+  /** `length` when the request set a maximum (the model always writes it all), else `stop`. */
+  readonly finishReason: 'stop' | 'length';
   readonly model: string;
   readonly res: ServerResponse;
   /** Unix seconds, as OpenAI's `created`. */
@@ -355,7 +356,7 @@ export async function startEmulator(
   function answer(ex: Exchange, status: AttemptStatus): void {
     const a = ex.attempt;
     const res = ex.res;
-    const finishReason = ex.chat.maxTokens !== undefined ? 'length' : 'stop';
+    const finishReason = ex.finishReason;
     switch (status) {
       case 'ok': {
         const n = a.outputTokens;
@@ -527,6 +528,7 @@ export async function startEmulator(
     }
   }
 
+  const bodyBudget = new BodyBudget(limits.maxBodyBytes, limits.maxBufferedBodyBytes);
   const server: Server = createServer(serverOptions(limits), (req, res) =>
     guarded(res, () => route(req, res)),
   );
@@ -573,11 +575,12 @@ export async function startEmulator(
           methodNotAllowed(res, 'POST');
           return;
         }
-        readJsonBody(req, limits.maxBodyBytes, (result) =>
+        readJsonBody(req, bodyBudget, (result) =>
           guarded(res, () => {
+            if (res.destroyed) return; // the client left while sending
             if (isWireError(result)) {
               // A refused body is not read to its end: the connection cannot carry another request.
-              if (result.status === 413) res.setHeader('connection', 'close');
+              if (result.status !== 400) res.setHeader('connection', 'close');
               sendError(res, result);
             } else chat(req, res, result.body, entry, path.replica);
           }),
@@ -734,7 +737,8 @@ export async function startEmulator(
       id: exId,
       entry,
       attempt,
-      chat: chatReq,
+      // Nothing of the body is kept past this call (a prompt may be megabytes).
+      finishReason: chatReq.maxTokens !== undefined ? 'length' : 'stop',
       model,
       res,
       created: createdS,

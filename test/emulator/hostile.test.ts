@@ -360,6 +360,42 @@ describe('bodies', () => {
     });
   });
 
+  it('answers 503 when the bodies being read together pass their budget', async () => {
+    const small = await startEmulator(await loadScenarioText(YAML, 'hostile.yaml'), {
+      limits: { maxBodyBytes: 1000, maxBufferedBodyBytes: 1500 },
+    });
+    const body = JSON.stringify({ messages: [{ role: 'user', content: 'q'.repeat(900) }] });
+    const request = postText('/p/queue/v1/chat/completions', body);
+    let holder: Socket | undefined;
+    try {
+      // One client holds 900 bytes of its body; another's 900 bytes then pass the 1,500-byte budget.
+      const held = rawRequest(small.port, (s) => {
+        holder = s;
+        s.write(request.subarray(0, request.length - 1));
+      });
+      let refused: Awaited<ReturnType<typeof rawRequest>> | undefined;
+      await until(async () => {
+        refused = await rawRequest(small.port, (s) => s.write(request));
+        return refused.status === 503;
+      });
+      expect(refused!.body).toBe(
+        error(
+          'The emulator is reading too many request bodies at once (at most 1500 bytes together). You can retry your request.',
+          null,
+          'server_is_overloaded',
+          'server_error',
+        ),
+      );
+      // The first body completes and is served; its bytes are free again.
+      holder!.write(request.subarray(request.length - 1));
+      expect((await held).status).toBe(200);
+      expect((await rawRequest(small.port, (s) => s.write(request))).status).toBe(200);
+    } finally {
+      holder?.destroy();
+      await small.close();
+    }
+  });
+
   it.each([
     ['truncated JSON', '{"messages": ['],
     ['an empty body', ''],
