@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { formatEmulatorStats } from '../../src/cli/commands/emulate.ts';
 import { EMULATOR_YAML } from './fixtures.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/floodgate.js');
@@ -176,5 +177,28 @@ describe('floodgate emulate', () => {
     }).catch((e: { code: number; stderr: string }) => e);
     expect((r as { code: number }).code).toBe(2);
     expect((r as { stderr: string }).stderr).toMatch(/expected a positive number like 10 or 10x, got 'fast'/);
+  });
+});
+
+describe('the summary printed at the end', () => {
+  it('says how many requests got a 500 from an internal error', () => {
+    const text = formatEmulatorStats(
+      {
+        simulatedMs: 2000,
+        openRequests: 0,
+        providers: {
+          fast: { requests: { ok: 3, internal_error: 2 }, promptTokens: 10, completionTokens: 9 },
+        },
+        events: 10,
+        lateEvents: 0,
+        maxLagMs: 0,
+        internalErrors: 2,
+      },
+      2000,
+    );
+    expect(text.split('\n')[0]).toBe(
+      'stopped after 2 s (2 s simulated, 2 internal errors answered 500)',
+    );
+    expect(text).toMatch(/^fast\s+5\s+2\s+3\s+9$/m);
   });
 });

@@ -103,6 +103,7 @@ Routes:
 
 Limits (docs/guide/emulator.md): request bodies up to 4 MiB (413), headers 16 KiB (431), headers
 within 10 s and the whole request within 30 s (408), errors in OpenAI's JSON shape.
+
 Faults follow the scenario timeline from the moment the server listens. Times in responses are
 real time: a 429's retry-after is the model's, divided by the time scale.
 SIGINT or SIGTERM stops it (open requests end with an error), exit code 0.
