@@ -196,9 +196,7 @@ describe('the summary printed at the end', () => {
       },
       2000,
     );
-    expect(text.split('\n')[0]).toBe(
-      'stopped after 2 s (2 s simulated, 2 internal errors answered 500)',
-    );
+    expect(text.split('\n')[0]).toBe('stopped after 2 s (2 s simulated, 2 internal errors answered 500)');
     expect(text).toMatch(/^fast\s+5\s+2\s+3\s+9$/m);
   });
 });
