@@ -33,6 +33,12 @@
  *   connection without finishing the response; a hang never answers.
  * - a client that disconnects cancels its attempt (`provider.cancel`), as a gateway timeout does.
  *
+ * Hostile requests (limits.ts, http-guard.ts, body.ts): every size a request controls is capped
+ * (output tokens, body, headers, `n`, `model`), every connection has deadlines for sending its
+ * request, Node's own refusals get OpenAI-shaped bodies, long answers go out in batches at the
+ * client's pace (write-parts.ts), and a handler that throws answers 500 without stopping the
+ * emulator.
+ *
  * Faults follow the scenario's timeline from the moment the server listens (simulated time 0).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -49,20 +55,28 @@ import type { Provider } from '../providers/provider.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { ProviderConfig } from '../scenario/schema.ts';
 import { Request } from '../workload/request.ts';
+import { BodyBudget, readJsonBody } from './body.ts';
 import { deliveredTokens } from './delivery.ts';
+import { guardServer, serverOptions } from './http-guard.ts';
+import { type EmulatorLimits, resolveLimits } from './limits.ts';
+import { listen } from './listen.ts';
 import { type Family, renderMetrics, type Sample } from './metrics.ts';
 import {
   type ChatRequest,
   ChunkWriter,
-  completionBody,
+  completionParts,
   errorBody,
+  excerpt,
   isWireError,
   modelsBody,
   parseChatRequest,
+  TOKENS_PER_WRITE,
+  tokenBatches,
   usageOf,
   type WireError,
 } from './openai.ts';
 import { type LagReport, WallClockScheduler } from './wall-clock.ts';
+import { writeParts } from './write-parts.ts';
 
 export interface EmulatorOptions {
   /** TCP port (default 0: any free port; `url` tells which). */
@@ -77,6 +91,8 @@ export interface EmulatorOptions {
   tickMs?: number;
   /** Output tokens of a request that names neither `max_tokens` nor a class (default 128). */
   defaultOutputTokens?: number;
+  /** Caps on what one request or connection may cost (defaults in limits.ts, `DEFAULT_LIMITS`). */
+  limits?: Partial<EmulatorLimits>;
   /** Real ms an event may run late before the emulator reports falling behind (default 100). */
   lagThresholdMs?: number;
   /** Real ms between two lag reports (default 5000). */
@@ -84,8 +100,10 @@ export interface EmulatorOptions {
   /** Receives warnings (falling behind real time); default: none. The CLI prints them. */
   onWarning?: (message: string) => void;
   /**
-   * Receives an exception thrown by a model while the emulator dispatched events (a bug). Default:
-   * rethrown, so it surfaces as an uncaught exception.
+   * Receives an exception thrown by a model while the emulator dispatched events (a bug; the
+   * models' state is no longer trusted, the CLI stops). Default: rethrown, so it surfaces as an
+   * uncaught exception. An exception while handling a request is not one of these: the request
+   * gets a 500, `stats().internalErrors` counts it, and `onWarning` reports each distinct one once.
    */
   onError?: (error: unknown) => void;
 }
@@ -108,6 +126,8 @@ export interface EmulatorStats {
   events: number;
   lateEvents: number;
   maxLagMs: number;
+  /** Requests answered 500 because handling them threw (a bug in floodgate). */
+  internalErrors: number;
 }
 
 /** A running emulator. */
@@ -139,7 +159,8 @@ interface Exchange {
   readonly id: string;
   readonly entry: ProviderEntry;
   readonly attempt: Attempt;
-  readonly chat: ChatRequest;
+  /** `length` when the request set a maximum (the model always writes it all), else `stop`. */
+  readonly finishReason: 'stop' | 'length';
   readonly model: string;
   readonly res: ServerResponse;
   /** Unix seconds, as OpenAI's `created`. */
@@ -151,7 +172,8 @@ interface Exchange {
   open: boolean;
 }
 
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Distinct internal errors reported through `onWarning` (later ones are only counted). */
+const MAX_REPORTED_INTERNAL_ERRORS = 10;
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache',
@@ -176,10 +198,22 @@ export async function startEmulator(
 ): Promise<Emulator> {
   const scenario = loaded.scenario;
   const tickMs = options.tickMs ?? 5;
-  const defaultOutputTokens = options.defaultOutputTokens ?? 128;
+  const limits = resolveLimits(options.limits);
+  const maxOutputTokens = limits.maxOutputTokens;
+  const defaultOutputTokens = options.defaultOutputTokens ?? Math.min(128, maxOutputTokens);
+  const port = options.port ?? 0;
+  const host = options.host ?? '127.0.0.1';
   if (!(tickMs > 0)) throw new Error(`tickMs must be a positive number of ms, got ${tickMs}`);
-  if (!Number.isInteger(defaultOutputTokens) || defaultOutputTokens < 1)
-    throw new Error(`defaultOutputTokens must be a whole number >= 1, got ${defaultOutputTokens}`);
+  if (
+    !Number.isInteger(defaultOutputTokens) ||
+    defaultOutputTokens < 1 ||
+    defaultOutputTokens > maxOutputTokens
+  )
+    throw new Error(
+      `defaultOutputTokens must be a whole number in 1..${maxOutputTokens} (limits.maxOutputTokens), got ${defaultOutputTokens}`,
+    );
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`port must be a whole number in 0..65535, got ${port}`);
   const onError =
     options.onError ??
     ((e: unknown) => {
@@ -242,7 +276,10 @@ export async function startEmulator(
       for (const ex of live) {
         if (!ex.open) continue;
         const due = deliveredTokens(ex.entry.provider, ex.attempt, now);
-        if (due > ex.sent) writeTokens(ex, due);
+        // A client that reads slower than tokens come gets them when its buffer drains (the
+        // tokens stay due); a burst goes out in batches, one per tick.
+        if (due > ex.sent && !ex.res.writableNeedDrain)
+          writeTokens(ex, Math.min(due, ex.sent + TOKENS_PER_WRITE));
         live[w++] = ex;
       }
       live.length = w;
@@ -261,9 +298,36 @@ export async function startEmulator(
 
   /** Writes tokens `ex.sent` .. `to - 1` of a stream (headers first, with the first token). */
   function writeTokens(ex: Exchange, to: number): void {
-    if (!ex.res.headersSent) ex.res.writeHead(200, { ...SSE_HEADERS, ...commonHeaders(ex) });
+    startStream(ex);
     ex.res.write(ex.writer!.tokens(ex.sent, to));
     ex.sent = to;
+  }
+
+  function startStream(ex: Exchange): void {
+    if (!ex.res.headersSent) ex.res.writeHead(200, { ...SSE_HEADERS, ...commonHeaders(ex) });
+  }
+
+  /**
+   * Writes the rest of a stream, tokens `ex.sent` .. `to - 1` in batches as the client reads
+   * them, then `last` (the closing events) or, without it, drops the connection (a stream cut).
+   */
+  function finishStream(ex: Exchange, to: number, last: string | undefined): void {
+    startStream(ex);
+    const res = ex.res;
+    const writer = ex.writer!;
+    const parts = tokenBatches(ex.sent, to, (a, b) => writer.tokens(a, b));
+    ex.sent = Math.max(ex.sent, to);
+    writeParts(
+      res,
+      parts,
+      () => {
+        if (last !== undefined) res.end(last);
+        // End the socket once the tokens are flushed, without the response's last chunk.
+        else if (res.socket) res.socket.destroySoon();
+        else res.destroy();
+      },
+      (e) => internalError(res, e),
+    );
   }
 
   // Attempt outcomes -------------------------------------------------------------------------
@@ -292,32 +356,35 @@ export async function startEmulator(
   function answer(ex: Exchange, status: AttemptStatus): void {
     const a = ex.attempt;
     const res = ex.res;
-    const finishReason = ex.chat.maxTokens !== undefined ? 'length' : 'stop';
+    const finishReason = ex.finishReason;
     switch (status) {
       case 'ok': {
         const n = a.outputTokens;
         finishExchange(ex, 'ok', n);
         // cachedInputTokens: what the hosted API's prompt cache served (GPU pools leave it 0).
         const usage = usageOf(a.request.promptTokens, n, a.cachedInputTokens);
-        if (ex.writer) {
-          if (n > ex.sent) writeTokens(ex, n);
-          else if (!res.headersSent) res.writeHead(200, { ...SSE_HEADERS, ...commonHeaders(ex) });
-          res.end(ex.writer.finish(finishReason, usage));
-        } else {
-          res.writeHead(200, { 'content-type': JSON_TYPE, ...commonHeaders(ex) });
-          res.end(completionBody(ex.id, ex.created, ex.model, finishReason, usage));
+        if (ex.writer) finishStream(ex, n, ex.writer.finish(finishReason, usage));
+        else {
+          const body = completionParts(ex.id, ex.created, ex.model, finishReason, usage);
+          res.writeHead(200, {
+            'content-type': JSON_TYPE,
+            'content-length': String(body.bytes),
+            ...commonHeaders(ex),
+          });
+          writeParts(
+            res,
+            body.parts,
+            () => res.end(),
+            (e) => internalError(res, e),
+          );
         }
         return;
       }
       case 'stream_cut': {
         // The connection drops after the tokens that made it out: no finish chunk, no [DONE].
         finishExchange(ex, 'stream_cut', a.outputTokens);
-        if (ex.writer && a.outputTokens > 0) {
-          if (a.outputTokens > ex.sent) writeTokens(ex, a.outputTokens);
-          // End the socket once the tokens are flushed, without the response's last chunk.
-          if (res.socket) res.socket.destroySoon();
-          else res.destroy();
-        } else res.destroy();
+        if (ex.writer && a.outputTokens > 0) finishStream(ex, a.outputTokens, undefined);
+        else res.destroy();
         return;
       }
       default: {
@@ -387,7 +454,11 @@ export async function startEmulator(
   // HTTP -------------------------------------------------------------------------------------
 
   function sendJson(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
-    res.writeHead(status, { 'content-type': JSON_TYPE, ...headers });
+    res.writeHead(status, {
+      'content-type': JSON_TYPE,
+      'content-length': String(Buffer.byteLength(body)),
+      ...headers,
+    });
     res.end(body);
   }
   function sendError(res: ServerResponse, e: WireError) {
@@ -396,33 +467,72 @@ export async function startEmulator(
   function notFound(req: IncomingMessage, res: ServerResponse) {
     sendError(res, {
       status: 404,
-      message: `Unknown request URL: ${req.method} ${req.url}. Routes: POST /v1/chat/completions, GET /v1/models, /metrics, /healthz, each also under /p/{provider}.`,
+      message: `Unknown request URL: ${req.method} ${excerpt(req.url ?? '')}. Routes: POST /v1/chat/completions, GET /v1/models, /metrics, /healthz, each also under /p/{provider}.`,
       type: 'invalid_request_error',
       param: null,
       code: 'unknown_url',
     });
   }
 
-  /** A bug in the emulator: answer 500 if nothing was sent yet, and report it. */
+  let internalErrors = 0;
+  const reportedErrors = new Set<string>();
+  /**
+   * A bug met while handling a request: answer 500 if nothing was sent yet (else drop the
+   * connection, the response being unfinishable), count it, report each distinct one once. The
+   * emulator keeps serving.
+   */
   function internalError(res: ServerResponse, e: unknown): void {
-    if (!res.headersSent)
-      sendError(res, {
-        status: 500,
-        message: 'internal emulator error',
-        type: 'server_error',
-        param: null,
-        code: null,
-      });
-    onError(e);
+    try {
+      if (!res.headersSent) {
+        res.setHeader('connection', 'close');
+        sendError(res, {
+          status: 500,
+          message: 'internal emulator error',
+          type: 'server_error',
+          param: null,
+          code: null,
+        });
+      } else res.destroy();
+    } catch {
+      res.destroy();
+    }
+    noteInternalError(e);
   }
 
-  const server: Server = createServer({ noDelay: true, keepAliveTimeout: 5000 }, (req, res) => {
+  function noteInternalError(e: unknown): void {
+    internalErrors++;
+    const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
+    const key = e instanceof Error ? e.message : text;
+    if (reportedErrors.has(key) || reportedErrors.size >= MAX_REPORTED_INTERNAL_ERRORS) return;
+    reportedErrors.add(key);
+    options.onWarning?.(
+      `internal error while handling a request (a bug in floodgate; the request got a 500, the emulator goes on; later ones with the same message are only counted): ${text}`,
+    );
+  }
+
+  /** Runs a request handler: whatever it throws becomes a 500, never an uncaught exception. */
+  function guarded(res: ServerResponse, handler: () => void): void {
     try {
-      route(req, res);
+      handler();
     } catch (e) {
       internalError(res, e);
     }
-  });
+  }
+
+  /** Brings the models up to now; a model that throws here is a bug in its events (onError). */
+  function catchUp(): void {
+    try {
+      scheduler.runDue();
+    } catch (e) {
+      onError(e);
+    }
+  }
+
+  const bodyBudget = new BodyBudget(limits.maxBodyBytes, limits.maxBufferedBodyBytes);
+  const server: Server = createServer(serverOptions(limits), (req, res) =>
+    guarded(res, () => route(req, res)),
+  );
+  guardServer(server, limits);
 
   function route(req: IncomingMessage, res: ServerResponse): void {
     const path = parsePath(req.url ?? '/');
@@ -436,7 +546,7 @@ export async function startEmulator(
       if (!entry) {
         sendError(res, {
           status: 404,
-          message: `Unknown provider '${path.provider}'; this scenario has ${entries.map((e) => `'${e.provider.name}'`).join(', ')}.`,
+          message: `Unknown provider '${excerpt(path.provider)}'; this scenario has ${entries.map((e) => `'${e.provider.name}'`).join(', ')}.`,
           type: 'invalid_request_error',
           param: null,
           code: 'unknown_provider',
@@ -465,7 +575,16 @@ export async function startEmulator(
           methodNotAllowed(res, 'POST');
           return;
         }
-        readBody(req, res, (body) => chat(req, res, body, entry, path.replica));
+        readJsonBody(req, bodyBudget, (result) =>
+          guarded(res, () => {
+            if (res.destroyed) return; // the client left while sending
+            if (isWireError(result)) {
+              // A refused body is not read to its end: the connection cannot carry another request.
+              if (result.status !== 400) res.setHeader('connection', 'close');
+              sendError(res, result);
+            } else chat(req, res, result.body, entry, path.replica);
+          }),
+        );
         return;
       case '/v1/models':
       case '/models':
@@ -491,7 +610,7 @@ export async function startEmulator(
           methodNotAllowed(res, 'GET');
           return;
         }
-        scheduler.runDue();
+        catchUp();
         const up = !closing && (entry === undefined || isUp(entry, path.replica));
         sendJson(res, up ? 200 : 503, JSON.stringify({ status: up ? 'ok' : 'unavailable' }));
         return;
@@ -514,50 +633,6 @@ export async function startEmulator(
     });
   }
 
-  function readBody(req: IncomingMessage, res: ServerResponse, then: (body: unknown) => void): void {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        failed = true;
-        res.setHeader('connection', 'close');
-        sendError(res, {
-          status: 413,
-          message: `Request body larger than ${MAX_BODY_BYTES} bytes.`,
-          type: 'invalid_request_error',
-          param: null,
-          code: 'request_too_large',
-        });
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (failed || res.writableEnded) return;
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        sendError(res, {
-          status: 400,
-          message: 'We could not parse the JSON body of your request.',
-          type: 'invalid_request_error',
-          param: null,
-          code: 'invalid_json',
-        });
-        return;
-      }
-      try {
-        then(body);
-      } catch (e) {
-        internalError(res, e);
-      }
-    });
-  }
-
   function chat(
     req: IncomingMessage,
     res: ServerResponse,
@@ -569,7 +644,7 @@ export async function startEmulator(
       sendError(res, shuttingDown());
       return;
     }
-    const parsed = parseChatRequest(body);
+    const parsed = parseChatRequest(body, maxOutputTokens);
     if (isWireError(parsed)) {
       sendError(res, parsed);
       return;
@@ -609,7 +684,7 @@ export async function startEmulator(
     if (className !== undefined && ci === undefined) {
       sendError(res, {
         status: 400,
-        message: `Unknown request class '${className}' in x-floodgate-class; this scenario has ${classes.map((c) => `'${c.name}'`).join(', ')}.`,
+        message: `Unknown request class '${excerpt(className)}' in x-floodgate-class; this scenario has ${classes.map((c) => `'${c.name}'`).join(', ')}.`,
         type: 'invalid_request_error',
         param: null,
         code: 'unknown_class',
@@ -617,12 +692,13 @@ export async function startEmulator(
       return;
     }
 
-    scheduler.runDue(); // bring the models up to now before this arrival
+    catchUp(); // bring the models up to now before this arrival
     const now = scheduler.now();
+    // A class's draw is capped like a request's max_tokens (a heavy tail must not build a huge answer).
     const outputTokens =
       chatReq.maxTokens ??
       (ci !== undefined
-        ? Math.max(1, Math.round(outputDist[ci]!.sample(classRng[ci]!)))
+        ? Math.min(maxOutputTokens, Math.max(1, Math.round(outputDist[ci]!.sample(classRng[ci]!))))
         : defaultOutputTokens);
     const { prefixId, prefixTokens } = prefixOf(chatReq, req.headers['x-floodgate-session']);
     const id = nextId++;
@@ -661,7 +737,8 @@ export async function startEmulator(
       id: exId,
       entry,
       attempt,
-      chat: chatReq,
+      // Nothing of the body is kept past this call (a prompt may be megabytes).
+      finishReason: chatReq.maxTokens !== undefined ? 'length' : 'stop',
       model,
       res,
       created: createdS,
@@ -675,20 +752,27 @@ export async function startEmulator(
       // The client went away first: the gateway's cancel (FG-1: the provider still reports it).
       finishExchange(ex, 'cancelled', ex.sent);
       exchanges.delete(attempt);
+      catchUp();
       try {
-        scheduler.runDue();
         attempt.abandoned = true;
         entry.provider.cancel(attempt); // providers ignore attempts already finished
       } catch (e) {
-        onError(e);
+        noteInternalError(e);
       }
     });
     if (ex.writer) {
       live.push(ex);
       startTicker();
     }
-    if (replica !== undefined) (entry.provider as GpuPool).submitTo(replica, attempt);
-    else entry.provider.submit(attempt);
+    try {
+      if (replica !== undefined) (entry.provider as GpuPool).submitTo(replica, attempt);
+      else entry.provider.submit(attempt);
+    } catch (e) {
+      // Nothing will answer this exchange but the 500 the caller writes.
+      if (ex.open) finishExchange(ex, 'internal_error', 0);
+      exchanges.delete(attempt);
+      throw e;
+    }
   }
 
   function shuttingDown(): WireError {
@@ -724,7 +808,7 @@ export async function startEmulator(
   }
 
   function metricsText(only: ProviderEntry | undefined, replicaOnly: number | undefined): string {
-    scheduler.runDue();
+    catchUp();
     const running: Sample[] = [];
     const waiting: Sample[] = [];
     const kv: Sample[] = [];
@@ -857,6 +941,12 @@ export async function startEmulator(
           samples: [{ labels: {}, value: scheduler.lateEvents }],
         },
         {
+          name: 'floodgate_emulator_internal_errors_total',
+          help: 'Requests answered 500 because handling them threw (a bug in floodgate).',
+          type: 'counter',
+          samples: [{ labels: {}, value: internalErrors }],
+        },
+        {
           name: 'floodgate_emulator_max_lag_seconds',
           help: 'Worst lag of a model event behind real time so far.',
           type: 'gauge',
@@ -886,6 +976,7 @@ export async function startEmulator(
       events: scheduler.events,
       lateEvents: scheduler.lateEvents,
       maxLagMs: scheduler.maxLagMs,
+      internalErrors,
     };
   }
 
@@ -921,19 +1012,12 @@ export async function startEmulator(
     return closed;
   }
 
-  await new Promise<void>((resolve, reject) => {
-    const onListenError = (e: Error) => reject(e);
-    server.once('error', onListenError);
-    server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', backlog: 4096 }, () => {
-      server.off('error', onListenError);
-      resolve();
-    });
-  });
+  await listen(server, host, port);
   scheduler.start();
   const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${host}:${address.port}`,
+    url: `http://${urlHost}:${address.port}`,
     port: address.port,
     timeScale,
     stats,

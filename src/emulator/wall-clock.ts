@@ -176,9 +176,10 @@ export class WallClockScheduler implements Scheduler {
     } finally {
       this.dispatching = false;
       this.events += n;
+      // Even after an event threw (reported to onError), the events after it still get a timer.
+      this.arm();
     }
     this.report();
-    this.arm();
     return n;
   }
 

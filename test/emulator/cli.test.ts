@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { formatEmulatorStats } from '../../src/cli/commands/emulate.ts';
 import { EMULATOR_YAML } from './fixtures.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/floodgate.js');
@@ -125,12 +126,49 @@ describe('floodgate emulate', () => {
         cwd: ROOT,
       }).catch((e: { code: number; stderr: string }) => e);
       expect((r as { code: number }).code).toBe(1);
-      expect((r as { stderr: string }).stderr).toMatch(
-        new RegExp(`^error\\[FG_EMULATOR_LISTEN\\]: cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE`),
+      expect((r as { stderr: string }).stderr).toBe(
+        `error[FG_EMULATOR_LISTEN]: cannot listen on 127.0.0.1:${port}: EADDRINUSE (the port is in use)\n` +
+          'hint: choose another --port (0 picks a free one)\n',
       );
     } finally {
       blocker.close();
     }
+  });
+
+  it('exits 1 with the resolver code when --host does not resolve', async () => {
+    const r = await run(process.execPath, [BIN, 'emulate', scenario, '--host', 'no-such-host.invalid'], {
+      cwd: ROOT,
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect((r as { code: number }).code).toBe(1);
+    // Without a resolver at hand the code is EAI_AGAIN instead of ENOTFOUND.
+    expect((r as { stderr: string }).stderr).toMatch(
+      /^error\[FG_EMULATOR_LISTEN\]: cannot listen on no-such-host\.invalid:8000: the host name does not resolve \((ENOTFOUND|EAI_AGAIN)\)\nhint: use an IP address or a name this machine resolves \(127\.0\.0\.1, localhost; 0\.0\.0\.0 for every interface\)\n$/,
+    );
+  });
+
+  it.each([
+    [
+      ['--port', '0x10'],
+      "error: option '--port <n>' argument '0x10' is invalid. expected a port number 0..65535, got '0x10'",
+    ],
+    [
+      ['--port', '65536'],
+      "error: option '--port <n>' argument '65536' is invalid. expected a port number 0..65535, got '65536'",
+    ],
+    [
+      ['--host', ''],
+      "error: option '--host <address>' argument '' is invalid. expected a host name or IP address (e.g. 127.0.0.1, localhost, 0.0.0.0), got ''",
+    ],
+    [
+      ['--max-output-tokens', '0'],
+      "error: option '--max-output-tokens <n>' argument '0' is invalid. expected a whole number >= 1, got '0'",
+    ],
+  ])('exits 2 on %j', async (args, message) => {
+    const r = await run(process.execPath, [BIN, 'emulate', scenario, ...args], { cwd: ROOT }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect((r as { code: number }).code).toBe(2);
+    expect((r as { stderr: string }).stderr.split('\n')[0]).toBe(message);
   });
 
   it('exits 2 on a bad --time-scale', async () => {
@@ -139,5 +177,26 @@ describe('floodgate emulate', () => {
     }).catch((e: { code: number; stderr: string }) => e);
     expect((r as { code: number }).code).toBe(2);
     expect((r as { stderr: string }).stderr).toMatch(/expected a positive number like 10 or 10x, got 'fast'/);
+  });
+});
+
+describe('the summary printed at the end', () => {
+  it('says how many requests got a 500 from an internal error', () => {
+    const text = formatEmulatorStats(
+      {
+        simulatedMs: 2000,
+        openRequests: 0,
+        providers: {
+          fast: { requests: { ok: 3, internal_error: 2 }, promptTokens: 10, completionTokens: 9 },
+        },
+        events: 10,
+        lateEvents: 0,
+        maxLagMs: 0,
+        internalErrors: 2,
+      },
+      2000,
+    );
+    expect(text.split('\n')[0]).toBe('stopped after 2 s (2 s simulated, 2 internal errors answered 500)');
+    expect(text).toMatch(/^fast\s+5\s+2\s+3\s+9$/m);
   });
 });

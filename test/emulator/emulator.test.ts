@@ -153,12 +153,16 @@ describe('POST /v1/chat/completions', () => {
   });
 
   it('answers 400 context_length_exceeded when prompt + output exceed the context window', async () => {
+    // 127,990 prompt tokens (4 characters each) + 100 output tokens > 128,000.
+    const long = [{ role: 'user' as const, content: 'x'.repeat(4 * 127_990) }];
     const err = await clientFor(emu, 'fast')
-      .chat.completions.create({ model: 'fast-model', messages, max_tokens: 200_000 })
+      .chat.completions.create({ model: 'fast-model', messages: long, max_tokens: 100 })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BadRequestError);
     expect((err as BadRequestError).code).toBe('context_length_exceeded');
-    expect((err as BadRequestError).message).toMatch(/maximum context length is 128000 tokens/);
+    expect((err as BadRequestError).message).toBe(
+      "400 This model's maximum context length is 128000 tokens. However, you requested 128090 tokens (127990 in the messages, 100 in the completion). Please reduce the length of the messages or completion.",
+    );
   });
 
   it('answers 404 model_not_found for a model no provider serves, and 400 for a body without messages', async () => {

@@ -132,6 +132,25 @@ describe('WallClockScheduler', () => {
     expect(fired).toBe(200); // 20 real ms later, with the event's own time
   });
 
+  it('keeps its timer for the events after one that threw (reported to onError)', async () => {
+    const errors: unknown[] = [];
+    const clock = new WallClockScheduler({ timeScale: 10, onError: (e) => errors.push(e) });
+    clocks.push(clock);
+    clock.start();
+    clock.after(
+      100,
+      () => {
+        throw new Error('model bug');
+      },
+      undefined,
+    );
+    const fired = await new Promise<number>((resolve) =>
+      clock.after(200, () => resolve(clock.now()), undefined),
+    );
+    expect(fired).toBe(200);
+    expect(errors.map((e) => (e as Error).message)).toEqual(['model bug']);
+  });
+
   it('refuses a time scale that is not a positive number', () => {
     expect(() => new WallClockScheduler({ timeScale: 0 })).toThrow(/positive/);
     expect(() => new WallClockScheduler({ timeScale: Number.NaN })).toThrow(/positive/);

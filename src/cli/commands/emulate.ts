@@ -1,17 +1,29 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_LIMITS } from '../../emulator/limits.ts';
+import { excerpt } from '../../emulator/openai.ts';
 import { type Emulator, type EmulatorStats, startEmulator } from '../../emulator/server.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { formatDuration, parseDuration, parseMultiplier } from '../../scenario/units.ts';
 import { EXIT } from '../exit-codes.ts';
-import { collect, parseSeed } from '../options.ts';
+import { collect, parseSeed, positiveInt } from '../options.ts';
 import { fmtInt, table } from '../output.ts';
 
 function parsePort(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535)
-    throw new InvalidArgumentError(`expected a port number 0..65535, got '${value}'`);
+  if (!/^\d{1,5}$/.test(value) || n > 65535)
+    throw new InvalidArgumentError(`expected a port number 0..65535, got '${excerpt(value, 60)}'`);
   return n;
+}
+
+/** A host name or address: not empty, no spaces or control characters (a resolver decides the rest). */
+function parseHost(value: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused
+  if (!/^[^\s\u0000-\u001f\u007f-\u009f]{1,253}$/.test(value))
+    throw new InvalidArgumentError(
+      `expected a host name or IP address (e.g. 127.0.0.1, localhost, 0.0.0.0), got '${excerpt(value, 60)}'`,
+    );
+  return value;
 }
 
 function parseTimeScale(value: string): number {
@@ -46,7 +58,11 @@ export function formatEmulatorStats(stats: EmulatorStats, wallMs: number): strin
     stats.lateEvents > 0
       ? `, ${fmtInt(stats.lateEvents)} events late (worst ${formatDuration(stats.maxLagMs)})`
       : '';
-  return `stopped after ${formatDuration(wallMs)} (${formatDuration(stats.simulatedMs)} simulated${late})\n${table(rows)}`;
+  const bugs =
+    stats.internalErrors > 0
+      ? `, ${fmtInt(stats.internalErrors)} internal error${stats.internalErrors === 1 ? '' : 's'} answered 500`
+      : '';
+  return `stopped after ${formatDuration(wallMs)} (${formatDuration(stats.simulatedMs)} simulated${late}${bugs})\n${table(rows)}`;
 }
 
 export function emulateCommand(): Command {
@@ -56,7 +72,7 @@ export function emulateCommand(): Command {
     )
     .argument('<scenario>', 'scenario file')
     .option('--port <n>', 'TCP port (0: any free port)', parsePort, 8000)
-    .option('--host <address>', 'interface to listen on', '127.0.0.1')
+    .option('--host <address>', 'interface to listen on', parseHost, '127.0.0.1')
     .option('--time-scale <f>', 'simulated time runs F times faster than real time', parseTimeScale, 1)
     .option('--seed <n>', 'random seed of the provider models (default: the scenario seed)', parseSeed)
     .option('--set <path=value>', 'override a scenario value, VALUE parsed as YAML (repeatable)', collect, [])
@@ -64,6 +80,16 @@ export function emulateCommand(): Command {
       '--duration <d>',
       'stop by itself after this much wall-clock time (e.g. 30s, 10m)',
       parseWallDuration,
+    )
+    .option(
+      '--max-output-tokens <n>',
+      `largest max_tokens accepted (a larger one gets 400); caps a request class's drawn output too (default ${DEFAULT_LIMITS.maxOutputTokens})`,
+      positiveInt,
+    )
+    .option(
+      '--max-connections <n>',
+      `open connections at most; more are closed at once (default ${DEFAULT_LIMITS.maxConnections})`,
+      positiveInt,
     )
     .option('--quiet', 'only the first line (the URL): no provider table, no summary')
     .addHelpText(
@@ -74,6 +100,9 @@ Routes:
   POST /p/{provider}/v1/chat/completions         that provider (OpenAI client baseURL: .../p/{provider}/v1)
   POST /p/{provider}/replicas/{i}/v1/chat/completions   one replica of a gpu pool
   GET  /v1/models, /metrics (Prometheus: vllm:* gauges per replica), /healthz; also under /p/{provider}
+
+Limits (docs/guide/emulator.md): request bodies up to 4 MiB (413), headers 16 KiB (431), headers
+within 10 s and the whole request within 30 s (408), errors in OpenAI's JSON shape.
 
 Faults follow the scenario timeline from the moment the server listens. Times in responses are
 real time: a 429's retry-after is the model's, divided by the time scale.
@@ -95,6 +124,8 @@ Examples:
           seed?: number;
           set: string[];
           duration?: number;
+          maxOutputTokens?: number;
+          maxConnections?: number;
           quiet?: boolean;
         },
       ) => {
@@ -102,31 +133,23 @@ Examples:
         const loaded = await loadScenarioFile(file, { overrides });
         const scenario = loaded.scenario;
         let bug: unknown;
-        let emulator: Emulator;
         let stop: () => void = () => {};
-        try {
-          emulator = await startEmulator(loaded, {
-            port: opts.port,
-            host: opts.host,
-            timeScale: opts.timeScale,
-            ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
-            onWarning: (message) => process.stderr.write(`floodgate emulate: warning: ${message}\n`),
-            onError: (e) => {
-              bug ??= e;
-              stop();
-            },
-          });
-        } catch (e) {
-          const err = e as NodeJS.ErrnoException;
-          if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
-            process.stderr.write(
-              `error[FG_EMULATOR_LISTEN]: cannot listen on ${opts.host}:${opts.port}: ${err.code}\nhint: choose another --port (0 picks a free one)\n`,
-            );
-            process.exitCode = EXIT.error;
-            return;
-          }
-          throw e;
-        }
+        // A host that does not resolve, a port in use: FG_EMULATOR_LISTEN, printed by main (exit 1).
+        const emulator: Emulator = await startEmulator(loaded, {
+          port: opts.port,
+          host: opts.host,
+          timeScale: opts.timeScale,
+          ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+          limits: {
+            ...(opts.maxOutputTokens !== undefined ? { maxOutputTokens: opts.maxOutputTokens } : {}),
+            ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
+          },
+          onWarning: (message) => process.stderr.write(`floodgate emulate: warning: ${message}\n`),
+          onError: (e) => {
+            bug ??= e;
+            stop();
+          },
+        });
         const started = performance.now();
         const stopped = new Promise<void>((resolve) => {
           let timer: NodeJS.Timeout | undefined;
