@@ -9,6 +9,11 @@
 /** What a plotted number measures; picks its formatter (`fmtValue`). */
 export type Unit = 'rps' | 'ms' | 'count' | 'share' | 'ratio' | 'usd' | 'usdPerHour';
 
+/** A count and its noun, singular for exactly one: plural(1, 'class', 'classes') = '1 class', plural(1200, 'request') = '1,200 requests'. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${fmtInt(n)} ${n === 1 ? one : many}`;
+}
+
 /** Whole numbers with thousands separators: 34,663. */
 export function fmtInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
@@ -29,6 +34,14 @@ export function fmtMs(ms: number | null): string {
   if (ms < 120_000) return `${(ms / 1000).toFixed(2)} s`;
   if (ms < 7_200_000) return `${(ms / 60_000).toFixed(1)} min`;
   return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
+/**
+ * How long after an event something happened, to follow a verb: 'immediately' under a
+ * millisecond (the first window after the event was already fine), else 'after 4.00 s'.
+ */
+export function fmtAfter(ms: number): string {
+  return ms < 1 ? 'immediately' : `after ${fmtMs(ms)}`;
 }
 
 /** Requests per second: 0.125/s, 3.25/s, 40.0/s, 1,250/s. */

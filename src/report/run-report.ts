@@ -10,7 +10,18 @@ import { fleetCostUsd, type RunResult, type TimeSeriesBlock } from '../metrics/r
 import type { Scenario } from '../scenario/schema.ts';
 import { clientScript } from './client-script.ts';
 import { type Aggregate, downsample, downsampleFactor, groupSizes } from './downsample.ts';
-import { fmtCount, fmtDuration, fmtInt, fmtMs, fmtPct, fmtRate, fmtUsd, sig } from './format.ts';
+import {
+  fmtAfter,
+  fmtCount,
+  fmtDuration,
+  fmtInt,
+  fmtMs,
+  fmtPct,
+  fmtRate,
+  fmtUsd,
+  plural,
+  sig,
+} from './format.ts';
 import { bandsOf, glanceChart } from './glance.ts';
 import { type Cell, esc, facts, figure, page, table } from './html.ts';
 import type { Band, Num, PercentileChart, RefLine, RunReportData, Series, TimeChart } from './model.ts';
@@ -319,7 +330,7 @@ function verdictBanner(r: RunResult): string {
     )
     .join('\n');
   const heads = [
-    ...(r.slos.length > 0 ? [`${passed} of ${r.slos.length} SLOs met`] : []),
+    ...(r.slos.length > 0 ? [`${passed} of ${plural(r.slos.length, 'SLO')} met`] : []),
     ...(r.recovery ? [recoveryHead(triggers)] : []),
   ];
   return `<section class="verdict ${r.pass ? 'pass' : 'fail'}" id="verdict" aria-label="SLO and recovery verdicts" data-pass="${r.pass}"${r.recovery ? ` data-recovery="${r.recovery.verdict}"` : ''}>
@@ -363,7 +374,7 @@ function recoveryBands(r: RunResult): Band[] {
 
 function recoveryWords(t: TriggerVerdict): string {
   if (t.verdict === 'recovered' || t.verdict === 'late')
-    return `${t.verdict} after ${fmtMs(t.recoveredAfterMs ?? 0)}`;
+    return `${t.verdict} ${fmtAfter(t.recoveredAfterMs ?? 0)}`;
   return t.verdict;
 }
 
@@ -508,7 +519,7 @@ function header(r: RunResult, s: Scenario, o: RunReportOptions): string {
     ],
     [
       'traffic',
-      `${fmtInt(q.offered)} requests, ${Object.keys(r.classes).length} classes, ${Object.keys(r.providers).length} providers`,
+      `${plural(q.offered, 'request')}, ${plural(Object.keys(r.classes).length, 'class', 'classes')}, ${plural(Object.keys(r.providers).length, 'provider')}`,
     ],
     ['admission', fmtPolicy(g.admission)],
     ['routing', fmtPolicy(g.routing)],

@@ -10,7 +10,7 @@ import { pointer } from 'd3-selection';
 import { area } from 'd3-shape';
 import { fmtAxis, fmtClock, fmtRate } from '../format.ts';
 import type { GlanceChart } from '../model.ts';
-import { frame, hatch, legend, shadeBands, timeAxis, valueAxis } from './frame.ts';
+import { fitText, frame, hatch, legend, shadeBands, timeAxis, valueAxis } from './frame.ts';
 import { hideTooltip, showTooltip, tooltipHtml } from './tooltip.ts';
 
 const LANE = 22;
@@ -46,7 +46,7 @@ export function glanceChart(fig: HTMLElement, chart: GlanceChart): () => void {
         .nice(4);
       const rg = f.g.append('g');
       valueAxis(rg, y, f.w, (v) => fmtAxis('rps', v), 4);
-      shadeBands({ ...f, g: rg, h: rateH }, x, chart.bands, true);
+      const bandLabels = shadeBands({ ...f, g: rg, h: rateH }, x, chart.bands, true);
       series.forEach((s, k) => {
         const a = area<number>()
           .x((j) => x(rate.tMs[j]!))
@@ -61,6 +61,7 @@ export function glanceChart(fig: HTMLElement, chart: GlanceChart): () => void {
           .attr('stroke', s.color)
           .attr('stroke-width', 1);
       });
+      bandLabels.raise();
       rg.append('rect')
         .attr('width', f.w)
         .attr('height', rateH)
@@ -99,12 +100,17 @@ export function glanceChart(fig: HTMLElement, chart: GlanceChart): () => void {
           .attr('y1', yy + LANE / 2)
           .attr('y2', yy + LANE / 2)
           .attr('stroke', '#e3e3e3');
-        lg.append('text')
-          .attr('class', 'lane-label')
-          .attr('x', -6)
-          .attr('y', yy + LANE / 2 + 4)
-          .attr('text-anchor', 'end')
-          .text(lane.provider);
+        fitText(
+          lg
+            .append('text')
+            .attr('class', 'lane-label')
+            .attr('x', -6)
+            .attr('y', yy + LANE / 2 + 4)
+            .attr('text-anchor', 'end')
+            .text(lane.provider)
+            .node()!,
+          margin.left - 10,
+        );
         for (const fault of lane.faults) {
           const x0 = x(fault.startMs);
           const x1 = x(Math.min(chart.durationMs, fault.endMs));
@@ -120,13 +126,19 @@ export function glanceChart(fig: HTMLElement, chart: GlanceChart): () => void {
               showTooltip(tooltipHtml(fault.detail, []), event.clientX, event.clientY),
             )
             .on('mouseleave', hideTooltip);
-          if (x1 - x0 > 40)
-            lg.append('text')
-              .attr('class', 'band-label')
-              .attr('x', x0 + 4)
-              .attr('y', yy + LANE / 2 + 4)
-              .attr('pointer-events', 'none')
-              .text(fault.label);
+          // The label stays inside its box (shortened when the fault is brief).
+          if (x1 - x0 > 16)
+            fitText(
+              lg
+                .append('text')
+                .attr('class', 'band-label')
+                .attr('x', x0 + 4)
+                .attr('y', yy + LANE / 2 + 4)
+                .attr('pointer-events', 'none')
+                .text(fault.label)
+                .node()!,
+              x1 - x0 - 8,
+            );
         }
       });
     }

@@ -70,7 +70,7 @@ export function timeChart(fig: HTMLElement, chart: TimeChart, axis: TimeAxisStat
         .nice(5);
     }
     valueAxis(f.g, y, f.w, (v) => fmtAxis(chart.unit, v));
-    shadeBands(f, x, axis.bands, chart.bandLabels);
+    const bandLabels = shadeBands(f, x, axis.bands, chart.bandLabels);
     timeAxis(f.g, x, f.h, f.w);
     const clipUrl = clip(f);
     const lines = f.g.append('g').attr('clip-path', clipUrl);
@@ -114,6 +114,7 @@ export function timeChart(fig: HTMLElement, chart: TimeChart, axis: TimeAxisStat
         .attr('stroke-linejoin', 'round')
         .attr('stroke-dasharray', s.dash ?? null);
     }
+    bandLabels.raise();
     f.g
       .append('rect')
       .attr('class', 'plot-area')

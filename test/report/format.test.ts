@@ -1,0 +1,29 @@
+/** The shared formatters' words for edge values: nothing after, one of a thing. */
+import { describe, expect, it } from 'vitest';
+import { fmtAfter, plural } from '../../src/report/format.ts';
+
+describe('fmtAfter(ms)', () => {
+  it('says "immediately" for no delay, not "after 0.00 ms"', () => {
+    expect(fmtAfter(0)).toBe('immediately');
+    expect(fmtAfter(0.4)).toBe('immediately');
+  });
+
+  it('says how long otherwise', () => {
+    expect(fmtAfter(1)).toBe('after 1.0 ms');
+    expect(fmtAfter(5000)).toBe('after 5.00 s');
+    expect(fmtAfter(90_000)).toBe('after 90.00 s');
+  });
+});
+
+describe('plural(n, one, many)', () => {
+  it('uses the singular for exactly one', () => {
+    expect(plural(1, 'class', 'classes')).toBe('1 class');
+    expect(plural(1, 'provider')).toBe('1 provider');
+  });
+
+  it('uses the plural for zero and more than one, with thousands separators', () => {
+    expect(plural(0, 'request')).toBe('0 requests');
+    expect(plural(2, 'class', 'classes')).toBe('2 classes');
+    expect(plural(34_663, 'request')).toBe('34,663 requests');
+  });
+});
