@@ -116,7 +116,9 @@ export function timeCharts(r: RunResult, s: Scenario, maxPoints?: number): RunRe
   chart({
     id: 'provider-errors',
     title: 'Failed attempts per provider',
-    note: 'Attempts per second that failed at each provider: 429s, 5xx, timeouts, cut streams.',
+    note: providers.some((p) => ts.providers[p]!.errors.some((v) => (v ?? 0) > 0))
+      ? 'Attempts per second that failed at each provider: 429s, 5xx, timeouts, cut streams.'
+      : 'No attempt failed at any provider (no 429s, 5xx, timeouts or cut streams).',
     unit: 'rps',
     series: providers.map((p, i) => ({
       key: `${p}:errors`,
@@ -465,15 +467,17 @@ function providerTable(r: RunResult): string {
     ];
   });
   const gpu = Object.entries(r.providers).filter(([, p]) => p.details);
+  const keys = gpu.length > 0 ? Object.keys(gpu[0]![1].details!) : [];
   const details =
     gpu.length > 0
       ? table({
           caption: 'Provider details',
           id: 'provider-details-table',
-          head: ['provider', ...Object.keys(gpu[0]![1].details!)],
+          head: ['provider', ...keys.map(detailHeading)],
+          textColumns: keys.flatMap((k, i) => (typeof gpu[0]![1].details![k] === 'number' ? [] : [i + 1])),
           rows: gpu.map(([name, p]) => [
             name,
-            ...Object.keys(gpu[0]![1].details!).map((k) => {
+            ...keys.map((k) => {
               const v = p.details![k];
               return typeof v === 'number'
                 ? k.endsWith('Usd')
@@ -507,6 +511,23 @@ function providerTable(r: RunResult): string {
   })}${details}`;
 }
 
+/** How the run ended after its arrivals: 'drained to 10m21s', or 'drained within a second'. */
+function drained(r: RunResult): string {
+  const end = Math.round(r.endMs / 1000) * 1000;
+  return end > r.durationMs ? `drained to ${fmtDuration(end)}` : 'drained within a second';
+}
+
+const DETAIL_HEADINGS: Record<string, string> = {
+  kvCapacityTokensPerReplica: 'KV capacity (tokens per replica)',
+  replicaHoursUp: 'replica-hours up',
+  fleetCostUsd: 'fleet cost',
+};
+
+/** A provider detail's key as a column heading: `prefixCacheHits` -> `prefix cache hits`. */
+function detailHeading(key: string): string {
+  return DETAIL_HEADINGS[key] ?? key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+}
+
 function header(r: RunResult, s: Scenario, o: RunReportOptions): string {
   const q = r.requests;
   const g = s.gateway;
@@ -515,7 +536,7 @@ function header(r: RunResult, s: Scenario, o: RunReportOptions): string {
     ['seed', String(r.seed)],
     [
       'duration',
-      `${fmtDuration(r.durationMs)}${r.warmupMs > 0 ? ` (first ${fmtDuration(r.warmupMs)} warmup)` : ''}, drained to ${fmtDuration(Math.round(r.endMs / 1000) * 1000)}`,
+      `${fmtDuration(r.durationMs)}${r.warmupMs > 0 ? ` (first ${fmtDuration(r.warmupMs)} warmup)` : ''}, ${drained(r)}`,
     ],
     [
       'traffic',

@@ -3,7 +3,7 @@
  * and long policy labels wrap at their natural breaks instead of being cut.
  */
 import { describe, expect, it } from 'vitest';
-import { labelLanes } from '../../src/report/client/lanes.ts';
+import { labelLanes, spreadLabels } from '../../src/report/client/lanes.ts';
 import { labelPieces, wrapLabel } from '../../src/report/client/wrap-label.ts';
 
 const px = (s: string) => 6 * s.length;
@@ -61,6 +61,21 @@ describe('labelLanes(boxes, maxLanes)', () => {
         const [a, b] = [boxes[i]!, boxes[j]!];
         expect(a.x + a.width <= b.x || b.x + b.width <= a.x, `labels ${i} and ${j}`).toBe(true);
       }
+  });
+});
+
+describe('spreadLabels(ys, gap, lo, hi)', () => {
+  it('moves apart two SLO labels at one height (tab-spike: chat and agent TTFT p99 both 2.5 s)', () => {
+    expect(spreadLabels([50, 50, 200], 11, 0, 300)).toEqual([50, 61, 200]);
+  });
+
+  it('keeps labels in order and inside [lo, hi], pushing up from the bottom', () => {
+    expect(spreadLabels([297, 295, 296], 11, 0, 300)).toEqual([300, 278, 289]);
+    expect(spreadLabels([2, 2], 11, 8, 300)).toEqual([8, 19]);
+  });
+
+  it('leaves labels far enough apart where they are', () => {
+    expect(spreadLabels([100, 20, 60], 11, 0, 300)).toEqual([100, 20, 60]);
   });
 });
 

@@ -199,6 +199,36 @@ describe('words and counts in the report', () => {
   });
 });
 
+describe('tables and notes that read as words', () => {
+  it('heads the GPU details in words, keeps text columns left-aligned, and says when no attempt failed', async () => {
+    const stale = await loadScenarioFile(join(ROOT, 'scenarios/stale-metrics.yaml'));
+    const page = renderRunReport(await simulate(stale, {}), stale.scenario);
+    const head = /<table id="provider-details-table">[\s\S]*?<thead><tr>([\s\S]*?)<\/tr>/.exec(page)![1]!;
+    expect([...head.matchAll(/<th[^>]*>([^<]*)<\/th>/g)].map((m) => m[1])).toEqual([
+      'provider',
+      'replicas',
+      'time model',
+      'KV capacity (tokens per replica)',
+      'iterations',
+      'preemptions',
+      'prefix cache hits',
+      'replica-hours up',
+      'fleet cost',
+    ]);
+    expect(head).toContain('<th scope="col">time model</th>');
+    const charts = embedded<RunReportData>(page).time.charts;
+    expect(charts.find((c) => c.id === 'provider-errors')!.note).toBe(
+      'No attempt failed at any provider (no 429s, 5xx, timeouts or cut streams).',
+    );
+  });
+
+  it('says a run that ended within a second of its last arrival "drained within a second"', () => {
+    const quick = renderRunReport({ ...result, endMs: result.durationMs + 300 }, loaded.scenario);
+    expect(quick).toContain('<dt>duration</dt><dd>12m (first 1m warmup), drained within a second</dd>');
+    expect(html).toContain('<dt>duration</dt><dd>12m (first 1m warmup), drained to 12m9s</dd>');
+  });
+});
+
 describe('report size', () => {
   it('keeps a real 24-hour run (1 min windows) under 3 MB', async () => {
     const mmc = await loadScenarioFile(join(ROOT, 'scenarios/mmc.yaml'), {

@@ -32,3 +32,25 @@ export function labelLanes(boxes: readonly LabelBox[], maxLanes: number, gap = 6
   }
   return lanes;
 }
+
+/**
+ * Moves labels placed at `ys` (their baselines, in pixels) apart vertically so that any two are
+ * at least `gap` apart, keeping their order and staying as close to where they were as it can
+ * within [lo, hi]. For labels beside lines that can sit at the same height (two SLO limits).
+ *
+ * Example: spreadLabels([50, 52, 200], 11, 0, 300) = [50, 61, 200]
+ */
+export function spreadLabels(ys: readonly number[], gap: number, lo: number, hi: number): number[] {
+  const order = ys.map((_, i) => i).sort((a, b) => ys[a]! - ys[b]! || a - b);
+  const placed = order.map((i) => Math.max(lo, Math.min(hi, ys[i]!)));
+  for (let k = 1; k < placed.length; k++) placed[k] = Math.max(placed[k]!, placed[k - 1]! + gap);
+  for (let k = placed.length - 1; k >= 0; k--) {
+    if (placed[k]! > hi) placed[k] = hi;
+    if (k < placed.length - 1) placed[k] = Math.min(placed[k]!, placed[k + 1]! - gap);
+  }
+  const out: number[] = ys.map(() => 0);
+  order.forEach((i, k) => {
+    out[i] = placed[k]!;
+  });
+  return out;
+}
