@@ -95,8 +95,8 @@ export function fmtValue(unit: Unit, v: number | null): string {
 export function fmtAxis(unit: Unit, v: number): string {
   switch (unit) {
     case 'ms':
-      if (v >= 60_000 && v % 60_000 === 0) return `${v / 60_000} min`;
-      if (v >= 1000) return `${trim(v / 1000)} s`;
+      if (Math.abs(v) >= 60_000 && v % 60_000 === 0) return `${v / 60_000} min`;
+      if (Math.abs(v) >= 1000) return `${trim(v / 1000)} s`;
       return `${trim(v)} ms`;
     case 'share':
       return `${trim(v * 100)}%`;

@@ -538,6 +538,13 @@ describe('comparison report with long policy names, at 1280 x 800', () => {
         expect(l.inside, `${l.chart}: ${l.entry}`).toBe(true);
       }
       expect(new Set(labels.map((l) => l.entry))).toEqual(new Set(LONG_POLICIES));
+      // Every figure compared is a time, share, ratio or cost: no axis runs below 0, even where
+      // a wide confidence interval would (the time to recover over two seeds).
+      const ticks = await o.page.$$eval('figure.chart[data-chart^="fig-"] .x-axis .tick text', (ts) =>
+        ts.map((t) => t.textContent ?? ''),
+      );
+      expect(ticks.length).toBeGreaterThan(10);
+      expect(ticks.filter((t) => /^[-−]/.test(t))).toEqual([]);
       await o.page.screenshot({ path: join(OUT, 'report-compare-long-names.png'), fullPage: true });
     } finally {
       await o.context.close();

@@ -1,6 +1,6 @@
 /** The shared formatters' words for edge values: nothing after, one of a thing. */
 import { describe, expect, it } from 'vitest';
-import { fmtAfter, plural } from '../../src/report/format.ts';
+import { fmtAfter, fmtAxis, plural } from '../../src/report/format.ts';
 
 describe('fmtAfter(ms)', () => {
   it('says "immediately" for no delay, not "after 0.00 ms"', () => {
@@ -12,6 +12,15 @@ describe('fmtAfter(ms)', () => {
     expect(fmtAfter(1)).toBe('after 1.0 ms');
     expect(fmtAfter(5000)).toBe('after 5.00 s');
     expect(fmtAfter(90_000)).toBe('after 90.00 s');
+  });
+});
+
+describe('fmtAxis(unit, v)', () => {
+  it('prints negative times in the same units as positive ones', () => {
+    expect(fmtAxis('ms', -50_000)).toBe('-50 s');
+    expect(fmtAxis('ms', 50_000)).toBe('50 s');
+    expect(fmtAxis('ms', -120_000)).toBe('-2 min');
+    expect(fmtAxis('ms', -250)).toBe('-250 ms');
   });
 });
 

@@ -54,12 +54,19 @@ export function dotChart(
     const f = frame(plot, margin.top + margin.bottom + rowsH, margin);
     f.svg.attr('aria-label', chart.title);
     const vals: number[] = [];
+    // Means and seeds' values: what was measured (a CI's ends are not).
+    let nonNegative = true;
     for (const v of chart.values) {
       if (v.mean !== null) {
         vals.push(v.mean);
+        nonNegative &&= v.mean >= 0;
         if (v.ci95 !== null) vals.push(v.mean - v.ci95, v.mean + v.ci95);
       }
-      for (const s of v.seeds) if (s.value !== null) vals.push(s.value);
+      for (const s of v.seeds)
+        if (s.value !== null) {
+          vals.push(s.value);
+          nonNegative &&= s.value >= 0;
+        }
     }
     let lo = vals.length > 0 ? Math.min(...vals) : 0;
     let hi = vals.length > 0 ? Math.max(...vals) : 1;
@@ -69,10 +76,13 @@ export function dotChart(
       hi += pad;
     }
     const padX = (hi - lo) * 0.06;
+    // A figure that cannot be negative (a time, a share, a cost) keeps its axis at 0 or above;
+    // a confidence interval reaching below 0 is cut at the axis (clamp).
     const x = scaleLinear()
-      .domain([lo - padX, hi + padX])
+      .domain([nonNegative ? Math.max(0, lo - padX) : lo - padX, hi + padX])
       .range([0, f.w])
-      .nice(5);
+      .nice(5)
+      .clamp(true);
     // Rows as tall as their labels (f.h is their sum).
     const rowTop: number[] = [];
     const rowH: number[] = [];
