@@ -340,6 +340,8 @@ describe('run report of a metastable run', () => {
         'drain',
         'metastable: not recovered',
       ]);
+      // At a glance, the 30 s brownout's label runs past its narrow box, whole.
+      expect(labels['glance']).toEqual(['warmup', 'brownout']);
       await o.page.screenshot({ path: join(OUT, 'report-metastable.png'), fullPage: true });
     } finally {
       await o.context.close();

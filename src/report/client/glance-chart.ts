@@ -111,7 +111,10 @@ export function glanceChart(fig: HTMLElement, chart: GlanceChart): () => void {
             .node()!,
           margin.left - 10,
         );
-        for (const fault of lane.faults) {
+        // Labels may run past a brief fault's box, up to the next fault in the lane (shortened
+        // with an ellipsis, full text in the tooltip, when even that is too little room).
+        const faults = [...lane.faults].sort((a, b) => a.startMs - b.startMs);
+        faults.forEach((fault, k) => {
           const x0 = x(fault.startMs);
           const x1 = x(Math.min(chart.durationMs, fault.endMs));
           lg.append('rect')
@@ -126,8 +129,9 @@ export function glanceChart(fig: HTMLElement, chart: GlanceChart): () => void {
               showTooltip(tooltipHtml(fault.detail, []), event.clientX, event.clientY),
             )
             .on('mouseleave', hideTooltip);
-          // The label stays inside its box (shortened when the fault is brief).
-          if (x1 - x0 > 16)
+          const next = faults[k + 1];
+          const room = Math.max(x1, next ? x(next.startMs) : f.w) - x0 - 8;
+          if (room > 8)
             fitText(
               lg
                 .append('text')
@@ -137,9 +141,9 @@ export function glanceChart(fig: HTMLElement, chart: GlanceChart): () => void {
                 .attr('pointer-events', 'none')
                 .text(fault.label)
                 .node()!,
-              x1 - x0 - 8,
+              room,
             );
-        }
+        });
       });
     }
     timeAxis(f.g, x, f.h, f.w);
