@@ -25,9 +25,10 @@ export function fmtPct(x: number | null): string {
   return `${(x * 100).toFixed(x < 0.001 && x > 0 ? 3 : 1)}%`;
 }
 
-/** Milliseconds: 0.42 ms, 12.3 ms, 412 ms, 1.25 s, 3.4 min, 2.0 h. */
+/** Milliseconds: 0 ms, 0.42 ms, 12.3 ms, 412 ms, 1.25 s, 3.4 min, 2.0 h. */
 export function fmtMs(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return '-';
+  if (ms === 0) return '0 ms';
   if (ms < 1) return `${ms.toFixed(2)} ms`;
   if (ms < 100) return `${ms.toFixed(1)} ms`;
   if (ms < 1000) return `${ms.toFixed(0)} ms`;

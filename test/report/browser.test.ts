@@ -373,6 +373,7 @@ describe('band labels of three simultaneous outages and a metastable stretch (th
       await o.page.mouse.move(box.x + box.width * 0.7, y, { steps: 6 });
       await o.page.mouse.up();
       expect((await bandLabels(o.page)).problems).toEqual([]);
+      await o.page.mouse.move(5, 5);
       await fig.screenshot({ path: join(OUT, 'report-band-labels-zoomed.png') });
     } finally {
       await o.context.close();

@@ -1,6 +1,6 @@
 /** The shared formatters' words for edge values: nothing after, one of a thing. */
 import { describe, expect, it } from 'vitest';
-import { fmtAfter, fmtAxis, plural } from '../../src/report/format.ts';
+import { fmtAfter, fmtAxis, fmtMs, plural } from '../../src/report/format.ts';
 
 describe('fmtAfter(ms)', () => {
   it('says "immediately" for no delay, not "after 0.00 ms"', () => {
@@ -12,6 +12,14 @@ describe('fmtAfter(ms)', () => {
     expect(fmtAfter(1)).toBe('after 1.0 ms');
     expect(fmtAfter(5000)).toBe('after 5.00 s');
     expect(fmtAfter(90_000)).toBe('after 90.00 s');
+  });
+});
+
+describe('fmtMs(ms)', () => {
+  it('prints an exact zero as "0 ms", not "0.00 ms" (a queue wait of an API without a queue)', () => {
+    expect(fmtMs(0)).toBe('0 ms');
+    expect(fmtMs(0.42)).toBe('0.42 ms');
+    expect(fmtMs(1372)).toBe('1.37 s');
   });
 });
 
