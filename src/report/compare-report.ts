@@ -227,12 +227,16 @@ ${items}
 </section>`;
 }
 
-/** A policy label that may wrap after `+` and `,` and before `(` (long entries fit narrow columns). */
-function wrappable(label: string): Cell {
+/**
+ * A policy label that wraps only after `+` or `,` and before `(`, never inside a policy's name
+ * at its hyphens: `least-outstanding+` / `concurrency-limit` / `(limit=60)`.
+ */
+function wrappable(label: string): { html: string } {
   return {
-    html: esc(label)
-      .replace(/([+,])/g, '$1<wbr>')
-      .replace(/\(/g, '<wbr>('),
+    html: label
+      .split(/(?<=[+,])|(?=\()/)
+      .map((piece) => `<span class="nobr">${esc(piece)}</span>`)
+      .join('<wbr>'),
   };
 }
 
@@ -328,7 +332,7 @@ function header(r: CompareResult, s: Scenario, o: CompareReportOptions): string 
     ['seeds', seeds],
     ['duration', `${fmtValue('ms', s.duration)} per run`],
     ['objective', `${r.objective} (${higherIsBetter ? 'higher' : 'lower'} is better)`],
-    ['policies', r.entries.map((e) => e.label).join(', ')],
+    ['policies', { html: r.entries.map((e) => wrappable(e.label).html).join(', ') }],
   ];
   if (o.overrides && o.overrides.length > 0)
     items.push(['overrides', o.overrides.map((x) => `--set ${x}`).join(' ')]);

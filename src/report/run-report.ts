@@ -80,7 +80,8 @@ export function timeCharts(r: RunResult, s: Scenario, maxPoints?: number): RunRe
     ['failed', 'failed', OKABE_ITO.vermillion],
     ['timedOut', 'timed out', OKABE_ITO.blue],
     ['abandoned', 'abandoned', OKABE_ITO.sky],
-    ['cancelled', 'cancelled (next keystroke)', OKABE_ITO.yellow],
+    // Black, not yellow: yellow is too faint on white for the one series a tab-heavy run has most of.
+    ['cancelled', 'cancelled (next keystroke)', OKABE_ITO.black],
   ];
   const outcome = kinds.map(([k, label, color]) => ({ key: k, label, color, raw: ts[k] as Num[] }));
   const some = outcome.filter((o) => hasData(o.raw));

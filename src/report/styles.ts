@@ -46,7 +46,8 @@ tbody th { font-weight: 600; white-space: nowrap; }
 #ranking-table { font-size: .82rem; }
 #ranking-table td, #ranking-table th { padding: 4px 6px; }
 #ranking-table thead th { white-space: normal; vertical-align: bottom; }
-#ranking-table td:nth-child(2) { min-width: 8em; max-width: 16em; overflow-wrap: anywhere; }
+#ranking-table td:nth-child(2) { min-width: 8em; max-width: 16em; }
+.nobr { white-space: nowrap; }
 #ranking-table .ci, #ranking-table .sig { display: block; font-size: .74rem; color: var(--muted); }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 18px 28px; }
 .stack { display: grid; gap: 14px; }
