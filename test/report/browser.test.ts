@@ -512,6 +512,13 @@ describe('comparison report with long policy names, at 1280 x 800', () => {
       expect(
         await o.page.$$eval('#ranking-table tbody tr', (trs) => trs.map((tr) => tr.children[1]?.textContent)),
       ).toEqual(expect.arrayContaining(LONG_POLICIES));
+      // Names wrap between a policy and the next or its parameters, never at a hyphen inside one.
+      const pieces = await o.page.$$eval('#ranking-table .nobr, .facts .nobr', (spans) =>
+        spans.map((x) => [x.textContent, x.getClientRects().length] as const),
+      );
+      expect(pieces.length).toBeGreaterThan(LONG_POLICIES.length * 2);
+      expect(pieces.filter(([, lines]) => lines !== 1)).toEqual([]);
+      expect(pieces.map(([t]) => t)).toContain('concurrency-limit');
       const labels = await o.page.$$eval('figure.chart .plot > svg text.entry-label', (texts) =>
         texts.map((t) => {
           const s = (t as SVGTextElement).ownerSVGElement!.getBoundingClientRect();
