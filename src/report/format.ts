@@ -37,12 +37,17 @@ export function fmtMs(ms: number | null): string {
   return `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
+/** A stretch of time in words: under a second in ms (0.5 ms, 250 ms), else as written (45s, 1m30s). */
+export function fmtElapsed(ms: number): string {
+  return ms < 1000 ? fmtMs(ms) : fmtDuration(ms);
+}
+
 /**
  * How long after an event something happened, to follow a verb: 'immediately' under a
- * millisecond (the first window after the event was already fine), else 'after 4.00 s'.
+ * millisecond (the first window after the event was already fine), else 'after 1m30s'.
  */
 export function fmtAfter(ms: number): string {
-  return ms < 1 ? 'immediately' : `after ${fmtMs(ms)}`;
+  return ms < 1 ? 'immediately' : `after ${fmtElapsed(ms)}`;
 }
 
 /** Requests per second: 0.125/s, 3.25/s, 40.0/s, 1,250/s. */

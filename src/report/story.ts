@@ -13,6 +13,7 @@ import type { RunResult } from '../metrics/result.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import {
   fmtDuration,
+  fmtElapsed,
   fmtInt,
   fmtMs,
   fmtPct,
@@ -260,8 +261,8 @@ function recoverySentence(rc: RecoveryResult): string {
       return `it stayed down after ${t.name} ended, a metastable failure: ${t.reason}`;
     if (t.verdict === 'inconclusive') return `${t.name} could not be judged: ${t.reason}`;
     const after = t.recoveredAfterMs ?? 0;
-    const when = after < 1 ? 'as soon as' : `${fmtMs(after)} after`;
-    return `it was healthy again ${when} ${t.name} ended${t.verdict === 'late' ? ` (allowed ${fmtMs(rc.criteria.withinMs)})` : ''}`;
+    const when = after < 1 ? 'as soon as' : `${fmtElapsed(after)} after`;
+    return `it was healthy again ${when} ${t.name} ended${t.verdict === 'late' ? ` (allowed ${fmtElapsed(rc.criteria.withinMs)})` : ''}`;
   });
   return `Recovery: ${join(each)}.`;
 }

@@ -178,6 +178,25 @@ describe('the cascade verdict in the report', () => {
   });
 });
 
+describe('a recovery that took a while', () => {
+  it('says how long in the verdict, the band and the story, as a duration is written', async () => {
+    const budget = await loadScenarioFile(join(ROOT, 'scenarios/retry-storm.yaml'), {
+      overrides: [{ path: 'workload.client.retries.budget', value: { kind: 'token-bucket' } }],
+    });
+    const r = await simulate(budget, {});
+    expect(r.recovery!.triggers[0]!.recoveredAfterMs).toBe(90_000);
+    const page = renderRunReport(r, budget.scenario);
+    const item = text(/<li class="recovery[^>]*>([\s\S]*?)<\/li>/.exec(page)![1]!);
+    expect(item).toContain('backend brownout (3.0 min–3.5 min): recovered after 1m30s');
+    expect(embedded<RunReportData>(page).time.bands.find((b) => b.kind === 'recovery')!.label).toBe(
+      'recovering 1m30s',
+    );
+    expect(text(/<p class="story" id="story">([\s\S]*?)<\/p>/.exec(page)![1]!)).toContain(
+      'Recovery: it was healthy again 1m30s after backend brownout ended.',
+    );
+  });
+});
+
 describe('words and counts in the report', () => {
   it('says one of a thing in the singular, "no jitter" and "all N of its attempts"', async () => {
     const herd = await loadScenarioFile(join(ROOT, 'scenarios/thundering-herd.yaml'));
