@@ -10,13 +10,13 @@ import { type CompareResult, type EntryResult, figureOf, OBJECTIVES } from '../c
 import type { Estimate } from '../compare/stats.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { clientScript } from './client-script.ts';
-import { fmtInt, fmtValue, sig, type Unit } from './format.ts';
+import { fmtInt, fmtValue, plural, sig, type Unit } from './format.ts';
 import { bandsOf, glanceChart } from './glance.ts';
 import { type Cell, esc, facts, figure, page, table } from './html.ts';
 import type { CompareReportData, DotChart, DotValue, Num, TimeChart, TimeSection } from './model.ts';
 import { colorAt, OKABE_ITO } from './palette.ts';
 import { glanceTables } from './scenario-tables.ts';
-import { compareStory, FIGURE_UNITS, fmtDiff, fmtEstimate } from './story.ts';
+import { compareStory, FIGURE_UNITS, fmtDiff } from './story.ts';
 
 export interface CompareReportOptions {
   /** The `--set` overrides applied to every run, shown in the header. */
@@ -216,33 +216,55 @@ function verdictBanner(r: CompareResult): string {
   const items = rows
     .map(({ e, passed, total }) => {
       const pass = passed === total;
-      return `<li class="slo ${pass ? 'pass' : 'fail'}" data-entry="${esc(e.label)}" data-pass="${pass}"><span class="badge">${pass ? 'PASS' : 'FAIL'}</span> <span class="slo-name">${esc(e.label)}</span> <span class="observed">${fmtInt(passed)} of ${fmtInt(total)} SLO checks passed (${e.slosTotal} SLOs x ${e.seeds.length} seeds)</span></li>`;
+      return `<li class="slo ${pass ? 'pass' : 'fail'}" data-entry="${esc(e.label)}" data-pass="${pass}"><span class="badge">${pass ? 'PASS' : 'FAIL'}</span> <span class="slo-name">${esc(e.label)}</span> <span class="observed">${fmtInt(passed)} of ${fmtInt(total)} SLO checks passed (${plural(e.slosTotal, 'SLO')} x ${plural(e.seeds.length, 'seed')})</span></li>`;
     })
     .join('\n');
   return `<section class="verdict ${all ? 'pass' : 'fail'}" id="verdict" aria-label="SLO verdicts" data-pass="${all}">
-<p class="verdict-head"><span class="badge${all ? '' : ' fail'}">${all ? 'PASS' : 'MIXED'}</span> ${ok} of ${rows.length} policies met every SLO on every seed</p>
+<p class="verdict-head"><span class="badge${all ? '' : ' fail'}">${all ? 'PASS' : 'MIXED'}</span> ${ok} of ${plural(rows.length, 'policy', 'policies')} met every SLO on every seed</p>
 <ul>
 ${items}
 </ul>
 </section>`;
 }
 
+/**
+ * A policy label that wraps only after `+` or `,` and before `(`, never inside a policy's name
+ * at its hyphens: `least-outstanding+` / `concurrency-limit` / `(limit=60)`.
+ */
+function wrappable(label: string): { html: string } {
+  return {
+    html: label
+      .split(/(?<=[+,])|(?=\()/)
+      .map((piece) => `<span class="nobr">${esc(piece)}</span>`)
+      .join('<wbr>'),
+  };
+}
+
+/** mean, with ± its 95% CI below it in small type (keeps the ranking's columns narrow). */
+function stacked(mean: string, ci?: string): { html: string } {
+  return { html: `${esc(mean)}${ci ? ` <span class="ci">± ${esc(ci)}</span>` : ''}` };
+}
+
 function rankingTable(r: CompareResult): string {
   const { figure } = OBJECTIVES[r.objective];
   const unit = FIGURE_UNITS[figure] ?? 'count';
   const classes = Object.keys(r.entries[0]?.classes ?? {});
-  const est = (u: Unit, e: Estimate) => fmtEstimate(u, { mean: e.mean, ci95: e.ci95, n: e.n });
+  const est = (u: Unit, e: Estimate): Cell => {
+    if (!finite(e.mean)) return '-';
+    return stacked(fmtValue(u, e.mean), e.n > 1 && finite(e.ci95) ? fmtValue(u, e.ci95) : undefined);
+  };
   const rows = r.entries.map((e): Cell[] => {
     const v = e.vsLeader;
+    const ci = (x: number) => (unit === 'share' ? `${(x * 100).toFixed(1)} pts` : fmtValue(unit, x));
     const vs: Cell = !v
       ? { html: '<span class="badge">leader</span>' }
       : {
-          html: `${esc(finite(v.mean) ? `${fmtDiff(unit, v.mean)}${v.n > 1 && finite(v.ci95) ? ` ± ${unit === 'share' ? `${(v.ci95 * 100).toFixed(1)} pts` : fmtValue(unit, v.ci95)}` : ''}` : '-')} <span class="sig" data-significant="${v.significant}">${v.significant ? 'significant' : '~ not significant'}</span>`,
+          html: `${finite(v.mean) ? stacked(fmtDiff(unit, v.mean), v.n > 1 && finite(v.ci95) ? ci(v.ci95) : undefined).html : '-'} <span class="sig" data-significant="${v.significant}">${v.significant ? 'significant' : '~ not significant'}</span>`,
         };
     const { passed, total } = sloCount(e);
     return [
       String(e.rank),
-      e.label,
+      wrappable(e.label),
       vs,
       est('share', e.summary.goodputShare),
       est('share', e.summary.shedShare),
@@ -289,7 +311,7 @@ function seedsTable(r: CompareResult): string {
       return fmtValue(unit, v);
     }),
   ]);
-  return `<details><summary>Per-seed ${esc(r.objective)} (${r.seeds.length} seeds x ${r.entries.length} policies)</summary>${table(
+  return `<details><summary>Per-seed ${esc(r.objective)} (${plural(r.seeds.length, 'seed')} x ${plural(r.entries.length, 'policy', 'policies')})</summary>${table(
     {
       caption: `${r.objective} per seed`,
       id: 'seeds-table',
@@ -310,7 +332,7 @@ function header(r: CompareResult, s: Scenario, o: CompareReportOptions): string 
     ['seeds', seeds],
     ['duration', `${fmtValue('ms', s.duration)} per run`],
     ['objective', `${r.objective} (${higherIsBetter ? 'higher' : 'lower'} is better)`],
-    ['policies', r.entries.map((e) => e.label).join(', ')],
+    ['policies', { html: r.entries.map((e) => wrappable(e.label).html).join(', ') }],
   ];
   if (o.overrides && o.overrides.length > 0)
     items.push(['overrides', o.overrides.map((x) => `--set ${x}`).join(' ')]);

@@ -9,6 +9,11 @@
 /** What a plotted number measures; picks its formatter (`fmtValue`). */
 export type Unit = 'rps' | 'ms' | 'count' | 'share' | 'ratio' | 'usd' | 'usdPerHour';
 
+/** A count and its noun, singular for exactly one: plural(1, 'class', 'classes') = '1 class', plural(1200, 'request') = '1,200 requests'. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${fmtInt(n)} ${n === 1 ? one : many}`;
+}
+
 /** Whole numbers with thousands separators: 34,663. */
 export function fmtInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
@@ -20,15 +25,29 @@ export function fmtPct(x: number | null): string {
   return `${(x * 100).toFixed(x < 0.001 && x > 0 ? 3 : 1)}%`;
 }
 
-/** Milliseconds: 0.42 ms, 12.3 ms, 412 ms, 1.25 s, 3.4 min, 2.0 h. */
+/** Milliseconds: 0 ms, 0.42 ms, 12.3 ms, 412 ms, 1.25 s, 3.4 min, 2.0 h. */
 export function fmtMs(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return '-';
+  if (ms === 0) return '0 ms';
   if (ms < 1) return `${ms.toFixed(2)} ms`;
   if (ms < 100) return `${ms.toFixed(1)} ms`;
   if (ms < 1000) return `${ms.toFixed(0)} ms`;
   if (ms < 120_000) return `${(ms / 1000).toFixed(2)} s`;
   if (ms < 7_200_000) return `${(ms / 60_000).toFixed(1)} min`;
   return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
+/** A stretch of time in words: under a second in ms (0.5 ms, 250 ms), else as written (45s, 1m30s). */
+export function fmtElapsed(ms: number): string {
+  return ms < 1000 ? fmtMs(ms) : fmtDuration(ms);
+}
+
+/**
+ * How long after an event something happened, to follow a verb: 'immediately' under a
+ * millisecond (the first window after the event was already fine), else 'after 1m30s'.
+ */
+export function fmtAfter(ms: number): string {
+  return ms < 1 ? 'immediately' : `after ${fmtElapsed(ms)}`;
 }
 
 /** Requests per second: 0.125/s, 3.25/s, 40.0/s, 1,250/s. */
@@ -82,8 +101,8 @@ export function fmtValue(unit: Unit, v: number | null): string {
 export function fmtAxis(unit: Unit, v: number): string {
   switch (unit) {
     case 'ms':
-      if (v >= 60_000 && v % 60_000 === 0) return `${v / 60_000} min`;
-      if (v >= 1000) return `${trim(v / 1000)} s`;
+      if (Math.abs(v) >= 60_000 && v % 60_000 === 0) return `${v / 60_000} min`;
+      if (Math.abs(v) >= 1000) return `${trim(v / 1000)} s`;
       return `${trim(v)} ms`;
     case 'share':
       return `${trim(v * 100)}%`;

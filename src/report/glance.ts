@@ -5,7 +5,7 @@
  */
 import type { ArrivalsConfig, FaultConfig, Scenario } from '../scenario/schema.ts';
 import { RateTimeline } from '../workload/timeline/rate-timeline.ts';
-import { fmtDuration, fmtPct, sig } from './format.ts';
+import { fmtDuration, fmtPct, plural, sig } from './format.ts';
 import type { Band, GlanceChart, Series } from './model.ts';
 import { colorAt } from './palette.ts';
 
@@ -83,13 +83,13 @@ export function faultDetail(f: FaultConfig): string {
     case 'outage':
       return 'every attempt fails fast (503)';
     case 'brownout':
-      return `latency x${sig(f.latency, 3)}, ${fmtPct(f.errorRate)} errors`;
+      return `latency x${sig(f.latency, 3)}${f.errorRate > 0 ? `, ${fmtPct(f.errorRate)} errors` : ', no errors'}`;
     case 'rate-limit-storm':
       return `rate limits cut to ${fmtPct(f.limitFactor)}`;
     case 'hang':
       return 'attempts never answer (until their timeout)';
     case 'stream-cut':
-      return `streams cut after ${f.afterTokens} tokens (${fmtPct(f.probability)} of them)`;
+      return `streams cut after ${plural(f.afterTokens, 'token')} (${fmtPct(f.probability)} of them)`;
     case 'capacity-loss':
       return `${fmtPct(f.fraction)} of capacity lost`;
   }

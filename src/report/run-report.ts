@@ -10,7 +10,18 @@ import { fleetCostUsd, type RunResult, type TimeSeriesBlock } from '../metrics/r
 import type { Scenario } from '../scenario/schema.ts';
 import { clientScript } from './client-script.ts';
 import { type Aggregate, downsample, downsampleFactor, groupSizes } from './downsample.ts';
-import { fmtCount, fmtDuration, fmtInt, fmtMs, fmtPct, fmtRate, fmtUsd, sig } from './format.ts';
+import {
+  fmtAfter,
+  fmtCount,
+  fmtDuration,
+  fmtInt,
+  fmtMs,
+  fmtPct,
+  fmtRate,
+  fmtUsd,
+  plural,
+  sig,
+} from './format.ts';
 import { bandsOf, glanceChart } from './glance.ts';
 import { type Cell, esc, facts, figure, page, table } from './html.ts';
 import type { Band, Num, PercentileChart, RefLine, RunReportData, Series, TimeChart } from './model.ts';
@@ -69,7 +80,8 @@ export function timeCharts(r: RunResult, s: Scenario, maxPoints?: number): RunRe
     ['failed', 'failed', OKABE_ITO.vermillion],
     ['timedOut', 'timed out', OKABE_ITO.blue],
     ['abandoned', 'abandoned', OKABE_ITO.sky],
-    ['cancelled', 'cancelled (next keystroke)', OKABE_ITO.yellow],
+    // Black, not yellow: yellow is too faint on white for the one series a tab-heavy run has most of.
+    ['cancelled', 'cancelled (next keystroke)', OKABE_ITO.black],
   ];
   const outcome = kinds.map(([k, label, color]) => ({ key: k, label, color, raw: ts[k] as Num[] }));
   const some = outcome.filter((o) => hasData(o.raw));
@@ -105,7 +117,9 @@ export function timeCharts(r: RunResult, s: Scenario, maxPoints?: number): RunRe
   chart({
     id: 'provider-errors',
     title: 'Failed attempts per provider',
-    note: 'Attempts per second that failed at each provider: 429s, 5xx, timeouts, cut streams.',
+    note: providers.some((p) => ts.providers[p]!.errors.some((v) => (v ?? 0) > 0))
+      ? 'Attempts per second that failed at each provider: 429s, 5xx, timeouts, cut streams.'
+      : 'No attempt failed at any provider (no 429s, 5xx, timeouts or cut streams).',
     unit: 'rps',
     series: providers.map((p, i) => ({
       key: `${p}:errors`,
@@ -319,7 +333,7 @@ function verdictBanner(r: RunResult): string {
     )
     .join('\n');
   const heads = [
-    ...(r.slos.length > 0 ? [`${passed} of ${r.slos.length} SLOs met`] : []),
+    ...(r.slos.length > 0 ? [`${passed} of ${plural(r.slos.length, 'SLO')} met`] : []),
     ...(r.recovery ? [recoveryHead(triggers)] : []),
   ];
   return `<section class="verdict ${r.pass ? 'pass' : 'fail'}" id="verdict" aria-label="SLO and recovery verdicts" data-pass="${r.pass}"${r.recovery ? ` data-recovery="${r.recovery.verdict}"` : ''}>
@@ -363,7 +377,7 @@ function recoveryBands(r: RunResult): Band[] {
 
 function recoveryWords(t: TriggerVerdict): string {
   if (t.verdict === 'recovered' || t.verdict === 'late')
-    return `${t.verdict} after ${fmtMs(t.recoveredAfterMs ?? 0)}`;
+    return `${t.verdict} ${fmtAfter(t.recoveredAfterMs ?? 0)}`;
   return t.verdict;
 }
 
@@ -454,15 +468,17 @@ function providerTable(r: RunResult): string {
     ];
   });
   const gpu = Object.entries(r.providers).filter(([, p]) => p.details);
+  const keys = gpu.length > 0 ? Object.keys(gpu[0]![1].details!) : [];
   const details =
     gpu.length > 0
       ? table({
           caption: 'Provider details',
           id: 'provider-details-table',
-          head: ['provider', ...Object.keys(gpu[0]![1].details!)],
+          head: ['provider', ...keys.map(detailHeading)],
+          textColumns: keys.flatMap((k, i) => (typeof gpu[0]![1].details![k] === 'number' ? [] : [i + 1])),
           rows: gpu.map(([name, p]) => [
             name,
-            ...Object.keys(gpu[0]![1].details!).map((k) => {
+            ...keys.map((k) => {
               const v = p.details![k];
               return typeof v === 'number'
                 ? k.endsWith('Usd')
@@ -496,6 +512,23 @@ function providerTable(r: RunResult): string {
   })}${details}`;
 }
 
+/** How the run ended after its arrivals: 'drained to 10m21s', or 'drained within a second'. */
+function drained(r: RunResult): string {
+  const end = Math.round(r.endMs / 1000) * 1000;
+  return end > r.durationMs ? `drained to ${fmtDuration(end)}` : 'drained within a second';
+}
+
+const DETAIL_HEADINGS: Record<string, string> = {
+  kvCapacityTokensPerReplica: 'KV capacity (tokens per replica)',
+  replicaHoursUp: 'replica-hours up',
+  fleetCostUsd: 'fleet cost',
+};
+
+/** A provider detail's key as a column heading: `prefixCacheHits` -> `prefix cache hits`. */
+function detailHeading(key: string): string {
+  return DETAIL_HEADINGS[key] ?? key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+}
+
 function header(r: RunResult, s: Scenario, o: RunReportOptions): string {
   const q = r.requests;
   const g = s.gateway;
@@ -504,11 +537,11 @@ function header(r: RunResult, s: Scenario, o: RunReportOptions): string {
     ['seed', String(r.seed)],
     [
       'duration',
-      `${fmtDuration(r.durationMs)}${r.warmupMs > 0 ? ` (first ${fmtDuration(r.warmupMs)} warmup)` : ''}, drained to ${fmtDuration(Math.round(r.endMs / 1000) * 1000)}`,
+      `${fmtDuration(r.durationMs)}${r.warmupMs > 0 ? ` (first ${fmtDuration(r.warmupMs)} warmup)` : ''}, ${drained(r)}`,
     ],
     [
       'traffic',
-      `${fmtInt(q.offered)} requests, ${Object.keys(r.classes).length} classes, ${Object.keys(r.providers).length} providers`,
+      `${plural(q.offered, 'request')}, ${plural(Object.keys(r.classes).length, 'class', 'classes')}, ${plural(Object.keys(r.providers).length, 'provider')}`,
     ],
     ['admission', fmtPolicy(g.admission)],
     ['routing', fmtPolicy(g.routing)],

@@ -5,16 +5,24 @@
  */
 import type { DistributionSpec } from '../engine/dist/index.ts';
 import type { ArrivalsConfig, PolicyRef, ProviderConfig, Scenario } from '../scenario/schema.ts';
-import { fmtDuration, fmtInt, fmtMs, fmtPct, fmtRate, fmtUsd, sig } from './format.ts';
+import { fmtDuration, fmtInt, fmtMs, fmtPct, fmtRate, fmtUsd, plural, sig } from './format.ts';
 import { faultDetail } from './glance.ts';
 import { type Cell, facts, table } from './html.ts';
 
-/** `concurrency-limit(limit=150)`. */
+/** A policy parameter's value as a scenario writes it (YAML flow style): `{primary: {rpm: 4500}}`. */
+function fmtParam(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(fmtParam).join(', ')}]`;
+  if (v !== null && typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${k}: ${fmtParam(x)}`)
+      .join(', ')}}`;
+  return String(v);
+}
+
+/** `concurrency-limit(limit=150)`; nested values in flow style: `rate-limit-aware(limits={a: {rpm: 600}})`. */
 export function fmtPolicy(ref: PolicyRef | undefined): string {
   if (!ref) return 'none';
-  const params = Object.entries(ref.params).map(
-    ([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`,
-  );
+  const params = Object.entries(ref.params).map(([k, v]) => `${k}=${fmtParam(v)}`);
   return params.length > 0 ? `${ref.policy}(${params.join(', ')})` : ref.policy;
 }
 
@@ -36,7 +44,7 @@ export function fmtDist(d: DistributionSpec, fmt: (v: number) => string): string
     case 'gamma':
       return `gamma, mean ${fmt(d.mean)}, cv ${d.cv}`;
     case 'empirical':
-      return `empirical (${d.values.length} values)`;
+      return `empirical (${plural(d.values.length, 'value')})`;
   }
 }
 
@@ -47,7 +55,7 @@ const perMin = (v: number) =>
 function capacity(p: ProviderConfig): string {
   switch (p.kind) {
     case 'queue':
-      return `${p.servers} servers`;
+      return plural(p.servers, 'server');
     case 'api':
       return `${p.capacity} concurrent`;
     case 'gpu': {
@@ -65,7 +73,7 @@ function queueOf(p: ProviderConfig): string {
     case 'api':
       return fmtInt(p.queueCapacity);
     case 'gpu':
-      return `max ${p.scheduler.maxSeqs} seqs, ${fmtInt(p.scheduler.maxBatchedTokens)} tokens/batch`;
+      return `max ${plural(p.scheduler.maxSeqs, 'seq')}, ${fmtInt(p.scheduler.maxBatchedTokens)} tokens/batch`;
   }
 }
 
@@ -176,7 +184,7 @@ export function gatewayFacts(s: Scenario, policiesNote?: string): string {
   const g = s.gateway;
   const retries = (r: Scenario['gateway']['retries']) =>
     r.max > 0
-      ? `up to ${r.max} on ${r.on.join(', ')}; backoff ${fmtMs(r.backoff.base)} x${r.backoff.multiplier} (cap ${fmtMs(r.backoff.cap)}, ${r.backoff.jitter} jitter)${r.budget ? `; budget ${r.budget.kind}` : ''}`
+      ? `up to ${r.max} on ${r.on.join(', ')}; backoff ${fmtMs(r.backoff.base)} x${r.backoff.multiplier} (cap ${fmtMs(r.backoff.cap)}, ${r.backoff.jitter === 'none' ? 'no' : r.backoff.jitter} jitter)${r.budget ? `; budget ${r.budget.kind}` : ''}`
       : 'none';
   const items: [string, Cell][] = [
     ['shared arrivals', arrivalsText(s.workload.arrivals)],

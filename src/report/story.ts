@@ -11,7 +11,18 @@ import { OBJECTIVES } from '../compare/compare.ts';
 import type { RecoveryResult } from '../metrics/recovery.ts';
 import type { RunResult } from '../metrics/result.ts';
 import type { Scenario } from '../scenario/schema.ts';
-import { fmtDuration, fmtInt, fmtMs, fmtPct, fmtRate, fmtUsd, fmtValue, type Unit } from './format.ts';
+import {
+  fmtDuration,
+  fmtElapsed,
+  fmtInt,
+  fmtMs,
+  fmtPct,
+  fmtRate,
+  fmtUsd,
+  fmtValue,
+  plural,
+  type Unit,
+} from './format.ts';
 import { type Trigger, triggersOf } from './glance.ts';
 import type { Num } from './model.ts';
 
@@ -154,7 +165,7 @@ function spikeSentence(r: RunResult, triggers: readonly Trigger[], t: Trigger): 
     : `took offered traffic to about ${fmtRate(peak)}`;
   const effects: string[] = [];
   const shed = sumOver(ts.shed, after);
-  if (shed > 0) effects.push(`the gateway shed ${fmtInt(shed)} requests`);
+  if (shed > 0) effects.push(`the gateway shed ${plural(shed, 'request')}`);
   const limited = Object.entries(r.providers)
     .filter(
       ([name, p]) =>
@@ -198,7 +209,12 @@ function faultSentence(r: RunResult, triggers: readonly Trigger[], t: Trigger): 
   const effects: string[] = [];
   const errors = sumOver(ts.providers[t.provider!]?.errors ?? [], during);
   const attempts = sumOver(ts.providers[t.provider!]?.attempts ?? [], during);
-  if (errors > 0) effects.push(`${fmtInt(errors)} of its ${fmtInt(attempts)} attempts failed`);
+  if (errors > 0)
+    effects.push(
+      errors === attempts
+        ? `${attempts === 1 ? 'its one attempt' : `all ${fmtInt(attempts)} of its attempts`} failed`
+        : `${fmtInt(errors)} of its ${plural(attempts, 'attempt')} failed`,
+    );
   else effects.push('none of its attempts failed');
   const span = (during[1] - during[0]) / perSec;
   const spanBefore = before.length / perSec;
@@ -229,7 +245,11 @@ function sloSentence(r: RunResult): string {
       : r.slos.length === 2
         ? 'Both SLOs pass.'
         : `All ${r.slos.length} SLOs pass.`;
-  return `${failed.length} of ${r.slos.length} SLOs fail: ${failed
+  const fail =
+    r.slos.length === 1
+      ? 'The SLO fails'
+      : `${failed.length} of ${r.slos.length} SLOs ${failed.length === 1 ? 'fails' : 'fail'}`;
+  return `${fail}: ${failed
     .map((s) => `${s.name} (observed ${fmtSloValue(s.metric, s.observed)})`)
     .join('; ')}.`;
 }
@@ -240,7 +260,9 @@ function recoverySentence(rc: RecoveryResult): string {
     if (t.verdict === 'metastable')
       return `it stayed down after ${t.name} ended, a metastable failure: ${t.reason}`;
     if (t.verdict === 'inconclusive') return `${t.name} could not be judged: ${t.reason}`;
-    return `it was healthy again ${fmtMs(t.recoveredAfterMs ?? 0)} after ${t.name} ended${t.verdict === 'late' ? ` (allowed ${fmtMs(rc.criteria.withinMs)})` : ''}`;
+    const after = t.recoveredAfterMs ?? 0;
+    const when = after < 1 ? 'as soon as' : `${fmtElapsed(after)} after`;
+    return `it was healthy again ${when} ${t.name} ended${t.verdict === 'late' ? ` (allowed ${fmtElapsed(rc.criteria.withinMs)})` : ''}`;
   });
   return `Recovery: ${join(each)}.`;
 }
@@ -284,7 +306,7 @@ export function runStory(r: RunResult, s: Scenario): string {
   const q = r.requests;
   const measured = r.durationMs - r.warmupMs;
   const out: string[] = [
-    `${fmtInt(q.offered)} requests arrived over ${fmtDuration(measured)}${r.warmupMs > 0 ? ` after a ${fmtDuration(r.warmupMs)} warmup` : ''} (${fmtRate(q.offered / Math.max(1e-9, measured / 1000))} on average); ${fmtPct(q.completedShare)} completed and ${fmtPct(q.goodputShare)} met their class's SLOs.`,
+    `${plural(q.offered, 'request')} arrived over ${fmtDuration(measured)}${r.warmupMs > 0 ? ` after a ${fmtDuration(r.warmupMs)} warmup` : ''} (${fmtRate(q.offered / Math.max(1e-9, measured / 1000))} on average); ${fmtPct(q.completedShare)} completed and ${fmtPct(q.goodputShare)} met their class's SLOs.`,
   ];
   const ratio = goodputRatio(r);
   const I = r.timeseries.intervalMs;
@@ -309,11 +331,13 @@ export function runStory(r: RunResult, s: Scenario): string {
   });
   const bursts = triggers.filter((t) => t.kind === 'burst');
   if (bursts.length > 0)
-    out.push(`Traffic came in ${bursts.length} bursts of ${bursts[0]!.label.replace(' burst', '')}.`);
+    out.push(
+      `Traffic came in ${plural(bursts.length, 'burst')} of ${bursts[0]!.label.replace(' burst', '')}.`,
+    );
   out.push(lossSentence(r));
   if (q.amplification >= 1.05)
     out.push(
-      `Each request took ${q.amplification.toFixed(2)} attempts on average (${fmtInt(q.gatewayRetries)} gateway retries, ${fmtInt(q.clientRetries)} client retries${q.hedges > 0 ? `, ${fmtInt(q.hedges)} hedges` : ''}).`,
+      `Each request took ${q.amplification.toFixed(2)} attempts on average (${plural(q.gatewayRetries, 'gateway retry', 'gateway retries')}, ${plural(q.clientRetries, 'client retry', 'client retries')}${q.hedges > 0 ? `, ${plural(q.hedges, 'hedge')}` : ''}).`,
     );
   out.push(sloSentence(r));
   if (r.recovery) out.push(recoverySentence(r.recovery));
@@ -359,7 +383,7 @@ export function compareStory(r: CompareResult): string {
   if (!leader) return 'No policies were compared.';
   const seeds = r.seeds.length;
   const out: string[] = [
-    `Ranked by ${r.objective} over ${seeds} seed${seeds > 1 ? 's' : ''} of identical traffic, ${leader.label} leads with ${fmtEstimate(unit, leader.summary[figure as keyof EntryResult['summary']])}${higherIsBetter ? '' : ' (lower is better)'}.`,
+    `Ranked by ${r.objective} over ${plural(seeds, 'seed')} of identical traffic, ${leader.label} leads with ${fmtEstimate(unit, leader.summary[figure as keyof EntryResult['summary']])}${higherIsBetter ? '' : ' (lower is better)'}.`,
   ];
   const same = r.entries.filter((e) => e.vsLeader && !e.vsLeader.significant);
   const worse = r.entries.filter((e) => e.vsLeader?.significant);

@@ -44,7 +44,11 @@ tbody th { font-weight: 600; white-space: nowrap; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .sig { font-size: .8rem; color: var(--muted); }
 #ranking-table { font-size: .82rem; }
-#ranking-table td, #ranking-table th { padding: 4px 7px; }
+#ranking-table td, #ranking-table th { padding: 4px 6px; }
+#ranking-table thead th { white-space: normal; vertical-align: bottom; }
+#ranking-table td:nth-child(2) { min-width: 8em; max-width: 16em; }
+.nobr { white-space: nowrap; }
+#ranking-table .ci, #ranking-table .sig { display: block; font-size: .74rem; color: var(--muted); }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 18px 28px; }
 .stack { display: grid; gap: 14px; }
 figure.chart { margin: 0; min-width: 0; break-inside: avoid; }
@@ -65,7 +69,8 @@ figure.chart figcaption p { margin: 0; font-size: .82rem; color: var(--muted); }
 .axis path, .axis line { stroke: #9a9a9a; }
 .grid line { stroke: var(--grid); }
 .grid path { display: none; }
-.band-label { font-size: 10px; fill: var(--muted); }
+.band-label { font-size: 10px; fill: #444; paint-order: stroke; stroke: rgba(255,255,255,.85); stroke-width: 3px;
+  stroke-linejoin: round; }
 .ref-label { font-size: 10px; }
 .lane-label { font-size: 11px; fill: var(--ink); }
 .hover-line { stroke: #777; stroke-width: 1; pointer-events: none; }

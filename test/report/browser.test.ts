@@ -44,7 +44,17 @@ let cmp: CompareResult;
 // Reports go to a temporary directory (test-output/ gets only the screenshots: the linter
 // checks HTML files in the tree).
 let dir: string;
-const files = { run: '', runJson: '', cmp: '', cmpJson: '', storm: '' };
+const files = { run: '', runJson: '', cmp: '', cmpJson: '', storm: '', herd: '', long: '' };
+/** Policy entries with long names (the compare report must show them whole). */
+const LONG_POLICIES = [
+  'least-outstanding+always-admit',
+  'least-outstanding+priority-shedding(limit=160)',
+  'least-outstanding+concurrency-limit(limit=60)',
+];
+/** Exit 3 (an SLO or recovery verdict failed): the report is written all the same. */
+const verdictFailed = (e: { code?: number }) => {
+  if (e.code !== 3) throw e;
+};
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))
@@ -60,13 +70,25 @@ beforeAll(async () => {
     cmp: join(dir, 'compare.html'),
     cmpJson: join(dir, 'compare.json'),
     storm: join(dir, 'storm.html'),
+    herd: join(dir, 'herd.html'),
+    long: join(dir, 'long-names.html'),
   });
   await Promise.all([
     floodgate('run', 'scenarios/quickstart.yaml', '--out', files.runJson, '--report', files.run),
-    // Exit 3 (metastable): the report is written all the same.
-    floodgate('run', 'scenarios/retry-storm.yaml', '--report', files.storm).catch((e: { code?: number }) => {
-      if (e.code !== 3) throw e;
-    }),
+    floodgate('run', 'scenarios/retry-storm.yaml', '--report', files.storm).catch(verdictFailed),
+    floodgate('run', 'scenarios/thundering-herd.yaml', '--report', files.herd).catch(verdictFailed),
+    floodgate(
+      'compare',
+      'scenarios/tab-spike.yaml',
+      '--policies',
+      LONG_POLICIES.join(','),
+      '--seeds',
+      '2',
+      '--jobs',
+      '2',
+      '--report',
+      files.long,
+    ),
     floodgate(
       'compare',
       'scenarios/quickstart.yaml',
@@ -101,8 +123,12 @@ interface Opened {
   problems: string[];
 }
 
-async function open(file: string, javaScriptEnabled = true): Promise<Opened> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, javaScriptEnabled });
+async function open(
+  file: string,
+  javaScriptEnabled = true,
+  viewport = { width: 1280, height: 900 },
+): Promise<Opened> {
+  const context = await browser.newContext({ viewport, javaScriptEnabled });
   const url = pathToFileURL(file).href;
   const problems: string[] = [];
   await context.route('**/*', (route) => {
@@ -137,6 +163,35 @@ async function marks(page: Page): Promise<{ id: string; svg: boolean; marks: num
       return { id: (f as HTMLElement).dataset['chart'] ?? '', svg: svg !== null, marks: drawn.length };
     }),
   );
+}
+
+/**
+ * Band labels (warmup, faults, spikes, the stretch until recovery) that overlap another band
+ * label of their chart or leave the chart's SVG, as readable strings; and every label drawn.
+ */
+async function bandLabels(page: Page): Promise<{ problems: string[]; labels: Record<string, string[]> }> {
+  return page.$$eval('figure.chart .plot > svg', (svgs) => {
+    const problems: string[] = [];
+    const labels: Record<string, string[]> = {};
+    for (const svg of svgs) {
+      const chart = svg.closest('figure')?.getAttribute('data-chart') ?? '?';
+      const s = svg.getBoundingClientRect();
+      const boxes = Array.from(svg.querySelectorAll('text.band-label')).map((t) => ({
+        text: t.textContent ?? '',
+        r: t.getBoundingClientRect(),
+      }));
+      labels[chart] = boxes.map((b) => b.text);
+      for (const b of boxes)
+        if (b.r.left < s.left || b.r.right > s.right) problems.push(`${chart}: "${b.text}" leaves the chart`);
+      for (let i = 0; i < boxes.length; i++)
+        for (let j = i + 1; j < boxes.length; j++) {
+          const [a, b] = [boxes[i]!.r, boxes[j]!.r];
+          if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom)
+            problems.push(`${chart}: "${boxes[i]!.text}" overlaps "${boxes[j]!.text}"`);
+        }
+    }
+    return { problems, labels };
+  });
 }
 
 describe('run report in Chromium', () => {
@@ -276,7 +331,50 @@ describe('run report of a metastable run', () => {
       expect(await o.page.locator('rect.band-recovery').count()).toBe(warmups - 1);
       expect(await o.page.locator('#verdict').getAttribute('data-recovery')).toBe('metastable');
       expect(await o.page.locator('#verdict li.recovery.fail').count()).toBe(1);
+      // The brownout's label and the not-recovered label start 30 s apart: both shown, apart.
+      const { problems, labels } = await bandLabels(o.page);
+      expect(problems).toEqual([]);
+      expect(labels['throughput']).toEqual([
+        'warmup',
+        'backend brownout 30s',
+        'drain',
+        'metastable: not recovered',
+      ]);
+      // At a glance, the 30 s brownout's label runs past its narrow box, whole.
+      expect(labels['glance']).toEqual(['warmup', 'brownout']);
       await o.page.screenshot({ path: join(OUT, 'report-metastable.png'), fullPage: true });
+    } finally {
+      await o.context.close();
+    }
+  });
+});
+
+describe('band labels of three simultaneous outages and a metastable stretch (thundering-herd)', () => {
+  it('draws every label in its own place, before and after zooming in', async () => {
+    const o = await open(files.herd);
+    try {
+      expect(o.problems).toEqual([]);
+      const before = await bandLabels(o.page);
+      expect(before.problems).toEqual([]);
+      expect(before.labels['throughput']).toEqual([
+        'warmup',
+        'deploy-a outage 15s',
+        'deploy-b outage 15s',
+        'deploy-c outage 15s',
+        'drain',
+        'metastable: not recovered',
+      ]);
+      const fig = o.page.locator('figure[data-chart="throughput"]');
+      await fig.scrollIntoViewIfNeeded();
+      const box = (await fig.locator('.plot-area').boundingBox())!;
+      const y = box.y + box.height / 2;
+      await o.page.mouse.move(box.x + box.width * 0.45, y);
+      await o.page.mouse.down();
+      await o.page.mouse.move(box.x + box.width * 0.7, y, { steps: 6 });
+      await o.page.mouse.up();
+      expect((await bandLabels(o.page)).problems).toEqual([]);
+      await o.page.mouse.move(5, 5);
+      await fig.screenshot({ path: join(OUT, 'report-band-labels-zoomed.png') });
     } finally {
       await o.context.close();
     }
@@ -395,5 +493,71 @@ describe('comparison report in Chromium', () => {
     await o.page.mouse.move(5, 5);
     await o.page.screenshot({ path: join(OUT, 'report-compare.png'), fullPage: true });
     expect(existsSync(join(OUT, 'report-compare.png'))).toBe(true);
+  });
+});
+
+describe('comparison report with long policy names, at 1280 x 800', () => {
+  it('fits the ranking table without a scrollbar and shows every policy label whole in the charts', async () => {
+    const o = await open(files.long, true, { width: 1280, height: 800 });
+    try {
+      expect(o.problems).toEqual([]);
+      const table = await o.page.$eval('#ranking-table', (t) => ({
+        scroll: t.scrollWidth,
+        client: t.clientWidth,
+        wrapScroll: t.parentElement!.scrollWidth,
+        wrapClient: t.parentElement!.clientWidth,
+      }));
+      expect(table.scroll).toBeLessThanOrEqual(table.client);
+      expect(table.wrapScroll).toBeLessThanOrEqual(table.wrapClient);
+      expect(
+        await o.page.$$eval('#ranking-table tbody tr', (trs) => trs.map((tr) => tr.children[1]?.textContent)),
+      ).toEqual(expect.arrayContaining(LONG_POLICIES));
+      // Names wrap between a policy and the next or its parameters, never at a hyphen inside one.
+      const pieces = await o.page.$$eval('#ranking-table .nobr, .facts .nobr', (spans) =>
+        spans.map((x) => [x.textContent, x.getClientRects().length] as const),
+      );
+      expect(pieces.length).toBeGreaterThan(LONG_POLICIES.length * 2);
+      expect(pieces.filter(([, lines]) => lines !== 1)).toEqual([]);
+      expect(pieces.map(([t]) => t)).toContain('concurrency-limit');
+      const labels = await o.page.$$eval('figure.chart .plot > svg text.entry-label', (texts) =>
+        texts.map((t) => {
+          const s = (t as SVGTextElement).ownerSVGElement!.getBoundingClientRect();
+          const lines = Array.from(t.querySelectorAll('tspan'));
+          return {
+            chart: t.closest('figure')?.getAttribute('data-chart'),
+            entry: t.getAttribute('data-entry'),
+            shown: lines.map((l) => l.textContent).join(''),
+            inside: lines.every((l) => {
+              const r = l.getBoundingClientRect();
+              return (
+                r.width > 0 &&
+                r.left >= s.left &&
+                r.right <= s.right &&
+                r.top >= s.top &&
+                r.bottom <= s.bottom
+              );
+            }),
+          };
+        }),
+      );
+      const charts = await o.page.locator('figure.chart[data-chart^="fig-"]').count();
+      expect(charts).toBeGreaterThan(5);
+      expect(labels).toHaveLength(charts * LONG_POLICIES.length);
+      for (const l of labels) {
+        expect(l.shown, `${l.chart}`).toBe(l.entry);
+        expect(l.inside, `${l.chart}: ${l.entry}`).toBe(true);
+      }
+      expect(new Set(labels.map((l) => l.entry))).toEqual(new Set(LONG_POLICIES));
+      // Every figure compared is a time, share, ratio or cost: no axis runs below 0, even where
+      // a wide confidence interval would (the time to recover over two seeds).
+      const ticks = await o.page.$$eval('figure.chart[data-chart^="fig-"] .x-axis .tick text', (ts) =>
+        ts.map((t) => t.textContent ?? ''),
+      );
+      expect(ticks.length).toBeGreaterThan(10);
+      expect(ticks.filter((t) => /^[-−]/.test(t))).toEqual([]);
+      await o.page.screenshot({ path: join(OUT, 'report-compare-long-names.png'), fullPage: true });
+    } finally {
+      await o.context.close();
+    }
   });
 });

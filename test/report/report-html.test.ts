@@ -89,6 +89,12 @@ describe('renderRunReport(result, scenario)', () => {
     );
     const story = text(/<p class="story" id="story">([\s\S]*?)<\/p>/.exec(page)![1]!);
     expect(story).toContain('The 3x spike at 4m');
+    // The spike's first window after it ended was already healthy: no "after 0.00 ms".
+    expect(result.recovery!.triggers[0]!.recoveredAfterMs).toBe(0);
+    expect(text(recovery[0]![4]!)).toContain('3x spike (4.0 min–5.8 min): recovered immediately');
+    expect(story).toContain('Recovery: it was healthy again as soon as 3x spike ended and it rode through');
+    expect(text(recovery[0]![4]!)).not.toContain('0.00 ms');
+    expect(page).toContain('<dt>traffic</dt><dd>34,663 requests, 2 classes, 2 providers</dd>');
     expect(story).toContain('The fast-api outage from 6m to 8m');
     expect(story).toContain(`${fmtInt(result.requests.offered)} requests arrived`);
     expect(rows(page, 'requests-table')[0]).toEqual(['offered', fmtInt(result.requests.offered), '100.0%']);
@@ -162,11 +168,83 @@ describe('the cascade verdict in the report', () => {
       endMs: t.horizonMs,
     });
     const head = text(/<p class="verdict-head">([\s\S]*?)<\/p>/.exec(page)![1]!);
-    expect(head).toBe('FAIL 0 of 1 SLOs met · metastable after its trigger');
+    expect(head).toBe('FAIL 0 of 1 SLO met · metastable after its trigger');
+    expect(page).toContain('<dt>traffic</dt><dd>16,209 requests, 1 class, 1 provider</dd>');
+    expect(page).toContain('<td>latency x3, no errors</td>');
     expect(page).toMatch(/<section class="verdict fail" id="verdict"[^>]* data-recovery="metastable"/);
     expect(text(/<p class="story" id="story">([\s\S]*?)<\/p>/.exec(page)![1]!)).toContain(
       'Recovery: it stayed down after backend brownout ended, a metastable failure',
     );
+  });
+});
+
+describe('a recovery that took a while', () => {
+  it('says how long in the verdict, the band and the story, as a duration is written', async () => {
+    const budget = await loadScenarioFile(join(ROOT, 'scenarios/retry-storm.yaml'), {
+      overrides: [{ path: 'workload.client.retries.budget', value: { kind: 'token-bucket' } }],
+    });
+    const r = await simulate(budget, {});
+    expect(r.recovery!.triggers[0]!.recoveredAfterMs).toBe(90_000);
+    const page = renderRunReport(r, budget.scenario);
+    const item = text(/<li class="recovery[^>]*>([\s\S]*?)<\/li>/.exec(page)![1]!);
+    expect(item).toContain('backend brownout (3.0 min–3.5 min): recovered after 1m30s');
+    expect(embedded<RunReportData>(page).time.bands.find((b) => b.kind === 'recovery')!.label).toBe(
+      'recovering 1m30s',
+    );
+    expect(text(/<p class="story" id="story">([\s\S]*?)<\/p>/.exec(page)![1]!)).toContain(
+      'Recovery: it was healthy again 1m30s after backend brownout ended.',
+    );
+  });
+});
+
+describe('words and counts in the report', () => {
+  it('says one of a thing in the singular, "no jitter" and "all N of its attempts"', async () => {
+    const herd = await loadScenarioFile(join(ROOT, 'scenarios/thundering-herd.yaml'));
+    const page = renderRunReport(await simulate(herd, {}), herd.scenario);
+    expect(page).toContain('<dt>traffic</dt><dd>8,954 requests, 1 class, 3 providers</dd>');
+    expect(page).toContain('backoff 1.00 s x2 (cap 8.00 s, no jitter)');
+    const story = text(/<p class="story" id="story">([\s\S]*?)<\/p>/.exec(page)![1]!);
+    expect(story).toContain('The deploy-a outage from 2m to 2m15s: all 41 of its attempts failed');
+    expect(story).toContain('The SLO fails: goodputShare >= 85% (observed 56.4%).');
+    expect(story).not.toMatch(/\b1 (requests|classes|providers|SLOs|seeds|bursts|attempts)\b/);
+  });
+
+  it('prints nested policy parameters as a scenario writes them, not as JSON', async () => {
+    const failover = await loadScenarioFile(join(ROOT, 'scenarios/outage-failover.yaml'));
+    const page = renderRunReport(await simulate(failover, {}), failover.scenario);
+    expect(page).toContain(
+      '<dt>routing</dt><dd>rate-limit-aware(limits={primary: {rpm: 4500, tpm: 9000000}, secondary: {rpm: 540, tpm: 900000}, gpu-pool: {rpm: 600}})</dd>',
+    );
+  });
+});
+
+describe('tables and notes that read as words', () => {
+  it('heads the GPU details in words, keeps text columns left-aligned, and says when no attempt failed', async () => {
+    const stale = await loadScenarioFile(join(ROOT, 'scenarios/stale-metrics.yaml'));
+    const page = renderRunReport(await simulate(stale, {}), stale.scenario);
+    const head = /<table id="provider-details-table">[\s\S]*?<thead><tr>([\s\S]*?)<\/tr>/.exec(page)![1]!;
+    expect([...head.matchAll(/<th[^>]*>([^<]*)<\/th>/g)].map((m) => m[1])).toEqual([
+      'provider',
+      'replicas',
+      'time model',
+      'KV capacity (tokens per replica)',
+      'iterations',
+      'preemptions',
+      'prefix cache hits',
+      'replica-hours up',
+      'fleet cost',
+    ]);
+    expect(head).toContain('<th scope="col">time model</th>');
+    const charts = embedded<RunReportData>(page).time.charts;
+    expect(charts.find((c) => c.id === 'provider-errors')!.note).toBe(
+      'No attempt failed at any provider (no 429s, 5xx, timeouts or cut streams).',
+    );
+  });
+
+  it('says a run that ended within a second of its last arrival "drained within a second"', () => {
+    const quick = renderRunReport({ ...result, endMs: result.durationMs + 300 }, loaded.scenario);
+    expect(quick).toContain('<dt>duration</dt><dd>12m (first 1m warmup), drained within a second</dd>');
+    expect(html).toContain('<dt>duration</dt><dd>12m (first 1m warmup), drained to 12m9s</dd>');
   });
 });
 

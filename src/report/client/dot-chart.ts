@@ -5,16 +5,41 @@
  * faint line marks the leader's mean. Every chart of a comparison lists the policies in the
  * same order and colours.
  */
-import { axisBottom, axisLeft } from 'd3-axis';
-import { scaleBand, scaleLinear } from 'd3-scale';
+import { axisBottom } from 'd3-axis';
+import { scaleLinear } from 'd3-scale';
+import { select } from 'd3-selection';
 import { fmtAxis, fmtValue } from '../format.ts';
 import type { CompareReportData, DotChart } from '../model.ts';
-import { frame } from './frame.ts';
+import { frame, textWidth } from './frame.ts';
 import { hideTooltip, showTooltip, tooltipHtml } from './tooltip.ts';
+import { type Wrapped, wrapLabel } from './wrap-label.ts';
 
+/** Row height for a one- or two-line label; each further line adds LINE. */
 const ROW = 30;
+const LINE = 13;
+const MAX_LINES = 3;
 
-const short = (s: string) => (s.length > 26 ? `${s.slice(0, 25)}…` : s);
+/**
+ * Each policy's label in lines that fit a third of the chart's width (at least 90 px), measured
+ * in a scratch SVG with the axis font; the left margin fits the widest line.
+ */
+function layoutLabels(
+  plot: HTMLElement,
+  entries: CompareReportData['entries'],
+): { lines: Wrapped[]; left: number } {
+  const maxWidth = Math.max(90, Math.min(300, (plot.clientWidth || 600) / 3));
+  plot.replaceChildren();
+  const scratch = select(plot).append('svg').attr('width', 10).attr('height', 10);
+  const t = scratch.append('g').attr('class', 'axis').append('text').node()!;
+  const width = (s: string) => {
+    t.textContent = s;
+    return textWidth(t, 11);
+  };
+  const lines = entries.map((e) => wrapLabel(e.label, width, maxWidth, MAX_LINES));
+  const widest = Math.max(0, ...lines.flatMap((w) => w.lines.map(width)));
+  scratch.remove();
+  return { lines, left: Math.ceil(widest) + 14 };
+}
 
 export function dotChart(
   fig: HTMLElement,
@@ -22,18 +47,26 @@ export function dotChart(
   entries: CompareReportData['entries'],
 ): () => void {
   const plot = fig.querySelector<HTMLElement>('.plot')!;
-  const longest = Math.max(...entries.map((e) => short(e.label).length));
-  const margin = { top: 8, right: 18, bottom: 26, left: Math.min(190, 16 + longest * 6.6) };
   const draw = () => {
-    const f = frame(plot, margin.top + margin.bottom + ROW * entries.length, margin);
+    const labels = layoutLabels(plot, entries);
+    const margin = { top: 8, right: 26, bottom: 26, left: labels.left };
+    const rowsH = labels.lines.reduce((a, w) => a + ROW + LINE * Math.max(0, w.lines.length - 2), 0);
+    const f = frame(plot, margin.top + margin.bottom + rowsH, margin);
     f.svg.attr('aria-label', chart.title);
     const vals: number[] = [];
+    // Means and seeds' values: what was measured (a CI's ends are not).
+    let nonNegative = true;
     for (const v of chart.values) {
       if (v.mean !== null) {
         vals.push(v.mean);
+        nonNegative &&= v.mean >= 0;
         if (v.ci95 !== null) vals.push(v.mean - v.ci95, v.mean + v.ci95);
       }
-      for (const s of v.seeds) if (s.value !== null) vals.push(s.value);
+      for (const s of v.seeds)
+        if (s.value !== null) {
+          vals.push(s.value);
+          nonNegative &&= s.value >= 0;
+        }
     }
     let lo = vals.length > 0 ? Math.min(...vals) : 0;
     let hi = vals.length > 0 ? Math.max(...vals) : 1;
@@ -43,14 +76,23 @@ export function dotChart(
       hi += pad;
     }
     const padX = (hi - lo) * 0.06;
+    // A figure that cannot be negative (a time, a share, a cost) keeps its axis at 0 or above;
+    // a confidence interval reaching below 0 is cut at the axis (clamp).
     const x = scaleLinear()
-      .domain([lo - padX, hi + padX])
+      .domain([nonNegative ? Math.max(0, lo - padX) : lo - padX, hi + padX])
       .range([0, f.w])
-      .nice(5);
-    const y = scaleBand<number>()
-      .domain(entries.map((_, i) => i))
-      .range([0, f.h])
-      .padding(0.2);
+      .nice(5)
+      .clamp(true);
+    // Rows as tall as their labels (f.h is their sum).
+    const rowTop: number[] = [];
+    const rowH: number[] = [];
+    let acc = 0;
+    for (const w of labels.lines) {
+      const h = ROW + LINE * Math.max(0, w.lines.length - 2);
+      rowTop.push(acc);
+      rowH.push(h);
+      acc += h;
+    }
     f.g
       .append('g')
       .attr('class', 'grid')
@@ -71,20 +113,26 @@ export function dotChart(
           .tickFormat((v) => fmtAxis(chart.unit, Number(v)))
           .tickSizeOuter(0),
       );
-    const yAxis = f.g
-      .append('g')
-      .attr('class', 'axis y-axis')
-      .call(
-        axisLeft(y)
-          .tickFormat((i) => short(entries[i]!.label))
-          .tickSize(0)
-          .tickPadding(6),
-      );
-    yAxis.select('.domain').remove();
-    yAxis
-      .selectAll<SVGTextElement, number>('text')
-      .append('title')
-      .text((i) => entries[i]!.label);
+    const yAxis = f.g.append('g').attr('class', 'axis y-axis');
+    labels.lines.forEach((w, i) => {
+      const cy = rowTop[i]! + rowH[i]! / 2;
+      const text = yAxis
+        .append('text')
+        .attr('class', 'entry-label')
+        .attr('data-entry', entries[i]!.label)
+        .attr('x', -8)
+        .attr('y', cy - ((w.lines.length - 1) * LINE) / 2)
+        .attr('dy', '0.32em')
+        .attr('text-anchor', 'end');
+      w.lines.forEach((line, k) => {
+        text
+          .append('tspan')
+          .attr('x', -8)
+          .attr('dy', k === 0 ? null : LINE)
+          .text(line);
+      });
+      if (w.cut) text.append('title').text(entries[i]!.label);
+    });
     const leader = chart.values[0]?.mean;
     if (leader !== null && leader !== undefined)
       f.g
@@ -98,11 +146,11 @@ export function dotChart(
         .attr('stroke-dasharray', '3 3');
     chart.values.forEach((v, i) => {
       const e = entries[i]!;
-      const cy = y(i)! + y.bandwidth() / 2;
+      const cy = rowTop[i]! + rowH[i]! / 2;
       const g = f.g.append('g').attr('class', 'entry').attr('data-entry', e.label);
       v.seeds.forEach((s, k) => {
         if (s.value === null) return;
-        const jitter = (((k * 0.618_034) % 1) - 0.5) * y.bandwidth() * 0.7;
+        const jitter = (((k * 0.618_034) % 1) - 0.5) * ROW * 0.56;
         g.append('circle')
           .attr('class', 'mark seed')
           .attr('cx', x(s.value))

@@ -9,6 +9,7 @@ import type { ScaleLinear, ScaleLogarithmic } from 'd3-scale';
 import { type Selection, select } from 'd3-selection';
 import { fmtDuration } from '../format.ts';
 import type { Band } from '../model.ts';
+import { labelLanes } from './lanes.ts';
 import { esc } from './tooltip.ts';
 
 export type G = Selection<SVGGElement, unknown, null, undefined>;
@@ -141,17 +142,56 @@ export function hatch(svg: Svg, color = '#D55E00'): string {
   return `url(#${id})`;
 }
 
-/** Shades `bands` over the plot (clipped to the visible time range), optionally labelled. */
+/** At most this many rows of band labels; a label that finds no room keeps its band's tooltip. */
+const LABEL_LANES = 4;
+const LANE_PX = 11;
+
+/**
+ * The laid-out width of an SVG text element; estimated from its length (`fontPx` per character
+ * times 0.6) when the browser has not laid it out (a hidden chart).
+ */
+export function textWidth(t: SVGGraphicsElement, fontPx = 10): number {
+  const w = t.getBBox().width;
+  return w > 0 ? w : (t.textContent?.length ?? 0) * fontPx * 0.6;
+}
+
+/**
+ * Shortens a text element's text with an ellipsis until it is at most `maxWidth` wide (the full
+ * text goes to its tooltip); removes it when not even one character fits. Returns whether it stayed.
+ */
+export function fitText(t: SVGTextElement, maxWidth: number): boolean {
+  const full = t.textContent ?? '';
+  if (textWidth(t) <= maxWidth) return true;
+  let n = full.length - 1;
+  while (n > 0) {
+    t.textContent = `${full.slice(0, n).trimEnd()}…`;
+    if (textWidth(t) <= maxWidth) break;
+    n--;
+  }
+  if (n === 0) {
+    t.remove();
+    return false;
+  }
+  select(t).append('title').text(full);
+  return true;
+}
+
+/**
+ * Shades `bands` over the plot (clipped to the visible time range), optionally labelled. Labels
+ * sit in lanes at the top so that none covers another (labelLanes), and inside the plot's width;
+ * returns their group, for the caller to raise above its lines.
+ */
 export function shadeBands(
   f: Frame,
   x: ScaleLinear<number, number>,
   bands: readonly Band[],
   label: boolean,
-): void {
+): G {
   const fault = bands.some((b) => b.kind === 'fault') ? hatch(f.svg) : '';
   const [t0, t1] = x.domain() as [number, number];
   const layer = f.g.append('g').attr('class', 'bands');
-  let row = 0;
+  const texts = f.g.append('g').attr('class', 'band-labels').attr('pointer-events', 'none');
+  const labels: { el: SVGTextElement; x: number; width: number }[] = [];
   for (const b of bands) {
     if (b.endMs <= t0 || b.startMs >= t1) continue;
     const x0 = x(Math.max(b.startMs, t0));
@@ -165,14 +205,22 @@ export function shadeBands(
       .attr('height', f.h)
       .attr('fill', b.kind === 'fault' ? fault : BAND_FILL[b.kind]);
     r.append('title').text(`${b.label}: ${fmtDuration(b.startMs)} to ${fmtDuration(b.endMs)}`);
-    if (label && x1 - x0 > 4)
-      layer
-        .append('text')
-        .attr('class', 'band-label')
-        .attr('x', x0 + 3)
-        .attr('y', 10 + 11 * (row++ % 2))
-        .text(b.label);
+    if (label && x1 - x0 > 4) {
+      const el = texts.append('text').attr('class', 'band-label').text(b.label).node()!;
+      const width = textWidth(el);
+      labels.push({ el, x: Math.max(0, Math.min(x0 + 3, f.w - width)), width });
+    }
   }
+  const lanes = labelLanes(labels, Math.max(1, Math.min(LABEL_LANES, Math.floor(f.h / 3 / LANE_PX))));
+  labels.forEach((l, i) => {
+    const lane = lanes[i];
+    if (lane === null || lane === undefined) l.el.remove();
+    else
+      select(l.el)
+        .attr('x', l.x)
+        .attr('y', 10 + LANE_PX * lane);
+  });
+  return texts;
 }
 
 /** Adds a clip path of the plot area to the SVG; returns its url. */

@@ -10,7 +10,7 @@ import { pointer } from 'd3-selection';
 import { area } from 'd3-shape';
 import { fmtAxis, fmtClock, fmtRate } from '../format.ts';
 import type { GlanceChart } from '../model.ts';
-import { frame, hatch, legend, shadeBands, timeAxis, valueAxis } from './frame.ts';
+import { fitText, frame, hatch, legend, shadeBands, timeAxis, valueAxis } from './frame.ts';
 import { hideTooltip, showTooltip, tooltipHtml } from './tooltip.ts';
 
 const LANE = 22;
@@ -46,7 +46,7 @@ export function glanceChart(fig: HTMLElement, chart: GlanceChart): () => void {
         .nice(4);
       const rg = f.g.append('g');
       valueAxis(rg, y, f.w, (v) => fmtAxis('rps', v), 4);
-      shadeBands({ ...f, g: rg, h: rateH }, x, chart.bands, true);
+      const bandLabels = shadeBands({ ...f, g: rg, h: rateH }, x, chart.bands, true);
       series.forEach((s, k) => {
         const a = area<number>()
           .x((j) => x(rate.tMs[j]!))
@@ -61,6 +61,7 @@ export function glanceChart(fig: HTMLElement, chart: GlanceChart): () => void {
           .attr('stroke', s.color)
           .attr('stroke-width', 1);
       });
+      bandLabels.raise();
       rg.append('rect')
         .attr('width', f.w)
         .attr('height', rateH)
@@ -99,13 +100,21 @@ export function glanceChart(fig: HTMLElement, chart: GlanceChart): () => void {
           .attr('y1', yy + LANE / 2)
           .attr('y2', yy + LANE / 2)
           .attr('stroke', '#e3e3e3');
-        lg.append('text')
-          .attr('class', 'lane-label')
-          .attr('x', -6)
-          .attr('y', yy + LANE / 2 + 4)
-          .attr('text-anchor', 'end')
-          .text(lane.provider);
-        for (const fault of lane.faults) {
+        fitText(
+          lg
+            .append('text')
+            .attr('class', 'lane-label')
+            .attr('x', -6)
+            .attr('y', yy + LANE / 2 + 4)
+            .attr('text-anchor', 'end')
+            .text(lane.provider)
+            .node()!,
+          margin.left - 10,
+        );
+        // Labels may run past a brief fault's box, up to the next fault in the lane (shortened
+        // with an ellipsis, full text in the tooltip, when even that is too little room).
+        const faults = [...lane.faults].sort((a, b) => a.startMs - b.startMs);
+        faults.forEach((fault, k) => {
           const x0 = x(fault.startMs);
           const x1 = x(Math.min(chart.durationMs, fault.endMs));
           lg.append('rect')
@@ -120,14 +129,21 @@ export function glanceChart(fig: HTMLElement, chart: GlanceChart): () => void {
               showTooltip(tooltipHtml(fault.detail, []), event.clientX, event.clientY),
             )
             .on('mouseleave', hideTooltip);
-          if (x1 - x0 > 40)
-            lg.append('text')
-              .attr('class', 'band-label')
-              .attr('x', x0 + 4)
-              .attr('y', yy + LANE / 2 + 4)
-              .attr('pointer-events', 'none')
-              .text(fault.label);
-        }
+          const next = faults[k + 1];
+          const room = Math.max(x1, next ? x(next.startMs) : f.w) - x0 - 8;
+          if (room > 8)
+            fitText(
+              lg
+                .append('text')
+                .attr('class', 'band-label')
+                .attr('x', x0 + 4)
+                .attr('y', yy + LANE / 2 + 4)
+                .attr('pointer-events', 'none')
+                .text(fault.label)
+                .node()!,
+              room,
+            );
+        });
       });
     }
     timeAxis(f.g, x, f.h, f.w);

@@ -11,6 +11,7 @@ import { line } from 'd3-shape';
 import { fmtAxis, fmtClock, fmtValue } from '../format.ts';
 import type { Band, TimeChart } from '../model.ts';
 import { clip, frame, legend, shadeBands, timeAxis, valueAxis, type YScale } from './frame.ts';
+import { spreadLabels } from './lanes.ts';
 import { hideTooltip, showTooltip, type TooltipRow, tooltipHtml } from './tooltip.ts';
 
 /** The shared time axis: the visible stretch of the run, and every chart drawn on it. */
@@ -70,11 +71,18 @@ export function timeChart(fig: HTMLElement, chart: TimeChart, axis: TimeAxisStat
         .nice(5);
     }
     valueAxis(f.g, y, f.w, (v) => fmtAxis(chart.unit, v));
-    shadeBands(f, x, axis.bands, chart.bandLabels);
+    const bandLabels = shadeBands(f, x, axis.bands, chart.bandLabels);
     timeAxis(f.g, x, f.h, f.w);
     const clipUrl = clip(f);
     const lines = f.g.append('g').attr('clip-path', clipUrl);
-    for (const r of chart.refLines) {
+    // Limits at the same height (two classes' SLOs) get their labels moved apart.
+    const labelYs = spreadLabels(
+      chart.refLines.map((r) => y(r.value) + 3),
+      11,
+      8,
+      f.h + 3,
+    );
+    chart.refLines.forEach((r, k) => {
       const yy = y(r.value);
       lines
         .append('line')
@@ -90,12 +98,12 @@ export function timeChart(fig: HTMLElement, chart: TimeChart, axis: TimeAxisStat
         .append('text')
         .attr('class', 'ref-label')
         .attr('x', f.w + 4)
-        .attr('y', yy + 3)
+        .attr('y', labelYs[k]!)
         .attr('fill', r.color)
         .text(r.label.length > 18 ? `${r.label.slice(0, 17)}…` : r.label)
         .append('title')
         .text(r.label);
-    }
+    });
     for (const s of visible) {
       const pts: [number, number | null][] = [];
       for (let i = i0; i < i1; i++) pts.push([(i + 0.5) * I, s.values[i] ?? null]);
@@ -114,6 +122,7 @@ export function timeChart(fig: HTMLElement, chart: TimeChart, axis: TimeAxisStat
         .attr('stroke-linejoin', 'round')
         .attr('stroke-dasharray', s.dash ?? null);
     }
+    bandLabels.raise();
     f.g
       .append('rect')
       .attr('class', 'plot-area')

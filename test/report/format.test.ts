@@ -1,0 +1,47 @@
+/** The shared formatters' words for edge values: nothing after, one of a thing. */
+import { describe, expect, it } from 'vitest';
+import { fmtAfter, fmtAxis, fmtMs, plural } from '../../src/report/format.ts';
+
+describe('fmtAfter(ms)', () => {
+  it('says "immediately" for no delay, not "after 0.00 ms"', () => {
+    expect(fmtAfter(0)).toBe('immediately');
+    expect(fmtAfter(0.4)).toBe('immediately');
+  });
+
+  it('says how long otherwise', () => {
+    expect(fmtAfter(1)).toBe('after 1.0 ms');
+    expect(fmtAfter(250)).toBe('after 250 ms');
+    expect(fmtAfter(5000)).toBe('after 5s');
+    expect(fmtAfter(90_000)).toBe('after 1m30s');
+  });
+});
+
+describe('fmtMs(ms)', () => {
+  it('prints an exact zero as "0 ms", not "0.00 ms" (a queue wait of an API without a queue)', () => {
+    expect(fmtMs(0)).toBe('0 ms');
+    expect(fmtMs(0.42)).toBe('0.42 ms');
+    expect(fmtMs(1372)).toBe('1.37 s');
+  });
+});
+
+describe('fmtAxis(unit, v)', () => {
+  it('prints negative times in the same units as positive ones', () => {
+    expect(fmtAxis('ms', -50_000)).toBe('-50 s');
+    expect(fmtAxis('ms', 50_000)).toBe('50 s');
+    expect(fmtAxis('ms', -120_000)).toBe('-2 min');
+    expect(fmtAxis('ms', -250)).toBe('-250 ms');
+  });
+});
+
+describe('plural(n, one, many)', () => {
+  it('uses the singular for exactly one', () => {
+    expect(plural(1, 'class', 'classes')).toBe('1 class');
+    expect(plural(1, 'provider')).toBe('1 provider');
+  });
+
+  it('uses the plural for zero and more than one, with thousands separators', () => {
+    expect(plural(0, 'request')).toBe('0 requests');
+    expect(plural(2, 'class', 'classes')).toBe('2 classes');
+    expect(plural(34_663, 'request')).toBe('34,663 requests');
+  });
+});
