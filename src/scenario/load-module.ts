@@ -7,14 +7,15 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ErrorCode, FloodgateError } from '../errors.ts';
+import { type ErrorCode, FloodgateError, printable } from '../errors.ts';
 
 export async function importUserModule(
   file: string,
   where: string,
   code: ErrorCode,
+  missingCode: ErrorCode = code,
 ): Promise<Record<string, unknown>> {
-  if (!existsSync(file)) throw new FloodgateError(code, `${where}: module '${file}' does not exist`);
+  if (!existsSync(file)) throw new FloodgateError(missingCode, `${where}: module '${file}' does not exist`);
   const { build } = await import('esbuild');
   let text: string;
   try {
@@ -43,10 +44,35 @@ export async function importUserModule(
       `${where}: cannot compile ${file}: ${loc}${first?.text ?? (e as Error).message}`,
     );
   }
-  return (await import(`data:text/javascript;base64,${Buffer.from(text).toString('base64')}`)) as Record<
-    string,
-    unknown
-  >;
+  try {
+    return (await import(`data:text/javascript;base64,${Buffer.from(text).toString('base64')}`)) as Record<
+      string,
+      unknown
+    >;
+  } catch (e) {
+    // The module's own top-level code threw: the user's mistake, not ours.
+    throw new FloodgateError(code, `${where}: ${file} threw while loading: ${thrownText(e)}`);
+  }
+}
+
+/** What a module threw, as one short escaped line: `TypeError: x is not a function`. */
+function thrownText(e: unknown): string {
+  const text =
+    e instanceof Error ? `${e.name}: ${e.message}` : typeof e === 'string' ? e : (safeString(e) ?? 'a value');
+  return printable(text, 200);
+}
+
+function safeString(value: unknown): string | undefined {
+  try {
+    return String(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The module `import ... from 'floodgate'` resolves to in user code (the type checker maps it too). */
+export function floodgateApiPath(): string {
+  return publicApiPath();
 }
 
 /** The `floodgate` module user code imports: src/index.ts of this checkout. */

@@ -1,4 +1,4 @@
-import { FloodgateError } from '../errors.ts';
+import { excerpt, FloodgateError } from '../errors.ts';
 
 /**
  * A request trace in memory: arrival offsets (ms from the first record, sorted) and sizes, as
@@ -31,7 +31,7 @@ export function parseCsvTrace(text: string, file: string): Trace {
     if (i < 0)
       throw new FloodgateError(
         'FG_TRACE_INVALID',
-        `${file}:1: expected a ${what} column (one of ${names.join(', ')}), got header '${lines[0] ?? ''}'`,
+        `${file}:1: expected a ${what} column (one of ${names.join(', ')}), got ${describeHeader(header)}`,
       );
     return i;
   };
@@ -67,7 +67,7 @@ export function parseJsonlTrace(text: string, file: string): Trace {
     } catch {
       throw new FloodgateError(
         'FG_TRACE_INVALID',
-        `${where}: expected a JSON object per line, got '${line.slice(0, 60)}'`,
+        `${where}: expected a JSON object per line, got ${excerpt(line)}`,
       );
     }
     const pick = (names: string[], what: string) => {
@@ -89,6 +89,18 @@ export function parseJsonlTrace(text: string, file: string): Trace {
   return toTrace(rows, file);
 }
 
+/**
+ * The header as an error describes it: the cells that look like column names, never the line
+ * itself (the file may not be a trace at all, and its first line may be a secret).
+ */
+function describeHeader(header: readonly string[]): string {
+  const names = header.filter((h) => /^[\w .-]{1,40}$/.test(h));
+  if (names.length === 0 || names.length < header.length / 2)
+    return `a first line that is not a CSV header (${header.length} field${header.length === 1 ? '' : 's'})`;
+  const shown = names.slice(0, 12).map((h) => `'${h}'`);
+  return `columns ${shown.join(', ')}${names.length > shown.length ? `, ... (${names.length} in all)` : ''}`;
+}
+
 function parseTime(cell: string | undefined, column: string, where: string): number {
   const text = (cell ?? '').trim();
   if (column === 'time_ms') return numberOr(text, column, where);
@@ -102,7 +114,7 @@ function parseTime(cell: string | undefined, column: string, where: string): num
   }
   throw new FloodgateError(
     'FG_TRACE_INVALID',
-    `${where}: column ${column}: expected a timestamp like 2023-11-16 18:15:46.68 or a number of ms, got '${text}'`,
+    `${where}: column ${column}: expected a timestamp like 2023-11-16 18:15:46.68 or a number of ms, got ${excerpt(text)}`,
   );
 }
 
@@ -111,7 +123,7 @@ function numberOr(text: string, column: string, where: string): number {
   if (text === '' || !Number.isFinite(v))
     throw new FloodgateError(
       'FG_TRACE_INVALID',
-      `${where}: column ${column}: expected a number, got '${text}'`,
+      `${where}: column ${column}: expected a number, got ${excerpt(text)}`,
     );
   return v;
 }
@@ -121,7 +133,7 @@ function parseTokens(cell: string | undefined, column: string, where: string): n
   if (v < 0 || !Number.isInteger(v))
     throw new FloodgateError(
       'FG_TRACE_INVALID',
-      `${where}: column ${column}: expected a whole number of tokens >= 0, got '${cell}'`,
+      `${where}: column ${column}: expected a whole number of tokens >= 0, got ${excerpt(cell ?? '')}`,
     );
   return v;
 }
