@@ -142,6 +142,7 @@ function untrackTemp(tmp: string): void {
  */
 export async function writeFileAtomic(file: string, text: string): Promise<void> {
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  checkWritable(file);
   try {
     await mkdir(dirname(file), { recursive: true });
     trackTemp(tmp);
