@@ -9,8 +9,11 @@ import { constants, type Stats } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import { type ErrorCode, FloodgateError } from '../errors.ts';
 
-/** Scenario files (YAML): far above any real scenario, far below what parses slowly. */
-export const MAX_SCENARIO_BYTES = 4 * 1024 * 1024;
+/**
+ * Scenario files (YAML): 150 times the largest bundled scenario, and small enough that the worst
+ * file (every line a problem) is answered in about a second.
+ */
+export const MAX_SCENARIO_BYTES = 1024 * 1024;
 /** Request traces: a day of production traffic as CSV is ~100 MB. */
 export const MAX_TRACE_BYTES = 256 * 1024 * 1024;
 

@@ -93,13 +93,13 @@ describe('YAML that is slow or explosive to parse', () => {
     expect(lines[20]).toBe('... and 5 more problems');
   });
 
-  it('refuses a scenario file above 4 MB before parsing it, with its size', async () => {
+  it('refuses a scenario file above 1 MB before parsing it, with its size', async () => {
     const file = join(dir, 'huge.yaml');
     await writeFile(file, `${MMC_YAML}# ${'x'.repeat(5 * 1024 * 1024)}\n`);
     const r = await floodgate(['validate', file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      `error[FG_SCENARIO_UNREADABLE]: ${file}: cannot read the scenario: the file is 5.0 MB, more than the limit of 4 MB\n`,
+      `error[FG_SCENARIO_UNREADABLE]: ${file}: cannot read the scenario: the file is 5.0 MB, more than the limit of 1 MB\n`,
     );
   });
 });
