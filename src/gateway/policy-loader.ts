@@ -5,7 +5,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { builtinPolicies } from '../../policies/index.ts';
-import { FloodgateError, formatPath, ScenarioInvalidError } from '../errors.ts';
+import { excerpt, FloodgateError, formatPath, printable, ScenarioInvalidError } from '../errors.ts';
 import { importUserModule } from '../scenario/load-module.ts';
 import { didYouMean } from '../scenario/suggest.ts';
 import type { PolicyDefinition, PolicyKind } from './policy.ts';
@@ -53,7 +53,7 @@ export async function resolvePolicy(
       const names = builtinPolicyNames(kind);
       throw new FloodgateError(
         'FG_UNKNOWN_POLICY',
-        `${where}: expected a ${kind} policy (${names.join(', ')}) or a path to a policy module, got '${ref.policy}'${didYouMean(
+        `${where}: expected a ${kind} policy (${names.join(', ')}) or a path to a policy module, got '${printable(ref.policy, 200)}'${didYouMean(
           ref.policy,
           builtins.map((p) => p.name),
         )}`,
@@ -63,7 +63,7 @@ export async function resolvePolicy(
   if (definition.kind !== kind) {
     throw new FloodgateError(
       'FG_POLICY_INVALID',
-      `${where}: '${ref.policy}' is a ${definition.kind} policy, expected a ${kind} policy`,
+      `${where}: '${printable(ref.policy, 200)}' is a ${definition.kind} policy, expected a ${kind} policy`,
     );
   }
   if (!definition.params) {
@@ -87,14 +87,15 @@ export async function resolvePolicy(
           (node, key) => (node as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey],
           ref.params,
         );
-        const suffix = found === undefined ? '' : `, got ${JSON.stringify(found)}`;
+        const suffix =
+          found === undefined ? '' : `, got ${printable(JSON.stringify(found) ?? String(found), 40)}`;
         const known = (definition.params as { shape?: Record<string, unknown> }).shape;
         let message = issue.message.replace(/^Invalid input: /, '');
         if (issue.code === 'unrecognized_keys' && known) {
           message = issue.keys
             .map(
               (k) =>
-                `unknown parameter '${k}'${didYouMean(k, Object.keys(known))}; valid: ${Object.keys(known).join(', ')}`,
+                `unknown parameter ${excerpt(k)}${didYouMean(k, Object.keys(known))}; valid: ${Object.keys(known).join(', ')}`,
             )
             .join('; ');
           return { file: source.file, path: formatPath([...source.path, 'params']), message };

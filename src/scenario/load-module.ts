@@ -8,6 +8,10 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ErrorCode, FloodgateError, printable } from '../errors.ts';
+import { checkInputFile } from './read-input.ts';
+
+/** A policy or scenario module is code someone wrote: 1 MB is far more than any. */
+const MAX_MODULE_BYTES = 1024 * 1024;
 
 export async function importUserModule(
   file: string,
@@ -16,6 +20,11 @@ export async function importUserModule(
   missingCode: ErrorCode = code,
 ): Promise<Record<string, unknown>> {
   if (!existsSync(file)) throw new FloodgateError(missingCode, `${where}: module '${file}' does not exist`);
+  await checkInputFile(file, {
+    context: `${where}: cannot load '${file}'`,
+    code,
+    maxBytes: MAX_MODULE_BYTES,
+  });
   const { build } = await import('esbuild');
   let text: string;
   try {
@@ -41,7 +50,7 @@ export async function importUserModule(
       : '';
     throw new FloodgateError(
       code,
-      `${where}: cannot compile ${file}: ${loc}${first?.text ?? (e as Error).message}`,
+      `${where}: cannot compile ${file}: ${loc}${printable(first?.text ?? (e as Error).message, 200)}`,
     );
   }
   try {

@@ -28,16 +28,7 @@ export async function readInputFile(file: string, o: ReadInputOptions): Promise<
   const fail = (why: string): never => {
     throw new FloodgateError(o.code, `${o.context}: ${why}`);
   };
-  let real: string;
-  try {
-    real = await realpath(file);
-    const info = await stat(real);
-    if (!info.isFile()) fail(`expected a regular file, found ${kindOf(info)}`);
-  } catch (e) {
-    if (e instanceof FloodgateError) throw e;
-    return fail(errnoText(e));
-  }
-  if (/^\/(proc|sys)(\/|$)/.test(real)) fail('expected a regular file, found a file under /proc or /sys');
+  const real = await checkInputFile(file, o);
   let handle: Awaited<ReturnType<typeof open>>;
   try {
     // O_NONBLOCK: a FIFO swapped in after the check above must not block the read.
@@ -66,6 +57,29 @@ export async function readInputFile(file: string, o: ReadInputOptions): Promise<
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Checks that `file` is a regular file outside /proc and /sys and at most `maxBytes` long, without
+ * opening it; returns its real path. For files another tool reads (esbuild bundles policy modules).
+ */
+export async function checkInputFile(file: string, o: ReadInputOptions): Promise<string> {
+  const fail = (why: string): never => {
+    throw new FloodgateError(o.code, `${o.context}: ${why}`);
+  };
+  let real: string;
+  let info: Stats;
+  try {
+    real = await realpath(file);
+    info = await stat(real);
+  } catch (e) {
+    return fail(errnoText(e));
+  }
+  if (!info.isFile()) fail(`expected a regular file, found ${kindOf(info)}`);
+  if (/^\/(proc|sys)(\/|$)/.test(real)) fail('expected a regular file, found a file under /proc or /sys');
+  if (info.size > o.maxBytes)
+    fail(`the file is ${sizeText(info.size)}, more than the limit of ${sizeText(o.maxBytes)}`);
+  return real;
 }
 
 function kindOf(info: Stats): string {

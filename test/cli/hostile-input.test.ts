@@ -293,6 +293,14 @@ describe('files that are not what they claim', () => {
     );
   });
 
+  it('refuses a device as a policy module before bundling it', async () => {
+    const r = await floodgate(['validate', mmc, '--set', 'gateway.routing.policy=/dev/zero']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `error[FG_POLICY_INVALID]: ${mmc}: gateway.routing.policy: cannot load '/dev/zero': expected a regular file, found a device\n`,
+    );
+  });
+
   it('refuses a FIFO as a scenario instead of blocking on it', async () => {
     const fifo = join(dir, 'fifo.yaml');
     execFileSync('mkfifo', [fifo]);
