@@ -14,8 +14,8 @@ import { type ErrorCode, FloodgateError } from '../errors.ts';
  * file (every line a problem) is answered in about a second.
  */
 export const MAX_SCENARIO_BYTES = 1024 * 1024;
-/** Request traces: a day of production traffic as CSV is ~100 MB. */
-export const MAX_TRACE_BYTES = 256 * 1024 * 1024;
+/** Request traces (and result JSON): about a million records, parsed in well under a gigabyte. */
+export const MAX_TRACE_BYTES = 128 * 1024 * 1024;
 
 export interface ReadInputOptions {
   /** Starts every error: "scenario.yaml: cannot read the scenario"; the reason follows. */

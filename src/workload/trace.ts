@@ -61,17 +61,20 @@ export function parseJsonlTrace(text: string, file: string): Trace {
     const line = lines[n]!.trim();
     if (line === '') continue;
     const where = `${file}:${n + 1}`;
-    let rec: Record<string, unknown>;
+    let rec: unknown;
     try {
-      rec = JSON.parse(line) as Record<string, unknown>;
+      rec = JSON.parse(line);
     } catch {
+      rec = undefined;
+    }
+    if (typeof rec !== 'object' || rec === null || Array.isArray(rec))
       throw new FloodgateError(
         'FG_TRACE_INVALID',
         `${where}: expected a JSON object per line, got ${excerpt(line)}`,
       );
-    }
+    const record = rec as Record<string, unknown>;
     const pick = (names: string[], what: string) => {
-      const name = names.find((k) => rec[k] !== undefined);
+      const name = names.find((k) => record[k] !== undefined);
       if (!name)
         throw new FloodgateError(
           'FG_TRACE_INVALID',
@@ -80,13 +83,22 @@ export function parseJsonlTrace(text: string, file: string): Trace {
       return name;
     };
     const tk = pick(TIME_COLUMNS, 'time');
-    const t = parseTime(String(rec[tk]), tk, where);
+    const t = parseTime(cellText(record[tk]), tk, where);
     const pk = pick(PROMPT_COLUMNS, 'prompt-token');
     const ok = pick(OUTPUT_COLUMNS, 'output-token');
-    const row = { t, p: parseTokens(String(rec[pk]), pk, where), o: parseTokens(String(rec[ok]), ok, where) };
-    rows.push(typeof rec['class'] === 'string' ? { ...row, c: rec['class'] } : row);
+    const row = {
+      t,
+      p: parseTokens(cellText(record[pk]), pk, where),
+      o: parseTokens(cellText(record[ok]), ok, where),
+    };
+    rows.push(typeof record['class'] === 'string' ? { ...row, c: record['class'] } : row);
   }
   return toTrace(rows, file);
+}
+
+/** A JSONL field as text: numbers and strings as written, anything else as JSON (never via toString). */
+function cellText(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : JSON.stringify(value);
 }
 
 /**

@@ -187,3 +187,27 @@ describe('trace errors quote at most a short escaped excerpt', () => {
     );
   });
 });
+
+describe('JSONL records that are not objects of numbers', () => {
+  const message = (text: string) => {
+    try {
+      parseJsonlTrace(text, 't.jsonl');
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error('expected an error');
+  };
+
+  it('refuses null, arrays and scalars as records', () => {
+    expect(message('null\n')).toBe("t.jsonl:1: expected a JSON object per line, got 'null'");
+    expect(message('{"time_ms": 0, "prompt_tokens": 1, "output_tokens": 1}\n[1, 2]\n')).toBe(
+      "t.jsonl:2: expected a JSON object per line, got '[1, 2]'",
+    );
+  });
+
+  it('refuses an object where a number belongs without calling its toString', () => {
+    expect(message('{"time_ms": {"toString": 1}, "prompt_tokens": 1, "output_tokens": 1}\n')).toBe(
+      `t.jsonl:1: column time_ms: expected a number, got '{"toString":1}'`,
+    );
+  });
+});
