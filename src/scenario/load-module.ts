@@ -64,18 +64,13 @@ export async function importUserModule(
   }
 }
 
-/** What a module threw, as one short escaped line: `TypeError: x is not a function`. */
-function thrownText(e: unknown): string {
-  const text =
-    e instanceof Error ? `${e.name}: ${e.message}` : typeof e === 'string' ? e : (safeString(e) ?? 'a value');
-  return printable(text, 200);
-}
-
-function safeString(value: unknown): string | undefined {
+/** What user code threw, as one short escaped line: `TypeError: x is not a function`. */
+export function thrownText(e: unknown): string {
+  if (e instanceof Error) return printable(`${e.name}: ${e.message}`, 200);
   try {
-    return String(value);
+    return printable(String(e), 200);
   } catch {
-    return undefined;
+    return 'a value that cannot be printed';
   }
 }
 

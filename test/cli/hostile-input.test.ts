@@ -122,6 +122,38 @@ describe('TypeScript modules', () => {
     );
   });
 
+  it('reports a user policy that throws in create() or in a method, naming the module and method', async () => {
+    const policy = (name: string, create: string) => `import { definePolicy } from 'floodgate';
+export default definePolicy({ name: '${name}', kind: 'routing', create() { ${create} } });
+`;
+    const creating = join(dir, 'throws-in-create.ts');
+    await writeFile(creating, policy('in-create', "throw new Error('bad config');"));
+    const routing = join(dir, 'throws-in-route.ts');
+    await writeFile(routing, policy('in-route', "return { route() { throw new RangeError('no route'); } };"));
+    for (const [file, message] of [
+      [
+        creating,
+        `error[FG_POLICY_INVALID]: ${creating}: policy 'in-create' create() threw: Error: bad config\n`,
+      ],
+      [
+        routing,
+        `error[FG_POLICY_INVALID]: ${routing}: policy 'in-route' route() threw: RangeError: no route\n`,
+      ],
+    ] as const) {
+      const r = await floodgate([
+        'run',
+        mmc,
+        '--quiet',
+        '--set',
+        'duration=1m',
+        '--set',
+        `gateway.routing.policy=${file}`,
+      ]);
+      expect(r.stderr).toBe(message);
+      expect(r.code).toBe(1);
+    }
+  });
+
   it('validate type-checks policy modules: file:line:col and the TypeScript message', async () => {
     const policy = join(dir, 'typo-policy.ts');
     await writeFile(
