@@ -82,6 +82,11 @@ function checkWritable(file: string): void {
   };
   const target = statIfAny(file);
   if (target?.isDirectory()) fail('it is a directory');
+  // Rename would replace a device or FIFO (as root, /dev/stdout itself) with a regular file.
+  if (target && !target.isFile())
+    fail('expected a regular file or a new path, found a device, FIFO or socket');
+  if (/^\/(proc|sys|dev)(\/|$)/.test(realPathOf(file)))
+    fail('outputs under /proc, /sys and /dev are refused');
   let dir = dirname(resolve(file));
   for (;;) {
     const info = statIfAny(dir);

@@ -68,6 +68,12 @@ describe('checkOutputs', () => {
     ).not.toThrow();
   });
 
+  it('refuses a device as an output (a rename would replace /dev/null with a file)', () => {
+    expect(() => checkOutputs([], [{ flag: '--out', file: '/dev/null' }])).toThrow(
+      '/dev/null: cannot write: expected a regular file or a new path, found a device, FIFO or socket',
+    );
+  });
+
   it('refuses an output that is a directory', () => {
     expect(() => checkOutputs([], [{ flag: '--out', file: dir }])).toThrow(
       `${dir}: cannot write: it is a directory`,
