@@ -4,7 +4,8 @@
  * error loads and may silently do nothing. Used by `floodgate validate`; the TypeScript compiler
  * is loaded lazily and, when it is not installed, the check is skipped with a note.
  */
-import { extname } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, extname } from 'node:path';
 import { printable } from '../errors.ts';
 import { floodgateApiPath } from './load-module.ts';
 
@@ -21,6 +22,18 @@ export type TypeCheckResult = { checked: true; problems: TypeProblem[] } | { che
 /** Problems reported per module at most (the first ones are the useful ones). */
 const MAX_PER_FILE = 10;
 
+/** "Cannot find name 'process'. Do you need to install type definitions for node?" and kin. */
+const NEEDS_NODE_TYPES = new Set([2580, 2591, 2592]);
+
+/** The @types folder holding @types/node as floodgate resolves it, if installed. */
+function nodeTypesRoot(): string | undefined {
+  try {
+    return dirname(dirname(createRequire(import.meta.url).resolve('@types/node/package.json')));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Checks `files` (absolute paths of .ts/.mts modules; others are skipped) in one program. */
 export async function typeCheckModules(files: readonly string[]): Promise<TypeCheckResult> {
   const roots = [...new Set(files)].filter((f) => /^\.m?ts$/.test(extname(f)));
@@ -34,6 +47,7 @@ export async function typeCheckModules(files: readonly string[]): Promise<TypeCh
   } catch {
     return { checked: false, reason: 'the typescript package is not installed (npm install -D typescript)' };
   }
+  const nodeTypes = nodeTypesRoot();
   const program = ts.createProgram(roots, {
     strict: true,
     noEmit: true,
@@ -42,7 +56,9 @@ export async function typeCheckModules(files: readonly string[]): Promise<TypeCh
     moduleResolution: ts.ModuleResolutionKind.Bundler,
     allowImportingTsExtensions: true,
     skipLibCheck: true,
-    types: [],
+    // Node's globals (process, Buffer) from floodgate's own @types/node; no other ambient types.
+    types: nodeTypes ? ['node'] : [],
+    ...(nodeTypes ? { typeRoots: [nodeTypes] } : {}),
     paths: { floodgate: [floodgateApiPath()] },
   });
   const problems: TypeProblem[] = [];
@@ -53,7 +69,9 @@ export async function typeCheckModules(files: readonly string[]): Promise<TypeCh
       ...program.getSyntacticDiagnostics(source),
       ...program.getSemanticDiagnostics(source),
     ];
-    for (const d of diagnostics.slice(0, MAX_PER_FILE)) {
+    // Without @types/node, `process` and friends are unknown names: not the user's mistake.
+    const relevant = nodeTypes ? diagnostics : diagnostics.filter((d) => !NEEDS_NODE_TYPES.has(d.code));
+    for (const d of relevant.slice(0, MAX_PER_FILE)) {
       const { line, character } = source.getLineAndCharacterOfPosition(d.start ?? 0);
       const text = ts.flattenDiagnosticMessageText(d.messageText, ' ');
       problems.push({

@@ -174,6 +174,27 @@ export default definePolicy({
     );
   });
 
+  it('type-checks with Node globals from any working directory (no false errors for process.env)', async () => {
+    const policy = join(dir, 'env-policy.ts');
+    await writeFile(
+      policy,
+      `import { definePolicy, reject } from 'floodgate';
+const pick = Number(process.env['PICK'] ?? 0);
+export default definePolicy({
+  name: 'env-policy',
+  kind: 'routing',
+  create: () => ({ route: (_req, targets) => targets[pick] ?? reject('no-target') }),
+});
+`,
+    );
+    const r = await floodgate(
+      ['validate', 'mmc.yaml', '--set', 'gateway.routing.policy=./env-policy.ts'],
+      dir,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('mmc.yaml: ok (mmc: 10 h, 1 provider(s), 1 class(es), 0 fault(s), 0 SLO(s))\n');
+  });
+
   it('validate type-checks a TypeScript scenario, and passes one without type errors', async () => {
     const file = join(dir, 'typed-scenario.ts');
     const body = `import { defineScenario } from 'floodgate';
