@@ -1,7 +1,7 @@
 /**
  * Scenario loading: file -> YAML document -> overrides -> schema -> `LoadedScenario`, with every
  * problem reported at once as file:line:column, YAML path, what was expected and what was found.
- * This module and the CLI are the only places that read files.
+ * This module (through read-input.ts) and the CLI are the only places that read files.
  */
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
