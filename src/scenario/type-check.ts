@@ -22,6 +22,12 @@ export type TypeCheckResult = { checked: true; problems: TypeProblem[] } | { che
 /** Problems reported per module at most (the first ones are the useful ones). */
 const MAX_PER_FILE = 10;
 
+function importTypeScript(): Promise<unknown> {
+  // A variable specifier: the CLI bundle must not inline the compiler (it is optional at run time).
+  const specifier = 'typescript';
+  return import(specifier);
+}
+
 /** "Cannot find name 'process'. Do you need to install type definitions for node?" and kin. */
 const NEEDS_NODE_TYPES = new Set([2580, 2591, 2592]);
 
@@ -35,14 +41,15 @@ function nodeTypesRoot(): string | undefined {
 }
 
 /** Checks `files` (absolute paths of .ts/.mts modules; others are skipped) in one program. */
-export async function typeCheckModules(files: readonly string[]): Promise<TypeCheckResult> {
+export async function typeCheckModules(
+  files: readonly string[],
+  loadCompiler: () => Promise<unknown> = importTypeScript,
+): Promise<TypeCheckResult> {
   const roots = [...new Set(files)].filter((f) => /^\.m?ts$/.test(extname(f)));
   if (roots.length === 0) return { checked: true, problems: [] };
   let ts: typeof import('typescript');
   try {
-    // A variable specifier: the CLI bundle must not inline the compiler (it is optional at run time).
-    const specifier = 'typescript';
-    const mod = (await import(specifier)) as { default?: typeof import('typescript') };
+    const mod = (await loadCompiler()) as { default?: typeof import('typescript') };
     ts = mod.default ?? (mod as unknown as typeof import('typescript'));
   } catch {
     return { checked: false, reason: 'the typescript package is not installed (npm install -D typescript)' };
