@@ -16,7 +16,7 @@ import {
   type ScenarioProblem,
 } from '../errors.ts';
 import { parseCsvTrace, parseJsonlTrace, type Trace } from '../workload/trace.ts';
-import { importUserModule } from './load-module.ts';
+import { importUserModule, thrownText } from './load-module.ts';
 import { applyOverride, type Override } from './overrides.ts';
 import { MAX_SCENARIO_BYTES, MAX_TRACE_BYTES, readInputFile, sizeText } from './read-input.ts';
 import { type Scenario, scenarioSchema, type TraceConfig } from './schema.ts';
@@ -49,7 +49,7 @@ export async function loadScenarioFile(file: string, options: LoadOptions = {}):
         `${file}: expected a default export: export default defineScenario({ ... })`,
       );
     }
-    return loadScenarioObject(mod['default'], { ...options, file });
+    return loadScenarioObject(plainData(mod['default'], file), { ...options, file });
   }
   const text = await readInputFile(file, {
     context: `${file}: cannot read the scenario`,
@@ -57,6 +57,45 @@ export async function loadScenarioFile(file: string, options: LoadOptions = {}):
     maxBytes: MAX_SCENARIO_BYTES,
   });
   return loadScenarioText(text, file, options);
+}
+
+/** Values a TS scenario may hold, far above any real one (a YAML file is limited by its size). */
+const MAX_MODULE_VALUES = 100_000;
+
+/**
+ * A TS scenario's default export copied to plain data (objects, arrays, primitives) before the
+ * schema reads it: a getter or proxy trap that throws, or an object that contains itself, is the
+ * module's mistake and gets an error naming the file, not a crash.
+ */
+function plainData(value: unknown, file: string): unknown {
+  const fail = (why: string): never => {
+    throw new FloodgateError('FG_SCENARIO_INVALID', `${file}: the default export ${why}`);
+  };
+  const ancestors = new Set<object>();
+  let values = 0;
+  const copy = (v: unknown, depth: number): unknown => {
+    // Shared objects count each time they appear (as YAML aliases do): no exponential expansion.
+    if (++values > MAX_MODULE_VALUES)
+      fail(`holds more than ${MAX_MODULE_VALUES.toLocaleString('en-US')} values`);
+    if (typeof v !== 'object' || v === null) return v;
+    if (ancestors.has(v)) fail('contains itself (a cycle), expected plain data');
+    if (depth > 64) fail('is nested more than 64 levels deep');
+    ancestors.add(v);
+    try {
+      if (Array.isArray(v)) return v.map((item) => copy(item, depth + 1));
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(v)) out[key] = copy((v as Record<string, unknown>)[key], depth + 1);
+      return out;
+    } finally {
+      ancestors.delete(v);
+    }
+  };
+  try {
+    return copy(value, 0);
+  } catch (e) {
+    if (e instanceof FloodgateError) throw e;
+    return fail(`threw while being read: ${thrownText(e)}`);
+  }
 }
 
 /** Same as `loadScenarioFile` for YAML text already in memory (`file` labels errors and resolves paths). */

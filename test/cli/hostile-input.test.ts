@@ -122,6 +122,30 @@ describe('TypeScript modules', () => {
     );
   });
 
+  it.each([
+    [
+      'a throwing getter',
+      'export default { get name(): string { throw new Error("getter"); } };',
+      'threw while being read: Error: getter',
+    ],
+    [
+      'a cycle',
+      'const a: Record<string, unknown> = { name: "x" };\na.self = a;\nexport default a;',
+      'contains itself (a cycle), expected plain data',
+    ],
+    [
+      'a doubling chain of shared arrays',
+      'let a: unknown[] = ["x"];\nfor (let i = 0; i < 40; i++) a = [a, a];\nexport default { name: "x", extra: a };',
+      'holds more than 100,000 values',
+    ],
+  ])('refuses a TS scenario whose default export has %s', async (name, code, why) => {
+    const file = join(dir, `export-${name.split(' ').pop()}.ts`);
+    await writeFile(file, `${code}\n`);
+    const r = await floodgate(['validate', file]);
+    expect(r.stderr).toBe(`error[FG_SCENARIO_INVALID]: ${file}: the default export ${why}\n`);
+    expect(r.code).toBe(1);
+  });
+
   it('reports a user policy that throws in create() or in a method, naming the module and method', async () => {
     const policy = (name: string, create: string) => `import { definePolicy } from 'floodgate';
 export default definePolicy({ name: '${name}', kind: 'routing', create() { ${create} } });
