@@ -43,6 +43,7 @@ export function checkOutputs(inputs: readonly string[], outputs: readonly (Outpu
   const seen = new Map<string, OutputFile>();
   for (const out of outputs) {
     if (!out) continue;
+    if (out.file.trim() === '') throw new UsageError(`${out.flag}: expected a file name, got ''`);
     const real = realPathOf(out.file);
     const input = inputPaths.get(real);
     if (input !== undefined)

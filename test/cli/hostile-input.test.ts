@@ -440,8 +440,14 @@ describe('command-line mistakes exit 2 with one line', () => {
   it.each([
     [
       ['run', 'MMC', '--seed', 'abc'],
-      "error: option '--seed <n>' argument 'abc' is invalid. expected an integer, got 'abc'",
+      "error: option '--seed <n>' argument 'abc' is invalid. expected an integer of at most 9007199254740991 in size, got 'abc'",
     ],
+    [
+      ['run', 'MMC', '--seed', '99999999999999999999'],
+      "error: option '--seed <n>' argument '99999999999999999999' is invalid. expected an integer of at most 9007199254740991 in size, got '99999999999999999999'",
+    ],
+    [['run', 'MMC', '--out', ''], "error: --out: expected a file name, got ''"],
+    [['schema', '--out', ''], "error: --out: expected a file name, got ''"],
     [
       ['compare', 'MMC', '--policies', 'round-robin', '--jobs', '-1'],
       "error: option '--jobs <n>' argument '-1' is invalid. expected a whole number >= 1, got '-1'",

@@ -81,7 +81,7 @@ Exit codes: 0 found, 3 no value in the range meets the SLOs, 1 bad input, 2 bad 
           throw new UsageError(
             `--tolerance: expected a share between 0 and 1, got ${excerpt(opts.tolerance)}`,
           );
-        checkOutputs([file], [opts.out ? { flag: '--out', file: opts.out } : undefined]);
+        checkOutputs([file], [opts.out !== undefined ? { flag: '--out', file: opts.out } : undefined]);
         process.stdout.write(
           `${file}: ${opts.maximize ? 'largest' : 'smallest'} ${opts.vary} in ${opts.range} meeting the SLOs on ${opts.seeds} seed(s)\n`,
         );

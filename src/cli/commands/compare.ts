@@ -129,8 +129,8 @@ An entry joins routing, admission and health policies with '+', parameters in pa
         checkOutputs(
           [...inputFilesOf(loaded), ...modules],
           [
-            opts.out ? { flag: '--out', file: opts.out } : undefined,
-            opts.report ? { flag: '--report', file: opts.report } : undefined,
+            opts.out !== undefined ? { flag: '--out', file: opts.out } : undefined,
+            opts.report !== undefined ? { flag: '--report', file: opts.report } : undefined,
           ],
         );
         const started = performance.now();

@@ -46,8 +46,8 @@ Exit codes: 0 all SLOs pass (and the run recovers from every trigger), 3 an SLO 
         const overrides = opts.set.map(parseOverride);
         const loaded = await loadScenarioFile(file, { overrides });
         checkOutputs(inputFilesOf(loaded), [
-          opts.out ? { flag: '--out', file: opts.out } : undefined,
-          opts.report ? { flag: '--report', file: opts.report } : undefined,
+          opts.out !== undefined ? { flag: '--out', file: opts.out } : undefined,
+          opts.report !== undefined ? { flag: '--report', file: opts.report } : undefined,
         ]);
         const progress = createProgress(loaded.scenario.name, !opts.quiet);
         const started = performance.now();

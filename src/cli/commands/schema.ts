@@ -24,7 +24,7 @@ export function schemaCommand(): Command {
     )
     .action(async (opts: { out?: string }) => {
       const text = `${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`;
-      if (opts.out) {
+      if (opts.out !== undefined) {
         checkOutputs([], [{ flag: '--out', file: opts.out }]);
         // The schema is JSON: an existing file of another kind is most likely a scenario.
         if (existsSync(opts.out) && extname(opts.out).toLowerCase() !== '.json')

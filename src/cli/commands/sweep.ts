@@ -83,7 +83,7 @@ Exit codes: 0 done (the regions are the answer, not a pass/fail), 1 bad input, 2
         const overrides = opts.set.map(parseOverride);
         parseOverride(`${opts.vary}=0`); // the path's syntax, before running anything
         const values = sweepValues(opts.values, opts.range, opts.steps);
-        checkOutputs([file], [opts.out ? { flag: '--out', file: opts.out } : undefined]);
+        checkOutputs([file], [opts.out !== undefined ? { flag: '--out', file: opts.out } : undefined]);
         const result = await sweep({
           file,
           path: opts.vary,
