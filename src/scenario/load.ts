@@ -154,13 +154,17 @@ export async function loadScenarioText(
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (e) {
-    // The yaml package refuses alias bombs ("billion laughs") with a ReferenceError.
-    if (!/alias/i.test((e as Error).message)) throw e;
+    // The yaml package refuses alias bombs ("billion laughs"), unresolved aliases and bad merge
+    // keys while converting, by throwing: all of them are mistakes in the file.
+    if (!(e instanceof Error)) throw e;
+    const bomb = /excessive alias count/i.test(e.message);
     throw new ScenarioInvalidError([
       {
         file,
         path: '',
-        message: `invalid YAML: aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT} per alias); write the repeated values out or use fewer nested aliases`,
+        message: bomb
+          ? `invalid YAML: aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT} per alias); write the repeated values out or use fewer nested aliases`
+          : `invalid YAML: ${printable(e.message.split('\n')[0]!, 200)}`,
       },
     ]);
   }

@@ -62,6 +62,16 @@ describe('YAML that is slow or explosive to parse', () => {
     );
   });
 
+  it('reports an alias without its anchor as invalid YAML (not as an alias bomb, not a bug)', async () => {
+    const file = join(dir, 'unresolved.yaml');
+    await writeFile(file, `${MMC_YAML}extra: *nowhere\n`);
+    const r = await floodgate(['validate', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `error[FG_SCENARIO_INVALID]: ${file}: (top level): invalid YAML: Unresolved alias (the anchor must be set before the alias): nowhere\n`,
+    );
+  });
+
   it('answers 50,000 keys in one mapping (the duplicate check is linear)', async () => {
     const keys = Array.from({ length: 50_000 }, (_, i) => `k${i}: ${i}`);
     const file = join(dir, 'keys.yaml');
