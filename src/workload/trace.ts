@@ -116,8 +116,17 @@ function describeHeader(header: readonly string[]): string {
 function parseTime(cell: string | undefined, column: string, where: string): number {
   const text = (cell ?? '').trim();
   if (column === 'time_ms') return numberOr(text, column, where);
-  if (column === 'time_s') return numberOr(text, column, where) * 1000;
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text); // numeric timestamp: milliseconds (Mooncake)
+  if (column === 'time_s') {
+    const ms = numberOr(text, column, where) * 1000;
+    if (!Number.isFinite(ms))
+      throw new FloodgateError(
+        'FG_TRACE_INVALID',
+        `${where}: column ${column}: expected a number of seconds, got ${excerpt(text)}`,
+      );
+    return ms;
+  }
+  // A numeric timestamp is milliseconds (Mooncake); 400 digits would be Infinity.
+  if (/^\d+(\.\d+)?$/.test(text) && Number.isFinite(Number(text))) return Number(text);
   // "2023-11-16 18:15:46.6805900": keep sub-millisecond digits that Date.parse would drop.
   const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)?Z?$/.exec(text);
   if (m) {

@@ -211,3 +211,12 @@ describe('JSONL records that are not objects of numbers', () => {
     );
   });
 });
+
+describe('numeric timestamps', () => {
+  it('refuses one too large to be a number of milliseconds', () => {
+    const huge = '9'.repeat(400);
+    expect(() => parseCsvTrace(`timestamp,prompt_tokens,output_tokens\n${huge},1,1\n`, 't.csv')).toThrow(
+      `t.csv:2: column timestamp: expected a timestamp like 2023-11-16 18:15:46.68 or a number of ms, got '${'9'.repeat(40)}... (400 characters)'`,
+    );
+  });
+});
