@@ -33,19 +33,27 @@ export interface OutputFile {
 }
 
 /**
- * Refuses, before any work is done, outputs that would overwrite an input (compared by real path,
- * so `./x`, `../dir/x` and symlinks count), two outputs naming one file, and paths that cannot be
+ * Refuses, before any work is done, outputs that would overwrite an input (compared by real path
+ * and inode, so `./x`, `../dir/x`, symlinks and hard links count), two outputs naming one file, and paths that cannot be
  * written because a parent is a regular file or the path is a directory.
  */
 export function checkOutputs(inputs: readonly string[], outputs: readonly (OutputFile | undefined)[]): void {
   const inputPaths = new Map<string, string>();
-  for (const input of inputs) inputPaths.set(realPathOf(input), input);
+  // Also by inode: a hard link, or another spelling on a case-insensitive disk, is the same file.
+  const inputInodes = new Map<string, string>();
+  for (const input of inputs) {
+    inputPaths.set(realPathOf(input), input);
+    const info = statIfAny(input);
+    if (info) inputInodes.set(`${info.dev}:${info.ino}`, input);
+  }
   const seen = new Map<string, OutputFile>();
   for (const out of outputs) {
     if (!out) continue;
     if (out.file.trim() === '') throw new UsageError(`${out.flag}: expected a file name, got ''`);
     const real = realPathOf(out.file);
-    const input = inputPaths.get(real);
+    const existing = statIfAny(out.file);
+    const input =
+      inputPaths.get(real) ?? (existing ? inputInodes.get(`${existing.dev}:${existing.ino}`) : undefined);
     if (input !== undefined)
       throw new UsageError(
         `${out.flag} ${printable(out.file)}: this is the input file ${printable(input)}; refusing to overwrite it`,

@@ -3,7 +3,7 @@
  * on SIGINT/SIGTERM, never masking the cause) and the checks run before any work.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -66,6 +66,15 @@ describe('checkOutputs', () => {
     expect(() =>
       checkOutputs([join(dir, 'in.yaml')], [{ flag: '--out', file: join(dir, 'a', 'b', 'c.json') }]),
     ).not.toThrow();
+  });
+
+  it('refuses an output that is a hard link to an input', async () => {
+    const input = join(dir, 'in.yaml');
+    await writeFile(input, 'name: x\n');
+    await link(input, join(dir, 'hard.yaml'));
+    expect(() => checkOutputs([input], [{ flag: '--out', file: join(dir, 'hard.yaml') }])).toThrow(
+      `--out ${join(dir, 'hard.yaml')}: this is the input file ${input}; refusing to overwrite it`,
+    );
   });
 
   it('refuses a device as an output (a rename would replace /dev/null with a file)', () => {
