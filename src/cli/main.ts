@@ -4,8 +4,8 @@
  * exit code (see exit-codes.ts). Known errors print one line; anything else is a bug and prints
  * its stack.
  */
-import { Command, CommanderError } from 'commander';
-import { FloodgateError } from '../errors.ts';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { escapeControls, FloodgateError, USAGE_CODES } from '../errors.ts';
 import { calibrateCommand } from './commands/calibrate.ts';
 import { capacityCommand } from './commands/capacity.ts';
 import { compareCommand } from './commands/compare.ts';
@@ -17,6 +17,7 @@ import { schemaCommand } from './commands/schema.ts';
 import { sweepCommand } from './commands/sweep.ts';
 import { validateCommand } from './commands/validate.ts';
 import { EXIT } from './exit-codes.ts';
+import { formatError } from './output.ts';
 
 export function buildProgram(): Command {
   const program = new Command('floodgate')
@@ -44,6 +45,11 @@ export async function main(argv: string[]): Promise<number> {
     await buildProgram().parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
+    if (e instanceof InvalidArgumentError) {
+      // Thrown by an action (commander prints only the errors it raises while parsing).
+      process.stderr.write(`${escapeControls(`error: ${e.message}`)}\n`);
+      return EXIT.usage;
+    }
     if (e instanceof CommanderError) {
       if (
         e.code === 'commander.helpDisplayed' ||
@@ -54,11 +60,11 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     if (e instanceof FloodgateError) {
-      process.stderr.write(`error[${e.code}]: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
-      return EXIT.error;
+      process.stderr.write(formatError(e));
+      return USAGE_CODES.has(e.code) ? EXIT.usage : EXIT.error;
     }
     process.stderr.write(
-      `floodgate: internal error (this is a bug; please report it with the scenario):\n${(e as Error)?.stack ?? String(e)}\n`,
+      `floodgate: internal error (this is a bug; please report it with the scenario):\n${escapeControls((e as Error)?.stack ?? String(e))}\n`,
     );
     return EXIT.bug;
   }

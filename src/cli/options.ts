@@ -10,8 +10,8 @@ export function collect(value: string, previous: string[]): string[] {
 
 export function parseSeed(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n))
-    throw new InvalidArgumentError(`expected an integer, got '${value}'`);
+  if (value.trim() === '' || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError(`expected an integer of at most 9007199254740991 in size, got '${value}'`);
   return n;
 }
 

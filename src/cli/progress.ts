@@ -3,9 +3,11 @@
  * redrawn in place, elsewhere (CI logs) a line every 10 s. The CLI is the only reader of the wall
  * clock; the engine just reports simulated time.
  */
+import { printable } from '../errors.ts';
 import { fmtInt, fmtMs } from './output.ts';
 
-export function createProgress(label: string, enabled: boolean) {
+export function createProgress(name: string, enabled: boolean) {
+  const label = printable(name, 60);
   const started = performance.now();
   const tty = Boolean(process.stderr.isTTY);
   let lastPrint = 0;

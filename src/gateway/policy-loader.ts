@@ -5,8 +5,8 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { builtinPolicies } from '../../policies/index.ts';
-import { FloodgateError, formatPath, ScenarioInvalidError } from '../errors.ts';
-import { importUserModule } from '../scenario/load-module.ts';
+import { excerpt, FloodgateError, formatPath, printable, ScenarioInvalidError } from '../errors.ts';
+import { importUserModule, thrownText } from '../scenario/load-module.ts';
 import { didYouMean } from '../scenario/suggest.ts';
 import type { PolicyDefinition, PolicyKind } from './policy.ts';
 
@@ -53,7 +53,7 @@ export async function resolvePolicy(
       const names = builtinPolicyNames(kind);
       throw new FloodgateError(
         'FG_UNKNOWN_POLICY',
-        `${where}: expected a ${kind} policy (${names.join(', ')}) or a path to a policy module, got '${ref.policy}'${didYouMean(
+        `${where}: expected a ${kind} policy (${names.join(', ')}) or a path to a policy module, got '${printable(ref.policy, 200)}'${didYouMean(
           ref.policy,
           builtins.map((p) => p.name),
         )}`,
@@ -63,7 +63,7 @@ export async function resolvePolicy(
   if (definition.kind !== kind) {
     throw new FloodgateError(
       'FG_POLICY_INVALID',
-      `${where}: '${ref.policy}' is a ${definition.kind} policy, expected a ${kind} policy`,
+      `${where}: '${printable(ref.policy, 200)}' is a ${definition.kind} policy, expected a ${kind} policy`,
     );
   }
   if (!definition.params) {
@@ -87,14 +87,15 @@ export async function resolvePolicy(
           (node, key) => (node as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey],
           ref.params,
         );
-        const suffix = found === undefined ? '' : `, got ${JSON.stringify(found)}`;
+        const suffix =
+          found === undefined ? '' : `, got ${printable(JSON.stringify(found) ?? String(found), 40)}`;
         const known = (definition.params as { shape?: Record<string, unknown> }).shape;
         let message = issue.message.replace(/^Invalid input: /, '');
         if (issue.code === 'unrecognized_keys' && known) {
           message = issue.keys
             .map(
               (k) =>
-                `unknown parameter '${k}'${didYouMean(k, Object.keys(known))}; valid: ${Object.keys(known).join(', ')}`,
+                `unknown parameter ${excerpt(k)}${didYouMean(k, Object.keys(known))}; valid: ${Object.keys(known).join(', ')}`,
             )
             .join('; ');
           return { file: source.file, path: formatPath([...source.path, 'params']), message };
@@ -130,6 +131,64 @@ export async function loadPolicyModule(file: string, where: string): Promise<Pol
       `${where}: ${file} must default-export definePolicy({ name, kind: 'routing' | 'admission' | 'health', create })`,
     );
   }
-  moduleCache.set(file, def);
-  return def;
+  const guarded = guardUserPolicy(def, file);
+  moduleCache.set(file, guarded);
+  return guarded;
+}
+
+/**
+ * A user policy whose code throws (in `create` or in any method it returns) is the user's mistake:
+ * the error names the module and the method, with the thrown message, instead of a stack through
+ * a bundled data: URL and exit 70. Built-in policies are not wrapped.
+ */
+function guardUserPolicy(def: PolicyDefinition, file: string): PolicyDefinition {
+  const fail = (what: string, e: unknown): FloodgateError =>
+    e instanceof FloodgateError
+      ? e
+      : new FloodgateError('FG_POLICY_INVALID', `${file}: ${what} threw: ${thrownText(e)}`);
+  return {
+    ...def,
+    create(params, ctx) {
+      let policy: object;
+      try {
+        policy = def.create(params, ctx) as object;
+      } catch (e) {
+        throw fail(`policy '${printable(def.name)}' create()`, e);
+      }
+      if (typeof policy !== 'object' || policy === null)
+        throw new FloodgateError(
+          'FG_POLICY_INVALID',
+          `${file}: policy '${printable(def.name)}' create() returned ${policy === null ? 'null' : typeof policy}, expected an object with the policy's methods`,
+        );
+      for (const key of methodNames(policy)) {
+        const method = (policy as Record<string, unknown>)[key] as (...args: unknown[]) => unknown;
+        const wrapped = (...args: unknown[]) => {
+          try {
+            return method.apply(policy, args);
+          } catch (e) {
+            throw fail(`policy '${printable(def.name)}' ${key}()`, e);
+          }
+        };
+        try {
+          (policy as Record<string, unknown>)[key] = wrapped;
+        } catch {
+          // A frozen object keeps its methods unguarded.
+        }
+      }
+      return policy as ReturnType<PolicyDefinition['create']>;
+    },
+  };
+}
+
+/** Function-valued properties of an object and its prototypes (not Object.prototype's). */
+function methodNames(policy: object): string[] {
+  const names = new Set<string>();
+  for (let o: object | null = policy; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    for (const key of Object.getOwnPropertyNames(o)) {
+      if (key === 'constructor') continue;
+      const d = Object.getOwnPropertyDescriptor(o, key);
+      if (d && typeof d.value === 'function') names.add(key);
+    }
+  }
+  return [...names];
 }

@@ -9,14 +9,24 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
-import { type ErrorCode, FloodgateError } from '../errors.ts';
+import { type ErrorCode, FloodgateError, printable } from '../errors.ts';
+import { checkInputFile } from './read-input.ts';
+
+/** A policy or scenario module is code someone wrote: 1 MB is far more than any. */
+const MAX_MODULE_BYTES = 1024 * 1024;
 
 export async function importUserModule(
   file: string,
   where: string,
   code: ErrorCode,
+  missingCode: ErrorCode = code,
 ): Promise<Record<string, unknown>> {
-  if (!existsSync(file)) throw new FloodgateError(code, `${where}: module '${file}' does not exist`);
+  if (!existsSync(file)) throw new FloodgateError(missingCode, `${where}: module '${file}' does not exist`);
+  await checkInputFile(file, {
+    context: `${where}: cannot load '${file}'`,
+    code,
+    maxBytes: MAX_MODULE_BYTES,
+  });
   const { build } = await import('esbuild');
   let text: string;
   try {
@@ -42,13 +52,40 @@ export async function importUserModule(
       : '';
     throw new FloodgateError(
       code,
-      `${where}: cannot compile ${file}: ${loc}${first?.text ?? (e as Error).message}`,
+      `${where}: cannot compile ${file}: ${loc}${printable(first?.text ?? (e as Error).message, 200)}`,
     );
   }
-  return (await import(`data:text/javascript;base64,${Buffer.from(text).toString('base64')}`)) as Record<
-    string,
-    unknown
-  >;
+  try {
+    return (await import(`data:text/javascript;base64,${Buffer.from(text).toString('base64')}`)) as Record<
+      string,
+      unknown
+    >;
+  } catch (e) {
+    // The module's own top-level code threw: the user's mistake, not ours.
+    throw new FloodgateError(code, `${where}: ${file} threw while loading: ${thrownText(e)}`);
+  }
+}
+
+/** What user code threw, as one short escaped line: `TypeError: x is not a function`. */
+export function thrownText(e: unknown): string {
+  if (e instanceof Error) return printable(`${e.name}: ${e.message}`, 200);
+  try {
+    return printable(String(e), 200);
+  } catch {
+    return 'a value that cannot be printed';
+  }
+}
+
+/**
+ * The typings of the public API for the type checker: the TypeScript source in a clone, the
+ * published declarations (dist/types) in an installed package.
+ */
+export function publicApiTypesPath(): string {
+  const api = publicApiPath();
+  if (api.endsWith('.ts')) return api;
+  const root = dirname(dirname(api));
+  const source = resolve(root, 'src', 'index.ts');
+  return existsSync(source) ? source : resolve(root, 'dist', 'types', 'src', 'index.d.ts');
 }
 
 /**

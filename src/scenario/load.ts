@@ -1,17 +1,25 @@
 /**
  * Scenario loading: file -> YAML document -> overrides -> schema -> `LoadedScenario`, with every
  * problem reported at once as file:line:column, YAML path, what was expected and what was found.
- * This module and the CLI are the only places that read files.
+ * This module (through read-input.ts) and the CLI are the only places that read files.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
-import { FloodgateError, formatPath, ScenarioInvalidError, type ScenarioProblem } from '../errors.ts';
+import {
+  excerpt,
+  FloodgateError,
+  formatPath,
+  MAX_PROBLEMS_SHOWN,
+  printable,
+  ScenarioInvalidError,
+  type ScenarioProblem,
+} from '../errors.ts';
 import { parseCsvTrace, parseJsonlTrace, type Trace } from '../workload/trace.ts';
 import { checkWork, type WorkLimits } from './budget.ts';
-import { importUserModule } from './load-module.ts';
+import { importUserModule, thrownText } from './load-module.ts';
 import { applyOverride, type Override } from './overrides.ts';
+import { MAX_SCENARIO_BYTES, MAX_TRACE_BYTES, readInputFile, sizeText } from './read-input.ts';
 import { parseScenario, type Scenario, type TraceConfig } from './schema.ts';
 
 export interface LoadedScenario {
@@ -37,25 +45,60 @@ export interface LoadOptions {
  */
 export async function loadScenarioFile(file: string, options: LoadOptions = {}): Promise<LoadedScenario> {
   if (/\.(m?[jt]s)$/.test(file)) {
-    const mod = await importUserModule(resolve(file), file, 'FG_SCENARIO_UNREADABLE');
+    const mod = await importUserModule(resolve(file), file, 'FG_SCENARIO_INVALID', 'FG_SCENARIO_UNREADABLE');
     if (mod['default'] === undefined) {
       throw new FloodgateError(
         'FG_SCENARIO_INVALID',
         `${file}: expected a default export: export default defineScenario({ ... })`,
       );
     }
-    return loadScenarioObject(mod['default'], { ...options, file });
+    return loadScenarioObject(plainData(mod['default'], file), { ...options, file });
   }
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new FloodgateError(
-      'FG_SCENARIO_UNREADABLE',
-      `${file}: cannot read the scenario: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
+  const text = await readInputFile(file, {
+    context: `${file}: cannot read the scenario`,
+    code: 'FG_SCENARIO_UNREADABLE',
+    maxBytes: MAX_SCENARIO_BYTES,
+  });
   return loadScenarioText(text, file, options);
+}
+
+/** Values a TS scenario may hold, far above any real one (a YAML file is limited by its size). */
+const MAX_MODULE_VALUES = 100_000;
+
+/**
+ * A TS scenario's default export copied to plain data (objects, arrays, primitives) before the
+ * schema reads it: a getter or proxy trap that throws, or an object that contains itself, is the
+ * module's mistake and gets an error naming the file, not a crash.
+ */
+function plainData(value: unknown, file: string): unknown {
+  const fail = (why: string): never => {
+    throw new FloodgateError('FG_SCENARIO_INVALID', `${file}: the default export ${why}`);
+  };
+  const ancestors = new Set<object>();
+  let values = 0;
+  const copy = (v: unknown, depth: number): unknown => {
+    // Shared objects count each time they appear (as YAML aliases do): no exponential expansion.
+    if (++values > MAX_MODULE_VALUES)
+      fail(`holds more than ${MAX_MODULE_VALUES.toLocaleString('en-US')} values`);
+    if (typeof v !== 'object' || v === null) return v;
+    if (ancestors.has(v)) fail('contains itself (a cycle), expected plain data');
+    if (depth > 64) fail('is nested more than 64 levels deep');
+    ancestors.add(v);
+    try {
+      if (Array.isArray(v)) return v.map((item) => copy(item, depth + 1));
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(v)) out[key] = copy((v as Record<string, unknown>)[key], depth + 1);
+      return out;
+    } finally {
+      ancestors.delete(v);
+    }
+  };
+  try {
+    return copy(value, 0);
+  } catch (e) {
+    if (e instanceof FloodgateError) throw e;
+    return fail(`threw while being read: ${thrownText(e)}`);
+  }
 }
 
 /** Same as `loadScenarioFile` for YAML text already in memory (`file` labels errors and resolves paths). */
@@ -64,16 +107,28 @@ export async function loadScenarioText(
   file: string,
   options: LoadOptions = {},
 ): Promise<LoadedScenario> {
+  if (text.length > MAX_SCENARIO_BYTES)
+    throw new ScenarioInvalidError([
+      {
+        file,
+        path: '',
+        message: `expected a scenario of at most ${sizeText(MAX_SCENARIO_BYTES)}, got ${sizeText(text.length)}`,
+      },
+    ]);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
+  // uniqueKeys is checked below: the yaml package's own check is quadratic in the keys of a map.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const yamlProblems = doc.errors.map((e) => ({ pos: e.pos[0], message: e.message.split('\n')[0]! }));
+  if (yamlProblems.length === 0) yamlProblems.push(...duplicateKeys(doc.contents));
+  if (yamlProblems.length > 0) {
     throw new ScenarioInvalidError(
-      doc.errors.map((e) => {
-        const pos = lineCounter.linePos(e.pos[0]);
+      yamlProblems.map((e, i) => {
+        // Positions only for the problems the message shows (each costs a scan of the text).
+        const pos = i < MAX_PROBLEMS_SHOWN ? lineCounter.linePos(e.pos) : undefined;
         return {
           file,
           path: '',
-          message: `invalid YAML: ${e.message.split('\n')[0]}`,
+          message: `invalid YAML: ${printable(e.message, 200)}`,
           ...(pos ? { line: pos.line, column: pos.col } : {}),
         };
       }),
@@ -98,16 +153,55 @@ export async function loadScenarioText(
     }
     return undefined;
   };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    // The yaml package refuses alias bombs ("billion laughs"), unresolved aliases and bad merge
+    // keys while converting, by throwing: all of them are mistakes in the file.
+    if (!(e instanceof Error)) throw e;
+    const bomb = /excessive alias count/i.test(e.message);
+    throw new ScenarioInvalidError([
+      {
+        file,
+        path: '',
+        message: bomb
+          ? `invalid YAML: aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT} per alias); write the repeated values out or use fewer nested aliases`
+          : `invalid YAML: ${printable(e.message.split('\n')[0]!, 200)}`,
+      },
+    ]);
+  }
   if (!isMap(doc.contents) && !isSeq(doc.contents)) {
     throw new ScenarioInvalidError([
       {
         file,
         path: '',
-        message: `expected a mapping with name, duration, providers and workload, got ${JSON.stringify(doc.toJS())}`,
+        message: `expected a mapping with name, duration, providers and workload, got ${show(value)}`,
       },
     ]);
   }
-  return loadScenarioObject(doc.toJS(), { ...options, file, locate });
+  return loadScenarioObject(value, { ...options, file, locate });
+}
+
+/** Aliases one alias may expand to (the yaml package's default, named here for the message). */
+const MAX_ALIAS_COUNT = 100;
+
+/** Keys repeated within one mapping, each pointing at its second occurrence (one pass per map). */
+function duplicateKeys(root: unknown): { pos: number; message: string }[] {
+  const found: { pos: number; message: string }[] = [];
+  visit(root as Node, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = pair.key.value;
+        if (seen.has(key))
+          found.push({ pos: pair.key.range?.[0] ?? 0, message: `duplicate key ${show(key)} in one mapping` });
+        seen.add(key);
+      }
+    },
+  });
+  return found;
 }
 
 interface ObjectSource extends LoadOptions {
@@ -133,15 +227,11 @@ export async function loadScenarioObject(input: unknown, source: ObjectSource = 
   for (const { config, path } of traceConfigs) {
     if (traces.has(config.file)) continue;
     const tracePath = resolve(baseDir, config.file);
-    let text: string;
-    try {
-      text = await readFile(tracePath, 'utf8');
-    } catch (e) {
-      throw new FloodgateError(
-        'FG_TRACE_INVALID',
-        `${file}: ${path}: cannot read trace '${tracePath}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      );
-    }
+    const text = await readInputFile(tracePath, {
+      context: `${file}: ${path}: cannot read trace '${tracePath}'`,
+      code: 'FG_TRACE_INVALID',
+      maxBytes: MAX_TRACE_BYTES,
+    });
     traces.set(
       config.file,
       config.format === 'jsonl' ? parseJsonlTrace(text, tracePath) : parseCsvTrace(text, tracePath),
@@ -169,8 +259,30 @@ export function validateScenario(input: unknown, source: ObjectSource = {}): Sce
     dotted: o.path.replace(/\[(\d+)\]/g, '.$1'),
     text: o.path,
   }));
-  const problems = result.error.issues.map((issue) => toProblem(issue, raw, file, source.locate, overridden));
-  throw new ScenarioInvalidError(dedupe(problems));
+  throw new ScenarioInvalidError(toProblems(result.error.issues, raw, file, source.locate, overridden));
+}
+
+/**
+ * Problems in issue order, duplicates dropped; only those the message shows get a line and column
+ * (locating one scans the document, and a hostile file can hold thousands of problems).
+ */
+function toProblems(
+  issues: readonly z.core.$ZodIssue[],
+  raw: unknown,
+  file: string,
+  locate: ObjectSource['locate'],
+  overridden: { dotted: string; text: string }[],
+): ScenarioProblem[] {
+  const seen = new Set<string>();
+  const out: ScenarioProblem[] = [];
+  for (const issue of issues) {
+    const problem = toProblem(issue, raw, file, undefined, overridden);
+    const key = `${problem.path}\u0000${problem.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(out.length < MAX_PROBLEMS_SHOWN ? toProblem(issue, raw, file, locate, overridden) : problem);
+  }
+  return out;
 }
 
 function toProblem(
@@ -183,7 +295,8 @@ function toProblem(
   const path = issue.path;
   const pathText = formatPath(path);
   const found = valueAt(raw, path);
-  let message = issue.message;
+  // Messages may quote the input: a backstop keeps each to a few lines.
+  let message = printable(issue.message, MAX_MESSAGE_CHARS);
   if (message.startsWith('Invalid input: ')) message = message.slice('Invalid input: '.length);
   if (found.missing && issue.code !== 'custom' && message.startsWith('expected'))
     message = `missing; ${message}`;
@@ -208,6 +321,9 @@ function toProblem(
     : { file, path: pathText, message };
 }
 
+/** Longest problem message printed (a list of 10,000 class names is cut). */
+const MAX_MESSAGE_CHARS = 400;
+
 function valueAt(root: unknown, path: readonly PropertyKey[]): { missing: boolean; value?: unknown } {
   let node = root;
   for (const key of path) {
@@ -217,18 +333,9 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): { missing: boolea
   return node === undefined ? { missing: true } : { missing: false, value: node };
 }
 
+/** A value from the input as the message quotes it: short and escaped, never the whole of it. */
 function show(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'string') return excerpt(value);
   const text = JSON.stringify(value);
-  return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-function dedupe(problems: ScenarioProblem[]): ScenarioProblem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => {
-    const key = `${p.path}\u0000${p.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  return printable(text === undefined ? String(value) : text, 40);
 }

@@ -1,4 +1,4 @@
-import { FloodgateError } from '../errors.ts';
+import { excerpt, FloodgateError } from '../errors.ts';
 
 /**
  * A request trace in memory: arrival offsets (ms from the first record, sorted) and sizes, as
@@ -31,7 +31,7 @@ export function parseCsvTrace(text: string, file: string): Trace {
     if (i < 0)
       throw new FloodgateError(
         'FG_TRACE_INVALID',
-        `${file}:1: expected a ${what} column (one of ${names.join(', ')}), got header '${lines[0] ?? ''}'`,
+        `${file}:1: expected a ${what} column (one of ${names.join(', ')}), got ${describeHeader(header)}`,
       );
     return i;
   };
@@ -61,17 +61,20 @@ export function parseJsonlTrace(text: string, file: string): Trace {
     const line = lines[n]!.trim();
     if (line === '') continue;
     const where = `${file}:${n + 1}`;
-    let rec: Record<string, unknown>;
+    let rec: unknown;
     try {
-      rec = JSON.parse(line) as Record<string, unknown>;
+      rec = JSON.parse(line);
     } catch {
+      rec = undefined;
+    }
+    if (typeof rec !== 'object' || rec === null || Array.isArray(rec))
       throw new FloodgateError(
         'FG_TRACE_INVALID',
-        `${where}: expected a JSON object per line, got '${line.slice(0, 60)}'`,
+        `${where}: expected a JSON object per line, got ${excerpt(line)}`,
       );
-    }
+    const record = rec as Record<string, unknown>;
     const pick = (names: string[], what: string) => {
-      const name = names.find((k) => rec[k] !== undefined);
+      const name = names.find((k) => record[k] !== undefined);
       if (!name)
         throw new FloodgateError(
           'FG_TRACE_INVALID',
@@ -80,20 +83,50 @@ export function parseJsonlTrace(text: string, file: string): Trace {
       return name;
     };
     const tk = pick(TIME_COLUMNS, 'time');
-    const t = parseTime(String(rec[tk]), tk, where);
+    const t = parseTime(cellText(record[tk]), tk, where);
     const pk = pick(PROMPT_COLUMNS, 'prompt-token');
     const ok = pick(OUTPUT_COLUMNS, 'output-token');
-    const row = { t, p: parseTokens(String(rec[pk]), pk, where), o: parseTokens(String(rec[ok]), ok, where) };
-    rows.push(typeof rec['class'] === 'string' ? { ...row, c: rec['class'] } : row);
+    const row = {
+      t,
+      p: parseTokens(cellText(record[pk]), pk, where),
+      o: parseTokens(cellText(record[ok]), ok, where),
+    };
+    rows.push(typeof record['class'] === 'string' ? { ...row, c: record['class'] } : row);
   }
   return toTrace(rows, file);
+}
+
+/** A JSONL field as text: numbers and strings as written, anything else as JSON (never via toString). */
+function cellText(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : JSON.stringify(value);
+}
+
+/**
+ * The header as an error describes it: the cells that look like column names, never the line
+ * itself (the file may not be a trace at all, and its first line may be a secret).
+ */
+function describeHeader(header: readonly string[]): string {
+  const names = header.filter((h) => /^[\w .-]{1,40}$/.test(h));
+  if (names.length === 0 || names.length < header.length / 2)
+    return `a first line that is not a CSV header (${header.length} field${header.length === 1 ? '' : 's'})`;
+  const shown = names.slice(0, 12).map((h) => `'${h}'`);
+  return `columns ${shown.join(', ')}${names.length > shown.length ? `, ... (${names.length} in all)` : ''}`;
 }
 
 function parseTime(cell: string | undefined, column: string, where: string): number {
   const text = (cell ?? '').trim();
   if (column === 'time_ms') return numberOr(text, column, where);
-  if (column === 'time_s') return numberOr(text, column, where) * 1000;
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text); // numeric timestamp: milliseconds (Mooncake)
+  if (column === 'time_s') {
+    const ms = numberOr(text, column, where) * 1000;
+    if (!Number.isFinite(ms))
+      throw new FloodgateError(
+        'FG_TRACE_INVALID',
+        `${where}: column ${column}: expected a number of seconds, got ${excerpt(text)}`,
+      );
+    return ms;
+  }
+  // A numeric timestamp is milliseconds (Mooncake); 400 digits would be Infinity.
+  if (/^\d+(\.\d+)?$/.test(text) && Number.isFinite(Number(text))) return Number(text);
   // "2023-11-16 18:15:46.6805900": keep sub-millisecond digits that Date.parse would drop.
   const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)?Z?$/.exec(text);
   if (m) {
@@ -102,7 +135,7 @@ function parseTime(cell: string | undefined, column: string, where: string): num
   }
   throw new FloodgateError(
     'FG_TRACE_INVALID',
-    `${where}: column ${column}: expected a timestamp like 2023-11-16 18:15:46.68 or a number of ms, got '${text}'`,
+    `${where}: column ${column}: expected a timestamp like 2023-11-16 18:15:46.68 or a number of ms, got ${excerpt(text)}`,
   );
 }
 
@@ -111,7 +144,7 @@ function numberOr(text: string, column: string, where: string): number {
   if (text === '' || !Number.isFinite(v))
     throw new FloodgateError(
       'FG_TRACE_INVALID',
-      `${where}: column ${column}: expected a number, got '${text}'`,
+      `${where}: column ${column}: expected a number, got ${excerpt(text)}`,
     );
   return v;
 }
@@ -121,7 +154,7 @@ function parseTokens(cell: string | undefined, column: string, where: string): n
   if (v < 0 || !Number.isInteger(v))
     throw new FloodgateError(
       'FG_TRACE_INVALID',
-      `${where}: column ${column}: expected a whole number of tokens >= 0, got '${cell}'`,
+      `${where}: column ${column}: expected a whole number of tokens >= 0, got ${excerpt(cell ?? '')}`,
     );
   return v;
 }

@@ -142,8 +142,10 @@ describe('floodgate run', () => {
     const badSeed = await floodgate('run', join(dir, 'mmc.yaml'), '--seed', 'abc');
     expect(badSeed.code).toBe(2);
     const badSet = await floodgate('run', join(dir, 'mmc.yaml'), '--set', 'novalue');
-    expect(badSet.code).toBe(1);
-    expect(badSet.stderr).toMatch(/--set novalue: expected PATH=VALUE/);
+    expect(badSet.code).toBe(2);
+    expect(badSet.stderr).toBe(
+      'error[FG_OVERRIDE_INVALID]: --set novalue: expected PATH=VALUE, e.g. --set workload.arrivals.rate=9/s\n',
+    );
   });
 
   it('runs a user policy module referenced by path', async () => {
@@ -283,7 +285,7 @@ describe('floodgate sweep', () => {
     expect(json.points.map((p: { region: string }) => p.region)).toEqual(['stable', 'vulnerable']);
   });
 
-  it('refuses a scenario without a recovery block, and bad value lists, with exit 1', async () => {
+  it('refuses a scenario without a recovery block (exit 1) and bad value lists (usage, exit 2)', async () => {
     const none = await floodgate(
       'sweep',
       join(dir, 'mmc.yaml'),
@@ -297,8 +299,10 @@ describe('floodgate sweep', () => {
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/sweep needs a recovery block/);
     const both = await floodgate('sweep', join(dir, 'mmc.yaml'), '--vary', 'duration');
-    expect(both.code).toBe(1);
-    expect(both.stderr).toMatch(/expected exactly one of --values or --range/);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe(
+      'error[FG_OVERRIDE_INVALID]: sweep: expected exactly one of --values or --range\n',
+    );
   });
 });
 

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { RngStreams } from '../../src/engine/rng.ts';
 import type { TraceConfig } from '../../src/scenario/schema.ts';
 import { TraceArrivals } from '../../src/workload/arrivals.ts';
-import { parseCsvTrace } from '../../src/workload/trace.ts';
+import { parseCsvTrace, parseJsonlTrace } from '../../src/workload/trace.ts';
 import { run } from '../providers/harness.ts';
 
 /** Four records of the Azure LLM inference trace's shape: offsets 0, 500, 1250 and 3000 ms. */
@@ -144,4 +144,79 @@ it('counts an arrival at exactly a window boundary in the window that starts the
     metrics: { interval: '250ms' },
   });
   expect(r.timeseries.offered.slice(0, 3)).toEqual([1, 0, 1]);
+});
+
+describe('trace errors quote at most a short escaped excerpt', () => {
+  const message = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error('expected an error');
+  };
+
+  it('never echoes a first line that is not a header (it may be a secret)', () => {
+    expect(message(() => parseCsvTrace('root:$6$secret:19000:0:99999:7:::\nx\n', '/etc/shadow'))).toBe(
+      '/etc/shadow:1: expected a time column (one of time_ms, time_s, timestamp, TIMESTAMP), got a first line that is not a CSV header (1 field)',
+    );
+    expect(message(() => parseCsvTrace('API_KEY=sk-abc\u0000HOME=/root\u0000', 'environ'))).toBe(
+      'environ:1: expected a time column (one of time_ms, time_s, timestamp, TIMESTAMP), got a first line that is not a CSV header (1 field)',
+    );
+  });
+
+  it('names the columns of a header without the one it needs', () => {
+    expect(message(() => parseCsvTrace('when,prompt_tokens,output_tokens\n1,2,3\n', 't.csv'))).toBe(
+      "t.csv:1: expected a time column (one of time_ms, time_s, timestamp, TIMESTAMP), got columns 'when', 'prompt_tokens', 'output_tokens'",
+    );
+  });
+
+  it('cuts a long cell at 40 characters and escapes control characters', () => {
+    const long = `${'7'.repeat(100_000)}x`;
+    expect(message(() => parseCsvTrace(`time_ms,prompt_tokens,output_tokens\n0,${long},1\n`, 't.csv'))).toBe(
+      `t.csv:2: column prompt_tokens: expected a number, got '${'7'.repeat(40)}... (100001 characters)'`,
+    );
+    expect(
+      message(() => parseCsvTrace('time_ms,prompt_tokens,output_tokens\n\u001b[2J,1,1\n', 't.csv')),
+    ).toBe("t.csv:2: column time_ms: expected a number, got '\\x1b[2J'");
+  });
+
+  it('quotes a short excerpt of a JSONL line that is not JSON', () => {
+    expect(message(() => parseJsonlTrace(`{"timestamp": 1, ${'"a": 1, '.repeat(1000)}\n`, 't.jsonl'))).toBe(
+      `t.jsonl:1: expected a JSON object per line, got '{"timestamp": 1, "a": 1, "a": 1, "a": 1,... (8016 characters)'`,
+    );
+  });
+});
+
+describe('JSONL records that are not objects of numbers', () => {
+  const message = (text: string) => {
+    try {
+      parseJsonlTrace(text, 't.jsonl');
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error('expected an error');
+  };
+
+  it('refuses null, arrays and scalars as records', () => {
+    expect(message('null\n')).toBe("t.jsonl:1: expected a JSON object per line, got 'null'");
+    expect(message('{"time_ms": 0, "prompt_tokens": 1, "output_tokens": 1}\n[1, 2]\n')).toBe(
+      "t.jsonl:2: expected a JSON object per line, got '[1, 2]'",
+    );
+  });
+
+  it('refuses an object where a number belongs without calling its toString', () => {
+    expect(message('{"time_ms": {"toString": 1}, "prompt_tokens": 1, "output_tokens": 1}\n')).toBe(
+      `t.jsonl:1: column time_ms: expected a number, got '{"toString":1}'`,
+    );
+  });
+});
+
+describe('numeric timestamps', () => {
+  it('refuses one too large to be a number of milliseconds', () => {
+    const huge = '9'.repeat(400);
+    expect(() => parseCsvTrace(`timestamp,prompt_tokens,output_tokens\n${huge},1,1\n`, 't.csv')).toThrow(
+      `t.csv:2: column timestamp: expected a timestamp like 2023-11-16 18:15:46.68 or a number of ms, got '${'9'.repeat(40)}... (400 characters)'`,
+    );
+  });
 });

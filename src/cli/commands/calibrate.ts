@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { FloodgateError } from '../../errors.ts';
+import { escapeControls, FloodgateError } from '../../errors.ts';
 import { type CalibrationGroup, calibrate, groupsIn } from '../../providers/gpu/calibration.ts';
 import { parseMeasurements } from '../../providers/gpu/fit.ts';
+import { MAX_TRACE_BYTES, readInputFile } from '../../scenario/read-input.ts';
 
 const pct = (x: number | null) => (x === null ? '-' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`);
 const ms = (x: number | null) => (x === null ? '-' : x.toFixed(1));
@@ -48,15 +48,11 @@ export function calibrateCommand(): Command {
       '\nThe fitted coefficients go into a scenario as timing: { model: fitted, coefficients: {...} }.',
     )
     .action(async (csv: string, opts: { model?: string; hardware?: string; json?: boolean }) => {
-      let text: string;
-      try {
-        text = await readFile(csv, 'utf8');
-      } catch (e) {
-        throw new FloodgateError(
-          'FG_TRACE_INVALID',
-          `${csv}: cannot read the measurements: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-        );
-      }
+      const text = await readInputFile(csv, {
+        context: `${csv}: cannot read the measurements`,
+        code: 'FG_TRACE_INVALID',
+        maxBytes: MAX_TRACE_BYTES,
+      });
       let rows: ReturnType<typeof parseMeasurements>;
       try {
         rows = parseMeasurements(text);
@@ -71,7 +67,7 @@ export function calibrateCommand(): Command {
       if (groups.length === 0)
         throw new FloodgateError('FG_TRACE_INVALID', `${csv}: no measurements match the filters`);
       process.stdout.write(
-        opts.json ? `${JSON.stringify(groups, null, 2)}\n` : `${formatCalibration(groups)}\n`,
+        opts.json ? `${JSON.stringify(groups, null, 2)}\n` : `${escapeControls(formatCalibration(groups))}\n`,
       );
     });
 }

@@ -1,12 +1,13 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { capacity, type Probe, parseTargets } from '../../compare/capacity.ts';
 import { defaultJobs } from '../../compare/compare.ts';
 import { fmtVerdictCounts } from '../../compare/job.ts';
+import { excerpt, UsageError } from '../../errors.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { EXIT } from '../exit-codes.ts';
 import { collect, positiveInt, workLimitOption } from '../options.ts';
-import { fmtMs, fmtUsd, writeFileAtomic } from '../output.ts';
+import { checkOutputs, fmtMs, fmtUsd, writeFileAtomic } from '../output.ts';
 
 function describeProbe(path: string, p: Probe): string {
   const p99 = p.seeds.map((s) => s.ttftP99 ?? Number.NaN).filter(Number.isFinite);
@@ -80,9 +81,10 @@ Exit codes: 0 found, 3 no value in the range meets the SLOs, 1 bad input, 2 bad 
         parseOverride(`${opts.vary}=0`); // validate the path's syntax before running anything
         const tolerance = Number(opts.tolerance);
         if (!(tolerance > 0 && tolerance < 1))
-          throw new InvalidArgumentError(
-            `--tolerance: expected a share between 0 and 1, got '${opts.tolerance}'`,
+          throw new UsageError(
+            `--tolerance: expected a share between 0 and 1, got ${excerpt(opts.tolerance)}`,
           );
+        checkOutputs([file], [opts.out !== undefined ? { flag: '--out', file: opts.out } : undefined]);
         process.stdout.write(
           `${file}: ${opts.maximize ? 'largest' : 'smallest'} ${opts.vary} in ${opts.range} meeting the SLOs on ${opts.seeds} seed(s)\n`,
         );

@@ -1,4 +1,5 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { isAbsolute, resolve } from 'node:path';
+import { Command } from 'commander';
 import {
   type CompareResult,
   compare,
@@ -7,13 +8,15 @@ import {
   type Objective,
 } from '../../compare/compare.ts';
 import { fmtVerdictCounts } from '../../compare/job.ts';
-import { parsePolicyList } from '../../compare/policy-spec.ts';
+import { type PolicyEntry, parsePolicyList } from '../../compare/policy-spec.ts';
+import { escapeControls, excerpt, printable, UsageError } from '../../errors.ts';
+import { isPolicyPath } from '../../gateway/policy-loader.ts';
 import { renderCompareReport } from '../../report/index.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { collect, positiveInt, workLimitOption } from '../options.ts';
-import { fmtEstimate, fmtMs, table, writeFileAtomic } from '../output.ts';
+import { checkOutputs, fmtEstimate, fmtMs, inputFilesOf, table, writeFileAtomic } from '../output.ts';
 import { jobProgress } from '../progress.ts';
 
 const pm = fmtEstimate;
@@ -62,14 +65,16 @@ export function formatComparison(r: CompareResult, wallMs?: number): string {
   ]);
   const seeds =
     r.seeds.length > 1 ? `seeds ${r.seeds[0]}..${r.seeds[r.seeds.length - 1]}` : `seed ${r.seeds[0]}`;
-  return [
-    `${r.scenario}: ${r.entries.length} policies x ${r.seeds.length} seeds (${seeds}), ranked by ${r.objective}${wallMs ? `, ${(wallMs / 1000).toFixed(1)} s` : ''}`,
-    '',
-    table([header, ...rows]),
-    '',
-    'Values are means ± 95% confidence half-widths over seeds. "~": not significantly different from',
-    `rank 1 on ${r.objective} (paired t-test over the same seeds, 5%).`,
-  ].join('\n');
+  return escapeControls(
+    [
+      `${printable(r.scenario, 120)}: ${r.entries.length} policies x ${r.seeds.length} seeds (${seeds}), ranked by ${r.objective}${wallMs ? `, ${(wallMs / 1000).toFixed(1)} s` : ''}`,
+      '',
+      table([header, ...rows]),
+      '',
+      'Values are means ± 95% confidence half-widths over seeds. "~": not significantly different from',
+      `rank 1 on ${r.objective} (paired t-test over the same seeds, 5%).`,
+    ].join('\n'),
+  );
 }
 
 export function compareCommand(): Command {
@@ -116,15 +121,21 @@ An entry joins routing, admission and health policies with '+', parameters in pa
         },
       ) => {
         if (!(opts.objective in OBJECTIVES))
-          throw new InvalidArgumentError(
-            `--objective: expected one of ${Object.keys(OBJECTIVES).join(', ')}, got '${opts.objective}'`,
+          throw new UsageError(
+            `--objective: expected one of ${Object.keys(OBJECTIVES).join(', ')}, got ${excerpt(opts.objective)}`,
           );
-        const entries = parsePolicyList(opts.policies);
+        const entries = withPathsFromCwd(parsePolicyList(opts.policies));
         const baseOverrides = opts.set.map(parseOverride);
-        // Loaded up front for the report (fails fast on a bad scenario before any run starts).
-        const loaded = opts.report
-          ? await loadScenarioFile(file, { overrides: baseOverrides, limits: opts.max })
-          : undefined;
+        // Loaded up front for the report and the output checks (a bad scenario fails before any run).
+        const loaded = await loadScenarioFile(file, { overrides: baseOverrides, limits: opts.max });
+        const modules = entries.flatMap((e) => e.calls.map((c) => c.policy).filter(isPolicyPath));
+        checkOutputs(
+          [...inputFilesOf(loaded), ...modules],
+          [
+            opts.out !== undefined ? { flag: '--out', file: opts.out } : undefined,
+            opts.report !== undefined ? { flag: '--report', file: opts.report } : undefined,
+          ],
+        );
         const started = performance.now();
         const result = await compare({
           file,
@@ -138,7 +149,7 @@ An entry joins routing, admission and health policies with '+', parameters in pa
         });
         const wallMs = performance.now() - started;
         if (opts.out) await writeFileAtomic(opts.out, `${JSON.stringify(result, null, 2)}\n`);
-        if (loaded && opts.report)
+        if (opts.report)
           await writeFileAtomic(
             opts.report,
             renderCompareReport(result, loaded.scenario, { overrides: opts.set }),
@@ -146,7 +157,21 @@ An entry joins routing, admission and health policies with '+', parameters in pa
         process.stdout.write(
           opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatComparison(result, wallMs)}\n`,
         );
-        if (opts.report && !opts.json) process.stdout.write(`\nreport written to ${opts.report}\n`);
+        if (opts.report && !opts.json)
+          process.stdout.write(`\nreport written to ${printable(opts.report)}\n`);
       },
     );
+}
+
+/**
+ * Module paths typed on the command line are relative to the working directory, as a shell user
+ * expects (paths inside the scenario stay relative to the scenario's folder).
+ */
+function withPathsFromCwd(entries: PolicyEntry[]): PolicyEntry[] {
+  return entries.map((e) => ({
+    ...e,
+    calls: e.calls.map((c) =>
+      isPolicyPath(c.policy) && !isAbsolute(c.policy) ? { ...c, policy: resolve(c.policy) } : c,
+    ),
+  }));
 }

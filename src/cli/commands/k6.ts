@@ -11,7 +11,7 @@ import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { EXIT } from '../exit-codes.ts';
 import { collect, parseSeed, positiveInt } from '../options.ts';
-import { fmtInt, fmtMs, table, writeFileAtomic } from '../output.ts';
+import { checkOutputs, fmtInt, fmtMs, inputFilesOf, table, writeFileAtomic } from '../output.ts';
 
 function parseMode(value: string): K6Mode {
   if (value !== 'stock' && value !== 'sse')
@@ -118,10 +118,16 @@ See docs/guide/load-testing.md.`,
         header: header(compiled, command, out),
         traces: compiled.traces,
       });
+      const manifest =
+        opts.operator !== undefined
+          ? join(dirname(out), `${basename(out, extname(out))}.testrun.yaml`)
+          : undefined;
+      checkOutputs(inputFilesOf(loaded), [
+        { flag: '--out', file: out },
+        manifest ? { flag: '--operator', file: manifest } : undefined,
+      ]);
       await writeFileAtomic(out, text);
-      let manifest: string | undefined;
-      if (opts.operator !== undefined) {
-        manifest = join(dirname(out), `${basename(out, extname(out))}.testrun.yaml`);
+      if (manifest !== undefined && opts.operator !== undefined) {
         await writeFileAtomic(
           manifest,
           testRunManifest({

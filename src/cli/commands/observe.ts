@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { FloodgateError } from '../../errors.ts';
 import { asK6Summary, asRunResult, compareRun, formatComparison, parseTolerance } from '../../k6/observe.ts';
+import { MAX_TRACE_BYTES, readInputFile } from '../../scenario/read-input.ts';
 import { EXIT } from '../exit-codes.ts';
 
 function tolerance(value: string): number {
@@ -13,19 +13,20 @@ function tolerance(value: string): number {
 }
 
 async function readJson(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new FloodgateError(
-      'FG_SCENARIO_UNREADABLE',
-      `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
+  const text = await readInputFile(file, {
+    context: `${file}: cannot read`,
+    code: 'FG_SCENARIO_UNREADABLE',
+    maxBytes: MAX_TRACE_BYTES,
+  });
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new FloodgateError('FG_SCENARIO_INVALID', `${file}: expected JSON: ${(e as Error).message}`);
+    // The parser's message quotes the text: say only where it went wrong.
+    const at = /at position (\d+)/.exec((e as Error).message);
+    throw new FloodgateError(
+      'FG_SCENARIO_INVALID',
+      `${file}: expected JSON, ${at ? `invalid at character ${Number(at[1]) + 1}` : 'got text that is not JSON'}`,
+    );
   }
 }
 

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { printable } from '../../errors.ts';
 import { renderRunReport } from '../../report/index.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
@@ -6,7 +7,7 @@ import { parseOverride } from '../../scenario/overrides.ts';
 import { simulate } from '../../simulator/simulate.ts';
 import { EXIT } from '../exit-codes.ts';
 import { collect, parseSeed, workLimitOption } from '../options.ts';
-import { writeFileAtomic } from '../output.ts';
+import { checkOutputs, inputFilesOf, writeFileAtomic } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { formatSummary } from '../summary.ts';
 
@@ -47,6 +48,10 @@ Exit codes: 0 all SLOs pass (and the run recovers from every trigger), 3 an SLO 
       ) => {
         const overrides = opts.set.map(parseOverride);
         const loaded = await loadScenarioFile(file, { overrides, limits: opts.max });
+        checkOutputs(inputFilesOf(loaded), [
+          opts.out !== undefined ? { flag: '--out', file: opts.out } : undefined,
+          opts.report !== undefined ? { flag: '--report', file: opts.report } : undefined,
+        ]);
         const progress = createProgress(loaded.scenario.name, !opts.quiet);
         const started = performance.now();
         const result = await simulate(loaded, {
@@ -64,8 +69,9 @@ Exit codes: 0 all SLOs pass (and the run recovers from every trigger), 3 an SLO 
         if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         else {
           process.stdout.write(`${formatSummary(result, wallMs)}\n`);
-          if (opts.out) process.stdout.write(`\nresult written to ${opts.out}\n`);
-          if (opts.report) process.stdout.write(`${opts.out ? '' : '\n'}report written to ${opts.report}\n`);
+          if (opts.out) process.stdout.write(`\nresult written to ${printable(opts.out)}\n`);
+          if (opts.report)
+            process.stdout.write(`${opts.out ? '' : '\n'}report written to ${printable(opts.report)}\n`);
         }
         process.exitCode = result.pass ? EXIT.ok : EXIT.sloFailed;
       },

@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
+import { extname } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
+import { printable, UsageError } from '../../errors.ts';
 import { scenarioSchema } from '../../scenario/schema.ts';
-import { writeFileAtomic } from '../output.ts';
+import { checkOutputs, writeFileAtomic } from '../output.ts';
 
 /** JSON Schema of scenario files, for editor completion (yaml-language-server) and other tools. */
 export function scenarioJsonSchema(): unknown {
@@ -21,7 +24,14 @@ export function schemaCommand(): Command {
     )
     .action(async (opts: { out?: string }) => {
       const text = `${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`;
-      if (opts.out) await writeFileAtomic(opts.out, text);
-      else process.stdout.write(text);
+      if (opts.out !== undefined) {
+        checkOutputs([], [{ flag: '--out', file: opts.out }]);
+        // The schema is JSON: an existing file of another kind is most likely a scenario.
+        if (existsSync(opts.out) && extname(opts.out).toLowerCase() !== '.json')
+          throw new UsageError(
+            `--out ${printable(opts.out)}: the file exists and is not a .json file; refusing to overwrite it with the JSON Schema`,
+          );
+        await writeFileAtomic(opts.out, text);
+      } else process.stdout.write(text);
     });
 }

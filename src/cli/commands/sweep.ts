@@ -1,10 +1,11 @@
 import { Command } from 'commander';
 import { defaultJobs } from '../../compare/compare.ts';
 import { describeRegions, type SweepResult, sweep, sweepValues } from '../../compare/sweep.ts';
+import { escapeControls, printable } from '../../errors.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { collect, positiveInt, workLimitOption } from '../options.ts';
-import { fmtEstimate, fmtMs, fmtPct, table, writeFileAtomic } from '../output.ts';
+import { checkOutputs, fmtEstimate, fmtMs, fmtPct, table, writeFileAtomic } from '../output.ts';
 import { jobProgress } from '../progress.ts';
 
 const pm = fmtEstimate;
@@ -21,19 +22,21 @@ export function formatSweep(r: SweepResult): string {
     pm(p.endAmplification, (x) => x.toFixed(2)),
     pm(p.recoveredAfterMs, fmtMs),
   ]);
-  return [
-    `${r.scenario}: ${r.path} over ${r.points.length} values x ${r.seeds.length} seeds`,
-    '',
-    table([
-      [r.path, 'region', 'verdicts', 'goodput', 'settled goodput', 'settled amp', 'recovered after'],
-      ...rows,
-    ]),
-    '',
-    `Regions: ${describeRegions(r.points)}.`,
-    'stable: recovers from the trigger; vulnerable: healthy before it, failed after it; metastable: failed',
-    'even before it; inconclusive: no baseline or too little run to tell. "settled": the last window',
-    'after the trigger, before the next one or the end of arrivals.',
-  ].join('\n');
+  return escapeControls(
+    [
+      `${printable(r.scenario, 120)}: ${r.path} over ${r.points.length} values x ${r.seeds.length} seeds`,
+      '',
+      table([
+        [r.path, 'region', 'verdicts', 'goodput', 'settled goodput', 'settled amp', 'recovered after'],
+        ...rows,
+      ]),
+      '',
+      `Regions: ${describeRegions(r.points)}.`,
+      'stable: recovers from the trigger; vulnerable: healthy before it, failed after it; metastable: failed',
+      'even before it; inconclusive: no baseline or too little run to tell. "settled": the last window',
+      'after the trigger, before the next one or the end of arrivals.',
+    ].join('\n'),
+  );
 }
 
 export function sweepCommand(): Command {
@@ -83,6 +86,7 @@ Exit codes: 0 done (the regions are the answer, not a pass/fail), 1 bad input, 2
         const overrides = opts.set.map(parseOverride);
         parseOverride(`${opts.vary}=0`); // the path's syntax, before running anything
         const values = sweepValues(opts.values, opts.range, opts.steps);
+        checkOutputs([file], [opts.out !== undefined ? { flag: '--out', file: opts.out } : undefined]);
         const result = await sweep({
           file,
           path: opts.vary,
