@@ -81,9 +81,9 @@ describe('floodgate validate and run on scenario mistakes', () => {
     );
   });
 
-  it('refuses --set through __proto__ (exit 1)', async () => {
+  it('refuses --set through __proto__ (a usage error, exit 2)', async () => {
     const r = await floodgate('validate', 'mmc.yaml', '--set', '__proto__.polluted=1');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toBe(
       "error[FG_OVERRIDE_INVALID]: --set __proto__.polluted: '__proto__' is not a scenario key (it would reach the object's prototype)\n",
     );
