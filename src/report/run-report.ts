@@ -548,7 +548,7 @@ function header(r: RunResult, s: Scenario, o: RunReportOptions): string {
     ['health', fmtPolicy(g.health)],
     [
       'cost',
-      `${fmtUsd(r.cost.totalUsd)} tokens${r.cost.fleetUsd ? ` + ${fmtUsd(r.cost.fleetUsd)} fleet` : ''}`,
+      `${fmtUsd(r.cost.totalUsd)} for tokens${r.cost.fleetUsd ? ` + ${fmtUsd(r.cost.fleetUsd)} for the fleet` : ''}`,
     ],
     ['goodput', `${fmtRate(q.goodputPerSec)} (${fmtPct(q.goodputShare)})`],
     ['amplification', `${q.amplification.toFixed(2)} attempts per request`],
