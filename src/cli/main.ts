@@ -1,11 +1,12 @@
 #!/usr/bin/env node
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { FloodgateError, USAGE_CODES } from '../errors.ts';
 /**
  * The floodgate CLI. The only place that reads argv and env, writes stdout/stderr and sets the
  * exit code (see exit-codes.ts). Known errors print one line; anything else is a bug and prints
  * its stack.
  */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { escapeControls, FloodgateError, USAGE_CODES } from '../errors.ts';
+import { escapeLines } from '../text/quote.ts';
 import { calibrateCommand } from './commands/calibrate.ts';
 import { capacityCommand } from './commands/capacity.ts';
 import { compareCommand } from './commands/compare.ts';
@@ -47,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof InvalidArgumentError) {
       // Thrown by an action (commander prints only the errors it raises while parsing).
-      process.stderr.write(`${escapeControls(`error: ${e.message}`)}\n`);
+      process.stderr.write(`${escapeLines(`error: ${e.message}`)}\n`);
       return EXIT.usage;
     }
     if (e instanceof CommanderError) {
@@ -64,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
       return USAGE_CODES.has(e.code) ? EXIT.usage : EXIT.error;
     }
     process.stderr.write(
-      `floodgate: internal error (this is a bug; please report it with the scenario):\n${escapeControls((e as Error)?.stack ?? String(e))}\n`,
+      `floodgate: internal error (this is a bug; please report it with the scenario):\n${escapeLines((e as Error)?.stack ?? String(e))}\n`,
     );
     return EXIT.bug;
   }

@@ -2,9 +2,10 @@ import { Command } from 'commander';
 import { capacity, type Probe, parseTargets } from '../../compare/capacity.ts';
 import { defaultJobs } from '../../compare/compare.ts';
 import { fmtVerdictCounts } from '../../compare/job.ts';
-import { excerpt, UsageError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
+import { quoted } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
 import { collect, positiveInt, workLimitOption } from '../options.ts';
 import { checkOutputs, fmtMs, fmtUsd, writeFileAtomic } from '../output.ts';
@@ -82,7 +83,7 @@ Exit codes: 0 found, 3 no value in the range meets the SLOs, 1 bad input, 2 bad 
         const tolerance = Number(opts.tolerance);
         if (!(tolerance > 0 && tolerance < 1))
           throw new UsageError(
-            `--tolerance: expected a share between 0 and 1, got ${excerpt(opts.tolerance)}`,
+            `--tolerance: expected a share between 0 and 1, got ${quoted(opts.tolerance)}`,
           );
         checkOutputs([file], [opts.out !== undefined ? { flag: '--out', file: opts.out } : undefined]);
         process.stdout.write(

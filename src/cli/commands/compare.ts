@@ -9,12 +9,13 @@ import {
 } from '../../compare/compare.ts';
 import { fmtVerdictCounts } from '../../compare/job.ts';
 import { type PolicyEntry, parsePolicyList } from '../../compare/policy-spec.ts';
-import { escapeControls, excerpt, printable, UsageError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
 import { isPolicyPath } from '../../gateway/policy-loader.ts';
 import { renderCompareReport } from '../../report/index.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
+import { escapeLines, quoted, shorten } from '../../text/quote.ts';
 import { collect, positiveInt, workLimitOption } from '../options.ts';
 import { checkOutputs, fmtEstimate, fmtMs, inputFilesOf, table, writeFileAtomic } from '../output.ts';
 import { jobProgress } from '../progress.ts';
@@ -65,9 +66,9 @@ export function formatComparison(r: CompareResult, wallMs?: number): string {
   ]);
   const seeds =
     r.seeds.length > 1 ? `seeds ${r.seeds[0]}..${r.seeds[r.seeds.length - 1]}` : `seed ${r.seeds[0]}`;
-  return escapeControls(
+  return escapeLines(
     [
-      `${printable(r.scenario, 120)}: ${r.entries.length} policies x ${r.seeds.length} seeds (${seeds}), ranked by ${r.objective}${wallMs ? `, ${(wallMs / 1000).toFixed(1)} s` : ''}`,
+      `${shorten(r.scenario, 120)}: ${r.entries.length} policies x ${r.seeds.length} seeds (${seeds}), ranked by ${r.objective}${wallMs ? `, ${(wallMs / 1000).toFixed(1)} s` : ''}`,
       '',
       table([header, ...rows]),
       '',
@@ -122,7 +123,7 @@ An entry joins routing, admission and health policies with '+', parameters in pa
       ) => {
         if (!(opts.objective in OBJECTIVES))
           throw new UsageError(
-            `--objective: expected one of ${Object.keys(OBJECTIVES).join(', ')}, got ${excerpt(opts.objective)}`,
+            `--objective: expected one of ${Object.keys(OBJECTIVES).join(', ')}, got ${quoted(opts.objective)}`,
           );
         const entries = withPathsFromCwd(parsePolicyList(opts.policies));
         const baseOverrides = opts.set.map(parseOverride);
@@ -157,8 +158,7 @@ An entry joins routing, admission and health policies with '+', parameters in pa
         process.stdout.write(
           opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatComparison(result, wallMs)}\n`,
         );
-        if (opts.report && !opts.json)
-          process.stdout.write(`\nreport written to ${printable(opts.report)}\n`);
+        if (opts.report && !opts.json) process.stdout.write(`\nreport written to ${shorten(opts.report)}\n`);
       },
     );
 }

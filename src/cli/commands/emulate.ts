@@ -1,10 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_LIMITS } from '../../emulator/limits.ts';
-import { excerpt } from '../../emulator/openai.ts';
 import { type Emulator, type EmulatorStats, startEmulator } from '../../emulator/server.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { formatDuration, parseDuration, parseMultiplier } from '../../scenario/units.ts';
+import { quoted } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
 import { collect, parseSeed, positiveInt } from '../options.ts';
 import { fmtInt, table } from '../output.ts';
@@ -12,7 +12,7 @@ import { fmtInt, table } from '../output.ts';
 function parsePort(value: string): number {
   const n = Number(value);
   if (!/^\d{1,5}$/.test(value) || n > 65535)
-    throw new InvalidArgumentError(`expected a port number 0..65535, got '${excerpt(value, 60)}'`);
+    throw new InvalidArgumentError(`expected a port number 0..65535, got ${quoted(value, 60)}`);
   return n;
 }
 
@@ -21,7 +21,7 @@ function parseHost(value: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused
   if (!/^[^\s\u0000-\u001f\u007f-\u009f]{1,253}$/.test(value))
     throw new InvalidArgumentError(
-      `expected a host name or IP address (e.g. 127.0.0.1, localhost, 0.0.0.0), got '${excerpt(value, 60)}'`,
+      `expected a host name or IP address (e.g. 127.0.0.1, localhost, 0.0.0.0), got ${quoted(value, 60)}`,
     );
   return value;
 }
@@ -29,14 +29,14 @@ function parseHost(value: string): string {
 function parseTimeScale(value: string): number {
   const r = parseMultiplier(value);
   if (!('value' in r) || !(r.value > 0))
-    throw new InvalidArgumentError(`expected a positive number like 10 or 10x, got '${value}'`);
+    throw new InvalidArgumentError(`expected a positive number like 10 or 10x, got ${quoted(value)}`);
   return r.value;
 }
 
 function parseWallDuration(value: string): number {
   const r = parseDuration(value);
   if (!('value' in r) || !(r.value > 0))
-    throw new InvalidArgumentError(`expected a duration like '30s' or '5m', got '${value}'`);
+    throw new InvalidArgumentError(`expected a duration like '30s' or '5m', got ${quoted(value)}`);
   return r.value;
 }
 

@@ -3,19 +3,20 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createDistribution } from '../../engine/dist/index.ts';
 import { bundleK6Script } from '../../k6/bundle.ts';
 import { type CompiledK6, compileK6, DEFAULT_TARGET } from '../../k6/compile.ts';
-import { printable, shellWord } from '../../k6/literals.ts';
+import { shellWord } from '../../k6/literals.ts';
 import { kubernetesName, testRunManifest } from '../../k6/operator.ts';
 import type { K6Mode } from '../../k6/script-config.ts';
 import { parseK6Duration } from '../../k6/stages.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
+import { escapeLine, quoted } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
 import { collect, parseSeed, positiveInt } from '../options.ts';
 import { checkOutputs, fmtInt, fmtMs, inputFilesOf, table, writeFileAtomic } from '../output.ts';
 
 function parseMode(value: string): K6Mode {
   if (value !== 'stock' && value !== 'sse')
-    throw new InvalidArgumentError(`expected stock or sse, got '${value}'`);
+    throw new InvalidArgumentError(`expected stock or sse, got ${quoted(value)}`);
   return value;
 }
 
@@ -42,7 +43,7 @@ export function parseTarget(value: string): string {
 function parsePositive(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !(n > 0) || !Number.isFinite(n))
-    throw new InvalidArgumentError(`expected a number greater than 0, got '${value}'`);
+    throw new InvalidArgumentError(`expected a number greater than 0, got ${quoted(value)}`);
   return n;
 }
 
@@ -178,7 +179,7 @@ function report(c: CompiledK6, out: string, bytes: number, manifest: string | un
       const unitMs = parseK6Duration(s.timeUnit);
       const peak = Math.max(s.startRate, ...s.stages.map((st) => st.target)) / (unitMs / 1000);
       return [
-        printable(k.name),
+        escapeLine(k.name),
         k.scenario,
         String(s.stages.length),
         s.timeUnit,
@@ -188,17 +189,17 @@ function report(c: CompiledK6, out: string, bytes: number, manifest: string | un
           ? `${fmtInt(k.expectedIterations * Math.max(1, createDistribution(k.session.calls).mean))} (${fmtInt(k.expectedIterations)} sessions)`
           : fmtInt(k.expectedIterations),
         `${fmtInt(s.preAllocatedVUs)}/${fmtInt(s.maxVUs)}`,
-        printable(k.model),
+        escapeLine(k.model),
       ];
     }),
   ];
   const thresholds = Object.entries(cfg.options.thresholds).flatMap(([m, list]) =>
     list.map((t) => `${m}: ${t}`),
   );
-  // Scenario text and paths are printed with control characters escaped (printable).
+  // Scenario text and paths are printed with control characters escaped (escapeLine).
   const lines = [
-    `k6 script written to ${printable(out)} (${fmtInt(bytes / 1024)} kB, mode ${cfg.mode})`,
-    `${printable(cfg.scenario.name)}  seed ${cfg.scenario.seed}, ${fmtMs(cfg.scenario.durationMs)} at time x${cfg.timeScale} (${fmtMs(cfg.scenario.durationMs * cfg.timeScale)}), rate x${cfg.rateScale}: ${fmtInt(c.expectedRequests)} requests`,
+    `k6 script written to ${escapeLine(out)} (${fmtInt(bytes / 1024)} kB, mode ${cfg.mode})`,
+    `${escapeLine(cfg.scenario.name)}  seed ${cfg.scenario.seed}, ${fmtMs(cfg.scenario.durationMs)} at time x${cfg.timeScale} (${fmtMs(cfg.scenario.durationMs * cfg.timeScale)}), rate x${cfg.rateScale}: ${fmtInt(c.expectedRequests)} requests`,
     '',
     table(rows),
     '',
@@ -207,10 +208,10 @@ function report(c: CompiledK6, out: string, bytes: number, manifest: string | un
   ];
   if (c.notes.length > 0) lines.push('', 'not reproduced by k6:', ...c.notes.map((n) => `  - ${n}`));
   if (manifest)
-    lines.push('', `k6-operator TestRun written to ${printable(manifest)} (see the commands at its top)`);
+    lines.push('', `k6-operator TestRun written to ${escapeLine(manifest)} (see the commands at its top)`);
   lines.push(
     '',
-    `run:   FLOODGATE_TARGET=${shellWord(cfg.defaultTarget)} FLOODGATE_API_KEY=... k6 run ${printable(shellWord(out))}${cfg.mode === 'sse' ? '   (a k6 built with xk6-sse)' : ''}`,
+    `run:   FLOODGATE_TARGET=${shellWord(cfg.defaultTarget)} FLOODGATE_API_KEY=... k6 run ${escapeLine(shellWord(out))}${cfg.mode === 'sse' ? '   (a k6 built with xk6-sse)' : ''}`,
     'then:  floodgate observe --predicted RESULT.json --observed floodgate-k6-summary.json',
   );
   return lines.join('\n');

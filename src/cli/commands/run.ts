@@ -1,10 +1,10 @@
 import { Command } from 'commander';
-import { printable } from '../../errors.ts';
 import { renderRunReport } from '../../report/index.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { simulate } from '../../simulator/simulate.ts';
+import { shorten } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
 import { collect, parseSeed, workLimitOption } from '../options.ts';
 import { checkOutputs, inputFilesOf, writeFileAtomic } from '../output.ts';
@@ -69,9 +69,9 @@ Exit codes: 0 all SLOs pass (and the run recovers from every trigger), 3 an SLO 
         if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         else {
           process.stdout.write(`${formatSummary(result, wallMs)}\n`);
-          if (opts.out) process.stdout.write(`\nresult written to ${printable(opts.out)}\n`);
+          if (opts.out) process.stdout.write(`\nresult written to ${shorten(opts.out)}\n`);
           if (opts.report)
-            process.stdout.write(`${opts.out ? '' : '\n'}report written to ${printable(opts.report)}\n`);
+            process.stdout.write(`${opts.out ? '' : '\n'}report written to ${shorten(opts.report)}\n`);
         }
         process.exitCode = result.pass ? EXIT.ok : EXIT.sloFailed;
       },

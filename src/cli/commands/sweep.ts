@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { defaultJobs } from '../../compare/compare.ts';
 import { describeRegions, type SweepResult, sweep, sweepValues } from '../../compare/sweep.ts';
-import { escapeControls, printable } from '../../errors.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
+import { escapeLines, shorten } from '../../text/quote.ts';
 import { collect, positiveInt, workLimitOption } from '../options.ts';
 import { checkOutputs, fmtEstimate, fmtMs, fmtPct, table, writeFileAtomic } from '../output.ts';
 import { jobProgress } from '../progress.ts';
@@ -22,9 +22,9 @@ export function formatSweep(r: SweepResult): string {
     pm(p.endAmplification, (x) => x.toFixed(2)),
     pm(p.recoveredAfterMs, fmtMs),
   ]);
-  return escapeControls(
+  return escapeLines(
     [
-      `${printable(r.scenario, 120)}: ${r.path} over ${r.points.length} values x ${r.seeds.length} seeds`,
+      `${shorten(r.scenario, 120)}: ${r.path} over ${r.points.length} values x ${r.seeds.length} seeds`,
       '',
       table([
         [r.path, 'region', 'verdicts', 'goodput', 'settled goodput', 'settled amp', 'recovered after'],

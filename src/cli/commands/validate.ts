@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { FloodgateError, printable, USAGE_CODES } from '../../errors.ts';
+import { FloodgateError, USAGE_CODES } from '../../errors.ts';
 import { isPolicyPath } from '../../gateway/policy-loader.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { type LoadedScenario, loadScenarioFile } from '../../scenario/load.ts';
@@ -8,6 +8,7 @@ import { type Override, parseOverride } from '../../scenario/overrides.ts';
 import { typeCheckModules } from '../../scenario/type-check.ts';
 import { formatDuration } from '../../scenario/units.ts';
 import { resolvePolicies } from '../../simulator/simulate.ts';
+import { shorten } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
 import { collect, workLimitOption } from '../options.ts';
 import { formatError } from '../output.ts';
@@ -31,7 +32,7 @@ export function validateCommand(): Command {
       for (const file of files) {
         try {
           const summary = await validateFile(file, overrides, notes, opts.max);
-          process.stdout.write(`${printable(file)}: ok (${summary})\n`);
+          process.stdout.write(`${shorten(file)}: ok (${summary})\n`);
         } catch (e) {
           if (!(e instanceof FloodgateError)) throw e;
           process.stderr.write(formatError(e));
@@ -54,7 +55,7 @@ async function validateFile(
   await resolvePolicies(loaded);
   await typeCheck(file, loaded, notes);
   const s = loaded.scenario;
-  return `${printable(s.name)}: ${formatDuration(s.duration)}, ${s.providers.length} provider(s), ${s.workload.classes.length} class(es), ${s.faults.length} fault(s), ${s.slos.length} SLO(s)`;
+  return `${shorten(s.name)}: ${formatDuration(s.duration)}, ${s.providers.length} provider(s), ${s.workload.classes.length} class(es), ${s.faults.length} fault(s), ${s.slos.length} SLO(s)`;
 }
 
 /** Type errors in a TS scenario or its TS policy modules fail validation, one line each. */
