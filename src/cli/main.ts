@@ -6,7 +6,7 @@ import { FloodgateError, USAGE_CODES } from '../errors.ts';
  * exit code (see exit-codes.ts). Known errors print one line; anything else is a bug and prints
  * its stack.
  */
-import { escapeLines } from '../text/quote.ts';
+import { escapeLine, escapeLines, shorten } from '../text/quote.ts';
 import { calibrateCommand } from './commands/calibrate.ts';
 import { capacityCommand } from './commands/capacity.ts';
 import { compareCommand } from './commands/compare.ts';
@@ -20,7 +20,7 @@ import { validateCommand } from './commands/validate.ts';
 import { EXIT } from './exit-codes.ts';
 import { formatError } from './output.ts';
 
-export function buildProgram(): Command {
+export function buildProgram(argv: readonly string[] = []): Command {
   const program = new Command('floodgate')
     .description(
       'Traffic simulator and load-testing framework for LLM gateway routing and admission policies.',
@@ -38,12 +38,47 @@ export function buildProgram(): Command {
   program.addCommand(emulateCommand().exitOverride());
   program.addCommand(observeCommand().exitOverride());
   program.addCommand(calibrateCommand().exitOverride());
+  // Commander's own messages quote raw arguments (`option '--host <address>' argument '...' is
+  // invalid`): everything it prints is escaped, so an argument carrying a newline or a terminal
+  // escape code cannot forge a line or redraw the terminal. Subcommands added with addCommand do
+  // not inherit the setting, hence the loop.
+  const output = escapedOutput(argv);
+  for (const command of [program, ...program.commands]) command.configureOutput(output);
   return program;
+}
+
+/** Longest argument commander may echo in full; longer ones are shortened like any input text. */
+const MAX_ARGUMENT_CHARS = 100;
+
+/**
+ * Output settings for commander: the arguments it quotes (a whole argument, or the value of
+ * `--flag=value`) are escaped onto one line and shortened; the line breaks of its own messages
+ * (`(Did you mean --target?)`, help text) stay, other control characters are escaped.
+ */
+export function escapedOutput(argv: readonly string[]) {
+  const raw = new Set<string>();
+  for (const arg of argv) {
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    for (const text of eq > 0 ? [arg, arg.slice(eq + 1)] : [arg])
+      if (text.length > MAX_ARGUMENT_CHARS || escapeLine(text) !== text) raw.add(text);
+  }
+  // Longest first, so a `--flag=value` argument is replaced whole before its value alone.
+  const unsafe = [...raw].sort((a, b) => b.length - a.length);
+  const escape = (text: string) => {
+    let out = text;
+    for (const arg of unsafe) out = out.split(arg).join(shorten(arg, MAX_ARGUMENT_CHARS));
+    return escapeLines(out);
+  };
+  return {
+    writeOut: (text: string) => process.stdout.write(escape(text)),
+    writeErr: (text: string) => process.stderr.write(escape(text)),
+    outputError: (text: string, write: (text: string) => void) => write(escape(text)),
+  };
 }
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv, { from: 'user' });
+    await buildProgram(argv).parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
     if (e instanceof InvalidArgumentError) {
