@@ -68,8 +68,20 @@ describe('floodgate validate and run on scenario mistakes', () => {
       'events=1e12',
     );
     expect(allowed.code).toBe(0);
-    expect(allowed.stdout).toBe(
-      'mmc.yaml: ok (mmc: 10 h, 1 provider(s), 1 class(es), 0 fault(s), 0 SLO(s))\n',
+    expect(allowed.stdout).toBe('mmc.yaml: ok (mmc: 10 h, 1 provider, 1 class, 0 faults, 0 SLOs)\n');
+  });
+
+  it('counts what a valid scenario has with correct plurals', async () => {
+    const scenarios = join(import.meta.dirname, '../../scenarios');
+    const r = await floodgate(
+      'validate',
+      join(scenarios, 'quickstart.yaml'),
+      join(scenarios, 'retry-storm.yaml'),
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      `${join(scenarios, 'quickstart.yaml')}: ok (quickstart: 12 min, 2 providers, 2 classes, 1 fault, 4 SLOs)\n` +
+        `${join(scenarios, 'retry-storm.yaml')}: ok (retry-storm: 10 min, 1 provider, 1 class, 1 fault, 1 SLO)\n`,
     );
   });
 

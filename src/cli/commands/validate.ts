@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { FloodgateError, USAGE_CODES } from '../../errors.ts';
 import { isPolicyPath } from '../../gateway/policy-loader.ts';
+import { plural } from '../../report/format.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { type LoadedScenario, loadScenarioFile } from '../../scenario/load.ts';
 import { type Override, parseOverride } from '../../scenario/overrides.ts';
@@ -55,7 +56,7 @@ async function validateFile(
   await resolvePolicies(loaded);
   await typeCheck(file, loaded, notes);
   const s = loaded.scenario;
-  return `${shorten(s.name)}: ${formatDuration(s.duration)}, ${s.providers.length} provider(s), ${s.workload.classes.length} class(es), ${s.faults.length} fault(s), ${s.slos.length} SLO(s)`;
+  return `${shorten(s.name)}: ${formatDuration(s.duration)}, ${plural(s.providers.length, 'provider')}, ${plural(s.workload.classes.length, 'class', 'classes')}, ${plural(s.faults.length, 'fault')}, ${plural(s.slos.length, 'SLO')}`;
 }
 
 /** Type errors in a TS scenario or its TS policy modules fail validation, one line each. */
