@@ -336,6 +336,8 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): { missing: boolea
 /** A value from the input as the message quotes it: short and escaped, never the whole of it. */
 function show(value: unknown): string {
   if (typeof value === 'string') return quoted(value);
+  // JSON has no Infinity or NaN (it writes null): a YAML `.inf` or `1e400` is shown as it is.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
   return shorten(text === undefined ? String(value) : text, 40);
 }

@@ -105,6 +105,18 @@ describe('values run would choke on', () => {
     ]);
   });
 
+  it('shows a YAML .inf, -.inf, .nan or 1e400 as it is, not as JSON null', async () => {
+    for (const [yaml, shown] of [
+      ['.inf', 'Infinity'],
+      ['-.inf', '-Infinity'],
+      ['.nan', 'NaN'],
+      ['1e400', 'Infinity'],
+    ])
+      expect(await problems(mmcWith({ 7: `    servers: ${yaml}` }))).toEqual([
+        `scenario.yaml:7:14: providers[0].servers: expected a count, got ${shown}`,
+      ]);
+  });
+
   it('refuses a metrics interval below 1 ms', async () => {
     expect(await problems(MMC_YAML, ['metrics.interval=1us'])).toEqual([
       "scenario.yaml (--set metrics.interval): metrics.interval: expected 'auto' or a duration >= 1ms, got '1us'",
