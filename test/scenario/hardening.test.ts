@@ -310,6 +310,18 @@ describe('overrides and YAML keys never reach a prototype', () => {
     expect(typeof ({} as { toString: unknown }).toString).toBe('function');
   });
 
+  it('names a few unknown keys, counts the rest and lists the valid keys once', async () => {
+    const VALID =
+      'valid keys: name, description, duration, warmup, drain, seed, providers, faults, workload, gateway, slos, recovery, metrics';
+    expect(await problems(`${MMC_YAML}durtion: 1\n"fo\\eo": 2\n`)).toEqual([
+      `scenario.yaml:15:1: (top level): unknown keys 'durtion' (did you mean 'duration'?), 'fo\\x1bo'; ${VALID}`,
+    ]);
+    const many = Array.from({ length: 50_000 }, (_, i) => `key${i}: 1\n`).join('');
+    expect(await problems(`${MMC_YAML}${many}`)).toEqual([
+      `scenario.yaml:15:1: (top level): unknown keys 'key0', 'key1', 'key2', 'key3', 'key4' and 49,995 more; ${VALID}`,
+    ]);
+  });
+
   it('treats a __proto__ key in YAML as an unknown key, and never pollutes', async () => {
     expect(await problems(`__proto__: { polluted: 1 }\n${MMC_YAML}`)).toEqual([
       "scenario.yaml:1:1: (top level): unknown key '__proto__'; valid keys: name, description, duration, warmup, drain, seed, providers, faults, workload, gateway, slos, recovery, metrics",
