@@ -64,15 +64,15 @@ export function escapedOutput(argv: readonly string[]) {
   }
   // Longest first, so a `--flag=value` argument is replaced whole before its value alone.
   const unsafe = [...raw].sort((a, b) => b.length - a.length);
-  const escape = (text: string) => {
+  const escapeArguments = (text: string) => {
     let out = text;
     for (const arg of unsafe) out = out.split(arg).join(shorten(arg, MAX_ARGUMENT_CHARS));
     return escapeLines(out);
   };
   return {
-    writeOut: (text: string) => process.stdout.write(escape(text)),
-    writeErr: (text: string) => process.stderr.write(escape(text)),
-    outputError: (text: string, write: (text: string) => void) => write(escape(text)),
+    writeOut: (text: string) => process.stdout.write(escapeArguments(text)),
+    writeErr: (text: string) => process.stderr.write(escapeArguments(text)),
+    outputError: (text: string, write: (text: string) => void) => write(escapeArguments(text)),
   };
 }
 

@@ -85,6 +85,44 @@ describe('floodgate validate and run on scenario mistakes', () => {
     );
   });
 
+  it('k6 and emulate apply the work limit and take --max too', async () => {
+    const refusal =
+      'error[FG_SCENARIO_INVALID]: mmc.yaml: (top level): this run implies about 3.6e10 arrivals (1e6/s at peak for 10 h); the limit is 1e9: shorten duration, lower the rate, or pass --max arrivals=4e10 to run it anyway\n';
+    const fast = ['--set', 'workload.arrivals.rate=1M/s'];
+    const max = ['--max', 'arrivals=4e10', '--max', 'events=1e12'];
+    const k6 = await floodgate('k6', 'mmc.yaml', ...fast, '--out', 'mmc-k6.js');
+    expect(k6.code).toBe(1);
+    expect(k6.stderr).toBe(refusal);
+    const k6Max = await floodgate('k6', 'mmc.yaml', ...fast, ...max, '--out', 'mmc-k6.js');
+    expect(k6Max.code).toBe(0);
+    expect(k6Max.stdout).toContain('rate x1: 36,000,000,000 requests');
+    const emulate = await floodgate(
+      'emulate',
+      'mmc.yaml',
+      ...fast,
+      '--port',
+      '0',
+      '--duration',
+      '1s',
+      '--quiet',
+    );
+    expect(emulate.code).toBe(1);
+    expect(emulate.stderr).toBe(refusal);
+    const emulateMax = await floodgate(
+      'emulate',
+      'mmc.yaml',
+      ...fast,
+      ...max,
+      '--port',
+      '0',
+      '--duration',
+      '1s',
+      '--quiet',
+    );
+    expect(emulateMax.code).toBe(0);
+    expect(emulateMax.stdout).toMatch(/^mmc: emulating 1 provider on http:\/\/127\.0\.0\.1:\d+ /);
+  });
+
   it('refuses an unknown --max limit as a usage error (exit 2)', async () => {
     const r = await floodgate('validate', 'mmc.yaml', '--max', 'arrivls=5');
     expect(r.code).toBe(2);

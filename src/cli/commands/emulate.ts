@@ -1,12 +1,13 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_LIMITS } from '../../emulator/limits.ts';
 import { type Emulator, type EmulatorStats, startEmulator } from '../../emulator/server.ts';
+import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { formatDuration, parseDuration, parseMultiplier } from '../../scenario/units.ts';
 import { quoted } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
-import { collect, parseSeed, positiveInt } from '../options.ts';
+import { collect, parseSeed, positiveInt, workLimitOption } from '../options.ts';
 import { fmtInt, table } from '../output.ts';
 
 function parsePort(value: string): number {
@@ -76,6 +77,7 @@ export function emulateCommand(): Command {
     .option('--time-scale <f>', 'simulated time runs F times faster than real time', parseTimeScale, 1)
     .option('--seed <n>', 'random seed of the provider models (default: the scenario seed)', parseSeed)
     .option('--set <path=value>', 'override a scenario value, VALUE parsed as YAML (repeatable)', collect, [])
+    .addOption(workLimitOption())
     .option(
       '--duration <d>',
       'stop by itself after this much wall-clock time (e.g. 30s, 10m)',
@@ -123,6 +125,7 @@ Examples:
           timeScale: number;
           seed?: number;
           set: string[];
+          max?: Partial<WorkLimits>;
           duration?: number;
           maxOutputTokens?: number;
           maxConnections?: number;
@@ -130,7 +133,7 @@ Examples:
         },
       ) => {
         const overrides = opts.set.map(parseOverride);
-        const loaded = await loadScenarioFile(file, { overrides });
+        const loaded = await loadScenarioFile(file, { overrides, ...(opts.max ? { limits: opts.max } : {}) });
         const scenario = loaded.scenario;
         let bug: unknown;
         let stop: () => void = () => {};

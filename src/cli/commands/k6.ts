@@ -7,11 +7,12 @@ import { shellWord } from '../../k6/literals.ts';
 import { kubernetesName, testRunManifest } from '../../k6/operator.ts';
 import type { K6Mode } from '../../k6/script-config.ts';
 import { parseK6Duration } from '../../k6/stages.ts';
+import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { escapeLine, quoted } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
-import { collect, parseSeed, positiveInt } from '../options.ts';
+import { collect, parseSeed, positiveInt, workLimitOption } from '../options.ts';
 import { checkOutputs, fmtInt, fmtMs, inputFilesOf, table, writeFileAtomic } from '../output.ts';
 
 function parseMode(value: string): K6Mode {
@@ -56,6 +57,7 @@ interface K6CommandOptions {
   seed?: number;
   operator?: number;
   set: string[];
+  max?: Partial<WorkLimits>;
 }
 
 /** `floodgate k6`: scenario -> one bundled k6 script (and optionally a k6-operator TestRun). */
@@ -87,6 +89,7 @@ export function k6Command(): Command {
       positiveInt,
     )
     .option('--set <path=value>', 'override a scenario value, VALUE parsed as YAML (repeatable)', collect, [])
+    .addOption(workLimitOption())
     .addHelpText(
       'after',
       `
@@ -105,7 +108,7 @@ See docs/guide/load-testing.md.`,
     )
     .action(async (file: string, opts: K6CommandOptions) => {
       const overrides = opts.set.map(parseOverride);
-      const loaded = await loadScenarioFile(file, { overrides });
+      const loaded = await loadScenarioFile(file, { overrides, ...(opts.max ? { limits: opts.max } : {}) });
       const compiled = compileK6(loaded, {
         mode: opts.mode,
         timeScale: opts.timeScale,
