@@ -27,6 +27,10 @@ export function buildProgram(argv: readonly string[] = []): Command {
     )
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 3 an SLO, recovery or tolerance verdict failed (run, capacity, observe), 1 bad input, 2 bad usage, 70 a bug in Floodgate.\nRun floodgate <command> --help for its options.',
+    )
     .exitOverride();
   program.addCommand(runCommand().exitOverride());
   program.addCommand(validateCommand().exitOverride());
@@ -87,12 +91,10 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     if (e instanceof CommanderError) {
-      if (
-        e.code === 'commander.helpDisplayed' ||
-        e.code === 'commander.version' ||
-        e.code === 'commander.help'
-      )
-        return EXIT.ok;
+      // --help, `help [CMD]` and --version exit 0; help printed because no command was given
+      // (commander.help with exit code 1) is a usage mistake.
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT.ok;
+      if (e.code === 'commander.help' && e.exitCode === 0) return EXIT.ok;
       return EXIT.usage;
     }
     if (e instanceof FloodgateError) {

@@ -6,8 +6,18 @@ import { didYouMean } from '../scenario/suggest.ts';
 import { quoted } from '../text/quote.ts';
 
 /** Repeatable options (`--set a=1 --set b=2`) collect into a list. */
-export function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/**
+ * `--set path=value` (repeatable). No default value, so help shows none (`(default: [])` says
+ * nothing); an action reads `opts.set ?? []`.
+ */
+export function setOption(
+  description = 'override a scenario value, VALUE parsed as YAML (repeatable)',
+): Option {
+  return new Option('--set <path=value>', description).argParser(collect);
 }
 
 export function parseSeed(value: string): number {

@@ -46,7 +46,7 @@ export function calibrateCommand(): Command {
     .option('--json', 'print the groups, coefficients and errors as JSON')
     .addHelpText(
       'after',
-      '\nThe fitted coefficients go into a scenario as timing: { model: fitted, coefficients: {...} }.',
+      '\nThe fitted coefficients go into a scenario as timing: { model: fitted, coefficients: {...} }.\nExit codes: 0 fitted, 1 bad input, 2 bad usage, 70 a bug.',
     )
     .action(async (csv: string, opts: { model?: string; hardware?: string; json?: boolean }) => {
       const text = await readInputFile(csv, {

@@ -16,7 +16,7 @@ import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { escapeLines, quoted, shorten } from '../../text/quote.ts';
-import { collect, positiveInt, workLimitOption } from '../options.ts';
+import { positiveInt, setOption, workLimitOption } from '../options.ts';
 import { checkOutputs, fmtEstimate, fmtMs, inputFilesOf, table, writeFileAtomic } from '../output.ts';
 import { jobProgress } from '../progress.ts';
 
@@ -83,7 +83,7 @@ export function compareCommand(): Command {
     .description(
       'Run policies side by side on identical traffic (same seeds) and rank them, with confidence intervals.',
     )
-    .argument('<scenario>', 'scenario file')
+    .argument('<scenario>', 'scenario file (.yaml, or .ts with a default export)')
     .requiredOption(
       '--policies <list>',
       "comma-separated entries, e.g. 'least-outstanding,power-of-two-choices+aimd(initial=50)'",
@@ -91,7 +91,7 @@ export function compareCommand(): Command {
     .option('--seeds <n>', 'seeds 1..N', positiveInt, 10)
     .option('--jobs <n>', 'parallel worker threads (default: cores)', positiveInt)
     .option('--objective <name>', `rank by: ${Object.keys(OBJECTIVES).join(', ')}`, 'goodput')
-    .option('--set <path=value>', 'override a scenario value for every run (repeatable)', collect, [])
+    .addOption(setOption('override a scenario value for every run, VALUE parsed as YAML (repeatable)'))
     .addOption(workLimitOption())
     .option('--out <file>', 'write the comparison JSON (every per-seed figure) here')
     .option('--report <file>', 'write a self-contained HTML report of the comparison here')
@@ -103,7 +103,9 @@ export function compareCommand(): Command {
 An entry joins routing, admission and health policies with '+', parameters in parentheses:
   floodgate compare scenarios/quickstart.yaml --policies 'round-robin,least-outstanding,random' --seeds 10
   floodgate compare s.yaml --policies 'always-admit,aimd(initial=50),./mine.ts(limit=8)' --jobs 2
-  floodgate compare scenarios/quickstart.yaml --policies 'round-robin,least-outstanding' --report reports/cmp.html`,
+  floodgate compare scenarios/quickstart.yaml --policies 'round-robin,least-outstanding' --report reports/cmp.html
+
+Exit codes: 0 done (the ranking is the answer, not a pass/fail), 1 bad input, 2 bad usage, 70 a bug.`,
     )
     .action(
       async (
@@ -113,7 +115,7 @@ An entry joins routing, admission and health policies with '+', parameters in pa
           seeds: number;
           jobs?: number;
           objective: string;
-          set: string[];
+          set?: string[];
           max?: Partial<WorkLimits>;
           out?: string;
           report?: string;
@@ -126,7 +128,7 @@ An entry joins routing, admission and health policies with '+', parameters in pa
             `--objective: expected one of ${Object.keys(OBJECTIVES).join(', ')}, got ${quoted(opts.objective)}`,
           );
         const entries = withPathsFromCwd(parsePolicyList(opts.policies));
-        const baseOverrides = opts.set.map(parseOverride);
+        const baseOverrides = (opts.set ?? []).map(parseOverride);
         // Loaded up front for the report and the output checks (a bad scenario fails before any run).
         const loaded = await loadScenarioFile(file, { overrides: baseOverrides, limits: opts.max });
         const modules = entries.flatMap((e) => e.calls.map((c) => c.policy).filter(isPolicyPath));
@@ -153,7 +155,7 @@ An entry joins routing, admission and health policies with '+', parameters in pa
         if (opts.report)
           await writeFileAtomic(
             opts.report,
-            renderCompareReport(result, loaded.scenario, { overrides: opts.set }),
+            renderCompareReport(result, loaded.scenario, { overrides: opts.set ?? [] }),
           );
         process.stdout.write(
           opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatComparison(result, wallMs)}\n`,

@@ -7,7 +7,7 @@ import { parseOverride } from '../../scenario/overrides.ts';
 import { formatDuration, parseDuration, parseMultiplier } from '../../scenario/units.ts';
 import { quoted } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
-import { collect, parseSeed, positiveInt, workLimitOption } from '../options.ts';
+import { parseSeed, positiveInt, setOption, workLimitOption } from '../options.ts';
 import { fmtInt, table } from '../output.ts';
 
 function parsePort(value: string): number {
@@ -71,12 +71,12 @@ export function emulateCommand(): Command {
     .description(
       "Serve the scenario's providers on the wall clock behind an OpenAI-compatible HTTP API (the same provider and fault models as `run`).",
     )
-    .argument('<scenario>', 'scenario file')
+    .argument('<scenario>', 'scenario file (.yaml, or .ts with a default export)')
     .option('--port <n>', 'TCP port (0: any free port)', parsePort, 8000)
     .option('--host <address>', 'interface to listen on', parseHost, '127.0.0.1')
     .option('--time-scale <f>', 'simulated time runs F times faster than real time', parseTimeScale, 1)
     .option('--seed <n>', 'random seed of the provider models (default: the scenario seed)', parseSeed)
-    .option('--set <path=value>', 'override a scenario value, VALUE parsed as YAML (repeatable)', collect, [])
+    .addOption(setOption())
     .addOption(workLimitOption())
     .option(
       '--duration <d>',
@@ -85,12 +85,12 @@ export function emulateCommand(): Command {
     )
     .option(
       '--max-output-tokens <n>',
-      `largest max_tokens accepted (a larger one gets 400); caps a request class's drawn output too (default ${DEFAULT_LIMITS.maxOutputTokens})`,
+      `largest max_tokens accepted (a larger one gets 400); caps a request class's drawn output too (default: ${DEFAULT_LIMITS.maxOutputTokens})`,
       positiveInt,
     )
     .option(
       '--max-connections <n>',
-      `open connections at most; more are closed at once (default ${DEFAULT_LIMITS.maxConnections})`,
+      `open connections at most; more are closed at once (default: ${DEFAULT_LIMITS.maxConnections})`,
       positiveInt,
     )
     .option('--quiet', 'only the first line (the URL): no provider table, no summary')
@@ -108,7 +108,8 @@ within 10 s and the whole request within 30 s (408), errors in OpenAI's JSON sha
 
 Faults follow the scenario timeline from the moment the server listens. Times in responses are
 real time: a 429's retry-after is the model's, divided by the time scale.
-SIGINT or SIGTERM stops it (open requests end with an error), exit code 0.
+SIGINT, SIGTERM or --duration stops it (open requests end with an error).
+Exit codes: 0 stopped, 1 bad input or cannot listen, 2 bad usage, 70 a bug.
 
 Examples:
   floodgate emulate scenarios/quickstart.yaml --port 8000
@@ -124,7 +125,7 @@ Examples:
           host: string;
           timeScale: number;
           seed?: number;
-          set: string[];
+          set?: string[];
           max?: Partial<WorkLimits>;
           duration?: number;
           maxOutputTokens?: number;
@@ -132,7 +133,7 @@ Examples:
           quiet?: boolean;
         },
       ) => {
-        const overrides = opts.set.map(parseOverride);
+        const overrides = (opts.set ?? []).map(parseOverride);
         const loaded = await loadScenarioFile(file, { overrides, ...(opts.max ? { limits: opts.max } : {}) });
         const scenario = loaded.scenario;
         let bug: unknown;

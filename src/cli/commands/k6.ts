@@ -12,7 +12,7 @@ import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { escapeLine, quoted } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
-import { collect, parseSeed, positiveInt, workLimitOption } from '../options.ts';
+import { parseSeed, positiveInt, setOption, workLimitOption } from '../options.ts';
 import { checkOutputs, fmtInt, fmtMs, inputFilesOf, table, writeFileAtomic } from '../output.ts';
 
 function parseMode(value: string): K6Mode {
@@ -56,7 +56,7 @@ interface K6CommandOptions {
   rateScale: number;
   seed?: number;
   operator?: number;
-  set: string[];
+  set?: string[];
   max?: Partial<WorkLimits>;
 }
 
@@ -66,7 +66,7 @@ export function k6Command(): Command {
     .description(
       'Compile a scenario into one k6 script: a ramping-arrival-rate scenario per class on the same timeline, OpenAI chat-completions bodies from the seed, SLO thresholds, and a summary `floodgate observe` reads.',
     )
-    .argument('<scenario>', 'scenario YAML file')
+    .argument('<scenario>', 'scenario file (.yaml, or .ts with a default export)')
     .option('--out <file>', 'where to write the script (default: k6/generated/<scenario>.js)')
     .option('--target <url>', 'target used when FLOODGATE_TARGET is unset', parseTarget, DEFAULT_TARGET)
     .option(
@@ -88,7 +88,7 @@ export function k6Command(): Command {
       'also write a k6-operator TestRun with parallelism N beside the script',
       positiveInt,
     )
-    .option('--set <path=value>', 'override a scenario value, VALUE parsed as YAML (repeatable)', collect, [])
+    .addOption(setOption())
     .addOption(workLimitOption())
     .addHelpText(
       'after',
@@ -104,10 +104,12 @@ Then:
 
 The script reads FLOODGATE_TARGET, FLOODGATE_API_KEY, FLOODGATE_HEADERS (JSON), FLOODGATE_MODEL,
 FLOODGATE_BODY (JSON merged into bodies) and FLOODGATE_SUMMARY (summary path) from the environment.
-See docs/guide/load-testing.md.`,
+See docs/guide/load-testing.md.
+
+Exit codes: 0 written, 1 bad input, 2 bad usage, 70 a bug.`,
     )
     .action(async (file: string, opts: K6CommandOptions) => {
-      const overrides = opts.set.map(parseOverride);
+      const overrides = (opts.set ?? []).map(parseOverride);
       const loaded = await loadScenarioFile(file, { overrides, ...(opts.max ? { limits: opts.max } : {}) });
       const compiled = compileK6(loaded, {
         mode: opts.mode,
@@ -156,7 +158,8 @@ function commandLine(file: string, o: K6CommandOptions): string {
   if (o.rateScale !== 1) parts.push(`--rate-scale ${o.rateScale}`);
   if (o.seed !== undefined) parts.push(`--seed ${o.seed}`);
   if (o.target !== DEFAULT_TARGET) parts.push(`--target ${shellWord(o.target)}`);
-  for (const s of o.set) parts.push(`--set ${shellWord(s)}`);
+  for (const s of o.set ?? []) parts.push(`--set ${shellWord(s)}`);
+  for (const [limit, n] of Object.entries(o.max ?? {})) parts.push(`--max ${limit}=${n}`);
   return parts.join(' ');
 }
 

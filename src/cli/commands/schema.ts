@@ -21,7 +21,7 @@ export function schemaCommand(): Command {
     .option('--out <file>', 'write it to a file instead of stdout')
     .addHelpText(
       'after',
-      '\nIn VS Code with the YAML extension, start a scenario with:\n  # yaml-language-server: $schema=./scenario.schema.json',
+      '\nIn VS Code with the YAML extension, start a scenario with:\n  # yaml-language-server: $schema=./scenario.schema.json\n\nExit codes: 0 printed or written, 1 the file cannot be written, 2 bad usage, 70 a bug.',
     )
     .action(async (opts: { out?: string }) => {
       const text = `${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`;

@@ -11,7 +11,7 @@ import { formatDuration } from '../../scenario/units.ts';
 import { resolvePolicies } from '../../simulator/simulate.ts';
 import { shorten } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
-import { collect, workLimitOption } from '../options.ts';
+import { setOption, workLimitOption } from '../options.ts';
 import { formatError } from '../output.ts';
 
 export function validateCommand(): Command {
@@ -19,15 +19,15 @@ export function validateCommand(): Command {
     .description(
       'Check a scenario (schema, references, traces, policies and their params, and the types of TypeScript policies and scenarios) without running it.',
     )
-    .argument('<scenario...>', 'scenario YAML files')
-    .option('--set <path=value>', 'override a scenario value, VALUE parsed as YAML (repeatable)', collect, [])
+    .argument('<scenario...>', 'scenario files (.yaml, or .ts with a default export)')
+    .addOption(setOption())
     .addOption(workLimitOption())
     .addHelpText(
       'after',
-      '\nEach file is checked and reported (an ok line, or its errors). Exit codes: 0 all ok, 1 some file has errors, 2 bad usage.',
+      '\nEach file is checked and reported (an ok line, or its errors).\nExit codes: 0 all ok, 1 some file has errors, 2 bad usage, 70 a bug.',
     )
-    .action(async (files: string[], opts: { set: string[]; max?: Partial<WorkLimits> }) => {
-      const overrides = opts.set.map(parseOverride);
+    .action(async (files: string[], opts: { set?: string[]; max?: Partial<WorkLimits> }) => {
+      const overrides = (opts.set ?? []).map(parseOverride);
       let exit: number = EXIT.ok;
       const notes = new Set<string>();
       for (const file of files) {
