@@ -40,44 +40,6 @@ export class UsageError extends FloodgateError {
 /** Codes that mean the command line was wrong rather than the files it names. */
 export const USAGE_CODES: ReadonlySet<ErrorCode> = new Set(['FG_USAGE', 'FG_OVERRIDE_INVALID']);
 
-/**
- * Input-derived text made safe to print: control characters (terminal escape sequences, newlines,
- * carriage returns) escaped as `\xNN`/`\n`, and anything past `max` characters cut with an ellipsis
- * and the length, so an error never echoes a whole line of someone's file.
- */
-export function printable(text: string, max = 80): string {
-  const cut = text.length > max ? text.slice(0, max) : text;
-  const escaped = cut.replace(CONTROL, escapeChar);
-  return text.length > max ? `${escaped}... (${text.length} characters)` : escaped;
-}
-
-/** A short quoted excerpt of input for an error message: `'abc'`, escaped and cut at 40 characters. */
-export function excerpt(text: string, max = 40): string {
-  return `'${printable(text, max)}'`;
-}
-
-/** Escapes control characters except newlines and tabs: for multi-line text printed to a terminal. */
-export function escapeControls(text: string): string {
-  return text.replace(CONTROL_BUT_NEWLINE, escapeChar);
-}
-
-// C0 and C1 controls, DEL, and the Unicode line/paragraph separators and bidi overrides.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const CONTROL_BUT_NEWLINE =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-function escapeChar(ch: string): string {
-  if (ch === '\n') return '\\n';
-  if (ch === '\r') return '\\r';
-  if (ch === '\t') return '\\t';
-  const code = ch.charCodeAt(0);
-  return code < 0x100
-    ? `\\x${code.toString(16).padStart(2, '0')}`
-    : `\\u${code.toString(16).padStart(4, '0')}`;
-}
-
 /** One problem in a scenario: where (file, line, YAML path) and what. */
 export interface ScenarioProblem {
   file: string;

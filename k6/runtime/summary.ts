@@ -4,7 +4,6 @@
  * text summary for stdout (k6's jslib textSummary cannot be imported offline).
  */
 
-import { printable } from '../../src/k6/literals.ts';
 import type { ScriptConfig } from '../../src/k6/script-config.ts';
 import {
   K6_SUMMARY_SCHEMA,
@@ -15,6 +14,7 @@ import {
   type ObservedThreshold,
 } from '../../src/k6/summary-schema.ts';
 import { table } from '../../src/report/format.ts';
+import { escapeLine } from '../../src/text/quote.ts';
 import { OUTCOME_SUFFIX, SESSION_SUFFIX } from './metrics.ts';
 
 /** The part of k6's summary data this module reads. */
@@ -182,7 +182,7 @@ export function formatSummary(s: K6Summary): string {
     String(c.outputTokens),
   ];
   // Names are scenario text: printed with control characters escaped, so none reaches the terminal.
-  const rows = [header, ...Object.entries(s.classes).map(([k, c]) => row(printable(k), c))];
+  const rows = [header, ...Object.entries(s.classes).map(([k, c]) => row(escapeLine(k), c))];
   if (Object.keys(s.classes).length > 1) rows.push(row('all', s.overall));
   const classTable = table(rows);
   const sessions = Object.entries(s.classes).flatMap(([k, c]) => {
@@ -190,12 +190,12 @@ export function formatSummary(s: K6Summary): string {
     if (!x) return [];
     const calls = x.callsPerSession === null ? '-' : x.callsPerSession.toFixed(1);
     return [
-      `sessions ${printable(k)}: started ${x.started}, completed ${x.completed} (${pct(x.completed, x.started)}), aborted ${x.aborted}, unfinished ${x.unfinished}; duration p50 ${ms(x.duration.p50)}, p99 ${ms(x.duration.p99)}; ${calls} calls per session`,
+      `sessions ${escapeLine(k)}: started ${x.started}, completed ${x.completed} (${pct(x.completed, x.started)}), aborted ${x.aborted}, unfinished ${x.unfinished}; duration p50 ${ms(x.duration.p50)}, p99 ${ms(x.duration.p99)}; ${calls} calls per session`,
     ];
   });
   const failed = s.thresholds.filter((t) => !t.pass);
   const lines = [
-    `floodgate k6  ${printable(s.scenario.name)}  seed ${s.scenario.seed}, mode ${s.mode} (ttft = ${s.ttftSource === 'ttfb' ? 'time to first byte' : 'first content event'}), time x${s.timeScale}, rate x${s.rateScale}`,
+    `floodgate k6  ${escapeLine(s.scenario.name)}  seed ${s.scenario.seed}, mode ${s.mode} (ttft = ${s.ttftSource === 'ttfb' ? 'time to first byte' : 'first content event'}), time x${s.timeScale}, rate x${s.rateScale}`,
     '',
     classTable,
     '',

@@ -1,17 +1,31 @@
 /** Option parsers shared by the commands (commander calls them with each raw value). */
+
 import { InvalidArgumentError, Option } from 'commander';
 import { WORK_LIMIT_NAMES, type WorkLimits } from '../scenario/budget.ts';
 import { didYouMean } from '../scenario/suggest.ts';
+import { quoted } from '../text/quote.ts';
 
 /** Repeatable options (`--set a=1 --set b=2`) collect into a list. */
-export function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/**
+ * `--set path=value` (repeatable). No default value, so help shows none (`(default: [])` says
+ * nothing); an action reads `opts.set ?? []`.
+ */
+export function setOption(
+  description = 'override a scenario value, VALUE parsed as YAML (repeatable)',
+): Option {
+  return new Option('--set <path=value>', description).argParser(collect);
 }
 
 export function parseSeed(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isSafeInteger(n))
-    throw new InvalidArgumentError(`expected an integer of at most 9007199254740991 in size, got '${value}'`);
+    throw new InvalidArgumentError(
+      `expected an integer of at most 9007199254740991 in size, got ${quoted(value)}`,
+    );
   return n;
 }
 
@@ -19,7 +33,7 @@ export function parseSeed(value: string): number {
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError(`expected a whole number >= 1, got '${value}'`);
+    throw new InvalidArgumentError(`expected a whole number >= 1, got ${quoted(value)}`);
   return n;
 }
 
@@ -39,10 +53,12 @@ export function parseWorkLimit(value: string, previous: Partial<WorkLimits> = {}
   const name = m?.[1] as keyof WorkLimits | undefined;
   if (!m || !name || !WORK_LIMIT_NAMES.includes(name))
     throw new InvalidArgumentError(
-      `expected LIMIT=N with LIMIT one of ${WORK_LIMIT_NAMES.join(', ')}, got '${value}'${m ? didYouMean(m[1]!, WORK_LIMIT_NAMES) : ''}`,
+      `expected LIMIT=N with LIMIT one of ${WORK_LIMIT_NAMES.join(', ')}, got ${quoted(value)}${m ? didYouMean(m[1]!, WORK_LIMIT_NAMES) : ''}`,
     );
   const n = Number(m[2]);
   if (!(n > 0 && Number.isFinite(n)))
-    throw new InvalidArgumentError(`expected ${name}=N with N a positive number such as 3e9, got '${value}'`);
+    throw new InvalidArgumentError(
+      `expected ${name}=N with N a positive number such as 3e9, got ${quoted(value)}`,
+    );
   return { ...previous, [name]: n };
 }

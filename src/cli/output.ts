@@ -2,13 +2,15 @@
  * Output helpers for the CLI: printing errors, checking and atomically writing output files, and
  * number formatting for tables.
  */
+
 import { realpathSync, type Stats, statSync, unlinkSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Estimate } from '../compare/stats.ts';
-import { escapeControls, FloodgateError, printable, UsageError } from '../errors.ts';
+import { FloodgateError, UsageError } from '../errors.ts';
 import { isPolicyPath } from '../gateway/policy-loader.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
+import { escapeLines, shorten } from '../text/quote.ts';
 
 /** The files a loaded scenario was read from (scenario, traces, policy modules): never outputs. */
 export function inputFilesOf(loaded: LoadedScenario): string[] {
@@ -23,7 +25,7 @@ export function inputFilesOf(loaded: LoadedScenario): string[] {
 /** A known error as the user reads it: `error[FG_CODE]: message` (a hint line after it), escaped. */
 export function formatError(e: FloodgateError): string {
   const head = e.code === 'FG_USAGE' ? 'error' : `error[${e.code}]`;
-  return escapeControls(`${head}: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
+  return escapeLines(`${head}: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
 }
 
 /** An output a command will write, with the flag that named it (for messages). */
@@ -56,12 +58,12 @@ export function checkOutputs(inputs: readonly string[], outputs: readonly (Outpu
       inputPaths.get(real) ?? (existing ? inputInodes.get(`${existing.dev}:${existing.ino}`) : undefined);
     if (input !== undefined)
       throw new UsageError(
-        `${out.flag} ${printable(out.file)}: this is the input file ${printable(input)}; refusing to overwrite it`,
+        `${out.flag} ${shorten(out.file)}: this is the input file ${shorten(input)}; refusing to overwrite it`,
       );
     const other = seen.get(real);
     if (other)
       throw new UsageError(
-        `${other.flag} ${printable(other.file)} and ${out.flag} ${printable(out.file)} name the same file; give each output its own`,
+        `${other.flag} ${shorten(other.file)} and ${out.flag} ${shorten(out.file)} name the same file; give each output its own`,
       );
     seen.set(real, out);
     checkWritable(out.file);
@@ -87,7 +89,7 @@ function realPathOf(file: string): string {
 /** The output is not a directory, and its nearest existing ancestor is a directory. */
 function checkWritable(file: string): void {
   const fail = (why: string): never => {
-    throw new FloodgateError('FG_OUTPUT_FAILED', `${printable(file)}: cannot write: ${why}`);
+    throw new FloodgateError('FG_OUTPUT_FAILED', `${shorten(file)}: cannot write: ${why}`);
   };
   const target = statIfAny(file);
   if (target?.isDirectory()) fail('it is a directory');
@@ -100,7 +102,7 @@ function checkWritable(file: string): void {
   for (;;) {
     const info = statIfAny(dir);
     if (info) {
-      if (!info.isDirectory()) fail(`'${printable(dir)}' is not a directory`);
+      if (!info.isDirectory()) fail(`'${shorten(dir)}' is not a directory`);
       return;
     }
     const parent = dirname(dir);
@@ -167,7 +169,7 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
     await rm(tmp, { force: true }).catch(() => undefined);
     throw new FloodgateError(
       'FG_OUTPUT_FAILED',
-      `${printable(file)}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      `${shorten(file)}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
   } finally {
     untrackTemp(tmp);

@@ -3,11 +3,12 @@
  * redrawn in place, elsewhere (CI logs) a line every 10 s. The CLI is the only reader of the wall
  * clock; the engine just reports simulated time.
  */
-import { printable } from '../errors.ts';
+
+import { shorten } from '../text/quote.ts';
 import { fmtInt, fmtMs } from './output.ts';
 
 export function createProgress(name: string, enabled: boolean) {
-  const label = printable(name, 60);
+  const label = shorten(name, 60);
   const started = performance.now();
   const tty = Boolean(process.stderr.isTTY);
   let lastPrint = 0;

@@ -1,8 +1,8 @@
 /** The human summary of a run: counts, per-class and per-provider tables, SLO verdicts. */
 
-import { escapeControls, printable } from '../errors.ts';
 import { fleetCostUsd, type RunResult } from '../metrics/result.ts';
 import type { SloVerdict } from '../metrics/slo.ts';
+import { escapeLines, shorten } from '../text/quote.ts';
 import { fmtInt, fmtMs, fmtPct, fmtUsd, table } from './output.ts';
 
 export function formatSummary(r: RunResult, wallMs?: number): string {
@@ -11,7 +11,7 @@ export function formatSummary(r: RunResult, wallMs?: number): string {
   const speed = wallMs
     ? `, ${fmtMs(r.endMs)} simulated in ${(wallMs / 1000).toFixed(2)} s (${fmtInt(r.events)} events, ${fmtInt(r.events / (wallMs / 1000))} events/s)`
     : '';
-  lines.push(`${printable(r.scenario.name, 120)}  seed ${r.seed}${speed}`);
+  lines.push(`${shorten(r.scenario.name, 120)}  seed ${r.seed}${speed}`);
   lines.push('');
   lines.push(
     `requests  offered ${fmtInt(q.offered)}  completed ${fmtInt(q.completed)} (${fmtPct(q.completedShare)})  shed ${fmtInt(q.shed)}  rate-limited ${fmtInt(q.rateLimited)}  failed ${fmtInt(q.failed)}  timed out ${fmtInt(q.timedOut)}  abandoned ${fmtInt(q.abandoned)}${q.cancelled ? `  cancelled ${fmtInt(q.cancelled)}` : ''}${q.unfinished ? `  unfinished ${fmtInt(q.unfinished)}` : ''}`,
@@ -98,7 +98,7 @@ export function formatSummary(r: RunResult, wallMs?: number): string {
       );
   }
   // Names come from the scenario: no terminal escape sequence gets through.
-  return escapeControls(lines.join('\n'));
+  return escapeLines(lines.join('\n'));
 }
 
 function formatObserved(s: SloVerdict): string {

@@ -1,13 +1,13 @@
 import type { Server } from 'node:http';
 import { FloodgateError } from '../errors.ts';
-import { excerpt } from './openai.ts';
+import { shorten } from '../text/quote.ts';
 
 /** Resolver failures of `getaddrinfo` (a host name that does not resolve, no resolver at hand). */
 const RESOLVER_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME', 'ENODATA']);
 
-/** A host as printed in a message: an excerpt, in brackets when it is an IPv6 address. */
-function printable(host: string): string {
-  const short = excerpt(host);
+/** A host as printed in a message: shortened and escaped, in brackets when it is an IPv6 address. */
+function hostText(host: string): string {
+  const short = shorten(host, 100);
   return short.includes(':') ? `[${short}]` : short;
 }
 
@@ -23,10 +23,10 @@ export function listenError(error: unknown, host: string, port: number): unknown
   if (e.syscall === 'getaddrinfo' || RESOLVER_CODES.has(code))
     return new FloodgateError(
       'FG_EMULATOR_LISTEN',
-      `cannot listen on ${printable(host)}:${port}: the host name does not resolve (${code})`,
+      `cannot listen on ${hostText(host)}:${port}: the host name does not resolve (${code})`,
       'use an IP address or a name this machine resolves (127.0.0.1, localhost; 0.0.0.0 for every interface)',
     );
-  const where = `cannot listen on ${printable(host)}:${port}: ${code}`;
+  const where = `cannot listen on ${hostText(host)}:${port}: ${code}`;
   switch (code) {
     case 'EADDRINUSE':
       return new FloodgateError(

@@ -240,16 +240,6 @@ export function isWireError(x: unknown): x is WireError {
   return typeof x === 'object' && x !== null && 'status' in x && 'type' in x;
 }
 
-/**
- * A string from a request (a URL, a header) as quoted in an error message: control characters
- * shown as `?`, at most `max` characters, so an answer stays short and prints safely.
- */
-export function excerpt(text: string, max = 100): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-  return clean.length > max ? `${clean.slice(0, max)}...` : clean;
-}
-
 /** `{ error: { message, type, param, code } }` */
 export function errorBody(e: WireError): string {
   return JSON.stringify({ error: { message: e.message, type: e.type, param: e.param, code: e.code } });

@@ -41,6 +41,7 @@
  *
  * Faults follow the scenario's timeline from the moment the server listens (simulated time 0).
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDistribution, type Distribution } from '../engine/dist/index.ts';
@@ -54,6 +55,7 @@ import { createProvider } from '../providers/index.ts';
 import type { Provider } from '../providers/provider.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { ProviderConfig } from '../scenario/schema.ts';
+import { quoted, shorten } from '../text/quote.ts';
 import { Request } from '../workload/request.ts';
 import { BodyBudget, readJsonBody } from './body.ts';
 import { deliveredTokens } from './delivery.ts';
@@ -66,7 +68,6 @@ import {
   ChunkWriter,
   completionParts,
   errorBody,
-  excerpt,
   isWireError,
   modelsBody,
   parseChatRequest,
@@ -467,7 +468,7 @@ export async function startEmulator(
   function notFound(req: IncomingMessage, res: ServerResponse) {
     sendError(res, {
       status: 404,
-      message: `Unknown request URL: ${req.method} ${excerpt(req.url ?? '')}. Routes: POST /v1/chat/completions, GET /v1/models, /metrics, /healthz, each also under /p/{provider}.`,
+      message: `Unknown request URL: ${req.method} ${shorten(req.url ?? '', 100)}. Routes: POST /v1/chat/completions, GET /v1/models, /metrics, /healthz, each also under /p/{provider}.`,
       type: 'invalid_request_error',
       param: null,
       code: 'unknown_url',
@@ -546,7 +547,7 @@ export async function startEmulator(
       if (!entry) {
         sendError(res, {
           status: 404,
-          message: `Unknown provider '${excerpt(path.provider)}'; this scenario has ${entries.map((e) => `'${e.provider.name}'`).join(', ')}.`,
+          message: `Unknown provider ${quoted(path.provider, 100)}; this scenario has ${entries.map((e) => `'${e.provider.name}'`).join(', ')}.`,
           type: 'invalid_request_error',
           param: null,
           code: 'unknown_provider',
@@ -684,7 +685,7 @@ export async function startEmulator(
     if (className !== undefined && ci === undefined) {
       sendError(res, {
         status: 400,
-        message: `Unknown request class '${excerpt(className)}' in x-floodgate-class; this scenario has ${classes.map((c) => `'${c.name}'`).join(', ')}.`,
+        message: `Unknown request class ${quoted(className, 100)} in x-floodgate-class; this scenario has ${classes.map((c) => `'${c.name}'`).join(', ')}.`,
         type: 'invalid_request_error',
         param: null,
         code: 'unknown_class',

@@ -5,9 +5,10 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { builtinPolicies } from '../../policies/index.ts';
-import { excerpt, FloodgateError, formatPath, printable, ScenarioInvalidError } from '../errors.ts';
+import { FloodgateError, formatPath, ScenarioInvalidError } from '../errors.ts';
 import { importUserModule, thrownText } from '../scenario/load-module.ts';
 import { didYouMean } from '../scenario/suggest.ts';
+import { quoted, shorten } from '../text/quote.ts';
 import type { PolicyDefinition, PolicyKind } from './policy.ts';
 
 export interface ResolvedPolicy {
@@ -53,7 +54,7 @@ export async function resolvePolicy(
       const names = builtinPolicyNames(kind);
       throw new FloodgateError(
         'FG_UNKNOWN_POLICY',
-        `${where}: expected a ${kind} policy (${names.join(', ')}) or a path to a policy module, got '${printable(ref.policy, 200)}'${didYouMean(
+        `${where}: expected a ${kind} policy (${names.join(', ')}) or a path to a policy module, got '${shorten(ref.policy, 200)}'${didYouMean(
           ref.policy,
           builtins.map((p) => p.name),
         )}`,
@@ -63,7 +64,7 @@ export async function resolvePolicy(
   if (definition.kind !== kind) {
     throw new FloodgateError(
       'FG_POLICY_INVALID',
-      `${where}: '${printable(ref.policy, 200)}' is a ${definition.kind} policy, expected a ${kind} policy`,
+      `${where}: '${shorten(ref.policy, 200)}' is a ${definition.kind} policy, expected a ${kind} policy`,
     );
   }
   if (!definition.params) {
@@ -88,14 +89,14 @@ export async function resolvePolicy(
           ref.params,
         );
         const suffix =
-          found === undefined ? '' : `, got ${printable(JSON.stringify(found) ?? String(found), 40)}`;
+          found === undefined ? '' : `, got ${shorten(JSON.stringify(found) ?? String(found), 40)}`;
         const known = (definition.params as { shape?: Record<string, unknown> }).shape;
         let message = issue.message.replace(/^Invalid input: /, '');
         if (issue.code === 'unrecognized_keys' && known) {
           message = issue.keys
             .map(
               (k) =>
-                `unknown parameter ${excerpt(k)}${didYouMean(k, Object.keys(known))}; valid: ${Object.keys(known).join(', ')}`,
+                `unknown parameter ${quoted(k)}${didYouMean(k, Object.keys(known))}; valid: ${Object.keys(known).join(', ')}`,
             )
             .join('; ');
           return { file: source.file, path: formatPath([...source.path, 'params']), message };
@@ -153,12 +154,12 @@ function guardUserPolicy(def: PolicyDefinition, file: string): PolicyDefinition 
       try {
         policy = def.create(params, ctx) as object;
       } catch (e) {
-        throw fail(`policy '${printable(def.name)}' create()`, e);
+        throw fail(`policy '${shorten(def.name)}' create()`, e);
       }
       if (typeof policy !== 'object' || policy === null)
         throw new FloodgateError(
           'FG_POLICY_INVALID',
-          `${file}: policy '${printable(def.name)}' create() returned ${policy === null ? 'null' : typeof policy}, expected an object with the policy's methods`,
+          `${file}: policy '${shorten(def.name)}' create() returned ${policy === null ? 'null' : typeof policy}, expected an object with the policy's methods`,
         );
       for (const key of methodNames(policy)) {
         const method = (policy as Record<string, unknown>)[key] as (...args: unknown[]) => unknown;
@@ -166,7 +167,7 @@ function guardUserPolicy(def: PolicyDefinition, file: string): PolicyDefinition 
           try {
             return method.apply(policy, args);
           } catch (e) {
-            throw fail(`policy '${printable(def.name)}' ${key}()`, e);
+            throw fail(`policy '${shorten(def.name)}' ${key}()`, e);
           }
         };
         try {

@@ -6,40 +6,23 @@
  * runs with FLOODGATE_API_KEY in its environment, so text that ended a comment or a string there
  * would run as code.
  *
- * Example: commentText of 'a', a newline and 'b' is the 8 characters a\u000ab;
+ * Example: commentText of 'a', a newline and 'b' is the 4 characters a\nb (text/quote.ts's escapes);
  * shellWord("it's") = `'it'\''s'`.
  */
-
-/**
- * Characters that end a line or fool a reader: line terminators of JavaScript and YAML (\n, \r,
- * U+0085, U+2028, U+2029), other control characters (terminal escape codes), bidirectional
- * overrides (text that reads differently from how it parses) and the byte-order mark.
- */
-const UNPRINTABLE =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
-  /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
 /** Characters YAML wants escaped inside a double-quoted string that JSON.stringify leaves as is. */
 const YAML_UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff]/g;
 
+import { escapeLine } from '../text/quote.ts';
+
 const unicodeEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-
-/** `text` on one line, as people read it: those characters as \uXXXX escapes (for terminals too). */
-export function printable(text: string): string {
-  return text.replace(UNPRINTABLE, unicodeEscape);
-}
-
-/** At most `max` characters of `text`, printable, with `...` when cut: what an error may quote. */
-export function excerpt(text: string, max = 60): string {
-  return printable(text.length > max ? `${text.slice(0, max)}...` : text);
-}
 
 /**
  * `text` for one comment line (`// ...` or `# ...`): nothing in it ends the comment or the line.
  * A slash after a star (the end of a block comment) or after `<` (`</script>`) gets a backslash.
  */
 export function commentText(text: string): string {
-  return printable(text).replace(/\*\/|<\//g, (m) => `${m[0]}\\/`);
+  return escapeLine(text).replace(/\*\/|<\//g, (m) => `${m[0]}\\/`);
 }
 
 /** A YAML double-quoted string holding exactly `text` (JSON's escapes are YAML's). */

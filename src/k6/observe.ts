@@ -27,7 +27,7 @@ import { FloodgateError } from '../errors.ts';
 import type { LatencySummary } from '../metrics/histogram.ts';
 import type { RunResult } from '../metrics/result.ts';
 import { table } from '../report/format.ts';
-import { excerpt, printable } from './literals.ts';
+import { escapeLine, quoted, shorten } from '../text/quote.ts';
 import {
   K6_SUMMARY_SCHEMA,
   type K6Summary,
@@ -164,7 +164,7 @@ export function compareRun(predicted: RunResult, observed: K6Summary, options: O
   const notes: string[] = [];
   if (observed.scenario.name !== predicted.scenario.name)
     notes.push(
-      `the summary is of scenario '${excerpt(String(observed.scenario.name))}', the run result of '${excerpt(predicted.scenario.name)}'`,
+      `the summary is of scenario ${quoted(String(observed.scenario.name), 60)}, the run result of ${quoted(predicted.scenario.name, 60)}`,
     );
   if (observed.ttftSource === 'ttfb')
     notes.push(
@@ -235,7 +235,7 @@ function judge(
 /** `20%` or `0.2` -> 0.2. */
 export function parseTolerance(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
-  if (!m) throw new Error(`expected a tolerance like 20% or 0.2, got '${excerpt(text)}'`);
+  if (!m) throw new Error(`expected a tolerance like 20% or 0.2, got ${quoted(text, 60)}`);
   return m[2] ? Number(m[1]) / 100 : Number(m[1]);
 }
 
@@ -262,9 +262,10 @@ export function asK6Summary(json: unknown, file: string): K6Summary {
 }
 
 function describe(json: unknown): string {
-  if (json && typeof json === 'object' && 'schema' in json) return `schema '${excerpt(String(json.schema))}'`;
+  if (json && typeof json === 'object' && 'schema' in json)
+    return `schema ${quoted(String(json.schema), 60)}`;
   return json === null || typeof json !== 'object'
-    ? excerpt(JSON.stringify(json) ?? String(json))
+    ? shorten(JSON.stringify(json) ?? String(json), 60)
     : 'an object without that schema';
 }
 
@@ -283,7 +284,7 @@ export function formatComparison(c: Comparison): string {
     ['class', 'metric', 'predicted', 'observed', 'diff', 'verdict'],
     // Class and scenario names come from the files compared: printed with control characters escaped.
     ...c.rows.map((r) => [
-      printable(r.scope),
+      escapeLine(r.scope),
       r.metric,
       value(r.predicted, r.unit),
       value(r.observed, r.unit),
@@ -295,7 +296,7 @@ export function formatComparison(c: Comparison): string {
   const counted = c.rows.filter((r) => r.verdict !== 'n/a');
   const within = counted.filter((r) => r.verdict === 'ok').length;
   return [
-    `observe  ${printable(c.scenario)}  predicted (simulator) vs observed (k6), tolerance ${(c.tolerance * 100).toFixed(0)}%`,
+    `observe  ${escapeLine(c.scenario)}  predicted (simulator) vs observed (k6), tolerance ${(c.tolerance * 100).toFixed(0)}%`,
     '',
     rowsTable,
     '',

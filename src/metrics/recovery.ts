@@ -342,6 +342,9 @@ function judge(s: SeriesView, c: RecoveryConfig, t: Required<TriggerConfig>, b: 
 const pct = (x: number | null) =>
   x === null ? 'n/a' : `${(x * 100).toFixed(x >= 0.995 || x < 0.1 ? 1 : 0)}%`;
 const secs = (ms: number) => `${roundTo(ms / 1000, 1)} s`;
+/** When a run was healthy again: "as soon as" rather than "0 s after" when that rounds to 0. */
+const healthyAgain = (ms: number) =>
+  roundTo(ms / 1000, 1) === 0 ? 'as soon as the trigger ended' : `${secs(ms)} after the trigger ended`;
 
 function explain(
   v: Omit<TriggerVerdict, 'reason' | 'windows'>,
@@ -357,7 +360,7 @@ function explain(
     case 'stable':
       return `healthy throughout (${worst}, needs ${pct(v.goodputNeeded)})`;
     case 'recovered':
-      return `healthy again ${secs(v.recoveredAfterMs!)} after the trigger ended (${worst}; allowed ${secs(c.within)})`;
+      return `healthy again ${healthyAgain(v.recoveredAfterMs!)} (${worst}; allowed ${secs(c.within)})`;
     case 'late':
       return `healthy again only ${secs(v.recoveredAfterMs!)} after the trigger ended (allowed ${secs(c.within)}; ${worst})`;
     case 'inconclusive':

@@ -5,11 +5,13 @@
  * URL. Compile errors become FG_POLICY_INVALID or FG_SCENARIO_INVALID errors that point at the
  * user's file and line.
  */
+
 import { existsSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
-import { type ErrorCode, FloodgateError, printable } from '../errors.ts';
+import { type ErrorCode, FloodgateError } from '../errors.ts';
+import { shorten } from '../text/quote.ts';
 import { checkInputFile } from './read-input.ts';
 
 /** A policy or scenario module is code someone wrote: 1 MB is far more than any. */
@@ -52,7 +54,7 @@ export async function importUserModule(
       : '';
     throw new FloodgateError(
       code,
-      `${where}: cannot compile ${file}: ${loc}${printable(first?.text ?? (e as Error).message, 200)}`,
+      `${where}: cannot compile ${file}: ${loc}${shorten(first?.text ?? (e as Error).message, 200)}`,
     );
   }
   try {
@@ -68,9 +70,9 @@ export async function importUserModule(
 
 /** What user code threw, as one short escaped line: `TypeError: x is not a function`. */
 export function thrownText(e: unknown): string {
-  if (e instanceof Error) return printable(`${e.name}: ${e.message}`, 200);
+  if (e instanceof Error) return shorten(`${e.name}: ${e.message}`, 200);
   try {
-    return printable(String(e), 200);
+    return shorten(String(e), 200);
   } catch {
     return 'a value that cannot be printed';
   }

@@ -3,18 +3,18 @@
  * problem reported at once as file:line:column, YAML path, what was expected and what was found.
  * This module (through read-input.ts) and the CLI are the only places that read files.
  */
+
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import {
-  excerpt,
   FloodgateError,
   formatPath,
   MAX_PROBLEMS_SHOWN,
-  printable,
   ScenarioInvalidError,
   type ScenarioProblem,
 } from '../errors.ts';
+import { quoted, shorten } from '../text/quote.ts';
 import { parseCsvTrace, parseJsonlTrace, type Trace } from '../workload/trace.ts';
 import { checkWork, type WorkLimits } from './budget.ts';
 import { importUserModule, thrownText } from './load-module.ts';
@@ -128,7 +128,7 @@ export async function loadScenarioText(
         return {
           file,
           path: '',
-          message: `invalid YAML: ${printable(e.message, 200)}`,
+          message: `invalid YAML: ${shorten(e.message, 200)}`,
           ...(pos ? { line: pos.line, column: pos.col } : {}),
         };
       }),
@@ -167,7 +167,7 @@ export async function loadScenarioText(
         path: '',
         message: bomb
           ? `invalid YAML: aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT} per alias); write the repeated values out or use fewer nested aliases`
-          : `invalid YAML: ${printable(e.message.split('\n')[0]!, 200)}`,
+          : `invalid YAML: ${shorten(e.message.split('\n')[0]!, 200)}`,
       },
     ]);
   }
@@ -296,7 +296,7 @@ function toProblem(
   const pathText = formatPath(path);
   const found = valueAt(raw, path);
   // Messages may quote the input: a backstop keeps each to a few lines.
-  let message = printable(issue.message, MAX_MESSAGE_CHARS);
+  let message = shorten(issue.message, MAX_MESSAGE_CHARS);
   if (message.startsWith('Invalid input: ')) message = message.slice('Invalid input: '.length);
   if (found.missing && issue.code !== 'custom' && message.startsWith('expected'))
     message = `missing; ${message}`;
@@ -335,7 +335,9 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): { missing: boolea
 
 /** A value from the input as the message quotes it: short and escaped, never the whole of it. */
 function show(value: unknown): string {
-  if (typeof value === 'string') return excerpt(value);
+  if (typeof value === 'string') return quoted(value);
+  // JSON has no Infinity or NaN (it writes null): a YAML `.inf` or `1e400` is shown as it is.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
-  return printable(text === undefined ? String(value) : text, 40);
+  return shorten(text === undefined ? String(value) : text, 40);
 }

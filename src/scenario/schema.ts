@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { DistributionSpec } from '../engine/dist/index.ts';
 import { GPUS, kvCapacityTokens, MODELS } from '../providers/gpu/catalog.ts';
 import { FITTED_COEFFICIENTS, fitKey } from '../providers/gpu/setup.ts';
+import { quoted } from '../text/quote.ts';
 import { didYouMean } from './suggest.ts';
 import {
   formatDuration,
@@ -34,12 +35,24 @@ function obj<S extends z.ZodRawShape>(shape: S) {
   return z.strictObject(shape, {
     error: (issue) => {
       if (issue.code !== 'unrecognized_keys') return undefined;
-      const keys = (issue as { keys: string[] }).keys;
-      return keys
-        .map((k) => `unknown key '${k}'${didYouMean(k, known)}; valid keys: ${known.join(', ')}`)
-        .join('; ');
+      return unknownKeysMessage((issue as { keys: string[] }).keys, known);
     },
   });
+}
+
+/** Unknown keys named in one message; the rest are counted (a file may hold thousands). */
+const MAX_UNKNOWN_KEYS_SHOWN = 5;
+
+/**
+ * `unknown key 'servce' (did you mean 'service'?); valid keys: ...`, or for several
+ * `unknown keys 'a', 'b' and 3 more; valid keys: ...`: the valid keys listed once, and only
+ * the keys shown built, so 50,000 unknown keys cost no more than five.
+ */
+function unknownKeysMessage(keys: readonly string[], known: readonly string[]): string {
+  const shown = keys.slice(0, MAX_UNKNOWN_KEYS_SHOWN).map((k) => `${quoted(k)}${didYouMean(k, known)}`);
+  const more = keys.length - shown.length;
+  const list = `${shown.join(', ')}${more > 0 ? ` and ${more.toLocaleString('en-US')} more` : ''}`;
+  return `unknown key${keys.length === 1 ? '' : 's'} ${list}; valid keys: ${known.join(', ')}`;
 }
 
 interface Bounds {

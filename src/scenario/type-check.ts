@@ -4,9 +4,11 @@
  * error loads and may silently do nothing. Used by `floodgate validate`; the TypeScript compiler
  * is loaded lazily and, when it is not installed, the check is skipped with a note.
  */
+
 import { createRequire } from 'node:module';
 import { dirname, extname } from 'node:path';
-import { printable } from '../errors.ts';
+import { shorten } from '../text/quote.ts';
+
 import { publicApiTypesPath } from './load-module.ts';
 
 export interface TypeProblem {
@@ -85,7 +87,7 @@ export async function typeCheckModules(
         file: root,
         line: line + 1,
         column: character + 1,
-        message: `${printable(text, 300)} (TS${d.code})`,
+        message: `${shorten(text, 300)} (TS${d.code})`,
       });
     }
   }

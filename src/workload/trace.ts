@@ -1,4 +1,5 @@
-import { excerpt, FloodgateError } from '../errors.ts';
+import { FloodgateError } from '../errors.ts';
+import { quoted } from '../text/quote.ts';
 
 /**
  * A request trace in memory: arrival offsets (ms from the first record, sorted) and sizes, as
@@ -70,7 +71,7 @@ export function parseJsonlTrace(text: string, file: string): Trace {
     if (typeof rec !== 'object' || rec === null || Array.isArray(rec))
       throw new FloodgateError(
         'FG_TRACE_INVALID',
-        `${where}: expected a JSON object per line, got ${excerpt(line)}`,
+        `${where}: expected a JSON object per line, got ${quoted(line)}`,
       );
     const record = rec as Record<string, unknown>;
     const pick = (names: string[], what: string) => {
@@ -121,7 +122,7 @@ function parseTime(cell: string | undefined, column: string, where: string): num
     if (!Number.isFinite(ms))
       throw new FloodgateError(
         'FG_TRACE_INVALID',
-        `${where}: column ${column}: expected a number of seconds, got ${excerpt(text)}`,
+        `${where}: column ${column}: expected a number of seconds, got ${quoted(text)}`,
       );
     return ms;
   }
@@ -135,7 +136,7 @@ function parseTime(cell: string | undefined, column: string, where: string): num
   }
   throw new FloodgateError(
     'FG_TRACE_INVALID',
-    `${where}: column ${column}: expected a timestamp like 2023-11-16 18:15:46.68 or a number of ms, got ${excerpt(text)}`,
+    `${where}: column ${column}: expected a timestamp like 2023-11-16 18:15:46.68 or a number of ms, got ${quoted(text)}`,
   );
 }
 
@@ -144,7 +145,7 @@ function numberOr(text: string, column: string, where: string): number {
   if (text === '' || !Number.isFinite(v))
     throw new FloodgateError(
       'FG_TRACE_INVALID',
-      `${where}: column ${column}: expected a number, got ${excerpt(text)}`,
+      `${where}: column ${column}: expected a number, got ${quoted(text)}`,
     );
   return v;
 }
@@ -154,7 +155,7 @@ function parseTokens(cell: string | undefined, column: string, where: string): n
   if (v < 0 || !Number.isInteger(v))
     throw new FloodgateError(
       'FG_TRACE_INVALID',
-      `${where}: column ${column}: expected a whole number of tokens >= 0, got ${excerpt(cell ?? '')}`,
+      `${where}: column ${column}: expected a whole number of tokens >= 0, got ${quoted(cell ?? '')}`,
     );
   return v;
 }

@@ -336,6 +336,6 @@ describe('floodgate validate', () => {
     );
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(3);
-    expect(r.stdout).toMatch(/scenarios\/mmc\.yaml: ok \(mmc: 10 h, 1 provider\(s\), 1 class\(es\)/);
+    expect(r.stdout).toMatch(/scenarios\/mmc\.yaml: ok \(mmc: 10 h, 1 provider, 1 class, 0 faults, 0 SLOs\)/);
   });
 });

@@ -226,7 +226,7 @@ export default definePolicy({
       dir,
     );
     expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('mmc.yaml: ok (mmc: 10 h, 1 provider(s), 1 class(es), 0 fault(s), 0 SLO(s))\n');
+    expect(r.stdout).toBe('mmc.yaml: ok (mmc: 10 h, 1 provider, 1 class, 0 faults, 0 SLOs)\n');
   });
 
   it('validate type-checks a TypeScript scenario, and passes one without type errors', async () => {
@@ -243,7 +243,7 @@ export default defineScenario({
     await writeFile(file, body);
     const ok = await floodgate(['validate', file]);
     expect(ok.stderr).toBe('');
-    expect(ok.stdout).toBe(`${file}: ok (typed: 10 min, 1 provider(s), 1 class(es), 0 fault(s), 0 SLO(s))\n`);
+    expect(ok.stdout).toBe(`${file}: ok (typed: 10 min, 1 provider, 1 class, 0 faults, 0 SLOs)\n`);
     await writeFile(
       file,
       body.replace(
@@ -437,7 +437,7 @@ describe('echoed values and names', () => {
     const v = await floodgate(['validate', file]);
     expect(v.code).toBe(0);
     expect(v.stdout).toBe(
-      `${file}: ok (mmc\\x1b]0;pwned\\x07\\x1b[2J: 10 h, 1 provider(s), 1 class(es), 0 fault(s), 0 SLO(s))\n`,
+      `${file}: ok (mmc\\x1b]0;pwned\\x07\\x1b[2J: 10 h, 1 provider, 1 class, 0 faults, 0 SLOs)\n`,
     );
     const r = await floodgate(['run', file, '--set', 'duration=1m', '--quiet']);
     expect(r.code).toBe(0);
@@ -491,7 +491,7 @@ describe('floodgate validate with several files', () => {
     await writeFile(bad, mmcWith({ 7: '    servers: -3' }));
     const r = await floodgate(['validate', bad, mmc, join(dir, 'missing.yaml')]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe(`${mmc}: ok (mmc: 10 h, 1 provider(s), 1 class(es), 0 fault(s), 0 SLO(s))\n`);
+    expect(r.stdout).toBe(`${mmc}: ok (mmc: 10 h, 1 provider, 1 class, 0 faults, 0 SLOs)\n`);
     expect(r.stderr).toBe(
       [
         `error[FG_SCENARIO_INVALID]: ${bad}:7:14: providers[0].servers: expected a count >= 1, got -3`,

@@ -423,7 +423,7 @@ describe('routes and methods', () => {
     expect(r.status).toBe(404);
     expect(await r.text()).toBe(
       error(
-        `Unknown request URL: GET /${'a'.repeat(99)}.... Routes: POST /v1/chat/completions, GET /v1/models, /metrics, /healthz, each also under /p/{provider}.`,
+        `Unknown request URL: GET /${'a'.repeat(99)}... (5001 characters). Routes: POST /v1/chat/completions, GET /v1/models, /metrics, /healthz, each also under /p/{provider}.`,
         null,
         'unknown_url',
       ),
@@ -449,7 +449,7 @@ describe('routes and methods', () => {
     expect(c.status).toBe(400);
     expect(c.text).toBe(
       error(
-        `Unknown request class '${'x'.repeat(100)}...' in x-floodgate-class; this scenario has 'huge'.`,
+        `Unknown request class '${'x'.repeat(100)}... (1000 characters)' in x-floodgate-class; this scenario has 'huge'.`,
         null,
         'unknown_class',
       ),

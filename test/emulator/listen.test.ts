@@ -67,14 +67,14 @@ describe('listen errors', () => {
     expect(e.hint).toBe('ports below 1024 need privileges: choose --port 1024 or above (0 picks a free one)');
   });
 
-  it('brackets an IPv6 host and shows control characters in a host as ?', () => {
+  it('brackets an IPv6 host and escapes control characters in a host', () => {
     const err = Object.assign(new Error('x'), { code: 'EADDRINUSE' });
     expect((listenError(err, '::1', 8000) as FloodgateError).message).toBe(
       'cannot listen on [::1]:8000: EADDRINUSE (the port is in use)',
     );
     const dns = Object.assign(new Error('x'), { code: 'ENOTFOUND', syscall: 'getaddrinfo' });
     expect((listenError(dns, 'evil\u001b[31mhost', 0) as FloodgateError).message).toBe(
-      'cannot listen on evil?[31mhost:0: the host name does not resolve (ENOTFOUND)',
+      'cannot listen on evil\\x1b[31mhost:0: the host name does not resolve (ENOTFOUND)',
     );
   });
 

@@ -20,10 +20,11 @@ import { k6Command, parseTarget } from '../../src/cli/commands/k6.ts';
 import { main } from '../../src/cli/main.ts';
 import { bundleK6Script } from '../../src/k6/bundle.ts';
 import { compileK6 } from '../../src/k6/compile.ts';
-import { commentText, printable, shellWord, yamlString } from '../../src/k6/literals.ts';
+import { commentText, shellWord, yamlString } from '../../src/k6/literals.ts';
 import { asK6Summary, formatComparison, parseTolerance } from '../../src/k6/observe.ts';
 import { configMapKey, testRunManifest } from '../../src/k6/operator.ts';
 import { type LoadedScenario, loadScenarioFile } from '../../src/scenario/load.ts';
+import { escapeLine } from '../../src/text/quote.ts';
 import { FakeK6, fakeAfterWarmup, iterate, loadScript, streamBody } from './harness.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -210,9 +211,9 @@ describe('a script compiled from hostile text', () => {
     expect(JSON.parse(summary['floodgate-k6-summary.json']!).scenario.name).toBe(hostile('scenario'));
     // The text summary k6 prints: names escaped, so no escape code or line break reaches the terminal.
     expect(summary['stdout']!.split('\n')[0]).toBe(
-      `floodgate k6  ${printable(hostile('scenario'))}  seed 42, mode stock (ttft = time to first byte), time x0.1, rate x1`,
+      `floodgate k6  ${escapeLine(hostile('scenario'))}  seed 42, mode stock (ttft = time to first byte), time x0.1, rate x1`,
     );
-    expect(summary['stdout']).toContain(`\n${printable(hostile('class-tab'))} `);
+    expect(summary['stdout']).toContain(`\n${escapeLine(hostile('class-tab'))} `);
     expect(summary['stdout']).not.toMatch(RAW_BREAK);
   });
 });
@@ -279,7 +280,7 @@ describe('floodgate k6 with a hostile file name, --out and --set', () => {
     expect(process.exitCode).toBe(0);
     // The report on the terminal: paths and names escaped.
     expect(stdout).not.toMatch(RAW_BREAK);
-    expect(stdout).toContain(`k6 script written to ${printable(out)} (`);
+    expect(stdout).toContain(`k6 script written to ${escapeLine(out)} (`);
     return {
       script: await readFile(out, 'utf8'),
       manifest: await readFile(join(sub, `${name}.testrun.yaml`), 'utf8'),
@@ -397,7 +398,7 @@ describe('the TestRun manifest from hostile names', () => {
     expect(yamlString('a\u2028b\u0085"')).toBe('"a\\u2028b\\u0085\\""');
     expect(shellWord('qs.js')).toBe('qs.js');
     expect(shellWord("it's $(x)")).toBe(`'it'\\''s $(x)'`);
-    expect(commentText('a\nb\r*/\u2028')).toBe('a\\u000ab\\u000d*\\/\\u2028');
+    expect(commentText('a\nb\r*/\u2028\ufeff')).toBe('a\\nb\\r*\\/\\u2028\\ufeff');
   });
 });
 
@@ -405,11 +406,11 @@ describe('floodgate observe on files carrying hostile text', () => {
   it('quotes at most 60 characters of what it refuses, escaped', () => {
     const schema = `${'x'.repeat(100)}\u001b[2J`;
     expect(() => asK6Summary({ schema }, 'k6.json')).toThrow(
-      `k6.json: expected a floodgate k6 summary (schema floodgate/k6-summary@1, written by a script from \`floodgate k6\`), got schema '${'x'.repeat(60)}...'`,
+      `k6.json: expected a floodgate k6 summary (schema floodgate/k6-summary@1, written by a script from \`floodgate k6\`), got schema '${'x'.repeat(60)}... (104 characters)'`,
     );
     expect(() => asK6Summary('\u001b[2J', 'k6.json')).toThrow(/, got "\\u001b\[2J"$/);
     expect(() => parseTolerance('\u001b[31m20')).toThrow(
-      "expected a tolerance like 20% or 0.2, got '\\u001b[31m20'",
+      "expected a tolerance like 20% or 0.2, got '\\x1b[31m20'",
     );
   });
 
@@ -432,9 +433,9 @@ describe('floodgate observe on files carrying hostile text', () => {
       notes: [],
     });
     expect(text.split('\n')[0]).toBe(
-      `observe  ${printable(hostile('scenario'))}  predicted (simulator) vs observed (k6), tolerance 20%`,
+      `observe  ${escapeLine(hostile('scenario'))}  predicted (simulator) vs observed (k6), tolerance 20%`,
     );
-    expect(text).toContain(printable(hostile('class')));
+    expect(text).toContain(escapeLine(hostile('class')));
     expect(text).not.toMatch(RAW_BREAK);
   });
 });

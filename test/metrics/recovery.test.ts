@@ -98,6 +98,15 @@ describe('recovery verdict', () => {
     expect(t.windows.find((w) => w.phase === 'after')!.startMs).toBe(130_000);
   });
 
+  it('recovered right at the end of the trigger reads "as soon as the trigger ended"', async () => {
+    const r = evaluateRecovery(await scenario({}), series({ good: dip(100, 130) }), { q: 4 })!;
+    const t = r.triggers[0]!;
+    expect(t.recoveredAfterMs).toBe(0);
+    expect(t.reason).toBe(
+      'healthy again as soon as the trigger ended (lowest goodput 0.0% at 100 s; allowed 60 s)',
+    );
+  });
+
   it('late: healthy for good, but after the allowed time', async () => {
     const r = evaluateRecovery(await scenario({}), series({ good: dip(100, 230) }), { q: 4 })!;
     expect(r.triggers[0]!.verdict).toBe('late');

@@ -68,9 +68,59 @@ describe('floodgate validate and run on scenario mistakes', () => {
       'events=1e12',
     );
     expect(allowed.code).toBe(0);
-    expect(allowed.stdout).toBe(
-      'mmc.yaml: ok (mmc: 10 h, 1 provider(s), 1 class(es), 0 fault(s), 0 SLO(s))\n',
+    expect(allowed.stdout).toBe('mmc.yaml: ok (mmc: 10 h, 1 provider, 1 class, 0 faults, 0 SLOs)\n');
+  });
+
+  it('counts what a valid scenario has with correct plurals', async () => {
+    const scenarios = join(import.meta.dirname, '../../scenarios');
+    const r = await floodgate(
+      'validate',
+      join(scenarios, 'quickstart.yaml'),
+      join(scenarios, 'retry-storm.yaml'),
     );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      `${join(scenarios, 'quickstart.yaml')}: ok (quickstart: 12 min, 2 providers, 2 classes, 1 fault, 4 SLOs)\n` +
+        `${join(scenarios, 'retry-storm.yaml')}: ok (retry-storm: 10 min, 1 provider, 1 class, 1 fault, 1 SLO)\n`,
+    );
+  });
+
+  it('k6 and emulate apply the work limit and take --max too', async () => {
+    const refusal =
+      'error[FG_SCENARIO_INVALID]: mmc.yaml: (top level): this run implies about 3.6e10 arrivals (1e6/s at peak for 10 h); the limit is 1e9: shorten duration, lower the rate, or pass --max arrivals=4e10 to run it anyway\n';
+    const fast = ['--set', 'workload.arrivals.rate=1M/s'];
+    const max = ['--max', 'arrivals=4e10', '--max', 'events=1e12'];
+    const k6 = await floodgate('k6', 'mmc.yaml', ...fast, '--out', 'mmc-k6.js');
+    expect(k6.code).toBe(1);
+    expect(k6.stderr).toBe(refusal);
+    const k6Max = await floodgate('k6', 'mmc.yaml', ...fast, ...max, '--out', 'mmc-k6.js');
+    expect(k6Max.code).toBe(0);
+    expect(k6Max.stdout).toContain('rate x1: 36,000,000,000 requests');
+    const emulate = await floodgate(
+      'emulate',
+      'mmc.yaml',
+      ...fast,
+      '--port',
+      '0',
+      '--duration',
+      '1s',
+      '--quiet',
+    );
+    expect(emulate.code).toBe(1);
+    expect(emulate.stderr).toBe(refusal);
+    const emulateMax = await floodgate(
+      'emulate',
+      'mmc.yaml',
+      ...fast,
+      ...max,
+      '--port',
+      '0',
+      '--duration',
+      '1s',
+      '--quiet',
+    );
+    expect(emulateMax.code).toBe(0);
+    expect(emulateMax.stdout).toMatch(/^mmc: emulating 1 provider on http:\/\/127\.0\.0\.1:\d+ /);
   });
 
   it('refuses an unknown --max limit as a usage error (exit 2)', async () => {

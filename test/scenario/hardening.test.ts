@@ -105,6 +105,18 @@ describe('values run would choke on', () => {
     ]);
   });
 
+  it('shows a YAML .inf, -.inf, .nan or 1e400 as it is, not as JSON null', async () => {
+    for (const [yaml, shown] of [
+      ['.inf', 'Infinity'],
+      ['-.inf', '-Infinity'],
+      ['.nan', 'NaN'],
+      ['1e400', 'Infinity'],
+    ])
+      expect(await problems(mmcWith({ 7: `    servers: ${yaml}` }))).toEqual([
+        `scenario.yaml:7:14: providers[0].servers: expected a count, got ${shown}`,
+      ]);
+  });
+
   it('refuses a metrics interval below 1 ms', async () => {
     expect(await problems(MMC_YAML, ['metrics.interval=1us'])).toEqual([
       "scenario.yaml (--set metrics.interval): metrics.interval: expected 'auto' or a duration >= 1ms, got '1us'",
@@ -296,6 +308,18 @@ describe('overrides and YAML keys never reach a prototype', () => {
     expect(Object.hasOwn(out, 'toString')).toBe(true);
     expect(out['toString']).toEqual({ x: 1 });
     expect(typeof ({} as { toString: unknown }).toString).toBe('function');
+  });
+
+  it('names a few unknown keys, counts the rest and lists the valid keys once', async () => {
+    const VALID =
+      'valid keys: name, description, duration, warmup, drain, seed, providers, faults, workload, gateway, slos, recovery, metrics';
+    expect(await problems(`${MMC_YAML}durtion: 1\n"fo\\eo": 2\n`)).toEqual([
+      `scenario.yaml:15:1: (top level): unknown keys 'durtion' (did you mean 'duration'?), 'fo\\x1bo'; ${VALID}`,
+    ]);
+    const many = Array.from({ length: 50_000 }, (_, i) => `key${i}: 1\n`).join('');
+    expect(await problems(`${MMC_YAML}${many}`)).toEqual([
+      `scenario.yaml:15:1: (top level): unknown keys 'key0', 'key1', 'key2', 'key3', 'key4' and 49,995 more; ${VALID}`,
+    ]);
   });
 
   it('treats a __proto__ key in YAML as an unknown key, and never pollutes', async () => {

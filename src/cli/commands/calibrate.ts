@@ -1,8 +1,9 @@
 import { Command } from 'commander';
-import { escapeControls, FloodgateError } from '../../errors.ts';
+import { FloodgateError } from '../../errors.ts';
 import { type CalibrationGroup, calibrate, groupsIn } from '../../providers/gpu/calibration.ts';
 import { parseMeasurements } from '../../providers/gpu/fit.ts';
 import { MAX_TRACE_BYTES, readInputFile } from '../../scenario/read-input.ts';
+import { escapeLines } from '../../text/quote.ts';
 
 const pct = (x: number | null) => (x === null ? '-' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`);
 const ms = (x: number | null) => (x === null ? '-' : x.toFixed(1));
@@ -45,7 +46,7 @@ export function calibrateCommand(): Command {
     .option('--json', 'print the groups, coefficients and errors as JSON')
     .addHelpText(
       'after',
-      '\nThe fitted coefficients go into a scenario as timing: { model: fitted, coefficients: {...} }.',
+      '\nThe fitted coefficients go into a scenario as timing: { model: fitted, coefficients: {...} }.\nExit codes: 0 fitted, 1 bad input, 2 bad usage, 70 a bug.',
     )
     .action(async (csv: string, opts: { model?: string; hardware?: string; json?: boolean }) => {
       const text = await readInputFile(csv, {
@@ -67,7 +68,7 @@ export function calibrateCommand(): Command {
       if (groups.length === 0)
         throw new FloodgateError('FG_TRACE_INVALID', `${csv}: no measurements match the filters`);
       process.stdout.write(
-        opts.json ? `${JSON.stringify(groups, null, 2)}\n` : `${escapeControls(formatCalibration(groups))}\n`,
+        opts.json ? `${JSON.stringify(groups, null, 2)}\n` : `${escapeLines(formatCalibration(groups))}\n`,
       );
     });
 }

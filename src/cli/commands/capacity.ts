@@ -1,12 +1,13 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { capacity, type Probe, parseTargets } from '../../compare/capacity.ts';
 import { defaultJobs } from '../../compare/compare.ts';
 import { fmtVerdictCounts } from '../../compare/job.ts';
-import { excerpt, UsageError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
+import { quoted } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
-import { collect, positiveInt, workLimitOption } from '../options.ts';
+import { positiveInt, setOption, workLimitOption } from '../options.ts';
 import { checkOutputs, fmtMs, fmtUsd, writeFileAtomic } from '../output.ts';
 
 function describeProbe(path: string, p: Probe): string {
@@ -25,7 +26,7 @@ export function capacityCommand(): Command {
     .description(
       'Find the smallest value of a parameter (or the largest, with --maximize) that meets the SLOs on every seed.',
     )
-    .argument('<scenario>', 'scenario file')
+    .argument('<scenario>', 'scenario file (.yaml, or .ts with a default export)')
     .requiredOption(
       '--vary <path>',
       'scenario path to vary, e.g. providers[0].replicas or workload.arrivals.rate',
@@ -38,12 +39,13 @@ export function capacityCommand(): Command {
     .option('--maximize', 'find the largest passing value (e.g. an arrival rate) instead of the smallest')
     .option('--seeds <n>', 'seeds 1..N that must all pass', positiveInt, 3)
     .option('--jobs <n>', 'parallel worker threads (default: cores)', positiveInt)
-    .option(
-      '--tolerance <share>',
-      'stop a real-valued search when the bracket is this narrow (relative)',
-      '0.02',
+    .addOption(
+      new Option(
+        '--tolerance <share>',
+        'stop a real-valued search when the bracket is this narrow (relative)',
+      ).default('0.02', '0.02'),
     )
-    .option('--set <path=value>', 'override a scenario value for every run (repeatable)', collect, [])
+    .addOption(setOption('override a scenario value for every run, VALUE parsed as YAML (repeatable)'))
     .addOption(workLimitOption())
     .option('--out <file>', 'write the search (every probe and seed) as JSON')
     .option('--quiet', 'do not print probes as they finish')
@@ -57,7 +59,7 @@ Examples:
   floodgate capacity scenarios/retry-storm.yaml --vary workload.arrivals.rate --range 6/s..36/s --maximize
       (with a recovery block, a value passes only where the run also recovers from its triggers)
 
-Exit codes: 0 found, 3 no value in the range meets the SLOs, 1 bad input, 2 bad usage.`,
+Exit codes: 0 found, 3 no value in the range meets the SLOs, 1 bad input, 2 bad usage, 70 a bug.`,
     )
     .action(
       async (
@@ -70,19 +72,19 @@ Exit codes: 0 found, 3 no value in the range meets the SLOs, 1 bad input, 2 bad 
           seeds: number;
           jobs?: number;
           tolerance: string;
-          set: string[];
+          set?: string[];
           max?: Partial<WorkLimits>;
           out?: string;
           quiet?: boolean;
         },
       ) => {
-        const overrides = opts.set.map(parseOverride);
+        const overrides = (opts.set ?? []).map(parseOverride);
         if (opts.target) overrides.push({ path: 'slos', value: parseTargets(opts.target) });
         parseOverride(`${opts.vary}=0`); // validate the path's syntax before running anything
         const tolerance = Number(opts.tolerance);
         if (!(tolerance > 0 && tolerance < 1))
           throw new UsageError(
-            `--tolerance: expected a share between 0 and 1, got ${excerpt(opts.tolerance)}`,
+            `--tolerance: expected a share between 0 and 1, got ${quoted(opts.tolerance)}`,
           );
         checkOutputs([file], [opts.out !== undefined ? { flag: '--out', file: opts.out } : undefined]);
         process.stdout.write(

@@ -9,13 +9,14 @@ import {
 } from '../../compare/compare.ts';
 import { fmtVerdictCounts } from '../../compare/job.ts';
 import { type PolicyEntry, parsePolicyList } from '../../compare/policy-spec.ts';
-import { escapeControls, excerpt, printable, UsageError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
 import { isPolicyPath } from '../../gateway/policy-loader.ts';
 import { renderCompareReport } from '../../report/index.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
-import { collect, positiveInt, workLimitOption } from '../options.ts';
+import { escapeLines, quoted, shorten } from '../../text/quote.ts';
+import { positiveInt, setOption, workLimitOption } from '../options.ts';
 import { checkOutputs, fmtEstimate, fmtMs, inputFilesOf, table, writeFileAtomic } from '../output.ts';
 import { jobProgress } from '../progress.ts';
 
@@ -65,9 +66,9 @@ export function formatComparison(r: CompareResult, wallMs?: number): string {
   ]);
   const seeds =
     r.seeds.length > 1 ? `seeds ${r.seeds[0]}..${r.seeds[r.seeds.length - 1]}` : `seed ${r.seeds[0]}`;
-  return escapeControls(
+  return escapeLines(
     [
-      `${printable(r.scenario, 120)}: ${r.entries.length} policies x ${r.seeds.length} seeds (${seeds}), ranked by ${r.objective}${wallMs ? `, ${(wallMs / 1000).toFixed(1)} s` : ''}`,
+      `${shorten(r.scenario, 120)}: ${r.entries.length} policies x ${r.seeds.length} seeds (${seeds}), ranked by ${r.objective}${wallMs ? `, ${(wallMs / 1000).toFixed(1)} s` : ''}`,
       '',
       table([header, ...rows]),
       '',
@@ -82,7 +83,7 @@ export function compareCommand(): Command {
     .description(
       'Run policies side by side on identical traffic (same seeds) and rank them, with confidence intervals.',
     )
-    .argument('<scenario>', 'scenario file')
+    .argument('<scenario>', 'scenario file (.yaml, or .ts with a default export)')
     .requiredOption(
       '--policies <list>',
       "comma-separated entries, e.g. 'least-outstanding,power-of-two-choices+aimd(initial=50)'",
@@ -90,7 +91,7 @@ export function compareCommand(): Command {
     .option('--seeds <n>', 'seeds 1..N', positiveInt, 10)
     .option('--jobs <n>', 'parallel worker threads (default: cores)', positiveInt)
     .option('--objective <name>', `rank by: ${Object.keys(OBJECTIVES).join(', ')}`, 'goodput')
-    .option('--set <path=value>', 'override a scenario value for every run (repeatable)', collect, [])
+    .addOption(setOption('override a scenario value for every run, VALUE parsed as YAML (repeatable)'))
     .addOption(workLimitOption())
     .option('--out <file>', 'write the comparison JSON (every per-seed figure) here')
     .option('--report <file>', 'write a self-contained HTML report of the comparison here')
@@ -102,7 +103,9 @@ export function compareCommand(): Command {
 An entry joins routing, admission and health policies with '+', parameters in parentheses:
   floodgate compare scenarios/quickstart.yaml --policies 'round-robin,least-outstanding,random' --seeds 10
   floodgate compare s.yaml --policies 'always-admit,aimd(initial=50),./mine.ts(limit=8)' --jobs 2
-  floodgate compare scenarios/quickstart.yaml --policies 'round-robin,least-outstanding' --report reports/cmp.html`,
+  floodgate compare scenarios/quickstart.yaml --policies 'round-robin,least-outstanding' --report reports/cmp.html
+
+Exit codes: 0 done (the ranking is the answer, not a pass/fail), 1 bad input, 2 bad usage, 70 a bug.`,
     )
     .action(
       async (
@@ -112,7 +115,7 @@ An entry joins routing, admission and health policies with '+', parameters in pa
           seeds: number;
           jobs?: number;
           objective: string;
-          set: string[];
+          set?: string[];
           max?: Partial<WorkLimits>;
           out?: string;
           report?: string;
@@ -122,10 +125,10 @@ An entry joins routing, admission and health policies with '+', parameters in pa
       ) => {
         if (!(opts.objective in OBJECTIVES))
           throw new UsageError(
-            `--objective: expected one of ${Object.keys(OBJECTIVES).join(', ')}, got ${excerpt(opts.objective)}`,
+            `--objective: expected one of ${Object.keys(OBJECTIVES).join(', ')}, got ${quoted(opts.objective)}`,
           );
         const entries = withPathsFromCwd(parsePolicyList(opts.policies));
-        const baseOverrides = opts.set.map(parseOverride);
+        const baseOverrides = (opts.set ?? []).map(parseOverride);
         // Loaded up front for the report and the output checks (a bad scenario fails before any run).
         const loaded = await loadScenarioFile(file, { overrides: baseOverrides, limits: opts.max });
         const modules = entries.flatMap((e) => e.calls.map((c) => c.policy).filter(isPolicyPath));
@@ -152,13 +155,12 @@ An entry joins routing, admission and health policies with '+', parameters in pa
         if (opts.report)
           await writeFileAtomic(
             opts.report,
-            renderCompareReport(result, loaded.scenario, { overrides: opts.set }),
+            renderCompareReport(result, loaded.scenario, { overrides: opts.set ?? [] }),
           );
         process.stdout.write(
           opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatComparison(result, wallMs)}\n`,
         );
-        if (opts.report && !opts.json)
-          process.stdout.write(`\nreport written to ${printable(opts.report)}\n`);
+        if (opts.report && !opts.json) process.stdout.write(`\nreport written to ${shorten(opts.report)}\n`);
       },
     );
 }

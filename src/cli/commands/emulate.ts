@@ -1,18 +1,19 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_LIMITS } from '../../emulator/limits.ts';
-import { excerpt } from '../../emulator/openai.ts';
 import { type Emulator, type EmulatorStats, startEmulator } from '../../emulator/server.ts';
+import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { formatDuration, parseDuration, parseMultiplier } from '../../scenario/units.ts';
+import { quoted } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
-import { collect, parseSeed, positiveInt } from '../options.ts';
+import { parseSeed, positiveInt, setOption, workLimitOption } from '../options.ts';
 import { fmtInt, table } from '../output.ts';
 
 function parsePort(value: string): number {
   const n = Number(value);
   if (!/^\d{1,5}$/.test(value) || n > 65535)
-    throw new InvalidArgumentError(`expected a port number 0..65535, got '${excerpt(value, 60)}'`);
+    throw new InvalidArgumentError(`expected a port number 0..65535, got ${quoted(value, 60)}`);
   return n;
 }
 
@@ -21,7 +22,7 @@ function parseHost(value: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused
   if (!/^[^\s\u0000-\u001f\u007f-\u009f]{1,253}$/.test(value))
     throw new InvalidArgumentError(
-      `expected a host name or IP address (e.g. 127.0.0.1, localhost, 0.0.0.0), got '${excerpt(value, 60)}'`,
+      `expected a host name or IP address (e.g. 127.0.0.1, localhost, 0.0.0.0), got ${quoted(value, 60)}`,
     );
   return value;
 }
@@ -29,14 +30,14 @@ function parseHost(value: string): string {
 function parseTimeScale(value: string): number {
   const r = parseMultiplier(value);
   if (!('value' in r) || !(r.value > 0))
-    throw new InvalidArgumentError(`expected a positive number like 10 or 10x, got '${value}'`);
+    throw new InvalidArgumentError(`expected a positive number like 10 or 10x, got ${quoted(value)}`);
   return r.value;
 }
 
 function parseWallDuration(value: string): number {
   const r = parseDuration(value);
   if (!('value' in r) || !(r.value > 0))
-    throw new InvalidArgumentError(`expected a duration like '30s' or '5m', got '${value}'`);
+    throw new InvalidArgumentError(`expected a duration like '30s' or '5m', got ${quoted(value)}`);
   return r.value;
 }
 
@@ -70,12 +71,13 @@ export function emulateCommand(): Command {
     .description(
       "Serve the scenario's providers on the wall clock behind an OpenAI-compatible HTTP API (the same provider and fault models as `run`).",
     )
-    .argument('<scenario>', 'scenario file')
+    .argument('<scenario>', 'scenario file (.yaml, or .ts with a default export)')
     .option('--port <n>', 'TCP port (0: any free port)', parsePort, 8000)
     .option('--host <address>', 'interface to listen on', parseHost, '127.0.0.1')
     .option('--time-scale <f>', 'simulated time runs F times faster than real time', parseTimeScale, 1)
     .option('--seed <n>', 'random seed of the provider models (default: the scenario seed)', parseSeed)
-    .option('--set <path=value>', 'override a scenario value, VALUE parsed as YAML (repeatable)', collect, [])
+    .addOption(setOption())
+    .addOption(workLimitOption())
     .option(
       '--duration <d>',
       'stop by itself after this much wall-clock time (e.g. 30s, 10m)',
@@ -83,12 +85,12 @@ export function emulateCommand(): Command {
     )
     .option(
       '--max-output-tokens <n>',
-      `largest max_tokens accepted (a larger one gets 400); caps a request class's drawn output too (default ${DEFAULT_LIMITS.maxOutputTokens})`,
+      `largest max_tokens accepted (a larger one gets 400); caps a request class's drawn output too (default: ${DEFAULT_LIMITS.maxOutputTokens})`,
       positiveInt,
     )
     .option(
       '--max-connections <n>',
-      `open connections at most; more are closed at once (default ${DEFAULT_LIMITS.maxConnections})`,
+      `open connections at most; more are closed at once (default: ${DEFAULT_LIMITS.maxConnections})`,
       positiveInt,
     )
     .option('--quiet', 'only the first line (the URL): no provider table, no summary')
@@ -106,7 +108,8 @@ within 10 s and the whole request within 30 s (408), errors in OpenAI's JSON sha
 
 Faults follow the scenario timeline from the moment the server listens. Times in responses are
 real time: a 429's retry-after is the model's, divided by the time scale.
-SIGINT or SIGTERM stops it (open requests end with an error), exit code 0.
+SIGINT, SIGTERM or --duration stops it (open requests end with an error).
+Exit codes: 0 stopped, 1 bad input or cannot listen, 2 bad usage, 70 a bug.
 
 Examples:
   floodgate emulate scenarios/quickstart.yaml --port 8000
@@ -122,15 +125,16 @@ Examples:
           host: string;
           timeScale: number;
           seed?: number;
-          set: string[];
+          set?: string[];
+          max?: Partial<WorkLimits>;
           duration?: number;
           maxOutputTokens?: number;
           maxConnections?: number;
           quiet?: boolean;
         },
       ) => {
-        const overrides = opts.set.map(parseOverride);
-        const loaded = await loadScenarioFile(file, { overrides });
+        const overrides = (opts.set ?? []).map(parseOverride);
+        const loaded = await loadScenarioFile(file, { overrides, ...(opts.max ? { limits: opts.max } : {}) });
         const scenario = loaded.scenario;
         let bug: unknown;
         let stop: () => void = () => {};

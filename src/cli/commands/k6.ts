@@ -3,19 +3,21 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createDistribution } from '../../engine/dist/index.ts';
 import { bundleK6Script } from '../../k6/bundle.ts';
 import { type CompiledK6, compileK6, DEFAULT_TARGET } from '../../k6/compile.ts';
-import { printable, shellWord } from '../../k6/literals.ts';
+import { shellWord } from '../../k6/literals.ts';
 import { kubernetesName, testRunManifest } from '../../k6/operator.ts';
 import type { K6Mode } from '../../k6/script-config.ts';
 import { parseK6Duration } from '../../k6/stages.ts';
+import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
+import { escapeLine, quoted } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
-import { collect, parseSeed, positiveInt } from '../options.ts';
+import { parseSeed, positiveInt, setOption, workLimitOption } from '../options.ts';
 import { checkOutputs, fmtInt, fmtMs, inputFilesOf, table, writeFileAtomic } from '../output.ts';
 
 function parseMode(value: string): K6Mode {
   if (value !== 'stock' && value !== 'sse')
-    throw new InvalidArgumentError(`expected stock or sse, got '${value}'`);
+    throw new InvalidArgumentError(`expected stock or sse, got ${quoted(value)}`);
   return value;
 }
 
@@ -42,7 +44,7 @@ export function parseTarget(value: string): string {
 function parsePositive(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !(n > 0) || !Number.isFinite(n))
-    throw new InvalidArgumentError(`expected a number greater than 0, got '${value}'`);
+    throw new InvalidArgumentError(`expected a number greater than 0, got ${quoted(value)}`);
   return n;
 }
 
@@ -54,7 +56,8 @@ interface K6CommandOptions {
   rateScale: number;
   seed?: number;
   operator?: number;
-  set: string[];
+  set?: string[];
+  max?: Partial<WorkLimits>;
 }
 
 /** `floodgate k6`: scenario -> one bundled k6 script (and optionally a k6-operator TestRun). */
@@ -63,7 +66,7 @@ export function k6Command(): Command {
     .description(
       'Compile a scenario into one k6 script: a ramping-arrival-rate scenario per class on the same timeline, OpenAI chat-completions bodies from the seed, SLO thresholds, and a summary `floodgate observe` reads.',
     )
-    .argument('<scenario>', 'scenario YAML file')
+    .argument('<scenario>', 'scenario file (.yaml, or .ts with a default export)')
     .option('--out <file>', 'where to write the script (default: k6/generated/<scenario>.js)')
     .option('--target <url>', 'target used when FLOODGATE_TARGET is unset', parseTarget, DEFAULT_TARGET)
     .option(
@@ -85,7 +88,8 @@ export function k6Command(): Command {
       'also write a k6-operator TestRun with parallelism N beside the script',
       positiveInt,
     )
-    .option('--set <path=value>', 'override a scenario value, VALUE parsed as YAML (repeatable)', collect, [])
+    .addOption(setOption())
+    .addOption(workLimitOption())
     .addHelpText(
       'after',
       `
@@ -100,11 +104,13 @@ Then:
 
 The script reads FLOODGATE_TARGET, FLOODGATE_API_KEY, FLOODGATE_HEADERS (JSON), FLOODGATE_MODEL,
 FLOODGATE_BODY (JSON merged into bodies) and FLOODGATE_SUMMARY (summary path) from the environment.
-See docs/guide/load-testing.md.`,
+See docs/guide/load-testing.md.
+
+Exit codes: 0 written, 1 bad input, 2 bad usage, 70 a bug.`,
     )
     .action(async (file: string, opts: K6CommandOptions) => {
-      const overrides = opts.set.map(parseOverride);
-      const loaded = await loadScenarioFile(file, { overrides });
+      const overrides = (opts.set ?? []).map(parseOverride);
+      const loaded = await loadScenarioFile(file, { overrides, ...(opts.max ? { limits: opts.max } : {}) });
       const compiled = compileK6(loaded, {
         mode: opts.mode,
         timeScale: opts.timeScale,
@@ -152,7 +158,8 @@ function commandLine(file: string, o: K6CommandOptions): string {
   if (o.rateScale !== 1) parts.push(`--rate-scale ${o.rateScale}`);
   if (o.seed !== undefined) parts.push(`--seed ${o.seed}`);
   if (o.target !== DEFAULT_TARGET) parts.push(`--target ${shellWord(o.target)}`);
-  for (const s of o.set) parts.push(`--set ${shellWord(s)}`);
+  for (const s of o.set ?? []) parts.push(`--set ${shellWord(s)}`);
+  for (const [limit, n] of Object.entries(o.max ?? {})) parts.push(`--max ${limit}=${n}`);
   return parts.join(' ');
 }
 
@@ -178,7 +185,7 @@ function report(c: CompiledK6, out: string, bytes: number, manifest: string | un
       const unitMs = parseK6Duration(s.timeUnit);
       const peak = Math.max(s.startRate, ...s.stages.map((st) => st.target)) / (unitMs / 1000);
       return [
-        printable(k.name),
+        escapeLine(k.name),
         k.scenario,
         String(s.stages.length),
         s.timeUnit,
@@ -188,17 +195,17 @@ function report(c: CompiledK6, out: string, bytes: number, manifest: string | un
           ? `${fmtInt(k.expectedIterations * Math.max(1, createDistribution(k.session.calls).mean))} (${fmtInt(k.expectedIterations)} sessions)`
           : fmtInt(k.expectedIterations),
         `${fmtInt(s.preAllocatedVUs)}/${fmtInt(s.maxVUs)}`,
-        printable(k.model),
+        escapeLine(k.model),
       ];
     }),
   ];
   const thresholds = Object.entries(cfg.options.thresholds).flatMap(([m, list]) =>
     list.map((t) => `${m}: ${t}`),
   );
-  // Scenario text and paths are printed with control characters escaped (printable).
+  // Scenario text and paths are printed with control characters escaped (escapeLine).
   const lines = [
-    `k6 script written to ${printable(out)} (${fmtInt(bytes / 1024)} kB, mode ${cfg.mode})`,
-    `${printable(cfg.scenario.name)}  seed ${cfg.scenario.seed}, ${fmtMs(cfg.scenario.durationMs)} at time x${cfg.timeScale} (${fmtMs(cfg.scenario.durationMs * cfg.timeScale)}), rate x${cfg.rateScale}: ${fmtInt(c.expectedRequests)} requests`,
+    `k6 script written to ${escapeLine(out)} (${fmtInt(bytes / 1024)} kB, mode ${cfg.mode})`,
+    `${escapeLine(cfg.scenario.name)}  seed ${cfg.scenario.seed}, ${fmtMs(cfg.scenario.durationMs)} at time x${cfg.timeScale} (${fmtMs(cfg.scenario.durationMs * cfg.timeScale)}), rate x${cfg.rateScale}: ${fmtInt(c.expectedRequests)} requests`,
     '',
     table(rows),
     '',
@@ -207,10 +214,10 @@ function report(c: CompiledK6, out: string, bytes: number, manifest: string | un
   ];
   if (c.notes.length > 0) lines.push('', 'not reproduced by k6:', ...c.notes.map((n) => `  - ${n}`));
   if (manifest)
-    lines.push('', `k6-operator TestRun written to ${printable(manifest)} (see the commands at its top)`);
+    lines.push('', `k6-operator TestRun written to ${escapeLine(manifest)} (see the commands at its top)`);
   lines.push(
     '',
-    `run:   FLOODGATE_TARGET=${shellWord(cfg.defaultTarget)} FLOODGATE_API_KEY=... k6 run ${printable(shellWord(out))}${cfg.mode === 'sse' ? '   (a k6 built with xk6-sse)' : ''}`,
+    `run:   FLOODGATE_TARGET=${shellWord(cfg.defaultTarget)} FLOODGATE_API_KEY=... k6 run ${escapeLine(shellWord(out))}${cfg.mode === 'sse' ? '   (a k6 built with xk6-sse)' : ''}`,
     'then:  floodgate observe --predicted RESULT.json --observed floodgate-k6-summary.json',
   );
   return lines.join('\n');

@@ -50,7 +50,7 @@ Example:
   floodgate run scenarios/quickstart.yaml --out reports/quickstart.json
   floodgate observe --predicted reports/quickstart.json --observed floodgate-k6-summary.json --tolerance 25%
 
-Exit codes: 0 every row within tolerance, 3 some row differs, 1 bad input, 2 bad usage.`,
+Exit codes: 0 every row within tolerance, 3 some row differs, 1 bad input, 2 bad usage, 70 a bug.`,
     )
     .action(async (opts: { predicted: string; observed: string; tolerance: number; json?: boolean }) => {
       const predicted = asRunResult(await readJson(opts.predicted), opts.predicted);

@@ -1,12 +1,12 @@
 import { Command } from 'commander';
-import { printable } from '../../errors.ts';
 import { renderRunReport } from '../../report/index.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { simulate } from '../../simulator/simulate.ts';
+import { shorten } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
-import { collect, parseSeed, workLimitOption } from '../options.ts';
+import { parseSeed, setOption, workLimitOption } from '../options.ts';
 import { checkOutputs, inputFilesOf, writeFileAtomic } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { formatSummary } from '../summary.ts';
@@ -14,11 +14,11 @@ import { formatSummary } from '../summary.ts';
 export function runCommand(): Command {
   return new Command('run')
     .description('Simulate a scenario: print a summary and SLO verdicts, optionally write the result JSON.')
-    .argument('<scenario>', 'scenario YAML file')
+    .argument('<scenario>', 'scenario file (.yaml, or .ts with a default export)')
     .option('--seed <n>', 'random seed (default: the scenario seed)', parseSeed)
     .option('--out <file>', 'write the run-result JSON here (atomically)')
     .option('--report <file>', 'write a self-contained HTML report here (atomically)')
-    .option('--set <path=value>', 'override a scenario value, VALUE parsed as YAML (repeatable)', collect, [])
+    .addOption(setOption())
     .addOption(workLimitOption())
     .option('--json', 'print the result JSON to stdout instead of the summary')
     .option('--quiet', 'no progress line on stderr')
@@ -40,13 +40,13 @@ Exit codes: 0 all SLOs pass (and the run recovers from every trigger), 3 an SLO 
           seed?: number;
           out?: string;
           report?: string;
-          set: string[];
+          set?: string[];
           max?: Partial<WorkLimits>;
           json?: boolean;
           quiet?: boolean;
         },
       ) => {
-        const overrides = opts.set.map(parseOverride);
+        const overrides = (opts.set ?? []).map(parseOverride);
         const loaded = await loadScenarioFile(file, { overrides, limits: opts.max });
         checkOutputs(inputFilesOf(loaded), [
           opts.out !== undefined ? { flag: '--out', file: opts.out } : undefined,
@@ -64,14 +64,14 @@ Exit codes: 0 all SLOs pass (and the run recovers from every trigger), 3 an SLO 
         if (opts.report)
           await writeFileAtomic(
             opts.report,
-            renderRunReport(result, loaded.scenario, { overrides: opts.set }),
+            renderRunReport(result, loaded.scenario, { overrides: opts.set ?? [] }),
           );
         if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         else {
           process.stdout.write(`${formatSummary(result, wallMs)}\n`);
-          if (opts.out) process.stdout.write(`\nresult written to ${printable(opts.out)}\n`);
+          if (opts.out) process.stdout.write(`\nresult written to ${shorten(opts.out)}\n`);
           if (opts.report)
-            process.stdout.write(`${opts.out ? '' : '\n'}report written to ${printable(opts.report)}\n`);
+            process.stdout.write(`${opts.out ? '' : '\n'}report written to ${shorten(opts.report)}\n`);
         }
         process.exitCode = result.pass ? EXIT.ok : EXIT.sloFailed;
       },

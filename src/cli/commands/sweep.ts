@@ -1,10 +1,10 @@
 import { Command } from 'commander';
 import { defaultJobs } from '../../compare/compare.ts';
 import { describeRegions, type SweepResult, sweep, sweepValues } from '../../compare/sweep.ts';
-import { escapeControls, printable } from '../../errors.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
-import { collect, positiveInt, workLimitOption } from '../options.ts';
+import { escapeLines, shorten } from '../../text/quote.ts';
+import { positiveInt, setOption, workLimitOption } from '../options.ts';
 import { checkOutputs, fmtEstimate, fmtMs, fmtPct, table, writeFileAtomic } from '../output.ts';
 import { jobProgress } from '../progress.ts';
 
@@ -22,9 +22,9 @@ export function formatSweep(r: SweepResult): string {
     pm(p.endAmplification, (x) => x.toFixed(2)),
     pm(p.recoveredAfterMs, fmtMs),
   ]);
-  return escapeControls(
+  return escapeLines(
     [
-      `${printable(r.scenario, 120)}: ${r.path} over ${r.points.length} values x ${r.seeds.length} seeds`,
+      `${shorten(r.scenario, 120)}: ${r.path} over ${r.points.length} values x ${r.seeds.length} seeds`,
       '',
       table([
         [r.path, 'region', 'verdicts', 'goodput', 'settled goodput', 'settled amp', 'recovered after'],
@@ -44,14 +44,14 @@ export function sweepCommand(): Command {
     .description(
       'Run a scenario over values of one parameter (e.g. the base load) and map where its trigger leaves the system: stable, vulnerable or metastable.',
     )
-    .argument('<scenario>', 'scenario file with a recovery block')
+    .argument('<scenario>', 'scenario file (.yaml, or .ts with a default export) with a recovery block')
     .requiredOption('--vary <path>', 'scenario path to vary, e.g. workload.arrivals.rate')
     .option('--values <list>', 'comma-separated values, units kept, e.g. 20/s,25/s,30/s')
     .option('--range <lo..hi>', 'evenly spaced values from LO to HI (with --steps), e.g. 20/s..40/s')
     .option('--steps <n>', 'number of values in --range', positiveInt, 5)
     .option('--seeds <n>', 'seeds 1..N per value', positiveInt, 3)
     .option('--jobs <n>', 'parallel worker threads (default: cores)', positiveInt)
-    .option('--set <path=value>', 'override a scenario value for every run (repeatable)', collect, [])
+    .addOption(setOption('override a scenario value for every run, VALUE parsed as YAML (repeatable)'))
     .addOption(workLimitOption())
     .option('--json', 'print the sweep JSON to stdout instead of the table')
     .option('--out <file>', 'write the sweep (every value and seed) as JSON')
@@ -64,7 +64,7 @@ Examples:
   floodgate sweep scenarios/retry-storm.yaml --vary workload.arrivals.rate --values 24/s,28/s \\
       --set 'gateway.retries.budget={kind: token-bucket}'
 
-Exit codes: 0 done (the regions are the answer, not a pass/fail), 1 bad input, 2 bad usage.`,
+Exit codes: 0 done (the regions are the answer, not a pass/fail), 1 bad input, 2 bad usage, 70 a bug.`,
     )
     .action(
       async (
@@ -76,14 +76,14 @@ Exit codes: 0 done (the regions are the answer, not a pass/fail), 1 bad input, 2
           steps: number;
           seeds: number;
           jobs?: number;
-          set: string[];
+          set?: string[];
           max?: Partial<WorkLimits>;
           json?: boolean;
           out?: string;
           quiet?: boolean;
         },
       ) => {
-        const overrides = opts.set.map(parseOverride);
+        const overrides = (opts.set ?? []).map(parseOverride);
         parseOverride(`${opts.vary}=0`); // the path's syntax, before running anything
         const values = sweepValues(opts.values, opts.range, opts.steps);
         checkOutputs([file], [opts.out !== undefined ? { flag: '--out', file: opts.out } : undefined]);

@@ -1,15 +1,17 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { FloodgateError, printable, USAGE_CODES } from '../../errors.ts';
+import { FloodgateError, USAGE_CODES } from '../../errors.ts';
 import { isPolicyPath } from '../../gateway/policy-loader.ts';
+import { plural } from '../../report/format.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { type LoadedScenario, loadScenarioFile } from '../../scenario/load.ts';
 import { type Override, parseOverride } from '../../scenario/overrides.ts';
 import { typeCheckModules } from '../../scenario/type-check.ts';
 import { formatDuration } from '../../scenario/units.ts';
 import { resolvePolicies } from '../../simulator/simulate.ts';
+import { shorten } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
-import { collect, workLimitOption } from '../options.ts';
+import { setOption, workLimitOption } from '../options.ts';
 import { formatError } from '../output.ts';
 
 export function validateCommand(): Command {
@@ -17,21 +19,21 @@ export function validateCommand(): Command {
     .description(
       'Check a scenario (schema, references, traces, policies and their params, and the types of TypeScript policies and scenarios) without running it.',
     )
-    .argument('<scenario...>', 'scenario YAML files')
-    .option('--set <path=value>', 'override a scenario value, VALUE parsed as YAML (repeatable)', collect, [])
+    .argument('<scenario...>', 'scenario files (.yaml, or .ts with a default export)')
+    .addOption(setOption())
     .addOption(workLimitOption())
     .addHelpText(
       'after',
-      '\nEach file is checked and reported (an ok line, or its errors). Exit codes: 0 all ok, 1 some file has errors, 2 bad usage.',
+      '\nEach file is checked and reported (an ok line, or its errors).\nExit codes: 0 all ok, 1 some file has errors, 2 bad usage, 70 a bug.',
     )
-    .action(async (files: string[], opts: { set: string[]; max?: Partial<WorkLimits> }) => {
-      const overrides = opts.set.map(parseOverride);
+    .action(async (files: string[], opts: { set?: string[]; max?: Partial<WorkLimits> }) => {
+      const overrides = (opts.set ?? []).map(parseOverride);
       let exit: number = EXIT.ok;
       const notes = new Set<string>();
       for (const file of files) {
         try {
           const summary = await validateFile(file, overrides, notes, opts.max);
-          process.stdout.write(`${printable(file)}: ok (${summary})\n`);
+          process.stdout.write(`${shorten(file)}: ok (${summary})\n`);
         } catch (e) {
           if (!(e instanceof FloodgateError)) throw e;
           process.stderr.write(formatError(e));
@@ -54,7 +56,7 @@ async function validateFile(
   await resolvePolicies(loaded);
   await typeCheck(file, loaded, notes);
   const s = loaded.scenario;
-  return `${printable(s.name)}: ${formatDuration(s.duration)}, ${s.providers.length} provider(s), ${s.workload.classes.length} class(es), ${s.faults.length} fault(s), ${s.slos.length} SLO(s)`;
+  return `${shorten(s.name)}: ${formatDuration(s.duration)}, ${plural(s.providers.length, 'provider')}, ${plural(s.workload.classes.length, 'class', 'classes')}, ${plural(s.faults.length, 'fault')}, ${plural(s.slos.length, 'SLO')}`;
 }
 
 /** Type errors in a TS scenario or its TS policy modules fail validation, one line each. */
