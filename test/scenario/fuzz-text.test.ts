@@ -1,0 +1,118 @@
+/**
+ * Fuzz on the YAML text: the bundled scenarios with alias bombs, merge keys, duplicated keys, deep
+ * nesting, tabs, control characters, BOMs, long lines, odd numbers and units, truncation, byte
+ * flips, prototype keys, tags and extra documents written into them (text-mutations.ts). Each
+ * loads or is refused with a FloodgateError whose message is short per problem and prints no raw
+ * control character; none pollutes Object.prototype. Seeded and bounded; for a longer hunt:
+ *   FUZZ_SEED=7 FUZZ_RUNS=3000 npx vitest run test/scenario/fuzz-text.test.ts
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FloodgateError } from '../../src/errors.ts';
+import { loadScenarioText } from '../../src/scenario/load.ts';
+import { mutatedScenarioText, SCENARIO_TEXTS, TEXT_MUTATIONS, type TextCase } from './text-mutations.ts';
+
+const SEED = Number(process.env['FUZZ_SEED'] ?? 20261206);
+const RUNS = Number(process.env['FUZZ_RUNS'] ?? 150);
+
+/** A problem line names file, line, column and path, then at most a short excerpt of the input. */
+const MAX_PROBLEM_LINE = 600;
+// C0 and C1 controls but the newline between problems, DEL, line separators and bidi overrides.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+function describeCase(c: TextCase): string {
+  return `${c.file} with ${c.applied.join(', ')}\n--- text (start) ---\n${JSON.stringify(c.text.slice(0, 1500))}`;
+}
+
+/** Loads a text: resolves, or the error is a FloodgateError with a clean, bounded message. */
+async function loadChecked(c: TextCase): Promise<'accepted' | 'refused'> {
+  const outcome = await loadScenarioText(c.text, c.file).then(
+    () => 'accepted' as const,
+    (e: unknown) => {
+      if (!(e instanceof FloodgateError))
+        throw new Error(`loadScenarioText threw ${(e as Error)?.stack ?? String(e)}\n${describeCase(c)}`);
+      checkMessage(e.message, c);
+      return 'refused' as const;
+    },
+  );
+  const proto = Object.prototype as Record<string, unknown>;
+  if ('polluted' in proto) {
+    delete proto['polluted'];
+    throw new Error(`Object.prototype was polluted by\n${describeCase(c)}`);
+  }
+  return outcome;
+}
+
+function checkMessage(message: string, c: TextCase): void {
+  for (const line of message.split('\n')) {
+    if (line.length > MAX_PROBLEM_LINE)
+      throw new Error(
+        `a problem line of ${line.length} characters: ${line.slice(0, 300)}...\n${describeCase(c)}`,
+      );
+    if (RAW_CONTROL.test(line))
+      throw new Error(
+        `a raw control character in: ${JSON.stringify(line.slice(0, 300))}\n${describeCase(c)}`,
+      );
+  }
+}
+
+describe('fuzzed scenario text', () => {
+  it('loads or is refused with a clean FloodgateError', async () => {
+    const counts = { accepted: 0, refused: 0 };
+    await fc.assert(
+      fc.asyncProperty(mutatedScenarioText(3), async (c) => {
+        counts[await loadChecked(c)]++;
+      }),
+      { seed: SEED, numRuns: RUNS, endOnFailure: true },
+    );
+    if (process.env['FUZZ_RUNS']) console.log(`fuzz-text: ${RUNS} runs, seed ${SEED}`, counts);
+    // Some mutations (comments, a merge of an unused key, a BOM) leave the scenario loadable.
+    expect(counts.accepted).toBeGreaterThan(0);
+    expect(counts.refused).toBeGreaterThan(RUNS / 4);
+  }, 120_000);
+
+  it.each(Object.keys(TEXT_MUTATIONS))('%s on every bundled scenario', async (name) => {
+    // Each mutation at least once per file, with a few places and variants.
+    for (const [n, { file, text }] of SCENARIO_TEXTS.entries()) {
+      for (const [at, pick] of [
+        [n * 7 + 3, n],
+        [n * 131 + 17, n * 13 + 5],
+      ] as const) {
+        await loadChecked({
+          file,
+          text: TEXT_MUTATIONS[name]!(text, at, pick),
+          applied: [`${name}@${at}/${pick}`],
+        });
+      }
+    }
+  });
+});
+
+describe('crashes the text fuzz found', () => {
+  it.each([
+    [
+      'an anchor aliased inside itself',
+      'name: x\nlist: &a [1, *a]\n',
+      's.yaml:2:14: list[1]: invalid YAML: an alias refers to a node that contains it (a cycle); write the values out instead',
+    ],
+    [
+      'a section aliased under itself',
+      'name: x\ngateway: &s\n  routing: { policy: random }\n  extra:\n    <<: *s\n',
+      's.yaml:5:9: gateway.extra.<<: invalid YAML: an alias refers to a node that contains it (a cycle); write the values out instead',
+    ],
+    [
+      // A BOM inside the indentation, then many lines the yaml parser nests one level each.
+      'a BOM in the indentation before thousands of lines',
+      ['a:', '  \ufeff  k: 1', ...Array.from({ length: 50_000 }, (_, i) => `    k${i}: 1`), 'b: 1'].join(
+        '\n',
+      ),
+      's.yaml: (top level): invalid YAML: nested too deeply to parse; check the indentation',
+    ],
+  ])('%s is an FG_SCENARIO_INVALID error, not a crash', async (_, text, message) => {
+    const error = await loadScenarioText(text, 's.yaml').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FloodgateError);
+    expect((error as FloodgateError).code).toBe('FG_SCENARIO_INVALID');
+    expect((error as FloodgateError).message).toBe(message);
+  });
+});
