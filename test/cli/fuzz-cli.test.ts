@@ -95,10 +95,14 @@ describe('floodgate validate and run on fuzzed scenario files', () => {
     ];
     const failures: string[] = [];
     const counts = { validated: 0, accepted: 0, ran: 0 };
+    // Reported on a long hunt, never asserted (tests assert no timings; the timeouts bound them).
+    const slowest = { validate: 0, run: 0 };
     await pool(cases, CONCURRENCY, async (c, i) => {
       const file = join(dir, 'scenarios', `case-${i}.yaml`);
       writeFileSync(file, c.text);
+      const started = performance.now();
       const v = await floodgate(['validate', file], VALIDATE_TIMEOUT_MS);
+      slowest.validate = Math.max(slowest.validate, performance.now() - started);
       counts.validated++;
       if (v.timedOut || v.code === null || ![0, 1, 2].includes(v.code)) {
         failures.push(show(c, 'validate', v));
@@ -108,16 +112,19 @@ describe('floodgate validate and run on fuzzed scenario files', () => {
         failures.push(show(c, 'validate printed a control character', v));
       if (v.code !== 0) return;
       counts.accepted++;
+      const runStarted = performance.now();
       const r = await floodgate(
         ['run', file, '--set', 'duration=1m', '--set', 'warmup=0', '--quiet'],
         RUN_TIMEOUT_MS,
       );
+      slowest.run = Math.max(slowest.run, performance.now() - runStarted);
       counts.ran++;
       if (r.timedOut || r.code === null || ![0, 1, 3].includes(r.code)) failures.push(show(c, 'run', r));
       else if (RAW_CONTROL.test(r.stdout + r.stderr))
         failures.push(show(c, 'run printed a control character', r));
     });
-    if (process.env['FUZZ_RUNS']) console.log(`fuzz-cli: ${RUNS} cases, seed ${SEED}`, counts);
+    if (process.env['FUZZ_RUNS'])
+      console.log(`fuzz-cli: ${RUNS} cases, seed ${SEED}`, counts, 'slowest ms', slowest);
     expect(failures).toEqual([]);
     expect(counts.validated).toBe(RUNS);
     // Single mutations leave some files valid, so the run half is exercised too.

@@ -60,13 +60,19 @@ function checkMessage(message: string, c: TextCase): void {
 describe('fuzzed scenario text', () => {
   it('loads or is refused with a clean FloodgateError', async () => {
     const counts = { accepted: 0, refused: 0 };
+    // Reported on a long hunt, never asserted.
+    const slowest = { ms: 0, applied: '' };
     await fc.assert(
       fc.asyncProperty(mutatedScenarioText(3), async (c) => {
+        const started = performance.now();
         counts[await loadChecked(c)]++;
+        const ms = performance.now() - started;
+        if (ms > slowest.ms) Object.assign(slowest, { ms, applied: `${c.file} ${c.applied.join(', ')}` });
       }),
       { seed: SEED, numRuns: RUNS, endOnFailure: true },
     );
-    if (process.env['FUZZ_RUNS']) console.log(`fuzz-text: ${RUNS} runs, seed ${SEED}`, counts);
+    if (process.env['FUZZ_RUNS'])
+      console.log(`fuzz-text: ${RUNS} runs, seed ${SEED}`, counts, 'slowest', slowest);
     // Some mutations (comments, a merge of an unused key, a BOM) leave the scenario loadable.
     expect(counts.accepted).toBeGreaterThan(0);
     expect(counts.refused).toBeGreaterThan(RUNS / 4);

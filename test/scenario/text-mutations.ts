@@ -412,7 +412,8 @@ export const TEXT_MUTATIONS: Record<string, TextMutation> = {
     const idx = matching(all, SECTION_LINE);
     const i = idx[at % idx.length]!;
     const values = ['5', '"text"', '[]', '{}', '~', '[[1]]', 'true'];
-    const m = SECTION_LINE.exec(all[i]!)!;
+    const m = SECTION_LINE.exec(all[i]!);
+    if (!m) return text;
     // The section's key gets a scalar; its old children become a mapping error or a sibling.
     all[i] = `${m[1]}${m[2]}: ${values[pick % values.length]}`;
     return all.join('\n');
