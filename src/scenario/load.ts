@@ -121,14 +121,12 @@ export async function loadScenarioText(
   const yamlProblems: { pos: number; message: string }[] = [];
   try {
     doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
-    yamlProblems.push(...doc.errors.map((e) => ({ pos: e.pos[0], message: e.message.split('\n')[0]! })));
+    yamlProblems.push(...doc.errors.map((e) => ({ pos: e.pos[0], message: yamlMessage(e.message) })));
     if (yamlProblems.length === 0) yamlProblems.push(...duplicateKeys(doc.contents));
   } catch (e) {
     // The yaml parser recurses per level: deep or oddly indented nesting overflows the stack.
     if (!(e instanceof RangeError)) throw e;
-    throw new ScenarioInvalidError([
-      { file, path: '', message: 'invalid YAML: nested too deeply to parse; check the indentation' },
-    ]);
+    throw new ScenarioInvalidError([{ file, path: '', message: `invalid YAML: ${TOO_DEEP}` }]);
   }
   if (yamlProblems.length > 0) {
     throw new ScenarioInvalidError(
@@ -204,6 +202,16 @@ export async function loadScenarioText(
     ]);
   }
   return loadScenarioObject(value, { ...options, file, locate });
+}
+
+const TOO_DEEP = 'nested too deeply to parse; check the indentation';
+
+/** A yaml parser message in the user's terms: its first line, without the library's API names. */
+function yamlMessage(message: string): string {
+  if (/maximum call stack/i.test(message)) return TOO_DEEP;
+  if (/multiple documents/i.test(message))
+    return "a scenario is one YAML document, found more than one (remove the second '---' and what follows)";
+  return message.split('\n')[0]!;
 }
 
 /** Aliases one alias may expand to (the yaml package's default, named here for the message). */

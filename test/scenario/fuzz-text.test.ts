@@ -111,10 +111,25 @@ describe('crashes the text fuzz found', () => {
       ),
       's.yaml: (top level): invalid YAML: nested too deeply to parse; check the indentation',
     ],
+    [
+      'a second document',
+      'name: a\n---\nname: b\n',
+      "s.yaml:2:1: (top level): invalid YAML: a scenario is one YAML document, found more than one (remove the second '---' and what follows)",
+    ],
   ])('%s is an FG_SCENARIO_INVALID error, not a crash', async (_, text, message) => {
     const error = await loadScenarioText(text, 's.yaml').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FloodgateError);
     expect((error as FloodgateError).code).toBe('FG_SCENARIO_INVALID');
     expect((error as FloodgateError).message).toBe(message);
+  });
+
+  it('deep flow nesting is reported as such, not as the stack overflow of the parser', async () => {
+    const text = `name: x\nx: ${'['.repeat(50_000)}1${']'.repeat(50_000)}\n`;
+    const error = await loadScenarioText(text, 's.yaml').catch((e: unknown) => e);
+    expect((error as FloodgateError).code).toBe('FG_SCENARIO_INVALID');
+    // The column is where the parser's stack ran out, which depends on the stack size.
+    expect((error as FloodgateError).message).toMatch(
+      /^s\.yaml:2:\d+: \(top level\): invalid YAML: nested too deeply to parse; check the indentation$/,
+    );
   });
 });
