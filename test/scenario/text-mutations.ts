@@ -418,6 +418,43 @@ export const TEXT_MUTATIONS: Record<string, TextMutation> = {
     all[i] = `${m[1]}${m[2]}: ${values[pick % values.length]}`;
     return all.join('\n');
   },
+  oddKey(text, at, pick) {
+    const keys = [
+      '? [a, b]\n: 1',
+      '? { a: 1 }\n: 1',
+      '~',
+      'null',
+      '""',
+      '1',
+      '1e999',
+      '.nan',
+      '!!binary aGk=',
+      '*undefined',
+      '&k key',
+      '? |\n  multi\n  line\n: 1',
+    ];
+    return insertKey(text, at, (i) => {
+      const k = keys[pick % keys.length]!;
+      return k.includes('\n')
+        ? k
+            .split('\n')
+            .map((l) => `${i}${l}`)
+            .join('\n')
+        : `${i}${k}: 1`;
+    });
+  },
+  yaml11Merge(text, at, pick) {
+    // In YAML 1.1 `<<` merges: of a section into another, of a section into itself, of a bomb.
+    const all = lines(text);
+    const idx = matching(all, SECTION_LINE);
+    const i = idx[at % idx.length]!;
+    all[i] = `${all[i]!.replace(/\s*$/, '')} &s`;
+    const merged = ['*s', '[*s, *s]', '*a3', '{ <<: *s }'][pick % 4]!;
+    const target = idx[(at + 1 + pick) % idx.length]!;
+    const m = /^(\s*)(- )?/.exec(all[target + 1] ?? '')!;
+    all.splice(target + 1, 0, `${m[1]}${m[2] ? '  ' : ''}<<: ${merged}`);
+    return `%YAML 1.1\n---\n${merged === '*a3' ? `${bomb(3, 9)}\n` : ''}${all.join('\n')}`;
+  },
   flowSwap(text, at) {
     // Block and flow styles mixed: `{` left open or closed twice.
     const i = at % (text.length + 1);
