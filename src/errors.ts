@@ -61,12 +61,15 @@ export function escapeControls(text: string): string {
   return text.replace(CONTROL_BUT_NEWLINE, escapeChar);
 }
 
-// C0 and C1 controls, DEL, and the Unicode line/paragraph separators and bidi overrides.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// C0 and C1 controls, DEL, the Unicode line/paragraph separators and bidi overrides, and the
+// invisible ones (zero-width spaces and joiners, bidi marks, a BOM) that make 'l\ufeffognormal'
+// print as 'lognormal'.
+const CONTROL =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+  /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
 const CONTROL_BUT_NEWLINE =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
 
 function escapeChar(ch: string): string {
   if (ch === '\n') return '\\n';

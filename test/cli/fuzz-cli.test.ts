@@ -25,8 +25,9 @@ const VALIDATE_TIMEOUT_MS = 15_000;
 const RUN_TIMEOUT_MS = 30_000;
 const CONCURRENCY = 2;
 // What reaches a terminal: no escape codes or other controls from the file, only newlines.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const RAW_CONTROL =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
 
 interface Exit {
   code: number | null;
