@@ -355,7 +355,8 @@ function toProblem(
   overridden: { dotted: string; text: string }[],
 ): ScenarioProblem {
   const path = issue.path;
-  const pathText = formatPath(path);
+  // Keys come from the input: a path is escaped and cut like any value it quotes.
+  const pathText = printable(formatPath(path), MAX_PATH_CHARS);
   const found = valueAt(raw, path);
   // Messages may quote the input: a backstop keeps each to a few lines.
   let message = printable(issue.message, MAX_MESSAGE_CHARS);
@@ -382,6 +383,9 @@ function toProblem(
     ? { file, line: pos.line, column: pos.col, path: pathText, message }
     : { file, path: pathText, message };
 }
+
+/** Longest YAML path printed (a key can be as long as a line). */
+const MAX_PATH_CHARS = 120;
 
 /** Longest problem message printed (a list of 10,000 class names is cut). */
 const MAX_MESSAGE_CHARS = 400;

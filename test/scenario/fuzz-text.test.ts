@@ -15,8 +15,11 @@ import { mutatedScenarioText, SCENARIO_TEXTS, TEXT_MUTATIONS, type TextCase } fr
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20261206);
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 120);
 
-/** A problem line names file, line, column and path, then at most a short excerpt of the input. */
-const MAX_PROBLEM_LINE = 600;
+/**
+ * A problem line: file, line and column, a path (cut at 120 characters) and a message (cut at 400,
+ * quoting at most a short excerpt of the input).
+ */
+const MAX_PROBLEM_LINE = 700;
 // C0 and C1 controls but the newline between problems, DEL, line separators and bidi overrides.
 const RAW_CONTROL =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
@@ -130,6 +133,15 @@ describe('crashes the text fuzz found', () => {
     const error = await loadScenarioText(text, mmc.file).catch((e: unknown) => e);
     expect((error as FloodgateError).message).toBe(
       "scenarios/mmc.yaml:14:22: providers[0].service.dist: expected 'dist' to be one of 'deterministic' | 'exponential' | 'uniform' | 'normal' | 'lognormal' | 'gamma' | 'empirical' (did you mean 'exponential'?), got 'expo\\u200bnential'",
+    );
+  });
+
+  it('a long key in a problem path is cut, and the control character past the cut never printed', async () => {
+    const mmc = SCENARIO_TEXTS.find((s) => s.file === 'scenarios/mmc.yaml')!;
+    const text = mmc.text.replace('gateway:', `gateway:\n  fallbacks:\n    ${'k'.repeat(1000)}\u001b: 5`);
+    const error = await loadScenarioText(text, mmc.file).catch((e: unknown) => e);
+    expect((error as FloodgateError).message).toBe(
+      `scenarios/mmc.yaml:21:1008: gateway.fallbacks.${'k'.repeat(102)}... (1019 characters): expected array, received number, got 5`,
     );
   });
 
