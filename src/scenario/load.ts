@@ -290,7 +290,7 @@ export async function loadScenarioObject(input: unknown, source: ObjectSource = 
     if (traces.has(config.file)) continue;
     const tracePath = resolve(baseDir, config.file);
     const text = await readInputFile(tracePath, {
-      context: `${file}: ${path}: cannot read trace '${tracePath}'`,
+      context: `${file}: ${path}: cannot read trace '${printable(tracePath, 200)}'`,
       code: 'FG_TRACE_INVALID',
       maxBytes: MAX_TRACE_BYTES,
     });

@@ -6,6 +6,7 @@
  * control character; none pollutes Object.prototype. Seeded and bounded; for a longer hunt:
  *   FUZZ_SEED=7 FUZZ_RUNS=3000 npx vitest run test/scenario/fuzz-text.test.ts
  */
+import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FloodgateError } from '../../src/errors.ts';
@@ -142,6 +143,16 @@ describe('crashes the text fuzz found', () => {
     const error = await loadScenarioText(text, mmc.file).catch((e: unknown) => e);
     expect((error as FloodgateError).message).toBe(
       `scenarios/mmc.yaml:21:1008: gateway.fallbacks.${'k'.repeat(102)}... (1019 characters): expected array, received number, got 5`,
+    );
+  });
+
+  it('a control character in a trace path is escaped in the error', async () => {
+    const azure = SCENARIO_TEXTS.find((s) => s.file === 'scenarios/azure-trace.yaml')!;
+    const error = await loadScenarioText(azure.text.replace('../data/', '../d\fata/'), azure.file).catch(
+      (e: unknown) => e,
+    );
+    expect((error as FloodgateError).message).toBe(
+      `scenarios/azure-trace.yaml: workload.arrivals.trace.file: cannot read trace '${resolve('d')}\\x0cata/azure-llm-2023-conv.csv': ENOENT`,
     );
   });
 
