@@ -117,9 +117,17 @@ export async function loadScenarioText(
     ]);
   const lineCounter = new LineCounter();
   // uniqueKeys is checked below: the yaml package's own check is quadratic in the keys of a map.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
-  const yamlProblems = doc.errors.map((e) => ({ pos: e.pos[0], message: e.message.split('\n')[0]! }));
-  if (yamlProblems.length === 0) yamlProblems.push(...duplicateKeys(doc.contents));
+  let doc: ReturnType<typeof parseDocument>;
+  const yamlProblems: { pos: number; message: string }[] = [];
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+    yamlProblems.push(...doc.errors.map((e) => ({ pos: e.pos[0], message: yamlMessage(e.message) })));
+    if (yamlProblems.length === 0) yamlProblems.push(...duplicateKeys(doc.contents));
+  } catch (e) {
+    // The yaml parser recurses per level: deep or oddly indented nesting overflows the stack.
+    if (!(e instanceof RangeError)) throw e;
+    throw new ScenarioInvalidError([{ file, path: '', message: `invalid YAML: ${TOO_DEEP}` }]);
+  }
   if (yamlProblems.length > 0) {
     throw new ScenarioInvalidError(
       yamlProblems.map((e, i) => {
@@ -171,6 +179,19 @@ export async function loadScenarioText(
       },
     ]);
   }
+  const cycle = cyclePath(value);
+  if (cycle) {
+    const pos = locate(cycle);
+    throw new ScenarioInvalidError([
+      {
+        file,
+        ...(pos ? { line: pos.line, column: pos.col } : {}),
+        path: shorten(formatPath(cycle), 200),
+        message:
+          'invalid YAML: an alias refers to a node that contains it (a cycle); write the values out instead',
+      },
+    ]);
+  }
   if (!isMap(doc.contents) && !isSeq(doc.contents)) {
     throw new ScenarioInvalidError([
       {
@@ -183,8 +204,49 @@ export async function loadScenarioText(
   return loadScenarioObject(value, { ...options, file, locate });
 }
 
+const TOO_DEEP = 'nested too deeply to parse; check the indentation';
+
+/** A yaml parser message in the user's terms: its first line, without the library's API names. */
+function yamlMessage(message: string): string {
+  if (/maximum call stack/i.test(message)) return TOO_DEEP;
+  if (/multiple documents/i.test(message))
+    return "a scenario is one YAML document, found more than one (remove the second '---' and what follows)";
+  return message.split('\n')[0]!;
+}
+
 /** Aliases one alias may expand to (the yaml package's default, named here for the message). */
 const MAX_ALIAS_COUNT = 100;
+
+/**
+ * The path to the first alias that repeats a node it sits in (`&a [*a]`, or `<<: *s` inside the
+ * section `s`): the yaml package turns it into a cycle, which no scenario value may hold. Walks
+ * without recursion (nesting can be deep) and visits a shared subtree once.
+ */
+function cyclePath(root: unknown): PropertyKey[] | undefined {
+  const onPath = new Set<object>();
+  const done = new Set<object>();
+  const stack: { node: object; keys: PropertyKey[]; next: number }[] = [];
+  const enter = (node: unknown): boolean => {
+    if (typeof node !== 'object' || node === null || done.has(node)) return false;
+    if (onPath.has(node)) return true;
+    onPath.add(node);
+    stack.push({ node, keys: Array.isArray(node) ? node.map((_, i) => i) : Object.keys(node), next: 0 });
+    return false;
+  };
+  if (enter(root)) return [];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    if (top.next === top.keys.length) {
+      stack.pop();
+      onPath.delete(top.node);
+      done.add(top.node);
+      continue;
+    }
+    const key = top.keys[top.next++]!;
+    if (enter((top.node as Record<PropertyKey, unknown>)[key])) return stack.map((f) => f.keys[f.next - 1]!);
+  }
+  return undefined;
+}
 
 /** Keys repeated within one mapping, each pointing at its second occurrence (one pass per map). */
 function duplicateKeys(root: unknown): { pos: number; message: string }[] {
@@ -228,7 +290,7 @@ export async function loadScenarioObject(input: unknown, source: ObjectSource = 
     if (traces.has(config.file)) continue;
     const tracePath = resolve(baseDir, config.file);
     const text = await readInputFile(tracePath, {
-      context: `${file}: ${path}: cannot read trace '${tracePath}'`,
+      context: `${file}: ${path}: cannot read trace '${shorten(tracePath, 200)}'`,
       code: 'FG_TRACE_INVALID',
       maxBytes: MAX_TRACE_BYTES,
     });
@@ -293,7 +355,8 @@ function toProblem(
   overridden: { dotted: string; text: string }[],
 ): ScenarioProblem {
   const path = issue.path;
-  const pathText = formatPath(path);
+  // Keys come from the input: a path is escaped and cut like any value it quotes.
+  const pathText = shorten(formatPath(path), MAX_PATH_CHARS);
   const found = valueAt(raw, path);
   // Messages may quote the input: a backstop keeps each to a few lines.
   let message = shorten(issue.message, MAX_MESSAGE_CHARS);
@@ -320,6 +383,9 @@ function toProblem(
     ? { file, line: pos.line, column: pos.col, path: pathText, message }
     : { file, path: pathText, message };
 }
+
+/** Longest YAML path printed (a key can be as long as a line). */
+const MAX_PATH_CHARS = 120;
 
 /** Longest problem message printed (a list of 10,000 class names is cut). */
 const MAX_MESSAGE_CHARS = 400;

@@ -11,14 +11,18 @@
  * `'xxx...x... (50 characters)'` with 40 x's.
  */
 
-/** Characters escaped everywhere. */
+/**
+ * Characters escaped everywhere: C0 and C1 controls, DEL, the Unicode line and paragraph
+ * separators, bidi overrides, and the invisible ones (zero-width spaces and joiners, bidi marks,
+ * a BOM) that make 'l\ufeffognormal' print as 'lognormal'.
+ */
 const UNPRINTABLE =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-  /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+  /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
 /** The same without newline and tab: for multi-line text such as a report or a summary. */
 const UNPRINTABLE_BUT_LINES =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
 
 function escapeChar(ch: string): string {
   if (ch === '\n') return '\\n';
