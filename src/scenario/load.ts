@@ -361,6 +361,8 @@ function toProblem(
   // Messages may quote the input: a backstop keeps each to a few lines.
   let message = shorten(issue.message, MAX_MESSAGE_CHARS);
   if (message.startsWith('Invalid input: ')) message = message.slice('Invalid input: '.length);
+  // zod names the type it received; the value itself (or 'missing') says more.
+  message = message.replace(/^(expected [^,]+), received [\w ]+$/, '$1');
   if (found.missing && issue.code !== 'custom' && message.startsWith('expected'))
     message = `missing; ${message}`;
   if (
@@ -372,8 +374,11 @@ function toProblem(
     message += `, got ${show(found.value)}`;
   }
   const dotted = path.map(String).join('.');
-  const fromOverride = overridden.find(
-    (o) => dotted === o.dotted || dotted.startsWith(`${o.dotted}.`) || o.dotted.startsWith(`${dotted}.`),
+  // An unknown key is the override's when the override wrote that key (or below it).
+  const targets =
+    issue.code === 'unrecognized_keys' ? issue.keys.map((k) => (dotted ? `${dotted}.${k}` : k)) : [dotted];
+  const fromOverride = overridden.find((o) =>
+    targets.some((t) => t === o.dotted || t.startsWith(`${o.dotted}.`) || o.dotted.startsWith(`${t}.`)),
   );
   if (fromOverride !== undefined)
     return { file: `${file} (--set ${fromOverride.text})`, path: pathText, message };

@@ -142,7 +142,7 @@ describe('crashes the text fuzz found', () => {
     const text = mmc.text.replace('gateway:', `gateway:\n  fallbacks:\n    ${'k'.repeat(1000)}\u001b: 5`);
     const error = await loadScenarioText(text, mmc.file).catch((e: unknown) => e);
     expect((error as FloodgateError).message).toBe(
-      `scenarios/mmc.yaml:21:1008: gateway.fallbacks.${'k'.repeat(102)}... (1019 characters): expected array, received number, got 5`,
+      `scenarios/mmc.yaml:21:1008: gateway.fallbacks.${'k'.repeat(102)}... (1019 characters): expected array, got 5`,
     );
   });
 

@@ -338,3 +338,18 @@ describe('overrides and YAML keys never reach a prototype', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 });
+
+describe('problems from --set', () => {
+  it('blames an unknown key on the override that wrote it, not on a line of the file', async () => {
+    expect(await problems(MMC_YAML, ['attemptTimeout=20'])).toEqual([
+      "scenario.yaml (--set attemptTimeout): (top level): unknown key 'attemptTimeout'; valid keys: name, description, duration, warmup, drain, seed, providers, faults, workload, gateway, slos, recovery, metrics",
+    ]);
+  });
+
+  it("shows the value found instead of zod's 'received <type>'", async () => {
+    expect(await problems(MMC_YAML, ['workload=abc', 'name=null'])).toEqual([
+      'scenario.yaml (--set name): name: expected string, got null',
+      "scenario.yaml (--set workload): workload: expected object, got 'abc'",
+    ]);
+  });
+});
