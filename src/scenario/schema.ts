@@ -892,20 +892,20 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
   const unknownProvider = (path: PropertyKey[], name: string) =>
     issue(
       path,
-      `expected one of the providers ${providerNames.map((n) => `'${n}'`).join(', ')}, got '${name}'${didYouMean(name, providerNames)}`,
+      `expected one of the providers ${providerNames.map((n) => `'${n}'`).join(', ')}, got ${quoted(name)}${didYouMean(name, providerNames)}`,
     );
 
   const seen = new Set<string>();
   s.providers.forEach((p, i) => {
     if (seen.has(p.name))
-      issue(['providers', i, 'name'], `expected a unique provider name, got '${p.name}' twice`);
+      issue(['providers', i, 'name'], `expected a unique provider name, got ${quoted(p.name)} twice`);
     seen.add(p.name);
   });
   const classNames = s.workload.classes.map((c) => c.name);
   const seenClasses = new Set<string>();
   s.workload.classes.forEach((c, i) => {
     if (seenClasses.has(c.name))
-      issue(['workload', 'classes', i, 'name'], `expected a unique class name, got '${c.name}' twice`);
+      issue(['workload', 'classes', i, 'name'], `expected a unique class name, got ${quoted(c.name)} twice`);
     seenClasses.add(c.name);
     c.providers?.forEach((p, j) => {
       if (!providerNames.includes(p)) unknownProvider(['workload', 'classes', i, 'providers', j], p);
@@ -914,7 +914,7 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
       if (!models.has(m))
         issue(
           ['workload', 'classes', i, 'models', j],
-          `expected a model some provider serves (${[...models].join(', ')}), got '${m}'${didYouMean(m, [...models])}`,
+          `expected a model some provider serves (${[...models].join(', ')}), got ${quoted(m)}${didYouMean(m, [...models])}`,
         );
     });
   });
@@ -962,7 +962,7 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
     if (slo.class !== undefined && !classNames.includes(slo.class)) {
       issue(
         ['slos', i, 'class'],
-        `expected one of the classes ${classNames.map((n) => `'${n}'`).join(', ')}, got '${slo.class}'${didYouMean(slo.class, classNames)}`,
+        `expected one of the classes ${classNames.map((n) => `'${n}'`).join(', ')}, got ${quoted(slo.class)}${didYouMean(slo.class, classNames)}`,
       );
     }
   });
@@ -1026,7 +1026,7 @@ function fittedTiming(p: GpuConfigShape, path: PropertyKey[], issue: Issue): voi
   if (t.from !== undefined)
     issue(
       [...path, 'from'],
-      `expected a fit from the catalog (${fits.join(', ')}), got '${t.from}'${didYouMean(t.from, fits)}`,
+      `expected a fit from the catalog (${fits.join(', ')}), got ${quoted(t.from)}${didYouMean(t.from, fits)}`,
     );
   else
     issue(
@@ -1047,7 +1047,7 @@ function recoveryReferences(
       ctx.addIssue({
         code: 'custom',
         path: ['recovery', 'classes', j],
-        message: `expected one of the classes ${classNames.map((n) => `'${n}'`).join(', ')}, got '${c}'${didYouMean(c, classNames)}`,
+        message: `expected one of the classes ${classNames.map((n) => `'${n}'`).join(', ')}, got ${quoted(c)}${didYouMean(c, classNames)}`,
       });
   });
   if (r.triggers === 'auto') {
