@@ -293,12 +293,17 @@ export class Gateway implements AttemptSink, GatewayView {
     return h.after;
   }
 
-  /** Sends a backup attempt (Dean and Barroso, "The Tail at Scale") if the first is still waiting. */
+  /**
+   * Sends a backup attempt (Dean and Barroso, "The Tail at Scale") if the first is still waiting.
+   * Only what the gateway has seen counts: an attempt not yet reported (it is still `req.attempt`)
+   * and, when streaming, no token delivered yet. The provider's plan (`a.status`, set when service
+   * starts) is not the gateway's to read (FG-5).
+   */
   private hedge(a: Attempt): void {
     const req = a.request;
     const now = this.scheduler.now();
-    if (req.attempt !== a || req.hedge || a.status !== 'pending' || a.firstTokenMs <= now || !req.admitted)
-      return;
+    const tokenSeen = req.view.stream && a.firstTokenMs <= now;
+    if (req.attempt !== a || req.hedge || tokenSeen || !req.admitted) return;
     const context = this.routeContext;
     context.attempt = req.tryAttempts;
     context.previous = this.targets[a.targetIndex];
