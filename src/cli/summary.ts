@@ -1,6 +1,6 @@
 /** The human summary of a run: counts, per-class and per-provider tables, SLO verdicts. */
 
-import { fleetCostUsd, type RunResult } from '../metrics/result.ts';
+import { fleetCostUsd, type RejectionCount, type RunResult } from '../metrics/result.ts';
 import type { SloVerdict } from '../metrics/slo.ts';
 import { escapeLines, shorten } from '../text/quote.ts';
 import { fmtInt, fmtMs, fmtPct, fmtUsd, table } from './output.ts';
@@ -19,6 +19,7 @@ export function formatSummary(r: RunResult, wallMs?: number): string {
   lines.push(
     `attempts  ${fmtInt(q.attempts)} (x${q.amplification.toFixed(2)})  client retries ${fmtInt(q.clientRetries)}  gateway retries ${fmtInt(q.gatewayRetries)}${q.retriesDenied ? ` (${fmtInt(q.retriesDenied)} denied by budget)` : ''}${q.hedges ? `  hedges ${fmtInt(q.hedges)}` : ''}  goodput ${q.goodputPerSec.toFixed(2)}/s (${fmtPct(q.goodputShare)})  cost ${fmtUsd(r.cost.totalUsd)}${r.cost.fleetUsd ? ` + fleet ${fmtUsd(r.cost.fleetUsd)}` : ''}${r.cost.wastedUsd ? ` (${fmtUsd(r.cost.wastedUsd)} on cancelled requests)` : ''}`,
   );
+  if (r.rejections.length > 0) lines.push(`rejections  ${formatRejections(r.rejections)}`);
   if (r.sessions) {
     const s = r.sessions;
     lines.push(
@@ -99,6 +100,18 @@ export function formatSummary(r: RunResult, wallMs?: number): string {
   }
   // Names come from the scenario: no terminal escape sequence gets through.
   return escapeLines(lines.join('\n'));
+}
+
+/** `concurrency-limit: over-limit 98, other 2  round-robin: no-healthy-target 5` (reasons come from policy code: escaped). */
+function formatRejections(rs: readonly RejectionCount[]): string {
+  const byPolicy = new Map<string, string[]>();
+  for (const x of rs) {
+    const key = `${x.kind} ${x.policy}`;
+    const list = byPolicy.get(key) ?? [`${shorten(x.policy, 60)}:`];
+    list.push(`${shorten(x.reason)} ${fmtInt(x.count)}`);
+    byPolicy.set(key, list);
+  }
+  return [...byPolicy.values()].map(([policy, ...reasons]) => `${policy} ${reasons.join(', ')}`).join('  ');
 }
 
 function formatObserved(s: SloVerdict): string {

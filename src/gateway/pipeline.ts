@@ -126,7 +126,10 @@ export class Gateway implements AttemptSink, GatewayView {
     const decision = this.admission.admit(req.view, this, 0);
     if (decision === 'admit') this.dispatch(req);
     else if (decision === 'enqueue') this.enqueue(req);
-    else this.endTry(req, 'shed', 'shed');
+    else {
+      this.recorder.onRejected(req, 'admission', decision.reject);
+      this.endTry(req, 'shed', 'shed');
+    }
   }
 
   /** The client gave up on the current try (timeout or abandonment): stop all work on it. */
@@ -254,6 +257,7 @@ export class Gateway implements AttemptSink, GatewayView {
       // Failed closed: no target to offer routing (user policies need not handle an empty list).
       const decision = healthy.length > 0 ? this.routing.route(req.view, healthy, context) : NO_TARGET;
       if (isRejection(decision)) {
+        this.recorder.onRejected(req, 'routing', decision.reject);
         this.endTry(req, 'shed', 'shed');
         return;
       }
@@ -309,7 +313,11 @@ export class Gateway implements AttemptSink, GatewayView {
     context.previous = this.targets[a.targetIndex];
     const healthy = this.healthy(this.eligible[req.classIndex]!);
     const decision = healthy.length > 0 ? this.routing.route(req.view, healthy, context) : NO_TARGET;
-    if (isRejection(decision)) return;
+    if (isRejection(decision)) {
+      // No backup attempt: the first runs on. The reason is still counted.
+      this.recorder.onRejected(req, 'routing', decision.reject);
+      return;
+    }
     this.recorder.onHedge(req);
     req.hedge = this.startAttempt(req, decision as TargetState);
   }
@@ -409,7 +417,10 @@ export class Gateway implements AttemptSink, GatewayView {
         this.queue.take();
         head.gatewayWaitMs += this.scheduler.now() - head.queuedAtMs;
         if (decision === 'admit') this.dispatch(head);
-        else this.endTry(head, 'shed', 'shed');
+        else {
+          this.recorder.onRejected(head, 'admission', decision.reject);
+          this.endTry(head, 'shed', 'shed');
+        }
       }
     } finally {
       this.draining = false;

@@ -14,6 +14,7 @@ import type { ClassSlo } from '../scenario/schema.ts';
 import { OUTCOMES, type Outcome, type Request } from '../workload/request.ts';
 import type { Session } from '../workload/sessions.ts';
 import { LogHistogram } from './histogram.ts';
+import { RejectionCounter, type RejectionKind } from './rejections.ts';
 import { Series, WindowCount } from './timeseries.ts';
 
 /** Position of each outcome in `ClassMetrics.outcomes`: the order of OUTCOMES. */
@@ -157,13 +158,17 @@ export class Recorder {
   readonly gatewayQueued = new Series();
   readonly liveRequests = new Series();
   readonly liveSessions = new Series();
+  /** Policy rejections of measured requests, by policy, reason and class. */
+  readonly rejections: RejectionCounter;
 
   constructor(
     intervalMs: number,
     classes: readonly { name: string; slo: ClassSlo }[],
     providers: readonly Provider[],
+    policies: Record<RejectionKind, string> = { admission: 'admission', routing: 'routing' },
   ) {
     this.intervalMs = intervalMs;
+    this.rejections = new RejectionCounter(policies, classes.length);
     this.classes = classes.map((c) => new ClassMetrics(c.name, c.slo));
     this.providers = providers.map((p) => new ProviderMetrics(p.name));
     this.providerObjects = providers;
@@ -209,6 +214,11 @@ export class Recorder {
     c.sessionInputTokens += s.inputTokens;
     c.sessionOutputTokens += s.outputTokens;
     c.sessionCostUsd += s.costUsd;
+  }
+
+  /** A gateway policy rejected the request (`reason` is what the policy returned). */
+  onRejected(req: Request, kind: RejectionKind, reason: unknown): void {
+    if (req.measured) this.rejections.add(req.classIndex, kind, reason);
   }
 
   onHedge(req: Request): void {

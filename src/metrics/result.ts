@@ -8,6 +8,7 @@ import { OUTCOMES } from '../workload/request.ts';
 import { type LatencySummary, LogHistogram, roundTo, summarize } from './histogram.ts';
 import { ATTEMPT_STATUSES, type ClassMetrics, type Recorder } from './recorder.ts';
 import { evaluateRecovery, type RecoveryResult } from './recovery.ts';
+import type { RejectionCount } from './rejections.ts';
 import { evaluateSlos, type SloVerdict } from './slo.ts';
 
 export const RUN_RESULT_SCHEMA = 'floodgate/run-result@1';
@@ -56,8 +57,12 @@ export interface LatencyBlock {
   queueWait: LatencySummary;
 }
 
+export type { RejectionCount } from './rejections.ts';
+
 export interface ClassResult {
   requests: RequestCounts;
+  /** Policy rejections by policy and reason (admission first, then most frequent first). */
+  rejections: RejectionCount[];
   latency: LatencyBlock;
   cost: CostBlock;
   /** Agent-session figures, for classes whose arrivals are sessions. */
@@ -175,6 +180,12 @@ export interface RunResult {
   /** Engine events dispatched. */
   events: number;
   requests: RequestCounts;
+  /**
+   * Policy rejections by policy and reason, admission first, then most frequent first. A
+   * routing rejection of a hedge counts here though the request runs on; a full or expired
+   * gateway queue sheds without a policy rejection.
+   */
+  rejections: RejectionCount[];
   latency: LatencyBlock;
   cost: CostBlock;
   classes: Record<string, ClassResult>;
@@ -213,10 +224,15 @@ export function buildResult(input: BuildInput): RunResult {
   const { scenario, recorder } = input;
   const measuredSec = Math.max(1e-9, (scenario.duration - scenario.warmup) / 1000);
   const classes: Record<string, ClassResult> = {};
-  for (const c of recorder.classes) {
-    classes[c.name] = { requests: counts([c], measuredSec), latency: latency([c]), cost: cost([c]) };
+  recorder.classes.forEach((c, i) => {
+    classes[c.name] = {
+      requests: counts([c], measuredSec),
+      rejections: recorder.rejections.summary([i]),
+      latency: latency([c]),
+      cost: cost([c]),
+    };
     if (c.sessionsStarted > 0) classes[c.name]!.sessions = sessions([c]);
-  }
+  });
   const providers: Record<string, ProviderResult> = {};
   for (const p of recorder.providers) {
     providers[p.name] = {
@@ -245,6 +261,7 @@ export function buildResult(input: BuildInput): RunResult {
     endMs: roundTo(input.endMs, 3),
     events: input.events,
     requests: counts(recorder.classes, measuredSec),
+    rejections: recorder.rejections.summary(),
     latency: latency(recorder.classes),
     cost: {
       ...cost(recorder.classes),

@@ -407,6 +407,24 @@ function requestsTable(r: RunResult): string {
   });
 }
 
+/** Why policies rejected requests (policy, reason, count); nothing when none did. Reasons come from policy code: `table` escapes them. */
+function rejectionsTable(r: RunResult): string {
+  if (r.rejections.length === 0) return '';
+  return table({
+    caption: 'Policy rejections',
+    id: 'rejections-table',
+    head: ['policy', 'kind', 'reason', 'rejections', 'share of offered'],
+    numericFrom: 3,
+    rows: r.rejections.map((x): Cell[] => [
+      x.policy,
+      x.kind,
+      x.reason,
+      fmtInt(x.count),
+      fmtPct(r.requests.offered > 0 ? x.count / r.requests.offered : 0),
+    ]),
+  });
+}
+
 function classTable(r: RunResult): string {
   return table({
     caption: 'Per class',
@@ -617,6 +635,7 @@ ${time.charts.map((c) => figure(c.id, c.title, c.note, true)).join('\n')}
 ${data.percentiles.map((c) => figure(c.id, c.title, c.note)).join('\n')}
 </div>
 ${requestsTable(result)}
+${rejectionsTable(result)}
 ${classTable(result)}
 ${providerTable(result)}
 </section>

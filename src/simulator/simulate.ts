@@ -88,7 +88,10 @@ export function runScenario(
     scenario.metrics.interval === 'auto'
       ? autoInterval(scenario.duration + scenario.drain)
       : scenario.metrics.interval;
-  const recorder = new Recorder(intervalMs, scenario.workload.classes, providers);
+  const recorder = new Recorder(intervalMs, scenario.workload.classes, providers, {
+    admission: scenario.gateway.admission.policy,
+    routing: scenario.gateway.routing.policy,
+  });
   const context = (name: string): PolicyContext => {
     const rng = streams.get(`policy/${name}`);
     return {
