@@ -248,6 +248,29 @@ describe('tables and notes that read as words', () => {
   });
 });
 
+describe('policy rejections in the report', () => {
+  it('tables them by policy and reason, escaping reasons (they come from policy code)', () => {
+    expect(html).not.toContain('id="rejections-table"'); // quickstart's sheds are queue waits, no policy rejection
+    const withRejections: RunResult = {
+      ...result,
+      rejections: [
+        { policy: 'concurrency-limit', kind: 'admission', reason: 'over-limit', count: 98 },
+        { policy: 'round-robin', kind: 'routing', reason: '<img src=x onerror=alert(1)>', count: 2 },
+      ],
+    };
+    const page = withoutScripts(renderRunReport(withRejections, loaded.scenario));
+    expect(rows(page, 'rejections-table')).toEqual([
+      ['concurrency-limit', 'admission', 'over-limit', '98', '0.3%'],
+      ['round-robin', 'routing', '<img src=x onerror=alert(1)>', '2', '0.006%'],
+    ]);
+    expect(page).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(page).not.toContain('<img');
+    // Next to the outcome counts, before the per-class table.
+    expect(page.indexOf('id="requests-table"')).toBeLessThan(page.indexOf('id="rejections-table"'));
+    expect(page.indexOf('id="rejections-table"')).toBeLessThan(page.indexOf('id="class-table"'));
+  });
+});
+
 describe('report size', () => {
   it('keeps a real 24-hour run (1 min windows) under 3 MB', async () => {
     const mmc = await loadScenarioFile(join(ROOT, 'scenarios/mmc.yaml'), {
