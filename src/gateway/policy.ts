@@ -111,7 +111,11 @@ export interface AttemptOutcomeView {
   readonly inFlightAtStart: number;
 }
 
-/** A refusal with a reason constant (e.g. 'over-limit'), shown in traces and reports. */
+/**
+ * A refusal with a reason constant (e.g. 'over-limit'), counted per policy and reason in the run
+ * result (`rejections`), the summary and the report. Keep reasons few and constant: past 32
+ * distinct reasons a policy's further ones are counted under 'other'.
+ */
 export interface Rejection {
   readonly reject: string;
 }
