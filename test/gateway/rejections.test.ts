@@ -83,6 +83,26 @@ describe('rejection reasons in the result', () => {
     expect(r.rejections.slice(1).every((x) => x.count === 1)).toBe(true);
   });
 
+  it('counts a routing rejection of a hedge, though the request runs on', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'floodgate-reasons-'));
+    const file = join(dir, 'no-hedge.ts');
+    await writeFile(
+      file,
+      [
+        'export default {',
+        "  name: 'no-hedge', kind: 'routing',",
+        "  create: () => ({ route: (_req, targets, ctx) => (ctx.attempt === 0 ? targets[0] : { reject: 'no-second-target' }) }),",
+        '};',
+      ].join('\n'),
+    );
+    // Every attempt takes 1 s, so each of the 10 is hedged at 500 ms, and each hedge is refused.
+    const r = await run(scenario({ routing: file, hedging: { after: '500ms' } }));
+    expect(r.requests.completed).toBe(10);
+    expect(r.requests.shed).toBe(0);
+    expect(r.requests.hedges).toBe(0);
+    expect(r.rejections).toEqual([{ policy: file, kind: 'routing', reason: 'no-second-target', count: 10 }]);
+  });
+
   it('gives the same rejections for the same seed', async () => {
     const input = scenario(
       { admission: { policy: 'concurrency-limit', params: { limit: 3, queue: false } } },
