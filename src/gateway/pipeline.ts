@@ -211,6 +211,7 @@ export class Gateway implements AttemptSink, GatewayView {
   private enqueue(req: Request): void {
     const q = this.config.queue;
     if (this.queue.size >= q.capacity) {
+      this.recorder.onRejected(req, 'queue', 'queue-full');
       this.endTry(req, 'shed', 'shed');
       return;
     }
@@ -231,6 +232,8 @@ export class Gateway implements AttemptSink, GatewayView {
     if (!req.queued || this.scheduler.now() < req.queueExpiryMs) return;
     this.queue.remove(req);
     req.gatewayWaitMs += this.scheduler.now() - req.queuedAtMs;
+    // The request's own deadline, or the queue's maxWait, whichever came first.
+    this.recorder.onRejected(req, 'queue', req.queueExpiryMs === req.deadlineMs ? 'deadline' : 'max-wait');
     this.endTry(req, 'shed', 'shed');
   }
 

@@ -165,7 +165,7 @@ export class Recorder {
     intervalMs: number,
     classes: readonly { name: string; slo: ClassSlo }[],
     providers: readonly Provider[],
-    policies: Record<RejectionKind, string> = { admission: 'admission', routing: 'routing' },
+    policies: Record<'admission' | 'routing', string> = { admission: 'admission', routing: 'routing' },
   ) {
     this.intervalMs = intervalMs;
     this.rejections = new RejectionCounter(policies, classes.length);

@@ -5,7 +5,11 @@
  * A reason is resolved to an integer slot once (a Map lookup per rejection, nothing per admit).
  */
 
-export type RejectionKind = 'admission' | 'routing';
+/** Which part of the gateway refused: a policy, or the gateway's own queue (full, or waited too long). */
+export type RejectionKind = 'admission' | 'routing' | 'queue';
+
+/** The name the gateway queue's refusals are filed under (it is not a policy). */
+export const GATEWAY_QUEUE = 'gateway-queue';
 
 /** One (policy, reason) pair and how many measured requests it rejected. */
 export interface RejectionCount {
@@ -20,7 +24,7 @@ export const MAX_REASONS = 32;
 export const OTHER_REASON = 'other';
 /** Longest reason kept (characters); a longer one is cut, so one reason cannot hold much memory. */
 export const MAX_REASON_LENGTH = 80;
-const KINDS: readonly RejectionKind[] = ['admission', 'routing'];
+const KINDS: readonly RejectionKind[] = ['admission', 'routing', 'queue'];
 
 /** The reason a policy gave, as text: what user code returned may not be a string. */
 function reasonText(reason: unknown): string {
@@ -38,14 +42,14 @@ export class RejectionCounter {
   /** Per class, counts by slot. */
   private readonly counts: number[][];
 
-  constructor(policies: Record<RejectionKind, string>, classCount: number) {
-    this.policies = KINDS.map((k) => policies[k]);
+  constructor(policies: Record<'admission' | 'routing', string>, classCount: number) {
+    this.policies = KINDS.map((k) => (k === 'queue' ? GATEWAY_QUEUE : policies[k]));
     this.counts = Array.from({ length: classCount }, () => []);
   }
 
   /** Counts one rejection of a request of `classIndex`. */
   add(classIndex: number, kind: RejectionKind, reason: unknown): void {
-    const slot = this.slot(kind === 'admission' ? 0 : 1, reasonText(reason));
+    const slot = this.slot(KINDS.indexOf(kind), reasonText(reason));
     const row = this.counts[classIndex]!;
     row[slot] = (row[slot] ?? 0) + 1;
   }
@@ -66,7 +70,7 @@ export class RejectionCounter {
   }
 
   /**
-   * The counts of the given classes (all when omitted), sorted by kind (admission first), then
+   * The counts of the given classes (all when omitted), sorted by kind (admission, routing, queue), then
    * count (highest first), then reason: deterministic for a seed.
    */
   summary(classIndexes?: readonly number[]): RejectionCount[] {

@@ -407,13 +407,16 @@ function requestsTable(r: RunResult): string {
   });
 }
 
-/** Why policies rejected requests (policy, reason, count); nothing when none did. Reasons come from policy code: `table` escapes them. */
+/**
+ * Why tries were refused (policy or gateway queue, reason, count); nothing when none were.
+ * Reasons come from policy code: `table` escapes them.
+ */
 function rejectionsTable(r: RunResult): string {
   if (r.rejections.length === 0) return '';
   return table({
-    caption: 'Policy rejections',
+    caption: 'Rejections (per try, by policy and reason)',
     id: 'rejections-table',
-    head: ['policy', 'kind', 'reason', 'rejections', 'share of offered'],
+    head: ['policy', 'kind', 'reason', 'rejections', 'per offered request'],
     numericFrom: 3,
     rows: r.rejections.map((x): Cell[] => [
       x.policy,

@@ -44,6 +44,24 @@ describe('rejection reasons in the result', () => {
     expect(r.classes['c']!.rejections).toEqual([]);
   });
 
+  it("counts the gateway queue's own refusals: full, and waited past maxWait", async () => {
+    // Limit 2 holds the requests at 0 and 100 ms for 1 s; the queue holds one request for 250 ms.
+    // 200 ms waits and expires at 450; 300 and 400 find it full; 500 waits and expires at 750; 600
+    // and 700 find it full; 800 waits and is admitted when the first slot frees at 1 s; 900 finds
+    // it full. Shed: 2 past maxWait + 5 queue-full.
+    const r = await run(
+      scenario({
+        admission: { policy: 'concurrency-limit', params: { limit: 2 } },
+        queue: { capacity: 1, maxWait: '250ms' },
+      }),
+    );
+    expect(r.requests.shed).toBe(7);
+    expect(r.rejections).toEqual([
+      { policy: 'gateway-queue', kind: 'queue', reason: 'queue-full', count: 5 },
+      { policy: 'gateway-queue', kind: 'queue', reason: 'max-wait', count: 2 },
+    ]);
+  });
+
   it("counts 'no-healthy-target' against routing when a health policy fails closed", async () => {
     // Both failures by t = 100 ms cool p down for 5 s: requests 3 to 10 find no target.
     const r = await run(

@@ -250,7 +250,10 @@ describe('tables and notes that read as words', () => {
 
 describe('policy rejections in the report', () => {
   it('tables them by policy and reason, escaping reasons (they come from policy code)', () => {
-    expect(html).not.toContain('id="rejections-table"'); // quickstart's sheds are queue waits, no policy rejection
+    // Quickstart's sheds are tries that waited past the gateway queue's maxWait (retried by clients).
+    expect(rows(withoutScripts(html), 'rejections-table')).toEqual([
+      ['gateway-queue', 'queue', 'max-wait', '2,261', '6.5%'],
+    ]);
     const withRejections: RunResult = {
       ...result,
       rejections: [
