@@ -30,7 +30,7 @@ export type {
   TargetView,
 } from './gateway/policy.ts';
 export { definePolicy, isRejection, reject } from './gateway/policy.ts';
-export type { RunResult } from './metrics/result.ts';
+export type { RunResult } from './metrics/result-types.ts';
 export type { SloVerdict } from './metrics/slo.ts';
 export {
   type CompareReportOptions,

@@ -1,6 +1,7 @@
 /** The human summary of a run: counts, per-class and per-provider tables, SLO verdicts. */
 
-import { fleetCostUsd, type RejectionCount, type RunResult } from '../metrics/result.ts';
+import { fleetCostUsd } from '../metrics/result.ts';
+import type { RejectionCount, RunResult } from '../metrics/result-types.ts';
 import type { SloVerdict } from '../metrics/slo.ts';
 import { escapeLines, shorten } from '../text/quote.ts';
 import { fmtInt, fmtMs, fmtPct, fmtUsd, table } from './output.ts';

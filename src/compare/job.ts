@@ -3,7 +3,7 @@
  * comparison ranks on. Runs in a worker thread (compare-worker.ts) or in-process.
  */
 import type { RecoveryResult } from '../metrics/recovery.ts';
-import type { RunResult } from '../metrics/result.ts';
+import type { RunResult } from '../metrics/result-types.ts';
 import { downsample, downsampleFactor, groupSizes } from '../report/downsample.ts';
 import type { WorkLimits } from '../scenario/budget.ts';
 import { loadScenarioFile } from '../scenario/load.ts';

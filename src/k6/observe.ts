@@ -25,7 +25,7 @@
  */
 import { FloodgateError } from '../errors.ts';
 import type { LatencySummary } from '../metrics/histogram.ts';
-import type { RunResult } from '../metrics/result.ts';
+import type { RunResult } from '../metrics/result-types.ts';
 import { table } from '../report/format.ts';
 import { escapeLine, quoted, shorten } from '../text/quote.ts';
 import {

@@ -20,7 +20,7 @@
  */
 import type { RecoveryConfig, Scenario, TriggerConfig } from '../scenario/schema.ts';
 import { roundTo } from './histogram.ts';
-import type { TimeSeriesBlock } from './result.ts';
+import type { TimeSeriesBlock } from './result-types.ts';
 
 export type TriggerVerdictKind = 'stable' | 'recovered' | 'late' | 'metastable' | 'inconclusive';
 

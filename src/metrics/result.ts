@@ -1,204 +1,24 @@
 /**
- * The run-result JSON: the stable output of a run (schema `floodgate/run-result@1`). Times are
- * milliseconds, costs USD, shares fractions of offered requests. Everything in it is a pure
- * function of (scenario, seed): no wall-clock figures, so the same seed gives identical JSON.
+ * Builds the run-result JSON (types in result-types.ts) from a finished run's recorder: counts,
+ * latency summaries, cost, time series, and the SLO and recovery verdicts.
  */
 import type { Scenario } from '../scenario/schema.ts';
 import { OUTCOMES } from '../workload/request.ts';
-import { type LatencySummary, LogHistogram, roundTo, summarize } from './histogram.ts';
+import { LogHistogram, roundTo, summarize } from './histogram.ts';
 import { ATTEMPT_STATUSES, type ClassMetrics, type Recorder } from './recorder.ts';
-import { evaluateRecovery, type RecoveryResult } from './recovery.ts';
-import type { RejectionCount } from './rejections.ts';
-import { evaluateSlos, type SloVerdict } from './slo.ts';
-
-export const RUN_RESULT_SCHEMA = 'floodgate/run-result@1';
-
-export interface RequestCounts {
-  /** Requests that arrived after warmup. */
-  offered: number;
-  /** Terminal outcomes; they add up to offered (FG-1). */
-  completed: number;
-  shed: number;
-  rateLimited: number;
-  failed: number;
-  timedOut: number;
-  abandoned: number;
-  /** The user moved on before the response (tab completions: the next keystroke). */
-  cancelled: number;
-  /** Still in flight when the drain time ran out. */
-  unfinished: number;
-  /** Provider attempts, client retries (new tries) and gateway retries. */
-  attempts: number;
-  clientRetries: number;
-  gatewayRetries: number;
-  /** Retries a retry budget refused (gateway or client). */
-  retriesDenied: number;
-  /** Backup attempts sent by hedging. */
-  hedges: number;
-  /** Attempts per offered request. */
-  amplification: number;
-  /** Completions that met every SLO of their class. */
-  goodput: number;
-  goodputPerSec: number;
-  goodputShare: number;
-  completedShare: number;
-  errorShare: number;
-  shedShare: number;
-  timeoutShare: number;
-  rateLimitedShare: number;
-  cancelledShare: number;
-}
-
-export interface LatencyBlock {
-  ttft: LatencySummary;
-  tpot: LatencySummary;
-  itl: LatencySummary;
-  e2e: LatencySummary;
-  queueWait: LatencySummary;
-}
-
-export type { RejectionCount } from './rejections.ts';
-
-export interface ClassResult {
-  requests: RequestCounts;
-  /** Policy rejections by policy and reason (admission first, then most frequent first). */
-  rejections: RejectionCount[];
-  latency: LatencyBlock;
-  cost: CostBlock;
-  /** Agent-session figures, for classes whose arrivals are sessions. */
-  sessions?: SessionBlock;
-}
-
-/** Agent sessions that arrived after warmup. Durations are ms from arrival to the last call's end. */
-export interface SessionBlock {
-  started: number;
-  completed: number;
-  aborted: number;
-  /** Still running when the drain ran out. */
-  unfinished: number;
-  successShare: number;
-  duration: LatencySummary;
-  callsPerSession: number;
-  inputTokensPerSession: number;
-  outputTokensPerSession: number;
-  costPerSessionUsd: number;
-}
-
-export interface CostBlock {
-  /** Token-billed cost of attempts (hosted APIs; pools with token prices). */
-  totalUsd: number;
-  /** Self-hosted fleet cost: replica-hours up x price per replica-hour (overall block only). */
-  fleetUsd?: number;
-  perRequestUsd: number;
-  inputTokens: number;
-  outputTokens: number;
-  /** Input tokens served from prompt caches (billed at the cached price). */
-  cachedInputTokens: number;
-  /** Output tokens and cost billed for requests the user cancelled: work nobody saw. */
-  wastedOutputTokens: number;
-  wastedUsd: number;
-}
-
-export interface ProviderResult {
-  kind: string;
-  attempts: number;
-  /** Attempt statuses: ok, rate_limited, server_error, overloaded, bad_request, stream_cut, timeout, cancelled. */
-  statuses: Record<string, number>;
-  /** Time waiting in the provider's own queue. */
-  queueWait: LatencySummary;
-  /** Service start to end. */
-  serviceTime: LatencySummary;
-  /** Attempt start to first token (provider-side TTFT). */
-  ttft: LatencySummary;
-  /** Busy capacity-time over available capacity-time. */
-  utilization: number;
-  inputTokens: number;
-  /** Prompt tokens this provider served from its prompt cache. */
-  cachedInputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-  /** Kind-specific figures: for a GPU pool replicas, timeModel, kvCapacityTokensPerReplica, iterations, preemptions, prefixCacheHits, replicaHoursUp, fleetCostUsd. */
-  details?: Record<string, number | string>;
-}
-
-export interface TimeSeriesBlock {
-  intervalMs: number;
-  /** Window start times. */
-  startMs: number[];
-  offered: (number | null)[];
-  admitted: (number | null)[];
-  completed: (number | null)[];
-  goodput: (number | null)[];
-  attempts: (number | null)[];
-  shed: (number | null)[];
-  rateLimited: (number | null)[];
-  failed: (number | null)[];
-  timedOut: (number | null)[];
-  abandoned: (number | null)[];
-  cancelled: (number | null)[];
-  costUsd: (number | null)[];
-  gatewayInFlight: (number | null)[];
-  gatewayQueued: (number | null)[];
-  liveRequests: (number | null)[];
-  /** Agent sessions in progress, sampled at each window's end. */
-  sessionsInProgress: (number | null)[];
-  providers: Record<
-    string,
-    {
-      attempts: (number | null)[];
-      errors: (number | null)[];
-      inService: (number | null)[];
-      queued: (number | null)[];
-      /** Mean KV-cache use over replicas (GPU pools only). */
-      kvUsage?: (number | null)[];
-    }
-  >;
-  classes: Record<
-    string,
-    {
-      offered: (number | null)[];
-      completed: (number | null)[];
-      goodput: (number | null)[];
-      /** Goodput by arrival window: of the requests that arrived in each window, how many were served within their targets. */
-      goodputByArrival: (number | null)[];
-      ttftP50: (number | null)[];
-      ttftP99: (number | null)[];
-      e2eP50: (number | null)[];
-      e2eP99: (number | null)[];
-    }
-  >;
-}
-
-export interface RunResult {
-  schema: typeof RUN_RESULT_SCHEMA;
-  scenario: { name: string; description: string | null; file: string };
-  seed: number;
-  durationMs: number;
-  warmupMs: number;
-  /** Simulated time when the run ended (duration plus the drain actually used). */
-  endMs: number;
-  /** Engine events dispatched. */
-  events: number;
-  requests: RequestCounts;
-  /**
-   * Policy rejections by policy and reason, admission first, then most frequent first. A
-   * routing rejection of a hedge counts here though the request runs on; a full or expired
-   * gateway queue sheds without a policy rejection.
-   */
-  rejections: RejectionCount[];
-  latency: LatencyBlock;
-  cost: CostBlock;
-  classes: Record<string, ClassResult>;
-  /** Agent sessions over all session classes (absent when the scenario has none). */
-  sessions?: SessionBlock;
-  providers: Record<string, ProviderResult>;
-  slos: SloVerdict[];
-  /** The cascade verdict per trigger (when the scenario declares `recovery`). */
-  recovery?: RecoveryResult;
-  /** Every SLO passed and the run recovered from every trigger. */
-  pass: boolean;
-  timeseries: TimeSeriesBlock;
-}
+import { evaluateRecovery } from './recovery.ts';
+import {
+  type ClassResult,
+  type CostBlock,
+  type LatencyBlock,
+  type ProviderResult,
+  type RequestCounts,
+  RUN_RESULT_SCHEMA,
+  type RunResult,
+  type SessionBlock,
+  type TimeSeriesBlock,
+} from './result-types.ts';
+import { evaluateSlos } from './slo.ts';
 
 interface BuildInput {
   scenario: Scenario;

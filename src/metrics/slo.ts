@@ -6,7 +6,7 @@
  */
 import type { SloConfig } from '../scenario/schema.ts';
 import type { LatencySummary } from './histogram.ts';
-import type { RunResult } from './result.ts';
+import type { RunResult } from './result-types.ts';
 
 export interface SloVerdict {
   name: string;

@@ -6,7 +6,8 @@
  */
 import type { LatencySummary } from '../metrics/histogram.ts';
 import type { TriggerVerdict } from '../metrics/recovery.ts';
-import { fleetCostUsd, type RunResult, type TimeSeriesBlock } from '../metrics/result.ts';
+import { fleetCostUsd } from '../metrics/result.ts';
+import type { RunResult, TimeSeriesBlock } from '../metrics/result-types.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { clientScript } from './client-script.ts';
 import { type Aggregate, downsample, downsampleFactor, groupSizes } from './downsample.ts';

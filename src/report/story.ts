@@ -9,7 +9,7 @@
 import type { CompareResult, EntryResult } from '../compare/compare.ts';
 import { OBJECTIVES } from '../compare/compare.ts';
 import type { RecoveryResult } from '../metrics/recovery.ts';
-import type { RunResult } from '../metrics/result.ts';
+import type { RunResult } from '../metrics/result-types.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import {
   fmtDuration,

@@ -16,7 +16,8 @@ import type {
 } from '../gateway/policy.ts';
 import { type ResolvedPolicy, resolvePolicy } from '../gateway/policy-loader.ts';
 import { Recorder } from '../metrics/recorder.ts';
-import { buildResult, type RunResult } from '../metrics/result.ts';
+import { buildResult } from '../metrics/result.ts';
+import type { RunResult } from '../metrics/result-types.ts';
 import { autoInterval } from '../metrics/timeseries.ts';
 import type { Attempt } from '../providers/attempt.ts';
 import { scheduleFaults } from '../providers/faults/fault-timeline.ts';

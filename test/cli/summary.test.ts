@@ -1,7 +1,7 @@
 /** The run summary's rejections line: one compact line, only when a policy rejected something. */
 import { describe, expect, it } from 'vitest';
 import { formatSummary } from '../../src/cli/summary.ts';
-import type { RunResult } from '../../src/metrics/result.ts';
+import type { RunResult } from '../../src/metrics/result-types.ts';
 import type { ScenarioInput } from '../../src/scenario/schema.ts';
 import { run } from '../providers/harness.ts';
 

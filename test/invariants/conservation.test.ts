@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { RequestCounts, RunResult } from '../../src/metrics/result.ts';
+import type { RequestCounts, RunResult } from '../../src/metrics/result-types.ts';
 import { loadScenarioObject } from '../../src/scenario/load.ts';
 import type { Scenario, ScenarioInput } from '../../src/scenario/schema.ts';
 import { simulate } from '../../src/simulator/simulate.ts';

@@ -8,7 +8,7 @@ import {
   type ObservedLatency,
 } from '../../src/k6/summary-schema.ts';
 import type { LatencySummary } from '../../src/metrics/histogram.ts';
-import type { RunResult } from '../../src/metrics/result.ts';
+import type { RunResult } from '../../src/metrics/result-types.ts';
 import { loadScenarioObject } from '../../src/scenario/load.ts';
 import { simulate } from '../../src/simulator/simulate.ts';
 

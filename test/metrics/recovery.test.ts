@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { evaluateRecovery, triggerWindows } from '../../src/metrics/recovery.ts';
-import type { TimeSeriesBlock } from '../../src/metrics/result.ts';
+import type { TimeSeriesBlock } from '../../src/metrics/result-types.ts';
 import { loadScenarioObject } from '../../src/scenario/load.ts';
 import type { Scenario } from '../../src/scenario/schema.ts';
 

@@ -4,7 +4,7 @@
  * a sink that logs when each attempt was reported, and a one-call scenario runner.
  */
 import { Simulation } from '../../src/engine/simulation.ts';
-import type { RunResult } from '../../src/metrics/result.ts';
+import type { RunResult } from '../../src/metrics/result-types.ts';
 import { Attempt } from '../../src/providers/attempt.ts';
 import type { AttemptSink } from '../../src/providers/provider.ts';
 import { loadScenarioObject, validateScenario } from '../../src/scenario/load.ts';

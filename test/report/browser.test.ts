@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompareResult } from '../../src/compare/compare.ts';
-import type { RunResult } from '../../src/metrics/result.ts';
+import type { RunResult } from '../../src/metrics/result-types.ts';
 import { fmtPct, fmtRate } from '../../src/report/format.ts';
 
 const CHROMIUM = '/usr/bin/chromium';

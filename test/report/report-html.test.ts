@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CompareResult, compare } from '../../src/compare/compare.ts';
 import { parsePolicyList } from '../../src/compare/policy-spec.ts';
-import type { RunResult } from '../../src/metrics/result.ts';
+import type { RunResult } from '../../src/metrics/result-types.ts';
 import { MAX_POINTS } from '../../src/report/downsample.ts';
 import { fmtInt } from '../../src/report/format.ts';
 import { renderCompareReport, renderRunReport } from '../../src/report/index.ts';

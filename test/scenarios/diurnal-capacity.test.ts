@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { capacity } from '../../src/compare/capacity.ts';
-import type { RunResult } from '../../src/metrics/result.ts';
+import type { RunResult } from '../../src/metrics/result-types.ts';
 import { loadScenarioFile } from '../../src/scenario/load.ts';
 import { simulate } from '../../src/simulator/simulate.ts';
 

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatSummary } from '../../src/cli/summary.ts';
-import type { RunResult } from '../../src/metrics/result.ts';
+import type { RunResult } from '../../src/metrics/result-types.ts';
 import { fmtMs } from '../../src/report/format.ts';
 import { loadScenarioFile } from '../../src/scenario/load.ts';
 import { parseOverride } from '../../src/scenario/overrides.ts';

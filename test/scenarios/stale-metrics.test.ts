@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PolicyDefinition, RoutingPolicy } from '../../src/gateway/policy.ts';
 import { isRejection } from '../../src/gateway/policy.ts';
-import type { RunResult } from '../../src/metrics/result.ts';
+import type { RunResult } from '../../src/metrics/result-types.ts';
 import { loadScenarioFile } from '../../src/scenario/load.ts';
 import { parseOverride } from '../../src/scenario/overrides.ts';
 import { resolvePolicies, runScenario } from '../../src/simulator/simulate.ts';

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RunResult } from '../../src/metrics/result.ts';
+import type { RunResult } from '../../src/metrics/result-types.ts';
 import { loadScenarioFile } from '../../src/scenario/load.ts';
 import { parseOverride } from '../../src/scenario/overrides.ts';
 import { simulate } from '../../src/simulator/simulate.ts';

@@ -14,7 +14,7 @@
  */
 import { mean, sampleStandardDeviation } from 'simple-statistics';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { RunResult } from '../../src/metrics/result.ts';
+import type { RunResult } from '../../src/metrics/result-types.ts';
 import { loadScenarioObject } from '../../src/scenario/load.ts';
 import { simulate } from '../../src/simulator/simulate.ts';
 
