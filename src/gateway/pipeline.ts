@@ -150,6 +150,8 @@ export class Gateway implements AttemptSink, GatewayView {
 
   /** A provider finished an attempt (AttemptSink). */
   attemptDone(a: Attempt): void {
+    // The request's running cost is the model's (sessions total it), not a metric's side effect.
+    a.request.costUsd += a.costUsd;
     this.recorder.onAttemptDone(a);
     if (a.abandoned) return; // the gateway moved on already; provider-side accounting only
     const req = a.request;

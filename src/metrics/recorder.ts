@@ -254,7 +254,6 @@ export class Recorder {
 
   /** The provider finished an attempt (also attempts the gateway had abandoned: billing, busy time). */
   onAttemptDone(a: Attempt): void {
-    a.request.costUsd += a.costUsd;
     const p = this.providers[a.providerIndex]!;
     const end = Number.isNaN(a.endMs) ? a.startMs : a.endMs;
     this.costUsd.value += a.costUsd;
