@@ -2,29 +2,15 @@
  * The CLI as users and CI pipelines meet it: spawned as a process (bin/floodgate.js, built by
  * `npm run build`, which `npm test` runs first), asserting exit codes, stdout and stderr text.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MMC_YAML } from '../scenario/fixtures.ts';
+import { runCli } from './process.ts';
 
-const run = promisify(execFile);
-const BIN = join(import.meta.dirname, '../../bin/floodgate.js');
-
-async function floodgate(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      cwd: join(import.meta.dirname, '../..'),
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const floodgate = (...args: string[]) => runCli(args);
 
 let dir: string;
 beforeAll(async () => {

@@ -3,26 +3,14 @@
  * with the raw argument in them: main.ts configures its output so every argument it quotes is
  * escaped onto one line and shortened, and only its own line breaks stay.
  */
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { escapedOutput } from '../../src/cli/main.ts';
+import { ROOT, runCli } from './process.ts';
 
-const run = promisify(execFile);
-const ROOT = join(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/floodgate.js');
 const QUICKSTART = join(ROOT, 'scenarios/quickstart.yaml');
 
-async function floodgate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const floodgate = (args: string[]) => runCli(args);
 
 describe("commander's own messages escape the arguments they quote", () => {
   it('k6 --target with a newline: one line, the newline shown as \\n', async () => {

@@ -2,25 +2,12 @@
  * Every command's --help as users read it: exit codes stated, --max where the work estimate
  * applies, defaults shown only where they say something, and the README's command table in step.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { ROOT, runCli } from './process.ts';
 
-const run = promisify(execFile);
-const ROOT = join(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/floodgate.js');
-
-async function floodgate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const floodgate = (args: string[]) => runCli(args);
 
 /** Commands that load a scenario, so estimate its work and take --max. */
 const WITH_WORK_LIMIT = ['run', 'validate', 'compare', 'capacity', 'sweep', 'k6', 'emulate'];

@@ -3,34 +3,15 @@
  * one-line message a user reads and the right exit code (1 bad input, 2 bad command line, never 70),
  * nothing is written over an input, and nothing a file contains is echoed at length or raw.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MMC_YAML, mmcWith } from '../scenario/fixtures.ts';
+import { ROOT, runCli } from './process.ts';
 
-const run = promisify(execFile);
-const ROOT = join(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/floodgate.js');
-
-async function floodgate(
-  args: string[],
-  cwd = ROOT,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      cwd,
-      timeout: 60_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const floodgate = (args: string[], cwd = ROOT) => runCli(args, { cwd });
 
 let dir: string;
 let mmc: string;

@@ -3,26 +3,14 @@
  * typos, refused work estimates and `--max`, prototype keys in `--set`. Exit 1 for bad input, 2
  * for a bad flag, never 70.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli/process.ts';
 import { MMC_YAML } from './fixtures.ts';
 
-const exec = promisify(execFile);
-const BIN = join(import.meta.dirname, '../../bin/floodgate.js');
-
-async function floodgate(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { cwd: dir });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const floodgate = (...args: string[]) => runCli(args, { cwd: dir });
 
 const GPU_YAML = `name: pool
 duration: 10m
