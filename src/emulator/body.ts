@@ -17,7 +17,7 @@ export class BodyBudget {
 }
 
 /** The 413 of a body over the cap (its `content-length`, or what arrived so far). */
-export function bodyTooLarge(maxBytes: number): WireError {
+function bodyTooLarge(maxBytes: number): WireError {
   return {
     status: 413,
     message: `Request body too large: at most ${maxBytes} bytes.`,
@@ -28,7 +28,7 @@ export function bodyTooLarge(maxBytes: number): WireError {
 }
 
 /** The 503 when the bodies being read together pass their budget. */
-export function bodiesOverBudget(maxTotalBytes: number): WireError {
+function bodiesOverBudget(maxTotalBytes: number): WireError {
   return {
     status: 503,
     message: `The emulator is reading too many request bodies at once (at most ${maxTotalBytes} bytes together). You can retry your request.`,

@@ -34,7 +34,7 @@ export function serverOptions(limits: EmulatorLimits): ServerOptions {
 }
 
 /** The error a request refused by Node's HTTP layer gets. */
-export function clientErrorFor(error: NodeJS.ErrnoException, limits: EmulatorLimits): WireError {
+function clientErrorFor(error: NodeJS.ErrnoException, limits: EmulatorLimits): WireError {
   switch (error.code) {
     case 'HPE_HEADER_OVERFLOW':
       return {
@@ -69,7 +69,7 @@ export function clientErrorFor(error: NodeJS.ErrnoException, limits: EmulatorLim
 }
 
 /** A complete HTTP/1.1 response carrying `e`, closing the connection. */
-export function rawErrorResponse(e: WireError): string {
+function rawErrorResponse(e: WireError): string {
   const body = errorBody(e);
   return (
     `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? ''}\r\ncontent-type: application/json\r\n` +

@@ -9,7 +9,7 @@
 export type RejectionKind = 'admission' | 'routing' | 'queue';
 
 /** The name the gateway queue's refusals are filed under (it is not a policy). */
-export const GATEWAY_QUEUE = 'gateway-queue';
+const GATEWAY_QUEUE = 'gateway-queue';
 
 /** One (policy, reason) pair and how many measured requests it rejected. */
 export interface RejectionCount {
@@ -21,9 +21,9 @@ export interface RejectionCount {
 
 /** Distinct reasons kept per policy; later new ones are counted under OTHER_REASON. */
 export const MAX_REASONS = 32;
-export const OTHER_REASON = 'other';
+const OTHER_REASON = 'other';
 /** Longest reason kept (characters); a longer one is cut, so one reason cannot hold much memory. */
-export const MAX_REASON_LENGTH = 80;
+const MAX_REASON_LENGTH = 80;
 const KINDS: readonly RejectionKind[] = ['admission', 'routing', 'queue'];
 
 /** The reason a policy gave, as text: what user code returned may not be a string. */
