@@ -13,6 +13,7 @@ import type { Scheduler } from '../engine/clock.ts';
 import type { Random } from '../engine/rng.ts';
 import { LogHistogram } from '../metrics/histogram.ts';
 import type { Recorder } from '../metrics/recorder.ts';
+import type { RejectionKind } from '../metrics/rejections.ts';
 import { Attempt, type AttemptStatus } from '../providers/attempt.ts';
 import type { AttemptSink } from '../providers/provider.ts';
 import type { GatewayConfig, RetryableError } from '../scenario/schema.ts';
@@ -126,10 +127,7 @@ export class Gateway implements AttemptSink, GatewayView {
     const decision = this.admission.admit(req.view, this, 0);
     if (decision === 'admit') this.dispatch(req);
     else if (decision === 'enqueue') this.enqueue(req);
-    else {
-      this.recorder.onRejected(req, 'admission', decision.reject);
-      this.endTry(req, 'shed', 'shed');
-    }
+    else this.shed(req, 'admission', decision.reject);
   }
 
   /** The client gave up on the current try (timeout or abandonment): stop all work on it. */
@@ -210,11 +208,16 @@ export class Gateway implements AttemptSink, GatewayView {
     return out.length > 0 || health.failOpen === false ? out : targets;
   }
 
+  /** Ends the try as shed, counting who refused it and why (the result's `rejections`). */
+  private shed(req: Request, kind: RejectionKind, reason: unknown): void {
+    this.recorder.onRejected(req, kind, reason);
+    this.endTry(req, 'shed', 'shed');
+  }
+
   private enqueue(req: Request): void {
     const q = this.config.queue;
     if (this.queue.size >= q.capacity) {
-      this.recorder.onRejected(req, 'queue', 'queue-full');
-      this.endTry(req, 'shed', 'shed');
+      this.shed(req, 'queue', 'queue-full');
       return;
     }
     const now = this.scheduler.now();
@@ -235,8 +238,7 @@ export class Gateway implements AttemptSink, GatewayView {
     this.queue.remove(req);
     req.gatewayWaitMs += this.scheduler.now() - req.queuedAtMs;
     // The request's own deadline, or the queue's maxWait, whichever came first.
-    this.recorder.onRejected(req, 'queue', req.queueExpiryMs === req.deadlineMs ? 'deadline' : 'max-wait');
-    this.endTry(req, 'shed', 'shed');
+    this.shed(req, 'queue', req.queueExpiryMs === req.deadlineMs ? 'deadline' : 'max-wait');
   }
 
   private dispatch(req: Request): void {
@@ -262,8 +264,7 @@ export class Gateway implements AttemptSink, GatewayView {
       // Failed closed: no target to offer routing (user policies need not handle an empty list).
       const decision = healthy.length > 0 ? this.routing.route(req.view, healthy, context) : NO_TARGET;
       if (isRejection(decision)) {
-        this.recorder.onRejected(req, 'routing', decision.reject);
-        this.endTry(req, 'shed', 'shed');
+        this.shed(req, 'routing', decision.reject);
         return;
       }
       target = decision as TargetState;
@@ -422,10 +423,7 @@ export class Gateway implements AttemptSink, GatewayView {
         this.queue.take();
         head.gatewayWaitMs += this.scheduler.now() - head.queuedAtMs;
         if (decision === 'admit') this.dispatch(head);
-        else {
-          this.recorder.onRejected(head, 'admission', decision.reject);
-          this.endTry(head, 'shed', 'shed');
-        }
+        else this.shed(head, 'admission', decision.reject);
       }
     } finally {
       this.draining = false;
