@@ -1,6 +1,6 @@
 /**
  * The users behind the gateway, as the simulator's client (src/workload/client.ts) models them:
- * each request is tried, a failed try is retried after the same backoff (src/workload/backoff.ts)
+ * each request is tried, a failed try is retried after the same backoff (src/gateway/backoff.ts)
  * when its error is one the class retries on and tries remain, a 429's Retry-After is waited for
  * when `respectRetryAfter`, and a user whose patience runs out abandons the request. Tab
  * completions: the class's `debounce` is waited before the first try, and the user's next
@@ -10,9 +10,10 @@
  * rateLimited, serverError, timedOut, otherError (other 4xx, connection errors, cut streams),
  * abandoned or cancelled.
  */
+
+import { backoffDelay } from '../../src/gateway/backoff.ts';
 import type { ClassPlan } from '../../src/k6/script-config.ts';
 import type { ObservedOutcomes } from '../../src/k6/summary-schema.ts';
-import { backoffDelay } from '../../src/workload/backoff.ts';
 import type { PlannedRequest } from './request.ts';
 import type { Transport, TryKind, TryResult } from './transport.ts';
 

@@ -8,8 +8,8 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Estimate } from '../compare/stats.ts';
 import { FloodgateError, UsageError } from '../errors.ts';
-import { isPolicyPath } from '../gateway/policy-loader.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
+import { isPolicyPath } from '../simulator/policy-loader.ts';
 import { escapeLines, shorten } from '../text/quote.ts';
 
 /** The files a loaded scenario was read from (scenario, traces, policy modules): never outputs. */

@@ -53,10 +53,10 @@ import type { GpuPool } from '../providers/gpu/gpu-pool.ts';
 import { resolveGpuSetup } from '../providers/gpu/setup.ts';
 import { createProvider } from '../providers/index.ts';
 import type { Provider } from '../providers/provider.ts';
+import { WorkItem } from '../providers/work-item.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { ProviderConfig } from '../scenario/schema.ts';
 import { quoted, shorten } from '../text/quote.ts';
-import { Request } from '../workload/request.ts';
 import { BodyBudget, readJsonBody } from './body.ts';
 import { deliveredTokens } from './delivery.ts';
 import { guardServer, serverOptions } from './http-guard.ts';
@@ -345,7 +345,7 @@ export async function startEmulator(
     ex.open = false;
     const counts = ex.entry.counts;
     counts.requests[outcome] = (counts.requests[outcome] ?? 0) + 1;
-    counts.promptTokens += ex.attempt.request.promptTokens;
+    counts.promptTokens += ex.attempt.work.promptTokens;
     counts.completionTokens += completionTokens;
   }
 
@@ -363,7 +363,7 @@ export async function startEmulator(
         const n = a.outputTokens;
         finishExchange(ex, 'ok', n);
         // cachedInputTokens: what the hosted API's prompt cache served (GPU pools leave it 0).
-        const usage = usageOf(a.request.promptTokens, n, a.cachedInputTokens);
+        const usage = usageOf(a.work.promptTokens, n, a.cachedInputTokens);
         if (ex.writer) finishStream(ex, n, ex.writer.finish(finishReason, usage));
         else {
           const body = completionParts(ex.id, ex.created, ex.model, finishReason, usage);
@@ -429,7 +429,7 @@ export async function startEmulator(
           code: 'server_is_overloaded',
         };
       case 'bad_request': {
-        const req = ex.attempt.request;
+        const req = ex.attempt.work;
         return {
           status: 400,
           message:
@@ -703,34 +703,21 @@ export async function startEmulator(
         : defaultOutputTokens);
     const { prefixId, prefixTokens } = prefixOf(chatReq, req.headers['x-floodgate-session']);
     const id = nextId++;
-    const cls = ci !== undefined ? classes[ci] : undefined;
-    const view: RequestView = {
-      id,
-      className: cls?.name ?? '',
-      classIndex: ci ?? -1,
-      priority: cls?.priority ?? 0,
-      promptTokens: chatReq.promptTokens,
-      stream: chatReq.stream,
-      tenant: cls?.tenant,
-      arrivalMs: now,
-      deadlineMs: Number.POSITIVE_INFINITY,
-      prefixId,
-      prefixTokens,
-      slo: noSlo,
-    };
-    const request = new Request(
+    // The arrival facts the provider serves, made as the workload makes them (the class, when the
+    // call names one, drew the output size above).
+    const work = new WorkItem(
       id,
       ci ?? -1,
-      view,
       now,
       chatReq.promptTokens,
       outputTokens,
       Number.POSITIVE_INFINITY,
       true,
+      chatReq.stream,
       prefixId,
       prefixTokens,
     );
-    const attempt = new Attempt(request, 0, entry.index, now, entry.index);
+    const attempt = new Attempt(work, undefined, 0, entry.index, now, entry.index);
     const model = chatReq.model ?? entry.provider.models[0] ?? entry.provider.name;
     const exId = `chatcmpl-emu${id.toString(36)}`;
     const createdS = created();

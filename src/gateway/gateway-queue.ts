@@ -1,19 +1,20 @@
 import { BinaryHeap } from '../engine/binary-heap.ts';
 import { Deque } from '../engine/deque.ts';
-import type { Request } from '../workload/request.ts';
+import type { Ticket } from './ticket.ts';
 
 /**
- * GatewayQueue: where admitted-later requests wait (admission said `enqueue`). Order is FIFO,
+ * GatewayQueue: where admitted-later tickets wait (admission said `enqueue`). Order is FIFO,
  * LIFO (newest first, as in Facebook's adaptive LIFO) or priority (highest priority first, FIFO
- * within a priority). Removal is lazy: a request that stops waiting (timeout, cancel) clears its
+ * within a priority). Removal is lazy: a ticket that stops waiting (timeout, cancel) clears its
  * `queued` flag and the queue skips it; `size` counts only live entries.
  */
 export class GatewayQueue {
   private readonly order: 'fifo' | 'lifo' | 'priority';
-  private readonly deque = new Deque<Request>();
+  private readonly deque = new Deque<Ticket>();
   // Ordered by (priority desc, id asc): ids grow with arrival, so FIFO within a level.
-  private readonly heap = new BinaryHeap<Request>(
-    (a, b) => a.view.priority > b.view.priority || (a.view.priority === b.view.priority && a.id < b.id),
+  private readonly heap = new BinaryHeap<Ticket>(
+    (a, b) =>
+      a.view.priority > b.view.priority || (a.view.priority === b.view.priority && a.work.id < b.work.id),
   );
   private live = 0;
 
@@ -25,7 +26,7 @@ export class GatewayQueue {
     return this.live;
   }
 
-  push(req: Request): void {
+  push(req: Ticket): void {
     req.queued = true;
     this.live++;
     if (this.order === 'priority') this.heap.push(req);
@@ -33,23 +34,23 @@ export class GatewayQueue {
   }
 
   /** Marks `req` as no longer waiting (it is skipped later). */
-  remove(req: Request): void {
+  remove(req: Ticket): void {
     if (!req.queued) return;
     req.queued = false;
     this.live--;
   }
 
-  /** The next live request without removing it. */
-  peek(): Request | undefined {
+  /** The next live ticket without removing it. */
+  peek(): Ticket | undefined {
     this.dropDead();
     if (this.order === 'priority') return this.heap.peek();
     return this.order === 'fifo' ? this.deque.peekFront() : this.peekBack();
   }
 
-  /** Removes and returns the next live request. */
-  take(): Request | undefined {
+  /** Removes and returns the next live ticket. */
+  take(): Ticket | undefined {
     this.dropDead();
-    let req: Request | undefined;
+    let req: Ticket | undefined;
     if (this.order === 'priority') req = this.heap.pop();
     else req = this.order === 'fifo' ? this.deque.shift() : this.deque.pop();
     if (req) {
@@ -59,7 +60,7 @@ export class GatewayQueue {
     return req;
   }
 
-  private peekBack(): Request | undefined {
+  private peekBack(): Ticket | undefined {
     const r = this.deque.pop();
     if (r) this.deque.push(r);
     return r;

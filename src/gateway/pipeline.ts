@@ -6,24 +6,23 @@
  *           -> ok: try ends ok
  *           -> error: retry (budget, backoff, retry-after, fallback chain) or try ends in error
  *
- * The gateway only knows what a real one would (FG-5): attempt outcomes and its own counts. It
- * reports each try's end to the client, which decides about client retries and terminal states.
+ * The gateway only knows what a real one would (FG-5): attempt outcomes once reported and its own
+ * counts. It owns each request's `Ticket`, tells the ticket's listener (the client) how each try
+ * ended, and reports what happens to its probe. Targets join and leave during the run.
  */
 import type { Scheduler } from '../engine/clock.ts';
+import { LogHistogram } from '../engine/histogram.ts';
 import type { Random } from '../engine/rng.ts';
-import { LogHistogram } from '../metrics/histogram.ts';
-import type { Recorder } from '../metrics/recorder.ts';
-import type { RejectionKind } from '../metrics/rejections.ts';
+import { FloodgateError } from '../errors.ts';
 import { Attempt, type AttemptStatus } from '../providers/attempt.ts';
-import type { AttemptSink } from '../providers/provider.ts';
-import type { GatewayConfig, RetryableError } from '../scenario/schema.ts';
-import { backoffDelay } from '../workload/backoff.ts';
-import type { Outcome, Request } from '../workload/request.ts';
+import type { AttemptSink, Provider } from '../providers/provider.ts';
+import type { WorkItem } from '../providers/work-item.ts';
+import type { GatewayConfig } from '../scenario/schema.ts';
+import { quoted } from '../text/quote.ts';
+import { backoffDelay } from './backoff.ts';
 import { GatewayQueue } from './gateway-queue.ts';
 import {
   type AdmissionPolicy,
-  type AttemptOutcomeView,
-  type GatewayView,
   type HealthPolicy,
   isRejection,
   type RoutingDecision,
@@ -31,50 +30,69 @@ import {
   reject,
   type TargetView,
 } from './policy.ts';
+import type { GatewayProbe, RejectionKind } from './probe.ts';
 import { createRetryBudget, type RetryBudget } from './retry-budget.ts';
-import type { TargetState } from './target.ts';
+import { type TargetSpec, TargetState } from './target.ts';
+import { Ticket } from './ticket.ts';
+import type { TryError, TryListener, TryOutcome } from './try-listener.ts';
+import { type ClassFacts, GatewayGauges, outcomeView, requestView } from './views.ts';
+
+export type { TryError, TryListener, TryOutcome } from './try-listener.ts';
 
 /** A health policy that failed closed left no target. */
 const NO_TARGET: RoutingDecision = reject('no-healthy-target');
 
-/** What a try ended with, as the client sees it. */
-export type TryError = RetryableError | 'bad-request' | 'shed';
+/** A request class as the gateway knows it: its facts and which targets it may use. */
+export interface GatewayClass extends ClassFacts {
+  /** Providers the class may use (all when undefined). */
+  readonly providers?: readonly string[] | undefined;
+  /** Models the class may use (all when undefined). */
+  readonly models?: readonly string[] | undefined;
+}
 
-/** The client side of the gateway: told once per try how it ended. */
-export interface TryListener {
-  tryEnded(req: Request, outcome: Outcome, error: TryError | undefined): void;
+export interface GatewayPolicies {
+  routing: RoutingPolicy;
+  admission: AdmissionPolicy;
+  /** Optional: takes unhealthy targets out of rotation before routing. */
+  health?: HealthPolicy | undefined;
+  /** Policy names, for errors about what a policy returned. */
+  names: { routing: string };
 }
 
 export interface GatewayOptions {
   scheduler: Scheduler;
   config: GatewayConfig;
-  targets: readonly TargetState[];
-  /** Targets allowed per class index, in target order. */
-  eligible: readonly (readonly TargetState[])[];
-  admission: AdmissionPolicy;
-  routing: RoutingPolicy;
-  /** Optional: takes unhealthy targets out of rotation before routing. */
-  health?: HealthPolicy | undefined;
-  recorder: Recorder;
+  classes: readonly GatewayClass[];
+  /**
+   * Makes the policies; `offerQueue` asks the gateway to offer the head of its queue to admission
+   * again (PolicyContext.offerQueue).
+   */
+  policies: (offerQueue: () => void) => GatewayPolicies;
+  probe: GatewayProbe;
   retryRng: Random;
 }
 
 interface PendingRetry {
-  req: Request;
+  ticket: Ticket;
   tryIndex: number;
 }
 
-export class Gateway implements AttemptSink, GatewayView {
-  /** Tries admitted and not yet ended. */
-  inFlight = 0;
+export class Gateway implements AttemptSink {
+  /** The counts admission policies see (tries admitted and not ended, tickets queued). */
+  readonly gauges = new GatewayGauges();
   private readonly scheduler: Scheduler;
   private readonly config: GatewayConfig;
-  private readonly targets: readonly TargetState[];
-  private readonly targetsByName: ReadonlyMap<string, TargetState>;
-  private readonly eligible: readonly (readonly TargetState[])[];
+  private readonly classes: readonly GatewayClass[];
+  /** Every target that ever joined, by index; what each submits to, by the same index. */
+  private readonly targets: TargetState[] = [];
+  private readonly backends: Provider[] = [];
+  private readonly targetsByName = new Map<string, TargetState>();
+  /** Active targets allowed per class index, in index order. */
+  private readonly eligible: TargetState[][];
   private readonly admission: AdmissionPolicy;
   private readonly routing: RoutingPolicy;
-  private readonly recorder: Recorder;
+  private readonly routingName: string;
+  private readonly probe: GatewayProbe;
   private readonly retryRng: Random;
   private readonly queue: GatewayQueue;
   private readonly wantsOutcomes: boolean;
@@ -88,95 +106,160 @@ export class Gateway implements AttemptSink, GatewayView {
   private readonly retryBudget: RetryBudget | undefined;
   /** Retries scheduled or in flight (for the percent budget). */
   private activeRetries = 0;
-  private listener: TryListener | undefined;
   private draining = false;
   private readonly onAttemptTimeout = (a: Attempt) => this.attemptTimedOut(a);
   private readonly onHedge = (a: Attempt) => this.hedge(a);
   /** Latencies of successful attempts, when hedging follows a percentile of them. */
   private readonly hedgeDelays: LogHistogram | undefined;
   private readonly onRetry = (p: PendingRetry) => this.retryNow(p);
-  private readonly onQueueExpiry = (req: Request) => this.queueExpired(req);
+  private readonly onQueueExpiry = (t: Ticket) => this.queueExpired(t);
 
   constructor(o: GatewayOptions) {
     this.scheduler = o.scheduler;
     this.config = o.config;
-    this.targets = o.targets;
-    this.targetsByName = new Map(o.targets.map((t) => [t.name, t]));
-    this.eligible = o.eligible;
-    this.admission = o.admission;
-    this.routing = o.routing;
-    this.recorder = o.recorder;
+    this.classes = o.classes;
+    this.eligible = o.classes.map(() => []);
+    const policies = o.policies(() => this.drainQueue());
+    this.admission = policies.admission;
+    this.routing = policies.routing;
+    this.routingName = policies.names.routing;
+    this.health = policies.health;
+    this.probe = o.probe;
     this.retryRng = o.retryRng;
     this.queue = new GatewayQueue(o.config.queue.order);
-    this.health = o.health;
     this.retryBudget = o.config.retries.budget ? createRetryBudget(o.config.retries.budget) : undefined;
     this.hedgeDelays = o.config.hedging?.percentile !== undefined ? new LogHistogram(5) : undefined;
-    this.wantsOutcomes = Boolean(o.routing.onOutcome || o.admission.onOutcome || o.health?.onOutcome);
+    this.wantsOutcomes = Boolean(
+      this.routing.onOutcome || this.admission.onOutcome || this.health?.onOutcome,
+    );
   }
 
-  setListener(listener: TryListener): void {
-    this.listener = listener;
+  /** Tries admitted and not yet ended. */
+  get inFlight(): number {
+    return this.gauges.inFlight;
   }
 
   get queued(): number {
-    return this.queue.size;
+    return this.gauges.queued;
   }
 
-  /** A client try arrives at the gateway. */
-  receive(req: Request): void {
-    const decision = this.admission.admit(req.view, this, 0);
-    if (decision === 'admit') this.dispatch(req);
-    else if (decision === 'enqueue') this.enqueue(req);
-    else this.shed(req, 'admission', decision.reject);
+  /**
+   * A target joins: from now on routing may offer it to the classes allowed to use it. Its index
+   * is new (never one a departed target had), so policies may key state on it.
+   */
+  addTarget(spec: TargetSpec, backend: Provider): TargetState {
+    if (this.targetsByName.get(spec.name)?.active) {
+      throw new Error(`target ${spec.name} joined twice`);
+    }
+    const target = new TargetState(this.targets.length, spec);
+    this.targets.push(target);
+    this.backends.push(backend);
+    this.targetsByName.set(spec.name, target);
+    this.classes.forEach((c, i) => {
+      const allowed =
+        (!c.providers || c.providers.includes(target.provider)) &&
+        (!c.models || target.models.some((m) => c.models!.includes(m)));
+      if (allowed) this.eligible[i]!.push(target);
+    });
+    return target;
+  }
+
+  /**
+   * A target leaves: routing no longer offers it and fallback chains skip it. Attempts in flight
+   * to it still report (work in progress finishes, as a draining replica's does).
+   */
+  removeTarget(index: number): void {
+    const target = this.targets[index];
+    if (!target?.active) return;
+    target.active = false;
+    for (const list of this.eligible) {
+      const at = list.indexOf(target);
+      if (at >= 0) list.splice(at, 1);
+    }
+  }
+
+  /** Targets that have joined and not left, in index order. */
+  activeTargets(): readonly TargetState[] {
+    return this.targets.filter((t) => t.active);
+  }
+
+  /**
+   * Opens the gateway's ticket for a request that arrived; `listener` is told how each of its
+   * tries ends, with `owner`.
+   */
+  open<O>(work: WorkItem, owner: O, listener: TryListener<O>): Ticket<O> {
+    return new Ticket(work, requestView(work, this.classes[work.classIndex]!), owner, listener);
+  }
+
+  /** Client try `tryIndex` of the ticket's request arrives at the gateway. */
+  receive(t: Ticket, tryIndex: number): void {
+    t.tryIndex = tryIndex;
+    t.serving = true;
+    t.tryAttempts = 0;
+    t.lastTargetIndex = -1;
+    const decision = this.admission.admit(t.view, this.gauges, 0);
+    if (decision === 'admit') this.dispatch(t);
+    else if (decision === 'enqueue') this.enqueue(t);
+    else this.shed(t, 'admission', decision.reject);
   }
 
   /** The client gave up on the current try (timeout or abandonment): stop all work on it. */
-  cancelTry(req: Request): void {
-    if (req.queued) {
-      this.queue.remove(req);
-      req.gatewayWaitMs += this.scheduler.now() - req.queuedAtMs;
+  cancelTry(t: Ticket): void {
+    t.serving = false;
+    if (t.queued) {
+      this.queue.remove(t);
+      this.gauges.queued = this.queue.size;
+      t.gatewayWaitMs += this.scheduler.now() - t.queuedAtMs;
     }
-    if (req.hedge) this.abandonAttempt(req.hedge, 'cancelled');
-    if (req.attempt) this.abandonAttempt(req.attempt, 'cancelled');
-    req.fallbackQueue = undefined;
-    this.clearRetry(req);
-    if (req.admitted) {
-      this.release(req, 'cancelled');
+    if (t.hedge) this.abandonAttempt(t.hedge, 'cancelled');
+    if (t.attempt) this.abandonAttempt(t.attempt, 'cancelled');
+    t.fallbackQueue = undefined;
+    this.clearRetry(t);
+    if (t.admitted) {
+      this.release(t, 'cancelled');
       this.drainQueue();
     }
   }
 
+  /**
+   * The client went away because its user moved on (a newer keystroke): whatever the gateway's
+   * attempts for the request still do is waste. The client cancels a try in progress apart.
+   */
+  supersede(t: Ticket): void {
+    t.superseded = true;
+  }
+
   /** A provider finished an attempt (AttemptSink). */
   attemptDone(a: Attempt): void {
-    // The request's running cost is the model's (sessions total it), not a metric's side effect.
-    a.request.costUsd += a.costUsd;
-    this.recorder.onAttemptDone(a);
+    // Every attempt a provider reports was made by startAttempt, with its ticket as owner.
+    const t = a.owner as Ticket;
+    t.costUsd += a.costUsd;
+    this.probe.attemptDone(a, t.superseded);
     if (a.abandoned) return; // the gateway moved on already; provider-side accounting only
-    const req = a.request;
     const target = this.targets[a.targetIndex]!;
     target.inFlight--;
-    const other = this.clearSlot(req, a);
-    this.clearRetry(req);
+    const other = this.clearSlot(t, a);
+    this.clearRetry(t);
     this.retryBudget?.onAttempt(a.status === 'ok');
     if (a.status === 'ok') {
       target.successes++;
       target.lastTtftMs = a.firstTokenMs - a.startMs;
-      this.hedgeDelays?.record((req.view.stream ? a.firstTokenMs : a.endMs) - a.startMs);
+      this.hedgeDelays?.record((t.work.stream ? a.firstTokenMs : a.endMs) - a.startMs);
     } else {
       target.failures++;
       if (a.status === 'rate_limited') target.retryAfterUntilMs = a.endMs + a.retryAfterMs;
     }
-    if (this.wantsOutcomes) this.tellOutcome(a, target);
+    if (this.wantsOutcomes) this.tellOutcome(a, target, a.status);
     if (a.status === 'ok') {
       // A hedge race is won: the other attempt is cancelled.
       if (other) this.abandonAttempt(other, 'cancelled');
-      req.okAttempt = a;
-      this.endTry(req, 'ok', undefined);
+      t.okAttempt = a;
+      this.endTry(t, 'ok', undefined);
     } else if (other) {
       // The other attempt of a hedged pair is still running: keep waiting for it.
-      req.attempt = other;
+      t.attempt = other;
     } else {
-      this.failed(req, a, errorOf(a.status));
+      this.failed(t, a, errorOf(a.status));
     }
   }
 
@@ -184,14 +267,14 @@ export class Gateway implements AttemptSink, GatewayView {
    * Frees the slot (primary or hedge) `a` held and returns the other attempt of a hedged pair
    * still in flight, if any.
    */
-  private clearSlot(req: Request, a: Attempt): Attempt | undefined {
-    if (req.attempt === a) {
-      req.attempt = req.hedge;
-      req.hedge = undefined;
-    } else if (req.hedge === a) req.hedge = undefined;
-    const other = req.attempt;
+  private clearSlot(t: Ticket, a: Attempt): Attempt | undefined {
+    if (t.attempt === a) {
+      t.attempt = t.hedge;
+      t.hedge = undefined;
+    } else if (t.hedge === a) t.hedge = undefined;
+    const other = t.attempt;
     if (other === a) return undefined;
-    req.attempt = undefined;
+    t.attempt = undefined;
     return other;
   }
 
@@ -208,82 +291,103 @@ export class Gateway implements AttemptSink, GatewayView {
     return out.length > 0 || health.failOpen === false ? out : targets;
   }
 
-  /** Ends the try as shed, counting who refused it and why (the result's `rejections`). */
-  private shed(req: Request, kind: RejectionKind, reason: unknown): void {
-    this.recorder.onRejected(req, kind, reason);
-    this.endTry(req, 'shed', 'shed');
+  /**
+   * Asks routing for a target among the class's healthy ones and checks the answer: a rejection,
+   * or one of the targets it was offered (by index; anything else is a bug in the policy).
+   */
+  private pick(t: Ticket, previous: TargetState | undefined): TargetState | { reject: string } {
+    const offered = this.healthy(this.eligible[t.work.classIndex]!);
+    // Failed closed: no target to offer routing (user policies need not handle an empty list).
+    if (offered.length === 0) return NO_TARGET as { reject: string };
+    const context = this.routeContext;
+    context.attempt = t.tryAttempts;
+    context.previous = previous;
+    const decision = this.routing.route(t.view, offered, context);
+    if (isRejection(decision)) return decision;
+    const index = (decision as TargetView | undefined)?.index;
+    const target = typeof index === 'number' ? this.targets[index] : undefined;
+    if (target && offered.includes(target)) return target;
+    throw new FloodgateError(
+      'FG_POLICY_INVALID',
+      `routing policy ${quoted(this.routingName)} returned ${describeDecision(decision)} for a request of class ` +
+        `${quoted(t.view.className)}, which is not one of the ${offered.length} targets it was offered`,
+      'return one of the targets passed to route(), or reject(reason)',
+    );
   }
 
-  private enqueue(req: Request): void {
+  /** Ends the try as shed, counting who refused it and why (the result's `rejections`). */
+  private shed(t: Ticket, kind: RejectionKind, reason: unknown): void {
+    this.probe.rejected(t.work, kind, reason);
+    this.endTry(t, 'shed', 'shed');
+  }
+
+  private enqueue(t: Ticket): void {
     const q = this.config.queue;
     if (this.queue.size >= q.capacity) {
-      this.shed(req, 'queue', 'queue-full');
+      this.shed(t, 'queue', 'queue-full');
       return;
     }
     const now = this.scheduler.now();
-    req.queuedAtMs = now;
-    this.queue.push(req);
+    t.queuedAtMs = now;
+    this.queue.push(t);
+    this.gauges.queued = this.queue.size;
     const expiry = Math.min(
-      req.deadlineMs,
+      t.work.deadlineMs,
       q.maxWait !== undefined ? now + q.maxWait : Number.POSITIVE_INFINITY,
     );
     if (expiry < Number.POSITIVE_INFINITY) {
-      req.queueExpiryMs = expiry;
-      this.scheduler.at(Math.max(now, expiry), this.onQueueExpiry, req);
+      t.queueExpiryMs = expiry;
+      this.scheduler.at(Math.max(now, expiry), this.onQueueExpiry, t);
     }
   }
 
-  private queueExpired(req: Request): void {
-    if (!req.queued || this.scheduler.now() < req.queueExpiryMs) return;
-    this.queue.remove(req);
-    req.gatewayWaitMs += this.scheduler.now() - req.queuedAtMs;
+  private queueExpired(t: Ticket): void {
+    if (!t.queued || this.scheduler.now() < t.queueExpiryMs) return;
+    this.queue.remove(t);
+    this.gauges.queued = this.queue.size;
+    t.gatewayWaitMs += this.scheduler.now() - t.queuedAtMs;
     // The request's own deadline, or the queue's maxWait, whichever came first.
-    this.shed(req, 'queue', req.queueExpiryMs === req.deadlineMs ? 'deadline' : 'max-wait');
+    this.shed(t, 'queue', t.queueExpiryMs === t.work.deadlineMs ? 'deadline' : 'max-wait');
   }
 
-  private dispatch(req: Request): void {
-    req.admitted = true;
-    req.admittedAtMs = this.scheduler.now();
-    this.inFlight++;
-    this.recorder.onAdmitted(req);
-    this.route(req);
+  private dispatch(t: Ticket): void {
+    t.admitted = true;
+    t.admittedAtMs = this.scheduler.now();
+    this.gauges.inFlight++;
+    this.probe.admitted(t.work);
+    this.route(t);
   }
 
-  private route(req: Request): void {
+  private route(t: Ticket): void {
     let target: TargetState | undefined;
-    // Fallbacks the class may not use (models, providers) are skipped.
-    while (req.fallbackQueue && req.fallbackQueue.length > 0 && !target) {
-      const next = this.targetsByName.get(req.fallbackQueue.shift()!);
-      if (next && this.eligible[req.classIndex]!.includes(next)) target = next;
+    // Fallbacks the class may not use (models, providers) or that left are skipped.
+    while (t.fallbackQueue && t.fallbackQueue.length > 0 && !target) {
+      const next = this.targetsByName.get(t.fallbackQueue.shift()!);
+      if (next && this.eligible[t.work.classIndex]!.includes(next)) target = next;
     }
     if (!target) {
-      const context = this.routeContext;
-      context.attempt = req.tryAttempts;
-      context.previous = req.lastTargetIndex >= 0 ? this.targets[req.lastTargetIndex] : undefined;
-      const healthy = this.healthy(this.eligible[req.classIndex]!);
-      // Failed closed: no target to offer routing (user policies need not handle an empty list).
-      const decision = healthy.length > 0 ? this.routing.route(req.view, healthy, context) : NO_TARGET;
-      if (isRejection(decision)) {
-        this.shed(req, 'routing', decision.reject);
+      const picked = this.pick(t, t.lastTargetIndex >= 0 ? this.targets[t.lastTargetIndex] : undefined);
+      if (!(picked instanceof TargetState)) {
+        this.shed(t, 'routing', picked.reject);
         return;
       }
-      target = decision as TargetState;
+      target = picked;
     }
-    const a = this.startAttempt(req, target);
-    req.attempt = a;
+    const a = this.startAttempt(t, target);
+    t.attempt = a;
     const delay = this.hedgeDelay();
     if (delay !== undefined) this.scheduler.after(delay, this.onHedge, a);
   }
 
-  private startAttempt(req: Request, target: TargetState): Attempt {
-    const a = new Attempt(req, req.tries, target.index, this.scheduler.now(), target.providerIndex);
-    a.inFlightAtStart = this.inFlight;
-    req.tryAttempts++;
-    req.lastTargetIndex = target.index;
+  private startAttempt(t: Ticket, target: TargetState): Attempt {
+    const a = new Attempt(t.work, t, t.tryIndex, target.index, this.scheduler.now(), target.providerIndex);
+    a.inFlightAtStart = this.gauges.inFlight;
+    t.tryAttempts++;
+    t.lastTargetIndex = target.index;
     target.inFlight++;
     target.attempts++;
-    this.recorder.onAttemptStarted(a);
-    target.backend.submit(a);
+    this.probe.attemptStarted(a);
+    this.backends[target.index]!.submit(a);
     if (this.config.attemptTimeout !== undefined)
       this.scheduler.after(this.config.attemptTimeout, this.onAttemptTimeout, a);
     return a;
@@ -303,124 +407,121 @@ export class Gateway implements AttemptSink, GatewayView {
     return h.after;
   }
 
+  /** Has the caller seen a token of attempt `a` (not yet reported) by now? */
+  private tokenSeen(a: Attempt): boolean {
+    return a.firstTokenMs <= this.scheduler.now();
+  }
+
   /**
    * Sends a backup attempt (Dean and Barroso, "The Tail at Scale") if the first is still waiting.
-   * Only what the gateway has seen counts: an attempt not yet reported (it is still `req.attempt`)
-   * and, when streaming, no token delivered yet. The provider's plan (`a.status`, set when service
-   * starts) is not the gateway's to read (FG-5).
+   * Only what the gateway has seen counts: an attempt not yet reported (it is still `t.attempt`)
+   * and, when streaming, no token delivered yet. The provider's plan for it is not the gateway's
+   * to read (FG-5).
    */
   private hedge(a: Attempt): void {
-    const req = a.request;
-    const now = this.scheduler.now();
-    const tokenSeen = req.view.stream && a.firstTokenMs <= now;
-    if (req.attempt !== a || req.hedge || tokenSeen || !req.admitted) return;
-    const context = this.routeContext;
-    context.attempt = req.tryAttempts;
-    context.previous = this.targets[a.targetIndex];
-    const healthy = this.healthy(this.eligible[req.classIndex]!);
-    const decision = healthy.length > 0 ? this.routing.route(req.view, healthy, context) : NO_TARGET;
-    if (isRejection(decision)) {
+    const t = a.owner as Ticket;
+    if (t.attempt !== a || t.hedge || !t.admitted || (t.work.stream && this.tokenSeen(a))) return;
+    const picked = this.pick(t, this.targets[a.targetIndex]);
+    if (!(picked instanceof TargetState)) {
       // No backup attempt: the first runs on. The reason is still counted.
-      this.recorder.onRejected(req, 'routing', decision.reject);
+      this.probe.rejected(t.work, 'routing', picked.reject);
       return;
     }
-    this.recorder.onHedge(req);
-    req.hedge = this.startAttempt(req, decision as TargetState);
+    this.probe.hedged(t.work);
+    t.hedge = this.startAttempt(t, picked);
   }
 
   private attemptTimedOut(a: Attempt): void {
-    const req = a.request;
-    if (req.attempt !== a && req.hedge !== a) return; // already answered or cancelled
-    if (req.view.stream && a.firstTokenMs <= this.scheduler.now()) return; // streaming: the timeout covers the first token
-    const other = req.attempt === a ? req.hedge : req.attempt;
+    const t = a.owner as Ticket;
+    if (t.attempt !== a && t.hedge !== a) return; // already answered or cancelled
+    if (t.work.stream && this.tokenSeen(a)) return; // streaming: the timeout covers the first token
+    const other = t.attempt === a ? t.hedge : t.attempt;
     this.abandonAttempt(a, 'timeout');
     if (other) {
       // Its hedged twin runs on, as the only attempt.
-      req.attempt = other;
-      req.hedge = undefined;
-    } else this.failed(req, a, 'timeout');
+      t.attempt = other;
+      t.hedge = undefined;
+    } else this.failed(t, a, 'timeout');
   }
 
   /** Stops waiting for `a`; the provider is told and may still report it later (metrics only). */
   private abandonAttempt(a: Attempt, status: 'timeout' | 'cancelled'): void {
     const target = this.targets[a.targetIndex]!;
-    const req = a.request;
+    const t = a.owner as Ticket;
     a.abandoned = true;
-    if (req.attempt === a) req.attempt = undefined;
-    else if (req.hedge === a) req.hedge = undefined;
-    this.clearRetry(req);
+    if (t.attempt === a) t.attempt = undefined;
+    else if (t.hedge === a) t.hedge = undefined;
+    this.clearRetry(t);
     if (status === 'timeout') this.retryBudget?.onAttempt(false);
     target.inFlight--;
     target.failures++;
-    this.recorder.onAttemptAbandoned(a, status);
-    target.backend.cancel(a);
+    this.probe.attemptAbandoned(a, status);
+    this.backends[a.targetIndex]!.cancel(a);
     if (this.wantsOutcomes) this.tellOutcome(a, target, status);
   }
 
-  private failed(req: Request, a: Attempt, error: TryError): void {
+  private failed(t: Ticket, a: Attempt, error: TryError): void {
     const retries = this.config.retries;
     const retryable = error !== 'bad-request' && error !== 'shed' && retries.on.includes(error);
-    const wantsRetry = retryable && req.tryAttempts <= retries.max;
+    const wantsRetry = retryable && t.tryAttempts <= retries.max;
     const budgetRefuses =
       wantsRetry &&
       this.retryBudget !== undefined &&
-      !this.retryBudget.allows(this.inFlight, this.activeRetries);
-    if (budgetRefuses) this.recorder.onRetryDenied(req);
+      !this.retryBudget.allows(this.gauges.inFlight, this.activeRetries);
+    if (budgetRefuses) this.probe.retryDenied(t.work);
     if (wantsRetry && !budgetRefuses) {
       const chain = this.config.fallbacks[this.targets[a.targetIndex]!.provider];
-      if (chain && req.fallbackQueue === undefined) req.fallbackQueue = [...chain];
-      let delay = backoffDelay(retries.backoff, req.tryAttempts, req.lastBackoffMs, this.retryRng);
+      if (chain && t.fallbackQueue === undefined) t.fallbackQueue = [...chain];
+      let delay = backoffDelay(retries.backoff, t.tryAttempts, t.lastBackoffMs, this.retryRng);
       if (error === 'rate-limited' && retries.respectRetryAfter) delay = Math.max(delay, a.retryAfterMs);
-      req.lastBackoffMs = delay;
-      req.retrying = true;
+      t.lastBackoffMs = delay;
+      t.retrying = true;
       this.activeRetries++;
-      this.recorder.onGatewayRetry(req);
-      this.scheduler.after(delay, this.onRetry, { req, tryIndex: req.tries });
+      this.probe.gatewayRetried(t.work);
+      this.scheduler.after(delay, this.onRetry, { ticket: t, tryIndex: t.tryIndex });
       return;
     }
-    this.endTry(req, outcomeOf(error), error);
+    this.endTry(t, outcomeOf(error), error);
   }
 
   private retryNow(p: PendingRetry): void {
-    const req = p.req;
-    if (!req.tryActive || req.tries !== p.tryIndex || !req.admitted) return; // the try was cancelled meanwhile
-    this.route(req);
+    const t = p.ticket;
+    if (!t.serving || t.tryIndex !== p.tryIndex || !t.admitted) return; // the try was cancelled meanwhile
+    this.route(t);
   }
 
   /** A retry stops counting as in progress when its attempt ends or its try does. */
-  private clearRetry(req: Request): void {
-    if (!req.retrying) return;
-    req.retrying = false;
+  private clearRetry(t: Ticket): void {
+    if (!t.retrying) return;
+    t.retrying = false;
     this.activeRetries--;
   }
 
-  private endTry(req: Request, outcome: Outcome, error: TryError | undefined): void {
-    req.fallbackQueue = undefined;
-    this.clearRetry(req);
-    if (req.admitted) this.release(req, outcome);
-    this.listener!.tryEnded(req, outcome, error);
+  private endTry(t: Ticket, outcome: TryOutcome, error: TryError | undefined): void {
+    t.fallbackQueue = undefined;
+    t.serving = false;
+    this.clearRetry(t);
+    if (t.admitted) this.release(t, outcome);
+    t.listener.tryEnded(t.owner, outcome, error);
     this.drainQueue();
   }
 
-  private release(req: Request, outcome: string): void {
-    req.admitted = false;
-    this.inFlight--;
-    this.admission.onRelease?.(req.view, outcome, this.scheduler.now() - req.admittedAtMs);
+  private release(t: Ticket, outcome: string): void {
+    t.admitted = false;
+    this.gauges.inFlight--;
+    this.admission.onRelease?.(t.view, outcome, this.scheduler.now() - t.admittedAtMs);
   }
 
   /** Offers the head of the queue to admission until it says wait, or the queue is empty. */
-  offerQueue(): void {
-    this.drainQueue();
-  }
-
   private drainQueue(): void {
     if (this.draining || this.queue.size === 0) return;
     this.draining = true;
     try {
       for (let head = this.queue.peek(); head; head = this.queue.peek()) {
-        const decision = this.admission.admit(head.view, this, this.scheduler.now() - head.queuedAtMs);
+        const decision = this.admission.admit(head.view, this.gauges, this.scheduler.now() - head.queuedAtMs);
         if (decision === 'enqueue') break;
         this.queue.take();
+        this.gauges.queued = this.queue.size;
         head.gatewayWaitMs += this.scheduler.now() - head.queuedAtMs;
         if (decision === 'admit') this.dispatch(head);
         else this.shed(head, 'admission', decision.reject);
@@ -430,25 +531,21 @@ export class Gateway implements AttemptSink, GatewayView {
     }
   }
 
-  private tellOutcome(a: Attempt, target: TargetState, status: AttemptStatus = a.status): void {
-    const now = this.scheduler.now();
-    const end = a.abandoned ? now : a.endMs;
-    const outcome: AttemptOutcomeView = {
-      request: a.request.view,
-      target,
-      status,
-      startMs: a.startMs,
-      endMs: end,
-      ttftMs: a.firstTokenMs <= end ? a.firstTokenMs - a.startMs : Number.NaN,
-      latencyMs: end - a.startMs,
-      retryAfterMs: a.retryAfterMs,
-      outputTokens: a.outputTokens,
-      inFlightAtStart: a.inFlightAtStart,
-    };
+  private tellOutcome(a: Attempt, target: TargetState, status: AttemptStatus): void {
+    const t = a.owner as Ticket;
+    const outcome = outcomeView(a, t.view, target, status, this.scheduler.now());
     this.routing.onOutcome?.(outcome);
     this.admission.onOutcome?.(outcome);
     this.health?.onOutcome?.(outcome);
   }
+}
+
+/** A routing decision that is not an offered target, for the error message. */
+function describeDecision(decision: unknown): string {
+  if (decision === undefined || decision === null) return String(decision);
+  if (typeof decision !== 'object') return `a ${typeof decision}`;
+  const name = (decision as { name?: unknown }).name;
+  return typeof name === 'string' ? `target ${quoted(name)}` : 'an object that is not a target';
 }
 
 function errorOf(status: AttemptStatus): TryError {
@@ -467,7 +564,7 @@ function errorOf(status: AttemptStatus): TryError {
 }
 
 /** The terminal outcome a try error maps to when nobody retries it. */
-export function outcomeOf(error: TryError): Outcome {
+export function outcomeOf(error: TryError): TryOutcome {
   switch (error) {
     case 'rate-limited':
       return 'rate_limited';

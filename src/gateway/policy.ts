@@ -59,7 +59,7 @@ export interface ScrapedMetrics {
 
 /** A routing target as the gateway sees it: its own bookkeeping, never the provider's internals. */
 export interface TargetView {
-  /** Position in the gateway's target list (stable for the run). */
+  /** Identity of the target: stable for the run and never reused, also after it leaves. */
   readonly index: number;
   /** Target name: the provider's, or `pool/3` for replica 3 of a GPU pool exposed as replicas. */
   readonly name: string;

@@ -1,21 +1,33 @@
-import type { Provider } from '../providers/provider.ts';
 import type { ScrapedMetrics, TargetView } from './policy.ts';
 
+/** What the gateway is told about a target when it joins. */
+export interface TargetSpec {
+  /** Target name: the provider's, or `pool/3` for replica 3 of a GPU pool exposed as replicas. */
+  readonly name: string;
+  /** Provider behind the target (a pool's name when the target is one of its replicas). */
+  readonly provider: string;
+  /** Position of that provider in the scenario (metrics are kept per provider). */
+  readonly providerIndex: number;
+  readonly kind: string;
+  readonly models: readonly string[];
+  readonly inputPerMTok: number;
+  readonly outputPerMTok: number;
+}
+
 /**
- * TargetState: the gateway's own bookkeeping about one routing target. Policies receive it typed
- * as the read-only `TargetView`; `provider` is private to the gateway (ground truth stays out of
- * policy reach, FG-5).
+ * TargetState: the gateway's own bookkeeping about one routing target, which policies receive as
+ * the read-only `TargetView`. Plain data: what the gateway submits to is kept by the gateway, not
+ * here, so a policy cannot reach a provider through it (FG-5).
  */
 export class TargetState implements TargetView {
+  /** Stable for the run and never reused, also after the target leaves. */
   readonly index: number;
   readonly name: string;
   readonly kind: string;
   readonly models: readonly string[];
   readonly inputPerMTok: number;
   readonly outputPerMTok: number;
-  /** Provider behind the target (a pool's name when the target is one of its replicas). */
   readonly provider: string;
-  /** Position of that provider in the scenario (metrics are kept per provider). */
   readonly providerIndex: number;
   /** Last scraped gauges of a self-hosted target; undefined for hosted APIs. */
   scraped: ScrapedMetrics | undefined = undefined;
@@ -25,24 +37,17 @@ export class TargetState implements TargetView {
   failures = 0;
   lastTtftMs = Number.NaN;
   retryAfterUntilMs = 0;
-  /** @internal what the gateway submits to; never part of TargetView. */
-  readonly backend: Provider;
+  /** False once the target left: it takes no new attempts, in-flight ones still report. */
+  active = true;
 
-  constructor(
-    index: number,
-    name: string,
-    backend: Provider,
-    providerIndex: number,
-    prices: { inputPerMTok: number; outputPerMTok: number },
-  ) {
+  constructor(index: number, spec: TargetSpec) {
     this.index = index;
-    this.backend = backend;
-    this.name = name;
-    this.provider = backend.name;
-    this.providerIndex = providerIndex;
-    this.kind = backend.kind;
-    this.models = backend.models;
-    this.inputPerMTok = prices.inputPerMTok;
-    this.outputPerMTok = prices.outputPerMTok;
+    this.name = spec.name;
+    this.provider = spec.provider;
+    this.providerIndex = spec.providerIndex;
+    this.kind = spec.kind;
+    this.models = spec.models;
+    this.inputPerMTok = spec.inputPerMTok;
+    this.outputPerMTok = spec.outputPerMTok;
   }
 }

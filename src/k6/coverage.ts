@@ -138,7 +138,7 @@ export const RETRY_FIELDS: FieldMap<RetryConfig> = {
       "a client retry budget throttles retries over all of a class's requests, and k6 VUs share no state: each request retries up to max",
   },
   on: { k6: '429 -> rate-limited, 5xx and connection errors -> server-error, timeouts, cut streams' },
-  backoff: { k6: 'the same backoff function as the simulator (src/workload/backoff.ts)' },
+  backoff: { k6: 'the same backoff function as the simulator (src/gateway/backoff.ts)' },
   respectRetryAfter: { k6: 'waits at least the Retry-After header on a 429' },
 };
 

@@ -23,8 +23,9 @@
  * - shares within `shareFloor` (1 percentage point) of each other pass whatever their ratio: 0.1%
  *   against 0.2% is noise, not a 100% difference.
  */
+
+import type { LatencySummary } from '../engine/histogram.ts';
 import { FloodgateError } from '../errors.ts';
-import type { LatencySummary } from '../metrics/histogram.ts';
 import type { RunResult } from '../metrics/result-types.ts';
 import { table } from '../report/format.ts';
 import { escapeLine, quoted, shorten } from '../text/quote.ts';

@@ -8,13 +8,16 @@
  * tokens - 1), as vLLM defines it; ITL = gaps between tokens; queue wait = time in the gateway
  * queue + time in the provider queue of the successful attempt.
  */
+
+import { LogHistogram } from '../engine/histogram.ts';
+import type { GatewayProbe, RejectionKind } from '../gateway/probe.ts';
 import type { Attempt, AttemptStatus } from '../providers/attempt.ts';
-import type { Provider } from '../providers/provider.ts';
+import type { WorkItem } from '../providers/work-item.ts';
 import type { ClassSlo } from '../scenario/schema.ts';
+import type { WorkloadProbe } from '../workload/probe.ts';
 import { OUTCOMES, type Outcome, type Request } from '../workload/request.ts';
 import type { Session } from '../workload/sessions.ts';
-import { LogHistogram } from './histogram.ts';
-import { RejectionCounter, type RejectionKind } from './rejections.ts';
+import { RejectionCounter } from './rejections.ts';
 import { Series, WindowCount } from './timeseries.ts';
 
 /** Position of each outcome in `ClassMetrics.outcomes`: the order of OUTCOMES. */
@@ -124,24 +127,32 @@ export class ProviderMetrics {
   }
 }
 
+/** Gauges the recorder samples when a window closes (read, never changed). */
 export interface GaugeSource {
   gatewayInFlight(): number;
   gatewayQueued(): number;
   liveRequests(): number;
   liveSessions(): number;
+  /** Per provider, in scenario order. */
+  providerInService(i: number): number;
+  providerQueued(i: number): number;
+  /** Mean KV-cache use of a self-hosted pool; undefined for providers without one. */
+  providerKvUsage(i: number): number | undefined;
 }
 
-export class Recorder {
+/**
+ * The recorder is the probe of every model layer (GatewayProbe, WorkloadProbe): it is told what
+ * happens and only reads what it is given.
+ */
+export class Recorder implements GatewayProbe, WorkloadProbe {
   readonly intervalMs: number;
   readonly classes: readonly ClassMetrics[];
   readonly providers: readonly ProviderMetrics[];
-  private readonly providerObjects: readonly Provider[];
-  private gauges: GaugeSource | undefined;
   /** Window count closed so far. */
   windows = 0;
   // Counts of the window in progress (every count is made at the current time).
   readonly offered = new WindowCount();
-  readonly admitted = new WindowCount();
+  readonly admittedCount = new WindowCount();
   readonly completed = new WindowCount();
   readonly goodput = new WindowCount();
   readonly attempts = new WindowCount();
@@ -164,18 +175,13 @@ export class Recorder {
   constructor(
     intervalMs: number,
     classes: readonly { name: string; slo: ClassSlo }[],
-    providers: readonly Provider[],
+    providers: readonly { name: string }[],
     policies: Record<'admission' | 'routing', string> = { admission: 'admission', routing: 'routing' },
   ) {
     this.intervalMs = intervalMs;
     this.rejections = new RejectionCounter(policies, classes.length);
     this.classes = classes.map((c) => new ClassMetrics(c.name, c.slo));
     this.providers = providers.map((p) => new ProviderMetrics(p.name));
-    this.providerObjects = providers;
-  }
-
-  setGauges(g: GaugeSource): void {
-    this.gauges = g;
   }
 
   private window(tMs: number): number {
@@ -183,27 +189,27 @@ export class Recorder {
     return Math.floor(tMs / this.intervalMs);
   }
 
-  onArrived(req: Request): void {
+  arrived(work: WorkItem): void {
     this.offered.value++;
-    const c = this.classes[req.classIndex]!;
+    const c = this.classes[work.classIndex]!;
     c.windowOffered.value++;
-    if (req.measured) c.offered++;
+    if (work.measured) c.offered++;
   }
 
-  onAdmitted(_req: Request): void {
-    this.admitted.value++;
+  admitted(_work: WorkItem): void {
+    this.admittedCount.value++;
   }
 
-  onClientRetry(req: Request): void {
-    if (req.measured) this.classes[req.classIndex]!.clientRetries++;
+  clientRetried(work: WorkItem): void {
+    if (work.measured) this.classes[work.classIndex]!.clientRetries++;
   }
 
-  onSessionStarted(classIndex: number, measured: boolean): void {
+  sessionStarted(classIndex: number, measured: boolean): void {
     if (measured) this.classes[classIndex]!.sessionsStarted++;
   }
 
   /** An agent session ended (completed or aborted). */
-  onSessionDone(s: Session, nowMs: number): void {
+  sessionEnded(s: Session, nowMs: number): void {
     if (!s.measured) return;
     const c = this.classes[s.classIndex]!;
     if (s.state === 'completed') {
@@ -217,48 +223,48 @@ export class Recorder {
   }
 
   /** A gateway policy rejected the request (`reason` is what the policy returned). */
-  onRejected(req: Request, kind: RejectionKind, reason: unknown): void {
-    if (req.measured) this.rejections.add(req.classIndex, kind, reason);
+  rejected(work: WorkItem, kind: RejectionKind, reason: unknown): void {
+    if (work.measured) this.rejections.add(work.classIndex, kind, reason);
   }
 
-  onHedge(req: Request): void {
-    if (req.measured) this.classes[req.classIndex]!.hedges++;
+  hedged(work: WorkItem): void {
+    if (work.measured) this.classes[work.classIndex]!.hedges++;
   }
 
-  /** A retry the budget refused (the try ends with its error instead). */
-  onRetryDenied(req: Request): void {
-    if (req.measured) this.classes[req.classIndex]!.retriesDenied++;
+  /** A retry a budget refused (the try ends with its error instead). */
+  retryDenied(work: WorkItem): void {
+    if (work.measured) this.classes[work.classIndex]!.retriesDenied++;
   }
 
-  onGatewayRetry(req: Request): void {
-    if (req.measured) this.classes[req.classIndex]!.gatewayRetries++;
+  gatewayRetried(work: WorkItem): void {
+    if (work.measured) this.classes[work.classIndex]!.gatewayRetries++;
   }
 
-  onAttemptStarted(a: Attempt): void {
+  attemptStarted(a: Attempt): void {
     this.attempts.value++;
     const p = this.providers[a.providerIndex]!;
     p.windowAttempts.value++;
-    if (a.request.measured) {
-      this.classes[a.request.classIndex]!.attempts++;
+    if (a.work.measured) {
+      this.classes[a.work.classIndex]!.attempts++;
       p.attempts++;
     }
   }
 
   /** The gateway stopped waiting (timeout or cancel); counted once under that status. */
-  onAttemptAbandoned(a: Attempt, status: 'timeout' | 'cancelled'): void {
+  attemptAbandoned(a: Attempt, status: 'timeout' | 'cancelled'): void {
     const p = this.providers[a.providerIndex]!;
     // A timeout is an error of the provider as the gateway sees it; a cancel is the client's doing.
     if (status === 'timeout') p.windowErrors.value++;
-    if (a.request.measured) p.bump(status);
+    if (a.work.measured) p.bump(status);
   }
 
   /** The provider finished an attempt (also attempts the gateway had abandoned: billing, busy time). */
-  onAttemptDone(a: Attempt): void {
+  attemptDone(a: Attempt, wasted: boolean): void {
     const p = this.providers[a.providerIndex]!;
     const end = Number.isNaN(a.endMs) ? a.startMs : a.endMs;
     this.costUsd.value += a.costUsd;
     if (!a.abandoned && a.status !== 'ok') p.windowErrors.value++;
-    if (!a.request.measured) return;
+    if (!a.work.measured) return;
     if (!a.abandoned) p.bump(a.status);
     if (!Number.isNaN(a.serviceStartMs)) {
       p.queueWait.record(a.serviceStartMs - a.startMs);
@@ -270,8 +276,8 @@ export class Recorder {
     p.cachedInputTokens += a.cachedInputTokens;
     p.outputTokens += a.billedOutputTokens;
     p.costUsd += a.costUsd;
-    const c = this.classes[a.request.classIndex]!;
-    if (a.request.userCancelled) {
+    const c = this.classes[a.work.classIndex]!;
+    if (wasted) {
       c.wastedOutputTokens += a.billedOutputTokens;
       c.wastedCostUsd += a.costUsd;
     }
@@ -281,17 +287,18 @@ export class Recorder {
     c.costUsd += a.costUsd;
   }
 
-  onRequestDone(req: Request): void {
-    const c = this.classes[req.classIndex]!;
+  requestEnded(req: Request): void {
+    const work = req.work;
+    const c = this.classes[work.classIndex]!;
     const outcome = req.outcome!;
     if (outcome !== 'ok') {
       this.outcomes[outcome].value++;
-      if (req.measured) c.outcomes[OUTCOME_INDEX[outcome]]!++;
+      if (work.measured) c.outcomes[OUTCOME_INDEX[outcome]]!++;
       return;
     }
-    const a = req.okAttempt!;
-    const ttft = a.firstTokenMs - req.arrivalMs;
-    const e2e = a.endMs - req.arrivalMs;
+    const a = req.ticket.okAttempt!;
+    const ttft = a.firstTokenMs - work.arrivalMs;
+    const e2e = a.endMs - work.arrivalMs;
     const out = a.outputTokens;
     const streamed = out > 1 && a.tokenIntervalMs > 0;
     const tpot = streamed ? (e2e - ttft) / (out - 1) : Number.NaN;
@@ -304,14 +311,14 @@ export class Recorder {
     if (good) {
       this.goodput.value++;
       c.windowGoodput.value++;
-      c.goodputByArrival.increment(this.window(req.arrivalMs));
+      c.goodputByArrival.increment(this.window(work.arrivalMs));
     }
-    if (!req.measured) return;
+    if (!work.measured) return;
     c.outcomes[OK]!++;
     if (good) c.goodput++;
     c.ttft.record(ttft);
     c.e2e.record(e2e);
-    c.queueWait.record(req.gatewayWaitMs + (a.serviceStartMs - a.startMs));
+    c.queueWait.record(req.ticket.gatewayWaitMs + (a.serviceStartMs - a.startMs));
     // TPOT and ITL exist only for streamed responses (a queue server answers whole).
     if (streamed) {
       c.tpot.record(tpot);
@@ -320,21 +327,21 @@ export class Recorder {
   }
 
   /** Closes every window that ended at or before `nowMs`: gauges and per-window percentiles. */
-  closeWindowsUntil(nowMs: number): void {
+  closeWindowsUntil(nowMs: number, gauges: GaugeSource): void {
     const upTo = this.window(nowMs);
-    while (this.windows < upTo) this.closeWindow(this.windows++);
+    while (this.windows < upTo) this.closeWindow(this.windows++, gauges);
   }
 
   /** Closes the window containing `nowMs` (end of run), partial or holding only that instant. */
-  closeFinalWindow(nowMs: number): void {
-    this.closeWindowsUntil(nowMs);
-    this.closeWindow(this.windows++);
+  closeFinalWindow(nowMs: number, gauges: GaugeSource): void {
+    this.closeWindowsUntil(nowMs, gauges);
+    this.closeWindow(this.windows++, gauges);
   }
 
-  private closeWindow(w: number): void {
+  private closeWindow(w: number, gauges: GaugeSource): void {
     for (const count of [
       this.offered,
-      this.admitted,
+      this.admittedCount,
       this.completed,
       this.goodput,
       this.attempts,
@@ -346,20 +353,18 @@ export class Recorder {
       const p = this.providers[i]!;
       p.windowAttempts.close(w);
       p.windowErrors.close(w);
-      const provider = this.providerObjects[i]!;
-      p.seriesInService.set(w, provider.inService());
-      p.seriesQueued.set(w, provider.queued());
-      if (provider.kvUsage) {
+      p.seriesInService.set(w, gauges.providerInService(i));
+      p.seriesQueued.set(w, gauges.providerQueued(i));
+      const kv = gauges.providerKvUsage(i);
+      if (kv !== undefined) {
         p.hasKvUsage = true;
-        p.seriesKvUsage.set(w, provider.kvUsage());
+        p.seriesKvUsage.set(w, kv);
       }
     }
-    if (this.gauges) {
-      this.gatewayInFlight.set(w, this.gauges.gatewayInFlight());
-      this.gatewayQueued.set(w, this.gauges.gatewayQueued());
-      this.liveRequests.set(w, this.gauges.liveRequests());
-      this.liveSessions.set(w, this.gauges.liveSessions());
-    }
+    this.gatewayInFlight.set(w, gauges.gatewayInFlight());
+    this.gatewayQueued.set(w, gauges.gatewayQueued());
+    this.liveRequests.set(w, gauges.liveRequests());
+    this.liveSessions.set(w, gauges.liveSessions());
     for (const c of this.classes) {
       c.windowOffered.close(w);
       c.windowCompleted.close(w);

@@ -18,8 +18,9 @@
  * for one window and falls again has not recovered. Goodput is filed under each request's arrival
  * window, so a window's share is exactly the part of its arrivals that was served well.
  */
+
+import { roundTo } from '../engine/histogram.ts';
 import type { RecoveryConfig, Scenario, TriggerConfig } from '../scenario/schema.ts';
-import { roundTo } from './histogram.ts';
 import type { TimeSeriesBlock } from './result-types.ts';
 
 export type TriggerVerdictKind = 'stable' | 'recovered' | 'late' | 'metastable' | 'inconclusive';

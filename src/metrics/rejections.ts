@@ -5,8 +5,9 @@
  * A reason is resolved to an integer slot once (a Map lookup per rejection, nothing per admit).
  */
 
-/** Which part of the gateway refused: a policy, or the gateway's own queue (full, or waited too long). */
-export type RejectionKind = 'admission' | 'routing' | 'queue';
+import type { RejectionKind } from '../gateway/probe.ts';
+
+export type { RejectionKind };
 
 /** The name the gateway queue's refusals are filed under (it is not a policy). */
 const GATEWAY_QUEUE = 'gateway-queue';

@@ -4,7 +4,7 @@
  * function of (scenario, seed): no wall-clock figures, so the same seed gives identical JSON.
  * Public API: readers (reports, observe, compare, users) import these; `result.ts` builds them.
  */
-import type { LatencySummary } from './histogram.ts';
+import type { LatencySummary } from '../engine/histogram.ts';
 import type { RecoveryResult } from './recovery.ts';
 import type { RejectionCount } from './rejections.ts';
 import type { SloVerdict } from './slo.ts';

@@ -2,9 +2,10 @@
  * Builds the run-result JSON (types in result-types.ts) from a finished run's recorder: counts,
  * latency summaries, cost, time series, and the SLO and recovery verdicts.
  */
+
+import { LogHistogram, roundTo, summarize } from '../engine/histogram.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { OUTCOMES } from '../workload/request.ts';
-import { LogHistogram, roundTo, summarize } from './histogram.ts';
 import { ATTEMPT_STATUSES, type ClassMetrics, type Recorder } from './recorder.ts';
 import { evaluateRecovery } from './recovery.ts';
 import {
@@ -232,7 +233,7 @@ function timeseries(r: Recorder): TimeSeriesBlock {
     intervalMs: r.intervalMs,
     startMs: Array.from({ length: n }, (_, i) => i * r.intervalMs),
     offered: r.offered.series.toArray(n),
-    admitted: r.admitted.series.toArray(n),
+    admitted: r.admittedCount.series.toArray(n),
     completed: r.completed.series.toArray(n),
     goodput: r.goodput.series.toArray(n),
     attempts: r.attempts.series.toArray(n),

@@ -4,8 +4,9 @@
  *   threshold: 500, observed: 412.5, pass: true }. A metric with no data (no completions to
  * take a percentile of) fails: an SLO nobody could measure is not met.
  */
+
+import type { LatencySummary } from '../engine/histogram.ts';
 import type { SloConfig } from '../scenario/schema.ts';
-import type { LatencySummary } from './histogram.ts';
 import type { RunResult } from './result-types.ts';
 
 export interface SloVerdict {

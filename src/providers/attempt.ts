@@ -1,4 +1,4 @@
-import type { Request } from '../workload/request.ts';
+import type { WorkItem } from './work-item.ts';
 
 /**
  * Final state of an attempt. Providers set ok, rate_limited (429), server_error (5xx, incl. an
@@ -19,13 +19,20 @@ export type AttemptStatus =
 /**
  * Attempt: one call from the gateway to a provider.
  *
- * Lifecycle: pending (queued at the provider, or in service with `firstTokenMs` known) -> done
- * (`status` set, `endMs` set, provider calls its sink once). The gateway may stop waiting first
- * (`abandoned`: timeout, client cancel); the provider still reports the attempt when its work
- * ends, so provider-side accounting (busy time, billing) stays complete (FG-1).
+ * Lifecycle: pending (queued at the provider, or in service) -> done (`status` set, `endMs` set,
+ * provider calls its sink once). The gateway may stop waiting first (`abandoned`: timeout, client
+ * cancel); the provider still reports the attempt when its work ends, so provider-side accounting
+ * (busy time, billing) stays complete (FG-1).
+ *
+ * Owners: the gateway writes the call's identity (`owner`, try, target, start) and its own view of
+ * it (`abandoned`, `inFlightAtStart`); the provider writes everything else. What the provider
+ * writes is its report: the gateway reads it only once the attempt reaches `attemptDone`, and asks
+ * the provider (`deliveredTokens`) what it has seen before that (FG-5).
  */
 export class Attempt {
-  readonly request: Request;
+  readonly work: WorkItem;
+  /** Whoever made the attempt (the gateway's ticket); opaque to providers. */
+  readonly owner: unknown;
   /** Client try this attempt belongs to (results of older tries are ignored). */
   readonly tryIndex: number;
   /** Index of the gateway target, and of the provider behind it (several targets may share one). */
@@ -62,13 +69,15 @@ export class Attempt {
   handle: unknown = undefined;
 
   constructor(
-    request: Request,
+    work: WorkItem,
+    owner: unknown,
     tryIndex: number,
     targetIndex: number,
     startMs: number,
     providerIndex = targetIndex,
   ) {
-    this.request = request;
+    this.work = work;
+    this.owner = owner;
     this.tryIndex = tryIndex;
     this.targetIndex = targetIndex;
     this.providerIndex = providerIndex;

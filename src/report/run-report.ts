@@ -4,7 +4,7 @@
  * story and tables are HTML; the charts are drawn in the browser from the embedded data
  * (`RunReportData`), downsampled so a 24-hour run stays small. Never re-simulates.
  */
-import type { LatencySummary } from '../metrics/histogram.ts';
+import type { LatencySummary } from '../engine/histogram.ts';
 import type { TriggerVerdict } from '../metrics/recovery.ts';
 import { fleetCostUsd } from '../metrics/result.ts';
 import type { RunResult, TimeSeriesBlock } from '../metrics/result-types.ts';

@@ -14,12 +14,10 @@ import type {
   PolicyDefinition,
   RoutingPolicy,
 } from '../gateway/policy.ts';
-import { type ResolvedPolicy, resolvePolicy } from '../gateway/policy-loader.ts';
-import { Recorder } from '../metrics/recorder.ts';
+import { type GaugeSource, Recorder } from '../metrics/recorder.ts';
 import { buildResult } from '../metrics/result.ts';
 import type { RunResult } from '../metrics/result-types.ts';
 import { autoInterval } from '../metrics/timeseries.ts';
-import type { Attempt } from '../providers/attempt.ts';
 import { scheduleFaults } from '../providers/faults/fault-timeline.ts';
 import { createProvider } from '../providers/index.ts';
 import type { Provider } from '../providers/provider.ts';
@@ -27,7 +25,8 @@ import type { LoadedScenario } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { Client } from '../workload/client.ts';
 import { Workload } from '../workload/workload.ts';
-import { createTargets, startScrapers } from './targets.ts';
+import { type ResolvedPolicy, resolvePolicy } from './policy-loader.ts';
+import { addTargets, startScrapers } from './targets.ts';
 
 export interface SimulateOptions {
   /** Overrides the scenario's seed. */
@@ -71,73 +70,75 @@ export function runScenario(
   const seed = options.seed ?? scenario.seed;
   const sim = new Simulation();
   const streams = new RngStreams(seed);
+  const classes = scenario.workload.classes;
 
-  let gateway: Gateway | undefined;
-  const sink = { attemptDone: (a: Attempt) => gateway!.attemptDone(a) };
-  const providers: Provider[] = scenario.providers.map((p) => createProvider(p, sim, sink, streams));
-  const providerByName = new Map(providers.map((p) => [p.name, p]));
-  const targets = createTargets(scenario, providers);
-  const eligible = scenario.workload.classes.map((c) =>
-    targets.filter(
-      (t) =>
-        (!c.providers || c.providers.includes(t.provider)) &&
-        (!c.models || t.models.some((m) => c.models!.includes(m))),
-    ),
-  );
-
+  // Built bottom-up, each part given what it talks to at construction: the recorder (the probe
+  // every layer reports to), the gateway and its policies, the providers (reporting to the
+  // gateway) joining it as targets, the client, the workload.
   const intervalMs =
     scenario.metrics.interval === 'auto'
       ? autoInterval(scenario.duration + scenario.drain)
       : scenario.metrics.interval;
-  const recorder = new Recorder(intervalMs, scenario.workload.classes, providers, {
+  const recorder = new Recorder(intervalMs, classes, scenario.providers, {
     admission: scenario.gateway.admission.policy,
     routing: scenario.gateway.routing.policy,
   });
-  const context = (name: string): PolicyContext => {
-    const rng = streams.get(`policy/${name}`);
-    return {
-      now: () => sim.now(),
-      random: rng,
-      schedule: (delayMs, fn) => sim.after(delayMs, runCallback, fn),
-      // The gateway is built after its policies; before the run starts there is no queue to offer.
-      offerQueue: () => gateway?.offerQueue(),
-    };
-  };
-  const routing = instantiate(policies.routing, context('routing')) as RoutingPolicy;
-  const admission = instantiate(policies.admission, context('admission')) as AdmissionPolicy;
-  gateway = new Gateway({
+  const context = (name: string, offerQueue: () => void): PolicyContext => ({
+    now: () => sim.now(),
+    random: streams.get(`policy/${name}`),
+    schedule: (delayMs, fn) => sim.after(delayMs, runCallback, fn),
+    offerQueue,
+  });
+  const inf = Number.POSITIVE_INFINITY;
+  const gateway = new Gateway({
     scheduler: sim,
     config: scenario.gateway,
-    targets,
-    eligible,
-    admission,
-    routing,
-    health: policies.health ? (instantiate(policies.health, context('health')) as HealthPolicy) : undefined,
-    recorder,
+    classes: classes.map((c) => ({
+      name: c.name,
+      priority: c.priority,
+      tenant: c.tenant,
+      slo: { ttftMs: c.slo.ttft ?? inf, tpotMs: c.slo.tpot ?? inf, e2eMs: c.slo.e2e ?? inf },
+      providers: c.providers,
+      models: c.models,
+    })),
+    // Created in this order (routing, admission, health), as their random streams always were.
+    policies: (offerQueue) => ({
+      routing: instantiate(policies.routing, context('routing', offerQueue)) as RoutingPolicy,
+      admission: instantiate(policies.admission, context('admission', offerQueue)) as AdmissionPolicy,
+      health: policies.health
+        ? (instantiate(policies.health, context('health', offerQueue)) as HealthPolicy)
+        : undefined,
+      names: { routing: scenario.gateway.routing.policy },
+    }),
+    probe: recorder,
     retryRng: streams.get('gateway/retries'),
   });
-  const clientConfigs = scenario.workload.classes.map((c) => c.client ?? scenario.workload.client);
+  const providers: Provider[] = scenario.providers.map((p) => createProvider(p, sim, gateway, streams));
+  const providerByName = new Map(providers.map((p) => [p.name, p]));
+  const targets = addTargets(gateway, scenario, providers);
   const client = new Client(
     sim,
     gateway,
     recorder,
-    clientConfigs,
+    classes.map((c) => c.client ?? scenario.workload.client),
     streams.get('client/retries'),
     streams.get('client/patience'),
     {
-      keystrokes: scenario.workload.classes.map((c) => c.cancelAfter),
-      debounceMs: scenario.workload.classes.map((c) => c.debounce ?? 0),
+      keystrokes: classes.map((c) => c.cancelAfter),
+      debounceMs: classes.map((c) => c.debounce ?? 0),
       rng: streams.get('client/keystrokes'),
     },
   );
-  const gw = gateway;
-  recorder.setGauges({
-    gatewayInFlight: () => gw.inFlight,
-    gatewayQueued: () => gw.queued,
+  const workload = new Workload(sim, scenario, loaded.traces, streams, client, recorder);
+  const gauges: GaugeSource = {
+    gatewayInFlight: () => gateway.inFlight,
+    gatewayQueued: () => gateway.queued,
     liveRequests: () => client.live,
     liveSessions: () => workload.liveSessions(),
-  });
-  const workload = new Workload(sim, scenario, loaded.traces, streams, client, recorder);
+    providerInService: (i) => providers[i]!.inService(),
+    providerQueued: (i) => providers[i]!.queued(),
+    providerKvUsage: (i) => providers[i]!.kvUsage?.(),
+  };
   scheduleFaults(sim, scenario.faults, providerByName);
   startScrapers(sim, scenario, providers, targets);
   workload.start();
@@ -145,7 +146,7 @@ export function runScenario(
   // Close each time-series window at its boundary, before any event at that instant (an event at
   // exactly k x interval belongs to window k), until the run ends.
   const closeWindow = () => {
-    recorder.closeWindowsUntil(sim.now());
+    recorder.closeWindowsUntil(sim.now(), gauges);
     sim.atFirst(sim.now() + intervalMs, closeWindow, undefined);
   };
   sim.atFirst(intervalMs, closeWindow, undefined);
@@ -160,7 +161,7 @@ export function runScenario(
   while (client.live > 0 && sim.now() < drainEnd)
     sim.run(Math.min(drainEnd, sim.now() + intervalMs), runOptions);
   const endMs = sim.now();
-  recorder.closeFinalWindow(endMs);
+  recorder.closeFinalWindow(endMs, gauges);
 
   return buildResult({
     scenario,

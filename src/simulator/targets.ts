@@ -4,33 +4,54 @@
  * gauges every scrape interval (stale in between, by design).
  */
 import type { Scheduler } from '../engine/clock.ts';
-import { TargetState } from '../gateway/target.ts';
+import type { Gateway } from '../gateway/pipeline.ts';
+import type { TargetSpec, TargetState } from '../gateway/target.ts';
 import type { Attempt } from '../providers/attempt.ts';
 import { GpuPool } from '../providers/gpu/gpu-pool.ts';
 import type { Provider } from '../providers/provider.ts';
 import type { Scenario } from '../scenario/schema.ts';
 
-export function createTargets(scenario: Scenario, providers: readonly Provider[]): TargetState[] {
-  const targets: TargetState[] = [];
+/** A target a provider offers the gateway, and what attempts to it are submitted to. */
+export interface ProvidedTarget extends TargetSpec {
+  readonly backend: Provider;
+}
+
+/**
+ * The targets of a scenario's providers, in scenario order: one per provider, or one per replica
+ * of a GPU pool exposed as replicas.
+ */
+export function targetsOf(scenario: Scenario, providers: readonly Provider[]): ProvidedTarget[] {
+  const targets: ProvidedTarget[] = [];
   providers.forEach((provider, providerIndex) => {
     const config = scenario.providers[providerIndex]!;
+    const target = (name: string, backend: Provider): ProvidedTarget => ({
+      name,
+      provider: provider.name,
+      providerIndex,
+      kind: provider.kind,
+      models: provider.models,
+      inputPerMTok: config.pricing.inputPerMTok,
+      outputPerMTok: config.pricing.outputPerMTok,
+      backend,
+    });
     if (provider instanceof GpuPool && config.kind === 'gpu' && config.expose === 'replicas') {
       provider.replicas.forEach((_, r) => {
-        targets.push(
-          new TargetState(
-            targets.length,
-            `${provider.name}/${r}`,
-            replicaBackend(provider, r),
-            providerIndex,
-            config.pricing,
-          ),
-        );
+        targets.push(target(`${provider.name}/${r}`, replicaBackend(provider, r)));
       });
     } else {
-      targets.push(new TargetState(targets.length, provider.name, provider, providerIndex, config.pricing));
+      targets.push(target(provider.name, provider));
     }
   });
   return targets;
+}
+
+/** Joins every provider's targets to the gateway, in scenario order, and returns them. */
+export function addTargets(
+  gateway: Gateway,
+  scenario: Scenario,
+  providers: readonly Provider[],
+): TargetState[] {
+  return targetsOf(scenario, providers).map((t) => gateway.addTarget(t, t.backend));
 }
 
 /** A provider facade that submits to one replica of a pool. */

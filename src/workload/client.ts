@@ -9,12 +9,15 @@
 import type { Scheduler } from '../engine/clock.ts';
 import { createDistribution, type Distribution, type DistributionSpec } from '../engine/dist/index.ts';
 import type { Random } from '../engine/rng.ts';
-import type { Gateway, TryError, TryListener } from '../gateway/pipeline.ts';
+import { backoffDelay } from '../gateway/backoff.ts';
+import type { Gateway } from '../gateway/pipeline.ts';
 import { createRetryBudget, type RetryBudget } from '../gateway/retry-budget.ts';
-import type { Recorder } from '../metrics/recorder.ts';
+import type { TryError, TryListener, TryOutcome } from '../gateway/try-listener.ts';
+import type { WorkItem } from '../providers/work-item.ts';
 import type { ClientConfig } from '../scenario/schema.ts';
-import { backoffDelay } from './backoff.ts';
-import type { Outcome, Request } from './request.ts';
+import type { WorkloadProbe } from './probe.ts';
+import { type Outcome, Request } from './request.ts';
+import type { Session } from './sessions.ts';
 
 /** Tab-completion typing: per class the keystroke-gap distribution and the debounce. */
 export interface TypingOptions {
@@ -28,12 +31,12 @@ interface PendingTry {
   tries: number;
 }
 
-export class Client implements TryListener {
+export class Client implements TryListener<Request> {
   /** Requests arrived and not yet terminal. */
   live = 0;
   private readonly scheduler: Scheduler;
   private readonly gateway: Gateway;
-  private readonly recorder: Recorder;
+  private readonly probe: WorkloadProbe;
   private readonly configs: readonly ClientConfig[];
   private readonly patience: readonly (Distribution | undefined)[];
   private readonly retryRng: Random;
@@ -56,7 +59,7 @@ export class Client implements TryListener {
   constructor(
     scheduler: Scheduler,
     gateway: Gateway,
-    recorder: Recorder,
+    probe: WorkloadProbe,
     configs: readonly ClientConfig[],
     retryRng: Random,
     patienceRng: Random,
@@ -64,7 +67,7 @@ export class Client implements TryListener {
   ) {
     this.scheduler = scheduler;
     this.gateway = gateway;
-    this.recorder = recorder;
+    this.probe = probe;
     this.configs = configs;
     this.patience = configs.map((c) => (c.abandonAfter ? createDistribution(c.abandonAfter) : undefined));
     this.retryRng = retryRng;
@@ -75,22 +78,26 @@ export class Client implements TryListener {
     this.budgets = configs.map((c) => (c.retries.budget ? createRetryBudget(c.retries.budget) : undefined));
     this.activeRetries = configs.map(() => 0);
     this.liveByClass = configs.map(() => 0);
-    gateway.setListener(this);
   }
 
-  /** A new request arrives (open loop: called on the arrival schedule, whatever the state). */
-  arrive(req: Request): void {
+  /**
+   * A new request arrives (open loop: called on the arrival schedule, whatever the state);
+   * `session` when it is a call of an agent session, told when the request ends.
+   */
+  arrive(work: WorkItem, session?: Session): void {
+    const req = new Request(work, session, this.gateway, this);
+    const classIndex = work.classIndex;
     this.live++;
-    this.liveByClass[req.classIndex]!++;
-    this.recorder.onArrived(req);
-    const patience = this.patience[req.classIndex];
+    this.liveByClass[classIndex]!++;
+    this.probe.arrived(work);
+    const patience = this.patience[classIndex];
     // Drawn at arrival from the workload's own stream, so it is identical whatever the policy.
     if (patience) this.scheduler.after(patience.sample(this.patienceRng), this.onAbandon, req);
     // Tab completions: the next keystroke supersedes the request (drawn at arrival, so the same
     // whatever the policy). Within the debounce the request is never sent.
-    const keystroke = this.keystroke[req.classIndex];
+    const keystroke = this.keystroke[classIndex];
     const gap = keystroke ? keystroke.sample(this.keystrokeRng) : Number.POSITIVE_INFINITY;
-    const debounce = this.debounceMs[req.classIndex] ?? 0;
+    const debounce = this.debounceMs[classIndex] ?? 0;
     if (gap < Number.POSITIVE_INFINITY) this.scheduler.after(gap, this.onKeystroke, req);
     if (gap < debounce) return;
     if (debounce > 0) this.scheduler.after(debounce, this.onRetry, { req, tries: 0 });
@@ -100,15 +107,15 @@ export class Client implements TryListener {
   /** The user typed on: cancel whatever is in progress; the request ends cancelled. */
   private keystrokeCame(req: Request): void {
     if (req.outcome !== undefined) return;
-    req.userCancelled = true;
+    this.gateway.supersede(req.ticket);
     if (req.tryActive) {
       req.tryActive = false;
-      this.gateway.cancelTry(req);
+      this.gateway.cancelTry(req.ticket);
     }
     this.finish(req, 'cancelled');
   }
 
-  tryEnded(req: Request, outcome: Outcome, error: TryError | undefined): void {
+  tryEnded(req: Request, outcome: TryOutcome, error: TryError | undefined): void {
     if (!req.tryActive || req.outcome !== undefined) return;
     req.tryActive = false;
     this.afterTry(req, outcome, error);
@@ -118,25 +125,24 @@ export class Client implements TryListener {
     const now = this.scheduler.now();
     req.tries++;
     req.tryActive = true;
-    req.tryAttempts = 0;
-    req.lastTargetIndex = -1;
-    const timeout = this.configs[req.classIndex]!.timeout;
+    const timeout = this.configs[req.work.classIndex]!.timeout;
     if (timeout !== undefined) {
       req.tryDeadlineMs = now + timeout;
       this.scheduler.at(req.tryDeadlineMs, this.onTimeout, req);
     }
-    this.gateway.receive(req);
+    this.gateway.receive(req.ticket, req.tries);
   }
 
   private afterTry(req: Request, outcome: Outcome, error: TryError | undefined): void {
     this.retryDone(req);
-    const budget = this.budgets[req.classIndex];
+    const classIndex = req.work.classIndex;
+    const budget = this.budgets[classIndex];
     budget?.onAttempt(outcome === 'ok');
     if (outcome === 'ok') {
       this.finish(req, 'ok');
       return;
     }
-    const retries = this.configs[req.classIndex]!.retries;
+    const retries = this.configs[classIndex]!.retries;
     // A shed answer is a 503/429 to the client; it retries it like a server error.
     const kind = error === 'shed' ? 'server-error' : error;
     if (
@@ -145,16 +151,16 @@ export class Client implements TryListener {
       retries.on.includes(kind) &&
       req.tries <= retries.max
     ) {
-      if (budget && !budget.allows(this.liveByClass[req.classIndex]!, this.activeRetries[req.classIndex]!)) {
-        this.recorder.onRetryDenied(req);
+      if (budget && !budget.allows(this.liveByClass[classIndex]!, this.activeRetries[classIndex]!)) {
+        this.probe.retryDenied(req.work);
         this.finish(req, outcome);
         return;
       }
       req.clientRetrying = true;
-      this.activeRetries[req.classIndex]!++;
+      this.activeRetries[classIndex]!++;
       const delay = backoffDelay(retries.backoff, req.tries, req.clientBackoffMs, this.retryRng);
       req.clientBackoffMs = delay;
-      this.recorder.onClientRetry(req);
+      this.probe.clientRetried(req.work);
       this.scheduler.after(delay, this.onRetry, { req, tries: req.tries });
       return;
     }
@@ -169,7 +175,7 @@ export class Client implements TryListener {
   private timedOut(req: Request): void {
     if (!req.tryActive || req.outcome !== undefined || this.scheduler.now() < req.tryDeadlineMs) return;
     req.tryActive = false;
-    this.gateway.cancelTry(req);
+    this.gateway.cancelTry(req.ticket);
     this.afterTry(req, 'timed_out', 'timeout');
   }
 
@@ -177,27 +183,25 @@ export class Client implements TryListener {
     if (req.outcome !== undefined) return;
     if (req.tryActive) {
       req.tryActive = false;
-      this.gateway.cancelTry(req);
+      this.gateway.cancelTry(req.ticket);
     }
     this.finish(req, 'abandoned');
   }
-
-  /** Called with every request that ends (agent sessions continue from here). */
-  onRequestEnd: ((req: Request) => void) | undefined = undefined;
 
   /** A retry that was scheduled or in flight is over (its try ended, or the request did). */
   private retryDone(req: Request): void {
     if (!req.clientRetrying) return;
     req.clientRetrying = false;
-    this.activeRetries[req.classIndex]!--;
+    this.activeRetries[req.work.classIndex]!--;
   }
 
   private finish(req: Request, outcome: Outcome): void {
     this.retryDone(req);
     req.outcome = outcome;
     this.live--;
-    this.liveByClass[req.classIndex]!--;
-    this.recorder.onRequestDone(req);
-    this.onRequestEnd?.(req);
+    this.liveByClass[req.work.classIndex]!--;
+    this.probe.requestEnded(req);
+    // An agent session goes on from here (its next call, a retry, or its end).
+    req.session?.runner.callEnded(req.session, req);
   }
 }

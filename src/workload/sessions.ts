@@ -18,6 +18,8 @@ import type { ClassConfig } from '../scenario/schema.ts';
 import type { Request } from './request.ts';
 
 export class Session {
+  /** Runs this session: told when each of its calls ends. */
+  readonly runner: SessionRunner;
   readonly id: number;
   readonly classIndex: number;
   readonly arrivalMs: number;
@@ -38,6 +40,7 @@ export class Session {
   state: 'running' | 'completed' | 'aborted' = 'running';
 
   constructor(
+    runner: SessionRunner,
     id: number,
     classIndex: number,
     arrivalMs: number,
@@ -48,6 +51,7 @@ export class Session {
     thinks: number[],
     retries: number,
   ) {
+    this.runner = runner;
     this.id = id;
     this.classIndex = classIndex;
     this.arrivalMs = arrivalMs;
@@ -113,6 +117,7 @@ export class SessionRunner {
       thinks.push(Math.max(0, this.thinks.sample(this.rng)));
     }
     const s = new Session(
+      this,
       id,
       classIndex,
       nowMs,
@@ -131,10 +136,10 @@ export class SessionRunner {
   /** A call of `s` ended (its request's terminal outcome). */
   callEnded(s: Session, req: Request): void {
     if (s.state !== 'running') return;
-    s.costUsd += req.costUsd;
-    s.inputTokens += req.promptTokens;
+    s.costUsd += req.ticket.costUsd;
+    s.inputTokens += req.work.promptTokens;
     if (req.outcome === 'ok') {
-      s.outputTokens += req.okAttempt?.outputTokens ?? 0;
+      s.outputTokens += req.ticket.okAttempt?.outputTokens ?? 0;
       // The next prompt is everything so far: context, this answer, the tool's output.
       const previous = Math.min(s.context, this.config.maxContext);
       s.context = previous + s.outputs[s.call]! + s.tools[s.call]!;

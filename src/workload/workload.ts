@@ -6,12 +6,11 @@
 import type { Scheduler } from '../engine/clock.ts';
 import { createDistribution, type Distribution } from '../engine/dist/index.ts';
 import type { Random, RngStreams } from '../engine/rng.ts';
-import type { RequestView } from '../gateway/policy.ts';
-import type { Recorder } from '../metrics/recorder.ts';
+import { WorkItem } from '../providers/work-item.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { type ArrivalSource, createArrivalSource } from './arrivals.ts';
 import type { Client } from './client.ts';
-import { Request } from './request.ts';
+import type { WorkloadProbe } from './probe.ts';
 import { type Session, type SessionHost, SessionRunner } from './sessions.ts';
 import type { Trace } from './trace.ts';
 
@@ -39,14 +38,13 @@ export class Workload implements SessionHost {
   private readonly classByName: Map<string, number>;
   private readonly classes: Scenario['workload']['classes'];
   private readonly warmupMs: number;
-  private readonly slos: { ttftMs: number; tpotMs: number; e2eMs: number }[];
   private readonly durationMs: number;
   private nextId = 0;
   private readonly onArrival = (s: SourceState) => this.arrive(s);
   /** Per class, the agent-session runner (undefined for plain request classes). */
   private readonly sessions: (SessionRunner | undefined)[];
   private nextSessionId = 0;
-  private readonly recorder: Recorder;
+  private readonly probe: WorkloadProbe;
 
   constructor(
     scheduler: Scheduler,
@@ -54,29 +52,19 @@ export class Workload implements SessionHost {
     traces: ReadonlyMap<string, Trace>,
     streams: RngStreams,
     client: Client,
-    recorder: Recorder,
+    probe: WorkloadProbe,
   ) {
     this.scheduler = scheduler;
     this.client = client;
-    this.recorder = recorder;
+    this.probe = probe;
     this.sessions = scenario.workload.classes.map((c) =>
       c.session
         ? new SessionRunner(scheduler, this, c.session, streams.get(`workload/sessions/${c.name}`))
         : undefined,
     );
-    client.onRequestEnd = (req) => {
-      const session = req.session as Session | undefined;
-      if (session) this.sessions[session.classIndex]!.callEnded(session, req);
-    };
     const classes = scenario.workload.classes;
     this.classes = classes;
     this.warmupMs = scenario.warmup;
-    const inf = Number.POSITIVE_INFINITY;
-    this.slos = classes.map((c) => ({
-      ttftMs: c.slo.ttft ?? inf,
-      tpotMs: c.slo.tpot ?? inf,
-      e2eMs: c.slo.e2e ?? inf,
-    }));
     this.durationMs = scenario.duration;
     this.classByName = new Map(classes.map((c, i) => [c.name, i]));
     this.promptDist = classes.map((c) => createDistribution(c.promptTokens));
@@ -144,7 +132,7 @@ export class Workload implements SessionHost {
     this.scheduleNext(s);
     const runner = this.sessions[classIndex];
     if (runner) {
-      this.recorder.onSessionStarted(classIndex, now >= this.warmupMs);
+      this.probe.sessionStarted(classIndex, now >= this.warmupMs);
       runner.start(
         this.nextSessionId++,
         classIndex,
@@ -162,66 +150,49 @@ export class Workload implements SessionHost {
       prefixId = classIndex * 1_000_000 + Math.floor(this.tokenRng[classIndex]!() * c.prefix.groups);
       prefixTokens = Math.min(c.prefix.tokens, prompt);
     }
-    this.client.arrive(this.makeRequest(classIndex, prompt, output, prefixId, prefixTokens));
+    this.client.arrive(this.makeWork(classIndex, prompt, output, prefixId, prefixTokens));
   }
 
-  /** A request of class `classIndex` arriving now. */
-  private makeRequest(
+  /** The arrival facts of a request of class `classIndex` arriving now. */
+  private makeWork(
     classIndex: number,
     prompt: number,
     output: number,
     prefixId: number,
     prefixTokens: number,
-  ): Request {
+  ): WorkItem {
     const now = this.scheduler.now();
     const c = this.classes[classIndex]!;
     const deadline = c.deadline !== undefined ? now + c.deadline : Number.POSITIVE_INFINITY;
-    const id = this.nextId++;
-    const view: RequestView = {
-      id,
-      className: c.name,
+    return new WorkItem(
+      this.nextId++,
       classIndex,
-      priority: c.priority,
-      promptTokens: prompt,
-      stream: c.stream,
-      tenant: c.tenant,
-      arrivalMs: now,
-      deadlineMs: deadline,
-      prefixId,
-      prefixTokens,
-      slo: this.slos[classIndex]!,
-    };
-    const req = new Request(
-      id,
-      classIndex,
-      view,
       now,
       prompt,
       output,
       deadline,
       now >= this.warmupMs,
+      c.stream,
       prefixId,
       prefixTokens,
     );
-    return req;
   }
 
   // SessionHost: a session's call, and a session's end.
   sendCall(session: Session, promptTokens: number, outputTokens: number, cachedPrefix: number): void {
     // A session is its own prefix: each call repeats the previous context.
-    const req = this.makeRequest(
+    const work = this.makeWork(
       session.classIndex,
       promptTokens,
       outputTokens,
       SESSION_PREFIX_BASE + session.id,
       cachedPrefix,
     );
-    req.session = session;
-    this.client.arrive(req);
+    this.client.arrive(work, session);
   }
 
   sessionDone(session: Session): void {
-    this.recorder.onSessionDone(session, this.scheduler.now());
+    this.probe.sessionEnded(session, this.scheduler.now());
   }
 
   /** Sessions in progress (all classes). */

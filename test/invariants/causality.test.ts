@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { LatencySummary } from '../../src/engine/histogram.ts';
 import { Simulation } from '../../src/engine/simulation.ts';
-import type { LatencySummary } from '../../src/metrics/histogram.ts';
 import type { RunResult } from '../../src/metrics/result-types.ts';
 import { loadScenarioObject } from '../../src/scenario/load.ts';
 import { simulate } from '../../src/simulator/simulate.ts';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { LatencySummary } from '../../src/engine/histogram.ts';
 import { FloodgateError } from '../../src/errors.ts';
 import { asK6Summary, compareRun, formatComparison, parseTolerance } from '../../src/k6/observe.ts';
 import {
@@ -7,7 +8,6 @@ import {
   type ObservedClass,
   type ObservedLatency,
 } from '../../src/k6/summary-schema.ts';
-import type { LatencySummary } from '../../src/metrics/histogram.ts';
 import type { RunResult } from '../../src/metrics/result-types.ts';
 import { loadScenarioObject } from '../../src/scenario/load.ts';
 import { simulate } from '../../src/simulator/simulate.ts';

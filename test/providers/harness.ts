@@ -7,10 +7,10 @@ import { Simulation } from '../../src/engine/simulation.ts';
 import type { RunResult } from '../../src/metrics/result-types.ts';
 import { Attempt } from '../../src/providers/attempt.ts';
 import type { AttemptSink } from '../../src/providers/provider.ts';
+import { WorkItem } from '../../src/providers/work-item.ts';
 import { loadScenarioObject, validateScenario } from '../../src/scenario/load.ts';
 import type { ApiProviderConfig, QueueProviderConfig, ScenarioInput } from '../../src/scenario/schema.ts';
 import { simulate } from '../../src/simulator/simulate.ts';
-import { Request } from '../../src/workload/request.ts';
 
 type ProviderInput = ScenarioInput['providers'][number];
 
@@ -37,52 +37,29 @@ export function queueConfig(fields: Omit<Extract<ProviderInput, { kind: 'queue' 
 let nextId = 0;
 
 /**
- * A request that arrived at `atMs` with the given sizes (class 0, priority 0, streamed),
+ * The arrival facts of a request that arrived at `atMs` with the given sizes (class 0, streamed),
  * optionally sharing prefix `prefixId` over its first `prefixTokens` tokens.
  */
-export function makeRequest(
+export function makeWork(
   o: { atMs?: number; prompt?: number; output?: number; prefixId?: number; prefixTokens?: number } = {},
-): Request {
-  const id = nextId++;
-  const atMs = o.atMs ?? 0;
-  const prompt = o.prompt ?? 100;
-  const output = o.output ?? 10;
-  const prefixId = o.prefixId ?? -1;
-  const prefixTokens = o.prefixTokens ?? 0;
-  return new Request(
-    id,
+): WorkItem {
+  return new WorkItem(
+    nextId++,
     0,
-    {
-      id,
-      className: 'c',
-      classIndex: 0,
-      priority: 0,
-      promptTokens: prompt,
-      stream: true,
-      tenant: undefined,
-      arrivalMs: atMs,
-      deadlineMs: Number.POSITIVE_INFINITY,
-      prefixId,
-      prefixTokens,
-      slo: {
-        ttftMs: Number.POSITIVE_INFINITY,
-        tpotMs: Number.POSITIVE_INFINITY,
-        e2eMs: Number.POSITIVE_INFINITY,
-      },
-    },
-    atMs,
-    prompt,
-    output,
+    o.atMs ?? 0,
+    o.prompt ?? 100,
+    o.output ?? 10,
     Number.POSITIVE_INFINITY,
     true,
-    prefixId,
-    prefixTokens,
+    true,
+    o.prefixId ?? -1,
+    o.prefixTokens ?? 0,
   );
 }
 
 /** A fresh attempt of a fresh request, starting at `atMs`. */
 export function makeAttempt(o: { atMs?: number; prompt?: number; output?: number } = {}): Attempt {
-  return new Attempt(makeRequest(o), 1, 0, o.atMs ?? 0);
+  return new Attempt(makeWork(o), undefined, 1, 0, o.atMs ?? 0);
 }
 
 /** Logs every report with the simulated time it came at. */

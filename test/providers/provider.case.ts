@@ -19,7 +19,7 @@ import { Attempt } from '../../src/providers/attempt.ts';
 import { scheduleFaults } from '../../src/providers/faults/fault-timeline.ts';
 import type { AttemptSink, Provider } from '../../src/providers/provider.ts';
 import type { FaultConfig } from '../../src/scenario/schema.ts';
-import { makeRequest } from './harness.ts';
+import { makeWork } from './harness.ts';
 
 /** Builds a fresh provider (named `p`) reporting to `sink`, scheduling on `scheduler`. */
 export type ProviderFactory = (scheduler: Scheduler, sink: AttemptSink) => Provider;
@@ -108,8 +108,8 @@ function checkSchedule(
       if (a.status === 'ok') {
         if (!(a.firstTokenMs >= a.startMs && a.firstTokenMs <= a.endMs))
           problems.push(`ok with firstTokenMs ${a.firstTokenMs} outside [${a.startMs}, ${a.endMs}]`);
-        if (a.outputTokens !== a.request.outputTokens)
-          problems.push(`ok with ${a.outputTokens} of ${a.request.outputTokens} output tokens`);
+        if (a.outputTokens !== a.work.outputTokens)
+          problems.push(`ok with ${a.outputTokens} of ${a.work.outputTokens} output tokens`);
       }
     },
   };
@@ -120,7 +120,8 @@ function checkSchedule(
       op.at,
       () => {
         const a = new Attempt(
-          makeRequest({ atMs: op.at, prompt: op.prompt, output: op.output }),
+          makeWork({ atMs: op.at, prompt: op.prompt, output: op.output }),
+          undefined,
           1,
           0,
           op.at,

@@ -10,11 +10,11 @@ import {
 import { fmtVerdictCounts } from '../../compare/job.ts';
 import { type PolicyEntry, parsePolicyList } from '../../compare/policy-spec.ts';
 import { UsageError } from '../../errors.ts';
-import { isPolicyPath } from '../../gateway/policy-loader.ts';
 import { renderCompareReport } from '../../report/index.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
+import { isPolicyPath } from '../../simulator/policy-loader.ts';
 import { escapeLines, quoted, shorten } from '../../text/quote.ts';
 import { positiveInt, setOption, workLimitOption } from '../options.ts';
 import { checkOutputs, fmtEstimate, fmtMs, inputFilesOf, table, writeFileAtomic } from '../output.ts';

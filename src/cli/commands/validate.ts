@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { FloodgateError, USAGE_CODES } from '../../errors.ts';
-import { isPolicyPath } from '../../gateway/policy-loader.ts';
 import { plural } from '../../report/format.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { type LoadedScenario, loadScenarioFile } from '../../scenario/load.ts';
 import { type Override, parseOverride } from '../../scenario/overrides.ts';
 import { typeCheckModules } from '../../scenario/type-check.ts';
 import { formatDuration } from '../../scenario/units.ts';
+import { isPolicyPath } from '../../simulator/policy-loader.ts';
 import { resolvePolicies } from '../../simulator/simulate.ts';
 import { shorten } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';

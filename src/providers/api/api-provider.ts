@@ -84,7 +84,7 @@ export class ApiProvider implements Provider {
       return;
     }
     if (faults.hang) return;
-    const req = a.request;
+    const req = a.work;
     if (req.promptTokens + req.outputTokens > this.config.contextWindow) {
       this.answerFast(a, 'bad_request');
       return;
@@ -177,14 +177,14 @@ export class ApiProvider implements Provider {
     const ttftFactor = (1 + over * (d.ttft - 1)) * this.faults.latency;
     const speedFactor = (1 + over * (d.outputRate - 1)) / this.faults.latency;
     const cached = this.promptCacheHit(a, now);
-    const req = a.request;
+    const req = a.work;
     // The cached share of the prompt skips most of its prefill time.
     const cacheFactor =
       cached > 0 ? 1 - (cached / req.promptTokens) * (1 - this.config.promptCache!.ttftFactor) : 1;
     const ttft = this.ttft.sample(this.rng) * ttftFactor * cacheFactor + this.config.rtt;
     const tokensPerMs = (this.outputRate.sample(this.rng) * speedFactor) / 1000;
     a.firstTokenMs = now + ttft;
-    const out = a.request.outputTokens;
+    const out = a.work.outputTokens;
     let tokens = out;
     if (this.faults.errorRate > 0 && this.faultRng() < this.faults.errorRate) {
       a.status = 'server_error';
@@ -223,7 +223,7 @@ export class ApiProvider implements Provider {
    */
   private promptCacheHit(a: Attempt, now: number): number {
     const cache = this.config.promptCache;
-    const req = a.request;
+    const req = a.work;
     if (!cache || req.prefixId < 0 || req.prefixTokens <= 0) return 0;
     const entries = this.promptCache;
     const entry = entries.get(req.prefixId);
@@ -251,7 +251,7 @@ export class ApiProvider implements Provider {
     this.busy--;
     this.meter.setBusy(now, this.busy);
     this.outputTpm?.take(a.outputTokens, now);
-    a.billedInputTokens = a.request.promptTokens;
+    a.billedInputTokens = a.work.promptTokens;
     const cachedPrice = this.config.promptCache?.cachedInputPerMTok ?? 0;
     // A cancelled stream bills what was generated, everything it would have generated (providers
     // that finish in the background), or nothing, as the provider's terms say.
@@ -260,7 +260,7 @@ export class ApiProvider implements Provider {
       a.status !== 'cancelled' || billing === 'generated'
         ? a.outputTokens
         : billing === 'full'
-          ? a.request.outputTokens
+          ? a.work.outputTokens
           : 0;
     const p = this.config.pricing;
     a.costUsd =

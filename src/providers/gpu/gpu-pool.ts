@@ -233,7 +233,7 @@ export class GpuPool implements Provider, ReplicaListener {
     const a = seq.attempt;
     if (a.status === 'pending') {
       if (seq.failAtFirstToken) a.status = 'server_error';
-      else a.status = seq.deliver < a.request.outputTokens ? 'stream_cut' : 'ok';
+      else a.status = seq.deliver < a.work.outputTokens ? 'stream_cut' : 'ok';
     }
     this.report(seq, nowMs, seq.failAtFirstToken ? 0 : seq.deliver);
   }
@@ -248,7 +248,7 @@ export class GpuPool implements Provider, ReplicaListener {
       return true;
     }
     if (faults.hang) return true; // never answers; the caller's timeout ends it
-    const req = a.request;
+    const req = a.work;
     if (
       req.promptTokens + req.outputTokens > this.contextWindow ||
       req.promptTokens + req.outputTokens > this.kvCapacityTokens
@@ -286,7 +286,7 @@ export class GpuPool implements Provider, ReplicaListener {
 
   private startOn(replica: GpuReplica, a: Attempt): void {
     const faults = this.faults;
-    const out = a.request.outputTokens;
+    const out = a.work.outputTokens;
     let deliver = out;
     if (
       faults.streamCutProbability > 0 &&
@@ -309,7 +309,7 @@ export class GpuPool implements Provider, ReplicaListener {
     a.outputTokens = delivered;
     if (a.outputTokens > 1 && a.firstTokenMs < nowMs)
       a.tokenIntervalMs = (nowMs - a.firstTokenMs) / (a.outputTokens - 1);
-    a.billedInputTokens = a.request.promptTokens;
+    a.billedInputTokens = a.work.promptTokens;
     a.billedOutputTokens = a.outputTokens;
     const p = this.config.pricing;
     a.costUsd = (a.billedInputTokens * p.inputPerMTok + a.billedOutputTokens * p.outputPerMTok) / 1e6;

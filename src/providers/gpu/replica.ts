@@ -76,7 +76,7 @@ export class Sequence {
   constructor(attempt: Attempt, deliver: number, failAtFirstToken: boolean, replica: number) {
     this.attempt = attempt;
     this.replica = replica;
-    const req = attempt.request;
+    const req = attempt.work;
     this.promptTokens = req.promptTokens;
     this.remaining = deliver;
     this.deliver = deliver;
@@ -365,7 +365,7 @@ export class GpuReplica {
   }
 
   private joinDecoding(seq: Sequence, k: number): void {
-    const context = seq.attempt.request.promptTokens + (seq.deliver - seq.remaining); // prompt + tokens delivered
+    const context = seq.attempt.work.promptTokens + (seq.deliver - seq.remaining); // prompt + tokens delivered
     // The prompt's blocks stay; the decode aggregates count blocks from here on.
     seq.state = 'decoding';
     seq.base = context - k;
@@ -467,7 +467,7 @@ export class GpuReplica {
       this.running--;
       this.preemptions++;
       // Recompute: prefill the prompt and every token generated so far again.
-      seq.promptTokens = seq.attempt.request.promptTokens + generated;
+      seq.promptTokens = seq.attempt.work.promptTokens + generated;
       seq.prefilled = 0;
       seq.blocks = 0;
       seq.state = 'waiting';

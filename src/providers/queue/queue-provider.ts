@@ -126,7 +126,7 @@ export class QueueProvider implements Provider {
     this.meter.setBusy(this.scheduler.now(), this.busy);
     if (a.status === 'pending') {
       a.status = 'ok';
-      a.outputTokens = a.request.outputTokens;
+      a.outputTokens = a.work.outputTokens;
     }
     this.sink.attemptDone(a);
     this.startWaiting();

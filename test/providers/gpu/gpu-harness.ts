@@ -11,7 +11,7 @@ import { resolveGpuSetup } from '../../../src/providers/gpu/setup.ts';
 import type { FittedCoefficients } from '../../../src/providers/gpu/time-model.ts';
 import { validateScenario } from '../../../src/scenario/load.ts';
 import type { GpuProviderConfig, ScenarioInput } from '../../../src/scenario/schema.ts';
-import { makeRequest, SinkLog } from '../harness.ts';
+import { makeWork, SinkLog } from '../harness.ts';
 
 export type GpuInput = Omit<Extract<ScenarioInput['providers'][number], { kind: 'gpu' }>, 'name' | 'kind'>;
 
@@ -59,7 +59,7 @@ export function makePool(fields: Partial<GpuInput> = {}, rng: () => number = () 
 export function gpuAttempt(
   o: { atMs?: number; prompt?: number; output?: number; prefixId?: number; prefixTokens?: number } = {},
 ): Attempt {
-  return new Attempt(makeRequest(o), 1, 0, o.atMs ?? 0);
+  return new Attempt(makeWork(o), undefined, 1, 0, o.atMs ?? 0);
 }
 
 /** Submits attempts to the pool at their start times (through its balancer). */

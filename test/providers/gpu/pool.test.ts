@@ -14,7 +14,7 @@ import {
   type RoutingPolicy,
   type TargetView,
 } from '../../../src/gateway/policy.ts';
-import type { ResolvedPolicy } from '../../../src/gateway/policy-loader.ts';
+import { TargetState } from '../../../src/gateway/target.ts';
 import type { Attempt } from '../../../src/providers/attempt.ts';
 import { scheduleFaults } from '../../../src/providers/faults/fault-timeline.ts';
 import { GpuPool } from '../../../src/providers/gpu/gpu-pool.ts';
@@ -22,8 +22,9 @@ import type { Sequence } from '../../../src/providers/gpu/replica.ts';
 import { resolveGpuSetup } from '../../../src/providers/gpu/setup.ts';
 import { loadScenarioObject, validateScenario } from '../../../src/scenario/load.ts';
 import type { FaultConfig, ScenarioInput } from '../../../src/scenario/schema.ts';
+import type { ResolvedPolicy } from '../../../src/simulator/policy-loader.ts';
 import { resolvePolicies, runScenario } from '../../../src/simulator/simulate.ts';
-import { createTargets, startScrapers } from '../../../src/simulator/targets.ts';
+import { startScrapers, targetsOf } from '../../../src/simulator/targets.ts';
 import { runProviderContract } from '../provider.case.ts';
 import {
   type GpuInput,
@@ -294,7 +295,7 @@ describe('replicas exposed as gateway targets', () => {
       lcg(),
       lcg(),
     );
-    const targets = createTargets(scenario, [pool]);
+    const targets = targetsOf(scenario, [pool]);
     expect(targets.map((t) => [t.name, t.provider, t.providerIndex])).toEqual([
       ['p/0', 'p', 0],
       ['p/1', 'p', 0],
@@ -319,7 +320,7 @@ describe('replicas exposed as gateway targets', () => {
       lcg(),
       lcg(),
     );
-    expect(createTargets(scenario, [pool]).map((t) => t.name)).toEqual(['p']);
+    expect(targetsOf(scenario, [pool]).map((t) => t.name)).toEqual(['p']);
   });
 
   /** Runs with a routing policy that wraps `inner`, counting picks per target and gauge ages. */
@@ -407,7 +408,7 @@ describe('replicas exposed as gateway targets', () => {
       lcg(),
       lcg(),
     );
-    const targets = createTargets(scenario, [pool]);
+    const targets = gatewayTargets(scenario, pool);
     startScrapers(sim, scenario, [pool], targets);
     // A 1000-token prompt: prefilled whole in 377.07 ms (chunkSize 512 -> two chunks: longer).
     const a = gpuAttempt({ atMs: 10, prompt: 1000, output: 100 });
@@ -438,7 +439,7 @@ describe('replicas exposed as gateway targets', () => {
       lcg(),
       lcg(),
     );
-    const targets = createTargets(scenario, [pool]);
+    const targets = gatewayTargets(scenario, pool);
     startScrapers(sim, scenario, [pool], targets);
     submitAll(
       sim,
@@ -568,4 +569,11 @@ describe('conservation through random GPU scenarios with faults', () => {
 async function runScenarioObject(input: ScenarioInput, seed: number) {
   const loaded = await loadScenarioObject(input);
   return runScenario(loaded, await resolvePolicies(loaded), { seed });
+}
+
+/** The gateway's state for each target of `pool`, with what each submits to (the gateway keeps that apart). */
+function gatewayTargets(scenario: ReturnType<typeof validateScenario>, pool: GpuPool) {
+  return targetsOf(scenario, [pool]).map((t, i) =>
+    Object.assign(new TargetState(i, t), { backend: t.backend }),
+  );
 }

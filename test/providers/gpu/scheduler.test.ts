@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { roundTo } from '../../../src/metrics/histogram.ts';
+import { roundTo } from '../../../src/engine/histogram.ts';
 import type { Attempt } from '../../../src/providers/attempt.ts';
 import type { ScenarioInput } from '../../../src/scenario/schema.ts';
 import { run } from '../harness.ts';
@@ -457,8 +457,7 @@ describe('KV cache exhaustion', () => {
           });
           submitAll(sim, pool, attempts);
           sim.run(1_000_000);
-          for (const a of attempts)
-            expect([a.status, a.outputTokens]).toEqual(['ok', a.request.outputTokens]);
+          for (const a of attempts) expect([a.status, a.outputTokens]).toEqual(['ok', a.work.outputTokens]);
           expect(pool.replicas[0]!.kvUsage).toBe(0);
         },
       ),

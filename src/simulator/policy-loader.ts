@@ -6,10 +6,10 @@
 import { isAbsolute, resolve } from 'node:path';
 import { builtinPolicies } from '../../policies/index.ts';
 import { FloodgateError, formatPath, ScenarioInvalidError } from '../errors.ts';
+import type { PolicyDefinition, PolicyKind } from '../gateway/policy.ts';
 import { importUserModule, thrownText } from '../scenario/load-module.ts';
 import { didYouMean } from '../scenario/suggest.ts';
 import { quoted, shorten } from '../text/quote.ts';
-import type { PolicyDefinition, PolicyKind } from './policy.ts';
 
 export interface ResolvedPolicy {
   definition: PolicyDefinition;

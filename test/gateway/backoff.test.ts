@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RngStreams } from '../../src/engine/rng.ts';
+import { backoffDelay } from '../../src/gateway/backoff.ts';
 import type { BackoffConfig } from '../../src/scenario/schema.ts';
-import { backoffDelay } from '../../src/workload/backoff.ts';
 
 const config = (o: Partial<BackoffConfig> = {}): BackoffConfig => ({
   base: 100,

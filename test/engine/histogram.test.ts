@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LogHistogram, roundTo, summarize } from '../../src/metrics/histogram.ts';
+import { LogHistogram, roundTo, summarize } from '../../src/engine/histogram.ts';
 
 const QS = [0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999];
 /** Smallest value the histogram resolves (ms); smaller ones share its bucket. */

@@ -1,0 +1,58 @@
+import type { Attempt } from '../providers/attempt.ts';
+import type { WorkItem } from '../providers/work-item.ts';
+import type { RequestView } from './policy.ts';
+import type { TryListener } from './try-listener.ts';
+
+/**
+ * Ticket: the gateway's own state for one request, across the client's tries. Only the gateway
+ * writes it; the client holds it to send tries and cancel them, the recorder reads it when the
+ * request ends. `owner` is the client's record, handed back when a try ends.
+ *
+ * Lifecycle per try: received -> (queued ->) admitted -> attempt(s) in flight (| backing off for a
+ * gateway retry) -> try ended (told to `listener`) or cancelled by the client.
+ */
+export class Ticket<O = unknown> {
+  readonly work: WorkItem;
+  /** What policies see of the request. */
+  readonly view: RequestView;
+  readonly owner: O;
+  readonly listener: TryListener<O>;
+  /** The client try being served (the client's numbering), and whether one is. */
+  tryIndex = 0;
+  serving = false;
+  /** Admitted in the current try and not yet released. */
+  admitted = false;
+  admittedAtMs = 0;
+  /** Waiting in the gateway queue (lazy deletion: the queue skips tickets no longer waiting). */
+  queued = false;
+  queuedAtMs = 0;
+  /** When the queue wait expires (the request's deadline or the queue's max wait). */
+  queueExpiryMs = Number.POSITIVE_INFINITY;
+  /** Time spent in the gateway queue (all tries). */
+  gatewayWaitMs = 0;
+  /** The attempt in flight, if any, and its hedge (a backup attempt racing it). */
+  attempt: Attempt | undefined = undefined;
+  hedge: Attempt | undefined = undefined;
+  /** Attempts in the current try, and the target of the last one (-1: none yet). */
+  tryAttempts = 0;
+  lastTargetIndex = -1;
+  /** Providers still to try from the fallback chain of the first failed provider. */
+  fallbackQueue: string[] | undefined = undefined;
+  /** A gateway retry is scheduled or in flight (retry budgets count these). */
+  retrying = false;
+  /** Previous backoff delay (decorrelated jitter needs it). */
+  lastBackoffMs = 0;
+  /** The attempt that succeeded (its times and tokens are the request's). */
+  okAttempt: Attempt | undefined = undefined;
+  /** Cost of every attempt reported so far (USD): what the gateway paid for the request. */
+  costUsd = 0;
+  /** The client went away because its user moved on: later work on it is waste. */
+  superseded = false;
+
+  constructor(work: WorkItem, view: RequestView, owner: O, listener: TryListener<O>) {
+    this.work = work;
+    this.view = view;
+    this.owner = owner;
+    this.listener = listener;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The one place that builds what policies see (FG-5): request views from arrival facts, the
+ * gateway's gauges, attempt outcomes. Views are plain data: none holds a reference to the
+ * gateway, a provider or the ground truth behind them, so a policy cannot reach those at run
+ * time whatever it casts.
+ */
+import type { Attempt, AttemptStatus } from '../providers/attempt.ts';
+import type { WorkItem } from '../providers/work-item.ts';
+import type { AttemptOutcomeView, GatewayView, RequestView, TargetView } from './policy.ts';
+
+/** What the gateway knows of a request class from its configuration. */
+export interface ClassFacts {
+  readonly name: string;
+  readonly priority: number;
+  readonly tenant: string | undefined;
+  readonly slo: { readonly ttftMs: number; readonly tpotMs: number; readonly e2eMs: number };
+}
+
+/** The request as sent: everything but its true output length. */
+export function requestView(work: WorkItem, c: ClassFacts): RequestView {
+  return {
+    id: work.id,
+    className: c.name,
+    classIndex: work.classIndex,
+    priority: c.priority,
+    promptTokens: work.promptTokens,
+    stream: work.stream,
+    tenant: c.tenant,
+    arrivalMs: work.arrivalMs,
+    deadlineMs: work.deadlineMs,
+    prefixId: work.prefixId,
+    prefixTokens: work.prefixTokens,
+    slo: c.slo,
+  };
+}
+
+/** The gateway's counts as admission policies see them; the gateway keeps them current. */
+export class GatewayGauges implements GatewayView {
+  inFlight = 0;
+  queued = 0;
+}
+
+/**
+ * What the gateway learned of attempt `a` to `target`: its report, or (abandoned) only that it
+ * stopped waiting at `nowMs` with `status`.
+ */
+export function outcomeView(
+  a: Attempt,
+  request: RequestView,
+  target: TargetView,
+  status: AttemptStatus,
+  nowMs: number,
+): AttemptOutcomeView {
+  const end = a.abandoned ? nowMs : a.endMs;
+  return {
+    request,
+    target,
+    status,
+    startMs: a.startMs,
+    endMs: end,
+    ttftMs: a.firstTokenMs <= end ? a.firstTokenMs - a.startMs : Number.NaN,
+    latencyMs: end - a.startMs,
+    retryAfterMs: a.retryAfterMs,
+    outputTokens: a.outputTokens,
+    inFlightAtStart: a.inFlightAtStart,
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * WorkItem: a request's arrival facts, fixed when it arrives and written by nobody afterwards.
+ * The workload makes it; providers serve it; the gateway, client and metrics read it. It holds
+ * ground truth (`outputTokens`) that policies never see: the gateway builds their `RequestView`
+ * from it without that field (FG-5).
+ */
+export class WorkItem {
+  readonly id: number;
+  readonly classIndex: number;
+  /** Arrival at the gateway (ms). */
+  readonly arrivalMs: number;
+  readonly promptTokens: number;
+  /** Tokens the model will generate (ground truth, for providers only). */
+  readonly outputTokens: number;
+  /** Absolute time after which the request is useless (Infinity if none). */
+  readonly deadlineMs: number;
+  /** Arrived after warmup: counts in summary figures. */
+  readonly measured: boolean;
+  readonly stream: boolean;
+  /** Shared-prefix group (-1: none) and how many leading prompt tokens it covers. */
+  readonly prefixId: number;
+  readonly prefixTokens: number;
+
+  constructor(
+    id: number,
+    classIndex: number,
+    arrivalMs: number,
+    promptTokens: number,
+    outputTokens: number,
+    deadlineMs: number,
+    measured: boolean,
+    stream: boolean,
+    prefixId = -1,
+    prefixTokens = 0,
+  ) {
+    this.id = id;
+    this.classIndex = classIndex;
+    this.arrivalMs = arrivalMs;
+    this.promptTokens = promptTokens;
+    this.outputTokens = outputTokens;
+    this.deadlineMs = deadlineMs;
+    this.measured = measured;
+    this.stream = stream;
+    this.prefixId = prefixId;
+    this.prefixTokens = prefixTokens;
+  }
+}
