@@ -1,31 +1,33 @@
 /**
- * Gateway targets for a scenario's providers: one per provider, or one per replica for a GPU pool
- * exposed as replicas (named `pool/i`), plus the scraper that refreshes self-hosted targets'
- * gauges every scrape interval (stale in between, by design).
+ * Gateway targets for a scenario's providers: one per provider, or one per replica (named
+ * `provider/id`) for a provider made of replicas that the scenario exposes (`expose: replicas`),
+ * plus the scraper that refreshes the gauges of targets whose provider exposes them, every scrape
+ * interval (stale in between, by design). Providers are told apart by their facets, never by kind.
  */
 import type { Scheduler } from '../engine/clock.ts';
 import { TargetState } from '../gateway/target.ts';
 import type { Attempt } from '../providers/attempt.ts';
-import { GpuPool } from '../providers/gpu/gpu-pool.ts';
-import type { Provider } from '../providers/provider.ts';
-import type { Scenario } from '../scenario/schema.ts';
+import type { Provider, ReplicaSet } from '../providers/provider.ts';
+import type { ProviderConfig, Scenario } from '../scenario/schema.ts';
 
 export function createTargets(scenario: Scenario, providers: readonly Provider[]): TargetState[] {
   const targets: TargetState[] = [];
   providers.forEach((provider, providerIndex) => {
     const config = scenario.providers[providerIndex]!;
-    if (provider instanceof GpuPool && config.kind === 'gpu' && config.expose === 'replicas') {
-      provider.replicas.forEach((_, r) => {
+    const replicas = provider.replicas;
+    if (replicas && scrapeSettings(config).exposeReplicas) {
+      for (let i = 0; i < replicas.count; i++) {
+        const id = replicas.idAt(i);
         targets.push(
           new TargetState(
             targets.length,
-            `${provider.name}/${r}`,
-            replicaBackend(provider, r),
+            `${provider.name}/${id}`,
+            replicaBackend(provider, replicas, id),
             providerIndex,
             config.pricing,
           ),
         );
-      });
+      }
     } else {
       targets.push(new TargetState(targets.length, provider.name, provider, providerIndex, config.pricing));
     }
@@ -33,24 +35,27 @@ export function createTargets(scenario: Scenario, providers: readonly Provider[]
   return targets;
 }
 
-/** A provider facade that submits to one replica of a pool. */
-function replicaBackend(pool: GpuPool, replica: number): Provider {
+/** A provider facade for replica `id` of `provider`: submits to it and shows its gauges. */
+function replicaBackend(provider: Provider, replicas: ReplicaSet, id: number): Provider {
   return {
-    name: pool.name,
-    kind: pool.kind,
-    models: pool.models,
-    faults: pool.faults,
+    name: provider.name,
+    kind: provider.kind,
+    models: provider.models,
+    faults: provider.faults,
     capacity: 1,
-    submit: (a: Attempt) => pool.submitTo(replica, a),
-    cancel: (a: Attempt) => pool.cancel(a),
-    faultsChanged: () => pool.faultsChanged(),
-    inService: () => pool.replicas[replica]!.runningCount,
-    queued: () => pool.replicas[replica]!.waitingCount,
-    utilization: (now: number) => pool.utilization(now),
+    contextWindow: provider.contextWindow,
+    submit: (a: Attempt) => replicas.submitTo(id, a),
+    cancel: (a: Attempt) => provider.cancel(a),
+    faultsChanged: () => provider.faultsChanged(),
+    inService: () => replicas.gauges(id).running,
+    queued: () => replicas.gauges(id).waiting,
+    utilization: (now: number) => provider.utilization(now),
+    deliveredTokens: (a: Attempt, now: number) => provider.deliveredTokens(a, now),
+    gauges: () => replicas.gauges(id),
   };
 }
 
-/** Starts the periodic scrape of every GPU pool's targets. */
+/** Starts the periodic scrape of the targets of every provider that exposes gauges. */
 export function startScrapers(
   scheduler: Scheduler,
   scenario: Scenario,
@@ -58,32 +63,27 @@ export function startScrapers(
   targets: readonly TargetState[],
 ): void {
   providers.forEach((provider, providerIndex) => {
-    const config = scenario.providers[providerIndex]!;
-    if (!(provider instanceof GpuPool) || config.kind !== 'gpu') return;
+    if (provider.gauges() === undefined) return; // a hosted API: nothing to scrape
+    const { exposeReplicas, intervalMs } = scrapeSettings(scenario.providers[providerIndex]!);
     const mine = targets.filter((t) => t.providerIndex === providerIndex);
-    const interval = config.scrapeInterval ?? (config.expose === 'replicas' ? 50 : 1000);
+    const interval = intervalMs ?? (exposeReplicas ? 50 : 1000);
     const scrape = () => {
       const now = scheduler.now();
-      if (config.expose === 'replicas') {
-        mine.forEach((t, r) => {
-          const replica = provider.replicas[r]!;
-          t.scraped = {
-            waiting: replica.waitingCount,
-            running: replica.runningCount,
-            kvUsage: replica.kvUsage,
-            atMs: now,
-          };
-        });
-      } else {
-        mine[0]!.scraped = {
-          waiting: provider.queued(),
-          running: provider.inService(),
-          kvUsage: provider.kvUsage(),
-          atMs: now,
-        };
+      for (const t of mine) {
+        const g = t.backend.gauges()!;
+        t.scraped = { waiting: g.waiting, running: g.running, kvUsage: g.kvUsage, atMs: now };
       }
       scheduler.after(interval, scrape, undefined);
     };
     scrape();
   });
+}
+
+/**
+ * The scenario's settings for targets and scraping. Only a GPU pool's config has them (`expose`,
+ * `scrapeInterval`); what a provider can do is asked of its facets.
+ */
+function scrapeSettings(config: ProviderConfig): { exposeReplicas: boolean; intervalMs: number | undefined } {
+  if (config.kind !== 'gpu') return { exposeReplicas: false, intervalMs: undefined };
+  return { exposeReplicas: config.expose === 'replicas', intervalMs: config.scrapeInterval };
 }

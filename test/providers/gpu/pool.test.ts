@@ -97,7 +97,7 @@ describe('the pool balancer', () => {
     sim.run(Number.POSITIVE_INFINITY);
     expect(attempts.map(replicaOf)).toEqual([0, 1, 2, 0, 1, 2, 0, 1, 2]);
     expect(attempts.every((a) => a.status === 'ok')).toBe(true);
-    expect(pool.replicas.map((r) => r.iterations > 0)).toEqual([true, true, true]);
+    expect(pool.members.map((r) => r.iterations > 0)).toEqual([true, true, true]);
   });
 
   it('sends a request to the replica with the fewest running and waiting sequences with least-loaded (lowest index on ties)', () => {
@@ -113,7 +113,7 @@ describe('the pool balancer', () => {
     ];
     submitAll(sim, pool, later);
     sim.run(999);
-    expect(pool.replicas.map((r) => r.load)).toEqual([1, 0, 1]);
+    expect(pool.members.map((r) => r.load)).toEqual([1, 0, 1]);
     sim.run(Number.POSITIVE_INFINITY);
     expect(first.map(replicaOf)).toEqual([0, 1, 2]);
     // Loads [1, 0, 1] -> replica 1; then [1, 1, 1] -> 0 (lowest index); then [2, 1, 1] -> 1.
@@ -178,7 +178,7 @@ describe('capacity loss', () => {
     const { sim, pool } = lose(5000);
     const probes = [2999, 7999, 8000].map((t) => {
       sim.run(t);
-      return pool.replicas.map((r) => r.up);
+      return pool.members.map((r) => r.up);
     });
     expect(probes).toEqual([
       [true, true, false, false],
@@ -414,7 +414,7 @@ describe('replicas exposed as gateway targets', () => {
     sim.at(10, () => targets[1]!.backend.submit(a), undefined);
     sim.run(49);
     expect(targets[1]!.scraped).toEqual({ waiting: 0, running: 0, kvUsage: 0, atMs: 0 });
-    expect(pool.replicas[1]!.runningCount).toBe(1);
+    expect(pool.members[1]!.runningCount).toBe(1);
     sim.run(50);
     const kvBlocks = pool.schedulerOptions.kvBlocks;
     expect(targets[1]!.scraped).toEqual({
