@@ -5,9 +5,10 @@
  * interval (stale in between, by design). Providers are told apart by their facets, never by kind.
  */
 import type { Scheduler } from '../engine/clock.ts';
+import type { ScrapedMetrics } from '../gateway/policy.ts';
 import { TargetState } from '../gateway/target.ts';
 import type { Attempt } from '../providers/attempt.ts';
-import type { Provider, ReplicaSet } from '../providers/provider.ts';
+import type { LoadGauges, Provider, ReplicaSet } from '../providers/provider.ts';
 import type { ProviderConfig, Scenario } from '../scenario/schema.ts';
 
 export function createTargets(scenario: Scenario, providers: readonly Provider[]): TargetState[] {
@@ -55,7 +56,11 @@ function replicaBackend(provider: Provider, replicas: ReplicaSet, id: number): P
   };
 }
 
-/** Starts the periodic scrape of the targets of every provider that exposes gauges. */
+/**
+ * Starts the periodic scrape of the targets of every provider that exposes gauges: the pool's
+ * gauges for a pool seen as one target, each replica's for targets that are replicas (made by
+ * `createTargets` in replica order).
+ */
 export function startScrapers(
   scheduler: Scheduler,
   scenario: Scenario,
@@ -66,17 +71,24 @@ export function startScrapers(
     if (provider.gauges() === undefined) return; // a hosted API: nothing to scrape
     const { exposeReplicas, intervalMs } = scrapeSettings(scenario.providers[providerIndex]!);
     const mine = targets.filter((t) => t.providerIndex === providerIndex);
+    const replicas = exposeReplicas ? provider.replicas : undefined;
+    const ids = replicas ? mine.map((_, i) => replicas.idAt(i)) : [];
     const interval = intervalMs ?? (exposeReplicas ? 50 : 1000);
     const scrape = () => {
       const now = scheduler.now();
-      for (const t of mine) {
-        const g = t.backend.gauges()!;
-        t.scraped = { waiting: g.waiting, running: g.running, kvUsage: g.kvUsage, atMs: now };
-      }
+      if (replicas) {
+        mine.forEach((t, i) => {
+          t.scraped = scraped(replicas.gauges(ids[i]!), now);
+        });
+      } else mine[0]!.scraped = scraped(provider.gauges()!, now);
       scheduler.after(interval, scrape, undefined);
     };
     scrape();
   });
+}
+
+function scraped(g: LoadGauges, atMs: number): ScrapedMetrics {
+  return { waiting: g.waiting, running: g.running, kvUsage: g.kvUsage, atMs };
 }
 
 /**
