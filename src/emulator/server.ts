@@ -49,16 +49,13 @@ import { type Random, RngStreams } from '../engine/rng.ts';
 import type { RequestView } from '../gateway/policy.ts';
 import { Attempt, type AttemptStatus } from '../providers/attempt.ts';
 import { scheduleFaults } from '../providers/faults/fault-timeline.ts';
-import type { GpuPool } from '../providers/gpu/gpu-pool.ts';
-import { resolveGpuSetup } from '../providers/gpu/setup.ts';
 import { createProvider } from '../providers/index.ts';
-import type { Provider } from '../providers/provider.ts';
+import type { Provider, ReplicaSet } from '../providers/provider.ts';
 import { WorkItem } from '../providers/work-item.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { ProviderConfig } from '../scenario/schema.ts';
 import { quoted, shorten } from '../text/quote.ts';
 import { BodyBudget, readJsonBody } from './body.ts';
-import { deliveredTokens } from './delivery.ts';
 import { guardServer, serverOptions } from './http-guard.ts';
 import { type EmulatorLimits, resolveLimits } from './limits.ts';
 import { listen } from './listen.ts';
@@ -150,8 +147,6 @@ interface ProviderEntry {
   readonly index: number;
   readonly provider: Provider;
   readonly config: ProviderConfig;
-  /** Prompt + output tokens it accepts (for the 400 message). */
-  readonly contextWindow: number;
   readonly counts: ProviderCounts;
 }
 
@@ -238,7 +233,6 @@ export async function startEmulator(
       index,
       provider,
       config,
-      contextWindow: contextWindowOf(config, provider),
       counts: { requests: {}, promptTokens: 0, completionTokens: 0 },
     };
   });
@@ -276,7 +270,7 @@ export async function startEmulator(
       let w = 0;
       for (const ex of live) {
         if (!ex.open) continue;
-        const due = deliveredTokens(ex.entry.provider, ex.attempt, now);
+        const due = ex.entry.provider.deliveredTokens(ex.attempt, now);
         // A client that reads slower than tokens come gets them when its buffer drains (the
         // tokens stay due); a burst goes out in batches, one per tick.
         if (due > ex.sent && !ex.res.writableNeedDrain)
@@ -433,7 +427,7 @@ export async function startEmulator(
         return {
           status: 400,
           message:
-            `This model's maximum context length is ${ex.entry.contextWindow} tokens. However, you requested ` +
+            `This model's maximum context length is ${ex.entry.provider.contextWindow} tokens. However, you requested ` +
             `${req.promptTokens + req.outputTokens} tokens (${req.promptTokens} in the messages, ` +
             `${req.outputTokens} in the completion). Please reduce the length of the messages or completion.`,
           type: 'invalid_request_error',
@@ -554,13 +548,11 @@ export async function startEmulator(
         });
         return;
       }
-      if (
-        path.replica !== undefined &&
-        (entry.provider.kind !== 'gpu' || path.replica >= entry.provider.capacity)
-      ) {
+      const replicas = entry.provider.replicas;
+      if (path.replica !== undefined && !replicas?.has(path.replica)) {
         sendError(res, {
           status: 404,
-          message: `Provider '${entry.provider.name}' has no replica ${path.replica} (replicas exist for gpu pools: 0..${entry.provider.kind === 'gpu' ? entry.provider.capacity - 1 : '-'}).`,
+          message: `Provider '${entry.provider.name}' has no replica ${path.replica} (replicas exist for gpu pools: ${replicaIds(replicas)}).`,
           type: 'invalid_request_error',
           param: null,
           code: 'unknown_replica',
@@ -753,7 +745,7 @@ export async function startEmulator(
       startTicker();
     }
     try {
-      if (replica !== undefined) (entry.provider as GpuPool).submitTo(replica, attempt);
+      if (replica !== undefined) entry.provider.replicas!.submitTo(replica, attempt);
       else entry.provider.submit(attempt);
     } catch (e) {
       // Nothing will answer this exchange but the 500 the caller writes.
@@ -789,10 +781,11 @@ export async function startEmulator(
   function isUp(entry: ProviderEntry, replica: number | undefined): boolean {
     const p = entry.provider;
     if (p.faults.outage) return false;
-    if (p.kind !== 'gpu') return true;
-    const replicas = (p as GpuPool).replicas;
-    if (replica !== undefined) return replicas[replica]?.up ?? false;
-    return replicas.some((r) => r.up);
+    const replicas = p.replicas;
+    if (!replicas) return true;
+    if (replica !== undefined) return replicas.has(replica) && replicas.gauges(replica).up;
+    for (let i = 0; i < replicas.count; i++) if (replicas.gauges(replicas.idAt(i)).up) return true;
+    return false;
   }
 
   function metricsText(only: ProviderEntry | undefined, replicaOnly: number | undefined): string {
@@ -802,17 +795,19 @@ export async function startEmulator(
     const kv: Sample[] = [];
     const up: Sample[] = [];
     for (const e of only ? [only] : entries) {
-      if (e.provider.kind !== 'gpu') continue;
-      const pool = e.provider as GpuPool;
-      const model = pool.models[0] ?? pool.name;
-      pool.replicas.forEach((r, i) => {
-        if (replicaOnly !== undefined && i !== replicaOnly) return;
-        const labels = { model_name: model, provider: pool.name, replica: String(i) };
-        running.push({ labels, value: r.runningCount });
-        waiting.push({ labels, value: r.waitingCount });
-        kv.push({ labels, value: r.kvUsage });
-        up.push({ labels, value: r.up ? 1 : 0 });
-      });
+      const replicas = e.provider.replicas;
+      if (!replicas) continue;
+      const model = e.provider.models[0] ?? e.provider.name;
+      for (let i = 0; i < replicas.count; i++) {
+        const id = replicas.idAt(i);
+        if (replicaOnly !== undefined && id !== replicaOnly) continue;
+        const labels = { model_name: model, provider: e.provider.name, replica: String(id) };
+        const g = replicas.gauges(id);
+        running.push({ labels, value: g.running });
+        waiting.push({ labels, value: g.waiting });
+        kv.push({ labels, value: g.kvUsage });
+        up.push({ labels, value: g.up ? 1 : 0 });
+      }
     }
     const families: Family[] = [
       {
@@ -1036,16 +1031,10 @@ function normalize(parts: string[]): string {
   return `/${parts.join('/')}`;
 }
 
-/** Prompt + output tokens a provider accepts, for the 400 message. */
-function contextWindowOf(config: ProviderConfig, provider: Provider): number {
-  switch (config.kind) {
-    case 'api':
-      return config.contextWindow;
-    case 'gpu':
-      return Math.min(resolveGpuSetup(config).model.contextWindow, (provider as GpuPool).kvCapacityTokens);
-    case 'queue':
-      return Number.POSITIVE_INFINITY;
-  }
+/** The replica ids a provider has, for the 404 message: `0..3`, or `-` when it has no replicas. */
+function replicaIds(replicas: ReplicaSet | undefined): string {
+  if (!replicas || replicas.count === 0) return '-';
+  return `${replicas.idAt(0)}..${replicas.idAt(replicas.count - 1)}`;
 }
 
 /** Prefix ids of cache keys start here, above every 31-bit system-message hash. */

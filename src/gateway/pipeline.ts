@@ -407,9 +407,9 @@ export class Gateway implements AttemptSink {
     return h.after;
   }
 
-  /** Has the caller seen a token of attempt `a` (not yet reported) by now? */
+  /** Has a token of attempt `a` (not yet reported) reached the gateway by now? Its provider says. */
   private tokenSeen(a: Attempt): boolean {
-    return a.firstTokenMs <= this.scheduler.now();
+    return this.backends[a.targetIndex]!.deliveredTokens(a, this.scheduler.now()) > 0;
   }
 
   /**

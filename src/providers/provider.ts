@@ -37,4 +37,77 @@ export interface Provider {
   kvUsage?(): number;
   /** Model-specific figures for the result (a GPU pool's iterations, preemptions...). */
   stats?(nowMs: number): Record<string, number | string>;
+
+  // Facets: what callers need to know of any provider, so none checks a `kind` or casts.
+
+  /**
+   * Output tokens of `attempt` (submitted here) that have reached the caller by `nowMs`: what the
+   * emulator has streamed so far. Providers report tokens only when an attempt ends (one event
+   * per attempt, never one per token), so each works this out from its own plan. Non-decreasing
+   * in time, never above the request's output tokens, 0 before the first token; once the attempt
+   * is reported, its reported `outputTokens`. Ground truth: the emulator's pacing, never policies.
+   */
+  deliveredTokens(attempt: Attempt, nowMs: number): number;
+  /**
+   * Most prompt + output tokens one request may have; larger ones are answered 400
+   * (`bad_request`). Infinity when nothing limits it.
+   */
+  readonly contextWindow: number;
+  /**
+   * The load a self-hosted server exposes to scrapers (vLLM's /metrics), now, over the whole
+   * provider: waiting and running summed over replicas, KV use averaged over the replicas up.
+   * Always undefined for a provider that exposes none (a hosted API, an abstract queue).
+   */
+  gauges(): LoadGauges | undefined;
+  /** The replicas, for a provider made of them (a GPU pool): absent for any other. */
+  readonly replicas?: ReplicaSet;
+}
+
+/**
+ * Gauges as a scraper reads them from a self-hosted server: vLLM's num_requests_waiting,
+ * num_requests_running and gpu_cache_usage_perc. Example: `{ waiting: 3, running: 64, kvUsage: 0.82 }`.
+ */
+export interface LoadGauges {
+  /** Requests waiting for admission. */
+  readonly waiting: number;
+  /** Requests in the running batch. */
+  readonly running: number;
+  /** KV-cache use in [0, 1]. */
+  readonly kvUsage: number;
+}
+
+/** One replica's gauges, and whether it takes work (up, not lost to a fault or warming up). */
+export interface ReplicaGauges extends LoadGauges {
+  readonly up: boolean;
+}
+
+/**
+ * The replicas of a provider made of them, for callers that address one replica: gateway
+ * targets per replica (`expose: replicas`), the emulator's `/replicas/{id}` routes and its
+ * per-replica metrics. A replica is named by an id, stable while it is in the set and never given
+ * to another; positions 0..count-1 list the replicas in ascending id order. The set may change
+ * between two calls (replicas joining or leaving a fleet), so hold ids, not positions.
+ *
+ * ```ts
+ * for (let i = 0; i < set.count; i++) {
+ *   const id = set.idAt(i); // 0, 1, 2 for a pool of three that never changed
+ *   if (set.gauges(id).up) set.submitTo(id, attempt);
+ * }
+ * ```
+ */
+export interface ReplicaSet {
+  /** Replicas in the set now. */
+  readonly count: number;
+  /** Id of the replica at `position` (0 <= position < count). */
+  idAt(position: number): number;
+  /** Whether a replica with this id is in the set. */
+  has(id: number): boolean;
+  /**
+   * Submits to replica `id` (which must be in the set), bypassing the provider's own balancer;
+   * a replica that is down answers 503 (`server_error`) at once. The attempt then follows the
+   * provider's contract (cancel it through the provider).
+   */
+  submitTo(id: number, attempt: Attempt): void;
+  /** Replica `id`'s gauges now (`id` must be in the set). */
+  gauges(id: number): ReplicaGauges;
 }

@@ -1,24 +1,31 @@
 /**
- * Gateway targets for a scenario's providers: one per provider, or one per replica for a GPU pool
- * exposed as replicas (named `pool/i`), plus the scraper that refreshes self-hosted targets'
- * gauges every scrape interval (stale in between, by design).
+ * Gateway targets for a scenario's providers: one per provider, or one per replica (named
+ * `provider/id`) for a provider made of replicas that the scenario exposes (`expose: replicas`),
+ * plus the scraper that refreshes the gauges of targets whose provider exposes them, every scrape
+ * interval (stale in between, by design). Providers are told apart by their facets, never by kind.
  */
 import type { Scheduler } from '../engine/clock.ts';
 import type { Gateway } from '../gateway/pipeline.ts';
+import type { ScrapedMetrics } from '../gateway/policy.ts';
 import type { TargetSpec, TargetState } from '../gateway/target.ts';
 import type { Attempt } from '../providers/attempt.ts';
-import { GpuPool } from '../providers/gpu/gpu-pool.ts';
-import type { Provider } from '../providers/provider.ts';
-import type { Scenario } from '../scenario/schema.ts';
+import type { LoadGauges, Provider, ReplicaSet } from '../providers/provider.ts';
+import type { ProviderConfig, Scenario } from '../scenario/schema.ts';
 
 /** A target a provider offers the gateway, and what attempts to it are submitted to. */
 export interface ProvidedTarget extends TargetSpec {
   readonly backend: Provider;
 }
 
+/** A target that joined the gateway, with its backend (which the gateway keeps to itself). */
+export interface JoinedTarget {
+  readonly state: TargetState;
+  readonly backend: Provider;
+}
+
 /**
  * The targets of a scenario's providers, in scenario order: one per provider, or one per replica
- * of a GPU pool exposed as replicas.
+ * of a provider made of replicas that the scenario exposes as such.
  */
 export function targetsOf(scenario: Scenario, providers: readonly Provider[]): ProvidedTarget[] {
   const targets: ProvidedTarget[] = [];
@@ -34,10 +41,12 @@ export function targetsOf(scenario: Scenario, providers: readonly Provider[]): P
       outputPerMTok: config.pricing.outputPerMTok,
       backend,
     });
-    if (provider instanceof GpuPool && config.kind === 'gpu' && config.expose === 'replicas') {
-      provider.replicas.forEach((_, r) => {
-        targets.push(target(`${provider.name}/${r}`, replicaBackend(provider, r)));
-      });
+    const replicas = provider.replicas;
+    if (replicas && scrapeSettings(config).exposeReplicas) {
+      for (let i = 0; i < replicas.count; i++) {
+        const id = replicas.idAt(i);
+        targets.push(target(`${provider.name}/${id}`, replicaBackend(provider, replicas, id)));
+      }
     } else {
       targets.push(target(provider.name, provider));
     }
@@ -45,66 +54,75 @@ export function targetsOf(scenario: Scenario, providers: readonly Provider[]): P
   return targets;
 }
 
-/** Joins every provider's targets to the gateway, in scenario order, and returns them. */
+/** Joins every provider's targets to the gateway, in scenario order. */
 export function addTargets(
   gateway: Gateway,
   scenario: Scenario,
   providers: readonly Provider[],
-): TargetState[] {
-  return targetsOf(scenario, providers).map((t) => gateway.addTarget(t, t.backend));
+): JoinedTarget[] {
+  return targetsOf(scenario, providers).map((t) => ({
+    state: gateway.addTarget(t, t.backend),
+    backend: t.backend,
+  }));
 }
 
-/** A provider facade that submits to one replica of a pool. */
-function replicaBackend(pool: GpuPool, replica: number): Provider {
+/** A provider facade for replica `id` of `provider`: submits to it and shows its gauges. */
+function replicaBackend(provider: Provider, replicas: ReplicaSet, id: number): Provider {
   return {
-    name: pool.name,
-    kind: pool.kind,
-    models: pool.models,
-    faults: pool.faults,
+    name: provider.name,
+    kind: provider.kind,
+    models: provider.models,
+    faults: provider.faults,
     capacity: 1,
-    submit: (a: Attempt) => pool.submitTo(replica, a),
-    cancel: (a: Attempt) => pool.cancel(a),
-    faultsChanged: () => pool.faultsChanged(),
-    inService: () => pool.replicas[replica]!.runningCount,
-    queued: () => pool.replicas[replica]!.waitingCount,
-    utilization: (now: number) => pool.utilization(now),
+    contextWindow: provider.contextWindow,
+    submit: (a: Attempt) => replicas.submitTo(id, a),
+    cancel: (a: Attempt) => provider.cancel(a),
+    faultsChanged: () => provider.faultsChanged(),
+    inService: () => replicas.gauges(id).running,
+    queued: () => replicas.gauges(id).waiting,
+    utilization: (now: number) => provider.utilization(now),
+    deliveredTokens: (a: Attempt, now: number) => provider.deliveredTokens(a, now),
+    gauges: () => replicas.gauges(id),
   };
 }
 
-/** Starts the periodic scrape of every GPU pool's targets. */
+/**
+ * Starts the periodic scrape of every target whose backend exposes gauges (a pool seen as one
+ * target: the pool's; a replica: its own), at its provider's scrape interval. A target that left
+ * the gateway is scraped no more.
+ */
 export function startScrapers(
   scheduler: Scheduler,
   scenario: Scenario,
   providers: readonly Provider[],
-  targets: readonly TargetState[],
+  targets: readonly JoinedTarget[],
 ): void {
   providers.forEach((provider, providerIndex) => {
-    const config = scenario.providers[providerIndex]!;
-    if (!(provider instanceof GpuPool) || config.kind !== 'gpu') return;
-    const mine = targets.filter((t) => t.providerIndex === providerIndex);
-    const interval = config.scrapeInterval ?? (config.expose === 'replicas' ? 50 : 1000);
+    if (provider.gauges() === undefined) return; // a hosted API: nothing to scrape
+    const { exposeReplicas, intervalMs } = scrapeSettings(scenario.providers[providerIndex]!);
+    const mine = targets.filter((t) => t.state.providerIndex === providerIndex);
+    const interval = intervalMs ?? (exposeReplicas ? 50 : 1000);
     const scrape = () => {
       const now = scheduler.now();
-      if (config.expose === 'replicas') {
-        mine.forEach((t, r) => {
-          const replica = provider.replicas[r]!;
-          t.scraped = {
-            waiting: replica.waitingCount,
-            running: replica.runningCount,
-            kvUsage: replica.kvUsage,
-            atMs: now,
-          };
-        });
-      } else {
-        mine[0]!.scraped = {
-          waiting: provider.queued(),
-          running: provider.inService(),
-          kvUsage: provider.kvUsage(),
-          atMs: now,
-        };
+      for (const t of mine) {
+        const g = t.state.active ? t.backend.gauges() : undefined;
+        if (g) t.state.scraped = scraped(g, now);
       }
       scheduler.after(interval, scrape, undefined);
     };
     scrape();
   });
+}
+
+function scraped(g: LoadGauges, atMs: number): ScrapedMetrics {
+  return { waiting: g.waiting, running: g.running, kvUsage: g.kvUsage, atMs };
+}
+
+/**
+ * The scenario's settings for targets and scraping. Only a GPU pool's config has them (`expose`,
+ * `scrapeInterval`); what a provider can do is asked of its facets.
+ */
+function scrapeSettings(config: ProviderConfig): { exposeReplicas: boolean; intervalMs: number | undefined } {
+  if (config.kind !== 'gpu') return { exposeReplicas: false, intervalMs: undefined };
+  return { exposeReplicas: config.expose === 'replicas', intervalMs: config.scrapeInterval };
 }

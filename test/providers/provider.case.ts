@@ -10,6 +10,16 @@
  *   'cancelled' only if it was cancelled, and is reported at its `endMs`, which is >= `startMs`;
  * - an 'ok' attempt has startMs <= firstTokenMs <= endMs and delivered every output token;
  * - when nothing is left to do, nothing is in service or queued and utilization is in [0, 1].
+ *
+ * And its facets, probed every few milliseconds of a schedule:
+ *
+ * - `deliveredTokens` is a whole number in [0, the request's output tokens], never goes down,
+ *   and from the report on equals the reported `outputTokens`;
+ * - `gauges()` is always undefined or always defined, and then agrees with `queued()` and
+ *   `inService()`, with KV use in [0, 1];
+ * - `replicas`, if present, lists distinct ascending ids it `has`, whose gauges sum to the
+ *   provider's, and attempts submitted to a replica keep the whole contract;
+ * - a request beyond `contextWindow` is answered 400 (`bad_request`), one that fits is not.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -80,6 +90,81 @@ interface Tracked {
   cancelled: boolean;
   cancelledWhileQueued: boolean;
   reports: number[];
+  /** Highest `deliveredTokens` seen so far. */
+  delivered: number;
+}
+
+/** Probe period and horizon (ms): past every submission, cancellation and fault of a schedule. */
+const PROBE_EVERY_MS = 45;
+const PROBE_UNTIL_MS = 12_000;
+
+/** Checks the facets that read state (deliveredTokens, gauges, replicas) at one moment. */
+class FacetProbe {
+  private readonly provider: Provider;
+  private readonly problems: string[];
+  /** Whether `gauges()` answered at the start (it must keep doing so, or keep not). */
+  private readonly exposesGauges: boolean;
+
+  constructor(provider: Provider, problems: string[]) {
+    this.provider = provider;
+    this.problems = problems;
+    this.exposesGauges = provider.gauges() !== undefined;
+  }
+
+  delivered(t: Tracked, now: number): void {
+    const a = t.attempt;
+    const d = this.provider.deliveredTokens(a, now);
+    const max = a.work.outputTokens;
+    if (!(Number.isInteger(d) && d >= 0 && d <= max))
+      this.problems.push(`deliveredTokens ${d} at ${now} ms outside 0..${max} (status ${a.status})`);
+    if (d < t.delivered)
+      this.problems.push(
+        `deliveredTokens went down from ${t.delivered} to ${d} at ${now} ms (status ${a.status})`,
+      );
+    if (t.reports.length > 0 && d !== a.outputTokens)
+      this.problems.push(
+        `deliveredTokens ${d} at ${now} ms after a report of ${a.outputTokens} (${a.status})`,
+      );
+    t.delivered = Math.max(t.delivered, d);
+  }
+
+  gauges(now: number): void {
+    const p = this.provider;
+    const g = p.gauges();
+    if ((g !== undefined) !== this.exposesGauges) this.problems.push(`gauges() changed to ${g} at ${now} ms`);
+    if (g !== undefined) {
+      if (g.waiting !== p.queued() || g.running !== p.inService())
+        this.problems.push(
+          `gauges waiting ${g.waiting}, running ${g.running} but queued() ${p.queued()}, inService() ${p.inService()}`,
+        );
+      if (!(g.kvUsage >= 0 && g.kvUsage <= 1))
+        this.problems.push(`gauges kvUsage ${g.kvUsage} outside [0, 1]`);
+    }
+    const set = p.replicas;
+    if (set === undefined) return;
+    let waiting = 0;
+    let running = 0;
+    let last = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < set.count; i++) {
+      const id = set.idAt(i);
+      if (!(id > last) || !set.has(id)) this.problems.push(`replica id ${id} at position ${i} after ${last}`);
+      last = id;
+      const r = set.gauges(id);
+      waiting += r.waiting;
+      running += r.running;
+      if (!(r.kvUsage >= 0 && r.kvUsage <= 1)) this.problems.push(`replica ${id} kvUsage ${r.kvUsage}`);
+    }
+    if (set.has(last + 1) || set.has(-1)) this.problems.push(`replicas has an id it does not list`);
+    if (waiting !== p.queued() || running !== p.inService())
+      this.problems.push(
+        `replica gauges sum to ${waiting} waiting, ${running} running; the provider says ${p.queued()}, ${p.inService()}`,
+      );
+  }
+}
+
+interface ScheduleOptions {
+  /** Submit through the `replicas` facet, the i-th submission to the replica at position i % count. */
+  viaReplicas?: boolean;
 }
 
 /** Runs one schedule to completion and checks every promise of the contract. */
@@ -87,6 +172,7 @@ function checkSchedule(
   makeProvider: ProviderFactory,
   ops: readonly SubmitOp[],
   faults: readonly FaultConfig[],
+  options: ScheduleOptions = {},
 ) {
   const sim = new Simulation();
   const tracked = new Map<Attempt, Tracked>();
@@ -100,6 +186,7 @@ function checkSchedule(
         return;
       }
       t.reports.push(now);
+      probe.delivered(t, now);
       if (!PROVIDER_STATUSES.has(a.status)) problems.push(`reported with status '${a.status}'`);
       if (a.status === 'cancelled' && !t.cancelled)
         problems.push('reported cancelled but was never cancelled');
@@ -114,8 +201,18 @@ function checkSchedule(
     },
   };
   const provider = makeProvider(sim, sink);
+  const probe = new FacetProbe(provider, problems);
+  const probeAll = () => {
+    const now = sim.now();
+    for (const t of tracked.values()) probe.delivered(t, now);
+    probe.gauges(now);
+    if (now < PROBE_UNTIL_MS) sim.after(PROBE_EVERY_MS, probeAll, undefined);
+  };
+  sim.at(0, probeAll, undefined);
   scheduleFaults(sim, faults, new Map([[provider.name, provider]]));
-  for (const op of ops) {
+  const replicas = provider.replicas;
+  if (options.viaReplicas && !replicas) problems.push('no replicas to submit to');
+  ops.forEach((op, i) => {
     sim.at(
       op.at,
       () => {
@@ -132,9 +229,11 @@ function checkSchedule(
           cancelled: false,
           cancelledWhileQueued: false,
           reports: [],
+          delivered: 0,
         };
         tracked.set(a, t);
-        provider.submit(a);
+        if (options.viaReplicas && replicas) replicas.submitTo(replicas.idAt(i % replicas.count), a);
+        else provider.submit(a);
         if (op.cancelAfter !== undefined) {
           sim.after(
             op.cancelAfter,
@@ -151,7 +250,7 @@ function checkSchedule(
       },
       undefined,
     );
-  }
+  });
   sim.run(Number.POSITIVE_INFINITY);
 
   for (const t of tracked.values()) {
@@ -192,6 +291,41 @@ export function runProviderContract(name: string, makeProvider: ProviderFactory)
         ),
         { numRuns: 200, seed: 20_240_602 },
       );
+    });
+
+    const sample = makeProvider(new Simulation(), { attemptDone() {} });
+    it.runIf(sample.replicas !== undefined)(
+      'keeps the contract for attempts submitted to its replicas, through faults',
+      () => {
+        fc.assert(
+          fc.property(
+            fc.array(submitArb, { maxLength: 40 }),
+            fc.array(faultArb, { maxLength: 4 }),
+            (ops, faults) => {
+              expect(checkSchedule(makeProvider, ops, faults, { viaReplicas: true })).toEqual([]);
+            },
+          ),
+          { numRuns: 100, seed: 20_240_603 },
+        );
+      },
+    );
+
+    it('answers 400 to a request beyond its context window, and not to one that fits', () => {
+      const sim = new Simulation();
+      const statuses = new Map<Attempt, string>();
+      const provider = makeProvider(sim, { attemptDone: (a) => statuses.set(a, a.status) });
+      const window = provider.contextWindow;
+      expect(window).toBeGreaterThan(0);
+      const output = 10;
+      // Infinity: any size fits, so try a very large one.
+      const fits = Number.isFinite(window) ? window - output : 10_000_000;
+      const within = new Attempt(makeWork({ prompt: fits, output }), undefined, 1, 0, 0);
+      const beyond = new Attempt(makeWork({ prompt: fits + 1, output }), undefined, 1, 0, 0);
+      provider.submit(within);
+      if (Number.isFinite(window)) provider.submit(beyond);
+      sim.run(Number.POSITIVE_INFINITY);
+      expect(statuses.has(within) && statuses.get(within) !== 'bad_request').toBe(true);
+      if (Number.isFinite(window)) expect(statuses.get(beyond)).toBe('bad_request');
     });
 
     it('reports the same attempt once even when it is cancelled right after submission', () => {

@@ -31,6 +31,7 @@ export class ApiProvider implements Provider {
   readonly models: readonly string[];
   readonly faults = new FaultState();
   readonly capacity: number;
+  readonly contextWindow: number;
   private readonly config: ApiProviderConfig;
   private readonly ttft: Distribution;
   private readonly outputRate: Distribution;
@@ -63,6 +64,7 @@ export class ApiProvider implements Provider {
     this.name = config.name;
     this.models = config.models ?? [config.name];
     this.capacity = config.capacity;
+    this.contextWindow = config.contextWindow;
     this.slots = config.capacity;
     this.meter = new UtilizationMeter(config.capacity);
     this.ttft = createDistribution(config.ttft);
@@ -144,6 +146,22 @@ export class ApiProvider implements Provider {
     return this.meter.ratio(nowMs);
   }
 
+  /**
+   * Token times are arithmetic from the start of service: the first at `firstTokenMs`, then one
+   * every `tokenIntervalMs`, `outputTokens` in all (already cut short by a stream cut), as a
+   * cancelled attempt is billed. An attempt that has ended (reported, or cut or failed and past
+   * its end) delivered its `outputTokens`.
+   */
+  deliveredTokens(a: Attempt, nowMs: number): number {
+    if (a.status !== 'pending' && nowMs >= a.endMs) return a.outputTokens;
+    return this.tokensBy(a, nowMs);
+  }
+
+  /** A hosted API exposes no gauges. */
+  gauges(): undefined {
+    return undefined;
+  }
+
   /** Retry-after in ms if a limit refuses the request now, else 0. */
   private rateLimitWait(promptTokens: number, now: number): number {
     let wait = 0;
@@ -206,8 +224,10 @@ export class ApiProvider implements Provider {
     this.scheduler.at(a.endMs, this.onEnd, a);
   }
 
+  /** Output tokens streamed by `now` of an attempt in service (0 before it starts). */
   private tokensBy(a: Attempt, now: number): number {
-    if (now < a.firstTokenMs) return 0;
+    if (!(now >= a.firstTokenMs)) return 0;
+    if (!(a.tokenIntervalMs > 0)) return a.outputTokens;
     return Math.min(a.outputTokens, 1 + Math.floor((now - a.firstTokenMs) / a.tokenIntervalMs));
   }
 

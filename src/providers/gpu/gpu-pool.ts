@@ -15,8 +15,9 @@ import type { Random } from '../../engine/rng.ts';
 import type { GpuProviderConfig } from '../../scenario/schema.ts';
 import type { Attempt } from '../attempt.ts';
 import { FaultState } from '../faults/fault-state.ts';
-import type { AttemptSink, Provider } from '../provider.ts';
+import type { AttemptSink, LoadGauges, Provider, ReplicaSet } from '../provider.ts';
 import { type GpuProfile, kvCapacityTokens, type ModelProfile } from './catalog.ts';
+import { PoolReplicas } from './pool-replicas.ts';
 import { GpuReplica, type ReplicaListener, type SchedulerOptions, Sequence } from './replica.ts';
 import type { IterationTimeModel } from './time-model.ts';
 
@@ -34,11 +35,14 @@ export class GpuPool implements Provider, ReplicaListener {
   readonly faults = new FaultState();
   /** Replicas (each counts as one unit of capacity). */
   readonly capacity: number;
-  readonly replicas: GpuReplica[];
+  /** The replicas, in id order (white-box access for tests; callers use `replicas`). */
+  readonly members: GpuReplica[];
+  readonly replicas: ReplicaSet;
+  /** Prompt + output tokens a request may have: the model's context, and what one replica's KV cache holds. */
+  readonly contextWindow: number;
   readonly schedulerOptions: SchedulerOptions;
   private readonly timeModelKind: string;
   private readonly config: GpuProviderConfig;
-  private readonly contextWindow: number;
   private readonly scheduler: Scheduler;
   private readonly sink: AttemptSink;
   private readonly faultRng: Random;
@@ -64,7 +68,6 @@ export class GpuPool implements Provider, ReplicaListener {
     this.sink = sink;
     this.balancerRng = balancerRng;
     this.faultRng = faultRng;
-    this.contextWindow = model.contextWindow;
     this.timeModelKind = timeModel.kind;
     const s = config.scheduler;
     const kvTokens =
@@ -82,11 +85,13 @@ export class GpuPool implements Provider, ReplicaListener {
       watermarkBlocks: Math.floor(kvBlocks * s.watermark),
       prefixCacheBlocks: config.prefixCache.enabled ? Math.floor(kvBlocks * config.prefixCache.share) : 0,
     };
-    this.replicas = Array.from(
+    this.members = Array.from(
       { length: config.replicas },
       (_, i) => new GpuReplica(i, scheduler, timeModel, this.schedulerOptions, this.faults, this),
     );
     this.upCount = config.replicas;
+    this.contextWindow = Math.min(model.contextWindow, this.kvCapacityTokens);
+    this.replicas = new PoolReplicas(this.members, (id, a) => this.submitTo(id, a));
   }
 
   /** Tokens one replica's KV cache holds. */
@@ -104,10 +109,10 @@ export class GpuPool implements Provider, ReplicaListener {
     this.startOn(replica, a);
   }
 
-  /** Submits to one replica (gateway targets that are replicas). A down replica refuses at once. */
+  /** Submits to replica `index` (its id; see `replicas`). A down replica refuses at once. */
   submitTo(index: number, a: Attempt): void {
     if (this.refuse(a)) return;
-    const replica = this.replicas[index]!;
+    const replica = this.members[index]!;
     if (!replica.up) {
       this.answerFast(a, 'server_error');
       return;
@@ -118,7 +123,7 @@ export class GpuPool implements Provider, ReplicaListener {
   cancel(a: Attempt): void {
     const seq = a.handle as Sequence | undefined;
     if (!seq || seq.state === 'done' || a.status !== 'pending') return;
-    const replica = this.replicas[seq.replica]!;
+    const replica = this.members[seq.replica]!;
     const delivered = replica.delivered(seq);
     replica.remove(seq);
     a.status = 'cancelled';
@@ -129,8 +134,8 @@ export class GpuPool implements Provider, ReplicaListener {
     const now = this.scheduler.now();
     const target = Math.max(0, Math.round(this.capacity * this.faults.capacityFactor));
     // Lose the highest-numbered replicas first; bring them back (after slow start) in order.
-    for (let i = 0; i < this.replicas.length; i++) {
-      const r = this.replicas[i]!;
+    for (let i = 0; i < this.members.length; i++) {
+      const r = this.members[i]!;
       const shouldBeUp = i < target;
       if (!shouldBeUp && r.up) {
         r.up = false;
@@ -144,28 +149,28 @@ export class GpuPool implements Provider, ReplicaListener {
         this.scheduler.after(this.config.slowStart, this.onWarm, i);
       }
     }
-    for (const r of this.replicas) r.wake();
+    for (const r of this.members) r.wake();
   }
 
   private readonly warming = new Set<number>();
   private readonly onWarm = (i: number) => {
     this.warming.delete(i);
     const target = Math.round(this.capacity * this.faults.capacityFactor);
-    if (i >= target || this.replicas[i]!.up) return; // lost again while warming
-    this.replicas[i]!.up = true;
+    if (i >= target || this.members[i]!.up) return; // lost again while warming
+    this.members[i]!.up = true;
     this.setUpCount(this.upCount + 1);
-    this.replicas[i]!.wake();
+    this.members[i]!.wake();
   };
 
   inService(): number {
     let n = 0;
-    for (const r of this.replicas) n += r.runningCount;
+    for (const r of this.members) n += r.runningCount;
     return n;
   }
 
   queued(): number {
     let n = 0;
-    for (const r of this.replicas) n += r.waitingCount;
+    for (const r of this.members) n += r.waitingCount;
     return n;
   }
 
@@ -173,7 +178,7 @@ export class GpuPool implements Provider, ReplicaListener {
   kvUsage(): number {
     let sum = 0;
     let n = 0;
-    for (const r of this.replicas) {
+    for (const r of this.members) {
       if (!r.up) continue;
       sum += r.kvUsage;
       n++;
@@ -181,10 +186,24 @@ export class GpuPool implements Provider, ReplicaListener {
     return n > 0 ? sum / n : 0;
   }
 
+  /** Pool-wide gauges, as a scraper of the pool seen as one target reads them. */
+  gauges(): LoadGauges {
+    return { waiting: this.queued(), running: this.inService(), kvUsage: this.kvUsage() };
+  }
+
+  /** The sequence's own count on its replica, which advances as iterations decode it. */
+  deliveredTokens(a: Attempt): number {
+    if (a.status !== 'pending') return a.outputTokens; // the pool sets a status only as it reports
+    const seq = a.handle as Sequence | undefined;
+    if (!seq || seq.state === 'done') return 0;
+    const replica = this.members[seq.replica];
+    return replica ? Math.min(seq.deliver, replica.delivered(seq)) : 0;
+  }
+
   stats(nowMs: number): Record<string, number | string> {
-    const sum = (f: (r: GpuReplica) => number) => this.replicas.reduce((a, r) => a + f(r), 0);
+    const sum = (f: (r: GpuReplica) => number) => this.members.reduce((a, r) => a + f(r), 0);
     return {
-      replicas: this.replicas.length,
+      replicas: this.members.length,
       timeModel: this.timeModelKind,
       kvCapacityTokensPerReplica: this.kvCapacityTokens,
       iterations: sum((r) => r.iterations),
@@ -198,7 +217,7 @@ export class GpuPool implements Provider, ReplicaListener {
   /** Time replicas spent iterating over replica-time they were up. */
   utilization(nowMs: number): number {
     let busy = 0;
-    for (const r of this.replicas) busy += r.busyMs;
+    for (const r of this.members) busy += r.busyMs;
     const upMs = this.replicaMsUp(nowMs);
     return upMs > 0 ? Math.min(1, busy / upMs) : 0;
   }
@@ -261,7 +280,7 @@ export class GpuPool implements Provider, ReplicaListener {
 
   private pick(): GpuReplica | undefined {
     if (this.upCount === 0) return undefined;
-    const rs = this.replicas;
+    const rs = this.members;
     switch (this.config.balancer) {
       case 'round-robin': {
         for (let tries = 0; tries < rs.length; tries++) {

@@ -25,6 +25,8 @@ export class QueueProvider implements Provider {
   readonly models: readonly string[];
   readonly faults = new FaultState();
   readonly capacity: number;
+  /** No context limit: a queue knows nothing of tokens. */
+  readonly contextWindow = Number.POSITIVE_INFINITY;
   private readonly service: Distribution;
   private readonly queueCapacity: number;
   private readonly waiting = new Deque<Attempt>();
@@ -96,6 +98,16 @@ export class QueueProvider implements Provider {
 
   utilization(nowMs: number): number {
     return this.meter.ratio(nowMs);
+  }
+
+  /** Nothing streams: the whole response arrives when the attempt is reported. */
+  deliveredTokens(a: Attempt): number {
+    return a.status === 'pending' ? 0 : a.outputTokens;
+  }
+
+  /** An abstract queue of servers exposes no gauges. */
+  gauges(): undefined {
+    return undefined;
   }
 
   private failFast(a: Attempt, status: 'server_error' | 'overloaded'): void {

@@ -98,7 +98,7 @@ describe('the pool balancer', () => {
     sim.run(Number.POSITIVE_INFINITY);
     expect(attempts.map(replicaOf)).toEqual([0, 1, 2, 0, 1, 2, 0, 1, 2]);
     expect(attempts.every((a) => a.status === 'ok')).toBe(true);
-    expect(pool.replicas.map((r) => r.iterations > 0)).toEqual([true, true, true]);
+    expect(pool.members.map((r) => r.iterations > 0)).toEqual([true, true, true]);
   });
 
   it('sends a request to the replica with the fewest running and waiting sequences with least-loaded (lowest index on ties)', () => {
@@ -114,7 +114,7 @@ describe('the pool balancer', () => {
     ];
     submitAll(sim, pool, later);
     sim.run(999);
-    expect(pool.replicas.map((r) => r.load)).toEqual([1, 0, 1]);
+    expect(pool.members.map((r) => r.load)).toEqual([1, 0, 1]);
     sim.run(Number.POSITIVE_INFINITY);
     expect(first.map(replicaOf)).toEqual([0, 1, 2]);
     // Loads [1, 0, 1] -> replica 1; then [1, 1, 1] -> 0 (lowest index); then [2, 1, 1] -> 1.
@@ -179,7 +179,7 @@ describe('capacity loss', () => {
     const { sim, pool } = lose(5000);
     const probes = [2999, 7999, 8000].map((t) => {
       sim.run(t);
-      return pool.replicas.map((r) => r.up);
+      return pool.members.map((r) => r.up);
     });
     expect(probes).toEqual([
       [true, true, false, false],
@@ -415,7 +415,7 @@ describe('replicas exposed as gateway targets', () => {
     sim.at(10, () => targets[1]!.backend.submit(a), undefined);
     sim.run(49);
     expect(targets[1]!.scraped).toEqual({ waiting: 0, running: 0, kvUsage: 0, atMs: 0 });
-    expect(pool.replicas[1]!.runningCount).toBe(1);
+    expect(pool.members[1]!.runningCount).toBe(1);
     sim.run(50);
     const kvBlocks = pool.schedulerOptions.kvBlocks;
     expect(targets[1]!.scraped).toEqual({
@@ -571,9 +571,13 @@ async function runScenarioObject(input: ScenarioInput, seed: number) {
   return runScenario(loaded, await resolvePolicies(loaded), { seed });
 }
 
-/** The gateway's state for each target of `pool`, with what each submits to (the gateway keeps that apart). */
+/**
+ * The gateway's state for each target of `pool`, with what each submits to (the gateway keeps
+ * that apart); `state` is the target itself, as `startScrapers` takes it.
+ */
 function gatewayTargets(scenario: ReturnType<typeof validateScenario>, pool: GpuPool) {
-  return targetsOf(scenario, [pool]).map((t, i) =>
-    Object.assign(new TargetState(i, t), { backend: t.backend }),
-  );
+  return targetsOf(scenario, [pool]).map((t, i) => {
+    const state = new TargetState(i, t);
+    return Object.assign(state, { backend: t.backend, state });
+  });
 }

@@ -158,12 +158,12 @@ describe('continuous batching', () => {
     submitAll(sim, pool, [blocker(), ...attempts]);
     let maxRunning = 0;
     const probe = () => {
-      maxRunning = Math.max(maxRunning, pool.replicas[0]!.runningCount);
+      maxRunning = Math.max(maxRunning, pool.members[0]!.runningCount);
       if (pool.inService() + pool.queued() > 0) sim.after(0.5, probe, undefined);
     };
     sim.at(0, probe, undefined);
     sim.run(BLOCKER_MS + 1);
-    expect([pool.replicas[0]!.runningCount, pool.replicas[0]!.waitingCount]).toEqual([4, 6]);
+    expect([pool.members[0]!.runningCount, pool.members[0]!.waitingCount]).toEqual([4, 6]);
     sim.run(Number.POSITIVE_INFINITY);
     // Group: prefill 4 x 64 tokens (8 + 63 ms), then 4 steps of 8 + 4 x 1.5 + 4 (65 + k) / 1024.
     const group = 8 + 63 + 4 * 14 + (4 * (65 + 66 + 67 + 68)) / 1024;
@@ -183,7 +183,7 @@ describe('continuous batching', () => {
     const { sim, pool } = makePool({ scheduler: { chunkedPrefill: false } });
     submitAll(sim, pool, attempts);
     sim.run(0);
-    expect([pool.replicas[0]!.runningCount, pool.replicas[0]!.waitingCount]).toEqual([1, 2]);
+    expect([pool.members[0]!.runningCount, pool.members[0]!.waitingCount]).toEqual([1, 2]);
     sim.run(Number.POSITIVE_INFINITY);
     expect(attempts[0]!.firstTokenMs).toBe(K.a + prefillMs(K, 64, 64 * 32));
   });
@@ -242,7 +242,7 @@ describe('the prefix cache', () => {
     expect(first.firstTokenMs - first.startMs).toBe(389);
     expect(again.firstTokenMs - again.startMs).toBe(8 + (-3 + 64 + 56));
     expect(other.firstTokenMs - other.startMs).toBe(389);
-    expect(pool.replicas[0]!.prefixHits).toBe(1);
+    expect(pool.members[0]!.prefixHits).toBe(1);
   });
 
   // 1000 KV blocks of 16 tokens, 10% for prefixes: 100 blocks, room for one 1024-token prefix.
@@ -261,7 +261,7 @@ describe('the prefix cache', () => {
     const { pool } = serve(small, attempts);
     expect(attempts.map((a) => a.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
     // B hits (160 tokens); C misses; prefix 1 was evicted for C, so D misses.
-    expect(pool.replicas[0]!.prefixHits).toBe(1);
+    expect(pool.members[0]!.prefixHits).toBe(1);
     expect(attempts[3]!.firstTokenMs - attempts[3]!.startMs).toBe(
       attempts[0]!.firstTokenMs - attempts[0]!.startMs,
     );
@@ -280,7 +280,7 @@ describe('the prefix cache', () => {
       attempts,
     );
     const [, partial, cold] = attempts.map((a) => a.firstTokenMs - a.startMs);
-    expect(pool.replicas[0]!.prefixHits).toBe(1);
+    expect(pool.members[0]!.prefixHits).toBe(1);
     expect(partial).toBeLessThan(cold!);
     // 160 of 1024 tokens skipped saves well under half of a 1024-token prefill.
     expect(partial).toBeGreaterThan(0.7 * cold!);
@@ -292,7 +292,7 @@ describe('the prefix cache', () => {
     );
     const { pool } = serve({ scheduler: { chunkedPrefill: false } }, attempts);
     expect(attempts.map((a) => a.firstTokenMs - a.startMs)).toEqual([389, 389]);
-    expect(pool.replicas[0]!.prefixHits).toBe(0);
+    expect(pool.members[0]!.prefixHits).toBe(0);
   });
 
   it('lowers mean TTFT by more than half in a scenario whose requests share 4 prefixes of 1536 of their 2048 tokens', async () => {
@@ -360,14 +360,14 @@ describe('KV cache exhaustion', () => {
   it('preempts sequences when the blocks run out and still completes every request with all its tokens', () => {
     const attempts = crowd();
     const { pool } = serve({ scheduler: { kvBlocks: 64 } }, attempts);
-    expect(pool.replicas[0]!.preemptions).toBeGreaterThan(0);
+    expect(pool.members[0]!.preemptions).toBeGreaterThan(0);
     expect(attempts.map((a) => [a.status, a.outputTokens])).toEqual(attempts.map(() => ['ok', 300]));
   });
 
   it('never preempts with enough blocks for all of them (200 blocks)', () => {
     const attempts = crowd();
     const { pool } = serve({ scheduler: { kvBlocks: 200 } }, attempts);
-    expect(pool.replicas[0]!.preemptions).toBe(0);
+    expect(pool.members[0]!.preemptions).toBe(0);
     expect(attempts.every((a) => a.status === 'ok')).toBe(true);
   });
 
@@ -376,13 +376,13 @@ describe('KV cache exhaustion', () => {
     submitAll(sim, pool, crowd());
     const seen: number[] = [];
     const probe = () => {
-      seen.push(pool.replicas[0]!.kvUsage);
+      seen.push(pool.members[0]!.kvUsage);
       if (pool.inService() + pool.queued() > 0) sim.after(1, probe, undefined);
     };
     sim.at(0, probe, undefined);
     // The first preemption comes at 765 ms; up to 5 s the blocks stay accounted (see the bug below).
     sim.run(5000);
-    expect(pool.replicas[0]!.preemptions).toBeGreaterThan(0);
+    expect(pool.members[0]!.preemptions).toBeGreaterThan(0);
     expect(Math.min(...seen)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...seen)).toBeLessThanOrEqual(1);
   });
@@ -394,8 +394,8 @@ describe('KV cache exhaustion', () => {
   // (kvUsage -0.875 here: 120 free of 64), and its decode steps attend over too many tokens.
   it('returns exactly its KV blocks once the preempted requests finish (kvUsage back to 0)', () => {
     const { pool } = serve({ scheduler: { kvBlocks: 64 } }, crowd());
-    expect(pool.replicas[0]!.preemptions).toBeGreaterThan(0);
-    expect(pool.replicas[0]!.kvUsage).toBe(0);
+    expect(pool.members[0]!.preemptions).toBeGreaterThan(0);
+    expect(pool.members[0]!.kvUsage).toBe(0);
   });
 
   // Regression test; the bug it caught, now fixed (replica.ts, startIteration without chunked prefill): the decoders' blocks are found by
@@ -458,7 +458,7 @@ describe('KV cache exhaustion', () => {
           submitAll(sim, pool, attempts);
           sim.run(1_000_000);
           for (const a of attempts) expect([a.status, a.outputTokens]).toEqual(['ok', a.work.outputTokens]);
-          expect(pool.replicas[0]!.kvUsage).toBe(0);
+          expect(pool.members[0]!.kvUsage).toBe(0);
         },
       ),
       { numRuns: 200, seed: 1234 },
