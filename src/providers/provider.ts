@@ -33,8 +33,6 @@ export interface Provider {
   utilization(nowMs: number): number;
   /** Concurrent capacity (servers, slots, replicas), before faults. */
   readonly capacity: number;
-  /** Mean KV-cache use of a self-hosted pool in [0, 1] (ground truth; time series only). */
-  kvUsage?(): number;
   /** Model-specific figures for the result (a GPU pool's iterations, preemptions...). */
   stats?(nowMs: number): Record<string, number | string>;
 

@@ -137,7 +137,7 @@ export function runScenario(
     liveSessions: () => workload.liveSessions(),
     providerInService: (i) => providers[i]!.inService(),
     providerQueued: (i) => providers[i]!.queued(),
-    providerKvUsage: (i) => providers[i]!.kvUsage?.(),
+    providerKvUsage: (i) => providers[i]!.gauges()?.kvUsage,
   };
   scheduleFaults(sim, scenario.faults, providerByName);
   startScrapers(sim, scenario, providers, targets);
