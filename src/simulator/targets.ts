@@ -67,7 +67,7 @@ export function addTargets(
 }
 
 /** A provider facade for replica `id` of `provider`: submits to it and shows its gauges. */
-function replicaBackend(provider: Provider, replicas: ReplicaSet, id: number): Provider {
+export function replicaBackend(provider: Provider, replicas: ReplicaSet, id: number): Provider {
   return {
     name: provider.name,
     kind: provider.kind,

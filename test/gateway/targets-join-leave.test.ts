@@ -21,9 +21,13 @@ import type {
 import type { GatewayProbe } from '../../src/gateway/probe.ts';
 import type { TryOutcome } from '../../src/gateway/try-listener.ts';
 import type { Attempt } from '../../src/providers/attempt.ts';
+import { GpuPool } from '../../src/providers/gpu/gpu-pool.ts';
+import { resolveGpuSetup } from '../../src/providers/gpu/setup.ts';
 import { QueueProvider } from '../../src/providers/queue/queue-provider.ts';
 import { WorkItem } from '../../src/providers/work-item.ts';
 import { validateScenario } from '../../src/scenario/load.ts';
+import { replicaBackend } from '../../src/simulator/targets.ts';
+import { gpuConfig } from '../providers/gpu/gpu-harness.ts';
 import { queueConfig } from '../providers/harness.ts';
 
 const inf = Number.POSITIVE_INFINITY;
@@ -56,8 +60,7 @@ class StartLog implements GatewayProbe {
  * 20 requests/s for 30 s over queue servers (500 ms service, 4 servers each): `a` from the start,
  * `b` joins at 10 s, `a` leaves at 20 s and `c` joins at 25 s.
  */
-function run(routingName: string, healthName?: string) {
-  const sim = new Simulation();
+function gatewayOn(sim: Simulation, routingName: string, healthName?: string) {
   const base = validateScenario({
     name: 'join-leave',
     duration: '30s',
@@ -86,6 +89,12 @@ function run(routingName: string, healthName?: string) {
     probe,
     retryRng: () => 0.5,
   });
+  return { gateway, probe };
+}
+
+function run(routingName: string, healthName?: string) {
+  const sim = new Simulation();
+  const { gateway, probe } = gatewayOn(sim, routingName, healthName);
   const join = (name: string): TargetView => {
     const provider = new QueueProvider(
       { ...queueConfig({ servers: 4, service: '500ms' }), name },
@@ -164,6 +173,55 @@ describe('targets joining and leaving', () => {
       ).toBeGreaterThan(19_999);
     });
   }
+
+  it('takes a GPU replica out of rotation and back (as a new target), its running sequences finishing', () => {
+    const sim = new Simulation();
+    const { gateway, probe } = gatewayOn(sim, 'least-outstanding');
+    const pool = new GpuPool(
+      resolveGpuSetup(gpuConfig({ replicas: 3 })),
+      sim,
+      gateway,
+      () => 0.5,
+      () => 0.5,
+    );
+    const replicas = pool.replicas!;
+    const join = (id: number) =>
+      gateway.addTarget(
+        {
+          name: `p/${id}`,
+          provider: 'p',
+          providerIndex: 0,
+          kind: 'gpu',
+          models: ['m'],
+          inputPerMTok: 0,
+          outputPerMTok: 0,
+        },
+        replicaBackend(pool, replicas, id),
+      ).index;
+    const ids = [0, 1, 2].map(join);
+    let rejoined = -1;
+    sim.at(10_000, () => gateway.removeTarget(ids[2]!), undefined);
+    sim.at(20_000, () => (rejoined = join(2)), undefined);
+    const outcomes: TryOutcome[] = [];
+    const listener = { tryEnded: (_: number, outcome: TryOutcome) => outcomes.push(outcome) };
+    for (let i = 0; i < 300; i++) {
+      const at = i * 100;
+      sim.at(
+        at,
+        () => gateway.receive(gateway.open(new WorkItem(i, 0, at, 200, 50, inf, true, true), i, listener), 1),
+        undefined,
+      );
+    }
+    sim.run(inf);
+    const starts = (t: number) => probe.starts.filter((s) => s.target === t).map((s) => s.atMs);
+    expect(rejoined).toBe(3);
+    expect(Math.max(...starts(2))).toBeLessThan(10_000);
+    expect(Math.min(...starts(3))).toBeGreaterThanOrEqual(20_000);
+    expect(starts(2).length + starts(3).length).toBeGreaterThan(50);
+    expect(outcomes).toHaveLength(300);
+    expect(outcomes.every((o) => o === 'ok')).toBe(true);
+    expect(probe.reported).toHaveLength(probe.starts.length);
+  });
 
   it('refuses a routing answer that is not one of the targets offered, naming the policy', () => {
     const sim = new Simulation();
