@@ -6,7 +6,8 @@ ends when the last one has left. Prints one JSON line: arrivals, completed, wall
 simulation (import and setup excluded), simulated seconds and the mean queue wait (Erlang C: 0.8769 s).
 
 Usage: python3 bench/simpy_mmc.py [ARRIVALS] [SEED]
-Needs SimPy 2.x (Debian/Ubuntu: apt-get install python3-simpy).
+Needs SimPy 2.x (Debian/Ubuntu: apt-get install python3-simpy); bench/simpy3_mmc.py is the same model
+for SimPy 3 and 4.
 """
 
 import json

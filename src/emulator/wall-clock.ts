@@ -1,5 +1,5 @@
 import type { Scheduler } from '../engine/clock.ts';
-import { type EventHandler, EventQueue } from '../engine/heap.ts';
+import { type EventHandler, EventQueue, type TimerHandle } from '../engine/heap.ts';
 
 /** What the wall clock reports when it falls behind real time. */
 export interface LagReport {
@@ -125,17 +125,25 @@ export class WallClockScheduler implements Scheduler {
     return this.queue.size;
   }
 
-  at<T>(timeMs: number, handler: EventHandler<T>, payload: T): void {
+  at<T>(timeMs: number, handler: EventHandler<T>, payload: T): TimerHandle {
     if (!(timeMs >= this.clockMs)) {
       throw new Error(`event scheduled at ${timeMs} ms, before the current time ${this.clockMs} ms`);
     }
-    this.queue.push(timeMs, handler, payload);
+    const handle = this.queue.push(timeMs, handler, payload);
     if (this.running && !this.dispatching && timeMs < this.armedAtMs) this.arm();
+    return handle;
   }
 
-  after<T>(delayMs: number, handler: EventHandler<T>, payload: T): void {
+  after<T>(delayMs: number, handler: EventHandler<T>, payload: T): TimerHandle {
     if (!(delayMs >= 0)) throw new Error(`event scheduled with negative or NaN delay ${delayMs} ms`);
-    this.at(this.clockMs + delayMs, handler, payload);
+    return this.at(this.clockMs + delayMs, handler, payload);
+  }
+
+  /** Unschedules a pending event; the timer moves on to the next one if it was armed for it. */
+  cancel(handle: TimerHandle): boolean {
+    if (!this.queue.cancel(handle)) return false;
+    if (this.running && !this.dispatching) this.arm();
+    return true;
   }
 
   /** Starts the clock at simulated time 0 (events scheduled before start wait for it). */

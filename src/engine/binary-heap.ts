@@ -1,7 +1,9 @@
 /**
  * BinaryHeap: a min-heap of objects under a caller's ordering (`before(a, b)`: a comes out
  * first). For small queues of work items (a gateway's priority queue, a replica's finish times);
- * the event queue has its own typed-array heap (heap.ts) because it is the hot path.
+ * the event queue has its own typed-array heap (heap.ts) because it is the hot path. Give a total
+ * order (break ties, e.g. by an arrival counter): which of two tied items pops first depends on
+ * the heap's layout.
  */
 export class BinaryHeap<T> {
   private readonly items: T[] = [];
@@ -21,16 +23,18 @@ export class BinaryHeap<T> {
 
   push(item: T): void {
     const h = this.items;
+    const before = this.before;
+    // Sift up with a hole: parents move down until the item's place is found.
+    let i = h.length;
     h.push(item);
-    let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.before(h[i]!, h[p]!)) break;
-      const t = h[i]!;
-      h[i] = h[p]!;
-      h[p] = t;
+      const parent = h[p]!;
+      if (!before(item, parent)) break;
+      h[i] = parent;
       i = p;
     }
+    h[i] = item;
   }
 
   pop(): T | undefined {
@@ -38,21 +42,27 @@ export class BinaryHeap<T> {
     if (h.length === 0) return undefined;
     const top = h[0]!;
     const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
+    const n = h.length;
+    if (n > 0) {
+      const before = this.before;
+      // Sift down with a hole from the root: the earlier child moves up while it is before `last`.
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.before(h[l]!, h[m]!)) m = l;
-        if (r < h.length && this.before(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        const t = h[i]!;
-        h[i] = h[m]!;
-        h[m] = t;
-        i = m;
+        let c = 2 * i + 1;
+        if (c >= n) break;
+        let child = h[c]!;
+        if (c + 1 < n) {
+          const right = h[c + 1]!;
+          if (before(right, child)) {
+            c++;
+            child = right;
+          }
+        }
+        if (!before(child, last)) break;
+        h[i] = child;
+        i = c;
       }
+      h[i] = last;
     }
     return top;
   }

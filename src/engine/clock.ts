@@ -1,4 +1,4 @@
-import type { EventHandler } from './heap.ts';
+import type { EventHandler, TimerHandle } from './heap.ts';
 
 /**
  * Scheduler: what models see of time. Providers, workload and gateway code schedule through
@@ -8,8 +8,17 @@ import type { EventHandler } from './heap.ts';
 export interface Scheduler {
   /** Current time in ms since the start of the run. */
   now(): number;
-  /** Runs `handler(payload)` at `timeMs` (>= now). Equal times run in scheduling order. */
-  at<T>(timeMs: number, handler: EventHandler<T>, payload: T): void;
-  /** Runs `handler(payload)` `delayMs` (>= 0) from now. */
-  after<T>(delayMs: number, handler: EventHandler<T>, payload: T): void;
+  /**
+   * Runs `handler(payload)` at `timeMs` (>= now). Equal times run in scheduling order. Returns a
+   * handle for `cancel`.
+   */
+  at<T>(timeMs: number, handler: EventHandler<T>, payload: T): TimerHandle;
+  /** Runs `handler(payload)` `delayMs` (>= 0) from now. Returns a handle for `cancel`. */
+  after<T>(delayMs: number, handler: EventHandler<T>, payload: T): TimerHandle;
+  /**
+   * Unschedules a pending event: it will not run, and its handler and payload are dropped now
+   * (an attempt's timeout, cancelled when the attempt ends, does not wait in the queue). Returns
+   * false, changing nothing, when the event already ran or was cancelled.
+   */
+  cancel(handle: TimerHandle): boolean;
 }

@@ -1,5 +1,5 @@
 import type { Scheduler } from './clock.ts';
-import { type EventHandler, EventQueue } from './heap.ts';
+import { type EventHandler, EventQueue, type TimerHandle } from './heap.ts';
 
 /** Called every `progressEveryEvents` events with the simulated time; the CLI reads the wall clock. */
 export type ProgressHook = (simTimeMs: number, events: number) => void;
@@ -31,27 +31,31 @@ export class Simulation implements Scheduler {
     return this.queue.size;
   }
 
-  at<T>(timeMs: number, handler: EventHandler<T>, payload: T): void {
+  at<T>(timeMs: number, handler: EventHandler<T>, payload: T): TimerHandle {
     if (!(timeMs >= this.clockMs)) {
       throw new Error(`event scheduled at ${timeMs} ms, before the current time ${this.clockMs} ms`);
     }
-    this.queue.push(timeMs, handler, payload);
+    return this.queue.push(timeMs, handler, payload);
   }
 
   /**
    * Like `at`, but runs before every other event at the same time (priority -1): bookkeeping at a
    * boundary, such as closing a time-series window, sees the state just before that instant.
    */
-  atFirst<T>(timeMs: number, handler: EventHandler<T>, payload: T): void {
+  atFirst<T>(timeMs: number, handler: EventHandler<T>, payload: T): TimerHandle {
     if (!(timeMs >= this.clockMs)) {
       throw new Error(`event scheduled at ${timeMs} ms, before the current time ${this.clockMs} ms`);
     }
-    this.queue.push(timeMs, handler, payload, -1);
+    return this.queue.push(timeMs, handler, payload, -1);
   }
 
-  after<T>(delayMs: number, handler: EventHandler<T>, payload: T): void {
+  after<T>(delayMs: number, handler: EventHandler<T>, payload: T): TimerHandle {
     if (!(delayMs >= 0)) throw new Error(`event scheduled with negative or NaN delay ${delayMs} ms`);
-    this.queue.push(this.clockMs + delayMs, handler, payload);
+    return this.queue.push(this.clockMs + delayMs, handler, payload);
+  }
+
+  cancel(handle: TimerHandle): boolean {
+    return this.queue.cancel(handle);
   }
 
   /** Makes `run` return after the current event. */

@@ -151,6 +151,33 @@ describe('WallClockScheduler', () => {
     expect(errors.map((e) => (e as Error).message)).toEqual(['model bug']);
   });
 
+  it('does not run a cancelled event; cancelling it again, or after it ran, does nothing', () => {
+    const { clock, real } = fake();
+    const seen: string[] = [];
+    const log = (label: string) => seen.push(label);
+    clock.start();
+    const a = clock.at(10, log, 'a');
+    const b = clock.at(20, log, 'b');
+    expect(clock.cancel(a)).toBe(true);
+    expect(clock.cancel(a)).toBe(false);
+    expect(clock.pending).toBe(1);
+    real.ms += 30;
+    expect(clock.runDue()).toBe(1);
+    expect(seen).toEqual(['b']);
+    expect(clock.cancel(b)).toBe(false);
+  });
+
+  it('moves its timer on to the next event when the one it was armed for is cancelled', async () => {
+    const clock = new WallClockScheduler({ timeScale: 10 });
+    clocks.push(clock);
+    clock.start();
+    const early = clock.after(100, () => {}, undefined);
+    const fired = new Promise<number>((resolve) => clock.after(300, () => resolve(clock.now()), undefined));
+    expect(clock.cancel(early)).toBe(true);
+    expect(await fired).toBe(300);
+    expect(clock.events).toBe(1);
+  });
+
   it('refuses a time scale that is not a positive number', () => {
     expect(() => new WallClockScheduler({ timeScale: 0 })).toThrow(/positive/);
     expect(() => new WallClockScheduler({ timeScale: Number.NaN })).toThrow(/positive/);

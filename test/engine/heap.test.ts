@@ -99,4 +99,111 @@ describe('EventQueue', () => {
       { numRuns: 300 },
     );
   });
+
+  it('cancels the worked example: without a, it pops c, d, b; the cancelled handle then does nothing', () => {
+    const q = new EventQueue();
+    const a = q.push(5, tag, 'a');
+    q.push(5, tag, 'b');
+    q.push(3, tag, 'c');
+    q.push(5, tag, 'd', -1);
+    expect(q.cancel(a)).toBe(true);
+    expect(q.size).toBe(3);
+    expect(q.cancel(a)).toBe(false);
+    expect(drain(q)).toEqual([
+      [3, 'c'],
+      [5, 'd'],
+      [5, 'b'],
+    ]);
+  });
+
+  it('hands out positive integer handles, and ignores values that are not its handles', () => {
+    const q = new EventQueue();
+    const h = q.push(1, tag, 'x');
+    expect(Number.isSafeInteger(h) && h > 0).toBe(true);
+    for (const bogus of [0, -1, 0.5, Number.NaN, Number.POSITIVE_INFINITY, h + 1, h - 1, h * 2 ** 10]) {
+      expect(q.cancel(bogus)).toBe(false);
+    }
+    expect(q.size).toBe(1);
+    expect(q.pop()).toBe(true);
+    expect(q.cancel(h)).toBe(false); // fired
+  });
+
+  it('does not let a stale handle cancel the event that reuses its slot', () => {
+    const q = new EventQueue(1);
+    const first = q.push(1, tag, 'first');
+    q.pop();
+    const second = q.push(2, tag, 'second');
+    expect(second).not.toBe(first);
+    expect(q.cancel(first)).toBe(false);
+    expect(drain(q)).toEqual([[2, 'second']]);
+  });
+
+  it("lets go of a cancelled event's handler and payload at once, not when its time comes", () => {
+    const q = new EventQueue();
+    const payload = { big: new Array(1000).fill(0) };
+    const handler = () => {};
+    const h = q.push(1e9, handler, payload);
+    q.push(1, tag, 'other');
+    q.cancel(h);
+    // White-box: no slot of the queue still holds them (so the garbage collector may take them).
+    const held = q as unknown as { handlers: unknown[]; payloads: unknown[] };
+    expect(held.payloads.includes(payload)).toBe(false);
+    expect(held.handlers.includes(handler)).toBe(false);
+  });
+
+  it('pops exactly the uncancelled events in (time, priority, insertion) order under any interleaving of pushes, pops and cancels', () => {
+    // An operation is a push (time, priority), a pop, or a cancel of the k-th handle handed out so
+    // far (possibly one already popped or cancelled: then a no-op). The model is a sorted list.
+    const op = fc.oneof(
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          kind: fc.constant('push' as const),
+          time: fc.oneof(fc.integer({ min: 0, max: 10 }), fc.double({ min: 0, max: 1e6, noNaN: true })),
+          priority: fc.integer({ min: -3, max: 3 }),
+        }),
+      },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('pop' as const) }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat({ max: 1000 }) }),
+      },
+    );
+    type Entry = { time: number; priority: number; seq: number };
+    const before = (a: Entry, b: Entry) => a.time - b.time || a.priority - b.priority || a.seq - b.seq;
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), fc.integer({ min: 1, max: 64 }), (ops, capacity) => {
+        const q = new EventQueue(capacity);
+        let model: Entry[] = [];
+        const handles: number[] = [];
+        for (const o of ops) {
+          if (o.kind === 'push') {
+            const e = { time: o.time, priority: o.priority, seq: handles.length };
+            handles.push(q.push(e.time, tag, e.seq, e.priority));
+            model.push(e);
+            model.sort(before);
+          } else if (o.kind === 'pop') {
+            const expected = model.shift();
+            expect(q.pop()).toBe(expected !== undefined);
+            if (expected) {
+              expect(q.poppedTimeMs).toBe(expected.time);
+              expect(q.poppedPayload).toBe(expected.seq);
+            }
+          } else if (handles.length > 0) {
+            const seq = o.pick % handles.length;
+            const pending = model.some((e) => e.seq === seq);
+            expect(q.cancel(handles[seq]!)).toBe(pending);
+            model = model.filter((e) => e.seq !== seq);
+          }
+          expect(q.size).toBe(model.length);
+          expect(q.peekTime()).toBe(model[0]?.time ?? Number.POSITIVE_INFINITY);
+        }
+        expect(drain(q).map(([, p]) => p)).toEqual(model.map((e) => e.seq));
+        // Every handle is spent now: cancelling any of them again changes nothing.
+        for (const h of handles) expect(q.cancel(h)).toBe(false);
+        expect(q.size).toBe(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
