@@ -11,6 +11,7 @@
  * ended, and reports what happens to its probe. Targets join and leave during the run.
  */
 import type { Scheduler } from '../engine/clock.ts';
+import type { TimerHandle } from '../engine/heap.ts';
 import { LogHistogram } from '../engine/histogram.ts';
 import type { Random } from '../engine/rng.ts';
 import { FloodgateError } from '../errors.ts';
@@ -72,11 +73,6 @@ export interface GatewayOptions {
   retryRng: Random;
 }
 
-interface PendingRetry {
-  ticket: Ticket;
-  tryIndex: number;
-}
-
 export class Gateway implements AttemptSink {
   /** The counts admission policies see (tries admitted and not ended, tickets queued). */
   readonly gauges = new GatewayGauges();
@@ -108,10 +104,10 @@ export class Gateway implements AttemptSink {
   private activeRetries = 0;
   private draining = false;
   private readonly onAttemptTimeout = (a: Attempt) => this.attemptTimedOut(a);
-  private readonly onHedge = (a: Attempt) => this.hedge(a);
+  private readonly onHedge = (t: Ticket) => this.hedge(t);
   /** Latencies of successful attempts, when hedging follows a percentile of them. */
   private readonly hedgeDelays: LogHistogram | undefined;
-  private readonly onRetry = (p: PendingRetry) => this.retryNow(p);
+  private readonly onRetry = (t: Ticket) => this.retryNow(t);
   private readonly onQueueExpiry = (t: Ticket) => this.queueExpired(t);
 
   constructor(o: GatewayOptions) {
@@ -209,6 +205,7 @@ export class Gateway implements AttemptSink {
     if (t.queued) {
       this.queue.remove(t);
       this.gauges.queued = this.queue.size;
+      this.cancelTimer(t.queueTimer);
       t.gatewayWaitMs += this.scheduler.now() - t.queuedAtMs;
     }
     if (t.hedge) this.abandonAttempt(t.hedge, 'cancelled');
@@ -236,6 +233,8 @@ export class Gateway implements AttemptSink {
     t.costUsd += a.costUsd;
     this.probe.attemptDone(a, t.superseded);
     if (a.abandoned) return; // the gateway moved on already; provider-side accounting only
+    this.cancelTimer(a.timeoutTimer);
+    if (t.attempt === a) this.cancelHedge(t);
     const target = this.targets[a.targetIndex]!;
     target.inFlight--;
     const other = this.clearSlot(t, a);
@@ -337,11 +336,12 @@ export class Gateway implements AttemptSink {
     );
     if (expiry < Number.POSITIVE_INFINITY) {
       t.queueExpiryMs = expiry;
-      this.scheduler.at(Math.max(now, expiry), this.onQueueExpiry, t);
+      t.queueTimer = this.scheduler.at(Math.max(now, expiry), this.onQueueExpiry, t);
     }
   }
 
   private queueExpired(t: Ticket): void {
+    t.queueTimer = -1;
     if (!t.queued || this.scheduler.now() < t.queueExpiryMs) return;
     this.queue.remove(t);
     this.gauges.queued = this.queue.size;
@@ -376,7 +376,7 @@ export class Gateway implements AttemptSink {
     const a = this.startAttempt(t, target);
     t.attempt = a;
     const delay = this.hedgeDelay();
-    if (delay !== undefined) this.scheduler.after(delay, this.onHedge, a);
+    if (delay !== undefined) t.hedgeTimer = this.scheduler.after(delay, this.onHedge, t);
   }
 
   private startAttempt(t: Ticket, target: TargetState): Attempt {
@@ -389,7 +389,7 @@ export class Gateway implements AttemptSink {
     this.probe.attemptStarted(a);
     this.backends[target.index]!.submit(a);
     if (this.config.attemptTimeout !== undefined)
-      this.scheduler.after(this.config.attemptTimeout, this.onAttemptTimeout, a);
+      a.timeoutTimer = this.scheduler.after(this.config.attemptTimeout, this.onAttemptTimeout, a);
     return a;
   }
 
@@ -418,9 +418,10 @@ export class Gateway implements AttemptSink {
    * and, when streaming, no token delivered yet. The provider's plan for it is not the gateway's
    * to read (FG-5).
    */
-  private hedge(a: Attempt): void {
-    const t = a.owner as Ticket;
-    if (t.attempt !== a || t.hedge || !t.admitted || (t.work.stream && this.tokenSeen(a))) return;
+  private hedge(t: Ticket): void {
+    t.hedgeTimer = -1;
+    const a = t.attempt;
+    if (!a || t.hedge || !t.admitted || (t.work.stream && this.tokenSeen(a))) return;
     const picked = this.pick(t, this.targets[a.targetIndex]);
     if (!(picked instanceof TargetState)) {
       // No backup attempt: the first runs on. The reason is still counted.
@@ -432,6 +433,7 @@ export class Gateway implements AttemptSink {
   }
 
   private attemptTimedOut(a: Attempt): void {
+    a.timeoutTimer = -1;
     const t = a.owner as Ticket;
     if (t.attempt !== a && t.hedge !== a) return; // already answered or cancelled
     if (t.work.stream && this.tokenSeen(a)) return; // streaming: the timeout covers the first token
@@ -449,8 +451,11 @@ export class Gateway implements AttemptSink {
     const target = this.targets[a.targetIndex]!;
     const t = a.owner as Ticket;
     a.abandoned = true;
-    if (t.attempt === a) t.attempt = undefined;
-    else if (t.hedge === a) t.hedge = undefined;
+    this.cancelTimer(a.timeoutTimer);
+    if (t.attempt === a) {
+      t.attempt = undefined;
+      this.cancelHedge(t);
+    } else if (t.hedge === a) t.hedge = undefined;
     this.clearRetry(t);
     if (status === 'timeout') this.retryBudget?.onAttempt(false);
     target.inFlight--;
@@ -478,23 +483,37 @@ export class Gateway implements AttemptSink {
       t.retrying = true;
       this.activeRetries++;
       this.probe.gatewayRetried(t.work);
-      this.scheduler.after(delay, this.onRetry, { ticket: t, tryIndex: t.tryIndex });
+      t.retryTimer = this.scheduler.after(delay, this.onRetry, t);
       return;
     }
     this.endTry(t, outcomeOf(error), error);
   }
 
-  private retryNow(p: PendingRetry): void {
-    const t = p.ticket;
-    if (!t.serving || t.tryIndex !== p.tryIndex || !t.admitted) return; // the try was cancelled meanwhile
+  /** A scheduled retry is due: its try is still on (a try that ends cancels its retry). */
+  private retryNow(t: Ticket): void {
+    t.retryTimer = -1;
     this.route(t);
   }
 
-  /** A retry stops counting as in progress when its attempt ends or its try does. */
+  /**
+   * A retry stops counting as in progress when its attempt ends or its try does (then a retry
+   * still scheduled is cancelled).
+   */
   private clearRetry(t: Ticket): void {
     if (!t.retrying) return;
     t.retrying = false;
     this.activeRetries--;
+    this.cancelTimer(t.retryTimer);
+    t.retryTimer = -1;
+  }
+
+  private cancelHedge(t: Ticket): void {
+    this.cancelTimer(t.hedgeTimer);
+    t.hedgeTimer = -1;
+  }
+
+  private cancelTimer(handle: TimerHandle): void {
+    if (handle >= 0) this.scheduler.cancel(handle);
   }
 
   private endTry(t: Ticket, outcome: TryOutcome, error: TryError | undefined): void {

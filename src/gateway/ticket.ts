@@ -1,3 +1,4 @@
+import type { TimerHandle } from '../engine/heap.ts';
 import type { Attempt } from '../providers/attempt.ts';
 import type { WorkItem } from '../providers/work-item.ts';
 import type { RequestView } from './policy.ts';
@@ -40,6 +41,10 @@ export class Ticket<O = unknown> {
   fallbackQueue: string[] | undefined = undefined;
   /** A gateway retry is scheduled or in flight (retry budgets count these). */
   retrying = false;
+  /** Pending timers (-1: none): the queue wait's expiry, the scheduled retry, the hedge. */
+  queueTimer: TimerHandle = -1;
+  retryTimer: TimerHandle = -1;
+  hedgeTimer: TimerHandle = -1;
   /** Previous backoff delay (decorrelated jitter needs it). */
   lastBackoffMs = 0;
   /** The attempt that succeeded (its times and tokens are the request's). */

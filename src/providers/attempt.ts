@@ -62,6 +62,8 @@ export class Attempt {
   abandoned = false;
   /** Gateway in-flight count when the attempt started (limit algorithms use it). */
   inFlightAtStart = 0;
+  /** The gateway's timeout timer for the attempt (-1: none), cancelled when it ends. */
+  timeoutTimer = -1;
   /** Set while queued at the provider (lazy removal on cancel). */
   queuedAtProvider = false;
 

@@ -8,6 +8,7 @@
  */
 import type { Scheduler } from '../engine/clock.ts';
 import { createDistribution, type Distribution, type DistributionSpec } from '../engine/dist/index.ts';
+import type { TimerHandle } from '../engine/heap.ts';
 import type { Random } from '../engine/rng.ts';
 import { backoffDelay } from '../gateway/backoff.ts';
 import type { Gateway } from '../gateway/pipeline.ts';
@@ -26,11 +27,6 @@ export interface TypingOptions {
   rng: Random;
 }
 
-interface PendingTry {
-  req: Request;
-  tries: number;
-}
-
 export class Client implements TryListener<Request> {
   /** Requests arrived and not yet terminal. */
   live = 0;
@@ -43,7 +39,7 @@ export class Client implements TryListener<Request> {
   private readonly patienceRng: Random;
   private readonly onTimeout = (req: Request) => this.timedOut(req);
   private readonly onAbandon = (req: Request) => this.abandon(req);
-  private readonly onRetry = (p: PendingTry) => this.retryNow(p);
+  private readonly onNextTry = (req: Request) => this.nextTryDue(req);
   private readonly onKeystroke = (req: Request) => this.keystrokeCame(req);
   /** Per class: time to the user's next keystroke, and the client debounce (ms). */
   private readonly keystroke: readonly (Distribution | undefined)[];
@@ -92,33 +88,43 @@ export class Client implements TryListener<Request> {
     this.probe.arrived(work);
     const patience = this.patience[classIndex];
     // Drawn at arrival from the workload's own stream, so it is identical whatever the policy.
-    if (patience) this.scheduler.after(patience.sample(this.patienceRng), this.onAbandon, req);
+    if (patience)
+      req.patienceTimer = this.scheduler.after(patience.sample(this.patienceRng), this.onAbandon, req);
     // Tab completions: the next keystroke supersedes the request (drawn at arrival, so the same
     // whatever the policy). Within the debounce the request is never sent.
     const keystroke = this.keystroke[classIndex];
     const gap = keystroke ? keystroke.sample(this.keystrokeRng) : Number.POSITIVE_INFINITY;
     const debounce = this.debounceMs[classIndex] ?? 0;
-    if (gap < Number.POSITIVE_INFINITY) this.scheduler.after(gap, this.onKeystroke, req);
+    if (gap < Number.POSITIVE_INFINITY) req.keystrokeTimer = this.scheduler.after(gap, this.onKeystroke, req);
     if (gap < debounce) return;
-    if (debounce > 0) this.scheduler.after(debounce, this.onRetry, { req, tries: 0 });
+    if (debounce > 0) req.nextTryTimer = this.scheduler.after(debounce, this.onNextTry, req);
     else this.startTry(req);
   }
 
   /** The user typed on: cancel whatever is in progress; the request ends cancelled. */
   private keystrokeCame(req: Request): void {
+    req.keystrokeTimer = -1;
     if (req.outcome !== undefined) return;
     this.gateway.supersede(req.ticket);
-    if (req.tryActive) {
-      req.tryActive = false;
-      this.gateway.cancelTry(req.ticket);
-    }
+    this.stopTry(req);
     this.finish(req, 'cancelled');
   }
 
   tryEnded(req: Request, outcome: TryOutcome, error: TryError | undefined): void {
     if (!req.tryActive || req.outcome !== undefined) return;
     req.tryActive = false;
+    this.cancel(req.timeoutTimer);
+    req.timeoutTimer = -1;
     this.afterTry(req, outcome, error);
+  }
+
+  /** The client gives up on the try in progress, if any: the gateway stops all work on it. */
+  private stopTry(req: Request): void {
+    if (!req.tryActive) return;
+    req.tryActive = false;
+    this.cancel(req.timeoutTimer);
+    req.timeoutTimer = -1;
+    this.gateway.cancelTry(req.ticket);
   }
 
   private startTry(req: Request): void {
@@ -128,7 +134,7 @@ export class Client implements TryListener<Request> {
     const timeout = this.configs[req.work.classIndex]!.timeout;
     if (timeout !== undefined) {
       req.tryDeadlineMs = now + timeout;
-      this.scheduler.at(req.tryDeadlineMs, this.onTimeout, req);
+      req.timeoutTimer = this.scheduler.at(req.tryDeadlineMs, this.onTimeout, req);
     }
     this.gateway.receive(req.ticket, req.tries);
   }
@@ -161,31 +167,34 @@ export class Client implements TryListener<Request> {
       const delay = backoffDelay(retries.backoff, req.tries, req.clientBackoffMs, this.retryRng);
       req.clientBackoffMs = delay;
       this.probe.clientRetried(req.work);
-      this.scheduler.after(delay, this.onRetry, { req, tries: req.tries });
+      req.nextTryTimer = this.scheduler.after(delay, this.onNextTry, req);
       return;
     }
     this.finish(req, outcome);
   }
 
-  private retryNow(p: PendingTry): void {
-    if (p.req.outcome !== undefined || p.req.tries !== p.tries) return;
-    this.startTry(p.req);
+  /** The next try is due (a retry, or the first after the debounce); a request that ended cancelled it. */
+  private nextTryDue(req: Request): void {
+    req.nextTryTimer = -1;
+    this.startTry(req);
   }
 
   private timedOut(req: Request): void {
+    req.timeoutTimer = -1;
     if (!req.tryActive || req.outcome !== undefined || this.scheduler.now() < req.tryDeadlineMs) return;
-    req.tryActive = false;
-    this.gateway.cancelTry(req.ticket);
+    this.stopTry(req);
     this.afterTry(req, 'timed_out', 'timeout');
   }
 
   private abandon(req: Request): void {
+    req.patienceTimer = -1;
     if (req.outcome !== undefined) return;
-    if (req.tryActive) {
-      req.tryActive = false;
-      this.gateway.cancelTry(req.ticket);
-    }
+    this.stopTry(req);
     this.finish(req, 'abandoned');
+  }
+
+  private cancel(handle: TimerHandle): void {
+    if (handle >= 0) this.scheduler.cancel(handle);
   }
 
   /** A retry that was scheduled or in flight is over (its try ended, or the request did). */
@@ -197,6 +206,11 @@ export class Client implements TryListener<Request> {
 
   private finish(req: Request, outcome: Outcome): void {
     this.retryDone(req);
+    // Nothing more can happen to the request: its pending timers leave the event queue.
+    this.cancel(req.nextTryTimer);
+    this.cancel(req.patienceTimer);
+    this.cancel(req.keystrokeTimer);
+    req.nextTryTimer = req.patienceTimer = req.keystrokeTimer = -1;
     req.outcome = outcome;
     this.live--;
     this.liveByClass[req.work.classIndex]!--;

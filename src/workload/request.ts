@@ -1,3 +1,4 @@
+import type { TimerHandle } from '../engine/heap.ts';
 import type { Gateway } from '../gateway/pipeline.ts';
 import type { Ticket } from '../gateway/ticket.ts';
 import type { TryListener } from '../gateway/try-listener.ts';
@@ -42,6 +43,15 @@ export class Request {
   clientRetrying = false;
   /** Previous client backoff delay (decorrelated jitter needs it). */
   clientBackoffMs = 0;
+  /**
+   * Pending timers (-1: none), cancelled when they can no longer matter: the current try's
+   * timeout, the next try (a retry, or the first after the debounce), the user's patience and
+   * next keystroke.
+   */
+  timeoutTimer: TimerHandle = -1;
+  nextTryTimer: TimerHandle = -1;
+  patienceTimer: TimerHandle = -1;
+  keystrokeTimer: TimerHandle = -1;
 
   constructor(
     work: WorkItem,
