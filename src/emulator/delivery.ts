@@ -1,4 +1,5 @@
 import type { Attempt } from '../providers/attempt.ts';
+import { unwrapFaults } from '../providers/faults/faulty-provider.ts';
 import type { GpuPool } from '../providers/gpu/gpu-pool.ts';
 import type { Sequence } from '../providers/gpu/replica.ts';
 import type { Provider } from '../providers/provider.ts';
@@ -30,7 +31,7 @@ export function deliveredTokens(provider: Provider, a: Attempt, nowMs: number): 
     case 'gpu': {
       const seq = a.handle as Sequence | undefined;
       if (!seq || seq.state === 'done') return 0;
-      const replica = (provider as GpuPool).replicas[seq.replica];
+      const replica = (unwrapFaults(provider) as GpuPool).replicas[seq.replica];
       return replica ? Math.min(seq.deliver, replica.delivered(seq)) : 0;
     }
     default:

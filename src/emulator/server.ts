@@ -49,6 +49,7 @@ import { type Random, RngStreams } from '../engine/rng.ts';
 import type { RequestView } from '../gateway/policy.ts';
 import { Attempt, type AttemptStatus } from '../providers/attempt.ts';
 import { scheduleFaults } from '../providers/faults/fault-timeline.ts';
+import { FaultyProvider, unwrapFaults } from '../providers/faults/faulty-provider.ts';
 import type { GpuPool } from '../providers/gpu/gpu-pool.ts';
 import { resolveGpuSetup } from '../providers/gpu/setup.ts';
 import { createProvider } from '../providers/index.ts';
@@ -766,8 +767,9 @@ export async function startEmulator(
       startTicker();
     }
     try {
-      if (replica !== undefined) (entry.provider as GpuPool).submitTo(replica, attempt);
-      else entry.provider.submit(attempt);
+      if (replica === undefined) entry.provider.submit(attempt);
+      else if (!(entry.provider instanceof FaultyProvider) || entry.provider.passes(attempt))
+        (unwrapFaults(entry.provider) as GpuPool).submitTo(replica, attempt);
     } catch (e) {
       // Nothing will answer this exchange but the 500 the caller writes.
       if (ex.open) finishExchange(ex, 'internal_error', 0);
@@ -803,7 +805,7 @@ export async function startEmulator(
     const p = entry.provider;
     if (p.faults.outage) return false;
     if (p.kind !== 'gpu') return true;
-    const replicas = (p as GpuPool).replicas;
+    const replicas = (unwrapFaults(p) as GpuPool).replicas;
     if (replica !== undefined) return replicas[replica]?.up ?? false;
     return replicas.some((r) => r.up);
   }
@@ -816,7 +818,7 @@ export async function startEmulator(
     const up: Sample[] = [];
     for (const e of only ? [only] : entries) {
       if (e.provider.kind !== 'gpu') continue;
-      const pool = e.provider as GpuPool;
+      const pool = unwrapFaults(e.provider) as GpuPool;
       const model = pool.models[0] ?? pool.name;
       pool.replicas.forEach((r, i) => {
         if (replicaOnly !== undefined && i !== replicaOnly) return;
@@ -1055,7 +1057,10 @@ function contextWindowOf(config: ProviderConfig, provider: Provider): number {
     case 'api':
       return config.contextWindow;
     case 'gpu':
-      return Math.min(resolveGpuSetup(config).model.contextWindow, (provider as GpuPool).kvCapacityTokens);
+      return Math.min(
+        resolveGpuSetup(config).model.contextWindow,
+        (unwrapFaults(provider) as GpuPool).kvCapacityTokens,
+      );
     case 'queue':
       return Number.POSITIVE_INFINITY;
   }

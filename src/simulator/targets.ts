@@ -6,6 +6,7 @@
 import type { Scheduler } from '../engine/clock.ts';
 import { TargetState } from '../gateway/target.ts';
 import type { Attempt } from '../providers/attempt.ts';
+import { FaultyProvider, unwrapFaults } from '../providers/faults/faulty-provider.ts';
 import { GpuPool } from '../providers/gpu/gpu-pool.ts';
 import type { Provider } from '../providers/provider.ts';
 import type { Scenario } from '../scenario/schema.ts';
@@ -14,13 +15,14 @@ export function createTargets(scenario: Scenario, providers: readonly Provider[]
   const targets: TargetState[] = [];
   providers.forEach((provider, providerIndex) => {
     const config = scenario.providers[providerIndex]!;
-    if (provider instanceof GpuPool && config.kind === 'gpu' && config.expose === 'replicas') {
-      provider.replicas.forEach((_, r) => {
+    const pool = unwrapFaults(provider);
+    if (pool instanceof GpuPool && config.kind === 'gpu' && config.expose === 'replicas') {
+      pool.replicas.forEach((_, r) => {
         targets.push(
           new TargetState(
             targets.length,
             `${provider.name}/${r}`,
-            replicaBackend(provider, r),
+            replicaBackend(provider, pool, r),
             providerIndex,
             config.pricing,
           ),
@@ -33,17 +35,20 @@ export function createTargets(scenario: Scenario, providers: readonly Provider[]
   return targets;
 }
 
-/** A provider facade that submits to one replica of a pool. */
-function replicaBackend(pool: GpuPool, replica: number): Provider {
+/** A provider facade that submits to one replica of a pool (through the pool's fault wrapper). */
+function replicaBackend(provider: Provider, pool: GpuPool, replica: number): Provider {
+  const faulty = provider instanceof FaultyProvider ? provider : undefined;
   return {
     name: pool.name,
     kind: pool.kind,
     models: pool.models,
     faults: pool.faults,
     capacity: 1,
-    submit: (a: Attempt) => pool.submitTo(replica, a),
-    cancel: (a: Attempt) => pool.cancel(a),
-    faultsChanged: () => pool.faultsChanged(),
+    submit: (a: Attempt) => {
+      if (!faulty || faulty.passes(a)) pool.submitTo(replica, a);
+    },
+    cancel: (a: Attempt) => provider.cancel(a),
+    faultsChanged: () => provider.faultsChanged(),
     inService: () => pool.replicas[replica]!.runningCount,
     queued: () => pool.replicas[replica]!.waitingCount,
     utilization: (now: number) => pool.utilization(now),
@@ -57,8 +62,9 @@ export function startScrapers(
   providers: readonly Provider[],
   targets: readonly TargetState[],
 ): void {
-  providers.forEach((provider, providerIndex) => {
+  providers.forEach((wrapped, providerIndex) => {
     const config = scenario.providers[providerIndex]!;
+    const provider = unwrapFaults(wrapped);
     if (!(provider instanceof GpuPool) || config.kind !== 'gpu') return;
     const mine = targets.filter((t) => t.providerIndex === providerIndex);
     const interval = config.scrapeInterval ?? (config.expose === 'replicas' ? 50 : 1000);

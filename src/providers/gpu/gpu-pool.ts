@@ -6,15 +6,17 @@
  * replicas as gateway targets (`expose: replicas`, as an endpoint picker does). Each replica runs
  * the vLLM-like scheduler of replica.ts.
  *
- * Faults: outage (fast 503), hang, brownout (iterations slower by `latency`; `errorRate` of the
- * attempts fail at their first token), stream cut, and capacity loss, which takes replicas down
- * (their sequences fail with 503) and brings them back after `slowStart` when it ends.
+ * Faults: brownout (iterations slower by `latency`) and capacity loss, which takes replicas down
+ * (their sequences fail with 503) and brings them back after `slowStart` when it ends. An output
+ * a fault cuts (faults/faulty-provider.ts, asked when a replica gets the attempt) ends after that
+ * many tokens; a cut to none (the error rate) fails at the first token, after its prefill.
  */
 import type { Scheduler } from '../../engine/clock.ts';
 import type { Random } from '../../engine/rng.ts';
 import type { GpuProviderConfig } from '../../scenario/schema.ts';
 import type { Attempt } from '../attempt.ts';
 import { FaultState } from '../faults/fault-state.ts';
+import { NO_OUTPUT_FAULTS, type OutputFaults } from '../faults/faulty-provider.ts';
 import type { AttemptSink, Provider } from '../provider.ts';
 import { type GpuProfile, kvCapacityTokens, type ModelProfile } from './catalog.ts';
 import { GpuReplica, type ReplicaListener, type SchedulerOptions, Sequence } from './replica.ts';
@@ -41,7 +43,7 @@ export class GpuPool implements Provider, ReplicaListener {
   private readonly contextWindow: number;
   private readonly scheduler: Scheduler;
   private readonly sink: AttemptSink;
-  private readonly faultRng: Random;
+  private readonly outputFaults: OutputFaults;
   private readonly balancerRng: Random;
   private cursor = 0;
   /** Replicas taking work: up and warmed up. */
@@ -53,7 +55,7 @@ export class GpuPool implements Provider, ReplicaListener {
     scheduler: Scheduler,
     sink: AttemptSink,
     balancerRng: Random,
-    faultRng: Random,
+    outputFaults: OutputFaults = NO_OUTPUT_FAULTS,
   ) {
     const { config, model, gpu, timeModel } = setup;
     this.config = config;
@@ -63,7 +65,7 @@ export class GpuPool implements Provider, ReplicaListener {
     this.scheduler = scheduler;
     this.sink = sink;
     this.balancerRng = balancerRng;
-    this.faultRng = faultRng;
+    this.outputFaults = outputFaults;
     this.contextWindow = model.contextWindow;
     this.timeModelKind = timeModel.kind;
     const s = config.scheduler;
@@ -104,7 +106,10 @@ export class GpuPool implements Provider, ReplicaListener {
     this.startOn(replica, a);
   }
 
-  /** Submits to one replica (gateway targets that are replicas). A down replica refuses at once. */
+  /**
+   * Submits to one replica (gateway targets that are replicas). A down replica refuses at once.
+   * Outage and hang are the fault wrapper's: route through `FaultyProvider.passes` first.
+   */
   submitTo(index: number, a: Attempt): void {
     if (this.refuse(a)) return;
     const replica = this.replicas[index]!;
@@ -231,23 +236,15 @@ export class GpuPool implements Provider, ReplicaListener {
 
   finished(seq: Sequence, nowMs: number): void {
     const a = seq.attempt;
-    if (a.status === 'pending') {
-      if (seq.failAtFirstToken) a.status = 'server_error';
-      else a.status = seq.deliver < a.request.outputTokens ? 'stream_cut' : 'ok';
-    }
+    if (a.status === 'pending')
+      a.status = seq.failAtFirstToken || seq.deliver < a.request.outputTokens ? 'stream_cut' : 'ok';
     this.report(seq, nowMs, seq.failAtFirstToken ? 0 : seq.deliver);
   }
 
   // -----------------------------------------------------------------------------------------
 
-  /** Outage, hang, and requests no replica could ever serve are answered here. */
+  /** Requests no replica could ever serve are answered here. */
   private refuse(a: Attempt): boolean {
-    const faults = this.faults;
-    if (faults.outage) {
-      this.answerFast(a, 'server_error');
-      return true;
-    }
-    if (faults.hang) return true; // never answers; the caller's timeout ends it
     const req = a.request;
     if (
       req.promptTokens + req.outputTokens > this.contextWindow ||
@@ -285,18 +282,10 @@ export class GpuPool implements Provider, ReplicaListener {
   }
 
   private startOn(replica: GpuReplica, a: Attempt): void {
-    const faults = this.faults;
     const out = a.request.outputTokens;
-    let deliver = out;
-    if (
-      faults.streamCutProbability > 0 &&
-      out > faults.streamCutAfter &&
-      this.faultRng() < faults.streamCutProbability
-    ) {
-      deliver = Math.max(1, faults.streamCutAfter);
-    }
-    const failAtFirstToken = faults.errorRate > 0 && this.faultRng() < faults.errorRate;
-    const seq = new Sequence(a, deliver, failAtFirstToken, replica.index);
+    const cap = this.outputFaults.outputCap(a);
+    // A cut to no tokens fails when the first would come out of the prefill.
+    const seq = new Sequence(a, Math.min(out, Math.max(1, cap)), cap === 0, replica.index);
     a.handle = seq;
     a.queuedAtProvider = true;
     replica.submit(seq);
