@@ -1,6 +1,7 @@
 /**
  * FaultState: the combined effect of the faults in force on one provider at this moment. The
- * fault timeline rewrites it at every fault boundary; providers read it when they start work.
+ * fault timeline rewrites it at every fault boundary. The fault wrapper (faulty-provider.ts)
+ * reads outage, hang, error rate and stream cut; providers read the rest when they start work.
  * Overlapping faults combine: latencies multiply, error rates combine as independent chances,
  * limit and capacity factors multiply.
  */
