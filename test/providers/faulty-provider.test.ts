@@ -149,6 +149,34 @@ describe('the provider still spends its own capacity on an attempt the error rat
     expect(next.serviceStartMs).toBe(100);
   });
 
+  it('api: a stream a fault ends runs to that end even if the caller leaves first (it fails before it sees the cancel)', () => {
+    const { sim, sink, provider, submit } = build({
+      name: 'p',
+      kind: 'api',
+      capacity: 1,
+      degradation: { from: 1 },
+      ttft: '100ms',
+      outputRate: '100/s',
+      pricing: { outputPerMTok: 1 },
+      cancelBilling: 'full',
+    });
+    provider.faults.streamCutAfter = 5;
+    provider.faults.streamCutProbability = 1;
+    const cut = submit(0, 50);
+    sim.at(
+      110,
+      () => {
+        cut.abandoned = true;
+        provider.cancel(cut);
+      },
+      undefined,
+    );
+    sim.run(Number.POSITIVE_INFINITY);
+    expect(sink.of(cut)).toEqual([{ attempt: cut, atMs: 140 }]);
+    expect(cut.status).toBe('stream_cut');
+    expect(cut.billedOutputTokens).toBe(5);
+  });
+
   it('gpu: fails at the end of its prefill, when the first token would come out', () => {
     const { sim, submit } = build(gpuInput({ replicas: 1 }));
     const fine = submit(0);

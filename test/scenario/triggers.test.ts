@@ -8,7 +8,7 @@ import { figuresOf } from '../../src/compare/job.ts';
 import { triggerWindows } from '../../src/metrics/recovery.ts';
 import { bandsOf, glanceChart } from '../../src/report/glance.ts';
 import { runStory } from '../../src/report/story.ts';
-import { loadScenarioObject } from '../../src/scenario/load.ts';
+import { loadScenarioObject, validateScenario } from '../../src/scenario/load.ts';
 import { scenarioTriggers } from '../../src/scenario/triggers.ts';
 import { simulate } from '../../src/simulator/simulate.ts';
 
@@ -100,5 +100,25 @@ describe('the scenario trigger windows', () => {
     const story = runStory(await simulate(loaded), s);
     expect(story).toContain('The 3x spike at 1m');
     expect(story).toContain('The b 2.5x spike at 3m20s');
+  });
+});
+
+describe('recovery with triggers: auto', () => {
+  it('needs a spike or a fault: bursts are ordinary traffic, not triggers', () => {
+    const input = (faults: { provider: string; kind: 'outage'; at: string; for: string }[]) => ({
+      name: 'bursts-only',
+      duration: '100s',
+      providers: [{ name: 'p', kind: 'queue' as const, servers: 1, service: '10ms' }],
+      workload: {
+        arrivals: { rate: '1/s', timeline: [{ bursts: { on: '5s', off: '5s', multiplier: 2 } }] },
+        classes: [{ name: 'c' }],
+      },
+      faults,
+      recovery: { triggers: 'auto' as const },
+    });
+    expect(() => validateScenario(input([]))).toThrow(/no spikes or faults/);
+    expect(() =>
+      validateScenario(input([{ provider: 'p', kind: 'outage', at: '10s', for: '5s' }])),
+    ).not.toThrow();
   });
 });
