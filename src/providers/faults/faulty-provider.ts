@@ -2,21 +2,7 @@ import type { Scheduler } from '../../engine/clock.ts';
 import type { Random } from '../../engine/rng.ts';
 import type { Attempt } from '../attempt.ts';
 import type { AttemptSink, Provider } from '../provider.ts';
-import type { FaultState } from './fault-state.ts';
-
-/**
- * What a provider asks when it fixes an attempt's output (at service start, or when a pool hands
- * it to a replica): how many output tokens the attempt may deliver before a fault ends it.
- * Infinity: no fault applies. 0: it ends at its first token with nothing delivered. A provider
- * delivers at most that many tokens, at its own pace and cost, and reports an attempt cut short
- * as 'stream_cut' (the wrapper turns an error-rate failure into 'server_error').
- */
-export interface OutputFaults {
-  outputCap(attempt: Attempt): number;
-}
-
-/** For a provider used on its own: no fault ever cuts an output. */
-export const NO_OUTPUT_FAULTS: OutputFaults = { outputCap: () => Number.POSITIVE_INFINITY };
+import type { FaultState, OutputFaults } from './fault-state.ts';
 
 export interface FaultyProviderOptions {
   /** Delay of an answer that takes no work (an outage's 503): the provider's network round trip. */

@@ -4,8 +4,7 @@ import { createDistribution, type Distribution } from '../../engine/dist/index.t
 import type { Random } from '../../engine/rng.ts';
 import type { QueueProviderConfig } from '../../scenario/schema.ts';
 import type { Attempt } from '../attempt.ts';
-import { FaultState } from '../faults/fault-state.ts';
-import { NO_OUTPUT_FAULTS, type OutputFaults } from '../faults/faulty-provider.ts';
+import { FaultState, NO_OUTPUT_FAULTS, type OutputFaults } from '../faults/fault-state.ts';
 import type { AttemptSink, Provider } from '../provider.ts';
 import { UtilizationMeter } from '../utilization.ts';
 
