@@ -46,7 +46,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createDistribution, type Distribution } from '../engine/dist/index.ts';
 import { type Random, RngStreams } from '../engine/rng.ts';
-import type { RequestView } from '../gateway/policy.ts';
 import { Attempt, type AttemptStatus } from '../providers/attempt.ts';
 import { scheduleFaults } from '../providers/faults/fault-timeline.ts';
 import { createProvider } from '../providers/index.ts';
@@ -247,11 +246,6 @@ export async function startEmulator(
   const classIndex = new Map(classes.map((c, i) => [c.name, i]));
   const outputDist: Distribution[] = classes.map((c) => createDistribution(c.outputTokens));
   const classRng: Random[] = classes.map((c) => streams.get(`emulator/tokens/${c.name}`));
-  const noSlo = {
-    ttftMs: Number.POSITIVE_INFINITY,
-    tpotMs: Number.POSITIVE_INFINITY,
-    e2eMs: Number.POSITIVE_INFINITY,
-  };
 
   let nextId = 0;
   let closing = false;

@@ -248,7 +248,7 @@ export class Gateway implements AttemptSink {
       target.failures++;
       if (a.status === 'rate_limited') target.retryAfterUntilMs = a.endMs + a.retryAfterMs;
     }
-    if (this.wantsOutcomes) this.tellOutcome(a, target, a.status);
+    if (this.wantsOutcomes) this.tellOutcome(a, target, a.status, a.outputTokens);
     if (a.status === 'ok') {
       // A hedge race is won: the other attempt is cancelled.
       if (other) this.abandonAttempt(other, 'cancelled');
@@ -461,8 +461,11 @@ export class Gateway implements AttemptSink {
     target.inFlight--;
     target.failures++;
     this.probe.attemptAbandoned(a, status);
-    this.backends[a.targetIndex]!.cancel(a);
-    if (this.wantsOutcomes) this.tellOutcome(a, target, status);
+    const backend = this.backends[a.targetIndex]!;
+    // What had reached the gateway when it stopped waiting (asked before the provider is told).
+    const delivered = this.wantsOutcomes ? backend.deliveredTokens(a, this.scheduler.now()) : 0;
+    backend.cancel(a);
+    if (this.wantsOutcomes) this.tellOutcome(a, target, status, delivered);
   }
 
   private failed(t: Ticket, a: Attempt, error: TryError): void {
@@ -550,9 +553,10 @@ export class Gateway implements AttemptSink {
     }
   }
 
-  private tellOutcome(a: Attempt, target: TargetState, status: AttemptStatus): void {
+  /** Tells the policies what the gateway learned of `a`; `delivered`: the tokens that reached it. */
+  private tellOutcome(a: Attempt, target: TargetState, status: AttemptStatus, delivered: number): void {
     const t = a.owner as Ticket;
-    const outcome = outcomeView(a, t.view, target, status, this.scheduler.now());
+    const outcome = outcomeView(a, t.view, target, status, this.scheduler.now(), delivered);
     this.routing.onOutcome?.(outcome);
     this.admission.onOutcome?.(outcome);
     this.health?.onOutcome?.(outcome);

@@ -41,8 +41,9 @@ export class GatewayGauges implements GatewayView {
 }
 
 /**
- * What the gateway learned of attempt `a` to `target`: its report, or (abandoned) only that it
- * stopped waiting at `nowMs` with `status`.
+ * What the gateway learned of attempt `a` to `target`: its report; or, when the gateway stopped
+ * waiting (`a.abandoned`, with `status` timeout or cancelled), only what had reached it by
+ * `nowMs`: `delivered` tokens, the first token's time if one came, no retry-after.
  */
 export function outcomeView(
   a: Attempt,
@@ -50,18 +51,21 @@ export function outcomeView(
   target: TargetView,
   status: AttemptStatus,
   nowMs: number,
+  delivered: number,
 ): AttemptOutcomeView {
-  const end = a.abandoned ? nowMs : a.endMs;
+  const abandoned = a.abandoned;
+  const end = abandoned ? nowMs : a.endMs;
+  const tokenCame = abandoned ? delivered > 0 : a.firstTokenMs <= end;
   return {
     request,
     target,
     status,
     startMs: a.startMs,
     endMs: end,
-    ttftMs: a.firstTokenMs <= end ? a.firstTokenMs - a.startMs : Number.NaN,
+    ttftMs: tokenCame ? a.firstTokenMs - a.startMs : Number.NaN,
     latencyMs: end - a.startMs,
-    retryAfterMs: a.retryAfterMs,
-    outputTokens: a.outputTokens,
+    retryAfterMs: abandoned ? 0 : a.retryAfterMs,
+    outputTokens: abandoned ? delivered : a.outputTokens,
     inFlightAtStart: a.inFlightAtStart,
   };
 }

@@ -21,6 +21,7 @@
 
 import { roundTo } from '../engine/histogram.ts';
 import type { RecoveryConfig, Scenario, TriggerConfig } from '../scenario/schema.ts';
+import { scenarioTriggers } from '../scenario/triggers.ts';
 import type { TimeSeriesBlock } from './result-types.ts';
 
 export type TriggerVerdictKind = 'stable' | 'recovered' | 'late' | 'metastable' | 'inconclusive';
@@ -104,22 +105,14 @@ export function triggerWindows(scenario: Scenario, config: RecoveryConfig): Requ
   return merged;
 }
 
+/** Spikes and faults (bursts are ordinary traffic, not triggers) that start while arrivals run. */
 function autoTriggers(scenario: Scenario): Required<TriggerConfig>[] {
-  const out: Required<TriggerConfig>[] = [];
-  const timelines = [
-    { who: '', arrivals: scenario.workload.arrivals },
-    ...scenario.workload.classes.map((c) => ({ who: `${c.name} `, arrivals: c.arrivals })),
-  ];
-  for (const { who, arrivals } of timelines) {
-    for (const e of arrivals?.timeline ?? []) {
-      if (!('spike' in e)) continue;
-      const s = e.spike;
-      out.push({ name: `${who}${s.multiplier}x spike`, at: s.at, for: s.rampUp + s.hold + s.rampDown });
-    }
-  }
-  for (const f of scenario.faults) out.push({ name: `${f.provider} ${f.kind}`, at: f.at, for: f.for });
-  // A fault or spike after the last arrival (in the drain) has no traffic to judge.
-  return out.filter((t) => t.at < scenario.duration);
+  return (
+    scenarioTriggers(scenario)
+      // A fault or spike after the last arrival (in the drain) has no traffic to judge.
+      .filter((t) => t.kind !== 'burst' && t.startMs < scenario.duration)
+      .map((t) => ({ name: t.label, at: t.startMs, for: t.endMs - t.startMs }))
+  );
 }
 
 interface SeriesView {

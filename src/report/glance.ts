@@ -4,78 +4,11 @@
  * windows per provider, and the bands (faults, spikes, warmup, drain) the time charts shade.
  */
 import type { ArrivalsConfig, FaultConfig, Scenario } from '../scenario/schema.ts';
+import { scenarioTriggers } from '../scenario/triggers.ts';
 import { RateTimeline } from '../workload/timeline/rate-timeline.ts';
 import { fmtDuration, fmtPct, plural, sig } from './format.ts';
 import type { Band, GlanceChart, Series } from './model.ts';
 import { colorAt } from './palette.ts';
-
-/** Something that happens to the run at a known time: a traffic spike or burst, or a fault. */
-export interface Trigger {
-  kind: 'spike' | 'burst' | 'fault';
-  /** Plain words: '3x spike', 'fast-api outage'. */
-  label: string;
-  startMs: number;
-  endMs: number;
-  /** Spikes: the multiplier and the stretch held at full height. */
-  multiplier?: number;
-  peakStartMs?: number;
-  peakEndMs?: number;
-  /** Faults: the provider and the kind of fault. */
-  provider?: string;
-  fault?: FaultConfig['kind'];
-}
-
-/** Most burst on-phases shaded; beyond it bursts are described, not drawn one by one. */
-const MAX_BURST_BANDS = 60;
-
-/** Every spike, burst phase and fault of the scenario, in time order. */
-export function triggersOf(s: Scenario): Trigger[] {
-  const out: Trigger[] = [];
-  const timelines = [s.workload.arrivals, ...s.workload.classes.map((c) => c.arrivals)];
-  const seen = new Set<string>();
-  for (const a of timelines) {
-    for (const e of a?.timeline ?? []) {
-      if ('spike' in e) {
-        const sp = e.spike;
-        const t: Trigger = {
-          kind: 'spike',
-          label: `${sig(sp.multiplier, 3)}x spike`,
-          startMs: sp.at,
-          endMs: sp.at + sp.rampUp + sp.hold + sp.rampDown,
-          multiplier: sp.multiplier,
-          peakStartMs: sp.at + sp.rampUp,
-          peakEndMs: sp.at + sp.rampUp + sp.hold,
-        };
-        const key = `${t.startMs}:${t.endMs}:${t.label}`;
-        if (!seen.has(key)) out.push(t);
-        seen.add(key);
-      } else if ('bursts' in e) {
-        const b = e.bursts;
-        const end = Math.min(b.end ?? s.duration, s.duration);
-        const period = b.on + b.off;
-        if ((end - b.start) / period > MAX_BURST_BANDS) continue;
-        for (let t = b.start; t < end; t += period)
-          out.push({
-            kind: 'burst',
-            label: `${sig(b.multiplier, 3)}x burst`,
-            startMs: t,
-            endMs: Math.min(t + b.on, end),
-            multiplier: b.multiplier,
-          });
-      }
-    }
-  }
-  for (const f of s.faults)
-    out.push({
-      kind: 'fault',
-      label: `${f.provider} ${f.kind}`,
-      startMs: f.at,
-      endMs: f.at + f.for,
-      provider: f.provider,
-      fault: f.kind,
-    });
-  return out.sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs);
-}
 
 /** What a fault does, in a few words: 'latency x3, 10% errors'. */
 export function faultDetail(f: FaultConfig): string {
@@ -99,7 +32,7 @@ export function faultDetail(f: FaultConfig): string {
 export function bandsOf(s: Scenario, endMs: number): Band[] {
   const bands: Band[] = [];
   if (s.warmup > 0) bands.push({ kind: 'warmup', label: 'warmup', startMs: 0, endMs: s.warmup });
-  for (const t of triggersOf(s))
+  for (const t of scenarioTriggers(s))
     bands.push({
       kind: t.kind,
       label: t.kind === 'fault' ? `${t.label} ${fmtDuration(t.endMs - t.startMs)}` : t.label,
@@ -143,7 +76,7 @@ function sampleTimes(s: Scenario, samples: number): number[] {
         corner(e.ramp.at + e.ramp.over);
       }
     }
-  for (const t of triggersOf(s)) if (t.kind === 'burst') [t.startMs, t.endMs].forEach(corner);
+  for (const t of scenarioTriggers(s)) if (t.kind === 'burst') [t.startMs, t.endMs].forEach(corner);
   return [...ts].sort((a, b) => a - b);
 }
 
@@ -174,16 +107,17 @@ export function glanceChart(
       }),
     };
   } else if (observed) rate = { ...observed, observed: true };
+  const faults = scenarioTriggers(s).filter((t) => t.kind === 'fault');
   const lanes = s.providers
     .map((p) => ({
       provider: p.name,
-      faults: s.faults
-        .filter((f) => f.provider === p.name)
-        .map((f) => ({
-          label: f.kind,
-          detail: `${p.name} ${f.kind} at ${fmtDuration(f.at)} for ${fmtDuration(f.for)}: ${faultDetail(f)}`,
-          startMs: f.at,
-          endMs: f.at + f.for,
+      faults: faults
+        .filter((t) => t.provider === p.name)
+        .map((t) => ({
+          label: t.fault!,
+          detail: `${t.label} at ${fmtDuration(t.startMs)} for ${fmtDuration(t.endMs - t.startMs)}: ${faultDetail(t.config!)}`,
+          startMs: t.startMs,
+          endMs: t.endMs,
         })),
     }))
     .filter((l) => l.faults.length > 0);

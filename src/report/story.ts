@@ -11,6 +11,7 @@ import { OBJECTIVES } from '../compare/compare.ts';
 import type { RecoveryResult } from '../metrics/recovery.ts';
 import type { RunResult } from '../metrics/result-types.ts';
 import type { Scenario } from '../scenario/schema.ts';
+import { scenarioTriggers, type Trigger } from '../scenario/triggers.ts';
 import {
   fmtDuration,
   fmtElapsed,
@@ -23,7 +24,6 @@ import {
   plural,
   type Unit,
 } from './format.ts';
-import { type Trigger, triggersOf } from './glance.ts';
 import type { Num } from './model.ts';
 
 /** Goodput counts as dipped below this share of its baseline ratio to offered traffic. */
@@ -310,7 +310,7 @@ export function runStory(r: RunResult, s: Scenario): string {
   ];
   const ratio = goodputRatio(r);
   const I = r.timeseries.intervalMs;
-  const triggers = triggersOf(s);
+  const triggers = scenarioTriggers(s);
   const firstStart = triggers[0]?.startMs ?? r.durationMs;
   const pre = ratio
     .slice(Math.ceil(r.warmupMs / I), Math.floor(firstStart / I))
@@ -331,9 +331,7 @@ export function runStory(r: RunResult, s: Scenario): string {
   });
   const bursts = triggers.filter((t) => t.kind === 'burst');
   if (bursts.length > 0)
-    out.push(
-      `Traffic came in ${plural(bursts.length, 'burst')} of ${bursts[0]!.label.replace(' burst', '')}.`,
-    );
+    out.push(`Traffic came in ${plural(bursts.length, 'burst')} of ${bursts[0]!.multiplier}x.`);
   out.push(lossSentence(r));
   if (q.amplification >= 1.05)
     out.push(

@@ -14,6 +14,7 @@ import { GPUS, kvCapacityTokens, MODELS } from '../providers/gpu/catalog.ts';
 import { FITTED_COEFFICIENTS, fitKey } from '../providers/gpu/setup.ts';
 import { quoted } from '../text/quote.ts';
 import { didYouMean } from './suggest.ts';
+import { scenarioTriggers } from './triggers.ts';
 import {
   formatDuration,
   type Parsed,
@@ -1051,9 +1052,7 @@ function recoveryReferences(
       });
   });
   if (r.triggers === 'auto') {
-    const timelines = [s.workload.arrivals, ...s.workload.classes.map((c) => c.arrivals)];
-    const spikes = timelines.some((a) => a?.timeline.some((e) => 'spike' in e));
-    if (!spikes && s.faults.length === 0)
+    if (!scenarioTriggers(s).some((t) => t.kind !== 'burst'))
       ctx.addIssue({
         code: 'custom',
         path: ['recovery', 'triggers'],

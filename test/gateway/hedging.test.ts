@@ -5,7 +5,11 @@
  * going to fail.
  */
 import { describe, expect, it } from 'vitest';
+import { type AttemptOutcomeView, definePolicy, type RoutingPolicy } from '../../src/gateway/policy.ts';
+import { loadScenarioObject } from '../../src/scenario/load.ts';
 import type { ScenarioInput } from '../../src/scenario/schema.ts';
+import type { ResolvedPolicy } from '../../src/simulator/policy-loader.ts';
+import { resolvePolicies, runScenario } from '../../src/simulator/simulate.ts';
 import { run } from '../providers/harness.ts';
 
 /**
@@ -49,4 +53,85 @@ describe('hedging under a brownout', () => {
       expect(failing.requests.completed).toBeGreaterThan(70);
     });
   }
+});
+
+describe('what policies hear of an attempt the gateway stopped waiting for', () => {
+  it('a hedge race loser cancelled mid-stream reports the tokens that had arrived, not the planned answer', async () => {
+    // Every request goes first to 'slow' (first token at 200 ms, then 5 tokens/s for 50 tokens),
+    // the hedge after 100 ms (no token yet) to 'fast' (first token at 200 ms, then 1000/s): 'fast'
+    // ends at about 350 ms and 'slow' is cancelled with 1 of its 50 tokens delivered.
+    const api = (name: string, rate: string) =>
+      ({
+        name,
+        kind: 'api',
+        capacity: 1000,
+        ttft: { dist: 'deterministic', value: '200ms' },
+        outputRate: rate,
+      }) as const;
+    const loaded = await loadScenarioObject({
+      name: 'hedge-loser',
+      duration: '5s',
+      providers: [api('slow', '5/s'), api('fast', '1000/s')],
+      workload: { arrivals: { process: 'uniform', rate: '2/s' }, classes: [{ name: 'c', outputTokens: 50 }] },
+      gateway: { routing: 'round-robin', hedging: { after: '100ms' } },
+      metrics: { interval: '1s' },
+    });
+    const policies = await resolvePolicies(loaded);
+    const cancelled: AttemptOutcomeView[] = [];
+    const routing: ResolvedPolicy = {
+      definition: definePolicy({
+        name: 'slow-first',
+        kind: 'routing',
+        create: (): RoutingPolicy => ({
+          route: (_req, targets, context) => targets[context.previous ? 1 : 0]!,
+          onOutcome: (o) => {
+            if (o.status === 'cancelled') cancelled.push(o);
+          },
+        }),
+      }) as never,
+      params: {},
+    };
+    runScenario(loaded, { ...policies, routing });
+    expect(cancelled.length).toBeGreaterThan(5);
+    for (const o of cancelled) {
+      expect(o.target.name).toBe('slow');
+      expect(o.outputTokens).toBe(1);
+      expect(o.ttftMs).toBeCloseTo(200, 0);
+      expect(o.retryAfterMs).toBe(0);
+    }
+  });
+
+  it('an attempt timed out while in service reports no tokens, not what the server planned to send', async () => {
+    // A queue server takes 2 s and answers whole; the gateway gives up after 1 s.
+    const loaded = await loadScenarioObject({
+      name: 'timeout-outcome',
+      duration: '5s',
+      providers: [{ name: 'q', kind: 'queue', servers: 100, service: '2s' }],
+      workload: { arrivals: { process: 'uniform', rate: '2/s' }, classes: [{ name: 'c', outputTokens: 50 }] },
+      gateway: { routing: 'round-robin', attemptTimeout: '1s', retries: { max: 0 } },
+      metrics: { interval: '1s' },
+    });
+    const policies = await resolvePolicies(loaded);
+    const timeouts: AttemptOutcomeView[] = [];
+    const routing: ResolvedPolicy = {
+      definition: definePolicy({
+        name: 'listen',
+        kind: 'routing',
+        create: (): RoutingPolicy => ({
+          route: (_req, targets) => targets[0]!,
+          onOutcome: (o) => {
+            if (o.status === 'timeout') timeouts.push(o);
+          },
+        }),
+      }) as never,
+      params: {},
+    };
+    runScenario(loaded, { ...policies, routing });
+    expect(timeouts.length).toBeGreaterThan(5);
+    for (const o of timeouts) {
+      expect(o.outputTokens).toBe(0);
+      expect(o.ttftMs).toBeNaN();
+      expect(o.latencyMs).toBe(1000);
+    }
+  });
 });

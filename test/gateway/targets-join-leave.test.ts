@@ -101,7 +101,6 @@ function run(routingName: string, healthName?: string) {
       sim,
       gateway,
       () => 0.5,
-      () => 0.5,
     );
     return gateway.addTarget(
       {
@@ -177,13 +176,7 @@ describe('targets joining and leaving', () => {
   it('takes a GPU replica out of rotation and back (as a new target), its running sequences finishing', () => {
     const sim = new Simulation();
     const { gateway, probe } = gatewayOn(sim, 'least-outstanding');
-    const pool = new GpuPool(
-      resolveGpuSetup(gpuConfig({ replicas: 3 })),
-      sim,
-      gateway,
-      () => 0.5,
-      () => 0.5,
-    );
+    const pool = new GpuPool(resolveGpuSetup(gpuConfig({ replicas: 3 })), sim, gateway, () => 0.5);
     const replicas = pool.replicas!;
     const join = (id: number) =>
       gateway.addTarget(
@@ -248,7 +241,6 @@ describe('targets joining and leaving', () => {
       { ...queueConfig({ servers: 1, service: '1s' }), name: 'x' },
       sim,
       gateway,
-      () => 0.5,
       () => 0.5,
     );
     gateway.addTarget(

@@ -2,35 +2,37 @@ import { describe, expect, it } from 'vitest';
 import { RngStreams } from '../../src/engine/rng.ts';
 import { ApiProvider } from '../../src/providers/api/api-provider.ts';
 import type { Attempt } from '../../src/providers/attempt.ts';
+import { FaultyProvider } from '../../src/providers/faults/faulty-provider.ts';
 import { apiConfig, makeAttempt, Simulation, SinkLog, submitAt } from './harness.ts';
 import { runProviderContract } from './provider.case.ts';
 
 runProviderContract('api provider (small capacity and queue, all three limits, rtt)', (scheduler, sink) => {
   const streams = new RngStreams(11);
-  return new ApiProvider(
-    apiConfig({
-      capacity: 2,
-      queueCapacity: 3,
-      ttft: { dist: 'lognormal', median: '100ms', p99: '400ms' },
-      outputRate: { dist: 'lognormal', median: '100/s', p99: '200/s' },
-      rateLimit: { rpm: 30, inputTpm: 20_000, outputTpm: 5000 },
-      contextWindow: 3000,
-      rtt: '5ms',
-    }),
+  const config = apiConfig({
+    capacity: 2,
+    queueCapacity: 3,
+    ttft: { dist: 'lognormal', median: '100ms', p99: '400ms' },
+    outputRate: { dist: 'lognormal', median: '100/s', p99: '200/s' },
+    rateLimit: { rpm: 30, inputTpm: 20_000, outputTpm: 5000 },
+    contextWindow: 3000,
+    rtt: '5ms',
+  });
+  return new FaultyProvider(
+    (s, faults) => new ApiProvider(config, scheduler, s, streams.get('latency'), faults),
     scheduler,
     sink,
-    streams.get('latency'),
     streams.get('faults'),
+    { answerMs: config.rtt },
   );
 });
 
 runProviderContract('api provider (one slot, no queue, deterministic latency)', (scheduler, sink) => {
   const streams = new RngStreams(12);
-  return new ApiProvider(
-    apiConfig({ capacity: 1, queueCapacity: 0, ttft: '50ms', outputRate: '200/s' }),
+  const config = apiConfig({ capacity: 1, queueCapacity: 0, ttft: '50ms', outputRate: '200/s' });
+  return new FaultyProvider(
+    (s, faults) => new ApiProvider(config, scheduler, s, streams.get('latency'), faults),
     scheduler,
     sink,
-    streams.get('latency'),
     streams.get('faults'),
   );
 });
@@ -42,7 +44,14 @@ const noDraws = () => {
 function setup(fields: Parameters<typeof apiConfig>[0], faultRng: () => number = noDraws) {
   const sim = new Simulation();
   const sink = new SinkLog(sim);
-  const provider = new ApiProvider(apiConfig(fields), sim, sink, noDraws, faultRng);
+  const config = apiConfig(fields);
+  const provider = new FaultyProvider(
+    (s, faults) => new ApiProvider(config, sim, s, noDraws, faults),
+    sim,
+    sink,
+    faultRng,
+    { answerMs: config.rtt },
+  );
   /** Submits a fresh attempt at `atMs` and returns it. */
   const submit = (atMs: number, prompt = 100, output = 10): Attempt => {
     const a = makeAttempt({ atMs, prompt, output });

@@ -19,13 +19,13 @@ const noDraws = () => {
 function api(fields: Parameters<typeof apiConfig>[0]) {
   const sim = new Simulation();
   const sink = new SinkLog(sim);
-  return { sim, sink, provider: new ApiProvider(apiConfig(fields), sim, sink, noDraws, noDraws) };
+  return { sim, sink, provider: new ApiProvider(apiConfig(fields), sim, sink, noDraws) };
 }
 
 function queue(fields: Parameters<typeof queueConfig>[0]) {
   const sim = new Simulation();
   const sink = new SinkLog(sim);
-  return { sim, sink, provider: new QueueProvider(queueConfig(fields), sim, sink, noDraws, noDraws) };
+  return { sim, sink, provider: new QueueProvider(queueConfig(fields), sim, sink, noDraws) };
 }
 
 /** `provider.deliveredTokens(a, t)` after running the simulation up to each time `t`. */

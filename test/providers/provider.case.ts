@@ -6,6 +6,8 @@
  *
  * - every submitted attempt reaches the sink at most once, and exactly once unless it was
  *   cancelled while queued at the provider or submitted while a hang fault was in force;
+ * - an attempt's status stays 'pending' until it is reported (the gateway cannot see an outcome
+ *   before the provider reports it, FG-5);
  * - a reported attempt is never 'pending' (and never 'timeout': only the gateway times out), is
  *   'cancelled' only if it was cancelled, and is reported at its `endMs`, which is >= `startMs`;
  * - an 'ok' attempt has startMs <= firstTokenMs <= endMs and delivered every output token;
@@ -113,6 +115,9 @@ class FacetProbe {
 
   delivered(t: Tracked, now: number): void {
     const a = t.attempt;
+    // What the provider decided about an attempt is its report: none of it shows before (FG-5).
+    if (t.reports.length === 0 && !t.cancelled && a.status !== 'pending')
+      this.problems.push(`status '${a.status}' visible at ${now} ms, before the attempt was reported`);
     const d = this.provider.deliveredTokens(a, now);
     const max = a.work.outputTokens;
     if (!(Number.isInteger(d) && d >= 0 && d <= max))

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FaultyProvider } from '../../src/providers/faults/faulty-provider.ts';
 import { QueueProvider } from '../../src/providers/queue/queue-provider.ts';
 import { makeAttempt, queueConfig, Simulation, SinkLog, submitAt } from './harness.ts';
 import { runProviderContract } from './provider.case.ts';
@@ -15,11 +16,15 @@ runProviderContract(
       streams.rng = (streams.rng * 9301 + 0.49297) % 1;
       return streams.rng;
     };
-    return new QueueProvider(
-      queueConfig({ servers: 2, queueCapacity: 3, service: { dist: 'exponential', mean: '200ms' } }),
+    const config = queueConfig({
+      servers: 2,
+      queueCapacity: 3,
+      service: { dist: 'exponential', mean: '200ms' },
+    });
+    return new FaultyProvider(
+      (s, faults) => new QueueProvider(config, scheduler, s, rng, faults),
       scheduler,
       sink,
-      rng,
       rng,
     );
   },
@@ -30,14 +35,26 @@ runProviderContract(
   (scheduler, sink) => {
     let x = 0.5;
     const rng = () => (x = (x * 7.77 + 0.31) % 1);
-    return new QueueProvider(queueConfig({ servers: 1, service: '150ms' }), scheduler, sink, noRandom, rng);
+    const config = queueConfig({ servers: 1, service: '150ms' });
+    return new FaultyProvider(
+      (s, faults) => new QueueProvider(config, scheduler, s, noRandom, faults),
+      scheduler,
+      sink,
+      rng,
+    );
   },
 );
 
 function setup(fields: Parameters<typeof queueConfig>[0]) {
   const sim = new Simulation();
   const sink = new SinkLog(sim);
-  const provider = new QueueProvider(queueConfig(fields), sim, sink, noRandom, () => 0.5);
+  const config = queueConfig(fields);
+  const provider = new FaultyProvider(
+    (s, faults) => new QueueProvider(config, sim, s, noRandom, faults),
+    sim,
+    sink,
+    () => 0.5,
+  );
   return { sim, sink, provider };
 }
 

@@ -4,10 +4,14 @@ import { createDistribution, type Distribution } from '../../engine/dist/index.t
 import type { Random } from '../../engine/rng.ts';
 import type { ApiProviderConfig } from '../../scenario/schema.ts';
 import type { Attempt } from '../attempt.ts';
-import { FaultState } from '../faults/fault-state.ts';
+import { FastAnswers } from '../fast-answer.ts';
+import { FaultState, NO_OUTPUT_FAULTS, type OutputFaults } from '../faults/fault-state.ts';
 import type { AttemptSink, Provider } from '../provider.ts';
 import { TokenBucket } from '../token-bucket.ts';
 import { UtilizationMeter } from '../utilization.ts';
+
+/** Marks (as `Attempt.handle`) an attempt whose output a fault cuts. */
+const CUT_BY_FAULT = Symbol('cut by fault');
 
 /**
  * ApiProvider (`kind: api`): a hosted model API as one account sees it.
@@ -21,6 +25,9 @@ import { UtilizationMeter } from '../utilization.ts';
  *   `degradation.outputRate` at full load); plus the network round trip.
  * - Context window: prompt + output beyond it answers 400.
  * - Cancellation stops generation at once and bills the tokens generated so far.
+ * - Faults: a brownout scales TTFT and token gaps, a rate-limit storm scales the limits, capacity
+ *   loss the slots. An output a fault cuts (faults/faulty-provider.ts) streams up to its cut and
+ *   ends there (a failure at the first token: after the TTFT, with nothing delivered).
  *
  * One completion event per attempt: token times are arithmetic (first token, then one every
  * 1/speed), never an event per token.
@@ -45,22 +52,23 @@ export class ApiProvider implements Provider {
   private readonly scheduler: Scheduler;
   private readonly sink: AttemptSink;
   private readonly rng: Random;
-  private readonly faultRng: Random;
+  private readonly outputFaults: OutputFaults;
   private readonly onEnd = (a: Attempt) => this.finish(a);
-  private readonly onFastAnswer = (a: Attempt) => this.sink.attemptDone(a);
+  private readonly fast: FastAnswers;
 
   constructor(
     config: ApiProviderConfig,
     scheduler: Scheduler,
     sink: AttemptSink,
     rng: Random,
-    faultRng: Random,
+    outputFaults: OutputFaults = NO_OUTPUT_FAULTS,
   ) {
     this.config = config;
     this.scheduler = scheduler;
     this.sink = sink;
+    this.fast = new FastAnswers(scheduler, sink);
     this.rng = rng;
-    this.faultRng = faultRng;
+    this.outputFaults = outputFaults;
     this.name = config.name;
     this.models = config.models ?? [config.name];
     this.capacity = config.capacity;
@@ -80,12 +88,6 @@ export class ApiProvider implements Provider {
 
   submit(a: Attempt): void {
     const now = this.scheduler.now();
-    const faults = this.faults;
-    if (faults.outage) {
-      this.answerFast(a, 'server_error');
-      return;
-    }
-    if (faults.hang) return;
     const req = a.work;
     if (req.promptTokens + req.outputTokens > this.config.contextWindow) {
       this.answerFast(a, 'bad_request');
@@ -115,6 +117,8 @@ export class ApiProvider implements Provider {
       return;
     }
     if (a.status !== 'pending' || Number.isNaN(a.serviceStartMs)) return;
+    // A stream a fault cuts ends at its cut: the failure comes before the caller's leaving is seen.
+    if (a.handle === CUT_BY_FAULT) return;
     // Generation stops now; bill what was generated (the end event later sees status != pending).
     const now = this.scheduler.now();
     a.status = 'cancelled';
@@ -174,13 +178,9 @@ export class ApiProvider implements Provider {
     return wait === Number.POSITIVE_INFINITY ? 60_000 : wait;
   }
 
-  private answerFast(
-    a: Attempt,
-    status: 'server_error' | 'bad_request' | 'rate_limited' | 'overloaded',
-  ): void {
-    a.status = status;
-    a.endMs = this.scheduler.now() + this.config.rtt;
-    this.scheduler.at(a.endMs, this.onFastAnswer, a);
+  /** Answers with `status` after the network round trip, without serving the attempt. */
+  private answerFast(a: Attempt, status: 'bad_request' | 'rate_limited' | 'overloaded'): void {
+    this.fast.after(this.config.rtt, a, status);
   }
 
   private start(a: Attempt): void {
@@ -201,22 +201,10 @@ export class ApiProvider implements Provider {
       cached > 0 ? 1 - (cached / req.promptTokens) * (1 - this.config.promptCache!.ttftFactor) : 1;
     const ttft = this.ttft.sample(this.rng) * ttftFactor * cacheFactor + this.config.rtt;
     const tokensPerMs = (this.outputRate.sample(this.rng) * speedFactor) / 1000;
-    a.firstTokenMs = now + ttft;
-    const out = a.work.outputTokens;
-    let tokens = out;
-    if (this.faults.errorRate > 0 && this.faultRng() < this.faults.errorRate) {
-      a.status = 'server_error';
-      tokens = 0;
-      a.firstTokenMs = Number.POSITIVE_INFINITY;
-    } else if (
-      this.faults.streamCutProbability > 0 &&
-      out > this.faults.streamCutAfter &&
-      this.faultRng() < this.faults.streamCutProbability
-    ) {
-      a.status = 'stream_cut';
-      tokens = this.faults.streamCutAfter;
-      if (tokens === 0) a.firstTokenMs = Number.POSITIVE_INFINITY;
-    }
+    const cap = this.outputFaults.outputCap(a);
+    const tokens = Math.min(a.work.outputTokens, cap);
+    if (cap !== Number.POSITIVE_INFINITY) a.handle = CUT_BY_FAULT;
+    a.firstTokenMs = cap === 0 ? Number.POSITIVE_INFINITY : now + ttft;
     a.outputTokens = tokens;
     a.tokenIntervalMs = 1 / tokensPerMs;
     // A speed drawn as 0 (a normal truncated at 0) streams nothing more: no 0 / 0 for a 1-token answer.
@@ -233,7 +221,7 @@ export class ApiProvider implements Provider {
 
   private finish(a: Attempt): void {
     if (a.status === 'cancelled') return; // released at cancel time
-    if (a.status === 'pending') a.status = 'ok';
+    if (a.status === 'pending') a.status = a.outputTokens < a.work.outputTokens ? 'stream_cut' : 'ok';
     this.release(a, this.scheduler.now());
   }
 

@@ -1,6 +1,9 @@
+import type { Attempt } from '../attempt.ts';
+
 /**
  * FaultState: the combined effect of the faults in force on one provider at this moment. The
- * fault timeline rewrites it at every fault boundary; providers read it when they start work.
+ * fault timeline rewrites it at every fault boundary. The fault wrapper (faulty-provider.ts)
+ * reads outage, hang, error rate and stream cut; providers read the rest when they start work.
  * Overlapping faults combine: latencies multiply, error rates combine as independent chances,
  * limit and capacity factors multiply.
  */
@@ -33,3 +36,17 @@ export class FaultState {
     this.streamCutProbability = 0;
   }
 }
+
+/**
+ * What a provider asks when it fixes an attempt's output (at service start, or when a pool hands
+ * it to a replica): how many output tokens the attempt may deliver before a fault ends it.
+ * Infinity: no fault applies. 0: it ends at its first token with nothing delivered. A provider
+ * delivers at most that many tokens, at its own pace and cost, and reports an attempt cut short
+ * as 'stream_cut' (the wrapper turns an error-rate failure into 'server_error').
+ */
+export interface OutputFaults {
+  outputCap(attempt: Attempt): number;
+}
+
+/** For a provider used on its own: no fault ever cuts an output. */
+export const NO_OUTPUT_FAULTS: OutputFaults = { outputCap: () => Number.POSITIVE_INFINITY };

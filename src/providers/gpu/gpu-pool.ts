@@ -6,15 +6,17 @@
  * replicas as gateway targets (`expose: replicas`, as an endpoint picker does). Each replica runs
  * the vLLM-like scheduler of replica.ts.
  *
- * Faults: outage (fast 503), hang, brownout (iterations slower by `latency`; `errorRate` of the
- * attempts fail at their first token), stream cut, and capacity loss, which takes replicas down
- * (their sequences fail with 503) and brings them back after `slowStart` when it ends.
+ * Faults: brownout (iterations slower by `latency`) and capacity loss, which takes replicas down
+ * (their sequences fail with 503) and brings them back after `slowStart` when it ends. An output
+ * a fault cuts (faults/faulty-provider.ts, asked when a replica gets the attempt) ends after that
+ * many tokens; a cut to none (the error rate) fails at the first token, after its prefill.
  */
 import type { Scheduler } from '../../engine/clock.ts';
 import type { Random } from '../../engine/rng.ts';
 import type { GpuProviderConfig } from '../../scenario/schema.ts';
 import type { Attempt } from '../attempt.ts';
-import { FaultState } from '../faults/fault-state.ts';
+import { FastAnswers } from '../fast-answer.ts';
+import { FaultState, NO_OUTPUT_FAULTS, type OutputFaults } from '../faults/fault-state.ts';
 import type { AttemptSink, LoadGauges, Provider, ReplicaSet } from '../provider.ts';
 import { type GpuProfile, kvCapacityTokens, type ModelProfile } from './catalog.ts';
 import { PoolReplicas } from './pool-replicas.ts';
@@ -45,19 +47,19 @@ export class GpuPool implements Provider, ReplicaListener {
   private readonly config: GpuProviderConfig;
   private readonly scheduler: Scheduler;
   private readonly sink: AttemptSink;
-  private readonly faultRng: Random;
+  private readonly outputFaults: OutputFaults;
   private readonly balancerRng: Random;
   private cursor = 0;
   /** Replicas taking work: up and warmed up. */
   private upCount: number;
-  private readonly onFastAnswer = (a: Attempt) => this.sink.attemptDone(a);
+  private readonly fast: FastAnswers;
 
   constructor(
     setup: GpuPoolSetup,
     scheduler: Scheduler,
     sink: AttemptSink,
     balancerRng: Random,
-    faultRng: Random,
+    outputFaults: OutputFaults = NO_OUTPUT_FAULTS,
   ) {
     const { config, model, gpu, timeModel } = setup;
     this.config = config;
@@ -66,8 +68,9 @@ export class GpuPool implements Provider, ReplicaListener {
     this.capacity = config.replicas;
     this.scheduler = scheduler;
     this.sink = sink;
+    this.fast = new FastAnswers(scheduler, sink);
     this.balancerRng = balancerRng;
-    this.faultRng = faultRng;
+    this.outputFaults = outputFaults;
     this.timeModelKind = timeModel.kind;
     const s = config.scheduler;
     const kvTokens =
@@ -109,7 +112,10 @@ export class GpuPool implements Provider, ReplicaListener {
     this.startOn(replica, a);
   }
 
-  /** Submits to replica `index` (its id; see `replicas`). A down replica refuses at once. */
+  /**
+   * Submits to one replica (gateway targets that are replicas). A down replica refuses at once.
+   * Outage and hang are the fault wrapper's: route through `FaultyProvider.passes` first.
+   */
   submitTo(index: number, a: Attempt): void {
     if (this.refuse(a)) return;
     const replica = this.members[index]!;
@@ -250,23 +256,15 @@ export class GpuPool implements Provider, ReplicaListener {
 
   finished(seq: Sequence, nowMs: number): void {
     const a = seq.attempt;
-    if (a.status === 'pending') {
-      if (seq.failAtFirstToken) a.status = 'server_error';
-      else a.status = seq.deliver < a.work.outputTokens ? 'stream_cut' : 'ok';
-    }
+    if (a.status === 'pending')
+      a.status = seq.failAtFirstToken || seq.deliver < a.work.outputTokens ? 'stream_cut' : 'ok';
     this.report(seq, nowMs, seq.failAtFirstToken ? 0 : seq.deliver);
   }
 
   // -----------------------------------------------------------------------------------------
 
-  /** Outage, hang, and requests no replica could ever serve are answered here. */
+  /** Requests no replica could ever serve are answered here. */
   private refuse(a: Attempt): boolean {
-    const faults = this.faults;
-    if (faults.outage) {
-      this.answerFast(a, 'server_error');
-      return true;
-    }
-    if (faults.hang) return true; // never answers; the caller's timeout ends it
     const req = a.work;
     if (
       req.promptTokens + req.outputTokens > this.contextWindow ||
@@ -304,18 +302,10 @@ export class GpuPool implements Provider, ReplicaListener {
   }
 
   private startOn(replica: GpuReplica, a: Attempt): void {
-    const faults = this.faults;
     const out = a.work.outputTokens;
-    let deliver = out;
-    if (
-      faults.streamCutProbability > 0 &&
-      out > faults.streamCutAfter &&
-      this.faultRng() < faults.streamCutProbability
-    ) {
-      deliver = Math.max(1, faults.streamCutAfter);
-    }
-    const failAtFirstToken = faults.errorRate > 0 && this.faultRng() < faults.errorRate;
-    const seq = new Sequence(a, deliver, failAtFirstToken, replica.index);
+    const cap = this.outputFaults.outputCap(a);
+    // A cut to no tokens fails when the first would come out of the prefill.
+    const seq = new Sequence(a, Math.min(out, Math.max(1, cap)), cap === 0, replica.index);
     a.handle = seq;
     a.queuedAtProvider = true;
     replica.submit(seq);
@@ -335,9 +325,8 @@ export class GpuPool implements Provider, ReplicaListener {
     this.sink.attemptDone(a);
   }
 
+  /** Answers with `status` at once (from a fresh event), without serving the attempt. */
   private answerFast(a: Attempt, status: 'server_error' | 'bad_request'): void {
-    a.status = status;
-    a.endMs = this.scheduler.now();
-    this.scheduler.after(0, this.onFastAnswer, a);
+    this.fast.after(0, a, status);
   }
 }

@@ -4,7 +4,8 @@ import { createDistribution, type Distribution } from '../../engine/dist/index.t
 import type { Random } from '../../engine/rng.ts';
 import type { QueueProviderConfig } from '../../scenario/schema.ts';
 import type { Attempt } from '../attempt.ts';
-import { FaultState } from '../faults/fault-state.ts';
+import { FastAnswers } from '../fast-answer.ts';
+import { FaultState, NO_OUTPUT_FAULTS, type OutputFaults } from '../faults/fault-state.ts';
 import type { AttemptSink, Provider } from '../provider.ts';
 import { UtilizationMeter } from '../utilization.ts';
 
@@ -15,9 +16,10 @@ import { UtilizationMeter } from '../utilization.ts';
  *
  * A queue server does not notice a caller that left: cancelled attempts are still served
  * (wasted work, the sustaining effect of retry storms). The response arrives whole at the end of
- * service, so TTFT equals service end. Faults: outage and brownout errors answer at once (or at
- * the end of service), hang holds the attempt until cancelled, capacity loss lowers the number
- * of servers that take new work.
+ * service, so TTFT equals service end. Faults: a brownout stretches service times, capacity loss
+ * lowers the number of servers that take new work; an attempt whose output a fault cuts
+ * (faults/faulty-provider.ts) holds its server for the whole service and delivers nothing (the
+ * response never arrives whole). Outage and hang never reach the provider.
  */
 export class QueueProvider implements Provider {
   readonly name: string;
@@ -33,24 +35,25 @@ export class QueueProvider implements Provider {
   private busy = 0;
   private readonly meter: UtilizationMeter;
   private readonly onServiceEnd = (a: Attempt) => this.finish(a);
-  private readonly onFastError = (a: Attempt) => this.sink.attemptDone(a);
+  private readonly fast: FastAnswers;
 
   private readonly scheduler: Scheduler;
   private readonly sink: AttemptSink;
   private readonly rng: Random;
-  private readonly faultRng: Random;
+  private readonly outputFaults: OutputFaults;
 
   constructor(
     config: QueueProviderConfig,
     scheduler: Scheduler,
     sink: AttemptSink,
     rng: Random,
-    faultRng: Random,
+    outputFaults: OutputFaults = NO_OUTPUT_FAULTS,
   ) {
     this.scheduler = scheduler;
     this.sink = sink;
+    this.fast = new FastAnswers(scheduler, sink);
     this.rng = rng;
-    this.faultRng = faultRng;
+    this.outputFaults = outputFaults;
     this.name = config.name;
     this.models = config.models ?? [config.name];
     this.capacity = config.servers;
@@ -64,17 +67,11 @@ export class QueueProvider implements Provider {
   private servers: number;
 
   submit(a: Attempt): void {
-    const faults = this.faults;
-    if (faults.outage) {
-      this.failFast(a, 'server_error');
-      return;
-    }
-    if (faults.hang) return; // never answers; the caller's timeout ends it
     if (this.busy < this.servers) this.start(a);
     else if (this.waiting.size < this.queueCapacity) {
       a.queuedAtProvider = true;
       this.waiting.push(a);
-    } else this.failFast(a, 'overloaded');
+    } else this.overloaded(a);
   }
 
   cancel(a: Attempt): void {
@@ -110,11 +107,9 @@ export class QueueProvider implements Provider {
     return undefined;
   }
 
-  private failFast(a: Attempt, status: 'server_error' | 'overloaded'): void {
-    a.status = status;
-    a.endMs = this.scheduler.now();
-    // Report from a fresh event so the gateway never re-enters itself from submit().
-    this.scheduler.after(0, this.onFastError, a);
+  /** Queue full: a 503 from a fresh event, so the gateway never re-enters itself from submit(). */
+  private overloaded(a: Attempt): void {
+    this.fast.after(0, a, 'overloaded');
   }
 
   private start(a: Attempt): void {
@@ -127,19 +122,16 @@ export class QueueProvider implements Provider {
     const end = now + duration;
     a.firstTokenMs = end;
     a.endMs = end;
-    if (this.faults.errorRate > 0 && this.faultRng() < this.faults.errorRate) a.status = 'server_error';
-    else if (this.faults.streamCutProbability > 0 && this.faultRng() < this.faults.streamCutProbability)
-      a.status = 'stream_cut';
+    // The planned output: all of it, or nothing when a fault cuts it (it would arrive whole).
+    const out = a.work.outputTokens;
+    a.outputTokens = this.outputFaults.outputCap(a) < out ? 0 : out;
     this.scheduler.at(end, this.onServiceEnd, a);
   }
 
   private finish(a: Attempt): void {
     this.busy--;
     this.meter.setBusy(this.scheduler.now(), this.busy);
-    if (a.status === 'pending') {
-      a.status = 'ok';
-      a.outputTokens = a.work.outputTokens;
-    }
+    a.status = a.outputTokens < a.work.outputTokens ? 'stream_cut' : 'ok';
     this.sink.attemptDone(a);
     this.startWaiting();
   }

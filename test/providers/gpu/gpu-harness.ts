@@ -6,6 +6,7 @@
 
 import { Simulation } from '../../../src/engine/simulation.ts';
 import { Attempt } from '../../../src/providers/attempt.ts';
+import { FaultyProvider } from '../../../src/providers/faults/faulty-provider.ts';
 import { GpuPool } from '../../../src/providers/gpu/gpu-pool.ts';
 import { resolveGpuSetup } from '../../../src/providers/gpu/setup.ts';
 import type { FittedCoefficients } from '../../../src/providers/gpu/time-model.ts';
@@ -47,12 +48,20 @@ export function gpuConfig(fields: Partial<GpuInput> = {}): GpuProviderConfig {
   return scenario.providers[0] as GpuProviderConfig;
 }
 
-/** A pool driven directly: its simulation, a sink logging reports, and the pool. */
+/**
+ * A pool driven directly: its simulation, a sink logging reports, the pool, and the pool under
+ * its fault wrapper (`provider`, as a scenario builds it), which passes the pool's reports on.
+ */
 export function makePool(fields: Partial<GpuInput> = {}, rng: () => number = () => 0.5) {
   const sim = new Simulation();
   const sink = new SinkLog(sim);
-  const pool = new GpuPool(resolveGpuSetup(gpuConfig(fields)), sim, sink, rng, rng);
-  return { sim, sink, pool };
+  const provider = new FaultyProvider(
+    (s, faults) => new GpuPool(resolveGpuSetup(gpuConfig(fields)), sim, s, rng, faults),
+    sim,
+    sink,
+    rng,
+  );
+  return { sim, sink, pool: provider.inner, provider };
 }
 
 /** An attempt of a fresh request arriving at `atMs`, optionally sharing prefix `prefixId`. */

@@ -17,6 +17,7 @@ import {
 import { TargetState } from '../../../src/gateway/target.ts';
 import type { Attempt } from '../../../src/providers/attempt.ts';
 import { scheduleFaults } from '../../../src/providers/faults/fault-timeline.ts';
+import { FaultyProvider } from '../../../src/providers/faults/faulty-provider.ts';
 import { GpuPool } from '../../../src/providers/gpu/gpu-pool.ts';
 import type { Sequence } from '../../../src/providers/gpu/replica.ts';
 import { resolveGpuSetup } from '../../../src/providers/gpu/setup.ts';
@@ -53,11 +54,11 @@ runProviderContract(
   'gpu pool (2 replicas of Llama-3.1-8B, round-robin, chunked prefill)',
   (scheduler, sink) => {
     const rng = lcg();
-    return new GpuPool(
-      resolveGpuSetup(gpuConfig({ replicas: 2, slowStart: 500 })),
+    const setup = resolveGpuSetup(gpuConfig({ replicas: 2, slowStart: 500 }));
+    return new FaultyProvider(
+      (s, faults) => new GpuPool(setup, scheduler, s, rng, faults),
       scheduler,
       sink,
-      rng,
       rng,
     );
   },
@@ -75,7 +76,12 @@ runProviderContract(
       prefixCache: { enabled: true },
       slowStart: 0,
     });
-    return new GpuPool(resolveGpuSetup(config), scheduler, sink, rng, rng);
+    return new FaultyProvider(
+      (s, faults) => new GpuPool(resolveGpuSetup(config), scheduler, s, rng, faults),
+      scheduler,
+      sink,
+      rng,
+    );
   },
 );
 
@@ -87,7 +93,12 @@ runProviderContract('gpu pool (2 replicas, random balancer, maxBatchedTokens 102
     scheduler: { maxBatchedTokens: 1024, chunkSize: 256 },
     slowStart: 2000,
   });
-  return new GpuPool(resolveGpuSetup(config), scheduler, sink, rng, rng);
+  return new FaultyProvider(
+    (s, faults) => new GpuPool(resolveGpuSetup(config), scheduler, s, rng, faults),
+    scheduler,
+    sink,
+    rng,
+  );
 });
 
 describe('the pool balancer', () => {
@@ -255,7 +266,7 @@ describe('capacity loss', () => {
 
 describe('outage', () => {
   it('answers new attempts with a fast server_error while in-flight ones finish normally', () => {
-    const { sim, sink, pool } = makePool({ replicas: 2 });
+    const { sim, sink, provider: pool } = makePool({ replicas: 2 });
     scheduleFaults(sim, [{ provider: 'p', kind: 'outage', at: 1000, for: 1000 }], new Map([['p', pool]]));
     const inFlight = gpuAttempt({ atMs: 0, output: 500 });
     const during = gpuAttempt({ atMs: 1500, output: 10 });
@@ -293,7 +304,6 @@ describe('replicas exposed as gateway targets', () => {
       sim,
       { attemptDone: (a) => reports.push(a) },
       lcg(),
-      lcg(),
     );
     const targets = targetsOf(scenario, [pool]);
     expect(targets.map((t) => [t.name, t.provider, t.providerIndex])).toEqual([
@@ -317,7 +327,6 @@ describe('replicas exposed as gateway targets', () => {
       resolveGpuSetup(scenario.providers[0] as never),
       new Simulation(),
       { attemptDone() {} },
-      lcg(),
       lcg(),
     );
     expect(targetsOf(scenario, [pool]).map((t) => t.name)).toEqual(['p']);
@@ -406,7 +415,6 @@ describe('replicas exposed as gateway targets', () => {
       sim,
       { attemptDone() {} },
       lcg(),
-      lcg(),
     );
     const targets = gatewayTargets(scenario, pool);
     startScrapers(sim, scenario, [pool], targets);
@@ -436,7 +444,6 @@ describe('replicas exposed as gateway targets', () => {
       resolveGpuSetup(scenario.providers[0] as never),
       sim,
       { attemptDone() {} },
-      lcg(),
       lcg(),
     );
     const targets = gatewayTargets(scenario, pool);
