@@ -7,11 +7,10 @@
  * is no folder-level import cycle among them. `scenario` (the configuration types every layer
  * reads), `text` and `errors.ts` sit beside the layers and are not ranked.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = resolve(import.meta.dirname, '../..');
+import { ROOT, tsFiles } from './sources.ts';
 
 /** Rank of each layer (folder under src/, or the policies/ folder); higher imports lower. */
 const RANK: Record<string, number> = {
@@ -28,16 +27,6 @@ const RANK: Record<string, number> = {
   report: 7,
   cli: 8,
 };
-
-function files(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...files(path));
-    else if (name.endsWith('.ts')) out.push(path);
-  }
-  return out;
-}
 
 /** The layer a repository file belongs to, or undefined when it is not ranked. */
 function layerOf(file: string): string | undefined {
@@ -57,7 +46,7 @@ interface Edge {
 
 function edges(): Edge[] {
   const out: Edge[] = [];
-  for (const file of [...files(join(ROOT, 'src')), ...files(join(ROOT, 'policies'))]) {
+  for (const file of [...tsFiles(join(ROOT, 'src')), ...tsFiles(join(ROOT, 'policies'))]) {
     const from = layerOf(file);
     if (!from) continue;
     for (const m of readFileSync(file, 'utf8').matchAll(IMPORT)) {

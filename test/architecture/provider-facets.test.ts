@@ -4,11 +4,11 @@
  * and the emulator neither test nor cast to a provider class, import one, or branch on a
  * provider's `kind` (a scenario config's `kind` may still pick which settings to read).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ROOT, tsFiles } from './sources.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const CALLERS = ['src/simulator', 'src/emulator'];
 const CLASSES = 'GpuPool|GpuReplica|ApiProvider|QueueProvider';
 
@@ -26,16 +26,6 @@ const RULES: { pattern: RegExp; what: string }[] = [
   },
 ];
 
-function files(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...files(path));
-    else if (name.endsWith('.ts')) out.push(path);
-  }
-  return out;
-}
-
 /** Every breach of the rules in `text`, as `file: what: the code`. */
 function breaches(file: string, text: string): string[] {
   const out: string[] = [];
@@ -48,7 +38,7 @@ describe('provider callers use facets', () => {
   it('src/simulator and src/emulator never test, cast to or import a concrete provider, nor branch on its kind', () => {
     const found: string[] = [];
     for (const dir of CALLERS)
-      for (const file of files(join(ROOT, dir)))
+      for (const file of tsFiles(join(ROOT, dir)))
         found.push(...breaches(relative(ROOT, file), readFileSync(file, 'utf8')));
     expect(found).toEqual([]);
   });
