@@ -52,7 +52,11 @@ export class EventQueue {
   poppedHandler: EventHandler<unknown> = noop;
   poppedPayload: unknown;
 
-  constructor(initialCapacity = 1024) {
+  /** Generations a slot lives through before it is retired (MAX_GEN; tests pass a small one). */
+  private readonly maxGen: number;
+
+  constructor(initialCapacity = 1024, maxGenerations = MAX_GEN) {
+    this.maxGen = Math.min(MAX_GEN, maxGenerations);
     const cap = Math.max(1, initialCapacity);
     this.keys = new Float64Array(2 * cap);
     this.heapSlot = new Int32Array(cap);
@@ -145,7 +149,7 @@ export class EventQueue {
     this.slotPos[slot] = -1;
     const gen = this.slotGen[slot]! + 1;
     this.slotGen[slot] = gen;
-    if (gen < MAX_GEN) this.free[this.freeCount++] = slot;
+    if (gen < this.maxGen) this.free[this.freeCount++] = slot;
   }
 
   /** Places event (t, k, slot) at heap position `i` or above it (moves parents down into the hole). */

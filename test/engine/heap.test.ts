@@ -138,6 +138,24 @@ describe('EventQueue', () => {
     expect(drain(q)).toEqual([[2, 'second']]);
   });
 
+  it('retires a slot whose generations run out, so an old handle never names a newer event', () => {
+    // Three generations a slot: after three events the slot is not reused; a new one is.
+    const q = new EventQueue(1, 3);
+    const handles: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      handles.push(q.push(i, tag, i));
+      expect(q.pop()).toBe(true);
+      expect(q.poppedPayload).toBe(i);
+    }
+    expect(new Set(handles).size).toBe(handles.length);
+    // A handle is generation x 2^26 + slot: no generation passes the bound (handles stay exact).
+    for (const h of handles) expect(Math.floor(h / 2 ** 26)).toBeLessThanOrEqual(3);
+    const live = q.push(100, tag, 'live');
+    for (const h of handles) expect(q.cancel(h)).toBe(false);
+    expect(q.size).toBe(1);
+    expect(q.cancel(live)).toBe(true);
+  });
+
   it("lets go of a cancelled event's handler and payload at once, not when its time comes", () => {
     const q = new EventQueue();
     const payload = { big: new Array(1000).fill(0) };
