@@ -7,6 +7,7 @@ import type { Scheduler } from '../engine/clock.ts';
 import type { RngStreams } from '../engine/rng.ts';
 import type { ProviderConfig } from '../scenario/schema.ts';
 import { ApiProvider } from './api/index.ts';
+import { NO_OUTPUT_FAULTS, type OutputFaults } from './faults/fault-state.ts';
 import { FaultyProvider } from './faults/faulty-provider.ts';
 import { GpuPool } from './gpu/gpu-pool.ts';
 import { resolveGpuSetup } from './gpu/setup.ts';
@@ -16,40 +17,40 @@ import { QueueProvider } from './queue/index.ts';
 export type { Attempt, AttemptStatus } from './attempt.ts';
 export type { AttemptSink, Provider } from './provider.ts';
 
+export interface CreateProviderOptions {
+  /**
+   * Put the fault wrapper over the provider (default true). A provider no fault names can do
+   * without it: the wrapper would only pass every call through.
+   */
+  faults?: boolean;
+}
+
 /**
  * Builds the provider a config describes, with its own random streams, under the fault wrapper
- * (outage, hang, error rate and stream cut apply the same way to every kind).
+ * (outage, hang, error rate and stream cut apply the same way to every kind) unless told it will
+ * have no faults.
  */
 export function createProvider(
   config: ProviderConfig,
   scheduler: Scheduler,
   sink: AttemptSink,
   streams: RngStreams,
+  options: CreateProviderOptions = {},
 ): Provider {
   const rng = streams.get(`provider/${config.name}`);
+  const build = (s: AttemptSink, faults: OutputFaults): Provider => {
+    switch (config.kind) {
+      case 'queue':
+        return new QueueProvider(config, scheduler, s, rng, faults);
+      case 'api':
+        return new ApiProvider(config, scheduler, s, rng, faults);
+      case 'gpu':
+        return new GpuPool(resolveGpuSetup(config), scheduler, s, rng, faults);
+    }
+  };
+  if (options.faults === false) return build(sink, NO_OUTPUT_FAULTS);
   const faultRng = streams.get(`provider/${config.name}/faults`);
-  switch (config.kind) {
-    case 'queue':
-      return new FaultyProvider(
-        (s, faults) => new QueueProvider(config, scheduler, s, rng, faults),
-        scheduler,
-        sink,
-        faultRng,
-      );
-    case 'api':
-      return new FaultyProvider(
-        (s, faults) => new ApiProvider(config, scheduler, s, rng, faults),
-        scheduler,
-        sink,
-        faultRng,
-        { answerMs: config.rtt },
-      );
-    case 'gpu':
-      return new FaultyProvider(
-        (s, faults) => new GpuPool(resolveGpuSetup(config), scheduler, s, rng, faults),
-        scheduler,
-        sink,
-        faultRng,
-      );
-  }
+  return new FaultyProvider(build, scheduler, sink, faultRng, {
+    answerMs: config.kind === 'api' ? config.rtt : 0,
+  });
 }

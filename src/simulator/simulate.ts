@@ -113,7 +113,10 @@ export function runScenario(
     probe: recorder,
     retryRng: streams.get('gateway/retries'),
   });
-  const providers: Provider[] = scenario.providers.map((p) => createProvider(p, sim, gateway, streams));
+  const faulted = new Set(scenario.faults.map((f) => f.provider));
+  const providers: Provider[] = scenario.providers.map((p) =>
+    createProvider(p, sim, gateway, streams, { faults: faulted.has(p.name) }),
+  );
   const providerByName = new Map(providers.map((p) => [p.name, p]));
   const targets = addTargets(gateway, scenario, providers);
   const client = new Client(
