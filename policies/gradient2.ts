@@ -9,11 +9,12 @@
  *
  * Source: Netflix concurrency-limits `Gradient2Limit` with `ExpAvgMeasurement(longWindow, 10)`.
  * Defaults (Netflix's): initialLimit 20, minLimit 20, maxLimit 200, smoothing 0.2, queueSize 4,
- * longWindow 600, rttTolerance 1.5; `rtt: latency` (or `ttft`), `queue: false`. Every attempt
+ * longWindow 600, rttTolerance 1.5; `rtt: latency` (opt-in: `ttft`, or `per-token`: latency /
+ * max(1, output tokens)), `queue: false`. Every attempt
  * outcome is a sample (Gradient2 ignores drops) except cancelled, stream_cut and bad_request.
  */
 import { z } from 'zod';
-import { limiterRtt, limiterSignal } from '../src/gateway/limiter-signal.ts';
+import { limiterRttOf, limiterSignal, RTT_SIGNALS } from '../src/gateway/limiter-signal.ts';
 import { definePolicy, reject } from '../src/gateway/policy.ts';
 
 const WARMUP = 10;
@@ -31,14 +32,13 @@ export default definePolicy({
       queueSize: z.number().min(0).default(4),
       longWindow: z.number().int().positive().default(600),
       rttTolerance: z.number().min(1).default(1.5),
-      rtt: z.enum(['latency', 'ttft']).default('latency'),
+      rtt: z.enum(RTT_SIGNALS).default('latency'),
       queue: z.boolean().default(false),
     })
     .refine((p) => p.minLimit <= p.maxLimit, { message: 'minLimit must not exceed maxLimit' }),
   create(params) {
     // What a request over the limit gets: fixed at creation.
     const whenFull = params.queue ? 'enqueue' : reject('over-limit');
-    const useTtft = params.rtt === 'ttft';
     const factor = 2 / (params.longWindow + 1);
     let estimated = params.initialLimit;
     let limit = Math.trunc(estimated);
@@ -54,7 +54,7 @@ export default definePolicy({
       },
       onOutcome(o) {
         if (limiterSignal(o.status) === 'ignore') return;
-        const shortRtt = limiterRtt(o, useTtft);
+        const shortRtt = limiterRttOf(o, params.rtt);
         if (!(shortRtt > 0)) return;
         if (longCount < WARMUP) {
           longCount++;

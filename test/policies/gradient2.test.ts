@@ -78,3 +78,18 @@ describe('gradient2 (Netflix Gradient2Limit)', () => {
     expect(queued.admit(makeRequest(), { inFlight: 20, queued: 0 }, 0)).toBe('enqueue');
   });
 });
+
+describe('gradient2: rtt per-token', () => {
+  it('samples latency / output tokens, so a long answer is not read as queueing', () => {
+    const tokens = (latencyMs: number, outputTokens: number) =>
+      makeOutcome(t, { latencyMs, outputTokens, inFlightAtStart: 20 });
+    const perToken = make({ rtt: 'per-token' });
+    perToken.onOutcome!(tokens(1000, 100)); // 10 ms/token: long 10, g 1
+    perToken.onOutcome!(tokens(10_000, 1000)); // 10 ms/token again: g 1, 20.8 -> 21.6
+    expect(limitOf(perToken)).toBe(21);
+    const raw = make();
+    raw.onOutcome!(tokens(1000, 100));
+    raw.onOutcome!(tokens(10_000, 1000)); // long 5500, g = clamp(1.5 x 5500 / 10000) = 0.825: 20.8 x 0.825 + 4 = 21.16, smoothed 20.87
+    expect(limitOf(raw)).toBe(20);
+  });
+});
