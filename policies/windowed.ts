@@ -80,10 +80,13 @@ export default definePolicy({
     /** Attempts faster than this (ms) are not sampled. */
     minRttThreshold: z.number().min(0).default(0.1),
     sampleWindow: z
-      .union([
-        z.literal('average'),
-        z.strictObject({ percentile: z.number().gt(0).lt(1), size: z.number().int().positive() }),
-      ])
+      .union(
+        [
+          z.literal('average'),
+          z.strictObject({ percentile: z.number().gt(0).lt(1), size: z.number().int().positive() }),
+        ],
+        { error: "expected 'average' or { percentile: in (0, 1), size: samples kept }" },
+      )
       .default('average'),
     rtt: z.enum(RTT_SIGNALS).default('latency'),
     queue: z.boolean().default(false),

@@ -21,15 +21,18 @@ const functionName = z.enum(['log10', 'sqrt']);
  * An integer function of the limit: a constant, a named function, or `{ fn, times, atLeast }`
  * = max(atLeast, times x fn(L)) (Netflix's `alpha(3)`, `3 * LOG10(L)`, `SquareRootFunction.create(4)`).
  */
-export const limitStepSchema = z.union([
-  z.number().int().nonnegative(),
-  functionName,
-  z.strictObject({
-    fn: functionName,
-    times: z.number().int().positive().default(1),
-    atLeast: z.number().int().nonnegative().default(0),
-  }),
-]);
+export const limitStepSchema = z.union(
+  [
+    z.number().int().nonnegative(),
+    functionName,
+    z.strictObject({
+      fn: functionName,
+      times: z.number().int().positive().default(1),
+      atLeast: z.number().int().nonnegative().default(0),
+    }),
+  ],
+  { error: "expected an integer >= 0, 'log10', 'sqrt' or { fn: log10|sqrt, times, atLeast }" },
+);
 export type LimitStep = z.infer<typeof limitStepSchema>;
 
 export function limitStep(step: LimitStep, limit: number): number {
@@ -43,10 +46,12 @@ export function limitStep(step: LimitStep, limit: number): number {
  * `{ factor }`, L x factor (Netflix's test `decreaseFunction(current -> current / 2)` is
  * `{ factor: 0.5 }`).
  */
-export const limitChangeSchema = z.union([
-  limitStepSchema,
-  z.strictObject({ factor: z.number().positive() }),
-]);
+export const limitChangeSchema = z.union(
+  [limitStepSchema, z.strictObject({ factor: z.number().positive() })],
+  {
+    error: "expected an integer >= 0, 'log10', 'sqrt', { fn: log10|sqrt, times, atLeast } or { factor }",
+  },
+);
 export type LimitChange = z.infer<typeof limitChangeSchema>;
 
 /** The limit after an increase (`sign` 1) or a decrease (-1). */

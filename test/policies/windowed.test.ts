@@ -171,6 +171,7 @@ describe('windowed (Netflix WindowedLimit)', () => {
     expect(() => parse({ minWindowTime: 99 })).toThrow();
     expect(() => parse({ maxWindowTime: 50 })).toThrow();
     expect(() => parse({ sampleWindow: { percentile: 1, size: 10 } })).toThrow();
+    expect(() => parse({ sampleWindow: 'median' })).toThrow(/expected 'average' or \{ percentile/);
     expect(() => windowed.params!.parse({})).toThrow();
     expect(() => windowed.params!.parse({ limit: { policy: 'codel' } })).toThrow();
     expect(() => parse({ limit: { policy: 'gradient', params: { minLimit: 9, maxLimit: 5 } } })).toThrow();
