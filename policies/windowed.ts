@@ -1,5 +1,5 @@
 /**
- * windowed: an adaptive limit (`vegas`, `gradient` or `aimd`) fed one sample per window instead
+ * windowed: an adaptive limit (`vegas`, `gradient`, `gradient2` or `aimd`) fed one sample per window instead
  * of one per attempt. Each attempt outcome (RTT r >= minRttThreshold, in-flight n) joins the
  * current window; when an attempt ends after the window's end, the window closes: the next one
  * ends at that attempt's end + clamp(2 x the window's min RTT, minWindowTime, maxWindowTime), and
@@ -15,7 +15,7 @@
  * Netflix measures them (the average is floored there).
  * Defaults (Netflix's): minWindowTime 1000 ms, maxWindowTime 1000 ms (each >= 100), windowSize 10
  * (>= 10), minRttThreshold 0.1 ms, sampleWindow average; `limit` is required (Netflix's
- * `build(delegate)`): `{ policy: vegas | gradient | aimd, params }` with that limit's own
+ * `build(delegate)`): `{ policy: vegas | gradient | gradient2 | aimd, params }` with that limit's own
  * parameters and defaults; `rtt: latency`, `queue: false`.
  * Departures: a percentile below one sample (round(count x p) = 0) takes the smallest sample
  * where Netflix throws; opt-in `rtt: ttft` or `per-token`. Drops are attempts with status
@@ -25,6 +25,7 @@
 import { z } from 'zod';
 import { aimdParams, aimdSample } from '../src/gateway/aimd-limit.ts';
 import { gradientLimit, gradientLimitParams } from '../src/gateway/gradient-limit.ts';
+import { gradient2Limit, gradient2LimitParams } from '../src/gateway/gradient2-limit.ts';
 import { limiterRttOf, limiterSignal, RTT_SIGNALS } from '../src/gateway/limiter-signal.ts';
 import { definePolicy, reject } from '../src/gateway/policy.ts';
 import { newSampleWindow, type SampleWindow } from '../src/gateway/sample-window.ts';
@@ -43,6 +44,10 @@ const innerLimit = z.discriminatedUnion('policy', [
     params: z.strictObject(gradientLimitParams).refine(minMaxLimit, minMaxMessage).prefault({}),
   }),
   z.strictObject({
+    policy: z.literal('gradient2'),
+    params: z.strictObject(gradient2LimitParams).refine(minMaxLimit, minMaxMessage).prefault({}),
+  }),
+  z.strictObject({
     policy: z.literal('aimd'),
     params: z
       .strictObject({ initialLimit: z.number().int().positive().default(20), ...aimdRuleParams })
@@ -55,6 +60,7 @@ const innerLimit = z.discriminatedUnion('policy', [
 function createInner(spec: z.infer<typeof innerLimit>, random: () => number): SampledLimit {
   if (spec.policy === 'vegas') return vegasLimit(spec.params, random);
   if (spec.policy === 'gradient') return gradientLimit(spec.params, random);
+  if (spec.policy === 'gradient2') return gradient2Limit(spec.params);
   const p = spec.params;
   let limit = p.initialLimit;
   return {

@@ -18,6 +18,7 @@ runPolicyContract(windowed, {
   queue: true,
 });
 runPolicyContract(windowed, { limit: { policy: 'aimd', params: { minLimit: 1 } }, rtt: 'ttft' });
+runPolicyContract(windowed, { limit: { policy: 'gradient2' }, rtt: 'per-token' });
 
 const limitOf = admittedLimit;
 
@@ -154,6 +155,16 @@ describe('windowed (Netflix WindowedLimit)', () => {
     for (let i = 0; i < 10; i++) policy.onOutcome!(at(400 + i, 400, 10)); // end 800..809: inside
     expect(limitOf(policy)).toBe(20);
     policy.onOutcome!(at(500, 401, 10)); // ends at 901 > 900: 11 samples
+    expect(limitOf(policy)).toBe(21);
+  });
+
+  it('wraps gradient2: one sample per window (gradient2 reads drops as samples)', () => {
+    const policy = opened({ limit: { policy: 'gradient2', params: { initialLimit: 20 } } });
+    for (let i = 1; i <= 9; i++) policy.onOutcome!(at(100 * i, 100, 20, i === 5 ? 'timeout' : 'ok'));
+    policy.onOutcome!(at(1000, 100, 20)); // mean 100: long 100, g 1: 0.8 x 20 + 0.2 x 24 = 20.8
+    expect(limitOf(policy)).toBe(20);
+    for (let i = 0; i < 10; i++) policy.onOutcome!(at(1200 + i, 100, 20));
+    policy.onOutcome!(at(2100, 100, 20)); // ends at 2200 > 2100 (1100 + 1 s): 21.6
     expect(limitOf(policy)).toBe(21);
   });
 
