@@ -6,7 +6,7 @@
  * L = L + 1; then L is clamped to [minLimit, maxLimit]. Ignored outcomes leave L as it is.
  */
 import { z } from 'zod';
-import { limiterRtt, limiterSignal } from './limiter-signal.ts';
+import { limiterRttOf, limiterSignal, RTT_SIGNALS, type RttSignal } from './limiter-signal.ts';
 import type { AttemptOutcomeView } from './policy.ts';
 
 /** The rule's parameters with Netflix's defaults (timeout in ms). */
@@ -17,7 +17,7 @@ export const aimdParams = {
   backoffRatio: z.number().min(0.5).lt(1).default(0.9),
   /** An attempt slower than this (ms) counts as a drop. */
   timeout: z.number().positive().default(5000),
-  rtt: z.enum(['latency', 'ttft']).default('latency'),
+  rtt: z.enum(RTT_SIGNALS).default('latency'),
 };
 
 export interface AimdParams {
@@ -25,14 +25,14 @@ export interface AimdParams {
   maxLimit: number;
   backoffRatio: number;
   timeout: number;
-  rtt: 'latency' | 'ttft';
+  rtt: RttSignal;
 }
 
 /** The limit after one attempt outcome. */
 export function aimdNext(limit: number, o: AttemptOutcomeView, p: AimdParams): number {
   const signal = limiterSignal(o.status);
   if (signal === 'ignore') return limit;
-  return aimdSample(limit, limiterRtt(o, p.rtt === 'ttft'), o.inFlightAtStart, signal === 'drop', p);
+  return aimdSample(limit, limiterRttOf(o, p.rtt), o.inFlightAtStart, signal === 'drop', p);
 }
 
 /** The limit after one sample (Netflix `AIMDLimit._update`): RTT (ms), in-flight at its start, drop. */

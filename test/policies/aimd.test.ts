@@ -113,3 +113,16 @@ describe('aimd: minLimit 0', () => {
     expect(() => aimd.params!.parse({ minLimit: -1 })).toThrow();
   });
 });
+
+describe('aimd: rtt per-token', () => {
+  it('compares latency / output tokens with the timeout', () => {
+    const policy = aimd.create(
+      aimd.params!.parse({ initialLimit: 50, timeout: 20, rtt: 'per-token' }),
+      fakeContext().ctx,
+    );
+    policy.onOutcome!(makeOutcome(t, { inFlightAtStart: 50, latencyMs: 10_000, outputTokens: 1000 })); // 10 ms/token
+    expect(limitOf(policy)).toBe(51);
+    policy.onOutcome!(makeOutcome(t, { inFlightAtStart: 50, latencyMs: 3000, outputTokens: 100 })); // 30 > 20
+    expect(limitOf(policy)).toBe(45);
+  });
+});
