@@ -10,7 +10,9 @@
  * Source: Netflix concurrency-limits `Gradient2Limit` with `ExpAvgMeasurement(longWindow, 10)`;
  * the rule is in src/gateway/gradient2-limit.ts.
  * Defaults (Netflix's): initialLimit 20, minLimit 20, maxLimit 200, smoothing 0.2, queueSize 4,
- * longWindow 600, rttTolerance 1.5; `rtt: latency` (opt-in: `ttft`, or `per-token`: latency /
+ * longWindow 600, rttTolerance 1.5 (queueSize may also be a function of the limit, as Netflix's
+ * `queueSize(IntUnaryOperator)`: `log10`, `sqrt` or `{ fn, times, atLeast }`; minLimit may be 0);
+ * `rtt: latency` (opt-in: `ttft`, or `per-token`: latency /
  * max(1, output tokens)), `queue: false`. Every attempt
  * outcome is a sample (Gradient2 ignores drops) except cancelled, stream_cut and bad_request.
  */
