@@ -5,7 +5,7 @@
  * ends at that attempt's end + clamp(2 x the window's min RTT, minWindowTime, maxWindowTime), and
  * if the closed window holds >= windowSize samples the inner limit gets one sample: the window's
  * tracked RTT (`average`: the mean; `{ percentile, size }`: that percentile of its first `size`
- * samples), its largest n, and whether any attempt dropped. The first window, ending at time 0,
+ * samples), its largest n, and whether any attempt dropped. Windows are timed by attempts' ends. The first window, ending at time 0,
  * closes on the first attempt. Admits while in-flight < the inner limit; over it sheds
  * (`reject('over-limit')`) or queues (`queue`).
  *
@@ -118,7 +118,8 @@ export default definePolicy({
         const rttNs = Math.round(limiterRttOf(o, params.rtt) * NS_PER_MS);
         if (!(rttNs >= minRttNs)) return;
         window.add(rttNs, o.inFlightAtStart, signal === 'drop');
-        const endNs = Math.round(o.startMs * NS_PER_MS) + rttNs;
+        // Netflix's start + rtt; the attempt's own end whatever the RTT signal (per-token is no duration).
+        const endNs = Math.round(o.endMs * NS_PER_MS);
         if (endNs <= nextUpdateNs) return;
         const closed = window;
         window = newSampleWindow(params.sampleWindow);

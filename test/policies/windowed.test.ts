@@ -29,7 +29,7 @@ function make(params: Record<string, unknown>): AdmissionPolicy {
 
 const t = makeTarget(0);
 const at = (startMs: number, latencyMs: number, inFlightAtStart = 10, status = 'ok') =>
-  makeOutcome(t, { startMs, latencyMs, inFlightAtStart, status });
+  makeOutcome(t, { startMs, endMs: startMs + latencyMs, latencyMs, inFlightAtStart, status });
 
 /**
  * Netflix concurrency-limits ImmutableAverageSampleWindowTest and ImmutablePercentileSampleWindowTest
@@ -147,6 +147,23 @@ describe('windowed (Netflix WindowedLimit)', () => {
     policy.onOutcome!(at(1300, 10, 10, 'overloaded')); // a drop in the window
     policy.onOutcome!(at(2050, 100, 10)); // ends at 2150: 11 samples, one dropped
     expect(limitOf(policy)).toBe(18);
+  });
+
+  it('times windows by attempt ends, whatever the RTT signal', () => {
+    const policy = make({ limit: { policy: 'aimd', params: { timeout: 5 } }, rtt: 'per-token' });
+    const call = (startMs: number, latencyMs: number) =>
+      makeOutcome(t, {
+        startMs,
+        endMs: startMs + latencyMs,
+        latencyMs,
+        outputTokens: latencyMs / 2,
+        inFlightAtStart: 10,
+      });
+    policy.onOutcome!(call(0, 1000)); // 2 ms/token, ends at 1000: the next window ends at 2000
+    for (let i = 0; i < 10; i++) policy.onOutcome!(call(1100 + i, 100)); // end 1200..1209: inside
+    expect(limitOf(policy)).toBe(20);
+    policy.onOutcome!(call(1050, 1000)); // ends at 2050 (start + 2 ms would be inside)
+    expect(limitOf(policy)).toBe(21);
   });
 
   it('windows are 2 x the min RTT within [minWindowTime, maxWindowTime]', () => {
