@@ -8,8 +8,10 @@
  * Source: Netflix concurrency-limits `AIMDLimit` (+ `SimpleLimiter`: admit while inflight < limit;
  * the sample's inflight is the count when the call started, itself included).
  * Defaults (Netflix's): initialLimit 20, minLimit 20, maxLimit 200, backoffRatio 0.9,
- * timeout 5000 ms; `rtt: latency` (attempt start to end; `ttft` uses time to first token, a
- * better load signal for long streamed generations, whose full latency often exceeds 5 s),
+ * timeout 5000 ms (minLimit may be 0, as in Netflix: a limit that backs off to 0 admits nothing
+ * and stays there); `rtt: latency` (attempt start to end; `ttft` uses time to first token, a
+ * better load signal for long streamed generations, whose full latency often exceeds 5 s;
+ * `per-token`, latency / max(1, output tokens), against a per-token `timeout`),
  * `queue: false`.
  * Attempts that were cancelled, cut mid-stream or answered bad_request are ignored (Netflix
  * `onIgnore`): they say nothing about load.

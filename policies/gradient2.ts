@@ -7,16 +7,19 @@
  * L' = L x g + queueSize, L = (1 - smoothing) L + smoothing L', clamped to [minLimit, maxLimit].
  * Admits while in-flight < floor(L); over it sheds (`reject('over-limit')`) or queues (`queue`).
  *
- * Source: Netflix concurrency-limits `Gradient2Limit` with `ExpAvgMeasurement(longWindow, 10)`.
+ * Source: Netflix concurrency-limits `Gradient2Limit` with `ExpAvgMeasurement(longWindow, 10)`;
+ * the rule is in src/gateway/gradient2-limit.ts.
  * Defaults (Netflix's): initialLimit 20, minLimit 20, maxLimit 200, smoothing 0.2, queueSize 4,
- * longWindow 600, rttTolerance 1.5; `rtt: latency` (or `ttft`), `queue: false`. Every attempt
+ * longWindow 600, rttTolerance 1.5 (queueSize may also be a function of the limit, as Netflix's
+ * `queueSize(IntUnaryOperator)`: `log10`, `sqrt` or `{ fn, times, atLeast }`; minLimit may be 0);
+ * `rtt: latency` (opt-in: `ttft`, or `per-token`: latency /
+ * max(1, output tokens)), `queue: false`. Every attempt
  * outcome is a sample (Gradient2 ignores drops) except cancelled, stream_cut and bad_request.
  */
 import { z } from 'zod';
-import { limiterRtt, limiterSignal } from '../src/gateway/limiter-signal.ts';
+import { gradient2Limit, gradient2LimitParams } from '../src/gateway/gradient2-limit.ts';
+import { limiterRttOf, limiterSignal, RTT_SIGNALS } from '../src/gateway/limiter-signal.ts';
 import { definePolicy, reject } from '../src/gateway/policy.ts';
-
-const WARMUP = 10;
 
 export default definePolicy({
   name: 'gradient2',
@@ -24,51 +27,23 @@ export default definePolicy({
   description: 'Netflix Gradient2 concurrency limit: long-term vs current RTT gradient.',
   params: z
     .strictObject({
-      initialLimit: z.number().int().positive().default(20),
-      minLimit: z.number().int().positive().default(20),
-      maxLimit: z.number().int().positive().default(200),
-      smoothing: z.number().gt(0).max(1).default(0.2),
-      queueSize: z.number().min(0).default(4),
-      longWindow: z.number().int().positive().default(600),
-      rttTolerance: z.number().min(1).default(1.5),
-      rtt: z.enum(['latency', 'ttft']).default('latency'),
+      ...gradient2LimitParams,
+      rtt: z.enum(RTT_SIGNALS).default('latency'),
       queue: z.boolean().default(false),
     })
     .refine((p) => p.minLimit <= p.maxLimit, { message: 'minLimit must not exceed maxLimit' }),
   create(params) {
     // What a request over the limit gets: fixed at creation.
     const whenFull = params.queue ? 'enqueue' : reject('over-limit');
-    const useTtft = params.rtt === 'ttft';
-    const factor = 2 / (params.longWindow + 1);
-    let estimated = params.initialLimit;
-    let limit = Math.trunc(estimated);
-    // ExpAvgMeasurement: mean of the first WARMUP samples, then an EMA.
-    let longRtt = 0;
-    let longSum = 0;
-    let longCount = 0;
-
+    const limit = gradient2Limit(params);
     return {
       admit(_req, gateway) {
-        if (gateway.inFlight < limit) return 'admit';
+        if (gateway.inFlight < limit.limit) return 'admit';
         return whenFull;
       },
       onOutcome(o) {
         if (limiterSignal(o.status) === 'ignore') return;
-        const shortRtt = limiterRtt(o, useTtft);
-        if (!(shortRtt > 0)) return;
-        if (longCount < WARMUP) {
-          longCount++;
-          longSum += shortRtt;
-          longRtt = longSum / longCount;
-        } else longRtt = longRtt * (1 - factor) + shortRtt * factor;
-        const long = longRtt;
-        if (long / shortRtt > 2) longRtt *= 0.95;
-        if (o.inFlightAtStart < estimated / 2) return;
-        const gradient = Math.max(0.5, Math.min(1, (params.rttTolerance * long) / shortRtt));
-        const next = estimated * gradient + params.queueSize;
-        const smoothed = estimated * (1 - params.smoothing) + next * params.smoothing;
-        estimated = Math.max(params.minLimit, Math.min(params.maxLimit, smoothed));
-        limit = Math.trunc(estimated);
+        limit.onSample(limiterRttOf(o, params.rtt), o.inFlightAtStart, false);
       },
     };
   },

@@ -12,6 +12,7 @@ import costAware from './cost-aware.ts';
 import deadlineQueue from './deadline-queue.ts';
 import endpointPicker from './endpoint-picker.ts';
 import envoyGradient from './envoy-gradient.ts';
+import gradient from './gradient.ts';
 import gradient2 from './gradient2.ts';
 import leastOutstanding from './least-outstanding.ts';
 import modelSelection from './model-selection.ts';
@@ -26,6 +27,7 @@ import roundRobin from './round-robin.ts';
 import sreThrottle from './sre-throttle.ts';
 import tokenBucket from './token-bucket.ts';
 import vegas from './vegas.ts';
+import windowed from './windowed.ts';
 
 export const builtinPolicies = [
   // routing
@@ -51,6 +53,8 @@ export const builtinPolicies = [
   sreThrottle,
   priorityShedding,
   deadlineQueue,
+  gradient,
+  windowed,
   // health
   circuitBreaker,
   outlierEjection,

@@ -27,3 +27,16 @@ export function limiterSignal(status: string): LimiterSignal {
 export function limiterRtt(o: AttemptOutcomeView, useTtft: boolean): number {
   return useTtft && !Number.isNaN(o.ttftMs) ? o.ttftMs : o.latencyMs;
 }
+
+/**
+ * The RTT a limiter samples: `latency` (attempt start to end, Netflix's), `ttft` (time to first
+ * token when one came, else latency) or `per-token` (latency / max(1, output tokens): an LLM
+ * request's latency grows with its output length, not only with load).
+ */
+export const RTT_SIGNALS = ['latency', 'ttft', 'per-token'] as const;
+export type RttSignal = (typeof RTT_SIGNALS)[number];
+
+export function limiterRttOf(o: AttemptOutcomeView, signal: RttSignal): number {
+  if (signal === 'per-token') return o.latencyMs / Math.max(1, o.outputTokens);
+  return limiterRtt(o, signal === 'ttft');
+}

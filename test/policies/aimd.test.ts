@@ -67,3 +67,62 @@ describe('aimd (Netflix AIMDLimit)', () => {
     expect(policy.admit(makeRequest(), { inFlight: 45, queued: 0 }, 0)).toBe('enqueue');
   });
 });
+
+/**
+ * Netflix concurrency-limits AIMDLimitTest (concurrency-limits-core, commit 78a74b9, 2026-01-12),
+ * one block per source test; `onSample(0, rtt, inflight, didDrop)` is an outcome with that
+ * latency (ms) and inFlightAtStart, a drop being an overloaded answer.
+ */
+describe('aimd: Netflix AIMDLimitTest', () => {
+  const make = (params: Record<string, unknown>) =>
+    aimd.create(aimd.params!.parse(params), fakeContext().ctx);
+
+  it('testDefault', () => {
+    expect(limitOf(make({ initialLimit: 10 }))).toBe(10); // below minLimit 20: not clamped until a sample
+  });
+
+  it('increaseOnSuccess', () => {
+    const policy = make({ initialLimit: 20 });
+    policy.onOutcome!(ok(10, 1));
+    expect(limitOf(policy)).toBe(21);
+  });
+
+  it('decreaseOnDrops', () => {
+    const policy = make({ initialLimit: 30 });
+    policy.onOutcome!(makeOutcome(t, { status: 'overloaded', latencyMs: 0, inFlightAtStart: 0 }));
+    expect(limitOf(policy)).toBe(27);
+  });
+
+  it('successOverflow (minLimit 0, which the schema accepts as Netflix does)', () => {
+    const policy = make({ initialLimit: 21, maxLimit: 21, minLimit: 0 });
+    policy.onOutcome!(ok(10, 1));
+    expect(limitOf(policy)).toBe(21); // after success the limit is still at the max
+  });
+});
+
+describe('aimd: minLimit 0', () => {
+  it('is accepted and lets the limit back off to 0, where it admits nothing', () => {
+    const policy = aimd.create(
+      aimd.params!.parse({ initialLimit: 1, minLimit: 0, maxLimit: 10 }),
+      fakeContext().ctx,
+    );
+    expect(limitOf(policy)).toBe(1);
+    policy.onOutcome!(failed('timeout')); // floor(0.9) = 0, no longer clamped to 1
+    expect(limitOf(policy)).toBe(0);
+    expect(policy.admit(makeRequest(), { inFlight: 0, queued: 0 }, 0)).toEqual({ reject: 'over-limit' });
+    expect(() => aimd.params!.parse({ minLimit: -1 })).toThrow();
+  });
+});
+
+describe('aimd: rtt per-token', () => {
+  it('compares latency / output tokens with the timeout', () => {
+    const policy = aimd.create(
+      aimd.params!.parse({ initialLimit: 50, timeout: 20, rtt: 'per-token' }),
+      fakeContext().ctx,
+    );
+    policy.onOutcome!(makeOutcome(t, { inFlightAtStart: 50, latencyMs: 10_000, outputTokens: 1000 })); // 10 ms/token
+    expect(limitOf(policy)).toBe(51);
+    policy.onOutcome!(makeOutcome(t, { inFlightAtStart: 50, latencyMs: 3000, outputTokens: 100 })); // 30 > 20
+    expect(limitOf(policy)).toBe(45);
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import gradient2 from '../../policies/gradient2.ts';
+import { expAvgMeasurement } from '../../src/gateway/gradient2-limit.ts';
 import {
   admittedLimit,
   fakeContext,
@@ -76,5 +77,47 @@ describe('gradient2 (Netflix Gradient2Limit)', () => {
     expect(policy.admit(makeRequest(), { inFlight: 54, queued: 0 }, 0)).toEqual({ reject: 'over-limit' });
     const queued = make({ queue: true });
     expect(queued.admit(makeRequest(), { inFlight: 20, queued: 0 }, 0)).toBe('enqueue');
+  });
+});
+
+describe('gradient2: rtt per-token', () => {
+  it('samples latency / output tokens, so a long answer is not read as queueing', () => {
+    const tokens = (latencyMs: number, outputTokens: number) =>
+      makeOutcome(t, { latencyMs, outputTokens, inFlightAtStart: 20 });
+    const perToken = make({ rtt: 'per-token' });
+    perToken.onOutcome!(tokens(1000, 100)); // 10 ms/token: long 10, g 1
+    perToken.onOutcome!(tokens(10_000, 1000)); // 10 ms/token again: g 1, 20.8 -> 21.6
+    expect(limitOf(perToken)).toBe(21);
+    const raw = make();
+    raw.onOutcome!(tokens(1000, 100));
+    raw.onOutcome!(tokens(10_000, 1000)); // long 5500, g = clamp(1.5 x 5500 / 10000) = 0.825: 20.8 x 0.825 + 4 = 21.16, smoothed 20.87
+    expect(limitOf(raw)).toBe(20);
+  });
+});
+
+/**
+ * Netflix concurrency-limits ExpAvgMeasurementTest (concurrency-limits-core, commit 78a74b9,
+ * 2026-01-12): the long-RTT measurement of Gradient2Limit.
+ */
+describe('gradient2: Netflix ExpAvgMeasurementTest', () => {
+  it('testWarmup', () => {
+    const avg = expAvgMeasurement(100, 10);
+    const expected = [10.0, 10.5, 11, 11.5, 12, 12.5, 13, 13.5, 14, 14.5];
+    for (let i = 0; i < 10; i++) {
+      avg.add(i + 10);
+      expect(avg.value).toBeCloseTo(expected[i] as number, 2);
+    }
+    avg.add(100);
+    expect(Math.abs(avg.value - 16.2)).toBeLessThanOrEqual(0.1);
+  });
+});
+
+describe('gradient2: Netflix builder choices', () => {
+  it('takes queueSize as a function of the limit, and minLimit 0', () => {
+    const policy = make({ initialLimit: 100, minLimit: 0, queueSize: { fn: 'sqrt', times: 2 } });
+    policy.onOutcome!(sample(100, 100)); // g 1: 0.8 x 100 + 0.2 x (100 + 2 x 10) = 104
+    expect(limitOf(policy)).toBe(104);
+    expect(() => gradient2.params!.parse({ queueSize: 'cube' })).toThrow(/expected a number >= 0, 'log10'/);
+    expect(() => gradient2.params!.parse({ minLimit: -1 })).toThrow();
   });
 });
