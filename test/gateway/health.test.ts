@@ -14,7 +14,8 @@ function scenario(failOpen: boolean): ScenarioInput {
     providers: [{ name: 'p', kind: 'queue', servers: 10, service: '100ms' }],
     faults: [{ provider: 'p', kind: 'outage', at: 0, for: '1h' }],
     workload: { arrivals: { process: 'uniform', rate: '10/s' }, classes: [{ name: 'c' }] },
-    gateway: { health: { policy: 'cooldown', params: { failOpen } } },
+    // p is alone in its deployment group: LiteLLM's v1 rule (allowed_fails) is the one that cools it.
+    gateway: { health: { policy: 'cooldown', params: { failOpen, allowedFails: 1 } } },
     metrics: { interval: '1s' },
   };
 }
@@ -29,7 +30,7 @@ describe('gateway health: no target allowed', () => {
 
   it('fails closed when the policy says so: after the second failure cools p down, the rest is shed', async () => {
     const r = await run(scenario(false));
-    // 2 / 2 failures at t = 100 ms cool p down for 5 s: requests 3 to 10 find no target.
+    // The second failure (more than allowedFails 1) at t = 100 ms cools p for 5 s: requests 3 to 10 find no target.
     expect(r.requests.attempts).toBe(2);
     expect(r.requests.failed).toBe(2);
     expect(r.requests.shed).toBe(8);
