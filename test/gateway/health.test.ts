@@ -36,3 +36,31 @@ describe('gateway health: no target allowed', () => {
     expect(r.requests.shed).toBe(8);
   });
 });
+
+describe('gateway health: a health policy sees the deployment group', () => {
+  /** p down all run, q healthy, round-robin, 20 requests at 10/s; `shared`: both serve model m. */
+  const twoProviders = (shared: boolean): ScenarioInput => ({
+    name: 'health-groups',
+    duration: '2s',
+    providers: [
+      { name: 'p', kind: 'queue', servers: 10, service: '100ms', models: shared ? ['m'] : ['p'] },
+      { name: 'q', kind: 'queue', servers: 10, service: '100ms', models: shared ? ['m'] : ['q'] },
+    ],
+    faults: [{ provider: 'p', kind: 'outage', at: 0, for: '1h' }],
+    workload: { arrivals: { process: 'uniform', rate: '10/s' }, classes: [{ name: 'c' }] },
+    gateway: { routing: 'round-robin', health: { policy: 'cooldown' } },
+    metrics: { interval: '1s' },
+  });
+
+  it('cools p when q serves its model too: its 5th failure of 5 (t = 800 ms) sends the rest to q', async () => {
+    const r = await run(twoProviders(true));
+    expect(r.providers['p']!.attempts).toBe(5);
+    expect(r.requests.failed).toBe(5);
+  });
+
+  it('never cools p when it is alone in its model group (LiteLLM spares single deployments)', async () => {
+    const r = await run(twoProviders(false));
+    expect(r.providers['p']!.attempts).toBe(10);
+    expect(r.requests.failed).toBe(10);
+  });
+});
