@@ -1,6 +1,8 @@
 /**
- * cooldown: LiteLLM's router cooldowns. Per target, successes and failures are counted in the
- * current minute (a fixed window, `windowMs` 60 s). On each failure the target is cooled down
+ * cooldown: LiteLLM's router cooldowns. Per target, successes and failures are counted "this
+ * minute": each count lives `windowMs` (60 s) from the first event it counted, then starts again
+ * (LiteLLM's in-memory counters: a 60 s TTL that later increments do not extend, so the two
+ * counts' windows need not coincide). On each failure the target is cooled down
  * (refused) for `cooldownMs` (5 s), or for the answer's retry-after when it carried one, when:
  * - it answered 429 and its deployment group (the targets serving its model, `TargetView.group`)
  *   has more than one target; or
@@ -16,7 +18,7 @@
  * `allowedFails` or `allowedFailsPolicy` switch to LiteLLM's other rule ("v1"): a target is cooled
  * on the failure after `allowed` failures, where `allowed` is the policy's entry for the failure's
  * kind, else `allowedFails`, else 3 (litellm.allowed_fails); the count expires `cooldownMs` after
- * the last failure it counted. This rule has no single-deployment exemption. Kinds, with LiteLLM's
+ * the first failure it counted. This rule has no single-deployment exemption. Kinds, with LiteLLM's
  * names: RateLimitErrorAllowedFails (rate_limited), TimeoutErrorAllowedFails (timeout),
  * InternalServerErrorAllowedFails (server_error), ServiceUnavailableErrorAllowedFails
  * (overloaded; stream_cut, as LiteLLM's MidStreamFallbackError is a ServiceUnavailableError).
@@ -90,14 +92,23 @@ export default definePolicy({
     jitter: z.number().min(0).max(1).default(0),
   }),
   create(params, ctx) {
-    /** Per target index: the minute's counts, the cooldown's end, the v1 fail count and its expiry. */
-    const windowId: number[] = [];
+    /** Per target index: this minute's counts and when each expires, the cooldown's end, the v1 count. */
     const oks: number[] = [];
+    const oksUntil: number[] = [];
     const fails: number[] = [];
+    const failsUntil: number[] = [];
     const until: number[] = [];
     const v1Fails: number[] = [];
     const v1Expiry: number[] = [];
     const v1 = params.allowedFails !== undefined || params.allowedFailsPolicy !== undefined;
+    /** Adds one to a per-minute count, restarting it once its window has passed; returns the count. */
+    const count = (counts: number[], expiry: number[], i: number, now: number): number => {
+      if (!(now < expiry[i]!)) {
+        counts[i] = 0;
+        expiry[i] = now + params.windowMs;
+      }
+      return ++counts[i]!;
+    };
     /** How long a cooldown would last: the answer's retry-after when it carried one, else cooldownMs. */
     const lengthFor = (retryAfterMs: number) =>
       params.retryAfter && retryAfterMs > 0 ? retryAfterMs : params.cooldownMs;
@@ -105,16 +116,17 @@ export default definePolicy({
     const jittered = (ms: number) =>
       params.jitter > 0 ? ms * (1 + params.jitter * (2 * ctx.random() - 1)) : ms;
 
-    /** LiteLLM's v1 rule: the failure after `allowed` ones cools; counts expire cooldownMs after the last. */
+    /** LiteLLM's v1 rule: the failure after `allowed` ones cools; a count expires cooldownMs after its first. */
     const exceedsAllowedFails = (i: number, status: string, now: number): boolean => {
       const allowed =
         (params.allowedFailsPolicy && policyEntry(params.allowedFailsPolicy, status)) ??
         params.allowedFails ??
         DEFAULT_ALLOWED_FAILS;
-      const current = now < (v1Expiry[i] ?? 0) ? v1Fails[i]! : 0;
+      const live = now < (v1Expiry[i] ?? 0);
+      const current = live ? v1Fails[i]! : 0;
       if (current + 1 > allowed) return true;
       v1Fails[i] = current + 1;
-      v1Expiry[i] = now + params.cooldownMs;
+      if (!live) v1Expiry[i] = now + params.cooldownMs;
       return false;
     };
 
@@ -128,17 +140,11 @@ export default definePolicy({
         if (status === 'cancelled') return;
         const i = o.target.index;
         const now = ctx.now();
-        const id = Math.floor(now / params.windowMs);
-        if (windowId[i] !== id) {
-          windowId[i] = id;
-          oks[i] = 0;
-          fails[i] = 0;
-        }
         if (status === 'ok') {
-          oks[i]!++;
+          count(oks, oksUntil, i, now);
           return;
         }
-        const f = ++fails[i]!;
+        const f = count(fails, failsUntil, i, now);
         // 4xx other than 429 and 408 count in the share but never cool (`_is_cooldown_required`);
         // a cooldown of 0 skips the cooldown logic altogether (`_should_run_cooldown_logic`).
         const length = lengthFor(o.retryAfterMs);
@@ -147,7 +153,7 @@ export default definePolicy({
         if (v1) {
           cool = exceedsAllowedFails(i, status, now);
         } else {
-          const total = f + oks[i]!;
+          const total = f + (now < oksUntil[i]! ? oks[i]! : 0);
           const grouped = o.target.group.size > 1;
           cool =
             (status === 'rate_limited' && grouped) ||

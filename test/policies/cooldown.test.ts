@@ -47,18 +47,33 @@ describe('cooldown: the share rule (group of 2+)', () => {
     expect(s.allowed()).toBe(false);
   });
 
-  it('counts per calendar minute', () => {
+  it('counts successes and failures each for 60 s from the first it counted (a TTL, not the calendar minute)', () => {
     const a = setup();
     a.send('ok', 3);
     a.advance(59_999);
-    a.send('server_error', 5); // 5 / 8 in minute 0
+    a.send('server_error', 5); // 5 / 8: the successes live until 60 s
     expect(a.allowed()).toBe(false);
 
     const b = setup();
     b.send('server_error', 4);
     b.advance(60_000);
-    b.send('server_error'); // 1 / 1 in minute 1
+    b.send('server_error'); // the failures' 60 s are over: 1 / 1
     expect(b.allowed()).toBe(true);
+
+    const c = setup();
+    c.advance(30_000);
+    c.send('server_error', 4); // counted from 30 s: live until 90 s, across the minute's turn
+    c.advance(31_000);
+    c.send('server_error'); // 5 / 5 at 61 s
+    expect(c.allowed()).toBe(false);
+
+    const d = setup();
+    d.send('ok', 5); // successes from 0 s, expiring at 60 s
+    d.advance(50_000);
+    d.send('server_error', 4); // 4 / 9 at 50 s
+    d.advance(10_000);
+    d.send('server_error'); // 60 s: the successes have expired, the failures have not: 5 / 5
+    expect(d.allowed()).toBe(false);
   });
 
   it('counts bad_request in the share without cooling on it; cancelled is not counted', () => {
@@ -285,7 +300,7 @@ describe('cooldown: allowed_fails_policy per error kind (LiteLLM v1 rule)', () =
     const s = setup({ allowedFailsPolicy: { RateLimitErrorAllowedFails: 0 } }, 2);
     s.send('server_error', 3); // InternalServerError: no entry, allowed 3
     expect(s.allowed()).toBe(true);
-    s.advance(5000); // the count of 3 expires 5 s after the last
+    s.advance(5000); // the count of 3 expires 5 s after its first
     s.send('server_error', 3);
     expect(s.allowed()).toBe(true);
     s.send('rate_limited'); // 3 + 1 > 0: cooled
@@ -296,6 +311,18 @@ describe('cooldown: allowed_fails_policy per error kind (LiteLLM v1 rule)', () =
     expect(t.allowed()).toBe(true);
     t.send('timeout'); // 5 + 1 > allowedFails 2
     expect(t.allowed()).toBe(false);
+  });
+
+  it('lets the count expire cooldownMs after its first failure, not its last', () => {
+    const s = setup({ allowedFails: 2 });
+    s.send('server_error'); // t = 0: the count lives until 5000
+    s.advance(4000);
+    s.send('server_error'); // 2 at 4000
+    s.advance(1000);
+    s.send('server_error'); // 5000: expired, 1 again
+    expect(s.allowed()).toBe(true);
+    s.send('server_error', 2); // 3 > 2
+    expect(s.allowed()).toBe(false);
   });
 
   it('ignores 429s from the share rule: v1 has no immediate 429 cooldown', () => {
