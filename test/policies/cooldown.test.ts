@@ -162,7 +162,9 @@ describe('cooldown: fail closed and jitter', () => {
 });
 
 /**
- * LiteLLM's own tests (BerriAI/litellm main, 2026), one block each, with their numbers. Mocked
+ * LiteLLM's own tests, one block each, with their numbers: tests/local_testing/
+ * test_router_cooldowns.py at 1fa201c7 and tests/router_unit_tests/test_router_cooldown_utils.py
+ * as of the fix for BerriAI/litellm#17418 (DEFAULT_FAILURE_THRESHOLD_MINIMUM_REQUESTS, 2026). Mocked
  * completions become outcomes; `add_deployment_to_cooldown` being called becomes the target not
  * being allowed. Deployment groups: deployments sharing a `model_name`.
  */

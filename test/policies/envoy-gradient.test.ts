@@ -145,7 +145,7 @@ describe('envoy-gradient (Envoy adaptive concurrency, gradient controller)', () 
 
 /**
  * Envoy's own tests (envoyproxy/envoy, test/extensions/filters/http/adaptive_concurrency/controller/
- * gradient_controller_test.cc), one block each, with their numbers; times in ms, sampleLatency(x)
+ * gradient_controller_test.cc at 054694f9), one block each, with their numbers; times in ms, sampleLatency(x)
  * is an attempt started x ago. advancePastMinRTTStage sends request_count + 1 samples.
  */
 describe('envoy-gradient: Envoy gradient_controller_test.cc', () => {
