@@ -69,8 +69,9 @@ const VARIANTS = {
   },
 } as const;
 
-/** go-zero's lowest weighted K and its forced pass interval. */
+/** go-zero's lowest weighted K, its forced pass interval, and the bucket count its weights divide by. */
 const GO_ZERO_MIN_K = 1.1;
+const GO_ZERO_BUCKETS = 40;
 const GO_ZERO_FORCE_PASS_MS = 1000;
 
 const paramsSchema = z.strictObject({
@@ -160,7 +161,8 @@ export default definePolicy({
         if (accepts[s]! > 0) failing = 0;
         else if (failed[s]! > 0) failing++;
       }
-      const w = Math.max(K - ((K - GO_ZERO_MIN_K) * failing) / n, GO_ZERO_MIN_K);
+      // go-zero divides by its constant 40 buckets, also when a window holds another number.
+      const w = Math.max(K - ((K - GO_ZERO_MIN_K) * failing) / GO_ZERO_BUCKETS, GO_ZERO_MIN_K);
       const ratio = (totalRequests - params.protection - w * totalAccepts) / (totalRequests + 1);
       droppable = false;
       if (ratio <= 0) return 0;
@@ -170,7 +172,7 @@ export default definePolicy({
         return 0;
       }
       droppable = true;
-      return (ratio * (n - working)) / n;
+      return (ratio * (GO_ZERO_BUCKETS - working)) / GO_ZERO_BUCKETS;
     };
 
     return {

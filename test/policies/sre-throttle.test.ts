@@ -262,7 +262,7 @@ describe('sre-throttle variant go-zero: googlebreaker_test.go', () => {
       b.markSuccess(100);
       b.advance(10);
     }
-    // 900 failures and 1000 successes left, 10 working buckets: p = (1900 - 5 - 1500) / 1901 x 10 / 20 = 0.104
+    // 900 failures and 1000 successes left, 10 working buckets: p = (1900 - 5 - 1500) / 1901 x (40 - 10) / 40 = 0.156
     expect(b.verify(() => b.admit() === 'admit')).toBeGreaterThanOrEqual(75);
   });
 
@@ -314,6 +314,28 @@ describe('sre-throttle variant go-zero: googlebreaker_test.go', () => {
     r.markFailed(10, 5);
     r.advance(100); // auto reset rolling counter
     expect(r.admit()).toBe('admit');
+  });
+
+  it('scales the ratio by trailing working buckets and lowers K by trailing failing buckets (of 40)', () => {
+    const w = driven({ variant: 'go-zero' }); // 40 buckets of 250 ms
+    w.markFailed(100);
+    for (let b = 1; b <= 10; b++) {
+      w.advance(250);
+      w.markSuccess(1);
+    }
+    // total 110, accepts 10, 10 working buckets: (110 - 5 - 1.5 x 10) / 111 x 30 / 40 = 0.6081
+    expect(w.admit(0.6082)).toBe('admit');
+    expect(w.admit(0.608)).toEqual(throttled);
+
+    const f = driven({ variant: 'go-zero' });
+    f.markSuccess(1);
+    for (let b = 1; b <= 10; b++) {
+      f.advance(250);
+      f.markFailed(1);
+    }
+    // total 11, accepts 1, 10 failing buckets: K = 1.5 - 0.4 x 10 / 40 = 1.4: (11 - 5 - 1.4) / 12 = 0.3833
+    expect(f.admit(0.3834)).toBe('admit');
+    expect(f.admit(0.3832)).toEqual(throttled);
   });
 
   it('lets a request through 1 s after the last one that passed a possible drop (forcePassDuration)', () => {
