@@ -29,6 +29,9 @@
  * DEFAULT_FAILURE_THRESHOLD_PERCENT 0.5, DEFAULT_FAILURE_THRESHOLD_MINIMUM_REQUESTS 5 (added for
  * BerriAI/litellm#17418), SINGLE_DEPLOYMENT_TRAFFIC_FAILURE_THRESHOLD 1000, DEFAULT_ALLOWED_FAILS
  * 3; router.py `deployment_callback_on_failure` (a Retry-After header sets the cooldown time).
+ * A failure while the target is cooling does not move the cooldown's end: LiteLLM's in-memory
+ * cooldown entry keeps its first TTL (BerriAI/litellm#40130, open; the fix restarts it:
+ * `renewCooldown: true`).
  * Departures, each a parameter:
  * - All cooling down: LiteLLM fails closed, raising "No deployments available" until one returns
  *   (BerriAI/litellm#3646); `failOpen: false` does that. The default keeps Floodgate's fail-open
@@ -86,6 +89,7 @@ export default definePolicy({
     cooldownMs: z.number().min(0).default(5_000),
     windowMs: z.number().positive().default(60_000),
     retryAfter: z.boolean().default(true),
+    renewCooldown: z.boolean().default(false),
     allowedFails: z.number().int().min(0).optional(),
     allowedFailsPolicy: allowedFailsPolicy.optional(),
     failOpen: z.boolean().default(true),
@@ -160,7 +164,7 @@ export default definePolicy({
             (f === total && total >= params.singleDeploymentMinRequests) ||
             (grouped && total >= params.minRequests && f / total > params.failureShare);
         }
-        if (cool) until[i] = now + jittered(length);
+        if (cool && (params.renewCooldown || now >= (until[i] ?? 0))) until[i] = now + jittered(length);
       },
     };
   },

@@ -112,6 +112,26 @@ describe('cooldown: the share rule (group of 2+)', () => {
   });
 });
 
+describe('cooldown: a failure while cooling (BerriAI/litellm#40130)', () => {
+  /** The repro: a 429 with Retry-After 1 s, then a slower 429 without one (the 5 s default). */
+  const repro = (over: Partial<Params>) => {
+    const s = setup(over);
+    s.send('rate_limited', 1, 1000); // cooled until 1000
+    s.advance(500);
+    s.send('rate_limited'); // in flight when the first came back
+    s.advance(500);
+    return s.allowed();
+  };
+
+  it('keeps the first deadline, as LiteLLM ships', () => {
+    expect(repro({})).toBe(true);
+  });
+
+  it('restarts it with renewCooldown: true, as the proposed fix does', () => {
+    expect(repro({ renewCooldown: true })).toBe(false);
+  });
+});
+
 describe('cooldown: fail closed and jitter', () => {
   it('fails open by default and closed with failOpen: false', () => {
     expect(setup().policy.failOpen).toBe(true);
