@@ -10,12 +10,17 @@
  * percentile becomes minRTT, and the limit returns to its value before the measurement. Admits
  * while in-flight < limit; over it sheds (`reject('over-limit')`, Envoy's 503) or queues (`queue`).
  *
- * Source: Envoy `adaptive_concurrency` filter, `GradientController` (gradient_controller.cc) and
- * its docs. Defaults: sampleInterval 100 ms, percentile 0.9 and buffer 0.1 (Envoy's own defaults
- * are p50 and 25%; its example config uses p90), minRttInterval 60 s, jitter 0.15,
- * minRttRequests 50, minConcurrency 3, maxLimit 1000 (Envoy's); `rtt: latency` (or `ttft`),
- * `queue: false`. The percentile is the nearest rank (Envoy approximates it with a histogram).
- * Samples: every attempt outcome except cancelled, stream_cut and bad_request.
+ * Source: Envoy `adaptive_concurrency` filter, `GradientController` (gradient_controller.cc,
+ * gradient_controller.h) and adaptive_concurrency.proto (v3, 2026). Defaults are Envoy's:
+ * percentile 0.5 (`sample_aggregate_percentile` p50), buffer 0.25 (25%), jitter 0.15,
+ * minRttRequests 50, minConcurrency 3, maxLimit 1000; Envoy requires the update interval and the
+ * minRTT interval, Floodgate defaults them to 100 ms and 60 s (the values of Envoy's docs example).
+ * percentile, buffer and jitter outside [0, 1] are clamped into it, as GradientControllerConfig's
+ * accessors clamp them (Envoy's static config refuses a Percent outside [0, 100]; its runtime
+ * overrides are clamped, GradientControllerConfigTest.Clamping).
+ * Departures, each a parameter: `rtt: ttft` (default `latency`); `queue: true` (default false:
+ * shed, as Envoy answers 503). The percentile is the nearest rank (Envoy approximates it with a
+ * histogram). Samples: every attempt outcome except cancelled, stream_cut and bad_request.
  */
 import { z } from 'zod';
 import { limiterRtt, limiterSignal } from '../src/gateway/limiter-signal.ts';
@@ -23,21 +28,24 @@ import { definePolicy, reject } from '../src/gateway/policy.ts';
 
 const MIN_WINDOWS_BEFORE_REMEASURE = 5;
 
+const clamp01 = (x: number): number => Math.max(0, Math.min(1, x));
+
 export default definePolicy({
   name: 'envoy-gradient',
   kind: 'admission',
-  description: 'Envoy adaptive concurrency: L = g L + sqrt(g L), g = minRTT (1 + buffer) / sampleRTT.',
+  description:
+    "Envoy adaptive concurrency (gradient controller, Envoy's defaults: p50, buffer 25%): L = g L + sqrt(g L), g = minRTT (1 + buffer) / sampleRTT.",
   params: z.strictObject({
     /** Sample window (ms): Envoy `concurrency_update_interval`. */
     sampleInterval: z.number().positive().default(100),
-    /** Envoy `sample_aggregate_percentile`, as a fraction. */
-    percentile: z.number().gt(0).max(1).default(0.9),
-    /** Envoy `min_rtt_calc_params.buffer`, as a fraction. */
-    buffer: z.number().min(0).default(0.1),
+    /** Envoy `sample_aggregate_percentile`, as a fraction (clamped to [0, 1]). */
+    percentile: z.number().default(0.5),
+    /** Envoy `min_rtt_calc_params.buffer`, as a fraction (clamped to [0, 1]). */
+    buffer: z.number().default(0.25),
     /** Envoy `min_rtt_calc_params.interval` (ms). */
     minRttInterval: z.number().positive().default(60_000),
-    /** Envoy `min_rtt_calc_params.jitter`, as a fraction of the interval. */
-    jitter: z.number().min(0).max(1).default(0.15),
+    /** Envoy `min_rtt_calc_params.jitter`, as a fraction of the interval (clamped to [0, 1]). */
+    jitter: z.number().default(0.15),
     /** Envoy `min_rtt_calc_params.request_count`. */
     minRttRequests: z.number().int().positive().default(50),
     /** Envoy `min_rtt_calc_params.min_concurrency`: the pinned limit, also the lower bound. */
@@ -46,7 +54,14 @@ export default definePolicy({
     rtt: z.enum(['latency', 'ttft']).default('latency'),
     queue: z.boolean().default(false),
   }),
-  create(params, ctx) {
+  create(raw, ctx) {
+    // Envoy's config accessors clamp the three percentages into [0, 1].
+    const params = {
+      ...raw,
+      percentile: clamp01(raw.percentile),
+      buffer: clamp01(raw.buffer),
+      jitter: clamp01(raw.jitter),
+    };
     // What a request over the limit gets: fixed at creation.
     const whenFull = params.queue ? 'enqueue' : reject('over-limit');
     const useTtft = params.rtt === 'ttft';

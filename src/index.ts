@@ -27,6 +27,7 @@ export type {
   RoutingDecision,
   RoutingPolicy,
   ScrapedMetrics,
+  TargetGroup,
   TargetView,
 } from './gateway/policy.ts';
 export { definePolicy, isRejection, reject } from './gateway/policy.ts';

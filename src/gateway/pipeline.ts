@@ -33,7 +33,7 @@ import {
 } from './policy.ts';
 import type { GatewayProbe, RejectionKind } from './probe.ts';
 import { createRetryBudget, type RetryBudget } from './retry-budget.ts';
-import { type TargetSpec, TargetState } from './target.ts';
+import { ModelGroup, servedModels, type TargetSpec, TargetState } from './target.ts';
 import { Ticket } from './ticket.ts';
 import type { TryError, TryListener, TryOutcome } from './try-listener.ts';
 import { type ClassFacts, GatewayGauges, outcomeView, requestView } from './views.ts';
@@ -83,6 +83,8 @@ export class Gateway implements AttemptSink {
   private readonly targets: TargetState[] = [];
   private readonly backends: Provider[] = [];
   private readonly targetsByName = new Map<string, TargetState>();
+  /** Deployment groups by model: how many active targets serve each model. */
+  private readonly groups = new Map<string, ModelGroup>();
   /** Active targets allowed per class index, in index order. */
   private readonly eligible: TargetState[][];
   private readonly admission: AdmissionPolicy;
@@ -147,7 +149,9 @@ export class Gateway implements AttemptSink {
     if (this.targetsByName.get(spec.name)?.active) {
       throw new Error(`target ${spec.name} joined twice`);
     }
-    const target = new TargetState(this.targets.length, spec);
+    const models = servedModels(spec);
+    for (const model of models) this.groupOf(model).size++;
+    const target = new TargetState(this.targets.length, spec, this.groupOf(models[0]!));
     this.targets.push(target);
     this.backends.push(backend);
     this.targetsByName.set(spec.name, target);
@@ -168,10 +172,20 @@ export class Gateway implements AttemptSink {
     const target = this.targets[index];
     if (!target?.active) return;
     target.active = false;
+    for (const model of servedModels(target)) this.groupOf(model).size--;
     for (const list of this.eligible) {
       const at = list.indexOf(target);
       if (at >= 0) list.splice(at, 1);
     }
+  }
+
+  private groupOf(model: string): ModelGroup {
+    let group = this.groups.get(model);
+    if (!group) {
+      group = new ModelGroup(model);
+      this.groups.set(model, group);
+    }
+    return group;
   }
 
   /** Targets that have joined and not left, in index order. */

@@ -57,6 +57,17 @@ export interface ScrapedMetrics {
   readonly atMs: number;
 }
 
+/**
+ * The deployment group a target belongs to, as LiteLLM's router groups deployments by model name:
+ * the targets that serve the target's (first) model. Kept current as targets join and leave.
+ */
+export interface TargetGroup {
+  /** The model name: the target's first model (its provider's name when it lists none). */
+  readonly model: string;
+  /** Active targets serving that model (this one included while it is active). */
+  readonly size: number;
+}
+
 /** A routing target as the gateway sees it: its own bookkeeping, never the provider's internals. */
 export interface TargetView {
   /** Identity of the target: stable for the run and never reused, also after it leaves. */
@@ -67,6 +78,8 @@ export interface TargetView {
   readonly provider: string;
   readonly kind: string;
   readonly models: readonly string[];
+  /** Its deployment group: its model and how many active targets serve it (health policies use it). */
+  readonly group: TargetGroup;
   /** Attempts this gateway has in flight to the target. */
   readonly inFlight: number;
   /** Attempts started, succeeded, failed (any non-ok status) so far. */

@@ -1,4 +1,4 @@
-import type { ScrapedMetrics, TargetView } from './policy.ts';
+import type { ScrapedMetrics, TargetGroup, TargetView } from './policy.ts';
 
 /** What the gateway is told about a target when it joins. */
 export interface TargetSpec {
@@ -14,6 +14,20 @@ export interface TargetSpec {
   readonly outputPerMTok: number;
 }
 
+/** A deployment group's live size; the gateway shares one per model among its targets. */
+export class ModelGroup implements TargetGroup {
+  readonly model: string;
+  size = 0;
+  constructor(model: string) {
+    this.model = model;
+  }
+}
+
+/** The models a target serves (its own name when it lists none); the first names its group. */
+export function servedModels(spec: Pick<TargetSpec, 'models' | 'name'>): readonly string[] {
+  return spec.models.length > 0 ? [...new Set(spec.models)] : [spec.name];
+}
+
 /**
  * TargetState: the gateway's own bookkeeping about one routing target, which policies receive as
  * the read-only `TargetView`. Plain data: what the gateway submits to is kept by the gateway, not
@@ -25,6 +39,8 @@ export class TargetState implements TargetView {
   readonly name: string;
   readonly kind: string;
   readonly models: readonly string[];
+  /** Shared with the other targets of its model; a lone target (no gateway) is a group of one. */
+  readonly group: TargetGroup;
   readonly inputPerMTok: number;
   readonly outputPerMTok: number;
   readonly provider: string;
@@ -40,8 +56,9 @@ export class TargetState implements TargetView {
   /** False once the target left: it takes no new attempts, in-flight ones still report. */
   active = true;
 
-  constructor(index: number, spec: TargetSpec) {
+  constructor(index: number, spec: TargetSpec, group?: TargetGroup) {
     this.index = index;
+    this.group = group ?? Object.assign(new ModelGroup(servedModels(spec)[0]!), { size: 1 });
     this.name = spec.name;
     this.provider = spec.provider;
     this.providerIndex = spec.providerIndex;

@@ -80,6 +80,7 @@ export function makeTarget(index: number, over: Partial<TargetView> = {}): Targe
     provider: `t${index}`,
     kind: 'api',
     models: [`t${index}`],
+    group: { model: `t${index}`, size: 1 },
     inFlight: 0,
     attempts: 0,
     successes: 0,

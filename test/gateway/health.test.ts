@@ -14,7 +14,8 @@ function scenario(failOpen: boolean): ScenarioInput {
     providers: [{ name: 'p', kind: 'queue', servers: 10, service: '100ms' }],
     faults: [{ provider: 'p', kind: 'outage', at: 0, for: '1h' }],
     workload: { arrivals: { process: 'uniform', rate: '10/s' }, classes: [{ name: 'c' }] },
-    gateway: { health: { policy: 'cooldown', params: { failOpen } } },
+    // p is alone in its deployment group: LiteLLM's v1 rule (allowed_fails) is the one that cools it.
+    gateway: { health: { policy: 'cooldown', params: { failOpen, allowedFails: 1 } } },
     metrics: { interval: '1s' },
   };
 }
@@ -29,9 +30,37 @@ describe('gateway health: no target allowed', () => {
 
   it('fails closed when the policy says so: after the second failure cools p down, the rest is shed', async () => {
     const r = await run(scenario(false));
-    // 2 / 2 failures at t = 100 ms cool p down for 5 s: requests 3 to 10 find no target.
+    // The second failure (more than allowedFails 1) at t = 100 ms cools p for 5 s: requests 3 to 10 find no target.
     expect(r.requests.attempts).toBe(2);
     expect(r.requests.failed).toBe(2);
     expect(r.requests.shed).toBe(8);
+  });
+});
+
+describe('gateway health: a health policy sees the deployment group', () => {
+  /** p down all run, q healthy, round-robin, 20 requests at 10/s; `shared`: both serve model m. */
+  const twoProviders = (shared: boolean): ScenarioInput => ({
+    name: 'health-groups',
+    duration: '2s',
+    providers: [
+      { name: 'p', kind: 'queue', servers: 10, service: '100ms', models: shared ? ['m'] : ['p'] },
+      { name: 'q', kind: 'queue', servers: 10, service: '100ms', models: shared ? ['m'] : ['q'] },
+    ],
+    faults: [{ provider: 'p', kind: 'outage', at: 0, for: '1h' }],
+    workload: { arrivals: { process: 'uniform', rate: '10/s' }, classes: [{ name: 'c' }] },
+    gateway: { routing: 'round-robin', health: { policy: 'cooldown' } },
+    metrics: { interval: '1s' },
+  });
+
+  it('cools p when q serves its model too: its 5th failure of 5 (t = 800 ms) sends the rest to q', async () => {
+    const r = await run(twoProviders(true));
+    expect(r.providers['p']!.attempts).toBe(5);
+    expect(r.requests.failed).toBe(5);
+  });
+
+  it('never cools p when it is alone in its model group (LiteLLM spares single deployments)', async () => {
+    const r = await run(twoProviders(false));
+    expect(r.providers['p']!.attempts).toBe(10);
+    expect(r.requests.failed).toBe(10);
   });
 });

@@ -63,10 +63,14 @@ describe('rejection reasons in the result', () => {
   });
 
   it("counts 'no-healthy-target' against routing when a health policy fails closed", async () => {
-    // Both failures by t = 100 ms cool p down for 5 s: requests 3 to 10 find no target.
+    // p is alone in its model group, so LiteLLM's allowed_fails rule cools it: the second failure
+    // (more than 1) at t = 100 ms cools p down for 5 s: requests 3 to 10 find no target.
     const r = await run(
       scenario(
-        { routing: 'round-robin', health: { policy: 'cooldown', params: { failOpen: false } } },
+        {
+          routing: 'round-robin',
+          health: { policy: 'cooldown', params: { failOpen: false, allowedFails: 1 } },
+        },
         1,
         true,
       ),

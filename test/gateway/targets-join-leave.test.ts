@@ -216,6 +216,34 @@ describe('targets joining and leaving', () => {
     expect(probe.reported).toHaveLength(probe.starts.length);
   });
 
+  it("keeps each target's deployment group (the active targets serving its model) current as targets join and leave", () => {
+    const sim = new Simulation();
+    const { gateway } = gatewayOn(sim, 'round-robin');
+    const join = (name: string, models: string[]) =>
+      gateway.addTarget(
+        { name, provider: name, providerIndex: 0, kind: 'queue', models, inputPerMTok: 0, outputPerMTok: 0 },
+        new QueueProvider({ ...queueConfig({ servers: 1, service: '1s' }), name }, sim, gateway, () => 0.5),
+      );
+    const a = join('a', ['m']);
+    expect(a.group).toEqual({ model: 'm', size: 1 });
+    const b = join('b', ['m', 'n']);
+    const c = join('c', ['n', 'm']);
+    // a and b are in group m (3 targets serve m); c is in group n (2 serve n).
+    expect([a.group.model, a.group.size, b.group.size, c.group.model, c.group.size]).toEqual([
+      'm',
+      3,
+      3,
+      'n',
+      2,
+    ]);
+    gateway.removeTarget(b.index);
+    expect([a.group.size, c.group.size]).toEqual([2, 1]);
+    gateway.removeTarget(b.index); // leaving twice changes nothing
+    expect(a.group.size).toBe(2);
+    const d = join('d', []); // no models: its own name's group
+    expect(d.group).toEqual({ model: 'd', size: 1 });
+  });
+
   it('refuses a routing answer that is not one of the targets offered, naming the policy', () => {
     const sim = new Simulation();
     const base = validateScenario({

@@ -204,8 +204,8 @@ describe('words and counts in the report', () => {
     expect(page).toContain('<dt>traffic</dt><dd>8,954 requests, 1 class, 3 providers</dd>');
     expect(page).toContain('backoff 1.00 s x2 (cap 8.00 s, no jitter)');
     const story = text(/<p class="story" id="story">([\s\S]*?)<\/p>/.exec(page)![1]!);
-    expect(story).toContain('The deploy-a outage from 2m to 2m15s: all 41 of its attempts failed');
-    expect(story).toContain('The SLO fails: goodputShare >= 85% (observed 56.4%).');
+    expect(story).toContain('The deploy-a outage from 2m to 2m15s: all 93 of its attempts failed');
+    expect(story).toContain('The SLO fails: goodputShare >= 85% (observed 53.0%).');
     expect(story).not.toMatch(/\b1 (requests|classes|providers|SLOs|seeds|bursts|attempts)\b/);
   });
 
