@@ -18,12 +18,13 @@
  * percentile, buffer and jitter outside [0, 1] are clamped into it, as GradientControllerConfig's
  * accessors clamp them (Envoy's static config refuses a Percent outside [0, 100]; its runtime
  * overrides are clamped, GradientControllerConfigTest.Clamping).
- * Departures, each a parameter: `rtt: ttft` (default `latency`); `queue: true` (default false:
+ * Departures, each a parameter: `rtt: ttft` or `per-token` (latency / output tokens; default
+ * `latency`); `queue: true` (default false:
  * shed, as Envoy answers 503). The percentile is the nearest rank (Envoy approximates it with a
  * histogram). Samples: every attempt outcome except cancelled, stream_cut and bad_request.
  */
 import { z } from 'zod';
-import { limiterRtt, limiterSignal } from '../src/gateway/limiter-signal.ts';
+import { limiterRttOf, limiterSignal, RTT_SIGNALS } from '../src/gateway/limiter-signal.ts';
 import { definePolicy, reject } from '../src/gateway/policy.ts';
 
 const MIN_WINDOWS_BEFORE_REMEASURE = 5;
@@ -51,7 +52,7 @@ export default definePolicy({
     /** Envoy `min_rtt_calc_params.min_concurrency`: the pinned limit, also the lower bound. */
     minConcurrency: z.number().int().positive().default(3),
     maxLimit: z.number().int().positive().default(1000),
-    rtt: z.enum(['latency', 'ttft']).default('latency'),
+    rtt: z.enum(RTT_SIGNALS).default('latency'),
     queue: z.boolean().default(false),
   }),
   create(raw, ctx) {
@@ -64,7 +65,6 @@ export default definePolicy({
     };
     // What a request over the limit gets: fixed at creation.
     const whenFull = params.queue ? 'enqueue' : reject('over-limit');
-    const useTtft = params.rtt === 'ttft';
     let limit = params.minConcurrency;
     /** The limit to restore after a minRTT measurement; > 0 exactly while measuring. */
     let deferredLimit = 0;
@@ -155,7 +155,7 @@ export default definePolicy({
       onOutcome(o) {
         if (limiterSignal(o.status) === 'ignore') return;
         if (o.startMs < minRttEpoch) return; // started before the current minRTT measurement
-        const rtt = limiterRtt(o, useTtft);
+        const rtt = limiterRttOf(o, params.rtt);
         if (count === samples.length) {
           const grown = new Float64Array(samples.length * 2);
           grown.set(samples);

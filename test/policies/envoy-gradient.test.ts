@@ -141,6 +141,19 @@ describe('envoy-gradient (Envoy adaptive concurrency, gradient controller)', () 
     expect(limitOf(ttft)).toBe(5);
     expect(ttft.admit(makeRequest(), { inFlight: 5, queued: 0 }, 0)).toBe('enqueue');
   });
+
+  it('samples latency per output token with rtt: per-token (an answer ten times longer is not ten times the queueing)', () => {
+    const { ctx, advance } = fakeContext();
+    const perToken = envoyGradient.create(
+      envoyGradient.params!.parse({ ...P90, jitter: 0, minRttRequests: 1, rtt: 'per-token' }),
+      ctx,
+    );
+    perToken.onOutcome!(makeOutcome(t, { latencyMs: 1000, outputTokens: 100 })); // minRTT 10 ms per token
+    // 10x the latency for 10x the tokens: the same 10 ms per token, so the gradient stays at its cap.
+    perToken.onOutcome!(makeOutcome(t, { latencyMs: 10_000, outputTokens: 1000 }));
+    advance(100); // g = min(2, 11 / 10) = 1.1: 3 x 1.1 + sqrt(3.3) = 5.12 -> 5
+    expect(limitOf(perToken)).toBe(5);
+  });
 });
 
 /**
