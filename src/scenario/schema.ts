@@ -771,8 +771,9 @@ const gatewaySchema = obj({
       error: 'expected `maxAttempts` with `nonFatal` (non-fatal errors belong to gRPC A6 hedging)',
       path: ['nonFatal'],
     })
-    .refine((h) => h.after !== undefined || h.percentile !== undefined, {
-      error: 'expected `after` or `percentile` (or both)',
+    .refine((h) => h.after !== undefined || h.percentile !== undefined || h.maxAttempts !== undefined, {
+      error:
+        'expected `after` or `percentile` (or both), or `maxAttempts` (gRPC A6 hedging, all attempts at once)',
     })
     .optional(),
   /** On a failed attempt at provider P, later attempts try these providers in order. */
