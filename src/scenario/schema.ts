@@ -751,7 +751,8 @@ const gatewaySchema = obj({
    * policy (see `maxAttempts`).
    */
   hedging: obj({
-    after: positiveDuration().optional(),
+    /** The hedging delay (A6 hedgingDelay; 0: the hedges go out with the first attempt). */
+    after: duration().optional(),
     percentile: z.number().gt(0).lt(100).optional(),
     minSamples: positiveInt(1_000_000).default(20),
     minDelay: duration().default(0),
