@@ -256,7 +256,8 @@ export class Gateway implements AttemptSink {
       target.lastTtftMs = a.firstTokenMs - a.startMs;
       this.hedgeDelays?.record((t.work.stream ? a.firstTokenMs : a.endMs) - a.startMs);
     } else {
-      if (this.qualifies(error!)) this.retryBudget?.onFailure();
+      // A6 also counts a pushback saying not to retry, whatever the error.
+      if (this.qualifies(error!) || this.pushbackMs(a, error!) < 0) this.retryBudget?.onFailure();
       target.failures++;
       if (a.status === 'rate_limited') target.retryAfterUntilMs = a.endMs + a.retryAfterMs;
     }
@@ -502,6 +503,8 @@ export class Gateway implements AttemptSink {
    */
   private hedgedAttemptFailed(t: Ticket, a: Attempt, error: TryError): void {
     t.lastError = error;
+    const pushbackMs = this.pushbackMs(a, error);
+    if (pushbackMs < 0) t.hedgingStopped = true; // A6: a pushback saying not to retry stops hedging
     if (!includesError(this.config.hedging!.nonFatal, error)) {
       this.cancelHedge(t);
       for (let other = t.attempts[0]; other; other = t.attempts[0]) this.abandonAttempt(other, 'cancelled');
@@ -509,7 +512,6 @@ export class Gateway implements AttemptSink {
       return;
     }
     const more = !t.hedgingStopped && t.roundAttempts < this.hedgeAttempts;
-    const pushbackMs = this.pushbackMs(a, error);
     if (more && pushbackMs > 0) {
       this.cancelHedge(t);
       t.hedgeTimer = this.scheduler.after(pushbackMs, this.onHedge, t);
@@ -524,10 +526,12 @@ export class Gateway implements AttemptSink {
 
   /**
    * gRPC A6 server pushback (`retries.pushback`): the provider's retry-after on a 429 stands for
-   * `grpc-retry-pushback-ms` (the only pushback a simulated provider sends). 0: none.
+   * `grpc-retry-pushback-ms` (the only pushback a simulated provider sends), and a 429 that can
+   * never pass for a negative one ("do not retry"). 0: none; -1: do not retry.
    */
   private pushbackMs(a: Attempt, error: TryError): number {
-    return this.config.retries.pushback && error === 'rate-limited' ? a.retryAfterMs : 0;
+    if (!this.config.retries.pushback || error !== 'rate-limited') return 0;
+    return a.neverPasses ? -1 : a.retryAfterMs;
   }
 
   private attemptTimedOut(a: Attempt): void {
@@ -563,7 +567,8 @@ export class Gateway implements AttemptSink {
   private failed(t: Ticket, a: Attempt, error: TryError): void {
     const retries = this.config.retries;
     const retryable = error !== 'bad-request' && error !== 'shed' && retries.on.includes(error);
-    const wantsRetry = retryable && t.tryAttempts <= retries.max;
+    const pushbackMs = this.pushbackMs(a, error);
+    const wantsRetry = retryable && t.tryAttempts <= retries.max && pushbackMs >= 0;
     const budgetRefuses =
       wantsRetry &&
       this.retryBudget !== undefined &&
@@ -572,7 +577,6 @@ export class Gateway implements AttemptSink {
     if (wantsRetry && !budgetRefuses) {
       const chain = this.config.fallbacks[this.targets[a.targetIndex]!.provider];
       if (chain && t.fallbackQueue === undefined) t.fallbackQueue = [...chain];
-      const pushbackMs = this.pushbackMs(a, error);
       let delay: number;
       if (pushbackMs > 0) {
         // A6: exactly the pushback; the backoff of later retries starts again from its base.

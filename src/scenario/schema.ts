@@ -566,7 +566,8 @@ const retrySchema = obj({
    * gRPC A6 server pushback (gateway only): a provider's retry-after on a 429 is read as
    * `grpc-retry-pushback-ms`. A retry the policy allows waits exactly that long (not at least),
    * and the backoff of later retries starts again from `base`; under A6 hedging the next hedge
-   * goes out that long after the 429. Default: off.
+   * goes out that long after the 429. A 429 that can never pass (a request larger than a whole
+   * rate-limit bucket) is A6's "do not retry": no retry, no more hedges. Default: off.
    */
   pushback: z.boolean().default(false),
 });

@@ -324,6 +324,79 @@ describe('server pushback (retries.pushback: a 429 retry-after read as grpc-retr
   });
 });
 
+describe('a pushback saying not to retry (a 429 that can never pass: the request is larger than the whole bucket)', () => {
+  let dir = '';
+  /** `big` requests of 1000 prompt tokens at 0 against 100 input tokens a minute, then `small` at 1 s. */
+  async function tooLarge(gateway: GatewayInput, big: number, small = 0, faults: FaultInput[] = []) {
+    dir ||= await mkdtemp(join(tmpdir(), 'floodgate-a6-'));
+    const file = join(dir, `too-large-${big}-${small}.csv`);
+    const rows = [
+      ...Array.from({ length: big }, () => ({ t: 0, prompt: 1000, cls: 'c' })),
+      ...Array.from({ length: small }, () => ({ t: 1000, prompt: 10, cls: 'c' })),
+    ];
+    await writeFile(file, traceCsv(rows));
+    return run({
+      name: 'too-large',
+      duration: '2s',
+      drain: '10m',
+      providers: [
+        {
+          name: 'p',
+          kind: 'api',
+          ttft: '10ms',
+          outputRate: '1000/s',
+          degradation: { from: 1 },
+          rateLimit: { inputTpm: 100 },
+          rtt: '5ms',
+        },
+      ],
+      faults,
+      workload: { arrivals: { trace: { file, format: 'csv' } }, classes: [{ name: 'c' }] },
+      gateway,
+      metrics: { interval: '1s' },
+    });
+  }
+
+  it('is not retried with pushback on (3 attempts each without: the 60 s retry-after is waited out)', async () => {
+    const retries = {
+      max: 2,
+      on: ['rate-limited' as const],
+      backoff: { base: '10ms', jitter: 'none' as const },
+    };
+    const pushed = await tooLarge({ retries: { ...retries, pushback: true } }, 2);
+    expect(pushed.requests.rateLimited).toBe(2);
+    expect(pushed.requests.attempts).toBe(2);
+    expect(pushed.requests.gatewayRetries).toBe(0);
+    const plain = await tooLarge({ retries }, 2);
+    expect(plain.requests.attempts).toBe(6);
+  });
+
+  it('takes a token although rate-limited is not retried: 5 of them leave a later 503 no retry', async () => {
+    const retries = (pushback: boolean) => ({
+      max: 1,
+      on: ['server-error' as const],
+      backoff: { base: '10ms', jitter: 'none' as const },
+      budget: bucket(10),
+      pushback,
+    });
+    const outageAt = [outage('p', '500ms')];
+    const pushed = await tooLarge({ retries: retries(true) }, 5, 1, outageAt);
+    expect(pushed.requests.gatewayRetries).toBe(0);
+    expect(pushed.requests.retriesDenied).toBe(1);
+    const plain = await tooLarge({ retries: retries(false) }, 5, 1, outageAt);
+    expect(plain.requests.gatewayRetries).toBe(1);
+  });
+
+  it('stops A6 hedging', async () => {
+    const hedging = { after: '1h', maxAttempts: 3, nonFatal: ['rate-limited' as const] };
+    const pushed = await tooLarge({ retries: { pushback: true }, hedging }, 2);
+    expect(pushed.requests.attempts).toBe(2);
+    expect(pushed.requests.rateLimited).toBe(2);
+    const plain = await tooLarge({ hedging }, 2);
+    expect(plain.requests.attempts).toBe(6);
+  });
+});
+
 describe('A6 validation', () => {
   const base: ScenarioInput = scenario({ faults: [], gateway: {} });
   const errors = (gateway: GatewayInput) => {
