@@ -182,6 +182,35 @@ describe('A6 hedging policy', () => {
     expect(windowsOf(r.timeseries.timedOut)).toEqual([10, 15]);
   });
 
+  it('sends no more hedges once a streamed attempt has its first token', async () => {
+    // First token 150 ms after the start, then 1000 tokens at 100/s: the hedge due at 100 ms goes
+    // out, the one due at 200 ms does not when streaming (it does when the answer comes whole).
+    const hedged = (stream: boolean) =>
+      run({
+        ...scenario({
+          rate: '1/s',
+          providers: [
+            {
+              name: 'p',
+              kind: 'api',
+              capacity: 1000,
+              ttft: { dist: 'deterministic', value: '150ms' },
+              outputRate: { dist: 'deterministic', value: '100/s' },
+              degradation: { from: 1 },
+            },
+          ],
+          faults: [],
+          gateway: { hedging: { after: '100ms', maxAttempts: 3 } },
+        }),
+        workload: {
+          arrivals: { process: 'uniform', rate: '1/s' },
+          classes: [{ name: 'c', outputTokens: 1000, stream }],
+        },
+      });
+    expect((await hedged(true)).requests.hedges).toBe(1);
+    expect((await hedged(false)).requests.hedges).toBe(2);
+  });
+
   it('cancels every other attempt when one succeeds', async () => {
     // Round-robin alternates: the first attempt and the second hedge go to the hung provider,
     // the first and third hedges to the healthy one, which answers the first at 100 + 250 ms.
