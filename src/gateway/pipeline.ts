@@ -18,7 +18,7 @@ import { FloodgateError } from '../errors.ts';
 import { Attempt, type AttemptStatus } from '../providers/attempt.ts';
 import type { AttemptSink, Provider } from '../providers/provider.ts';
 import type { WorkItem } from '../providers/work-item.ts';
-import type { GatewayConfig } from '../scenario/schema.ts';
+import type { GatewayConfig, RetryableError } from '../scenario/schema.ts';
 import { quoted } from '../text/quote.ts';
 import { backoffDelay } from './backoff.ts';
 import { GatewayQueue } from './gateway-queue.ts';
@@ -101,7 +101,10 @@ export class Gateway implements AttemptSink {
     previous: undefined,
   };
   private readonly healthyScratch: TargetState[] = [];
+  /** gRPC A6 retry throttling (token-bucket) or Envoy's retry budget (percent). */
   private readonly retryBudget: RetryBudget | undefined;
+  /** gRPC A6 hedging policy: attempts per try (A6 treats values above 5 as 5); 0 without it. */
+  private readonly hedgeAttempts: number;
   /** Retries scheduled or in flight (for the percent budget). */
   private activeRetries = 0;
   private draining = false;
@@ -127,6 +130,8 @@ export class Gateway implements AttemptSink {
     this.queue = new GatewayQueue(o.config.queue.order);
     this.retryBudget = o.config.retries.budget ? createRetryBudget(o.config.retries.budget) : undefined;
     this.hedgeDelays = o.config.hedging?.percentile !== undefined ? new LogHistogram(5) : undefined;
+    const maxAttempts = o.config.hedging?.maxAttempts;
+    this.hedgeAttempts = maxAttempts === undefined ? 0 : Math.min(A6_MAX_ATTEMPTS, maxAttempts);
     this.wantsOutcomes = Boolean(
       this.routing.onOutcome || this.admission.onOutcome || this.health?.onOutcome,
     );
@@ -206,6 +211,10 @@ export class Gateway implements AttemptSink {
     t.tryIndex = tryIndex;
     t.serving = true;
     t.tryAttempts = 0;
+    t.backoffFrom = 0;
+    t.roundAttempts = 0;
+    t.hedgingStopped = false;
+    t.lastError = undefined;
     t.lastTargetIndex = -1;
     const decision = this.admission.admit(t.view, this.gauges, 0);
     if (decision === 'admit') this.dispatch(t);
@@ -222,8 +231,9 @@ export class Gateway implements AttemptSink {
       this.cancelTimer(t.queueTimer);
       t.gatewayWaitMs += this.scheduler.now() - t.queuedAtMs;
     }
-    if (t.hedge) this.abandonAttempt(t.hedge, 'cancelled');
-    if (t.attempt) this.abandonAttempt(t.attempt, 'cancelled');
+    // Newest first: the hedges, then the attempt they raced.
+    for (let a = t.attempts.at(-1); a; a = t.attempts.at(-1)) this.abandonAttempt(a, 'cancelled');
+    this.cancelHedge(t);
     t.fallbackQueue = undefined;
     this.clearRetry(t);
     if (t.admitted) {
@@ -248,47 +258,58 @@ export class Gateway implements AttemptSink {
     this.probe.attemptDone(a, t.superseded);
     if (a.abandoned) return; // the gateway moved on already; provider-side accounting only
     this.cancelTimer(a.timeoutTimer);
-    if (t.attempt === a) this.cancelHedge(t);
     const target = this.targets[a.targetIndex]!;
     target.inFlight--;
-    const other = this.clearSlot(t, a);
+    this.leave(t, a);
     this.clearRetry(t);
-    this.retryBudget?.onAttempt(a.status === 'ok');
-    if (a.status === 'ok') {
+    const ok = a.status === 'ok';
+    const error = ok ? undefined : errorOf(a.status);
+    if (ok) {
+      this.retryBudget?.onSuccess();
       target.successes++;
       target.lastTtftMs = a.firstTokenMs - a.startMs;
       this.hedgeDelays?.record((t.work.stream ? a.firstTokenMs : a.endMs) - a.startMs);
     } else {
+      // A6 also counts a pushback saying not to retry, whatever the error.
+      if (this.qualifies(error!) || this.pushbackMs(a, error!) < 0) this.retryBudget?.onFailure();
       target.failures++;
       if (a.status === 'rate_limited') target.retryAfterUntilMs = a.endMs + a.retryAfterMs;
     }
     if (this.wantsOutcomes) this.tellOutcome(a, target, a.status, a.outputTokens);
-    if (a.status === 'ok') {
-      // A hedge race is won: the other attempt is cancelled.
-      if (other) this.abandonAttempt(other, 'cancelled');
+    if (ok) {
+      // A hedge race is won: the other attempts are cancelled.
+      this.cancelHedge(t);
+      for (let other = t.attempts[0]; other; other = t.attempts[0]) this.abandonAttempt(other, 'cancelled');
       t.okAttempt = a;
       this.endTry(t, 'ok', undefined);
-    } else if (other) {
-      // The other attempt of a hedged pair is still running: keep waiting for it.
-      t.attempt = other;
-    } else {
-      this.failed(t, a, errorOf(a.status));
+    } else if (this.hedgeAttempts > 0) {
+      this.hedgedAttemptFailed(t, a, error!);
+    } else if (t.attempts.length === 0) {
+      this.failed(t, a, error!);
     }
+    // else the other attempt of a hedged pair is still running: keep waiting for it.
   }
 
   /**
-   * Frees the slot (primary or hedge) `a` held and returns the other attempt of a hedged pair
-   * still in flight, if any.
+   * `a` no longer runs for its try. Without an A6 hedging policy, hedging waits on the attempt
+   * routed: once it has left, no backup is sent.
    */
-  private clearSlot(t: Ticket, a: Attempt): Attempt | undefined {
-    if (t.attempt === a) {
-      t.attempt = t.hedge;
-      t.hedge = undefined;
-    } else if (t.hedge === a) t.hedge = undefined;
-    const other = t.attempt;
-    if (other === a) return undefined;
-    t.attempt = undefined;
-    return other;
+  private leave(t: Ticket, a: Attempt): void {
+    const at = t.attempts.indexOf(a);
+    if (at < 0) return;
+    t.attempts.splice(at, 1);
+    if (at === 0 && this.hedgeAttempts === 0) this.cancelHedge(t);
+  }
+
+  /**
+   * gRPC A6: does a failure with `error` take a retry token? Only one the policy would retry
+   * (`retries.on`, with retries on at all), or under A6 hedging one of its `nonFatal` errors.
+   * A failure nobody would retry (a 400, an error left out of `on`) takes none.
+   */
+  private qualifies(error: TryError): boolean {
+    if (this.hedgeAttempts > 0) return includesError(this.config.hedging!.nonFatal, error);
+    const retries = this.config.retries;
+    return retries.max > 0 && includesError(retries.on, error);
   }
 
   /**
@@ -387,8 +408,13 @@ export class Gateway implements AttemptSink {
       }
       target = picked;
     }
-    const a = this.startAttempt(t, target);
-    t.attempt = a;
+    t.attempts.push(this.startAttempt(t, target));
+    t.roundAttempts = 1;
+    this.scheduleHedge(t);
+  }
+
+  /** The next hedge is due after the hedging delay (if there is one yet). */
+  private scheduleHedge(t: Ticket): void {
     const delay = this.hedgeDelay();
     if (delay !== undefined) t.hedgeTimer = this.scheduler.after(delay, this.onHedge, t);
   }
@@ -418,7 +444,8 @@ export class Gateway implements AttemptSink {
     const samples = this.hedgeDelays;
     if (samples && samples.count >= h.minSamples)
       return Math.max(h.minDelay, samples.quantile(h.percentile! / 100));
-    return h.after;
+    // A6 hedging without a delay sends all its attempts at once.
+    return h.after ?? (h.percentile === undefined ? 0 : undefined);
   }
 
   /** Has a token of attempt `a` (not yet reported) reached the gateway by now? Its provider says. */
@@ -434,30 +461,103 @@ export class Gateway implements AttemptSink {
    */
   private hedge(t: Ticket): void {
     t.hedgeTimer = -1;
-    const a = t.attempt;
-    if (!a || t.hedge || !t.admitted || (t.work.stream && this.tokenSeen(a))) return;
-    const picked = this.pick(t, this.targets[a.targetIndex]);
-    if (!(picked instanceof TargetState)) {
-      // No backup attempt: the first runs on. The reason is still counted.
-      this.probe.rejected(t.work, 'routing', picked.reject);
+    if (this.hedgeAttempts > 0) {
+      this.nextHedge(t);
       return;
     }
+    const a = t.attempts[0];
+    if (!a || t.attempts.length > 1 || !t.admitted || (t.work.stream && this.tokenSeen(a))) return;
+    this.sendHedge(t, a);
+  }
+
+  /**
+   * Sends a hedge racing `previous` unless the retry budget (A6: hedges go out only while the
+   * token count is above its threshold) or routing refuses; says whether it went out.
+   */
+  private sendHedge(t: Ticket, previous: Attempt | undefined): boolean {
+    if (this.retryBudget && !this.retryBudget.allowsHedge()) {
+      t.hedgingStopped = true;
+      this.probe.retryDenied(t.work);
+      return false;
+    }
+    const from = previous ? previous.targetIndex : t.lastTargetIndex;
+    const picked = this.pick(t, from >= 0 ? this.targets[from] : undefined);
+    if (!(picked instanceof TargetState)) {
+      // No backup attempt: the others run on. The reason is still counted.
+      this.probe.rejected(t.work, 'routing', picked.reject);
+      return false;
+    }
     this.probe.hedged(t.work);
-    t.hedge = this.startAttempt(t, picked);
+    t.attempts.push(this.startAttempt(t, picked));
+    t.roundAttempts++;
+    return true;
+  }
+
+  /**
+   * gRPC A6 hedging: the next hedge is due (its delay elapsed, or an attempt failed with a
+   * non-fatal error). It goes out while attempts remain, the try is admitted, hedging was not
+   * stopped and, when streaming, no attempt has a token yet; the one after it is scheduled. With
+   * nothing in flight and no hedge sent, the try ends with the last error.
+   */
+  private nextHedge(t: Ticket): void {
+    const previous = t.attempts.at(-1);
+    const committed = t.work.stream && t.attempts.some((a) => this.tokenSeen(a));
+    const may = t.admitted && !t.hedgingStopped && !committed && t.roundAttempts < this.hedgeAttempts;
+    if (may && this.sendHedge(t, previous)) {
+      if (t.roundAttempts < this.hedgeAttempts) this.scheduleHedge(t);
+    } else if (t.attempts.length === 0 && t.serving) {
+      this.endTry(t, outcomeOf(t.lastError!), t.lastError);
+    }
+  }
+
+  /**
+   * gRPC A6 hedging: attempt `a` failed. A fatal error cancels the others and ends the try; a
+   * non-fatal one sends the next hedge at once (or when the pushback says), or, with none left,
+   * waits for the attempts still in flight. No gateway retry follows.
+   */
+  private hedgedAttemptFailed(t: Ticket, a: Attempt, error: TryError): void {
+    t.lastError = error;
+    const pushbackMs = this.pushbackMs(a, error);
+    if (pushbackMs < 0) t.hedgingStopped = true; // A6: a pushback saying not to retry stops hedging
+    if (!includesError(this.config.hedging!.nonFatal, error)) {
+      this.cancelHedge(t);
+      for (let other = t.attempts[0]; other; other = t.attempts[0]) this.abandonAttempt(other, 'cancelled');
+      this.endTry(t, outcomeOf(error), error);
+      return;
+    }
+    const more = !t.hedgingStopped && t.roundAttempts < this.hedgeAttempts;
+    if (more && pushbackMs > 0) {
+      this.cancelHedge(t);
+      t.hedgeTimer = this.scheduler.after(pushbackMs, this.onHedge, t);
+    } else if (more) {
+      this.cancelHedge(t);
+      this.nextHedge(t);
+    } else if (t.attempts.length === 0) {
+      this.cancelHedge(t);
+      this.endTry(t, outcomeOf(error), error);
+    }
+  }
+
+  /**
+   * gRPC A6 server pushback (`retries.pushback`): the provider's retry-after on a 429 stands for
+   * `grpc-retry-pushback-ms` (the only pushback a simulated provider sends), and a 429 that can
+   * never pass for a negative one ("do not retry"). 0: none; -1: do not retry.
+   */
+  private pushbackMs(a: Attempt, error: TryError): number {
+    if (!this.config.retries.pushback || error !== 'rate-limited') return 0;
+    return a.neverPasses ? -1 : a.retryAfterMs;
   }
 
   private attemptTimedOut(a: Attempt): void {
     a.timeoutTimer = -1;
     const t = a.owner as Ticket;
-    if (t.attempt !== a && t.hedge !== a) return; // already answered or cancelled
+    if (!t.attempts.includes(a)) return; // already answered or cancelled
     if (t.work.stream && this.tokenSeen(a)) return; // streaming: the timeout covers the first token
-    const other = t.attempt === a ? t.hedge : t.attempt;
+    if (this.qualifies('timeout')) this.retryBudget?.onFailure();
     this.abandonAttempt(a, 'timeout');
-    if (other) {
-      // Its hedged twin runs on, as the only attempt.
-      t.attempt = other;
-      t.hedge = undefined;
-    } else this.failed(t, a, 'timeout');
+    if (this.hedgeAttempts > 0) this.hedgedAttemptFailed(t, a, 'timeout');
+    else if (t.attempts.length === 0) this.failed(t, a, 'timeout');
+    // else its hedged twin runs on, as the only attempt.
   }
 
   /** Stops waiting for `a`; the provider is told and may still report it later (metrics only). */
@@ -466,12 +566,8 @@ export class Gateway implements AttemptSink {
     const t = a.owner as Ticket;
     a.abandoned = true;
     this.cancelTimer(a.timeoutTimer);
-    if (t.attempt === a) {
-      t.attempt = undefined;
-      this.cancelHedge(t);
-    } else if (t.hedge === a) t.hedge = undefined;
+    this.leave(t, a);
     this.clearRetry(t);
-    if (status === 'timeout') this.retryBudget?.onAttempt(false);
     target.inFlight--;
     target.failures++;
     this.probe.attemptAbandoned(a, status);
@@ -485,7 +581,8 @@ export class Gateway implements AttemptSink {
   private failed(t: Ticket, a: Attempt, error: TryError): void {
     const retries = this.config.retries;
     const retryable = error !== 'bad-request' && error !== 'shed' && retries.on.includes(error);
-    const wantsRetry = retryable && t.tryAttempts <= retries.max;
+    const pushbackMs = this.pushbackMs(a, error);
+    const wantsRetry = retryable && t.tryAttempts <= retries.max && pushbackMs >= 0;
     const budgetRefuses =
       wantsRetry &&
       this.retryBudget !== undefined &&
@@ -494,8 +591,16 @@ export class Gateway implements AttemptSink {
     if (wantsRetry && !budgetRefuses) {
       const chain = this.config.fallbacks[this.targets[a.targetIndex]!.provider];
       if (chain && t.fallbackQueue === undefined) t.fallbackQueue = [...chain];
-      let delay = backoffDelay(retries.backoff, t.tryAttempts, t.lastBackoffMs, this.retryRng);
-      if (error === 'rate-limited' && retries.respectRetryAfter) delay = Math.max(delay, a.retryAfterMs);
+      let delay: number;
+      if (pushbackMs > 0) {
+        // A6: exactly the pushback; the backoff of later retries starts again from its base.
+        delay = pushbackMs;
+        t.backoffFrom = t.tryAttempts;
+      } else {
+        const retry = t.tryAttempts - t.backoffFrom;
+        delay = backoffDelay(retries.backoff, retry, t.lastBackoffMs, this.retryRng);
+        if (error === 'rate-limited' && retries.respectRetryAfter) delay = Math.max(delay, a.retryAfterMs);
+      }
       t.lastBackoffMs = delay;
       t.retrying = true;
       this.activeRetries++;
@@ -535,6 +640,7 @@ export class Gateway implements AttemptSink {
 
   private endTry(t: Ticket, outcome: TryOutcome, error: TryError | undefined): void {
     t.fallbackQueue = undefined;
+    this.cancelHedge(t);
     t.serving = false;
     this.clearRetry(t);
     if (t.admitted) this.release(t, outcome);
@@ -583,6 +689,14 @@ function describeDecision(decision: unknown): string {
   if (typeof decision !== 'object') return `a ${typeof decision}`;
   const name = (decision as { name?: unknown }).name;
   return typeof name === 'string' ? `target ${quoted(name)}` : 'an object that is not a target';
+}
+
+/** gRPC A6 caps maxAttempts of a hedging (or retry) policy at 5 on the client side. */
+const A6_MAX_ATTEMPTS = 5;
+
+/** Is `error` one of `errors` (a 400 or a shed never is)? */
+function includesError(errors: readonly RetryableError[] | undefined, error: TryError): boolean {
+  return error !== 'bad-request' && error !== 'shed' && errors?.includes(error) === true;
 }
 
 function errorOf(status: AttemptStatus): TryError {

@@ -13,7 +13,7 @@ export interface GatewayProbe {
   /** A policy or the queue refused a try; `reason` is what the policy returned. */
   rejected(work: WorkItem, kind: RejectionKind, reason: unknown): void;
   hedged(work: WorkItem): void;
-  /** A retry the retry budget refused (the try ends with its error instead). */
+  /** A retry the retry budget refused (the try ends with its error instead), or a hedge it refused. */
   retryDenied(work: WorkItem): void;
   gatewayRetried(work: WorkItem): void;
   attemptStarted(a: Attempt): void;

@@ -2,7 +2,7 @@ import type { TimerHandle } from '../engine/heap.ts';
 import type { Attempt } from '../providers/attempt.ts';
 import type { WorkItem } from '../providers/work-item.ts';
 import type { RequestView } from './policy.ts';
-import type { TryListener } from './try-listener.ts';
+import type { TryError, TryListener } from './try-listener.ts';
 
 /**
  * Ticket: the gateway's own state for one request, across the client's tries. Only the gateway
@@ -31,11 +31,21 @@ export class Ticket<O = unknown> {
   queueExpiryMs = Number.POSITIVE_INFINITY;
   /** Time spent in the gateway queue (all tries). */
   gatewayWaitMs = 0;
-  /** The attempt in flight, if any, and its hedge (a backup attempt racing it). */
-  attempt: Attempt | undefined = undefined;
-  hedge: Attempt | undefined = undefined;
+  /**
+   * Attempts in flight for the current try, oldest first: the attempt routed, then the hedges
+   * racing it (backup attempts; at most one unless gRPC A6 hedging sends more).
+   */
+  readonly attempts: Attempt[] = [];
+  /** Attempts sent since the try was last routed (the first and its hedges). */
+  roundAttempts = 0;
+  /** No more hedges in this try (the retry budget refused one). */
+  hedgingStopped = false;
+  /** The error of the last attempt that failed (what a hedged try ends with when all have). */
+  lastError: TryError | undefined = undefined;
   /** Attempts in the current try, and the target of the last one (-1: none yet). */
   tryAttempts = 0;
+  /** `tryAttempts` when a server pushback last set a retry's delay (backoff restarts there). */
+  backoffFrom = 0;
   lastTargetIndex = -1;
   /** Providers still to try from the fallback chain of the first failed provider. */
   fallbackQueue: string[] | undefined = undefined;

@@ -140,6 +140,7 @@ export const RETRY_FIELDS: FieldMap<RetryConfig> = {
   on: { k6: '429 -> rate-limited, 5xx and connection errors -> server-error, timeouts, cut streams' },
   backoff: { k6: 'the same backoff function as the simulator (src/gateway/backoff.ts)' },
   respectRetryAfter: { k6: 'waits at least the Retry-After header on a 429' },
+  pushback: { unsupported: 'server pushback (gRPC A6) is read by the gateway, not by the client' },
 };
 
 type LatencyMetric = (typeof LATENCY_METRICS)[number];

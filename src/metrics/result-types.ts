@@ -29,7 +29,7 @@ export interface RequestCounts {
   attempts: number;
   clientRetries: number;
   gatewayRetries: number;
-  /** Retries a retry budget refused (gateway or client). */
+  /** Retries (and hedges) a retry budget refused (gateway or client). */
   retriesDenied: number;
   /** Backup attempts sent by hedging. */
   hedges: number;

@@ -52,6 +52,11 @@ export class Attempt {
   tokenIntervalMs = 0;
   /** Provider's retry-after on a 429 (ms). */
   retryAfterMs = 0;
+  /**
+   * The 429 can never pass (the request is larger than a whole rate-limit bucket): what gRPC A6
+   * calls a pushback saying not to retry. `retryAfterMs` still says 60 s, as such APIs do.
+   */
+  neverPasses = false;
   /** Tokens billed for this attempt. */
   billedInputTokens = 0;
   /** Of those, prompt tokens served from the provider's prompt cache (billed at its cached price). */

@@ -512,14 +512,34 @@ const backoffSchema = obj({
   jitter: z.enum(['none', 'full', 'equal', 'decorrelated']).default('full'),
 });
 
+const MAX_TOKENS_EXPECTED =
+  'expected a whole number from 1 to 1000 (gRPC A6: maxTokens is an integer in (0, 1000])';
+const TOKEN_RATIO_EXPECTED =
+  'expected a number from 0.001 (gRPC A6 counts tokenRatio to 3 decimal places: a smaller ratio would count as 0)';
+
 const retryBudgetSchema = z.discriminatedUnion(
   'kind',
   [
-    /** gRPC A6 retry throttling. */
+    /**
+     * gRPC A6 retry throttling: the token count starts at `maxTokens`; a failure the caller would
+     * retry takes 1 token, a success adds `tokenRatio`; retries (and hedges) go out only while the
+     * count is above maxTokens / 2.
+     */
     obj({
       kind: z.literal('token-bucket'),
-      maxTokens: z.number().positive().max(MAX_COUNT).default(10),
-      tokenRatio: z.number().positive().max(MAX_COUNT).default(0.1),
+      /** A6: an integer in (0, 1000]. */
+      maxTokens: z
+        .number({ error: () => MAX_TOKENS_EXPECTED })
+        .int(MAX_TOKENS_EXPECTED)
+        .min(1, MAX_TOKENS_EXPECTED)
+        .max(1000, MAX_TOKENS_EXPECTED)
+        .default(10),
+      /** A6: greater than 0; decimal places beyond 3 are ignored (0.5466 counts as 0.546). */
+      tokenRatio: z
+        .number({ error: () => TOKEN_RATIO_EXPECTED })
+        .min(0.001, TOKEN_RATIO_EXPECTED)
+        .max(MAX_COUNT, TOKEN_RATIO_EXPECTED)
+        .default(0.1),
     }),
     /** Envoy's retry budget. */
     obj({
@@ -540,8 +560,16 @@ const retrySchema = obj({
   budget: retryBudgetSchema.optional(),
   on: z.array(z.enum(RETRYABLE)).default([...RETRYABLE]),
   backoff: backoffSchema.prefault({}),
-  /** Wait at least the provider's retry-after on a 429. */
+  /** Wait at least the provider's retry-after on a 429 (gateway only). */
   respectRetryAfter: z.boolean().default(true),
+  /**
+   * gRPC A6 server pushback (gateway only): a provider's retry-after on a 429 is read as
+   * `grpc-retry-pushback-ms`. A retry the policy allows waits exactly that long (not at least),
+   * and the backoff of later retries starts again from `base`; under A6 hedging the next hedge
+   * goes out that long after the 429. A 429 that can never pass (a request larger than a whole
+   * rate-limit bucket) is A6's "do not retry": no retry, no more hedges. Default: off.
+   */
+  pushback: z.boolean().default(false),
 });
 
 const clientSchema = obj({
@@ -716,16 +744,38 @@ const gatewaySchema = obj({
    * Hedged requests: while an attempt has not answered (its first token, when streaming) after
    * `after`, or after the `percentile` of recent successful attempts' latency once `minSamples` are
    * seen (never below `minDelay`), a backup attempt races it; the first to complete wins and the
-   * other is cancelled. Default: none.
+   * others are cancelled. A retry budget (`retries.budget`, token-bucket) must be above its
+   * threshold for a hedge to go out. Default: none.
+   *
+   * Without `maxAttempts`: one backup, errors of one attempt are ignored while the other runs, and
+   * when both fail the gateway retries as `retries` says. With `maxAttempts`: gRPC A6's hedging
+   * policy (see `maxAttempts`).
    */
   hedging: obj({
-    after: positiveDuration().optional(),
+    /** The hedging delay (A6 hedgingDelay; 0: the hedges go out with the first attempt). */
+    after: duration().optional(),
     percentile: z.number().gt(0).lt(100).optional(),
     minSamples: positiveInt(1_000_000).default(20),
     minDelay: duration().default(0),
+    /**
+     * gRPC A6 hedgingPolicy: up to `maxAttempts` attempts per try (the first and its hedges), one
+     * more each hedging delay (`after` / `percentile`) while none has answered. A success cancels
+     * the rest. An error in `nonFatal` sends the next hedge at once (later ones resume at the
+     * delay); any other error cancels the rest and ends the try. When all have failed the try
+     * fails: no gateway retries (so `retries.max` must be 0). A6: an integer above 1, and values
+     * above 5 are treated as 5.
+     */
+    maxAttempts: count({ min: 2, integer: true, max: MAX_RETRIES }).optional(),
+    /** A6 nonFatalStatusCodes (with `maxAttempts`): errors after which hedging goes on. Default: none. */
+    nonFatal: z.array(z.enum(RETRYABLE)).optional(),
   })
-    .refine((h) => h.after !== undefined || h.percentile !== undefined, {
-      error: 'expected `after` or `percentile` (or both)',
+    .refine((h) => h.nonFatal === undefined || h.maxAttempts !== undefined, {
+      error: 'expected `maxAttempts` with `nonFatal` (non-fatal errors belong to gRPC A6 hedging)',
+      path: ['nonFatal'],
+    })
+    .refine((h) => h.after !== undefined || h.percentile !== undefined || h.maxAttempts !== undefined, {
+      error:
+        'expected `after` or `percentile` (or both), or `maxAttempts` (gRPC A6 hedging, all attempts at once)',
     })
     .optional(),
   /** On a failed attempt at provider P, later attempts try these providers in order. */
@@ -919,6 +969,12 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
         );
     });
   });
+  const hedging = s.gateway.hedging;
+  if (hedging?.maxAttempts !== undefined && s.gateway.retries.max > 0)
+    issue(
+      ['gateway', 'retries', 'max'],
+      `expected 0 with gateway.hedging.maxAttempts (gRPC A6: a request has a retry policy or a hedging policy, not both), got ${s.gateway.retries.max}; drop hedging.maxAttempts to hedge once and then retry`,
+    );
   const shared = s.workload.classes.filter((c) => !c.arrivals);
   if (shared.length > 0) {
     if (!s.workload.arrivals)

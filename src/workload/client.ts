@@ -143,20 +143,19 @@ export class Client implements TryListener<Request> {
     this.retryDone(req);
     const classIndex = req.work.classIndex;
     const budget = this.budgets[classIndex];
-    budget?.onAttempt(outcome === 'ok');
     if (outcome === 'ok') {
+      budget?.onSuccess();
       this.finish(req, 'ok');
       return;
     }
     const retries = this.configs[classIndex]!.retries;
     // A shed answer is a 503/429 to the client; it retries it like a server error.
     const kind = error === 'shed' ? 'server-error' : error;
-    if (
-      kind !== undefined &&
-      kind !== 'bad-request' &&
-      retries.on.includes(kind) &&
-      req.tries <= retries.max
-    ) {
+    const retryable = kind !== undefined && kind !== 'bad-request' && retries.on.includes(kind);
+    // gRPC A6: only a failure the client would retry takes a token (before the check, as grpc-go
+    // and grpc-java count it, also when the retries are used up).
+    if (retryable && retries.max > 0) budget?.onFailure();
+    if (retryable && req.tries <= retries.max) {
       if (budget && !budget.allows(this.liveByClass[classIndex]!, this.activeRetries[classIndex]!)) {
         this.probe.retryDenied(req.work);
         this.finish(req, outcome);

@@ -139,50 +139,67 @@ const policies = {
 };
 
 const gateway = (providerCount: number): fc.Arbitrary<GatewayInput> =>
-  fc.record<GatewayInput>(
-    {
-      admission: policies.admission,
-      routing: policies.routing,
-      queue: fc.record(
-        {
-          capacity: fc.integer({ min: 0, max: 50 }),
-          order: fc.constantFrom('fifo', 'lifo', 'priority'),
-          maxWait: ms(100, 10_000),
-        },
-        { requiredKeys: ['capacity', 'order'] },
-      ),
-      attemptTimeout: ms(200, 10_000),
-      retries: fc.record(
-        {
-          max: fc.integer({ min: 0, max: 3 }),
-          backoff: fc.record({ base: ms(10, 500), cap: ms(500, 3000) }),
-          budget: fc.oneof(
-            fc.record({
-              kind: fc.constant('token-bucket' as const),
-              maxTokens: fc.integer({ min: 2, max: 10 }),
-            }),
-            fc.record({ kind: fc.constant('percent' as const), minRetries: fc.integer({ min: 0, max: 3 }) }),
-          ),
-        },
-        { requiredKeys: ['max', 'backoff'] },
-      ),
-      hedging: fc.oneof(
-        fc.record({ after: ms(50, 3000) }),
-        fc.record({
-          percentile: fc.integer({ min: 50, max: 99 }),
-          minSamples: fc.integer({ min: 1, max: 20 }),
-        }),
-      ),
-      health: fc.constantFrom('circuit-breaker', 'outlier-ejection', 'cooldown'),
-      fallbacks: fc
-        .array(fc.integer({ min: 0, max: providerCount - 1 }), { maxLength: 2 })
-        .map(
-          (to): Record<string, string[]> =>
-            providerCount > 1 && to.length > 0 ? { p0: to.map((i) => `p${i}`) } : {},
+  fc
+    .record<GatewayInput>(
+      {
+        admission: policies.admission,
+        routing: policies.routing,
+        queue: fc.record(
+          {
+            capacity: fc.integer({ min: 0, max: 50 }),
+            order: fc.constantFrom('fifo', 'lifo', 'priority'),
+            maxWait: ms(100, 10_000),
+          },
+          { requiredKeys: ['capacity', 'order'] },
         ),
-    },
-    { requiredKeys: ['admission', 'routing'] },
-  );
+        attemptTimeout: ms(200, 10_000),
+        retries: fc.record(
+          {
+            max: fc.integer({ min: 0, max: 3 }),
+            backoff: fc.record({ base: ms(10, 500), cap: ms(500, 3000) }),
+            pushback: fc.boolean(),
+            budget: fc.oneof(
+              fc.record({
+                kind: fc.constant('token-bucket' as const),
+                maxTokens: fc.integer({ min: 2, max: 10 }),
+              }),
+              fc.record({
+                kind: fc.constant('percent' as const),
+                minRetries: fc.integer({ min: 0, max: 3 }),
+              }),
+            ),
+          },
+          { requiredKeys: ['max', 'backoff'] },
+        ),
+        hedging: fc.oneof(
+          fc.record({ after: ms(50, 3000) }),
+          fc.record({
+            percentile: fc.integer({ min: 50, max: 99 }),
+            minSamples: fc.integer({ min: 1, max: 20 }),
+          }),
+          // gRPC A6 hedging policy (no gateway retries with it: see the map below).
+          fc.record(
+            {
+              after: ms(0, 1000),
+              maxAttempts: fc.integer({ min: 2, max: 6 }),
+              nonFatal: fc.subarray(['rate-limited', 'server-error', 'timeout', 'stream-cut'] as const),
+            },
+            { requiredKeys: ['maxAttempts'] },
+          ),
+        ),
+        health: fc.constantFrom('circuit-breaker', 'outlier-ejection', 'cooldown'),
+        fallbacks: fc
+          .array(fc.integer({ min: 0, max: providerCount - 1 }), { maxLength: 2 })
+          .map(
+            (to): Record<string, string[]> =>
+              providerCount > 1 && to.length > 0 ? { p0: to.map((i) => `p${i}`) } : {},
+          ),
+      },
+      { requiredKeys: ['admission', 'routing'] },
+    )
+    .map((g) =>
+      g.hedging?.maxAttempts !== undefined && g.retries ? { ...g, retries: { ...g.retries, max: 0 } } : g,
+    );
 
 export interface ArbitraryScenarioOptions {
   /** Upper bound of the arrival rate (per second). */

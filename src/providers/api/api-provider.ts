@@ -13,6 +13,9 @@ import { UtilizationMeter } from '../utilization.ts';
 /** Marks (as `Attempt.handle`) an attempt whose output a fault cuts. */
 const CUT_BY_FAULT = Symbol('cut by fault');
 
+/** The retry-after of a 429 that can never pass. */
+const NEVER_RETRY_AFTER_MS = 60_000;
+
 /**
  * ApiProvider (`kind: api`): a hosted model API as one account sees it.
  *
@@ -95,7 +98,9 @@ export class ApiProvider implements Provider {
     }
     const retryAfter = this.rateLimitWait(req.promptTokens, now);
     if (retryAfter > 0) {
-      a.retryAfterMs = retryAfter;
+      // A request larger than the whole bucket can never pass: say so with a long retry-after.
+      a.neverPasses = retryAfter === Number.POSITIVE_INFINITY;
+      a.retryAfterMs = a.neverPasses ? NEVER_RETRY_AFTER_MS : retryAfter;
       this.answerFast(a, 'rate_limited');
       return;
     }
@@ -166,7 +171,7 @@ export class ApiProvider implements Provider {
     return undefined;
   }
 
-  /** Retry-after in ms if a limit refuses the request now, else 0. */
+  /** Retry-after in ms if a limit refuses the request now (Infinity: never), else 0. */
   private rateLimitWait(promptTokens: number, now: number): number {
     let wait = 0;
     if (this.rpm && !this.rpm.canTake(1, now)) wait = Math.max(wait, this.rpm.msUntil(1, now));
@@ -174,8 +179,7 @@ export class ApiProvider implements Provider {
       wait = Math.max(wait, this.inputTpm.msUntil(promptTokens, now));
     if (this.outputTpm && !this.outputTpm.canTake(0, now))
       wait = Math.max(wait, this.outputTpm.msUntil(0, now));
-    // A request larger than the whole bucket can never pass: say so with a long retry-after.
-    return wait === Number.POSITIVE_INFINITY ? 60_000 : wait;
+    return wait;
   }
 
   /** Answers with `status` after the network round trip, without serving the attempt. */
