@@ -34,8 +34,9 @@
  * `renewCooldown: true`).
  * Departures, each a parameter:
  * - All cooling down: LiteLLM fails closed, raising "No deployments available" until one returns
- *   (BerriAI/litellm#3646); `failOpen: false` does that. The default keeps Floodgate's fail-open
- *   for health policies: routing then sees every target, like Envoy's panic threshold.
+ *   (BerriAI/litellm#3646), and so does this policy by default; `failOpen: true` instead lets
+ *   routing see every target (Floodgate's default for other health policies, like Envoy's panic
+ *   threshold).
  * - `retryAfter: false` ignores the answer's retry-after (always `cooldownMs`).
  * - `jitter` (default 0): each cooldown lasts U[1 - jitter, 1 + jitter] times its length, so
  *   targets tripped by the same burst do not all return at the same instant, as jittered backoff
@@ -92,7 +93,7 @@ export default definePolicy({
     renewCooldown: z.boolean().default(false),
     allowedFails: z.number().int().min(0).optional(),
     allowedFailsPolicy: allowedFailsPolicy.optional(),
-    failOpen: z.boolean().default(true),
+    failOpen: z.boolean().default(false),
     jitter: z.number().min(0).max(1).default(0),
   }),
   create(params, ctx) {

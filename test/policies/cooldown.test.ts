@@ -133,9 +133,9 @@ describe('cooldown: a failure while cooling (BerriAI/litellm#40130)', () => {
 });
 
 describe('cooldown: fail closed and jitter', () => {
-  it('fails open by default and closed with failOpen: false', () => {
-    expect(setup().policy.failOpen).toBe(true);
-    expect(setup({ failOpen: false }).policy.failOpen).toBe(false);
+  it('fails closed by default, as LiteLLM does, and open with failOpen: true', () => {
+    expect(setup().policy.failOpen).toBe(false);
+    expect(setup({ failOpen: true }).policy.failOpen).toBe(true);
   });
 
   it('draws each cooldown from [(1 - jitter), (1 + jitter)] x cooldownMs, averaging cooldownMs', () => {
