@@ -19,8 +19,9 @@
  */
 import { z } from 'zod';
 import { gradientLimit, gradientLimitParams } from '../src/gateway/gradient-limit.ts';
-import { limiterRttOf, limiterSignal, RTT_SIGNALS } from '../src/gateway/limiter-signal.ts';
-import { definePolicy, reject } from '../src/gateway/policy.ts';
+import { RTT_SIGNALS } from '../src/gateway/limiter-signal.ts';
+import { definePolicy } from '../src/gateway/policy.ts';
+import { limitAdmission } from '../src/gateway/sampled-limit.ts';
 
 export default definePolicy({
   name: 'gradient',
@@ -34,19 +35,6 @@ export default definePolicy({
     })
     .refine((p) => p.minLimit <= p.maxLimit, { message: 'minLimit must not exceed maxLimit' }),
   create(params, ctx) {
-    // What a request over the limit gets: fixed at creation.
-    const whenFull = params.queue ? 'enqueue' : reject('over-limit');
-    const limit = gradientLimit(params, ctx.random);
-    return {
-      admit(_req, gateway) {
-        if (gateway.inFlight < limit.limit) return 'admit';
-        return whenFull;
-      },
-      onOutcome(o) {
-        const signal = limiterSignal(o.status);
-        if (signal === 'ignore') return;
-        limit.onSample(limiterRttOf(o, params.rtt), o.inFlightAtStart, signal === 'drop');
-      },
-    };
+    return limitAdmission(gradientLimit(params, ctx.random), params);
   },
 });

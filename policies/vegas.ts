@@ -21,8 +21,9 @@
  * stream_cut and bad_request are ignored.
  */
 import { z } from 'zod';
-import { limiterRttOf, limiterSignal, RTT_SIGNALS } from '../src/gateway/limiter-signal.ts';
-import { definePolicy, reject } from '../src/gateway/policy.ts';
+import { RTT_SIGNALS } from '../src/gateway/limiter-signal.ts';
+import { definePolicy } from '../src/gateway/policy.ts';
+import { limitAdmission } from '../src/gateway/sampled-limit.ts';
 import { vegasLimit, vegasLimitParams } from '../src/gateway/vegas-limit.ts';
 
 export default definePolicy({
@@ -35,19 +36,6 @@ export default definePolicy({
     queue: z.boolean().default(false),
   }),
   create(params, ctx) {
-    // What a request over the limit gets: fixed at creation.
-    const whenFull = params.queue ? 'enqueue' : reject('over-limit');
-    const limit = vegasLimit(params, ctx.random);
-    return {
-      admit(_req, gateway) {
-        if (gateway.inFlight < limit.limit) return 'admit';
-        return whenFull;
-      },
-      onOutcome(o) {
-        const signal = limiterSignal(o.status);
-        if (signal === 'ignore') return;
-        limit.onSample(limiterRttOf(o, params.rtt), o.inFlightAtStart, signal === 'drop');
-      },
-    };
+    return limitAdmission(vegasLimit(params, ctx.random), params);
   },
 });
