@@ -295,9 +295,12 @@ export class Gateway implements AttemptSink {
    * routed: once it has left, no backup is sent.
    */
   private leave(t: Ticket, a: Attempt): void {
-    const at = t.attempts.indexOf(a);
+    const attempts = t.attempts;
+    const at = attempts.indexOf(a);
     if (at < 0) return;
-    t.attempts.splice(at, 1);
+    // Usually the only (last) one: pop, which allocates nothing, where splice returns an array.
+    if (at === attempts.length - 1) attempts.pop();
+    else attempts.splice(at, 1);
     if (at === 0 && this.hedgeAttempts === 0) this.cancelHedge(t);
   }
 
