@@ -117,6 +117,14 @@ export function makeOutcome(target: TargetView, over: Partial<AttemptOutcomeView
   };
 }
 
+/**
+ * A limiter's sample, as Netflix's tests feed one: an attempt to target 0 that took `latencyMs`
+ * with `inFlightAtStart` in flight when it started, ending with `status`.
+ */
+export function limiterSample(latencyMs: number, inFlightAtStart: number, status = 'ok'): AttemptOutcomeView {
+  return makeOutcome(makeTarget(0), { latencyMs, inFlightAtStart, status });
+}
+
 export function runPolicyContract(definition: PolicyDefinition, params: unknown = {}): void {
   if (definition.kind === 'health') {
     runHealthContract(definition, params);

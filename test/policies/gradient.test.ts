@@ -4,9 +4,8 @@ import type { AdmissionPolicy } from '../../src/gateway/policy.ts';
 import {
   admittedLimit,
   fakeContext,
-  makeOutcome,
+  limiterSample,
   makeRequest,
-  makeTarget,
   runPolicyContract,
 } from '../../src/testing/policy-contract.case.ts';
 
@@ -22,9 +21,7 @@ function make(params: Record<string, unknown> = {}): AdmissionPolicy {
   return gradient.create(gradient.params!.parse(params), { ...ctx, random: () => 0 });
 }
 
-const t = makeTarget(0);
-const sample = (latencyMs: number, inFlightAtStart: number, status = 'ok') =>
-  makeOutcome(t, { latencyMs, inFlightAtStart, status });
+const sample = limiterSample;
 
 /**
  * Netflix concurrency-limits has no GradientLimitTest (none in its history up to commit 78a74b9,

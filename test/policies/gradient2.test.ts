@@ -4,6 +4,7 @@ import { expAvgMeasurement } from '../../src/gateway/gradient2-limit.ts';
 import {
   admittedLimit,
   fakeContext,
+  limiterSample,
   makeOutcome,
   makeRequest,
   makeTarget,
@@ -18,8 +19,7 @@ const limitOf = admittedLimit;
 const make = (params: Record<string, unknown> = {}) =>
   gradient2.create(gradient2.params!.parse(params), fakeContext().ctx);
 const t = makeTarget(0);
-const sample = (latencyMs: number, inFlightAtStart: number, status = 'ok') =>
-  makeOutcome(t, { latencyMs, inFlightAtStart, status });
+const sample = limiterSample;
 
 describe('gradient2 (Netflix Gradient2Limit)', () => {
   it('applies L = 0.8 L + 0.2 (L x clamp(1.5 longRtt / rtt, 0.5, 1) + 4) with the defaults', () => {

@@ -4,6 +4,7 @@ import type { AdmissionPolicy } from '../../src/gateway/policy.ts';
 import {
   admittedLimit,
   fakeContext,
+  limiterSample,
   makeOutcome,
   makeRequest,
   makeTarget,
@@ -22,8 +23,7 @@ function make(params: Record<string, unknown> = {}): AdmissionPolicy {
 }
 
 const t = makeTarget(0);
-const sample = (latencyMs: number, inFlightAtStart: number, status = 'ok') =>
-  makeOutcome(t, { latencyMs, inFlightAtStart, status });
+const sample = limiterSample;
 
 describe('vegas (Netflix VegasLimit)', () => {
   it('follows the published update rule at L = 20 (log10 L = 1: alpha 3, beta 6, threshold 1)', () => {
