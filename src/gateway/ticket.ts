@@ -27,8 +27,8 @@ export class Ticket<O = unknown> {
   /** Waiting in the gateway queue (lazy deletion: the queue skips tickets no longer waiting). */
   queued = false;
   queuedAtMs = 0;
-  /** When the queue wait expires (the request's deadline or the queue's max wait). */
-  queueExpiryMs = Number.POSITIVE_INFINITY;
+  /** When the queue wait expires (the request's deadline or the queue's max wait); set on enqueue. */
+  queueExpiryMs = 0;
   /** Time spent in the gateway queue (all tries). */
   gatewayWaitMs = 0;
   /**

@@ -37,8 +37,8 @@ export class Request {
   tries = 0;
   /** Is a try in progress at the gateway? */
   tryActive = false;
-  /** Client timeout of the current try (Infinity if none). */
-  tryDeadlineMs = Number.POSITIVE_INFINITY;
+  /** Client timeout of the current try, set when it starts if the class has one (its timer reads it). */
+  tryDeadlineMs = 0;
   /** A client retry is scheduled or in flight (client retry budgets count these). */
   clientRetrying = false;
   /** Previous client backoff delay (decorrelated jitter needs it). */
