@@ -43,7 +43,9 @@ export async function bundleK6Script(config: ScriptConfig, options: BundleOption
     write: false,
     format: 'esm',
     platform: 'neutral',
-    target: 'es2020',
+    // ES2017: k6 before v0.53 runs scripts through Babel, which rejects `??`, `?.`, `catch {` and
+    // object spread; esbuild lowers them (test/k6/portability.test.ts checks every bundled scenario).
+    target: 'es2017',
     // Strings holding `</script` print as `<\/script`, so the script is safe inlined in HTML too.
     supported: { 'inline-script': true },
     external: ['k6', 'k6/*'],
