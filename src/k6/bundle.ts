@@ -43,6 +43,9 @@ export async function bundleK6Script(config: ScriptConfig, options: BundleOption
     write: false,
     format: 'esm',
     platform: 'neutral',
+    // Paths esbuild prints (a comment per module) are relative to the project, not to the current
+    // directory, so the script is the same wherever it is compiled.
+    absWorkingDir: resolve(runtimeDir(), '..', '..'),
     // ES2017: k6 before v0.53 runs scripts through Babel, which rejects `??`, `?.`, `catch {` and
     // object spread; esbuild lowers them (test/k6/portability.test.ts checks every bundled scenario).
     target: 'es2017',

@@ -111,13 +111,15 @@ Exit codes: 0 written, 1 bad input, 2 bad usage, 70 a bug.`,
     .action(async (file: string, opts: K6CommandOptions) => {
       const overrides = (opts.set ?? []).map(parseOverride);
       const loaded = await loadScenarioFile(file, { overrides, ...(opts.max ? { limits: opts.max } : {}) });
-      const compiled = compileK6(loaded, {
-        mode: opts.mode,
-        timeScale: opts.timeScale,
-        rateScale: opts.rateScale,
-        target: opts.target,
-        ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
-      });
+      const compiled = canonicalFile(
+        compileK6(loaded, {
+          mode: opts.mode,
+          timeScale: opts.timeScale,
+          rateScale: opts.rateScale,
+          target: opts.target,
+          ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+        }),
+      );
       const out = opts.out ?? join('k6', 'generated', `${kubernetesName(loaded.scenario.name)}.js`);
       const command = commandLine(file, opts);
       const text = await bundleK6Script(compiled.config, {
@@ -150,9 +152,18 @@ Exit codes: 0 written, 1 bad input, 2 bad usage, 70 a bug.`,
     });
 }
 
-/** The command that regenerates the script, its words shell-quoted (bundle.ts escapes the comment). */
+/**
+ * The script names the scenario by its base name: the same bytes whatever the current directory
+ * and however the path is written (relative, absolute, `./x`).
+ */
+function canonicalFile(c: CompiledK6): CompiledK6 {
+  const scenario = { ...c.config.scenario, file: basename(c.config.scenario.file) };
+  return { ...c, config: { ...c.config, scenario } };
+}
+
+/** The command that regenerates the script (the scenario by its base name), its words shell-quoted (bundle.ts escapes the comment). */
 function commandLine(file: string, o: K6CommandOptions): string {
-  const parts = ['floodgate k6', shellWord(file)];
+  const parts = ['floodgate k6', shellWord(basename(file))];
   if (o.mode !== 'stock') parts.push(`--mode ${o.mode}`);
   if (o.timeScale !== 1) parts.push(`--time-scale ${o.timeScale}`);
   if (o.rateScale !== 1) parts.push(`--rate-scale ${o.rateScale}`);
