@@ -54,7 +54,10 @@ export function buildSummary(data: SummaryData, config: ScriptConfig, parallelis
     parallelism,
     measuredMs: (s.durationMs - s.warmupMs) * config.timeScale,
     testRunDurationMs: data.state?.testRunDurationMs ?? null,
-    expectedIterations: config.classes.reduce((a, c) => a + c.expectedIterations, 0) / parallelism,
+    // This load generator's share of the plan, in whole iterations.
+    expectedIterations: Math.round(
+      config.classes.reduce((a, c) => a + c.expectedIterations, 0) / parallelism,
+    ),
     droppedIterations: count(data, 'dropped_iterations'),
     warmupRequests: count(data, 'floodgate_warmup_requests'),
     classes,

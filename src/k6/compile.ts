@@ -54,7 +54,7 @@ export interface CompiledK6 {
   config: ScriptConfig;
   /** Trace records of the classes that replay a trace (bundled into a SharedArray). */
   traces: TraceRecords;
-  /** Requests all stages start together (a session class's iterations times its mean call count). */
+  /** Requests all stages start together, a whole number (a session class's iterations times its mean call count). */
   expectedRequests: number;
   /** What k6 does not reproduce of this scenario, one line each. */
   notes: string[];
@@ -145,7 +145,8 @@ export function compileK6(loaded: LoadedScenario, options: CompileOptions = {}):
         : null,
       slo: { ttftMs: c.slo.ttft ?? null, tpotMs: c.slo.tpot ?? null, e2eMs: c.slo.e2e ?? null },
       startOffsetMs: plan.startOffsetMs,
-      expectedIterations: round3(plan.expectedIterations),
+      // A count: whole iterations (the stages' integral, rounded); rates stay fractional.
+      expectedIterations: Math.round(plan.expectedIterations),
       priority: c.priority,
       tenant: c.tenant ?? null,
       deadlineMs: c.deadline ?? null,
@@ -191,7 +192,7 @@ export function compileK6(loaded: LoadedScenario, options: CompileOptions = {}):
       a + c.expectedIterations * (c.session ? Math.max(1, createDistribution(c.session.calls).mean) : 1),
     0,
   );
-  return { config, traces, expectedRequests: round3(expectedRequests), notes };
+  return { config, traces, expectedRequests: Math.round(expectedRequests), notes };
 }
 
 /** The real-time rate profile of one class (and its trace sizes when the arrivals are a trace). */

@@ -121,7 +121,7 @@ export interface ClassPlan {
   deadlineMs: number | null;
   /** When the class's k6 scenario starts, in ms of the (scaled) test (leading zero rate skipped). */
   startOffsetMs: number;
-  /** Iterations the stages start, by their integral (what the run should offer; sessions for a session class). */
+  /** Iterations the stages start, their integral rounded to a whole number (what the run should offer; sessions for a session class). */
   expectedIterations: number;
 }
 

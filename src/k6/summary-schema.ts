@@ -116,7 +116,7 @@ export interface K6Summary {
   measuredMs: number;
   /** Wall time of the whole k6 run, as k6 reports it. */
   testRunDurationMs: number | null;
-  /** Iterations the stages were meant to start (by their integral), this generator's share. */
+  /** Iterations the stages were meant to start (their integral), this generator's share, a whole number. */
   expectedIterations: number;
   droppedIterations: number;
   /** Requests that arrived during the warmup (sent, not summarised). */

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileK6 } from '../../src/k6/compile.ts';
@@ -112,6 +113,24 @@ describe('compileK6(quickstart)', async () => {
     expect(tab.stages[1]).toEqual({ duration: '833ms', target: 3 * tab.startRate });
     expect(small.config.timeScale).toBe(1 / 12);
     expect(small.config.options.scenarios['tab']!.gracefulStop).toBe('60s');
+  });
+});
+
+describe('expected iteration and request counts are whole numbers (rates stay fractional)', () => {
+  const files = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.yaml'));
+  it.each(files)('%s at time x0.1, rate x0.5', async (file) => {
+    const { config, expectedRequests } = compileK6(await loadScenarioFile(join(ROOT, 'scenarios', file)), {
+      timeScale: 0.1,
+      rateScale: 0.5,
+    });
+    expect(Number.isInteger(expectedRequests)).toBe(true);
+    for (const c of config.classes) {
+      expect(Number.isInteger(c.expectedIterations)).toBe(true);
+      // The stages' integral, rounded (diurnal-capacity's is 2014.2 for one class, for instance).
+      expect(
+        Math.abs(c.expectedIterations - stagesIntegral(config.options.scenarios[c.scenario]!)),
+      ).toBeLessThanOrEqual(0.5);
+    }
   });
 });
 

@@ -328,4 +328,15 @@ describe('a generated script', () => {
     expect(parsed.parallelism).toBe(4);
     expect(printed['stderr']).toMatch(/^floodgate k6/);
   });
+
+  it("reports this load generator's share of the planned iterations as a whole number", async () => {
+    const fake = fakeAfterWarmup();
+    const script = await loadScript(stock, fake, { FLOODGATE_SUMMARY: 'stdout', FLOODGATE_PARALLELISM: '3' });
+    const s = JSON.parse(
+      script.handleSummary(fake.summaryData(config.options.thresholds))['stdout']!,
+    ) as K6Summary;
+    const planned = config.classes.reduce((a, c) => a + c.expectedIterations, 0);
+    expect(planned % 3).not.toBe(0);
+    expect(s.expectedIterations).toBe(Math.round(planned / 3));
+  });
 });
