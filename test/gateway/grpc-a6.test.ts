@@ -1,15 +1,6 @@
-/**
- * gRPC A6 (grpc/proposal A6-client-retries.md) through whole scenarios: which failures take a
- * retry token, hedges under the budget, the hedging policy (maxAttempts, hedging delay,
- * non-fatal errors) and server pushback (a provider's retry-after on a 429). Arrivals are
- * deterministic (`uniform`, or a trace) and services fixed, so the counts are exact.
- */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseScenario, type ScenarioInput } from '../../src/scenario/schema.ts';
-import { run, traceCsv } from '../providers/harness.ts';
+import { run, writeTrace } from '../providers/harness.ts';
 
 type GatewayInput = NonNullable<ScenarioInput['gateway']>;
 type FaultInput = NonNullable<ScenarioInput['faults']>[number];
@@ -282,13 +273,7 @@ describe('A6 hedging policy', () => {
 });
 
 describe('server pushback (retries.pushback: a 429 retry-after read as grpc-retry-pushback-ms)', () => {
-  let dir = '';
-  async function trace(n: number) {
-    dir ||= await mkdtemp(join(tmpdir(), 'floodgate-a6-'));
-    const file = join(dir, `at-zero-${n}.csv`);
-    await writeFile(file, traceCsv(Array.from({ length: n }, () => ({ t: 0, cls: 'c' }))));
-    return file;
-  }
+  const trace = (n: number) => writeTrace(Array.from({ length: n }, () => ({ t: 0, cls: 'c' })));
   const api = (rpm: number): ProviderInput => ({
     name: 'p',
     kind: 'api',
@@ -354,16 +339,12 @@ describe('server pushback (retries.pushback: a 429 retry-after read as grpc-retr
 });
 
 describe('a pushback saying not to retry (a 429 that can never pass: the request is larger than the whole bucket)', () => {
-  let dir = '';
   /** `big` requests of 1000 prompt tokens at 0 against 100 input tokens a minute, then `small` at 1 s. */
   async function tooLarge(gateway: GatewayInput, big: number, small = 0, faults: FaultInput[] = []) {
-    dir ||= await mkdtemp(join(tmpdir(), 'floodgate-a6-'));
-    const file = join(dir, `too-large-${big}-${small}.csv`);
-    const rows = [
+    const file = await writeTrace([
       ...Array.from({ length: big }, () => ({ t: 0, prompt: 1000, cls: 'c' })),
       ...Array.from({ length: small }, () => ({ t: 1000, prompt: 10, cls: 'c' })),
-    ];
-    await writeFile(file, traceCsv(rows));
+    ]);
     return run({
       name: 'too-large',
       duration: '2s',

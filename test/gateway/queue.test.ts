@@ -1,14 +1,6 @@
-/**
- * The gateway queue and the concurrency-limit admission policy, through whole scenarios. Arrivals
- * are exact (a trace, or `uniform`: 10/s is one every 100 ms from 0) and the service is a fixed
- * 1 s on a queue provider with spare servers, so the gateway's limit is the only bottleneck.
- */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ScenarioInput } from '../../src/scenario/schema.ts';
-import { run, traceCsv } from '../providers/harness.ts';
+import { run, writeTrace } from '../providers/harness.ts';
 
 type GatewayInput = NonNullable<ScenarioInput['gateway']>;
 type QueueInput = NonNullable<GatewayInput['queue']>;
@@ -31,18 +23,13 @@ function limited(queue: QueueInput, classes: ClassInput[] = [{ name: 'c' }]): Sc
 describe('gateway queue order', () => {
   let file = '';
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'floodgate-queue-'));
-    file = join(dir, 'order.csv');
     // `first` holds the only slot for 1 s while high, low and mid queue up in that order.
-    await writeFile(
-      file,
-      traceCsv([
-        { t: 0, cls: 'first' },
-        { t: 10, cls: 'high' },
-        { t: 20, cls: 'low' },
-        { t: 30, cls: 'mid' },
-      ]),
-    );
+    file = await writeTrace([
+      { t: 0, cls: 'first' },
+      { t: 10, cls: 'high' },
+      { t: 20, cls: 'low' },
+      { t: 30, cls: 'mid' },
+    ]);
   });
 
   /** Classes in the order they completed (each has one request; completion = arrival + e2e). */

@@ -1,14 +1,6 @@
-/**
- * Gateway retries, retry-after, fallback chains and attempt timeouts, through whole scenarios with
- * deterministic arrivals (`uniform`: one every 100 ms at 10/s) and deterministic services, so the
- * attempt counts are exact.
- */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ScenarioInput } from '../../src/scenario/schema.ts';
-import { run, traceCsv } from '../providers/harness.ts';
+import { run, writeTrace } from '../providers/harness.ts';
 
 type ProviderInput = ScenarioInput['providers'][number];
 type GatewayInput = NonNullable<ScenarioInput['gateway']>;
@@ -112,12 +104,9 @@ describe('gateway retries', () => {
 });
 
 describe('retry-after', () => {
-  let dir = '';
   /** Three requests at 0 ms against a provider allowing 1 request per minute, 5 ms away. */
   async function rateLimited(respectRetryAfter: boolean) {
-    dir ||= await mkdtemp(join(tmpdir(), 'floodgate-gw-'));
-    const file = join(dir, 'three.csv');
-    await writeFile(file, traceCsv([0, 0, 0].map((t) => ({ t, cls: 'c' }))));
+    const file = await writeTrace([0, 0, 0].map((t) => ({ t, cls: 'c' })));
     return run({
       name: 'retry-after',
       duration: '1s',
@@ -172,9 +161,7 @@ describe('retry-after', () => {
 // and the bucket then holds 0.9999999999999999 of a request, so the retry is refused too and
 // the request ends rate_limited although the gateway respected retry-after.
 it('completes a 429-ed request whose single retry waited exactly the retry-after', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'floodgate-gw-'));
-  const file = join(dir, 'eight.csv');
-  await writeFile(file, traceCsv(Array.from({ length: 8 }, () => ({ t: 0, cls: 'c' }))));
+  const file = await writeTrace(Array.from({ length: 8 }, () => ({ t: 0, cls: 'c' })));
   const r = await run({
     name: 'retry-after-rounding',
     duration: '1s',

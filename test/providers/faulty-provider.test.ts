@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { RngStreams } from '../../src/engine/rng.ts';
 import type { Attempt } from '../../src/providers/attempt.ts';
-import { FaultyProvider, unwrapFaults } from '../../src/providers/faults/faulty-provider.ts';
+import { FaultyProvider } from '../../src/providers/faults/faulty-provider.ts';
 import { createProvider } from '../../src/providers/index.ts';
 import { QueueProvider } from '../../src/providers/queue/queue-provider.ts';
 import { validateScenario } from '../../src/scenario/load.ts';
@@ -49,7 +49,7 @@ describe.each(Object.keys(KINDS))('the fault wrapper over a %s provider', (kind)
   it('is what createProvider builds', () => {
     const { provider } = build(input);
     expect(provider).toBeInstanceOf(FaultyProvider);
-    expect(unwrapFaults(provider).kind).toBe(kind);
+    expect((provider as FaultyProvider).inner.kind).toBe(kind);
     expect(provider.kind).toBe(kind);
   });
 

@@ -3,6 +3,9 @@
  * scenario schema (so defaults and units are the ones users get), hand-made requests and attempts,
  * a sink that logs when each attempt was reported, and a one-call scenario runner.
  */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Simulation } from '../../src/engine/simulation.ts';
 import type { RunResult } from '../../src/metrics/result-types.ts';
 import { Attempt } from '../../src/providers/attempt.ts';
@@ -95,6 +98,19 @@ export function traceCsv(
   return `time_ms,prompt_tokens,output_tokens,class\n${rows
     .map((r) => `${r.t},${r.prompt ?? 100},${r.output ?? 10},${r.cls}`)
     .join('\n')}\n`;
+}
+
+let traceDir: Promise<string> | undefined;
+let traceFiles = 0;
+
+/** Writes `traceCsv(rows)` to a new file in this process's temporary directory; returns its path. */
+export async function writeTrace(
+  rows: readonly { t: number; prompt?: number; output?: number; cls: string }[],
+): Promise<string> {
+  traceDir ??= mkdtemp(join(tmpdir(), 'floodgate-trace-'));
+  const file = join(await traceDir, `trace-${traceFiles++}.csv`);
+  await writeFile(file, traceCsv(rows));
+  return file;
 }
 
 /** Sum of an array of time-series values over windows [from, to). */

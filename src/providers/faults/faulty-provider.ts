@@ -187,8 +187,3 @@ class FaultyReplicas implements ReplicaSet {
     return this.inner.gauges(id);
   }
 }
-
-/** The provider under a fault wrapper (or `provider` itself when it has none). */
-export function unwrapFaults(provider: Provider): Provider {
-  return provider instanceof FaultyProvider ? provider.inner : provider;
-}
