@@ -130,21 +130,26 @@ export function curveChart(fig: HTMLElement, chart: CurveChart): () => void {
         .attr('fill', r.color)
         .text(r.label);
     }
-    const tip = (event: MouseEvent, s: CurveChart['series'][number], p: CurvePoint) =>
+    // Every shown series' value at the hovered x (points of several series may coincide).
+    const tip = (event: MouseEvent, p: CurvePoint) => {
+      const rows = shown.flatMap((s) => {
+        const q = s.points.find((o) => o.x === p.x);
+        if (!q) return [];
+        const color = q.color ?? s.color;
+        return [
+          { key: s.key, color, dash: s.dash, label: s.label, value: fmtValue(chart.unit, q.y) },
+          ...(q.ci95 !== null && q.seeds.length > 1
+            ? [{ key: `${s.key}-ci`, color, label: '95% CI ±', value: fmtValue(chart.unit, q.ci95) }]
+            : []),
+        ];
+      });
+      const foot = [`${p.seeds.length} seed${p.seeds.length === 1 ? '' : 's'}`, p.note].filter(Boolean);
       showTooltip(
-        tooltipHtml(
-          `${chart.xLabel} = ${p.label}`,
-          [
-            { color: p.color ?? s.color, dash: s.dash, label: s.label, value: fmtValue(chart.unit, p.y) },
-            ...(p.ci95 !== null && p.seeds.length > 1
-              ? [{ color: p.color ?? s.color, label: '95% CI ±', value: fmtValue(chart.unit, p.ci95) }]
-              : []),
-          ],
-          [`${p.seeds.length} seed${p.seeds.length === 1 ? '' : 's'}`, p.note].filter(Boolean).join('; '),
-        ),
+        tooltipHtml(`${chart.xLabel} = ${p.label}`, rows, foot.join('; ')),
         event.clientX,
         event.clientY,
       );
+    };
     for (const s of shown) {
       const g = f.g.append('g').attr('class', 'series').attr('data-key', s.key);
       const pts = [...s.points].filter((p) => p.y !== null).sort((a, b) => a.x - b.x);
@@ -195,7 +200,7 @@ export function curveChart(fig: HTMLElement, chart: CurveChart): () => void {
           .attr('fill', p.hollow ? '#fff' : color)
           .attr('stroke', color)
           .attr('stroke-width', 2)
-          .on('mousemove', (event: MouseEvent) => tip(event, s, p))
+          .on('mousemove', (event: MouseEvent) => tip(event, p))
           .on('mouseleave', hideTooltip);
       }
     }
