@@ -1,13 +1,15 @@
 /**
- * The time series as OpenMetrics text, read back by two parsers: the OpenMetrics parser of
- * Prometheus' Python client (`prometheus_client.openmetrics.parser`, Debian's
- * python3-prometheus-client, which .ci/run installs) and parse-prometheus-text-format (the
- * classic text format); then checked against the rules `promtool tsdb create-blocks-from
- * openmetrics` relies on: each family's lines together, counters cumulative under `_total`,
- * timestamps in seconds increasing within every series, `# EOF` last.
+ * The time series as OpenMetrics text, loaded into a Prometheus database by `promtool tsdb
+ * create-blocks-from openmetrics` (Debian's prometheus package) and read back by two parsers: the
+ * OpenMetrics parser of Prometheus' Python client (`prometheus_client.openmetrics.parser`,
+ * Debian's python3-prometheus-client; .ci/run installs both) and parse-prometheus-text-format (the
+ * classic text format); then checked against the rules those rely on: each family's lines
+ * together, counters cumulative under `_total`, timestamps in seconds increasing within every
+ * series, `# EOF` last.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +20,16 @@ import { simulate } from '../../src/simulator/simulate.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const PYTHON = '/usr/bin/python3';
+const PROMTOOL = '/usr/bin/promtool';
+
+/** Runs promtool, or fails with how to install it. */
+function promtool(...args: string[]): string {
+  if (!existsSync(PROMTOOL))
+    throw new Error(
+      `the OpenMetrics tests need ${PROMTOOL}: apt-get install --no-install-recommends prometheus (.ci/run does this)`,
+    );
+  return execFileSync(PROMTOOL, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 }).toString();
+}
 
 /** Parses with prometheus_client's OpenMetrics parser; per family and series, what the samples say. */
 const CHECK = `
@@ -85,6 +97,39 @@ beforeAll(async () => {
 });
 
 describe('runOpenMetrics', () => {
+  it('loads into a Prometheus database with promtool: every sample and series, values and times as written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'floodgate-promtool-'));
+    try {
+      const file = join(dir, 'run.om');
+      writeFileSync(file, text);
+      promtool('tsdb', 'create-blocks-from', 'openmetrics', file, join(dir, 'db'));
+      // `promtool tsdb list`: one line per block, NUM SAMPLES and NUM SERIES after the times.
+      const blocks = promtool('tsdb', 'list', join(dir, 'db'))
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim().split(/\s+/));
+      const samples = text.split('\n').filter((l) => l.startsWith('floodgate_')).length;
+      const series = parsed.reduce((a, f) => a + f.series.length, 0);
+      expect(blocks.reduce((a, b) => a + Number(b[4]), 0)).toBe(samples);
+      expect(Math.max(...blocks.map((b) => Number(b[6])))).toBe(series);
+      // The database's view of one counter: its last sample, in ms.
+      mkdirSync(join(dir, 'db', 'wal'));
+      const dump = promtool('tsdb', 'dump', '--match=floodgate_attempts_total', join(dir, 'db'))
+        .trim()
+        .split('\n');
+      const ts = result.timeseries;
+      const total = ts.attempts.reduce<number>((a, v) => a + (v ?? 0), 0);
+      const end = START + ts.startMs[ts.startMs.length - 1]! + ts.intervalMs;
+      expect(dump[dump.length - 1]).toBe(
+        `{__name__="floodgate_attempts_total", scenario="quickstart", seed="42"} ${total} ${end}`,
+      );
+      expect(dump).toHaveLength(ts.startMs.length + 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("parses with Prometheus' OpenMetrics parser: families typed, counters under _total, units as suffixes", () => {
     const families = parsed;
     const byName = new Map(families.map((f) => [f.name, f]));
