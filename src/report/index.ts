@@ -4,6 +4,9 @@
  * run report holds), `model.ts` (the data the charts get), `client/main.ts` (how they are drawn).
  * Reports render result JSON plus the validated scenario; they never re-simulate.
  */
+
+export { type CapacityReportOptions, renderCapacityReport } from './capacity-report.ts';
 export { type CompareReportOptions, renderCompareReport } from './compare-report.ts';
 export type { ReportData } from './model.ts';
 export { type RunReportOptions, renderRunReport } from './run-report.ts';
+export { renderSweepReport, type SweepReportOptions } from './sweep-report.ts';

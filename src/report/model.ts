@@ -122,4 +122,68 @@ export interface CompareReportData {
   time?: TimeSection;
 }
 
-export type ReportData = RunReportData | CompareReportData;
+/**
+ * One point of a curve over a varied parameter (sweep values, capacity probes): the mean over
+ * seeds with its 95% CI half-width, and each seed's value. `hollow` marks a point that missed
+ * (a failed probe), so colour is never the only cue.
+ */
+export interface CurvePoint {
+  x: number;
+  /** The value as the user wrote it, e.g. `24/s`. */
+  label: string;
+  y: Num;
+  ci95: Num;
+  seeds: Num[];
+  /** Overrides the series colour (pass / fail, region). */
+  color?: string;
+  hollow?: boolean;
+  /** A line for the tooltip, e.g. `meets the SLOs on 3/3 seeds`. */
+  note?: string;
+}
+
+export interface CurveSeries {
+  key: string;
+  label: string;
+  color: string;
+  dash?: string;
+  /** Join the points with a line (in x order). */
+  line: boolean;
+  points: CurvePoint[];
+}
+
+/** A stretch of the x axis shaded by what it means (a sweep region). */
+export interface XBand {
+  key: string;
+  label: string;
+  color: string;
+  x0: number;
+  x1: number;
+}
+
+/**
+ * A chart over the varied parameter (load vs latency, throughput, goodput; cost per probe).
+ * Without a numeric x (values that are not numbers), x is the value's index and `xTicks` label it.
+ */
+export interface CurveChart {
+  id: string;
+  title: string;
+  note: string;
+  xLabel: string;
+  xTicks?: { x: number; label: string }[];
+  unit: Unit;
+  scale: 'linear' | 'log';
+  series: CurveSeries[];
+  refLines: RefLine[];
+  /** Vertical markers, e.g. the capacity answer. */
+  xRefs: { x: number; label: string; color: string }[];
+  xBands: XBand[];
+}
+
+/** A sweep or capacity report: curves over the varied parameter, and the scenario at a glance. */
+export interface CurveReportData {
+  kind: 'sweep' | 'capacity';
+  glance: GlanceChart;
+  curves: CurveChart[];
+}
+
+export type ReportData = RunReportData | CompareReportData | CurveReportData;

@@ -15,6 +15,7 @@ import type {
   RoutingPolicy,
 } from '../gateway/policy.ts';
 import { type GaugeSource, Recorder } from '../metrics/recorder.ts';
+import { type RequestSample, RequestSampler, withSampler } from '../metrics/request-samples.ts';
 import { buildResult } from '../metrics/result.ts';
 import type { RunResult } from '../metrics/result-types.ts';
 import { autoInterval } from '../metrics/timeseries.ts';
@@ -33,6 +34,11 @@ export interface SimulateOptions {
   seed?: number;
   /** Called every ~65k events with simulated progress (the CLI draws its progress line). */
   onProgress?: (p: { simTimeMs: number; endMs: number; events: number }) => void;
+  /**
+   * Opt-in per-request samples: a seeded reservoir of at most `limit` ended requests, handed to
+   * `collect` when the run ends with how many requests ended. Without it nothing is sampled.
+   */
+  samples?: { limit: number; collect: (samples: RequestSample[], seen: number) => void };
 }
 
 export interface ResolvedPolicies {
@@ -119,10 +125,21 @@ export function runScenario(
   );
   const providerByName = new Map(providers.map((p) => [p.name, p]));
   const targets = addTargets(gateway, scenario, providers);
+  const sampler = options.samples
+    ? new RequestSampler({
+        limit: options.samples.limit,
+        seed,
+        classes,
+        providers: scenario.providers.map((p) => p.name),
+        now: () => sim.now(),
+      })
+    : undefined;
+  // Only a run that asks for samples gets the tee; every other run talks to the recorder directly.
+  const workloadProbe = sampler ? withSampler(recorder, sampler) : recorder;
   const client = new Client(
     sim,
     gateway,
-    recorder,
+    workloadProbe,
     classes.map((c) => c.client ?? scenario.workload.client),
     streams.get('client/retries'),
     streams.get('client/patience'),
@@ -132,7 +149,7 @@ export function runScenario(
       rng: streams.get('client/keystrokes'),
     },
   );
-  const workload = new Workload(sim, scenario, loaded.traces, streams, client, recorder);
+  const workload = new Workload(sim, scenario, loaded.traces, streams, client, workloadProbe);
   const gauges: GaugeSource = {
     gatewayInFlight: () => gateway.inFlight,
     gatewayQueued: () => gateway.queued,
@@ -165,6 +182,7 @@ export function runScenario(
     sim.run(Math.min(drainEnd, sim.now() + intervalMs), runOptions);
   const endMs = sim.now();
   recorder.closeFinalWindow(endMs, gauges);
+  if (sampler) options.samples!.collect(sampler.samples(), sampler.seen);
 
   return buildResult({
     scenario,

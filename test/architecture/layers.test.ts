@@ -25,6 +25,7 @@ const RANK: Record<string, number> = {
   emulator: 7,
   k6: 7,
   report: 7,
+  export: 7,
   cli: 8,
 };
 

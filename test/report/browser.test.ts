@@ -11,24 +11,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompareResult } from '../../src/compare/compare.ts';
 import type { RunResult } from '../../src/metrics/result-types.ts';
 import { fmtPct, fmtRate } from '../../src/report/format.ts';
+import { chartMarks, launchChromium, type Opened, openReport } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const ROOT = join(import.meta.dirname, '../..');
 const OUT = join(ROOT, 'test-output');
 const BIN = join(ROOT, 'bin/floodgate.js');
@@ -57,11 +47,6 @@ const verdictFailed = (e: { code?: number }) => {
 };
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `the report browser tests need Chromium at ${CHROMIUM}, which is missing: install it with ` +
-        '`apt-get install chromium` (Debian; .ci/run does this in CI)',
-    );
   await mkdir(OUT, { recursive: true });
   dir = await mkdtemp(join(tmpdir(), 'floodgate-report-'));
   Object.assign(files, {
@@ -108,7 +93,7 @@ beforeAll(async () => {
   ]);
   run = JSON.parse(await readFile(files.runJson, 'utf8'));
   cmp = JSON.parse(await readFile(files.cmpJson, 'utf8'));
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -116,54 +101,9 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-interface Opened {
-  page: Page;
-  context: BrowserContext;
-  /** Console errors, page errors, and any request other than the report file itself. */
-  problems: string[];
-}
-
-async function open(
-  file: string,
-  javaScriptEnabled = true,
-  viewport = { width: 1280, height: 900 },
-): Promise<Opened> {
-  const context = await browser.newContext({ viewport, javaScriptEnabled });
-  const url = pathToFileURL(file).href;
-  const problems: string[] = [];
-  await context.route('**/*', (route) => {
-    if (route.request().url() === url) return route.continue();
-    problems.push(`blocked request: ${route.request().url()}`);
-    return route.abort();
-  });
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('request', (r) => {
-    if (r.url() !== url) problems.push(`request: ${r.url()}`);
-  });
-  page.on('requestfailed', (r) => problems.push(`failed request: ${r.url()}`));
-  await page.goto(url, { waitUntil: 'load' });
-  return { page, context, problems };
-}
-
-/** Per figure: its chart id and how many data marks it drew (non-empty paths, circles, rects). */
-async function marks(page: Page): Promise<{ id: string; svg: boolean; marks: number }[]> {
-  return page.$$eval('figure.chart', (figs) =>
-    figs.map((f) => {
-      const svg = f.querySelector('.plot > svg');
-      const drawn = Array.from(svg?.querySelectorAll('.mark') ?? []).filter((m) => {
-        if (m.tagName === 'path') return (m.getAttribute('d') ?? '').length > 2;
-        if (m.tagName === 'circle') return Number(m.getAttribute('r')) > 0;
-        if (m.tagName === 'rect') return Number(m.getAttribute('width')) > 0;
-        return false;
-      });
-      return { id: (f as HTMLElement).dataset['chart'] ?? '', svg: svg !== null, marks: drawn.length };
-    }),
-  );
-}
+const open = (file: string, javaScriptEnabled = true, viewport = { width: 1280, height: 900 }) =>
+  openReport(browser, file, javaScriptEnabled, viewport);
+const marks = chartMarks;
 
 /**
  * Band labels (warmup, faults, spikes, the stretch until recovery) that overlap another band

@@ -3,7 +3,9 @@ import { capacity, type Probe, parseTargets } from '../../compare/capacity.ts';
 import { defaultJobs } from '../../compare/compare.ts';
 import { fmtVerdictCounts } from '../../compare/job.ts';
 import { UsageError } from '../../errors.ts';
+import { renderCapacityReport } from '../../report/index.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
+import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { quoted } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -48,6 +50,10 @@ export function capacityCommand(): Command {
     .addOption(setOption('override a scenario value for every run, VALUE parsed as YAML (repeatable)'))
     .addOption(workLimitOption())
     .option('--out <file>', 'write the search (every probe and seed) as JSON')
+    .option(
+      '--report <file>',
+      'write a self-contained HTML report (every probe, the answer, its cost, the curves)',
+    )
     .option('--quiet', 'do not print probes as they finish')
     .addHelpText(
       'after',
@@ -75,6 +81,7 @@ Exit codes: 0 found, 3 no value in the range meets the SLOs, 1 bad input, 2 bad 
           set?: string[];
           max?: Partial<WorkLimits>;
           out?: string;
+          report?: string;
           quiet?: boolean;
         },
       ) => {
@@ -86,7 +93,13 @@ Exit codes: 0 found, 3 no value in the range meets the SLOs, 1 bad input, 2 bad 
           throw new UsageError(
             `--tolerance: expected a share between 0 and 1, got ${quoted(opts.tolerance)}`,
           );
-        checkOutputs([file], [opts.out !== undefined ? { flag: '--out', file: opts.out } : undefined]);
+        checkOutputs(
+          [file],
+          [
+            opts.out !== undefined ? { flag: '--out', file: opts.out } : undefined,
+            opts.report !== undefined ? { flag: '--report', file: opts.report } : undefined,
+          ],
+        );
         process.stdout.write(
           `${file}: ${opts.maximize ? 'largest' : 'smallest'} ${opts.vary} in ${opts.range} meeting the SLOs on ${opts.seeds} seed(s)\n`,
         );
@@ -105,6 +118,17 @@ Exit codes: 0 found, 3 no value in the range meets the SLOs, 1 bad input, 2 bad 
           },
         });
         if (opts.out) await writeFileAtomic(opts.out, `${JSON.stringify(result, null, 2)}\n`);
+        if (opts.report) {
+          const { scenario } = await loadScenarioFile(file, { overrides, limits: opts.max });
+          const shown = [
+            ...(opts.set ?? []).map((x) => `--set ${x}`),
+            ...(opts.target ? [`--target ${opts.target}`] : []),
+          ];
+          await writeFileAtomic(
+            opts.report,
+            renderCapacityReport(result, scenario, { range: opts.range, overrides: shown }),
+          );
+        }
         if (result.value === null) {
           process.stdout.write(`no value of ${opts.vary} in ${opts.range} meets the SLOs\n`);
           process.exitCode = EXIT.sloFailed;

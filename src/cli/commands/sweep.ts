@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { defaultJobs } from '../../compare/compare.ts';
 import { describeRegions, type SweepResult, sweep, sweepValues } from '../../compare/sweep.ts';
+import { renderSweepReport } from '../../report/index.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
+import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { escapeLines, shorten } from '../../text/quote.ts';
 import { positiveInt, setOption, workLimitOption } from '../options.ts';
@@ -55,6 +57,7 @@ export function sweepCommand(): Command {
     .addOption(workLimitOption())
     .option('--json', 'print the sweep JSON to stdout instead of the table')
     .option('--out <file>', 'write the sweep (every value and seed) as JSON')
+    .option('--report <file>', 'write a self-contained HTML report (regions and curves over the parameter)')
     .option('--quiet', 'no progress line on stderr')
     .addHelpText(
       'after',
@@ -80,13 +83,20 @@ Exit codes: 0 done (the regions are the answer, not a pass/fail), 1 bad input, 2
           max?: Partial<WorkLimits>;
           json?: boolean;
           out?: string;
+          report?: string;
           quiet?: boolean;
         },
       ) => {
         const overrides = (opts.set ?? []).map(parseOverride);
         parseOverride(`${opts.vary}=0`); // the path's syntax, before running anything
         const values = sweepValues(opts.values, opts.range, opts.steps);
-        checkOutputs([file], [opts.out !== undefined ? { flag: '--out', file: opts.out } : undefined]);
+        checkOutputs(
+          [file],
+          [
+            opts.out !== undefined ? { flag: '--out', file: opts.out } : undefined,
+            opts.report !== undefined ? { flag: '--report', file: opts.report } : undefined,
+          ],
+        );
         const result = await sweep({
           file,
           path: opts.vary,
@@ -98,6 +108,13 @@ Exit codes: 0 done (the regions are the answer, not a pass/fail), 1 bad input, 2
           onProgress: jobProgress('sweep', opts.quiet),
         });
         if (opts.out) await writeFileAtomic(opts.out, `${JSON.stringify(result, null, 2)}\n`);
+        if (opts.report) {
+          const { scenario } = await loadScenarioFile(file, { overrides, limits: opts.max });
+          await writeFileAtomic(
+            opts.report,
+            renderSweepReport(result, scenario, { overrides: opts.set ?? [] }),
+          );
+        }
         process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatSweep(result)}\n`);
       },
     );

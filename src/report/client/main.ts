@@ -5,6 +5,7 @@
  * page is complete without this script; it adds the charts and their interaction.
  */
 import type { ReportData, TimeSection } from '../model.ts';
+import { curveChart } from './curve-chart.ts';
 import { dotChart } from './dot-chart.ts';
 import { glanceChart } from './glance-chart.ts';
 import { percentileChart } from './percentile-chart.ts';
@@ -48,13 +49,18 @@ function main(): void {
   const redraws: (() => void)[] = [];
   const glance = figureFor('glance');
   if (glance) redraws.push(glanceChart(glance, data.glance));
-  if (data.time) redraws.push(...timeSection(data.time));
-  if (data.kind === 'run') {
+  if ('time' in data && data.time) redraws.push(...timeSection(data.time));
+  if (data.kind === 'sweep' || data.kind === 'capacity') {
+    for (const c of data.curves) {
+      const fig = figureFor(c.id);
+      if (fig) redraws.push(curveChart(fig, c));
+    }
+  } else if (data.kind === 'run') {
     for (const c of data.percentiles) {
       const fig = figureFor(c.id);
       if (fig) redraws.push(percentileChart(fig, c));
     }
-  } else {
+  } else if (data.kind === 'compare') {
     for (const c of data.charts) {
       const fig = figureFor(c.id);
       if (fig) redraws.push(dotChart(fig, c, data.entries));

@@ -1,0 +1,60 @@
+/**
+ * What the sweep and capacity reports share: the varied parameter's values placed on an x axis,
+ * and curve points as mean ± 95% CI over seeds. Load-vs-latency, load-vs-throughput and
+ * load-vs-goodput charts (GuideLLM's and inference-perf's) are built from these.
+ */
+import type { SeedFigures } from '../compare/job.ts';
+import { estimate } from '../compare/stats.ts';
+import { sig } from './format.ts';
+import type { CurveChart, CurvePoint, Num } from './model.ts';
+
+const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const clean = (x: unknown): Num => (finite(x) ? sig(x, 6) : null);
+
+/**
+ * The x position of each value: the number it starts with when every value is a number with the
+ * same unit (`20/s`, `24/s` -> 20, 24, unit `/s`), else its index with the text as tick label.
+ */
+export function xAxisOf(
+  texts: readonly string[],
+  path: string,
+): { xs: number[]; xLabel: string; xTicks?: { x: number; label: string }[] } {
+  const parsed = texts.map((t) => /^\s*(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)\s*(.*?)\s*$/i.exec(t));
+  const units = new Set(parsed.map((m) => m?.[2] ?? '?'));
+  if (parsed.every((m) => m !== null) && units.size === 1) {
+    const unit = [...units][0]!;
+    return { xs: parsed.map((m) => Number(m![1])), xLabel: unit ? `${path} (${unit})` : path };
+  }
+  return { xs: texts.map((_, i) => i), xLabel: path, xTicks: texts.map((label, x) => ({ x, label })) };
+}
+
+/** A curve point of one figure over seeds. */
+export function pointOf(
+  x: number,
+  label: string,
+  seeds: readonly SeedFigures[],
+  figure: (s: SeedFigures) => number | null | undefined,
+  extra: Partial<CurvePoint> = {},
+): CurvePoint {
+  const values = seeds.map((s) => figure(s) ?? null);
+  const e = estimate(values.map((v) => (v === null ? Number.NaN : v)));
+  return {
+    x,
+    label,
+    y: clean(e.mean),
+    ci95: e.n > 1 ? clean(e.ci95) : null,
+    seeds: values.map(clean),
+    ...extra,
+  };
+}
+
+/** Log scale for latencies spanning more than 20x, linear otherwise. */
+export function latencyScale(points: readonly CurvePoint[]): CurveChart['scale'] {
+  const ys = points.flatMap((p) => [p.y, ...p.seeds]).filter((v): v is number => v !== null && v > 0);
+  return ys.length > 0 && Math.max(...ys) / Math.min(...ys) > 20 ? 'log' : 'linear';
+}
+
+/** Every chart's points have a value (a report never ships a chart with nothing to draw). */
+export function hasValues(c: CurveChart): boolean {
+  return c.series.some((s) => s.points.some((p) => p.y !== null));
+}
