@@ -409,7 +409,7 @@ export class Gateway implements AttemptSink {
     // Fallbacks the class may not use (models, providers) or that left are skipped.
     while (!target && t.fallbackQueue && t.fallbackQueue.length > 0) {
       const next = this.targetsByName.get(t.fallbackQueue.shift()!);
-      if (next && this.eligible[t.work.classIndex]!.includes(next)) target = next;
+      if (next && this.mayFallBackTo(t, next)) target = next;
     }
     if (!target) {
       const picked = this.pick(t, t.lastTargetIndex >= 0 ? this.targets[t.lastTargetIndex] : undefined);
@@ -668,12 +668,22 @@ export class Gateway implements AttemptSink {
     t.retryTimer = this.scheduler.after(delay, this.onRetry, t);
   }
 
+  /**
+   * May the ticket's class use `target` as a fallback? One it may route to; with
+   * `fallbacksChangeModel`, any active target its `providers` restriction allows.
+   */
+  private mayFallBackTo(t: Ticket, target: TargetState): boolean {
+    if (!this.config.fallbacksChangeModel) return this.eligible[t.work.classIndex]!.includes(target);
+    const providers = this.classes[t.work.classIndex]!.providers;
+    return target.active && (!providers || providers.includes(target.provider));
+  }
+
   /** The next provider of the ticket's fallback chain the class may use (dropping those it may not). */
   private nextFallback(t: Ticket): TargetState | undefined {
     const queue = t.fallbackQueue;
     while (queue && queue.length > 0) {
       const next = this.targetsByName.get(queue[0]!);
-      if (next && this.eligible[t.work.classIndex]!.includes(next)) return next;
+      if (next && this.mayFallBackTo(t, next)) return next;
       queue.shift();
     }
     return undefined;

@@ -781,6 +781,12 @@ const gatewaySchema = obj({
   /** On a failed attempt at provider P, later attempts try these providers in order. */
   fallbacks: z.record(z.string(), z.array(z.string()).min(1)).default({}),
   /**
+   * A fallback asks for another model (LiteLLM: `fallbacks` name model groups), so a chain may
+   * lead to providers outside the class's `models` (its `providers` restriction still holds).
+   * Default: off (fallbacks the class may not use are skipped).
+   */
+  fallbacksChangeModel: z.boolean().default(false),
+  /**
    * Portkey's order (a `fallback` strategy over targets that each have a `retry`): a failed attempt
    * is first retried on the same target, up to `retries` times (`perProvider` by provider name), for
    * the errors in `gateway.retries.on`, with the backoff starting again from its base on each

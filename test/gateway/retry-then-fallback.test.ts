@@ -89,3 +89,33 @@ describe('gateway.retryThenFallback (Portkey: retry each target, then fall back)
     );
   });
 });
+
+describe('gateway.fallbacksChangeModel (LiteLLM: fallbacks name other model groups)', () => {
+  const byModel = (fallbacksChangeModel: boolean): ScenarioInput => ({
+    name: 'fallbacks-change-model',
+    duration: '1s',
+    providers: [
+      { ...queue('big'), models: ['gpt-4'] },
+      { ...queue('small'), models: ['gpt-3.5'] },
+    ],
+    faults: [{ provider: 'big', kind: 'outage', at: 0, for: '1h' }],
+    workload: {
+      arrivals: { process: 'uniform', rate: '10/s' },
+      classes: [{ name: 'c', models: ['gpt-4'] }],
+    },
+    gateway: { retries: { max: 1, backoff }, fallbacks: { big: ['small'] }, fallbacksChangeModel },
+    metrics: { interval: '1s' },
+  });
+
+  it('skips a fallback serving another model by default', async () => {
+    const r = await run(byModel(false));
+    expect(r.requests.failed).toBe(10);
+    expect(r.providers['small']!.attempts).toBe(0);
+  });
+
+  it('falls back to another model group when set', async () => {
+    const r = await run(byModel(true));
+    expect(r.requests.completed).toBe(10);
+    expect(r.providers['small']!.attempts).toBe(10);
+  });
+});
