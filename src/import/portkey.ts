@@ -197,7 +197,11 @@ export function importPortkey(config: ConfigText): ImportedGateway {
     const mode = r.choice(strategy['mode'], [...path, 'strategy', 'mode'], MODES);
     if (targets.length === 0)
       return r.problem([...path, 'targets'], 'expected at least one target, got an empty list');
-    if (mode === undefined) return undefined;
+    if (mode === undefined) {
+      // Still read the targets, so every problem is listed at once.
+      for (const [i, t] of targets.entries()) compile(t, [...path, 'targets', i], next, false);
+      return undefined;
+    }
     if (mode !== 'fallback' && strategy['on_status_codes'] !== undefined)
       r.note(
         'not-modelled',

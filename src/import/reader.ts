@@ -32,6 +32,7 @@ export function isObject(x: unknown): x is Json {
 
 /** How a found value is named in messages: its type, and the value when it is short. */
 export function describe(x: unknown): string {
+  if (x === undefined) return 'nothing';
   if (x === null) return 'null';
   if (Array.isArray(x)) return `a list of ${x.length}`;
   if (typeof x === 'object') return 'an object';
