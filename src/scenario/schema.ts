@@ -780,6 +780,26 @@ const gatewaySchema = obj({
     .optional(),
   /** On a failed attempt at provider P, later attempts try these providers in order. */
   fallbacks: z.record(z.string(), z.array(z.string()).min(1)).default({}),
+  /**
+   * A fallback asks for another model (LiteLLM: `fallbacks` name model groups), so a chain may
+   * lead to providers outside the class's `models` (its `providers` restriction still holds).
+   * Default: off (fallbacks the class may not use are skipped).
+   */
+  fallbacksChangeModel: z.boolean().default(false),
+  /**
+   * Portkey's order (a `fallback` strategy over targets that each have a `retry`): a failed attempt
+   * is first retried on the same target, up to `retries` times (`perProvider` by provider name), for
+   * the errors in `gateway.retries.on`, with the backoff starting again from its base on each
+   * target; then, for an error in `fallbackOn`, the next provider of the failed provider's fallback
+   * chain is tried at once. `gateway.retries.max` still caps retries and fallbacks together.
+   * Default: off (the first failure moves to the fallback chain).
+   */
+  retryThenFallback: obj({
+    retries: retryCount().default(0),
+    perProvider: z.record(z.string(), retryCount()).default({}),
+    /** Errors after which the chain moves on (Portkey `strategy.on_status_codes`). Default: any error. */
+    fallbackOn: z.array(z.enum([...RETRYABLE, 'bad-request'])).default([...RETRYABLE, 'bad-request']),
+  }).optional(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -1009,6 +1029,9 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
         `expected a fault starting before the run ends at ${formatDuration(s.duration + s.drain)} (duration ${formatDuration(s.duration)} + drain ${formatDuration(s.drain)}), got ${formatDuration(f.at)}`,
       );
   });
+  for (const name of Object.keys(s.gateway.retryThenFallback?.perProvider ?? {}))
+    if (!providerNames.includes(name))
+      unknownProvider(['gateway', 'retryThenFallback', 'perProvider', name], name);
   for (const [from, to] of Object.entries(s.gateway.fallbacks)) {
     if (!providerNames.includes(from)) unknownProvider(['gateway', 'fallbacks', from], from);
     to.forEach((p, j) => {
