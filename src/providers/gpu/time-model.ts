@@ -20,6 +20,8 @@ export interface IterationWork {
   prefillTokens: number;
   /** Attention work of those prefills: sum over chunks of chunk x (tokens before it + chunk / 2). */
   prefillAttention: number;
+  /** Sequences prefilling (a prompt or a chunk of one) in this iteration; absent: one if any. */
+  prefillSeqs?: number;
   /** Sequences producing one token each. */
   decodeSeqs: number;
   /** Sum of the context lengths those sequences attend over. */
