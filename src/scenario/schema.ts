@@ -424,6 +424,11 @@ const gpuProviderSchema = obj({
           e: z.number().min(0).default(0),
           f: z.number().min(0).default(0),
           g: z.number().default(0),
+          /** ms more per prefill token beyond `knee` tokens in one iteration. */
+          h: z.number().min(0).optional(),
+          knee: z.number().min(0).max(MAX_TOKENS).optional(),
+          /** ms per prompt beyond the first in one prefill iteration. */
+          s: z.number().min(0).optional(),
         }).optional(),
       }),
     ])
