@@ -377,11 +377,17 @@ const gpuProviderSchema = obj({
   gpu: gpuProfileSchema,
   tensorParallel: positiveInt(1024).default(1),
   replicas: positiveInt(10_000),
+  /**
+   * Defaults are vLLM's for its OpenAI server on an H100-class GPU (vllm/engine/arg_utils.py,
+   * get_batch_defaults, vLLM 0.11: 8192 batched tokens, 1024 sequences; A100 and smaller GPUs get
+   * 2048 and 256 there), chunked prefill on, no per-sequence chunk cap (long_prefill_token_threshold 0).
+   */
   scheduler: obj({
-    maxSeqs: positiveInt(1_000_000).default(256),
+    maxSeqs: positiveInt(1_000_000).default(1024),
     maxBatchedTokens: positiveInt(MAX_TOKENS).default(8192),
     chunkedPrefill: z.boolean().default(true),
-    chunkSize: positiveInt(MAX_TOKENS).default(512),
+    /** Most prompt tokens one sequence prefills per iteration (vLLM long_prefill_token_threshold). */
+    chunkSize: positiveInt(MAX_TOKENS).optional(),
     blockSize: positiveInt(1024).default(16),
     /** Share of GPU memory for weights and KV cache (vLLM gpu_memory_utilization). */
     memoryUtilization: share().default(0.9),
@@ -418,6 +424,11 @@ const gpuProviderSchema = obj({
           e: z.number().min(0).default(0),
           f: z.number().min(0).default(0),
           g: z.number().default(0),
+          /** ms more per prefill token beyond `knee` tokens in one iteration. */
+          h: z.number().min(0).optional(),
+          knee: z.number().min(0).max(MAX_TOKENS).optional(),
+          /** ms per prompt beyond the first in one prefill iteration. */
+          s: z.number().min(0).optional(),
         }).optional(),
       }),
     ])
