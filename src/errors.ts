@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'FG_OVERRIDE_INVALID'
   | 'FG_OUTPUT_FAILED'
   | 'FG_USAGE'
-  | 'FG_EMULATOR_LISTEN';
+  | 'FG_EMULATOR_LISTEN'
+  | 'FG_CONFIG_INVALID';
 
 export class FloodgateError extends Error {
   readonly code: ErrorCode;

@@ -11,6 +11,7 @@ import { calibrateCommand } from './commands/calibrate.ts';
 import { capacityCommand } from './commands/capacity.ts';
 import { compareCommand } from './commands/compare.ts';
 import { emulateCommand } from './commands/emulate.ts';
+import { importCommand } from './commands/import.ts';
 import { k6Command } from './commands/k6.ts';
 import { observeCommand } from './commands/observe.ts';
 import { runCommand } from './commands/run.ts';
@@ -42,6 +43,7 @@ export function buildProgram(argv: readonly string[] = []): Command {
   program.addCommand(emulateCommand().exitOverride());
   program.addCommand(observeCommand().exitOverride());
   program.addCommand(calibrateCommand().exitOverride());
+  program.addCommand(importCommand().exitOverride());
   // Commander's own messages quote raw arguments (`option '--host <address>' argument '...' is
   // invalid`): everything it prints is escaped, so an argument carrying a newline or a terminal
   // escape code cannot forge a line or redraw the terminal. Subcommands added with addCommand do

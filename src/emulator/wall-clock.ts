@@ -134,6 +134,12 @@ export class WallClockScheduler implements Scheduler {
     return handle;
   }
 
+  atEndOfInstant<T>(handler: EventHandler<T>, payload: T): TimerHandle {
+    const handle = this.queue.push(this.clockMs, handler, payload, 1);
+    if (this.running && !this.dispatching && this.clockMs < this.armedAtMs) this.arm();
+    return handle;
+  }
+
   after<T>(delayMs: number, handler: EventHandler<T>, payload: T): TimerHandle {
     if (!(delayMs >= 0)) throw new Error(`event scheduled with negative or NaN delay ${delayMs} ms`);
     return this.at(this.clockMs + delayMs, handler, payload);

@@ -13,6 +13,12 @@ export interface Scheduler {
    * handle for `cancel`.
    */
   at<T>(timeMs: number, handler: EventHandler<T>, payload: T): TimerHandle;
+  /**
+   * Runs `handler(payload)` now, after every other event due at this instant, including ones
+   * scheduled later for it: work that must see all of an instant's arrivals (a model server's
+   * engine loop drains its input queue before it forms a batch).
+   */
+  atEndOfInstant<T>(handler: EventHandler<T>, payload: T): TimerHandle;
   /** Runs `handler(payload)` `delayMs` (>= 0) from now. Returns a handle for `cancel`. */
   after<T>(delayMs: number, handler: EventHandler<T>, payload: T): TimerHandle;
   /**

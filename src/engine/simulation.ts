@@ -49,6 +49,10 @@ export class Simulation implements Scheduler {
     return this.queue.push(timeMs, handler, payload, -1);
   }
 
+  atEndOfInstant<T>(handler: EventHandler<T>, payload: T): TimerHandle {
+    return this.queue.push(this.clockMs, handler, payload, 1);
+  }
+
   after<T>(delayMs: number, handler: EventHandler<T>, payload: T): TimerHandle {
     if (!(delayMs >= 0)) throw new Error(`event scheduled with negative or NaN delay ${delayMs} ms`);
     return this.queue.push(this.clockMs + delayMs, handler, payload);

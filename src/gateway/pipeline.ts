@@ -19,6 +19,9 @@ import { Attempt, type AttemptStatus } from '../providers/attempt.ts';
 import type { AttemptSink, Provider } from '../providers/provider.ts';
 import type { WorkItem } from '../providers/work-item.ts';
 import type { GatewayConfig, RetryableError } from '../scenario/schema.ts';
+
+type RetryThenFallback = NonNullable<GatewayConfig['retryThenFallback']>;
+
 import { quoted } from '../text/quote.ts';
 import { backoffDelay } from './backoff.ts';
 import { GatewayQueue } from './gateway-queue.ts';
@@ -216,6 +219,8 @@ export class Gateway implements AttemptSink {
     t.hedgingStopped = false;
     t.lastError = undefined;
     t.lastTargetIndex = -1;
+    t.pinnedTargetIndex = -1;
+    t.targetFrom = 0;
     const decision = this.admission.admit(t.view, this.gauges, 0);
     if (decision === 'admit') this.dispatch(t);
     else if (decision === 'enqueue') this.enqueue(t);
@@ -398,10 +403,13 @@ export class Gateway implements AttemptSink {
 
   private route(t: Ticket): void {
     let target: TargetState | undefined;
+    const pinned = t.pinnedTargetIndex >= 0 ? this.targets[t.pinnedTargetIndex] : undefined;
+    t.pinnedTargetIndex = -1;
+    if (pinned && this.eligible[t.work.classIndex]!.includes(pinned)) target = pinned;
     // Fallbacks the class may not use (models, providers) or that left are skipped.
-    while (t.fallbackQueue && t.fallbackQueue.length > 0 && !target) {
+    while (!target && t.fallbackQueue && t.fallbackQueue.length > 0) {
       const next = this.targetsByName.get(t.fallbackQueue.shift()!);
-      if (next && this.eligible[t.work.classIndex]!.includes(next)) target = next;
+      if (next && this.mayFallBackTo(t, next)) target = next;
     }
     if (!target) {
       const picked = this.pick(t, t.lastTargetIndex >= 0 ? this.targets[t.lastTargetIndex] : undefined);
@@ -582,6 +590,10 @@ export class Gateway implements AttemptSink {
   }
 
   private failed(t: Ticket, a: Attempt, error: TryError): void {
+    if (this.config.retryThenFallback) {
+      this.failedInOrder(t, a, error, this.config.retryThenFallback);
+      return;
+    }
     const retries = this.config.retries;
     const retryable = error !== 'bad-request' && error !== 'shed' && retries.on.includes(error);
     const pushbackMs = this.pushbackMs(a, error);
@@ -612,6 +624,69 @@ export class Gateway implements AttemptSink {
       return;
     }
     this.endTry(t, outcomeOf(error), error);
+  }
+
+  /**
+   * Portkey's order (`gateway.retryThenFallback`): retry the same target while it has retries
+   * left and the error is in `retries.on` (backoff from its base on each target), then move at once
+   * to the next provider of the chain when the error is in `fallbackOn`; else the try ends.
+   */
+  private failedInOrder(t: Ticket, a: Attempt, error: TryError, order: RetryThenFallback): void {
+    const retries = this.config.retries;
+    const target = this.targets[a.targetIndex]!;
+    const allowed = order.perProvider[target.provider] ?? order.retries;
+    const retriesHere = t.tryAttempts - t.targetFrom - 1;
+    const sameTarget = includesError(retries.on, error) && retriesHere < allowed && target.active;
+    if (!sameTarget) {
+      const chain = this.config.fallbacks[target.provider];
+      if (chain && t.fallbackQueue === undefined) t.fallbackQueue = [...chain];
+    }
+    const next =
+      sameTarget || (order.fallbackOn.includes(error as never) && this.nextFallback(t) !== undefined);
+    const wantsRetry = next && t.tryAttempts <= retries.max;
+    const budgetRefuses =
+      wantsRetry &&
+      this.retryBudget !== undefined &&
+      !this.retryBudget.allows(this.gauges.inFlight, this.activeRetries);
+    if (budgetRefuses) this.probe.retryDenied(t.work);
+    if (!wantsRetry || budgetRefuses) {
+      this.endTry(t, outcomeOf(error), error);
+      return;
+    }
+    let delay = 0;
+    if (sameTarget) {
+      t.pinnedTargetIndex = target.index;
+      delay = backoffDelay(retries.backoff, retriesHere + 1, t.lastBackoffMs, this.retryRng);
+      if (error === 'rate-limited' && retries.respectRetryAfter) delay = Math.max(delay, a.retryAfterMs);
+    } else {
+      t.targetFrom = t.tryAttempts;
+    }
+    t.lastBackoffMs = delay;
+    t.retrying = true;
+    this.activeRetries++;
+    this.probe.gatewayRetried(t.work);
+    t.retryTimer = this.scheduler.after(delay, this.onRetry, t);
+  }
+
+  /**
+   * May the ticket's class use `target` as a fallback? One it may route to; with
+   * `fallbacksChangeModel`, any active target its `providers` restriction allows.
+   */
+  private mayFallBackTo(t: Ticket, target: TargetState): boolean {
+    if (!this.config.fallbacksChangeModel) return this.eligible[t.work.classIndex]!.includes(target);
+    const providers = this.classes[t.work.classIndex]!.providers;
+    return target.active && (!providers || providers.includes(target.provider));
+  }
+
+  /** The next provider of the ticket's fallback chain the class may use (dropping those it may not). */
+  private nextFallback(t: Ticket): TargetState | undefined {
+    const queue = t.fallbackQueue;
+    while (queue && queue.length > 0) {
+      const next = this.targetsByName.get(queue[0]!);
+      if (next && this.mayFallBackTo(t, next)) return next;
+      queue.shift();
+    }
+    return undefined;
   }
 
   /** A scheduled retry is due: its try is still on (a try that ends cancels its retry). */

@@ -47,6 +47,9 @@ export class Ticket<O = unknown> {
   /** `tryAttempts` when a server pushback last set a retry's delay (backoff restarts there). */
   backoffFrom = 0;
   lastTargetIndex = -1;
+  /** retryThenFallback: the target the next attempt retries (-1: routing picks), and `tryAttempts` when the current target was first tried. */
+  pinnedTargetIndex = -1;
+  targetFrom = 0;
   /** Providers still to try from the fallback chain of the first failed provider. */
   fallbackQueue: string[] | undefined = undefined;
   /** A gateway retry is scheduled or in flight (retry budgets count these). */

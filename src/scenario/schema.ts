@@ -377,11 +377,17 @@ const gpuProviderSchema = obj({
   gpu: gpuProfileSchema,
   tensorParallel: positiveInt(1024).default(1),
   replicas: positiveInt(10_000),
+  /**
+   * Defaults are vLLM's for its OpenAI server on an H100-class GPU (vllm/engine/arg_utils.py,
+   * get_batch_defaults, vLLM 0.11: 8192 batched tokens, 1024 sequences; A100 and smaller GPUs get
+   * 2048 and 256 there), chunked prefill on, no per-sequence chunk cap (long_prefill_token_threshold 0).
+   */
   scheduler: obj({
-    maxSeqs: positiveInt(1_000_000).default(256),
+    maxSeqs: positiveInt(1_000_000).default(1024),
     maxBatchedTokens: positiveInt(MAX_TOKENS).default(8192),
     chunkedPrefill: z.boolean().default(true),
-    chunkSize: positiveInt(MAX_TOKENS).default(512),
+    /** Most prompt tokens one sequence prefills per iteration (vLLM long_prefill_token_threshold). */
+    chunkSize: positiveInt(MAX_TOKENS).optional(),
     blockSize: positiveInt(1024).default(16),
     /** Share of GPU memory for weights and KV cache (vLLM gpu_memory_utilization). */
     memoryUtilization: share().default(0.9),
@@ -418,6 +424,11 @@ const gpuProviderSchema = obj({
           e: z.number().min(0).default(0),
           f: z.number().min(0).default(0),
           g: z.number().default(0),
+          /** ms more per prefill token beyond `knee` tokens in one iteration. */
+          h: z.number().min(0).optional(),
+          knee: z.number().min(0).max(MAX_TOKENS).optional(),
+          /** ms per prompt beyond the first in one prefill iteration. */
+          s: z.number().min(0).optional(),
         }).optional(),
       }),
     ])
@@ -780,6 +791,26 @@ const gatewaySchema = obj({
     .optional(),
   /** On a failed attempt at provider P, later attempts try these providers in order. */
   fallbacks: z.record(z.string(), z.array(z.string()).min(1)).default({}),
+  /**
+   * A fallback asks for another model (LiteLLM: `fallbacks` name model groups), so a chain may
+   * lead to providers outside the class's `models` (its `providers` restriction still holds).
+   * Default: off (fallbacks the class may not use are skipped).
+   */
+  fallbacksChangeModel: z.boolean().default(false),
+  /**
+   * Portkey's order (a `fallback` strategy over targets that each have a `retry`): a failed attempt
+   * is first retried on the same target, up to `retries` times (`perProvider` by provider name), for
+   * the errors in `gateway.retries.on`, with the backoff starting again from its base on each
+   * target; then, for an error in `fallbackOn`, the next provider of the failed provider's fallback
+   * chain is tried at once. `gateway.retries.max` still caps retries and fallbacks together.
+   * Default: off (the first failure moves to the fallback chain).
+   */
+  retryThenFallback: obj({
+    retries: retryCount().default(0),
+    perProvider: z.record(z.string(), retryCount()).default({}),
+    /** Errors after which the chain moves on (Portkey `strategy.on_status_codes`). Default: any error. */
+    fallbackOn: z.array(z.enum([...RETRYABLE, 'bad-request'])).default([...RETRYABLE, 'bad-request']),
+  }).optional(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -1009,6 +1040,9 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
         `expected a fault starting before the run ends at ${formatDuration(s.duration + s.drain)} (duration ${formatDuration(s.duration)} + drain ${formatDuration(s.drain)}), got ${formatDuration(f.at)}`,
       );
   });
+  for (const name of Object.keys(s.gateway.retryThenFallback?.perProvider ?? {}))
+    if (!providerNames.includes(name))
+      unknownProvider(['gateway', 'retryThenFallback', 'perProvider', name], name);
   for (const [from, to] of Object.entries(s.gateway.fallbacks)) {
     if (!providerNames.includes(from)) unknownProvider(['gateway', 'fallbacks', from], from);
     to.forEach((p, j) => {

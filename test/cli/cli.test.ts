@@ -293,12 +293,76 @@ describe('floodgate sweep', () => {
 });
 
 describe('floodgate calibrate', () => {
-  it('fits the shipped measurements within 15%', async () => {
+  it("reports every row's error and the median and worst per phase, over every row", async () => {
     const r = await floodgate('calibrate', '--model', 'llama2-70b', '--hardware', 'h100-80gb');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^llama-2-70b\/h100-80gb\/tp2: t = /);
-    const worst = Number(/worst fitted error: [+-]?([\d.]+)%/.exec(r.stdout)![1]);
-    expect(worst).toBeLessThanOrEqual(15);
+    // 105 rows x 2 phases x 3 TPs, each with its CSV line.
+    expect(r.stdout.split('\n').filter((l) => /^\s+\d+ (prefill|decode) /.test(l))).toHaveLength(630);
+    const pooled =
+      /prefill, every row of every group \(310\): fitted median ([\d.]+)%, worst [+-]?([\d.]+)%/.exec(
+        r.stdout,
+      )!;
+    expect(Number(pooled[1])).toBeLessThanOrEqual(3);
+    expect(Number(pooled[2])).toBeLessThanOrEqual(28);
+    expect(r.stdout).toMatch(
+      /left out: line 67: its prefill time 362\.6 ms is below what the hardware allows/,
+    );
+  });
+
+  it('fits on one hardware and reports the error on another (--fit-on, --check-on)', async () => {
+    const r = await floodgate(
+      'calibrate',
+      '--model',
+      'llama2-70b',
+      '--fit-on',
+      'a100-80gb',
+      '--check-on',
+      'h100-80gb',
+      '--no-rows',
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^llama-2-70b\/h100-80gb\/tp2 \(fitted on a100-80gb, carried over by the roofline\): t = /,
+    );
+    expect(r.stdout).not.toMatch(/^\s+\d+ prefill /m);
+  });
+
+  it('gives the roofline error of a model described inline (--model-profile)', async () => {
+    const r = await floodgate(
+      'calibrate',
+      '--model',
+      'bloom-176b',
+      '--hardware',
+      'h100-80gb',
+      '--no-rows',
+      '--model-profile',
+      '{"activeParamsB":176.2,"layers":70,"hiddenSize":14336,"kvHeads":112,"headDim":128}',
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/prefill: 105 rows: fitted median [\d.]+%, worst .*; roofline median 6\.4%/);
+  });
+
+  it('rejects a bad profile or a lone --fit-on as usage errors (exit 2)', async () => {
+    const bad = await floodgate('calibrate', '--model', 'bloom-176b', '--model-profile', '{"layers":70}');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--model-profile: field activeParamsB expected a positive number/);
+    const lone = await floodgate('calibrate', '--fit-on', 'a100-80gb');
+    expect(lone.code).toBe(2);
+    expect(lone.stderr).toMatch(/--fit-on and --check-on go together/);
+  });
+
+  it('refuses measurements that cannot pin the model down, saying why (exit 1)', async () => {
+    const csv = join(dir, 'batch1.csv');
+    const rows = (await readFile('data/splitwise-perf-model.csv', 'utf8'))
+      .split('\n')
+      .filter((l, i) => i === 0 || /^llama2-70b,h100-80gb,\d+,1,.*,4$/.test(l));
+    await writeFile(csv, rows.join('\n'));
+    const r = await floodgate('calibrate', csv);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /every decode measurement has batch size 1, so the cost per sequence cannot be told/,
+    );
   });
 });
 

@@ -21,6 +21,23 @@ describe('Simulation timers', () => {
     expect(ran).toEqual(['first@10', 'a@10']);
   });
 
+  it('runs atEndOfInstant after every event of its instant, even ones scheduled for it later', () => {
+    const sim = new Simulation();
+    const ran: string[] = [];
+    const log = (s: string) => ran.push(`${s}@${sim.now()}`);
+    sim.at(
+      5,
+      () => {
+        sim.atEndOfInstant(log, 'end');
+        sim.at(5, log, 'later');
+        sim.at(6, log, 'next');
+      },
+      undefined,
+    );
+    sim.run(Number.POSITIVE_INFINITY);
+    expect(ran).toEqual(['later@5', 'end@5', 'next@6']);
+  });
+
   it('treats cancelling twice, or cancelling an event that already ran, as a no-op', () => {
     const sim = new Simulation();
     let runs = 0;

@@ -1,22 +1,48 @@
 /**
  * Calibration of the GPU timing models against measurements: for each (model, hardware, TP)
- * group, fit the coefficients and compare both timing models with the measured medians at the
- * points that matter (prompt time at batch 1 for each prompt size; time per output token at
- * batch 1, 16 and 64).
+ * group, fit the coefficients on every row and report, for every row, the fitted and the roofline
+ * model's error, with the median and worst per phase.
+ *
+ * A fit transfers to other hardware (`fitOn`): its terms are read as multiples of the roofline's
+ * (fitted ms over roofline ms on the GPU it was fitted on, an efficiency) and applied to the other
+ * GPU's roofline: memory-bound terms (the per-iteration base a, the prefill floor f and intercept
+ * g, the decode terms c and d) scale with HBM bandwidth, compute-bound ones (b, e, s, h) with
+ * the prefill FLOP/s the roofline expects (peak x mfuPrefill).
  */
-import { GPUS, MODELS } from './catalog.ts';
-import { fitCoefficients, type Measurement, observations } from './fit.ts';
-import { type FittedCoefficients, fittedModel, rooflineModel } from './time-model.ts';
+import { GPUS, type GpuProfile, MODELS, type ModelProfile } from './catalog.ts';
+import { type Fit, fitTimingModel, type Measurement, type Observation, observations } from './fit.ts';
+import { type FittedCoefficients, fittedModel, physicalFloorMs, rooflineModel } from './time-model.ts';
 
 export interface CalibrationRow {
   group: string;
+  /** CSV line of the measurement. */
+  line: number;
+  kind: 'prefill' | 'decode';
   point: string;
   measuredMs: number;
   fittedMs: number;
   fittedError: number;
-  /** Null when the catalog has no profile for the model or hardware. */
+  /** Null when there is no profile for the model or hardware. */
   rooflineMs: number | null;
   rooflineError: number | null;
+  /** Why the fit left this row out (it is still reported), if it did. */
+  excluded?: string;
+}
+
+export interface ErrorSummary {
+  /** Median of |error|. */
+  median: number;
+  /** The largest |error|, signed, and its CSV line. */
+  worst: number;
+  worstLine: number;
+}
+
+export interface PhaseSummary {
+  kind: 'prefill' | 'decode';
+  rows: number;
+  excluded: number;
+  fitted: ErrorSummary;
+  roofline: ErrorSummary | null;
 }
 
 export interface CalibrationGroup {
@@ -24,50 +50,165 @@ export interface CalibrationGroup {
   model: string;
   hardware: string;
   tensorParallel: number;
+  /** The hardware the coefficients were fitted on (= hardware unless transferred). */
+  fittedOn: string;
   coefficients: FittedCoefficients;
+  warnings: string[];
   rows: CalibrationRow[];
+  /** Over the rows the fit used (excluded rows are listed, not summarized). */
+  summary: PhaseSummary[];
 }
 
-/** Catalog names for the measurement file's names. */
-const MODEL_NAMES: Record<string, string> = { 'llama2-70b': 'llama-2-70b' };
+export interface CalibrateOptions {
+  /** Fit on this hardware's rows and check on `hardware`'s (the coefficients transferred). */
+  fitOn?: string;
+  /** Profile of the measured model when the catalog has none (a model described inline). */
+  modelProfile?: ModelProfile;
+}
+
+/** The catalog profile of a model as a measurement file names it (`llama2-70b` is `llama-2-70b`). */
+export function catalogModel(name: string): ModelProfile | undefined {
+  const squash = (s: string) => s.toLowerCase().replace(/[^a-z0-9.]/g, '');
+  const key = Object.keys(MODELS).find((k) => squash(k) === squash(name));
+  return key ? MODELS[key] : undefined;
+}
+
+function catalogModelName(name: string): string {
+  const squash = (s: string) => s.toLowerCase().replace(/[^a-z0-9.]/g, '');
+  return Object.keys(MODELS).find((k) => squash(k) === squash(name)) ?? name;
+}
+
+/**
+ * Coefficients fitted on one GPU, carried to another through the roofline: memory-bound terms
+ * scale with bandwidth, compute-bound ones with the FLOP/s the roofline expects in prefill (peak x
+ * mfuPrefill, the catalog's efficiency of each GPU).
+ */
+export function transferCoefficients(
+  k: FittedCoefficients,
+  from: GpuProfile,
+  to: GpuProfile,
+): FittedCoefficients {
+  const mem = from.bandwidthTBps / to.bandwidthTBps;
+  const flops = (from.bf16Tflops * from.mfuPrefill) / (to.bf16Tflops * to.mfuPrefill);
+  const out: FittedCoefficients = {
+    a: k.a * mem,
+    b: k.b * flops,
+    c: k.c * mem,
+    d: k.d * mem,
+    e: k.e * flops,
+    f: k.f * mem,
+    g: k.g * mem,
+  };
+  if (k.h !== undefined) out.h = k.h * flops;
+  if (k.knee !== undefined) out.knee = k.knee;
+  if (k.s !== undefined) out.s = k.s * flops;
+  return out;
+}
+
+function summarize(errors: readonly { error: number; line: number }[]): ErrorSummary {
+  const abs = errors.map((e) => Math.abs(e.error)).sort((x, y) => x - y);
+  const m = abs.length >> 1;
+  const median = abs.length === 0 ? Number.NaN : abs.length % 2 ? abs[m]! : (abs[m - 1]! + abs[m]!) / 2;
+  let worst = errors[0] ?? { error: Number.NaN, line: 0 };
+  for (const e of errors) if (Math.abs(e.error) > Math.abs(worst.error)) worst = e;
+  return { median, worst: worst.error, worstLine: worst.line };
+}
+
+/**
+ * Marks the rows (both observations) of which one is faster than physics allows: a failed
+ * measurement (Splitwise's 64 prompts of 512 tokens at TP 2 "took" less than 4 prompts did), so
+ * its run is suspect as a whole. The fit leaves them out; the report still lists them.
+ */
+function markImpossible(
+  obs: Observation[],
+  model: ModelProfile | undefined,
+  gpu: GpuProfile | undefined,
+  tp: number,
+) {
+  if (!model || !gpu) return;
+  const bad = new Map<number, string>();
+  for (const o of obs) {
+    const floor = physicalFloorMs(model, gpu, tp, o.work);
+    const least = Math.max(floor.memoryMs, floor.computeMs);
+    if (o.measuredMs < least) {
+      bad.set(
+        o.line,
+        `its ${o.kind} time ${o.measuredMs.toFixed(1)} ms is below what the hardware allows at full peak (${least.toFixed(1)} ms): left out of the fit`,
+      );
+    }
+  }
+  for (const o of obs) {
+    const why = bad.get(o.line);
+    if (why) o.excluded = why;
+  }
+}
 
 export function calibrate(
   rows: readonly Measurement[],
   model: string,
   hardware: string,
   tensorParallels: readonly number[],
+  options: CalibrateOptions = {},
 ): CalibrationGroup[] {
+  const profile = options.modelProfile ?? catalogModel(model);
+  const fitOn = options.fitOn ?? hardware;
   return tensorParallels.map((tp) => {
-    const obs = observations(rows, model, hardware, tp);
-    const coefficients = fitCoefficients(obs);
-    const fitted = fittedModel(coefficients);
-    const profile = MODELS[MODEL_NAMES[model] ?? model];
+    const key = `${catalogModelName(model)}/${hardware}/tp${tp}`;
     const gpu = GPUS[hardware];
+    const fitGpu = GPUS[fitOn];
+    const fitObs = observations(rows, model, fitOn, tp);
+    markImpossible(fitObs, profile, fitGpu, tp);
+    const fit: Fit = fitTimingModel(fitObs, `${catalogModelName(model)}/${fitOn}/tp${tp}`);
+    let coefficients = fit.coefficients;
+    const warnings = [...fit.warnings];
+    if (fitOn !== hardware) {
+      if (!fitGpu || !gpu) {
+        throw new Error(`transfer needs catalog profiles of both GPUs (${fitOn}, ${hardware})`);
+      }
+      coefficients = transferCoefficients(coefficients, fitGpu, gpu);
+    }
+    const checkObs = fitOn === hardware ? fitObs : observations(rows, model, hardware, tp);
+    if (fitOn !== hardware) markImpossible(checkObs, profile, gpu, tp);
+    const fitted = fittedModel(coefficients);
     const roofline = profile && gpu ? rooflineModel(profile, gpu, tp) : undefined;
-    const key = `${MODEL_NAMES[model] ?? model}/${hardware}/tp${tp}`;
-    const targets = obs.filter(
-      (o) =>
-        o.kind === 'prefill' || (/prompt 512 out 128$/.test(o.label) && /batch (1|16|64) /.test(o.label)),
-    );
+    const out: CalibrationRow[] = checkObs.map((o) => {
+      const f = fitted.iterationMs(o.work);
+      const r = roofline ? roofline.iterationMs(o.work) : null;
+      const row: CalibrationRow = {
+        group: key,
+        line: o.line,
+        kind: o.kind,
+        point: o.label,
+        measuredMs: o.measuredMs,
+        fittedMs: f,
+        fittedError: (f - o.measuredMs) / o.measuredMs,
+        rooflineMs: r,
+        rooflineError: r === null ? null : (r - o.measuredMs) / o.measuredMs,
+      };
+      if (o.excluded) row.excluded = o.excluded;
+      return row;
+    });
+    const summary = (['prefill', 'decode'] as const).map((kind): PhaseSummary => {
+      const mine = out.filter((r) => r.kind === kind);
+      const used = mine.filter((r) => !r.excluded);
+      return {
+        kind,
+        rows: used.length,
+        excluded: mine.length - used.length,
+        fitted: summarize(used.map((r) => ({ error: r.fittedError, line: r.line }))),
+        roofline: roofline ? summarize(used.map((r) => ({ error: r.rooflineError!, line: r.line }))) : null,
+      };
+    });
     return {
       key,
       model,
       hardware,
       tensorParallel: tp,
+      fittedOn: fitOn,
       coefficients,
-      rows: targets.map((o) => {
-        const f = fitted.iterationMs(o.work);
-        const r = roofline ? roofline.iterationMs(o.work) : null;
-        return {
-          group: key,
-          point: o.label.replace(' prompt 512 out 128', ''),
-          measuredMs: o.measuredMs,
-          fittedMs: f,
-          fittedError: (f - o.measuredMs) / o.measuredMs,
-          rooflineMs: r,
-          rooflineError: r === null ? null : (r - o.measuredMs) / o.measuredMs,
-        };
-      }),
+      warnings,
+      rows: out,
+      summary,
     };
   });
 }

@@ -87,7 +87,7 @@ export const MODELS: Readonly<Record<string, ModelProfile>> = {
 };
 
 export const GPUS: Readonly<Record<string, GpuProfile>> = {
-  'a100-80gb': { memoryGB: 80, bandwidthTBps: 2.039, bf16Tflops: 312, mfuPrefill: 0.38, mfuDecode: 0.18 },
+  'a100-80gb': { memoryGB: 80, bandwidthTBps: 2.039, bf16Tflops: 312, mfuPrefill: 0.55, mfuDecode: 0.18 },
   'h100-80gb': { memoryGB: 80, bandwidthTBps: 3.35, bf16Tflops: 989.5, mfuPrefill: 0.45, mfuDecode: 0.3 },
   h200: { memoryGB: 141, bandwidthTBps: 4.8, bf16Tflops: 989.5, mfuPrefill: 0.45, mfuDecode: 0.3 },
   l40s: { memoryGB: 48, bandwidthTBps: 0.864, bf16Tflops: 362, mfuPrefill: 0.4, mfuDecode: 0.25 },

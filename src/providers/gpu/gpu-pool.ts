@@ -82,7 +82,7 @@ export class GpuPool implements Provider, ReplicaListener {
       maxSeqs: s.maxSeqs,
       maxBatchedTokens: s.maxBatchedTokens,
       chunkedPrefill: s.chunkedPrefill,
-      chunkSize: s.chunkSize,
+      chunkSize: s.chunkSize ?? Number.POSITIVE_INFINITY,
       blockSize: s.blockSize,
       kvBlocks,
       watermarkBlocks: Math.floor(kvBlocks * s.watermark),

@@ -14,6 +14,15 @@
  *   early are skipped when they surface).
  * One event per iteration per replica; never one per token.
  *
+ * Batching follows vLLM's V1 engine (vllm/v1/core/sched/scheduler.py, vLLM 0.11): each iteration
+ * schedules the running sequences first (one token per decoder, the next chunk of each partial
+ * prefill), then admits waiting ones, every prefill taking what is left of the token budget
+ * (max_num_batched_tokens) unless a per-sequence cap is set (long_prefill_token_threshold, off by
+ * default), so several prompts share one prefill iteration and a lone long prompt is not cut
+ * into small chunks. An idle replica starts its next iteration at the end of the instant a request
+ * arrives, so requests arriving together are batched together (vLLM's engine loop drains its input
+ * queue before it schedules).
+ *
  * Sequence lifecycle: waiting -> prefilling (one or more chunks) -> first token -> decoding ->
  * done; preemption sends a prefilling or decoding sequence back to the front of waiting, to
  * recompute its prompt and the tokens it had generated (vLLM's recompute mode).
@@ -30,7 +39,10 @@ export interface SchedulerOptions {
   maxSeqs: number;
   maxBatchedTokens: number;
   chunkedPrefill: boolean;
-  /** Most prompt tokens one sequence prefills per iteration (chunked prefill). */
+  /**
+   * Most prompt tokens one sequence prefills per iteration (chunked prefill; vLLM's
+   * long_prefill_token_threshold). Infinity: no cap but the token budget (vLLM's default).
+   */
   chunkSize: number;
   blockSize: number;
   /** KV blocks of the replica. */
@@ -127,6 +139,12 @@ export class GpuReplica {
    */
   private k = 0;
   private iterating = false;
+  /** An iteration start is scheduled for the end of the current instant. */
+  private kickPending = false;
+  private readonly onKick = () => {
+    this.kickPending = false;
+    if (!this.iterating) this.startIteration();
+  };
   /** The iteration in progress runs the decoders. */
   private decodingNow = false;
   /** Sequences whose prefill ends with the iteration in progress. */
@@ -142,9 +160,10 @@ export class GpuReplica {
   preemptions = 0;
   prefixHits = 0;
   private readonly onIterationEnd = () => this.endIteration();
-  private readonly work: IterationWork = {
+  private readonly work: Required<IterationWork> = {
     prefillTokens: 0,
     prefillAttention: 0,
+    prefillSeqs: 0,
     decodeSeqs: 0,
     decodeContext: 0,
   };
@@ -183,7 +202,11 @@ export class GpuReplica {
 
   submit(seq: Sequence): void {
     this.waiting.push(seq);
-    if (!this.iterating) this.startIteration();
+    // Start at the end of this instant, so every request arriving now joins the same iteration.
+    if (!this.iterating && !this.kickPending) {
+      this.kickPending = true;
+      this.scheduler.atEndOfInstant(this.onKick, undefined);
+    }
   }
 
   /** Removes a sequence at once (cancelled by the gateway or failed by a fault); frees its blocks. */
@@ -250,6 +273,7 @@ export class GpuReplica {
     const work = this.work;
     work.prefillTokens = 0;
     work.prefillAttention = 0;
+    work.prefillSeqs = 0;
     work.decodeSeqs = 0;
     work.decodeContext = 0;
     this.prefillDoneCount = 0;
@@ -420,6 +444,7 @@ export class GpuReplica {
     if (chunk <= 0) return 0;
     this.work.prefillTokens += chunk;
     this.work.prefillAttention += chunk * (seq.prefilled + chunk / 2);
+    this.work.prefillSeqs++;
     seq.prefilled += chunk;
     if (seq.prefilled >= seq.promptTokens) this.prefillDone[this.prefillDoneCount++] = seq;
     return chunk;

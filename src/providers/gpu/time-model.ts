@@ -6,7 +6,9 @@
  *   and tensor-parallel all-reduces. Physics with a few measured fudge factors: a lower bound that
  *   tracks shape (batch, context, prompt length) but not every kernel's inefficiency.
  * - fitted: t = a + c x decodeSeqs + d x decodeContext + max(f, g + b x prefillTokens + e x
- *   prefillAttention) when the batch prefills, coefficients fitted to measurements (fit.ts). With
+ *   prefillAttention + s x (prompts - 1) + h x tokens beyond the knee) when the batch prefills,
+ *   coefficients fitted to measurements (fit.ts): prefill follows the total tokens of the batch,
+ *   as measured (Splitwise: 16 prompts of 512 tokens take about what one of 8192 does). With
  *   e = f = g = 0 it is the DistServe-style linear model; e captures attention's quadratic cost in
  *   long prompts, f the floor of a prefill iteration (short prompts do not fill the GPU, and vLLM
  *   replays CUDA graphs for pure decode batches only, so a prefill pays eager-mode launches), g
@@ -20,6 +22,8 @@ export interface IterationWork {
   prefillTokens: number;
   /** Attention work of those prefills: sum over chunks of chunk x (tokens before it + chunk / 2). */
   prefillAttention: number;
+  /** Sequences prefilling (a prompt or a chunk of one) in this iteration; absent: one if any. */
+  prefillSeqs?: number;
   /** Sequences producing one token each. */
   decodeSeqs: number;
   /** Sum of the context lengths those sequences attend over. */
@@ -104,7 +108,10 @@ export function rooflineModel(
 /**
  * Coefficients of the fitted model: a (ms per iteration), b (ms per prefill token), c (ms per
  * decoding sequence), d (ms per context token attended in decode), e (ms per prefill token pair),
- * f (least ms the prefill part of an iteration takes), g (intercept of its compute-bound part).
+ * f (least ms the prefill part of an iteration takes), g (intercept of its compute-bound part),
+ * h (ms more per prefill token beyond `knee` tokens in the iteration: efficiency drops once the
+ * batch's activations outgrow the kernels' sweet spot), s (ms per prompt beyond the first in a
+ * prefill iteration). h, knee and s default to 0 (older fits have none).
  */
 export interface FittedCoefficients {
   a: number;
@@ -114,6 +121,21 @@ export interface FittedCoefficients {
   e: number;
   f: number;
   g: number;
+  h?: number;
+  knee?: number;
+  s?: number;
+}
+
+/** The prefill part of an iteration under fitted coefficients (0 when nothing prefills). */
+export function fittedPrefillMs(k: FittedCoefficients, w: IterationWork): number {
+  const tokens = w.prefillTokens;
+  if (tokens <= 0) return 0;
+  const seqs = w.prefillSeqs ?? 1;
+  const beyond = k.h ? k.h * Math.max(0, tokens - (k.knee ?? 0)) : 0;
+  return Math.max(
+    k.f,
+    k.g + k.b * tokens + k.e * w.prefillAttention + (k.s ?? 0) * Math.max(0, seqs - 1) + beyond,
+  );
 }
 
 export function fittedModel(k: FittedCoefficients): IterationTimeModel {
@@ -121,9 +143,7 @@ export function fittedModel(k: FittedCoefficients): IterationTimeModel {
     kind: 'fitted',
     iterationMs(w) {
       if (w.prefillTokens + w.decodeSeqs === 0) return 0;
-      const prefill =
-        w.prefillTokens > 0 ? Math.max(k.f, k.g + k.b * w.prefillTokens + k.e * w.prefillAttention) : 0;
-      return k.a + prefill + k.c * w.decodeSeqs + k.d * w.decodeContext;
+      return k.a + fittedPrefillMs(k, w) + k.c * w.decodeSeqs + k.d * w.decodeContext;
     },
   };
 }

@@ -178,14 +178,33 @@ describe('continuous batching', () => {
     expect(attempts.every((a) => a.status === 'ok' && a.outputTokens === 5)).toBe(true);
   });
 
-  it('admits a request that reaches an idle replica at once, alone, before others arriving at the same instant', () => {
+  it('batches requests reaching an idle replica at the same instant into one prefill iteration (vLLM drains its input queue before it schedules)', () => {
     const attempts = Array.from({ length: 3 }, () => gpuAttempt({ prompt: 64, output: 2 }));
     const { sim, pool } = makePool({ scheduler: { chunkedPrefill: false } });
     submitAll(sim, pool, attempts);
     sim.run(0);
-    expect([pool.members[0]!.runningCount, pool.members[0]!.waitingCount]).toEqual([1, 2]);
+    expect([pool.members[0]!.runningCount, pool.members[0]!.waitingCount]).toEqual([3, 0]);
     sim.run(Number.POSITIVE_INFINITY);
-    expect(attempts[0]!.firstTokenMs).toBe(K.a + prefillMs(K, 64, 64 * 32));
+    const ttft = K.a + prefillMs(K, 3 * 64, 3 * 64 * 32);
+    expect(attempts.map((a) => a.firstTokenMs)).toEqual([ttft, ttft, ttft]);
+  });
+
+  it('gives two simultaneous 512-token prompts one shared prefill iteration when the token budget holds both, and not when it does not', () => {
+    const ttftOf = (maxBatchedTokens: number) => {
+      const attempts = [gpuAttempt({ prompt: 512, output: 2 }), gpuAttempt({ prompt: 512, output: 2 })];
+      const { sim, pool } = makePool({ scheduler: { maxBatchedTokens } });
+      submitAll(sim, pool, attempts);
+      sim.run(Number.POSITIVE_INFINITY);
+      return { ttft: attempts.map((a) => a.firstTokenMs), iterations: pool.members[0]!.iterations };
+    };
+    const shared = K.a + prefillMs(K, 1024, 2 * 512 * 256);
+    // Budget 8192 (the default): both prompts in the first iteration, then one decode step.
+    expect(ttftOf(8192)).toEqual({ ttft: [shared, shared], iterations: 2 });
+    // Budget 512: one prompt per iteration, the second waits for the first.
+    const first = K.a + prefillMs(K, 512, 512 * 256);
+    const second = ttftOf(512).ttft[1]!;
+    expect(ttftOf(512).ttft[0]).toBe(first);
+    expect(second).toBeGreaterThan(first);
   });
 });
 
@@ -193,19 +212,28 @@ describe('long prompts sharing the batch', () => {
   /** TTFT of 64-token requests arriving 10/s, with or without an 8000-token prompt every second. */
   async function shortTtft(withLong: boolean, chunkedPrefill: boolean) {
     const r = await run(
-      scenario({ timing: 'auto', scheduler: { chunkedPrefill } }, [
-        { name: 'short', arrivals: { process: 'uniform', rate: '10/s' }, promptTokens: 64, outputTokens: 16 },
-        ...(withLong
-          ? [
-              {
-                name: 'long',
-                arrivals: { process: 'uniform' as const, rate: '1/s' },
-                promptTokens: 8000,
-                outputTokens: 8,
-              },
-            ]
-          : []),
-      ]),
+      // Chunked: vLLM with long_prefill_token_threshold 512 (its default puts no cap on a chunk).
+      scenario(
+        { timing: 'auto', scheduler: { chunkedPrefill, ...(chunkedPrefill ? { chunkSize: 512 } : {}) } },
+        [
+          {
+            name: 'short',
+            arrivals: { process: 'uniform', rate: '10/s' },
+            promptTokens: 64,
+            outputTokens: 16,
+          },
+          ...(withLong
+            ? [
+                {
+                  name: 'long',
+                  arrivals: { process: 'uniform' as const, rate: '1/s' },
+                  promptTokens: 8000,
+                  outputTokens: 8,
+                },
+              ]
+            : []),
+        ],
+      ),
     );
     expect(r.requests.completed).toBe(withLong ? 660 : 600);
     return r.classes['short']!.latency.ttft;
