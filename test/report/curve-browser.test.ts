@@ -23,14 +23,15 @@ const OUT = join(ROOT, 'test-output');
 const BIN = join(ROOT, 'bin/floodgate.js');
 const exec = promisify(execFile);
 
-async function floodgate(...args: string[]): Promise<void> {
-  await exec(process.execPath, [BIN, ...args, '--quiet', '--jobs', '2'], { cwd: ROOT });
+async function floodgate(...args: string[]): Promise<string> {
+  return (await exec(process.execPath, [BIN, ...args, '--quiet', '--jobs', '2'], { cwd: ROOT })).stdout;
 }
 
 let browser: Browser;
 let dir: string;
 let sweepJson: SweepResult;
 let capJson: CapacityResult;
+const stdout = { sweep: '', cap: '' };
 const f = { sweep: '', sweepJson: '', cap: '', capJson: '', names: '' };
 
 beforeAll(async () => {
@@ -38,7 +39,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'floodgate-curves-'));
   for (const k of Object.keys(f) as (keyof typeof f)[])
     f[k] = join(dir, `${k}.${k.endsWith('Json') ? 'json' : 'html'}`);
-  await floodgate(
+  stdout.sweep = await floodgate(
     'sweep',
     'scenarios/retry-storm.yaml',
     '--vary',
@@ -52,7 +53,7 @@ beforeAll(async () => {
     '--report',
     f.sweep,
   );
-  await floodgate(
+  stdout.cap = await floodgate(
     'capacity',
     'scenarios/gpu-pool.yaml',
     '--vary',
@@ -86,6 +87,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('sweep and capacity --report', () => {
+  it('say where the report went', () => {
+    expect(stdout.sweep).toContain(`\nreport written to ${f.sweep}\n`);
+    expect(stdout.cap).toContain(`\nreport written to ${f.cap}\n`);
+  });
 });
 
 describe('sweep report in Chromium', () => {

@@ -7,7 +7,7 @@ import { renderCapacityReport } from '../../report/index.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
-import { quoted } from '../../text/quote.ts';
+import { quoted, shorten } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
 import { positiveInt, setOption, workLimitOption } from '../options.ts';
 import { checkOutputs, fmtMs, fmtUsd, writeFileAtomic } from '../output.ts';
@@ -131,12 +131,14 @@ Exit codes: 0 found, 3 no value in the range meets the SLOs, 1 bad input, 2 bad 
         }
         if (result.value === null) {
           process.stdout.write(`no value of ${opts.vary} in ${opts.range} meets the SLOs\n`);
+          if (opts.report) process.stdout.write(`report written to ${shorten(opts.report)}\n`);
           process.exitCode = EXIT.sloFailed;
           return;
         }
         process.stdout.write(
           `answer: ${opts.vary}=${result.text} (cost ${fmtUsd(result.costUsd ?? 0)} per run, mean over seeds), ${result.probes.length} probes\n`,
         );
+        if (opts.report) process.stdout.write(`report written to ${shorten(opts.report)}\n`);
       },
     );
 }

@@ -116,6 +116,7 @@ Exit codes: 0 done (the regions are the answer, not a pass/fail), 1 bad input, 2
           );
         }
         process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatSweep(result)}\n`);
+        if (opts.report && !opts.json) process.stdout.write(`\nreport written to ${shorten(opts.report)}\n`);
       },
     );
 }
