@@ -41,6 +41,20 @@ describe('WallClockScheduler', () => {
     expect(clock.pending).toBe(1);
   });
 
+  it('runs atEndOfInstant after the events due at the same instant, even ones scheduled after it', () => {
+    const { clock, real } = fake();
+    const seen: string[] = [];
+    const log = (label: string) => seen.push(`${label}@${clock.now()}`);
+    clock.start();
+    real.ms += 20;
+    clock.runDue();
+    clock.atEndOfInstant(log, 'end');
+    clock.at(clock.now(), log, 'same');
+    real.ms += 1;
+    clock.runDue();
+    expect(seen).toEqual(['same@20', 'end@20']);
+  });
+
   it('keeps now() fixed between runDue() calls, so scheduling at now() from outside never throws', () => {
     const { clock, real } = fake();
     clock.start();

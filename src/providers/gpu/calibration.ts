@@ -143,6 +143,19 @@ function markImpossible(
   }
 }
 
+/**
+ * The catalog GPU whose limits bound `hardware`'s: itself, or a catalog name it extends
+ * (`h100-80gb-pcap`, a power-capped H100, is no faster than `h100-80gb`). For the physical floor
+ * only: a variant's efficiency is not the catalog GPU's.
+ */
+function boundingGpu(hardware: string): GpuProfile | undefined {
+  if (GPUS[hardware]) return GPUS[hardware];
+  const base = Object.keys(GPUS)
+    .filter((name) => hardware.startsWith(`${name}-`))
+    .sort((x, y) => y.length - x.length)[0];
+  return base ? GPUS[base] : undefined;
+}
+
 export function calibrate(
   rows: readonly Measurement[],
   model: string,
@@ -157,7 +170,7 @@ export function calibrate(
     const gpu = GPUS[hardware];
     const fitGpu = GPUS[fitOn];
     const fitObs = observations(rows, model, fitOn, tp);
-    markImpossible(fitObs, profile, fitGpu, tp);
+    markImpossible(fitObs, profile, boundingGpu(fitOn), tp);
     const fit: Fit = fitTimingModel(fitObs, `${catalogModelName(model)}/${fitOn}/tp${tp}`);
     let coefficients = fit.coefficients;
     const warnings = [...fit.warnings];
@@ -168,7 +181,7 @@ export function calibrate(
       coefficients = transferCoefficients(coefficients, fitGpu, gpu);
     }
     const checkObs = fitOn === hardware ? fitObs : observations(rows, model, hardware, tp);
-    if (fitOn !== hardware) markImpossible(checkObs, profile, gpu, tp);
+    if (fitOn !== hardware) markImpossible(checkObs, profile, boundingGpu(hardware), tp);
     const fitted = fittedModel(coefficients);
     const roofline = profile && gpu ? rooflineModel(profile, gpu, tp) : undefined;
     const out: CalibrationRow[] = checkObs.map((o) => {

@@ -112,7 +112,8 @@ export function parseMeasurements(csv: string): Measurement[] {
     .replace(/^\uFEFF/, '')
     .trim()
     .split(/\r?\n/);
-  const header = (lines[0] ?? '').split(',').map((h) => normalizeColumn(h.trim()));
+  const names = (lines[0] ?? '').split(',').map((h) => h.trim());
+  const header = names.map(normalizeColumn);
   const index = {} as Record<keyof typeof COLUMNS, number>;
   const missing: string[] = [];
   for (const [field, names] of Object.entries(COLUMNS) as [keyof typeof COLUMNS, readonly string[]][]) {
@@ -143,7 +144,7 @@ export function parseMeasurements(csv: string): Measurement[] {
       ) {
         throw new FloodgateError(
           'FG_TRACE_INVALID',
-          `measurement CSV line ${n + 1}: column ${COLUMNS[field][0]} expected a ${positive ? 'positive' : 'non-negative'} ${integer ? 'whole number' : 'number'}, got '${raw.slice(0, 40)}'`,
+          `measurement CSV line ${n + 1}: column ${names[index[field]]!.slice(0, 40)} expected a ${positive ? 'positive' : 'non-negative'} ${integer ? 'whole number' : 'number'}, got '${raw.slice(0, 40)}'`,
         );
       }
       return v;

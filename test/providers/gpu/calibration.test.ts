@@ -113,7 +113,7 @@ describe('the measurement file', () => {
     );
     const bad = CSV.replace(/\n(llama2-70b,a100-80gb,)512,/, '\n$1big,');
     expect(() => parseMeasurements(bad)).toThrow(
-      /line 2: column promptsize expected a positive whole number, got 'big'/,
+      /line 2: column prompt_size expected a positive whole number, got 'big'/,
     );
   });
 });
@@ -139,6 +139,14 @@ describe('the shipped fit, on every Llama-2-70B row', () => {
       expect(r.group).toMatch(/tp2$/);
       expect(r.point).toBe('batch 64 prompt 512');
     }
+  });
+
+  it('bounds a variant of a catalog GPU by it: the power-capped H100 rows leave out the same impossible batch, with no roofline column', () => {
+    const [g] = calibrate(ROWS, 'llama2-70b', 'h100-80gb-pcap', [2]);
+    expect(g!.rows.filter((r) => r.excluded && r.kind === 'prefill').map((r) => r.point)).toEqual(
+      new Array(5).fill('batch 64 prompt 512'),
+    );
+    expect(g!.summary.map((s) => s.roofline)).toEqual([null, null]);
   });
 
   it('fits every row: pooled median error within 3% per phase, each group within 4.5%, every setting (the median of its repeats) within 20%', () => {

@@ -208,6 +208,27 @@ describe('continuous batching', () => {
   });
 });
 
+describe('prefill chunks as vLLM sizes them', () => {
+  it('prefills a lone 2048-token prompt in one iteration by default (no per-sequence cap, as vLLM without long_prefill_token_threshold)', () => {
+    const a = gpuAttempt({ prompt: 2048, output: 2 });
+    const { sim, pool } = makePool();
+    submitAll(sim, pool, [a]);
+    sim.run(Number.POSITIVE_INFINITY);
+    expect(a.firstTokenMs).toBe(K.a + prefillMs(K, 2048, (2048 * 2048) / 2));
+    expect(pool.members[0]!.iterations).toBe(2); // the prefill, then one decode step
+  });
+
+  it("charges a fit's per-prompt cost s once per prompt beyond the first in a shared prefill iteration", () => {
+    const k = { ...K, s: 2 };
+    const attempts = [1, 2, 3].map(() => gpuAttempt({ prompt: 64, output: 2 }));
+    const { sim, pool } = makePool({ timing: { model: 'fitted', coefficients: k } });
+    submitAll(sim, pool, attempts);
+    sim.run(Number.POSITIVE_INFINITY);
+    const ttft = K.a + prefillMs(K, 3 * 64, 3 * 64 * 32) + 2 * 2;
+    expect(attempts.map((a) => a.firstTokenMs)).toEqual([ttft, ttft, ttft]);
+  });
+});
+
 describe('long prompts sharing the batch', () => {
   /** TTFT of 64-token requests arriving 10/s, with or without an 8000-token prompt every second. */
   async function shortTtft(withLong: boolean, chunkedPrefill: boolean) {
