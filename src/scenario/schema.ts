@@ -422,7 +422,11 @@ const gpuProviderSchema = obj({
       }),
     ])
     .default('auto'),
-  prefixCache: obj({ enabled: z.boolean().default(false), share: share().default(0.1) }).prefault({}),
+  /**
+   * Automatic prefix caching (vLLM's): prompt blocks stay cached in free KV memory, evicted least
+   * recently used; `share` caps that memory to a share of the KV blocks (default: no cap).
+   */
+  prefixCache: obj({ enabled: z.boolean().default(false), share: share().optional() }).prefault({}),
   /** How the pool spreads requests when the gateway sees it as one target. */
   balancer: z.enum(['round-robin', 'least-loaded', 'random']).default('round-robin'),
   /** `replicas`: each replica is a gateway target (endpoint-picker style) named `name/i`. */

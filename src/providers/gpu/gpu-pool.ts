@@ -86,7 +86,7 @@ export class GpuPool implements Provider, ReplicaListener {
       blockSize: s.blockSize,
       kvBlocks,
       watermarkBlocks: Math.floor(kvBlocks * s.watermark),
-      prefixCacheBlocks: config.prefixCache.enabled ? Math.floor(kvBlocks * config.prefixCache.share) : 0,
+      prefixCacheBlocks: prefixCacheBlocks(config, kvBlocks),
     };
     this.members = Array.from(
       { length: config.replicas },
@@ -215,9 +215,28 @@ export class GpuPool implements Provider, ReplicaListener {
       iterations: sum((r) => r.iterations),
       preemptions: sum((r) => r.preemptions),
       prefixCacheHits: sum((r) => r.prefixHits),
+      ...(this.schedulerOptions.prefixCacheBlocks > 0 ? this.prefixCacheStats() : {}),
       replicaHoursUp: this.replicaMsUp(nowMs) / 3_600_000,
       fleetCostUsd: (this.replicaMsUp(nowMs) / 3_600_000) * this.config.costPerReplicaHour,
     };
+  }
+
+  /**
+   * The prefix caches' token hit rate, pool-wide and per replica: prompt tokens the caches served
+   * over prompt tokens of first admissions.
+   */
+  prefixCacheStats(): Record<string, number> {
+    let prompt = 0;
+    let cached = 0;
+    const out: Record<string, number> = {};
+    for (const r of this.members) {
+      const kv = r.kv!;
+      prompt += kv.promptTokens;
+      cached += kv.cachedTokens;
+    }
+    out['prefixCacheTokenHitRate'] = prompt > 0 ? cached / prompt : 0;
+    for (const r of this.members) out[`prefixCacheTokenHitRate/${r.index}`] = r.kv!.tokenHitRate;
+    return out;
   }
 
   /** Time replicas spent iterating over replica-time they were up. */
@@ -319,6 +338,7 @@ export class GpuPool implements Provider, ReplicaListener {
     if (a.outputTokens > 1 && a.firstTokenMs < nowMs)
       a.tokenIntervalMs = (nowMs - a.firstTokenMs) / (a.outputTokens - 1);
     a.billedInputTokens = a.work.promptTokens;
+    a.cachedInputTokens = seq.kv?.cachedTokens ?? 0;
     a.billedOutputTokens = a.outputTokens;
     const p = this.config.pricing;
     a.costUsd = (a.billedInputTokens * p.inputPerMTok + a.billedOutputTokens * p.outputPerMTok) / 1e6;
@@ -329,4 +349,14 @@ export class GpuPool implements Provider, ReplicaListener {
   private answerFast(a: Attempt, status: 'server_error' | 'bad_request'): void {
     this.fast.after(0, a, status);
   }
+}
+
+/**
+ * The cap on KV blocks that cached blocks nobody uses keep: 0 with the cache off; `share` of the
+ * blocks when the scenario sets one; else all free memory (vLLM keeps them until it needs it).
+ */
+function prefixCacheBlocks(config: GpuProviderConfig, kvBlocks: number): number {
+  const c = config.prefixCache;
+  if (!c.enabled) return 0;
+  return c.share === undefined ? Number.POSITIVE_INFINITY : Math.floor(kvBlocks * c.share);
 }
