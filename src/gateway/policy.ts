@@ -30,6 +30,14 @@ export interface RequestView {
   readonly prefixId: number;
   /** Leading prompt tokens that prefix covers (0 without one). */
   readonly prefixTokens: number;
+  /**
+   * Hashes of the prompt's blocks, `blockTokens` tokens each, as a gateway that hashes the prompt
+   * gets them (a trace's `hash_ids`); empty when the request has none (then `prefixId` stands for
+   * its shared prefix).
+   */
+  readonly blockHashes: readonly number[];
+  /** Tokens per hashed block (0 without hashes). */
+  readonly blockTokens: number;
   /** The class's per-request targets (ms), Infinity where it sets none. */
   readonly slo: { readonly ttftMs: number; readonly tpotMs: number; readonly e2eMs: number };
 }

@@ -637,6 +637,8 @@ const traceSchema = obj({
   start: duration().default(0),
   /** Start the trace over when it runs out before the scenario ends. */
   loop: z.boolean().default(false),
+  /** Prompt tokens per block hash (`hash_ids` / `block_hashes`); Mooncake's traces use 512. */
+  blockTokens: z.number().int().positive().max(1_000_000).default(512),
 });
 
 const arrivalsSchema = obj({
