@@ -17,7 +17,7 @@ import type { GpuProviderConfig } from '../../scenario/schema.ts';
 import type { Attempt } from '../attempt.ts';
 import { FastAnswers } from '../fast-answer.ts';
 import { FaultState, NO_OUTPUT_FAULTS, type OutputFaults } from '../faults/fault-state.ts';
-import type { AttemptSink, LoadGauges, Provider, ReplicaSet } from '../provider.ts';
+import type { AttemptSink, KvEventListener, LoadGauges, Provider, ReplicaSet } from '../provider.ts';
 import { type GpuProfile, kvCapacityTokens, type ModelProfile } from './catalog.ts';
 import { PoolReplicas } from './pool-replicas.ts';
 import { GpuReplica, type ReplicaListener, type SchedulerOptions, Sequence } from './replica.ts';
@@ -95,6 +95,19 @@ export class GpuPool implements Provider, ReplicaListener {
     this.upCount = config.replicas;
     this.contextWindow = Math.min(model.contextWindow, this.kvCapacityTokens);
     this.replicas = new PoolReplicas(this.members, (id, a) => this.submitTo(id, a));
+  }
+
+  /** Each replica's prefix cache reports what it stores and evicts to `listener` (nothing without caches). */
+  subscribeKvEvents(listener: KvEventListener): void {
+    const none: readonly number[] = [];
+    for (const r of this.members) {
+      const id = r.index;
+      r.kv?.listen({
+        stored: (keys) => listener(id, 'stored', keys),
+        removed: (keys) => listener(id, 'removed', keys),
+        cleared: () => listener(id, 'cleared', none),
+      });
+    }
   }
 
   /** Tokens one replica's KV cache holds. */
