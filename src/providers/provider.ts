@@ -65,6 +65,15 @@ export interface Provider {
    * provider without prefix caches.
    */
   subscribeKvEvents?(listener: KvEventListener): void;
+  /** Its prefix caches' tokens, pool-wide and per replica; undefined or absent without prefix caches. */
+  prefixCacheStats?(): PrefixCacheStats | undefined;
+}
+
+/** Prompt tokens of first admissions and how many a prefix cache served; `replicas` in id order. */
+export interface PrefixCacheStats {
+  readonly promptTokens: number;
+  readonly cachedTokens: number;
+  readonly replicas: readonly { readonly promptTokens: number; readonly cachedTokens: number }[];
 }
 
 /** Receives a replica's KV-cache events: `kind` stored, removed or cleared (then `keys` is empty). */

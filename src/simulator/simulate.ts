@@ -177,6 +177,7 @@ export function runScenario(
     utilization: Object.fromEntries(providers.map((p) => [p.name, p.utilization(endMs)])),
     kinds: Object.fromEntries(providers.map((p) => [p.name, p.kind])),
     details: Object.fromEntries(providers.map((p) => [p.name, p.stats?.(endMs)])),
+    prefixCaches: Object.fromEntries(providers.map((p) => [p.name, p.prefixCacheStats?.()])),
     capacities: Object.fromEntries(providers.map((p) => [p.name, p.capacity])),
   });
 }

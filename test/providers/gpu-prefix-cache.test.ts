@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Attempt } from '../../src/providers/attempt.ts';
 import { WorkItem } from '../../src/providers/work-item.ts';
+import { renderRunReport } from '../../src/report/index.ts';
+import { loadScenarioObject } from '../../src/scenario/load.ts';
 import type { ScenarioInput } from '../../src/scenario/schema.ts';
+import { simulate } from '../../src/simulator/simulate.ts';
 import { prefixTrace, type TraceRecord, toJsonl } from '../workload/trace-prefix-fixture.ts';
 import { gpuAttempt, makePool, submitAll } from './gpu/gpu-harness.ts';
 import { run } from './harness.ts';
@@ -106,8 +109,28 @@ describe('token hit rate against the hashes', () => {
     expect(expected).toBeGreaterThan(0.3);
     const { rate, result } = await poolHitRate(records);
     expect(rate).toBe(expected);
-    expect(result.providers['p']!.details!['prefixCacheTokenHitRate']).toBe(expected);
-    expect(result.providers['p']!.details!['prefixCacheTokenHitRate/0']).toBe(expected);
+    const cache = result.providers['p']!.prefixCache!;
+    expect(cache.cachedTokens / cache.promptTokens).toBe(expected);
+    expect(cache.replicas).toHaveLength(1);
+    expect(cache.replicas[0]!.cachedTokens).toBe(cache.cachedTokens);
+  });
+
+  it('reports the token hit rate per window, per replica and in the report', async () => {
+    const file = await traceFile(records);
+    const scenario = pooled(file, records.at(-1)!.timestamp + 60_000, { replicas: 2 });
+    const loaded = await loadScenarioObject(scenario);
+    const result = await simulate(loaded);
+    const p = result.providers['p']!;
+    const series = result.timeseries.providers['p']!.cachedShare!;
+    expect(series.some((v) => v !== null && v > 0)).toBe(true);
+    const [r0, r1] = p.prefixCache!.replicas;
+    expect(r0!.cachedTokens + r1!.cachedTokens).toBe(p.prefixCache!.cachedTokens);
+    expect(r0!.tokenHitRate).toBeCloseTo(r0!.cachedTokens / r0!.promptTokens, 6);
+    // Every attempt is measured here (no warmup): the pool's caches and the attempts agree.
+    expect(p.prefixCache!.cachedTokens).toBe(p.cachedInputTokens);
+    const html = renderRunReport(result, loaded.scenario);
+    expect(html).toContain('id="prefix-cache-table"');
+    expect(html).toContain('Input tokens served from cache');
   });
 
   for (const capacity of [8, 20, 60]) {

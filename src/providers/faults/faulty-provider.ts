@@ -6,6 +6,7 @@ import type {
   AttemptSink,
   KvEventListener,
   LoadGauges,
+  PrefixCacheStats,
   Provider,
   ReplicaGauges,
   ReplicaSet,
@@ -38,6 +39,7 @@ export class FaultyProvider<P extends Provider = Provider> implements Provider, 
   /** The provider's replicas, each submission passing through the faults first. */
   readonly replicas?: ReplicaSet;
   readonly subscribeKvEvents?: (listener: KvEventListener) => void;
+  readonly prefixCacheStats?: () => PrefixCacheStats | undefined;
   private readonly sink: AttemptSink;
   private readonly rng: Random;
   private readonly answerMs: number;
@@ -68,6 +70,7 @@ export class FaultyProvider<P extends Provider = Provider> implements Provider, 
     if (inner.stats) this.stats = (nowMs) => inner.stats!(nowMs);
     if (inner.replicas) this.replicas = new FaultyReplicas(inner.replicas, this);
     if (inner.subscribeKvEvents) this.subscribeKvEvents = (listener) => inner.subscribeKvEvents!(listener);
+    if (inner.prefixCacheStats) this.prefixCacheStats = () => inner.prefixCacheStats!();
   }
 
   get name(): string {

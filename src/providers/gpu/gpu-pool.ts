@@ -17,7 +17,14 @@ import type { GpuProviderConfig } from '../../scenario/schema.ts';
 import type { Attempt } from '../attempt.ts';
 import { FastAnswers } from '../fast-answer.ts';
 import { FaultState, NO_OUTPUT_FAULTS, type OutputFaults } from '../faults/fault-state.ts';
-import type { AttemptSink, KvEventListener, LoadGauges, Provider, ReplicaSet } from '../provider.ts';
+import type {
+  AttemptSink,
+  KvEventListener,
+  LoadGauges,
+  PrefixCacheStats,
+  Provider,
+  ReplicaSet,
+} from '../provider.ts';
 import { type GpuProfile, kvCapacityTokens, type ModelProfile } from './catalog.ts';
 import { PoolReplicas } from './pool-replicas.ts';
 import { GpuReplica, type ReplicaListener, type SchedulerOptions, Sequence } from './replica.ts';
@@ -228,28 +235,23 @@ export class GpuPool implements Provider, ReplicaListener {
       iterations: sum((r) => r.iterations),
       preemptions: sum((r) => r.preemptions),
       prefixCacheHits: sum((r) => r.prefixHits),
-      ...(this.schedulerOptions.prefixCacheBlocks > 0 ? this.prefixCacheStats() : {}),
       replicaHoursUp: this.replicaMsUp(nowMs) / 3_600_000,
       fleetCostUsd: (this.replicaMsUp(nowMs) / 3_600_000) * this.config.costPerReplicaHour,
     };
   }
 
-  /**
-   * The prefix caches' token hit rate, pool-wide and per replica: prompt tokens the caches served
-   * over prompt tokens of first admissions.
-   */
-  prefixCacheStats(): Record<string, number> {
-    let prompt = 0;
-    let cached = 0;
-    const out: Record<string, number> = {};
-    for (const r of this.members) {
-      const kv = r.kv!;
-      prompt += kv.promptTokens;
-      cached += kv.cachedTokens;
-    }
-    out['prefixCacheTokenHitRate'] = prompt > 0 ? cached / prompt : 0;
-    for (const r of this.members) out[`prefixCacheTokenHitRate/${r.index}`] = r.kv!.tokenHitRate;
-    return out;
+  /** The prefix caches' prompt and cached tokens (first admissions), pool-wide and per replica; undefined with caching off. */
+  prefixCacheStats(): PrefixCacheStats | undefined {
+    if (this.schedulerOptions.prefixCacheBlocks <= 0) return undefined;
+    const replicas = this.members.map((r) => ({
+      promptTokens: r.kv!.promptTokens,
+      cachedTokens: r.kv!.cachedTokens,
+    }));
+    return {
+      promptTokens: replicas.reduce((a, r) => a + r.promptTokens, 0),
+      cachedTokens: replicas.reduce((a, r) => a + r.cachedTokens, 0),
+      replicas,
+    };
   }
 
   /** Time replicas spent iterating over replica-time they were up. */
