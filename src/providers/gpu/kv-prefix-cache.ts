@@ -21,8 +21,9 @@
  * evicts when an allocation leaves less free memory than that (`fit`).
  *
  * A hashed block covers `blockTokens` tokens (the trace's block size, e.g. Mooncake's 512, or the
- * replica's KV block size for synthetic prefix groups) and takes ceil(blockTokens / KV block size)
- * KV blocks.
+ * replica's KV block size for synthetic prefix groups) and takes blockTokens / KV block size KV
+ * blocks: a trace's block size should be a multiple of the pools' (16 by default; 512 is). Any
+ * other is charged the whole KV blocks inside it (at least one).
  */
 import { chainKeysOf, derivedChainKeys } from '../block-chain.ts';
 import type { WorkItem } from '../work-item.ts';
@@ -101,7 +102,7 @@ export class KvPrefixCache {
       const full = Math.min(hashes.length, Math.floor(work.promptTokens / tokens));
       if (full === 0) return undefined;
       const keys = chainKeysOf(full < hashes.length ? hashes.subarray(0, full) : hashes);
-      return new KvHold(keys, tokens, Math.ceil(tokens / this.kvBlockSize));
+      return new KvHold(keys, tokens, Math.max(1, Math.floor(tokens / this.kvBlockSize)));
     }
     if (work.prefixId < 0 || work.prefixTokens <= 0) return undefined;
     const blocks = Math.floor(Math.min(work.prefixTokens, work.promptTokens) / this.kvBlockSize);
