@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import precisePrefixScorer from '../../policies/precise-prefix-scorer.ts';
 import prefixScorer from '../../policies/prefix-scorer.ts';
+import type { Gateway } from '../../src/gateway/pipeline.ts';
 import {
   isRejection,
   type KvCacheEventView,
@@ -18,8 +19,12 @@ import {
   type RoutingPolicy,
   type TargetView,
 } from '../../src/gateway/policy.ts';
+import { requestView } from '../../src/gateway/views.ts';
+import { Attempt } from '../../src/providers/attempt.ts';
 import { chainKeysOf } from '../../src/providers/block-chain.ts';
+import { WorkItem } from '../../src/providers/work-item.ts';
 import type { ScenarioInput } from '../../src/scenario/schema.ts';
+import { type JoinedTarget, startKvEvents } from '../../src/simulator/targets.ts';
 import {
   FIRST_ATTEMPT,
   fakeContext,
@@ -27,6 +32,7 @@ import {
   makeTarget,
   runPolicyContract,
 } from '../../src/testing/policy-contract.case.ts';
+import { makePool } from '../providers/gpu/gpu-harness.ts';
 import { run } from '../providers/harness.ts';
 import { prefixTrace, toJsonl } from '../workload/trace-prefix-fixture.ts';
 
@@ -220,3 +226,87 @@ describe('precise-prefix-scorer', () => {
 });
 
 const even2 = () => [pod(0, 0), pod(1, 0)];
+
+describe('KV events reach the gateway (src/simulator/targets.ts startKvEvents)', () => {
+  function hashed(atMs: number, hashes: number[]): Attempt {
+    const work = new WorkItem(
+      atMs,
+      0,
+      atMs,
+      hashes.length * BT + 1,
+      2,
+      Number.POSITIVE_INFINITY,
+      true,
+      true,
+      -1,
+      0,
+      Int32Array.from(hashes),
+      BT,
+    );
+    return new Attempt(work, undefined, 1, 0, atMs);
+  }
+
+  function wire(names: string[]) {
+    const { sim, pool } = makePool({ timing: 'auto', replicas: 2, prefixCache: { enabled: true } });
+    const heard: { target: number; kind: string; keys: readonly number[] }[] = [];
+    const gateway = {
+      wantsKvEvents: true,
+      kvCacheEvent: (target: number, kind: string, keys: readonly number[]) =>
+        heard.push({ target, kind, keys: [...keys] }),
+    } as unknown as Gateway;
+    const targets = names.map(
+      (name, i) =>
+        ({ state: { providerIndex: 0, name, index: 10 + i }, backend: pool }) as unknown as JoinedTarget,
+    );
+    startKvEvents(gateway, [pool], targets);
+    return { sim, pool, heard };
+  }
+
+  it("sends a replica's stored blocks to its own target when replicas are targets", () => {
+    const { sim, pool, heard } = wire(['p/0', 'p/1']);
+    sim.at(0, () => pool.submitTo(1, hashed(0, [1, 2, 3])), undefined);
+    sim.run(Number.POSITIVE_INFINITY);
+    expect(heard).toEqual([{ target: 11, kind: 'stored', keys: chainKeysOf([1, 2, 3]) }]);
+  });
+
+  it("sends every replica's events to the pool's target when the gateway sees the pool", () => {
+    const { sim, pool, heard } = wire(['p']);
+    sim.at(0, () => pool.submitTo(0, hashed(0, [1, 2])), undefined);
+    sim.at(0, () => pool.submitTo(1, hashed(0, [7])), undefined);
+    sim.run(Number.POSITIVE_INFINITY);
+    expect(heard.map((e) => e.target)).toEqual([10, 10]);
+  });
+
+  it('subscribes nobody when routing does not listen', () => {
+    const { pool } = makePool({ prefixCache: { enabled: true } });
+    let subscribed = false;
+    const spy = {
+      ...pool,
+      subscribeKvEvents: () => {
+        subscribed = true;
+      },
+    } as unknown as typeof pool;
+    startKvEvents({ wantsKvEvents: false } as unknown as Gateway, [spy], []);
+    expect(subscribed).toBe(false);
+  });
+});
+
+describe('block hashes in the request view (FG-5: what a gateway hashing the prompt knows)', () => {
+  it('are a frozen copy: a policy cannot write into the trace the providers read', () => {
+    const hashes = Int32Array.from([4, 5, 6]);
+    const work = new WorkItem(0, 0, 0, 2000, 10, Number.POSITIVE_INFINITY, true, true, -1, 0, hashes, BT);
+    const view = requestView(work, {
+      name: 'c',
+      priority: 0,
+      tenant: undefined,
+      slo: { ttftMs: 1, tpotMs: 1, e2eMs: 1 },
+    });
+    expect(view.blockHashes).toEqual([4, 5, 6]);
+    expect(view.blockTokens).toBe(BT);
+    expect(Object.isFrozen(view.blockHashes)).toBe(true);
+    expect(() => {
+      (view.blockHashes as number[])[0] = 9;
+    }).toThrow();
+    expect(hashes[0]).toBe(4);
+  });
+});
