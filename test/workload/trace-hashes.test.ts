@@ -94,3 +94,14 @@ describe('block hashes in traces', () => {
     expect(e.message).toContain("got 'x'");
   });
 });
+
+describe('bounds on block hashes', () => {
+  it('refuses a record with more than 131072 hashes, with its line', () => {
+    const ids = Array.from({ length: 131_073 }, (_, i) => i);
+    const line = JSON.stringify({ timestamp: 0, input_length: 10, output_length: 1, hash_ids: ids });
+    const e = errorOf(() => parseJsonlTrace(`${line}\n`, 'big.jsonl'));
+    expect(e.message).toContain(
+      'big.jsonl:1: field hash_ids: expected at most 131072 block hashes per record',
+    );
+  });
+});
