@@ -43,12 +43,14 @@ export class KvHold {
   readonly blockTokens: number;
   /** KV blocks per hashed block. */
   readonly kvPerBlock: number;
-  /** Keys this sequence holds a reference on (hits, then blocks it computed and cached). */
-  readonly held: number[] = [];
+  /** Cached blocks this sequence holds a reference on (hits, then blocks it computed and cached). */
+  readonly held: Entry[] = [];
   /** KV blocks those references stand for. */
   heldKv = 0;
   /** Prompt tokens its first admission found cached (what the attempt reports). */
   cachedTokens = 0;
+  /** Its last lookup: the blocks found (some may have been evicted since). */
+  readonly found: Entry[] = [];
 
   constructor(keys: number[], blockTokens: number, kvPerBlock: number) {
     this.keys = keys;
@@ -57,17 +59,30 @@ export class KvHold {
   }
 }
 
-interface Entry {
-  refs: number;
+/** A cached block; while nobody references it, a link in the free list. */
+class Entry {
+  readonly key: number;
   readonly kv: number;
+  refs = 0;
+  /** Left the cache (a lookup that found it must look again). */
+  evicted = false;
+  prev: Entry | null = null;
+  next: Entry | null = null;
+  constructor(key: number, kv: number) {
+    this.key = key;
+    this.kv = kv;
+  }
 }
 
 export class KvPrefixCache {
   private readonly kvBlockSize: number;
   /** Every cached block by key. */
   private readonly entries = new Map<number, Entry>();
-  /** Cached blocks nobody references, least recently freed first (Map keeps insertion order). */
-  private readonly free = new Map<number, Entry>();
+  /**
+   * Cached blocks nobody references, least recently freed first: a doubly linked list through
+   * the entries around a sentinel (O(1) to take one out or put one at the end, no allocation).
+   */
+  private readonly free = new Entry(Number.NaN, 0);
   /** KV blocks the free cached blocks take (part of the replica's free blocks). */
   evictableKv = 0;
   /** Most KV blocks cached blocks nobody uses may keep (the scenario's `share`; Infinity: all free memory). */
@@ -83,6 +98,8 @@ export class KvPrefixCache {
   constructor(kvBlockSize: number, maxEvictableKv = Number.POSITIVE_INFINITY) {
     this.kvBlockSize = kvBlockSize;
     this.maxEvictableKv = maxEvictableKv;
+    this.free.prev = this.free;
+    this.free.next = this.free;
   }
 
   /** Sends what is stored and evicted from now on to `events` (none: nobody listens). */
@@ -110,35 +127,50 @@ export class KvPrefixCache {
     return new KvHold(derivedChainKeys(work.prefixId, blocks), this.kvBlockSize, 1);
   }
 
-  /** Leading blocks of `hold` cached now, covering at most `promptTokens - 1` tokens. */
+  /**
+   * Leading blocks of `hold` cached now, covering at most `promptTokens - 1` tokens; `acquire`
+   * takes them if nothing changes the cache in between.
+   */
   match(hold: KvHold, promptTokens: number): number {
     const max = Math.min(hold.keys.length, Math.floor((promptTokens - 1) / hold.blockTokens));
-    let m = 0;
-    while (m < max && this.entries.has(hold.keys[m]!)) m++;
-    return m;
+    const found = hold.found;
+    // A head of waiting that cannot start yet is looked up again each iteration: keep the blocks
+    // found before up to the first evicted one, and look up only the chain past them.
+    let kept = 0;
+    while (kept < found.length && kept < max && !found[kept]!.evicted) kept++;
+    found.length = kept;
+    for (let j = kept; j < max; j++) {
+      const e = this.entries.get(hold.keys[j]!);
+      if (e === undefined) break;
+      found.push(e);
+    }
+    return found.length;
   }
 
-  /** KV blocks from free memory that taking the first `m` blocks of `hold` uses (cached blocks nobody holds). */
+  /** KV blocks from free memory that taking the first `m` blocks `match` found for `hold` uses (cached blocks nobody holds). */
   freeKvTakenBy(hold: KvHold, m: number): number {
     let kv = 0;
-    for (let j = 0; j < m; j++) if (this.entries.get(hold.keys[j]!)!.refs === 0) kv += hold.kvPerBlock;
+    for (let j = 0; j < m; j++) {
+      const e = hold.found[j]!;
+      if (e.refs === 0) kv += e.kv;
+    }
     return kv;
   }
 
-  /** `hold` takes references on its first `m` blocks (all cached); returns the KV blocks that left free memory. */
+  /** `hold` takes references on the first `m` blocks `match` found for it; returns the KV blocks that left free memory. */
   acquire(hold: KvHold, m: number): number {
     let taken = 0;
     for (let j = 0; j < m; j++) {
-      const key = hold.keys[j]!;
-      const e = this.entries.get(key)!;
+      const e = hold.found[j]!;
       if (e.refs++ === 0) {
-        this.free.delete(key);
+        this.unlink(e);
         this.evictableKv -= e.kv;
         taken += e.kv;
       }
-      hold.held.push(key);
+      hold.held.push(e);
       hold.heldKv += e.kv;
     }
+    hold.found.length = 0;
     return taken;
   }
 
@@ -161,10 +193,12 @@ export class KvPrefixCache {
     for (let j = hold.held.length; j < hold.keys.length; j++) {
       const key = hold.keys[j]!;
       if (this.entries.has(key)) continue; // computed by another sequence meanwhile: a private duplicate
-      this.entries.set(key, { refs: 1, kv: hold.kvPerBlock });
-      hold.held.push(key);
-      hold.heldKv += hold.kvPerBlock;
-      kv += hold.kvPerBlock;
+      const e = new Entry(key, hold.kvPerBlock);
+      e.refs = 1;
+      this.entries.set(key, e);
+      hold.held.push(e);
+      hold.heldKv += e.kv;
+      kv += e.kv;
       batch.push(key);
     }
     if (batch.length > 0) this.events?.stored(batch);
@@ -176,10 +210,9 @@ export class KvPrefixCache {
     let freed = 0;
     const held = hold.held;
     for (let j = held.length - 1; j >= 0; j--) {
-      const key = held[j]!;
-      const e = this.entries.get(key)!;
+      const e = held[j]!;
       if (--e.refs === 0) {
-        this.free.set(key, e);
+        this.append(e);
         this.evictableKv += e.kv;
         freed += e.kv;
       }
@@ -196,12 +229,13 @@ export class KvPrefixCache {
     if (this.evictableKv <= room) return;
     const batch = this.batch;
     batch.length = 0;
-    for (const [key, e] of this.free) {
-      if (this.evictableKv <= room) break;
-      this.free.delete(key);
-      this.entries.delete(key);
+    while (this.evictableKv > room && this.free.next !== this.free) {
+      const e = this.free.next!;
+      this.unlink(e);
+      this.entries.delete(e.key);
+      e.evicted = true;
       this.evictableKv -= e.kv;
-      batch.push(key);
+      batch.push(e.key);
     }
     if (batch.length > 0) this.events?.removed(batch);
   }
@@ -209,8 +243,10 @@ export class KvPrefixCache {
   /** The replica lost its memory (it went down): nothing is cached. */
   clear(): void {
     if (this.entries.size === 0) return;
+    for (const e of this.entries.values()) e.evicted = true;
     this.entries.clear();
-    this.free.clear();
+    this.free.prev = this.free;
+    this.free.next = this.free;
     this.evictableKv = 0;
     this.events?.cleared();
   }
@@ -223,5 +259,21 @@ export class KvPrefixCache {
   /** Share of first-admission prompt tokens served from the cache (0 before any). */
   get tokenHitRate(): number {
     return this.promptTokens > 0 ? this.cachedTokens / this.promptTokens : 0;
+  }
+
+  private unlink(e: Entry): void {
+    e.prev!.next = e.next;
+    e.next!.prev = e.prev;
+    e.prev = null;
+    e.next = null;
+  }
+
+  /** Puts a block at the most recent end of the free list. */
+  private append(e: Entry): void {
+    const tail = this.free.prev!;
+    e.prev = tail;
+    e.next = this.free;
+    tail.next = e;
+    this.free.prev = e;
   }
 }
