@@ -19,7 +19,9 @@ import modelSelection from './model-selection.ts';
 import outlierEjection from './outlier-ejection.ts';
 import peakEwma from './peak-ewma.ts';
 import powerOfTwoChoices from './power-of-two-choices.ts';
+import precisePrefixScorer from './precise-prefix-scorer.ts';
 import prefixAffinity from './prefix-affinity.ts';
+import prefixScorer from './prefix-scorer.ts';
 import priorityShedding from './priority-shedding.ts';
 import random from './random.ts';
 import rateLimitAware from './rate-limit-aware.ts';
@@ -40,6 +42,8 @@ export const builtinPolicies = [
   rateLimitAware,
   endpointPicker,
   prefixAffinity,
+  prefixScorer,
+  precisePrefixScorer,
   modelSelection,
   // admission
   alwaysAdmit,

@@ -350,7 +350,7 @@ export async function startEmulator(
       case 'ok': {
         const n = a.outputTokens;
         finishExchange(ex, 'ok', n);
-        // cachedInputTokens: what the hosted API's prompt cache served (GPU pools leave it 0).
+        // cachedInputTokens: what the hosted API's prompt cache or the GPU pool's prefix cache served.
         const usage = usageOf(a.work.promptTokens, n, a.cachedInputTokens);
         if (ex.writer) finishStream(ex, n, ex.writer.finish(finishReason, usage));
         else {

@@ -29,6 +29,7 @@ import {
   type AdmissionPolicy,
   type HealthPolicy,
   isRejection,
+  type KvCacheEventView,
   type RoutingDecision,
   type RoutingPolicy,
   reject,
@@ -138,6 +139,21 @@ export class Gateway implements AttemptSink {
     this.wantsOutcomes = Boolean(
       this.routing.onOutcome || this.admission.onOutcome || this.health?.onOutcome,
     );
+  }
+
+  /** Whether routing listens to targets' KV-cache events (the simulator subscribes only then). */
+  get wantsKvEvents(): boolean {
+    return this.routing.onKvEvent !== undefined;
+  }
+
+  /** Target `target`'s KV cache changed: routing hears of it, as plain data. */
+  kvCacheEvent(target: number, kind: KvCacheEventView['kind'], keys: readonly number[]): void {
+    this.routing.onKvEvent?.({
+      target,
+      kind,
+      keys: Object.freeze(Array.from(keys)),
+      atMs: this.scheduler.now(),
+    });
   }
 
   /** Tries admitted and not yet ended. */

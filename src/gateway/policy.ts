@@ -30,6 +30,14 @@ export interface RequestView {
   readonly prefixId: number;
   /** Leading prompt tokens that prefix covers (0 without one). */
   readonly prefixTokens: number;
+  /**
+   * Hashes of the prompt's blocks, `blockTokens` tokens each, as a gateway that hashes the prompt
+   * gets them (a trace's `hash_ids`); empty when the request has none (then `prefixId` stands for
+   * its shared prefix).
+   */
+  readonly blockHashes: readonly number[];
+  /** Tokens per hashed block (0 without hashes). */
+  readonly blockTokens: number;
   /** The class's per-request targets (ms), Infinity where it sets none. */
   readonly slo: { readonly ttftMs: number; readonly tpotMs: number; readonly e2eMs: number };
 }
@@ -156,6 +164,21 @@ export interface PolicyContext {
   offerQueue(): void;
 }
 
+/**
+ * What a self-hosted target's KV cache stored or evicted, as a gateway subscribed to its KV
+ * events receives it (vLLM's BlockStored, BlockRemoved, AllBlocksCleared, which llm-d's
+ * KV-cache-aware routing indexes): block keys named as src/providers/block-chain.ts names them.
+ * Delivered as it happens; a policy models the transport's delay itself.
+ */
+export interface KvCacheEventView {
+  /** `TargetView.index` of the target whose cache changed (the pool's, for a pool seen as one target). */
+  readonly target: number;
+  readonly kind: 'stored' | 'removed' | 'cleared';
+  readonly keys: readonly number[];
+  /** When the cache changed. */
+  readonly atMs: number;
+}
+
 export interface RoutingPolicy {
   /**
    * Picks one of `targets` (those allowed for the request's class, in a stable order) or rejects.
@@ -163,6 +186,8 @@ export interface RoutingPolicy {
    */
   route(req: RequestView, targets: readonly TargetView[], context: RouteContext): RoutingDecision;
   onOutcome?(outcome: AttemptOutcomeView): void;
+  /** Subscribes the gateway to its self-hosted targets' KV events (none are sent otherwise). */
+  onKvEvent?(event: KvCacheEventView): void;
 }
 
 export interface AdmissionPolicy {

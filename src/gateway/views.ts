@@ -30,9 +30,14 @@ export function requestView(work: WorkItem, c: ClassFacts): RequestView {
     deadlineMs: work.deadlineMs,
     prefixId: work.prefixId,
     prefixTokens: work.prefixTokens,
+    blockHashes: work.blockHashes === undefined ? NO_HASHES : Object.freeze(Array.from(work.blockHashes)),
+    blockTokens: work.hashBlockTokens,
     slo: c.slo,
   };
 }
+
+/** The block hashes of a request without any (frozen: shared by every view). */
+const NO_HASHES: readonly number[] = Object.freeze([]);
 
 /** The gateway's counts as admission policies see them; the gateway keeps them current. */
 export class GatewayGauges implements GatewayView {

@@ -87,6 +87,10 @@ export const TRACE_FIELDS: FieldMap<TraceConfig> = {
   rateScale: { k6: 'each record counts rateScale times (the expected count, not a random draw)' },
   start: { k6: 'as for the simulator' },
   loop: { k6: 'as for the simulator, up to the duration' },
+  blockTokens: {
+    unsupported:
+      'block hashes shape prefix caching in the simulator only; a load test sends no prompt text to hash',
+  },
 };
 
 export const CLASS_FIELDS: FieldMap<ClassConfig> = {

@@ -117,6 +117,11 @@ export class ProviderMetrics {
   /** KV-cache use (self-hosted pools only). */
   readonly seriesKvUsage = new Series();
   hasKvUsage = false;
+  /** Input tokens, and those caches served, of attempts ending in the current window. */
+  readonly windowInputTokens = new WindowCount();
+  readonly windowCachedTokens = new WindowCount();
+  readonly seriesCachedShare = new Series();
+  hasCachedTokens = false;
 
   constructor(name: string) {
     this.name = name;
@@ -264,6 +269,9 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
     const end = Number.isNaN(a.endMs) ? a.startMs : a.endMs;
     this.costUsd.value += a.costUsd;
     if (!a.abandoned && a.status !== 'ok') p.windowErrors.value++;
+    p.windowInputTokens.value += a.billedInputTokens;
+    p.windowCachedTokens.value += a.cachedInputTokens;
+    if (a.cachedInputTokens > 0) p.hasCachedTokens = true;
     if (!a.work.measured) return;
     if (!a.abandoned) p.bump(a.status);
     if (!Number.isNaN(a.serviceStartMs)) {
@@ -353,6 +361,10 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
       const p = this.providers[i]!;
       p.windowAttempts.close(w);
       p.windowErrors.close(w);
+      const input = p.windowInputTokens.value;
+      p.seriesCachedShare.set(w, input > 0 ? p.windowCachedTokens.value / input : Number.NaN);
+      p.windowInputTokens.close(w);
+      p.windowCachedTokens.close(w);
       p.seriesInService.set(w, gauges.providerInService(i));
       p.seriesQueued.set(w, gauges.providerQueued(i));
       const kv = gauges.providerKvUsage(i);

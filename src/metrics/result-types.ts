@@ -115,8 +115,24 @@ export interface ProviderResult {
   cachedInputTokens: number;
   outputTokens: number;
   costUsd: number;
+  /**
+   * A GPU pool's prefix caches (with prefix caching on): prompt tokens of every first admission
+   * (warmup included) and how many the caches served, pool-wide and per replica in id order;
+   * `tokenHitRate` = cachedTokens / promptTokens.
+   */
+  prefixCache?: PrefixCacheResult;
   /** Kind-specific figures: for a GPU pool replicas, timeModel, kvCapacityTokensPerReplica, iterations, preemptions, prefixCacheHits, replicaHoursUp, fleetCostUsd. */
   details?: Record<string, number | string>;
+}
+
+export interface PrefixCacheTokens {
+  promptTokens: number;
+  cachedTokens: number;
+  tokenHitRate: number;
+}
+
+export interface PrefixCacheResult extends PrefixCacheTokens {
+  replicas: PrefixCacheTokens[];
 }
 
 export interface TimeSeriesBlock {
@@ -149,6 +165,11 @@ export interface TimeSeriesBlock {
       queued: (number | null)[];
       /** Mean KV-cache use over replicas (GPU pools only). */
       kvUsage?: (number | null)[];
+      /**
+       * Share of the input tokens of attempts ending in each window that prompt or prefix caches
+       * served (null: no input tokens); present once any attempt of the provider had cached tokens.
+       */
+      cachedShare?: (number | null)[];
     }
   >;
   classes: Record<

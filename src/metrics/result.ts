@@ -4,6 +4,7 @@
  */
 
 import { LogHistogram, roundTo, summarize } from '../engine/histogram.ts';
+import type { PrefixCacheStats } from '../providers/provider.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { OUTCOMES } from '../workload/request.ts';
 import { ATTEMPT_STATUSES, type ClassMetrics, type Recorder } from './recorder.ts';
@@ -12,6 +13,8 @@ import {
   type ClassResult,
   type CostBlock,
   type LatencyBlock,
+  type PrefixCacheResult,
+  type PrefixCacheTokens,
   type ProviderResult,
   type RequestCounts,
   RUN_RESULT_SCHEMA,
@@ -31,6 +34,8 @@ interface BuildInput {
   utilization: Record<string, number>;
   kinds: Record<string, string>;
   details: Record<string, Record<string, number | string> | undefined>;
+  /** Prefix-cache tokens per provider (GPU pools with prefix caching); absent entries: none. */
+  prefixCaches?: Record<string, PrefixCacheStats | undefined>;
   /** Concurrent capacity per provider (servers, slots, replicas), for the saturation check. */
   capacities: Record<string, number>;
 }
@@ -70,6 +75,7 @@ export function buildResult(input: BuildInput): RunResult {
       cachedInputTokens: p.cachedInputTokens,
       outputTokens: p.outputTokens,
       costUsd: roundTo(p.costUsd, 6),
+      ...prefixCacheBlock(input.prefixCaches?.[p.name]),
       ...(input.details[p.name] ? { details: input.details[p.name] } : {}),
     };
   }
@@ -214,6 +220,7 @@ function timeseries(r: Recorder): TimeSeriesBlock {
       inService: p.seriesInService.toArray(n),
       queued: p.seriesQueued.toArray(n),
       ...(p.hasKvUsage ? { kvUsage: p.seriesKvUsage.toArray(n, 4) } : {}),
+      ...(p.hasCachedTokens ? { cachedShare: p.seriesCachedShare.toArray(n, 4) } : {}),
     };
   }
   const classes: TimeSeriesBlock['classes'] = {};
@@ -250,5 +257,21 @@ function timeseries(r: Recorder): TimeSeriesBlock {
     sessionsInProgress: r.liveSessions.toArray(n),
     providers,
     classes,
+  };
+}
+
+/** The result's `prefixCache` entry for a provider's cache tokens (nothing without caches). */
+function prefixCacheBlock(stats: PrefixCacheStats | undefined): { prefixCache?: PrefixCacheResult } {
+  if (!stats) return {};
+  const tokens = (promptTokens: number, cachedTokens: number): PrefixCacheTokens => ({
+    promptTokens,
+    cachedTokens,
+    tokenHitRate: promptTokens > 0 ? roundTo(cachedTokens / promptTokens, 6) : 0,
+  });
+  return {
+    prefixCache: {
+      ...tokens(stats.promptTokens, stats.cachedTokens),
+      replicas: stats.replicas.map((r) => tokens(r.promptTokens, r.cachedTokens)),
+    },
   };
 }

@@ -59,7 +59,29 @@ export interface Provider {
   gauges(): LoadGauges | undefined;
   /** The replicas, for a provider made of them (a GPU pool): absent for any other. */
   readonly replicas?: ReplicaSet;
+  /**
+   * Sends what each replica's prefix cache stores and evicts to `listener` from now on (vLLM's KV
+   * events), keys as block-chain.ts names them; `keys` is valid during the call only. Absent for a
+   * provider without prefix caches.
+   */
+  subscribeKvEvents?(listener: KvEventListener): void;
+  /** Its prefix caches' tokens, pool-wide and per replica; undefined or absent without prefix caches. */
+  prefixCacheStats?(): PrefixCacheStats | undefined;
 }
+
+/** Prompt tokens of first admissions and how many a prefix cache served; `replicas` in id order. */
+export interface PrefixCacheStats {
+  readonly promptTokens: number;
+  readonly cachedTokens: number;
+  readonly replicas: readonly { readonly promptTokens: number; readonly cachedTokens: number }[];
+}
+
+/** Receives a replica's KV-cache events: `kind` stored, removed or cleared (then `keys` is empty). */
+export type KvEventListener = (
+  replicaId: number,
+  kind: 'stored' | 'removed' | 'cleared',
+  keys: readonly number[],
+) => void;
 
 /**
  * Gauges as a scraper reads them from a self-hosted server: vLLM's num_requests_waiting,

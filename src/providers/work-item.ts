@@ -20,6 +20,14 @@ export class WorkItem {
   /** Shared-prefix group (-1: none) and how many leading prompt tokens it covers. */
   readonly prefixId: number;
   readonly prefixTokens: number;
+  /**
+   * Hashes of the prompt's blocks as the trace gives them (Mooncake's `hash_ids`), one per
+   * `hashBlockTokens` tokens, the last block possibly partial; undefined without. A view into the
+   * trace's one flat array: nobody writes it.
+   */
+  readonly blockHashes: Int32Array | undefined;
+  /** Tokens per hashed block (0 without hashes). */
+  readonly hashBlockTokens: number;
 
   constructor(
     id: number,
@@ -32,6 +40,8 @@ export class WorkItem {
     stream: boolean,
     prefixId = -1,
     prefixTokens = 0,
+    blockHashes: Int32Array | undefined = undefined,
+    hashBlockTokens = 0,
   ) {
     this.id = id;
     this.classIndex = classIndex;
@@ -43,5 +53,7 @@ export class WorkItem {
     this.stream = stream;
     this.prefixId = prefixId;
     this.prefixTokens = prefixTokens;
+    this.blockHashes = blockHashes;
+    this.hashBlockTokens = blockHashes === undefined ? 0 : hashBlockTokens;
   }
 }

@@ -187,6 +187,21 @@ export function timeCharts(r: RunResult, s: Scenario, maxPoints?: number): RunRe
       })),
     });
 
+  const cached = providers.filter((p) => ts.providers[p]!.cachedShare);
+  if (cached.length > 0)
+    chart({
+      id: 'cached-share',
+      title: 'Input tokens served from cache',
+      note: 'Share of the input tokens of attempts ending in each window that prompt or prefix caches served (token hit rate).',
+      unit: 'share',
+      series: cached.map((p) => ({
+        key: `${p}:cachedShare`,
+        label: p,
+        color: pColor(providers.indexOf(p)),
+        values: gauge(ts.providers[p]!.cachedShare!),
+      })),
+    });
+
   for (const [metric, title] of [
     ['ttft', 'Time to first token'],
     ['e2e', 'End-to-end latency'],
@@ -531,7 +546,38 @@ function providerTable(r: RunResult): string {
     numericFrom: 2,
     textColumns: [5],
     rows,
-  })}${details}`;
+  })}${details}${prefixCacheTable(r)}`;
+}
+
+/** Per GPU pool with prefix caching: the token hit rate of each replica's cache (first admissions, warmup included). */
+function prefixCacheTable(r: RunResult): string {
+  const pools = Object.entries(r.providers).filter(([, p]) => p.prefixCache);
+  if (pools.length === 0) return '';
+  const width = Math.max(...pools.map(([, p]) => p.prefixCache!.replicas.length));
+  return table({
+    caption: 'Prefix cache: token hit rate per replica',
+    id: 'prefix-cache-table',
+    head: [
+      'provider',
+      'prompt tokens',
+      'cached',
+      'hit rate',
+      ...Array.from({ length: width }, (_, i) => `replica ${i}`),
+    ],
+    rows: pools.map(([name, p]) => {
+      const c = p.prefixCache!;
+      return [
+        name,
+        fmtInt(c.promptTokens),
+        fmtInt(c.cachedTokens),
+        fmtPct(c.tokenHitRate),
+        ...Array.from({ length: width }, (_, i) => {
+          const rep = c.replicas[i];
+          return rep ? fmtPct(rep.tokenHitRate) : '-';
+        }),
+      ];
+    }),
+  });
 }
 
 /** How the run ended after its arrivals: 'drained to 10m21s', or 'drained within a second'. */

@@ -433,7 +433,11 @@ const gpuProviderSchema = obj({
       }),
     ])
     .default('auto'),
-  prefixCache: obj({ enabled: z.boolean().default(false), share: share().default(0.1) }).prefault({}),
+  /**
+   * Automatic prefix caching (vLLM's): prompt blocks stay cached in free KV memory, evicted least
+   * recently used; `share` caps that memory to a share of the KV blocks (default: no cap).
+   */
+  prefixCache: obj({ enabled: z.boolean().default(false), share: share().optional() }).prefault({}),
   /** How the pool spreads requests when the gateway sees it as one target. */
   balancer: z.enum(['round-robin', 'least-loaded', 'random']).default('round-robin'),
   /** `replicas`: each replica is a gateway target (endpoint-picker style) named `name/i`. */
@@ -644,6 +648,8 @@ const traceSchema = obj({
   start: duration().default(0),
   /** Start the trace over when it runs out before the scenario ends. */
   loop: z.boolean().default(false),
+  /** Prompt tokens per block hash (`hash_ids` / `block_hashes`); Mooncake's traces use 512. */
+  blockTokens: z.number().int().positive().max(1_000_000).default(512),
 });
 
 const arrivalsSchema = obj({

@@ -27,7 +27,7 @@ import type { Scenario } from '../scenario/schema.ts';
 import { Client } from '../workload/client.ts';
 import { Workload } from '../workload/workload.ts';
 import { type ResolvedPolicy, resolvePolicy } from './policy-loader.ts';
-import { addTargets, startScrapers } from './targets.ts';
+import { addTargets, startKvEvents, startScrapers } from './targets.ts';
 
 export interface SimulateOptions {
   /** Overrides the scenario's seed. */
@@ -161,6 +161,7 @@ export function runScenario(
   };
   scheduleFaults(sim, scenario.faults, providerByName);
   startScrapers(sim, scenario, providers, targets);
+  startKvEvents(gateway, providers, targets);
   workload.start();
 
   // Close each time-series window at its boundary, before any event at that instant (an event at
@@ -194,6 +195,7 @@ export function runScenario(
     utilization: Object.fromEntries(providers.map((p) => [p.name, p.utilization(endMs)])),
     kinds: Object.fromEntries(providers.map((p) => [p.name, p.kind])),
     details: Object.fromEntries(providers.map((p) => [p.name, p.stats?.(endMs)])),
+    prefixCaches: Object.fromEntries(providers.map((p) => [p.name, p.prefixCacheStats?.()])),
     capacities: Object.fromEntries(providers.map((p) => [p.name, p.capacity])),
   });
 }

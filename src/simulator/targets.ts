@@ -114,6 +114,29 @@ export function startScrapers(
   });
 }
 
+/**
+ * Subscribes the gateway to the KV-cache events of every provider that sends them, when routing
+ * listens: a replica's events go to its own target, or to the pool's when the gateway sees the
+ * pool as one target.
+ */
+export function startKvEvents(
+  gateway: Gateway,
+  providers: readonly Provider[],
+  targets: readonly JoinedTarget[],
+): void {
+  if (!gateway.wantsKvEvents) return;
+  providers.forEach((provider, providerIndex) => {
+    if (!provider.subscribeKvEvents) return;
+    const mine = targets.filter((t) => t.state.providerIndex === providerIndex);
+    const byName = new Map(mine.map((t) => [t.state.name, t.state.index]));
+    const poolTarget = byName.get(provider.name);
+    provider.subscribeKvEvents((replicaId, kind, keys) => {
+      const target = poolTarget ?? byName.get(`${provider.name}/${replicaId}`);
+      if (target !== undefined) gateway.kvCacheEvent(target, kind, keys);
+    });
+  });
+}
+
 function scraped(g: LoadGauges, atMs: number): ScrapedMetrics {
   return { waiting: g.waiting, running: g.running, kvUsage: g.kvUsage, atMs };
 }

@@ -68,6 +68,8 @@ export function makeRequest(over: Partial<RequestView> = {}): RequestView {
     deadlineMs: Infinity,
     prefixId: -1,
     prefixTokens: 0,
+    blockHashes: [],
+    blockTokens: 0,
     slo: { ttftMs: Infinity, tpotMs: Infinity, e2eMs: Infinity },
     ...over,
   };

@@ -4,13 +4,17 @@ import { quoted } from '../text/quote.ts';
 /**
  * A request trace in memory: arrival offsets (ms from the first record, sorted) and sizes, as
  * typed arrays so a day-long trace stays small. `classes` is set when the trace names a class per
- * record.
+ * record. `blockHashes` is set when records carry the hashes of their prompt's blocks (Mooncake's
+ * `hash_ids`, one per 512-token block): every record's hashes in one flat array, record i's at
+ * [blockOffsets[i], blockOffsets[i + 1]).
  */
 export interface Trace {
   readonly timesMs: Float64Array;
   readonly promptTokens: Float64Array;
   readonly outputTokens: Float64Array;
   readonly classes?: readonly (string | undefined)[];
+  readonly blockHashes?: Int32Array;
+  readonly blockOffsets?: Uint32Array;
   /** Span from the first to the last record. */
   readonly spanMs: number;
 }
@@ -18,6 +22,34 @@ export interface Trace {
 const TIME_COLUMNS = ['time_ms', 'time_s', 'timestamp', 'TIMESTAMP'];
 const PROMPT_COLUMNS = ['prompt_tokens', 'input_tokens', 'ContextTokens', 'input_length'];
 const OUTPUT_COLUMNS = ['output_tokens', 'GeneratedTokens', 'output_length'];
+/** Block hashes of the prompt: a JSON array of integers, or in a CSV cell integers separated by spaces, ';' or '|'. */
+const HASH_COLUMNS = ['hash_ids', 'block_hashes'];
+/** Most hashes one record may carry (a 2M-token prompt in 16-token blocks is 131072). */
+const MAX_HASHES_PER_RECORD = 1 << 17;
+
+interface Row {
+  t: number;
+  p: number;
+  o: number;
+  c?: string;
+  /** Start and count of its hashes in the parse buffer (count -1: none). */
+  hs: number;
+  hn: number;
+}
+
+/** Block hashes gathered while parsing, in file order, in one growing typed array. */
+class HashBuffer {
+  data = new Int32Array(1024);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const grown = new Int32Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.length++] = v;
+  }
+}
 
 /**
  * Parses a CSV trace (the Azure LLM inference trace's header TIMESTAMP, ContextTokens,
@@ -40,7 +72,9 @@ export function parseCsvTrace(text: string, file: string): Trace {
   const pi = col(PROMPT_COLUMNS, 'prompt-token');
   const oi = col(OUTPUT_COLUMNS, 'output-token');
   const ci = header.indexOf('class');
-  const rows: { t: number; p: number; o: number; c?: string }[] = [];
+  const hi = header.findIndex((h) => HASH_COLUMNS.includes(h));
+  const hashes = new HashBuffer();
+  const rows: Row[] = [];
   for (let n = 1; n < lines.length; n++) {
     const line = lines[n]!;
     if (line.trim() === '') continue;
@@ -49,14 +83,18 @@ export function parseCsvTrace(text: string, file: string): Trace {
     const t = parseTime(cells[ti], header[ti]!, where);
     const p = parseTokens(cells[pi], header[pi]!, where);
     const o = parseTokens(cells[oi], header[oi]!, where);
-    rows.push(ci >= 0 ? { t, p, o, c: cells[ci]?.trim() } : { t, p, o });
+    const hs = hashes.length;
+    const hn = hi >= 0 ? parseHashCell(cells[hi] ?? '', header[hi]!, where, hashes) : -1;
+    rows.push(ci >= 0 ? { t, p, o, c: cells[ci]?.trim(), hs, hn } : { t, p, o, hs, hn });
   }
-  return toTrace(rows, file);
+  return toTrace(rows, file, hi >= 0 ? hashes : undefined);
 }
 
 /** Parses a JSONL trace: one object per line with the same field names (Mooncake's `timestamp` is ms). */
 export function parseJsonlTrace(text: string, file: string): Trace {
-  const rows: { t: number; p: number; o: number; c?: string }[] = [];
+  const rows: Row[] = [];
+  const hashes = new HashBuffer();
+  let anyHashes = false;
   const lines = text.split(/\r?\n/);
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n]!.trim();
@@ -87,14 +125,21 @@ export function parseJsonlTrace(text: string, file: string): Trace {
     const t = parseTime(cellText(record[tk]), tk, where);
     const pk = pick(PROMPT_COLUMNS, 'prompt-token');
     const ok = pick(OUTPUT_COLUMNS, 'output-token');
-    const row = {
+    const hk = HASH_COLUMNS.find((k) => record[k] !== undefined);
+    const hs = hashes.length;
+    const hn = hk === undefined ? -1 : parseHashArray(record[hk], hk, where, hashes);
+    if (hk !== undefined) anyHashes = true;
+    const row: Row = {
       t,
       p: parseTokens(cellText(record[pk]), pk, where),
       o: parseTokens(cellText(record[ok]), ok, where),
+      hs,
+      hn,
     };
-    rows.push(typeof record['class'] === 'string' ? { ...row, c: record['class'] } : row);
+    if (typeof record['class'] === 'string') row.c = record['class'];
+    rows.push(row);
   }
-  return toTrace(rows, file);
+  return toTrace(rows, file, anyHashes ? hashes : undefined);
 }
 
 /** A JSONL field as text: numbers and strings as written, anything else as JSON (never via toString). */
@@ -160,7 +205,57 @@ function parseTokens(cell: string | undefined, column: string, where: string): n
   return v;
 }
 
-function toTrace(rows: { t: number; p: number; o: number; c?: string }[], file: string): Trace {
+/** One block hash: an integer that fits 32 bits (Mooncake's remapped ids do). */
+function parseHash(text: string, label: string, where: string): number {
+  const v = Number(text);
+  if (text === '' || !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31)
+    throw new FloodgateError(
+      'FG_TRACE_INVALID',
+      `${where}: ${label}: expected block hashes as integers between -2147483648 and 2147483647, got ${quoted(text)}`,
+    );
+  return v;
+}
+
+function tooManyHashes(column: string, where: string): FloodgateError {
+  return new FloodgateError(
+    'FG_TRACE_INVALID',
+    `${where}: ${column}: expected at most ${MAX_HASHES_PER_RECORD} block hashes per record; split the prompt into larger blocks`,
+  );
+}
+
+/** A CSV cell of hashes: `12 13 14`, `12;13;14` or `[12|13|14]`; empty: none. Returns the count. */
+function parseHashCell(cell: string, column: string, where: string, out: HashBuffer): number {
+  const text = cell.trim().replace(/^\[|\]$/g, '');
+  if (text.trim() === '') return 0;
+  const parts = text.trim().split(/[\s;|]+/);
+  if (parts.length > MAX_HASHES_PER_RECORD) throw tooManyHashes(`column ${column}`, where);
+  for (const part of parts) out.push(parseHash(part, `column ${column}`, where));
+  return parts.length;
+}
+
+/** A JSONL field of hashes: an array of integers. Returns the count. */
+function parseHashArray(value: unknown, column: string, where: string, out: HashBuffer): number {
+  if (!Array.isArray(value))
+    throw new FloodgateError(
+      'FG_TRACE_INVALID',
+      `${where}: field ${column}: expected an array of integer block hashes, got ${quoted(cellText(value))}`,
+    );
+  if (value.length > MAX_HASHES_PER_RECORD) throw tooManyHashes(`field ${column}`, where);
+  for (const v of value) {
+    if (typeof v !== 'number') throw invalidHash(column, where, v);
+    out.push(parseHash(String(v), `field ${column}`, where));
+  }
+  return value.length;
+}
+
+function invalidHash(column: string, where: string, v: unknown): FloodgateError {
+  return new FloodgateError(
+    'FG_TRACE_INVALID',
+    `${where}: field ${column}: expected block hashes as integers, got ${quoted(cellText(v))}`,
+  );
+}
+
+function toTrace(rows: Row[], file: string, hashes?: HashBuffer): Trace {
   if (rows.length === 0)
     throw new FloodgateError('FG_TRACE_INVALID', `${file}: expected at least one record, found none`);
   rows.sort((a, b) => a.t - b.t);
@@ -182,5 +277,26 @@ function toTrace(rows: { t: number; p: number; o: number; c?: string }[], file: 
     outputTokens,
     spanMs: timesMs[n - 1]!,
     ...(hasClasses ? { classes: rows.map((r) => r.c) } : {}),
+    ...(hashes ? sortedHashes(rows, hashes) : {}),
   };
+}
+
+/** The rows' hashes (rows now in time order) copied into one flat array with offsets. */
+function sortedHashes(
+  rows: readonly Row[],
+  buffer: HashBuffer,
+): { blockHashes: Int32Array; blockOffsets: Uint32Array } {
+  const blockHashes = new Int32Array(buffer.length);
+  const blockOffsets = new Uint32Array(rows.length + 1);
+  let w = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    blockOffsets[i] = w;
+    if (r.hn > 0) {
+      blockHashes.set(buffer.data.subarray(r.hs, r.hs + r.hn), w);
+      w += r.hn;
+    }
+  }
+  blockOffsets[rows.length] = w;
+  return { blockHashes, blockOffsets };
 }

@@ -19,6 +19,8 @@ interface SourceState {
   /** Fixed class index, or -1 to draw by share. */
   classIndex: number;
   trace: Trace | undefined;
+  /** Prompt tokens per block hash of the trace's records. */
+  blockTokens: number;
 }
 
 /** Prefix ids of sessions start here (class prefix groups use classIndex x 1e6 + group). */
@@ -87,6 +89,7 @@ export class Workload implements SessionHost {
         source: createArrivalSource(shared, streams.get('workload/arrivals'), horizon, trace),
         classIndex: -1,
         trace,
+        blockTokens: shared.trace?.blockTokens ?? 0,
       });
     }
     classes.forEach((c, i) => {
@@ -96,6 +99,7 @@ export class Workload implements SessionHost {
         source: createArrivalSource(c.arrivals, streams.get(`workload/arrivals/${c.name}`), horizon, trace),
         classIndex: i,
         trace,
+        blockTokens: c.arrivals.trace?.blockTokens ?? 0,
       });
     });
   }
@@ -121,7 +125,10 @@ export class Workload implements SessionHost {
     const c = this.classes[classIndex]!;
     let prompt: number;
     let output: number;
+    let hashes: Int32Array | undefined;
     if (record >= 0 && s.trace) {
+      const offsets = s.trace.blockOffsets;
+      if (offsets) hashes = s.trace.blockHashes!.subarray(offsets[record]!, offsets[record + 1]!);
       prompt = s.trace.promptTokens[record]!;
       output = Math.max(1, s.trace.outputTokens[record]!);
     } else {
@@ -150,7 +157,9 @@ export class Workload implements SessionHost {
       prefixId = classIndex * 1_000_000 + Math.floor(this.tokenRng[classIndex]!() * c.prefix.groups);
       prefixTokens = Math.min(c.prefix.tokens, prompt);
     }
-    this.client.arrive(this.makeWork(classIndex, prompt, output, prefixId, prefixTokens));
+    this.client.arrive(
+      this.makeWork(classIndex, prompt, output, prefixId, prefixTokens, hashes, s.blockTokens),
+    );
   }
 
   /** The arrival facts of a request of class `classIndex` arriving now. */
@@ -160,6 +169,8 @@ export class Workload implements SessionHost {
     output: number,
     prefixId: number,
     prefixTokens: number,
+    blockHashes?: Int32Array,
+    hashBlockTokens = 0,
   ): WorkItem {
     const now = this.scheduler.now();
     const c = this.classes[classIndex]!;
@@ -175,6 +186,8 @@ export class Workload implements SessionHost {
       c.stream,
       prefixId,
       prefixTokens,
+      blockHashes,
+      hashBlockTokens,
     );
   }
 

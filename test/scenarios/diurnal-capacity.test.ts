@@ -74,7 +74,7 @@ describe('scenarios/diurnal-capacity.yaml', () => {
 
   it('with 5 replicas every hour holds, the 15:00 peak included', () => {
     expect(five.pass).toBe(true);
-    // Measured: tab 483 ms, chat 1.00 s over the day; the worst hour 0.66 s and 1.38 s.
+    // Measured: tab 429 ms, chat 0.93 s over the day.
     expect(five.classes['tab']!.latency.ttft.p99!).toBeLessThan(0.8 * TAB_P99);
     expect(five.classes['chat']!.latency.ttft.p99!).toBeLessThan(0.8 * CHAT_P99);
     expect(hoursOver(five)).toEqual([]);
@@ -83,17 +83,18 @@ describe('scenarios/diurnal-capacity.yaml', () => {
 
   it('with 4 replicas the day fails, and only the hours around the peak are over the SLOs', () => {
     expect(four.pass).toBe(false);
-    // Measured: tab p99 1.8 s, chat 2.5 s over the day (seeds 1-5: 1.8-9.3 s and 2.5-9.7 s).
-    expect(four.classes['tab']!.latency.ttft.p99!).toBeGreaterThan(2 * TAB_P99);
-    expect(four.classes['chat']!.latency.ttft.p99!).toBeGreaterThan(1.5 * CHAT_P99);
-    const over = hoursOver(four); // measured: 11:00-19:00
+    // Measured: tab p99 0.71 s, chat 1.55 s over the day (seeds 1-5: 0.71-34 s and 1.5-34 s; before
+    // issue 16's block-level prefix cache, 1.8-9.3 s and 2.5-9.7 s).
+    expect(four.classes['tab']!.latency.ttft.p99!).toBeGreaterThan(0.9 * TAB_P99);
+    expect(four.classes['chat']!.latency.ttft.p99!).toBeGreaterThan(CHAT_P99);
+    const over = hoursOver(four); // measured: 11:00-18:00
     for (const h of [12, 13, 14, 15, 16, 17]) expect(over).toContain(h);
     for (const h of over) {
       expect(h).toBeGreaterThanOrEqual(10);
       expect(h).toBeLessThanOrEqual(19);
     }
-    // At 14:00 tab goodput falls to 46% of offered (2-46% over seeds 1-5); the night keeps 98%+.
-    expect(tabGoodput(four, 14)).toBeLessThan(0.7);
+    // At 14:00 tab goodput falls to 92% of offered (31-94% over seeds 1-5); the night keeps 98%+.
+    expect(tabGoodput(four, 14)).toBeLessThan(0.95);
     for (const h of [0, 1, 2, 3, 4, 5, 6, 7, 8, 21, 22, 23])
       expect(tabGoodput(four, h)).toBeGreaterThan(0.95);
   });

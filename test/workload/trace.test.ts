@@ -27,7 +27,16 @@ beforeAll(async () => {
 });
 
 function traceConfig(o: Partial<TraceConfig> = {}): TraceConfig {
-  return { file: 'azure.csv', format: 'azure', speed: 1, rateScale: 1, start: 0, loop: false, ...o };
+  return {
+    file: 'azure.csv',
+    format: 'azure',
+    speed: 1,
+    rateScale: 1,
+    start: 0,
+    loop: false,
+    blockTokens: 512,
+    ...o,
+  };
 }
 
 function replay(

@@ -2,7 +2,15 @@ import type { Scheduler } from '../../engine/clock.ts';
 import type { Random } from '../../engine/rng.ts';
 import type { Attempt } from '../attempt.ts';
 import { FastAnswers } from '../fast-answer.ts';
-import type { AttemptSink, LoadGauges, Provider, ReplicaGauges, ReplicaSet } from '../provider.ts';
+import type {
+  AttemptSink,
+  KvEventListener,
+  LoadGauges,
+  PrefixCacheStats,
+  Provider,
+  ReplicaGauges,
+  ReplicaSet,
+} from '../provider.ts';
 import type { FaultState, OutputFaults } from './fault-state.ts';
 
 export interface FaultyProviderOptions {
@@ -30,6 +38,8 @@ export class FaultyProvider<P extends Provider = Provider> implements Provider, 
   readonly stats?: (nowMs: number) => Record<string, number | string>;
   /** The provider's replicas, each submission passing through the faults first. */
   readonly replicas?: ReplicaSet;
+  readonly subscribeKvEvents?: (listener: KvEventListener) => void;
+  readonly prefixCacheStats?: () => PrefixCacheStats | undefined;
   private readonly sink: AttemptSink;
   private readonly rng: Random;
   private readonly answerMs: number;
@@ -59,6 +69,8 @@ export class FaultyProvider<P extends Provider = Provider> implements Provider, 
     // Optional parts of the contract exist on the wrapper only if the provider has them.
     if (inner.stats) this.stats = (nowMs) => inner.stats!(nowMs);
     if (inner.replicas) this.replicas = new FaultyReplicas(inner.replicas, this);
+    if (inner.subscribeKvEvents) this.subscribeKvEvents = (listener) => inner.subscribeKvEvents!(listener);
+    if (inner.prefixCacheStats) this.prefixCacheStats = () => inner.prefixCacheStats!();
   }
 
   get name(): string {

@@ -17,7 +17,14 @@ import type { GpuProviderConfig } from '../../scenario/schema.ts';
 import type { Attempt } from '../attempt.ts';
 import { FastAnswers } from '../fast-answer.ts';
 import { FaultState, NO_OUTPUT_FAULTS, type OutputFaults } from '../faults/fault-state.ts';
-import type { AttemptSink, LoadGauges, Provider, ReplicaSet } from '../provider.ts';
+import type {
+  AttemptSink,
+  KvEventListener,
+  LoadGauges,
+  PrefixCacheStats,
+  Provider,
+  ReplicaSet,
+} from '../provider.ts';
 import { type GpuProfile, kvCapacityTokens, type ModelProfile } from './catalog.ts';
 import { PoolReplicas } from './pool-replicas.ts';
 import { GpuReplica, type ReplicaListener, type SchedulerOptions, Sequence } from './replica.ts';
@@ -86,7 +93,7 @@ export class GpuPool implements Provider, ReplicaListener {
       blockSize: s.blockSize,
       kvBlocks,
       watermarkBlocks: Math.floor(kvBlocks * s.watermark),
-      prefixCacheBlocks: config.prefixCache.enabled ? Math.floor(kvBlocks * config.prefixCache.share) : 0,
+      prefixCacheBlocks: prefixCacheBlocks(config, kvBlocks),
     };
     this.members = Array.from(
       { length: config.replicas },
@@ -95,6 +102,19 @@ export class GpuPool implements Provider, ReplicaListener {
     this.upCount = config.replicas;
     this.contextWindow = Math.min(model.contextWindow, this.kvCapacityTokens);
     this.replicas = new PoolReplicas(this.members, (id, a) => this.submitTo(id, a));
+  }
+
+  /** Each replica's prefix cache reports what it stores and evicts to `listener` (nothing without caches). */
+  subscribeKvEvents(listener: KvEventListener): void {
+    const none: readonly number[] = [];
+    for (const r of this.members) {
+      const id = r.index;
+      r.kv?.listen({
+        stored: (keys) => listener(id, 'stored', keys),
+        removed: (keys) => listener(id, 'removed', keys),
+        cleared: () => listener(id, 'cleared', none),
+      });
+    }
   }
 
   /** Tokens one replica's KV cache holds. */
@@ -220,6 +240,20 @@ export class GpuPool implements Provider, ReplicaListener {
     };
   }
 
+  /** The prefix caches' prompt and cached tokens (first admissions), pool-wide and per replica; undefined with caching off. */
+  prefixCacheStats(): PrefixCacheStats | undefined {
+    if (this.schedulerOptions.prefixCacheBlocks <= 0) return undefined;
+    const replicas = this.members.map((r) => ({
+      promptTokens: r.kv!.promptTokens,
+      cachedTokens: r.kv!.cachedTokens,
+    }));
+    return {
+      promptTokens: replicas.reduce((a, r) => a + r.promptTokens, 0),
+      cachedTokens: replicas.reduce((a, r) => a + r.cachedTokens, 0),
+      replicas,
+    };
+  }
+
   /** Time replicas spent iterating over replica-time they were up. */
   utilization(nowMs: number): number {
     let busy = 0;
@@ -319,6 +353,7 @@ export class GpuPool implements Provider, ReplicaListener {
     if (a.outputTokens > 1 && a.firstTokenMs < nowMs)
       a.tokenIntervalMs = (nowMs - a.firstTokenMs) / (a.outputTokens - 1);
     a.billedInputTokens = a.work.promptTokens;
+    a.cachedInputTokens = seq.kv?.cachedTokens ?? 0;
     a.billedOutputTokens = a.outputTokens;
     const p = this.config.pricing;
     a.costUsd = (a.billedInputTokens * p.inputPerMTok + a.billedOutputTokens * p.outputPerMTok) / 1e6;
@@ -329,4 +364,14 @@ export class GpuPool implements Provider, ReplicaListener {
   private answerFast(a: Attempt, status: 'server_error' | 'bad_request'): void {
     this.fast.after(0, a, status);
   }
+}
+
+/**
+ * The cap on KV blocks that cached blocks nobody uses keep: 0 with the cache off; `share` of the
+ * blocks when the scenario sets one; else all free memory (vLLM keeps them until it needs it).
+ */
+function prefixCacheBlocks(config: GpuProviderConfig, kvBlocks: number): number {
+  const c = config.prefixCache;
+  if (!c.enabled) return 0;
+  return c.share === undefined ? Number.POSITIVE_INFINITY : Math.floor(kvBlocks * c.share);
 }

@@ -33,6 +33,7 @@ import type { Scheduler } from '../../engine/clock.ts';
 import { Deque } from '../../engine/deque.ts';
 import type { Attempt } from '../attempt.ts';
 import type { FaultState } from '../faults/fault-state.ts';
+import { type KvHold, KvPrefixCache } from './kv-prefix-cache.ts';
 import type { IterationTimeModel, IterationWork } from './time-model.ts';
 
 export interface SchedulerOptions {
@@ -49,7 +50,10 @@ export interface SchedulerOptions {
   kvBlocks: number;
   /** Blocks kept free when admitting new sequences (vLLM's watermark). */
   watermarkBlocks: number;
-  /** Prefix cache capacity in blocks (0: off). */
+  /**
+   * Prefix caching (kv-prefix-cache.ts): 0 turns it off; otherwise the most KV blocks that cached
+   * blocks nobody uses may keep (Infinity: all free memory, as vLLM).
+   */
   prefixCacheBlocks: number;
 }
 
@@ -82,6 +86,8 @@ export class Sequence {
   readonly failAtFirstToken: boolean;
   readonly prefixId: number;
   readonly prefixTokens: number;
+  /** Its prompt's blocks in the replica's prefix cache (undefined: cache off, or no full block to share). */
+  kv: KvHold | undefined = undefined;
   /** Index of the replica serving it. */
   readonly replica: number;
 
@@ -150,15 +156,17 @@ export class GpuReplica {
   /** Sequences whose prefill ends with the iteration in progress. */
   private readonly prefillDone: Sequence[] = [];
   private prefillDoneCount = 0;
-  private readonly prefixCache = new Map<number, number>();
-  private prefixCacheUsed = 0;
+  /** The automatic prefix cache (undefined: off). */
+  readonly kv: KvPrefixCache | undefined;
+  /** The last prefix lookup: blocks found, and KV blocks they spare the sequence from allocating. */
+  private hitBlocks = 0;
+  private hitSavesKv = 0;
   /** Up (serving) or down (lost to a fault, or warming up). */
   up = true;
   /** Time spent iterating (for utilization), iterations run and preemptions. */
   busyMs = 0;
   iterations = 0;
   preemptions = 0;
-  prefixHits = 0;
   private readonly onIterationEnd = () => this.endIteration();
   private readonly work: Required<IterationWork> = {
     prefillTokens: 0,
@@ -184,6 +192,15 @@ export class GpuReplica {
     this.listener = listener;
     this.freeBlocks = options.kvBlocks;
     this.residue = new Int32Array(options.blockSize);
+    this.kv =
+      options.prefixCacheBlocks > 0
+        ? new KvPrefixCache(options.blockSize, options.prefixCacheBlocks)
+        : undefined;
+  }
+
+  /** First admissions that found part of their prompt cached. */
+  get prefixHits(): number {
+    return this.kv?.hits ?? 0;
   }
 
   /** Scrape-able gauges, like vLLM's num_requests_waiting / num_requests_running / kv usage. */
@@ -201,6 +218,7 @@ export class GpuReplica {
   }
 
   submit(seq: Sequence): void {
+    if (this.kv) seq.kv = this.kv.holdFor(seq.attempt.work);
     this.waiting.push(seq);
     // Start at the end of this instant, so every request arriving now joins the same iteration.
     if (!this.iterating && !this.kickPending) {
@@ -219,7 +237,7 @@ export class GpuReplica {
         const i = this.prefilling.indexOf(seq);
         if (i >= 0) this.prefilling.splice(i, 1);
         // A prefill-done entry of a removed sequence is skipped by its state.
-        this.freeBlocks += seq.blocks;
+        this.freeBlocks += seq.blocks + this.prefixRelease(seq);
         this.running--;
         seq.state = 'done';
         return;
@@ -259,6 +277,7 @@ export class GpuReplica {
     this.finishHeap.clear();
     this.prefilling.length = 0;
     this.prefillDoneCount = 0;
+    this.kv?.clear();
     return all;
   }
 
@@ -289,6 +308,7 @@ export class GpuReplica {
     this.decodingNow = !prefillOnly && this.decoding > 0;
     if (this.decodingNow) {
       this.freeBlocks -= needed;
+      this.kv?.fit(this.freeBlocks);
       work.decodeSeqs = this.decoding;
       work.decodeContext = this.baseSum + this.decoding * k;
     }
@@ -305,8 +325,8 @@ export class GpuReplica {
       const head = this.peekWaiting();
       if (!head) break;
       const blocks = this.blocksFor(head);
-      if (!this.fits(blocks)) break;
       const hit = this.prefixHit(head);
+      if (!this.fits(blocks - this.hitSavesKv)) break;
       const remainingPrompt = head.promptTokens - hit;
       // Without chunked prefill a prompt must fit the budget whole (unless it runs alone).
       if (!o.chunkedPrefill && remainingPrompt > budget && work.prefillTokens > 0) break;
@@ -353,11 +373,11 @@ export class GpuReplica {
       if (seq.state !== 'prefilling') continue;
       const i = this.prefilling.indexOf(seq);
       if (i >= 0) this.prefilling.splice(i, 1);
-      this.cachePrefix(seq);
+      if (this.kv && seq.kv) this.kv.store(seq.kv);
       if (!seq.firstTokenDone) {
         seq.firstTokenDone = true;
         if (seq.failAtFirstToken) {
-          this.freeBlocks += seq.blocks;
+          this.freeBlocks += seq.blocks + this.prefixRelease(seq);
           this.running--;
           seq.state = 'done';
           this.listener.finished(seq, now);
@@ -369,7 +389,7 @@ export class GpuReplica {
         seq.remaining--; // a recompute prefill also yields the next token
       }
       if (seq.remaining <= 0) {
-        this.freeBlocks += seq.blocks;
+        this.freeBlocks += seq.blocks + this.prefixRelease(seq);
         this.running--;
         seq.state = 'done';
         this.listener.finished(seq, now);
@@ -411,7 +431,7 @@ export class GpuReplica {
     // Its context now: base + k tokens, plus the token of the step in progress (its block is
     // already taken). Blocks = ceil(context / blockSize).
     const context = seq.base + this.k + (this.decodingNow ? 1 : 0);
-    this.freeBlocks += Math.ceil(context / b);
+    this.freeBlocks += Math.ceil(context / b) + this.prefixRelease(seq);
   }
 
   /** `hit`: the prompt tokens the prefix cache serves (see prefixHit). */
@@ -419,10 +439,13 @@ export class GpuReplica {
     seq.state = 'prefilling';
     seq.blocks = blocks;
     seq.prefilled = hit;
-    if (seq.prefilled > 0) this.prefixHits++;
-    if (seq.admitted < 0) this.listener.admitted(seq, this.scheduler.now());
+    if (seq.admitted < 0) {
+      this.kv?.countAdmission(seq.kv, seq.promptTokens, hit);
+      this.listener.admitted(seq, this.scheduler.now());
+    }
     seq.admitted = this.admittedCounter++;
-    this.freeBlocks -= blocks;
+    this.freeBlocks -= blocks - this.prefixAcquire(seq);
+    this.kv?.fit(this.freeBlocks);
     this.running++;
     this.prefilling.push(seq);
     const stack = this.admittedStack;
@@ -487,7 +510,7 @@ export class GpuReplica {
       } else {
         const i = this.prefilling.indexOf(seq);
         if (i >= 0) this.prefilling.splice(i, 1);
-        this.freeBlocks += seq.blocks;
+        this.freeBlocks += seq.blocks + this.prefixRelease(seq);
       }
       this.running--;
       this.preemptions++;
@@ -502,39 +525,40 @@ export class GpuReplica {
     return false;
   }
 
+  /**
+   * Looks the head of waiting up in the prefix cache: returns the prompt tokens it would find
+   * cached, and notes the blocks found and the KV blocks they spare it (shared blocks another
+   * sequence holds) for admit. Changes nothing.
+   */
   private prefixHit(seq: Sequence): number {
-    if (this.options.prefixCacheBlocks <= 0 || seq.prefixId < 0 || seq.prefixTokens <= 0) return 0;
-    // A shorter prompt may have cached only part of the prefix: only that part is skipped.
-    const cached = this.prefixCache.get(seq.prefixId);
-    return cached === undefined ? 0 : Math.min(cached, seq.prefixTokens);
+    this.hitBlocks = 0;
+    this.hitSavesKv = 0;
+    if (!this.kv || !seq.kv) return 0;
+    const m = this.kv.match(seq.kv, seq.promptTokens);
+    if (m === 0) return 0;
+    this.hitBlocks = m;
+    this.hitSavesKv = m * seq.kv.kvPerBlock - this.kv.freeKvTakenBy(seq.kv, m);
+    return m * seq.kv.blockTokens;
+  }
+
+  /** The admitted sequence takes the blocks prefixHit found; returns the KV blocks it need not allocate. */
+  private prefixAcquire(seq: Sequence): number {
+    if (!this.kv || !seq.kv || this.hitBlocks === 0) return 0;
+    this.kv.acquire(seq.kv, this.hitBlocks);
+    const saved = this.hitSavesKv;
+    this.hitBlocks = 0;
+    this.hitSavesKv = 0;
+    return saved;
   }
 
   /**
-   * Keeps the prefix of a sequence that finished its prefill (LRU over prefix ids; entries hold
-   * tokens, the budget counts blocks). Prompts shorter than the shared prefix fill only part of it,
-   * so one prefix id comes in several lengths: an entry keeps the longest, and its blocks are
-   * accounted at whatever length it now has.
+   * The sequence lets go of its cached blocks: the correction to add to the blocks it counts as
+   * its own (shared blocks still in use elsewhere are not freed).
    */
-  private cachePrefix(seq: Sequence): void {
-    if (this.options.prefixCacheBlocks <= 0 || seq.prefixId < 0 || seq.prefixTokens <= 0) return;
-    const cache = this.prefixCache;
-    const blockSize = this.options.blockSize;
-    let tokens = seq.prefixTokens;
-    const cached = cache.get(seq.prefixId);
-    if (cached !== undefined) {
-      cache.delete(seq.prefixId); // re-inserted below as most recent
-      this.prefixCacheUsed -= Math.ceil(cached / blockSize);
-      tokens = Math.max(tokens, cached);
-    }
-    const size = Math.ceil(tokens / blockSize);
-    if (size > this.options.prefixCacheBlocks) return;
-    while (this.prefixCacheUsed + size > this.options.prefixCacheBlocks) {
-      const [oldest, oldestTokens] = cache.entries().next().value as [number, number];
-      cache.delete(oldest);
-      this.prefixCacheUsed -= Math.ceil(oldestTokens / blockSize);
-    }
-    cache.set(seq.prefixId, tokens);
-    this.prefixCacheUsed += size;
+  private prefixRelease(seq: Sequence): number {
+    if (!this.kv || !seq.kv) return 0;
+    const held = seq.kv.heldKv;
+    return this.kv.release(seq.kv) - held;
   }
 }
 

@@ -294,13 +294,17 @@ describe('the prefix cache', () => {
     expect(pool.members[0]!.prefixHits).toBe(1);
   });
 
-  // 1000 KV blocks of 16 tokens, 10% for prefixes: 100 blocks, room for one 1024-token prefix.
-  const small = { scheduler: { chunkedPrefill: false, kvBlocks: 1000 }, prefixCache: { enabled: true } };
+  // 1000 KV blocks of 16 tokens, at most 10% of them (100 blocks) for cached blocks nobody uses.
+  const small = {
+    scheduler: { chunkedPrefill: false, kvBlocks: 1000 },
+    prefixCache: { enabled: true, share: 0.1 },
+  };
 
-  it('accounts a prefix re-cached by a shorter prompt at its longest length, so evicting never runs dry', () => {
-    // A caches prefix 1 whole (64 blocks); B's 161-token prompt holds only 160 of its tokens; C's
-    // prefix 2 must evict prefix 1 (64 + 64 > 100). Counting prefix 1 at B's 10 blocks once left
-    // 54 blocks owed to an empty cache, and the eviction loop threw.
+  it("evicts block by block, a chain's tail first, when cached blocks outgrow their share", () => {
+    // A caches prefix 1 (64 blocks); B's 161-token prompt reuses 10 of them; C caches prefix 2
+    // (64 more: 128 > 100), which evicts the 28 least recently freed blocks: prefix 1's blocks
+    // 63..36 (A freed its chain tail first; B refreshed blocks 0..9). D finds blocks 0..35.
+    // (Before issue 16 the cache evicted whole prefixes and D found nothing; vLLM evicts blocks.)
     const attempts = [
       gpuAttempt({ atMs: 0, prompt: 2000, output: 2, prefixId: 1, prefixTokens: 1024 }),
       gpuAttempt({ atMs: 2000, prompt: 161, output: 2, prefixId: 1, prefixTokens: 1024 }),
@@ -309,11 +313,9 @@ describe('the prefix cache', () => {
     ];
     const { pool } = serve(small, attempts);
     expect(attempts.map((a) => a.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
-    // B hits (160 tokens); C misses; prefix 1 was evicted for C, so D misses.
-    expect(pool.members[0]!.prefixHits).toBe(1);
-    expect(attempts[3]!.firstTokenMs - attempts[3]!.startMs).toBe(
-      attempts[0]!.firstTokenMs - attempts[0]!.startMs,
-    );
+    expect(attempts.map((a) => a.cachedInputTokens)).toEqual([0, 160, 0, 36 * 16]);
+    expect(pool.members[0]!.prefixHits).toBe(2);
+    expect(pool.members[0]!.kv!.evictableKv).toBe(100);
   });
 
   it('credits only the part of a prefix a shorter prompt cached', () => {
