@@ -20,6 +20,13 @@ export class WorkItem {
   /** Shared-prefix group (-1: none) and how many leading prompt tokens it covers. */
   readonly prefixId: number;
   readonly prefixTokens: number;
+  /**
+   * Quality (only with a scenario `quality` section; NaN otherwise): the request's latent
+   * difficulty in [0, 1] (ground truth: never in a policy's view), and the estimate of it a
+   * router sees. Set by the workload right after construction, at arrival; nobody writes them later.
+   */
+  difficulty = Number.NaN;
+  difficultyEstimate = Number.NaN;
 
   constructor(
     id: number,

@@ -69,6 +69,7 @@ export function makeRequest(over: Partial<RequestView> = {}): RequestView {
     prefixId: -1,
     prefixTokens: 0,
     slo: { ttftMs: Infinity, tpotMs: Infinity, e2eMs: Infinity },
+    difficultyEstimate: Number.NaN,
     ...over,
   };
 }
