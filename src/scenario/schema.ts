@@ -915,15 +915,17 @@ const difficultyVariants = [
   obj({ dist: z.literal('deterministic'), value: unitInterval() }),
   obj({ dist: z.literal('empirical'), values: z.array(unitInterval()).min(1).max(100_000) }),
 ] as const;
-const difficultySchema = z.union([
-  unitInterval().transform((value) => ({ dist: 'deterministic' as const, value })),
-  z.discriminatedUnion('dist', difficultyVariants, {
-    error: (issue) =>
-      issue.code === 'invalid_union'
-        ? "expected 'dist' to be one of 'uniform' | 'deterministic' | 'empirical', or a number from 0 to 1"
-        : undefined,
-  }),
-]);
+const DIFFICULTY_EXPECTED =
+  "expected a number from 0 to 1, or a distribution with 'dist' one of 'uniform' | 'deterministic' | 'empirical'";
+const difficultySchema = z.union(
+  [
+    unitInterval().transform((value) => ({ dist: 'deterministic' as const, value })),
+    z.discriminatedUnion('dist', difficultyVariants, {
+      error: (issue) => (issue.code === 'invalid_union' ? DIFFICULTY_EXPECTED : undefined),
+    }),
+  ],
+  { error: (issue) => (issue.code === 'invalid_union' ? DIFFICULTY_EXPECTED : undefined) },
+);
 export type DifficultySpec = z.output<typeof difficultySchema>;
 
 /** A model's capability: one number for every class, or `{ default: 0.6, agent: 0.4 }` by class. */
