@@ -125,3 +125,38 @@ describe('quality in the summary and in SLOs', () => {
     expect(shares.reduce((a, x) => a + x, 0) / shares.length).toBeCloseTo(0.6, 1);
   });
 });
+
+describe('the work estimate', () => {
+  it('counts the extra session calls a weaker model needs (up to giveUpAfter)', async () => {
+    const { estimateWork } = await import('../../src/scenario/budget.ts');
+    const yaml = (quality: string) => `name: q
+duration: 100s
+providers:
+  - { name: weak, kind: api, models: [small] }
+workload:
+  classes:
+    - { name: agent, arrivals: { rate: 1/s }, session: { calls: 10 } }
+${quality}`;
+    const plain = estimateWork((await loadScenarioText(yaml(''), 's.yaml')).scenario).arrivals;
+    const slow = estimateWork(
+      (
+        await loadScenarioText(
+          yaml('quality: { models: { small: { capability: 0.5, sessionCalls: 4 } } }\n'),
+          's.yaml',
+        )
+      ).scenario,
+    ).arrivals;
+    const capped = estimateWork(
+      (
+        await loadScenarioText(
+          yaml(
+            'quality: { models: { small: { capability: 0.5, sessionCalls: 4 } }, sessions: { giveUpAfter: 2 } }\n',
+          ),
+          's.yaml',
+        )
+      ).scenario,
+    ).arrivals;
+    expect(slow).toBeCloseTo(4 * plain, 6);
+    expect(capped).toBeCloseTo(2 * plain, 6);
+  });
+});
