@@ -69,7 +69,7 @@ export function formatSummary(r: RunResult, wallMs?: number): string {
         name,
         `${fmtInt(q.acceptable)} (${fmtPct(q.acceptableShare)})`,
         `${q.qualityGoodputPerSec.toFixed(2)}/s (${fmtPct(q.qualityGoodputShare)})`,
-        q.costPerAcceptableUsd === null ? '-' : fmtUsd(q.costPerAcceptableUsd),
+        q.costPerAcceptableUsd === null ? '-' : fmtUnitUsd(q.costPerAcceptableUsd),
         fmtInt(q.escalations),
       ]);
     }
@@ -125,10 +125,15 @@ function formatQuality(q: QualityBlock): string {
   const cost =
     q.costPerAcceptableUsd === null
       ? 'no acceptable answer'
-      : `cost ${fmtUsd(q.costPerAcceptableUsd)}/acceptable`;
+      : `cost ${fmtUnitUsd(q.costPerAcceptableUsd)}/acceptable`;
   const router = q.routerCalls ? `  router calls ${fmtInt(q.routerCalls)} (${fmtUsd(q.routerCostUsd)})` : '';
   const escalations = q.escalations ? `  escalations ${fmtInt(q.escalations)}` : '';
   return `acceptable ${fmtInt(q.acceptable)} (${fmtPct(q.acceptableShare)})  quality goodput ${q.qualityGoodputPerSec.toFixed(2)}/s (${fmtPct(q.qualityGoodputShare)})  ${cost}${router}${escalations}`;
+}
+
+/** A cost per answer: four decimals below a dollar ($0.0123, not $0.01). */
+function fmtUnitUsd(x: number): string {
+  return x > 0 && x < 1 ? `$${x.toFixed(x < 0.001 ? 6 : 4)}` : fmtUsd(x);
 }
 
 /** `concurrency-limit: over-limit 98, other 2  round-robin: no-healthy-target 5` (reasons come from policy code: escaped). */

@@ -75,10 +75,11 @@ export interface GatewayOptions {
   retryRng: Random;
   /**
    * Quality (a scenario `quality` section): what a routing policy's judge reads of an answer
-   * (whether it is acceptable), with the judge's errors drawn from `judgeRng`. Without it, every
-   * ok answer is acceptable.
+   * (whether it is acceptable). Without it, every ok answer is acceptable.
    */
-  quality?: { model: QualityModel; judgeRng: Random } | undefined;
+  quality?: QualityModel | undefined;
+  /** The judge's errors (stream `gateway/judge`); needed only when the routing policy has a judge. */
+  judgeRng?: Random | undefined;
 }
 
 export class Gateway implements AttemptSink {
@@ -124,7 +125,8 @@ export class Gateway implements AttemptSink {
   private readonly onQueueExpiry = (t: Ticket) => this.queueExpired(t);
   private readonly onClassified = (t: Ticket) => this.classified(t);
   private readonly onJudged = (t: Ticket) => this.judged(t);
-  private readonly quality: GatewayOptions['quality'];
+  private readonly quality: QualityModel | undefined;
+  private readonly judgeRng: Random | undefined;
 
   constructor(o: GatewayOptions) {
     this.scheduler = o.scheduler;
@@ -139,6 +141,7 @@ export class Gateway implements AttemptSink {
     this.probe = o.probe;
     this.retryRng = o.retryRng;
     this.quality = o.quality;
+    this.judgeRng = o.judgeRng;
     this.queue = new GatewayQueue(o.config.queue.order);
     this.retryBudget = o.config.retries.budget ? createRetryBudget(o.config.retries.budget) : undefined;
     this.hedgeDelays = o.config.hedging?.percentile !== undefined ? new LogHistogram(5) : undefined;
@@ -441,9 +444,8 @@ export class Gateway implements AttemptSink {
   private startJudge(t: Ticket, a: Attempt, judge: JudgeCall): void {
     t.costUsd += judge.costUsd;
     this.probe.routerCall?.(t.work, 'judge', judge.costUsd);
-    const q = this.quality;
-    const acceptable = q ? q.model.acceptable(t.work, a.providerIndex) : true;
-    const u = q ? q.judgeRng() : 1;
+    const acceptable = this.quality ? this.quality.acceptable(t.work, a.providerIndex) : true;
+    const u = this.judgeRng ? this.judgeRng() : 1;
     t.judgeAccepts = acceptable ? !(u < judge.falseReject) : u < judge.falseAccept;
     t.heldAttempt = a;
     if (judge.latencyMs > 0) t.routerTimer = this.scheduler.after(judge.latencyMs, this.onJudged, t);

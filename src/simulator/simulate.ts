@@ -125,7 +125,9 @@ export function runScenario(
     }),
     probe: recorder,
     retryRng: streams.get('gateway/retries'),
-    quality: quality ? { model: quality, judgeRng: streams.get('gateway/judge') } : undefined,
+    quality,
+    // Its own stream: named streams are independent, so this one shifts no other draw.
+    judgeRng: streams.get('gateway/judge'),
   });
   const faulted = new Set(scenario.faults.map((f) => f.provider));
   const providers: Provider[] = scenario.providers.map((p) =>
