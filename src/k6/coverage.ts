@@ -11,7 +11,6 @@ import type {
   ClientConfig,
   LATENCY_METRICS,
   OTHER_METRICS,
-  QUALITY_METRICS,
   RetryConfig,
   Scenario,
   SHARE_METRICS,
@@ -152,11 +151,10 @@ export const RETRY_FIELDS: FieldMap<RetryConfig> = {
 type LatencyMetric = (typeof LATENCY_METRICS)[number];
 type ShareMetric = (typeof SHARE_METRICS)[number];
 type OtherMetric = (typeof OTHER_METRICS)[number];
-type QualityMetric = (typeof QUALITY_METRICS)[number];
 
 /** SLO metric families: the k6 metric suffix they map to, or why they cannot be checked. */
 export const SLO_METRICS: {
-  readonly [K in LatencyMetric | ShareMetric | OtherMetric | QualityMetric]-?:
+  readonly [K in LatencyMetric | ShareMetric | OtherMetric]-?:
     | { metric: string; sseOnly?: boolean }
     | { unsupported: string };
 } = {

@@ -787,6 +787,12 @@ const gatewaySchema = obj({
 
 export const LATENCY_METRICS = ['ttft', 'tpot', 'itl', 'e2e', 'queueWait'] as const;
 export const STATS = ['p50', 'p90', 'p95', 'p99', 'p99.9', 'mean', 'max'] as const;
+/**
+ * Quality SLOs (the scenario needs a `quality` section): acceptable answers and quality goodput
+ * as shares of offered requests, and cost per acceptable answer (USD).
+ */
+export const QUALITY_SHARE_METRICS = ['acceptableShare', 'qualityGoodputShare'] as const;
+export const QUALITY_METRICS = [...QUALITY_SHARE_METRICS, 'costPerAcceptableUsd'] as const;
 export const SHARE_METRICS = [
   'cancelledShare',
   'errorShare',
@@ -795,19 +801,18 @@ export const SHARE_METRICS = [
   'rateLimitedShare',
   'goodputShare',
   'completedShare',
+  ...QUALITY_SHARE_METRICS,
 ] as const;
-export const OTHER_METRICS = ['amplification', 'costUsd', 'costPerRequestUsd'] as const;
-/**
- * Quality SLOs (the scenario needs a `quality` section): acceptable answers and quality goodput
- * as shares of offered requests, and cost per acceptable answer (USD).
- */
-export const QUALITY_SHARE_METRICS = ['acceptableShare', 'qualityGoodputShare'] as const;
-export const QUALITY_METRICS = [...QUALITY_SHARE_METRICS, 'costPerAcceptableUsd'] as const;
+export const OTHER_METRICS = [
+  'amplification',
+  'costUsd',
+  'costPerRequestUsd',
+  'costPerAcceptableUsd',
+] as const;
 const METRIC_NAMES = [
   ...LATENCY_METRICS.flatMap((m) => STATS.map((s) => `${m}.${s}`)),
   ...SHARE_METRICS,
   ...OTHER_METRICS,
-  ...QUALITY_METRICS,
 ];
 
 /** What an SLO's threshold is, by metric family: latencies are durations, shares are shares. */
@@ -835,8 +840,7 @@ const sloSchema = obj({
   }
   const family = slo.metric.includes('.')
     ? 'latency'
-    : (SHARE_METRICS as readonly string[]).includes(slo.metric) ||
-        (QUALITY_SHARE_METRICS as readonly string[]).includes(slo.metric)
+    : (SHARE_METRICS as readonly string[]).includes(slo.metric)
       ? 'share'
       : 'number';
   const key = slo.max !== undefined ? 'max' : 'min';
