@@ -45,7 +45,7 @@ export class Session {
   readonly thinks: number[];
   /** Tokens of context so far (the next call's prompt, before truncation). */
   context: number;
-  /** Index of the call in flight or next; calls completed; retries left for the current call. */
+  /** Step of the task in flight or next (the call index without quality); retries left for it. */
   call = 0;
   retriesLeft: number;
   callsMade = 0;
