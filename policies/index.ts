@@ -4,6 +4,7 @@
  */
 import aimd from './aimd.ts';
 import alwaysAdmit from './always-admit.ts';
+import cascade from './cascade.ts';
 import circuitBreaker from './circuit-breaker.ts';
 import codel from './codel.ts';
 import concurrencyLimit from './concurrency-limit.ts';
@@ -27,6 +28,7 @@ import random from './random.ts';
 import rateLimitAware from './rate-limit-aware.ts';
 import roundRobin from './round-robin.ts';
 import sreThrottle from './sre-throttle.ts';
+import thresholdRouter from './threshold-router.ts';
 import tokenBucket from './token-bucket.ts';
 import vegas from './vegas.ts';
 import windowed from './windowed.ts';
@@ -45,6 +47,8 @@ export const builtinPolicies = [
   prefixScorer,
   precisePrefixScorer,
   modelSelection,
+  thresholdRouter,
+  cascade,
   // admission
   alwaysAdmit,
   concurrencyLimit,

@@ -1,7 +1,7 @@
 /** The human summary of a run: counts, per-class and per-provider tables, SLO verdicts. */
 
 import { fleetCostUsd } from '../metrics/result.ts';
-import type { RejectionCount, RunResult } from '../metrics/result-types.ts';
+import type { QualityBlock, RejectionCount, RunResult } from '../metrics/result-types.ts';
 import type { SloVerdict } from '../metrics/slo.ts';
 import { escapeLines, shorten } from '../text/quote.ts';
 import { fmtInt, fmtMs, fmtPct, fmtUsd, table } from './output.ts';
@@ -27,6 +27,7 @@ export function formatSummary(r: RunResult, wallMs?: number): string {
       `sessions  started ${fmtInt(s.started)}  completed ${fmtInt(s.completed)} (${fmtPct(s.successShare)})  aborted ${fmtInt(s.aborted)}  duration p50 ${fmtMs(s.duration.p50)} p99 ${fmtMs(s.duration.p99)}  calls ${s.callsPerSession.toFixed(1)}/session  cost ${fmtUsd(s.costPerSessionUsd)}/session`,
     );
   }
+  if (r.quality) lines.push(`quality  ${formatQuality(r.quality)}`);
   lines.push('');
   const classRows = [
     [
@@ -59,6 +60,22 @@ export function formatSummary(r: RunResult, wallMs?: number): string {
     ]);
   }
   lines.push(table(classRows));
+  if (r.quality) {
+    const qualityRows = [['class', 'acceptable', 'quality goodput', 'cost/acceptable', 'escalations']];
+    for (const [name, c] of Object.entries(r.classes)) {
+      const q = c.quality;
+      if (!q) continue;
+      qualityRows.push([
+        name,
+        `${fmtInt(q.acceptable)} (${fmtPct(q.acceptableShare)})`,
+        `${q.qualityGoodputPerSec.toFixed(2)}/s (${fmtPct(q.qualityGoodputShare)})`,
+        q.costPerAcceptableUsd === null ? '-' : fmtUnitUsd(q.costPerAcceptableUsd),
+        fmtInt(q.escalations),
+      ]);
+    }
+    lines.push('');
+    lines.push(table(qualityRows));
+  }
   lines.push('');
   const providerRows = [
     ['provider', 'kind', 'attempts', 'ok', 'errors', 'util', 'wait mean', 'wait p99', 'cost'],
@@ -101,6 +118,22 @@ export function formatSummary(r: RunResult, wallMs?: number): string {
   }
   // Names come from the scenario: no terminal escape sequence gets through.
   return escapeLines(lines.join('\n'));
+}
+
+/** `acceptable 9,652 (95.8%)  quality goodput 48.26/s (95.8%)  cost $0.01132/acceptable  router calls 10,076 ($1.01)  escalations 4,907`. */
+function formatQuality(q: QualityBlock): string {
+  const cost =
+    q.costPerAcceptableUsd === null
+      ? 'no acceptable answer'
+      : `cost ${fmtUnitUsd(q.costPerAcceptableUsd)}/acceptable`;
+  const router = q.routerCalls ? `  router calls ${fmtInt(q.routerCalls)} (${fmtUsd(q.routerCostUsd)})` : '';
+  const escalations = q.escalations ? `  escalations ${fmtInt(q.escalations)}` : '';
+  return `acceptable ${fmtInt(q.acceptable)} (${fmtPct(q.acceptableShare)})  quality goodput ${q.qualityGoodputPerSec.toFixed(2)}/s (${fmtPct(q.qualityGoodputShare)})  ${cost}${router}${escalations}`;
+}
+
+/** A cost per answer: four decimals below a dollar ($0.0123, not $0.01). */
+function fmtUnitUsd(x: number): string {
+  return x > 0 && x < 1 ? `$${x.toFixed(x < 0.001 ? 6 : 4)}` : fmtUsd(x);
 }
 
 /** `concurrency-limit: over-limit 98, other 2  round-robin: no-healthy-target 5` (reasons come from policy code: escaped). */

@@ -17,6 +17,7 @@ import type { Random } from '../engine/rng.ts';
 import { FloodgateError } from '../errors.ts';
 import { Attempt, type AttemptStatus } from '../providers/attempt.ts';
 import type { AttemptSink, Provider } from '../providers/provider.ts';
+import type { QualityModel } from '../providers/quality.ts';
 import type { WorkItem } from '../providers/work-item.ts';
 import type { GatewayConfig, RetryableError } from '../scenario/schema.ts';
 
@@ -29,6 +30,7 @@ import {
   type AdmissionPolicy,
   type HealthPolicy,
   isRejection,
+  type JudgeCall,
   type KvCacheEventView,
   type RoutingDecision,
   type RoutingPolicy,
@@ -75,6 +77,13 @@ export interface GatewayOptions {
   policies: (offerQueue: () => void) => GatewayPolicies;
   probe: GatewayProbe;
   retryRng: Random;
+  /**
+   * Quality (a scenario `quality` section): what a routing policy's judge reads of an answer
+   * (whether it is acceptable). Without it, every ok answer is acceptable.
+   */
+  quality?: QualityModel | undefined;
+  /** The judge's errors (stream `gateway/judge`); needed only when the routing policy has a judge. */
+  judgeRng?: Random | undefined;
 }
 
 export class Gateway implements AttemptSink {
@@ -118,6 +127,10 @@ export class Gateway implements AttemptSink {
   private readonly hedgeDelays: LogHistogram | undefined;
   private readonly onRetry = (t: Ticket) => this.retryNow(t);
   private readonly onQueueExpiry = (t: Ticket) => this.queueExpired(t);
+  private readonly onClassified = (t: Ticket) => this.classified(t);
+  private readonly onJudged = (t: Ticket) => this.judged(t);
+  private readonly quality: QualityModel | undefined;
+  private readonly judgeRng: Random | undefined;
 
   constructor(o: GatewayOptions) {
     this.scheduler = o.scheduler;
@@ -131,6 +144,8 @@ export class Gateway implements AttemptSink {
     this.health = policies.health;
     this.probe = o.probe;
     this.retryRng = o.retryRng;
+    this.quality = o.quality;
+    this.judgeRng = o.judgeRng;
     this.queue = new GatewayQueue(o.config.queue.order);
     this.retryBudget = o.config.retries.budget ? createRetryBudget(o.config.retries.budget) : undefined;
     this.hedgeDelays = o.config.hedging?.percentile !== undefined ? new LogHistogram(5) : undefined;
@@ -237,6 +252,7 @@ export class Gateway implements AttemptSink {
     t.lastTargetIndex = -1;
     t.pinnedTargetIndex = -1;
     t.targetFrom = 0;
+    t.heldAttempt = undefined;
     const decision = this.admission.admit(t.view, this.gauges, 0);
     if (decision === 'admit') this.dispatch(t);
     else if (decision === 'enqueue') this.enqueue(t);
@@ -255,6 +271,7 @@ export class Gateway implements AttemptSink {
     // Newest first: the hedges, then the attempt they raced.
     for (let a = t.attempts.at(-1); a; a = t.attempts.at(-1)) this.abandonAttempt(a, 'cancelled');
     this.cancelHedge(t);
+    this.cancelRouterCall(t);
     t.fallbackQueue = undefined;
     this.clearRetry(t);
     if (t.admitted) {
@@ -301,6 +318,13 @@ export class Gateway implements AttemptSink {
       // A hedge race is won: the other attempts are cancelled.
       this.cancelHedge(t);
       for (let other = t.attempts[0]; other; other = t.attempts[0]) this.abandonAttempt(other, 'cancelled');
+      const judge = this.routing.judge?.(
+        outcomeView(a, t.view, target, 'ok', this.scheduler.now(), a.outputTokens),
+      );
+      if (judge) {
+        this.startJudge(t, a, judge);
+        return;
+      }
       t.okAttempt = a;
       this.endTry(t, 'ok', undefined);
     } else if (this.hedgeAttempts > 0) {
@@ -414,7 +438,60 @@ export class Gateway implements AttemptSink {
     t.admittedAtMs = this.scheduler.now();
     this.gauges.inFlight++;
     this.probe.admitted(t.work);
+    const classifier = this.routing.classifier;
+    if (!classifier || t.classified) {
+      this.route(t);
+      return;
+    }
+    // The routing policy's classifier runs once per request, before its first decision.
+    t.classified = true;
+    t.costUsd += classifier.costUsd;
+    this.probe.routerCall?.(t.work, 'classifier', classifier.costUsd);
+    if (classifier.latencyMs > 0)
+      t.routerTimer = this.scheduler.after(classifier.latencyMs, this.onClassified, t);
+    else this.route(t);
+  }
+
+  private classified(t: Ticket): void {
+    t.routerTimer = -1;
     this.route(t);
+  }
+
+  /**
+   * The routing policy's judge reads ok answer `a` (FrugalGPT's scorer): the answer is held until
+   * it decides. Its verdict is drawn now, from what the answer is (acceptable or not, known once
+   * the provider reported it) and the judge's error rates.
+   */
+  private startJudge(t: Ticket, a: Attempt, judge: JudgeCall): void {
+    t.costUsd += judge.costUsd;
+    this.probe.routerCall?.(t.work, 'judge', judge.costUsd);
+    const acceptable = this.quality ? this.quality.acceptable(t.work, a.providerIndex) : true;
+    const u = this.judgeRng ? this.judgeRng() : 1;
+    t.judgeAccepts = acceptable ? !(u < judge.falseReject) : u < judge.falseAccept;
+    t.heldAttempt = a;
+    if (judge.latencyMs > 0) t.routerTimer = this.scheduler.after(judge.latencyMs, this.onJudged, t);
+    else this.judged(t);
+  }
+
+  /** The judge decided: release the held answer, or escalate (routing again, with `previous` its target). */
+  private judged(t: Ticket): void {
+    t.routerTimer = -1;
+    const a = t.heldAttempt!;
+    t.heldAttempt = undefined;
+    if (t.judgeAccepts) {
+      t.okAttempt = a;
+      t.releaseMs = this.scheduler.now();
+      this.endTry(t, 'ok', undefined);
+      return;
+    }
+    this.probe.escalated?.(t.work);
+    this.route(t);
+  }
+
+  private cancelRouterCall(t: Ticket): void {
+    this.cancelTimer(t.routerTimer);
+    t.routerTimer = -1;
+    t.heldAttempt = undefined;
   }
 
   private route(t: Ticket): void {

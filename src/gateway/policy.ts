@@ -40,6 +40,12 @@ export interface RequestView {
   readonly blockTokens: number;
   /** The class's per-request targets (ms), Infinity where it sets none. */
   readonly slo: { readonly ttftMs: number; readonly tpotMs: number; readonly e2eMs: number };
+  /**
+   * A learned classifier's estimate of the request's difficulty in [0, 1] (RouteLLM's router
+   * score), with the accuracy the scenario's `quality.estimator` gives; NaN without a `quality`
+   * section. The true difficulty is not in the view (FG-5).
+   */
+  readonly difficultyEstimate: number;
 }
 
 /**
@@ -179,6 +185,27 @@ export interface KvCacheEventView {
   readonly atMs: number;
 }
 
+/**
+ * A router's own model call, run by the gateway: a difficulty classifier (RouteLLM) before the
+ * first routing decision on a request. Its latency delays that decision; its cost is the request's.
+ */
+export interface RouterCall {
+  readonly latencyMs: number;
+  readonly costUsd: number;
+}
+
+/**
+ * A scorer of answers (FrugalGPT's): reads an ok answer and accepts it, or rejects it so the
+ * request escalates. It errs at the given rates: it rejects an acceptable answer with probability
+ * `falseReject` and accepts an unacceptable one with probability `falseAccept` (the gateway
+ * draws its errors from its own stream, `gateway/judge`). Its latency holds the answer back (the
+ * client sees it only once accepted); its cost is the request's.
+ */
+export interface JudgeCall extends RouterCall {
+  readonly falseAccept: number;
+  readonly falseReject: number;
+}
+
 export interface RoutingPolicy {
   /**
    * Picks one of `targets` (those allowed for the request's class, in a stable order) or rejects.
@@ -188,6 +215,14 @@ export interface RoutingPolicy {
   onOutcome?(outcome: AttemptOutcomeView): void;
   /** Subscribes the gateway to its self-hosted targets' KV events (none are sent otherwise). */
   onKvEvent?(event: KvCacheEventView): void;
+  /** A classifier the gateway runs once per request, before its first routing decision. */
+  readonly classifier?: RouterCall;
+  /**
+   * The judge to run on an ok answer, or undefined to accept it as it is (the strongest model's,
+   * in a cascade). When the judge rejects the answer, `route` is called again with
+   * `context.attempt > 0` and `context.previous` the target that answered (an escalation).
+   */
+  judge?(outcome: AttemptOutcomeView): JudgeCall | undefined;
 }
 
 export interface AdmissionPolicy {

@@ -24,4 +24,8 @@ export interface GatewayProbe {
    * because the user moved on, so the attempt's work served nobody.
    */
   attemptDone(a: Attempt, wasted: boolean): void;
+  /** The gateway ran a routing policy's own model call (its classifier or judge) for `work`. */
+  routerCall?(work: WorkItem, call: 'classifier' | 'judge', costUsd: number): void;
+  /** A judge rejected an ok answer to `work`: the request escalates to another model. */
+  escalated?(work: WorkItem): void;
 }

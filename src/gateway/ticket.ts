@@ -66,6 +66,15 @@ export class Ticket<O = unknown> {
   costUsd = 0;
   /** The client went away because its user moved on: later work on it is waste. */
   superseded = false;
+  /** The routing policy's classifier has run for this request (it runs once per request). */
+  classified = false;
+  /** The classifier's or the judge's call in progress (-1: none). */
+  routerTimer: TimerHandle = -1;
+  /** An ok answer the judge is reading, and whether it will accept it (drawn when it started). */
+  heldAttempt: Attempt | undefined = undefined;
+  judgeAccepts = false;
+  /** When a judged answer was released to the client (NaN: the answer was not held). */
+  releaseMs = Number.NaN;
 
   constructor(work: WorkItem, view: RequestView, owner: O, listener: TryListener<O>) {
     this.work = work;

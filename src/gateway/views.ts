@@ -16,7 +16,7 @@ export interface ClassFacts {
   readonly slo: { readonly ttftMs: number; readonly tpotMs: number; readonly e2eMs: number };
 }
 
-/** The request as sent: everything but its true output length. */
+/** The request as sent: everything but its true output length and difficulty. */
 export function requestView(work: WorkItem, c: ClassFacts): RequestView {
   return {
     id: work.id,
@@ -33,6 +33,7 @@ export function requestView(work: WorkItem, c: ClassFacts): RequestView {
     blockHashes: work.blockHashes === undefined ? NO_HASHES : Object.freeze(Array.from(work.blockHashes)),
     blockTokens: work.hashBlockTokens,
     slo: c.slo,
+    difficultyEstimate: work.difficultyEstimate,
   };
 }
 

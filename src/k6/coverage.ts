@@ -31,6 +31,10 @@ export type Translation =
   /** Not reproduced; the reason. */
   | { unsupported: string };
 
+/** Quality is a simulated outcome: a real response carries no difficulty to compare. */
+const QUALITY_GAP =
+  'quality is simulated (request difficulty vs model capability); judge real answers with an evaluation';
+
 type FieldMap<T> = { readonly [K in keyof T]-?: Translation };
 type TimelineKind = TimelineEntry extends infer E ? (E extends unknown ? keyof E : never) : never;
 
@@ -53,6 +57,7 @@ export const SCENARIO_FIELDS: FieldMap<Scenario> = {
       'k6 keeps no time series in its summary: judge recovery from the simulation, or from a k6 time-series output',
   },
   metrics: { unsupported: 'k6 keeps no time series in its summary (use a k6 output for those)' },
+  quality: { unsupported: QUALITY_GAP },
 };
 
 export const WORKLOAD_FIELDS: FieldMap<Scenario['workload']> = {
@@ -172,6 +177,9 @@ export const SLO_METRICS: {
   amplification: { unsupported: 'gateway retries are invisible to the client (k6 counts client tries)' },
   costUsd: { unsupported: 'prices are per provider, and k6 does not know which provider served' },
   costPerRequestUsd: { unsupported: 'prices are per provider, and k6 does not know which provider served' },
+  acceptableShare: { unsupported: QUALITY_GAP },
+  qualityGoodputShare: { unsupported: QUALITY_GAP },
+  costPerAcceptableUsd: { unsupported: QUALITY_GAP },
 };
 
 const OVERFLOW_NOTE =
@@ -196,6 +204,7 @@ export function coverageNotes(scenario: Scenario, mode: K6Mode): string[] {
   };
   if (scenario.faults.length > 0) note('faults', SCENARIO_FIELDS.faults);
   if (scenario.recovery) note('recovery', SCENARIO_FIELDS.recovery);
+  if (scenario.quality) note('quality', SCENARIO_FIELDS.quality);
   const arrivals = [
     ...(scenario.workload.arrivals ? [['workload.arrivals', scenario.workload.arrivals] as const] : []),
     ...scenario.workload.classes.flatMap((c, i) =>

@@ -12,6 +12,7 @@
 import { LogHistogram } from '../engine/histogram.ts';
 import type { GatewayProbe, RejectionKind } from '../gateway/probe.ts';
 import type { Attempt, AttemptStatus } from '../providers/attempt.ts';
+import type { QualityModel } from '../providers/quality.ts';
 import type { WorkItem } from '../providers/work-item.ts';
 import type { ClassSlo } from '../scenario/schema.ts';
 import type { WorkloadProbe } from '../workload/probe.ts';
@@ -70,6 +71,20 @@ export class ClassMetrics {
   readonly seriesTtftP99 = new Series();
   readonly seriesE2eP50 = new Series();
   readonly seriesE2eP99 = new Series();
+  /**
+   * Quality (docs/concepts/quality.md), measured requests: acceptable answers, those also within
+   * the class's SLOs, the routing policy's own calls (classifier, judge) and their cost (also in
+   * `costUsd`), and escalations (answers a judge rejected).
+   */
+  acceptable = 0;
+  qualityGoodput = 0;
+  routerCalls = 0;
+  routerCostUsd = 0;
+  escalations = 0;
+  readonly windowAcceptable = new WindowCount();
+  readonly windowQualityGoodput = new WindowCount();
+  /** Acceptable answers filed under each request's arrival window (a window's acceptable share). */
+  readonly acceptableByArrival = new Series();
 
   constructor(name: string, slo: ClassSlo) {
     this.name = name;
@@ -176,14 +191,21 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
   readonly liveSessions = new Series();
   /** Policy rejections of measured requests, by policy, reason and class. */
   readonly rejections: RejectionCounter;
+  /** Whether answers are acceptable (a scenario `quality` section); undefined: no quality figures. */
+  readonly quality: QualityModel | undefined;
+  readonly acceptable = new WindowCount();
+  readonly qualityGoodput = new WindowCount();
+  readonly acceptableByArrival = new Series();
 
   constructor(
     intervalMs: number,
     classes: readonly { name: string; slo: ClassSlo }[],
     providers: readonly { name: string }[],
     policies: Record<'admission' | 'routing', string> = { admission: 'admission', routing: 'routing' },
+    quality?: QualityModel,
   ) {
     this.intervalMs = intervalMs;
+    this.quality = quality;
     this.rejections = new RejectionCounter(policies, classes.length);
     this.classes = classes.map((c) => new ClassMetrics(c.name, c.slo));
     this.providers = providers.map((p) => new ProviderMetrics(p.name));
@@ -239,6 +261,20 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
   /** A retry a budget refused (the try ends with its error instead). */
   retryDenied(work: WorkItem): void {
     if (work.measured) this.classes[work.classIndex]!.retriesDenied++;
+  }
+
+  /** The routing policy's classifier or judge ran for `work`: its cost is the request's. */
+  routerCall(work: WorkItem, _call: 'classifier' | 'judge', costUsd: number): void {
+    this.costUsd.value += costUsd;
+    if (!work.measured) return;
+    const c = this.classes[work.classIndex]!;
+    c.routerCalls++;
+    c.routerCostUsd += costUsd;
+    c.costUsd += costUsd;
+  }
+
+  escalated(work: WorkItem): void {
+    if (work.measured) this.classes[work.classIndex]!.escalations++;
   }
 
   gatewayRetried(work: WorkItem): void {
@@ -305,10 +341,13 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
       return;
     }
     const a = req.ticket.okAttempt!;
-    const ttft = a.firstTokenMs - work.arrivalMs;
-    const e2e = a.endMs - work.arrivalMs;
+    // An answer a judge held reaches the client whole, when the judge released it.
+    const released = req.ticket.releaseMs;
+    const held = !Number.isNaN(released);
+    const ttft = (held ? released : a.firstTokenMs) - work.arrivalMs;
+    const e2e = (held ? released : a.endMs) - work.arrivalMs;
     const out = a.outputTokens;
-    const streamed = out > 1 && a.tokenIntervalMs > 0;
+    const streamed = !held && out > 1 && a.tokenIntervalMs > 0;
     const tpot = streamed ? (e2e - ttft) / (out - 1) : Number.NaN;
     const slo = c.slo;
     const good = !(ttft > slo.ttftMs) && !(e2e > slo.e2eMs) && !(tpot > slo.tpotMs);
@@ -321,9 +360,25 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
       c.windowGoodput.value++;
       c.goodputByArrival.increment(this.window(work.arrivalMs));
     }
+    const acceptable = this.quality?.acceptable(work, a.providerIndex) === true;
+    if (acceptable) {
+      this.acceptable.value++;
+      c.windowAcceptable.value++;
+      const w = this.window(work.arrivalMs);
+      this.acceptableByArrival.increment(w);
+      c.acceptableByArrival.increment(w);
+      if (good) {
+        this.qualityGoodput.value++;
+        c.windowQualityGoodput.value++;
+      }
+    }
     if (!work.measured) return;
     c.outcomes[OK]!++;
     if (good) c.goodput++;
+    if (acceptable) {
+      c.acceptable++;
+      if (good) c.qualityGoodput++;
+    }
     c.ttft.record(ttft);
     c.e2e.record(e2e);
     c.queueWait.record(req.ticket.gatewayWaitMs + (a.serviceStartMs - a.startMs));
@@ -354,6 +409,8 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
       this.goodput,
       this.attempts,
       this.costUsd,
+      this.acceptable,
+      this.qualityGoodput,
     ])
       count.close(w);
     for (const count of Object.values(this.outcomes)) count.close(w);
@@ -381,6 +438,8 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
       c.windowOffered.close(w);
       c.windowCompleted.close(w);
       c.windowGoodput.close(w);
+      c.windowAcceptable.close(w);
+      c.windowQualityGoodput.close(w);
       c.seriesTtftP50.set(w, c.windowTtft.quantile(0.5));
       c.seriesTtftP99.set(w, c.windowTtft.quantile(0.99));
       c.seriesE2eP50.set(w, c.windowE2e.quantile(0.5));

@@ -65,6 +65,29 @@ export interface ClassResult {
   cost: CostBlock;
   /** Agent-session figures, for classes whose arrivals are sessions. */
   sessions?: SessionBlock;
+  /** Quality figures (when the scenario has a `quality` section). */
+  quality?: QualityBlock;
+}
+
+/**
+ * Quality as an outcome (docs/concepts/quality.md), over requests that arrived after warmup. An
+ * answer is acceptable when the request completed and its model's capability covered the
+ * request's difficulty; quality goodput counts acceptable answers that also met every SLO of
+ * their class. Shares are of offered requests.
+ */
+export interface QualityBlock {
+  acceptable: number;
+  acceptableShare: number;
+  qualityGoodput: number;
+  qualityGoodputPerSec: number;
+  qualityGoodputShare: number;
+  /** Token cost (attempts and the router's own calls, `cost.totalUsd`) per acceptable answer; null when none. */
+  costPerAcceptableUsd: number | null;
+  /** The routing policy's own model calls (classifier, judge), and their cost (USD, in `cost.totalUsd`). */
+  routerCalls: number;
+  routerCostUsd: number;
+  /** Ok answers a judge rejected, each followed by an attempt on another model. */
+  escalations: number;
 }
 
 /** Agent sessions that arrived after warmup. Durations are ms from arrival to the last call's end. */
@@ -83,8 +106,13 @@ export interface SessionBlock {
 }
 
 export interface CostBlock {
-  /** Token-billed cost of attempts (hosted APIs; pools with token prices). */
+  /**
+   * Token-billed cost of attempts (hosted APIs; pools with token prices), plus the routing
+   * policy's own calls (a classifier, a judge) when it makes any (`routerUsd`).
+   */
   totalUsd: number;
+  /** Of `totalUsd`, the routing policy's own calls (present only when there were some). */
+  routerUsd?: number;
   /** Self-hosted fleet cost: replica-hours up x price per replica-hour (overall block only). */
   fleetUsd?: number;
   perRequestUsd: number;
@@ -184,8 +212,18 @@ export interface TimeSeriesBlock {
       ttftP99: (number | null)[];
       e2eP50: (number | null)[];
       e2eP99: (number | null)[];
+      /** With quality: acceptable answers and quality goodput per window (by completion). */
+      acceptable?: (number | null)[];
+      qualityGoodput?: (number | null)[];
+      /** With quality: of the requests that arrived in each window, the share answered acceptably (null: none arrived). */
+      acceptableShare?: (number | null)[];
     }
   >;
+  /** With quality: acceptable answers and quality goodput per window (by completion), all classes. */
+  acceptable?: (number | null)[];
+  qualityGoodput?: (number | null)[];
+  /** With quality: of the requests that arrived in each window, the share answered acceptably (null: none arrived). */
+  acceptableShare?: (number | null)[];
 }
 
 export interface RunResult {
@@ -210,6 +248,8 @@ export interface RunResult {
   classes: Record<string, ClassResult>;
   /** Agent sessions over all session classes (absent when the scenario has none). */
   sessions?: SessionBlock;
+  /** Quality figures over all classes (when the scenario has a `quality` section). */
+  quality?: QualityBlock;
   providers: Record<string, ProviderResult>;
   slos: SloVerdict[];
   /** The cascade verdict per trigger (when the scenario declares `recovery`). */

@@ -16,6 +16,7 @@ import {
   type PrefixCacheResult,
   type PrefixCacheTokens,
   type ProviderResult,
+  type QualityBlock,
   type RequestCounts,
   RUN_RESULT_SCHEMA,
   type RunResult,
@@ -23,6 +24,7 @@ import {
   type TimeSeriesBlock,
 } from './result-types.ts';
 import { evaluateSlos } from './slo.ts';
+import type { Series } from './timeseries.ts';
 
 interface BuildInput {
   scenario: Scenario;
@@ -58,6 +60,7 @@ export function buildResult(input: BuildInput): RunResult {
       cost: cost([c]),
     };
     if (c.sessionsStarted > 0) classes[c.name]!.sessions = sessions([c]);
+    if (recorder.quality) classes[c.name]!.quality = quality([c], measuredSec);
   });
   const providers: Record<string, ProviderResult> = {};
   for (const p of recorder.providers) {
@@ -101,6 +104,7 @@ export function buildResult(input: BuildInput): RunResult {
     ...(recorder.classes.some((c) => c.sessionsStarted > 0)
       ? { sessions: sessions(recorder.classes.filter((c) => c.sessionsStarted > 0)) }
       : {}),
+    ...(recorder.quality ? { quality: quality(recorder.classes, measuredSec) } : {}),
     providers,
     timeseries: timeseries(recorder),
   };
@@ -177,6 +181,29 @@ function sessions(cs: readonly ClassMetrics[]): SessionBlock {
   };
 }
 
+function quality(cs: readonly ClassMetrics[], measuredSec: number): QualityBlock {
+  const sum = (f: (c: ClassMetrics) => number) => cs.reduce((a, c) => a + f(c), 0);
+  const offered = sum((c) => c.offered);
+  const acceptable = sum((c) => c.acceptable);
+  const good = sum((c) => c.qualityGoodput);
+  const costUsd = sum((c) => c.costUsd);
+  const share = (n: number) => (offered > 0 ? roundTo(n / offered, 6) : 0);
+  return {
+    acceptable,
+    acceptableShare: share(acceptable),
+    qualityGoodput: good,
+    qualityGoodputPerSec: roundTo(good / measuredSec, 6),
+    qualityGoodputShare: share(good),
+    costPerAcceptableUsd: acceptable > 0 ? roundTo(costUsd / acceptable, 9) : null,
+    routerCalls: sum((c) => c.routerCalls),
+    routerCostUsd: roundTo(
+      sum((c) => c.routerCostUsd),
+      6,
+    ),
+    escalations: sum((c) => c.escalations),
+  };
+}
+
 function latency(cs: readonly ClassMetrics[]): LatencyBlock {
   const merged = (pick: (c: ClassMetrics) => LogHistogram) => {
     if (cs.length === 1) return summarize(pick(cs[0]!));
@@ -196,8 +223,17 @@ function latency(cs: readonly ClassMetrics[]): LatencyBlock {
 function cost(cs: readonly ClassMetrics[]): CostBlock {
   const total = cs.reduce((a, c) => a + c.costUsd, 0);
   const offered = cs.reduce((a, c) => a + c.offered, 0);
+  const routerCalls = cs.reduce((a, c) => a + c.routerCalls, 0);
   return {
     totalUsd: roundTo(total, 6),
+    ...(routerCalls > 0
+      ? {
+          routerUsd: roundTo(
+            cs.reduce((a, c) => a + c.routerCostUsd, 0),
+            6,
+          ),
+        }
+      : {}),
     perRequestUsd: offered > 0 ? roundTo(total / offered, 9) : 0,
     inputTokens: cs.reduce((a, c) => a + c.inputTokens, 0),
     outputTokens: cs.reduce((a, c) => a + c.outputTokens, 0),
@@ -234,6 +270,13 @@ function timeseries(r: Recorder): TimeSeriesBlock {
       ttftP99: c.seriesTtftP99.toArray(n, 3),
       e2eP50: c.seriesE2eP50.toArray(n, 3),
       e2eP99: c.seriesE2eP99.toArray(n, 3),
+      ...(r.quality
+        ? {
+            acceptable: c.windowAcceptable.series.toArray(n),
+            qualityGoodput: c.windowQualityGoodput.series.toArray(n),
+            acceptableShare: shareByWindow(c.acceptableByArrival, c.windowOffered.series, n),
+          }
+        : {}),
     };
   }
   return {
@@ -257,6 +300,13 @@ function timeseries(r: Recorder): TimeSeriesBlock {
     sessionsInProgress: r.liveSessions.toArray(n),
     providers,
     classes,
+    ...(r.quality
+      ? {
+          acceptable: r.acceptable.series.toArray(n),
+          qualityGoodput: r.qualityGoodput.series.toArray(n),
+          acceptableShare: shareByWindow(r.acceptableByArrival, r.offered.series, n),
+        }
+      : {}),
   };
 }
 
@@ -274,4 +324,14 @@ function prefixCacheBlock(stats: PrefixCacheStats | undefined): { prefixCache?: 
       replicas: stats.replicas.map((r) => tokens(r.promptTokens, r.cachedTokens)),
     },
   };
+}
+
+/** Per window, `part` over `whole` (null where nothing arrived). */
+function shareByWindow(part: Series, whole: Series, n: number): (number | null)[] {
+  const num = part.toArray(n, 12);
+  const den = whole.toArray(n, 12);
+  return num.map((x, i) => {
+    const d = den[i] ?? 0;
+    return d > 0 && x !== null ? roundTo(x / d, 6) : null;
+  });
 }

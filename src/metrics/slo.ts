@@ -2,7 +2,8 @@
  * SLO verdicts: each scenario SLO checked against the run result. A verdict is data, e.g.
  * { name: 'chat ttft.p99 <= 500ms', metric: 'ttft.p99', class: 'chat', bound: 'max',
  *   threshold: 500, observed: 412.5, pass: true }. A metric with no data (no completions to
- * take a percentile of) fails: an SLO nobody could measure is not met.
+ * take a percentile of) fails: an SLO nobody could measure is not met. Quality SLOs
+ * (`acceptableShare`, `qualityGoodputShare`, `costPerAcceptableUsd`) read the quality block.
  */
 
 import type { LatencySummary } from '../engine/histogram.ts';
@@ -51,7 +52,10 @@ export function evaluateSlos(
   });
 }
 
-function observe(metric: string, scope: Pick<RunResult, 'requests' | 'latency' | 'cost'>): number | null {
+function observe(
+  metric: string,
+  scope: Pick<RunResult, 'requests' | 'latency' | 'cost' | 'quality'>,
+): number | null {
   const dot = metric.indexOf('.');
   if (dot > 0) {
     const family = metric.slice(0, dot) as keyof RunResult['latency'];
@@ -66,6 +70,13 @@ function observe(metric: string, scope: Pick<RunResult, 'requests' | 'latency' |
       return scope.cost.totalUsd;
     case 'costPerRequestUsd':
       return scope.cost.perRequestUsd;
+    // Quality SLOs (the scenario has a quality section, or validation refused them).
+    case 'acceptableShare':
+      return scope.quality?.acceptableShare ?? null;
+    case 'qualityGoodputShare':
+      return scope.quality?.qualityGoodputShare ?? null;
+    case 'costPerAcceptableUsd':
+      return scope.quality?.costPerAcceptableUsd ?? null;
     default:
       return (scope.requests as unknown as Record<string, number>)[metric] ?? null;
   }

@@ -28,6 +28,13 @@ export class WorkItem {
   readonly blockHashes: Int32Array | undefined;
   /** Tokens per hashed block (0 without hashes). */
   readonly hashBlockTokens: number;
+  /**
+   * Quality (only with a scenario `quality` section; NaN otherwise): the request's latent
+   * difficulty in [0, 1] (ground truth: never in a policy's view), and the estimate of it a
+   * router sees. Set by the workload right after construction, at arrival; nobody writes them later.
+   */
+  difficulty = Number.NaN;
+  difficultyEstimate = Number.NaN;
 
   constructor(
     id: number,

@@ -69,6 +69,13 @@ export function estimateWork(s: Scenario, traces?: ReadonlyMap<string, Trace>): 
   let arrivals = 0;
   let peakRate = sharedStream.peak;
   let attempts = 0;
+  // Quality: a weaker model needs up to its `sessionCalls` times the calls (or `giveUpAfter` times).
+  const sessionFactor = s.quality
+    ? Math.min(
+        s.quality.sessions.giveUpAfter ?? Number.POSITIVE_INFINITY,
+        Math.max(1, ...Object.values(s.quality.models).map((m) => m.sessionCalls)),
+      )
+    : 1;
   for (const c of s.workload.classes) {
     let offered: number;
     if (c.arrivals) {
@@ -76,7 +83,7 @@ export function estimateWork(s: Scenario, traces?: ReadonlyMap<string, Trace>): 
       offered = own.count;
       peakRate += own.peak;
     } else offered = sharedTotal > 0 ? (sharedStream.count * c.share) / sharedTotal : 0;
-    const calls = c.session ? Math.max(1, createDistribution(c.session.calls).mean) : 1;
+    const calls = c.session ? Math.max(1, createDistribution(c.session.calls).mean) * sessionFactor : 1;
     const requests = offered * calls;
     arrivals += requests;
     const client = c.client ?? s.workload.client;

@@ -824,6 +824,12 @@ const gatewaySchema = obj({
 
 export const LATENCY_METRICS = ['ttft', 'tpot', 'itl', 'e2e', 'queueWait'] as const;
 export const STATS = ['p50', 'p90', 'p95', 'p99', 'p99.9', 'mean', 'max'] as const;
+/**
+ * Quality SLOs (the scenario needs a `quality` section): acceptable answers and quality goodput
+ * as shares of offered requests, and cost per acceptable answer (USD).
+ */
+export const QUALITY_SHARE_METRICS = ['acceptableShare', 'qualityGoodputShare'] as const;
+export const QUALITY_METRICS = [...QUALITY_SHARE_METRICS, 'costPerAcceptableUsd'] as const;
 export const SHARE_METRICS = [
   'cancelledShare',
   'errorShare',
@@ -832,8 +838,14 @@ export const SHARE_METRICS = [
   'rateLimitedShare',
   'goodputShare',
   'completedShare',
+  ...QUALITY_SHARE_METRICS,
 ] as const;
-export const OTHER_METRICS = ['amplification', 'costUsd', 'costPerRequestUsd'] as const;
+export const OTHER_METRICS = [
+  'amplification',
+  'costUsd',
+  'costPerRequestUsd',
+  'costPerAcceptableUsd',
+] as const;
 const METRIC_NAMES = [
   ...LATENCY_METRICS.flatMap((m) => STATS.map((s) => `${m}.${s}`)),
   ...SHARE_METRICS,
@@ -922,6 +934,117 @@ const recoverySchema = obj({
 });
 
 // ---------------------------------------------------------------------------------------------
+// Quality: how hard each request is and how capable each model is (docs/concepts/quality.md)
+
+/** A number from 0 to 1 (a difficulty, a capability, a rate of the judge's errors). */
+const unitInterval = () =>
+  z
+    .number({ error: () => 'expected a number from 0 to 1' })
+    .min(0, 'expected a number from 0 to 1')
+    .max(1, 'expected a number from 0 to 1');
+
+/**
+ * A difficulty distribution on [0, 1]: `{ dist: uniform, min: 0, max: 1 }` (the default),
+ * `{ dist: empirical, values: [...] }` (any shape, sampled by its quantiles), or a bare number
+ * (every request equally hard).
+ */
+const difficultyVariants = [
+  obj({ dist: z.literal('uniform'), min: unitInterval().default(0), max: unitInterval().default(1) }).refine(
+    (d) => d.min <= d.max,
+    { error: 'expected min <= max', path: ['max'] },
+  ),
+  obj({ dist: z.literal('deterministic'), value: unitInterval() }),
+  obj({ dist: z.literal('empirical'), values: z.array(unitInterval()).min(1).max(100_000) }),
+] as const;
+const DIFFICULTY_EXPECTED =
+  "expected a number from 0 to 1, or a distribution with 'dist' one of 'uniform' | 'deterministic' | 'empirical'";
+const difficultySchema = z.union(
+  [
+    unitInterval().transform((value) => ({ dist: 'deterministic' as const, value })),
+    z.discriminatedUnion('dist', difficultyVariants, {
+      error: (issue) => (issue.code === 'invalid_union' ? DIFFICULTY_EXPECTED : undefined),
+    }),
+  ],
+  { error: (issue) => (issue.code === 'invalid_union' ? DIFFICULTY_EXPECTED : undefined) },
+);
+export type DifficultySpec = z.output<typeof difficultySchema>;
+
+/** A model's capability: one number for every class, or `{ default: 0.6, agent: 0.4 }` by class. */
+const capabilitySchema = z.union([unitInterval(), z.record(z.string(), unitInterval())], {
+  error: () => 'expected a capability from 0 to 1, or one per class like { default: 0.6, chat: 0.7 }',
+});
+
+const qualityModelSchema = z.union(
+  [
+    unitInterval().transform((capability) => ({ capability, sessionCalls: 1 })),
+    obj({
+      capability: capabilitySchema,
+      /**
+       * Agent sessions: calls this model needs for one step of a task a model with factor 1 does
+       * in one call (a weaker model needs more calls for the same task).
+       */
+      sessionCalls: z
+        .number({ error: () => 'expected a number from 1 to 100' })
+        .min(1, 'expected a number from 1 to 100')
+        .max(100, 'expected a number from 1 to 100')
+        .default(1),
+    }),
+  ],
+  { error: () => 'expected a capability from 0 to 1, or { capability, sessionCalls }' },
+);
+
+/**
+ * The difficulty estimate routers see: a Gaussian copula with the difficulty, its accuracy given
+ * as the copula's `correlation` (1: the estimate is the difficulty) or as an `auc`, the
+ * probability that of two requests the harder one gets the higher estimate
+ * (correlation = sin(pi x (auc - 1/2))).
+ */
+const estimatorSchema = obj({
+  correlation: z
+    .number({ error: () => 'expected a correlation from 0 to 1' })
+    .min(0, 'expected a correlation from 0 to 1')
+    .max(1, 'expected a correlation from 0 to 1')
+    .optional(),
+  auc: z
+    .number({ error: () => 'expected an AUC from 0.5 to 1' })
+    .min(0.5, 'expected an AUC from 0.5 to 1')
+    .max(1, 'expected an AUC from 0.5 to 1')
+    .optional(),
+}).transform((e, ctx) => {
+  if (e.correlation !== undefined && e.auc !== undefined) {
+    ctx.issues.push({ code: 'custom', message: 'expected one of correlation or auc, not both', input: e });
+    return z.NEVER;
+  }
+  const correlation = e.auc !== undefined ? Math.sin(Math.PI * (e.auc - 0.5)) : (e.correlation ?? 1);
+  return { correlation };
+});
+
+/**
+ * Quality as an outcome: each request's latent difficulty (drawn at arrival, per class), each
+ * model's capability (per class), and the accuracy of the difficulty estimate routers see. A
+ * response is acceptable when it is ok and its model's capability is at least the request's
+ * difficulty. Absent: no quality figures, and runs are exactly as without it.
+ */
+const qualitySchema = obj({
+  /** Per class (by name); a class not listed has difficulty uniform on [0, 1]. */
+  difficulty: z.record(z.string(), difficultySchema).default({}),
+  /** Per model name: its capability (by class) and its agent-session call factor. */
+  models: z.record(z.string(), qualityModelSchema).default({}),
+  /** Capability of a model not listed in `models` (and of a listed one for classes it omits). */
+  defaultCapability: unitInterval().default(1),
+  estimator: estimatorSchema.prefault({}),
+  sessions: obj({
+    /** A session is aborted once it has made this many times its planned calls. Default: never. */
+    giveUpAfter: z
+      .number({ error: () => 'expected a multiplier from 1 to 100' })
+      .min(1, 'expected a multiplier from 1 to 100')
+      .max(100, 'expected a multiplier from 1 to 100')
+      .optional(),
+  }).prefault({}),
+});
+export type QualityConfig = z.output<typeof qualitySchema>;
+
+// ---------------------------------------------------------------------------------------------
 // Scenario
 
 const scenarioShape = obj({
@@ -946,6 +1069,8 @@ const scenarioShape = obj({
   slos: z.array(sloSchema).max(1000).default([]),
   /** The cascade verdict: how the run must come back after each trigger. */
   recovery: recoverySchema.optional(),
+  /** Quality as an outcome: request difficulty, model capability, the routers' estimate. */
+  quality: qualitySchema.optional(),
   metrics: obj({
     /** Time-series window; `auto` picks a round value giving at most ~1000 windows (>= 1 s). */
     interval: autoOr(periodDuration()).default('auto'),
@@ -1064,6 +1189,7 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
     }
   });
   if (s.recovery) recoveryReferences(s, ctx, classNames);
+  qualityReferences(s, classNames, [...models], issue);
   s.providers.forEach((p, i) => {
     if (p.kind === 'gpu') fittedTiming(p, ['providers', i, 'timing'], issue);
   });
@@ -1089,6 +1215,46 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
 }
 
 type Issue = (path: PropertyKey[], message: string) => void;
+
+/** Quality names classes and models that exist; quality SLOs need a quality section. */
+function qualityReferences(
+  s: z.output<typeof scenarioShape>,
+  classNames: readonly string[],
+  models: readonly string[],
+  issue: Issue,
+): void {
+  const q = s.quality;
+  s.slos.forEach((slo, i) => {
+    if (!q && (QUALITY_METRICS as readonly string[]).includes(slo.metric))
+      issue(
+        ['slos', i, 'metric'],
+        `expected a 'quality' section for the quality metric ${quoted(slo.metric)}: it says how hard requests are and how capable models are`,
+      );
+  });
+  if (!q) return;
+  const oneOf = (names: readonly string[]) => names.map((n) => `'${n}'`).join(', ');
+  for (const name of Object.keys(q.difficulty))
+    if (!classNames.includes(name))
+      issue(
+        ['quality', 'difficulty', name],
+        `expected one of the classes ${oneOf(classNames)}, got ${quoted(name)}${didYouMean(name, classNames)}`,
+      );
+  for (const [name, m] of Object.entries(q.models)) {
+    if (!models.includes(name))
+      issue(
+        ['quality', 'models', name],
+        `expected a model some provider serves (${oneOf(models)}), got ${quoted(name)}${didYouMean(name, models)}`,
+      );
+    if (typeof m.capability === 'number') continue;
+    const keys = ['default', ...classNames];
+    for (const key of Object.keys(m.capability))
+      if (!keys.includes(key))
+        issue(
+          ['quality', 'models', name, 'capability', key],
+          `expected 'default' or one of the classes ${oneOf(classNames)}, got ${quoted(key)}${didYouMean(key, keys)}`,
+        );
+  }
+}
 
 /** Ramps and steps change the base rate one at a time: each starts after the previous one ends. */
 function overlappingRamps(a: z.output<typeof arrivalsSchema>, path: PropertyKey[], issue: Issue): void {
@@ -1188,6 +1354,7 @@ export type GatewayConfig = Scenario['gateway'];
 export type PolicyRef = GatewayConfig['routing'];
 export type SloConfig = Scenario['slos'][number];
 export type RecoveryConfig = NonNullable<Scenario['recovery']>;
+export type QualityModelConfig = QualityConfig['models'][string];
 export type TriggerConfig = z.output<typeof triggerSchema>;
 export type ClassSlo = ClassConfig['slo'];
 

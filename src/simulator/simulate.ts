@@ -22,6 +22,7 @@ import { autoInterval } from '../metrics/timeseries.ts';
 import { scheduleFaults } from '../providers/faults/fault-timeline.ts';
 import { createProvider } from '../providers/index.ts';
 import type { Provider } from '../providers/provider.ts';
+import { QualityModel } from '../providers/quality.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { Client } from '../workload/client.ts';
@@ -85,10 +86,22 @@ export function runScenario(
     scenario.metrics.interval === 'auto'
       ? autoInterval(scenario.duration + scenario.drain)
       : scenario.metrics.interval;
-  const recorder = new Recorder(intervalMs, classes, scenario.providers, {
-    admission: scenario.gateway.admission.policy,
-    routing: scenario.gateway.routing.policy,
-  });
+  // Quality (a scenario `quality` section): capabilities by provider and class, read by the
+  // recorder and the gateway's judge; the workload draws difficulties on its own streams.
+  const quality = scenario.quality
+    ? new QualityModel(
+        scenario.quality,
+        scenario.providers,
+        classes.map((c) => c.name),
+      )
+    : undefined;
+  const recorder = new Recorder(
+    intervalMs,
+    classes,
+    scenario.providers,
+    { admission: scenario.gateway.admission.policy, routing: scenario.gateway.routing.policy },
+    quality,
+  );
   const context = (name: string, offerQueue: () => void): PolicyContext => ({
     now: () => sim.now(),
     random: streams.get(`policy/${name}`),
@@ -118,6 +131,9 @@ export function runScenario(
     }),
     probe: recorder,
     retryRng: streams.get('gateway/retries'),
+    quality,
+    // Its own stream: named streams are independent, so this one shifts no other draw.
+    judgeRng: streams.get('gateway/judge'),
   });
   const faulted = new Set(scenario.faults.map((f) => f.provider));
   const providers: Provider[] = scenario.providers.map((p) =>

@@ -71,6 +71,7 @@ export function makeRequest(over: Partial<RequestView> = {}): RequestView {
     blockHashes: [],
     blockTokens: 0,
     slo: { ttftMs: Infinity, tpotMs: Infinity, e2eMs: Infinity },
+    difficultyEstimate: Number.NaN,
     ...over,
   };
 }

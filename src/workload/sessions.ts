@@ -15,7 +15,22 @@ import type { Scheduler } from '../engine/clock.ts';
 import { createDistribution, type Distribution } from '../engine/dist/index.ts';
 import type { Random } from '../engine/rng.ts';
 import type { ClassConfig } from '../scenario/schema.ts';
+import type { DifficultyDraws } from './quality.ts';
 import type { Request } from './request.ts';
+
+/**
+ * Quality in agent sessions (docs/concepts/quality.md): each step of a session's task has a
+ * difficulty (drawn at the session's arrival, like the rest of its plan); an ok call advances the
+ * task by 1 / the serving model's `sessionCalls` factor of a step, so a weaker model needs more
+ * calls for the same task (and the cheapest model per call is not always the cheapest per session).
+ */
+export interface SessionQuality {
+  readonly draws: DifficultyDraws;
+  /** Calls the model behind provider `providerIndex` needs per step (>= 1). */
+  sessionCallsOf(providerIndex: number): number;
+  /** A session that has made this many times its planned calls gives up (aborted); Infinity: never. */
+  readonly giveUpAfter: number;
+}
 
 export class Session {
   /** Runs this session: told when each of its calls ends. */
@@ -30,7 +45,7 @@ export class Session {
   readonly thinks: number[];
   /** Tokens of context so far (the next call's prompt, before truncation). */
   context: number;
-  /** Index of the call in flight or next; calls completed; retries left for the current call. */
+  /** Step of the task in flight or next (the call index without quality); retries left for it. */
   call = 0;
   retriesLeft: number;
   callsMade = 0;
@@ -38,6 +53,14 @@ export class Session {
   inputTokens = 0;
   outputTokens = 0;
   state: 'running' | 'completed' | 'aborted' = 'running';
+  /** Calls that ended ok, and the tokens the last of them appended to the context (its answer and tool output). */
+  okCalls = 0;
+  appended = 0;
+  /** With quality: steps of the task done (fractional: a weak model's call does part of a step). */
+  progress = 0;
+  /** With quality: per step, its difficulty and the estimate routers see (empty without). */
+  readonly difficulties: number[] = [];
+  readonly estimates: number[] = [];
 
   constructor(
     runner: SessionRunner,
@@ -79,6 +102,7 @@ export class SessionRunner {
   private readonly tools: Distribution;
   private readonly thinks: Distribution;
   private readonly rng: Random;
+  private readonly quality: SessionQuality | undefined;
   /** Sessions started and not yet completed or aborted. */
   live = 0;
   private readonly onNextCall = (s: Session) => this.next(s);
@@ -88,10 +112,12 @@ export class SessionRunner {
     host: SessionHost,
     config: NonNullable<ClassConfig['session']>,
     rng: Random,
+    quality?: SessionQuality,
   ) {
     this.scheduler = scheduler;
     this.host = host;
     this.config = config;
+    this.quality = quality;
     this.calls = createDistribution(config.calls);
     this.tools = createDistribution(config.toolTokens);
     this.thinks = createDistribution(config.thinkTime);
@@ -128,6 +154,15 @@ export class SessionRunner {
       thinks,
       this.config.retries,
     );
+    if (this.quality) {
+      // From the class's quality streams, in session-arrival order: the same whatever the policy.
+      const draw = { difficulty: 0, estimate: 0 };
+      for (let i = 0; i < n; i++) {
+        this.quality.draws.draw(classIndex, draw);
+        s.difficulties.push(draw.difficulty);
+        s.estimates.push(draw.estimate);
+      }
+    }
     this.live++;
     this.send(s, 0);
     return s;
@@ -141,15 +176,24 @@ export class SessionRunner {
     if (req.outcome === 'ok') {
       s.outputTokens += req.ticket.okAttempt?.outputTokens ?? 0;
       // The next prompt is everything so far: context, this answer, the tool's output.
+      const step = s.call;
       const previous = Math.min(s.context, this.config.maxContext);
-      s.context = previous + s.outputs[s.call]! + s.tools[s.call]!;
-      s.call++;
-      s.retriesLeft = this.config.retries;
+      s.appended = s.outputs[step]! + s.tools[step]!;
+      s.context = previous + s.appended;
+      s.okCalls++;
+      if (this.advance(s, req)) {
+        s.call++;
+        s.retriesLeft = this.config.retries;
+      }
       if (s.call >= s.outputs.length) {
         this.end(s, 'completed');
         return;
       }
-      this.scheduler.after(s.thinks[s.call - 1]!, this.onNextCall, s);
+      if (this.quality && s.callsMade >= this.quality.giveUpAfter * s.outputs.length) {
+        this.end(s, 'aborted');
+        return;
+      }
+      this.scheduler.after(s.thinks[step]!, this.onNextCall, s);
       return;
     }
     if (s.retriesLeft > 0) {
@@ -160,6 +204,18 @@ export class SessionRunner {
     this.end(s, 'aborted');
   }
 
+  /**
+   * Did the ok call `req` finish the current step? Always without quality; with it, the call
+   * does 1 / (its model's `sessionCalls`) of a step.
+   */
+  private advance(s: Session, req: Request): boolean {
+    if (!this.quality) return true;
+    const served = req.ticket.okAttempt!;
+    s.progress += 1 / this.quality.sessionCallsOf(served.providerIndex);
+    // A tolerance for sums of fractions (3 x 1/3 is a whole step).
+    return s.progress >= s.call + 1 - 1e-9;
+  }
+
   private next(s: Session): void {
     if (s.state === 'running') this.send(s, s.call);
   }
@@ -167,14 +223,9 @@ export class SessionRunner {
   private send(s: Session, k: number): void {
     const prompt = Math.max(1, Math.min(s.context, this.config.maxContext));
     // Every call after the first repeats the previous context: a prompt cache can reuse it.
-    const cachedPrefix = k === 0 ? 0 : Math.max(0, prompt - this.lastAppended(s, k));
+    const cachedPrefix = s.okCalls === 0 ? 0 : Math.max(0, prompt - s.appended);
     s.callsMade++;
     this.host.sendCall(s, prompt, s.outputs[k]!, cachedPrefix);
-  }
-
-  /** Tokens appended since the previous call (its answer and the tool output). */
-  private lastAppended(s: Session, k: number): number {
-    return s.outputs[k - 1]! + s.tools[k - 1]!;
   }
 
   private end(s: Session, state: 'completed' | 'aborted'): void {

@@ -6,12 +6,14 @@
 import type { Scheduler } from '../engine/clock.ts';
 import { createDistribution, type Distribution } from '../engine/dist/index.ts';
 import type { Random, RngStreams } from '../engine/rng.ts';
+import { QualityModel } from '../providers/quality.ts';
 import { WorkItem } from '../providers/work-item.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { type ArrivalSource, createArrivalSource } from './arrivals.ts';
 import type { Client } from './client.ts';
 import type { WorkloadProbe } from './probe.ts';
-import { type Session, type SessionHost, SessionRunner } from './sessions.ts';
+import { type DifficultyDraw, DifficultyDraws } from './quality.ts';
+import { type Session, type SessionHost, type SessionQuality, SessionRunner } from './sessions.ts';
 import type { Trace } from './trace.ts';
 
 interface SourceState {
@@ -47,6 +49,9 @@ export class Workload implements SessionHost {
   private readonly sessions: (SessionRunner | undefined)[];
   private nextSessionId = 0;
   private readonly probe: WorkloadProbe;
+  /** Difficulty draws (only with a scenario `quality` section), and a scratch draw. */
+  private readonly quality: DifficultyDraws | undefined;
+  private readonly draw: DifficultyDraw = { difficulty: 0, estimate: 0 };
 
   constructor(
     scheduler: Scheduler,
@@ -59,9 +64,27 @@ export class Workload implements SessionHost {
     this.scheduler = scheduler;
     this.client = client;
     this.probe = probe;
+    const classNames = scenario.workload.classes.map((c) => c.name);
+    const q = scenario.quality;
+    this.quality = q ? new DifficultyDraws(q, classNames, streams) : undefined;
+    let sessionQuality: SessionQuality | undefined;
+    if (q && this.quality) {
+      const capabilities = new QualityModel(q, scenario.providers, classNames);
+      sessionQuality = {
+        draws: this.quality,
+        sessionCallsOf: (i) => capabilities.sessionCallsOf(i),
+        giveUpAfter: q.sessions.giveUpAfter ?? Number.POSITIVE_INFINITY,
+      };
+    }
     this.sessions = scenario.workload.classes.map((c) =>
       c.session
-        ? new SessionRunner(scheduler, this, c.session, streams.get(`workload/sessions/${c.name}`))
+        ? new SessionRunner(
+            scheduler,
+            this,
+            c.session,
+            streams.get(`workload/sessions/${c.name}`),
+            sessionQuality,
+          )
         : undefined,
     );
     const classes = scenario.workload.classes;
@@ -157,9 +180,14 @@ export class Workload implements SessionHost {
       prefixId = classIndex * 1_000_000 + Math.floor(this.tokenRng[classIndex]!() * c.prefix.groups);
       prefixTokens = Math.min(c.prefix.tokens, prompt);
     }
-    this.client.arrive(
-      this.makeWork(classIndex, prompt, output, prefixId, prefixTokens, hashes, s.blockTokens),
-    );
+    const work = this.makeWork(classIndex, prompt, output, prefixId, prefixTokens, hashes, s.blockTokens);
+    if (this.quality) {
+      // From the class's quality streams, at arrival: the same whatever the policy (FG-3).
+      const draw = this.quality.draw(classIndex, this.draw);
+      work.difficulty = draw.difficulty;
+      work.difficultyEstimate = draw.estimate;
+    }
+    this.client.arrive(work);
   }
 
   /** The arrival facts of a request of class `classIndex` arriving now. */
@@ -201,6 +229,11 @@ export class Workload implements SessionHost {
       SESSION_PREFIX_BASE + session.id,
       cachedPrefix,
     );
+    if (this.quality) {
+      // The step's difficulty, drawn when the session arrived: a call redoing a step redoes the same task.
+      work.difficulty = session.difficulties[session.call]!;
+      work.difficultyEstimate = session.estimates[session.call]!;
+    }
     this.client.arrive(work, session);
   }
 

@@ -197,8 +197,10 @@ describe('fuzzed scenarios', () => {
       { seed: SEED, numRuns: RUNS, endOnFailure: true },
     );
     if (process.env['FUZZ_RUNS']) console.log(`fuzz: ${RUNS} runs, ${accepted} accepted, ${ran} ran`);
-    // The mutations leave a fair share loadable, so the run half is exercised too.
-    expect(accepted).toBeGreaterThan(RUNS / 10);
+    // The mutations leave a fair share loadable (about 12% over 1000 runs), so the run half is
+    // exercised too. The bar sits 3 standard deviations below that at 200 runs: which scenarios the
+    // seeded picks land on shifts with every bundled scenario added.
+    expect(accepted).toBeGreaterThan(RUNS / 20);
     expect(ran).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -312,7 +312,7 @@ describe('overrides and YAML keys never reach a prototype', () => {
 
   it('names a few unknown keys, counts the rest and lists the valid keys once', async () => {
     const VALID =
-      'valid keys: name, description, duration, warmup, drain, seed, providers, faults, workload, gateway, slos, recovery, metrics';
+      'valid keys: name, description, duration, warmup, drain, seed, providers, faults, workload, gateway, slos, recovery, quality, metrics';
     expect(await problems(`${MMC_YAML}durtion: 1\n"fo\\eo": 2\n`)).toEqual([
       `scenario.yaml:15:1: (top level): unknown keys 'durtion' (did you mean 'duration'?), 'fo\\x1bo'; ${VALID}`,
     ]);
@@ -324,7 +324,7 @@ describe('overrides and YAML keys never reach a prototype', () => {
 
   it('treats a __proto__ key in YAML as an unknown key, and never pollutes', async () => {
     expect(await problems(`__proto__: { polluted: 1 }\n${MMC_YAML}`)).toEqual([
-      "scenario.yaml:1:1: (top level): unknown key '__proto__'; valid keys: name, description, duration, warmup, drain, seed, providers, faults, workload, gateway, slos, recovery, metrics",
+      "scenario.yaml:1:1: (top level): unknown key '__proto__'; valid keys: name, description, duration, warmup, drain, seed, providers, faults, workload, gateway, slos, recovery, quality, metrics",
     ]);
     const { scenario } = await loadScenarioText(
       MMC_YAML.replace(
@@ -342,7 +342,7 @@ describe('overrides and YAML keys never reach a prototype', () => {
 describe('problems from --set', () => {
   it('blames an unknown key on the override that wrote it, not on a line of the file', async () => {
     expect(await problems(MMC_YAML, ['attemptTimeout=20'])).toEqual([
-      "scenario.yaml (--set attemptTimeout): (top level): unknown key 'attemptTimeout'; valid keys: name, description, duration, warmup, drain, seed, providers, faults, workload, gateway, slos, recovery, metrics",
+      "scenario.yaml (--set attemptTimeout): (top level): unknown key 'attemptTimeout'; valid keys: name, description, duration, warmup, drain, seed, providers, faults, workload, gateway, slos, recovery, quality, metrics",
     ]);
   });
 

@@ -206,7 +206,7 @@ describe('policy references', () => {
     const err = await resolvePolicies(loaded).catch((e: unknown) => e);
     expect((err as FloodgateError).code).toBe('FG_UNKNOWN_POLICY');
     expect((err as Error).message).toBe(
-      "scenario.yaml: gateway.routing.policy: expected a routing policy (round-robin, random, least-outstanding, power-of-two-choices, peak-ewma, cost-aware, rate-limit-aware, endpoint-picker, prefix-affinity, prefix-scorer, precise-prefix-scorer, model-selection) or a path to a policy module, got 'round-robn' (did you mean 'round-robin'?)",
+      "scenario.yaml: gateway.routing.policy: expected a routing policy (round-robin, random, least-outstanding, power-of-two-choices, peak-ewma, cost-aware, rate-limit-aware, endpoint-picker, prefix-affinity, prefix-scorer, precise-prefix-scorer, model-selection, threshold-router, cascade) or a path to a policy module, got 'round-robn' (did you mean 'round-robin'?)",
     );
   });
 

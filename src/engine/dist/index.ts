@@ -9,5 +9,6 @@ export { exponential } from './exponential.ts';
 export { gamma, standardGamma } from './gamma.ts';
 export { lognormal, lognormalFromQuantiles } from './lognormal.ts';
 export { normal } from './normal.ts';
+export { normalCdf, normalQuantile } from './normal-cdf.ts';
 export { createDistribution, type DistributionSpec } from './spec.ts';
 export { uniform } from './uniform.ts';
