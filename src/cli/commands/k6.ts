@@ -55,6 +55,7 @@ interface K6CommandOptions {
   timeScale: number;
   rateScale: number;
   seed?: number;
+  vuHeadroom: number;
   operator?: number;
   set?: string[];
   max?: Partial<WorkLimits>;
@@ -83,6 +84,12 @@ export function k6Command(): Command {
     )
     .option('--rate-scale <f>', 'multiply every arrival rate (0.1: a tenth of the traffic)', parsePositive, 1)
     .option('--seed <n>', 'seed of the request bodies (default: the scenario seed)', parseSeed)
+    .option(
+      '--vu-headroom <f>',
+      "Little's-law headroom on VUs: preAllocatedVUs and maxVUs both scale with it",
+      parsePositive,
+      1.5,
+    )
     .option(
       '--operator <n>',
       'also write a k6-operator TestRun with parallelism N beside the script',
@@ -117,6 +124,7 @@ Exit codes: 0 written, 1 bad input, 2 bad usage, 70 a bug.`,
           timeScale: opts.timeScale,
           rateScale: opts.rateScale,
           target: opts.target,
+          headroom: opts.vuHeadroom,
           ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
         }),
       );
@@ -168,6 +176,7 @@ function commandLine(file: string, o: K6CommandOptions): string {
   if (o.timeScale !== 1) parts.push(`--time-scale ${o.timeScale}`);
   if (o.rateScale !== 1) parts.push(`--rate-scale ${o.rateScale}`);
   if (o.seed !== undefined) parts.push(`--seed ${o.seed}`);
+  if (o.vuHeadroom !== 1.5) parts.push(`--vu-headroom ${o.vuHeadroom}`);
   if (o.target !== DEFAULT_TARGET) parts.push(`--target ${shellWord(o.target)}`);
   for (const s of o.set ?? []) parts.push(`--set ${shellWord(s)}`);
   for (const [limit, n] of Object.entries(o.max ?? {})) parts.push(`--max ${limit}=${n}`);
