@@ -12,7 +12,15 @@ import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { escapeLine, quoted } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
-import { parseSeed, positiveInt, setOption, workLimitOption } from '../options.ts';
+import {
+  parseSeed,
+  positiveInt,
+  positiveNumber,
+  setOption,
+  TIME_SCALE_HELP,
+  timeScale,
+  workLimitOption,
+} from '../options.ts';
 import { checkOutputs, fmtInt, fmtMs, inputFilesOf, table, writeFileAtomic } from '../output.ts';
 
 function parseMode(value: string): K6Mode {
@@ -39,13 +47,6 @@ export function parseTarget(value: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new InvalidArgumentError(`${expected}, got a ${url.protocol.slice(0, 20)} URL`);
   return value;
-}
-
-function parsePositive(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !(n > 0) || !Number.isFinite(n))
-    throw new InvalidArgumentError(`expected a number greater than 0, got ${quoted(value)}`);
-  return n;
 }
 
 interface K6CommandOptions {
@@ -76,18 +77,18 @@ export function k6Command(): Command {
       parseMode,
       'stock' as K6Mode,
     )
+    .option('--time-scale <f>', TIME_SCALE_HELP, timeScale, 1)
     .option(
-      '--time-scale <f>',
-      'real seconds per scenario second (0.0667 plays 15 min in 1 min)',
-      parsePositive,
+      '--rate-scale <f>',
+      'multiply every arrival rate (0.1: a tenth of the traffic)',
+      positiveNumber,
       1,
     )
-    .option('--rate-scale <f>', 'multiply every arrival rate (0.1: a tenth of the traffic)', parsePositive, 1)
     .option('--seed <n>', 'seed of the request bodies (default: the scenario seed)', parseSeed)
     .option(
       '--vu-headroom <f>',
       "Little's-law headroom on VUs: preAllocatedVUs and maxVUs both scale with it",
-      parsePositive,
+      positiveNumber,
       1.5,
     )
     .option(
