@@ -56,6 +56,7 @@ import type { LoadedScenario } from '../scenario/load.ts';
 import type { ProviderConfig } from '../scenario/schema.ts';
 import { quoted, shorten } from '../text/quote.ts';
 import { BodyBudget, readJsonBody } from './body.ts';
+import { deadlineExceeded, parseDeadlineHeader } from './deadline.ts';
 import { guardServer, serverOptions } from './http-guard.ts';
 import { type EmulatorLimits, resolveLimits } from './limits.ts';
 import { listen } from './listen.ts';
@@ -696,6 +697,11 @@ export async function startEmulator(
       });
       return;
     }
+    const deadlineMs = parseDeadlineHeader(req.headers['x-floodgate-deadline-ms']);
+    if (isWireError(deadlineMs)) {
+      sendError(res, deadlineMs);
+      return;
+    }
     // A request of a known class goes to a provider its class may use (provider-choice.ts).
     if (!pinned && chatReq.model !== undefined && ci !== undefined) {
       const chosen = chooseProvider(served, chatReq.model, classes[ci]!);
@@ -764,12 +770,32 @@ export async function startEmulator(
     try {
       if (replica !== undefined) entry.provider.replicas!.submitTo(replica, attempt);
       else entry.provider.submit(attempt);
+      // The deadline is real ms from the arrival: on the models' clock, times the speed.
+      if (deadlineMs !== undefined && ex.open)
+        scheduler.at(now + deadlineMs * timeScale, onDeadline, { ex, deadlineMs });
     } catch (e) {
       // Nothing will answer this exchange but the 500 the caller writes.
       if (ex.open) finishExchange(ex, 'internal_error', 0);
       exchanges.delete(attempt);
       throw e;
     }
+  }
+
+  /** A request still waiting in its provider's queue at its deadline is dropped (deadline.ts). */
+  function onDeadline({ ex, deadlineMs }: { ex: Exchange; deadlineMs: number }): void {
+    const a = ex.attempt;
+    if (!ex.open || !exchanges.has(a) || a.status !== 'pending' || !Number.isNaN(a.serviceStartMs)) return;
+    exchanges.delete(a);
+    finishExchange(ex, 'deadline_exceeded', 0);
+    try {
+      a.abandoned = true;
+      ex.entry.provider.cancel(a);
+    } catch (e) {
+      noteInternalError(e);
+    }
+    const error = deadlineExceeded(ex.entry.provider.name, deadlineMs);
+    ex.res.writeHead(error.status, { 'content-type': JSON_TYPE, ...commonHeaders(ex) });
+    ex.res.end(errorBody(error));
   }
 
   function shuttingDown(): WireError {

@@ -45,6 +45,8 @@ export interface PredictionBlock {
   arrivals: 'uniform';
   /** Direct topology: the provider each class's requests go to. */
   routes?: Record<string, string>;
+  /** What the run does that this prediction does not model, one line each (absent when nothing). */
+  notes?: string[];
 }
 
 /** The scenario of the run k6 makes, and what was assumed. Pure: the loaded scenario is not changed. */
@@ -109,6 +111,15 @@ export function predictionScenario(
       },
     };
     prediction.routes = routes;
+    // The emulator honours X-Floodgate-Deadline-Ms in its providers' queues (src/emulator/deadline.ts);
+    // the simulator applies a class deadline in the gateway's queue only, which a direct run has not.
+    const notes = s.workload.classes
+      .filter((c) => c.deadline !== undefined)
+      .map(
+        (c) =>
+          `class ${c.name}: the emulator drops a request still waiting in its provider's queue ${c.deadline} ms after it arrived (X-Floodgate-Deadline-Ms, 503 deadline_exceeded); this prediction does not, so it shows them waiting instead`,
+      );
+    if (notes.length > 0) prediction.notes = notes;
   }
   return { loaded: { ...loaded, scenario }, prediction };
 }

@@ -143,7 +143,13 @@ describe('floodgate run with and without the prediction flags', () => {
       topology: 'direct',
       arrivals: 'uniform',
       routes: { tab: 'gpu-pool', chat: 'hosted', agent: 'hosted' },
+      notes: [
+        "class tab: the emulator drops a request still waiting in its provider's queue 500 ms after it arrived (X-Floodgate-Deadline-Ms, 503 deadline_exceeded); this prediction does not, so it shows them waiting instead",
+      ],
     });
+    expect((r as { stdout: string }).stdout.split('\n')[1]).toMatch(
+      /^ {2}not modelled: class tab: the emulator drops/,
+    );
     expect(json.durationMs).toBe(36_000);
   });
 

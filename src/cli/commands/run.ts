@@ -29,7 +29,8 @@ function predictionLine(p: PredictionBlock): string {
         .map(([c, to]) => `${escapeLine(c)} -> ${escapeLine(to)}`)
         .join(', ')})`
     : '';
-  return `prediction of a k6 run: time x${p.timeScale}, rate x${p.rateScale}, topology ${p.topology}${routes}; iterations start evenly, as k6 starts them`;
+  const notes = (p.notes ?? []).map((n) => `\n  not modelled: ${escapeLine(n)}`).join('');
+  return `prediction of a k6 run: time x${p.timeScale}, rate x${p.rateScale}, topology ${p.topology}${routes}; iterations start evenly, as k6 starts them${notes}`;
 }
 
 import { checkOutputs, inputFilesOf, writeFileAtomic } from '../output.ts';
