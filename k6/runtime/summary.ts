@@ -1,7 +1,8 @@
 /**
  * handleSummary: k6's end-of-test data -> the normalized `floodgate/k6-summary@1` JSON that
  * `floodgate observe` reads (src/k6/summary-schema.ts documents every field), plus a compact
- * text summary for stdout (k6's jslib textSummary cannot be imported offline).
+ * text summary for stdout, after k6's standard one when the script was compiled with
+ * `--k6-summary` (standard-summary.ts).
  */
 
 import type { ScriptConfig } from '../../src/k6/script-config.ts';
@@ -24,7 +25,7 @@ export interface SummaryData {
     | { type?: string; values: Record<string, number>; thresholds?: Record<string, { ok: boolean }> }
     | undefined
   >;
-  state?: { testRunDurationMs?: number };
+  state?: { testRunDurationMs?: number; isStdOutTTY?: boolean };
 }
 
 export function buildSummary(data: SummaryData, config: ScriptConfig, parallelism: number): K6Summary {
