@@ -252,6 +252,7 @@ function report(c: CompiledK6, out: string, bytes: number, manifest: string | un
   lines.push(
     '',
     `run:   FLOODGATE_TARGET=${shellWord(cfg.defaultTarget)} FLOODGATE_API_KEY=... k6 run ${escapeLine(shellWord(out))}${cfg.mode === 'sse' ? '   (a k6 built with xk6-sse)' : ''}`,
+    `predict: floodgate run ${escapeLine(shellWord(basename(cfg.scenario.file)))}${cfg.timeScale !== 1 ? ` --time-scale ${cfg.timeScale}` : ''}${cfg.rateScale !== 1 ? ` --rate-scale ${cfg.rateScale}` : ''} --topology direct|gateway --out RESULT.json   (direct: k6 to floodgate emulate${cfg.timeScale !== 1 ? ` --time-scale ${cfg.timeScale}` : ''})`,
     'then:  floodgate observe --predicted RESULT.json --observed floodgate-k6-summary.json',
   );
   return lines.join('\n');
