@@ -7,7 +7,7 @@
  * so `preAllocatedVUs` must cover the peak concurrency the run really reaches, and `maxVUs` stays
  * the ceiling. Under load a request lasts longer than the unloaded mean (queues, slow providers),
  * so `preAllocatedVUs` takes a high percentile (p90) of the time an iteration holds its VU, from
- * the scenario's timing model sampled with a fixed seed: peak rate x p99 hold x `headroom`, plus
+ * the scenario's timing model sampled with a fixed seed: peak rate x p90 hold x `headroom`, plus
  * three standard deviations of the number in flight (its square root, as for an M/G/inf queue),
  * at most `maxVUs`. `maxVUs` covers the peak rate at the worst latency a request may take before
  * the client gives up (its timeout, retries and backoff), times `headroom`. A run that still
@@ -135,15 +135,6 @@ export function worstLatencyMs(client: ClientConfig, expectedMs: number): number
 }
 
 type SessionConfig = NonNullable<ClassConfig['session']>;
-
-/**
- * Expected length of one agent session (ms): E[calls] calls of `callMs` each and a think time
- * between consecutive calls (SessionRunner thinks after every call but the last).
- */
-export function expectedSessionMs(session: SessionConfig, callMs: number): number {
-  const calls = Math.max(1, mean(session.calls));
-  return calls * callMs + (calls - 1) * mean(session.thinkTime);
-}
 
 /**
  * The longest a session may hold a VU (ms): p99 of the call count, each call at its worst
