@@ -22,6 +22,7 @@ import {
 } from './metrics.ts';
 import { type PlannedRequest, planRequest, type TraceRecordList } from './request.ts';
 import { planSession, runSession } from './session.ts';
+import { standardSummary } from './standard-summary.ts';
 import { buildSummary, formatSummary, type SummaryData } from './summary.ts';
 import type { Transport } from './transport.ts';
 
@@ -98,7 +99,9 @@ export function createScript(config: ScriptConfig, transport: Transport): Script
     },
     handleSummary(data) {
       const summary = buildSummary(data, config, env.parallelism);
-      const text = formatSummary(summary);
+      // k6's standard summary first (--k6-summary), then Floodgate's: k6 prints nothing else.
+      const standard = standardSummary(data, data.state?.isStdOutTTY === true);
+      const text = `${standard ? `${standard}\n\n` : ''}${formatSummary(summary)}`;
       if (env.summaryPath === 'stdout') return { stdout: `${JSON.stringify(summary)}\n`, stderr: text };
       return { stdout: text, [env.summaryPath]: `${JSON.stringify(summary, null, 2)}\n` };
     },

@@ -1,7 +1,8 @@
 /**
  * handleSummary: k6's end-of-test data -> the normalized `floodgate/k6-summary@1` JSON that
  * `floodgate observe` reads (src/k6/summary-schema.ts documents every field), plus a compact
- * text summary for stdout (k6's jslib textSummary cannot be imported offline).
+ * text summary for stdout, after k6's standard one when the script was compiled with
+ * `--k6-summary` (standard-summary.ts).
  */
 
 import type { ScriptConfig } from '../../src/k6/script-config.ts';
@@ -24,7 +25,7 @@ export interface SummaryData {
     | { type?: string; values: Record<string, number>; thresholds?: Record<string, { ok: boolean }> }
     | undefined
   >;
-  state?: { testRunDurationMs?: number };
+  state?: { testRunDurationMs?: number; isStdOutTTY?: boolean };
 }
 
 export function buildSummary(data: SummaryData, config: ScriptConfig, parallelism: number): K6Summary {
@@ -59,6 +60,7 @@ export function buildSummary(data: SummaryData, config: ScriptConfig, parallelis
       config.classes.reduce((a, c) => a + c.expectedIterations, 0) / parallelism,
     ),
     droppedIterations: count(data, 'dropped_iterations'),
+    vus: plannedVus(data, config, parallelism),
     warmupRequests: count(data, 'floodgate_warmup_requests'),
     classes,
     overall: observed(
@@ -70,6 +72,38 @@ export function buildSummary(data: SummaryData, config: ScriptConfig, parallelis
     thresholds,
     pass: thresholds.every((t) => t.pass),
   };
+}
+
+/** The planned VUs (this generator's share, as k6's execution segments split them) and the peak initialised. */
+function plannedVus(data: SummaryData, config: ScriptConfig, parallelism: number): K6Summary['vus'] {
+  let preAllocated = 0;
+  let max = 0;
+  for (const s of Object.values(config.options.scenarios)) {
+    preAllocated += s.preAllocatedVUs;
+    max += s.maxVUs;
+  }
+  const peak = data.metrics['vus_max']?.values['max'] ?? data.metrics['vus_max']?.values['value'];
+  return {
+    preAllocated: Math.ceil(preAllocated / parallelism),
+    max: Math.ceil(max / parallelism),
+    peak: typeof peak === 'number' && Number.isFinite(peak) ? peak : null,
+  };
+}
+
+/**
+ * What dropped iterations mean. k6 drops an iteration each time an arrival-rate scenario needs a
+ * VU it has not initialised yet, whether or not maxVUs is near: so the advice depends on the
+ * peak of initialised VUs (vus_max).
+ */
+export function droppedAdvice(s: K6Summary): string {
+  if (s.droppedIterations === 0) return '';
+  const v = s.vus;
+  if (!v || v.peak === null) return '  (k6 had no free VU when they were due)';
+  if (v.peak >= v.max)
+    return `  (maxVUs reached: all ${v.max} VUs were busy, so requests took longer than the plan allows; raise maxVUs with --vu-headroom, or look at the system's latency)`;
+  if (v.peak > v.preAllocated)
+    return `  (preAllocatedVUs too low: k6 initialised VUs mid-run, ${v.preAllocated} pre-allocated, peak ${v.peak}, maxVUs ${v.max} never reached; each iteration due while a VU was being initialised was dropped: raise preAllocatedVUs with --vu-headroom)`;
+  return `  (no free VU among the ${v.preAllocated} pre-allocated, peak ${v.peak}: the load generator could not keep up (CPU?); raise --vu-headroom or add load generators)`;
 }
 
 function count(data: SummaryData, metric: string): number {
@@ -145,6 +179,12 @@ function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
+function vuLine(s: K6Summary): string {
+  const v = s.vus;
+  if (!v) return '';
+  return `VUs ${v.preAllocated} pre-allocated, ${v.max} max, peak ${v.peak ?? '-'}; `;
+}
+
 /** The text summary: one line per class, one per session class, dropped iterations, the thresholds. */
 export function formatSummary(s: K6Summary): string {
   const ms = (x: number | null) =>
@@ -203,7 +243,7 @@ export function formatSummary(s: K6Summary): string {
     classTable,
     '',
     ...(sessions.length > 0 ? [...sessions, ''] : []),
-    `dropped iterations ${s.droppedIterations}${s.droppedIterations > 0 ? '  (the load generator ran out of VUs: raise maxVUs)' : ''}; warmup requests ${s.warmupRequests} (not summarised)`,
+    `dropped iterations ${s.droppedIterations}${droppedAdvice(s)}; ${vuLine(s)}warmup requests ${s.warmupRequests} (not summarised)`,
     `thresholds: ${s.thresholds.length - failed.length}/${s.thresholds.length} pass`,
     ...s.thresholds.map((t) => `  ${t.pass ? 'PASS' : 'FAIL'}  ${t.metric}: ${t.threshold}`),
   ];

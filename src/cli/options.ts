@@ -62,3 +62,32 @@ export function parseWorkLimit(value: string, previous: Partial<WorkLimits> = {}
     );
   return { ...previous, [name]: n };
 }
+
+/** A number greater than 0 (`--rate-scale`, `--vu-headroom`). */
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n > 0) || !Number.isFinite(n))
+    throw new InvalidArgumentError(`expected a number greater than 0, got ${quoted(value)}`);
+  return n;
+}
+
+/** What `--time-scale` means on every command (run, k6, emulate; observe reads it). */
+export const TIME_SCALE_HELP =
+  'real seconds per scenario second of the timeline (arrivals, faults, warmup, duration): 0.1 plays 10 min in 1 min; latencies, timeouts and think times are not scaled';
+
+/**
+ * `--time-scale F`: real seconds per scenario second, a number greater than 0. `10x` is refused:
+ * it was the emulator's old convention (F times faster), the inverse of this one.
+ */
+export function timeScale(value: string): number {
+  if (/^\s*[0-9.eE+-]+\s*x\s*$/i.test(value))
+    throw new InvalidArgumentError(
+      `expected real seconds per scenario second, such as 0.1 (10 min of the scenario in 1 min), got ${quoted(value)}: 'Nx' was floodgate emulate's old, inverse convention (N times faster); use --time-scale ${inverse(value)}, or --speed for the provider models' clock`,
+    );
+  return positiveNumber(value);
+}
+
+function inverse(value: string): string {
+  const n = Number.parseFloat(value);
+  return n > 0 ? String(Math.round((1 / n) * 1e6) / 1e6) : '0.1';
+}

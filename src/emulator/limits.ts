@@ -25,7 +25,14 @@ export interface EmulatorLimits {
   headersTimeoutMs: number;
   /** Real ms for a client to send a whole request, headers and body (30 s); then 408. */
   requestTimeoutMs: number;
-  /** Real ms an idle keep-alive connection stays open (5 s). */
+  /**
+   * Real ms an idle keep-alive connection stays open (120 s): longer than the idle pools of
+   * common clients (Go net/http and so k6: 90 s; Node's agent and undici follow the server's
+   * `Keep-Alive: timeout` hint), so the client always closes an idle connection first. A server
+   * that closes first races the client's next request on it: EOF, broken pipe or reset on a
+   * reused connection. On Node 20 an idle connection's wait does not count against the headers
+   * deadline (it starts with a request's first byte), so `headersTimeoutMs` stays short.
+   */
   keepAliveTimeoutMs: number;
   /** Bytes of a request's headers (16 KiB); more get 431. */
   maxHeaderBytes: number;
@@ -40,7 +47,7 @@ export const DEFAULT_LIMITS: Readonly<EmulatorLimits> = Object.freeze({
   maxConnections: 4096,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 5_000,
+  keepAliveTimeoutMs: 120_000,
   maxHeaderBytes: 16 * 1024,
   maxHeadersCount: 100,
 });

@@ -5,9 +5,10 @@
  * compiled from the same scenario, runs end to end against the models without GPUs.
  *
  * Routes (provider names with `/` are percent-encoded in paths):
- * - `POST /v1/chat/completions`: the provider serving the body's `model` (a provider's name,
- *   else the first provider listing it among its `models`; the only provider when there is one
- *   and no model is given).
+ * - `POST /v1/chat/completions`: the provider serving the body's `model`, among those its class
+ *   (`X-Floodgate-Class`) may use: the one named so, else the first listing it first among its
+ *   `models`, else the first listing it (provider-choice.ts; the prediction of a direct run uses
+ *   the same rule); the only provider when there is one and no model is given.
  * - `POST /p/{provider}/v1/chat/completions`: that provider, whatever the model (echoed back).
  * - `POST /p/{provider}/replicas/{i}/v1/chat/completions`: replica i of a GPU pool (the way an
  *   endpoint picker addresses single vLLM servers).
@@ -55,6 +56,7 @@ import type { LoadedScenario } from '../scenario/load.ts';
 import type { ProviderConfig } from '../scenario/schema.ts';
 import { quoted, shorten } from '../text/quote.ts';
 import { BodyBudget, readJsonBody } from './body.ts';
+import { deadlineExceeded, parseDeadlineHeader } from './deadline.ts';
 import { guardServer, serverOptions } from './http-guard.ts';
 import { type EmulatorLimits, resolveLimits } from './limits.ts';
 import { listen } from './listen.ts';
@@ -72,6 +74,7 @@ import {
   usageOf,
   type WireError,
 } from './openai.ts';
+import { chooseProvider } from './provider-choice.ts';
 import { type LagReport, WallClockScheduler } from './wall-clock.ts';
 import { writeParts } from './write-parts.ts';
 
@@ -80,8 +83,17 @@ export interface EmulatorOptions {
   port?: number;
   /** Interface to listen on (default 127.0.0.1). */
   host?: string;
-  /** Simulated ms per real ms (default 1); see `WallClockOptions.timeScale`. */
+  /**
+   * The provider models' clock: simulated ms per real ms (default 1; 10 runs every latency ten
+   * times faster); see `WallClockOptions.timeScale`. The CLI's `--speed`.
+   */
   timeScale?: number;
+  /**
+   * Real seconds per scenario second of the fault timeline (default 1): a fault `at: 2m, for: 1m`
+   * starts at 2m x F and lasts 1m x F (on the models' clock). The CLI's `--time-scale`, with the
+   * meaning it has on `floodgate k6` and `floodgate run`.
+   */
+  timelineScale?: number;
   /** Seed of the providers' random streams (default: the scenario's seed). */
   seed?: number;
   /** Real ms between two writes of the stream ticker (default 5). */
@@ -236,10 +248,17 @@ export async function startEmulator(
     };
   });
   const byName = new Map(entries.map((e) => [e.provider.name, e]));
+  // Each model's provider for a request that names no class (provider-choice.ts, as the prediction of a direct run).
+  const served = entries.map((e) => ({ name: e.provider.name, models: e.provider.models }));
   const byModel = new Map<string, ProviderEntry>();
-  for (const e of entries) if (!byModel.has(e.provider.name)) byModel.set(e.provider.name, e);
-  for (const e of entries) for (const m of e.provider.models) if (!byModel.has(m)) byModel.set(m, e);
-  scheduleFaults(scheduler, scenario.faults, new Map(entries.map((e) => [e.provider.name, e.provider])));
+  for (const e of entries)
+    for (const m of [e.provider.name, ...e.provider.models])
+      if (!byModel.has(m)) byModel.set(m, entries[chooseProvider(served, m)!]!);
+  const timelineScale = options.timelineScale ?? 1;
+  if (!(timelineScale > 0 && Number.isFinite(timelineScale)))
+    throw new Error(`timelineScale must be a number greater than 0, got ${timelineScale}`);
+  const faults = scenario.faults.map((f) => ({ ...f, at: f.at * timelineScale, for: f.for * timelineScale }));
+  scheduleFaults(scheduler, faults, new Map(entries.map((e) => [e.provider.name, e.provider])));
 
   // Request classes (header x-floodgate-class): their output-token distributions.
   const classes = scenario.workload.classes;
@@ -678,6 +697,16 @@ export async function startEmulator(
       });
       return;
     }
+    const deadlineMs = parseDeadlineHeader(req.headers['x-floodgate-deadline-ms']);
+    if (isWireError(deadlineMs)) {
+      sendError(res, deadlineMs);
+      return;
+    }
+    // A request of a known class goes to a provider its class may use (provider-choice.ts).
+    if (!pinned && chatReq.model !== undefined && ci !== undefined) {
+      const chosen = chooseProvider(served, chatReq.model, classes[ci]!);
+      if (chosen !== undefined) entry = entries[chosen]!;
+    }
 
     catchUp(); // bring the models up to now before this arrival
     const now = scheduler.now();
@@ -741,12 +770,32 @@ export async function startEmulator(
     try {
       if (replica !== undefined) entry.provider.replicas!.submitTo(replica, attempt);
       else entry.provider.submit(attempt);
+      // The deadline is real ms from the arrival: on the models' clock, times the speed.
+      if (deadlineMs !== undefined && ex.open)
+        scheduler.at(now + deadlineMs * timeScale, onDeadline, { ex, deadlineMs });
     } catch (e) {
       // Nothing will answer this exchange but the 500 the caller writes.
       if (ex.open) finishExchange(ex, 'internal_error', 0);
       exchanges.delete(attempt);
       throw e;
     }
+  }
+
+  /** A request still waiting in its provider's queue at its deadline is dropped (deadline.ts). */
+  function onDeadline({ ex, deadlineMs }: { ex: Exchange; deadlineMs: number }): void {
+    const a = ex.attempt;
+    if (!ex.open || !exchanges.has(a) || a.status !== 'pending' || !Number.isNaN(a.serviceStartMs)) return;
+    exchanges.delete(a);
+    finishExchange(ex, 'deadline_exceeded', 0);
+    try {
+      a.abandoned = true;
+      ex.entry.provider.cancel(a);
+    } catch (e) {
+      noteInternalError(e);
+    }
+    const error = deadlineExceeded(ex.entry.provider.name, deadlineMs);
+    ex.res.writeHead(error.status, { 'content-type': JSON_TYPE, ...commonHeaders(ex) });
+    ex.res.end(errorBody(error));
   }
 
   function shuttingDown(): WireError {

@@ -31,7 +31,17 @@ export interface BundleOptions {
   header?: readonly string[];
   /** Trace records of the classes whose `trace` plan needs them (CompiledK6.traces). */
   traces?: TraceRecords;
+  /**
+   * Keep k6's standard end-of-test summary beside Floodgate's: the script imports `textSummary`
+   * from the k6-summary jslib (K6_SUMMARY_JSLIB), which k6 fetches when the test starts (`k6
+   * archive` bundles it for runners without internet). Default false: the script imports only
+   * k6's own modules and runs offline.
+   */
+  standardSummary?: boolean;
 }
+
+/** The k6-summary jslib: its textSummary(data, { indent, enableColors }) is k6's standard summary. */
+export const K6_SUMMARY_JSLIB = 'https://jslib.k6.io/k6-summary/0.0.2/index.js';
 
 /** The bundled script text for `config` (an ES module k6 runs as is). */
 export async function bundleK6Script(config: ScriptConfig, options: BundleOptions = {}): Promise<string> {
@@ -51,7 +61,7 @@ export async function bundleK6Script(config: ScriptConfig, options: BundleOption
     target: 'es2017',
     // Strings holding `</script` print as `<\/script`, so the script is safe inlined in HTML too.
     supported: { 'inline-script': true },
-    external: ['k6', 'k6/*'],
+    external: ['k6', 'k6/*', K6_SUMMARY_JSLIB],
     // k6/runtime/config.ts becomes the configuration itself, printed for people to read.
     plugins: [
       {
@@ -61,6 +71,11 @@ export async function bundleK6Script(config: ScriptConfig, options: BundleOption
             contents: configModule(config, options.traces ?? {}),
             loader: 'js',
           }));
+          if (options.standardSummary)
+            b.onLoad({ filter: /[\\/]k6[\\/]runtime[\\/]standard-summary\.ts$/ }, () => ({
+              contents: STANDARD_SUMMARY_MODULE,
+              loader: 'js',
+            }));
         },
       },
     ],
@@ -73,6 +88,13 @@ export async function bundleK6Script(config: ScriptConfig, options: BundleOption
   });
   return out.outputFiles![0]!.text;
 }
+
+/** What replaces k6/runtime/standard-summary.ts with --k6-summary: k6's own text, from the jslib. */
+const STANDARD_SUMMARY_MODULE = `import { textSummary } from ${JSON.stringify(K6_SUMMARY_JSLIB)};
+export function standardSummary(data, enableColors) {
+  return textSummary(data, { indent: ' ', enableColors: enableColors });
+}
+`;
 
 /**
  * The module that replaces k6/runtime/config.ts: the configuration as readable JSON, and the

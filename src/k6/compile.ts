@@ -25,7 +25,16 @@ import {
   type TracePlan,
   type TraceRecords,
 } from './script-config.ts';
-import { expectedLatencyMs, expectedSessionMs, sizeVus, worstLatencyMs, worstSessionMs } from './sizing.ts';
+import {
+  expectedLatencyMs,
+  latencyQuantileMs,
+  PREALLOCATION_QUANTILE,
+  quantile,
+  sessionQuantileMs,
+  sizeVus,
+  worstLatencyMs,
+  worstSessionMs,
+} from './sizing.ts';
 import {
   countsProfile,
   type RatePoint,
@@ -103,21 +112,32 @@ export function compileK6(loaded: LoadedScenario, options: CompileOptions = {}):
       return;
     }
     const client = c.client ?? scenario.workload.client;
-    const outputMean = records && !c.session ? mean(records.map((r) => r[1])) : undefined;
+    const outputs = records && !c.session ? records.map((r) => r[1]) : undefined;
+    const outputMean = outputs ? mean(outputs) : undefined;
     // A request holds its VU for the debounce too; a session class's VU for the whole session.
     const debounce = c.debounce ?? 0;
     const callMs = expectedLatencyMs(scenario, c, outputMean);
     const worstCallMs = worstLatencyMs(client, callMs) + debounce;
+    // A try lasts at most the client timeout: the high-percentile hold is capped by it.
+    const perTryMs = client.timeout ?? Number.POSITIVE_INFINITY;
+    // The next keystroke (cancelAfter, from the arrival) cuts a request, debounce included.
+    const keystrokeMs = c.cancelAfter
+      ? quantile(c.cancelAfter, PREALLOCATION_QUANTILE)
+      : Number.POSITIVE_INFINITY;
+    const holdCallMs = Math.min(
+      Math.min(latencyQuantileMs(scenario, c, PREALLOCATION_QUANTILE, outputs), perTryMs) + debounce,
+      keystrokeMs,
+    );
     // k6 stops every iteration by the end of the run plus gracefulStop: no session lasts longer.
     const longestMs = scenario.duration * timeScale + drainMs(scenario.drain);
     const vus = c.session
       ? sizeVus(
           plan.peakRps,
-          Math.min(expectedSessionMs(c.session, callMs + debounce), longestMs),
+          sessionQuantileMs(c.session, holdCallMs, PREALLOCATION_QUANTILE, longestMs),
           worstSessionMs(c.session, worstCallMs, longestMs),
           options.headroom,
         )
-      : sizeVus(plan.peakRps, callMs + debounce, worstCallMs, options.headroom);
+      : sizeVus(plan.peakRps, holdCallMs, worstCallMs, options.headroom);
     const { scenarioName, metricPrefix } = names[i]!;
     if (records) traces[c.name] = records;
     k6Scenarios[scenarioName] = k6Scenario(plan, vus, scenario.drain, c.name);

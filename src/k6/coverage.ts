@@ -105,7 +105,9 @@ export const CLASS_FIELDS: FieldMap<ClassConfig> = {
   promptTokens: { k6: 'prompt text of about that many tokens (one common word each)' },
   outputTokens: { k6: 'max_tokens' },
   priority: { k6: 'header X-Floodgate-Priority (the gateway may use it)' },
-  deadline: { k6: 'header X-Floodgate-Deadline-Ms (the gateway may use it)' },
+  deadline: {
+    k6: 'header X-Floodgate-Deadline-Ms (the gateway may use it; floodgate emulate drops a request still queued at its provider past it)',
+  },
   stream: { k6: 'the `stream` field of the body' },
   models: { k6: 'the first one is the `model` field' },
   providers: { sut: 'routing belongs to the gateway: only used to pick `model` and size VUs' },

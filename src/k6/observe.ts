@@ -29,6 +29,7 @@ import { FloodgateError } from '../errors.ts';
 import type { RunResult } from '../metrics/result-types.ts';
 import { table } from '../report/format.ts';
 import { escapeLine, quoted, shorten } from '../text/quote.ts';
+import { type PredictionBlock, TOPOLOGIES, type Topology } from './predict.ts';
 import {
   K6_SUMMARY_SCHEMA,
   type K6Summary,
@@ -82,6 +83,10 @@ export function compareRun(predicted: RunResult, observed: K6Summary, options: O
   const tolerance = options.tolerance;
   const shareFloor = options.shareFloor ?? 0.01;
   const measuredSec = Math.max(1e-9, (predicted.durationMs - predicted.warmupMs) / 1000);
+  // A prediction of a scaled run (floodgate run --rate-scale) has its rates in the run's units:
+  // back to the scenario's, as the observed side is.
+  const prediction = predictionOf(predicted);
+  const predictedPerSec = (n: number) => n / measuredSec / (prediction?.rateScale ?? 1);
   const observedSec = Math.max(1e-9, observed.measuredMs / 1000);
   const perScenarioSec = (n: number) => (n / observedSec) * (observed.parallelism / observed.rateScale);
   const rows: ComparisonRow[] = [];
@@ -120,13 +125,13 @@ export function compareRun(predicted: RunResult, observed: K6Summary, options: O
     row(
       'offeredPerSec',
       'per-s',
-      pr ? pr.offered / measuredSec : null,
+      pr ? predictedPerSec(pr.offered) : null,
       o ? perScenarioSec(o.requests) : null,
     );
     row(
       'completedPerSec',
       'per-s',
-      pr ? pr.completed / measuredSec : null,
+      pr ? predictedPerSec(pr.completed) : null,
       o ? perScenarioSec(o.outcomes.ok) : null,
     );
     const cancelled = o?.outcomes.cancelled ?? 0;
@@ -175,9 +180,16 @@ export function compareRun(predicted: RunResult, observed: K6Summary, options: O
     notes.push(
       `k6 dropped ${observed.droppedIterations} iterations for lack of VUs: the observed load is below the plan`,
     );
-  if (observed.timeScale !== 1)
+  if (prediction) {
+    const same = prediction.timeScale === observed.timeScale && prediction.rateScale === observed.rateScale;
     notes.push(
-      `the k6 run was time-compressed (x${observed.timeScale}): rates were kept, but queues that build over minutes had less time to build`,
+      same
+        ? `the prediction is of this run: time x${prediction.timeScale}, rate x${prediction.rateScale}, topology ${prediction.topology}`
+        : `the prediction is of a run at time x${prediction.timeScale}, rate x${prediction.rateScale}, but k6 ran at time x${observed.timeScale}, rate x${observed.rateScale}: predict it with floodgate run --time-scale ${observed.timeScale} --rate-scale ${observed.rateScale} --topology ${prediction.topology}`,
+    );
+  } else if (observed.timeScale !== 1)
+    notes.push(
+      `the k6 run was time-compressed (x${observed.timeScale}): rates were kept, but queues that build over minutes had less time to build; predict the run itself with floodgate run --time-scale ${observed.timeScale} --rate-scale ${observed.rateScale} --topology direct (k6 to floodgate emulate) or gateway`,
     );
   const unfinished = observed.overall.sessions?.unfinished ?? 0;
   if (unfinished > 0)
@@ -238,6 +250,20 @@ export function parseTolerance(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
   if (!m) throw new Error(`expected a tolerance like 20% or 0.2, got ${quoted(text, 60)}`);
   return m[2] ? Number(m[1]) / 100 : Number(m[1]);
+}
+
+/**
+ * The `prediction` block of a run result made with `floodgate run --time-scale/--rate-scale/
+ * --topology` (k6/predict.ts); undefined for a run of the scenario as it is. Read defensively:
+ * the file is input, so a block of the wrong shape counts as none.
+ */
+export function predictionOf(r: RunResult): PredictionBlock | undefined {
+  const p = (r as RunResult & { prediction?: unknown }).prediction as Partial<PredictionBlock> | undefined;
+  if (!p || typeof p !== 'object') return undefined;
+  const positive = (x: unknown) => typeof x === 'number' && x > 0 && Number.isFinite(x);
+  if (!positive(p.timeScale) || !positive(p.rateScale) || !TOPOLOGIES.includes(p.topology as Topology))
+    return undefined;
+  return p as PredictionBlock;
 }
 
 /** Checks that `json` is a run result (`floodgate run --out`); `file` labels errors. */

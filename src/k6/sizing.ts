@@ -1,12 +1,21 @@
 /**
- * VU sizing for arrival-rate executors by Little's law: requests in flight = arrival rate x time
- * in system. `preAllocatedVUs` covers the peak rate at the expected latency, `maxVUs` the peak
- * rate at the worst latency a request may take before the client gives up (its timeout, retries
- * and backoff), both times `headroom`. A run that still runs out of VUs drops iterations, which
- * the `dropped_iterations` threshold reports: the load generator's limit, not the system's.
+ * VU sizing for arrival-rate executors by Little's law: iterations in flight = arrival rate x
+ * time in system.
+ *
+ * k6 drops an iteration whenever it needs a VU beyond those already initialised, even while
+ * `maxVUs` is far away (it initialises the extra VU in the background and skips the iteration),
+ * so `preAllocatedVUs` must cover the peak concurrency the run really reaches, and `maxVUs` stays
+ * the ceiling. Under load a request lasts longer than the unloaded mean (queues, slow providers),
+ * so `preAllocatedVUs` takes a high percentile (p90) of the time an iteration holds its VU, from
+ * the scenario's timing model sampled with a fixed seed: peak rate x p90 hold x `headroom`, plus
+ * three standard deviations of the number in flight (its square root, as for an M/G/inf queue),
+ * at most `maxVUs`. `maxVUs` covers the peak rate at the worst latency a request may take before
+ * the client gives up (its timeout, retries and backoff), times `headroom`. A run that still
+ * runs out of VUs drops iterations, which the `dropped_iterations` threshold reports: the load
+ * generator's limit, not the system's.
  *
  * An agent-session class holds a VU for a whole session (one iteration plays all its calls), so
- * its time in system is the session's: E[calls] x (call latency) + (E[calls] - 1) x E[think time].
+ * its time in system is the session's: its calls' latencies plus the think times between them.
  */
 import { createDistribution, type DistributionSpec } from '../engine/dist/index.ts';
 import { RngStreams } from '../engine/rng.ts';
@@ -29,6 +38,9 @@ export function candidateProviders(scenario: Scenario, c: ClassConfig): Provider
 }
 
 const mean = (spec: DistributionSpec) => createDistribution(spec).mean;
+
+/** The percentile of the hold time that sizes `preAllocatedVUs`. */
+export const PREALLOCATION_QUANTILE = 0.9;
 
 /** Draws for `quantile` (enough for a p99 within a few percent, for sizing only). */
 const QUANTILE_DRAWS = 4000;
@@ -60,6 +72,58 @@ export function expectedLatencyMs(scenario: Scenario, c: ClassConfig, outputMean
 }
 
 /**
+ * The q-quantile (ms) of one try's latency for the class on its slowest candidate provider (the
+ * larger quantile), as the scenario's timing model has it at low load: api TTFT + rtt + output
+ * tokens at the drawn output rate; a queue's service time; a GPU pool's rough TTFT and per-token
+ * time. `outputs` replaces the class's output distribution (trace replay sizes). Seeded: the same
+ * scenario gives the same figure.
+ */
+export function latencyQuantileMs(
+  scenario: Scenario,
+  c: ClassConfig,
+  q: number,
+  outputs?: readonly number[],
+): number {
+  const outDist = createDistribution(c.outputTokens);
+  let worst = 0;
+  for (const p of candidateProviders(scenario, c)) {
+    // Keyed by position, not name: the figure must not depend on what the scenario calls things.
+    const rng = new RngStreams(0).get(`k6/sizing/${scenario.providers.indexOf(p)}`);
+    const out = () =>
+      outputs && outputs.length > 0 ? outputs[Math.floor(rng() * outputs.length)]! : outDist.sample(rng);
+    let draw: () => number;
+    if (p.kind === 'api') {
+      const ttft = createDistribution(p.ttft);
+      const rate = createDistribution(p.outputRate);
+      draw = () => ttft.sample(rng) + p.rtt + (out() / Math.max(1e-9, rate.sample(rng))) * 1000;
+    } else if (p.kind === 'queue') {
+      const service = createDistribution(p.service);
+      draw = () => service.sample(rng);
+    } else draw = () => GPU_TTFT_MS + out() * GPU_MS_PER_TOKEN;
+    const xs = Array.from({ length: QUANTILE_DRAWS }, draw).sort((a, b) => a - b);
+    worst = Math.max(worst, xs[Math.min(xs.length - 1, Math.floor(q * xs.length))]!);
+  }
+  return worst > 0 ? worst : 1000;
+}
+
+/**
+ * The q-quantile (ms) of an agent session's length: the call count drawn, each call `callMs`
+ * (a high-percentile call), the think times between calls drawn; at most `capMs`.
+ */
+export function sessionQuantileMs(session: SessionConfig, callMs: number, q: number, capMs: number): number {
+  const rng = new RngStreams(0).get('k6/sizing/session');
+  const calls = createDistribution(session.calls);
+  const think = createDistribution(session.thinkTime);
+  const xs = Array.from({ length: QUANTILE_DRAWS }, () => {
+    const n = Math.max(1, Math.round(calls.sample(rng)));
+    let ms = n * callMs;
+    for (let k = 1; k < n; k++) ms += think.sample(rng);
+    return Math.min(ms, capMs);
+  }).sort((a, b) => a - b);
+  return xs[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+}
+
+/**
  * The longest a request may hold a VU (ms): every try up to its timeout plus the backoff caps
  * between them; without a client timeout, 4x the expected latency (at least 30 s).
  */
@@ -71,15 +135,6 @@ export function worstLatencyMs(client: ClientConfig, expectedMs: number): number
 }
 
 type SessionConfig = NonNullable<ClassConfig['session']>;
-
-/**
- * Expected length of one agent session (ms): E[calls] calls of `callMs` each and a think time
- * between consecutive calls (SessionRunner thinks after every call but the last).
- */
-export function expectedSessionMs(session: SessionConfig, callMs: number): number {
-  const calls = Math.max(1, mean(session.calls));
-  return calls * callMs + (calls - 1) * mean(session.thinkTime);
-}
 
 /**
  * The longest a session may hold a VU (ms): p99 of the call count, each call at its worst
@@ -96,9 +151,14 @@ export interface VuPlan {
   maxVUs: number;
 }
 
-/** Little's law with headroom: peak rps x latency (s) x headroom, at least 1. */
-export function sizeVus(peakRps: number, expectedMs: number, worstMs: number, headroom = 1.5): VuPlan {
-  const pre = Math.max(1, Math.ceil(peakRps * (expectedMs / 1000) * headroom));
-  const max = Math.max(pre, Math.ceil(peakRps * (Math.max(worstMs, expectedMs) / 1000) * headroom));
+/**
+ * Little's law with headroom. `maxVUs`: peak rps x the worst hold (s) x headroom, at least 1.
+ * `preAllocatedVUs`: L = peak rps x the high-percentile hold (s); L x headroom + 3 sqrt(L), at
+ * least 1 and at most `maxVUs`.
+ */
+export function sizeVus(peakRps: number, holdMs: number, worstMs: number, headroom = 1.5): VuPlan {
+  const inFlight = peakRps * (holdMs / 1000);
+  const max = Math.max(1, Math.ceil(peakRps * (Math.max(worstMs, holdMs) / 1000) * headroom));
+  const pre = Math.min(max, Math.max(1, Math.ceil(inFlight * headroom + 3 * Math.sqrt(inFlight))));
   return { preAllocatedVUs: pre, maxVUs: max };
 }

@@ -119,6 +119,12 @@ export interface K6Summary {
   /** Iterations the stages were meant to start (their integral), this generator's share, a whole number. */
   expectedIterations: number;
   droppedIterations: number;
+  /**
+   * This load generator's VUs: `preAllocated` and `max` as planned (the sum over class
+   * scenarios, divided by the parallelism), `peak` the most k6 had initialised (its `vus_max`
+   * metric; null when absent). Absent from summaries of older scripts.
+   */
+  vus?: { preAllocated: number; max: number; peak: number | null };
   /** Requests that arrived during the warmup (sent, not summarised). */
   warmupRequests: number;
   classes: Record<string, ObservedClass>;

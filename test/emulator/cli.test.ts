@@ -70,9 +70,9 @@ describe('floodgate emulate', () => {
   });
 
   it('serves, then on SIGTERM ends open requests, prints a summary and exits 0', async () => {
-    const emu = await emulate('--time-scale', '10');
+    const emu = await emulate('--speed', '10');
     expect(emu.stdout()).toMatch(
-      /^emulator-test: emulating 6 providers on http:\/\/127\.0\.0\.1:\d+ \(time scale 10x, seed 3\)/,
+      /^emulator-test: emulating 6 providers on http:\/\/127\.0\.0\.1:\d+ \(time scale 1, speed 10x, seed 3\)/,
     );
     expect(emu.stdout()).toContain(`${emu.url}/p/fast/v1`);
     const ok = await fetch(`${emu.url}/p/fast/v1/chat/completions`, {
@@ -176,7 +176,20 @@ describe('floodgate emulate', () => {
       cwd: ROOT,
     }).catch((e: { code: number; stderr: string }) => e);
     expect((r as { code: number }).code).toBe(2);
-    expect((r as { stderr: string }).stderr).toMatch(/expected a positive number like 10 or 10x, got 'fast'/);
+    expect((r as { stderr: string }).stderr).toMatch(/expected a number greater than 0, got 'fast'/);
+  });
+
+  it('exits 2 on --time-scale in the old, inverse convention (10, 10x), naming both readings', async () => {
+    for (const value of ['10', '10x']) {
+      const r = await run(process.execPath, [BIN, 'emulate', scenario, '--time-scale', value], {
+        cwd: ROOT,
+      }).catch((e: { code: number; stderr: string }) => e);
+      expect((r as { code: number }).code).toBe(2);
+      const line = (r as { stderr: string }).stderr.split('\n')[0]!;
+      expect(line).toMatch(/expected real seconds per scenario second/);
+      expect(line).toMatch(/--time-scale 0\.1/);
+      expect(line).toMatch(value === '10' ? /--speed 10 / : /--speed/);
+    }
   });
 });
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileK6 } from '../../src/k6/compile.ts';
 import { CLASS_FIELDS, SESSION_FIELDS, SLO_METRICS } from '../../src/k6/coverage.ts';
-import { expectedLatencyMs } from '../../src/k6/sizing.ts';
+import { expectedLatencyMs, latencyQuantileMs } from '../../src/k6/sizing.ts';
 import { parseK6Duration, stagesIntegral } from '../../src/k6/stages.ts';
 import { loadScenarioFile, loadScenarioObject } from '../../src/scenario/load.ts';
 import {
@@ -50,10 +50,12 @@ describe('compileK6(quickstart)', async () => {
     });
   });
 
-  it("sizes VUs by Little's law: peak rate x expected latency x 1.5, up to the worst latency", () => {
+  it("sizes VUs by Little's law: peak rate x p90 latency x 1.5 + 3 sqrt, up to the worst latency", () => {
     const tab = config.options.scenarios['tab']!;
-    const latency = expectedLatencyMs(loaded.scenario, loaded.scenario.workload.classes[0]!);
-    expect(tab.preAllocatedVUs).toBe(Math.ceil(90 * (latency / 1000) * 1.5));
+    const p90 = latencyQuantileMs(loaded.scenario, loaded.scenario.workload.classes[0]!, 0.9);
+    expect(p90).toBeGreaterThan(expectedLatencyMs(loaded.scenario, loaded.scenario.workload.classes[0]!));
+    const inFlight = 90 * (p90 / 1000);
+    expect(tab.preAllocatedVUs).toBe(Math.ceil(inFlight * 1.5 + 3 * Math.sqrt(inFlight)));
     // Client timeout 30 s, one retry with backoff cap 5 s: 65 s at 90/s.
     expect(tab.maxVUs).toBe(Math.ceil(90 * 65 * 1.5));
   });

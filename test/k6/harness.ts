@@ -50,6 +50,8 @@ export class FakeK6 {
   posts: FakePost[] = [];
   sleeps: number[] = [];
   sharedArrays: string[] = [];
+  /** Options of each call to the k6-summary jslib's textSummary. */
+  textSummaryCalls: { indent: string; enableColors: boolean }[] = [];
   metrics = new Map<string, FakeMetric>();
   exec = { scenario: { name: 'default', startTime: 1_000_000, iterationInTest: 0, iterationInInstance: 0 } };
   /** Answers k6/http posts. */
@@ -121,6 +123,16 @@ export class FakeK6 {
             error: r.error ?? '',
             error_code: r.error_code ?? 0,
           };
+        },
+      },
+      // The k6-summary jslib a script compiled with --k6-summary imports (k6 fetches it at start).
+      'https://jslib.k6.io/k6-summary/0.0.2/index.js': {
+        textSummary: (
+          data: { metrics: Record<string, unknown> },
+          options: { indent: string; enableColors: boolean },
+        ) => {
+          fake.textSummaryCalls.push(options);
+          return `     data_received..................: k6's standard summary of ${Object.keys(data.metrics).length} metrics`;
         },
       },
       'k6/x/sse': {

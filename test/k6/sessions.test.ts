@@ -253,7 +253,9 @@ describe('agent sessions in the k6 script', () => {
     const agent = compiled.config.options.scenarios['agent']!;
     // A call: 100 ms to the first token + 20 tokens at 100/s = 300 ms; a session: 4 calls and 3 thinks.
     const sessionMs = 4 * 300 + 3 * 2000;
-    expect(agent.preAllocatedVUs).toBe(Math.ceil(5 * (sessionMs / 1000) * 1.5));
+    // 36 sessions in flight at 5/s: x1.5 headroom, plus 3 standard deviations (sqrt 36).
+    const inFlight = 5 * (sessionMs / 1000);
+    expect(agent.preAllocatedVUs).toBe(Math.ceil(inFlight * 1.5 + 3 * Math.sqrt(inFlight)));
     // Worst: 4 calls each up to the 10 s client timeout, each followed by a 2 s think.
     expect(agent.maxVUs).toBe(Math.ceil(5 * 4 * (10 + 2) * 1.5));
     expect(compiled.config.classes[0]!.expectedIterations).toBe(3000);

@@ -7,7 +7,14 @@ import { parseOverride } from '../../scenario/overrides.ts';
 import { formatDuration, parseDuration, parseMultiplier } from '../../scenario/units.ts';
 import { quoted } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
-import { parseSeed, positiveInt, setOption, workLimitOption } from '../options.ts';
+import {
+  parseSeed,
+  positiveInt,
+  setOption,
+  TIME_SCALE_HELP,
+  timeScale,
+  workLimitOption,
+} from '../options.ts';
 import { fmtInt, table } from '../output.ts';
 
 function parsePort(value: string): number {
@@ -27,11 +34,25 @@ function parseHost(value: string): string {
   return value;
 }
 
-function parseTimeScale(value: string): number {
+function parseSpeed(value: string): number {
   const r = parseMultiplier(value);
   if (!('value' in r) || !(r.value > 0))
     throw new InvalidArgumentError(`expected a positive number like 10 or 10x, got ${quoted(value)}`);
   return r.value;
+}
+
+/**
+ * `--time-scale F` as on `floodgate k6` and `floodgate run`: real seconds per scenario second.
+ * Until this release it meant the opposite here (F times faster), so a value above 1, which
+ * would stretch the fault timeline, is refused with both readings offered.
+ */
+function parseEmulateTimeScale(value: string): number {
+  const f = timeScale(value);
+  if (f > 1)
+    throw new InvalidArgumentError(
+      `expected real seconds per scenario second, at most 1 (0.1 plays the fault timeline 10 times faster, as floodgate k6 --time-scale 0.1 plays the arrivals), got ${quoted(value)}; --time-scale ${value} used to mean ${value} times faster: for that use --time-scale ${Math.round((1 / f) * 1e6) / 1e6} (faults), or --speed ${value} (the provider models' clock: every latency ${value} times shorter)`,
+    );
+  return f;
 }
 
 function parseWallDuration(value: string): number {
@@ -74,7 +95,13 @@ export function emulateCommand(): Command {
     .argument('<scenario>', 'scenario file (.yaml, or .ts with a default export)')
     .option('--port <n>', 'TCP port (0: any free port)', parsePort, 8000)
     .option('--host <address>', 'interface to listen on', parseHost, '127.0.0.1')
-    .option('--time-scale <f>', 'simulated time runs F times faster than real time', parseTimeScale, 1)
+    .option('--time-scale <f>', `${TIME_SCALE_HELP} (here: the faults)`, parseEmulateTimeScale, 1)
+    .option(
+      '--speed <f>',
+      'run the provider models F times faster than real time (every latency divided by F, faults too); not predicted by floodgate run',
+      parseSpeed,
+      1,
+    )
     .option('--seed <n>', 'random seed of the provider models (default: the scenario seed)', parseSeed)
     .addOption(setOption())
     .addOption(workLimitOption())
@@ -106,14 +133,16 @@ Routes:
 Limits (docs/guide/emulator.md): request bodies up to 4 MiB (413), headers 16 KiB (431), headers
 within 10 s and the whole request within 30 s (408), errors in OpenAI's JSON shape.
 
-Faults follow the scenario timeline from the moment the server listens. Times in responses are
-real time: a 429's retry-after is the model's, divided by the time scale.
+Faults follow the scenario timeline from the moment the server listens, at --time-scale real
+seconds per scenario second (as floodgate k6 plays the arrivals). Times in responses are real
+time: a 429's retry-after is the model's, divided by --speed.
 SIGINT, SIGTERM or --duration stops it (open requests end with an error).
 Exit codes: 0 stopped, 1 bad input or cannot listen, 2 bad usage, 70 a bug.
 
 Examples:
   floodgate emulate scenarios/quickstart.yaml --port 8000
-  floodgate emulate scenarios/quickstart.yaml --time-scale 10 --duration 1m --set 'faults=[]'
+  floodgate emulate scenarios/outage-failover.yaml --time-scale 0.1     (with floodgate k6 ... --time-scale 0.1)
+  floodgate emulate scenarios/quickstart.yaml --speed 10 --duration 1m --set 'faults=[]'
   curl -N localhost:8000/p/fast-api/v1/chat/completions -H 'content-type: application/json' \\
     -d '{"messages":[{"role":"user","content":"hi"}],"max_tokens":20,"stream":true}'`,
     )
@@ -124,6 +153,7 @@ Examples:
           port: number;
           host: string;
           timeScale: number;
+          speed: number;
           seed?: number;
           set?: string[];
           max?: Partial<WorkLimits>;
@@ -142,7 +172,8 @@ Examples:
         const emulator: Emulator = await startEmulator(loaded, {
           port: opts.port,
           host: opts.host,
-          timeScale: opts.timeScale,
+          timeScale: opts.speed,
+          timelineScale: opts.timeScale,
           ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
           limits: {
             ...(opts.maxOutputTokens !== undefined ? { maxOutputTokens: opts.maxOutputTokens } : {}),
@@ -172,7 +203,7 @@ Examples:
         // The first line names the URL (with --port 0 the only way to learn it), even with --quiet.
         const seed = opts.seed ?? scenario.seed;
         const count = scenario.providers.length;
-        let banner = `${scenario.name}: emulating ${count} provider${count === 1 ? '' : 's'} on ${emulator.url} (time scale ${opts.timeScale}x, seed ${seed})\n`;
+        let banner = `${scenario.name}: emulating ${count} provider${count === 1 ? '' : 's'} on ${emulator.url} (time scale ${opts.timeScale}, speed ${opts.speed}x, seed ${seed})\n`;
         if (!opts.quiet) {
           const rows = [
             ['provider', 'kind', 'models', 'base URL'],

@@ -1,7 +1,7 @@
 import { basename, dirname, extname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { createDistribution } from '../../engine/dist/index.ts';
-import { bundleK6Script } from '../../k6/bundle.ts';
+import { bundleK6Script, K6_SUMMARY_JSLIB } from '../../k6/bundle.ts';
 import { type CompiledK6, compileK6, DEFAULT_TARGET } from '../../k6/compile.ts';
 import { shellWord } from '../../k6/literals.ts';
 import { kubernetesName, testRunManifest } from '../../k6/operator.ts';
@@ -12,7 +12,15 @@ import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
 import { escapeLine, quoted } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
-import { parseSeed, positiveInt, setOption, workLimitOption } from '../options.ts';
+import {
+  parseSeed,
+  positiveInt,
+  positiveNumber,
+  setOption,
+  TIME_SCALE_HELP,
+  timeScale,
+  workLimitOption,
+} from '../options.ts';
 import { checkOutputs, fmtInt, fmtMs, inputFilesOf, table, writeFileAtomic } from '../output.ts';
 
 function parseMode(value: string): K6Mode {
@@ -41,13 +49,6 @@ export function parseTarget(value: string): string {
   return value;
 }
 
-function parsePositive(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !(n > 0) || !Number.isFinite(n))
-    throw new InvalidArgumentError(`expected a number greater than 0, got ${quoted(value)}`);
-  return n;
-}
-
 interface K6CommandOptions {
   out?: string;
   target: string;
@@ -55,6 +56,8 @@ interface K6CommandOptions {
   timeScale: number;
   rateScale: number;
   seed?: number;
+  vuHeadroom: number;
+  k6Summary?: boolean;
   operator?: number;
   set?: string[];
   max?: Partial<WorkLimits>;
@@ -75,14 +78,24 @@ export function k6Command(): Command {
       parseMode,
       'stock' as K6Mode,
     )
+    .option('--time-scale <f>', TIME_SCALE_HELP, timeScale, 1)
     .option(
-      '--time-scale <f>',
-      'real seconds per scenario second (0.0667 plays 15 min in 1 min)',
-      parsePositive,
+      '--rate-scale <f>',
+      'multiply every arrival rate (0.1: a tenth of the traffic)',
+      positiveNumber,
       1,
     )
-    .option('--rate-scale <f>', 'multiply every arrival rate (0.1: a tenth of the traffic)', parsePositive, 1)
     .option('--seed <n>', 'seed of the request bodies (default: the scenario seed)', parseSeed)
+    .option(
+      '--vu-headroom <f>',
+      "Little's-law headroom on VUs: preAllocatedVUs and maxVUs both scale with it",
+      positiveNumber,
+      1.5,
+    )
+    .option(
+      '--k6-summary',
+      "also print k6's standard end-of-test summary, above Floodgate's (the script imports it from jslib.k6.io: k6 fetches it when the test starts; without this flag the script runs offline)",
+    )
     .option(
       '--operator <n>',
       'also write a k6-operator TestRun with parallelism N beside the script',
@@ -117,14 +130,16 @@ Exit codes: 0 written, 1 bad input, 2 bad usage, 70 a bug.`,
           timeScale: opts.timeScale,
           rateScale: opts.rateScale,
           target: opts.target,
+          headroom: opts.vuHeadroom,
           ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
         }),
       );
       const out = opts.out ?? join('k6', 'generated', `${kubernetesName(loaded.scenario.name)}.js`);
       const command = commandLine(file, opts);
       const text = await bundleK6Script(compiled.config, {
-        header: header(compiled, command, out),
+        header: header(compiled, command, out, opts.k6Summary === true),
         traces: compiled.traces,
+        standardSummary: opts.k6Summary === true,
       });
       const manifest =
         opts.operator !== undefined
@@ -168,6 +183,8 @@ function commandLine(file: string, o: K6CommandOptions): string {
   if (o.timeScale !== 1) parts.push(`--time-scale ${o.timeScale}`);
   if (o.rateScale !== 1) parts.push(`--rate-scale ${o.rateScale}`);
   if (o.seed !== undefined) parts.push(`--seed ${o.seed}`);
+  if (o.vuHeadroom !== 1.5) parts.push(`--vu-headroom ${o.vuHeadroom}`);
+  if (o.k6Summary) parts.push('--k6-summary');
   if (o.target !== DEFAULT_TARGET) parts.push(`--target ${shellWord(o.target)}`);
   for (const s of o.set ?? []) parts.push(`--set ${shellWord(s)}`);
   for (const [limit, n] of Object.entries(o.max ?? {})) parts.push(`--max ${limit}=${n}`);
@@ -175,12 +192,18 @@ function commandLine(file: string, o: K6CommandOptions): string {
 }
 
 /** The script's header comment, one line per entry (scenario text in it is escaped by bundle.ts). */
-function header(c: CompiledK6, command: string, out: string): string[] {
+function header(c: CompiledK6, command: string, out: string, standardSummary: boolean): string[] {
   const cfg = c.config;
+  const summaryLine = standardSummary
+    ? [
+        `k6's standard summary is printed above Floodgate's: k6 fetches ${K6_SUMMARY_JSLIB} at start (k6 archive bundles it).`,
+      ]
+    : [];
   return [
     `Generated by \`${command}\` (scenario ${cfg.scenario.name}, seed ${cfg.scenario.seed}). Do not edit: regenerate.`,
     `Mode ${cfg.mode}; time x${cfg.timeScale}, rate x${cfg.rateScale}: ${fmtInt(c.expectedRequests)} requests over ${fmtMs(cfg.scenario.durationMs * cfg.timeScale)}.`,
     `Run: FLOODGATE_TARGET=${shellWord(cfg.defaultTarget)} FLOODGATE_API_KEY=... k6 run ${shellWord(out)}`,
+    ...summaryLine,
     'Environment: FLOODGATE_TARGET (base or chat-completions URL), FLOODGATE_API_KEY, FLOODGATE_HEADERS (JSON),',
     'FLOODGATE_MODEL, FLOODGATE_BODY (JSON merged into bodies), FLOODGATE_SUMMARY (default floodgate-k6-summary.json).',
     '',
@@ -229,6 +252,7 @@ function report(c: CompiledK6, out: string, bytes: number, manifest: string | un
   lines.push(
     '',
     `run:   FLOODGATE_TARGET=${shellWord(cfg.defaultTarget)} FLOODGATE_API_KEY=... k6 run ${escapeLine(shellWord(out))}${cfg.mode === 'sse' ? '   (a k6 built with xk6-sse)' : ''}`,
+    `predict: floodgate run ${escapeLine(shellWord(basename(cfg.scenario.file)))}${cfg.timeScale !== 1 ? ` --time-scale ${cfg.timeScale}` : ''}${cfg.rateScale !== 1 ? ` --rate-scale ${cfg.rateScale}` : ''} --topology direct|gateway --out RESULT.json   (direct: k6 to floodgate emulate${cfg.timeScale !== 1 ? ` --time-scale ${cfg.timeScale}` : ''})`,
     'then:  floodgate observe --predicted RESULT.json --observed floodgate-k6-summary.json',
   );
   return lines.join('\n');

@@ -44,10 +44,12 @@ export function observeCommand(): Command {
       'after',
       `
 Rows: TTFT and E2E p50/p90/p99, error share, rate-limited share, offered and completed requests per
-second (observed rates divided by the run's --rate-scale). Shares within 1 percentage point pass.
+second (both sides' rates divided by their --rate-scale). Shares within 1 percentage point pass.
+A prediction of the k6 run itself (floodgate run --time-scale F --rate-scale R --topology
+direct|gateway) is read as such; a note says when its scales differ from the k6 run's.
 
 Example:
-  floodgate run scenarios/quickstart.yaml --out reports/quickstart.json
+  floodgate run scenarios/quickstart.yaml --topology gateway --out reports/quickstart.json
   floodgate observe --predicted reports/quickstart.json --observed floodgate-k6-summary.json --tolerance 25%
 
 Exit codes: 0 every row within tolerance, 3 some row differs, 1 bad input, 2 bad usage, 70 a bug.`,
