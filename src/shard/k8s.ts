@@ -12,6 +12,14 @@
  * Every value from the user (names, flags, the scenario text) goes through the YAML library's
  * quoting, so none can add keys; names become Kubernetes names.
  */
+// Types only (erased at build): the objects are checked against the Kubernetes API's types by tsc.
+import type { IJob } from 'kubernetes-models/batch/v1/Job';
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
+import type { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
+import type { IVolume } from 'kubernetes-models/v1/Volume';
+import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
 import { stringify } from 'yaml';
 import { commentText, shellWord } from '../k6/literals.ts';
 import { configMapKey, kubernetesName } from '../k6/operator.ts';
@@ -49,12 +57,12 @@ export function k8sManifests(o: K8sStudyOptions): K8sFiles {
   const key = configMapKey(o.scenarioFile);
   const pvc = `${name}-parts`;
   const waves = o.command === 'capacity';
-  const mounts = [
+  const mounts: IVolumeMount[] = [
     { name: 'scenario', mountPath: SCENARIO_DIR, readOnly: true },
     { name: 'parts', mountPath: PARTS_DIR },
   ];
-  const podSecurity = { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 };
-  const container = (containerName: string, args: string[], volumeMounts: object[]) => ({
+  const podSecurity: IPodSecurityContext = { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 };
+  const container = (containerName: string, args: string[], volumeMounts: IVolumeMount[]): IContainer => ({
     name: containerName,
     image: o.image,
     args,
@@ -62,8 +70,8 @@ export function k8sManifests(o: K8sStudyOptions): K8sFiles {
     securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: false },
     volumeMounts,
   });
-  const partsVolume = { name: 'parts', persistentVolumeClaim: { claimName: pvc } };
-  const configMap = {
+  const partsVolume: IVolume = { name: 'parts', persistentVolumeClaim: { claimName: pvc } };
+  const configMap: IConfigMap = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: `${name}-scenario`, labels },
@@ -80,7 +88,7 @@ export function k8sManifests(o: K8sStudyOptions): K8sFiles {
     '--quiet',
     ...(waves ? ['--wave-dir', PARTS_DIR] : ['--out', `${PARTS_DIR}/`]),
   ];
-  const job = {
+  const job: IJob = {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: { name, labels },
@@ -103,7 +111,7 @@ export function k8sManifests(o: K8sStudyOptions): K8sFiles {
   const mergeArgs = waves
     ? ['merge', '--wave-dir', PARTS_DIR, '--out', `${PARTS_DIR}/result.json`]
     : ['merge', PARTS_DIR, '--out', `${PARTS_DIR}/result.json`];
-  const merge = {
+  const merge: IJob = {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: { name: `${name}-merge`, labels },
@@ -120,7 +128,7 @@ export function k8sManifests(o: K8sStudyOptions): K8sFiles {
       },
     },
   };
-  const claim = {
+  const claim: IPersistentVolumeClaim = {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
     metadata: { name: pvc, labels },

@@ -142,7 +142,7 @@ Exit codes: 0 merged, 3 a capacity search found no passing value, 1 bad input, 2
             if (target) await writeFileAtomic(target, json);
             process.stdout.write(opts.json ? json : `${formatCapacity(merged.result)}\n`);
             if (target && !opts.json)
-              process.stdout.write(`search done after ${merged.waves} wave(s); ${written(target)}`);
+              process.stdout.write(`search done after ${merged.waves} wave(s)\n${written(target)}`);
             const r = merged.result;
             if (r.schema === 'floodgate/capacity-result@1' ? r.value === null : r.answer === null)
               process.exitCode = EXIT.sloFailed;
