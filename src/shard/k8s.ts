@@ -61,7 +61,12 @@ export function k8sManifests(o: K8sStudyOptions): K8sFiles {
     { name: 'scenario', mountPath: SCENARIO_DIR, readOnly: true },
     { name: 'parts', mountPath: PARTS_DIR },
   ];
-  const podSecurity: IPodSecurityContext = { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 };
+  const podSecurity: IPodSecurityContext = {
+    runAsNonRoot: true,
+    runAsUser: 1000,
+    runAsGroup: 1000,
+    fsGroup: 1000,
+  };
   const container = (containerName: string, args: string[], volumeMounts: IVolumeMount[]): IContainer => ({
     name: containerName,
     image: o.image,
