@@ -49,9 +49,11 @@ const invalid = (text: string, what: string) =>
 export function parseParam(text: string): PlanParam {
   const trimmed = text.trim();
   if (trimmed.startsWith('[')) {
+    // Keys such as providers[0].gpu hold flow indicators ([ ]): quoted for YAML when unquoted.
+    const quotedKeys = trimmed.replace(/([{,]\s*)([^\s"'{},:][^:{},]*?)\s*:(?=\s)/g, '$1"$2":');
     let list: unknown;
     try {
-      list = parseYaml(trimmed);
+      list = parseYaml(quotedKeys);
     } catch {
       throw invalid(text, 'expected a YAML list of maps such as [{a.b: 1}, {a.b: 2}]');
     }
@@ -78,9 +80,10 @@ export function parseParam(text: string): PlanParam {
     throw invalid(text, 'expected PATH=LO..HI, PATH=A,B,C or a YAML list of maps [{PATH: VALUE}, ...]');
   const path = trimmed.slice(0, eq).trim();
   const raw = trimmed.slice(eq + 1).trim();
-  if (/^\d+\s*\.\.\s*\d+$/.test(raw)) {
+  if (/^[^,]*\.\.[^,]*$/.test(raw)) {
     const { lo, hi, integer } = parseRange(raw);
-    if (!integer) throw invalid(text, 'a range takes whole numbers, such as 2..12');
+    if (!integer)
+      throw invalid(text, 'a range takes whole numbers, such as 2..12; list other values: PATH=0.5,0.8');
     if (hi - lo + 1 > MAX_PLAN_GRID) throw invalid(text, `at most ${MAX_PLAN_GRID} values`);
     return {
       name: path,
