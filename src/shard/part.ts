@@ -6,7 +6,7 @@
  * the scenario's path and SHA-256, seeds, entries or values, options), the study's hash, its
  * shard, and the figures of its runs by their index in the study's run order. Numbers are kept
  * exactly: JSON keeps every finite double, and NaN and infinities (which JSON cannot hold) are
- * written as {"$number": "NaN"}, so a merged result is byte-identical to an unsharded one.
+ * written as {"$number": "NaN"} (and -0 as {"$number": "-0"}), so a merged result is byte-identical to an unsharded one.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -82,7 +82,10 @@ export function studyHash(study: StudyBase): string {
 export function encodeJson(value: unknown): string {
   return `${JSON.stringify(
     value,
-    (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { $number: String(v) } : v),
+    (_k, v: unknown) =>
+      typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0))
+        ? { $number: Object.is(v, -0) ? '-0' : String(v) }
+        : v,
     2,
   )}\n`;
 }
@@ -92,7 +95,8 @@ export function decodeJson(text: string): unknown {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       const keys = Object.keys(v);
       const n = (v as { $number?: unknown }).$number;
-      if (keys.length === 1 && (n === 'NaN' || n === 'Infinity' || n === '-Infinity')) return Number(n);
+      if (keys.length === 1 && (n === 'NaN' || n === 'Infinity' || n === '-Infinity' || n === '-0'))
+        return Number(n);
     }
     return v;
   });
