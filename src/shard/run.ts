@@ -39,6 +39,7 @@ export async function runShard<S extends StudyBase>(
   wave?: WaveInfo,
 ): Promise<StudyPart<S>> {
   const mine = jobs.flatMap((job, run) => (inShard(run, shard) ? [{ run, job }] : []));
+  onProgress?.(0, mine.length);
   const figures = await runJobs(
     mine.map((m) => m.job),
     parallel,

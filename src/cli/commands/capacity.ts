@@ -28,12 +28,12 @@ import { escapeLine, quoted, shorten } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
 import { collect, positiveInt, setOption, workLimitOption } from '../options.ts';
 import { checkOutputs, fmtMs, fmtUsd, writeFileAtomic } from '../output.ts';
-import { jobProgress } from '../progress.ts';
 import {
   partPath,
   type ShardFlags,
   shardOfFlags,
   shardOptions,
+  shardProgress,
   studyFlags,
   writeK8s,
   writePart,
@@ -310,7 +310,13 @@ async function runWave(
   const part = await runCapacityShard(study, shard, opts.jobs ?? defaultJobs(), {
     ...(state ? { state } : {}),
     ...(opts.waveSize !== undefined ? { waveSize: opts.waveSize } : {}),
-    onProgress: jobProgress(`capacity wave ${wave} shard ${shard.index}/${shard.count}`, opts.quiet),
+    onProgress: shardProgress(
+      `capacity wave ${wave} shard ${shard.index}/${shard.count}`,
+      opts.quiet,
+      out,
+      shard,
+      wave,
+    ),
   });
   await writePart(out, part, `capacity wave ${wave}`);
 }

@@ -28,6 +28,7 @@ import {
   type ShardFlags,
   shardOfFlags,
   shardOptions,
+  shardProgress,
   studyFlags,
   writeK8s,
   writePart,
@@ -198,7 +199,7 @@ Exit codes: 0 done (the ranking is the answer, not a pass/fail), 1 bad input, 2 
             compareJobs(study),
             shard,
             opts.jobs ?? defaultJobs(),
-            jobProgress(`compare shard ${shard.index}/${shard.count}`, opts.quiet),
+            shardProgress(`compare shard ${shard.index}/${shard.count}`, opts.quiet, out, shard),
           );
           await writePart(out, part, 'compare');
           return;

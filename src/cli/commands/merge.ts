@@ -13,6 +13,7 @@ import { EXIT } from '../exit-codes.ts';
 import { checkOutputs, writeFileAtomic } from '../output.ts';
 import { formatCapacity } from './capacity.ts';
 import { formatComparison } from './compare.ts';
+import { shardStatus } from './shard-flags.ts';
 import { formatSweep } from './sweep.ts';
 
 /** Largest input merge reads (a part holds figures, not samples: far below this). */
@@ -77,6 +78,10 @@ export function mergeCommand(): Command {
     .option('--json', 'print the merged JSON instead of the table')
     .option('--report <file>', 'compare only: also write the HTML report (needs the scenario file)')
     .option(
+      '--status <dir>',
+      'print the progress of the shards writing parts into DIR (their progress-*.json), and stop',
+    )
+    .option(
       '--wave-dir <dir>',
       'capacity in a wave folder: merge DIR/wave-W/ into DIR/state.json, or the result into --out',
     )
@@ -89,12 +94,20 @@ Examples:
   floodgate merge parts/part-w2-*.json --out state.json    (a capacity wave: the result when the search is done,
                                                            else the state the next wave reads with --wave-in)
   floodgate merge runner-*.json --out k6-summary.json       (k6-operator runners' summaries, one per runner)
+  floodgate merge --status parts/                           (progress of the shards still running)
 
 Parts must come from the same scenario file and flags, and every shard must be there once.
 Exit codes: 0 merged, 3 a capacity search found no passing value, 1 bad input, 2 bad usage, 70 a bug.`,
     )
     .action(
-      async (paths: string[], opts: { out?: string; json?: boolean; report?: string; waveDir?: string }) => {
+      async (
+        paths: string[],
+        opts: { out?: string; json?: boolean; report?: string; waveDir?: string; status?: string },
+      ) => {
+        if (opts.status !== undefined) {
+          process.stdout.write(`${shardStatus(opts.status)}\n`);
+          return;
+        }
         if (paths.length === 0 && opts.waveDir === undefined)
           throw new UsageError('merge: expected part files (or a folder of them), or --wave-dir DIR');
         if (paths.length > 0 && opts.waveDir !== undefined)

@@ -2,8 +2,8 @@
  * The sharding flags `compare`, `sweep` and `capacity` share: `--shard K/N`, `--shards N` (with
  * a Kubernetes Indexed Job's JOB_COMPLETION_INDEX), writing a part, and `--k8s DIR`.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { Option } from 'commander';
 import { UsageError } from '../../errors.ts';
 import { type K8sStudyOptions, k8sManifests } from '../../shard/k8s.ts';
@@ -11,7 +11,8 @@ import { encodeJson, type StudyPart } from '../../shard/part.ts';
 import { partFileName, type Shard, shardOf } from '../../shard/shard.ts';
 import { escapeLine, shorten } from '../../text/quote.ts';
 import { positiveInt } from '../options.ts';
-import { checkOutputs, writeFileAtomic } from '../output.ts';
+import { checkOutputs, fmtMs, writeFileAtomic } from '../output.ts';
+import { jobProgress, progressLine } from '../progress.ts';
 
 export interface ShardFlags {
   shard?: string;
@@ -118,4 +119,102 @@ export function studyFlags(opts: { set?: string[]; max?: Record<string, number |
     ...(opts.set ?? []).flatMap((s) => ['--set', s]),
     ...Object.entries(opts.max ?? {}).flatMap(([k, v]) => (v === undefined ? [] : ['--max', `${k}=${v}`])),
   ];
+}
+
+const PROGRESS_SCHEMA = 'floodgate/shard-progress@1';
+
+interface ShardProgress {
+  schema: typeof PROGRESS_SCHEMA;
+  shard: Shard;
+  wave?: number;
+  done: number;
+  total: number;
+  elapsedMs: number;
+}
+
+/**
+ * A shard's progress on stderr with its estimate, and in `progress-K-of-N.json` beside its part
+ * (rewritten at most every 5 s) so `floodgate merge --status DIR` can sum up every shard's.
+ */
+export function shardProgress(
+  label: string,
+  quiet: boolean | undefined,
+  partFile: string,
+  shard: Shard,
+  wave?: number,
+): (done: number, total: number) => void {
+  const file = join(
+    dirname(partFile),
+    `progress-${wave !== undefined ? `w${wave}-` : ''}${shard.index}-of-${shard.count}.json`,
+  );
+  const tmp = join(dirname(partFile), `.${basename(file)}.${process.pid}.tmp`);
+  let last = Number.NEGATIVE_INFINITY;
+  return jobProgress(label, quiet, (done, total, elapsedMs) => {
+    const now = performance.now();
+    if (done !== 0 && done !== total && now - last < 5000) return;
+    last = now;
+    const p: ShardProgress = {
+      schema: PROGRESS_SCHEMA,
+      shard,
+      ...(wave !== undefined ? { wave } : {}),
+      done,
+      total,
+      elapsedMs: Math.round(elapsedMs),
+    };
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(tmp, `${JSON.stringify(p)}\n`);
+      renameSync(tmp, file);
+    } catch {
+      // Progress is advisory: a full or read-only disk fails the part's write, not the runs.
+    }
+  });
+}
+
+/** `floodgate merge --status DIR`: every shard's progress and the estimate for the slowest. */
+export function shardStatus(dir: string): string {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((f) => /^progress-.*\.json$/.test(f));
+  } catch (e) {
+    throw new UsageError(
+      `${shorten(dir)}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+  const all: ShardProgress[] = [];
+  for (const n of names) {
+    try {
+      const p = JSON.parse(readFileSync(join(dir, n), 'utf8')) as ShardProgress;
+      if (p.schema === PROGRESS_SCHEMA && Number.isSafeInteger(p.done) && Number.isSafeInteger(p.total))
+        all.push(p);
+    } catch {
+      // A progress file being replaced or damaged: that shard counts as not reporting.
+    }
+  }
+  if (all.length === 0) return `${escapeLine(shorten(dir))}: no shard has reported progress yet`;
+  const wave = Math.max(...all.map((p) => p.wave ?? 0));
+  const current = all.filter((p) => (p.wave ?? 0) === wave).sort((a, b) => a.shard.index - b.shard.index);
+  const count = current[0]!.shard.count;
+  const done = current.reduce((a, p) => a + p.done, 0);
+  const total = current.reduce((a, p) => a + p.total, 0);
+  const left = current.map((p) =>
+    p.done > 0 && p.done < p.total ? (p.elapsedMs / p.done) * (p.total - p.done) : 0,
+  );
+  const waiting = count - current.length;
+  const slowest = Math.max(...left);
+  const state =
+    waiting === 0 && current.every((p) => p.done === p.total)
+      ? 'every shard is done: merge the parts'
+      : [
+          slowest > 0 ? `the slowest about ${fmtMs(slowest)} left` : '',
+          waiting > 0 ? `${waiting} not reporting yet` : '',
+        ]
+          .filter(Boolean)
+          .join('; ');
+  return [
+    ...current.map((p) =>
+      progressLine(`shard ${p.shard.index}/${p.shard.count}`, p.done, p.total, p.elapsedMs),
+    ),
+    `${wave ? `wave ${wave}: ` : ''}${current.length} of ${count} shards reporting, ${done}/${total} runs of those: ${state}`,
+  ].join('\n');
 }

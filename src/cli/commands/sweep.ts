@@ -22,6 +22,7 @@ import {
   type ShardFlags,
   shardOfFlags,
   shardOptions,
+  shardProgress,
   studyFlags,
   writeK8s,
   writePart,
@@ -149,7 +150,7 @@ Exit codes: 0 done (the regions are the answer, not a pass/fail), 1 bad input, 2
             sweepJobs(study),
             shard,
             opts.jobs ?? defaultJobs(),
-            jobProgress(`sweep shard ${shard.index}/${shard.count}`, opts.quiet),
+            shardProgress(`sweep shard ${shard.index}/${shard.count}`, opts.quiet, out, shard),
           );
           await writePart(out, part, 'sweep');
           return;
