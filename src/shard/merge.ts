@@ -32,6 +32,21 @@ const schemaOf = (json: unknown) =>
 
 /** Merges parsed input files (all parts of one study, or all k6 runner summaries). */
 export function mergeInputs(inputs: readonly { file: string; json: unknown }[]): Merged {
+  try {
+    return mergeUnchecked(inputs);
+  } catch (e) {
+    // Parts are files from elsewhere: one whose content does not have the shape its command
+    // writes fails in the assembly; that is bad input, not a bug.
+    if (e instanceof TypeError || e instanceof RangeError)
+      throw new FloodgateError(
+        'FG_SCENARIO_INVALID',
+        `${inputs[0]?.file ?? 'merge'}: parts whose content is not what compare, sweep or capacity --shard writes (${e.message.slice(0, 120)})`,
+      );
+    throw e;
+  }
+}
+
+function mergeUnchecked(inputs: readonly { file: string; json: unknown }[]): Merged {
   if (inputs.length === 0) throw new FloodgateError('FG_USAGE', 'merge: expected at least one file');
   if (schemaOf(inputs[0]!.json) === K6_SUMMARY_SCHEMA)
     return { kind: 'k6', summary: mergeK6Summaries(inputs) };

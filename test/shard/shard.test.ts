@@ -11,7 +11,7 @@ import { type BisectSearch, capacityStudy, nextProbe, runCapacityStudy } from '.
 import { parseParam } from '../../src/compare/plan.ts';
 import { FloodgateError } from '../../src/errors.ts';
 import { mergeInputs } from '../../src/shard/merge.ts';
-import { decodeJson, encodeJson } from '../../src/shard/part.ts';
+import { decodeJson, encodeJson, makePart, type StudyBase } from '../../src/shard/part.ts';
 import { runCapacityShard, type WaveState } from '../../src/shard/run.ts';
 import { inShard, parseShard, shardOf } from '../../src/shard/shard.ts';
 import { replay, speculate } from '../../src/shard/waves.ts';
@@ -55,6 +55,26 @@ describe('shards', () => {
         expect(back.xs.map((x) => Object.is(x, -0))).toEqual(xs.map((x) => Object.is(x, -0)));
       }),
     );
+  });
+});
+
+describe('hostile parts', () => {
+  it('a part with its hash right but content of the wrong shape is bad input, not a bug', () => {
+    const study = { command: 'compare', scenario: 's.yaml', scenarioSha256: 'x', seeds: [1], entries: 5 };
+    const part = makePart(study as unknown as StudyBase, { index: 1, count: 1 }, 1, [
+      { run: 0, figures: { seed: 1 } as never },
+    ]);
+    expect(() => mergeInputs([{ file: 'evil.json', json: decodeJson(encodeJson(part)) }])).toThrow(
+      /evil\.json: parts whose content is not what compare, sweep or capacity --shard writes/,
+    );
+    const k6 = {
+      schema: 'floodgate/k6-summary@1',
+      parallelism: 1,
+      classes: { a: 1 },
+      overall: 2,
+      thresholds: [],
+    };
+    expect(() => mergeInputs([{ file: 'k6.json', json: k6 }])).toThrow(FloodgateError);
   });
 });
 

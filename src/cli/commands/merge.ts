@@ -130,6 +130,12 @@ Exit codes: 0 merged, 3 a capacity search found no passing value, 1 bad input, 2
             if (merged.kind === 'compare' && opts.report !== undefined) {
               const study = readJson(files[0]!) as { study: CompareStudy };
               const s = study.study;
+              // Overrides from a part file never name code to load: policy modules come from
+              // the scenario file itself, checked against its hash below.
+              if (JSON.stringify(s.baseOverrides ?? []).match(/"[^"]*\.(?:[cm]?[jt]s|tsx?)"/))
+                throw new UsageError(
+                  '--report: the shards set a policy module with --set: write the report with `floodgate compare --report` instead',
+                );
               if (!existsSync(s.scenario) || fileSha256(s.scenario) !== s.scenarioSha256)
                 throw new UsageError(
                   `--report: the report needs the scenario the shards ran, ${shorten(s.scenario)}, unchanged`,

@@ -93,10 +93,16 @@ export async function writeK8s(
   const dir = flags.k8s!;
   if (flags.shards === undefined)
     throw new UsageError("--k8s: needs --shards N, the number of shards (the Job's completions)");
+  const scenarioText = readFileSync(o.scenario, 'utf8');
+  // A ConfigMap holds at most 1 MiB, its keys and metadata included.
+  if (Buffer.byteLength(scenarioText) > 1_000_000)
+    throw new UsageError(
+      `--k8s: ${shorten(o.scenario)} is ${Buffer.byteLength(scenarioText)} bytes, more than a ConfigMap holds (1 MiB): put it in the image or on a volume`,
+    );
   const files = k8sManifests({
     ...o,
     scenarioFile: basename(o.scenario),
-    scenarioText: readFileSync(o.scenario, 'utf8'),
+    scenarioText,
     shards: flags.shards,
     image: flags.image ?? DEFAULT_IMAGE,
     ...(flags.parallelism !== undefined ? { parallelism: flags.parallelism } : {}),
@@ -107,6 +113,11 @@ export async function writeK8s(
     paths.map((file) => ({ flag: '--k8s', file })),
   );
   for (const [f, text] of Object.entries(files)) await writeFileAtomic(join(dir, f), text);
+  const others = o.inputs.slice(1);
+  if (others.length > 0)
+    process.stdout.write(
+      `note: the ConfigMap holds the scenario only; the pods also need ${others.map((f) => escapeLine(shorten(f, 60))).join(', ')} at the same path (in the image or on a volume)\n`,
+    );
   process.stdout.write(
     `Kubernetes manifests for ${flags.shards} shards written to ${escapeLine(shorten(dir))}: ${Object.keys(files).join(', ')}\n` +
       `build the image (see Dockerfile), push it as ${escapeLine(flags.image ?? DEFAULT_IMAGE)} (or pass --image), then: sh ${escapeLine(shorten(join(dir, 'run.sh')))}\n`,
