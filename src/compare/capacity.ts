@@ -7,16 +7,16 @@
  * configuration.
  *
  * The search is a pure function of the outcomes it knows (nextProbe), so it runs one probe at a
- * time here, or in waves of parallel shards (shard/waves.ts) with the same result.
+ * time here, or in waves of parallel shards (waves.ts, src/shard) with the same result.
  */
 import { FloodgateError } from '../errors.ts';
 import type { WorkLimits } from '../scenario/budget.ts';
 import type { Override } from '../scenario/overrides.ts';
-import { fileSha256, type StudyBase } from '../shard/part.ts';
-import { type NextProbe, replay } from '../shard/waves.ts';
 import { runJobs } from './compare.ts';
 import type { CompareJob, SeedFigures } from './job.ts';
 import { type CapacityPlanResult, type PlanParam, planNext, planResult } from './plan.ts';
+import { fileSha256, type StudyBase } from './study.ts';
+import { type NextProbe, replay } from './waves.ts';
 
 /**
  * Parses `--target`: comma-separated `[class:]metric<=value` / `>=` into scenario SLOs.

@@ -14,11 +14,11 @@ import type { PolicyKind } from '../gateway/policy.ts';
 import type { WorkLimits } from '../scenario/budget.ts';
 import type { Override } from '../scenario/overrides.ts';
 import { didYouMean } from '../scenario/suggest.ts';
-import { fileSha256, type StudyBase } from '../shard/part.ts';
 import { builtinPolicyNames, isPolicyPath, loadPolicyModule } from '../simulator/policy-loader.ts';
 import { type CompareJob, runJob, type SeedFigures } from './job.ts';
 import type { PolicyEntry } from './policy-spec.ts';
 import { type Estimate, estimate, pairedDifference } from './stats.ts';
+import { fileSha256, type StudyBase } from './study.ts';
 
 export const COMPARE_RESULT_SCHEMA = 'floodgate/compare-result@1';
 

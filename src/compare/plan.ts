@@ -18,11 +18,11 @@
 import { parse as parseYaml } from 'yaml';
 import { FloodgateError } from '../errors.ts';
 import type { Override } from '../scenario/overrides.ts';
-import type { NextProbe } from '../shard/waves.ts';
 import type { Candidate, CapacityStudy, PlanSearch, ProbeData } from './capacity.ts';
 import { parseRange } from './capacity.ts';
 import type { SeedFigures } from './job.ts';
 import { splitTopLevel } from './policy-spec.ts';
+import type { NextProbe } from './waves.ts';
 
 export interface PlanOption {
   label: string;

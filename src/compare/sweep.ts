@@ -16,11 +16,11 @@ import { FloodgateError } from '../errors.ts';
 import type { WorkLimits } from '../scenario/budget.ts';
 import { loadScenarioFile } from '../scenario/load.ts';
 import type { Override } from '../scenario/overrides.ts';
-import { fileSha256, type StudyBase } from '../shard/part.ts';
 import { parseRange } from './capacity.ts';
 import { runJobs } from './compare.ts';
 import { type CompareJob, type SeedFigures, verdictCounts } from './job.ts';
 import { type Estimate, estimate } from './stats.ts';
+import { fileSha256, type StudyBase } from './study.ts';
 
 export const REGIONS = ['stable', 'vulnerable', 'metastable', 'inconclusive'] as const;
 export type Region = (typeof REGIONS)[number];

@@ -9,22 +9,14 @@
  * written as {"$number": "NaN"} (and -0 as {"$number": "-0"}), so a merged result is byte-identical to an unsharded one.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { SeedFigures } from '../compare/job.ts';
+import type { StudyBase } from '../compare/study.ts';
 import { FloodgateError } from '../errors.ts';
 import type { Shard } from './shard.ts';
 
-export const PART_SCHEMA = 'floodgate/shard-part@1';
+export type { StudyBase } from '../compare/study.ts';
 
-/** What a study is: the command, and everything its result is assembled from. */
-export interface StudyBase {
-  command: 'compare' | 'sweep' | 'capacity';
-  /** The scenario path as given on the command line (results name it so). */
-  scenario: string;
-  /** SHA-256 of the scenario file's bytes: shards that read different files are refused. */
-  scenarioSha256: string;
-  seeds: number[];
-}
+export const PART_SCHEMA = 'floodgate/shard-part@1';
 
 export interface Run {
   /** Index in the study's (or the wave's) run order. */
@@ -51,18 +43,6 @@ export interface WaveInfo {
   candidates: string[];
   /** Probes known before this wave (the merged earlier waves), by key. */
   prior: Record<string, unknown>;
-}
-
-/** SHA-256 of a file's bytes (hex). */
-export function fileSha256(file: string): string {
-  try {
-    return createHash('sha256').update(readFileSync(file)).digest('hex');
-  } catch (e) {
-    throw new FloodgateError(
-      'FG_SCENARIO_UNREADABLE',
-      `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
 }
 
 /** JSON with object keys sorted at every level: the same text for the same value. */

@@ -12,10 +12,10 @@ import {
 } from '../compare/capacity.ts';
 import { runJobs } from '../compare/compare.ts';
 import type { CompareJob } from '../compare/job.ts';
+import { speculate } from '../compare/waves.ts';
 import { FloodgateError } from '../errors.ts';
 import { makePart, type StudyBase, type StudyPart, studyHash, type WaveInfo } from './part.ts';
 import { inShard, type Shard } from './shard.ts';
-import { speculate } from './waves.ts';
 
 export const WAVE_SCHEMA = 'floodgate/capacity-wave@1';
 

@@ -9,12 +9,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type BisectSearch, capacityStudy, nextProbe, runCapacityStudy } from '../../src/compare/capacity.ts';
 import { parseParam } from '../../src/compare/plan.ts';
+import { replay, speculate } from '../../src/compare/waves.ts';
 import { FloodgateError } from '../../src/errors.ts';
 import { mergeInputs } from '../../src/shard/merge.ts';
 import { decodeJson, encodeJson, makePart, type StudyBase } from '../../src/shard/part.ts';
 import { runCapacityShard, type WaveState } from '../../src/shard/run.ts';
 import { inShard, parseShard, shardOf } from '../../src/shard/shard.ts';
-import { replay, speculate } from '../../src/shard/waves.ts';
 
 describe('shards', () => {
   it('reads K/N and the Indexed Job environment', () => {
