@@ -45,7 +45,18 @@ describe('a study split over four processes and merged equals the unsharded run,
     expect((await runCli([...args, '--out', whole, '--jobs', '1'])).code).toBe(0);
     const parts = join(dir, 'compare-parts');
     await shards(args, parts);
-    expect((await readdir(parts)).sort()).toEqual([1, 2, 3, 4].map((k) => `part-${k}-of-4.json`));
+    expect((await readdir(parts)).filter((f) => f.startsWith('part-')).sort()).toEqual(
+      [1, 2, 3, 4].map((k) => `part-${k}-of-4.json`),
+    );
+    // Each shard left its progress beside its part; merge --status sums them up.
+    expect((await readdir(parts)).filter((f) => f.startsWith('progress-')).sort()).toEqual(
+      [1, 2, 3, 4].map((k) => `progress-${k}-of-4.json`),
+    );
+    const status = await runCli(['merge', '--status', parts]);
+    expect(status.stdout).toMatch(/^shard 1\/4: 2\/2 runs \(100%\)/);
+    expect(status.stdout).toMatch(
+      /4 of 4 shards reporting, 6\/6 runs of those: every shard is done: merge the parts\n$/,
+    );
     const merged = join(dir, 'compare-merged.json');
     const m = await runCli(['merge', parts, '--out', merged]);
     expect(m.code).toBe(0);

@@ -167,7 +167,7 @@ Exit codes: 0 done (the ranking is the answer, not a pass/fail), 1 bad input, 2 
             command: 'compare',
             name: loaded.scenario.name,
             scenario: file,
-            inputs: inputFilesOf(loaded),
+            inputs: [...inputFilesOf(loaded), ...modules],
             studyArgs: [
               '--policies',
               opts.policies,
