@@ -271,16 +271,47 @@ export function capacityResult(
 }
 
 /** Runs a capacity study here, one probe at a time; `onProbe` hears each as it finishes. */
+/**
+ * The most probes the search can still need after `asked` probes: a bisection halves its bracket
+ * each probe (a real-valued one until the relative tolerance, at most 64 halvings); a plan at
+ * most runs its whole grid. For a progress estimate (an upper bound).
+ */
+export function maxProbes(study: CapacityStudy): number {
+  const s = study.search;
+  if (s.kind === 'plan') return s.params.reduce((a, p) => a * p.options.length, 1);
+  const { lo, hi, integer } = parseRange(s.range);
+  // The bracket stops at tolerance x max(|good|, |bad|), at least tolerance x lo.
+  const floor = s.relativeTolerance * lo;
+  const halvings = integer
+    ? Math.ceil(Math.log2(Math.max(1, hi - lo)))
+    : floor > 0
+      ? Math.min(64, Math.ceil(Math.log2((hi - lo) / floor)))
+      : 64;
+  return 2 + Math.max(0, halvings);
+}
+
+/**
+ * Runs a capacity study here, one probe at a time; `onProbe` hears each as it finishes and
+ * `onProgress` each run, with an upper bound on the runs the search can take.
+ */
 export async function runCapacityStudy(
   study: CapacityStudy,
   jobs: number,
   onProbe?: (c: Candidate, d: ProbeData) => void,
+  onProgress?: (done: number, bound: number) => void,
 ): Promise<CapacityResult | CapacityPlanResult> {
   const next = nextProbe(study);
   const known = new Map<string, ProbeData>();
   const passes = new Map<string, boolean>();
+  const bound = maxProbes(study) * study.seeds.length;
+  let runs = 0;
   for (let c = next(passes); c; c = next(passes)) {
-    const d = probeData(study, c.key, await runJobs(probeJobs(study, c), jobs));
+    const before = runs;
+    const figures = await runJobs(probeJobs(study, c), jobs, (done) => {
+      runs = before + done;
+      onProgress?.(runs, Math.max(bound, runs));
+    });
+    const d = probeData(study, c.key, figures);
     known.set(c.key, d);
     passes.set(c.key, d.pass);
     onProbe?.(c, d);

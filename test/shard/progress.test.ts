@@ -47,3 +47,18 @@ describe('progress', () => {
     );
   });
 });
+
+describe('capacity progress', () => {
+  it('bounds the runs a search may still need', async () => {
+    const { maxProbes } = await import('../../src/compare/capacity.ts');
+    const bisect = (range: string) =>
+      ({
+        search: { kind: 'bisect', path: 'x', range, maximize: false, relativeTolerance: 0.02 },
+      }) as Parameters<typeof maxProbes>[0];
+    // 1..40: the two ends, then at most ceil(log2(39)) = 6 halvings.
+    expect(maxProbes(bisect('1..40'))).toBe(8);
+    // 10/s..200/s to 2%: the bracket halves from 190 down to 0.2 at most: 10 halvings.
+    expect(maxProbes(bisect('10/s..200/s'))).toBe(12);
+    expect(maxProbes(bisect('0/s..200/s'))).toBe(66);
+  });
+});

@@ -28,6 +28,7 @@ import { escapeLine, quoted, shorten } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
 import { collect, positiveInt, setOption, workLimitOption } from '../options.ts';
 import { checkOutputs, fmtMs, fmtUsd, writeFileAtomic } from '../output.ts';
+import { jobProgress } from '../progress.ts';
 import {
   partPath,
   type ShardFlags,
@@ -242,22 +243,27 @@ Exit codes: 0 found, 3 no value in the range meets the SLOs, 1 bad input, 2 bad 
           ? `${escapeLine(shorten(file))}: the cheapest of ${params.reduce((a, p) => a * p.options.length, 1)} configurations (${params.map((p) => escapeLine(p.name)).join(' x ')}) meeting the SLOs on ${opts.seeds} seed(s)\n`
           : `${file}: ${opts.maximize ? 'largest' : 'smallest'} ${opts.vary} in ${opts.range} meeting the SLOs on ${opts.seeds} seed(s)\n`,
       );
-      const result = await runCapacityStudy(study, opts.jobs ?? defaultJobs(), (c, d) => {
-        if (opts.quiet) return;
-        const line =
-          study.search.kind === 'bisect'
-            ? describeProbe(opts.vary!, probeOf(c, d))
-            : describePlanProbe({
-                config: configLabels(study.search, c.key),
-                key: c.key,
-                pass: d.pass,
-                seedsPassed: d.seedsPassed,
-                meanCostUsd: d.meanCostUsd,
-                sloMargin: null,
-                seeds: d.seeds,
-              }).replace(/, SLO margin -/, '');
-        process.stdout.write(`${line}\n`);
-      });
+      const result = await runCapacityStudy(
+        study,
+        opts.jobs ?? defaultJobs(),
+        (c, d) => {
+          if (opts.quiet) return;
+          const line =
+            study.search.kind === 'bisect'
+              ? describeProbe(opts.vary!, probeOf(c, d))
+              : describePlanProbe({
+                  config: configLabels(study.search, c.key),
+                  key: c.key,
+                  pass: d.pass,
+                  seedsPassed: d.seedsPassed,
+                  meanCostUsd: d.meanCostUsd,
+                  sloMargin: null,
+                  seeds: d.seeds,
+                }).replace(/, SLO margin -/, '');
+          process.stdout.write(`${line}\n`);
+        },
+        jobProgress('capacity (runs, of the most the search may need)', opts.quiet),
+      );
       if (opts.out) await writeFileAtomic(opts.out, `${JSON.stringify(result, null, 2)}\n`);
       process.stdout.write(
         !plan && !answered(result)
