@@ -58,8 +58,10 @@ describe('a study split over four processes and merged equals the unsharded run,
       /4 of 4 shards reporting, 6\/6 runs of those: every shard is done: merge the parts\n$/,
     );
     const merged = join(dir, 'compare-merged.json');
-    const m = await runCli(['merge', parts, '--out', merged]);
+    const report = join(dir, 'compare-merged.html');
+    const m = await runCli(['merge', parts, '--out', merged, '--report', report]);
     expect(m.code).toBe(0);
+    expect(await readFile(report, 'utf8')).toMatch(/^<!doctype html>/i);
     expect(m.stdout).toMatch(/ranked by goodput/);
     expect(m.stdout).toMatch(/^result written to /m);
     expect(await readFile(merged, 'utf8')).toBe(await readFile(whole, 'utf8'));

@@ -145,7 +145,12 @@ Exit codes: 0 merged, 3 a capacity search found no passing value, 1 bad input, 2
                 overrides: s.baseOverrides,
                 ...(s.limits ? { limits: s.limits } : {}),
               });
-              await writeFileAtomic(opts.report, renderCompareReport(merged.result, loaded.scenario));
+              // The shards' --set flags, as path=value (the value as JSON: the typed text is not kept).
+              const overrides = (s.baseOverrides ?? []).map((o) => `${o.path}=${JSON.stringify(o.value)}`);
+              await writeFileAtomic(
+                opts.report,
+                renderCompareReport(merged.result, loaded.scenario, { overrides }),
+              );
             }
             process.stdout.write(
               opts.json
