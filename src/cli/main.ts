@@ -13,6 +13,7 @@ import { compareCommand } from './commands/compare.ts';
 import { emulateCommand } from './commands/emulate.ts';
 import { importCommand } from './commands/import.ts';
 import { k6Command } from './commands/k6.ts';
+import { mergeCommand } from './commands/merge.ts';
 import { observeCommand } from './commands/observe.ts';
 import { runCommand } from './commands/run.ts';
 import { schemaCommand } from './commands/schema.ts';
@@ -38,6 +39,7 @@ export function buildProgram(argv: readonly string[] = []): Command {
   program.addCommand(compareCommand().exitOverride());
   program.addCommand(capacityCommand().exitOverride());
   program.addCommand(sweepCommand().exitOverride());
+  program.addCommand(mergeCommand().exitOverride());
   program.addCommand(schemaCommand().exitOverride());
   program.addCommand(k6Command().exitOverride());
   program.addCommand(emulateCommand().exitOverride());

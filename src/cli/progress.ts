@@ -51,14 +51,34 @@ export function createProgress(name: string, enabled: boolean) {
   };
 }
 
-/** Progress of a batch of runs (compare, sweep): `label: done/total runs`, redrawn on a terminal. */
-export function jobProgress(label: string, quiet: boolean | undefined) {
+/**
+ * One progress line of a batch of runs: `compare shard 2/4: 12/40 runs (30%), 35 s, about 1.4 min
+ * left`. The estimate assumes the remaining runs take as long as the finished ones did.
+ */
+export function batchProgressLine(label: string, done: number, total: number, elapsedMs: number): string {
+  const pct = total > 0 ? Math.floor((100 * done) / total) : 100;
+  const left = done > 0 && done < total ? (elapsedMs / done) * (total - done) : null;
+  return `${label}: ${done}/${total} runs (${pct}%), ${fmtMs(elapsedMs)}${left !== null ? `, about ${fmtMs(left)} left` : ''}`;
+}
+
+/**
+ * Progress of a batch of runs (compare, sweep, a shard): the line above, redrawn on a terminal,
+ * elsewhere at every tenth of the runs. `onLine` also hears every update (a shard's progress file).
+ */
+export function jobProgress(
+  label: string,
+  quiet: boolean | undefined,
+  onUpdate?: (done: number, total: number, elapsedMs: number) => void,
+) {
   const tty = Boolean(process.stderr.isTTY);
+  const started = performance.now();
   return (done: number, total: number): void => {
-    if (quiet) return;
-    if (tty)
-      process.stderr.write(`\r${label}: ${done}/${total} runs\x1b[K${done === total ? '\r\x1b[K' : ''}`);
+    const elapsed = performance.now() - started;
+    onUpdate?.(done, total, elapsed);
+    if (quiet || done === 0) return;
+    const line = batchProgressLine(shorten(label, 60), done, total, elapsed);
+    if (tty) process.stderr.write(`\r${line}\x1b[K${done === total ? '\r\x1b[K' : ''}`);
     else if (done === total || done % Math.max(1, Math.ceil(total / 10)) === 0)
-      process.stderr.write(`${label}: ${done}/${total} runs\n`);
+      process.stderr.write(`${line}\n`);
   };
 }

@@ -18,6 +18,7 @@ import { builtinPolicyNames, isPolicyPath, loadPolicyModule } from '../simulator
 import { type CompareJob, runJob, type SeedFigures } from './job.ts';
 import type { PolicyEntry } from './policy-spec.ts';
 import { type Estimate, estimate, pairedDifference } from './stats.ts';
+import { fileSha256, type StudyBase } from './study.ts';
 
 export const COMPARE_RESULT_SCHEMA = 'floodgate/compare-result@1';
 
@@ -129,36 +130,67 @@ async function kindOf(name: string, baseDir: string, label: string): Promise<Pol
   );
 }
 
-export async function compare(o: CompareOptions): Promise<CompareResult> {
+/** A comparison before it runs: everything its result is assembled from (a shard's part carries it). */
+export interface CompareStudy extends StudyBase {
+  command: 'compare';
+  objective: Objective;
+  /** Each entry's label and the overrides that set its policies. */
+  entries: { label: string; overrides: Override[] }[];
+  baseOverrides: Override[];
+  limits?: Partial<WorkLimits>;
+}
+
+export async function planCompare(o: Omit<CompareOptions, 'jobs'>): Promise<CompareStudy> {
   const baseDir = dirname(resolve(o.file));
   const perEntry = await Promise.all(o.entries.map((e) => entryOverrides(e, baseDir)));
-  const jobs: CompareJob[] = [];
-  perEntry.forEach((overrides, entry) => {
-    for (const [k, seed] of o.seeds.entries())
-      jobs.push({
-        file: resolve(o.file),
-        overrides: [...o.baseOverrides, ...overrides],
-        limits: o.limits,
-        seed,
-        entry,
-        keepSeries: k === 0,
-      });
-  });
-  const figures = await runJobs(jobs, o.jobs, o.onProgress);
-  const results = o.entries.map((e, i) =>
+  return {
+    command: 'compare',
+    scenario: o.file,
+    scenarioSha256: fileSha256(o.file),
+    seeds: o.seeds,
+    objective: o.objective,
+    entries: o.entries.map((e, i) => ({ label: e.label, overrides: perEntry[i]! })),
+    baseOverrides: o.baseOverrides,
+    ...(o.limits ? { limits: o.limits } : {}),
+  };
+}
+
+/** The study's runs in order: every seed of entry 0, then of entry 1, ... */
+export function compareJobs(study: CompareStudy): CompareJob[] {
+  return study.entries.flatMap((e, entry) =>
+    study.seeds.map((seed, k) => ({
+      file: resolve(study.scenario),
+      overrides: [...study.baseOverrides, ...e.overrides],
+      limits: study.limits,
+      seed,
+      entry,
+      keepSeries: k === 0,
+    })),
+  );
+}
+
+/** The comparison from the figures of every run of compareJobs(study), in that order. */
+export function assembleCompare(study: CompareStudy, figures: readonly SeedFigures[]): CompareResult {
+  const jobs = compareJobs(study);
+  const results = study.entries.map((e, i) =>
     summarize(
       e.label,
-      perEntry[i]!,
+      e.overrides,
       jobs.flatMap((j, k) => (j.entry === i ? [figures[k]!] : [])),
     ),
   );
   return {
     schema: COMPARE_RESULT_SCHEMA,
-    scenario: o.file,
-    seeds: o.seeds,
-    objective: o.objective,
-    entries: rank(results, o.objective),
+    scenario: study.scenario,
+    seeds: study.seeds,
+    objective: study.objective,
+    entries: rank(results, study.objective),
   };
+}
+
+export async function compare(o: CompareOptions): Promise<CompareResult> {
+  const study = await planCompare(o);
+  return assembleCompare(study, await runJobs(compareJobs(study), o.jobs, o.onProgress));
 }
 
 /** One figure of one seed; NaN where it does not apply (no recovery block, no completions). */

@@ -20,6 +20,8 @@ export interface CompareJob {
   entry: number;
   /** Keep a compact copy of the run's time series (set for the first seed of each entry). */
   keepSeries?: boolean;
+  /** Add the run's SLO margin (capacity plans rank configurations by it). */
+  keepMargin?: boolean;
 }
 
 /** Most windows kept per series in a comparison (the report draws a row of small charts). */
@@ -69,6 +71,8 @@ export interface SeedFigures {
   pass: boolean;
   /** The run's time series (first seed of each entry only). */
   series?: SeedSeries;
+  /** The tightest SLO's slack relative to its threshold (capacity plans only); see sloMargin. */
+  sloMargin?: number | null;
 }
 
 const round = (v: number) => Number(v.toPrecision(6));
@@ -164,8 +168,24 @@ export function figuresOf(r: RunResult): SeedFigures {
   };
 }
 
+/**
+ * How far the run is from its tightest SLO, relative to the threshold: 0.2 = every SLO has at
+ * least 20% to spare, -0.1 = one misses by 10%. Null without SLOs or when one measured nothing.
+ */
+export function sloMargin(r: RunResult): number | null {
+  if (r.slos.length === 0) return null;
+  let margin = Number.POSITIVE_INFINITY;
+  for (const s of r.slos) {
+    if (s.observed === null) return null;
+    const slack = s.bound === 'max' ? s.threshold - s.observed : s.observed - s.threshold;
+    margin = Math.min(margin, s.threshold !== 0 ? slack / Math.abs(s.threshold) : slack);
+  }
+  return round(margin);
+}
+
 export async function runJob(job: CompareJob): Promise<SeedFigures> {
   const loaded = await loadScenarioFile(job.file, { overrides: job.overrides, limits: job.limits });
   const r = await simulate(loaded, { seed: job.seed });
-  return job.keepSeries ? { ...figuresOf(r), series: seriesOf(r) } : figuresOf(r);
+  const figures = job.keepSeries ? { ...figuresOf(r), series: seriesOf(r) } : figuresOf(r);
+  return job.keepMargin ? { ...figures, sloMargin: sloMargin(r) } : figures;
 }

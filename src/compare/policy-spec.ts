@@ -66,7 +66,7 @@ function parseCall(text: string, entry: string): PolicyCall {
 }
 
 /** Splits on `sep` outside parentheses, brackets and braces. */
-function splitTopLevel(text: string, sep: string): string[] {
+export function splitTopLevel(text: string, sep: string): string[] {
   const out: string[] = [];
   let depth = 0;
   let start = 0;

@@ -20,6 +20,7 @@ import { parseRange } from './capacity.ts';
 import { runJobs } from './compare.ts';
 import { type CompareJob, type SeedFigures, verdictCounts } from './job.ts';
 import { type Estimate, estimate } from './stats.ts';
+import { fileSha256, type StudyBase } from './study.ts';
 
 export const REGIONS = ['stable', 'vulnerable', 'metastable', 'inconclusive'] as const;
 export type Region = (typeof REGIONS)[number];
@@ -98,7 +99,17 @@ export function regionOf(s: SeedFigures): Region {
   return s.recovery.baselineHealthy ? 'vulnerable' : 'metastable';
 }
 
-export async function sweep(o: SweepOptions): Promise<SweepResult> {
+/** A sweep before it runs: everything its result is assembled from (a shard's part carries it). */
+export interface SweepStudy extends StudyBase {
+  command: 'sweep';
+  path: string;
+  values: string[];
+  baseOverrides: Override[];
+  limits?: Partial<WorkLimits>;
+}
+
+/** Checks the scenario (it needs a recovery block) and describes the sweep. */
+export async function planSweep(o: Omit<SweepOptions, 'jobs'>): Promise<SweepStudy> {
   // Refuse a scenario without a recovery block before running anything.
   const loaded = await loadScenarioFile(o.file, { overrides: o.baseOverrides, limits: o.limits });
   if (!loaded.scenario.recovery)
@@ -106,23 +117,55 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
       'FG_SCENARIO_INVALID',
       `${o.file}: sweep needs a recovery block (triggers and what recovering means) to classify runs`,
     );
-  const jobs: CompareJob[] = o.values.flatMap((text, entry) =>
-    o.seeds.map((seed) => ({
-      file: o.file,
-      overrides: [...o.baseOverrides, { path: o.path, value: /^-?[\d.]+$/.test(text) ? Number(text) : text }],
-      limits: o.limits,
+  return {
+    command: 'sweep',
+    scenario: o.file,
+    scenarioSha256: fileSha256(o.file),
+    seeds: o.seeds,
+    path: o.path,
+    values: o.values,
+    baseOverrides: o.baseOverrides,
+    ...(o.limits ? { limits: o.limits } : {}),
+  };
+}
+
+/** The sweep's runs in order: every seed of the first value, then of the second, ... */
+export function sweepJobs(study: SweepStudy): CompareJob[] {
+  return study.values.flatMap((text, entry) =>
+    study.seeds.map((seed) => ({
+      file: study.scenario,
+      overrides: [
+        ...study.baseOverrides,
+        { path: study.path, value: /^-?[\d.]+$/.test(text) ? Number(text) : text },
+      ],
+      limits: study.limits,
       seed,
       entry,
     })),
   );
-  const figures = await runJobs(jobs, o.jobs, o.onProgress);
-  const points = o.values.map((text, entry) =>
+}
+
+/** The sweep from the figures of every run of sweepJobs(study), in that order. */
+export function assembleSweep(study: SweepStudy, figures: readonly SeedFigures[]): SweepResult {
+  const jobs = sweepJobs(study);
+  const points = study.values.map((text, entry) =>
     summarize(
       text,
       figures.filter((_, k) => jobs[k]!.entry === entry),
     ),
   );
-  return { schema: 'floodgate/sweep-result@1', scenario: o.file, path: o.path, seeds: o.seeds, points };
+  return {
+    schema: 'floodgate/sweep-result@1',
+    scenario: study.scenario,
+    path: study.path,
+    seeds: study.seeds,
+    points,
+  };
+}
+
+export async function sweep(o: SweepOptions): Promise<SweepResult> {
+  const study = await planSweep(o);
+  return assembleSweep(study, await runJobs(sweepJobs(study), o.jobs, o.onProgress));
 }
 
 function summarize(text: string, seeds: SeedFigures[]): SweepPoint {

@@ -18,8 +18,43 @@ export interface OperatorOptions {
   scriptFile: string;
   parallelism: number;
   mode: 'stock' | 'sse';
-  /** FLOODGATE_TARGET for the runners. */
+  /** FLOODGATE_TARGET for the runners: a URL they reach from inside the cluster (clusterTarget). */
   target: string;
+}
+
+/**
+ * The in-cluster URL of a Kubernetes Service: `gateway`, `gateway.llm`, `gateway.llm:8080` or
+ * `gateway.llm:8080/v1` (namespace `default`, port 80 by default) becomes
+ * `http://gateway.llm.svc.cluster.local:8080/v1`, which resolves from any pod of the cluster.
+ */
+export function clusterTarget(service: string): string {
+  const m =
+    /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(?:\.([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?))?(?::(\d{1,5}))?(\/[-._~a-zA-Z0-9/]*)?$/.exec(
+      service,
+    );
+  const port = m?.[5] !== undefined ? Number(m[5]) : 80;
+  if (!m || !(port >= 1 && port <= 65535))
+    throw new RangeError(
+      `expected a Service as NAME[.NAMESPACE][:PORT][/PATH], such as gateway.llm:8080 (Kubernetes names: lowercase letters, digits and '-')`,
+    );
+  return `http://${m[1]}.${m[3] ?? 'default'}.svc.cluster.local${port === 80 ? '' : `:${port}`}${m[6] ?? ''}`;
+}
+
+/** Whether a target URL names this machine: from a runner pod, that is the pod itself. */
+export function isLoopbackTarget(target: string): boolean {
+  let host: string;
+  try {
+    host = new URL(target).hostname;
+  } catch {
+    return false;
+  }
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    /^127\./.test(host) ||
+    host === '[::1]' ||
+    host === '0.0.0.0'
+  );
 }
 
 /** A Kubernetes name from any text: lowercase, [a-z0-9-], at most 63 characters. */
@@ -59,9 +94,10 @@ export function testRunManifest(o: OperatorOptions): string {
 #      kubectl create secret generic floodgate-k6 --from-literal=api-key=YOUR_KEY
 # 3. kubectl apply -f this file; kubectl logs -l k6_cr=${name} -f
 # Each runner starts 1/${parallelism} of every stage and prints its own floodgate summary as one
-# JSON line on stdout (FLOODGATE_SUMMARY=stdout): save one with
-#   kubectl logs POD | grep '^{"schema":"floodgate/k6-summary@1"' > runner.json
-# and compare it with \`floodgate observe --observed runner.json\` (it scales by parallelism).
+# JSON line on stdout (FLOODGATE_SUMMARY=stdout): save every runner's, merge them and observe:
+#   for p in $(kubectl get pods -l k6_cr=${name},runner=true -o name); do kubectl logs $p | grep '^{"schema":"floodgate/k6-summary@1"' > "\${p#pod/}.json"; done
+#   floodgate merge ${name}-*.json --out k6-summary.json && floodgate observe --predicted RESULT.json --observed k6-summary.json
+# (one runner's summary alone also works with \`floodgate observe\`: it scales by parallelism).
 apiVersion: k6.io/v1alpha1
 kind: TestRun
 metadata:

@@ -1,11 +1,14 @@
 import { isAbsolute, resolve } from 'node:path';
 import { Command } from 'commander';
 import {
+  assembleCompare,
   type CompareResult,
-  compare,
+  compareJobs,
   defaultJobs,
   OBJECTIVES,
   type Objective,
+  planCompare,
+  runJobs,
 } from '../../compare/compare.ts';
 import { fmtVerdictCounts } from '../../compare/job.ts';
 import { type PolicyEntry, parsePolicyList } from '../../compare/policy-spec.ts';
@@ -14,11 +17,22 @@ import { renderCompareReport } from '../../report/index.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
+import { runShard } from '../../shard/run.ts';
 import { isPolicyPath } from '../../simulator/policy-loader.ts';
 import { escapeLines, quoted, shorten } from '../../text/quote.ts';
 import { positiveInt, setOption, workLimitOption } from '../options.ts';
 import { checkOutputs, fmtEstimate, fmtMs, inputFilesOf, table, writeFileAtomic } from '../output.ts';
 import { jobProgress } from '../progress.ts';
+import {
+  partPath,
+  type ShardFlags,
+  shardOfFlags,
+  shardOptions,
+  shardProgress,
+  studyFlags,
+  writeK8s,
+  writePart,
+} from './shard-flags.ts';
 
 const pm = fmtEstimate;
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -79,7 +93,7 @@ export function formatComparison(r: CompareResult, wallMs?: number): string {
 }
 
 export function compareCommand(): Command {
-  return new Command('compare')
+  const command = new Command('compare')
     .description(
       'Run policies side by side on identical traffic (same seeds) and rank them, with confidence intervals.',
     )
@@ -96,7 +110,9 @@ export function compareCommand(): Command {
     .option('--out <file>', 'write the comparison JSON (every per-seed figure) here')
     .option('--report <file>', 'write a self-contained HTML report of the comparison here')
     .option('--json', 'print the comparison JSON instead of the table')
-    .option('--quiet', 'no progress on stderr')
+    .option('--quiet', 'no progress on stderr');
+  for (const o of shardOptions()) command.addOption(o);
+  return command
     .addHelpText(
       'after',
       `
@@ -104,6 +120,10 @@ An entry joins routing, admission and health policies with '+', parameters in pa
   floodgate compare scenarios/quickstart.yaml --policies 'round-robin,least-outstanding,random' --seeds 10
   floodgate compare s.yaml --policies 'always-admit,aimd(initial=50),./mine.ts(limit=8)' --jobs 2
   floodgate compare scenarios/quickstart.yaml --policies 'round-robin,least-outstanding' --report reports/cmp.html
+  floodgate compare s.yaml --policies 'round-robin,least-outstanding' --shard 2/4 --out parts/
+      (one shard of four; then: floodgate merge parts/part-*.json --out result.json)
+  floodgate compare s.yaml --policies 'round-robin,least-outstanding' --shards 8 --k8s k8s/
+      (an Indexed Job of 8 shards, a merge Job and run.sh; see docs/guide/sharding.md)
 
 Exit codes: 0 done (the ranking is the answer, not a pass/fail), 1 bad input, 2 bad usage, 70 a bug.`,
     )
@@ -121,7 +141,7 @@ Exit codes: 0 done (the ranking is the answer, not a pass/fail), 1 bad input, 2 
           report?: string;
           json?: boolean;
           quiet?: boolean;
-        },
+        } & ShardFlags,
       ) => {
         if (!(opts.objective in OBJECTIVES))
           throw new UsageError(
@@ -132,24 +152,63 @@ Exit codes: 0 done (the ranking is the answer, not a pass/fail), 1 bad input, 2 
         // Loaded up front for the report and the output checks (a bad scenario fails before any run).
         const loaded = await loadScenarioFile(file, { overrides: baseOverrides, limits: opts.max });
         const modules = entries.flatMap((e) => e.calls.map((c) => c.policy).filter(isPolicyPath));
+        const shard = shardOfFlags(opts);
         checkOutputs(
           [...inputFilesOf(loaded), ...modules],
           [
-            opts.out !== undefined ? { flag: '--out', file: opts.out } : undefined,
+            // A shard's --out may be a folder (partPath checks the part's path).
+            opts.out !== undefined && !shard ? { flag: '--out', file: opts.out } : undefined,
             opts.report !== undefined ? { flag: '--report', file: opts.report } : undefined,
           ],
         );
-        const started = performance.now();
-        const result = await compare({
+        const seeds = Array.from({ length: opts.seeds }, (_, i) => i + 1);
+        if (opts.k8s !== undefined) {
+          await writeK8s(opts, {
+            command: 'compare',
+            name: loaded.scenario.name,
+            scenario: file,
+            inputs: [...inputFilesOf(loaded), ...modules],
+            studyArgs: [
+              '--policies',
+              opts.policies,
+              '--seeds',
+              String(opts.seeds),
+              '--objective',
+              opts.objective,
+              ...studyFlags(opts),
+            ],
+          });
+          return;
+        }
+        const study = await planCompare({
           file,
           entries,
-          seeds: Array.from({ length: opts.seeds }, (_, i) => i + 1),
-          jobs: opts.jobs ?? defaultJobs(),
+          seeds,
           objective: opts.objective as Objective,
           baseOverrides,
           limits: opts.max,
-          onProgress: jobProgress('compare', opts.quiet),
         });
+        if (shard) {
+          if (opts.report !== undefined || opts.json)
+            throw new UsageError(
+              '--shard: a shard writes a part, not a report: pass --report to `floodgate merge` instead',
+            );
+          const out = partPath(opts.out, shard, [...inputFilesOf(loaded), ...modules]);
+          const part = await runShard(
+            study,
+            compareJobs(study),
+            shard,
+            opts.jobs ?? defaultJobs(),
+            shardProgress(`compare shard ${shard.index}/${shard.count}`, opts.quiet, out, shard),
+          );
+          await writePart(out, part, 'compare');
+          return;
+        }
+        const started = performance.now();
+        const result = assembleCompare(
+          study,
+          await runJobs(compareJobs(study), opts.jobs ?? defaultJobs(), jobProgress('compare', opts.quiet)),
+        );
         const wallMs = performance.now() - started;
         if (opts.out) await writeFileAtomic(opts.out, `${JSON.stringify(result, null, 2)}\n`);
         if (opts.report)

@@ -4,7 +4,7 @@ import { createDistribution } from '../../engine/dist/index.ts';
 import { bundleK6Script, K6_SUMMARY_JSLIB } from '../../k6/bundle.ts';
 import { type CompiledK6, compileK6, DEFAULT_TARGET } from '../../k6/compile.ts';
 import { shellWord } from '../../k6/literals.ts';
-import { kubernetesName, testRunManifest } from '../../k6/operator.ts';
+import { clusterTarget, isLoopbackTarget, kubernetesName, testRunManifest } from '../../k6/operator.ts';
 import type { K6Mode } from '../../k6/script-config.ts';
 import { parseK6Duration } from '../../k6/stages.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
@@ -49,6 +49,15 @@ export function parseTarget(value: string): string {
   return value;
 }
 
+/** `--service gateway.llm:8080`: the Service's in-cluster URL. */
+function parseService(value: string): string {
+  try {
+    return clusterTarget(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
 interface K6CommandOptions {
   out?: string;
   target: string;
@@ -59,6 +68,7 @@ interface K6CommandOptions {
   vuHeadroom: number;
   k6Summary?: boolean;
   operator?: number;
+  service?: string;
   set?: string[];
   max?: Partial<WorkLimits>;
 }
@@ -101,6 +111,11 @@ export function k6Command(): Command {
       'also write a k6-operator TestRun with parallelism N beside the script',
       positiveInt,
     )
+    .option(
+      '--service <name>',
+      "with --operator: the runners' target, a Service in the cluster as NAME[.NAMESPACE][:PORT][/PATH]",
+      parseService,
+    )
     .addOption(setOption())
     .addOption(workLimitOption())
     .addHelpText(
@@ -109,7 +124,9 @@ export function k6Command(): Command {
 Examples:
   floodgate k6 scenarios/quickstart.yaml
   floodgate k6 scenarios/quickstart.yaml --time-scale 0.1 --rate-scale 0.5 --out k6/generated/qs-small.js
-  floodgate k6 scenarios/quickstart.yaml --mode sse --operator 4
+  floodgate k6 scenarios/quickstart.yaml --mode sse --operator 4 --service gateway.llm:8080
+      (the runners target http://gateway.llm.svc.cluster.local:8080; merge their summaries with
+       floodgate merge runner-*.json --out k6-summary.json)
 
 Then:
   FLOODGATE_TARGET=http://gateway:8080 FLOODGATE_API_KEY=... k6 run k6/generated/quickstart.js
@@ -135,6 +152,8 @@ Exit codes: 0 written, 1 bad input, 2 bad usage, 70 a bug.`,
         }),
       );
       const out = opts.out ?? join('k6', 'generated', `${kubernetesName(loaded.scenario.name)}.js`);
+      if (opts.service !== undefined && opts.operator === undefined)
+        throw new InvalidArgumentError("--service: names the TestRun's target: pass --operator N too");
       const command = commandLine(file, opts);
       const text = await bundleK6Script(compiled.config, {
         header: header(compiled, command, out, opts.k6Summary === true),
@@ -151,6 +170,7 @@ Exit codes: 0 written, 1 bad input, 2 bad usage, 70 a bug.`,
       ]);
       await writeFileAtomic(out, text);
       if (manifest !== undefined && opts.operator !== undefined) {
+        const target = opts.service ?? opts.target;
         await writeFileAtomic(
           manifest,
           testRunManifest({
@@ -158,9 +178,14 @@ Exit codes: 0 written, 1 bad input, 2 bad usage, 70 a bug.`,
             scriptFile: basename(out),
             parallelism: opts.operator,
             mode: opts.mode,
-            target: opts.target,
+            target,
           }),
         );
+        // A runner pod's localhost is the pod itself: say so rather than let the run fail there.
+        if (isLoopbackTarget(target))
+          process.stderr.write(
+            `warning: the TestRun's runners target ${escapeLine(target)}, which inside a runner pod is the pod itself: pass --service NAME[.NAMESPACE][:PORT] (or --target with the gateway's in-cluster URL)\n`,
+          );
       }
       process.stdout.write(`${report(compiled, out, text.length, manifest)}\n`);
       process.exitCode = EXIT.ok;

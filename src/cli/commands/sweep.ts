@@ -1,14 +1,34 @@
+import { basename, extname } from 'node:path';
 import { Command } from 'commander';
-import { defaultJobs } from '../../compare/compare.ts';
-import { describeRegions, type SweepResult, sweep, sweepValues } from '../../compare/sweep.ts';
+import { defaultJobs, runJobs } from '../../compare/compare.ts';
+import {
+  assembleSweep,
+  describeRegions,
+  planSweep,
+  type SweepResult,
+  sweepJobs,
+  sweepValues,
+} from '../../compare/sweep.ts';
+import { UsageError } from '../../errors.ts';
 import { renderSweepReport } from '../../report/index.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
+import { runShard } from '../../shard/run.ts';
 import { escapeLines, shorten } from '../../text/quote.ts';
 import { positiveInt, setOption, workLimitOption } from '../options.ts';
 import { checkOutputs, fmtEstimate, fmtMs, fmtPct, table, writeFileAtomic } from '../output.ts';
 import { jobProgress } from '../progress.ts';
+import {
+  partPath,
+  type ShardFlags,
+  shardOfFlags,
+  shardOptions,
+  shardProgress,
+  studyFlags,
+  writeK8s,
+  writePart,
+} from './shard-flags.ts';
 
 const pm = fmtEstimate;
 
@@ -42,7 +62,7 @@ export function formatSweep(r: SweepResult): string {
 }
 
 export function sweepCommand(): Command {
-  return new Command('sweep')
+  const command = new Command('sweep')
     .description(
       'Run a scenario over values of one parameter (e.g. the base load) and map where its trigger leaves the system: stable, vulnerable or metastable.',
     )
@@ -58,7 +78,9 @@ export function sweepCommand(): Command {
     .option('--json', 'print the sweep JSON to stdout instead of the table')
     .option('--out <file>', 'write the sweep (every value and seed) as JSON')
     .option('--report <file>', 'write a self-contained HTML report (regions and curves over the parameter)')
-    .option('--quiet', 'no progress line on stderr')
+    .option('--quiet', 'no progress line on stderr');
+  for (const o of shardOptions()) command.addOption(o);
+  return command
     .addHelpText(
       'after',
       `
@@ -66,6 +88,8 @@ Examples:
   floodgate sweep scenarios/retry-storm.yaml --vary workload.arrivals.rate --range 20/s..34/s --steps 8
   floodgate sweep scenarios/retry-storm.yaml --vary workload.arrivals.rate --values 24/s,28/s \\
       --set 'gateway.retries.budget={kind: token-bucket}'
+  floodgate sweep scenarios/retry-storm.yaml --vary workload.arrivals.rate --range 20/s..34/s --shard 1/4 --out parts/
+      (one shard of four; then: floodgate merge parts/part-*.json --out sweep.json)
 
 Exit codes: 0 done (the regions are the answer, not a pass/fail), 1 bad input, 2 bad usage, 70 a bug.`,
     )
@@ -85,28 +109,63 @@ Exit codes: 0 done (the regions are the answer, not a pass/fail), 1 bad input, 2
           out?: string;
           report?: string;
           quiet?: boolean;
-        },
+        } & ShardFlags,
       ) => {
         const overrides = (opts.set ?? []).map(parseOverride);
         parseOverride(`${opts.vary}=0`); // the path's syntax, before running anything
         const values = sweepValues(opts.values, opts.range, opts.steps);
+        const shard = shardOfFlags(opts);
         checkOutputs(
           [file],
           [
-            opts.out !== undefined ? { flag: '--out', file: opts.out } : undefined,
-            opts.report !== undefined ? { flag: '--report', file: opts.report } : undefined,
+            opts.out !== undefined && !shard ? { flag: '--out', file: opts.out } : undefined,
+            opts.report !== undefined && !shard ? { flag: '--report', file: opts.report } : undefined,
           ],
         );
-        const result = await sweep({
+        const study = await planSweep({
           file,
           path: opts.vary,
           values,
           seeds: Array.from({ length: opts.seeds }, (_, i) => i + 1),
-          jobs: opts.jobs ?? defaultJobs(),
           baseOverrides: overrides,
           limits: opts.max,
-          onProgress: jobProgress('sweep', opts.quiet),
         });
+        if (opts.k8s !== undefined) {
+          await writeK8s(opts, {
+            command: 'sweep',
+            name: basename(file, extname(file)),
+            scenario: file,
+            inputs: [file],
+            studyArgs: [
+              '--vary',
+              opts.vary,
+              '--values',
+              values.join(','),
+              '--seeds',
+              String(opts.seeds),
+              ...studyFlags(opts),
+            ],
+          });
+          return;
+        }
+        if (shard) {
+          if (opts.json)
+            throw new UsageError('--shard: a shard writes a part: pass --json to `floodgate merge`');
+          const out = partPath(opts.out, shard, [file]);
+          const part = await runShard(
+            study,
+            sweepJobs(study),
+            shard,
+            opts.jobs ?? defaultJobs(),
+            shardProgress(`sweep shard ${shard.index}/${shard.count}`, opts.quiet, out, shard),
+          );
+          await writePart(out, part, 'sweep');
+          return;
+        }
+        const result = assembleSweep(
+          study,
+          await runJobs(sweepJobs(study), opts.jobs ?? defaultJobs(), jobProgress('sweep', opts.quiet)),
+        );
         if (opts.out) await writeFileAtomic(opts.out, `${JSON.stringify(result, null, 2)}\n`);
         if (opts.report) {
           const { scenario } = await loadScenarioFile(file, { overrides, limits: opts.max });
