@@ -23,22 +23,30 @@ export interface Measured {
   ok: boolean;
 }
 
-/** Poisson arrivals at `ratePerS` for `durationMs`, from a seeded stream. */
+/**
+ * Poisson arrivals at `ratePerS` (times `multiplier(tMs)` when given: a spike) for `durationMs`,
+ * from a seeded stream, by thinning.
+ */
 export function poissonPlan(o: {
   ratePerS: number;
   durationMs: number;
   seed: string;
   className: string;
   outputTokens: number;
+  multiplier?: (tMs: number) => number;
+  maxMultiplier?: number;
 }): PlannedRequest[] {
   const rng = seedrandom.alea(o.seed);
+  const peak = o.ratePerS * (o.maxMultiplier ?? 1);
   const plan: PlannedRequest[] = [];
   for (
-    let t = -Math.log(1 - rng()) * (1000 / o.ratePerS);
+    let t = -Math.log(1 - rng()) * (1000 / peak);
     t < o.durationMs;
-    t += -Math.log(1 - rng()) * (1000 / o.ratePerS)
-  )
-    plan.push({ atMs: t, className: o.className, outputTokens: o.outputTokens });
+    t += -Math.log(1 - rng()) * (1000 / peak)
+  ) {
+    const keep = (o.ratePerS * (o.multiplier?.(t) ?? 1)) / peak;
+    if (rng() < keep) plan.push({ atMs: t, className: o.className, outputTokens: o.outputTokens });
+  }
   return plan;
 }
 
