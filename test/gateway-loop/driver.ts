@@ -1,0 +1,124 @@
+/**
+ * A bounded open-loop load driver: it sends each planned request at its time (never waiting for
+ * answers), streams the answer and records time to the first content token and to the end. It
+ * only talks to the loopback URL it is given, sends at most `maxRequests`, and aborts whatever is
+ * still open at `deadlineMs` after the start, so it always stops.
+ */
+import seedrandom from 'seedrandom';
+
+export interface PlannedRequest {
+  atMs: number;
+  className: string;
+  outputTokens: number;
+}
+
+export interface Measured {
+  className: string;
+  atMs: number;
+  status: number;
+  /** ms from sending to the first content token; NaN without one. */
+  ttftMs: number;
+  /** ms from sending to the end of the stream; NaN when it failed. */
+  e2eMs: number;
+  ok: boolean;
+}
+
+/**
+ * Poisson arrivals at `ratePerS` (times `multiplier(tMs)` when given: a spike) for `durationMs`,
+ * from a seeded stream, by thinning.
+ */
+export function poissonPlan(o: {
+  ratePerS: number;
+  durationMs: number;
+  seed: string;
+  className: string;
+  outputTokens: number;
+  multiplier?: (tMs: number) => number;
+  maxMultiplier?: number;
+}): PlannedRequest[] {
+  const rng = seedrandom.alea(o.seed);
+  const peak = o.ratePerS * (o.maxMultiplier ?? 1);
+  const plan: PlannedRequest[] = [];
+  for (
+    let t = -Math.log(1 - rng()) * (1000 / peak);
+    t < o.durationMs;
+    t += -Math.log(1 - rng()) * (1000 / peak)
+  ) {
+    const keep = (o.ratePerS * (o.multiplier?.(t) ?? 1)) / peak;
+    if (rng() < keep) plan.push({ atMs: t, className: o.className, outputTokens: o.outputTokens });
+  }
+  return plan;
+}
+
+export async function drive(o: {
+  url: string;
+  headers: Record<string, string>;
+  model: string;
+  plan: readonly PlannedRequest[];
+  maxRequests: number;
+  deadlineMs: number;
+}): Promise<Measured[]> {
+  if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(o.url))
+    throw new Error(`the driver only talks to loopback, got ${o.url}`);
+  const plan = o.plan.slice(0, o.maxRequests);
+  const stopAll = new AbortController();
+  const start = performance.now();
+  const deadline = setTimeout(() => stopAll.abort(), o.deadlineMs);
+  const one = async (p: PlannedRequest): Promise<Measured> => {
+    const wait = p.atMs - (performance.now() - start);
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const sent = performance.now();
+    const m: Measured = {
+      className: p.className,
+      atMs: p.atMs,
+      status: 0,
+      ttftMs: Number.NaN,
+      e2eMs: Number.NaN,
+      ok: false,
+    };
+    try {
+      const res = await fetch(o.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...o.headers },
+        body: JSON.stringify({
+          model: o.model,
+          messages: [{ role: 'user', content: 'hello' }],
+          max_tokens: p.outputTokens,
+          stream: true,
+        }),
+        signal: stopAll.signal,
+      });
+      m.status = res.status;
+      if (!res.ok || !res.body) {
+        await res.text();
+        return m;
+      }
+      const decoder = new TextDecoder();
+      let text = '';
+      let failed = false;
+      const reader = res.body.getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        text += decoder.decode(r.value, { stream: true });
+        if (Number.isNaN(m.ttftMs) && /"content":"[^"]/.test(text)) m.ttftMs = performance.now() - sent;
+        if (text.includes('"error"')) failed = true;
+      }
+      m.ok = !failed && text.includes('[DONE]') && !Number.isNaN(m.ttftMs);
+      if (m.ok) m.e2eMs = performance.now() - sent;
+    } catch {
+      // aborted at the deadline, or the connection failed: not ok
+    }
+    return m;
+  };
+  try {
+    return await Promise.all(plan.map(one));
+  } finally {
+    clearTimeout(deadline);
+  }
+}
+
+/** The q-quantile (0..1) of the values, by the nearest-rank method. */
+export function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
