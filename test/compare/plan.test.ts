@@ -77,7 +77,9 @@ describe('a two-parameter plan on gpu-pool', () => {
       if (g.pass && more) expect(more.pass).toBe(true);
     }
     expect(plan.gridSize).toBe(18);
-    expect(plan.answer?.key).toBe(cheapest.key);
+    // The cheapest cost; at a tie (8 x TP1 and 4 x TP2 both cost $20/h) any configuration at it.
+    const cheapestKeys = grid.filter((g) => g.pass && g.cost === cheapest.cost).map((g) => g.key);
+    expect(cheapestKeys).toContain(plan.answer?.key);
     expect(plan.answer?.costUsd).toBe(cheapest.cost);
     expect(plan.probed).toBeLessThan(plan.gridSize);
     // Both replica sizes have a passing count here, so the price decided, not feasibility.

@@ -2,7 +2,8 @@
  * A real gateway in the loop: driver -> Portkey's open-source gateway (the devDependency, run as
  * a process) -> `floodgate emulate` providers, against the simulator's prediction of the same
  * imported Portkey config. Loopback only; each loop runs its workload once (30 s after a 6 s
- * warm-up) and stops. The measured tables are in docs/guide/load-testing.md.
+ * warm-up) and stops. The measured tables are in docs/guide/load-testing.md; latency rows are judged
+ * with FLOODGATE_LOOP_STRICT=1 (the reproducible check), shares always.
  */
 import { describe, expect, it } from 'vitest';
 import { quantile } from './driver.ts';
@@ -63,7 +64,13 @@ async function loop(spec: LoopSpec): Promise<void> {
     process.stdout.write(`${spec.name}: not judged: ${why}\n`);
     return;
   }
-  for (const row of rows) expect({ ...row, within: within(row) }).toMatchObject({ within: true });
+  // Shares (errors, retries) are counts and are judged on every sound run. Latency rows are wall-clock
+  // timings: the suite prints them and judges them only as the reproducible check
+  // (`FLOODGATE_LOOP_STRICT=1 npx vitest run test/gateway-loop`, on a quiet machine), since tests
+  // assert no timings and the suite's other workers share the CPU with this loop.
+  const strict = process.env['FLOODGATE_LOOP_STRICT'] === '1';
+  for (const row of rows)
+    if (strict || !row.relative) expect({ ...row, within: within(row) }).toMatchObject({ within: true });
 }
 
 describe('Portkey in the loop', () => {
