@@ -3,7 +3,8 @@ import { Deque } from '../../engine/deque.ts';
 import { createDistribution, type Distribution } from '../../engine/dist/index.ts';
 import type { Random } from '../../engine/rng.ts';
 import type { ApiProviderConfig } from '../../scenario/schema.ts';
-import type { Attempt } from '../attempt.ts';
+import type { Attempt, RateLimitBucket, RateLimitHeaders } from '../attempt.ts';
+import { dialectOf } from '../dialects.ts';
 import { FastAnswers } from '../fast-answer.ts';
 import { FaultState, NO_OUTPUT_FAULTS, type OutputFaults } from '../faults/fault-state.ts';
 import type { AttemptSink, Provider } from '../provider.ts';
@@ -84,7 +85,15 @@ export class ApiProvider implements Provider {
     this.rpm = limits?.rpm ? new TokenBucket(limits.rpm) : undefined;
     this.inputTpm = limits?.inputTpm ? new TokenBucket(limits.inputTpm) : undefined;
     this.outputTpm = limits?.outputTpm ? new TokenBucket(limits.outputTpm) : undefined;
+    const names = dialectOf(config.api).rateLimitHeaders;
+    this.headerBuckets =
+      names && (this.rpm || this.inputTpm || this.outputTpm)
+        ? { outputTokens: names.outputTokens !== undefined }
+        : undefined;
   }
+
+  /** Which buckets the dialect's rate-limit headers report; undefined: it sends none. */
+  private readonly headerBuckets: { outputTokens: boolean } | undefined;
 
   /** Slots taking new work: capacity less any capacity-loss fault (updated on fault changes). */
   private slots: number;
@@ -92,6 +101,7 @@ export class ApiProvider implements Provider {
   submit(a: Attempt): void {
     const now = this.scheduler.now();
     const req = a.work;
+    a.api = this.config.api;
     if (req.promptTokens + req.outputTokens > this.config.contextWindow) {
       this.answerFast(a, 'bad_request');
       return;
@@ -101,11 +111,13 @@ export class ApiProvider implements Provider {
       // A request larger than the whole bucket can never pass: say so with a long retry-after.
       a.neverPasses = retryAfter === Number.POSITIVE_INFINITY;
       a.retryAfterMs = a.neverPasses ? NEVER_RETRY_AFTER_MS : retryAfter;
+      a.rateLimit = this.rateLimitHeaders(now);
       this.answerFast(a, 'rate_limited');
       return;
     }
     this.rpm?.take(1, now);
     this.inputTpm?.take(req.promptTokens, now);
+    a.rateLimit = this.rateLimitHeaders(now);
     if (this.busy < this.slots) this.start(a);
     else if (this.waitingLive < this.config.queueCapacity) {
       a.queuedAtProvider = true;
@@ -180,6 +192,35 @@ export class ApiProvider implements Provider {
     if (this.outputTpm && !this.outputTpm.canTake(0, now))
       wait = Math.max(wait, this.outputTpm.msUntil(0, now));
     return wait;
+  }
+
+  /**
+   * The rate-limit headers a response sent now carries, in what the dialect reports (OpenAI: the
+   * requests and tokens buckets; Anthropic: requests, input and output tokens; Gemini: none).
+   * Undefined without rate limits. Remaining is what is left after this request was counted;
+   * reset, the time until the bucket is full again; the limit is the one in force (a rate-limit
+   * storm lowers it).
+   */
+  private rateLimitHeaders(now: number): RateLimitHeaders | undefined {
+    if (!this.headerBuckets) return undefined;
+    const factor = this.faults.limitFactor;
+    const bucket = (
+      b: TokenBucket | undefined,
+      configured: number | undefined,
+    ): RateLimitBucket | undefined => {
+      if (!b || configured === undefined) return undefined;
+      const limit = configured * factor;
+      const left = b.available(now);
+      const resetMs = limit > 0 ? Math.max(0, ((limit - left) * 60_000) / limit) : Number.POSITIVE_INFINITY;
+      return Object.freeze({ limit, remaining: Math.max(0, Math.floor(left + 1e-9)), resetMs });
+    };
+    const limits = this.config.rateLimit!;
+    const h = this.headerBuckets;
+    return Object.freeze({
+      requests: bucket(this.rpm, limits.rpm),
+      inputTokens: bucket(this.inputTpm, limits.inputTpm),
+      outputTokens: h.outputTokens ? bucket(this.outputTpm, limits.outputTpm) : undefined,
+    });
   }
 
   /** Answers with `status` after the network round trip, without serving the attempt. */
