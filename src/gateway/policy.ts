@@ -125,7 +125,10 @@ export interface RateLimitBucketView {
   readonly limit: number;
   /** What was left when the response was sent. */
   readonly remaining: number;
-  /** Until the bucket is full again (ms from the response's end). */
+  /**
+   * Until the bucket is full again (ms from when the provider counted the request: the attempt's
+   * start, the network aside).
+   */
   readonly resetMs: number;
 }
 
