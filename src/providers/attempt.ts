@@ -89,6 +89,11 @@ export class Attempt {
   billedInputTokens = 0;
   /** Of those, prompt tokens served from the provider's prompt cache (billed at its cached price). */
   cachedInputTokens = 0;
+  /**
+   * Of those, prompt tokens written to the prompt cache where the dialect bills writes extra
+   * (Anthropic's `cache_creation_input_tokens`).
+   */
+  cacheWriteInputTokens = 0;
   billedOutputTokens = 0;
   costUsd = 0;
   /** The gateway no longer waits for it (timed out or cancelled). */

@@ -3,7 +3,8 @@ import { ApiProvider } from '../../src/providers/api/api-provider.ts';
 import type { Attempt } from '../../src/providers/attempt.ts';
 import { API_DIALECTS, API_OUTCOMES, DIALECTS, dialectOf } from '../../src/providers/dialects.ts';
 import { FaultyProvider } from '../../src/providers/faults/faulty-provider.ts';
-import { validateScenario } from '../../src/scenario/load.ts';
+import { loadScenarioObject, validateScenario } from '../../src/scenario/load.ts';
+import { simulate } from '../../src/simulator/simulate.ts';
 import { apiConfig, makeAttempt, Simulation, SinkLog, submitAt } from './harness.ts';
 
 const noDraws = () => {
@@ -126,5 +127,41 @@ describe('api provider rate-limit headers', () => {
     limited.sim.run(Number.POSITIVE_INFINITY);
     expect(Object.isFrozen(b.rateLimit)).toBe(true);
     expect(Object.isFrozen(b.rateLimit?.requests)).toBe(true);
+  });
+});
+
+describe('prompt-cache writes by dialect', () => {
+  const run = async (api: string | undefined) => {
+    const provider = {
+      name: 'a',
+      kind: 'api',
+      ...(api ? { api } : {}),
+      ttft: { dist: 'deterministic', value: '200ms' },
+      outputRate: { dist: 'deterministic', value: '100/s' },
+      pricing: { inputPerMTok: 1, outputPerMTok: 0 },
+      promptCache: { ttl: '5m', cachedInputPerMTok: 0.1 },
+    };
+    const input = {
+      name: 'cache',
+      duration: '10s',
+      providers: [provider],
+      workload: {
+        arrivals: { process: 'uniform', rate: '1/s' },
+        classes: [
+          { name: 'agent', promptTokens: 1500, outputTokens: 1, prefix: { groups: 1, tokens: 1000 } },
+        ],
+      },
+    };
+    return simulate(await loadScenarioObject(input));
+  };
+
+  it('Anthropic bills a cache write at 1.25x the input price; OpenAI and Gemini do not', async () => {
+    const reads = 9 * (500 * 1 + 1000 * 0.1);
+    expect((await run('anthropic-messages')).cost.totalUsd).toBeCloseTo(
+      (1500 + 1000 * 0.25 + reads) / 1e6,
+      12,
+    );
+    expect((await run(undefined)).cost.totalUsd).toBeCloseTo((1500 + reads) / 1e6, 12);
+    expect((await run('gemini')).cost.totalUsd).toBeCloseTo((1500 + reads) / 1e6, 12);
   });
 });

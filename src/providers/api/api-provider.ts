@@ -85,12 +85,17 @@ export class ApiProvider implements Provider {
     this.rpm = limits?.rpm ? new TokenBucket(limits.rpm) : undefined;
     this.inputTpm = limits?.inputTpm ? new TokenBucket(limits.inputTpm) : undefined;
     this.outputTpm = limits?.outputTpm ? new TokenBucket(limits.outputTpm) : undefined;
-    const names = dialectOf(config.api).rateLimitHeaders;
+    const dialect = dialectOf(config.api);
+    this.cacheWriteFactor = dialect.cache.write;
+    const names = dialect.rateLimitHeaders;
     this.headerBuckets =
       names && (this.rpm || this.inputTpm || this.outputTpm)
         ? { outputTokens: names.outputTokens !== undefined }
         : undefined;
   }
+
+  /** A cache write's price as a multiple of the input price (Anthropic: 1.25; 1: not extra). */
+  private readonly cacheWriteFactor: number;
 
   /** Which buckets the dialect's rate-limit headers report; undefined: it sends none. */
   private readonly headerBuckets: { outputTokens: boolean } | undefined;
@@ -291,7 +296,11 @@ export class ApiProvider implements Provider {
     // This prompt is what the cache holds for the prefix from now on (a session's next call
     // repeats it); a hit covers only what this provider saw before.
     entries.set(req.prefixId, { lastMs: now, tokens: req.promptTokens });
-    if (entry === undefined || now - entry.lastMs > cache.ttl) return 0;
+    if (entry === undefined || now - entry.lastMs > cache.ttl) {
+      // A miss writes the prefix to the cache, which some dialects bill above the input price.
+      if (this.cacheWriteFactor !== 1) a.cacheWriteInputTokens = Math.min(req.prefixTokens, req.promptTokens);
+      return 0;
+    }
     a.cachedInputTokens = Math.min(req.prefixTokens, req.promptTokens, entry.tokens);
     return a.cachedInputTokens;
   }
@@ -318,6 +327,7 @@ export class ApiProvider implements Provider {
     const p = this.config.pricing;
     a.costUsd =
       ((a.billedInputTokens - a.cachedInputTokens) * p.inputPerMTok +
+        a.cacheWriteInputTokens * (this.cacheWriteFactor - 1) * p.inputPerMTok +
         a.cachedInputTokens * cachedPrice +
         a.billedOutputTokens * p.outputPerMTok) /
       1e6;
