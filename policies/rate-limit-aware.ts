@@ -13,10 +13,17 @@
  * Limits: output tokens are not counted toward tpm (the gateway does not know them when it
  * routes, and outcomes do not report them); attempts sent from a fallback chain bypass routing
  * and are not counted.
+ * `source: headers`: instead of its own window, the policy reads the rate-limit headers of the
+ * target's latest response (OpenAI `x-ratelimit-remaining|reset-requests|tokens`, Anthropic
+ * `anthropic-ratelimit-requests|input-tokens|output-tokens-*`; `AttemptOutcomeView.rateLimit`)
+ * as a real gateway does: a bucket's estimate now is its `remaining`, refilled linearly to its
+ * `limit` by its reset time, less what the gateway sent there since that response's request
+ * started. `limits` are then not used; a target with no headers yet counts as having all its
+ * limits left (share 1). An output-token bucket skips the target while it has nothing left.
  * Tie-break: the first target in the list.
  */
 import { z } from 'zod';
-import { definePolicy, reject } from '../src/gateway/policy.ts';
+import { definePolicy, type RateLimitBucketView, type RateLimitView, reject } from '../src/gateway/policy.ts';
 
 interface Usage {
   /** Send times (ms) and prompt tokens, oldest first from `head`. */
@@ -27,6 +34,26 @@ interface Usage {
   tokenSum: number;
   rpm: number;
   tpm: number;
+}
+
+/** A target's latest rate-limit headers and what was sent there after the request they count. */
+interface Observed {
+  /** Undefined until a response carried headers. */
+  headers: RateLimitView | undefined;
+  /**
+   * Start of the attempt whose response carried them: when the provider counted its request (the
+   * network aside), from which `remaining` and resets count.
+   */
+  atMs: number;
+  /** Sends after `atMs`: times and prompt tokens, oldest first. */
+  sentTimes: number[];
+  sentTokens: number[];
+}
+
+/** A bucket's estimate at `now`: its remaining, refilled linearly to its limit by its reset. */
+function estimate(b: RateLimitBucketView, atMs: number, now: number): number {
+  if (!(b.resetMs > 0) || now - atMs >= b.resetMs) return b.limit;
+  return b.remaining + (b.limit - b.remaining) * ((now - atMs) / b.resetMs);
 }
 
 export default definePolicy({
@@ -41,6 +68,8 @@ export default definePolicy({
       )
       .default({}),
     windowMs: z.number().positive().default(60_000),
+    /** Where usage comes from: the policy's own sliding window, or the responses' headers. */
+    source: z.enum(['window', 'headers']).default('window'),
   }),
   create(params, ctx) {
     const noTarget = reject('no-target');
@@ -82,6 +111,87 @@ export default definePolicy({
       }
       u.head = h;
     };
+
+    const observed: (Observed | undefined)[] = [];
+
+    /** Share left after `req` on a target by its headers (-1: it would not fit). */
+    const headerShare = (index: number, need: number, now: number): number => {
+      const o = observed[index];
+      const h = o?.headers;
+      if (!o || !h) return 1;
+      const sent = o.sentTimes.length;
+      let tokens = 0;
+      for (let i = 0; i < sent; i++) tokens += o.sentTokens[i]!;
+      let share = 1;
+      if (h.requests) {
+        const left = estimate(h.requests, o.atMs, now) - sent - 1;
+        if (left < 0) return -1;
+        share = Math.min(share, left / h.requests.limit);
+      }
+      if (h.inputTokens) {
+        const left = estimate(h.inputTokens, o.atMs, now) - tokens - need;
+        if (left < 0) return -1;
+        share = Math.min(share, left / h.inputTokens.limit);
+      }
+      if (h.outputTokens) {
+        const left = estimate(h.outputTokens, o.atMs, now);
+        if (!(left > 0)) return -1;
+        share = Math.min(share, left / h.outputTokens.limit);
+      }
+      return share;
+    };
+
+    if (params.source === 'headers') {
+      return {
+        route(req, targets) {
+          const n = targets.length;
+          if (n === 0) return noTarget;
+          const now = ctx.now();
+          let bestK = -1;
+          let bestShare = Number.NEGATIVE_INFINITY;
+          for (let k = 0; k < n; k++) {
+            const t = targets[k]!;
+            if (t.retryAfterUntilMs > now) continue;
+            const share = headerShare(t.index, req.promptTokens, now);
+            if (share < 0) continue;
+            if (share > bestShare) {
+              bestShare = share;
+              bestK = k;
+            }
+          }
+          if (bestK < 0) return allLimited;
+          const index = targets[bestK]!.index;
+          let o = observed[index];
+          if (!o) {
+            o = { headers: undefined, atMs: Number.NEGATIVE_INFINITY, sentTimes: [], sentTokens: [] };
+            observed[index] = o;
+          }
+          o.sentTimes.push(now);
+          o.sentTokens.push(req.promptTokens);
+          return targets[bestK]!;
+        },
+        onOutcome(outcome) {
+          const headers = outcome.rateLimit;
+          if (!headers) return;
+          const index = outcome.target.index;
+          const last = observed[index];
+          // Responses arrive out of order: keep the one whose request started last.
+          if (last && last.atMs > outcome.startMs) return;
+          const sentTimes: number[] = [];
+          const sentTokens: number[] = [];
+          if (last) {
+            // Sends after this response's request are not in its counts.
+            for (let i = 0; i < last.sentTimes.length; i++) {
+              if (last.sentTimes[i]! > outcome.startMs) {
+                sentTimes.push(last.sentTimes[i]!);
+                sentTokens.push(last.sentTokens[i]!);
+              }
+            }
+          }
+          observed[index] = { headers, atMs: outcome.startMs, sentTimes, sentTokens };
+        },
+      };
+    }
 
     return {
       route(req, targets) {

@@ -16,10 +16,11 @@ import { LogHistogram } from '../engine/histogram.ts';
 import type { Random } from '../engine/rng.ts';
 import { FloodgateError } from '../errors.ts';
 import { Attempt, type AttemptStatus } from '../providers/attempt.ts';
+import { dialectOf } from '../providers/dialects.ts';
 import type { AttemptSink, Provider } from '../providers/provider.ts';
 import type { QualityModel } from '../providers/quality.ts';
 import type { WorkItem } from '../providers/work-item.ts';
-import type { GatewayConfig, RetryableError } from '../scenario/schema.ts';
+import type { GatewayConfig, RetryError } from '../scenario/schema.ts';
 
 type RetryThenFallback = NonNullable<GatewayConfig['retryThenFallback']>;
 
@@ -41,7 +42,7 @@ import type { GatewayProbe, RejectionKind } from './probe.ts';
 import { createRetryBudget, type RetryBudget } from './retry-budget.ts';
 import { ModelGroup, servedModels, type TargetSpec, TargetState } from './target.ts';
 import { Ticket } from './ticket.ts';
-import type { TryError, TryListener, TryOutcome } from './try-listener.ts';
+import { coversError, type TryError, type TryListener, type TryOutcome } from './try-listener.ts';
 import { type ClassFacts, GatewayGauges, outcomeView, requestView } from './views.ts';
 
 export type { TryError, TryListener, TryOutcome } from './try-listener.ts';
@@ -301,7 +302,7 @@ export class Gateway implements AttemptSink {
     this.leave(t, a);
     this.clearRetry(t);
     const ok = a.status === 'ok';
-    const error = ok ? undefined : errorOf(a.status);
+    const error = ok ? undefined : errorOf(a);
     if (ok) {
       this.retryBudget?.onSuccess();
       target.successes++;
@@ -688,7 +689,7 @@ export class Gateway implements AttemptSink {
       return;
     }
     const retries = this.config.retries;
-    const retryable = error !== 'bad-request' && error !== 'shed' && retries.on.includes(error);
+    const retryable = includesError(retries.on, error);
     const pushbackMs = this.pushbackMs(a, error);
     const wantsRetry = retryable && t.tryAttempts <= retries.max && pushbackMs >= 0;
     const budgetRefuses =
@@ -734,8 +735,7 @@ export class Gateway implements AttemptSink {
       const chain = this.config.fallbacks[target.provider];
       if (chain && t.fallbackQueue === undefined) t.fallbackQueue = [...chain];
     }
-    const next =
-      sameTarget || (order.fallbackOn.includes(error as never) && this.nextFallback(t) !== undefined);
+    const next = sameTarget || (coversError(order.fallbackOn, error) && this.nextFallback(t) !== undefined);
     const wantsRetry = next && t.tryAttempts <= retries.max;
     const budgetRefuses =
       wantsRetry &&
@@ -866,11 +866,18 @@ function describeDecision(decision: unknown): string {
 const A6_MAX_ATTEMPTS = 5;
 
 /** Is `error` one of `errors` (a 400 or a shed never is)? */
-function includesError(errors: readonly RetryableError[] | undefined, error: TryError): boolean {
-  return error !== 'bad-request' && error !== 'shed' && errors?.includes(error) === true;
+function includesError(errors: readonly RetryError[] | undefined, error: TryError): boolean {
+  return error !== 'bad-request' && error !== 'shed' && coversError(errors, error);
 }
 
-function errorOf(status: AttemptStatus): TryError {
+/**
+ * The error kind of a failed attempt, as its answer on the wire says: a provider that speaks a
+ * dialect (`Attempt.api`) tells an overload apart where that dialect does (Anthropic's 529);
+ * otherwise an overload is a server error like any 5xx.
+ */
+function errorOf(a: Attempt): TryError {
+  const status = a.status;
+  if (status === 'overloaded' && a.api !== undefined) return dialectOf(a.api).errors.overloaded.kind;
   switch (status) {
     case 'rate_limited':
       return 'rate-limited';

@@ -119,6 +119,30 @@ export interface GatewayView {
   readonly queued: number;
 }
 
+/** One rate-limit bucket as a response's headers state it. */
+export interface RateLimitBucketView {
+  /** The limit per minute. */
+  readonly limit: number;
+  /** What was left when the response was sent. */
+  readonly remaining: number;
+  /**
+   * Until the bucket is full again (ms from when the provider counted the request: the attempt's
+   * start, the network aside).
+   */
+  readonly resetMs: number;
+}
+
+/**
+ * The rate-limit headers of the last response (OpenAI `x-ratelimit-*-requests|tokens`, Anthropic
+ * `anthropic-ratelimit-requests|input-tokens|output-tokens-*`): what a real gateway reads. A
+ * bucket is undefined where the response carried none.
+ */
+export interface RateLimitView {
+  readonly requests: RateLimitBucketView | undefined;
+  readonly inputTokens: RateLimitBucketView | undefined;
+  readonly outputTokens: RateLimitBucketView | undefined;
+}
+
 /** What happened to one attempt, reported to `onOutcome` when the gateway learns it. */
 export interface AttemptOutcomeView {
   readonly request: RequestView;
@@ -136,6 +160,11 @@ export interface AttemptOutcomeView {
   readonly outputTokens: number;
   /** In-flight attempts at the gateway when this one started (for limit algorithms). */
   readonly inFlightAtStart: number;
+  /**
+   * The response's rate-limit headers; undefined when it sent none (Gemini, a provider without
+   * limits, an attempt the gateway stopped waiting for).
+   */
+  readonly rateLimit?: RateLimitView | undefined;
 }
 
 /**

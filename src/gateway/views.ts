@@ -73,5 +73,7 @@ export function outcomeView(
     retryAfterMs: abandoned ? 0 : a.retryAfterMs,
     outputTokens: abandoned ? delivered : a.outputTokens,
     inFlightAtStart: a.inFlightAtStart,
+    // Frozen plain data the provider wrote for this response alone (no reference to its buckets).
+    rateLimit: abandoned ? undefined : a.rateLimit,
   };
 }

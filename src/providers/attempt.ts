@@ -1,4 +1,25 @@
+import type { ApiDialect } from './dialects.ts';
 import type { WorkItem } from './work-item.ts';
+
+/** One rate-limit bucket as a response's headers state it. */
+export interface RateLimitBucket {
+  /** The limit per minute (`*-limit`). */
+  readonly limit: number;
+  /** What is left of it now (`*-remaining`), whole units, never below 0. */
+  readonly remaining: number;
+  /** Until the bucket is full again (`*-reset`), ms from the response. */
+  readonly resetMs: number;
+}
+
+/**
+ * The rate-limit headers of a response (src/providers/dialects.ts names them per dialect), as
+ * numbers: a bucket is undefined where the provider has no such limit or the dialect reports none.
+ */
+export interface RateLimitHeaders {
+  readonly requests: RateLimitBucket | undefined;
+  readonly inputTokens: RateLimitBucket | undefined;
+  readonly outputTokens: RateLimitBucket | undefined;
+}
 
 /**
  * Final state of an attempt. Providers set ok, rate_limited (429), server_error (5xx, incl. an
@@ -57,10 +78,22 @@ export class Attempt {
    * calls a pushback saying not to retry. `retryAfterMs` still says 60 s, as such APIs do.
    */
   neverPasses = false;
+  /** The dialect the provider answered in (undefined: a provider without one). */
+  api: ApiDialect | undefined = undefined;
+  /**
+   * The rate-limit headers of its response (frozen plain data), as they stood when the provider
+   * counted the request against its limits; undefined when it sent none.
+   */
+  rateLimit: RateLimitHeaders | undefined = undefined;
   /** Tokens billed for this attempt. */
   billedInputTokens = 0;
   /** Of those, prompt tokens served from the provider's prompt cache (billed at its cached price). */
   cachedInputTokens = 0;
+  /**
+   * Of those, prompt tokens written to the prompt cache where the dialect bills writes extra
+   * (Anthropic's `cache_creation_input_tokens`).
+   */
+  cacheWriteInputTokens = 0;
   billedOutputTokens = 0;
   costUsd = 0;
   /** The gateway no longer waits for it (timed out or cancelled). */

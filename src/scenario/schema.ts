@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import type { DistributionSpec } from '../engine/dist/index.ts';
+import { API_DIALECTS } from '../providers/dialects.ts';
 import { GPUS, kvCapacityTokens, MODELS } from '../providers/gpu/catalog.ts';
 import { FITTED_COEFFICIENTS, fitKey } from '../providers/gpu/setup.ts';
 import { quoted } from '../text/quote.ts';
@@ -303,6 +304,11 @@ const rateLimitSchema = obj({
 const apiProviderSchema = obj({
   ...commonProviderShape,
   kind: z.literal('api'),
+  /**
+   * The API dialect it speaks (src/providers/dialects.ts): its error kinds and rate-limit
+   * headers. Default: openai-chat.
+   */
+  api: z.enum(API_DIALECTS).optional(),
   /** Requests served at once (the provider's share of capacity for this account). */
   capacity: positiveInt(1_000_000).default(100),
   /** Requests that may wait for capacity; beyond it the provider answers 503 overloaded. */
@@ -516,6 +522,13 @@ const faultSchema = z.discriminatedUnion(
 /** Errors a caller may retry on. */
 export const RETRYABLE = ['rate-limited', 'server-error', 'timeout', 'stream-cut'] as const;
 export type RetryableError = (typeof RETRYABLE)[number];
+/**
+ * Every error kind a retry or fallback list may name: the defaults' kinds and `overloaded`, an
+ * overload a provider's dialect tells apart from other server errors (Anthropic's 529, Gemini's
+ * 503 UNAVAILABLE). `server-error` in a list covers it too (src/gateway/try-listener.ts).
+ */
+export const RETRY_ERRORS = [...RETRYABLE, 'overloaded'] as const;
+export type RetryError = (typeof RETRY_ERRORS)[number];
 
 const backoffSchema = obj({
   /** First delay: base x multiplier^0. */
@@ -569,7 +582,7 @@ const retryBudgetSchema = z.discriminatedUnion(
   },
 );
 
-const retrySchema = obj({
+const retryShape = {
   max: retryCount().default(0),
   /** Caps retries beyond `max`: at the gateway over all its requests, at the client per class. Default: none. */
   budget: retryBudgetSchema.optional(),
@@ -585,7 +598,10 @@ const retrySchema = obj({
    * rate-limit bucket) is A6's "do not retry": no retry, no more hedges. Default: off.
    */
   pushback: z.boolean().default(false),
-});
+};
+const retrySchema = obj(retryShape);
+/** The gateway's retries may also name `overloaded` (it reads the provider's dialect). */
+const gatewayRetrySchema = obj({ ...retryShape, on: z.array(z.enum(RETRY_ERRORS)).default([...RETRYABLE]) });
 
 const clientSchema = obj({
   /** The client cancels a try that has not completed within this time. Default: none. */
@@ -756,7 +772,7 @@ const gatewaySchema = obj({
   }).prefault({}),
   /** Per-attempt timeout: to the first token when streaming, to completion otherwise. */
   attemptTimeout: positiveDuration().optional(),
-  retries: retrySchema.prefault({}),
+  retries: gatewayRetrySchema.prefault({}),
   /**
    * Hedged requests: while an attempt has not answered (its first token, when streaming) after
    * `after`, or after the `percentile` of recent successful attempts' latency once `minSamples` are
@@ -784,7 +800,7 @@ const gatewaySchema = obj({
      */
     maxAttempts: count({ min: 2, integer: true, max: MAX_RETRIES }).optional(),
     /** A6 nonFatalStatusCodes (with `maxAttempts`): errors after which hedging goes on. Default: none. */
-    nonFatal: z.array(z.enum(RETRYABLE)).optional(),
+    nonFatal: z.array(z.enum(RETRY_ERRORS)).optional(),
   })
     .refine((h) => h.nonFatal === undefined || h.maxAttempts !== undefined, {
       error: 'expected `maxAttempts` with `nonFatal` (non-fatal errors belong to gRPC A6 hedging)',
@@ -815,7 +831,7 @@ const gatewaySchema = obj({
     retries: retryCount().default(0),
     perProvider: z.record(z.string(), retryCount()).default({}),
     /** Errors after which the chain moves on (Portkey `strategy.on_status_codes`). Default: any error. */
-    fallbackOn: z.array(z.enum([...RETRYABLE, 'bad-request'])).default([...RETRYABLE, 'bad-request']),
+    fallbackOn: z.array(z.enum([...RETRY_ERRORS, 'bad-request'])).default([...RETRYABLE, 'bad-request']),
   }).optional(),
 });
 

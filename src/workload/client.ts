@@ -13,7 +13,7 @@ import type { Random } from '../engine/rng.ts';
 import { backoffDelay } from '../gateway/backoff.ts';
 import type { Gateway } from '../gateway/pipeline.ts';
 import { createRetryBudget, type RetryBudget } from '../gateway/retry-budget.ts';
-import type { TryError, TryListener, TryOutcome } from '../gateway/try-listener.ts';
+import { coversError, type TryError, type TryListener, type TryOutcome } from '../gateway/try-listener.ts';
 import type { WorkItem } from '../providers/work-item.ts';
 import type { ClientConfig } from '../scenario/schema.ts';
 import type { WorkloadProbe } from './probe.ts';
@@ -151,7 +151,7 @@ export class Client implements TryListener<Request> {
     const retries = this.configs[classIndex]!.retries;
     // A shed answer is a 503/429 to the client; it retries it like a server error.
     const kind = error === 'shed' ? 'server-error' : error;
-    const retryable = kind !== undefined && kind !== 'bad-request' && retries.on.includes(kind);
+    const retryable = kind !== undefined && kind !== 'bad-request' && coversError(retries.on, kind);
     // gRPC A6: only a failure the client would retry takes a token (before the check, as grpc-go
     // and grpc-java count it, also when the retries are used up).
     if (retryable && retries.max > 0) budget?.onFailure();

@@ -3,7 +3,8 @@ import { Deque } from '../../engine/deque.ts';
 import { createDistribution, type Distribution } from '../../engine/dist/index.ts';
 import type { Random } from '../../engine/rng.ts';
 import type { ApiProviderConfig } from '../../scenario/schema.ts';
-import type { Attempt } from '../attempt.ts';
+import type { Attempt, RateLimitBucket, RateLimitHeaders } from '../attempt.ts';
+import { dialectOf } from '../dialects.ts';
 import { FastAnswers } from '../fast-answer.ts';
 import { FaultState, NO_OUTPUT_FAULTS, type OutputFaults } from '../faults/fault-state.ts';
 import type { AttemptSink, Provider } from '../provider.ts';
@@ -84,7 +85,20 @@ export class ApiProvider implements Provider {
     this.rpm = limits?.rpm ? new TokenBucket(limits.rpm) : undefined;
     this.inputTpm = limits?.inputTpm ? new TokenBucket(limits.inputTpm) : undefined;
     this.outputTpm = limits?.outputTpm ? new TokenBucket(limits.outputTpm) : undefined;
+    const dialect = dialectOf(config.api);
+    this.cacheWriteFactor = dialect.cache.write;
+    const names = dialect.rateLimitHeaders;
+    this.headerBuckets =
+      names && (this.rpm || this.inputTpm || this.outputTpm)
+        ? { outputTokens: names.outputTokens !== undefined }
+        : undefined;
   }
+
+  /** A cache write's price as a multiple of the input price (Anthropic: 1.25; 1: not extra). */
+  private readonly cacheWriteFactor: number;
+
+  /** Which buckets the dialect's rate-limit headers report; undefined: it sends none. */
+  private readonly headerBuckets: { outputTokens: boolean } | undefined;
 
   /** Slots taking new work: capacity less any capacity-loss fault (updated on fault changes). */
   private slots: number;
@@ -92,6 +106,7 @@ export class ApiProvider implements Provider {
   submit(a: Attempt): void {
     const now = this.scheduler.now();
     const req = a.work;
+    a.api = this.config.api;
     if (req.promptTokens + req.outputTokens > this.config.contextWindow) {
       this.answerFast(a, 'bad_request');
       return;
@@ -101,11 +116,13 @@ export class ApiProvider implements Provider {
       // A request larger than the whole bucket can never pass: say so with a long retry-after.
       a.neverPasses = retryAfter === Number.POSITIVE_INFINITY;
       a.retryAfterMs = a.neverPasses ? NEVER_RETRY_AFTER_MS : retryAfter;
+      a.rateLimit = this.rateLimitHeaders(now);
       this.answerFast(a, 'rate_limited');
       return;
     }
     this.rpm?.take(1, now);
     this.inputTpm?.take(req.promptTokens, now);
+    a.rateLimit = this.rateLimitHeaders(now);
     if (this.busy < this.slots) this.start(a);
     else if (this.waitingLive < this.config.queueCapacity) {
       a.queuedAtProvider = true;
@@ -182,6 +199,35 @@ export class ApiProvider implements Provider {
     return wait;
   }
 
+  /**
+   * The rate-limit headers a response sent now carries, in what the dialect reports (OpenAI: the
+   * requests and tokens buckets; Anthropic: requests, input and output tokens; Gemini: none).
+   * Undefined without rate limits. Remaining is what is left after this request was counted;
+   * reset, the time until the bucket is full again; the limit is the one in force (a rate-limit
+   * storm lowers it).
+   */
+  private rateLimitHeaders(now: number): RateLimitHeaders | undefined {
+    if (!this.headerBuckets) return undefined;
+    const factor = this.faults.limitFactor;
+    const bucket = (
+      b: TokenBucket | undefined,
+      configured: number | undefined,
+    ): RateLimitBucket | undefined => {
+      if (!b || configured === undefined) return undefined;
+      const limit = configured * factor;
+      const left = b.available(now);
+      const resetMs = limit > 0 ? Math.max(0, ((limit - left) * 60_000) / limit) : Number.POSITIVE_INFINITY;
+      return Object.freeze({ limit, remaining: Math.max(0, Math.floor(left + 1e-9)), resetMs });
+    };
+    const limits = this.config.rateLimit!;
+    const h = this.headerBuckets;
+    return Object.freeze({
+      requests: bucket(this.rpm, limits.rpm),
+      inputTokens: bucket(this.inputTpm, limits.inputTpm),
+      outputTokens: h.outputTokens ? bucket(this.outputTpm, limits.outputTpm) : undefined,
+    });
+  }
+
   /** Answers with `status` after the network round trip, without serving the attempt. */
   private answerFast(a: Attempt, status: 'bad_request' | 'rate_limited' | 'overloaded'): void {
     this.fast.after(this.config.rtt, a, status);
@@ -250,7 +296,11 @@ export class ApiProvider implements Provider {
     // This prompt is what the cache holds for the prefix from now on (a session's next call
     // repeats it); a hit covers only what this provider saw before.
     entries.set(req.prefixId, { lastMs: now, tokens: req.promptTokens });
-    if (entry === undefined || now - entry.lastMs > cache.ttl) return 0;
+    if (entry === undefined || now - entry.lastMs > cache.ttl) {
+      // A miss writes the prefix to the cache, which some dialects bill above the input price.
+      if (this.cacheWriteFactor !== 1) a.cacheWriteInputTokens = Math.min(req.prefixTokens, req.promptTokens);
+      return 0;
+    }
     a.cachedInputTokens = Math.min(req.prefixTokens, req.promptTokens, entry.tokens);
     return a.cachedInputTokens;
   }
@@ -277,6 +327,7 @@ export class ApiProvider implements Provider {
     const p = this.config.pricing;
     a.costUsd =
       ((a.billedInputTokens - a.cachedInputTokens) * p.inputPerMTok +
+        a.cacheWriteInputTokens * (this.cacheWriteFactor - 1) * p.inputPerMTok +
         a.cachedInputTokens * cachedPrice +
         a.billedOutputTokens * p.outputPerMTok) /
       1e6;
