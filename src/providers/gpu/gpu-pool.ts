@@ -378,7 +378,7 @@ export class GpuPool implements Provider, ReplicaListener {
       const billedHours = this.billedMs(nowMs) / 3_600_000; // fleetCostUsd(nowMs) in hours
       return {
         replicas: this.phase.filter((p) => p !== 'gone').length,
-        replicasEverRequested: this.members.length,
+        replicasEver: this.members.length,
         timeModel: this.timeModelKind,
         kvCapacityTokensPerReplica: this.kvCapacityTokens,
         iterations: sum((r) => r.iterations),

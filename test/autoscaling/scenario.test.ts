@@ -1,0 +1,96 @@
+/**
+ * Autoscaling in a whole run: a pool whose autoscaler never changes the count serves exactly as a
+ * fixed pool does (the machinery perturbs nothing), only autoscaled pools get replica series and
+ * a summary line, and the fleet cost is the integral of the replicas billed.
+ */
+import { describe, expect, it } from 'vitest';
+import { formatSummary } from '../../src/cli/summary.ts';
+import type { RunResult } from '../../src/metrics/result-types.ts';
+import type { ScenarioInput } from '../../src/scenario/schema.ts';
+import { run } from '../providers/harness.ts';
+
+function scenario(autoscaling: object | undefined, replicas = 2): ScenarioInput {
+  return {
+    name: 'autoscale',
+    duration: '4m',
+    seed: 4,
+    metrics: { interval: '30s' },
+    providers: [
+      {
+        name: 'pool',
+        kind: 'gpu',
+        model: 'llama-3.1-8b',
+        gpu: 'h100-80gb',
+        replicas,
+        costPerReplicaHour: 2,
+        ...(autoscaling ? { autoscaling } : {}),
+      },
+    ],
+    workload: {
+      arrivals: {
+        rate: '6/s',
+        timeline: [{ spike: { at: '1m', multiplier: 3, rampUp: '10s', hold: '1m', rampDown: '10s' } }],
+      },
+      classes: [{ name: 'c', promptTokens: 1000, outputTokens: 200 }],
+    },
+  } as ScenarioInput;
+}
+
+/** The result without what only autoscaling adds (details, replica series). */
+function served(r: RunResult) {
+  const { details: _d, ...pool } = r.providers['pool']!;
+  const {
+    replicasDesired: _a,
+    replicasStarting: _b,
+    replicasReady: _c,
+    fleetCostUsd: _e,
+    ...series
+  } = r.timeseries.providers['pool']!;
+  return { requests: r.requests, latency: r.latency, classes: r.classes, pool, series, events: r.events };
+}
+
+describe('autoscaling in a run', () => {
+  it('an autoscaler held at the starting count serves exactly as the fixed pool', async () => {
+    const fixed = await run(scenario(undefined));
+    const held = await run(scenario({ min: 2, max: 2, target: 1 }));
+    const a = served(held);
+    const b = served(fixed);
+    expect({ ...a, events: 0 }).toEqual({ ...b, events: 0 }); // scrapes and syncs are extra events
+    expect(held.cost.fleetUsd).toBeCloseTo(fixed.cost.fleetUsd!, 9);
+    expect(fixed.timeseries.providers['pool']!.replicasDesired).toBeUndefined();
+    expect(formatSummary(fixed)).not.toMatch(/autoscaled/);
+  });
+
+  it('scales on the spike, bills every replica from its request, and says so in the summary', async () => {
+    const r = await run(
+      scenario(
+        {
+          min: 1,
+          max: 8,
+          target: 4,
+          provisioning: '30s',
+          modelLoad: '10s',
+          scaleDown: { stabilizationWindow: '30s' },
+        },
+        1,
+      ),
+    );
+    const s = r.timeseries.providers['pool']!;
+    const desired = s.replicasDesired as number[];
+    expect(Math.max(...desired)).toBeGreaterThan(1);
+    expect(desired.at(-1)).toBe(1);
+    const d = r.providers['pool']!.details!;
+    expect(d['replicaHoursBilled'] as number).toBeGreaterThan(d['replicaHoursUp'] as number);
+    expect(d['fleetCostUsd']).toBeCloseTo((d['replicaHoursBilled'] as number) * 2, 9);
+    expect(r.cost.fleetUsd).toBeCloseTo(d['fleetCostUsd'] as number, 5);
+    // The cost series rises window by window to the run's fleet cost.
+    const cost = s.fleetCostUsd as number[];
+    for (let i = 1; i < cost.length; i++) expect(cost[i]!).toBeGreaterThanOrEqual(cost[i - 1]!);
+    expect(formatSummary(r)).toMatch(
+      /autoscaled pool: peak \d+ replicas, 1 at the end \(\d+ in all\), \d+\.\d\d replica-hours billed, fleet \$/,
+    );
+    // Nothing failed while replicas joined and drained.
+    expect(r.requests.failed).toBe(0);
+    expect(r.providers['pool']!.statuses['server_error']).toBeUndefined();
+  });
+});
