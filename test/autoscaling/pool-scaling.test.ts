@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Attempt } from '../../src/providers/attempt.ts';
+import { scheduleFaults } from '../../src/providers/faults/fault-timeline.ts';
 import { PoolAutoscaler } from '../../src/providers/gpu/autoscaler.ts';
 import type { Sequence } from '../../src/providers/gpu/replica.ts';
 import type { AutoscalingConfig } from '../../src/scenario/schema.ts';
@@ -173,5 +174,26 @@ describe('the autoscaler on a loaded pool', () => {
     expect(autoscaler.counts().desired).toBe(1);
     sim.run(60_000);
     expect(autoscaler.counts().desired).toBe(4);
+  });
+});
+
+describe('capacity faults on a pool that scales', () => {
+  it('a replica ready during a capacity loss serves by the fault share after slow start; all serve after it ends', () => {
+    const { sim, pool } = makePool({ replicas: 2, slowStart: 1000 });
+    scheduleFaults(
+      sim,
+      [{ provider: 'p', kind: 'capacity-loss', at: 1000, for: 9000, fraction: 0.5 }],
+      new Map([['p', pool]]),
+    );
+    sim.at(2000, () => pool.addReplica(2000), undefined); // ready at 4 s, during the loss
+    const up = (t: number) => {
+      sim.run(t);
+      return pool.members.map((r) => r.up);
+    };
+    expect(up(1500)).toEqual([true, false]);
+    // 3 ready replicas at half capacity: round(1.5) = 2 up; replica 1 warms for 1 s, 2 stays down.
+    expect(up(4000)).toEqual([true, false, false]);
+    expect(up(5000)).toEqual([true, true, false]);
+    expect(up(11_000)).toEqual([true, true, true]);
   });
 });

@@ -261,8 +261,11 @@ export class GpuPool implements Provider, ReplicaListener {
   private readonly onReady = (id: number) => {
     if (this.phase[id] !== 'starting') return; // removed before it was ready
     this.phase[id] = 'ready';
-    // A capacity fault in force keeps it down; it comes back when the fault ends.
-    if (this.readyPosition(id) >= this.faultTarget()) return;
+    if (this.faults.capacityFactor < 1) {
+      // Under a capacity fault the fault's share of the larger pool decides (after slow start).
+      this.faultsChanged();
+      return;
+    }
     const r = this.members[id]!;
     r.up = true;
     this.servingCount++;
