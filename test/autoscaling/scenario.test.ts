@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { formatSummary } from '../../src/cli/summary.ts';
 import type { RunResult } from '../../src/metrics/result-types.ts';
+import { timeCharts } from '../../src/report/run-report.ts';
+import { validateScenario } from '../../src/scenario/load.ts';
 import type { ScenarioInput } from '../../src/scenario/schema.ts';
 import { run } from '../providers/harness.ts';
 
@@ -92,5 +94,17 @@ describe('autoscaling in a run', () => {
     // Nothing failed while replicas joined and drained.
     expect(r.requests.failed).toBe(0);
     expect(r.providers['pool']!.statuses['server_error']).toBeUndefined();
+  });
+
+  it('the HTML report charts replicas and fleet cost over time for autoscaled pools only', async () => {
+    const input = scenario({ min: 1, max: 8, target: 4, provisioning: '30s' }, 1);
+    const r = await run(input);
+    const charts = timeCharts(r, validateScenario(input)).charts;
+    const replicas = charts.find((c) => c.id === 'replicas')!;
+    expect(replicas.series.map((s) => s.label)).toEqual(['pool desired', 'pool starting', 'pool ready']);
+    expect(charts.some((c) => c.id === 'fleet-cost')).toBe(true);
+    const fixedInput = scenario(undefined);
+    const fixed = timeCharts(await run(fixedInput), validateScenario(fixedInput)).charts;
+    expect(fixed.some((c) => c.id === 'replicas' || c.id === 'fleet-cost')).toBe(false);
   });
 });
