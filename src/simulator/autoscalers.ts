@@ -4,9 +4,7 @@
  */
 import type { Scheduler } from '../engine/clock.ts';
 import type { RngStreams } from '../engine/rng.ts';
-import { FaultyProvider } from '../providers/faults/faulty-provider.ts';
-import { PoolAutoscaler } from '../providers/gpu/autoscaler.ts';
-import { GpuPool } from '../providers/gpu/gpu-pool.ts';
+import { autoscalerFor, type PoolAutoscaler } from '../providers/gpu/autoscaler.ts';
 import type { Provider } from '../providers/provider.ts';
 import type { Scenario } from '../scenario/schema.ts';
 
@@ -20,23 +18,14 @@ export function startAutoscalers(
   return providers.map((provider, i) => {
     const config = scenario.providers[i]!;
     if (config.kind !== 'gpu' || !config.autoscaling) return undefined;
-    const pool = gpuPoolOf(provider);
-    if (!pool) return undefined;
-    const autoscaler = new PoolAutoscaler(
-      pool,
+    const autoscaler = autoscalerFor(
+      provider,
       config.autoscaling,
       config.replicas,
       scheduler,
       streams.get(`provider/${config.name}/autoscaler`),
     );
-    autoscaler.start();
+    autoscaler?.start();
     return autoscaler;
   });
-}
-
-/** The GPU pool behind a provider (itself, or inside its fault wrapper). */
-export function gpuPoolOf(provider: Provider): GpuPool | undefined {
-  if (provider instanceof GpuPool) return provider;
-  if (provider instanceof FaultyProvider && provider.inner instanceof GpuPool) return provider.inner;
-  return undefined;
 }

@@ -13,7 +13,9 @@ import type { Scheduler } from '../../engine/clock.ts';
 import { createDistribution, type Distribution } from '../../engine/dist/index.ts';
 import type { Random } from '../../engine/rng.ts';
 import type { AutoscalingConfig } from '../../scenario/schema.ts';
-import type { GpuPool } from './gpu-pool.ts';
+import { FaultyProvider } from '../faults/faulty-provider.ts';
+import type { Provider } from '../provider.ts';
+import { GpuPool } from './gpu-pool.ts';
 import {
   normalize,
   type Recommendation,
@@ -191,4 +193,24 @@ function rules(r: AutoscalingConfig['scaleUp']): ScalingRules {
     selectPolicy: r.selectPolicy,
     policies: r.policies.map((p) => ({ type: p.type, value: p.value, periodMs: p.period })),
   };
+}
+
+/**
+ * An autoscaler for `provider` when it is a GPU pool (itself, or inside its fault wrapper);
+ * undefined for any other provider. Callers outside the providers never see the pool itself.
+ */
+export function autoscalerFor(
+  provider: Provider,
+  config: AutoscalingConfig,
+  startReplicas: number,
+  scheduler: Scheduler,
+  rng: Random,
+): PoolAutoscaler | undefined {
+  const pool =
+    provider instanceof GpuPool
+      ? provider
+      : provider instanceof FaultyProvider && provider.inner instanceof GpuPool
+        ? provider.inner
+        : undefined;
+  return pool ? new PoolAutoscaler(pool, config, startReplicas, scheduler, rng) : undefined;
 }
