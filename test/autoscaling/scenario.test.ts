@@ -107,4 +107,51 @@ describe('autoscaling in a run', () => {
     const fixed = timeCharts(await run(fixedInput), validateScenario(fixedInput)).charts;
     expect(fixed.some((c) => c.id === 'replicas' || c.id === 'fleet-cost')).toBe(false);
   });
+
+  it.each([1, 2, 3])(
+    'seed %i: conservation holds while replicas join and drain all run long (fast scaling, a sawtooth load)',
+    async (seed) => {
+      const input = {
+        ...scenario({
+          min: 1,
+          max: 6,
+          target: 3,
+          syncPeriod: '5s',
+          scrapeInterval: '5s',
+          provisioning: { dist: 'uniform', min: '5s', max: '20s' },
+          scaleDown: { stabilizationWindow: '10s' },
+        }),
+        duration: '6m',
+        drain: '5m',
+      } as ScenarioInput;
+      input.workload.arrivals = {
+        rate: '6/s',
+        timeline: [1, 2, 3, 4, 5].map((m) => ({
+          spike: { at: `${m}m`, multiplier: 3, rampUp: '5s', hold: '20s', rampDown: '5s' },
+        })),
+      } as never;
+      const r = await run(input, seed);
+      const q = r.requests;
+      expect(
+        q.completed +
+          q.shed +
+          q.rateLimited +
+          q.failed +
+          q.timedOut +
+          q.abandoned +
+          q.cancelled +
+          q.unfinished,
+      ).toBe(q.offered);
+      expect(q.unfinished).toBe(0);
+      const pool = r.providers['pool']!;
+      expect(Object.values(pool.statuses).reduce((a, n) => a + n, 0)).toBe(pool.attempts);
+      expect(pool.statuses['ok']).toBe(q.completed);
+      // Draining fails nothing: every request completed.
+      expect(q.completed).toBe(q.offered);
+      // Replicas did join and leave, many times.
+      const ever = pool.details!['replicasEver'] as number;
+      expect(ever).toBeGreaterThan(8);
+      expect(pool.details!['replicas']).toBe(1);
+    },
+  );
 });
