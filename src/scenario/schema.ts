@@ -523,7 +523,7 @@ const gpuProviderSchema = obj({
   slowStart: duration().default(30_000),
   /** USD per replica-hour (the fleet's cost, reported beside token costs). */
   costPerReplicaHour: money().default(0),
-  /** An HPA-like autoscaler (absent: `replicas` fixed for the run). `replicas` is where it starts. */
+  /** An HPA-like autoscaler (absent: `replicas` fixed for the run). It starts at `replicas` kept within min..max. */
   autoscaling: autoscalingSchema.optional(),
 });
 
@@ -1379,7 +1379,7 @@ function fittedTiming(p: GpuConfigShape, path: PropertyKey[], issue: Issue): voi
 }
 type GpuConfigShape = Extract<z.output<typeof providerSchema>, { kind: 'gpu' }>;
 
-/** An autoscaled pool starts within its bounds, and is seen by the gateway as one target. */
+/** An autoscaler's bounds are in order, and its pool is seen by the gateway as one target. */
 function autoscalingReferences(
   p: GpuConfigShape,
   path: PropertyKey[],
@@ -1387,11 +1387,6 @@ function autoscalingReferences(
 ): void {
   const a = p.autoscaling!;
   if (a.min > a.max) issue([...path, 'autoscaling', 'max'], `expected max >= min (${a.min}), got ${a.max}`);
-  else if (p.replicas < a.min || p.replicas > a.max)
-    issue(
-      [...path, 'replicas'],
-      `expected the starting replicas within the autoscaler's bounds ${a.min} to ${a.max}, got ${p.replicas}`,
-    );
   if (p.expose !== 'pool')
     issue(
       [...path, 'expose'],

@@ -21,7 +21,6 @@ export function startAutoscalers(
     const autoscaler = autoscalerFor(
       provider,
       config.autoscaling,
-      config.replicas,
       scheduler,
       streams.get(`provider/${config.name}/autoscaler`),
     );

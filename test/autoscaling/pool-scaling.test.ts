@@ -197,3 +197,13 @@ describe('capacity faults on a pool that scales', () => {
     expect(up(11_000)).toEqual([true, true, true]);
   });
 });
+
+describe('the starting count', () => {
+  it('is `replicas` kept within the autoscaler bounds', () => {
+    const low = makePool({ replicas: 2, autoscaling: { min: 4, max: 6, target: 1 } as never }).pool;
+    const high = makePool({ replicas: 12, autoscaling: { min: 4, max: 6, target: 1 } as never }).pool;
+    expect([low.capacity, low.replicasIn('ready')]).toEqual([4, [0, 1, 2, 3]]);
+    expect(high.capacity).toBe(6);
+    expect(makePool({ replicas: 12 }).pool.capacity).toBe(12);
+  });
+});

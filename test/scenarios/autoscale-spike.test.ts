@@ -12,7 +12,7 @@ import { simulate } from '../../src/simulator/simulate.ts';
 
 const FILE = join(import.meta.dirname, '../../scenarios/autoscale-spike.yaml');
 const SEEDS = [1, 2, 3];
-const BUFFER = ['providers[pool].replicas=4', 'providers[pool].autoscaling.min=4'];
+const BUFFER = ['providers[pool].autoscaling.min=4'];
 
 async function run(seed: number, ...sets: string[]): Promise<RunResult> {
   return simulate(await loadScenarioFile(FILE, { overrides: sets.map(parseOverride) }), { seed });

@@ -202,7 +202,6 @@ function rules(r: AutoscalingConfig['scaleUp']): ScalingRules {
 export function autoscalerFor(
   provider: Provider,
   config: AutoscalingConfig,
-  startReplicas: number,
   scheduler: Scheduler,
   rng: Random,
 ): PoolAutoscaler | undefined {
@@ -212,5 +211,5 @@ export function autoscalerFor(
       : provider instanceof FaultyProvider && provider.inner instanceof GpuPool
         ? provider.inner
         : undefined;
-  return pool ? new PoolAutoscaler(pool, config, startReplicas, scheduler, rng) : undefined;
+  return pool ? new PoolAutoscaler(pool, config, pool.capacity, scheduler, rng) : undefined;
 }

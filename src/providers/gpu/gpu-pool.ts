@@ -91,7 +91,10 @@ export class GpuPool implements Provider, ReplicaListener {
     this.config = config;
     this.name = config.name;
     this.models = config.models ?? [config.name];
-    this.capacity = config.replicas;
+    // An autoscaled pool starts within its bounds (as if the HPA had applied them before the run).
+    const a = config.autoscaling;
+    const replicas = a ? Math.min(a.max, Math.max(a.min, config.replicas)) : config.replicas;
+    this.capacity = replicas;
     this.scheduler = scheduler;
     this.sink = sink;
     this.fast = new FastAnswers(scheduler, sink);
@@ -115,14 +118,14 @@ export class GpuPool implements Provider, ReplicaListener {
       prefixCacheBlocks: prefixCacheBlocks(config, kvBlocks),
     };
     this.members = Array.from(
-      { length: config.replicas },
+      { length: replicas },
       (_, i) => new GpuReplica(i, scheduler, timeModel, this.schedulerOptions, this.faults, this),
     );
-    this.upCount = config.replicas;
+    this.upCount = replicas;
     this.timeModel = timeModel;
     this.phase = this.members.map(() => 'ready');
-    this.servingCount = config.replicas;
-    this.billedCount = config.replicas;
+    this.servingCount = replicas;
+    this.billedCount = replicas;
     this.contextWindow = Math.min(model.contextWindow, this.kvCapacityTokens);
     this.replicas = new PoolReplicas(this.members, (id, a) => this.submitTo(id, a));
   }
