@@ -101,6 +101,7 @@ export function formatSummary(r: RunResult, wallMs?: number): string {
     ]);
   }
   lines.push(table(providerRows));
+  for (const line of autoscalingLines(r)) lines.push(line);
   if (r.slos.length > 0) {
     lines.push('');
     lines.push(`SLOs: ${r.slos.filter((s) => s.pass).length}/${r.slos.length} pass`);
@@ -121,6 +122,22 @@ export function formatSummary(r: RunResult, wallMs?: number): string {
 }
 
 /** `acceptable 9,652 (95.8%)  quality goodput 48.26/s (95.8%)  cost $0.01132/acceptable  router calls 10,076 ($1.01)  escalations 4,907`. */
+/** One line per autoscaled pool: the peak and final desired replicas, how many it ever had, replica-hours billed. */
+function autoscalingLines(r: RunResult): string[] {
+  const lines: string[] = [];
+  for (const [name, p] of Object.entries(r.timeseries.providers)) {
+    const desired = p.replicasDesired?.filter((v): v is number => v !== null);
+    if (!desired || desired.length === 0) continue;
+    const d = r.providers[name]?.details;
+    const billed = typeof d?.['replicaHoursBilled'] === 'number' ? d['replicaHoursBilled'] : 0;
+    const ever = d?.['replicasEver'];
+    lines.push(
+      `autoscaled ${name}: peak ${Math.max(...desired)} replicas, ${desired.at(-1)} at the end (${ever ?? '?'} in all), ${billed.toFixed(2)} replica-hours billed, fleet ${fmtUsd(fleetCostUsd(d))}`,
+    );
+  }
+  return lines;
+}
+
 function formatQuality(q: QualityBlock): string {
   const cost =
     q.costPerAcceptableUsd === null

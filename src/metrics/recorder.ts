@@ -137,6 +137,12 @@ export class ProviderMetrics {
   readonly windowCachedTokens = new WindowCount();
   readonly seriesCachedShare = new Series();
   hasCachedTokens = false;
+  /** An autoscaled pool's replicas (desired, starting, ready) and fleet cost so far, at each window's end. */
+  readonly seriesReplicasDesired = new Series();
+  readonly seriesReplicasStarting = new Series();
+  readonly seriesReplicasReady = new Series();
+  readonly seriesFleetCostUsd = new Series();
+  hasReplicas = false;
 
   constructor(name: string) {
     this.name = name;
@@ -158,6 +164,16 @@ export interface GaugeSource {
   providerQueued(i: number): number;
   /** Mean KV-cache use of a self-hosted pool; undefined for providers without one. */
   providerKvUsage(i: number): number | undefined;
+  /** An autoscaled pool's replicas and fleet cost so far; undefined (or absent) for every other provider. */
+  providerReplicas?(i: number): ReplicaGauge | undefined;
+}
+
+/** An autoscaled pool's replica counts and the fleet cost billed so far. */
+export interface ReplicaGauge {
+  desired: number;
+  starting: number;
+  ready: number;
+  fleetCostUsd: number;
 }
 
 /**
@@ -428,6 +444,14 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
       if (kv !== undefined) {
         p.hasKvUsage = true;
         p.seriesKvUsage.set(w, kv);
+      }
+      const replicas = gauges.providerReplicas?.(i);
+      if (replicas !== undefined) {
+        p.hasReplicas = true;
+        p.seriesReplicasDesired.set(w, replicas.desired);
+        p.seriesReplicasStarting.set(w, replicas.starting);
+        p.seriesReplicasReady.set(w, replicas.ready);
+        p.seriesFleetCostUsd.set(w, replicas.fleetCostUsd);
       }
     }
     this.gatewayInFlight.set(w, gauges.gatewayInFlight());

@@ -198,6 +198,15 @@ export interface TimeSeriesBlock {
        * served (null: no input tokens); present once any attempt of the provider had cached tokens.
        */
       cachedShare?: (number | null)[];
+      /**
+       * An autoscaled GPU pool's replicas at each window's end: the scale its autoscaler asks for,
+       * those starting (provisioning, loading, warming up) and those ready.
+       */
+      replicasDesired?: (number | null)[];
+      replicasStarting?: (number | null)[];
+      replicasReady?: (number | null)[];
+      /** An autoscaled GPU pool's fleet cost billed so far (USD) at each window's end. */
+      fleetCostUsd?: (number | null)[];
     }
   >;
   classes: Record<

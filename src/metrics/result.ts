@@ -257,6 +257,14 @@ function timeseries(r: Recorder): TimeSeriesBlock {
       queued: p.seriesQueued.toArray(n),
       ...(p.hasKvUsage ? { kvUsage: p.seriesKvUsage.toArray(n, 4) } : {}),
       ...(p.hasCachedTokens ? { cachedShare: p.seriesCachedShare.toArray(n, 4) } : {}),
+      ...(p.hasReplicas
+        ? {
+            replicasDesired: p.seriesReplicasDesired.toArray(n),
+            replicasStarting: p.seriesReplicasStarting.toArray(n),
+            replicasReady: p.seriesReplicasReady.toArray(n),
+            fleetCostUsd: p.seriesFleetCostUsd.toArray(n),
+          }
+        : {}),
     };
   }
   const classes: TimeSeriesBlock['classes'] = {};

@@ -202,6 +202,50 @@ export function timeCharts(r: RunResult, s: Scenario, maxPoints?: number): RunRe
       })),
     });
 
+  const scaled = providers.filter((p) => ts.providers[p]!.replicasDesired);
+  if (scaled.length > 0) {
+    const last = (p: string, k: 'replicasDesired' | 'replicasStarting' | 'replicasReady') =>
+      gauge(ts.providers[p]![k]!, 'mean');
+    chart({
+      id: 'replicas',
+      title: 'Replicas of autoscaled pools',
+      note: 'Replicas the autoscaler asks for (dashed), those starting: provisioning, loading, warming up (dotted), and those ready (solid), at each window\u2019s end.',
+      unit: 'count',
+      series: scaled.flatMap((p) => {
+        const color = pColor(providers.indexOf(p));
+        return [
+          {
+            key: `${p}:replicasDesired`,
+            label: `${p} desired`,
+            color,
+            dash: P50_DASH,
+            values: last(p, 'replicasDesired'),
+          },
+          {
+            key: `${p}:replicasStarting`,
+            label: `${p} starting`,
+            color,
+            dash: '1 3',
+            values: last(p, 'replicasStarting'),
+          },
+          { key: `${p}:replicasReady`, label: `${p} ready`, color, values: last(p, 'replicasReady') },
+        ];
+      }),
+    });
+    chart({
+      id: 'fleet-cost',
+      title: 'Fleet cost of autoscaled pools',
+      note: 'Replica-hours billed so far (from each replica\u2019s request until it is gone) times the price per replica-hour.',
+      unit: 'usd',
+      series: scaled.map((p) => ({
+        key: `${p}:fleetCostUsd`,
+        label: p,
+        color: pColor(providers.indexOf(p)),
+        values: gauge(ts.providers[p]!.fleetCostUsd!),
+      })),
+    });
+  }
+
   for (const [metric, title] of [
     ['ttft', 'Time to first token'],
     ['e2e', 'End-to-end latency'],

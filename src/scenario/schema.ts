@@ -375,6 +375,81 @@ const gpuProfileSchema = catalogRef('gpu', Object.keys(GPUS), {
   mfuDecode: z.number().positive().max(1).default(0.3),
 });
 
+/**
+ * One HPA scaling rule (autoscaling/v2 HPAScalingRules): a stabilization window, and policies
+ * limiting the change per period, of which `selectPolicy` picks the largest change (Max), the
+ * smallest (Min), or none (Disabled).
+ */
+function hpaScalingRules(
+  windowMs: number,
+  policies: { type: 'pods' | 'percent'; value: number; period: number }[],
+) {
+  return obj({
+    stabilizationWindow: duration({ max: 3_600_000, maxText: '1h' }).default(windowMs),
+    selectPolicy: z.enum(['Max', 'Min', 'Disabled']).default('Max'),
+    policies: z
+      .array(
+        obj({
+          type: z.enum(['pods', 'percent']),
+          value: count({ min: 1, integer: true, max: 100_000 }),
+          period: duration({ min: 1000, minText: '1s', max: 1_800_000, maxText: '30m' }),
+        }),
+      )
+      .min(1)
+      .max(10)
+      .default(policies),
+  }).prefault({});
+}
+
+/**
+ * A GPU pool's autoscaler, modelled on the Kubernetes HorizontalPodAutoscaler (autoscaling/v2).
+ * Defaults are Kubernetes's: sync period 15 s (--horizontal-pod-autoscaler-sync-period),
+ * tolerance 0.1 (--horizontal-pod-autoscaler-tolerance), scale-up with no stabilization and at
+ * most max(4 pods, 100%) per 15 s, scale-down stabilized over 300 s and at most 100% per 15 s
+ * (the HPA's default behavior). Capacity arrives late: a new replica is billed from the request
+ * and takes traffic after provisioning, model load and warm-up.
+ */
+const autoscalingSchema = obj({
+  min: positiveInt(10_000),
+  max: positiveInt(10_000),
+  /** A per-replica gauge, averaged over the replicas that report it (as HPA's Pods metrics). */
+  metric: z.enum(['waiting', 'running', 'kvUsage', 'inFlight']).default('inFlight'),
+  /** The per-replica average the autoscaler aims at (HPA's target averageValue). */
+  target: z
+    .number({ error: () => 'expected a target value (a number > 0)' })
+    .positive()
+    .max(1_000_000),
+  tolerance: z
+    .number({ error: () => 'expected a tolerance (a number from 0 to 1)' })
+    .min(0)
+    .max(1)
+    .default(0.1),
+  syncPeriod: duration({ min: 1000, minText: '1s', max: 600_000, maxText: '10m' }).default(15_000),
+  /** How often the metrics pipeline scrapes the replicas (Prometheus's default 15 s). */
+  scrapeInterval: duration({ min: 1000, minText: '1s', max: 600_000, maxText: '10m' }).default(15_000),
+  /** How old the newest scrape the autoscaler reads is (the metrics adapter's lag). */
+  adapterDelay: duration({ max: 600_000, maxText: '10m' }).default(0),
+  scaleUp: hpaScalingRules(0, [
+    { type: 'pods', value: 4, period: 15_000 },
+    { type: 'percent', value: 100, period: 15_000 },
+  ]),
+  scaleDown: hpaScalingRules(300_000, [{ type: 'percent', value: 100, period: 15_000 }]),
+  /** From the scale-up request to a node with the replica's pod scheduled on it. */
+  provisioning: distribution(() => duration()).default({ dist: 'deterministic', value: 0 }),
+  /** Loading the weights: a fixed time, or the weights' size over a load bandwidth. */
+  modelLoad: z
+    .union([
+      obj({
+        weightsGB: z.number().positive().max(100_000),
+        bandwidthGBps: z.number().positive().max(10_000),
+      }),
+      duration(),
+    ])
+    .default(0),
+  /** After the load, before the replica takes traffic (CUDA graphs, warm-up requests). */
+  warmUp: duration().default(0),
+});
+
 /** A self-hosted pool: N replicas of a model on a GPU type, each with a vLLM-like scheduler. */
 const gpuProviderSchema = obj({
   ...commonProviderShape,
@@ -454,6 +529,8 @@ const gpuProviderSchema = obj({
   slowStart: duration().default(30_000),
   /** USD per replica-hour (the fleet's cost, reported beside token costs). */
   costPerReplicaHour: money().default(0),
+  /** An HPA-like autoscaler (absent: `replicas` fixed for the run). It starts at `replicas` kept within min..max. */
+  autoscaling: autoscalingSchema.optional(),
 });
 
 const providerKinds = ['queue', 'api', 'gpu'] as const;
@@ -1210,6 +1287,9 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
     if (p.kind === 'gpu') fittedTiming(p, ['providers', i, 'timing'], issue);
   });
   s.providers.forEach((p, i) => {
+    if (p.kind === 'gpu' && p.autoscaling) autoscalingReferences(p, ['providers', i], issue);
+  });
+  s.providers.forEach((p, i) => {
     if (p.kind !== 'gpu' || p.scheduler.kvBlocks !== undefined) return;
     const model =
       typeof p.model === 'string'
@@ -1315,6 +1395,21 @@ function fittedTiming(p: GpuConfigShape, path: PropertyKey[], issue: Issue): voi
 }
 type GpuConfigShape = Extract<z.output<typeof providerSchema>, { kind: 'gpu' }>;
 
+/** An autoscaler's bounds are in order, and its pool is seen by the gateway as one target. */
+function autoscalingReferences(
+  p: GpuConfigShape,
+  path: PropertyKey[],
+  issue: (path: PropertyKey[], message: string) => void,
+): void {
+  const a = p.autoscaling!;
+  if (a.min > a.max) issue([...path, 'autoscaling', 'max'], `expected max >= min (${a.min}), got ${a.max}`);
+  if (p.expose !== 'pool')
+    issue(
+      [...path, 'expose'],
+      "expected 'expose: pool' with autoscaling (replicas that join and leave as gateway targets are not supported yet)",
+    );
+}
+
 function recoveryReferences(
   s: z.output<typeof scenarioShape>,
   ctx: z.RefinementCtx,
@@ -1357,6 +1452,7 @@ export type ProviderConfig = Scenario['providers'][number];
 export type QueueProviderConfig = Extract<ProviderConfig, { kind: 'queue' }>;
 export type ApiProviderConfig = Extract<ProviderConfig, { kind: 'api' }>;
 export type GpuProviderConfig = Extract<ProviderConfig, { kind: 'gpu' }>;
+export type AutoscalingConfig = NonNullable<GpuProviderConfig['autoscaling']>;
 export type FaultConfig = Scenario['faults'][number];
 export type ClassConfig = Scenario['workload']['classes'][number];
 export type ArrivalsConfig = z.output<typeof arrivalsSchema>;

@@ -27,6 +27,7 @@ import type { LoadedScenario } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { Client } from '../workload/client.ts';
 import { Workload } from '../workload/workload.ts';
+import { startAutoscalers } from './autoscalers.ts';
 import { type ResolvedPolicy, resolvePolicy } from './policy-loader.ts';
 import { addTargets, startKvEvents, startScrapers } from './targets.ts';
 
@@ -176,6 +177,9 @@ export function runScenario(
     providerKvUsage: (i) => providers[i]!.gauges()?.kvUsage,
   };
   scheduleFaults(sim, scenario.faults, providerByName);
+  const autoscalers = startAutoscalers(sim, scenario, providers, streams);
+  if (autoscalers.some((a) => a !== undefined))
+    gauges.providerReplicas = (i) => autoscalers[i]?.gauge(sim.now());
   startScrapers(sim, scenario, providers, targets);
   startKvEvents(gateway, providers, targets);
   workload.start();

@@ -37,6 +37,9 @@ export interface GpuPoolSetup {
   timeModel: IterationTimeModel;
 }
 
+/** A replica's place in the pool's life (see `GpuPool.phase`). */
+export type ReplicaPhase = 'starting' | 'ready' | 'draining' | 'gone';
+
 export class GpuPool implements Provider, ReplicaListener {
   readonly name: string;
   readonly kind = 'gpu';
@@ -60,6 +63,22 @@ export class GpuPool implements Provider, ReplicaListener {
   /** Replicas taking work: up and warmed up. */
   private upCount: number;
   private readonly fast: FastAnswers;
+  /**
+   * Each replica's place in the pool's life (by id): `starting` (requested: provisioning, loading,
+   * warming up; billed, no traffic), `ready` (serving, or down to a fault), `draining` (no new
+   * work, finishing what it holds), `gone`. A fixed pool's replicas are all `ready`.
+   */
+  private readonly phase: ReplicaPhase[];
+  /** Replicas taking new work: up, ready (not draining). */
+  private servingCount: number;
+  /** Replicas billed (every phase but gone), and their integral over time. */
+  private billedCount: number;
+  private billedReplicaMs = 0;
+  private billedChangedMs = 0;
+  private readonly timeModel: IterationTimeModel;
+  /** A replica was added or removed (else every replica is ready, as in a fixed pool). */
+  private scaled = false;
+  private kvListener: KvEventListener | undefined;
 
   constructor(
     setup: GpuPoolSetup,
@@ -72,7 +91,10 @@ export class GpuPool implements Provider, ReplicaListener {
     this.config = config;
     this.name = config.name;
     this.models = config.models ?? [config.name];
-    this.capacity = config.replicas;
+    // An autoscaled pool starts within its bounds (as if the HPA had applied them before the run).
+    const a = config.autoscaling;
+    const replicas = a ? Math.min(a.max, Math.max(a.min, config.replicas)) : config.replicas;
+    this.capacity = replicas;
     this.scheduler = scheduler;
     this.sink = sink;
     this.fast = new FastAnswers(scheduler, sink);
@@ -96,25 +118,32 @@ export class GpuPool implements Provider, ReplicaListener {
       prefixCacheBlocks: prefixCacheBlocks(config, kvBlocks),
     };
     this.members = Array.from(
-      { length: config.replicas },
+      { length: replicas },
       (_, i) => new GpuReplica(i, scheduler, timeModel, this.schedulerOptions, this.faults, this),
     );
-    this.upCount = config.replicas;
+    this.upCount = replicas;
+    this.timeModel = timeModel;
+    this.phase = this.members.map(() => 'ready');
+    this.servingCount = replicas;
+    this.billedCount = replicas;
     this.contextWindow = Math.min(model.contextWindow, this.kvCapacityTokens);
     this.replicas = new PoolReplicas(this.members, (id, a) => this.submitTo(id, a));
   }
 
   /** Each replica's prefix cache reports what it stores and evicts to `listener` (nothing without caches). */
   subscribeKvEvents(listener: KvEventListener): void {
+    this.kvListener = listener;
+    for (const r of this.members) this.forwardKvEvents(r, listener);
+  }
+
+  private forwardKvEvents(r: GpuReplica, listener: KvEventListener): void {
     const none: readonly number[] = [];
-    for (const r of this.members) {
-      const id = r.index;
-      r.kv?.listen({
-        stored: (keys) => listener(id, 'stored', keys),
-        removed: (keys) => listener(id, 'removed', keys),
-        cleared: () => listener(id, 'cleared', none),
-      });
-    }
+    const id = r.index;
+    r.kv?.listen({
+      stored: (keys) => listener(id, 'stored', keys),
+      removed: (keys) => listener(id, 'removed', keys),
+      cleared: () => listener(id, 'cleared', none),
+    });
   }
 
   /** Tokens one replica's KV cache holds. */
@@ -158,13 +187,18 @@ export class GpuPool implements Provider, ReplicaListener {
 
   faultsChanged(): void {
     const now = this.scheduler.now();
-    const target = Math.max(0, Math.round(this.capacity * this.faults.capacityFactor));
+    const target = this.faultTarget();
     // Lose the highest-numbered replicas first; bring them back (after slow start) in order.
+    // Positions count ready replicas only (a fixed pool's: all of them).
+    let position = -1;
     for (let i = 0; i < this.members.length; i++) {
       const r = this.members[i]!;
-      const shouldBeUp = i < target;
+      if (this.phase[i] !== 'ready') continue;
+      position++;
+      const shouldBeUp = position < target;
       if (!shouldBeUp && r.up) {
         r.up = false;
+        this.servingCount--;
         this.setUpCount(this.upCount - 1);
         for (const { seq, delivered } of r.drainAll()) {
           seq.attempt.status = 'server_error';
@@ -181,12 +215,129 @@ export class GpuPool implements Provider, ReplicaListener {
   private readonly warming = new Set<number>();
   private readonly onWarm = (i: number) => {
     this.warming.delete(i);
-    const target = Math.round(this.capacity * this.faults.capacityFactor);
-    if (i >= target || this.members[i]!.up) return; // lost again while warming
+    if (this.phase[i] !== 'ready') return; // drained away while warming
+    if (this.readyPosition(i) >= this.faultTarget() || this.members[i]!.up) return; // lost again while warming
     this.members[i]!.up = true;
+    this.servingCount++;
     this.setUpCount(this.upCount + 1);
     this.members[i]!.wake();
   };
+
+  /** How many ready replicas the capacity faults leave up. */
+  private faultTarget(): number {
+    return Math.max(0, Math.round(this.readyCount() * this.faults.capacityFactor));
+  }
+
+  private readyCount(): number {
+    if (!this.scaled) return this.capacity;
+    let n = 0;
+    for (const p of this.phase) if (p === 'ready') n++;
+    return n;
+  }
+
+  /** Position of ready replica `id` among the ready replicas, in id order. */
+  private readyPosition(id: number): number {
+    let n = 0;
+    for (let i = 0; i < id; i++) if (this.phase[i] === 'ready') n++;
+    return n;
+  }
+
+  // Scaling (autoscaler.ts) -----------------------------------------------------------------
+
+  /**
+   * Requests a new replica with a new id (never a reused one): billed from now, it takes traffic
+   * after `readyInMs` (provisioning, model load, warm-up). Returns its id.
+   */
+  addReplica(readyInMs: number): number {
+    const id = this.members.length;
+    const r = new GpuReplica(id, this.scheduler, this.timeModel, this.schedulerOptions, this.faults, this);
+    r.up = false;
+    this.scaled = true;
+    if (this.kvListener) this.forwardKvEvents(r, this.kvListener);
+    this.members.push(r);
+    this.phase.push('starting');
+    this.setBilledCount(this.billedCount + 1);
+    this.scheduler.after(readyInMs, this.onReady, id);
+    return id;
+  }
+
+  private readonly onReady = (id: number) => {
+    if (this.phase[id] !== 'starting') return; // removed before it was ready
+    this.phase[id] = 'ready';
+    if (this.faults.capacityFactor < 1) {
+      // Under a capacity fault the fault's share of the larger pool decides (after slow start).
+      this.faultsChanged();
+      return;
+    }
+    const r = this.members[id]!;
+    r.up = true;
+    this.servingCount++;
+    this.setUpCount(this.upCount + 1);
+  };
+
+  /**
+   * Removes replica `id`: one still starting is gone at once (billing stops); a ready one drains,
+   * taking no new work while the work it holds finishes, and is gone when empty.
+   */
+  removeReplica(id: number): void {
+    this.scaled = true;
+    const p = this.phase[id];
+    if (p === 'starting') {
+      this.phase[id] = 'gone';
+      this.setBilledCount(this.billedCount - 1);
+    } else if (p === 'ready') {
+      this.phase[id] = 'draining';
+      if (this.members[id]!.up) this.servingCount--;
+      this.checkDrained(id);
+    }
+  }
+
+  /** Ids of the replicas in `phase`, in id order. */
+  replicasIn(phase: ReplicaPhase): number[] {
+    const ids: number[] = [];
+    for (let i = 0; i < this.phase.length; i++) if (this.phase[i] === phase) ids.push(i);
+    return ids;
+  }
+
+  /** The replica's scrape-able gauges (waiting, running, KV use). */
+  replicaGauges(id: number): { waiting: number; running: number; kvUsage: number; up: boolean } {
+    const r = this.members[id]!;
+    return { waiting: r.waitingCount, running: r.runningCount, kvUsage: r.kvUsage, up: r.up };
+  }
+
+  /** Replica-milliseconds billed (every replica from its request until it is gone) up to `nowMs`. */
+  billedMs(nowMs: number): number {
+    return this.billedReplicaMs + this.billedCount * (nowMs - this.billedChangedMs);
+  }
+
+  /** Fleet cost billed up to `nowMs` (USD). */
+  fleetCostUsd(nowMs: number): number {
+    return (this.billedMs(nowMs) / 3_600_000) * this.config.costPerReplicaHour;
+  }
+
+  private setBilledCount(n: number): void {
+    const now = this.scheduler.now();
+    this.billedReplicaMs = this.billedMs(now);
+    this.billedChangedMs = now;
+    this.billedCount = n;
+  }
+
+  /** A draining replica with nothing left is gone. */
+  private readonly checkDrained = (id: number) => {
+    if (this.phase[id] !== 'draining' || this.members[id]!.load > 0) return;
+    this.phase[id] = 'gone';
+    const r = this.members[id]!;
+    if (r.up) {
+      r.up = false;
+      this.setUpCount(this.upCount - 1);
+    }
+    this.setBilledCount(this.billedCount - 1);
+  };
+
+  /** After an attempt on a draining replica ends, checks (once the instant settles) whether it is empty. */
+  private afterEnd(id: number): void {
+    if (this.phase[id] === 'draining') this.scheduler.atEndOfInstant(this.checkDrained, id);
+  }
 
   inService(): number {
     let n = 0;
@@ -228,6 +379,22 @@ export class GpuPool implements Provider, ReplicaListener {
 
   stats(nowMs: number): Record<string, number | string> {
     const sum = (f: (r: GpuReplica) => number) => this.members.reduce((a, r) => a + f(r), 0);
+    if (this.config.autoscaling) {
+      // Billed from the request to gone (a cloud bills the node once provisioned).
+      const billedHours = this.billedMs(nowMs) / 3_600_000; // fleetCostUsd(nowMs) in hours
+      return {
+        replicas: this.phase.filter((p) => p !== 'gone').length,
+        replicasEver: this.members.length,
+        timeModel: this.timeModelKind,
+        kvCapacityTokensPerReplica: this.kvCapacityTokens,
+        iterations: sum((r) => r.iterations),
+        preemptions: sum((r) => r.preemptions),
+        prefixCacheHits: sum((r) => r.prefixHits),
+        replicaHoursUp: this.replicaMsUp(nowMs) / 3_600_000,
+        replicaHoursBilled: billedHours,
+        fleetCostUsd: billedHours * this.config.costPerReplicaHour,
+      };
+    }
     return {
       replicas: this.members.length,
       timeModel: this.timeModelKind,
@@ -311,25 +478,26 @@ export class GpuPool implements Provider, ReplicaListener {
   }
 
   private pick(): GpuReplica | undefined {
-    if (this.upCount === 0) return undefined;
+    if (this.servingCount === 0) return undefined;
     const rs = this.members;
     switch (this.config.balancer) {
       case 'round-robin': {
         for (let tries = 0; tries < rs.length; tries++) {
           const r = rs[this.cursor++ % rs.length]!;
-          if (r.up) return r;
+          if (r.up && this.phase[r.index] === 'ready') return r;
         }
         return undefined;
       }
       case 'random': {
         for (;;) {
           const r = rs[Math.floor(this.balancerRng() * rs.length)]!;
-          if (r.up) return r;
+          if (r.up && this.phase[r.index] === 'ready') return r;
         }
       }
       case 'least-loaded': {
         let best: GpuReplica | undefined;
-        for (const r of rs) if (r.up && (!best || r.load < best.load)) best = r;
+        for (const r of rs)
+          if (r.up && this.phase[r.index] === 'ready' && (!best || r.load < best.load)) best = r;
         return best;
       }
     }
@@ -357,6 +525,7 @@ export class GpuPool implements Provider, ReplicaListener {
     a.billedOutputTokens = a.outputTokens;
     const p = this.config.pricing;
     a.costUsd = (a.billedInputTokens * p.inputPerMTok + a.billedOutputTokens * p.outputPerMTok) / 1e6;
+    this.afterEnd(seq.replica);
     this.sink.attemptDone(a);
   }
 

@@ -1,0 +1,215 @@
+/**
+ * PoolAutoscaler: a Kubernetes HPA in front of one GPU pool (`autoscaling` on a `kind: gpu`
+ * provider), with the lags a real one has:
+ * - a metrics pipeline scrapes each ready replica's gauge every `scrapeInterval`, and the
+ *   autoscaler reads the newest scrape at least `adapterDelay` old (Prometheus plus an adapter);
+ * - every `syncPeriod` it computes the HPA's recommendation (hpa.ts), stabilizes it, limits it by
+ *   the behavior policies and sets the pool's scale;
+ * - a replica it adds is billed at once and takes traffic after provisioning, model load and
+ *   warm-up; one it removes is the newest still starting (gone at once), else the newest ready
+ *   one, which drains (the order a ReplicaSet deletes pods in: not ready before ready, newest first).
+ */
+import type { Scheduler } from '../../engine/clock.ts';
+import { createDistribution, type Distribution } from '../../engine/dist/index.ts';
+import type { Random } from '../../engine/rng.ts';
+import type { AutoscalingConfig } from '../../scenario/schema.ts';
+import { FaultyProvider } from '../faults/faulty-provider.ts';
+import type { Provider } from '../provider.ts';
+import { GpuPool } from './gpu-pool.ts';
+import {
+  normalize,
+  type Recommendation,
+  replicasForMetric,
+  type ScaleEvent,
+  type ScalingRules,
+  stabilize,
+} from './hpa.ts';
+
+/** The pool's replicas as the autoscaler last set and sees them. */
+export interface ReplicaCounts {
+  /** The scale the autoscaler asks for. */
+  desired: number;
+  /** Requested, not yet taking traffic (provisioning, loading, warming up). */
+  starting: number;
+  /** Taking traffic (or down to a fault). */
+  ready: number;
+  /** Finishing their work before they go. */
+  draining: number;
+}
+
+interface Scrape {
+  atMs: number;
+  values: number[];
+}
+
+export class PoolAutoscaler {
+  private readonly pool: GpuPool;
+  private readonly config: AutoscalingConfig;
+  private readonly scheduler: Scheduler;
+  private readonly rng: Random;
+  private readonly provisioning: Distribution;
+  private readonly up: ScalingRules;
+  private readonly down: ScalingRules;
+  private readonly scrapes: Scrape[] = [];
+  private readonly recommendations: Recommendation[] = [];
+  private readonly events: ScaleEvent[] = [];
+  private desired: number;
+
+  constructor(
+    pool: GpuPool,
+    config: AutoscalingConfig,
+    startReplicas: number,
+    scheduler: Scheduler,
+    rng: Random,
+  ) {
+    this.pool = pool;
+    this.config = config;
+    this.scheduler = scheduler;
+    this.rng = rng;
+    this.desired = startReplicas;
+    this.provisioning = createDistribution(config.provisioning);
+    this.up = rules(config.scaleUp);
+    this.down = rules(config.scaleDown);
+  }
+
+  /** Starts scraping now and syncing every sync period. */
+  start(): void {
+    this.scrape();
+    this.scheduler.after(this.config.syncPeriod, this.sync, undefined);
+  }
+
+  counts(): ReplicaCounts {
+    return {
+      desired: this.desired,
+      starting: this.pool.replicasIn('starting').length,
+      ready: this.pool.replicasIn('ready').length,
+      draining: this.pool.replicasIn('draining').length,
+    };
+  }
+
+  /** The counts the time series shows, with the fleet cost billed up to `nowMs`. */
+  gauge(nowMs: number): { desired: number; starting: number; ready: number; fleetCostUsd: number } {
+    const c = this.counts();
+    return {
+      desired: c.desired,
+      starting: c.starting,
+      ready: c.ready,
+      fleetCostUsd: this.pool.fleetCostUsd(nowMs),
+    };
+  }
+
+  /** Time from the request to a replica taking traffic: provisioning + model load + warm-up. */
+  startupMs(): number {
+    const load = this.config.modelLoad;
+    const loadMs = typeof load === 'number' ? load : (load.weightsGB / load.bandwidthGBps) * 1000;
+    return Math.max(0, this.provisioning.sample(this.rng)) + loadMs + this.config.warmUp;
+  }
+
+  private readonly scrape = () => {
+    const values: number[] = [];
+    for (const id of this.pool.replicasIn('ready')) {
+      const g = this.pool.replicaGauges(id);
+      if (g.up) values.push(this.metricOf(g));
+    }
+    this.scrapes.push({ atMs: this.scheduler.now(), values });
+    // Keep the scrapes the adapter may still serve.
+    const oldest = this.scheduler.now() - this.config.adapterDelay - this.config.scrapeInterval;
+    while (this.scrapes.length > 1 && this.scrapes[1]!.atMs <= oldest) this.scrapes.shift();
+    this.scheduler.after(this.config.scrapeInterval, this.scrape, undefined);
+  };
+
+  private metricOf(g: { waiting: number; running: number; kvUsage: number }): number {
+    switch (this.config.metric) {
+      case 'waiting':
+        return g.waiting;
+      case 'running':
+        return g.running;
+      case 'kvUsage':
+        return g.kvUsage;
+      case 'inFlight':
+        return g.waiting + g.running;
+    }
+  }
+
+  /** The newest scrape the adapter serves now: at least `adapterDelay` old. */
+  private visibleScrape(nowMs: number): Scrape | undefined {
+    let seen: Scrape | undefined;
+    for (const s of this.scrapes) if (s.atMs <= nowMs - this.config.adapterDelay) seen = s;
+    return seen;
+  }
+
+  private readonly sync = () => {
+    const now = this.scheduler.now();
+    this.scheduler.after(this.config.syncPeriod, this.sync, undefined);
+    const scrape = this.visibleScrape(now);
+    if (!scrape) return;
+    const current = this.desired;
+    const missing = Math.max(0, current - scrape.values.length);
+    const values = scrape.values.length > current ? scrape.values.slice(0, current) : scrape.values;
+    const recommended = replicasForMetric(
+      current,
+      values,
+      missing,
+      this.config.target,
+      this.config.tolerance,
+    );
+    const stabilized = stabilize(current, recommended, this.recommendations, now, this.up, this.down);
+    this.recommendations.push({ atMs: now, replicas: recommended });
+    const keep = Math.max(this.up.stabilizationWindowMs, this.down.stabilizationWindowMs);
+    while (this.recommendations.length > 0 && this.recommendations[0]!.atMs <= now - keep)
+      this.recommendations.shift();
+    const next = normalize(current, stabilized, this.events, now, {
+      min: this.config.min,
+      max: this.config.max,
+      up: this.up,
+      down: this.down,
+    });
+    const longest = Math.max(...[...this.up.policies, ...this.down.policies].map((p) => p.periodMs));
+    while (this.events.length > 0 && this.events[0]!.atMs <= now - longest) this.events.shift();
+    if (next === current) return;
+    this.events.push({ atMs: now, change: next - current });
+    this.desired = next;
+    this.scaleTo(next);
+  };
+
+  /** Adds or removes replicas so that starting + ready ones number `n`. */
+  private scaleTo(n: number): void {
+    const starting = this.pool.replicasIn('starting');
+    const ready = this.pool.replicasIn('ready');
+    let have = starting.length + ready.length;
+    while (have < n) {
+      this.pool.addReplica(this.startupMs());
+      have++;
+    }
+    // Not ready before ready, newest first.
+    const victims = [...starting.reverse(), ...ready.reverse()];
+    for (let i = 0; have > n; i++, have--) this.pool.removeReplica(victims[i]!);
+  }
+}
+
+function rules(r: AutoscalingConfig['scaleUp']): ScalingRules {
+  return {
+    stabilizationWindowMs: r.stabilizationWindow,
+    selectPolicy: r.selectPolicy,
+    policies: r.policies.map((p) => ({ type: p.type, value: p.value, periodMs: p.period })),
+  };
+}
+
+/**
+ * An autoscaler for `provider` when it is a GPU pool (itself, or inside its fault wrapper);
+ * undefined for any other provider. Callers outside the providers never see the pool itself.
+ */
+export function autoscalerFor(
+  provider: Provider,
+  config: AutoscalingConfig,
+  scheduler: Scheduler,
+  rng: Random,
+): PoolAutoscaler | undefined {
+  const pool =
+    provider instanceof GpuPool
+      ? provider
+      : provider instanceof FaultyProvider && provider.inner instanceof GpuPool
+        ? provider.inner
+        : undefined;
+  return pool ? new PoolAutoscaler(pool, config, pool.capacity, scheduler, rng) : undefined;
+}
