@@ -5,13 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../../src/cli/main.ts';
 import { ROOT, runCli } from './process.ts';
 
 const floodgate = (args: string[]) => runCli(args);
 
 /** Commands that load a scenario, so estimate its work and take --max. */
 const WITH_WORK_LIMIT = ['run', 'validate', 'compare', 'capacity', 'sweep', 'k6', 'emulate'];
-const OTHERS = ['schema', 'observe', 'calibrate'];
+const OTHERS = ['schema', 'observe', 'calibrate', 'merge', 'import'];
 
 describe('floodgate <command> --help', () => {
   it.each([...WITH_WORK_LIMIT, ...OTHERS])('%s: exit codes stated, exit 0', async (command) => {
@@ -20,6 +21,11 @@ describe('floodgate <command> --help', () => {
     expect(r.stdout).toMatch(/\nExit codes: 0 [^\n]*, 1 [^\n]*, 2 bad usage, 70 a bug\.\n/);
     expect(r.stdout).not.toContain('(default: [])');
     expect(r.stdout.includes('--max <limit=n>')).toBe(WITH_WORK_LIMIT.includes(command));
+  });
+
+  it('covers every command the program has', () => {
+    const commands = buildProgram().commands.map((c) => c.name());
+    expect([...commands].sort()).toEqual([...WITH_WORK_LIMIT, ...OTHERS].sort());
   });
 
   it('the top level states the exit codes; no command is a usage mistake (exit 2)', async () => {
