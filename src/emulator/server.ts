@@ -235,6 +235,13 @@ export async function startEmulator(
   });
   const timeScale = scheduler.timeScale;
   const streams = new RngStreams(options.seed ?? scenario.seed);
+  // The emulator serves what a pool has at the start; it runs no control loop (issue 17's
+  // autoscaler lives in the simulator), so a scenario that scales says so rather than silently not.
+  for (const config of scenario.providers)
+    if (config.kind === 'gpu' && config.autoscaling)
+      options.onWarning?.(
+        `provider ${quoted(config.name)}: autoscaling is not emulated: the pool serves with a fixed replica count`,
+      );
 
   const exchanges = new Map<Attempt, Exchange>();
   const sink = { attemptDone: (a: Attempt) => attemptDone(a) };
