@@ -21,7 +21,13 @@
  */
 import { z } from 'zod';
 import { definePolicy, type KvCacheEventView, reject } from '../src/gateway/policy.ts';
-import { loadScores, longestPrefix, requestBlockKeys } from '../src/gateway/prefix-routing.ts';
+import {
+  loadScores,
+  longestPrefix,
+  requestBlockKeys,
+  SCORER_BLOCK_PARAMS,
+  SCORER_WEIGHTS,
+} from '../src/gateway/prefix-routing.ts';
 
 export default definePolicy({
   name: 'precise-prefix-scorer',
@@ -29,17 +35,9 @@ export default definePolicy({
   description:
     "Prefix-cache score from the targets' own KV events (delayed), weighed with queue and KV load.",
   params: z.strictObject({
-    weights: z
-      .strictObject({
-        prefix: z.number().min(0).default(3),
-        queue: z.number().min(0).default(2),
-        kv: z.number().min(0).default(2),
-      })
-      .default({ prefix: 3, queue: 2, kv: 2 }),
+    weights: SCORER_WEIGHTS,
     eventDelayMs: z.number().min(0).max(3_600_000).default(50),
-    maxPrefixBlocks: z.number().int().positive().max(100_000).default(256),
-    blockTokens: z.number().int().positive().default(16),
-    staleAfterMs: z.number().positive().optional(),
+    ...SCORER_BLOCK_PARAMS,
   }),
   create(params, ctx) {
     const noTarget = reject('no-target');

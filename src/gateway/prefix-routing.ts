@@ -4,6 +4,7 @@
  * chain prefix an index holds, and the load scores they weigh against it (the Gateway API
  * Inference Extension's queue and KV-cache scorers over scraped gauges).
  */
+import { z } from 'zod';
 import { chainKeysOf, derivedChainKeys } from '../providers/block-chain.ts';
 import type { RequestView, TargetView } from './policy.ts';
 
@@ -36,6 +37,22 @@ export function longestPrefix(keys: readonly number[], has: (key: number) => boo
   while (m < keys.length && has(keys[m]!)) m++;
   return m;
 }
+
+/** The score weights every prefix-aware scorer takes (prefix share, queue and KV load). */
+export const SCORER_WEIGHTS = z
+  .strictObject({
+    prefix: z.number().min(0).default(3),
+    queue: z.number().min(0).default(2),
+    kv: z.number().min(0).default(2),
+  })
+  .default({ prefix: 3, queue: 2, kv: 2 });
+
+/** How far a scorer looks along a request's blocks, their size, and when a scrape is stale. */
+export const SCORER_BLOCK_PARAMS = {
+  maxPrefixBlocks: z.number().int().positive().max(100_000).default(256),
+  blockTokens: z.number().int().positive().default(16),
+  staleAfterMs: z.number().positive().optional(),
+};
 
 export interface LoadWeights {
   readonly queue: number;

@@ -5,8 +5,11 @@
  */
 import type { SeedFigures } from '../compare/job.ts';
 import { estimate } from '../compare/stats.ts';
+import type { Scenario } from '../scenario/schema.ts';
 import { sig } from './format.ts';
-import type { CurveChart, CurvePoint, Num } from './model.ts';
+import { esc, figure } from './html.ts';
+import type { CurveChart, CurvePoint, CurveReportData, Num } from './model.ts';
+import { glanceTables } from './scenario-tables.ts';
 
 const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 const clean = (x: unknown): Num => (finite(x) ? sig(x, 6) : null);
@@ -57,4 +60,23 @@ export function latencyScale(points: readonly CurvePoint[]): CurveChart['scale']
 /** Every chart's points have a value (a report never ships a chart with nothing to draw). */
 export function hasValues(c: CurveChart): boolean {
   return c.series.some((s) => s.points.some((p) => p.y !== null));
+}
+
+/**
+ * The sections the sweep and capacity reports end with: the curves over the varied parameter, and
+ * the scenario at a glance as it was before the parameter was varied.
+ */
+export function curveSections(path: string, data: CurveReportData, scenario: Scenario): string {
+  const hasGlance = data.glance.rate !== null || data.glance.lanes.length > 0;
+  return `<section id="curves" aria-labelledby="curves-h">
+<h2 id="curves-h">Over ${esc(path)}</h2>
+<div class="charts">
+${data.curves.map((c) => figure(c.id, c.title, c.note)).join('\n')}
+</div>
+</section>
+<section id="glance" aria-labelledby="glance-h">
+<h2 id="glance-h">The scenario at a glance</h2>
+${hasGlance ? figure('glance', 'Arrivals and faults', `Planned arrival rate per class (requests per second, stacked) before ${path} is varied, with spikes shaded and faults per provider below.`, true) : ''}
+${glanceTables(scenario)}
+</section>`;
 }
