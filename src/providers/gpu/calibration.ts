@@ -11,7 +11,13 @@
  */
 import { GPUS, type GpuProfile, MODELS, type ModelProfile } from './catalog.ts';
 import { type Fit, fitTimingModel, type Measurement, type Observation, observations } from './fit.ts';
-import { type FittedCoefficients, fittedModel, physicalFloorMs, rooflineModel } from './time-model.ts';
+import {
+  allReduceMsPerToken,
+  type FittedCoefficients,
+  fittedModel,
+  physicalFloorMs,
+  rooflineModel,
+} from './time-model.ts';
 
 export interface CalibrationRow {
   group: string;
@@ -87,12 +93,18 @@ export function transferCoefficients(
   k: FittedCoefficients,
   from: GpuProfile,
   to: GpuProfile,
+  allReduce?: { model: ModelProfile; tensorParallel: number },
 ): FittedCoefficients {
   const mem = from.bandwidthTBps / to.bandwidthTBps;
   const flops = (from.bf16Tflops * from.mfuPrefill) / (to.bf16Tflops * to.mfuPrefill);
+  // The all-reduce share of the cost per prefill token follows the interconnect, the rest the
+  // FLOP/s (when both GPUs give their interconnect bandwidth).
+  const linkFrom = allReduce ? allReduceMsPerToken(allReduce.model, from, allReduce.tensorParallel) : 0;
+  const linkTo = allReduce ? allReduceMsPerToken(allReduce.model, to, allReduce.tensorParallel) : 0;
+  const link = linkFrom > 0 && linkTo > 0 ? Math.min(k.b, linkFrom) : 0;
   const out: FittedCoefficients = {
     a: k.a * mem,
-    b: k.b * flops,
+    b: (k.b - link) * flops + (link > 0 ? (link * linkTo) / linkFrom : 0),
     c: k.c * mem,
     d: k.d * mem,
     e: k.e * flops,
@@ -178,7 +190,12 @@ export function calibrate(
       if (!fitGpu || !gpu) {
         throw new Error(`transfer needs catalog profiles of both GPUs (${fitOn}, ${hardware})`);
       }
-      coefficients = transferCoefficients(coefficients, fitGpu, gpu);
+      coefficients = transferCoefficients(
+        coefficients,
+        fitGpu,
+        gpu,
+        profile ? { model: profile, tensorParallel: tp } : undefined,
+      );
     }
     const checkObs = fitOn === hardware ? fitObs : observations(rows, model, hardware, tp);
     if (fitOn !== hardware) markImpossible(checkObs, profile, boundingGpu(hardware), tp);

@@ -31,6 +31,11 @@ export interface GpuProfile {
   /** Model FLOPs utilization reached in prefill and in decode (BLIS hardware_config.json). */
   mfuPrefill: number;
   mfuDecode: number;
+  /**
+   * GPU-to-GPU bandwidth within a replica, GB/s each way (NVLink; PCIe where a GPU has none).
+   * Prices tensor-parallel all-reduces per token when a fit moves to another GPU; absent: none.
+   */
+  interconnectGBps?: number;
 }
 
 export const MODELS: Readonly<Record<string, ModelProfile>> = {
@@ -87,10 +92,38 @@ export const MODELS: Readonly<Record<string, ModelProfile>> = {
 };
 
 export const GPUS: Readonly<Record<string, GpuProfile>> = {
-  'a100-80gb': { memoryGB: 80, bandwidthTBps: 2.039, bf16Tflops: 312, mfuPrefill: 0.55, mfuDecode: 0.18 },
-  'h100-80gb': { memoryGB: 80, bandwidthTBps: 3.35, bf16Tflops: 989.5, mfuPrefill: 0.45, mfuDecode: 0.3 },
-  h200: { memoryGB: 141, bandwidthTBps: 4.8, bf16Tflops: 989.5, mfuPrefill: 0.45, mfuDecode: 0.3 },
-  l40s: { memoryGB: 48, bandwidthTBps: 0.864, bf16Tflops: 362, mfuPrefill: 0.4, mfuDecode: 0.25 },
+  'a100-80gb': {
+    memoryGB: 80,
+    bandwidthTBps: 2.039,
+    bf16Tflops: 312,
+    mfuPrefill: 0.55,
+    mfuDecode: 0.18,
+    interconnectGBps: 300,
+  },
+  'h100-80gb': {
+    memoryGB: 80,
+    bandwidthTBps: 3.35,
+    bf16Tflops: 989.5,
+    mfuPrefill: 0.45,
+    mfuDecode: 0.3,
+    interconnectGBps: 450,
+  },
+  h200: {
+    memoryGB: 141,
+    bandwidthTBps: 4.8,
+    bf16Tflops: 989.5,
+    mfuPrefill: 0.45,
+    mfuDecode: 0.3,
+    interconnectGBps: 450,
+  },
+  l40s: {
+    memoryGB: 48,
+    bandwidthTBps: 0.864,
+    bf16Tflops: 362,
+    mfuPrefill: 0.4,
+    mfuDecode: 0.25,
+    interconnectGBps: 32,
+  },
 };
 
 /** Bytes of KV cache per token: 2 (K and V) x layers x KV heads x head dim x 2 bytes (bf16). */

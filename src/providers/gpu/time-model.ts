@@ -148,6 +148,25 @@ export function fittedModel(k: FittedCoefficients): IterationTimeModel {
   };
 }
 
+/**
+ * Bytes each GPU sends per prefill token in tensor-parallel all-reduces: two per layer (after
+ * attention and after the MLP, Megatron-style) of one hidden vector in bf16, of which a ring
+ * all-reduce sends 2 (TP - 1) / TP from every GPU.
+ */
+export function allReduceBytesPerToken(model: ModelProfile, tensorParallel: number): number {
+  if (tensorParallel < 2) return 0;
+  return (2 * model.layers * model.hiddenSize * 2 * 2 * (tensorParallel - 1)) / tensorParallel;
+}
+
+/**
+ * Least ms per prefill token those all-reduces take at the GPU's interconnect bandwidth (0 when
+ * the profile gives none). A cost that follows the link, not the FLOP/s.
+ */
+export function allReduceMsPerToken(model: ModelProfile, gpu: GpuProfile, tensorParallel: number): number {
+  if (!gpu.interconnectGBps) return 0;
+  return (1000 * allReduceBytesPerToken(model, tensorParallel)) / (gpu.interconnectGBps * 1e9);
+}
+
 /** The lower bounds any honest model respects (used by the sanity tests). */
 export function physicalFloorMs(
   model: ModelProfile,

@@ -5,17 +5,25 @@
  * "done means" where the data allows them, else the figure reached (see docs/concepts/gpu-timing.md
  * for why):
  * - the shipped fit: every Llama-2-70B row, median within 3% (pooled; 4.0% for A100 TP 2 decode),
- *   worst row 28% (15% asked: repeats of one setting differ by up to 20%), every setting's median
- *   within 20%;
- * - a fit carried from A100 to H100 and back through the roofline: median within 15% pooled
- *   (TP 8 alone: 19% and 15.5% for prefill);
+ *   worst row 28%. 15% was asked, and no model can reach it: the repeats of one setting (H100 TP 8,
+ *   one prompt of 512) span 50.9 to 74.1 ms, so whatever one setting predicts, a repeat is at least
+ *   18.5% off. The bound is judged on the median of each setting's repeats instead: within 20%
+ *   (18.3% the worst, A100 TP 8 16 x 512, whose cost per token is above its neighbours' on both
+ *   sides);
+ * - a fit carried from A100 to H100 and back through the roofline, the all-reduce share of the
+ *   cost per prefill token following the interconnect: median within 15% pooled and per TP;
  * - BLOOM-176B, never fitted, described by its architecture alone: roofline median within 15%
  *   for prefill and decode on both GPUs.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FloodgateError } from '../../../src/errors.ts';
-import { CALIBRATED, type CalibrationGroup, calibrate } from '../../../src/providers/gpu/calibration.ts';
+import {
+  CALIBRATED,
+  type CalibrationGroup,
+  calibrate,
+  transferCoefficients,
+} from '../../../src/providers/gpu/calibration.ts';
 import { GPUS, MODELS, type ModelProfile } from '../../../src/providers/gpu/catalog.ts';
 import {
   decodeWork,
@@ -26,7 +34,7 @@ import {
   prefillWork,
 } from '../../../src/providers/gpu/fit.ts';
 import { FITTED_COEFFICIENTS } from '../../../src/providers/gpu/setup.ts';
-import { fittedModel, rooflineModel } from '../../../src/providers/gpu/time-model.ts';
+import { allReduceMsPerToken, fittedModel, rooflineModel } from '../../../src/providers/gpu/time-model.ts';
 
 const CSV = readFileSync(new URL('../../../data/splitwise-perf-model.csv', import.meta.url), 'utf8');
 const ROWS = parseMeasurements(CSV);
@@ -118,6 +126,57 @@ describe('the measurement file', () => {
   });
 });
 
+/** Each setting's repeats: the rows of one group with the same work (prompt times). */
+function settingsOf(rows: readonly Measurement[]) {
+  const map = new Map<string, { hardware: string; tp: number; point: string; times: number[] }>();
+  for (const r of rows) {
+    if (r.model !== 'llama2-70b' || !(HARDWARE as readonly string[]).includes(r.hardware)) continue;
+    const point = `batch ${r.batchSize} prompt ${r.promptSize}`;
+    const key = `${r.hardware}/tp${r.tensorParallel} ${point}`;
+    const s = map.get(key) ?? { hardware: r.hardware, tp: r.tensorParallel, point, times: [] };
+    s.times.push(r.promptMs);
+    map.set(key, s);
+  }
+  return [...map.values()];
+}
+
+/**
+ * The least worst relative error any one prediction p can have over measurements lo..hi: p/lo - 1
+ * = 1 - p/hi at p = 2 lo hi / (lo + hi), the harmonic mean, where it is (hi - lo) / (hi + lo).
+ */
+const leastWorst = (times: readonly number[]) => {
+  const lo = Math.min(...times);
+  const hi = Math.max(...times);
+  return (hi - lo) / (hi + lo);
+};
+
+describe('repeats of one setting', () => {
+  const settings = settingsOf(ROWS);
+
+  it('differ so much that no model puts every prefill row within 15%: H100 TP 8, one prompt of 512, spans 50.9 to 74.1 ms (whatever is predicted, a repeat is 18.5% off)', () => {
+    const spread = settings
+      .map((s) => ({
+        setting: `${s.hardware}/tp${s.tp} ${s.point}`,
+        repeats: s.times.length,
+        min: Number(Math.min(...s.times).toFixed(1)),
+        median: Number(median(s.times).toFixed(1)),
+        max: Number(Math.max(...s.times).toFixed(1)),
+        'max / min': Number((Math.max(...s.times) / Math.min(...s.times)).toFixed(3)),
+        'least worst error': pct(leastWorst(s.times)),
+      }))
+      .sort((x, y) => y['max / min'] - x['max / min']);
+    console.table(spread.slice(0, 12));
+    // Every repeat within 15% of one prediction needs max / min <= 1.15 / 0.85 = 1.353.
+    const infeasible = spread.filter((s) => s['max / min'] > 1.15 / 0.85).map((s) => s.setting);
+    expect(infeasible).toEqual(['h100-80gb/tp8 batch 1 prompt 512']);
+    const worst = settings.find(
+      (s) => s.hardware === 'h100-80gb' && s.tp === 8 && s.point === 'batch 1 prompt 512',
+    )!;
+    expect(worst.times).toHaveLength(45);
+    expect(leastWorst(worst.times)).toBeGreaterThan(0.18);
+  });
+});
+
 describe('the shipped fit, on every Llama-2-70B row', () => {
   const groups = HARDWARE.flatMap((hw) => calibrate(ROWS, 'llama2-70b', hw, TPS));
 
@@ -168,11 +227,38 @@ describe('the shipped fit, on every Llama-2-70B row', () => {
           settings.set(r.point, [...(settings.get(r.point) ?? []), r.fittedError]);
         }
         for (const [point, es] of settings) {
-          // The worst: 16 prompts of 512 on A100 TP 8, -18% (2084 ms, above both neighbours' trend).
+          // The worst: 16 prompts of 512 on A100 TP 8, -18% (2084 ms: 0.254 ms per token, where 8
+          // x 512 takes 0.187, 32 x 512 0.215, 64 x 512 0.231 and one prompt of 8192 0.189).
           expect(Math.abs(median(es)), `${g.key} ${point}`).toBeLessThanOrEqual(0.2);
         }
       }
     }
+  });
+
+  it('judged on the median of each setting (its repeats one measurement): median within 3%, the worst settings printed', () => {
+    const bySetting = groups.flatMap((g) =>
+      (['prefill', 'decode'] as const).flatMap((kind) => {
+        const m = new Map<string, { measured: number[]; fitted: number }>();
+        for (const r of g.rows.filter((x) => x.kind === kind && !x.excluded)) {
+          const e = m.get(r.point) ?? { measured: [], fitted: r.fittedMs };
+          e.measured.push(r.measuredMs);
+          m.set(r.point, e);
+        }
+        return [...m].map(([point, e]) => ({
+          setting: `${g.key} ${kind} ${point}`,
+          kind,
+          error: e.fitted / median(e.measured) - 1,
+        }));
+      }),
+    );
+    const worst = [...bySetting].sort((x, y) => Math.abs(y.error) - Math.abs(x.error));
+    console.table(worst.slice(0, 8).map((w) => ({ setting: w.setting, 'fitted vs median': pct(w.error) })));
+    for (const kind of ['prefill', 'decode'] as const) {
+      const es = bySetting.filter((b) => b.kind === kind).map((b) => b.error);
+      console.log(`${kind}: ${es.length} settings, median ${pct(medianAbs(es))}, worst ${pct(worstAbs(es))}`);
+      expect(medianAbs(es)).toBeLessThanOrEqual(0.03);
+    }
+    expect(worst[0]!.setting).toBe('llama-2-70b/a100-80gb/tp8 prefill batch 16 prompt 512');
   });
 
   it('has no row off by more than 28% (the worst: repeats of one setting 20% apart, and the setting above)', () => {
@@ -209,7 +295,7 @@ describe('a fit carried to other hardware through the roofline', () => {
   it.each([
     ['A100 to H100', toH100],
     ['H100 to A100', toA100],
-  ])('%s: pooled median error within 15% per phase, each TP within 20%', (_, groups) => {
+  ])('%s: median error within 15% per phase, pooled and for each TP', (_, groups) => {
     console.table(table(groups, 'fitted'));
     const prefill = errors(groups, 'prefill', 'fitted');
     const decode = errors(groups, 'decode', 'fitted');
@@ -219,9 +305,36 @@ describe('a fit carried to other hardware through the roofline', () => {
     expect(medianAbs(prefill)).toBeLessThanOrEqual(0.15);
     expect(medianAbs(decode)).toBeLessThanOrEqual(0.15);
     for (const g of groups) {
-      expect(medianAbs(errors([g], 'prefill', 'fitted')), g.key).toBeLessThanOrEqual(0.2);
+      expect(medianAbs(errors([g], 'prefill', 'fitted')), g.key).toBeLessThanOrEqual(0.15);
       expect(medianAbs(errors([g], 'decode', 'fitted')), g.key).toBeLessThanOrEqual(0.15);
     }
+  });
+
+  it('moves the all-reduce share of the cost per prefill token with the interconnect (NVLink 300 GB/s each way on A100, 450 on H100), the rest with the FLOP/s', () => {
+    const llama = MODELS['llama-2-70b']!;
+    const a100 = GPUS['a100-80gb']!;
+    const h100 = GPUS['h100-80gb']!;
+    // 2 all-reduces x 80 layers x 8192 x 2 bytes, 2 x 7/8 of it sent by each GPU: 4.59 MB a token.
+    expect(allReduceMsPerToken(llama, a100, 8)).toBeCloseTo(4.59e6 / 300e6, 3);
+    expect(allReduceMsPerToken(llama, a100, 1)).toBe(0);
+    const k = FITTED_COEFFICIENTS['llama-2-70b/a100-80gb/tp8']!;
+    const flopsOnly = transferCoefficients(k, a100, h100);
+    const withLink = transferCoefficients(k, a100, h100, { model: llama, tensorParallel: 8 });
+    const link = allReduceMsPerToken(llama, a100, 8);
+    const flops = (a100.bf16Tflops * a100.mfuPrefill) / (h100.bf16Tflops * h100.mfuPrefill);
+    expect(flopsOnly.b).toBeCloseTo(k.b * flops, 12);
+    expect(withLink.b).toBeCloseTo((k.b - link) * flops + allReduceMsPerToken(llama, h100, 8), 12);
+    expect({ ...withLink, b: 0 }).toEqual({ ...flopsOnly, b: 0 });
+    // Without it A100 to H100 TP 8 prefill was 19.0% off (median); with it, within 15%.
+    const [tp8] = calibrate(ROWS, 'llama2-70b', 'h100-80gb', [8], { fitOn: 'a100-80gb' });
+    const before = observations(ROWS, 'llama2-70b', 'h100-80gb', 8)
+      .filter((o) => o.kind === 'prefill')
+      .map((o) => fittedModel(flopsOnly).iterationMs(o.work) / o.measuredMs - 1);
+    console.log(
+      `A100 to H100, TP 8 prefill median: ${pct(medianAbs(before))} by FLOP/s alone, ${pct(medianAbs(errors([tp8!], 'prefill', 'fitted')))} with the all-reduce share on the link`,
+    );
+    expect(medianAbs(before)).toBeGreaterThan(0.15);
+    expect(medianAbs(errors([tp8!], 'prefill', 'fitted'))).toBeLessThanOrEqual(0.15);
   });
 });
 
