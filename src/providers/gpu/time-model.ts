@@ -3,8 +3,9 @@
  * takes, from what the batch holds. Two forms:
  *
  * - roofline: max(compute time, memory time) with efficiency factors, plus per-step overheads
- *   and tensor-parallel all-reduces. Physics with a few measured fudge factors: a lower bound that
- *   tracks shape (batch, context, prompt length) but not every kernel's inefficiency.
+ *   and tensor-parallel all-reduces (a latency per all-reduce, and each token's bytes over the
+ *   GPUs' interconnect). Physics with a few measured fudge factors: a lower bound that tracks
+ *   shape (batch, context, prompt length, TP) but not every kernel's inefficiency.
  * - fitted: t = a + c x decodeSeqs + d x decodeContext + max(f, g + b x prefillTokens + e x
  *   prefillAttention + s x (prompts - 1) + h x tokens beyond the knee) when the batch prefills,
  *   coefficients fitted to measurements (fit.ts): prefill follows the total tokens of the batch,
@@ -81,6 +82,9 @@ export function rooflineModel(
       ? 2 * model.layers * (o.allReduceBaseMs + o.allReducePerDoublingMs * Math.log2(tensorParallel))
       : 0;
   const fixedMs = o.stepOverheadMs + o.layerOverheadMs * model.layers + allReduceMs;
+  // The all-reduces also move every token's hidden vector over the interconnect, in series with
+  // the GEMMs (vLLM does not overlap them): the cost that keeps TP 8 prefill from scaling.
+  const linkMsPerToken = allReduceMsPerToken(model, gpu, tensorParallel);
   return {
     kind: 'roofline',
     iterationMs(w) {
@@ -99,7 +103,8 @@ export function rooflineModel(
       return (
         fixedMs +
         o.seqOverheadMs * (w.decodeSeqs + (w.prefillTokens > 0 ? 1 : 0)) +
-        Math.max(computeMs, memoryMs)
+        Math.max(computeMs, memoryMs) +
+        linkMsPerToken * tokens
       );
     },
   };

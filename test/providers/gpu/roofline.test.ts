@@ -18,6 +18,8 @@ import {
 } from '../../../src/providers/gpu/catalog.ts';
 import { FITTED_COEFFICIENTS } from '../../../src/providers/gpu/setup.ts';
 import {
+  allReduceBytesPerToken,
+  allReduceMsPerToken,
   fittedModel,
   type IterationWork,
   physicalFloorMs,
@@ -129,6 +131,30 @@ describe('the roofline model', () => {
     expect(ms).toBeGreaterThanOrEqual(peakMs);
     // At the catalog's prefill MFU (0.45) it is at least peak / 0.45.
     expect(ms).toBeGreaterThanOrEqual(peakMs / 0.45);
+  });
+
+  it('moves every token over the interconnect under tensor parallelism: 2 all-reduces x 80 layers x 8192 x 2 bytes x 2 x 7/8 = 4.59 MB a token of Llama-2-70B at TP 8, 15.3 us on NVLink at 300 GB/s (A100); nothing at TP 1 or without a link', () => {
+    const m = MODELS['llama-2-70b']!;
+    const a100 = GPUS['a100-80gb']!;
+    expect(allReduceBytesPerToken(m, 8)).toBe(2 * 80 * 8192 * 2 * 2 * (7 / 8));
+    expect(allReduceBytesPerToken(m, 1)).toBe(0);
+    expect(allReduceMsPerToken(m, a100, 8)).toBeCloseTo(0.0153, 4);
+    const w = (tokens: number): IterationWork => ({
+      prefillTokens: tokens,
+      prefillAttention: (tokens * tokens) / 2,
+      decodeSeqs: 0,
+      decodeContext: 0,
+    });
+    const noLink = { ...a100, interconnectGBps: undefined };
+    for (const tokens of [512, 8192]) {
+      const linked = rooflineModel(m, a100, 8).iterationMs(w(tokens));
+      const unlinked = rooflineModel(m, noLink, 8).iterationMs(w(tokens));
+      expect(linked - unlinked).toBeCloseTo(tokens * allReduceMsPerToken(m, a100, 8), 9);
+    }
+    const small = MODELS['llama-3.1-8b']!;
+    expect(rooflineModel(small, a100, 1).iterationMs(w(4096))).toBe(
+      rooflineModel(small, noLink, 1).iterationMs(w(4096)),
+    );
   });
 
   it('agrees with physicalFloorMs on both floors', () => {
