@@ -24,7 +24,10 @@ function coefficientsLine(g: CalibrationGroup): string {
     k.h ? ` + ${k.h.toFixed(4)} x tokens beyond ${k.knee}` : '',
   ].join('');
   const on = g.fittedOn === g.hardware ? '' : ` (fitted on ${g.fittedOn}, carried over by the roofline)`;
-  return `${g.key}${on}: t = ${k.a.toFixed(2)} + ${k.c.toFixed(4)} x seqs + ${k.d.toExponential(3)} x context + [prefill] max(${k.f.toFixed(2)}, ${k.g.toFixed(2)} + ${k.b.toFixed(4)} x tokens + ${k.e.toExponential(3)} x token pairs${extra})  (ms)`;
+  const line = `${g.key}${on}: t = ${k.a.toFixed(2)} + ${k.c.toFixed(4)} x seqs + ${k.d.toExponential(3)} x context + [prefill] max(${k.f.toFixed(2)}, ${k.g.toFixed(2)} + ${k.b.toFixed(4)} x tokens + ${k.e.toExponential(3)} x token pairs${extra})  (ms)`;
+  return g.prefillCarried === 'roofline'
+    ? `${line}\n  prefill rows: the fit's time on ${g.fittedOn} over its roofline's, times ${g.hardware}'s roofline (decode rows: the coefficients above)`
+    : line;
 }
 
 const summaryText = (s: ErrorSummary) =>

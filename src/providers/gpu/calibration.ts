@@ -3,11 +3,12 @@
  * group, fit the coefficients on every row and report, for every row, the fitted and the roofline
  * model's error, with the median and worst per phase.
  *
- * A fit transfers to other hardware (`fitOn`): its terms are read as multiples of the roofline's
- * (fitted ms over roofline ms on the GPU it was fitted on, an efficiency) and applied to the other
- * GPU's roofline: memory-bound terms (the per-iteration base a, the prefill floor f and intercept
- * g, the decode terms c and d) scale with HBM bandwidth, compute-bound ones (b, e, s, h) with
- * the prefill FLOP/s the roofline expects (peak x mfuPrefill).
+ * A fit transfers to other hardware (`fitOn`) by phase. Prefill: the fit's time over the
+ * roofline's on the GPU it was fitted on is an efficiency for that iteration's shape (tokens,
+ * prompts, TP), applied to the other GPU's roofline. Decode: the coefficients carried
+ * (transferCoefficients): memory-bound terms scale with HBM bandwidth, compute-bound ones with the
+ * prefill FLOP/s the roofline expects (peak x mfuPrefill), the all-reduce share of the cost per
+ * prefill token with the interconnect. Without a model profile, prefill is carried that way too.
  */
 import { GPUS, type GpuProfile, MODELS, type ModelProfile } from './catalog.ts';
 import { type Fit, fitTimingModel, type Measurement, type Observation, observations } from './fit.ts';
@@ -15,6 +16,8 @@ import {
   allReduceMsPerToken,
   type FittedCoefficients,
   fittedModel,
+  fittedPrefillMs,
+  type IterationTimeModel,
   physicalFloorMs,
   rooflineModel,
 } from './time-model.ts';
@@ -58,6 +61,11 @@ export interface CalibrationGroup {
   tensorParallel: number;
   /** The hardware the coefficients were fitted on (= hardware unless transferred). */
   fittedOn: string;
+  /**
+   * Transferred only: how prefill was carried: 'roofline' (the fit's efficiency relative to the
+   * roofline, per iteration; needs a model profile) or 'coefficients' (scaled as decode is).
+   */
+  prefillCarried?: 'roofline' | 'coefficients';
   coefficients: FittedCoefficients;
   warnings: string[];
   rows: CalibrationRow[];
@@ -115,6 +123,35 @@ export function transferCoefficients(
   if (k.knee !== undefined) out.knee = k.knee;
   if (k.s !== undefined) out.s = k.s * flops;
   return out;
+}
+
+/**
+ * A fit carried to another GPU by phase. An iteration that prefills: the fit's time as a multiple
+ * of the roofline's on the GPU it was fitted on (an efficiency for that iteration's own shape:
+ * tokens, prompts, TP), times the other GPU's roofline; decoders in it add the carried
+ * coefficients' cost. A decode step: the carried coefficients (the roofline's fixed step costs do
+ * not change with the GPU, the measured ones do: H100 decodes 0.66x A100's time at every TP).
+ */
+export function transferredModel(
+  fittedOn: FittedCoefficients,
+  carried: FittedCoefficients,
+  rooflineFrom: IterationTimeModel,
+  rooflineTo: IterationTimeModel,
+): IterationTimeModel {
+  const decode = fittedModel(carried);
+  return {
+    kind: 'fitted',
+    iterationMs(w) {
+      if (w.prefillTokens <= 0) return decode.iterationMs(w);
+      const prefillOnly = { ...w, decodeSeqs: 0, decodeContext: 0 };
+      const efficiency = rooflineTo.iterationMs(prefillOnly) / rooflineFrom.iterationMs(prefillOnly);
+      return (
+        (fittedOn.a + fittedPrefillMs(fittedOn, w)) * efficiency +
+        carried.c * w.decodeSeqs +
+        carried.d * w.decodeContext
+      );
+    },
+  };
 }
 
 function summarize(errors: readonly { error: number; line: number }[]): ErrorSummary {
@@ -199,8 +236,12 @@ export function calibrate(
     }
     const checkObs = fitOn === hardware ? fitObs : observations(rows, model, hardware, tp);
     if (fitOn !== hardware) markImpossible(checkObs, profile, boundingGpu(hardware), tp);
-    const fitted = fittedModel(coefficients);
     const roofline = profile && gpu ? rooflineModel(profile, gpu, tp) : undefined;
+    const throughRoofline = fitOn !== hardware && profile !== undefined && roofline !== undefined;
+    const fitted =
+      throughRoofline && profile && roofline
+        ? transferredModel(fit.coefficients, coefficients, rooflineModel(profile, fitGpu!, tp), roofline)
+        : fittedModel(coefficients);
     const out: CalibrationRow[] = checkObs.map((o) => {
       const f = fitted.iterationMs(o.work);
       const r = roofline ? roofline.iterationMs(o.work) : null;
@@ -229,7 +270,7 @@ export function calibrate(
         roofline: roofline ? summarize(used.map((r) => ({ error: r.rooflineError!, line: r.line }))) : null,
       };
     });
-    return {
+    const group: CalibrationGroup = {
       key,
       model,
       hardware,
@@ -240,6 +281,8 @@ export function calibrate(
       rows: out,
       summary,
     };
+    if (fitOn !== hardware) group.prefillCarried = throughRoofline ? 'roofline' : 'coefficients';
+    return group;
   });
 }
 
