@@ -271,21 +271,79 @@ export function fitTimingModel(all: readonly Observation[], what = 'measurements
       `${what}: no prefill of several prompts together: a batch of prompts is priced by its total tokens alone (s = 0)`,
     );
   }
+  const search = (boost: ReadonlyMap<string, number>) =>
+    searchPrefill(prefill, { a: a!, c: c!, d: d! }, multiPrompt, (o) => boost.get(o.label) ?? 1);
+  // Least relative error first; then, while a setting's median (its repeats as one measurement)
+  // is more than SETTING_CAP off, its rows weigh double, as long as that brings every setting in.
+  const boost = new Map<string, number>();
+  const first = search(boost);
+  let best = first;
+  for (let round = 0; round < 8; round++) {
+    const off = settingsOff(prefill, best);
+    if (off.length === 0) return { coefficients: best, warnings };
+    for (const o of off) boost.set(o.label, (boost.get(o.label) ?? 1) * 2);
+    best = search(boost);
+  }
+  const off = settingsOff(prefill, best);
+  if (off.length === 0) return { coefficients: best, warnings };
+  for (const o of settingsOff(prefill, first)) {
+    warnings.push(
+      `${what}: prefill of ${o.label} stays ${(100 * o.error).toFixed(1)}% off the median of its repeats (no fit of this form brings it within ${100 * SETTING_CAP}%)`,
+    );
+  }
+  return { coefficients: first, warnings };
+}
+
+/** The most a setting's median may be off before the fit weighs its rows more. */
+export const SETTING_CAP = 0.15;
+
+/** Prefill settings (rows with one label) whose median the coefficients miss by more than SETTING_CAP. */
+function settingsOff(
+  prefill: readonly Observation[],
+  k: FittedCoefficients,
+): { label: string; error: number }[] {
+  const bySetting = new Map<string, { work: IterationWork; measured: number[] }>();
+  for (const o of prefill) {
+    const s = bySetting.get(o.label) ?? { work: o.work, measured: [] };
+    s.measured.push(o.measuredMs);
+    bySetting.set(o.label, s);
+  }
+  const out: { label: string; error: number }[] = [];
+  for (const [label, s] of bySetting) {
+    const error = (k.a + fittedPrefillMs(k, s.work)) / median(s.measured) - 1;
+    if (Math.abs(error) > SETTING_CAP) out.push({ label, error });
+  }
+  return out;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** The best prefill coefficients over every floor split and knee, rows weighted by `boost`. */
+function searchPrefill(
+  prefill: readonly Observation[],
+  decode: { a: number; c: number; d: number },
+  multiPrompt: boolean,
+  boost: (o: Observation) => number,
+): FittedCoefficients {
   const tokens = [...new Set(prefill.map((o) => o.work.prefillTokens))].sort((x, y) => x - y);
   const knees = [0, ...[1024, 2048, 4096, 8192].filter((k) => k > tokens[0]! && k < tokens.at(-1)!)];
   let best: { k: FittedCoefficients; score: number } | undefined;
   for (const floorUpTo of [0, ...tokens.slice(0, -2)]) {
     for (const knee of knees) {
-      const k = fitPrefill(prefill, a!, floorUpTo, knee, multiPrompt);
-      const full: FittedCoefficients = { a: a!, c: c!, d: d!, ...k };
+      const k = fitPrefill(prefill, decode.a, floorUpTo, knee, multiPrompt, boost);
+      const full: FittedCoefficients = { ...decode, ...k };
       const score = prefill.reduce((acc, o) => {
-        const m = a! + fittedPrefillMs(full, o.work);
-        return acc + Math.abs((m - o.measuredMs) / o.measuredMs);
+        const m = decode.a + fittedPrefillMs(full, o.work);
+        return acc + boost(o) * Math.abs((m - o.measuredMs) / o.measuredMs);
       }, 0);
       if (!best || score < best.score - 1e-12) best = { k: full, score };
     }
   }
-  return { coefficients: best!.k, warnings };
+  return best!.k;
 }
 
 /** Prefill coefficients for one floor split and knee: features [f, g, b, e, s, h]. */
@@ -295,6 +353,7 @@ function fitPrefill(
   floorUpTo: number,
   knee: number,
   multiPrompt: boolean,
+  boost: (o: Observation) => number,
 ): Omit<FittedCoefficients, 'a' | 'c' | 'd'> {
   const G = 1;
   const samples = prefill.map((o) => {
@@ -310,7 +369,7 @@ function fitPrefill(
           (w.prefillSeqs ?? 1) - 1,
           Math.max(0, w.prefillTokens - knee),
         ];
-    return { x, y: o.measuredMs - a, weight: 1 / o.measuredMs };
+    return { x, y: o.measuredMs - a, weight: boost(o) / o.measuredMs };
   });
   const active = [0, 1, 2, 3];
   if (multiPrompt) active.push(4);

@@ -7,9 +7,9 @@
  * - the shipped fit: every Llama-2-70B row, median within 3% (pooled; 4.0% for A100 TP 2 decode),
  *   worst row 28%. 15% was asked, and no model can reach it: the repeats of one setting (H100 TP 8,
  *   one prompt of 512) span 50.9 to 74.1 ms, so whatever one setting predicts, a repeat is at least
- *   18.5% off. The bound is judged on the median of each setting's repeats instead: within 20%
- *   (18.3% the worst, A100 TP 8 16 x 512, whose cost per token is above its neighbours' on both
- *   sides);
+ *   18.5% off. The bound is judged on the median of each setting's repeats instead: every
+ *   setting within 15% (12.6% the worst; the fit weighs a setting more while it is over 15%: A100
+ *   TP 8 16 x 512 was 18.3% off, its cost per token above its neighbours' on both sides);
  * - a fit carried from A100 to H100 and back: prefill as an efficiency relative to the roofline
  *   (whose all-reduces now move every token over the interconnect), decode by coefficients
  *   scaled with HBM bandwidth: median within 15% pooled and per TP;
@@ -30,9 +30,11 @@ import {
   decodeWork,
   fitTimingModel,
   type Measurement,
+  type Observation,
   observations,
   parseMeasurements,
   prefillWork,
+  SETTING_CAP,
 } from '../../../src/providers/gpu/fit.ts';
 import { FITTED_COEFFICIENTS } from '../../../src/providers/gpu/setup.ts';
 import {
@@ -214,7 +216,7 @@ describe('the shipped fit, on every Llama-2-70B row', () => {
     expect(g!.summary.map((s) => s.roofline)).toEqual([null, null]);
   });
 
-  it('fits every row: pooled median error within 3% per phase, each group within 4.5%, every setting (the median of its repeats) within 20%', () => {
+  it('fits every row: pooled median error within 3% per phase, each group within 4.5%', () => {
     console.table(table(groups, 'fitted'));
     const prefill = errors(groups, 'prefill', 'fitted');
     const decode = errors(groups, 'decode', 'fitted');
@@ -228,20 +230,11 @@ describe('the shipped fit, on every Llama-2-70B row', () => {
         // A100 TP 2 decode: 4.0% (its batch-1 rows step from 55 to 60 ms between 128 and 256 output
         // tokens, at nearly the same context: no term explains it).
         expect(medianAbs(errors([g], kind, 'fitted')), `${g.key} ${kind}`).toBeLessThanOrEqual(0.045);
-        const settings = new Map<string, number[]>();
-        for (const r of g.rows.filter((x) => x.kind === kind && !x.excluded)) {
-          settings.set(r.point, [...(settings.get(r.point) ?? []), r.fittedError]);
-        }
-        for (const [point, es] of settings) {
-          // The worst: 16 prompts of 512 on A100 TP 8, -18% (2084 ms: 0.254 ms per token, where 8
-          // x 512 takes 0.187, 32 x 512 0.215, 64 x 512 0.231 and one prompt of 8192 0.189).
-          expect(Math.abs(median(es)), `${g.key} ${point}`).toBeLessThanOrEqual(0.2);
-        }
       }
     }
   });
 
-  it('judged on the median of each setting (its repeats one measurement): median within 3%, the worst settings printed', () => {
+  it('judged on the median of each setting (its repeats one measurement): median within 3%, every setting within 15%', () => {
     const bySetting = groups.flatMap((g) =>
       (['prefill', 'decode'] as const).flatMap((kind) => {
         const m = new Map<string, { measured: number[]; fitted: number }>();
@@ -264,7 +257,10 @@ describe('the shipped fit, on every Llama-2-70B row', () => {
       console.log(`${kind}: ${es.length} settings, median ${pct(medianAbs(es))}, worst ${pct(worstAbs(es))}`);
       expect(medianAbs(es)).toBeLessThanOrEqual(0.03);
     }
-    expect(worst[0]!.setting).toBe('llama-2-70b/a100-80gb/tp8 prefill batch 16 prompt 512');
+    for (const w of worst) expect(Math.abs(w.error), w.setting).toBeLessThanOrEqual(SETTING_CAP);
+    // 16 prompts of 512 on A100 TP 8 (2084 ms: 0.254 ms a token where 8 x 512 take 0.187, 32 x
+    // 512 0.215, 64 x 512 0.231 and one prompt of 8192 0.189) is no longer the worst.
+    expect(worst[0]!.setting).toBe('llama-2-70b/a100-80gb/tp4 decode batch 64 prompt 512 out 128');
   });
 
   it('has no row off by more than 28% (the worst: repeats of one setting 20% apart, and the setting above)', () => {
@@ -275,7 +271,7 @@ describe('the shipped fit, on every Llama-2-70B row', () => {
     }
   });
 
-  it('prices a batch of prompts by its total tokens: 16 prompts of 512 on A100 TP 8 measured 2084 ms (the old batch-1 fit said 883, -58%; now within 20%)', () => {
+  it('prices a batch of prompts by its total tokens: 16 prompts of 512 on A100 TP 8 measured 2084 ms (the old batch-1 fit said 883, -58%; now within 15%)', () => {
     const model = fittedModel(FITTED_COEFFICIENTS['llama-2-70b/a100-80gb/tp8']!);
     const measured = median(
       ROWS.filter(
@@ -290,7 +286,7 @@ describe('the shipped fit, on every Llama-2-70B row', () => {
     console.log(
       `16 x 512 on A100 TP8: measured ${measured.toFixed(0)} ms, fitted ${predicted.toFixed(0)} ms`,
     );
-    expect(Math.abs(predicted / measured - 1)).toBeLessThanOrEqual(0.2);
+    expect(Math.abs(predicted / measured - 1)).toBeLessThanOrEqual(0.15);
   });
 });
 
@@ -333,7 +329,7 @@ describe('a fit carried to other hardware through the roofline', () => {
     expect({ ...withLink, b: 0 }).toEqual({ ...flopsOnly, b: 0 });
   });
 
-  it('carries prefill as an efficiency relative to the roofline (for each iteration shape), closer than any scaling of the coefficients: A100 to H100 TP 8 prefill median 19.0% by FLOP/s, 14.9% with the link share, 4.6% through the roofline', () => {
+  it('carries prefill as an efficiency relative to the roofline (for each iteration shape), closer than any scaling of the coefficients: A100 to H100 TP 8 prefill median 16.3% by FLOP/s, 12.1% with the link share, 6.2% through the roofline', () => {
     const llama = MODELS['llama-2-70b']!;
     const a100 = GPUS['a100-80gb']!;
     const h100 = GPUS['h100-80gb']!;
@@ -353,7 +349,8 @@ describe('a fit carried to other hardware through the roofline', () => {
     expect(byFlops).toBeGreaterThan(0.15);
     expect(withLink).toBeLessThan(byFlops);
     expect(withLink).toBeLessThanOrEqual(0.15);
-    expect(throughRoofline).toBeLessThanOrEqual(0.06);
+    expect(throughRoofline).toBeLessThan(withLink);
+    expect(throughRoofline).toBeLessThanOrEqual(0.07);
     // A pure decode step uses the carried coefficients, as transferCoefficients gives them.
     const decode = decodeWork(16, 512, 128);
     expect(
@@ -441,6 +438,25 @@ describe('fits the data cannot support', () => {
     expect(() => fitTimingModel(batchOne(ROWS), 'batch-1 rows')).toThrow(
       /batch-1 rows: every decode measurement has batch size 1, so the cost per sequence cannot be told from the cost per iteration; add measurements at two batch sizes or more/,
     );
+  });
+
+  it('warns when a setting cannot be brought within 15% of the median of its repeats, and keeps the least-error fit', () => {
+    const obs = observations(ROWS, 'llama2-70b', 'h100-80gb', 4);
+    const plain = fitTimingModel(obs, 'as measured');
+    expect(plain.warnings).toEqual([]);
+    // The same work measured twice as long under another name: no fit puts both within 15%.
+    const twin: Observation[] = obs
+      .filter((o) => o.kind === 'prefill' && o.label === 'batch 1 prompt 2048')
+      .map((o) => ({ ...o, label: 'the same, slower', measuredMs: 2 * o.measuredMs }));
+    const fit = fitTimingModel([...obs, ...twin], 'with a twin');
+    expect(fit.warnings).toHaveLength(1);
+    expect(fit.warnings[0]).toMatch(
+      /^with a twin: prefill of the same, slower stays -[\d.]+% off the median of its repeats \(no fit of this form brings it within 15%\)$/,
+    );
+    // The fit kept is the least-error one: the real rows of that setting stay close.
+    const real = obs.filter((o) => o.kind === 'prefill' && o.label === 'batch 1 prompt 2048');
+    const predicted = fittedModel(fit.coefficients).iterationMs(real[0]!.work);
+    expect(Math.abs(predicted / median(real.map((o) => o.measuredMs)) - 1)).toBeLessThanOrEqual(0.15);
   });
 
   it('warns when no prefill holds several prompts, and prices a batch by its tokens alone', () => {
