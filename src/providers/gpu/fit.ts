@@ -10,7 +10,9 @@
  * non-negative (a negative cost per token has no physical meaning) by dropping a term that fits
  * negative and fitting again. Decode (a, c, d) is fitted first; prefill (f, g, b, e, s, h) then
  * fits what the decode base a leaves, trying each split of the prompts into "on the floor" (the
- * smallest batches) and "linear", and each knee, keeping the least squared relative error.
+ * smallest batches) and "linear", and each knee, keeping the least relative error. A setting
+ * (the repeats of one batch and prompt size) whose median that leaves more than SETTING_CAP off
+ * weighs double in the next round, until every setting is within it (or the fit warns).
  */
 import { FloodgateError } from '../../errors.ts';
 import { type FittedCoefficients, fittedPrefillMs, type IterationWork } from './time-model.ts';
