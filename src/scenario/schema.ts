@@ -373,6 +373,8 @@ const gpuProfileSchema = catalogRef('gpu', Object.keys(GPUS), {
   bf16Tflops: z.number().positive().max(1_000_000_000),
   mfuPrefill: z.number().positive().max(1).default(0.45),
   mfuDecode: z.number().positive().max(1).default(0.3),
+  /** GPU-to-GPU GB/s each way (NVLink); prices tensor-parallel all-reduces. Absent: none. */
+  interconnectGBps: z.number().positive().max(1_000_000).optional(),
 });
 
 /**
