@@ -180,6 +180,8 @@ export interface CurveChart {
   scale: 'linear' | 'log';
   /** Fit the value axis to the data instead of starting it at 0 (close shares apart). */
   fitY?: boolean;
+  /** With fitY: the lowest value the axis shows; values below it are drawn at it. */
+  yMin?: number;
   series: CurveSeries[];
   refLines: RefLine[];
   /** Vertical markers, e.g. the capacity answer. */

@@ -26,10 +26,16 @@ function yDomain(chart: CurveChart, values: number[]): [number, number] {
     return [lo / 1.5, Math.max(hi * 1.5, lo * 10)];
   }
   if (chart.fitY && values.length > 0) {
-    const lo = Math.min(...values);
-    const hi = Math.max(...values);
+    // Values below the floor are drawn at it (the scale clamps).
+    const lo = Math.max(Math.min(...values), chart.yMin ?? Number.NEGATIVE_INFINITY);
+    const hi = Math.max(lo, ...values);
     const pad = hi > lo ? (hi - lo) * 0.15 : Math.max(Math.abs(hi) * 0.05, 0.01);
-    return chart.unit === 'share' ? [Math.max(0, lo - pad), Math.min(1, hi + pad)] : [lo - pad, hi + pad];
+    // A share stays within [0, 1] unless the values leave it (an SLO margin can).
+    const share = chart.unit === 'share';
+    return [
+      share && lo >= 0 ? Math.max(0, lo - pad) : lo - pad,
+      share && hi <= 1 ? Math.min(1, hi + pad) : hi + pad,
+    ];
   }
   const lo = Math.min(0, ...values);
   // A share never passes 100%, whatever its CI says.
