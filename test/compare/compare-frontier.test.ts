@@ -14,21 +14,7 @@ import { type CompareResult, compare } from '../../src/compare/compare.ts';
 import { dominatedBy } from '../../src/compare/frontier.ts';
 import { parsePolicyList } from '../../src/compare/policy-spec.ts';
 
-/** The quality harness (test/quality/harness.ts) as a scenario file: weak $0.001, strong $0.02 a request. */
-function scenarioText(rate: number, seconds: number, quality: boolean): string {
-  const api = (name: string, input: number, output: number, ttft: string) =>
-    `  - { name: ${name}, kind: api, models: [${name}], capacity: 100000, queueCapacity: 100000, ttft: { dist: deterministic, value: ${ttft} }, outputRate: { dist: deterministic, value: 100/s }, pricing: { inputPerMTok: ${input}, outputPerMTok: ${output} } }`;
-  return `name: quality-check
-duration: ${seconds}s
-providers:
-${api('weak', 0.5, 5, '200ms')}
-${api('strong', 10, 100, '800ms')}
-workload:
-  classes:
-    - { name: chat, arrivals: { rate: ${rate}/s }, promptTokens: 1000, outputTokens: 100 }
-gateway: { routing: round-robin }
-${quality ? 'quality: { models: { weak: 0.6, strong: 1 }, estimator: { correlation: 1 } }\n' : ''}`;
-}
+import { qualityScenarioText } from './quality-fixture.ts';
 
 const router = (t: number) => `threshold-router(threshold=${t},weak=weak,strong=strong)`;
 const THRESHOLDS = [0, 0.3, 0.6, 0.8, 1];
@@ -38,7 +24,7 @@ let result: CompareResult;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fg-frontier-'));
   const file = join(dir, 'q.yaml');
-  await writeFile(file, scenarioText(20, 60, true));
+  await writeFile(file, qualityScenarioText(20, 60, true));
   result = await compare({
     file,
     entries: parsePolicyList(THRESHOLDS.map(router).join(',')),
@@ -90,7 +76,7 @@ describe('compare with quality', () => {
 describe('compare without quality', () => {
   it('adds no quality figures and no frontier', async () => {
     const file = join(dir, 'plain.yaml');
-    await writeFile(file, scenarioText(5, 20, false));
+    await writeFile(file, qualityScenarioText(5, 20, false));
     const r = await compare({
       file,
       entries: parsePolicyList('round-robin,random'),
