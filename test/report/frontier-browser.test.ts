@@ -15,6 +15,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompareResult } from '../../src/compare/compare.ts';
 import { type CapacityPlanResult, gridOutcomes } from '../../src/compare/plan.ts';
+import type { SweepResult } from '../../src/compare/sweep.ts';
 import { chartMarks, launchChromium, openReport } from './chromium.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -32,8 +33,9 @@ let browser: Browser;
 let dir: string;
 let cmpJson: CompareResult;
 let planJson: CapacityPlanResult;
-const stdout = { cmp: '', plan: '' };
-const f = { cmp: '', cmpJson: '', plan: '', planJson: '' };
+let sweepJson: SweepResult;
+const stdout = { cmp: '', plan: '', sweep: '' };
+const f = { cmp: '', cmpJson: '', plan: '', planJson: '', sweep: '', sweepJson: '' };
 
 beforeAll(async () => {
   await mkdir(OUT, { recursive: true });
@@ -68,6 +70,23 @@ beforeAll(async () => {
     '--report',
     f.plan,
   );
+  stdout.sweep = await floodgate(
+    'sweep',
+    'scenarios/model-routing.yaml',
+    '--vary',
+    'gateway.routing.params.threshold',
+    '--values',
+    '0,0.5,1',
+    '--seeds',
+    '2',
+    '--set',
+    'duration=60s',
+    '--out',
+    f.sweepJson,
+    '--report',
+    f.sweep,
+  );
+  sweepJson = JSON.parse(await readFile(f.sweepJson, 'utf8'));
   cmpJson = JSON.parse(await readFile(f.cmpJson, 'utf8'));
   planJson = JSON.parse(await readFile(f.planJson, 'utf8'));
   browser = await launchChromium();
@@ -173,6 +192,36 @@ describe('capacity plan report in Chromium', () => {
       );
       expect(await o.page.locator('#probes-table tbody tr').count()).toBe(planJson.probes.length);
       expect(await o.page.locator('.plot > svg').count()).toBe(0);
+    } finally {
+      await o.context.close();
+    }
+  });
+});
+
+describe('sweep report over a router threshold in Chromium', () => {
+  it('loads without errors and draws the cost-quality curve with every chart marked', async () => {
+    expect(stdout.sweep).toContain('(no recovery block: the cost-quality curve)');
+    const o = await openReport(browser, f.sweep);
+    try {
+      expect(o.problems).toEqual([]);
+      const figs = await chartMarks(o.page);
+      expect(figs.map((x) => x.id).slice(0, 3)).toEqual([
+        'sweep-cost-quality',
+        'sweep-acceptable',
+        'sweep-cost-per-acceptable',
+      ]);
+      for (const x of figs) {
+        expect(x.svg, x.id).toBe(true);
+        expect(x.marks, x.id).toBeGreaterThan(0);
+      }
+      const chart = o.page.locator('figure[data-chart="sweep-cost-quality"]');
+      expect(await chart.locator('circle.point').count()).toBe(sweepJson.points.length);
+      expect(await chart.locator('path.line').count()).toBe(1);
+      expect(await chart.locator('path.x-whisker').count()).toBe(sweepJson.points.length);
+      // No regions without a recovery block: nothing shaded.
+      expect(await o.page.locator('rect.x-band').count()).toBe(0);
+      expect(await o.page.locator('#sweep-table tbody tr').count()).toBe(sweepJson.points.length);
+      await o.page.screenshot({ path: join(OUT, 'report-sweep-quality.png'), fullPage: true });
     } finally {
       await o.context.close();
     }
