@@ -115,7 +115,10 @@ export function sweepCommand(): Command {
     .addOption(workLimitOption())
     .option('--json', 'print the sweep JSON to stdout instead of the table')
     .option('--out <file>', 'write the sweep (every value and seed) as JSON')
-    .option('--report <file>', 'write a self-contained HTML report (regions and curves over the parameter; with quality, the cost-quality curve)')
+    .option(
+      '--report <file>',
+      'write a self-contained HTML report (regions and curves over the parameter; with quality, the cost-quality curve)',
+    )
     .option('--quiet', 'no progress line on stderr');
   for (const o of shardOptions()) command.addOption(o);
   return command
