@@ -135,6 +135,8 @@ export interface CurvePoint {
   label: string;
   y: Num;
   ci95: Num;
+  /** A short label drawn beside the point (where x does not say which point it is). */
+  pointLabel?: string;
   /** A horizontal 95% CI half-width, where x is itself a mean (a policy's cost). */
   xci95?: Num;
   seeds: Num[];

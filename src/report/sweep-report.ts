@@ -160,7 +160,16 @@ export function sweepCurves(r: SweepResult): CurveChart[] {
       ],
     },
   ];
-  return charts.filter(hasValues);
+  if (classified) return charts.filter(hasValues);
+  // Without a recovery block the settled and recovery series have nothing to draw: leave them
+  // out of the legends, and the region shading out of the notes.
+  return charts
+    .map((c) => ({
+      ...c,
+      note: c.note.replace(' Shading: the region of each value.', ''),
+      series: c.series.filter((x) => x.points.some((p) => p.y !== null)),
+    }))
+    .filter(hasValues);
 }
 
 /**
@@ -201,6 +210,7 @@ function qualityCurves(
           const point = pointOf(0, `${r.path} = ${p.text}`, p.seeds, (s) => s.quality?.acceptableShare);
           return {
             ...point,
+            pointLabel: p.text,
             x: Number.isFinite(q.costUsd.mean) ? Number(q.costUsd.mean.toPrecision(6)) : 0,
             xci95:
               q.costUsd.n > 1 && Number.isFinite(q.costUsd.ci95)

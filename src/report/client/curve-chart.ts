@@ -237,6 +237,14 @@ export function curveChart(fig: HTMLElement, chart: CurveChart): () => void {
           .attr('stroke-width', 2)
           .on('mousemove', (event: MouseEvent) => tip(event, p))
           .on('mouseleave', hideTooltip);
+        if (p.pointLabel)
+          g.append('text')
+            .attr('class', 'point-label')
+            .attr('x', x(p.x) + 7)
+            .attr('y', y(p.y) - 7)
+            .attr('font-size', 10)
+            .attr('fill', color)
+            .text(p.pointLabel);
       }
     }
   };
