@@ -22,7 +22,9 @@ import { type NextProbe, replay } from './waves.ts';
  * Parses `--target`: comma-separated `[class:]metric<=value` / `>=` into scenario SLOs.
  * Example: `tab:ttft.p99<=500ms,goodputShare>=95%`.
  */
-export function parseTargets(text: string): { class?: string; metric: string; max?: string; min?: string }[] {
+export function parseTargets(
+  text: string,
+): { class?: string; metric: string; max?: string | number; min?: string | number }[] {
   return text
     .split(',')
     .map((t) => t.trim())
@@ -34,10 +36,12 @@ export function parseTargets(text: string): { class?: string; metric: string; ma
           'FG_OVERRIDE_INVALID',
           `--target: expected [class:]metric<=value or >=value, such as tab:ttft.p99<=500ms, got '${t}'`,
         );
+      // A plain number stays a number (a cost in USD such as costPerAcceptableUsd<=0.01), as YAML reads it.
+      const value = /^-?\d+(?:\.\d+)?$/.test(m[4]!) ? Number(m[4]) : m[4]!;
       return {
         ...(m[1] ? { class: m[1] } : {}),
         metric: m[2]!,
-        ...(m[3] === '<=' ? { max: m[4]! } : { min: m[4]! }),
+        ...(m[3] === '<=' ? { max: value } : { min: value }),
       };
     });
 }

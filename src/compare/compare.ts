@@ -15,6 +15,7 @@ import type { WorkLimits } from '../scenario/budget.ts';
 import type { Override } from '../scenario/overrides.ts';
 import { didYouMean } from '../scenario/suggest.ts';
 import { builtinPolicyNames, isPolicyPath, loadPolicyModule } from '../simulator/policy-loader.ts';
+import { dominatedBy } from './frontier.ts';
 import { type CompareJob, runJob, type SeedFigures } from './job.ts';
 import type { PolicyEntry } from './policy-spec.ts';
 import { type Estimate, estimate, pairedDifference } from './stats.ts';
@@ -66,11 +67,35 @@ export interface EntryResult {
   overrides: Override[];
   seeds: SeedFigures[];
   summary: Record<Figure, Estimate>;
-  classes: Record<string, { ttftP50: Estimate; ttftP99: Estimate; goodputShare: Estimate }>;
+  classes: Record<
+    string,
+    { ttftP50: Estimate; ttftP99: Estimate; goodputShare: Estimate; acceptableShare?: Estimate }
+  >;
+  /** With a scenario `quality` section: its figures over seeds. */
+  quality?: EntryQuality;
   slosTotal: number;
   rank: number;
   /** Paired difference of the objective against the leader (rank 1); undefined for the leader. */
   vsLeader: (Estimate & { significant: boolean }) | undefined;
+}
+
+export interface EntryQuality {
+  acceptableShare: Estimate;
+  qualityGoodputShare: Estimate;
+  /** Token cost per acceptable answer (USD). */
+  costPerAcceptableUsd: Estimate;
+}
+
+/**
+ * The Pareto frontier of the entries (with a scenario `quality` section), on their means over
+ * seeds: cost (tokens + fleet) lower, acceptable share higher, p99 TTFT lower.
+ */
+export interface CompareFrontier {
+  criteria: ['costUsd', 'acceptableShare', 'ttftP99'];
+  /** In rank order: each entry, whether it is on the frontier, and the entries that dominate it. */
+  entries: { label: string; onFrontier: boolean; dominatedBy: string[] }[];
+  /** The cost-quality frontier (cost and acceptable share only), cheapest first. */
+  costQuality: string[];
 }
 
 export interface CompareResult {
@@ -80,6 +105,8 @@ export interface CompareResult {
   objective: Objective;
   /** Entries in rank order. */
   entries: EntryResult[];
+  /** With a scenario `quality` section: which entries no other beats on cost, quality and latency. */
+  frontier?: CompareFrontier;
 }
 
 export interface CompareOptions {
@@ -179,12 +206,35 @@ export function assembleCompare(study: CompareStudy, figures: readonly SeedFigur
       jobs.flatMap((j, k) => (j.entry === i ? [figures[k]!] : [])),
     ),
   );
+  const entries = rank(results, study.objective);
+  const frontier = entries.every((e) => e.quality) ? frontierOf(entries) : undefined;
   return {
     schema: COMPARE_RESULT_SCHEMA,
     scenario: study.scenario,
     seeds: study.seeds,
     objective: study.objective,
-    entries: rank(results, study.objective),
+    entries,
+    ...(frontier ? { frontier } : {}),
+  };
+}
+
+/** The entries' Pareto frontier on mean cost, acceptable share and p99 TTFT (see CompareFrontier). */
+export function frontierOf(entries: readonly EntryResult[]): CompareFrontier {
+  const cost = (e: EntryResult) => e.summary.costUsd.mean;
+  const acceptable = (e: EntryResult) => e.quality?.acceptableShare.mean ?? Number.NaN;
+  const all = dominatedBy(entries.map((e) => [cost(e), -acceptable(e), e.summary.ttftP99.mean]));
+  const two = dominatedBy(entries.map((e) => [cost(e), -acceptable(e)]));
+  const costQuality = entries
+    .filter((_, i) => two[i]!.length === 0)
+    .sort((a, b) => cost(a) - cost(b) || acceptable(a) - acceptable(b));
+  return {
+    criteria: ['costUsd', 'acceptableShare', 'ttftP99'],
+    entries: entries.map((e, i) => ({
+      label: e.label,
+      onFrontier: all[i]!.length === 0,
+      dominatedBy: all[i]!.map((j) => entries[j]!.label),
+    })),
+    costQuality: costQuality.map((e) => e.label),
   };
 }
 
@@ -212,15 +262,26 @@ function summarize(label: string, overrides: Override[], seeds: SeedFigures[]): 
         ttftP50: estimate(seeds.map((s) => s.classes[c]?.ttftP50 ?? Number.NaN)),
         ttftP99: estimate(seeds.map((s) => s.classes[c]?.ttftP99 ?? Number.NaN)),
         goodputShare: estimate(seeds.map((s) => s.classes[c]?.goodputShare ?? Number.NaN)),
+        ...(seeds[0]?.classes[c]?.acceptableShare !== undefined
+          ? { acceptableShare: estimate(seeds.map((s) => s.classes[c]?.acceptableShare ?? Number.NaN)) }
+          : {}),
       },
     ]),
   );
+  const quality = seeds[0]?.quality
+    ? {
+        acceptableShare: estimate(seeds.map((s) => s.quality?.acceptableShare ?? Number.NaN)),
+        qualityGoodputShare: estimate(seeds.map((s) => s.quality?.qualityGoodputShare ?? Number.NaN)),
+        costPerAcceptableUsd: estimate(seeds.map((s) => s.quality?.costPerAcceptableUsd ?? Number.NaN)),
+      }
+    : undefined;
   return {
     label,
     overrides,
     seeds,
     summary,
     classes,
+    ...(quality ? { quality } : {}),
     slosTotal: seeds[0]?.slosTotal ?? 0,
     rank: 0,
     vsLeader: undefined,

@@ -53,7 +53,18 @@ export interface SeedFigures {
   costUsd: number;
   ttftP50: number | null;
   ttftP99: number | null;
-  classes: Record<string, { ttftP50: number | null; ttftP99: number | null; goodputShare: number }>;
+  classes: Record<
+    string,
+    {
+      ttftP50: number | null;
+      ttftP99: number | null;
+      goodputShare: number;
+      /** With a scenario `quality` section: the class's acceptable share. */
+      acceptableShare?: number;
+    }
+  >;
+  /** With a scenario `quality` section: its figures over all classes (docs/concepts/quality.md). */
+  quality?: SeedQuality;
   slosPassed: number;
   slosTotal: number;
   /** The cascade verdict, when the scenario declares `recovery`. */
@@ -73,6 +84,13 @@ export interface SeedFigures {
   series?: SeedSeries;
   /** The tightest SLO's slack relative to its threshold (capacity plans only); see sloMargin. */
   sloMargin?: number | null;
+}
+
+/** A run's quality figures: shares of offered requests; cost per acceptable answer in USD (tokens). */
+export interface SeedQuality {
+  acceptableShare: number;
+  qualityGoodputShare: number;
+  costPerAcceptableUsd: number | null;
 }
 
 const round = (v: number) => Number(v.toPrecision(6));
@@ -146,9 +164,23 @@ export function figuresOf(r: RunResult): SeedFigures {
     classes: Object.fromEntries(
       Object.entries(r.classes).map(([name, c]) => [
         name,
-        { ttftP50: c.latency.ttft.p50, ttftP99: c.latency.ttft.p99, goodputShare: c.requests.goodputShare },
+        {
+          ttftP50: c.latency.ttft.p50,
+          ttftP99: c.latency.ttft.p99,
+          goodputShare: c.requests.goodputShare,
+          ...(c.quality ? { acceptableShare: c.quality.acceptableShare } : {}),
+        },
       ]),
     ),
+    ...(r.quality
+      ? {
+          quality: {
+            acceptableShare: r.quality.acceptableShare,
+            qualityGoodputShare: r.quality.qualityGoodputShare,
+            costPerAcceptableUsd: r.quality.costPerAcceptableUsd,
+          },
+        }
+      : {}),
     slosPassed: r.slos.filter((s) => s.pass).length,
     slosTotal: r.slos.length,
     recovery: r.recovery

@@ -278,3 +278,47 @@ export function planResult(
     probes,
   };
 }
+
+/** A configuration of a plan's grid and how the search settled it. */
+export interface GridOutcome {
+  key: string;
+  config: Record<string, string>;
+  /** Ran: its seeds say; pruned: implied by monotonicity from a run (see the file comment). */
+  how: 'run' | 'pruned';
+  /** Whether it meets the SLOs; null when nothing run implies an outcome. */
+  pass: boolean | null;
+  /** Pruned: the run that implies its outcome. */
+  impliedBy?: string;
+}
+
+/**
+ * Every configuration of a plan's grid (in grid order, the first parameter varying slowest), run
+ * or pruned, with its outcome; at most `limit` of them (a grid can hold 100 000).
+ */
+export function gridOutcomes(r: CapacityPlanResult, limit = Number.POSITIVE_INFINITY): GridOutcome[] {
+  const sizes = r.params.map((p) => p.options.length);
+  const runs = r.probes.map((p) => ({ c: configOfKey(p.key), p }));
+  const le = (a: Config, b: Config) => a.every((x, i) => (r.params[i]!.monotone ? x <= b[i]! : x === b[i]!));
+  const labels = (c: Config) => Object.fromEntries(r.params.map((p, i) => [p.name, p.options[c[i]!]!]));
+  const out: GridOutcome[] = [];
+  for (const c of grid(sizes)) {
+    if (out.length >= limit) break;
+    const key = keyOf(c);
+    const run = runs.find((x) => x.p.key === key);
+    if (run) {
+      out.push({ key, config: run.p.config, how: 'run', pass: run.p.pass });
+      continue;
+    }
+    const pass = runs.find((x) => x.p.pass && le(x.c, c));
+    const fail = pass ? undefined : runs.find((x) => !x.p.pass && le(c, x.c));
+    const by = pass ?? fail;
+    out.push({
+      key,
+      config: labels(c),
+      how: 'pruned',
+      pass: by ? by.p.pass : null,
+      ...(by ? { impliedBy: by.p.key } : {}),
+    });
+  }
+  return out;
+}

@@ -40,7 +40,10 @@ export interface SweepOptions {
 
 export interface SweepPoint {
   text: string;
-  /** The most common region over seeds (ties go to the worse one). */
+  /**
+   * The most common region over seeds (ties go to the worse one); inconclusive on every seed when
+   * the scenario has no recovery block (a quality-only sweep: nothing to tell).
+   */
   region: Region;
   regions: Record<Region, number>;
   /** Recovery verdicts over seeds, e.g. { recovered: 4, metastable: 1 }. */
@@ -52,7 +55,18 @@ export interface SweepPoint {
   endAmplification: Estimate;
   /** Over the seeds that came back (recovered or late; 0 for stable). */
   recoveredAfterMs: Estimate;
+  /** With a scenario `quality` section: the cost-quality curve's figures over seeds. */
+  quality?: SweepQuality;
   seeds: SeedFigures[];
+}
+
+export interface SweepQuality {
+  acceptableShare: Estimate;
+  qualityGoodputShare: Estimate;
+  /** Token cost per acceptable answer (USD). */
+  costPerAcceptableUsd: Estimate;
+  /** Cost per run, tokens + fleet (USD). */
+  costUsd: Estimate;
 }
 
 export interface SweepResult {
@@ -60,6 +74,8 @@ export interface SweepResult {
   scenario: string;
   path: string;
   seeds: number[];
+  /** False when the scenario has no recovery block (a quality-only sweep: no regions to map). */
+  recovery?: false;
   points: SweepPoint[];
 }
 
@@ -108,14 +124,17 @@ export interface SweepStudy extends StudyBase {
   limits?: Partial<WorkLimits>;
 }
 
-/** Checks the scenario (it needs a recovery block) and describes the sweep. */
+/**
+ * Checks the scenario (it needs a recovery block to classify runs, or a quality section to draw
+ * the cost-quality curve) and describes the sweep.
+ */
 export async function planSweep(o: Omit<SweepOptions, 'jobs'>): Promise<SweepStudy> {
   // Refuse a scenario without a recovery block before running anything.
   const loaded = await loadScenarioFile(o.file, { overrides: o.baseOverrides, limits: o.limits });
-  if (!loaded.scenario.recovery)
+  if (!loaded.scenario.recovery && !loaded.scenario.quality)
     throw new FloodgateError(
       'FG_SCENARIO_INVALID',
-      `${o.file}: sweep needs a recovery block (triggers and what recovering means) to classify runs`,
+      `${o.file}: sweep needs a recovery block (triggers and what recovering means) to classify runs, or a quality section to draw the cost-quality curve`,
     );
   return {
     command: 'sweep',
@@ -154,11 +173,13 @@ export function assembleSweep(study: SweepStudy, figures: readonly SeedFigures[]
       figures.filter((_, k) => jobs[k]!.entry === entry),
     ),
   );
+  const recovery = figures.some((s) => s.recovery);
   return {
     schema: 'floodgate/sweep-result@1',
     scenario: study.scenario,
     path: study.path,
     seeds: study.seeds,
+    ...(recovery ? {} : { recovery: false as const }),
     points,
   };
 }
@@ -170,11 +191,20 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
 
 function summarize(text: string, seeds: SeedFigures[]): SweepPoint {
   const regions: Record<Region, number> = { stable: 0, vulnerable: 0, metastable: 0, inconclusive: 0 };
-  for (const s of seeds) regions[regionOf(s)]++;
+  // Without a recovery block (a quality-only sweep) no seed has a verdict: inconclusive.
+  for (const s of seeds) regions[s.recovery ? regionOf(s) : 'inconclusive']++;
   const verdicts = Object.fromEntries(verdictCounts(seeds));
   const region = REGIONS.reduce((best, r) => (regions[r] >= regions[best] ? r : best), 'stable' as Region);
   const of = (f: (s: SeedFigures) => number | null | undefined) =>
     estimate(seeds.map((s) => f(s) ?? Number.NaN));
+  const quality: SweepQuality | undefined = seeds[0]?.quality
+    ? {
+        acceptableShare: of((s) => s.quality?.acceptableShare),
+        qualityGoodputShare: of((s) => s.quality?.qualityGoodputShare),
+        costPerAcceptableUsd: of((s) => s.quality?.costPerAcceptableUsd),
+        costUsd: of((s) => s.costUsd),
+      }
+    : undefined;
   return {
     text,
     region,
@@ -185,6 +215,7 @@ function summarize(text: string, seeds: SeedFigures[]): SweepPoint {
     endGoodputShare: of((s) => s.recovery?.endGoodputShare),
     endAmplification: of((s) => s.recovery?.endAmplification),
     recoveredAfterMs: of((s) => s.recovery?.recoveredAfterMs),
+    ...(quality ? { quality } : {}),
     seeds,
   };
 }

@@ -13,7 +13,16 @@ import { clientScript } from './client-script.ts';
 import { fmtInt, fmtValue, plural, sig, type Unit } from './format.ts';
 import { bandsOf, glanceChart } from './glance.ts';
 import { type Cell, esc, facts, figure, page, table } from './html.ts';
-import type { CompareReportData, DotChart, DotValue, Num, TimeChart, TimeSection } from './model.ts';
+import type {
+  CompareReportData,
+  CurveChart,
+  CurvePoint,
+  DotChart,
+  DotValue,
+  Num,
+  TimeChart,
+  TimeSection,
+} from './model.ts';
 import { colorAt, OKABE_ITO } from './palette.ts';
 import { glanceTables } from './scenario-tables.ts';
 import { compareStory, FIGURE_UNITS, fmtDiff } from './story.ts';
@@ -73,13 +82,16 @@ export function dotCharts(r: CompareResult): DotChart[] {
       values,
     });
   }
+  if (r.frontier) charts.push(...qualityDotCharts(r));
   const classes = Object.keys(r.entries[0]?.classes ?? {});
+  const qualityClasses = r.frontier ? [['acceptableShare', 'acceptable share', 'share', true] as const] : [];
   if (classes.length > 1)
     for (const c of classes)
       for (const [f, title, unit, hib] of [
-        ['ttftP99', 'p99 TTFT', 'ms', false],
-        ['goodputShare', 'goodput', 'share', true],
-      ] as const) {
+        ['ttftP99', 'p99 TTFT', 'ms', false] as const,
+        ['goodputShare', 'goodput', 'share', true] as const,
+        ...qualityClasses,
+      ]) {
         const values = r.entries.map((e) =>
           dot(
             e.classes[c]?.[f] ?? { mean: Number.NaN, ci95: Number.NaN, n: 0 },
@@ -97,6 +109,114 @@ export function dotCharts(r: CompareResult): DotChart[] {
         });
       }
   return charts;
+}
+
+const QUALITY_FIGURES = [
+  ['acceptableShare', 'Acceptable answers (share of offered)', 'share', true],
+  ['qualityGoodputShare', 'Quality goodput (acceptable and within SLOs, share of offered)', 'share', true],
+  ['costPerAcceptableUsd', 'Token cost per acceptable answer', 'usd', false],
+] as const;
+
+/** With quality: acceptable share, quality goodput and cost per acceptable answer per policy. */
+function qualityDotCharts(r: CompareResult): DotChart[] {
+  return QUALITY_FIGURES.map(([f, title, unit, higherIsBetter]) => ({
+    id: `fig-quality-${f}`,
+    title,
+    note: `Mean ± 95% CI per policy; small dots are single seeds. ${higherIsBetter ? 'Higher' : 'Lower'} is better.`,
+    unit,
+    higherIsBetter,
+    values: r.entries.map((e) =>
+      dot(
+        e.quality?.[f] ?? { mean: Number.NaN, ci95: Number.NaN, n: 0 },
+        e.seeds.map((s) => ({ seed: s.seed, value: s.quality?.[f] })),
+      ),
+    ),
+  }));
+}
+
+/**
+ * With quality: each policy's mean cost (x, with its 95% CI as a horizontal whisker) against its
+ * mean acceptable share (y, vertical whisker); dominated policies hollow, the cost-quality
+ * frontier as a dashed line, cheapest first.
+ */
+export function frontierChart(r: CompareResult): CurveChart | undefined {
+  const f = r.frontier;
+  if (!f) return undefined;
+  const pointOf = (e: EntryResult): CurvePoint => {
+    const on = f.entries.find((x) => x.label === e.label);
+    return {
+      x: clean(e.summary.costUsd.mean) ?? 0,
+      xci95: e.summary.costUsd.n > 1 ? clean(e.summary.costUsd.ci95) : null,
+      label: e.label,
+      y: clean(e.quality?.acceptableShare.mean),
+      ci95: (e.quality?.acceptableShare.n ?? 0) > 1 ? clean(e.quality?.acceptableShare.ci95) : null,
+      seeds: e.seeds.map((s) => clean(s.quality?.acceptableShare)),
+      hollow: !on?.onFrontier,
+      note: on?.onFrontier ? 'on the frontier' : `dominated by ${on?.dominatedBy.join(', ') ?? '?'}`,
+    };
+  };
+  const byLabel = new Map(r.entries.map((e) => [e.label, e]));
+  const line = f.costQuality.map((label) => ({ ...pointOf(byLabel.get(label)!), ci95: null, seeds: [] }));
+  return {
+    id: 'frontier-chart',
+    title: 'Cost against acceptable share, and the frontier',
+    note: 'Mean ± 95% CI over seeds on both axes (whiskers); hollow: dominated by another policy (at most as costly, at least as acceptable, at most as slow at p99 TTFT, and better on one). The dashed line joins the cost-quality frontier, cheapest first.',
+    xLabel: 'cost per run (tokens + fleet)',
+    xUnit: 'usd',
+    unit: 'share',
+    scale: 'linear',
+    fitY: true,
+    refLines: [],
+    xRefs: [],
+    xBands: [],
+    series: [
+      {
+        key: 'frontier',
+        label: 'cost-quality frontier',
+        color: OKABE_ITO.black,
+        dash: '5 3',
+        line: true,
+        points: line.map((p) => ({ ...p, xci95: null, hollow: false })),
+      },
+      ...r.entries.map((e, i) => ({
+        key: `entry-${i}`,
+        label: e.label,
+        color: colorAt(i),
+        line: false,
+        points: [pointOf(e)],
+      })),
+    ],
+  };
+}
+
+function frontierSection(r: CompareResult, chart: CurveChart): string {
+  const f = r.frontier!;
+  const rows = f.entries.map((x): Cell[] => {
+    const e = r.entries.find((y) => y.label === x.label)!;
+    return [
+      wrappable(x.label),
+      x.onFrontier ? { html: '<span class="badge">frontier</span>' } : 'dominated',
+      fmtValue('usd', clean(e.summary.costUsd.mean)),
+      fmtValue('share', clean(e.quality?.acceptableShare.mean)),
+      fmtValue('ms', clean(e.summary.ttftP99.mean)),
+      x.dominatedBy.length > 0 ? { html: x.dominatedBy.map((l) => wrappable(l).html).join(', ') } : '-',
+    ];
+  });
+  return `<section id="frontier" aria-labelledby="frontier-h">
+<h2 id="frontier-h">The frontier: cost, quality and latency</h2>
+<p class="hint">A policy is dominated when another is at most as costly, at least as acceptable and at most as slow (p99 TTFT), and better on one of them (means over the same seeds). The cost-quality frontier, cheapest first: ${esc(f.costQuality.join(' \u2192 '))}.</p>
+<div class="charts">
+${figure(chart.id, chart.title, chart.note, true)}
+</div>
+${table({
+  caption: 'Frontier (means over seeds)',
+  id: 'frontier-table',
+  head: ['policy', 'frontier', 'cost', 'acceptable', 'TTFT p99', 'dominated by'],
+  numericFrom: 2,
+  textColumns: [0, 5],
+  rows,
+})}
+</section>`;
 }
 
 /**
@@ -274,6 +394,9 @@ function rankingTable(r: CompareResult): string {
       ...classes.map((c) => (e.classes[c] ? est('ms', e.classes[c].ttftP99) : '-')),
       est('ratio', e.summary.amplification),
       est('usd', e.summary.costUsd),
+      ...(e.quality
+        ? [est('share', e.quality.acceptableShare), est('usd', e.quality.costPerAcceptableUsd)]
+        : []),
       total > 0 ? `${fmtInt(passed)}/${fmtInt(total)}` : '-',
     ];
   });
@@ -292,6 +415,7 @@ function rankingTable(r: CompareResult): string {
       ...classes.map((c) => `${c} TTFT p99`),
       'amplification',
       'cost',
+      ...(r.frontier ? ['acceptable', 'cost per acceptable'] : []),
       'SLO checks',
     ],
     numericFrom: 2,
@@ -359,6 +483,8 @@ export function renderCompareReport(
   };
   const time = overTime(result, scenario);
   if (time) data.time = time;
+  const frontier = frontierChart(result);
+  if (frontier) data.curves = [frontier];
   const hasGlance = data.glance.rate !== null || data.glance.lanes.length > 0;
   const body = `${header(result, scenario, options)}
 <main>
@@ -374,6 +500,7 @@ ${seedsTable(result)}
 ${data.charts.map((c) => figure(c.id, c.title, c.note)).join('\n')}
 </div>
 </section>
+${frontier ? frontierSection(result, frontier) : ''}
 ${time ? overTimeSection(result, time) : ''}
 <section id="glance" aria-labelledby="glance-h">
 <h2 id="glance-h">The scenario at a glance</h2>

@@ -8,5 +8,6 @@
 export { type CapacityReportOptions, renderCapacityReport } from './capacity-report.ts';
 export { type CompareReportOptions, renderCompareReport } from './compare-report.ts';
 export type { ReportData } from './model.ts';
+export { type PlanReportOptions, renderPlanReport } from './plan-report.ts';
 export { type RunReportOptions, renderRunReport } from './run-report.ts';
 export { renderSweepReport, type SweepReportOptions } from './sweep-report.ts';

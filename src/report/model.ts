@@ -120,6 +120,8 @@ export interface CompareReportData {
   charts: DotChart[];
   /** The first seed's time series per policy (absent for results without series). */
   time?: TimeSection;
+  /** With quality: cost against acceptable share per policy, the frontier drawn as a line. */
+  curves?: CurveChart[];
 }
 
 /**
@@ -133,6 +135,10 @@ export interface CurvePoint {
   label: string;
   y: Num;
   ci95: Num;
+  /** A short label drawn beside the point (where x does not say which point it is). */
+  pointLabel?: string;
+  /** A horizontal 95% CI half-width, where x is itself a mean (a policy's cost). */
+  xci95?: Num;
   seeds: Num[];
   /** Overrides the series colour (pass / fail, region). */
   color?: string;
@@ -170,8 +176,14 @@ export interface CurveChart {
   note: string;
   xLabel: string;
   xTicks?: { x: number; label: string }[];
+  /** x is a measured figure in this unit (a cost), not a varied parameter: ticks and tooltips format it. */
+  xUnit?: Unit;
   unit: Unit;
   scale: 'linear' | 'log';
+  /** Fit the value axis to the data instead of starting it at 0 (close shares apart). */
+  fitY?: boolean;
+  /** With fitY: the lowest value the axis shows; values below it are drawn at it. */
+  yMin?: number;
   series: CurveSeries[];
   refLines: RefLine[];
   /** Vertical markers, e.g. the capacity answer. */

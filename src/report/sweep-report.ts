@@ -11,7 +11,7 @@ import { describeRegions, REGIONS, type Region, type SweepResult } from '../comp
 import type { Scenario } from '../scenario/schema.ts';
 import { clientScript } from './client-script.ts';
 import { curveSections, hasValues, latencyScale, pointOf, xAxisOf } from './curves.ts';
-import { fmtInt, fmtMs, fmtPct, fmtRate, fmtValue, plural } from './format.ts';
+import { fmtInt, fmtMs, fmtPct, fmtRate, fmtUsd, fmtValue, plural } from './format.ts';
 import { glanceChart } from './glance.ts';
 import { type Cell, esc, facts, page, table } from './html.ts';
 import type { CurveChart, CurveReportData, CurveSeries, XBand } from './model.ts';
@@ -64,10 +64,13 @@ export function sweepCurves(r: SweepResult): CurveChart[] {
     r.points.map((p) => p.text),
     r.path,
   );
-  const xBands = regionBands(
-    xs,
-    r.points.map((p) => p.region),
-  );
+  const classified = r.recovery !== false;
+  const xBands = classified
+    ? regionBands(
+        xs,
+        r.points.map((p) => p.region),
+      )
+    : [];
   const base = { xLabel, ...(xTicks ? { xTicks } : {}), refLines: [], xRefs: [], xBands };
   const series = (
     key: string,
@@ -82,7 +85,13 @@ export function sweepCurves(r: SweepResult): CurveChart[] {
     ...(dash ? { dash } : {}),
     line: true,
     points: r.points.map((p, i) =>
-      pointOf(xs[i]!, p.text, p.seeds, figure, { note: `${p.region} (${fmtVerdicts(p.verdicts)})` }),
+      pointOf(
+        xs[i]!,
+        p.text,
+        p.seeds,
+        figure,
+        classified ? { note: `${p.region} (${fmtVerdicts(p.verdicts)})` } : {},
+      ),
     ),
   });
   const classes = Object.keys(r.points[0]?.seeds[0]?.classes ?? {});
@@ -95,6 +104,7 @@ export function sweepCurves(r: SweepResult): CurveChart[] {
       latency.push(series(`ttftP99-${c}`, `${c} TTFT p99`, colorAt(i + 1), (s) => s.classes[c]?.ttftP99));
     });
   const charts: CurveChart[] = [
+    ...(r.points.every((p) => p.quality) ? qualityCurves(r, base, series) : []),
     {
       id: 'sweep-goodput',
       title: 'Load vs goodput',
@@ -150,7 +160,103 @@ export function sweepCurves(r: SweepResult): CurveChart[] {
       ],
     },
   ];
-  return charts.filter(hasValues);
+  if (classified) return charts.filter(hasValues);
+  // Without a recovery block the settled and recovery series have nothing to draw: leave them
+  // out of the legends, and the region shading out of the notes.
+  return charts
+    .map((c) => ({
+      ...c,
+      note: c.note.replace(' Shading: the region of each value.', ''),
+      series: c.series.filter((x) => x.points.some((p) => p.y !== null)),
+    }))
+    .filter(hasValues);
+}
+
+/**
+ * With quality: the cost-quality curve (each value's mean cost against its acceptable share, both
+ * with 95% CIs, joined in cost order), and acceptable share and cost per acceptable answer over
+ * the varied parameter.
+ */
+function qualityCurves(
+  r: SweepResult,
+  base: Pick<CurveChart, 'xLabel' | 'xTicks' | 'refLines' | 'xRefs' | 'xBands'>,
+  series: (
+    key: string,
+    label: string,
+    color: string,
+    f: (s: SeedFigures) => number | null | undefined,
+  ) => CurveSeries,
+): CurveChart[] {
+  const costQuality: CurveChart = {
+    id: 'sweep-cost-quality',
+    title: 'Cost against acceptable share',
+    note: `Each value of ${r.path}: its cost per run (tokens + fleet) against its acceptable share, mean ± 95% CI over seeds on both axes, joined in cost order: the cost-quality curve.`,
+    xLabel: 'cost per run (tokens + fleet)',
+    xUnit: 'usd',
+    unit: 'share',
+    scale: 'linear',
+    fitY: true,
+    refLines: [],
+    xRefs: [],
+    xBands: [],
+    series: [
+      {
+        key: 'costQuality',
+        label: `acceptable share (labels: ${r.path})`,
+        color: OKABE_ITO.blue,
+        line: true,
+        points: r.points.map((p) => {
+          const q = p.quality!;
+          const point = pointOf(0, `${r.path} = ${p.text}`, p.seeds, (s) => s.quality?.acceptableShare);
+          return {
+            ...point,
+            pointLabel: p.text,
+            x: Number.isFinite(q.costUsd.mean) ? Number(q.costUsd.mean.toPrecision(6)) : 0,
+            xci95:
+              q.costUsd.n > 1 && Number.isFinite(q.costUsd.ci95)
+                ? Number(q.costUsd.ci95.toPrecision(6))
+                : null,
+          };
+        }),
+      },
+    ],
+  };
+  return [
+    costQuality,
+    {
+      id: 'sweep-acceptable',
+      title: 'Acceptable share and quality goodput',
+      note: 'Share of offered requests answered acceptably, and of those also within their SLOs (quality goodput).',
+      unit: 'share',
+      scale: 'linear',
+      ...base,
+      series: [
+        series('acceptableShare', 'acceptable', OKABE_ITO.blue, (s) => s.quality?.acceptableShare),
+        series(
+          'qualityGoodputShare',
+          'quality goodput',
+          OKABE_ITO.green,
+          (s) => s.quality?.qualityGoodputShare,
+        ),
+      ],
+    },
+    {
+      id: 'sweep-cost-per-acceptable',
+      title: 'Cost per acceptable answer',
+      note: 'Token cost (attempts and the router\u2019s own calls) per acceptable answer.',
+      unit: 'usd',
+      scale: 'linear',
+      ...base,
+      series: [
+        series(
+          'costPerAcceptableUsd',
+          'cost per acceptable answer',
+          OKABE_ITO.vermillion,
+          (s) => s.quality?.costPerAcceptableUsd,
+        ),
+      ],
+    },
+  ];
 }
 
 function fmtVerdicts(v: Record<string, number>): string {
@@ -166,7 +272,30 @@ function estimateCell(e: { mean: number; ci95: number; n: number }, fmt: (x: num
   };
 }
 
+/** A quality-only sweep (no recovery block): each value's cost and quality. */
+function qualityTable(r: SweepResult): string {
+  const rows = r.points.map((p): Cell[] => {
+    const q = p.quality;
+    return [
+      p.text,
+      q ? estimateCell(q.acceptableShare, fmtPct) : '-',
+      q ? estimateCell(q.qualityGoodputShare, fmtPct) : '-',
+      q ? estimateCell(q.costUsd, fmtUsd) : '-',
+      q ? estimateCell(q.costPerAcceptableUsd, fmtUsd) : '-',
+      estimateCell(p.goodputShare, fmtPct),
+    ];
+  });
+  return table({
+    caption: `Each value of ${r.path} over ${plural(r.seeds.length, 'seed')} (mean ± 95% CI)`,
+    id: 'sweep-table',
+    head: [r.path, 'acceptable', 'quality goodput', 'cost per run', 'cost per acceptable', 'goodput'],
+    numericFrom: 1,
+    rows,
+  });
+}
+
 function pointsTable(r: SweepResult): string {
+  if (r.recovery === false) return qualityTable(r);
   const rows = r.points.map((p): Cell[] => {
     const of = (f: (s: SeedFigures) => number | null) => {
       const xs = p.seeds.map(f).filter((v): v is number => v !== null && Number.isFinite(v));
@@ -207,6 +336,10 @@ function pointsTable(r: SweepResult): string {
 }
 
 function regionBanner(r: SweepResult): string {
+  if (r.recovery === false)
+    return `<section class="verdict none" id="verdict" aria-label="Regions" data-pass="true">
+<p class="verdict-head">No recovery block: the cost-quality curve over ${esc(r.path)}</p>
+</section>`;
   const counts = REGIONS.map((g) => [g, r.points.filter((p) => p.region === g).length] as const).filter(
     ([, n]) => n > 0,
   );
@@ -227,6 +360,7 @@ ${items}
 
 /** The story in words: where the system holds and where the trigger leaves it failed. */
 export function sweepStory(r: SweepResult): string {
+  if (r.recovery === false) return qualityStory(r);
   const stable = r.points.filter((p) => p.region === 'stable');
   const failing = r.points.find((p) => p.region === 'vulnerable' || p.region === 'metastable');
   const parts = [
@@ -239,6 +373,19 @@ export function sweepStory(r: SweepResult): string {
     parts.push(
       `From ${failing.text} it was ${failing.region} on most seeds (${fmtVerdicts(failing.verdicts)}): goodput settled at ${fmtValue('share', Number.isFinite(failing.endGoodputShare.mean) ? failing.endGoodputShare.mean : null)} after the trigger.`,
     );
+  return parts.join(' ');
+}
+
+/** A quality-only sweep in words: acceptable share and cost at the two ends of the values. */
+function qualityStory(r: SweepResult): string {
+  const parts = [
+    `${r.path} took ${plural(r.points.length, 'value')} (${r.points.map((p) => p.text).join(', ')}), each on ${plural(r.seeds.length, 'seed')}.`,
+  ];
+  const first = r.points[0];
+  const last = r.points[r.points.length - 1];
+  const at = (p: (typeof r.points)[number]) =>
+    `${fmtValue('share', Number.isFinite(p.quality?.acceptableShare.mean ?? Number.NaN) ? p.quality!.acceptableShare.mean : null)} acceptable at ${fmtUsd(Number.isFinite(p.quality?.costUsd.mean ?? Number.NaN) ? p.quality!.costUsd.mean : null)} per run (${p.text})`;
+  if (first?.quality && last?.quality && first !== last) parts.push(`From ${at(first)} to ${at(last)}.`);
   return parts.join(' ');
 }
 
@@ -269,8 +416,8 @@ ${regionBanner(result)}
 </header>
 <main>
 <section id="regions" aria-labelledby="regions-h">
-<h2 id="regions-h">Regions</h2>
-<p class="hint">A value's region is the most common over its seeds (ties go to the worse). "Settled": the last window after the first trigger, before the next one or the end of arrivals.</p>
+<h2 id="regions-h">${result.recovery === false ? 'Values' : 'Regions'}</h2>
+<p class="hint">${result.recovery === false ? 'Without a recovery block a sweep maps no regions: it draws what each value costs and the quality it gets.' : 'A value\'s region is the most common over its seeds (ties go to the worse). "Settled": the last window after the first trigger, before the next one or the end of arrivals.'}</p>
 ${pointsTable(result)}
 </section>
 ${curveSections(result.path, data, scenario)}

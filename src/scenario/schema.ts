@@ -1038,10 +1038,17 @@ const unitInterval = () =>
     .min(0, 'expected a number from 0 to 1')
     .max(1, 'expected a number from 0 to 1');
 
+/** A beta distribution's shape parameter: above 0, at most 10 000 (its CDF converges fast there). */
+const betaShape = () =>
+  z
+    .number({ error: () => 'expected a number above 0 and at most 10000' })
+    .gt(0, 'expected a number above 0 and at most 10000')
+    .max(10_000, 'expected a number above 0 and at most 10000');
+
 /**
  * A difficulty distribution on [0, 1]: `{ dist: uniform, min: 0, max: 1 }` (the default),
- * `{ dist: empirical, values: [...] }` (any shape, sampled by its quantiles), or a bare number
- * (every request equally hard).
+ * `{ dist: beta, alpha, beta }` (mean alpha / (alpha + beta)), `{ dist: empirical, values: [...] }`
+ * (any shape, sampled by its quantiles), or a bare number (every request equally hard).
  */
 const difficultyVariants = [
   obj({ dist: z.literal('uniform'), min: unitInterval().default(0), max: unitInterval().default(1) }).refine(
@@ -1049,10 +1056,21 @@ const difficultyVariants = [
     { error: 'expected min <= max', path: ['max'] },
   ),
   obj({ dist: z.literal('deterministic'), value: unitInterval() }),
+  // Both shapes are required; checked by a refinement so a missing one is named (a missing key
+  // would fail the whole union with its generic message).
+  obj({ dist: z.literal('beta'), alpha: betaShape().optional(), beta: betaShape().optional() })
+    .refine((d) => d.alpha !== undefined, {
+      error: 'expected alpha, a number above 0 and at most 10000 (the mean is alpha / (alpha + beta))',
+      path: ['alpha'],
+    })
+    .refine((d) => d.beta !== undefined, {
+      error: 'expected beta, a number above 0 and at most 10000 (the mean is alpha / (alpha + beta))',
+      path: ['beta'],
+    }),
   obj({ dist: z.literal('empirical'), values: z.array(unitInterval()).min(1).max(100_000) }),
 ] as const;
 const DIFFICULTY_EXPECTED =
-  "expected a number from 0 to 1, or a distribution with 'dist' one of 'uniform' | 'deterministic' | 'empirical'";
+  "expected a number from 0 to 1, or a distribution with 'dist' one of 'uniform' | 'deterministic' | 'beta' | 'empirical'";
 const difficultySchema = z.union(
   [
     unitInterval().transform((value) => ({ dist: 'deterministic' as const, value })),

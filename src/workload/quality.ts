@@ -12,6 +12,7 @@
 import { normalCdf, normalQuantile, standardNormal } from '../engine/dist/index.ts';
 import type { Random, RngStreams } from '../engine/rng.ts';
 import type { DifficultySpec, QualityConfig } from '../scenario/schema.ts';
+import { betaQuantile } from './beta.ts';
 
 /** The difficulty's inverse CDF on [0, 1) (what `u` uniform maps to). */
 export function difficultyQuantile(spec: DifficultySpec): (u: number) => number {
@@ -20,6 +21,9 @@ export function difficultyQuantile(spec: DifficultySpec): (u: number) => number 
       return () => spec.value;
     case 'uniform':
       return (u) => spec.min + u * (spec.max - spec.min);
+    case 'beta':
+      // Validation requires both shapes (scenario/schema.ts).
+      return betaQuantile(spec.alpha ?? 1, spec.beta ?? 1);
     case 'empirical': {
       const sorted = [...spec.values].sort((a, b) => a - b);
       const n = sorted.length;

@@ -68,8 +68,8 @@ describe('the quality section', () => {
     ['quality: { estimator: { auc: 0.3 } }', 'expected an AUC from 0.5 to 1'],
     ['quality: { difficulty: { chat: { dist: uniform, min: 0.8, max: 0.2 } } }', 'expected min <= max'],
     [
-      'quality: { difficulty: { chat: { dist: beta, a: 2 } } }',
-      "a distribution with 'dist' one of 'uniform' | 'deterministic' | 'empirical'",
+      'quality: { difficulty: { chat: { dist: weibull, a: 2 } } }',
+      "a distribution with 'dist' one of 'uniform' | 'deterministic' | 'beta' | 'empirical'",
     ],
     ['quality: { sessions: { giveUpAfter: 0.5 } }', 'expected a multiplier from 1 to 100'],
     ['quality: { qualty: 1 }', "unknown key 'qualty'"],

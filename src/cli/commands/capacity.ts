@@ -20,7 +20,7 @@ import {
   parseParam,
 } from '../../compare/plan.ts';
 import { UsageError } from '../../errors.ts';
-import { renderCapacityReport } from '../../report/index.ts';
+import { renderCapacityReport, renderPlanReport } from '../../report/index.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
@@ -154,7 +154,7 @@ export function capacityCommand(): Command {
     .option('--out <file>', 'write the search (every probe and seed) as JSON; with --shard, the part')
     .option(
       '--report <file>',
-      'write a self-contained HTML report (every probe, the answer, its cost, the curves; one parameter)',
+      'write a self-contained HTML report (every probe, the answer, its cost, the curves; with --param, every configuration run or pruned and the cost/SLO-margin frontier)',
     )
     .option('--quiet', 'do not print probes as they finish')
     .option('--wave-in <file>', 'with --shard: the state `floodgate merge` wrote after the previous wave')
@@ -244,8 +244,6 @@ Exit codes: 0 found, 3 no value in the range meets the SLOs, 1 bad input, 2 bad 
       if (shard) return runWave(file, study, shard, opts);
       if (opts.waveIn !== undefined || opts.waveDir !== undefined)
         throw new UsageError('--wave-in, --wave-dir: a wave is one shard of a search: pass --shard K/N too');
-      if (plan && opts.report !== undefined)
-        throw new UsageError('--report: the report shows a one-parameter search; a --param plan is in --out');
       checkOutputs(
         [file],
         [
@@ -280,7 +278,7 @@ Exit codes: 0 found, 3 no value in the range meets the SLOs, 1 bad input, 2 bad 
         jobProgress('capacity (runs, of the most the search may need)', opts.quiet),
       );
       if (opts.out) await writeFileAtomic(opts.out, `${JSON.stringify(result, null, 2)}\n`);
-      if (opts.report && result.schema === 'floodgate/capacity-result@1') {
+      if (opts.report) {
         const { scenario } = await loadScenarioFile(file, { overrides, limits: opts.max });
         const shown = [
           ...(opts.set ?? []).map((x) => `--set ${x}`),
@@ -288,7 +286,9 @@ Exit codes: 0 found, 3 no value in the range meets the SLOs, 1 bad input, 2 bad 
         ];
         await writeFileAtomic(
           opts.report,
-          renderCapacityReport(result, scenario, { range: opts.range!, overrides: shown }),
+          result.schema === 'floodgate/capacity-result@1'
+            ? renderCapacityReport(result, scenario, { range: opts.range!, overrides: shown })
+            : renderPlanReport(result, scenario, { overrides: shown }),
         );
       }
       process.stdout.write(

@@ -43,6 +43,7 @@ const verdicts = (e: CompareResult['entries'][number]) => fmtVerdictCounts(e.see
 export function formatComparison(r: CompareResult, wallMs?: number): string {
   const classes = Object.keys(r.entries[0]?.classes ?? {});
   const recovery = r.entries.some((e) => e.seeds.some((s) => s.recovery));
+  const quality = r.frontier !== undefined;
   const header = [
     'rank',
     'policy',
@@ -54,6 +55,7 @@ export function formatComparison(r: CompareResult, wallMs?: number): string {
     ...classes.map((c) => `${c} p99`),
     'amp',
     'cost $',
+    ...(quality ? ['acceptable', '$/acceptable', 'frontier'] : []),
     'SLOs',
     ...(recovery ? ['recovered', 'recovery'] : []),
   ];
@@ -68,6 +70,7 @@ export function formatComparison(r: CompareResult, wallMs?: number): string {
     ...classes.map((c) => pm(e.classes[c]!.ttftP99, ms)),
     pm(e.summary.amplification, (x) => x.toFixed(2)),
     pm(e.summary.costUsd, (x) => x.toFixed(2)),
+    ...(quality ? qualityCells(r, e) : []),
     `${e.seeds.reduce((a, s) => a + s.slosPassed, 0)}/${e.slosTotal * e.seeds.length}`,
     ...(recovery
       ? [
@@ -88,8 +91,31 @@ export function formatComparison(r: CompareResult, wallMs?: number): string {
       '',
       'Values are means ± 95% confidence half-widths over seeds. "~": not significantly different from',
       `rank 1 on ${r.objective} (paired t-test over the same seeds, 5%).`,
+      ...(r.frontier ? ['', ...frontierLines(r.frontier)] : []),
     ].join('\n'),
   );
+}
+
+/** Acceptable share, cost per acceptable answer, and whether the entry is on the frontier. */
+function qualityCells(r: CompareResult, e: CompareResult['entries'][number]): string[] {
+  const q = e.quality!;
+  const onFrontier = r.frontier!.entries.find((f) => f.label === e.label)?.onFrontier;
+  return [
+    pm(q.acceptableShare, pct),
+    Number.isFinite(q.costPerAcceptableUsd.mean) ? pm(q.costPerAcceptableUsd, (x) => x.toPrecision(3)) : '-',
+    onFrontier ? 'yes' : 'no',
+  ];
+}
+
+/** The frontier in words: who is on it, and who dominates the others. */
+export function frontierLines(f: NonNullable<CompareResult['frontier']>): string[] {
+  const on = f.entries.filter((e) => e.onFrontier).map((e) => e.label);
+  const off = f.entries.filter((e) => !e.onFrontier);
+  return [
+    `Frontier (no other policy does better on cost, acceptable share or p99 TTFT without doing worse on another; means over seeds): ${on.join(', ')}`,
+    ...off.map((e) => `  ${e.label}: dominated by ${e.dominatedBy.join(', ')}`),
+    `Cost-quality frontier, cheapest first: ${f.costQuality.join(' -> ')}`,
+  ];
 }
 
 export function compareCommand(): Command {

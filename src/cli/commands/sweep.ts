@@ -32,7 +32,30 @@ import {
 
 const pm = fmtEstimate;
 
+/** A quality-only sweep (no recovery block): the cost-quality curve as a table. */
+function formatQualitySweep(r: SweepResult): string {
+  const rows = r.points.map((p) => [
+    p.text,
+    p.quality ? pm(p.quality.acceptableShare, fmtPct) : '-',
+    p.quality ? pm(p.quality.costUsd, (x) => x.toFixed(2)) : '-',
+    p.quality ? pm(p.quality.costPerAcceptableUsd, (x) => x.toPrecision(3)) : '-',
+    pm(p.goodputShare, fmtPct),
+  ]);
+  return escapeLines(
+    [
+      `${shorten(r.scenario, 120)}: ${r.path} over ${r.points.length} values x ${r.seeds.length} seeds (no recovery block: the cost-quality curve)`,
+      '',
+      table([[r.path, 'acceptable', 'cost $', '$/acceptable', 'goodput'], ...rows]),
+      '',
+      'Values are means ± 95% confidence half-widths over seeds. "acceptable": share of offered requests',
+      'answered acceptably; "$/acceptable": token cost per acceptable answer.',
+    ].join('\n'),
+  );
+}
+
 export function formatSweep(r: SweepResult): string {
+  if (r.recovery === false) return formatQualitySweep(r);
+  const quality = r.points.every((p) => p.quality);
   const rows = r.points.map((p) => [
     p.text,
     p.region,
@@ -43,13 +66,25 @@ export function formatSweep(r: SweepResult): string {
     pm(p.endGoodputShare, fmtPct),
     pm(p.endAmplification, (x) => x.toFixed(2)),
     pm(p.recoveredAfterMs, fmtMs),
+    ...(quality
+      ? [pm(p.quality!.acceptableShare, fmtPct), pm(p.quality!.costPerAcceptableUsd, (x) => x.toPrecision(3))]
+      : []),
   ]);
   return escapeLines(
     [
       `${shorten(r.scenario, 120)}: ${r.path} over ${r.points.length} values x ${r.seeds.length} seeds`,
       '',
       table([
-        [r.path, 'region', 'verdicts', 'goodput', 'settled goodput', 'settled amp', 'recovered after'],
+        [
+          r.path,
+          'region',
+          'verdicts',
+          'goodput',
+          'settled goodput',
+          'settled amp',
+          'recovered after',
+          ...(quality ? ['acceptable', '$/acceptable'] : []),
+        ],
         ...rows,
       ]),
       '',
@@ -64,9 +99,12 @@ export function formatSweep(r: SweepResult): string {
 export function sweepCommand(): Command {
   const command = new Command('sweep')
     .description(
-      'Run a scenario over values of one parameter (e.g. the base load) and map where its trigger leaves the system: stable, vulnerable or metastable.',
+      'Run a scenario over values of one parameter (e.g. the base load) and map where its trigger leaves the system: stable, vulnerable or metastable; with a quality section, draw the cost-quality curve (e.g. over a router threshold).',
     )
-    .argument('<scenario>', 'scenario file (.yaml, or .ts with a default export) with a recovery block')
+    .argument(
+      '<scenario>',
+      'scenario file (.yaml, or .ts with a default export) with a recovery block or a quality section',
+    )
     .requiredOption('--vary <path>', 'scenario path to vary, e.g. workload.arrivals.rate')
     .option('--values <list>', 'comma-separated values, units kept, e.g. 20/s,25/s,30/s')
     .option('--range <lo..hi>', 'evenly spaced values from LO to HI (with --steps), e.g. 20/s..40/s')
@@ -77,7 +115,10 @@ export function sweepCommand(): Command {
     .addOption(workLimitOption())
     .option('--json', 'print the sweep JSON to stdout instead of the table')
     .option('--out <file>', 'write the sweep (every value and seed) as JSON')
-    .option('--report <file>', 'write a self-contained HTML report (regions and curves over the parameter)')
+    .option(
+      '--report <file>',
+      'write a self-contained HTML report (regions and curves over the parameter; with quality, the cost-quality curve)',
+    )
     .option('--quiet', 'no progress line on stderr');
   for (const o of shardOptions()) command.addOption(o);
   return command
@@ -90,6 +131,8 @@ Examples:
       --set 'gateway.retries.budget={kind: token-bucket}'
   floodgate sweep scenarios/retry-storm.yaml --vary workload.arrivals.rate --range 20/s..34/s --shard 1/4 --out parts/
       (one shard of four; then: floodgate merge parts/part-*.json --out sweep.json)
+  floodgate sweep scenarios/model-routing.yaml --vary gateway.routing.params.threshold --values 0,0.25,0.5,0.75,1
+      (a scenario with a quality section: the cost-quality curve of a router's threshold)
 
 Exit codes: 0 done (the regions are the answer, not a pass/fail), 1 bad input, 2 bad usage, 70 a bug.`,
     )

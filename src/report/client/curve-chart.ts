@@ -25,6 +25,18 @@ function yDomain(chart: CurveChart, values: number[]): [number, number] {
     const hi = Math.max(...pos);
     return [lo / 1.5, Math.max(hi * 1.5, lo * 10)];
   }
+  if (chart.fitY && values.length > 0) {
+    // Values below the floor are drawn at it (the scale clamps).
+    const lo = Math.max(Math.min(...values), chart.yMin ?? Number.NEGATIVE_INFINITY);
+    const hi = Math.max(lo, ...values);
+    const pad = hi > lo ? (hi - lo) * 0.15 : Math.max(Math.abs(hi) * 0.05, 0.01);
+    // A share stays within [0, 1] unless the values leave it (an SLO margin can).
+    const share = chart.unit === 'share';
+    return [
+      share && lo >= 0 ? Math.max(0, lo - pad) : lo - pad,
+      share && hi <= 1 ? Math.min(1, hi + pad) : hi + pad,
+    ];
+  }
   const lo = Math.min(0, ...values);
   // A share never passes 100%, whatever its CI says.
   if (chart.unit === 'share') return [lo, 1];
@@ -40,7 +52,9 @@ export function curveChart(fig: HTMLElement, chart: CurveChart): () => void {
     const f = frame(plot, HEIGHT, margin);
     f.svg.attr('aria-label', chart.title);
     const shown = chart.series.filter((s) => !hidden.has(s.key));
-    const xs = chart.series.flatMap((s) => s.points.map((p) => p.x));
+    const xs = chart.series.flatMap((s) =>
+      s.points.flatMap((p) => (p.xci95 ? [p.x - p.xci95, p.x + p.xci95] : [p.x])),
+    );
     const x0 = Math.min(...xs, ...chart.xBands.map((b) => b.x0));
     const x1 = Math.max(...xs, ...chart.xBands.map((b) => b.x1));
     const pad = x1 > x0 ? (x1 - x0) * 0.04 : 1;
@@ -81,6 +95,8 @@ export function curveChart(fig: HTMLElement, chart: CurveChart): () => void {
         .tickValues(chart.xTicks.map((t) => t.x))
         .tickFormat((v) => chart.xTicks!.find((t) => t.x === Number(v))?.label ?? '');
     else axis.ticks(Math.max(3, Math.floor(f.w / 80)));
+    const xUnit = chart.xUnit;
+    if (xUnit && !chart.xTicks) axis.tickFormat((v) => fmtAxis(xUnit, Number(v)));
     f.g.append('g').attr('class', 'axis x-axis').attr('transform', `translate(0,${f.h})`).call(axis);
     f.g
       .append('text')
@@ -144,8 +160,16 @@ export function curveChart(fig: HTMLElement, chart: CurveChart): () => void {
         ];
       });
       const foot = [`${p.seeds.length} seed${p.seeds.length === 1 ? '' : 's'}`, p.note].filter(Boolean);
+      if (xUnit)
+        rows.unshift({
+          key: 'x',
+          color: '#5c5c5c',
+          dash: undefined,
+          label: chart.xLabel,
+          value: `${fmtValue(xUnit, p.x)}${p.xci95 ? ` ± ${fmtValue(xUnit, p.xci95)}` : ''}`,
+        });
       showTooltip(
-        tooltipHtml(`${chart.xLabel} = ${p.label}`, rows, foot.join('; ')),
+        tooltipHtml(xUnit ? p.label : `${chart.xLabel} = ${p.label}`, rows, foot.join('; ')),
         event.clientX,
         event.clientY,
       );
@@ -191,6 +215,17 @@ export function curveChart(fig: HTMLElement, chart: CurveChart): () => void {
             .attr('stroke-width', 1.5)
             .attr('fill', 'none');
         }
+        if (p.xci95) {
+          const a = x(p.x - p.xci95);
+          const b = x(p.x + p.xci95);
+          const cy = y(p.y);
+          g.append('path')
+            .attr('class', 'mark whisker x-whisker')
+            .attr('d', `M${a},${cy - 4}V${cy + 4}M${a},${cy}H${b}M${b},${cy - 4}V${cy + 4}`)
+            .attr('stroke', color)
+            .attr('stroke-width', 1.5)
+            .attr('fill', 'none');
+        }
         g.append('circle')
           .attr('class', `mark point${p.hollow ? ' miss' : ''}`)
           .attr('data-x', p.label)
@@ -202,6 +237,14 @@ export function curveChart(fig: HTMLElement, chart: CurveChart): () => void {
           .attr('stroke-width', 2)
           .on('mousemove', (event: MouseEvent) => tip(event, p))
           .on('mouseleave', hideTooltip);
+        if (p.pointLabel)
+          g.append('text')
+            .attr('class', 'point-label')
+            .attr('x', x(p.x) + 7)
+            .attr('y', y(p.y) - 7)
+            .attr('font-size', 10)
+            .attr('fill', color)
+            .text(p.pointLabel);
       }
     }
   };

@@ -65,6 +65,10 @@ function main(): void {
       const fig = figureFor(c.id);
       if (fig) redraws.push(dotChart(fig, c, data.entries));
     }
+    for (const c of data.curves ?? []) {
+      const fig = figureFor(c.id);
+      if (fig) redraws.push(curveChart(fig, c));
+    }
   }
   let pending = 0;
   let width = window.innerWidth;
