@@ -3,8 +3,10 @@
  * where to send requests and with which credentials, so that nothing secret is in the script.
  *
  * FLOODGATE_TARGET   base URL (http://gateway:8080, http://gateway/v1) or the full
- *                    chat-completions URL; default: the compiler's --target
- * FLOODGATE_API_KEY  sent as `Authorization: Bearer <key>`
+ *                    chat-completions URL; default: the compiler's --target. Classes of other
+ *                    dialects append their own path (/v1/messages...) to the base
+ * FLOODGATE_API_KEY  sent as `Authorization: Bearer <key>` (Anthropic: `x-api-key`, Gemini:
+ *                    `x-goog-api-key`, as the class's dialect says)
  * FLOODGATE_HEADERS  a JSON object of extra headers, e.g. {"x-tenant":"load-test"} (errors
  *                    name the malformed entry by its position, never print a value)
  * FLOODGATE_MODEL    replaces every class's `model`
@@ -17,8 +19,14 @@
 export interface RunEnv {
   /** The chat-completions URL. */
   url: string;
-  /** Headers sent with every request (auth, content type, extras). */
+  /** The target as given (other dialects' URLs are built from it: dialect.ts). */
+  target: string;
+  /** Headers sent with every chat-completions request (auth, content type, extras). */
   headers: Record<string, string>;
+  /** FLOODGATE_API_KEY, sent in the header of each request's dialect; null when unset. */
+  apiKey: string | null;
+  /** FLOODGATE_HEADERS. */
+  extraHeaders: Record<string, string>;
   model: string | null;
   bodyExtra: Record<string, unknown>;
   summaryPath: string;
@@ -35,9 +43,13 @@ export function readEnv(env: Record<string, string | undefined>, defaultTarget: 
   const extra = extraHeaders(env['FLOODGATE_HEADERS']);
   for (const [k, v] of Object.entries(extra)) headers[k] = v;
   const parallelism = Number(env['FLOODGATE_PARALLELISM'] ?? '1');
+  const target = env['FLOODGATE_TARGET'] || defaultTarget;
   return {
-    url: completionsUrl(env['FLOODGATE_TARGET'] || defaultTarget),
+    url: completionsUrl(target),
+    target,
     headers,
+    apiKey: key || null,
+    extraHeaders: extra,
     model: env['FLOODGATE_MODEL'] || null,
     bodyExtra: parseJson(
       env['FLOODGATE_BODY'],
