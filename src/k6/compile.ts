@@ -9,11 +9,11 @@
  */
 import { createDistribution } from '../engine/dist/index.ts';
 import { FloodgateError } from '../errors.ts';
-import { type ApiDialect, DEFAULT_API_DIALECT } from '../providers/dialects.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { ArrivalsConfig, ClassConfig, ClientConfig, Scenario, TraceConfig } from '../scenario/schema.ts';
 import { RateTimeline } from '../workload/timeline/rate-timeline.ts';
 import type { Trace } from '../workload/trace.ts';
+import { dialectOfClass } from './class-dialect.ts';
 import { coverageNotes } from './coverage.ts';
 import {
   type ClassPlan,
@@ -353,22 +353,6 @@ export function modelOf(scenario: Scenario, c: ClassConfig): string {
     : scenario.providers[0];
   if (!provider) return c.name;
   return provider.models?.[0] ?? provider.name;
-}
-
-/**
- * The dialect a class's requests speak: that of its first provider, else of the first provider
- * serving its first model, else of the first provider; `openai-chat` for a provider that names
- * none (queue and GPU pools speak it too). `--set providers[N].api=openai-chat` switches a class
- * back, e.g. for a gateway that takes only OpenAI-format requests.
- */
-export function dialectOfClass(scenario: Scenario, c: ClassConfig): ApiDialect {
-  const model = c.models?.[0];
-  const provider = c.providers
-    ? scenario.providers.find((p) => p.name === c.providers![0])
-    : ((model !== undefined
-        ? scenario.providers.find((p) => (p.models ?? [p.name]).includes(model))
-        : undefined) ?? scenario.providers[0]);
-  return provider?.kind === 'api' ? (provider.api ?? DEFAULT_API_DIALECT) : DEFAULT_API_DIALECT;
 }
 
 /**

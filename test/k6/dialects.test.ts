@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bundleK6Script } from '../../src/k6/bundle.ts';
 import { compileK6 } from '../../src/k6/compile.ts';
+import { DIALECT_COVERAGE } from '../../src/k6/coverage.ts';
 import type { K6Summary } from '../../src/k6/summary-schema.ts';
 import { API_DIALECTS, type ApiDialect } from '../../src/providers/dialects.ts';
 import { loadScenarioFile, loadScenarioObject } from '../../src/scenario/load.ts';
@@ -377,5 +378,60 @@ describe('which dialect a class speaks', () => {
       expect(fake.posts.every((p) => p.url === 'http://localhost:8000/v1/messages')).toBe(true);
       expect(fake.count('floodgate_chat_ok'), mode).toBe(3);
     }
+  });
+});
+
+describe('coverage of dialects', () => {
+  it('describes each dialect from the dialect table: path, key header, TTFT event, usage, outcome counters', () => {
+    expect(Object.keys(DIALECT_COVERAGE)).toEqual([...API_DIALECTS]);
+    const anthropic = DIALECT_COVERAGE['anthropic-messages'];
+    expect(anthropic.path).toBe('POST /v1/messages');
+    expect(anthropic.headers).toBe('x-api-key: <FLOODGATE_API_KEY>, anthropic-version');
+    expect(anthropic.ttft).toMatch(/content_block_delta/);
+    expect(anthropic.usage).toMatch(/cache_read_input_tokens/);
+    expect(anthropic.outcomes).toContain('529 overloaded_error -> overloaded');
+    expect(DIALECT_COVERAGE['openai-chat'].outcomes).toContain(
+      '429 insufficient_quota (insufficient_quota) -> quota_exceeded',
+    );
+    expect(DIALECT_COVERAGE.gemini.outcomes).toContain('503 UNAVAILABLE -> overloaded');
+    expect(DIALECT_COVERAGE.gemini.path).toMatch(/streamGenerateContent\?alt=sse/);
+  });
+
+  it('notes a class that speaks another dialect than chat completions, and how to switch it', async () => {
+    const loaded = await loadScenarioFile(join(ROOT, 'scenarios/dialect-failover.yaml'));
+    expect(compileK6(loaded).notes).toContain(
+      'workload.classes[0] "chat" speaks anthropic-messages (provider "anthropic"): POST /v1/messages; a target that takes only OpenAI chat completions needs --set providers[0].api=openai-chat',
+    );
+    const quickstart = await loadScenarioFile(join(ROOT, 'scenarios/quickstart.yaml'));
+    expect(compileK6(quickstart).notes.join('\n')).not.toMatch(/ speaks /);
+  });
+
+  it('a session call to Anthropic marks its conversation cacheable instead of prompt_cache_key', async () => {
+    const loaded = await loadScenarioObject({
+      name: 'agent',
+      duration: '1m',
+      seed: 3,
+      providers: [{ name: 'a', kind: 'api', api: 'anthropic-messages', models: ['claude'] }],
+      workload: {
+        arrivals: { rate: '1/s' },
+        classes: [
+          {
+            name: 'chat',
+            promptTokens: 50,
+            outputTokens: 5,
+            session: { calls: 2, toolTokens: 10, thinkTime: 0, maxContext: 10_000 },
+          },
+        ],
+      },
+    });
+    const fake = await run(await bundleK6Script(compileK6(loaded).config), {
+      respond: () => ({ status: 200, body: dialectStreamBody('anthropic-messages') }),
+    });
+    expect(fake.posts).toHaveLength(2);
+    const second = JSON.parse(fake.posts[1]!.body);
+    expect(second).not.toHaveProperty('prompt_cache_key');
+    expect(second.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect(second.messages[2].content[0].cache_control).toEqual({ type: 'ephemeral' });
+    expect(typeof second.messages[0].content).toBe('string');
   });
 });
