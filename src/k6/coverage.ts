@@ -268,14 +268,6 @@ export const DIALECT_COVERAGE: { readonly [K in ApiDialect]-?: DialectCoverage }
   API_DIALECTS.map((api) => [api, dialectCoverage(api)]),
 ) as { [K in ApiDialect]: DialectCoverage };
 
-/** What the script does not model of any dialect. */
-export const DIALECT_GAPS: readonly string[] = [
-  'rate-limit headers (x-ratelimit-*, anthropic-ratelimit-*) are not read: the client waits only for Retry-After, as the scenario client does; the gateway under test reads them',
-  "in sse mode an error answer is classified by its status alone (xk6-sse hands over no body): OpenAI's 429 insufficient_quota counts as rate-limited there",
-  "retry-after-ms and Gemini's RetryInfo retryDelay are not waited for",
-  'requests and answers are text only: tools, images, thinking blocks and reasoning items are neither sent nor timed',
-];
-
 const OVERFLOW_NOTE =
   'a context longer than maxContext keeps its latest tokens, so from then on calls no longer share a prefix with the previous one (the simulator still counts the kept part as cached)';
 

@@ -5,6 +5,7 @@
  * the dialect table says (src/providers/dialects.ts), against answers built after the providers'
  * API references (dialect-fixtures.ts).
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bundleK6Script } from '../../src/k6/bundle.ts';
@@ -433,5 +434,16 @@ describe('coverage of dialects', () => {
     expect(second.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant', 'user']);
     expect(second.messages[2].content[0].cache_control).toEqual({ type: 'ephemeral' });
     expect(typeof second.messages[0].content).toBe('string');
+  });
+});
+
+describe('the load-testing guide', () => {
+  it('has the dialect table as src/k6/coverage.ts derives it from the dialect table', async () => {
+    const guide = await readFile(join(ROOT, 'docs/guide/load-testing.md'), 'utf8');
+    const esc = (s: string) => s.replace(/\|/g, '\\|');
+    for (const [api, c] of Object.entries(DIALECT_COVERAGE))
+      expect(guide).toContain(
+        `| \`${api}\` | \`${esc(c.path)}\` | ${esc(c.headers)} | ${esc(c.ttft)} | ${esc(c.usage)} | ${c.outcomes.map(esc).join('; ')} |`,
+      );
   });
 });
