@@ -25,6 +25,7 @@ import type {
   TimelineEntry,
   TraceConfig,
 } from '../scenario/schema.ts';
+import { quoted } from '../text/quote.ts';
 import { dialectOfClass, dialectProvider } from './class-dialect.ts';
 import type { K6Mode } from './script-config.ts';
 import { quantile } from './sizing.ts';
@@ -316,7 +317,7 @@ export function coverageNotes(scenario: Scenario, mode: K6Mode): string[] {
       const provider = dialectProvider(scenario, c)!;
       const n = scenario.providers.indexOf(provider);
       notes.push(
-        `workload.classes[${i}] ${JSON.stringify(c.name)} speaks ${api} (provider ${JSON.stringify(provider.name)}): ${dialectCoverage(api).path}; a target that takes only OpenAI chat completions needs --set providers[${n}].api=openai-chat`,
+        `workload.classes[${i}] ${quoted(c.name)} speaks ${api} (provider ${quoted(provider.name)}): ${dialectCoverage(api).path}; a target that takes only OpenAI chat completions needs --set providers[${n}].api=openai-chat`,
       );
     }
     if (c.session && sessionMayOverflow(c))

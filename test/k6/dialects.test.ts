@@ -401,7 +401,7 @@ describe('coverage of dialects', () => {
   it('notes a class that speaks another dialect than chat completions, and how to switch it', async () => {
     const loaded = await loadScenarioFile(join(ROOT, 'scenarios/dialect-failover.yaml'));
     expect(compileK6(loaded).notes).toContain(
-      'workload.classes[0] "chat" speaks anthropic-messages (provider "anthropic"): POST /v1/messages; a target that takes only OpenAI chat completions needs --set providers[0].api=openai-chat',
+      "workload.classes[0] 'chat' speaks anthropic-messages (provider 'anthropic'): POST /v1/messages; a target that takes only OpenAI chat completions needs --set providers[0].api=openai-chat",
     );
     const quickstart = await loadScenarioFile(join(ROOT, 'scenarios/quickstart.yaml'));
     expect(compileK6(quickstart).notes.join('\n')).not.toMatch(/ speaks /);
