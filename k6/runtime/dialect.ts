@@ -31,13 +31,18 @@ export interface ChatMessage {
   content: string;
 }
 
-/** Token counts an answer reports; null where it reports none. */
+/**
+ * Token counts an answer reports, as its dialect's usage fields say them; null where it reports
+ * none. `promptTokens` makes the whole prompt of them.
+ */
 export interface UsageCounts {
-  /** The whole prompt, cached part included. */
+  /** The dialect's input count (Anthropic's excludes the cached part). */
   input: number | null;
   output: number | null;
   /** Prompt tokens read from a prompt cache. */
   cached: number | null;
+  /** Prompt tokens written to the cache, where the dialect reports them apart (Anthropic). */
+  written: number | null;
 }
 
 /** One streamed event, read. */
@@ -294,30 +299,14 @@ function errorFromBody(spec: DialectSpec, body: unknown): TryKind {
  * tokens at the start and output tokens at the end).
  */
 export function parseAnswer(api: ApiDialect, body: string, stream: boolean): ParsedAnswer {
-  const spec = DIALECTS[api];
+  const parsed: ParsedAnswer = { ...noUsage(), chunks: 0, complete: false, error: null };
   if (!stream) {
     const r = parseJson(body);
-    if (r === undefined)
-      return { input: null, output: null, cached: null, chunks: 0, complete: false, error: null };
-    const usage = usageIn(spec, r);
-    return {
-      input: null,
-      output: null,
-      cached: null,
-      ...usage,
-      chunks: 1,
-      complete: wholeAnswer(api, r),
-      error: null,
-    };
+    if (r === undefined) return parsed;
+    const usage = usageIn(DIALECTS[api], r);
+    if (usage) mergeUsage(parsed, usage);
+    return { ...parsed, chunks: 1, complete: wholeAnswer(api, r) };
   }
-  const parsed: ParsedAnswer = {
-    input: null,
-    output: null,
-    cached: null,
-    chunks: 0,
-    complete: false,
-    error: null,
-  };
   for (const line of body.split('\n')) {
     if (!line.startsWith('data:')) continue;
     const data = line.slice(5).trim();
@@ -334,11 +323,26 @@ export function parseAnswer(api: ApiDialect, body: string, stream: boolean): Par
   return parsed;
 }
 
-/** Copies the counts `from` reports onto `into`. */
+export function noUsage(): UsageCounts {
+  return { input: null, output: null, cached: null, written: null };
+}
+
+/** Copies the counts `from` reports onto `into` (a stream's later counts are its latest). */
 export function mergeUsage(into: UsageCounts, from: UsageCounts): void {
   if (from.input !== null) into.input = from.input;
   if (from.output !== null) into.output = from.output;
   if (from.cached !== null) into.cached = from.cached;
+  if (from.written !== null) into.written = from.written;
+}
+
+/**
+ * The whole prompt, cached part included. Anthropic's `input_tokens` are only the tokens after
+ * the last cache breakpoint (the dialect reports cache writes apart): its prompt is input + cache
+ * reads + cache writes. OpenAI's and Gemini's prompt counts include the cached part.
+ */
+export function promptTokens(api: ApiDialect, u: UsageCounts): number | null {
+  if (u.input === null || DIALECTS[api].usage.cacheWrite === undefined) return u.input;
+  return u.input + (u.cached ?? 0) + (u.written ?? 0);
 }
 
 /** A non-streamed body holds the answer: chat `choices`, a Responses `output`, Anthropic `content`, Gemini `candidates`. */
@@ -358,19 +362,15 @@ function usageIn(spec: DialectSpec, holder: unknown): UsageCounts | null {
   return usage === undefined ? null : usageOf(spec, usage);
 }
 
-/**
- * The dialect's usage fields as counts. Anthropic's `input_tokens` are only the tokens after the
- * last cache breakpoint (the dialect reports cache writes apart): its prompt is input + cache
- * reads + cache writes. OpenAI's and Gemini's prompt counts include the cached part.
- */
+/** The dialect's usage fields as counts. */
 function usageOf(spec: DialectSpec, usage: unknown): UsageCounts {
   const f = spec.usage;
-  const input = count(dig(usage, f.input));
-  const cached = count(dig(usage, f.cachedInput));
-  const written = f.cacheWrite === undefined ? null : count(dig(usage, f.cacheWrite));
-  const prompt =
-    f.cacheWrite === undefined || input === null ? input : input + (cached ?? 0) + (written ?? 0);
-  return { input: prompt, output: count(dig(usage, f.output)), cached };
+  return {
+    input: count(dig(usage, f.input)),
+    output: count(dig(usage, f.output)),
+    cached: count(dig(usage, f.cachedInput)),
+    written: f.cacheWrite === undefined ? null : count(dig(usage, f.cacheWrite)),
+  };
 }
 
 function parseJson(text: string): unknown {

@@ -7,7 +7,7 @@
  * still bounds it).
  */
 import sse from 'k6/x/sse';
-import { errorKind, mergeUsage, streamEvent, type UsageCounts } from './dialect.ts';
+import { errorKind, mergeUsage, noUsage, promptTokens, streamEvent } from './dialect.ts';
 import { retryAfterMs, type TryKind, type TryRequest, type TryResult } from './transport.ts';
 import { stockTransport } from './transport-stock.ts';
 
@@ -21,7 +21,7 @@ export function sseTransport(req: TryRequest): TryResult {
   let chunks = 0;
   let complete = false;
   let timedOut = false;
-  const usage: UsageCounts = { input: null, output: null, cached: null };
+  const usage = noUsage();
   let streamError: TryKind | null = null;
   let error = '';
   const res = sse.open(
@@ -78,7 +78,7 @@ export function sseTransport(req: TryRequest): TryResult {
     totalMs: Date.now() - started,
     gapsMs: ok ? gapsMs : [],
     chunks,
-    inputTokens: usage.input,
+    inputTokens: promptTokens(req.api, usage),
     outputTokens: usage.output,
     cachedTokens: usage.cached,
     retryAfterMs: status === 429 ? retryAfterMs(res.headers?.['Retry-After']) : null,

@@ -7,7 +7,7 @@
  * chat completions), read in the request's dialect, and so is an error answer's kind.
  */
 import http from 'k6/http';
-import { errorKind, parseAnswer } from './dialect.ts';
+import { errorKind, parseAnswer, promptTokens } from './dialect.ts';
 import { retryAfterMs, type TryKind, type TryRequest, type TryResult } from './transport.ts';
 
 /** k6 answers a request that ran out of time with error_code 1050. */
@@ -45,7 +45,7 @@ export function stockTransport(req: TryRequest): TryResult {
     totalMs,
     gapsMs: [],
     chunks: parsed?.chunks ?? 0,
-    inputTokens: parsed?.input ?? null,
+    inputTokens: parsed ? promptTokens(req.api, parsed) : null,
     outputTokens: parsed?.output ?? null,
     cachedTokens: parsed?.cached ?? null,
     retryAfterMs: res.status === 429 ? retryAfterMs(res.headers['Retry-After']) : null,

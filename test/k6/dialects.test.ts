@@ -205,6 +205,26 @@ describe('each dialect read back', () => {
       expect(dialectStreamEvents(api, 100, 40, 25).firstContentMs).toBeGreaterThan(100);
   });
 
+  it("anthropic: a message_delta's null cache counts keep message_start's (the prompt is input + cache reads + writes)", async () => {
+    const { events } = dialectStreamEvents('anthropic-messages', 100, 10, 10);
+    const delta = events.findIndex((e) => e.data.includes('"message_delta"'));
+    const data = JSON.parse(events[delta]!.data);
+    // The SDK's MessageDeltaUsage: input and cache counts may be null, output is cumulative.
+    data.usage = {
+      input_tokens: USAGE.prompt - USAGE.cached - 10,
+      cache_creation_input_tokens: null,
+      cache_read_input_tokens: null,
+      output_tokens: USAGE.output,
+    };
+    events[delta] = { ...events[delta]!, data: JSON.stringify(data) };
+    const fake = await run(await scriptFor('anthropic-messages', 'sse'), {
+      stream: () => ({ status: 200, events }),
+    });
+    expect(fake.count('floodgate_chat_input_tokens')).toBe(USAGE.prompt);
+    expect(fake.count('floodgate_chat_cached_tokens')).toBe(USAGE.cached);
+    expect(fake.count('floodgate_chat_output_tokens')).toBe(USAGE.output);
+  });
+
   it.each(API_DIALECTS)(
     '%s, stock mode: a whole stream and a whole response, read for usage',
     async (api) => {
