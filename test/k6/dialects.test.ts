@@ -297,6 +297,47 @@ describe('errors classified by the dialect table', () => {
     }
   });
 
+  it.each([
+    [
+      'openai-responses',
+      { type: 'error', code: 'rate_limit_exceeded', message: 'x', param: null, sequence_number: 5 },
+      'rate_limited',
+    ],
+    [
+      'openai-responses',
+      {
+        type: 'response.failed',
+        response: { status: 'failed', error: { code: 'server_error', message: 'x' } },
+      },
+      'server_error',
+    ],
+    ['gemini', JSON.parse(ERROR_BODIES.geminiUnavailable), 'overloaded'],
+    ['anthropic-messages', { type: 'error', error: { type: 'api_error', message: 'x' } }, 'server_error'],
+  ] as [ApiDialect, unknown, string][])(
+    '%s: an error event inside a 200 stream -> %#',
+    async (api, error, counter) => {
+      const { events } = dialectStreamEvents(api, 10, 10, 10);
+      const cut = [...events.slice(0, 2), { delayMs: 10, data: JSON.stringify(error) }];
+      const body = cut.map((e) => `data: ${e.data}\n\n`).join('');
+      for (const mode of ['stock', 'sse'] as const) {
+        const fake = await run(await scriptFor(api, mode), {
+          respond: () => ({ status: 200, body }),
+          stream: () => ({ status: 200, events: cut }),
+        });
+        expect(fake.count(`floodgate_chat_${counter}`), mode).toBe(1);
+      }
+    },
+  );
+
+  it('a Responses stream that ends incomplete at max_output_tokens is a whole answer', async () => {
+    const body = dialectStreamBody('openai-responses').replace(/response\.completed/g, 'response.incomplete');
+    const fake = await run(await scriptFor('openai-responses', 'stock'), {
+      respond: () => ({ status: 200, body }),
+    });
+    expect(fake.count('floodgate_chat_ok')).toBe(1);
+    expect(fake.count('floodgate_chat_output_tokens')).toBe(USAGE.output);
+  });
+
   it('an overload is retried as a server-error, quota as a 429, as the SDKs do', async () => {
     const answers = [
       { status: 529, body: ERROR_BODIES.anthropicOverloaded },
