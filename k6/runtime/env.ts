@@ -17,15 +17,11 @@
  */
 
 export interface RunEnv {
-  /** The chat-completions URL. */
-  url: string;
-  /** The target as given (other dialects' URLs are built from it: dialect.ts). */
+  /** The target as given: each class's URL is built from it in its dialect (dialect.ts). */
   target: string;
-  /** Headers sent with every chat-completions request (auth, content type, extras). */
-  headers: Record<string, string>;
   /** FLOODGATE_API_KEY, sent in the header of each request's dialect; null when unset. */
   apiKey: string | null;
-  /** FLOODGATE_HEADERS. */
+  /** FLOODGATE_HEADERS, sent with every request after Content-Type and the key. */
   extraHeaders: Record<string, string>;
   model: string | null;
   bodyExtra: Record<string, unknown>;
@@ -37,19 +33,11 @@ export const DEFAULT_SUMMARY_PATH = 'floodgate-k6-summary.json';
 
 /** Reads the run's settings from `env` (k6's __ENV). Throws on malformed JSON values, without quoting them. */
 export function readEnv(env: Record<string, string | undefined>, defaultTarget: string): RunEnv {
-  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-  const key = env['FLOODGATE_API_KEY'];
-  if (key) headers['Authorization'] = `Bearer ${key}`;
-  const extra = extraHeaders(env['FLOODGATE_HEADERS']);
-  for (const [k, v] of Object.entries(extra)) headers[k] = v;
   const parallelism = Number(env['FLOODGATE_PARALLELISM'] ?? '1');
-  const target = env['FLOODGATE_TARGET'] || defaultTarget;
   return {
-    url: completionsUrl(target),
-    target,
-    headers,
-    apiKey: key || null,
-    extraHeaders: extra,
+    target: env['FLOODGATE_TARGET'] || defaultTarget,
+    apiKey: env['FLOODGATE_API_KEY'] || null,
+    extraHeaders: extraHeaders(env['FLOODGATE_HEADERS']),
     model: env['FLOODGATE_MODEL'] || null,
     bodyExtra: parseJson(
       env['FLOODGATE_BODY'],
