@@ -7,8 +7,9 @@
  * keystroke (`cancelAfter`, drawn per request) cancels the request wherever it is: within the
  * debounce nothing is sent, later the try in flight is cut (its timeout is the time left to the
  * keystroke) or the backoff is given up. The outcome is decided once, from the last try: ok,
- * rateLimited, serverError, timedOut, otherError (other 4xx, connection errors, cut streams),
- * abandoned or cancelled.
+ * rateLimited, quotaExceeded, overloaded, serverError, timedOut, otherError (other 4xx,
+ * connection errors, cut streams), abandoned or cancelled; the request's dialect says which error
+ * a try got (k6/runtime/dialect.ts).
  */
 
 import { backoffDelay } from '../../src/gateway/backoff.ts';
@@ -31,6 +32,8 @@ export interface RequestResult {
   gapsMs: number[];
   inputTokens: number;
   outputTokens: number;
+  /** Prompt tokens read from the server's prompt cache (0 when it reported none). */
+  cachedTokens: number;
   /** ok and within every SLO of the class. */
   good: boolean;
   /** The `usage.completion_tokens` of the ok try, null when the server reported none (or not ok). */
@@ -43,8 +46,14 @@ export interface ClientClock {
   sleep(seconds: number): void;
 }
 
+/**
+ * The retryable error (`retries.on`) each try kind counts as: an overload is a server error, and
+ * quota a 429 like a rate limit (the official SDKs retry both, though quota never passes).
+ */
 const RETRY_AS: Partial<Record<TryKind, 'rate-limited' | 'server-error' | 'timeout' | 'stream-cut'>> = {
   'rate-limited': 'rate-limited',
+  quota: 'rate-limited',
+  overloaded: 'server-error',
   'server-error': 'server-error',
   network: 'server-error',
   timeout: 'timeout',
@@ -54,6 +63,8 @@ const RETRY_AS: Partial<Record<TryKind, 'rate-limited' | 'server-error' | 'timeo
 const OUTCOME_OF: Record<TryKind, Outcome> = {
   ok: 'ok',
   'rate-limited': 'rateLimited',
+  quota: 'quotaExceeded',
+  overloaded: 'overloaded',
   'server-error': 'serverError',
   timeout: 'timedOut',
   'stream-cut': 'otherError',
@@ -88,6 +99,7 @@ export function sendRequest(
     gapsMs: [],
     inputTokens: last?.inputTokens ?? 0,
     outputTokens: last?.outputTokens ?? 0,
+    cachedTokens: last?.cachedTokens ?? 0,
     good: false,
     completionTokens: null,
   });
@@ -103,6 +115,7 @@ export function sendRequest(
     const limit = Math.min(timeout, userLeft);
     tries++;
     const r = transport({
+      api: c.api,
       url,
       body: req.body,
       headers,
@@ -151,6 +164,7 @@ function success(
     gapsMs: r.gapsMs,
     inputTokens: r.inputTokens ?? 0,
     outputTokens: r.outputTokens ?? 0,
+    cachedTokens: r.cachedTokens ?? 0,
     good,
     completionTokens: r.outputTokens,
   };

@@ -3,8 +3,10 @@
  * where to send requests and with which credentials, so that nothing secret is in the script.
  *
  * FLOODGATE_TARGET   base URL (http://gateway:8080, http://gateway/v1) or the full
- *                    chat-completions URL; default: the compiler's --target
- * FLOODGATE_API_KEY  sent as `Authorization: Bearer <key>`
+ *                    chat-completions URL; default: the compiler's --target. Classes of other
+ *                    dialects append their own path (/v1/messages...) to the base
+ * FLOODGATE_API_KEY  sent as `Authorization: Bearer <key>` (Anthropic: `x-api-key`, Gemini:
+ *                    `x-goog-api-key`, as the class's dialect says)
  * FLOODGATE_HEADERS  a JSON object of extra headers, e.g. {"x-tenant":"load-test"} (errors
  *                    name the malformed entry by its position, never print a value)
  * FLOODGATE_MODEL    replaces every class's `model`
@@ -15,10 +17,12 @@
  */
 
 export interface RunEnv {
-  /** The chat-completions URL. */
-  url: string;
-  /** Headers sent with every request (auth, content type, extras). */
-  headers: Record<string, string>;
+  /** The target as given: each class's URL is built from it in its dialect (dialect.ts). */
+  target: string;
+  /** FLOODGATE_API_KEY, sent in the header of each request's dialect; null when unset. */
+  apiKey: string | null;
+  /** FLOODGATE_HEADERS, sent with every request after Content-Type and the key. */
+  extraHeaders: Record<string, string>;
   model: string | null;
   bodyExtra: Record<string, unknown>;
   summaryPath: string;
@@ -29,15 +33,11 @@ export const DEFAULT_SUMMARY_PATH = 'floodgate-k6-summary.json';
 
 /** Reads the run's settings from `env` (k6's __ENV). Throws on malformed JSON values, without quoting them. */
 export function readEnv(env: Record<string, string | undefined>, defaultTarget: string): RunEnv {
-  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-  const key = env['FLOODGATE_API_KEY'];
-  if (key) headers['Authorization'] = `Bearer ${key}`;
-  const extra = extraHeaders(env['FLOODGATE_HEADERS']);
-  for (const [k, v] of Object.entries(extra)) headers[k] = v;
   const parallelism = Number(env['FLOODGATE_PARALLELISM'] ?? '1');
   return {
-    url: completionsUrl(env['FLOODGATE_TARGET'] || defaultTarget),
-    headers,
+    target: env['FLOODGATE_TARGET'] || defaultTarget,
+    apiKey: env['FLOODGATE_API_KEY'] || null,
+    extraHeaders: extraHeaders(env['FLOODGATE_HEADERS']),
     model: env['FLOODGATE_MODEL'] || null,
     bodyExtra: parseJson(
       env['FLOODGATE_BODY'],

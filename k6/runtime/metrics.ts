@@ -19,6 +19,7 @@ export interface MetricSet {
   attempts: Counter;
   inputTokens: Counter;
   outputTokens: Counter;
+  cachedInputTokens: Counter;
   goodput: Counter;
   errorRate: Rate;
   rateLimitedRate: Rate;
@@ -32,6 +33,8 @@ export interface MetricSet {
 export const OUTCOME_SUFFIX: Record<Outcome, string> = {
   ok: 'ok',
   rateLimited: 'rate_limited',
+  quotaExceeded: 'quota_exceeded',
+  overloaded: 'overloaded',
   serverError: 'server_error',
   timedOut: 'timeout',
   otherError: 'error_other',
@@ -63,6 +66,7 @@ export function createMetricSet(prefix: string): MetricSet {
     attempts: new Counter(`${prefix}_attempts`),
     inputTokens: new Counter(`${prefix}_input_tokens`),
     outputTokens: new Counter(`${prefix}_output_tokens`),
+    cachedInputTokens: new Counter(`${prefix}_cached_tokens`),
     goodput: new Counter(`${prefix}_goodput`),
     errorRate: new Rate(`${prefix}_error_rate`),
     rateLimitedRate: new Rate(`${prefix}_rate_limited_rate`),
@@ -73,15 +77,21 @@ export function createMetricSet(prefix: string): MetricSet {
   };
 }
 
-/** Records one request's result (errorShare counts failures, timeouts and 429s, as the simulator). */
+/**
+ * Records one request's result (errorShare counts failures, timeouts and 429s, as the simulator;
+ * rate_limited_rate only rate limits: quota and overloads are errors of their own).
+ */
 export function record(m: MetricSet, r: RequestResult): void {
   m.requests.add(1);
   m.outcomes[r.outcome].add(1);
   m.attempts.add(r.tries);
   if (r.inputTokens > 0) m.inputTokens.add(r.inputTokens);
   if (r.outputTokens > 0) m.outputTokens.add(r.outputTokens);
+  if (r.cachedTokens > 0) m.cachedInputTokens.add(r.cachedTokens);
   const error =
     r.outcome === 'rateLimited' ||
+    r.outcome === 'quotaExceeded' ||
+    r.outcome === 'overloaded' ||
     r.outcome === 'serverError' ||
     r.outcome === 'timedOut' ||
     r.outcome === 'otherError';

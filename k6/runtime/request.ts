@@ -1,18 +1,19 @@
 /**
  * One request of a class, planned from its seeded stream: sizes from the class's distributions
  * (the simulator's own samplers, src/engine/dist) or from its trace record, the prefix group, the
- * user's patience and next keystroke, and the OpenAI chat-completions body. Draw order per
+ * user's patience and next keystroke, and the body in the class's dialect (dialect.ts). Draw order per
  * request: prompt, output, prefix group, prompt words, patience, keystroke gap; then backoff
  * jitter as tries fail. A class with a `prefix` sends it as a system message (the same text for
  * every request of its group), which is what the emulator and prefix caches treat as a shared
  * prefix. Agent sessions (session.ts) build their calls from the same pieces.
  *
- * Example body: {"model":"small-model","messages":[{"role":"user","content":"the of people ..."}],
+ * Example chat-completions body: {"model":"small-model","messages":[{"role":"user","content":"the of people ..."}],
  *   "max_tokens":24,"stream":true,"stream_options":{"include_usage":true}}
  */
 import type { Distribution } from '../../src/engine/dist/distribution.ts';
 import { createDistribution } from '../../src/engine/dist/spec.ts';
 import type { ClassPlan } from '../../src/k6/script-config.ts';
+import { type ChatMessage, dialectBody } from './dialect.ts';
 import { CONTROL_CHARACTER } from './env.ts';
 import { prefixText, words } from './prompt.ts';
 import { createStream, type Random } from './rng.ts';
@@ -32,10 +33,7 @@ export interface PlannedRequest {
   rng: Random;
 }
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
+export type { ChatMessage };
 
 interface Samplers {
   prompt: Distribution;
@@ -151,9 +149,10 @@ export function drawUser(
 }
 
 /**
- * The chat-completions body (JSON text). `cacheKey` (a session's id) goes out as
- * `prompt_cache_key`, OpenAI's field for routing requests that share a prefix to one cache;
- * FLOODGATE_BODY can still override it.
+ * The request body (JSON text) in the class's dialect (dialect.ts); for chat completions as in the
+ * example above. `cacheKey` (a session's id) goes out as `prompt_cache_key`, OpenAI's field for
+ * routing requests that share a prefix to one cache (Anthropic's requests mark the conversation
+ * with cache_control instead); FLOODGATE_BODY can still override it.
  */
 export function requestBody(
   c: ClassPlan,
@@ -162,16 +161,14 @@ export function requestBody(
   env: BodyEnv,
   cacheKey?: string,
 ): string {
-  const body: Record<string, unknown> = {
+  return dialectBody(c.api, {
     model: env.model ?? c.model,
     messages,
-    max_tokens: maxTokens,
+    maxTokens,
     stream: c.stream,
-  };
-  if (c.stream) body['stream_options'] = { include_usage: true };
-  if (cacheKey !== undefined) body['prompt_cache_key'] = cacheKey;
-  Object.assign(body, env.bodyExtra);
-  return JSON.stringify(body);
+    cacheKey,
+    bodyExtra: env.bodyExtra,
+  });
 }
 
 /** What the scenario says about a class's requests, for the gateway. */

@@ -11,6 +11,7 @@ import { Counter } from 'k6/metrics';
 import type { ClassPlan, ScriptConfig } from '../../src/k6/script-config.ts';
 import { type RequestResult, sendRequest } from './client.ts';
 import { traceRecords } from './config.ts';
+import { dialectHeaders, dialectUrl } from './dialect.ts';
 import { readEnv } from './env.ts';
 import {
   createMetricSet,
@@ -33,6 +34,9 @@ export interface Script {
 
 interface ClassEntry {
   plan: ClassPlan;
+  /** Where the class's requests go and the headers they carry, in its dialect. */
+  url: string;
+  headers: Record<string, string>;
   metrics: MetricSet;
   sessions: SessionMetricSet | null;
   records: TraceRecordList | null;
@@ -48,6 +52,8 @@ export function createScript(config: ScriptConfig, transport: Transport): Script
       : null;
     byScenario.set(plan.scenario, {
       plan,
+      url: dialectUrl(plan.api, env.target, env.model ?? plan.model, plan.stream),
+      headers: dialectHeaders(plan.api, env.apiKey, env.extraHeaders),
       metrics: createMetricSet(plan.metricPrefix),
       sessions: plan.session ? createSessionMetricSet(plan.metricPrefix) : null,
       records,
@@ -64,13 +70,13 @@ export function createScript(config: ScriptConfig, transport: Transport): Script
     iteration() {
       const entry = byScenario.get(exec.scenario.name);
       if (!entry) throw new Error(`floodgate: no class runs as k6 scenario '${exec.scenario.name}'`);
-      const { plan, metrics, records } = entry;
+      const { plan, metrics, records, url, headers } = entry;
       // Time since the test started: the scenario's own start plus its startTime offset.
       const inWarmup = () => Date.now() - exec.scenario.startTime + plan.startOffsetMs < warmupEndMs;
       // Sends one request; summarised unless it arrived in the warmup (as the run result does).
       const send = (req: PlannedRequest): RequestResult => {
         const warmup = inWarmup();
-        const result = sendRequest(plan, req, env.url, { ...env.headers, ...req.headers }, transport, clock);
+        const result = sendRequest(plan, req, url, { ...headers, ...req.headers }, transport, clock);
         if (warmup) warmupRequests.add(1);
         else {
           record(metrics, result);

@@ -117,6 +117,8 @@ function observed(data: SummaryData, prefix: string, dropped: string, sessions: 
     outcomes: {
       ok: n(OUTCOME_SUFFIX.ok),
       rateLimited: n(OUTCOME_SUFFIX.rateLimited),
+      quotaExceeded: n(OUTCOME_SUFFIX.quotaExceeded),
+      overloaded: n(OUTCOME_SUFFIX.overloaded),
       serverError: n(OUTCOME_SUFFIX.serverError),
       timedOut: n(OUTCOME_SUFFIX.timedOut),
       otherError: n(OUTCOME_SUFFIX.otherError),
@@ -131,6 +133,7 @@ function observed(data: SummaryData, prefix: string, dropped: string, sessions: 
     itl: latency(data, `${prefix}_itl`),
     inputTokens: n('input_tokens'),
     outputTokens: n('output_tokens'),
+    cachedInputTokens: n('cached_tokens'),
     goodput: n('goodput'),
   };
   if (sessions) result.sessions = observedSessions(data, prefix);
@@ -192,11 +195,16 @@ export function formatSummary(s: K6Summary): string {
   const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` : '-');
   // The cancelled column only when the next keystroke cancelled anything (tab completions).
   const cancels = (s.overall.outcomes.cancelled ?? 0) > 0;
+  // Overloads and quota refusals, only when some request ended so (their dialect tells them apart).
+  const overloads = (s.overall.outcomes.overloaded ?? 0) > 0;
+  const quota = (s.overall.outcomes.quotaExceeded ?? 0) > 0;
   const header = [
     'class',
     'requests',
     'ok',
     '429',
+    ...(quota ? ['quota'] : []),
+    ...(overloads ? ['overload'] : []),
     '5xx',
     'timeout',
     'other',
@@ -213,6 +221,8 @@ export function formatSummary(s: K6Summary): string {
     String(c.requests),
     pct(c.outcomes.ok, c.requests),
     String(c.outcomes.rateLimited),
+    ...(quota ? [String(c.outcomes.quotaExceeded ?? 0)] : []),
+    ...(overloads ? [String(c.outcomes.overloaded ?? 0)] : []),
     String(c.outcomes.serverError),
     String(c.outcomes.timedOut),
     String(c.outcomes.otherError + c.outcomes.abandoned),

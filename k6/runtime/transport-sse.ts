@@ -1,13 +1,14 @@
 /**
  * The xk6-sse transport (k6 built with `xk6 build --with github.com/phymbert/xk6-sse`): streamed
- * requests are read event by event, so the first token is the first content event and the gaps
- * between content events are the inter-token latencies. Requests that do not stream go through
+ * requests are read event by event, so the first token is the first content event of the
+ * request's dialect (dialect.ts) and the gaps between content events are the inter-token latencies. Requests that do not stream go through
  * k6/http as in stock mode. xk6-sse has no timeout of its own: a try past its timeout is closed at
  * its next event, and a server that sends nothing at all is waited for (the run's gracefulStop
  * still bounds it).
  */
 import sse from 'k6/x/sse';
-import { classify, parseEvent, retryAfterMs, type TryRequest, type TryResult } from './transport.ts';
+import { errorKind, mergeUsage, noUsage, promptTokens, streamEvent } from './dialect.ts';
+import { retryAfterMs, type TryKind, type TryRequest, type TryResult } from './transport.ts';
 import { stockTransport } from './transport-stock.ts';
 
 export function sseTransport(req: TryRequest): TryResult {
@@ -20,8 +21,8 @@ export function sseTransport(req: TryRequest): TryResult {
   let chunks = 0;
   let complete = false;
   let timedOut = false;
-  let inputTokens: number | null = null;
-  let outputTokens: number | null = null;
+  const usage = noUsage();
+  let streamError: TryKind | null = null;
   let error = '';
   const res = sse.open(
     req.url,
@@ -40,7 +41,12 @@ export function sseTransport(req: TryRequest): TryResult {
           client.close();
           return;
         }
-        const e = parseEvent(data);
+        const e = streamEvent(req.api, data);
+        if (e.error) {
+          streamError = e.error;
+          client.close();
+          return;
+        }
         if (e.content) {
           if (first === null) first = now - started;
           else gapsMs.push(now - last);
@@ -48,10 +54,7 @@ export function sseTransport(req: TryRequest): TryResult {
           chunks++;
         }
         if (e.finished) complete = true;
-        if (e.usage) {
-          inputTokens = e.usage.prompt_tokens ?? inputTokens;
-          outputTokens = e.usage.completion_tokens ?? outputTokens;
-        }
+        if (e.usage) mergeUsage(usage, e.usage);
       });
       client.on('error', (e) => {
         error = e.error();
@@ -59,16 +62,25 @@ export function sseTransport(req: TryRequest): TryResult {
     },
   );
   const status = res.error ? 0 : res.status;
-  const ok = status >= 200 && status < 300;
+  const ok = status >= 200 && status < 300 && streamError === null;
+  // xk6-sse hands over no error body: an error answer is classified by its status alone.
+  const kind: TryKind = timedOut
+    ? 'timeout'
+    : status === 0
+      ? 'network'
+      : status >= 200 && status < 300
+        ? (streamError ?? (complete ? 'ok' : 'stream-cut'))
+        : errorKind(req.api, status, '');
   return {
-    kind: classify(status, timedOut, complete),
+    kind,
     status,
     firstTokenMs: ok ? first : null,
     totalMs: Date.now() - started,
     gapsMs: ok ? gapsMs : [],
     chunks,
-    inputTokens,
-    outputTokens,
+    inputTokens: promptTokens(req.api, usage),
+    outputTokens: usage.output,
+    cachedTokens: usage.cached,
     retryAfterMs: status === 429 ? retryAfterMs(res.headers?.['Retry-After']) : null,
     error: res.error || error,
   };

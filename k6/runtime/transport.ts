@@ -2,13 +2,21 @@
  * A transport sends one try of a request and reports what the client can see: its kind (the
  * scenario's retryable error names), when the first byte or content event came, the gaps between
  * streamed content events, and the token counts the server's `usage` reports. Two transports:
- * transport-stock.ts (k6/http, stock k6) and transport-sse.ts (xk6-sse).
+ * transport-stock.ts (k6/http, stock k6) and transport-sse.ts (xk6-sse). What an answer says
+ * is read in its dialect (dialect.ts).
  */
+import type { ApiDialect } from '../../src/providers/dialects.ts';
 
-/** What a try ended as (`ok`, or an error the client may retry: see ClientPlan.retries.on). */
+/**
+ * What a try ended as (`ok`, or an error the client may retry: see ClientPlan.retries.on). The
+ * dialect tells `overloaded` (Anthropic's 529, Gemini's 503 UNAVAILABLE) from other server
+ * errors, and `quota` (OpenAI's 429 insufficient_quota) from a rate limit (k6/runtime/dialect.ts).
+ */
 export type TryKind =
   | 'ok'
   | 'rate-limited'
+  | 'quota'
+  | 'overloaded'
   | 'server-error'
   | 'timeout'
   | 'stream-cut'
@@ -16,6 +24,8 @@ export type TryKind =
   | 'network';
 
 export interface TryRequest {
+  /** The dialect the request speaks and its answer is read in. */
+  api: ApiDialect;
   url: string;
   body: string;
   headers: Record<string, string>;
@@ -39,6 +49,8 @@ export interface TryResult {
   chunks: number;
   inputTokens: number | null;
   outputTokens: number | null;
+  /** Prompt tokens the server read from its prompt cache. */
+  cachedTokens: number | null;
   /** The Retry-After of a 429, ms. */
   retryAfterMs: number | null;
   /** The error text of a failed try, for logs. */
@@ -65,63 +77,12 @@ export function retryAfterMs(value: string | undefined): number | null {
   return Number.isFinite(s) && s >= 0 ? s * 1000 : null;
 }
 
-export interface ParsedCompletion {
-  inputTokens: number | null;
-  outputTokens: number | null;
-  /** Content chunks (streams) or 1 (a whole response with content). */
-  chunks: number;
-  /** A whole JSON response, or a stream that reached `[DONE]` or a finish_reason. */
-  complete: boolean;
-}
-
 interface Usage {
   prompt_tokens?: number;
   completion_tokens?: number;
 }
 
-/**
- * Reads an OpenAI chat-completions response body: a JSON object, or for `stream: true` the
- * server-sent events (`data: {...}` lines, ending with `data: [DONE]`). Only the chunks that
- * carry `usage` or `finish_reason` are parsed as JSON; the rest are counted.
- */
-export function parseCompletion(body: string, stream: boolean): ParsedCompletion {
-  if (!stream) {
-    try {
-      const r = JSON.parse(body) as { usage?: Usage; choices?: unknown[] };
-      return {
-        inputTokens: r.usage?.prompt_tokens ?? null,
-        outputTokens: r.usage?.completion_tokens ?? null,
-        chunks: 1,
-        complete: Array.isArray(r.choices),
-      };
-    } catch {
-      return { inputTokens: null, outputTokens: null, chunks: 0, complete: false };
-    }
-  }
-  let chunks = 0;
-  let complete = false;
-  let usage: Usage | undefined;
-  for (const line of body.split('\n')) {
-    if (!line.startsWith('data:')) continue;
-    const data = line.slice(5).trim();
-    if (data === '[DONE]') {
-      complete = true;
-      continue;
-    }
-    const event = parseEvent(data);
-    if (event.content) chunks++;
-    if (event.finished) complete = true;
-    if (event.usage) usage = event.usage;
-  }
-  return {
-    inputTokens: usage?.prompt_tokens ?? null,
-    outputTokens: usage?.completion_tokens ?? null,
-    chunks,
-    complete,
-  };
-}
-
-/** One streamed chunk: does it carry content, a finish_reason, usage? */
+/** One OpenAI chat-completions chunk: does it carry content, a finish_reason, usage? */
 export function parseEvent(data: string): { content: boolean; finished: boolean; usage?: Usage } {
   const hasContent = /"content"\s*:\s*"[^"]/.test(data);
   if (!data.includes('"usage"') && !/"finish_reason"\s*:\s*"/.test(data))

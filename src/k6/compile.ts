@@ -13,6 +13,7 @@ import type { LoadedScenario } from '../scenario/load.ts';
 import type { ArrivalsConfig, ClassConfig, ClientConfig, Scenario, TraceConfig } from '../scenario/schema.ts';
 import { RateTimeline } from '../workload/timeline/rate-timeline.ts';
 import type { Trace } from '../workload/trace.ts';
+import { dialectOfClass } from './class-dialect.ts';
 import { coverageNotes } from './coverage.ts';
 import {
   type ClassPlan,
@@ -146,6 +147,7 @@ export function compileK6(loaded: LoadedScenario, options: CompileOptions = {}):
       scenario: scenarioName,
       metricPrefix,
       model: modelOf(scenario, c),
+      api: dialectOfClass(scenario, c),
       stream: c.stream,
       promptTokens: c.promptTokens,
       outputTokens: c.outputTokens,

@@ -5,6 +5,14 @@
  * compile until someone decides here what k6 does with it (vitest's cli-config.ts idea).
  */
 import { createDistribution, type DistributionSpec } from '../engine/dist/index.ts';
+import {
+  API_DIALECTS,
+  API_OUTCOMES,
+  type ApiDialect,
+  type ApiOutcome,
+  DIALECTS,
+  type DialectErrorKind,
+} from '../providers/dialects.ts';
 import type {
   ArrivalsConfig,
   ClassConfig,
@@ -17,6 +25,8 @@ import type {
   TimelineEntry,
   TraceConfig,
 } from '../scenario/schema.ts';
+import { quoted } from '../text/quote.ts';
+import { dialectOfClass, dialectProvider } from './class-dialect.ts';
 import type { K6Mode } from './script-config.ts';
 import { quantile } from './sizing.ts';
 
@@ -47,7 +57,9 @@ export const SCENARIO_FIELDS: FieldMap<Scenario> = {
     k6: 'gracefulStop: in-flight requests and sessions may go on for up to drain after the last stage; sessions still running then are counted unfinished',
   },
   seed: { k6: 'request bodies: the seeded stream floodgate:<seed>:k6/<class>/<iteration>' },
-  providers: { sut: 'the providers behind the gateway under test; used only to size VUs and pick `model`' },
+  providers: {
+    sut: "the providers behind the gateway under test; used only to size VUs, pick `model` and the dialect each class speaks (its provider's `api`, see DIALECT_COVERAGE)",
+  },
   faults: { sut: 'k6 injects no faults: break the real system (or the emulator) on the same timeline' },
   workload: { k6: 'one ramping-arrival-rate scenario per class' },
   gateway: { sut: 'the gateway under test is configured on its own side' },
@@ -184,6 +196,79 @@ export const SLO_METRICS: {
   costPerAcceptableUsd: { unsupported: QUALITY_GAP },
 };
 
+/**
+ * What the script models of one API dialect (k6/runtime/dialect.ts): the request it sends, the
+ * event its TTFT is taken at in sse mode, the usage it reads, and the outcome counter
+ * (`floodgate_<class>_<counter>`) each error of the dialect table lands in.
+ */
+export interface DialectCoverage {
+  path: string;
+  headers: string;
+  ttft: string;
+  usage: string;
+  outcomes: string[];
+}
+
+/** The first content event of each dialect's stream: where sse mode takes TTFT. */
+const CONTENT_EVENT: { readonly [K in ApiDialect]-?: string } = {
+  'openai-chat': 'the first chunk with text in choices[0].delta.content',
+  'openai-responses': 'the first response.output_text.delta event',
+  'anthropic-messages': 'the first content_block_delta event with a text_delta',
+  gemini: 'the first chunk with text in candidates[0].content.parts[]',
+};
+
+/** The outcome counter each error kind of the dialect table is counted in. */
+const COUNTER_OF: { readonly [K in DialectErrorKind]-?: string } = {
+  'rate-limited': 'rate_limited',
+  overloaded: 'overloaded',
+  'server-error': 'server_error',
+  'bad-request': 'error_other',
+};
+
+/** What the script does with dialect `api`, read from the dialect table. */
+export function dialectCoverage(api: ApiDialect): DialectCoverage {
+  const d = DIALECTS[api];
+  const path = d.streamPath === d.path ? `POST ${d.path}` : `POST ${d.path} (streamed: ${d.streamPath})`;
+  const u = d.usage;
+  const prompt = u.cacheWrite
+    ? `${u.input} + ${u.cachedInput} + ${u.cacheWrite} (its input excludes the cached part)`
+    : u.input;
+  const seen = new Set<string>();
+  const outcomes: string[] = [];
+  for (const outcome of API_OUTCOMES) {
+    const e = d.errors[outcome];
+    const key = `${e.httpStatus} ${e.type} ${e.code}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    outcomes.push(
+      `${e.httpStatus} ${e.type}${e.code ? ` (${e.code})` : ''} -> ${counterOf(outcome, e.kind)}`,
+    );
+  }
+  return {
+    path,
+    headers: d.requestHeaders.map(headerText).join(', '),
+    ttft: CONTENT_EVENT[api],
+    usage: `${u.path}: prompt ${prompt}, output ${u.output}, cached ${u.cachedInput}`,
+    outcomes,
+  };
+}
+
+/** A request header as the script sends it: the key from FLOODGATE_API_KEY, the version fixed. */
+function headerText(name: string): string {
+  if (name === 'authorization') return 'Authorization: Bearer <FLOODGATE_API_KEY>';
+  if (name === 'anthropic-version') return 'anthropic-version';
+  return `${name}: <FLOODGATE_API_KEY>`;
+}
+
+function counterOf(outcome: ApiOutcome, kind: DialectErrorKind): string {
+  return outcome === 'quota' ? 'quota_exceeded' : COUNTER_OF[kind];
+}
+
+/** Every dialect's coverage, for the guide (docs/guide/load-testing.md has it as a table). */
+export const DIALECT_COVERAGE: { readonly [K in ApiDialect]-?: DialectCoverage } = Object.fromEntries(
+  API_DIALECTS.map((api) => [api, dialectCoverage(api)]),
+) as { [K in ApiDialect]: DialectCoverage };
+
 const OVERFLOW_NOTE =
   'a context longer than maxContext keeps its latest tokens, so from then on calls no longer share a prefix with the previous one (the simulator still counts the kept part as cached)';
 
@@ -227,6 +312,14 @@ export function coverageNotes(scenario: Scenario, mode: K6Mode): string[] {
       'cancelAfter: in sse mode a streamed try is cut at its first event past the keystroke; a server that sends nothing is waited for',
     );
   scenario.workload.classes.forEach((c, i) => {
+    const api = dialectOfClass(scenario, c);
+    if (api !== 'openai-chat') {
+      const provider = dialectProvider(scenario, c)!;
+      const n = scenario.providers.indexOf(provider);
+      notes.push(
+        `workload.classes[${i}] ${quoted(c.name)} speaks ${api} (provider ${quoted(provider.name)}): ${dialectCoverage(api).path}; a target that takes only OpenAI chat completions needs --set providers[${n}].api=openai-chat`,
+      );
+    }
     if (c.session && sessionMayOverflow(c))
       notes.push(`workload.classes[${i}].session.maxContext: ${OVERFLOW_NOTE}`);
   });

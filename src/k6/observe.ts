@@ -214,7 +214,10 @@ export function compareRun(predicted: RunResult, observed: K6Summary, options: O
 
 function errors(o: ObservedClass): number {
   const x = o.outcomes;
-  return x.rateLimited + x.serverError + x.timedOut + x.otherError;
+  // Quota refusals and overloads are errors (the simulator's failed requests), not rate limits.
+  return (
+    x.rateLimited + (x.quotaExceeded ?? 0) + (x.overloaded ?? 0) + x.serverError + x.timedOut + x.otherError
+  );
 }
 
 function latencyOf(s: LatencySummary, q: (typeof PERCENTILES)[number]): number | null {

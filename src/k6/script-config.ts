@@ -5,6 +5,7 @@
  * by the k6 type check (k6/tsconfig.json), so it must not touch Node or k6 APIs.
  */
 import type { DistributionSpec } from '../engine/dist/spec.ts';
+import type { ApiDialect } from '../providers/dialects.ts';
 
 /** `stock`: k6/http only, TTFT is time to first byte. `sse`: xk6-sse, TTFT is the first content event. */
 export type K6Mode = 'stock' | 'sse';
@@ -99,8 +100,13 @@ export interface ClassPlan {
   scenario: string;
   /** Metric name prefix, e.g. `floodgate_tab`: custom metrics are `<prefix>_ttft`... */
   metricPrefix: string;
-  /** The `model` field of the request body. */
+  /** The `model` field of the request body (Gemini: of the path). */
   model: string;
+  /**
+   * The API dialect the class's requests speak (k6/runtime/dialect.ts): its provider's `api`,
+   * `openai-chat` for providers that name none and for queue and GPU pools.
+   */
+  api: ApiDialect;
   stream: boolean;
   promptTokens: DistributionSpec;
   outputTokens: DistributionSpec;

@@ -35,9 +35,20 @@ export interface ObservedLatency {
 /** Terminal outcome of each request (after the client's own retries). */
 export interface ObservedOutcomes {
   ok: number;
-  /** The last try got 429. */
+  /** The last try got 429 (a rate limit). */
   rateLimited: number;
-  /** The last try got a 5xx. */
+  /**
+   * The last try got a 429 that never passes by waiting (OpenAI's `insufficient_quota`). Absent
+   * in summaries of scripts compiled before dialects (read as 0).
+   */
+  quotaExceeded?: number;
+  /**
+   * The last try found the provider overloaded, where its dialect tells it apart from other
+   * server errors (Anthropic's 529 `overloaded_error`, also inside a stream; Gemini's 503
+   * `UNAVAILABLE`). Absent in summaries of scripts compiled before dialects (read as 0).
+   */
+  overloaded?: number;
+  /** The last try got another 5xx (OpenAI's 503 included). */
   serverError: number;
   /** The last try hit the client timeout. */
   timedOut: number;
@@ -87,6 +98,11 @@ export interface ObservedClass {
   /** From the `usage` the server reports. */
   inputTokens: number;
   outputTokens: number;
+  /**
+   * Prompt tokens read from a prompt cache (OpenAI `cached_tokens`, Anthropic
+   * `cache_read_input_tokens`, Gemini `cachedContentTokenCount`); absent in older summaries.
+   */
+  cachedInputTokens?: number;
   /** Completions that met every SLO of their class. */
   goodput: number;
   /** Present for session classes (and `overall` when the scenario has any). */

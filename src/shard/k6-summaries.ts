@@ -53,6 +53,10 @@ function mergeOutcomes(os: readonly ObservedOutcomes[]): ObservedOutcomes {
     abandoned: sum(os.map((o) => o.abandoned)),
   };
   if (os.some((o) => o.cancelled !== undefined)) out.cancelled = sum(os.map((o) => o.cancelled ?? 0));
+  // Dialect outcomes (scripts compiled since dialects): kept when any runner reports them.
+  if (os.some((o) => o.quotaExceeded !== undefined))
+    out.quotaExceeded = sum(os.map((o) => o.quotaExceeded ?? 0));
+  if (os.some((o) => o.overloaded !== undefined)) out.overloaded = sum(os.map((o) => o.overloaded ?? 0));
   return out;
 }
 
@@ -88,6 +92,9 @@ function mergeClass(cs: readonly ObservedClass[]): ObservedClass {
     itl: mergeLatency(cs.map((c) => c.itl)),
     inputTokens: sum(cs.map((c) => c.inputTokens)),
     outputTokens: sum(cs.map((c) => c.outputTokens)),
+    ...(cs.some((c) => c.cachedInputTokens !== undefined)
+      ? { cachedInputTokens: sum(cs.map((c) => c.cachedInputTokens ?? 0)) }
+      : {}),
     goodput: sum(cs.map((c) => c.goodput)),
     ...(sessions.length ? { sessions: mergeSessions(sessions) } : {}),
   };

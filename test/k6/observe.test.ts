@@ -176,6 +176,25 @@ describe('compareRun(predicted, observed, { tolerance })', () => {
 });
 
 describe('parseTolerance and asK6Summary', () => {
+  it('counts overloaded and quota-exceeded requests as errors, not as rate limits', () => {
+    const observed = mirror();
+    const moved = (c: ObservedClass): ObservedClass => ({
+      ...c,
+      outcomes: { ...c.outcomes, ok: c.outcomes.ok - 30, overloaded: 20, quotaExceeded: 10 },
+    });
+    const dialect = { ...observed, overall: moved(observed.overall) };
+    const row = (s: K6Summary, metric: string) =>
+      compareRun(predicted, s, { tolerance: 0.2 }).rows.find(
+        (r) => r.scope === 'all' && r.metric === metric,
+      )!;
+    const requests = observed.overall.requests;
+    expect(row(dialect, 'errorShare').observed! - row(observed, 'errorShare').observed!).toBeCloseTo(
+      30 / requests,
+      5,
+    );
+    expect(row(dialect, 'rateLimitedShare').observed).toBe(row(observed, 'rateLimitedShare').observed);
+  });
+
   it('reads 20% and 0.2 alike', () => {
     expect(parseTolerance('20%')).toBe(0.2);
     expect(parseTolerance('0.25')).toBe(0.25);

@@ -110,6 +110,23 @@ describe('merging k6-operator runner summaries', () => {
     expect(mergeLatency([latency(0, 5), latency(4, 10)])).toEqual(latency(4, 10));
   });
 
+  it('adds the dialect outcomes (overloaded, quota) and cached tokens where any runner has them', () => {
+    const withDialect = (r: K6Summary, overloaded: number): K6Summary => {
+      const c: ObservedClass = {
+        ...r.overall,
+        outcomes: { ...r.overall.outcomes, overloaded, quotaExceeded: 1 },
+        cachedInputTokens: 50,
+      };
+      return { ...r, classes: { tab: c }, overall: c };
+    };
+    const m = mergeK6Summaries(
+      inputs([withDialect(runners[0]!, 2), withDialect(runners[1]!, 3), runners[2]!]),
+    );
+    expect(m.overall.outcomes.overloaded).toBe(5);
+    expect(m.overall.outcomes.quotaExceeded).toBe(2);
+    expect(m.classes['tab']!.cachedInputTokens).toBe(100);
+  });
+
   it('refuses a missing runner and summaries of another run', () => {
     expect(() => mergeK6Summaries(inputs(runners.slice(0, 2)))).toThrow(
       /the TestRun had 3 runners \(parallelism 3\), got 2 summaries/,
