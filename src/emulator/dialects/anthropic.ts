@@ -32,7 +32,7 @@ import {
   withText,
 } from './wire.ts';
 
-/** Anthropic's error types by HTTP status, for errors not already in its vocabulary. */
+/** Anthropic's error types by HTTP status (the dialect table's outcome types agree). */
 const TYPE_BY_STATUS: Readonly<Record<number, string>> = {
   400: 'invalid_request_error',
   401: 'authentication_error',
@@ -44,11 +44,9 @@ const TYPE_BY_STATUS: Readonly<Record<number, string>> = {
   504: 'timeout_error',
   529: 'overloaded_error',
 };
-const TYPES = new Set(Object.values(TYPE_BY_STATUS));
-
 /** `{"type":"error","error":{"type":...,"message":...}}` */
 function errorBody(e: WireError): string {
-  const type = TYPES.has(e.type) ? e.type : (TYPE_BY_STATUS[e.status] ?? 'api_error');
+  const type = TYPE_BY_STATUS[e.status] ?? 'api_error';
   return JSON.stringify({ type: 'error', error: { type, message: e.message } });
 }
 

@@ -25,7 +25,7 @@ import { contentText, itemsChars, stringParam } from './request-text.ts';
 import type { AnswerId, DialectRequest, RouteFacts, StreamWriter, Tally, WireDialect } from './wire.ts';
 import { withText } from './wire.ts';
 
-/** google.rpc status names by HTTP status, for errors not already named so. */
+/** google.rpc status names by HTTP status (the dialect table's outcome types agree). */
 const STATUS_BY_HTTP: Readonly<Record<number, string>> = {
   400: 'INVALID_ARGUMENT',
   401: 'UNAUTHENTICATED',
@@ -44,7 +44,7 @@ const STATUS_BY_HTTP: Readonly<Record<number, string>> = {
 
 /** `{"error":{"code":429,"message":...,"status":"RESOURCE_EXHAUSTED"[,"details":[RetryInfo]]}}` */
 function errorBody(e: WireError): string {
-  const status = /^[A-Z_]+$/.test(e.type) ? e.type : (STATUS_BY_HTTP[e.status] ?? 'UNKNOWN');
+  const status = STATUS_BY_HTTP[e.status] ?? 'UNKNOWN';
   const error: Record<string, unknown> = { code: e.status, message: e.message, status };
   if (e.retryAfterS !== undefined)
     error['details'] = [
