@@ -27,8 +27,11 @@ function client(provider?: string, maxRetries = 0): Anthropic {
   });
 }
 
-const ask = (model: string, max_tokens = 5) =>
-  ({ model, max_tokens, messages: [{ role: 'user' as const, content: 'Say something.' }] }) as const;
+const ask = (model: string, max_tokens = 5): Anthropic.MessageCreateParamsNonStreaming => ({
+  model,
+  max_tokens,
+  messages: [{ role: 'user', content: 'Say something.' }],
+});
 
 /** The error a call throws (fails the test if it succeeds). */
 async function failure(call: Promise<unknown>): Promise<InstanceType<typeof Anthropic.APIError>> {
