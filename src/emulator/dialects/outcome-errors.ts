@@ -41,11 +41,14 @@ export function dialectError(api: ApiDialect, outcome: ApiOutcome, openAi: WireE
       code: spec.code ?? null,
     };
   }
+  const { retryAfterS, ...rest } = openAi;
   return {
-    ...openAi,
+    ...rest,
     status: spec.httpStatus,
     type: spec.type,
     code: spec.code ?? null,
+    // Only an answer that passes by waiting says how long to wait.
+    ...(retryAfterS !== undefined && outcome === 'rate-limited' ? { retryAfterS } : {}),
   };
 }
 
