@@ -1,6 +1,6 @@
 /**
- * The provider emulator: a scenario's providers behind an OpenAI-compatible HTTP API, on the
- * wall clock. The provider and fault objects are the simulator's own (`createProvider`,
+ * The provider emulator: a scenario's providers behind HTTP APIs in each hosted dialect (OpenAI
+ * Chat Completions and Responses, Anthropic Messages, Gemini: dialects/), on the wall clock. The provider and fault objects are the simulator's own (`createProvider`,
  * `scheduleFaults`) driven by a `WallClockScheduler`, so a real gateway, or the k6 script
  * compiled from the same scenario, runs end to end against the models without GPUs.
  *
@@ -10,6 +10,9 @@
  *   `models`, else the first listing it (provider-choice.ts; the prediction of a direct run uses
  *   the same rule); the only provider when there is one and no model is given.
  * - `POST /p/{provider}/v1/chat/completions`: that provider, whatever the model (echoed back).
+ * - `POST /v1/responses`, `/v1/messages`, `/v1beta/models/{model}:generateContent` and
+ *   `:streamGenerateContent?alt=sse` (each also under `/p/{provider}` and its replicas): the same
+ *   choice of provider, answered in that path's dialect (dialects/index.ts `dialectRoute`).
  * - `POST /p/{provider}/replicas/{i}/v1/chat/completions`: replica i of a GPU pool (the way an
  *   endpoint picker addresses single vLLM servers).
  * - `GET /v1/models`, `/p/{provider}/v1/models`: the models served.
@@ -26,7 +29,8 @@
  *   each stream's tokens that fell due, several per socket write when tokens come faster than
  *   ticks), then the finish chunk, the usage chunk (with `stream_options.include_usage`) and
  *   `data: [DONE]`;
- * - errors in OpenAI's shape: 429 `rate_limit_exceeded` with `retry-after` (seconds) and
+ * - errors in the route's dialect (dialects/outcome-errors.ts; as follows for OpenAI's), with
+ *   its rate-limit headers on every answer (dialects/rate-limit-headers.ts): 429 `rate_limit_exceeded` with `retry-after` (seconds) and
  *   `retry-after-ms` (both real time: the model's retry-after divided by the time scale), 503 for
  *   server errors (outage, brownout, replica lost) and overload (queue full), 400
  *   `context_length_exceeded`. An error after tokens were streamed is an error event in the
