@@ -398,6 +398,8 @@ export async function startEmulator(
   function commonHeaders(ex: Exchange): Record<string, string> {
     return {
       'x-request-id': ex.id,
+      // Anthropic's clients read the id from `request-id`.
+      ...(ex.dialect.api === 'anthropic-messages' ? { 'request-id': ex.id } : {}),
       'x-floodgate-provider': ex.entry.provider.name,
       ...rateLimitHeaders(ex.dialect.api, ex.attempt.rateLimit, timeScale, Date.now()),
     };

@@ -51,6 +51,8 @@ describe('Anthropic Messages through @anthropic-ai/sdk', () => {
     expect(msg.role).toBe('assistant');
     expect(msg.model).toBe('fast-model');
     expect(msg.id).toMatch(/^msg_/);
+    const { response } = await client().messages.create(ask('fast-model', 1)).withResponse();
+    expect(response.headers.get('request-id')).toMatch(/^msg_emu/);
     const block = msg.content[0]!;
     expect(block.type).toBe('text');
     expect(wordCount(block.type === 'text' ? block.text : '')).toBe(5);

@@ -81,6 +81,13 @@ describe('Gemini through @google/genai', () => {
     expect(last?.usageMetadata?.cachedContentTokenCount).toBeGreaterThan(0);
   });
 
+  it('refuses a model name in the path longer than 256 characters (it is echoed in every event)', async () => {
+    const e = await failure(client().models.generateContent(ask('m'.repeat(257))));
+    expect(e.status).toBe(400);
+    expect(e.error['status']).toBe('INVALID_ARGUMENT');
+    expect(String(e.error['message']).length).toBeLessThan(200);
+  });
+
   it('refuses streamGenerateContent without alt=sse with INVALID_ARGUMENT', async () => {
     const res = await fetch(`${emu.url}/v1beta/models/fast-model:streamGenerateContent`, {
       method: 'POST',

@@ -21,7 +21,7 @@ import {
   type WireError,
   wrongType,
 } from '../openai.ts';
-import { contentText, itemsChars, stringParam } from './request-text.ts';
+import { contentText, itemsChars, modelParam, stringParam } from './request-text.ts';
 import type { AnswerId, DialectRequest, RouteFacts, StreamWriter, Tally, WireDialect } from './wire.ts';
 import { withText } from './wire.ts';
 
@@ -55,6 +55,9 @@ function errorBody(e: WireError): string {
 
 function parse(body: unknown, maxOutputTokens: number, route: RouteFacts): DialectRequest | WireError {
   if (!isObject(body)) return invalid('The request body must be a JSON object.', null);
+  // The path's model is echoed in every event: held to the same length as a body's.
+  const model = modelParam(route.model, false);
+  if (isWireError(model)) return model;
   const contents = body['contents'];
   if (contents === undefined || contents === null)
     return invalid('* GenerateContentRequest.contents: contents is not specified', 'contents');
@@ -87,7 +90,7 @@ function parse(body: unknown, maxOutputTokens: number, route: RouteFacts): Diale
   const cacheKey = stringParam(body['cachedContent'] ?? body['cached_content'], 'cachedContent');
   if (isWireError(cacheKey)) return cacheKey;
   return {
-    model: route.model,
+    model,
     promptTokens: Math.max(1, estimateTokens(chars + prefixText.length)),
     maxTokens,
     stream: route.stream === true,
