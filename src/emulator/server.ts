@@ -333,7 +333,12 @@ export async function startEmulator(
   /** The response headers and the events before the first token (once). */
   function startStream(ex: Exchange): void {
     if (ex.res.headersSent) return;
-    ex.res.writeHead(200, { ...SSE_HEADERS, ...commonHeaders(ex) });
+    const contentType = ex.writer!.contentType;
+    ex.res.writeHead(200, {
+      ...SSE_HEADERS,
+      ...(contentType !== undefined ? { 'content-type': contentType } : {}),
+      ...commonHeaders(ex),
+    });
     const preamble = ex.writer!.start(tally(ex, 0));
     if (preamble !== '') ex.res.write(preamble);
   }
@@ -872,7 +877,7 @@ export async function startEmulator(
   /**
    * What the route itself refuses before the body is read: an Anthropic request without
    * `anthropic-version` (the API requires it; `x-api-key` is not checked: the emulator has no
-   * keys), a Gemini model name that does not decode, a Gemini stream asked for without `alt=sse`.
+   * keys), a Gemini model name that does not decode.
    */
   function routeRefusal(
     req: IncomingMessage,
@@ -893,14 +898,6 @@ export async function startEmulator(
         status: 404,
         message: 'The model name in the path is not valid.',
         type: 'NOT_FOUND',
-        param: null,
-        code: null,
-      };
-    if (facts.sse === false)
-      return {
-        status: 400,
-        message: 'streamGenerateContent is served as server-sent events only: add ?alt=sse.',
-        type: 'INVALID_ARGUMENT',
         param: null,
         code: null,
       };

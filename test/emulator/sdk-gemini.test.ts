@@ -88,14 +88,25 @@ describe('Gemini through @google/genai', () => {
     expect(String(e.error['message']).length).toBeLessThan(200);
   });
 
-  it('refuses streamGenerateContent without alt=sse with INVALID_ARGUMENT', async () => {
+  it('streams one JSON array, element by element, without alt=sse', async () => {
     const res = await fetch(`${emu.url}/v1beta/models/fast-model:streamGenerateContent`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ contents: [{ parts: [{ text: 'hi' }] }] }),
+      body: JSON.stringify({
+        contents: [{ parts: [{ text: 'hi' }] }],
+        generationConfig: { maxOutputTokens: 3 },
+      }),
     });
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { status: string } }).error.status).toBe('INVALID_ARGUMENT');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const text = await res.text();
+    // Google's layout, which Portkey's adapter splits on CRLF: `[{..}`, `\n,\r\n{..}`, `\n]`.
+    expect(text.split('\r\n')).toHaveLength(4);
+    const elements = JSON.parse(text) as {
+      candidates: { content: { parts: { text: string }[] }; finishReason?: string }[];
+    }[];
+    expect(elements.map((e) => e.candidates[0]!.content.parts[0]!.text).join('')).toBe('the quick brown');
+    expect(elements.at(-1)!.candidates[0]!.finishReason).toBe('MAX_TOKENS');
   });
 
   it('raises each error kind as ApiError with its status and google.rpc status', async () => {

@@ -8,7 +8,9 @@
  * `finishReason` `STOP` or `MAX_TOKENS`) and `usageMetadata` (`promptTokenCount` with the cached
  * ones in `cachedContentTokenCount`, `candidatesTokenCount`, `totalTokenCount`). A stream is one
  * `data:` event per token, then one with the finish reason and the usage, separated by CRLF
- * pairs as Google's servers send them. Errors are `{error: {code, message, status}}` with the
+ * pairs as Google's servers send them; without `alt=sse` the same objects are the elements of one
+ * JSON array, written as they come (`[{...}`, then `\n,\r\n{...}`, then `\n]`: the layout
+ * Portkey's Google adapter splits on CRLF). Errors are `{error: {code, message, status}}` with the
  * google.rpc status name (RESOURCE_EXHAUSTED, UNAVAILABLE, ...); a 429 carries a RetryInfo.
  */
 import {
@@ -99,6 +101,7 @@ function parse(body: unknown, maxOutputTokens: number, route: RouteFacts): Diale
     prefixTokens: prefixText.length > 0 ? estimateTokens(prefixText.length) : 0,
     cacheKey: cacheKey !== undefined && cacheKey !== '' ? cacheKey : undefined,
     maxIsCap: false,
+    arrayStream: route.stream === true && route.sse === false,
   };
 }
 
@@ -120,21 +123,36 @@ function trailer(id: AnswerId): string {
   return `"modelVersion":${JSON.stringify(id.model)},"responseId":${JSON.stringify(id.id)}}`;
 }
 
-function stream(id: AnswerId): StreamWriter {
-  const tail = `"}],"role":"model"},"index":0}],${trailer(id)}${END}`;
+function stream(id: AnswerId, req: DialectRequest): StreamWriter {
+  const tail = `"}],"role":"model"},"index":0}],${trailer(id)}`;
+  const last = (t: Tally) =>
+    `${CANDIDATE_HEAD}"}],"role":"model"},"finishReason":"${finishReason(t)}","index":0}],"usageMetadata":${usageMetadata(t)},${trailer(id)}`;
+  if (req.arrayStream) {
+    // Element i of the array: the first opens it, the others follow the separator. An error comes
+    // only after a token went out (the headers go with the first one).
+    const at = (i: number, json: string) => (i === 0 ? '[' : '\n,\r\n') + json;
+    return {
+      contentType: 'application/json; charset=utf-8',
+      start: () => '',
+      tokens(from, to) {
+        let s = '';
+        for (let i = from; i < to; i++)
+          s += at(i, `${CANDIDATE_HEAD}${JSON.stringify(tokenText(i)).slice(1, -1)}${tail}`);
+        return s;
+      },
+      finish: (t) => [`${at(t.outputTokens, last(t))}\n]`],
+      error: (e) => `${at(1, errorBody(e))}\n]`,
+    };
+  }
   return {
     start: () => '',
     tokens(from, to) {
       let s = '';
       for (let i = from; i < to; i++)
-        s += `data: ${CANDIDATE_HEAD}${JSON.stringify(tokenText(i)).slice(1, -1)}${tail}`;
+        s += `data: ${CANDIDATE_HEAD}${JSON.stringify(tokenText(i)).slice(1, -1)}${tail}${END}`;
       return s;
     },
-    finish(t) {
-      return [
-        `data: ${CANDIDATE_HEAD}"}],"role":"model"},"finishReason":"${finishReason(t)}","index":0}],"usageMetadata":${usageMetadata(t)},${trailer(id)}${END}`,
-      ];
-    },
+    finish: (t) => [`data: ${last(t)}${END}`],
     error: (e) => `data: ${errorBody(e)}${END}`,
   };
 }

@@ -15,13 +15,18 @@ export interface DialectRequest extends ChatRequest {
    * maximum is the length, as the OpenAI dialect has always served it.
    */
   maxIsCap: boolean;
+  /**
+   * Gemini's `streamGenerateContent` without `alt=sse`: the stream is one JSON array written
+   * element by element, not server-sent events.
+   */
+  arrayStream?: boolean;
 }
 
 /** What the route says before the body is read (Gemini names the model and streaming in the path). */
 export interface RouteFacts {
   readonly model?: string | undefined;
   readonly stream?: boolean | undefined;
-  /** False: a Gemini stream asked for without `alt=sse` (the emulator streams only server-sent events). */
+  /** False: a Gemini stream asked for without `alt=sse` (a JSON array, not server-sent events). */
   readonly sse?: boolean | undefined;
 }
 
@@ -48,6 +53,8 @@ export interface AnswerId {
 
 /** The events of one streamed answer. */
 export interface StreamWriter {
+  /** The stream's content type when not server-sent events. */
+  readonly contentType?: string;
   /** Events before the first token, written with the response headers ('' when none). */
   start(t: Tally): string;
   /** Events for tokens `from` .. `to - 1`. */
