@@ -1,8 +1,9 @@
 /**
  * The provider emulator: a scenario's providers behind HTTP APIs in each hosted dialect (OpenAI
- * Chat Completions and Responses, Anthropic Messages, Gemini: dialects/), on the wall clock. The provider and fault objects are the simulator's own (`createProvider`,
- * `scheduleFaults`) driven by a `WallClockScheduler`, so a real gateway, or the k6 script
- * compiled from the same scenario, runs end to end against the models without GPUs.
+ * Chat Completions and Responses, Anthropic Messages, Gemini: dialects/), on the wall clock. The
+ * provider and fault objects are the simulator's own (`createProvider`, `scheduleFaults`) driven
+ * by a `WallClockScheduler`, so a real gateway, or the k6 script compiled from the same scenario,
+ * runs end to end against the models without GPUs.
  *
  * Routes (provider names with `/` are percent-encoded in paths):
  * - `POST /v1/chat/completions`: the provider serving the body's `model`, among those its class
@@ -30,12 +31,13 @@
  *   ticks), then the finish chunk, the usage chunk (with `stream_options.include_usage`) and
  *   `data: [DONE]`;
  * - errors in the route's dialect (dialects/outcome-errors.ts; as follows for OpenAI's), with
- *   its rate-limit headers on every answer (dialects/rate-limit-headers.ts): 429 `rate_limit_exceeded` with `retry-after` (seconds) and
- *   `retry-after-ms` (both real time: the model's retry-after divided by the time scale), 503 for
- *   server errors (outage, brownout, replica lost) and overload (queue full), 400
- *   `context_length_exceeded`. An error after tokens were streamed is an error event in the
- *   stream (OpenAI's clients raise it); a stream cut writes the tokens delivered and drops the
- *   connection without finishing the response; a hang never answers.
+ *   its rate-limit headers on every answer (dialects/rate-limit-headers.ts): 429
+ *   `rate_limit_exceeded` with `retry-after` (seconds) and `retry-after-ms` (both real time: the
+ *   model's retry-after divided by the time scale), 503 for server errors (outage, brownout,
+ *   replica lost) and overload (queue full), 400 `context_length_exceeded`. An error after
+ *   tokens were streamed is an error event in the stream (OpenAI's clients raise it); a stream
+ *   cut writes the tokens delivered and drops the connection without finishing the response; a
+ *   hang never answers.
  * - a client that disconnects cancels its attempt (`provider.cancel`), as a gateway timeout does.
  *
  * Hostile requests (limits.ts, http-guard.ts, body.ts): every size a request controls is capped
