@@ -454,8 +454,10 @@ export class GpuReplica {
     this.running++;
     this.prefilling.push(seq);
     const stack = this.admittedStack;
-    // Finished sequences leave the stack lazily; compact it so it stays O(running).
-    if (stack.length > 2 * this.running + 64) {
+    // Finished sequences leave the stack lazily; compact it so it stays O(running). At most 32 stay:
+    // each holds its whole request (attempt, ticket, client record) alive, and what outlives a
+    // young-generation GC is copied, then promoted.
+    if (stack.length > this.running + 32) {
       let w = 0;
       for (let r = 0; r < stack.length; r++) {
         const x = stack[r]!;
