@@ -33,9 +33,10 @@ export class Ticket<O = unknown> {
   gatewayWaitMs = 0;
   /**
    * Attempts in flight for the current try, oldest first: the attempt routed, then the hedges
-   * racing it (backup attempts; at most one unless gRPC A6 hedging sends more).
+   * racing it (backup attempts; at most one unless gRPC A6 hedging sends more). The gateway
+   * replaces an emptied list when it adds an attempt (see `addAttempt`).
    */
-  readonly attempts: Attempt[] = [];
+  attempts: Attempt[] = [];
   /** Attempts sent since the try was last routed (the first and its hedges). */
   roundAttempts = 0;
   /** No more hedges in this try (the retry budget refused one). */

@@ -73,6 +73,8 @@ export class Sequence {
   readonly deliver: number;
   /** Context of this sequence in iteration k is base + k while decoding. */
   base = 0;
+  /** base mod blockSize (0 .. blockSize - 1): its count in the replica's residue table. */
+  baseResidue = 0;
   /** Iteration at whose end it delivers its last token. */
   finishIteration = 0;
   /** Iteration its decoding began. */
@@ -234,8 +236,7 @@ export class GpuReplica {
         seq.state = 'done'; // skipped when it reaches the head of waiting
         return;
       case 'prefilling': {
-        const i = this.prefilling.indexOf(seq);
-        if (i >= 0) this.prefilling.splice(i, 1);
+        removeFrom(this.prefilling, seq);
         // A prefill-done entry of a removed sequence is skipped by its state.
         this.freeBlocks += seq.blocks + this.prefixRelease(seq);
         this.running--;
@@ -371,8 +372,7 @@ export class GpuReplica {
     for (let d = 0; d < this.prefillDoneCount; d++) {
       const seq = this.prefillDone[d]!;
       if (seq.state !== 'prefilling') continue;
-      const i = this.prefilling.indexOf(seq);
-      if (i >= 0) this.prefilling.splice(i, 1);
+      removeFrom(this.prefilling, seq);
       if (this.kv && seq.kv) this.kv.store(seq.kv);
       if (!seq.firstTokenDone) {
         seq.firstTokenDone = true;
@@ -405,7 +405,10 @@ export class GpuReplica {
   /** Blocks the decoding sequences need in iteration k. */
   private blocksNeeded(k: number): number {
     const b = this.options.blockSize;
-    return this.residue[((-k % b) + b) % b]!;
+    // (-k) mod b, on non-negative integers only: -0 (from -k at k = 0) would put the modulo on
+    // the slow floating-point path.
+    const r = k % b;
+    return this.residue[r === 0 ? 0 : b - r]!;
   }
 
   private joinDecoding(seq: Sequence, k: number): void {
@@ -416,7 +419,9 @@ export class GpuReplica {
     seq.joinIteration = k;
     seq.finishIteration = k + seq.remaining - 1;
     const b = this.options.blockSize;
-    this.residue[((seq.base % b) + b) % b]!++;
+    // base mod b without negative operands (base may be below 0; see blocksNeeded).
+    seq.baseResidue = ((context % b) - (k % b) + b) % b;
+    this.residue[seq.baseResidue]!++;
     this.baseSum += seq.base;
     this.decoding++;
     this.finishHeap.push({ seq, finishIteration: seq.finishIteration, admitted: seq.admitted });
@@ -425,7 +430,7 @@ export class GpuReplica {
   /** Takes a decoding sequence out of the aggregates and frees every block it holds. */
   private leaveDecoding(seq: Sequence): void {
     const b = this.options.blockSize;
-    this.residue[((seq.base % b) + b) % b]!--;
+    this.residue[seq.baseResidue]!--;
     this.baseSum -= seq.base;
     this.decoding--;
     // Its context now: base + k tokens, plus the token of the step in progress (its block is
@@ -449,8 +454,10 @@ export class GpuReplica {
     this.running++;
     this.prefilling.push(seq);
     const stack = this.admittedStack;
-    // Finished sequences leave the stack lazily; compact it so it stays O(running).
-    if (stack.length > 2 * this.running + 64) {
+    // Finished sequences leave the stack lazily; compact it so it stays O(running). At most 32 stay:
+    // each holds its whole request (attempt, ticket, client record) alive, and what outlives a
+    // young-generation GC is copied, then promoted.
+    if (stack.length > this.running + 32) {
       let w = 0;
       for (let r = 0; r < stack.length; r++) {
         const x = stack[r]!;
@@ -508,8 +515,7 @@ export class GpuReplica {
         this.leaveDecoding(seq);
         seq.remaining = seq.deliver - generated;
       } else {
-        const i = this.prefilling.indexOf(seq);
-        if (i >= 0) this.prefilling.splice(i, 1);
+        removeFrom(this.prefilling, seq);
         this.freeBlocks += seq.blocks + this.prefixRelease(seq);
       }
       this.running--;
@@ -560,6 +566,14 @@ export class GpuReplica {
     const held = seq.kv.heldKv;
     return this.kv.release(seq.kv) - held;
   }
+}
+
+/** Removes `item` from `list`, keeping the order (without splice, which allocates the array it returns). */
+function removeFrom<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i < 0) return;
+  for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j]!;
+  list.pop();
 }
 
 /** A finish-heap entry keeps its own key: a preempted sequence rejoins with a new one. */
