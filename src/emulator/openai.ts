@@ -41,6 +41,8 @@ export interface WireError {
   type: string;
   param: string | null;
   code: string | null;
+  /** Seconds a rate-limited client should wait (Gemini puts it in the body, as a RetryInfo). */
+  retryAfterS?: number;
 }
 
 /** Characters per token for prompt estimates (OpenAI's rule of thumb for English text). */
@@ -51,7 +53,7 @@ export function estimateTokens(chars: number): number {
   return Math.ceil(chars / CHARS_PER_TOKEN);
 }
 
-function invalid(message: string, param: string | null, code: string | null = null): WireError {
+export function invalid(message: string, param: string | null, code: string | null = null): WireError {
   return { status: 400, message, type: 'invalid_request_error', param, code };
 }
 
@@ -61,7 +63,7 @@ export const MAX_MODEL_CHARS = 256;
 export const MAX_CHOICES = 128;
 
 /** What a JSON value is, in OpenAI's words ("a string", "an integer"), never the value itself. */
-function kindOf(v: unknown): string {
+export function kindOf(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   switch (typeof v) {
@@ -76,7 +78,7 @@ function kindOf(v: unknown): string {
   }
 }
 
-function wrongType(param: string, expected: string, v: unknown): WireError {
+export function wrongType(param: string, expected: string, v: unknown): WireError {
   return invalid(
     `Invalid type for '${param}': expected ${expected}, but got ${kindOf(v)} instead.`,
     param,
@@ -84,7 +86,7 @@ function wrongType(param: string, expected: string, v: unknown): WireError {
   );
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -92,7 +94,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * An optional integer parameter in `min..max` (absent or null: undefined). `param` names it in
  * the error; past `max`, `tooLarge` words the error when given.
  */
-function intParam(
+export function intParam(
   v: unknown,
   param: string,
   min: number,
@@ -118,7 +120,7 @@ function intParam(
   return v;
 }
 
-function boolParam(v: unknown, param: string): boolean | WireError | undefined {
+export function boolParam(v: unknown, param: string): boolean | WireError | undefined {
   if (v === undefined || v === null) return undefined;
   return typeof v === 'boolean' ? v : wrongType(param, 'a boolean', v);
 }

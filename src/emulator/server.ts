@@ -1,8 +1,9 @@
 /**
- * The provider emulator: a scenario's providers behind an OpenAI-compatible HTTP API, on the
- * wall clock. The provider and fault objects are the simulator's own (`createProvider`,
- * `scheduleFaults`) driven by a `WallClockScheduler`, so a real gateway, or the k6 script
- * compiled from the same scenario, runs end to end against the models without GPUs.
+ * The provider emulator: a scenario's providers behind HTTP APIs in each hosted dialect (OpenAI
+ * Chat Completions and Responses, Anthropic Messages, Gemini: dialects/), on the wall clock. The
+ * provider and fault objects are the simulator's own (`createProvider`, `scheduleFaults`) driven
+ * by a `WallClockScheduler`, so a real gateway, or the k6 script compiled from the same scenario,
+ * runs end to end against the models without GPUs.
  *
  * Routes (provider names with `/` are percent-encoded in paths):
  * - `POST /v1/chat/completions`: the provider serving the body's `model`, among those its class
@@ -10,6 +11,9 @@
  *   `models`, else the first listing it (provider-choice.ts; the prediction of a direct run uses
  *   the same rule); the only provider when there is one and no model is given.
  * - `POST /p/{provider}/v1/chat/completions`: that provider, whatever the model (echoed back).
+ * - `POST /v1/responses`, `/v1/messages`, `/v1beta/models/{model}:generateContent` and
+ *   `:streamGenerateContent?alt=sse` (each also under `/p/{provider}` and its replicas): the same
+ *   choice of provider, answered in that path's dialect (dialects/index.ts `dialectRoute`).
  * - `POST /p/{provider}/replicas/{i}/v1/chat/completions`: replica i of a GPU pool (the way an
  *   endpoint picker addresses single vLLM servers).
  * - `GET /v1/models`, `/p/{provider}/v1/models`: the models served.
@@ -26,12 +30,14 @@
  *   each stream's tokens that fell due, several per socket write when tokens come faster than
  *   ticks), then the finish chunk, the usage chunk (with `stream_options.include_usage`) and
  *   `data: [DONE]`;
- * - errors in OpenAI's shape: 429 `rate_limit_exceeded` with `retry-after` (seconds) and
- *   `retry-after-ms` (both real time: the model's retry-after divided by the time scale), 503 for
- *   server errors (outage, brownout, replica lost) and overload (queue full), 400
- *   `context_length_exceeded`. An error after tokens were streamed is an error event in the
- *   stream (OpenAI's clients raise it); a stream cut writes the tokens delivered and drops the
- *   connection without finishing the response; a hang never answers.
+ * - errors in the route's dialect (dialects/outcome-errors.ts; as follows for OpenAI's), with
+ *   its rate-limit headers on every answer (dialects/rate-limit-headers.ts): 429
+ *   `rate_limit_exceeded` with `retry-after` (seconds) and `retry-after-ms` (both real time: the
+ *   model's retry-after divided by the time scale), 503 for server errors (outage, brownout,
+ *   replica lost) and overload (queue full), 400 `context_length_exceeded`. An error after
+ *   tokens were streamed is an error event in the stream (OpenAI's clients raise it); a stream
+ *   cut writes the tokens delivered and drops the connection without finishing the response; a
+ *   hang never answers.
  * - a client that disconnects cancels its attempt (`provider.cancel`), as a gateway timeout does.
  *
  * Hostile requests (limits.ts, http-guard.ts, body.ts): every size a request controls is capped
@@ -57,21 +63,27 @@ import type { ProviderConfig } from '../scenario/schema.ts';
 import { quoted, shorten } from '../text/quote.ts';
 import { BodyBudget, readJsonBody } from './body.ts';
 import { deadlineExceeded, parseDeadlineHeader } from './deadline.ts';
+import {
+  type AnswerId,
+  dialectRoute,
+  OPENAI_CHAT,
+  type RouteFacts,
+  type StreamWriter,
+  type Tally,
+  type WireDialect,
+} from './dialects/index.ts';
+import { dialectError, outcomeOf, sendsRetryAfter, sendsRetryAfterMs } from './dialects/outcome-errors.ts';
+import { rateLimitHeaders } from './dialects/rate-limit-headers.ts';
 import { guardServer, serverOptions } from './http-guard.ts';
 import { type EmulatorLimits, resolveLimits } from './limits.ts';
 import { listen } from './listen.ts';
 import { type Family, renderMetrics, type Sample } from './metrics.ts';
 import {
   type ChatRequest,
-  ChunkWriter,
-  completionParts,
-  errorBody,
   isWireError,
   modelsBody,
-  parseChatRequest,
   TOKENS_PER_WRITE,
   tokenBatches,
-  usageOf,
   type WireError,
 } from './openai.ts';
 import { chooseProvider } from './provider-choice.ts';
@@ -164,6 +176,8 @@ interface ProviderEntry {
 /** One chat request in flight: the HTTP exchange and its attempt. */
 interface Exchange {
   readonly id: string;
+  /** The API the request spoke; its answer, events and errors are in the same. */
+  readonly dialect: WireDialect;
   readonly entry: ProviderEntry;
   readonly attempt: Attempt;
   /** `length` when the request set a maximum (the model always writes it all), else `stop`. */
@@ -172,7 +186,7 @@ interface Exchange {
   readonly res: ServerResponse;
   /** Unix seconds, as OpenAI's `created`. */
   readonly created: number;
-  readonly writer: ChunkWriter | undefined;
+  readonly writer: StreamWriter | undefined;
   /** Tokens written so far (streaming). */
   sent: number;
   /** The response is still ours to write (not ended, client still there). */
@@ -318,25 +332,49 @@ export async function startEmulator(
     ex.sent = to;
   }
 
+  /** The response headers and the events before the first token (once). */
   function startStream(ex: Exchange): void {
-    if (!ex.res.headersSent) ex.res.writeHead(200, { ...SSE_HEADERS, ...commonHeaders(ex) });
+    if (ex.res.headersSent) return;
+    const contentType = ex.writer!.contentType;
+    ex.res.writeHead(200, {
+      ...SSE_HEADERS,
+      ...(contentType !== undefined ? { 'content-type': contentType } : {}),
+      ...commonHeaders(ex),
+    });
+    const preamble = ex.writer!.start(tally(ex, 0));
+    if (preamble !== '') ex.res.write(preamble);
+  }
+
+  /** What the exchange's answer reports, with `outputTokens` written. */
+  function tally(ex: Exchange, outputTokens: number): Tally {
+    const a = ex.attempt;
+    return {
+      finish: ex.finishReason,
+      promptTokens: a.work.promptTokens,
+      outputTokens,
+      cachedTokens: a.cachedInputTokens,
+      cacheWriteTokens: a.cacheWriteInputTokens,
+    };
   }
 
   /**
    * Writes the rest of a stream, tokens `ex.sent` .. `to - 1` in batches as the client reads
    * them, then `last` (the closing events) or, without it, drops the connection (a stream cut).
    */
-  function finishStream(ex: Exchange, to: number, last: string | undefined): void {
+  function finishStream(ex: Exchange, to: number, last: Iterable<string> | undefined): void {
     startStream(ex);
     const res = ex.res;
     const writer = ex.writer!;
-    const parts = tokenBatches(ex.sent, to, (a, b) => writer.tokens(a, b));
+    const tokens = tokenBatches(ex.sent, to, (a, b) => writer.tokens(a, b));
     ex.sent = Math.max(ex.sent, to);
     writeParts(
       res,
-      parts,
+      (function* () {
+        yield* tokens;
+        if (last !== undefined) yield* last;
+      })(),
       () => {
-        if (last !== undefined) res.end(last);
+        if (last !== undefined) res.end();
         // End the socket once the tokens are flushed, without the response's last chunk.
         else if (res.socket) res.socket.destroySoon();
         else res.destroy();
@@ -363,24 +401,30 @@ export async function startEmulator(
     counts.completionTokens += completionTokens;
   }
 
+  /** Every answer's headers: its id, the provider, and the rate-limit headers of the dialect. */
   function commonHeaders(ex: Exchange): Record<string, string> {
-    return { 'x-request-id': ex.id, 'x-floodgate-provider': ex.entry.provider.name };
+    return {
+      'x-request-id': ex.id,
+      // Anthropic's clients read the id from `request-id`.
+      ...(ex.dialect.api === 'anthropic-messages' ? { 'request-id': ex.id } : {}),
+      'x-floodgate-provider': ex.entry.provider.name,
+      ...rateLimitHeaders(ex.dialect.api, ex.attempt.rateLimit, timeScale, Date.now()),
+    };
   }
 
   /** Answers an exchange whose attempt ended with `status`. */
   function answer(ex: Exchange, status: AttemptStatus): void {
     const a = ex.attempt;
     const res = ex.res;
-    const finishReason = ex.finishReason;
     switch (status) {
       case 'ok': {
         const n = a.outputTokens;
         finishExchange(ex, 'ok', n);
         // cachedInputTokens: what the hosted API's prompt cache or the GPU pool's prefix cache served.
-        const usage = usageOf(a.work.promptTokens, n, a.cachedInputTokens);
-        if (ex.writer) finishStream(ex, n, ex.writer.finish(finishReason, usage));
+        const t = tally(ex, n);
+        if (ex.writer) finishStream(ex, n, ex.writer.finish(t));
         else {
-          const body = completionParts(ex.id, ex.created, ex.model, finishReason, usage);
+          const body = ex.dialect.body(answerId(ex), t);
           res.writeHead(200, {
             'content-type': JSON_TYPE,
             'content-length': String(body.bytes),
@@ -403,20 +447,22 @@ export async function startEmulator(
         return;
       }
       default: {
-        const error = wireErrorFor(ex, status);
+        const api = ex.dialect.api;
+        const outcome = outcomeOf(status, ex.entry.provider.faults.limitFactor === 0);
+        const error = dialectError(api, outcome, wireErrorFor(ex, status));
         finishExchange(ex, status, ex.sent);
         if (res.headersSent) {
           res.end(ex.writer!.error(error));
           return;
         }
         const headers: Record<string, string> = { 'content-type': JSON_TYPE, ...commonHeaders(ex) };
-        if (status === 'rate_limited') {
+        if (status === 'rate_limited' && sendsRetryAfter(api, outcome)) {
           const realMs = Math.max(0, a.retryAfterMs / timeScale);
           headers['retry-after'] = String(Math.ceil(realMs / 1000));
-          headers['retry-after-ms'] = String(Math.ceil(realMs));
+          if (sendsRetryAfterMs(api)) headers['retry-after-ms'] = String(Math.ceil(realMs));
         }
         res.writeHead(error.status, headers);
-        res.end(errorBody(error));
+        res.end(ex.dialect.errorBody(error));
       }
     }
   }
@@ -432,6 +478,8 @@ export async function startEmulator(
           type: 'requests',
           param: null,
           code: 'rate_limit_exceeded',
+          // Gemini says it in the body (RetryInfo); the other dialects ignore it.
+          retryAfterS: Math.ceil(seconds),
         };
       }
       case 'overloaded':
@@ -476,8 +524,9 @@ export async function startEmulator(
     });
     res.end(body);
   }
-  function sendError(res: ServerResponse, e: WireError) {
-    sendJson(res, e.status, errorBody(e));
+  /** An error answer in `dialect`'s shape (OpenAI's where no dialect is known yet). */
+  function sendError(res: ServerResponse, e: WireError, dialect: WireDialect = OPENAI_CHAT) {
+    sendJson(res, e.status, dialect.errorBody(e));
   }
   function notFound(req: IncomingMessage, res: ServerResponse) {
     sendError(res, {
@@ -581,24 +630,26 @@ export async function startEmulator(
       }
     }
     const method = req.method ?? 'GET';
-    switch (path.rest) {
-      case '/v1/chat/completions':
-      case '/chat/completions':
-        if (method !== 'POST') {
-          methodNotAllowed(res, 'POST');
-          return;
-        }
-        readJsonBody(req, bodyBudget, (result) =>
-          guarded(res, () => {
-            if (res.destroyed) return; // the client left while sending
-            if (isWireError(result)) {
-              // A refused body is not read to its end: the connection cannot carry another request.
-              if (result.status !== 400) res.setHeader('connection', 'close');
-              sendError(res, result);
-            } else chat(req, res, result.body, entry, path.replica);
-          }),
-        );
+    const generation = dialectRoute(path.rest, path.query);
+    if (generation) {
+      const { dialect, facts } = generation;
+      if (method !== 'POST') {
+        methodNotAllowed(res, 'POST', dialect);
         return;
+      }
+      readJsonBody(req, bodyBudget, (result) =>
+        guarded(res, () => {
+          if (res.destroyed) return; // the client left while sending
+          if (isWireError(result)) {
+            // A refused body is not read to its end: the connection cannot carry another request.
+            if (result.status !== 400) res.setHeader('connection', 'close');
+            sendError(res, result, dialect);
+          } else chat(req, res, result.body, entry, path.replica, dialect, facts);
+        }),
+      );
+      return;
+    }
+    switch (path.rest) {
       case '/v1/models':
       case '/models':
         if (method !== 'GET') {
@@ -635,15 +686,19 @@ export async function startEmulator(
     }
   }
 
-  function methodNotAllowed(res: ServerResponse, allow: string) {
+  function methodNotAllowed(res: ServerResponse, allow: string, dialect: WireDialect = OPENAI_CHAT) {
     res.setHeader('allow', allow);
-    sendError(res, {
-      status: 405,
-      message: `Method not allowed; use ${allow}.`,
-      type: 'invalid_request_error',
-      param: null,
-      code: 'method_not_allowed',
-    });
+    sendError(
+      res,
+      {
+        status: 405,
+        message: `Method not allowed; use ${allow}.`,
+        type: 'invalid_request_error',
+        param: null,
+        code: 'method_not_allowed',
+      },
+      dialect,
+    );
   }
 
   function chat(
@@ -652,14 +707,22 @@ export async function startEmulator(
     body: unknown,
     pinned: ProviderEntry | undefined,
     replica: number | undefined,
+    dialect: WireDialect,
+    facts: RouteFacts,
   ): void {
+    const refuse = (e: WireError) => sendError(res, e, dialect);
     if (closing) {
-      sendError(res, shuttingDown());
+      refuse(shuttingDown());
       return;
     }
-    const parsed = parseChatRequest(body, maxOutputTokens);
+    const refusal = routeRefusal(req, dialect, facts);
+    if (refusal) {
+      refuse(refusal);
+      return;
+    }
+    const parsed = dialect.parse(body, maxOutputTokens, facts);
     if (isWireError(parsed)) {
-      sendError(res, parsed);
+      refuse(parsed);
       return;
     }
     const chatReq = parsed;
@@ -667,7 +730,7 @@ export async function startEmulator(
     if (!entry) {
       if (chatReq.model === undefined) {
         if (entries.length !== 1) {
-          sendError(res, {
+          refuse({
             status: 400,
             message: `Missing required parameter: 'model' (one of ${[...byModel.keys()].join(', ')}).`,
             type: 'invalid_request_error',
@@ -680,7 +743,7 @@ export async function startEmulator(
       } else {
         entry = byModel.get(chatReq.model);
         if (!entry) {
-          sendError(res, {
+          refuse({
             status: 404,
             message: `The model \`${chatReq.model}\` does not exist or you do not have access to it. This emulator serves ${[...byModel.keys()].join(', ')}.`,
             type: 'invalid_request_error',
@@ -695,7 +758,7 @@ export async function startEmulator(
     const className = typeof classHeader === 'string' ? classHeader : undefined;
     const ci = className !== undefined ? classIndex.get(className) : undefined;
     if (className !== undefined && ci === undefined) {
-      sendError(res, {
+      refuse({
         status: 400,
         message: `Unknown request class ${quoted(className, 100)} in x-floodgate-class; this scenario has ${classes.map((c) => `'${c.name}'`).join(', ')}.`,
         type: 'invalid_request_error',
@@ -706,7 +769,7 @@ export async function startEmulator(
     }
     const deadlineMs = parseDeadlineHeader(req.headers['x-floodgate-deadline-ms']);
     if (isWireError(deadlineMs)) {
-      sendError(res, deadlineMs);
+      refuse(deadlineMs);
       return;
     }
     // A request of a known class goes to a provider its class may use (provider-choice.ts).
@@ -718,11 +781,13 @@ export async function startEmulator(
     catchUp(); // bring the models up to now before this arrival
     const now = scheduler.now();
     // A class's draw is capped like a request's max_tokens (a heavy tail must not build a huge answer).
+    const draw = () =>
+      Math.min(maxOutputTokens, Math.max(1, Math.round(outputDist[ci!]!.sample(classRng[ci!]!))));
+    // A maximum that is only a cap (Anthropic's) bounds the class's draw; otherwise it is the length.
     const outputTokens =
-      chatReq.maxTokens ??
-      (ci !== undefined
-        ? Math.min(maxOutputTokens, Math.max(1, Math.round(outputDist[ci]!.sample(classRng[ci]!))))
-        : defaultOutputTokens);
+      chatReq.maxIsCap && chatReq.maxTokens !== undefined && ci !== undefined
+        ? Math.min(chatReq.maxTokens, draw())
+        : (chatReq.maxTokens ?? (ci !== undefined ? draw() : defaultOutputTokens));
     const { prefixId, prefixTokens } = prefixOf(chatReq, req.headers['x-floodgate-session']);
     const id = nextId++;
     // The arrival facts the provider serves, made as the workload makes them (the class, when the
@@ -741,18 +806,20 @@ export async function startEmulator(
     );
     const attempt = new Attempt(work, undefined, 0, entry.index, now, entry.index);
     const model = chatReq.model ?? entry.provider.models[0] ?? entry.provider.name;
-    const exId = `chatcmpl-emu${id.toString(36)}`;
+    const exId = `${dialect.idPrefix}emu${id.toString(36)}`;
     const createdS = created();
+    const answer: AnswerId = { id: exId, created: createdS, model };
     const ex: Exchange = {
       id: exId,
+      dialect,
       entry,
       attempt,
       // Nothing of the body is kept past this call (a prompt may be megabytes).
-      finishReason: chatReq.maxTokens !== undefined ? 'length' : 'stop',
+      finishReason: chatReq.maxTokens !== undefined && outputTokens >= chatReq.maxTokens ? 'length' : 'stop',
       model,
       res,
       created: createdS,
-      writer: chatReq.stream ? new ChunkWriter(exId, createdS, model, chatReq.includeUsage) : undefined,
+      writer: chatReq.stream ? dialect.stream(answer, chatReq) : undefined,
       sent: 0,
       open: true,
     };
@@ -802,7 +869,41 @@ export async function startEmulator(
     }
     const error = deadlineExceeded(ex.entry.provider.name, deadlineMs);
     ex.res.writeHead(error.status, { 'content-type': JSON_TYPE, ...commonHeaders(ex) });
-    ex.res.end(errorBody(error));
+    ex.res.end(ex.dialect.errorBody(error));
+  }
+
+  function answerId(ex: Exchange): AnswerId {
+    return { id: ex.id, created: ex.created, model: ex.model };
+  }
+
+  /**
+   * What the route itself refuses before the body is read: an Anthropic request without
+   * `anthropic-version` (the API requires it; `x-api-key` is not checked: the emulator has no
+   * keys), a Gemini model name that does not decode.
+   */
+  function routeRefusal(
+    req: IncomingMessage,
+    dialect: WireDialect,
+    facts: RouteFacts,
+  ): WireError | undefined {
+    if (dialect.api === 'anthropic-messages' && typeof req.headers['anthropic-version'] !== 'string')
+      return {
+        status: 400,
+        message: 'anthropic-version: header is required',
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+      };
+    if (dialect.api !== 'gemini') return undefined;
+    if (facts.model === undefined)
+      return {
+        status: 404,
+        message: 'The model name in the path is not valid.',
+        type: 'NOT_FOUND',
+        param: null,
+        code: null,
+      };
+    return undefined;
   }
 
   function shuttingDown(): WireError {
@@ -1032,7 +1133,7 @@ export async function startEmulator(
         if (res.headersSent) res.end(ex.writer!.error(shuttingDown()));
         else {
           res.setHeader('connection', 'close');
-          sendError(res, shuttingDown());
+          sendError(res, shuttingDown(), ex.dialect);
         }
       }
       exchanges.clear();
@@ -1059,11 +1160,14 @@ export async function startEmulator(
 }
 
 /** Splits `/p/{provider}[/replicas/{i}]/rest` (provider percent-decoded). */
-function parsePath(url: string): { provider?: string; replica?: number; rest: string } | undefined {
+function parsePath(
+  url: string,
+): { provider?: string; replica?: number; rest: string; query: string } | undefined {
   const q = url.indexOf('?');
   const pathname = q >= 0 ? url.slice(0, q) : url;
+  const query = q >= 0 ? url.slice(q + 1) : '';
   const parts = pathname.split('/').filter((s) => s.length > 0);
-  if (parts[0] !== 'p') return { rest: normalize(parts) };
+  if (parts[0] !== 'p') return { rest: normalize(parts), query };
   if (parts.length < 2) return undefined;
   let provider: string;
   try {
@@ -1072,9 +1176,9 @@ function parsePath(url: string): { provider?: string; replica?: number; rest: st
     return undefined;
   }
   if (parts[2] === 'replicas' && parts[3] !== undefined && /^\d+$/.test(parts[3])) {
-    return { provider, replica: Number(parts[3]), rest: normalize(parts.slice(4)) };
+    return { provider, replica: Number(parts[3]), rest: normalize(parts.slice(4)), query };
   }
-  return { provider, rest: normalize(parts.slice(2)) };
+  return { provider, rest: normalize(parts.slice(2)), query };
 }
 
 function normalize(parts: string[]): string {
