@@ -22,24 +22,33 @@ const KINDS: Record<string, string> = {
 };
 
 /**
- * Required fields the type maps cannot express. Source: the Kubernetes 1.36 API reference
- * (kubernetes.io/docs/reference/kubernetes-api: fields marked "required"), plus what the API server
- * requires of these objects although the schema leaves it optional (marked "server"): a container's
- * image in a Job's pod template ("spec.template.spec.containers[0].image: Required value"), a PVC's
- * accessModes and requests, and the object's metadata.name (`kubectl apply` needs one; generateName
- * is unused), checked by structureProblems since a pod template's metadata needs none.
+ * Required fields the type maps cannot express, in the types the manifests use. Source: the
+ * Kubernetes 1.36 API reference (kubernetes.io/docs/reference/kubernetes-api: fields marked
+ * "required"; k8s.test.ts checks this list against the non-optional fields of client-node's types).
  */
-const REQUIRED: Record<string, string[]> = {
+export const REQUIRED: Record<string, string[]> = {
   V1JobSpec: ['template'],
   V1PodSpec: ['containers'],
-  V1Container: ['name', 'image'], // image: server
+  V1Container: ['name'],
   V1VolumeMount: ['name', 'mountPath'],
   V1Volume: ['name'],
   V1EnvVar: ['name'],
   V1KeyToPath: ['key', 'path'],
   V1PersistentVolumeClaimVolumeSource: ['claimName'],
-  V1PersistentVolumeClaimSpec: ['accessModes', 'resources'], // server
-  V1VolumeResourceRequirements: ['requests'], // server; it needs requests.storage, unchecked here
+  V1HTTPGetAction: ['port'],
+};
+
+/**
+ * What the API server requires of these objects although the schema leaves it optional: a
+ * container's image in a Job's pod template ("spec.template.spec.containers[0].image: Required
+ * value"), a PVC's accessModes and requests (the server needs requests.storage; only requests is
+ * checked here), and the object's metadata.name (`kubectl apply` needs one; generateName is unused),
+ * checked by structureProblems since a pod template's metadata needs none.
+ */
+const SERVER_REQUIRED: Record<string, string[]> = {
+  V1Container: ['image'],
+  V1PersistentVolumeClaimSpec: ['accessModes', 'resources'],
+  V1VolumeResourceRequirements: ['requests'],
 };
 
 /** Kubernetes types by name, as client-node generates them (each with its JSON fields' types). */
@@ -59,7 +68,14 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** The problems of one value against a client-node type name, each as `path: what`. */
-function check(value: unknown, type: string, format: string, path: string, out: string[]): void {
+function check(
+  value: unknown,
+  type: string,
+  format: string,
+  path: string,
+  out: string[],
+  seen: Set<string>,
+): void {
   const wrong = (expected: string) => out.push(`${path}: expected ${expected}, found ${shown(value)}`);
   const array = /^Array<(.+)>$/.exec(type);
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
@@ -78,34 +94,38 @@ function check(value: unknown, type: string, format: string, path: string, out: 
     if (typeof value !== 'string' && !Number.isInteger(value)) wrong('an integer or a string');
   } else if (array) {
     if (!Array.isArray(value)) wrong(`a list (${type})`);
-    else for (const [i, item] of value.entries()) check(item, array[1]!, '', `${path}[${i}]`, out);
+    else for (const [i, item] of value.entries()) check(item, array[1]!, '', `${path}[${i}]`, out, seen);
   } else if (map) {
     if (!isObject(value)) wrong(`a map (${type})`);
-    else for (const [k, v] of Object.entries(value)) check(v, map[1]!, '', `${path}.${k}`, out);
+    else for (const [k, v] of Object.entries(value)) check(v, map[1]!, '', `${path}.${k}`, out, seen);
   } else {
     const fields = attributes(type);
     if (!fields) throw new Error(`${path}: client-node has no type ${type}`);
     if (!isObject(value)) return void wrong(`an object (${type})`);
+    seen.add(type);
     const byName = new Map(fields.map((f) => [f.baseName, f]));
     const at = (k: string) => (path ? `${path}.${k}` : k);
     for (const [k, v] of Object.entries(value)) {
       const field = byName.get(k);
       if (!field) out.push(`${at(k)}: unknown field "${k}" of ${type}`);
-      else check(v, field.type, field.format, at(k), out);
+      else check(v, field.type, field.format, at(k), out, seen);
     }
-    for (const k of REQUIRED[type] ?? [])
+    for (const k of [...(REQUIRED[type] ?? []), ...(SERVER_REQUIRED[type] ?? [])])
       if (!(k in value)) out.push(`${at(k)}: required field of ${type} missing`);
   }
 }
 
-/** The problems of a manifest object against Kubernetes 1.36 (none: it is structurally valid). */
-export function structureProblems(manifest: unknown): string[] {
+/**
+ * The problems of a manifest object against Kubernetes 1.36 (none: it is structurally valid);
+ * `seen` collects the names of the object types it walked through.
+ */
+export function structureProblems(manifest: unknown, seen = new Set<string>()): string[] {
   if (!isObject(manifest)) return [`(root): expected an object, found ${shown(manifest)}`];
   const kind = `${String(manifest['apiVersion'])} ${String(manifest['kind'])}`;
   const type = KINDS[kind];
   if (!type) return [`apiVersion/kind: "${kind}" is none of ${Object.keys(KINDS).join(', ')}`];
   const out: string[] = [];
-  check(manifest, type, '', '', out);
+  check(manifest, type, '', '', out, seen);
   const metadata = manifest['metadata'];
   if (!isObject(metadata) || !('name' in metadata))
     out.push('metadata.name: required (kubectl apply) missing');

@@ -10,6 +10,7 @@
  * unsharded result, for a capacity search in waves too.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { k8sManifests } from '../../src/shard/k8s.ts';
 import { BIN, ROOT, runCli } from '../cli/process.ts';
-import { structureProblems } from './k8s-structure.ts';
+import { REQUIRED, structureProblems } from './k8s-structure.ts';
 
 const exec = promisify(execFile);
 
@@ -202,9 +203,9 @@ function sweepFiles(storageClass?: string): Record<string, string> {
 }
 
 describe('the Kubernetes 1.36 structural check', () => {
-  /** The generated shard Job, PVC and ConfigMap, fresh for each mutation. */
+  /** The generated PVC, ConfigMap, shard Job and merge Job, fresh for each mutation. */
   const objects = (): Manifest[] =>
-    ['parts-pvc.yaml', 'shards.yaml'].flatMap((f) =>
+    ['parts-pvc.yaml', 'shards.yaml', 'merge.yaml'].flatMap((f) =>
       parseAllDocuments(sweepFiles()[f]!).map((d) => d.toJS()),
     );
 
@@ -269,6 +270,21 @@ describe('the Kubernetes 1.36 structural check', () => {
     expect(structureProblems(pvc)).toEqual([
       'spec.accessModes: required field of V1PersistentVolumeClaimSpec missing',
     ]);
+  });
+
+  it('lists as required exactly the fields the 1.36 types mark required, in every type walked', () => {
+    const seen = new Set<string>(Object.keys(REQUIRED));
+    for (const o of objects()) expect(structureProblems(o, seen)).toEqual([]);
+    expect(seen).toContain('V1PersistentVolumeClaimVolumeSource');
+    for (const type of seen) {
+      // client-node declares a field the OpenAPI specification requires without `?`.
+      const declaration = readFileSync(
+        join(ROOT, 'node_modules/@kubernetes/client-node/dist/gen/models', `${type}.d.ts`),
+        'utf8',
+      );
+      const required = [...declaration.matchAll(/^ {4}'(\w+)': /gm)].map((m) => m[1]);
+      expect((REQUIRED[type] ?? []).slice().sort(), type).toEqual(required.sort());
+    }
   });
 
   it('refuses an apiVersion or kind that does not match', () => {
