@@ -3,8 +3,9 @@
  * `@kubernetes/client-node` 2.0.1 (generated from Kubernetes release-1.36) describes them: every
  * key is a field of its type (`kubectl apply --validate=strict` refuses unknown fields), every value
  * has its field's type (through arrays, maps and nested types), apiVersion and kind match, and the
- * required fields listed below are present. It does not check enums, formats (names, quantities'
- * syntax) or the API server's cross-field rules: the JSON schema checks of 1.33/1.34 cover those.
+ * required fields listed below are present. It does not check enums or formats (names, quantities'
+ * syntax), which the 1.33/1.34 JSON schemas check for those versions, nor the API server's
+ * cross-field rules, which no test here checks.
  */
 import * as models from '@kubernetes/client-node/dist/gen/models/all.js';
 
