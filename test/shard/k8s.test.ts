@@ -1,11 +1,16 @@
 /**
- * `--k8s DIR`: the manifests validate against the Kubernetes API schema of the versions npm
- * ships offline (kubernetes-models 4.5.1: Kubernetes 1.33; 5.1.0: 1.34; the generator's objects
- * are also typed against 1.34 by tsc, which rejects unknown fields), and their commands work: the
- * Indexed Job's container run once per completion index, then the merge Job's, give the
+ * `--k8s DIR`: the manifests of compare, sweep and capacity (in waves) validate against the
+ * Kubernetes API of three versions: the full JSON schema of 1.33 and 1.34 (kubernetes-models 4.5.1
+ * and 5.1.0, the newest npm ships: types, required fields, enums, formats; the generator's objects
+ * are also typed against 1.34 by tsc, which rejects unknown fields), and a strict structural check
+ * against 1.36 (k8s-structure.ts: the field names and types of @kubernetes/client-node 2.0.1,
+ * generated from release-1.36, plus the required fields listed there; no enums or formats), which
+ * is shown to refuse an unknown field, a wrong type and a missing required field. Their commands
+ * work: the Indexed Job's container run once per completion index, then the merge Job's, give the
  * unsharded result, for a capacity search in waves too.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +24,8 @@ import { PersistentVolumeClaim as Pvc133 } from 'kubernetes-models-4/v1/Persiste
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { k8sManifests } from '../../src/shard/k8s.ts';
-import { BIN, runCli } from '../cli/process.ts';
+import { BIN, ROOT, runCli } from '../cli/process.ts';
+import { REQUIRED, structureProblems } from './k8s-structure.ts';
 
 const exec = promisify(execFile);
 
@@ -41,7 +47,10 @@ const MODELS: Record<string, Record<string, Model>> = {
   '1.34': { Job, ConfigMap, PersistentVolumeClaim: Pvc },
 };
 
-/** Every object of every manifest file, validated against each Kubernetes version's schema. */
+/**
+ * Every object of every manifest file, validated against each Kubernetes version's schema (1.33,
+ * 1.34) and against the 1.36 API types (structure: field names, types, required fields).
+ */
 function validate(files: Record<string, string>): Record<string, unknown>[] {
   const objects = Object.entries(files)
     .filter(([f]) => f.endsWith('.yaml'))
@@ -52,6 +61,7 @@ function validate(files: Record<string, string>): Record<string, unknown>[] {
       expect(model, `${version}: ${String(o['kind'])}`).toBeDefined();
       expect(() => new model!(o).validate(), `${version}: ${String(o['kind'])}`).not.toThrow();
     }
+  for (const o of objects) expect(structureProblems(o), `1.36: ${String(o['kind'])}`).toEqual([]);
   return objects;
 }
 
@@ -156,6 +166,137 @@ describe('floodgate compare --k8s', () => {
       '--quiet',
     ]);
     expect(await readFile(`${root}/parts/result.json`, 'utf8')).toBe(await readFile(whole, 'utf8'));
+  });
+});
+
+describe('floodgate sweep --k8s', () => {
+  it('writes manifests that validate, with a storage class too', async () => {
+    const k8s = join(dir, 'sweep-k8s');
+    const storm = join(ROOT, 'scenarios/retry-storm.yaml');
+    const flags = ['--vary', 'workload.arrivals.rate', '--values', '20/s,30/s', '--seeds', '2'];
+    const r = await runCli(['sweep', storm, ...flags, '--shards', '2', '--k8s', k8s]);
+    expect(r.code).toBe(0);
+    const [, , job] = validate(await readManifests(k8s)) as Manifest[];
+    expect(job.spec.template.spec.containers[0].args.slice(0, 2)).toEqual([
+      'sweep',
+      '/scenario/retry-storm.yaml',
+    ]);
+    const [pvc] = validate(sweepFiles('nfs'));
+    expect((pvc as Manifest).spec.storageClassName).toBe('nfs');
+  });
+});
+
+/** A sweep's manifests, generated in-process (the CLI has no flag for the storage class). */
+function sweepFiles(storageClass?: string): Record<string, string> {
+  return {
+    ...k8sManifests({
+      command: 'sweep',
+      name: 'queue',
+      scenarioFile: 'queue.yaml',
+      scenarioText: QUEUE,
+      studyArgs: ['--vary', 'providers[0].servers', '--values', '2,4'],
+      shards: 2,
+      image: 'floodgate:0.1.0',
+      ...(storageClass ? { storageClass } : {}),
+    }),
+  };
+}
+
+describe('the Kubernetes 1.36 structural check', () => {
+  /** The generated PVC, ConfigMap, shard Job and merge Job, fresh for each mutation. */
+  const objects = (): Manifest[] =>
+    ['parts-pvc.yaml', 'shards.yaml', 'merge.yaml'].flatMap((f) =>
+      parseAllDocuments(sweepFiles()[f]!).map((d) => d.toJS()),
+    );
+
+  it('accepts the generated objects, both forms of an IntOrString and string quantities', () => {
+    const [pvc, configMap, job] = objects();
+    for (const o of [pvc, configMap, job]) expect(structureProblems(o)).toEqual([]);
+    const container = job.spec.template.spec.containers[0];
+    for (const port of [8080, 'http']) {
+      container.livenessProbe = { httpGet: { path: '/healthz', port } };
+      expect(structureProblems(job)).toEqual([]);
+    }
+    expect(container.resources.requests).toEqual({ cpu: '1', memory: '1Gi' });
+  });
+
+  it('refuses an unknown field, naming its path', () => {
+    const [pvc, configMap, job] = objects();
+    job.spec.template.spec.containers[0].imagePullPolicyy = 'Always';
+    expect(structureProblems(job)).toEqual([
+      'spec.template.spec.containers[0].imagePullPolicyy: unknown field "imagePullPolicyy" of V1Container',
+    ]);
+    configMap.binary = {};
+    expect(structureProblems(configMap)).toEqual(['binary: unknown field "binary" of V1ConfigMap']);
+    pvc.spec.resources.request = { storage: '1Gi' };
+    expect(structureProblems(pvc)).toEqual([
+      'spec.resources.request: unknown field "request" of V1VolumeResourceRequirements',
+    ]);
+  });
+
+  it('refuses a wrong type, naming its path, through lists, maps and nested types', () => {
+    const [, configMap, job] = objects();
+    job.spec.completions = '2';
+    job.spec.parallelism = 1.5;
+    job.spec.template.spec.containers[0].args = 'sweep';
+    job.spec.template.spec.containers[0].resources.requests.cpu = 1;
+    job.spec.template.spec.volumes[0].configMap = 'queue';
+    job.spec.template.spec.containers[0].livenessProbe = { httpGet: { port: true } };
+    expect(structureProblems(job)).toEqual([
+      'spec.completions: expected an integer (int32), found string "2"',
+      'spec.parallelism: expected an integer (int32), found number 1.5',
+      'spec.template.spec.containers[0].args: expected a list (Array<string>), found string "sweep"',
+      'spec.template.spec.containers[0].resources.requests.cpu: expected a string, found number 1',
+      'spec.template.spec.containers[0].livenessProbe.httpGet.port: expected an integer or a string, found boolean true',
+      'spec.template.spec.volumes[0].configMap: expected an object (V1ConfigMapVolumeSource), found string "queue"',
+    ]);
+    configMap.data = ['queue.yaml'];
+    expect(structureProblems(configMap)).toEqual([
+      'data: expected a map ({ [key: string]: string; }), found an array',
+    ]);
+  });
+
+  it('refuses a missing required field, naming its path', () => {
+    const [pvc, , job] = objects();
+    delete job.spec.template.spec.containers[0].image;
+    delete job.spec.template.spec.volumes[1].persistentVolumeClaim.claimName;
+    expect(structureProblems(job)).toEqual([
+      'spec.template.spec.containers[0].image: required field of V1Container missing',
+      'spec.template.spec.volumes[1].persistentVolumeClaim.claimName: required field of V1PersistentVolumeClaimVolumeSource missing',
+    ]);
+    delete job.spec.template;
+    expect(structureProblems(job)).toEqual(['spec.template: required field of V1JobSpec missing']);
+    delete pvc.spec.accessModes;
+    expect(structureProblems(pvc)).toEqual([
+      'spec.accessModes: required field of V1PersistentVolumeClaimSpec missing',
+    ]);
+  });
+
+  it('lists as required exactly the fields the 1.36 types mark required, in every type walked', () => {
+    const seen = new Set<string>(Object.keys(REQUIRED));
+    for (const o of objects()) expect(structureProblems(o, seen)).toEqual([]);
+    expect(seen).toContain('V1PersistentVolumeClaimVolumeSource');
+    for (const type of seen) {
+      // client-node declares a field the OpenAPI specification requires without `?`.
+      const declaration = readFileSync(
+        join(ROOT, 'node_modules/@kubernetes/client-node/dist/gen/models', `${type}.d.ts`),
+        'utf8',
+      );
+      const required = [...declaration.matchAll(/^ {4}'(\w+)': /gm)].map((m) => m[1]);
+      expect((REQUIRED[type] ?? []).slice().sort(), type).toEqual(required.sort());
+    }
+  });
+
+  it('refuses an apiVersion or kind that does not match', () => {
+    const [, configMap, job] = objects();
+    job.apiVersion = 'v1';
+    expect(structureProblems(job)).toEqual([
+      'apiVersion/kind: "v1 Job" is none of batch/v1 Job, v1 ConfigMap, v1 PersistentVolumeClaim',
+    ]);
+    configMap.kind = 'Secret';
+    expect(structureProblems(configMap)).toEqual([
+      'apiVersion/kind: "v1 Secret" is none of batch/v1 Job, v1 ConfigMap, v1 PersistentVolumeClaim',
+    ]);
   });
 });
 
