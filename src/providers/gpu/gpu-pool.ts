@@ -26,6 +26,7 @@ import type {
   ReplicaSet,
 } from '../provider.ts';
 import { type GpuProfile, kvCapacityTokens, type ModelProfile } from './catalog.ts';
+import { type ColdStartHold, coldStartHoldFor } from './cold-start-hold.ts';
 import { PoolReplicas } from './pool-replicas.ts';
 import { GpuReplica, type ReplicaListener, type SchedulerOptions, Sequence } from './replica.ts';
 import type { IterationTimeModel } from './time-model.ts';
@@ -79,6 +80,8 @@ export class GpuPool implements Provider, ReplicaListener {
   /** A replica was added or removed (else every replica is ready, as in a fixed pool). */
   private scaled = false;
   private kvListener: KvEventListener | undefined;
+  /** Where requests wait while no replica is ready (a KEDA pool's cold start); undefined: refused. */
+  private readonly hold: ColdStartHold | undefined;
 
   constructor(
     setup: GpuPoolSetup,
@@ -98,6 +101,7 @@ export class GpuPool implements Provider, ReplicaListener {
     this.scheduler = scheduler;
     this.sink = sink;
     this.fast = new FastAnswers(scheduler, sink);
+    this.hold = coldStartHoldFor(config, scheduler, this.fast);
     this.balancerRng = balancerRng;
     this.outputFaults = outputFaults;
     this.timeModelKind = timeModel.kind;
@@ -155,11 +159,14 @@ export class GpuPool implements Provider, ReplicaListener {
     if (this.refuse(a)) return;
     const replica = this.pick();
     if (!replica) {
-      this.answerFast(a, 'server_error');
+      if (this.hold && this.readyCount() === 0) this.hold.add(a);
+      else this.answerFast(a, 'server_error');
       return;
     }
     this.startOn(replica, a);
   }
+
+  private readonly resubmit = (a: Attempt) => this.submit(a);
 
   /**
    * Submits to one replica (gateway targets that are replicas). A down replica refuses at once.
@@ -176,6 +183,7 @@ export class GpuPool implements Provider, ReplicaListener {
   }
 
   cancel(a: Attempt): void {
+    if (this.hold?.cancel(a)) return;
     const seq = a.handle as Sequence | undefined;
     if (!seq || seq.state === 'done' || a.status !== 'pending') return;
     const replica = this.members[seq.replica]!;
@@ -221,6 +229,7 @@ export class GpuPool implements Provider, ReplicaListener {
     this.servingCount++;
     this.setUpCount(this.upCount + 1);
     this.members[i]!.wake();
+    this.hold?.release(this.resubmit);
   };
 
   /** How many ready replicas the capacity faults leave up. */
@@ -273,6 +282,7 @@ export class GpuPool implements Provider, ReplicaListener {
     r.up = true;
     this.servingCount++;
     this.setUpCount(this.upCount + 1);
+    this.hold?.release(this.resubmit);
   };
 
   /**
@@ -345,8 +355,13 @@ export class GpuPool implements Provider, ReplicaListener {
     return n;
   }
 
+  /** Requests waiting for a ready replica (a KEDA pool's cold start). */
+  heldRequests(): number {
+    return this.hold?.size ?? 0;
+  }
+
   queued(): number {
-    let n = 0;
+    let n = this.hold?.size ?? 0;
     for (const r of this.members) n += r.waitingCount;
     return n;
   }
