@@ -9,8 +9,9 @@ import type { Attempt } from '../../src/providers/attempt.ts';
 import { replicasForTotal } from '../../src/providers/gpu/hpa.ts';
 import { KEDA_DEFAULTS, KedaAutoscaler, kedaActive, kedaScale } from '../../src/providers/gpu/keda.ts';
 import { validateScenario } from '../../src/scenario/load.ts';
-import type { AutoscalingConfig } from '../../src/scenario/schema.ts';
+import type { AutoscalingConfig, ScenarioInput } from '../../src/scenario/schema.ts';
 import { gpuAttempt, gpuConfig, gpuInput, makePool, submitAll } from '../providers/gpu/gpu-harness.ts';
+import { run } from '../providers/harness.ts';
 
 const poll = (fields: Partial<Parameters<typeof kedaScale>[0]>) =>
   kedaScale({
@@ -229,5 +230,95 @@ describe('a KEDA pool scaled to and from zero', () => {
     autoscaler.start();
     sim.run(3_600_000);
     expect(autoscaler.counts()).toEqual({ desired: 1, starting: 0, ready: 1, draining: 0 });
+  });
+});
+
+describe('a KEDA pool in a whole run', () => {
+  /** Bursts of 4/s for a minute with idle gaps longer than the cooldown: the pool goes to zero and back. */
+  function bursty(coldStart: object): ScenarioInput {
+    return {
+      name: 'keda-bursts',
+      duration: '8m',
+      drain: '5m',
+      metrics: { interval: '30s' },
+      providers: [
+        {
+          name: 'pool',
+          kind: 'gpu',
+          model: 'llama-3.1-8b',
+          gpu: 'h100-80gb',
+          replicas: 1,
+          costPerReplicaHour: 2,
+          autoscaling: {
+            kind: 'keda',
+            min: 0,
+            max: 6,
+            target: 4,
+            pollingInterval: '10s',
+            cooldownPeriod: '30s',
+            syncPeriod: '5s',
+            scrapeInterval: '5s',
+            provisioning: { dist: 'uniform', min: '5s', max: '25s' },
+            scaleDown: { stabilizationWindow: '10s' },
+            coldStart,
+          },
+        },
+      ],
+      workload: {
+        arrivals: {
+          rate: '4/s',
+          timeline: [
+            { step: { at: '1m', rate: 0 } },
+            { step: { at: '3m', rate: '4/s' } },
+            { step: { at: '4m', rate: 0 } },
+            { step: { at: '6m', rate: '8/s' } },
+            { step: { at: '7m', rate: 0 } },
+          ],
+        },
+        classes: [{ name: 'c', promptTokens: 1000, outputTokens: 200 }],
+        client: { timeout: '25s', retries: { max: 1 } },
+      },
+    } as ScenarioInput;
+  }
+
+  it.each([1, 2, 3])(
+    'seed %i: conservation holds while the pool scales to zero and back (requests wait, some past the client timeout)',
+    async (seed) => {
+      const r = await run(bursty({ maxWait: '1m' }), seed);
+      const q = r.requests;
+      const terminal =
+        q.completed +
+        q.shed +
+        q.rateLimited +
+        q.failed +
+        q.timedOut +
+        q.abandoned +
+        q.cancelled +
+        q.unfinished;
+      expect(terminal).toBe(q.offered);
+      expect(q.unfinished).toBe(0);
+      const pool = r.providers['pool']!;
+      expect(Object.values(pool.statuses).reduce((a, n) => a + n, 0)).toBe(pool.attempts);
+      // The pool went to zero after each burst and came back for the next.
+      const desired = r.timeseries.providers['pool']!.replicasDesired as number[];
+      const firstZero = desired.indexOf(0);
+      expect(firstZero).toBeGreaterThan(0);
+      expect(desired.slice(firstZero).some((n) => n > 0)).toBe(true);
+      expect(desired.at(-1)).toBe(0);
+      // Cold starts cost latency, not requests: none was refused (the hold outlasts the client's
+      // 25 s timeout, whose retries a cancel ends), and most completed.
+      expect(pool.statuses['server_error']).toBeUndefined();
+      expect(q.completed / q.offered).toBeGreaterThan(0.9);
+    },
+  );
+
+  it('refused at zero, the first request of each burst fails at once and the gateway sees the 503', async () => {
+    const r = await run(bursty({ requests: 'refuse' }), 1);
+    const pool = r.providers['pool']!;
+    // The in-flight gauge of a pool at zero is 0: nothing brings it back, every later request is refused.
+    expect(pool.statuses['server_error']).toBeGreaterThan(0);
+    expect(r.requests.failed / r.requests.offered).toBeGreaterThan(0.5);
+    const desired = r.timeseries.providers['pool']!.replicasDesired as number[];
+    expect(desired.slice(desired.indexOf(0)).every((n) => n === 0)).toBe(true);
   });
 });
