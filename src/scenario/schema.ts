@@ -415,8 +415,11 @@ const autoscalingSchema = obj({
   /** 0 only with `kind: keda` (scale to zero; KEDA's minReplicaCount defaults to 0). */
   min: count({ min: 0, integer: true, max: 10_000 }),
   max: positiveInt(10_000),
-  /** A per-replica gauge, averaged over the replicas that report it (as HPA's Pods metrics). */
-  metric: z.enum(['waiting', 'running', 'kvUsage', 'inFlight']).default('inFlight'),
+  /**
+   * A per-replica gauge, averaged over the replicas that report it (as HPA's Pods metrics);
+   * `requestRate`: the requests per second the pool received since the previous scrape, per replica.
+   */
+  metric: z.enum(['waiting', 'running', 'kvUsage', 'inFlight', 'requestRate']).default('inFlight'),
   /** The per-replica average the autoscaler aims at (HPA's target averageValue). */
   target: z
     .number({ error: () => 'expected a target value (a number > 0)' })

@@ -35,11 +35,15 @@ export interface ReplicaCounts {
   draining: number;
 }
 
-/** One scrape: the gauge of each ready replica that is up, and the requests held in front of the pool. */
+/**
+ * One scrape: the gauge of each ready replica that is up, the requests held in front of the pool,
+ * and the requests per second the pool received since the previous scrape.
+ */
 export interface Scrape {
   atMs: number;
   values: number[];
   held: number;
+  rate: number;
 }
 
 export class PoolAutoscaler {
@@ -105,13 +109,24 @@ export class PoolAutoscaler {
     return Math.max(0, this.provisioning.sample(this.rng)) + loadMs + this.config.warmUp;
   }
 
+  private lastArrivals = 0;
+  private lastScrapeMs = 0;
+
   private readonly scrape = () => {
+    const now = this.scheduler.now();
+    const arrivals = this.pool.arrivals;
+    const elapsed = now - this.lastScrapeMs;
+    const rate = elapsed > 0 ? ((arrivals - this.lastArrivals) * 1000) / elapsed : 0;
+    this.lastArrivals = arrivals;
+    this.lastScrapeMs = now;
     const values: number[] = [];
     for (const id of this.pool.replicasIn('ready')) {
       const g = this.pool.replicaGauges(id);
       if (g.up) values.push(this.metricOf(g));
     }
-    this.scrapes.push({ atMs: this.scheduler.now(), values, held: this.pool.heldRequests() });
+    // The pool's rate, shared over the replicas that report (as an ingress counts a Service's requests).
+    if (this.config.metric === 'requestRate') values.fill(rate / values.length);
+    this.scrapes.push({ atMs: now, values, held: this.pool.heldRequests(), rate });
     // Keep the scrapes the adapter may still serve.
     const oldest = this.scheduler.now() - this.config.adapterDelay - this.config.scrapeInterval;
     while (this.scrapes.length > 1 && this.scrapes[1]!.atMs <= oldest) this.scrapes.shift();
@@ -128,6 +143,8 @@ export class PoolAutoscaler {
         return g.kvUsage;
       case 'inFlight':
         return g.waiting + g.running;
+      case 'requestRate':
+        return 0; // the pool's, set per scrape
     }
   }
 

@@ -155,7 +155,19 @@ export class GpuPool implements Provider, ReplicaListener {
     return this.schedulerOptions.kvBlocks * this.schedulerOptions.blockSize;
   }
 
+  private arrivalCount = 0;
+
+  /** Attempts submitted to the pool so far (an autoscaler's request rate; held ones count once). */
+  get arrivals(): number {
+    return this.arrivalCount;
+  }
+
   submit(a: Attempt): void {
+    this.arrivalCount++;
+    this.route(a);
+  }
+
+  private route(a: Attempt): void {
     if (this.refuse(a)) return;
     const replica = this.pick();
     if (!replica) {
@@ -166,13 +178,14 @@ export class GpuPool implements Provider, ReplicaListener {
     this.startOn(replica, a);
   }
 
-  private readonly resubmit = (a: Attempt) => this.submit(a);
+  private readonly resubmit = (a: Attempt) => this.route(a);
 
   /**
    * Submits to one replica (gateway targets that are replicas). A down replica refuses at once.
    * Outage and hang are the fault wrapper's: route through `FaultyProvider.passes` first.
    */
   submitTo(index: number, a: Attempt): void {
+    this.arrivalCount++;
     if (this.refuse(a)) return;
     const replica = this.members[index]!;
     if (!replica.up) {

@@ -11,7 +11,8 @@
  *   replicasForTotal), stabilized and limited as any HPA (autoscaler.ts), every `syncPeriod`.
  * The trigger's metric is the pool's total of the chosen gauge over ready replicas, plus, for
  * `waiting` and `inFlight`, the requests held in front of a pool with no ready replica
- * (cold-start-hold.ts), which is what lets a pool at zero see demand.
+ * (cold-start-hold.ts), which is what lets a pool at zero see demand; for `requestRate`, every
+ * request the pool received per second since the previous scrape (held or refused ones too).
  * Defaults: https://keda.sh/docs/2.15/reference/scaledobject-spec/
  */
 import type { AutoscalingConfig } from '../../scenario/schema.ts';
@@ -95,6 +96,7 @@ export class KedaAutoscaler extends PoolAutoscaler {
 
   /** The trigger's value: the gauge's total, with the requests held at a cold pool for queue gauges. */
   private total(scrape: Scrape): number {
+    if (this.config.metric === 'requestRate') return scrape.rate; // every request the pool got, served or not
     let sum = 0;
     for (const v of scrape.values) sum += v;
     const queues = this.config.metric === 'waiting' || this.config.metric === 'inFlight';
