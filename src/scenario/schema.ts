@@ -1431,7 +1431,7 @@ const KEDA_ONLY = [
   'coldStart',
 ] as const;
 
-/** An autoscaler's bounds are in order, and its pool is seen by the gateway as one target. */
+/** An autoscaler's bounds are in order, KEDA's settings only with KEDA, and scale to zero only behind one target. */
 function autoscalingReferences(
   p: GpuConfigShape,
   path: PropertyKey[],
@@ -1449,10 +1449,10 @@ function autoscalingReferences(
       if (a[key] !== undefined)
         issue([...path, 'autoscaling', key], `expected no ${key} without 'kind: keda' (a KEDA setting)`);
   }
-  if (p.expose !== 'pool')
+  if (p.expose === 'replicas' && a.min < 1)
     issue(
-      [...path, 'expose'],
-      "expected 'expose: pool' with autoscaling (replicas that join and leave as gateway targets are not supported yet)",
+      [...path, 'autoscaling', 'min'],
+      "expected min >= 1 with 'expose: replicas' (a pool at zero offers the gateway no target, so no demand would reach it to scale it back up); use 'expose: pool' to scale to zero",
     );
 }
 

@@ -24,6 +24,7 @@ import type {
   PrefixCacheStats,
   Provider,
   ReplicaSet,
+  ReplicaWatcher,
 } from '../provider.ts';
 import { type GpuProfile, kvCapacityTokens, type ModelProfile } from './catalog.ts';
 import { type ColdStartHold, coldStartHoldFor } from './cold-start-hold.ts';
@@ -80,6 +81,8 @@ export class GpuPool implements Provider, ReplicaListener {
   /** A replica was added or removed (else every replica is ready, as in a fixed pool). */
   private scaled = false;
   private kvListener: KvEventListener | undefined;
+  /** Told when a replica becomes ready or starts draining (gateway targets of replicas join and leave). */
+  private watcher: ReplicaWatcher | undefined;
   /** Where requests wait while no replica is ready (a KEDA pool's cold start); undefined: refused. */
   private readonly hold: ColdStartHold | undefined;
 
@@ -131,7 +134,13 @@ export class GpuPool implements Provider, ReplicaListener {
     this.servingCount = replicas;
     this.billedCount = replicas;
     this.contextWindow = Math.min(model.contextWindow, this.kvCapacityTokens);
-    this.replicas = new PoolReplicas(this.members, (id, a) => this.submitTo(id, a));
+    this.replicas = new PoolReplicas(
+      this.members,
+      (id, a) => this.submitTo(id, a),
+      (w) => {
+        this.watcher = w;
+      },
+    );
   }
 
   /** Each replica's prefix cache reports what it stores and evicts to `listener` (nothing without caches). */
@@ -188,7 +197,8 @@ export class GpuPool implements Provider, ReplicaListener {
     this.arrivalCount++;
     if (this.refuse(a)) return;
     const replica = this.members[index]!;
-    if (!replica.up) {
+    // A replica not ready (draining, gone) has left the gateway's targets; refuse as if down.
+    if (!replica.up || this.phase[index] !== 'ready') {
       this.answerFast(a, 'server_error');
       return;
     }
@@ -289,12 +299,14 @@ export class GpuPool implements Provider, ReplicaListener {
     if (this.faults.capacityFactor < 1) {
       // Under a capacity fault the fault's share of the larger pool decides (after slow start).
       this.faultsChanged();
+      this.watcher?.(id, 'ready');
       return;
     }
     const r = this.members[id]!;
     r.up = true;
     this.servingCount++;
     this.setUpCount(this.upCount + 1);
+    this.watcher?.(id, 'ready');
     this.hold?.release(this.resubmit);
   };
 
@@ -310,6 +322,7 @@ export class GpuPool implements Provider, ReplicaListener {
       this.setBilledCount(this.billedCount - 1);
     } else if (p === 'ready') {
       this.phase[id] = 'draining';
+      this.watcher?.(id, 'draining');
       if (this.members[id]!.up) this.servingCount--;
       this.checkDrained(id);
     }
