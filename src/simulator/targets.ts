@@ -144,8 +144,8 @@ export function startScrapers(
     const scrape = () => {
       const now = scheduler.now();
       if (targets.length !== known) {
-        // Replicas joined: scrape them too (those that left are inactive and skipped).
-        mine = targets.filter((t) => t.state.providerIndex === providerIndex);
+        // Replicas joined: scrape them too, and drop those that left.
+        mine = targets.filter((t) => t.state.providerIndex === providerIndex && t.state.active);
         known = targets.length;
       }
       for (const t of mine) {
