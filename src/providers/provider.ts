@@ -130,4 +130,12 @@ export interface ReplicaSet {
   submitTo(id: number, attempt: Attempt): void;
   /** Replica `id`'s gauges now (`id` must be in the set). */
   gauges(id: number): ReplicaGauges;
+  /**
+   * Tells `watcher` when a replica joins (ready to take traffic) or leaves (starts draining) while
+   * the set scales; a set that never changes may not have it.
+   */
+  watch?(watcher: ReplicaWatcher): void;
 }
+
+/** A replica joined the set (`ready`) or left it (`draining`: no new work, its own finishes). */
+export type ReplicaWatcher = (id: number, change: 'ready' | 'draining') => void;

@@ -412,10 +412,16 @@ function hpaScalingRules(
  * and takes traffic after provisioning, model load and warm-up.
  */
 const autoscalingSchema = obj({
-  min: positiveInt(10_000),
+  /** `hpa` (absent) or `keda`: KEDA's 0 <-> 1 activation in front of the HPA's 1 <-> N (keda.ts). */
+  kind: z.enum(['hpa', 'keda']).optional(),
+  /** 0 only with `kind: keda` (scale to zero; KEDA's minReplicaCount defaults to 0). */
+  min: count({ min: 0, integer: true, max: 10_000 }),
   max: positiveInt(10_000),
-  /** A per-replica gauge, averaged over the replicas that report it (as HPA's Pods metrics). */
-  metric: z.enum(['waiting', 'running', 'kvUsage', 'inFlight']).default('inFlight'),
+  /**
+   * A per-replica gauge, averaged over the replicas that report it (as HPA's Pods metrics);
+   * `requestRate`: the requests per second the pool received since the previous scrape, per replica.
+   */
+  metric: z.enum(['waiting', 'running', 'kvUsage', 'inFlight', 'requestRate']).default('inFlight'),
   /** The per-replica average the autoscaler aims at (HPA's target averageValue). */
   target: z
     .number({ error: () => 'expected a target value (a number > 0)' })
@@ -450,6 +456,28 @@ const autoscalingSchema = obj({
     .default(0),
   /** After the load, before the replica takes traffic (CUDA graphs, warm-up requests). */
   warmUp: duration().default(0),
+  // KEDA only (kind: keda; defaults in keda.ts, from KEDA's ScaledObject specification).
+  /** How often KEDA checks the trigger for activation (default 30 s). */
+  pollingInterval: duration({ min: 1000, minText: '1s', max: 600_000, maxText: '10m' }).optional(),
+  /** After the trigger was last active, before scaling to zero (default 300 s). */
+  cooldownPeriod: duration({ max: 86_400_000, maxText: '24h' }).optional(),
+  /** After the start, before the first scale to zero while never active (default 0 s). */
+  initialCooldownPeriod: duration({ max: 86_400_000, maxText: '24h' }).optional(),
+  /** The trigger is active while the metric's total is above this (default 0). */
+  activationTarget: z
+    .number({ error: () => 'expected an activation target (a number >= 0)' })
+    .min(0)
+    .max(1_000_000)
+    .optional(),
+  /**
+   * Requests that reach the pool while no replica is ready (scaled to zero, or the first still
+   * starting): `wait` up to `maxWait` in front of the pool, as KEDA's HTTP add-on interceptor
+   * holds them (then a 503), or `refuse` at once with a 503. Default: wait, 20 s.
+   */
+  coldStart: obj({
+    requests: z.enum(['wait', 'refuse']).default('wait'),
+    maxWait: duration({ max: 3_600_000, maxText: '1h' }).default(20_000),
+  }).optional(),
 });
 
 /** A self-hosted pool: N replicas of a model on a GPU type, each with a vLLM-like scheduler. */
@@ -1415,7 +1443,15 @@ function fittedTiming(p: GpuConfigShape, path: PropertyKey[], issue: Issue): voi
 }
 type GpuConfigShape = Extract<z.output<typeof providerSchema>, { kind: 'gpu' }>;
 
-/** An autoscaler's bounds are in order, and its pool is seen by the gateway as one target. */
+const KEDA_ONLY = [
+  'pollingInterval',
+  'cooldownPeriod',
+  'initialCooldownPeriod',
+  'activationTarget',
+  'coldStart',
+] as const;
+
+/** An autoscaler's bounds are in order, KEDA's settings only with KEDA, and scale to zero only behind one target. */
 function autoscalingReferences(
   p: GpuConfigShape,
   path: PropertyKey[],
@@ -1423,10 +1459,20 @@ function autoscalingReferences(
 ): void {
   const a = p.autoscaling!;
   if (a.min > a.max) issue([...path, 'autoscaling', 'max'], `expected max >= min (${a.min}), got ${a.max}`);
-  if (p.expose !== 'pool')
+  if (a.kind !== 'keda') {
+    if (a.min < 1)
+      issue(
+        [...path, 'autoscaling', 'min'],
+        'expected min >= 1 (an HPA never scales to zero; `kind: keda` does)',
+      );
+    for (const key of KEDA_ONLY)
+      if (a[key] !== undefined)
+        issue([...path, 'autoscaling', key], `expected no ${key} without 'kind: keda' (a KEDA setting)`);
+  }
+  if (p.expose === 'replicas' && a.min < 1)
     issue(
-      [...path, 'expose'],
-      "expected 'expose: pool' with autoscaling (replicas that join and leave as gateway targets are not supported yet)",
+      [...path, 'autoscaling', 'min'],
+      "expected min >= 1 with 'expose: replicas' (a pool at zero offers the gateway no target, so no demand would reach it to scale it back up); use 'expose: pool' to scale to zero",
     );
 }
 

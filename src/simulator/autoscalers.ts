@@ -4,7 +4,8 @@
  */
 import type { Scheduler } from '../engine/clock.ts';
 import type { RngStreams } from '../engine/rng.ts';
-import { autoscalerFor, type PoolAutoscaler } from '../providers/gpu/autoscaler.ts';
+import type { PoolAutoscaler } from '../providers/gpu/autoscaler.ts';
+import { autoscalerFor } from '../providers/gpu/autoscaler-for.ts';
 import type { Provider } from '../providers/provider.ts';
 import type { Scenario } from '../scenario/schema.ts';
 

@@ -31,16 +31,8 @@ export function targetsOf(scenario: Scenario, providers: readonly Provider[]): P
   const targets: ProvidedTarget[] = [];
   providers.forEach((provider, providerIndex) => {
     const config = scenario.providers[providerIndex]!;
-    const target = (name: string, backend: Provider): ProvidedTarget => ({
-      name,
-      provider: provider.name,
-      providerIndex,
-      kind: provider.kind,
-      models: provider.models,
-      inputPerMTok: config.pricing.inputPerMTok,
-      outputPerMTok: config.pricing.outputPerMTok,
-      backend,
-    });
+    const target = (name: string, backend: Provider) =>
+      providedTarget(config, provider, providerIndex, name, backend);
     const replicas = provider.replicas;
     if (replicas && scrapeSettings(config).exposeReplicas) {
       for (let i = 0; i < replicas.count; i++) {
@@ -54,16 +46,62 @@ export function targetsOf(scenario: Scenario, providers: readonly Provider[]): P
   return targets;
 }
 
-/** Joins every provider's targets to the gateway, in scenario order. */
+function providedTarget(
+  config: ProviderConfig,
+  provider: Provider,
+  providerIndex: number,
+  name: string,
+  backend: Provider,
+): ProvidedTarget {
+  return {
+    name,
+    provider: provider.name,
+    providerIndex,
+    kind: provider.kind,
+    models: provider.models,
+    inputPerMTok: config.pricing.inputPerMTok,
+    outputPerMTok: config.pricing.outputPerMTok,
+    backend,
+  };
+}
+
+/**
+ * Joins every provider's targets to the gateway, in scenario order. Replicas exposed as targets
+ * of a set that scales join later when they become ready (with new indices, after all others) and
+ * leave when they start draining; the list returned grows as they join.
+ */
 export function addTargets(
   gateway: Gateway,
   scenario: Scenario,
   providers: readonly Provider[],
 ): JoinedTarget[] {
-  return targetsOf(scenario, providers).map((t) => ({
+  const joined: JoinedTarget[] = targetsOf(scenario, providers).map((t) => ({
     state: gateway.addTarget(t, t.backend),
     backend: t.backend,
   }));
+  providers.forEach((provider, providerIndex) => {
+    const config = scenario.providers[providerIndex]!;
+    const replicas = provider.replicas;
+    if (!replicas?.watch || !scrapeSettings(config).exposeReplicas) return;
+    // The replicas' targets joined above in position order.
+    const byId = new Map<number, JoinedTarget>();
+    const initial = joined.filter((t) => t.state.providerIndex === providerIndex);
+    for (let i = 0; i < initial.length; i++) byId.set(replicas.idAt(i), initial[i]!);
+    replicas.watch((id, change) => {
+      if (change === 'ready') {
+        const backend = replicaBackend(provider, replicas, id);
+        const t = providedTarget(config, provider, providerIndex, `${provider.name}/${id}`, backend);
+        const j = { state: gateway.addTarget(t, backend), backend };
+        joined.push(j);
+        byId.set(id, j);
+      } else {
+        const j = byId.get(id);
+        if (j) gateway.removeTarget(j.state.index);
+        byId.delete(id);
+      }
+    });
+  });
+  return joined;
 }
 
 /** A provider facade for replica `id` of `provider`: submits to it and shows its gauges. */
@@ -100,10 +138,16 @@ export function startScrapers(
   providers.forEach((provider, providerIndex) => {
     if (provider.gauges() === undefined) return; // a hosted API: nothing to scrape
     const { exposeReplicas, intervalMs } = scrapeSettings(scenario.providers[providerIndex]!);
-    const mine = targets.filter((t) => t.state.providerIndex === providerIndex);
+    let mine = targets.filter((t) => t.state.providerIndex === providerIndex);
+    let known = targets.length;
     const interval = intervalMs ?? (exposeReplicas ? 50 : 1000);
     const scrape = () => {
       const now = scheduler.now();
+      if (targets.length !== known) {
+        // Replicas joined: scrape them too, and drop those that left.
+        mine = targets.filter((t) => t.state.providerIndex === providerIndex && t.state.active);
+        known = targets.length;
+      }
       for (const t of mine) {
         const g = t.state.active ? t.backend.gauges() : undefined;
         if (g) t.state.scraped = scraped(g, now);
@@ -127,11 +171,19 @@ export function startKvEvents(
   if (!gateway.wantsKvEvents) return;
   providers.forEach((provider, providerIndex) => {
     if (!provider.subscribeKvEvents) return;
-    const mine = targets.filter((t) => t.state.providerIndex === providerIndex);
-    const byName = new Map(mine.map((t) => [t.state.name, t.state.index]));
-    const poolTarget = byName.get(provider.name);
+    const byName = new Map<string, number>();
+    let known = 0;
+    /** The target named `name`, looking again at the list once targets have joined. */
+    const lookup = (name: string): number | undefined => {
+      for (; known < targets.length; known++) {
+        const t = targets[known]!;
+        if (t.state.providerIndex === providerIndex) byName.set(t.state.name, t.state.index);
+      }
+      return byName.get(name);
+    };
+    const poolTarget = lookup(provider.name);
     provider.subscribeKvEvents((replicaId, kind, keys) => {
-      const target = poolTarget ?? byName.get(`${provider.name}/${replicaId}`);
+      const target = poolTarget ?? lookup(`${provider.name}/${replicaId}`);
       if (target !== undefined) gateway.kvCacheEvent(target, kind, keys);
     });
   });

@@ -170,9 +170,12 @@ describe('the autoscaling section', () => {
     expect(a.scaleDown.policies).toEqual([{ type: 'percent', value: 100, period: 15_000 }]);
   });
 
-  it('refuses bounds out of order, and replicas exposed as targets', () => {
+  it('refuses bounds out of order, and scale to zero behind replicas exposed as targets', () => {
     expect(() => config({ min: 3, max: 1, target: 10 })).toThrow(/expected max >= min/);
-    expect(() => config({ min: 1, max: 4, target: 10 }, { expose: 'replicas' })).toThrow(/expose: pool/);
+    expect(config({ min: 1, max: 4, target: 10 }, { expose: 'replicas' }).autoscaling!.min).toBe(1);
+    expect(() => config({ kind: 'keda', min: 0, max: 4, target: 10 }, { expose: 'replicas' })).toThrow(
+      /expected min >= 1 with 'expose: replicas'/,
+    );
     expect(() => config({ min: 1, max: 4, target: 0 })).toThrow(/target/);
   });
 });

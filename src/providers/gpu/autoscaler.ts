@@ -13,9 +13,7 @@ import type { Scheduler } from '../../engine/clock.ts';
 import { createDistribution, type Distribution } from '../../engine/dist/index.ts';
 import type { Random } from '../../engine/rng.ts';
 import type { AutoscalingConfig } from '../../scenario/schema.ts';
-import { FaultyProvider } from '../faults/faulty-provider.ts';
-import type { Provider } from '../provider.ts';
-import { GpuPool } from './gpu-pool.ts';
+import type { GpuPool } from './gpu-pool.ts';
 import {
   normalize,
   type Recommendation,
@@ -37,15 +35,21 @@ export interface ReplicaCounts {
   draining: number;
 }
 
-interface Scrape {
+/**
+ * One scrape: the gauge of each ready replica that is up, the requests held in front of the pool,
+ * and the requests per second the pool received since the previous scrape.
+ */
+export interface Scrape {
   atMs: number;
   values: number[];
+  held: number;
+  rate: number;
 }
 
 export class PoolAutoscaler {
-  private readonly pool: GpuPool;
-  private readonly config: AutoscalingConfig;
-  private readonly scheduler: Scheduler;
+  protected readonly pool: GpuPool;
+  protected readonly config: AutoscalingConfig;
+  protected readonly scheduler: Scheduler;
   private readonly rng: Random;
   private readonly provisioning: Distribution;
   private readonly up: ScalingRules;
@@ -53,7 +57,7 @@ export class PoolAutoscaler {
   private readonly scrapes: Scrape[] = [];
   private readonly recommendations: Recommendation[] = [];
   private readonly events: ScaleEvent[] = [];
-  private desired: number;
+  protected desired: number;
 
   constructor(
     pool: GpuPool,
@@ -105,20 +109,31 @@ export class PoolAutoscaler {
     return Math.max(0, this.provisioning.sample(this.rng)) + loadMs + this.config.warmUp;
   }
 
+  private lastArrivals = 0;
+  private lastScrapeMs = 0;
+
   private readonly scrape = () => {
+    const now = this.scheduler.now();
+    const arrivals = this.pool.arrivals;
+    const elapsed = now - this.lastScrapeMs;
+    const rate = elapsed > 0 ? ((arrivals - this.lastArrivals) * 1000) / elapsed : 0;
+    this.lastArrivals = arrivals;
+    this.lastScrapeMs = now;
     const values: number[] = [];
     for (const id of this.pool.replicasIn('ready')) {
       const g = this.pool.replicaGauges(id);
       if (g.up) values.push(this.metricOf(g));
     }
-    this.scrapes.push({ atMs: this.scheduler.now(), values });
+    // The pool's rate, shared over the replicas that report (as an ingress counts a Service's requests).
+    if (this.config.metric === 'requestRate') values.fill(rate / values.length);
+    this.scrapes.push({ atMs: now, values, held: this.pool.heldRequests(), rate });
     // Keep the scrapes the adapter may still serve.
     const oldest = this.scheduler.now() - this.config.adapterDelay - this.config.scrapeInterval;
     while (this.scrapes.length > 1 && this.scrapes[1]!.atMs <= oldest) this.scrapes.shift();
     this.scheduler.after(this.config.scrapeInterval, this.scrape, undefined);
   };
 
-  private metricOf(g: { waiting: number; running: number; kvUsage: number }): number {
+  protected metricOf(g: { waiting: number; running: number; kvUsage: number }): number {
     switch (this.config.metric) {
       case 'waiting':
         return g.waiting;
@@ -128,11 +143,13 @@ export class PoolAutoscaler {
         return g.kvUsage;
       case 'inFlight':
         return g.waiting + g.running;
+      case 'requestRate':
+        return 0; // the pool's, set per scrape
     }
   }
 
   /** The newest scrape the adapter serves now: at least `adapterDelay` old. */
-  private visibleScrape(nowMs: number): Scrape | undefined {
+  protected visibleScrape(nowMs: number): Scrape | undefined {
     let seen: Scrape | undefined;
     for (const s of this.scrapes) if (s.atMs <= nowMs - this.config.adapterDelay) seen = s;
     return seen;
@@ -142,24 +159,17 @@ export class PoolAutoscaler {
     const now = this.scheduler.now();
     this.scheduler.after(this.config.syncPeriod, this.sync, undefined);
     const scrape = this.visibleScrape(now);
-    if (!scrape) return;
+    // An HPA whose scale is 0 does not act ("scaling is disabled"): only KEDA scales from zero.
+    if (!scrape || this.desired === 0) return;
     const current = this.desired;
-    const missing = Math.max(0, current - scrape.values.length);
-    const values = scrape.values.length > current ? scrape.values.slice(0, current) : scrape.values;
-    const recommended = replicasForMetric(
-      current,
-      values,
-      missing,
-      this.config.target,
-      this.config.tolerance,
-    );
+    const recommended = this.recommend(current, scrape);
     const stabilized = stabilize(current, recommended, this.recommendations, now, this.up, this.down);
     this.recommendations.push({ atMs: now, replicas: recommended });
     const keep = Math.max(this.up.stabilizationWindowMs, this.down.stabilizationWindowMs);
     while (this.recommendations.length > 0 && this.recommendations[0]!.atMs <= now - keep)
       this.recommendations.shift();
     const next = normalize(current, stabilized, this.events, now, {
-      min: this.config.min,
+      min: this.hpaMin(),
       max: this.config.max,
       up: this.up,
       down: this.down,
@@ -172,8 +182,20 @@ export class PoolAutoscaler {
     this.scaleTo(next);
   };
 
+  /** The HPA's recommendation from a Pods metric: the per-replica average against the target. */
+  protected recommend(current: number, scrape: Scrape): number {
+    const missing = Math.max(0, current - scrape.values.length);
+    const values = scrape.values.length > current ? scrape.values.slice(0, current) : scrape.values;
+    return replicasForMetric(current, values, missing, this.config.target, this.config.tolerance);
+  }
+
+  /** The HPA's minReplicas. */
+  protected hpaMin(): number {
+    return this.config.min;
+  }
+
   /** Adds or removes replicas so that starting + ready ones number `n`. */
-  private scaleTo(n: number): void {
+  protected scaleTo(n: number): void {
     const starting = this.pool.replicasIn('starting');
     const ready = this.pool.replicasIn('ready');
     let have = starting.length + ready.length;
@@ -193,23 +215,4 @@ function rules(r: AutoscalingConfig['scaleUp']): ScalingRules {
     selectPolicy: r.selectPolicy,
     policies: r.policies.map((p) => ({ type: p.type, value: p.value, periodMs: p.period })),
   };
-}
-
-/**
- * An autoscaler for `provider` when it is a GPU pool (itself, or inside its fault wrapper);
- * undefined for any other provider. Callers outside the providers never see the pool itself.
- */
-export function autoscalerFor(
-  provider: Provider,
-  config: AutoscalingConfig,
-  scheduler: Scheduler,
-  rng: Random,
-): PoolAutoscaler | undefined {
-  const pool =
-    provider instanceof GpuPool
-      ? provider
-      : provider instanceof FaultyProvider && provider.inner instanceof GpuPool
-        ? provider.inner
-        : undefined;
-  return pool ? new PoolAutoscaler(pool, config, pool.capacity, scheduler, rng) : undefined;
 }

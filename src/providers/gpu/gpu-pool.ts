@@ -24,8 +24,10 @@ import type {
   PrefixCacheStats,
   Provider,
   ReplicaSet,
+  ReplicaWatcher,
 } from '../provider.ts';
 import { type GpuProfile, kvCapacityTokens, type ModelProfile } from './catalog.ts';
+import { type ColdStartHold, coldStartHoldFor } from './cold-start-hold.ts';
 import { PoolReplicas } from './pool-replicas.ts';
 import { GpuReplica, type ReplicaListener, type SchedulerOptions, Sequence } from './replica.ts';
 import type { IterationTimeModel } from './time-model.ts';
@@ -79,6 +81,10 @@ export class GpuPool implements Provider, ReplicaListener {
   /** A replica was added or removed (else every replica is ready, as in a fixed pool). */
   private scaled = false;
   private kvListener: KvEventListener | undefined;
+  /** Told when a replica becomes ready or starts draining (gateway targets of replicas join and leave). */
+  private watcher: ReplicaWatcher | undefined;
+  /** Where requests wait while no replica is ready (a KEDA pool's cold start); undefined: refused. */
+  private readonly hold: ColdStartHold | undefined;
 
   constructor(
     setup: GpuPoolSetup,
@@ -98,6 +104,7 @@ export class GpuPool implements Provider, ReplicaListener {
     this.scheduler = scheduler;
     this.sink = sink;
     this.fast = new FastAnswers(scheduler, sink);
+    this.hold = coldStartHoldFor(config, scheduler, this.fast);
     this.balancerRng = balancerRng;
     this.outputFaults = outputFaults;
     this.timeModelKind = timeModel.kind;
@@ -127,7 +134,13 @@ export class GpuPool implements Provider, ReplicaListener {
     this.servingCount = replicas;
     this.billedCount = replicas;
     this.contextWindow = Math.min(model.contextWindow, this.kvCapacityTokens);
-    this.replicas = new PoolReplicas(this.members, (id, a) => this.submitTo(id, a));
+    this.replicas = new PoolReplicas(
+      this.members,
+      (id, a) => this.submitTo(id, a),
+      (w) => {
+        this.watcher = w;
+      },
+    );
   }
 
   /** Each replica's prefix cache reports what it stores and evicts to `listener` (nothing without caches). */
@@ -151,24 +164,41 @@ export class GpuPool implements Provider, ReplicaListener {
     return this.schedulerOptions.kvBlocks * this.schedulerOptions.blockSize;
   }
 
+  private arrivalCount = 0;
+
+  /** Attempts submitted to the pool so far (an autoscaler's request rate; held ones count once). */
+  get arrivals(): number {
+    return this.arrivalCount;
+  }
+
   submit(a: Attempt): void {
+    this.arrivalCount++;
+    this.route(a);
+  }
+
+  private route(a: Attempt): void {
     if (this.refuse(a)) return;
     const replica = this.pick();
     if (!replica) {
-      this.answerFast(a, 'server_error');
+      if (this.hold && this.readyCount() === 0) this.hold.add(a);
+      else this.answerFast(a, 'server_error');
       return;
     }
     this.startOn(replica, a);
   }
+
+  private readonly resubmit = (a: Attempt) => this.route(a);
 
   /**
    * Submits to one replica (gateway targets that are replicas). A down replica refuses at once.
    * Outage and hang are the fault wrapper's: route through `FaultyProvider.passes` first.
    */
   submitTo(index: number, a: Attempt): void {
+    this.arrivalCount++;
     if (this.refuse(a)) return;
     const replica = this.members[index]!;
-    if (!replica.up) {
+    // A replica not ready (draining, gone) has left the gateway's targets; refuse as if down.
+    if (!replica.up || this.phase[index] !== 'ready') {
       this.answerFast(a, 'server_error');
       return;
     }
@@ -176,6 +206,7 @@ export class GpuPool implements Provider, ReplicaListener {
   }
 
   cancel(a: Attempt): void {
+    if (this.hold?.cancel(a)) return;
     const seq = a.handle as Sequence | undefined;
     if (!seq || seq.state === 'done' || a.status !== 'pending') return;
     const replica = this.members[seq.replica]!;
@@ -221,6 +252,7 @@ export class GpuPool implements Provider, ReplicaListener {
     this.servingCount++;
     this.setUpCount(this.upCount + 1);
     this.members[i]!.wake();
+    this.hold?.release(this.resubmit);
   };
 
   /** How many ready replicas the capacity faults leave up. */
@@ -267,12 +299,15 @@ export class GpuPool implements Provider, ReplicaListener {
     if (this.faults.capacityFactor < 1) {
       // Under a capacity fault the fault's share of the larger pool decides (after slow start).
       this.faultsChanged();
+      this.watcher?.(id, 'ready');
       return;
     }
     const r = this.members[id]!;
     r.up = true;
     this.servingCount++;
     this.setUpCount(this.upCount + 1);
+    this.watcher?.(id, 'ready');
+    this.hold?.release(this.resubmit);
   };
 
   /**
@@ -287,6 +322,7 @@ export class GpuPool implements Provider, ReplicaListener {
       this.setBilledCount(this.billedCount - 1);
     } else if (p === 'ready') {
       this.phase[id] = 'draining';
+      this.watcher?.(id, 'draining');
       if (this.members[id]!.up) this.servingCount--;
       this.checkDrained(id);
     }
@@ -345,8 +381,13 @@ export class GpuPool implements Provider, ReplicaListener {
     return n;
   }
 
+  /** Requests waiting for a ready replica (a KEDA pool's cold start). */
+  heldRequests(): number {
+    return this.hold?.size ?? 0;
+  }
+
   queued(): number {
-    let n = 0;
+    let n = this.hold?.size ?? 0;
     for (const r of this.members) n += r.waitingCount;
     return n;
   }

@@ -10,7 +10,8 @@
  * - behavior policies (calculateScaleUpLimitWithScalingRules, calculateScaleDownLimitWithBehaviors):
  *   the change per period in pods or percent of the replicas at the period's start, the largest
  *   change of all policies with selectPolicy Max (the default), the smallest with Min;
- * - min and max replicas.
+ * - min and max replicas;
+ * - an External metric's total against an AverageValue target (replicasForTotal), as KEDA feeds it.
  * Docs: https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/
  */
 
@@ -70,6 +71,17 @@ export function replicasForMetric(
   const replicas = Math.ceil(newRatio * n);
   if ((newRatio < 1 && replicas > current) || (newRatio > 1 && replicas < current)) return current;
   return replicas;
+}
+
+/**
+ * The replicas an External metric with an AverageValue target asks for (as KEDA's metrics are;
+ * replica_calculator.go, GetExternalPerPodMetricReplicas): the metric is a total over the scale,
+ * desired = ceil(total / target), no change while total / (target x current) is within the tolerance.
+ */
+export function replicasForTotal(current: number, total: number, target: number, tolerance: number): number {
+  const usageRatio = total / (target * current);
+  if (Math.abs(1 - usageRatio) <= tolerance) return current;
+  return Math.ceil(total / target);
 }
 
 /**

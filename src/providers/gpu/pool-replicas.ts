@@ -1,5 +1,5 @@
 import type { Attempt } from '../attempt.ts';
-import type { ReplicaGauges, ReplicaSet } from '../provider.ts';
+import type { ReplicaGauges, ReplicaSet, ReplicaWatcher } from '../provider.ts';
 import type { GpuReplica } from './replica.ts';
 
 /**
@@ -10,11 +10,24 @@ import type { GpuReplica } from './replica.ts';
 export class PoolReplicas implements ReplicaSet {
   private readonly members: readonly GpuReplica[];
   private readonly submitToReplica: (id: number, attempt: Attempt) => void;
+  private readonly watchReplicas: (watcher: ReplicaWatcher) => void;
 
-  /** `members` is the pool's own list (read live); `submitTo` is the pool's refusal and start path. */
-  constructor(members: readonly GpuReplica[], submitTo: (id: number, attempt: Attempt) => void) {
+  /**
+   * `members` is the pool's own list (read live); `submitTo` is the pool's refusal and start path;
+   * `watch` registers for replicas that join and leave as the pool scales.
+   */
+  constructor(
+    members: readonly GpuReplica[],
+    submitTo: (id: number, attempt: Attempt) => void,
+    watch: (watcher: ReplicaWatcher) => void,
+  ) {
     this.members = members;
     this.submitToReplica = submitTo;
+    this.watchReplicas = watch;
+  }
+
+  watch(watcher: ReplicaWatcher): void {
+    this.watchReplicas(watcher);
   }
 
   get count(): number {
