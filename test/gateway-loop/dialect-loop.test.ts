@@ -12,15 +12,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  DIALECT,
   EDGE_MS,
+  FALLBACK,
   failoverDifferences,
   measuredRoute,
+  OVERLOAD,
+  PRIMARY,
   predictedRoutes,
   routeRows,
 } from './dialect-verdict.ts';
 import {
   compare,
-  type LoopSpec,
   markdown,
   measure,
   planFor,
@@ -30,22 +33,6 @@ import {
   unsound,
   within,
 } from './loop.ts';
-
-const DIALECT: LoopSpec = {
-  name: 'dialect',
-  config: 'test/gateway-loop/dialect.portkey.json',
-  template: 'test/gateway-loop/dialect.template.yaml',
-  className: 'chat',
-  ratePerS: 10,
-  durationMs: 30_000,
-  outputTokens: 50,
-  model: 'gpt-4o',
-  seeds: 10,
-};
-const PRIMARY = 'anthropic-1';
-const FALLBACK = 'openai-2';
-/** The primary's overload (capacity-loss) window in the template. */
-const OVERLOAD = { fromMs: 20_000, toMs: 26_000 };
 
 describe('Portkey in the loop: dialect failover', () => {
   it("an Anthropic primary's 529s fail over to the OpenAI fallback, its 429s are retried on it: per request as predicted", async () => {
@@ -80,12 +67,15 @@ describe('Portkey in the loop: dialect failover', () => {
       ...routeRows(samples, routes, FALLBACK),
       perAttempt('rate_limited'),
       perAttempt('overloaded'),
-      ...compare(DIALECT, results, measured),
+      // The latencies and retries (its error share is the route rows' own).
+      ...compare(DIALECT, results, measured).filter((r) => r.metric !== 'error share'),
     ];
     const failedOver = (rs: readonly string[]) => rs.filter((r) => r === 'failed-over').length;
+    // Every route, per request: which of the storm's requests got a 429 depends on who took the bucket's last tokens.
+    const routeDiffers = plan.filter((_, i) => predicted[i] !== routes[i]).length;
     process.stdout.write(
       `dialect: gateway time ${measured.gatewayMs.toFixed(0)} ms before, ${measured.gatewayAfterMs.toFixed(0)} ms after, emulator late events ${(100 * measured.emulatorLateShare).toFixed(2)}% (worst ${measured.emulatorLagMs.toFixed(0)} ms)\n` +
-        `per request: ${failedOver(predicted)} predicted to fail over, ${failedOver(routes)} did; ${differences.length} differ (${differences.filter((d) => !atEdge(d.atMs)).length} more than ${EDGE_MS} ms from the overload's edges)\n` +
+        `per request: ${failedOver(predicted)} predicted to fail over, ${failedOver(routes)} did; ${differences.length} differ (${differences.filter((d) => !atEdge(d.atMs)).length} more than ${EDGE_MS} ms from the overload's edges); ${routeDiffers} on any route\n` +
         differences
           .map(
             (d) =>

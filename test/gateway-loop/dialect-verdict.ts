@@ -8,7 +8,24 @@
  */
 import type { RequestSample } from '../../src/metrics/request-samples.ts';
 import type { Measured, PlannedRequest } from './driver.ts';
-import { type Row, shareTolerance, traceOffsetMs } from './loop.ts';
+import { type LoopSpec, type Row, shareTolerance, traceOffsetMs } from './loop.ts';
+
+/** The loop: dialect.portkey.json with dialect.template.yaml, 10 requests/s for 30 s. */
+export const DIALECT: LoopSpec = {
+  name: 'dialect',
+  config: 'test/gateway-loop/dialect.portkey.json',
+  template: 'test/gateway-loop/dialect.template.yaml',
+  className: 'chat',
+  ratePerS: 10,
+  durationMs: 30_000,
+  outputTokens: 50,
+  model: 'gpt-4o',
+  seeds: 10,
+};
+export const PRIMARY = 'anthropic-1';
+export const FALLBACK = 'openai-2';
+/** The primary's overload (capacity-loss) window in the template. */
+export const OVERLOAD = { fromMs: 20_000, toMs: 26_000 };
 
 export type Route = 'primary' | 'waited' | 'failed-over' | 'error' | 'unknown';
 export const ROUTES: readonly Route[] = ['primary', 'waited', 'failed-over', 'error'];
