@@ -33,7 +33,7 @@ export const PORTKEY_COVERAGE: readonly CoverageRow[] = [
     key: 'strategy.on_status_codes',
     status: 'modelled',
     floodgate:
-      '`retryThenFallback.fallbackOn` (429 rate-limited, 503 server-error, 408 timeout, 400 bad-request; none: any failure); nested fallbacks with different lists use the outermost (note)',
+      '`retryThenFallback.fallbackOn` (429 rate-limited, 503 server-error, 529 overloaded, 408 timeout, 400 bad-request; none: any failure); nested fallbacks with different lists use the outermost (note)',
   },
   {
     key: 'strategy.mode: conditional',

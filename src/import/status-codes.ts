@@ -2,18 +2,20 @@
  * HTTP status codes in a gateway's config, as the errors Floodgate's providers produce. Floodgate's
  * providers (and the emulator serving them) answer 429 for a rate limit (with retry-after), 503 for
  * an overloaded or failing provider and 400 for a bad request (a context window exceeded); a
- * gateway's own attempt timeout is 408 in Portkey. Other codes are never produced, so listing them
+ * gateway's own attempt timeout is 408 in Portkey. A provider speaking `anthropic-messages` answers
+ * an overload 529 `overloaded_error`: 529 is the `overloaded` error kind. Other codes are never produced, so listing them
  * changes nothing (they are reported, not dropped). A stream cut arrives after a 200 and the
  * headers: no status code matches it.
  */
-import type { RetryableError } from '../scenario/schema.ts';
+import type { RetryError } from '../scenario/schema.ts';
 
-export type StatusError = RetryableError | 'bad-request';
+export type StatusError = RetryError | 'bad-request';
 
 const BY_CODE: Readonly<Record<number, StatusError>> = {
   408: 'timeout',
   429: 'rate-limited',
   503: 'server-error',
+  529: 'overloaded',
   400: 'bad-request',
 };
 
@@ -27,11 +29,18 @@ export function errorsOfCodes(codes: readonly number[]): { errors: StatusError[]
     else unmatched.push(code);
   }
   // A stable order: the schema's.
-  const order: StatusError[] = ['rate-limited', 'server-error', 'timeout', 'stream-cut', 'bad-request'];
+  const order: StatusError[] = [
+    'rate-limited',
+    'server-error',
+    'overloaded',
+    'timeout',
+    'stream-cut',
+    'bad-request',
+  ];
   return { errors: order.filter((e) => errors.has(e)), unmatched };
 }
 
 /** Errors that are retryable at all (a 400 never is in Floodgate's gateway). */
-export function retryableOnly(errors: readonly StatusError[]): RetryableError[] {
-  return errors.filter((e): e is RetryableError => e !== 'bad-request');
+export function retryableOnly(errors: readonly StatusError[]): RetryError[] {
+  return errors.filter((e): e is RetryError => e !== 'bad-request');
 }

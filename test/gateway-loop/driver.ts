@@ -21,6 +21,16 @@ export interface Measured {
   /** ms from sending to the end of the stream; NaN when it failed. */
   e2eMs: number;
   ok: boolean;
+  /**
+   * What Portkey says it did, from its response headers (NaN without them): the index of the
+   * target that answered among its siblings (`x-portkey-last-used-option-index`, e.g.
+   * `config.targets[1]`; in a fallback, 0 is the first target) and the retries it made on that
+   * target (`x-portkey-retry-attempt-count`).
+   */
+  optionIndex: number;
+  retryCount: number;
+  /** The emulator provider that answered (its `x-floodgate-provider` header, passed on by the gateway). */
+  provider: string | undefined;
 }
 
 /**
@@ -75,6 +85,9 @@ export async function drive(o: {
       ttftMs: Number.NaN,
       e2eMs: Number.NaN,
       ok: false,
+      optionIndex: Number.NaN,
+      retryCount: Number.NaN,
+      provider: undefined,
     };
     try {
       const res = await fetch(o.url, {
@@ -89,6 +102,9 @@ export async function drive(o: {
         signal: stopAll.signal,
       });
       m.status = res.status;
+      m.optionIndex = headerNumber(res.headers, 'x-portkey-last-used-option-index');
+      m.retryCount = headerNumber(res.headers, 'x-portkey-retry-attempt-count');
+      m.provider = res.headers.get('x-floodgate-provider') ?? undefined;
       if (!res.ok || !res.body) {
         await res.text();
         return m;
@@ -114,6 +130,12 @@ export async function drive(o: {
   } finally {
     clearTimeout(deadline);
   }
+}
+
+/** A header's whole number, alone or as the last index (`config.targets[1]`); NaN without one. */
+function headerNumber(headers: Headers, name: string): number {
+  const match = /(?:^|\[)(\d+)\]?$/.exec(headers.get(name)?.trim() ?? '');
+  return match ? Number(match[1]) : Number.NaN;
 }
 
 /** The q-quantile (0..1) of the values, by the nearest-rank method. */

@@ -14,8 +14,10 @@ import { type Emulator, startEmulator } from '../../src/emulator/server.ts';
 import { parseConfigText } from '../../src/import/config-text.ts';
 import { importPortkey } from '../../src/import/portkey.ts';
 import { buildScenario, scenarioYaml } from '../../src/import/scenario.ts';
+import type { RequestSample } from '../../src/metrics/request-samples.ts';
 import type { RunResult } from '../../src/metrics/result-types.ts';
 import { loadScenarioText } from '../../src/scenario/load.ts';
+import { parseDuration } from '../../src/scenario/units.ts';
 import { simulate } from '../../src/simulator/simulate.ts';
 import { writeTrace } from '../providers/harness.ts';
 import { drive, type Measured, type PlannedRequest, poissonPlan, quantile } from './driver.ts';
@@ -87,7 +89,7 @@ export async function predict(
   spec: LoopSpec,
   gatewayMs: number,
   plan: readonly PlannedRequest[],
-): Promise<{ results: RunResult[] }> {
+): Promise<{ results: RunResult[]; samples: RequestSample[][] }> {
   const { scenario } = await importedScenario(spec);
   const providers = (scenario['providers'] as Record<string, unknown>[]).map((p) => ({
     ...p,
@@ -100,13 +102,34 @@ export async function predict(
     arrivals: { trace: { file: trace, format: 'csv' } },
     classes: [{ name: spec.className }],
   };
+  // A trace replays from its first record: the simulated clock runs `offset` behind the driver's,
+  // so the faults move as much earlier (which requests meet a fault's edge stays the same).
+  const offset = traceOffsetMs(plan);
+  const faults = ((scenario['faults'] as Record<string, unknown>[] | undefined) ?? []).map((f) => {
+    const at = parseDuration(f['at']);
+    if (!('value' in at)) throw new Error(`${spec.template}: a fault's at: ${at.expected}`);
+    return { ...f, at: `${Math.max(0, at.value - offset)}ms` };
+  });
   const loaded = await loadScenarioText(
-    scenarioYaml({ ...scenario, providers, workload }, spec.config, []),
+    scenarioYaml({ ...scenario, providers, workload, faults }, spec.config, []),
     `${spec.name}-predicted.yaml`,
   );
   const results: RunResult[] = [];
-  for (let seed = 1; seed <= spec.seeds; seed++) results.push(await simulate(loaded, { seed }));
-  return { results };
+  // Every request's sample too (its outcome and the provider that answered), per seed.
+  const samples: RequestSample[][] = [];
+  for (let seed = 1; seed <= spec.seeds; seed++)
+    results.push(
+      await simulate(loaded, {
+        seed,
+        samples: { limit: plan.length + 1, collect: (s) => samples.push(s) },
+      }),
+    );
+  return { results, samples };
+}
+
+/** Where the replayed trace starts on the driver's clock: its first arrival (whole ms, as replayed). */
+export function traceOffsetMs(plan: readonly PlannedRequest[]): number {
+  return Math.round(plan[0]?.atMs ?? 0);
 }
 
 /** The driver's plan: the template's workload as arrival times (the prediction replays the same). */
@@ -135,6 +158,8 @@ export async function measure(spec: LoopSpec): Promise<{
   gatewayAfterMs: number;
   emulatorLateShare: number;
   emulatorLagMs: number;
+  /** The emulator's answers per provider, by outcome (ok, rate_limited, overloaded, ...). */
+  providerRequests: Record<string, Record<string, number>>;
   portkeyLog: string;
 }> {
   const { imported, yaml, raw } = await importedScenario(spec);
@@ -162,6 +187,8 @@ export async function measure(spec: LoopSpec): Promise<{
     const emulatorLagMs = stats.maxLagMs;
     const emulatorLateShare = stats.events > 0 ? stats.lateEvents / stats.events : 0;
     let attempts = 0;
+    const providerRequests: Record<string, Record<string, number>> = {};
+    for (const [name, p] of Object.entries(stats.providers)) providerRequests[name] = p.requests;
     for (const p of Object.values(stats.providers)) for (const n of Object.values(p.requests)) attempts += n;
     // The gateway's time again after the run: the machine's load may have changed meanwhile.
     const gatewayAfterMs = await warmUp(gateway.url, spec, false);
@@ -172,6 +199,7 @@ export async function measure(spec: LoopSpec): Promise<{
       gatewayAfterMs,
       emulatorLagMs,
       emulatorLateShare,
+      providerRequests,
       portkeyLog: gateway.output(),
     };
   } finally {

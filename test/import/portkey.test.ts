@@ -126,6 +126,19 @@ describe('floodgate import portkey: retries and timeouts', () => {
     expect(g.gatewaySection['retries']).toMatchObject({ max: 0, on: [] });
   });
 
+  it("529 is Anthropic's overloaded_error: a fallback on 529 moves on at an overload, not at a 429 or a 5xx", () => {
+    const g = portkey({
+      strategy: { mode: 'fallback', on_status_codes: [529] },
+      targets: [
+        { provider: 'anthropic', retry: { attempts: 3, on_status_codes: [429] } },
+        { provider: 'openai' },
+      ],
+    });
+    expect(g.gatewaySection['retryThenFallback']).toMatchObject({ fallbackOn: ['overloaded'] });
+    expect(g.gatewaySection['retries']).toMatchObject({ on: ['rate-limited'] });
+    expect(g.notes.map((n) => n.message).join('\n')).not.toMatch(/never answered/);
+  });
+
   it('request_timeout is the per-attempt timeout; 408 counts as a timeout in status code lists', () => {
     const g = portkey({
       strategy: { mode: 'fallback', on_status_codes: [408] },
