@@ -67,53 +67,85 @@ export async function drive(o: {
   const one = async (p: PlannedRequest): Promise<Measured> => {
     const wait = p.atMs - (performance.now() - start);
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const sent = performance.now();
-    const m: Measured = {
+    return {
       className: p.className,
       atMs: p.atMs,
-      status: 0,
-      ttftMs: Number.NaN,
-      e2eMs: Number.NaN,
-      ok: false,
-    };
-    try {
-      const res = await fetch(o.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...o.headers },
-        body: JSON.stringify({
+      ...(await streamCall({
+        url: o.url,
+        headers: o.headers,
+        body: {
           model: o.model,
           messages: [{ role: 'user', content: 'hello' }],
           max_tokens: p.outputTokens,
           stream: true,
-        }),
+        },
         signal: stopAll.signal,
-      });
-      m.status = res.status;
-      if (!res.ok || !res.body) {
-        await res.text();
-        return m;
-      }
-      const decoder = new TextDecoder();
-      let text = '';
-      let failed = false;
-      const reader = res.body.getReader();
-      for (let r = await reader.read(); !r.done; r = await reader.read()) {
-        text += decoder.decode(r.value, { stream: true });
-        if (Number.isNaN(m.ttftMs) && /"content":"[^"]/.test(text)) m.ttftMs = performance.now() - sent;
-        if (text.includes('"error"')) failed = true;
-      }
-      m.ok = !failed && text.includes('[DONE]') && !Number.isNaN(m.ttftMs);
-      if (m.ok) m.e2eMs = performance.now() - sent;
-    } catch {
-      // aborted at the deadline, or the connection failed: not ok
-    }
-    return m;
+      })),
+    };
   };
   try {
     return await Promise.all(plan.map(one));
   } finally {
     clearTimeout(deadline);
   }
+}
+
+/** One streamed call's outcome. */
+export interface CallOutcome {
+  status: number;
+  /** ms from sending to the first content token; NaN without one. */
+  ttftMs: number;
+  /** ms from sending to the end of the stream; NaN when it failed. */
+  e2eMs: number;
+  ok: boolean;
+  /** `usage.prompt_tokens` of the stream's usage chunk, when it sent one (NaN otherwise). */
+  promptTokens: number;
+}
+
+/** Sends one streamed chat completion and times it; never throws (a failure is `ok: false`). */
+export async function streamCall(o: {
+  url: string;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+  signal: AbortSignal;
+}): Promise<CallOutcome> {
+  const sent = performance.now();
+  const m: CallOutcome = {
+    status: 0,
+    ttftMs: Number.NaN,
+    e2eMs: Number.NaN,
+    ok: false,
+    promptTokens: Number.NaN,
+  };
+  try {
+    const res = await fetch(o.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...o.headers },
+      body: JSON.stringify(o.body),
+      signal: o.signal,
+    });
+    m.status = res.status;
+    if (!res.ok || !res.body) {
+      await res.text();
+      return m;
+    }
+    const decoder = new TextDecoder();
+    let text = '';
+    let failed = false;
+    const reader = res.body.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      text += decoder.decode(r.value, { stream: true });
+      if (Number.isNaN(m.ttftMs) && /"content":"[^"]/.test(text)) m.ttftMs = performance.now() - sent;
+      if (text.includes('"error"')) failed = true;
+    }
+    m.ok = !failed && text.includes('[DONE]') && !Number.isNaN(m.ttftMs);
+    if (m.ok) m.e2eMs = performance.now() - sent;
+    const usage = /"prompt_tokens":(\d+)/.exec(text);
+    if (usage) m.promptTokens = Number(usage[1]);
+  } catch {
+    // aborted at the deadline, or the connection failed: not ok
+  }
+  return m;
 }
 
 /** The q-quantile (0..1) of the values, by the nearest-rank method. */
