@@ -77,59 +77,101 @@ export async function drive(o: {
   const one = async (p: PlannedRequest): Promise<Measured> => {
     const wait = p.atMs - (performance.now() - start);
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const sent = performance.now();
-    const m: Measured = {
+    return {
       className: p.className,
       atMs: p.atMs,
-      status: 0,
-      ttftMs: Number.NaN,
-      e2eMs: Number.NaN,
-      ok: false,
-      optionIndex: Number.NaN,
-      retryCount: Number.NaN,
-      provider: undefined,
-    };
-    try {
-      const res = await fetch(o.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...o.headers },
-        body: JSON.stringify({
+      ...(await streamCall({
+        url: o.url,
+        headers: o.headers,
+        body: {
           model: o.model,
           messages: [{ role: 'user', content: 'hello' }],
           max_tokens: p.outputTokens,
           stream: true,
-        }),
+        },
         signal: stopAll.signal,
-      });
-      m.status = res.status;
-      m.optionIndex = headerNumber(res.headers, 'x-portkey-last-used-option-index');
-      m.retryCount = headerNumber(res.headers, 'x-portkey-retry-attempt-count');
-      m.provider = res.headers.get('x-floodgate-provider') ?? undefined;
-      if (!res.ok || !res.body) {
-        await res.text();
-        return m;
-      }
-      const decoder = new TextDecoder();
-      let text = '';
-      let failed = false;
-      const reader = res.body.getReader();
-      for (let r = await reader.read(); !r.done; r = await reader.read()) {
-        text += decoder.decode(r.value, { stream: true });
-        if (Number.isNaN(m.ttftMs) && /"content":"[^"]/.test(text)) m.ttftMs = performance.now() - sent;
-        if (text.includes('"error"')) failed = true;
-      }
-      m.ok = !failed && text.includes('[DONE]') && !Number.isNaN(m.ttftMs);
-      if (m.ok) m.e2eMs = performance.now() - sent;
-    } catch {
-      // aborted at the deadline, or the connection failed: not ok
-    }
-    return m;
+      })),
+    };
   };
   try {
     return await Promise.all(plan.map(one));
   } finally {
     clearTimeout(deadline);
   }
+}
+
+/** One streamed call's outcome. */
+export interface CallOutcome {
+  status: number;
+  /** ms from sending to the first content token; NaN without one. */
+  ttftMs: number;
+  /** ms from sending to the end of the stream; NaN when it failed. */
+  e2eMs: number;
+  ok: boolean;
+  /** `usage.prompt_tokens` of the stream's usage chunk, when it sent one (NaN otherwise). */
+  promptTokens: number;
+  /**
+   * What Portkey says it did, from its response headers (NaN without them): the index of the
+   * target that answered among its siblings (`x-portkey-last-used-option-index`, e.g.
+   * `config.targets[1]`; in a fallback, 0 is the first target) and the retries it made on that
+   * target (`x-portkey-retry-attempt-count`).
+   */
+  optionIndex: number;
+  retryCount: number;
+  /** The emulator provider that answered (its `x-floodgate-provider` header, passed on by the gateway). */
+  provider: string | undefined;
+}
+
+/** Sends one streamed chat completion and times it; never throws (a failure is `ok: false`). */
+export async function streamCall(o: {
+  url: string;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+  signal: AbortSignal;
+}): Promise<CallOutcome> {
+  const sent = performance.now();
+  const m: CallOutcome = {
+    status: 0,
+    ttftMs: Number.NaN,
+    e2eMs: Number.NaN,
+    ok: false,
+    promptTokens: Number.NaN,
+    optionIndex: Number.NaN,
+    retryCount: Number.NaN,
+    provider: undefined,
+  };
+  try {
+    const res = await fetch(o.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...o.headers },
+      body: JSON.stringify(o.body),
+      signal: o.signal,
+    });
+    m.status = res.status;
+    m.optionIndex = headerNumber(res.headers, 'x-portkey-last-used-option-index');
+    m.retryCount = headerNumber(res.headers, 'x-portkey-retry-attempt-count');
+    m.provider = res.headers.get('x-floodgate-provider') ?? undefined;
+    if (!res.ok || !res.body) {
+      await res.text();
+      return m;
+    }
+    const decoder = new TextDecoder();
+    let text = '';
+    let failed = false;
+    const reader = res.body.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      text += decoder.decode(r.value, { stream: true });
+      if (Number.isNaN(m.ttftMs) && /"content":"[^"]/.test(text)) m.ttftMs = performance.now() - sent;
+      if (text.includes('"error"')) failed = true;
+    }
+    m.ok = !failed && text.includes('[DONE]') && !Number.isNaN(m.ttftMs);
+    if (m.ok) m.e2eMs = performance.now() - sent;
+    const usage = /"prompt_tokens":(\d+)/.exec(text);
+    if (usage) m.promptTokens = Number(usage[1]);
+  } catch {
+    // aborted at the deadline, or the connection failed: not ok
+  }
+  return m;
 }
 
 /** A header's whole number, alone or as the last index (`config.targets[1]`); NaN without one. */

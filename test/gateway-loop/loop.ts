@@ -51,6 +51,8 @@ export interface Row {
   tolerance: number;
   relative: boolean;
   n: number;
+  /** What a relative row counts when not milliseconds (calls per session). */
+  unit?: 'calls';
 }
 
 /** The config with each leaf target's custom_host at the emulator's path for its provider. */
@@ -151,8 +153,22 @@ export function planFor(spec: LoopSpec): PlannedRequest[] {
   });
 }
 
-export async function measure(spec: LoopSpec): Promise<{
-  measured: Measured[];
+export async function measure(spec: LoopSpec): Promise<Measurement<Measured[]>> {
+  return measureWith(spec, (url, headers) =>
+    drive({
+      url,
+      headers,
+      model: spec.model,
+      plan: planFor(spec),
+      maxRequests: 5000,
+      deadlineMs: spec.durationMs + 20_000,
+    }),
+  );
+}
+
+/** What a loop measured: the traffic's own record, the emulator's attempts and the machine's state. */
+export interface Measurement<T> {
+  measured: T;
   attempts: number;
   gatewayMs: number;
   gatewayAfterMs: number;
@@ -161,7 +177,16 @@ export async function measure(spec: LoopSpec): Promise<{
   /** The emulator's answers per provider, by outcome (ok, rate_limited, overloaded, ...). */
   providerRequests: Record<string, Record<string, number>>;
   portkeyLog: string;
-}> {
+}
+
+/**
+ * Runs `traffic` against the real gateway (warmed up) in front of the emulator serving the
+ * imported scenario; `traffic` gets the gateway's chat URL and the headers carrying the config.
+ */
+export async function measureWith<T>(
+  spec: LoopSpec,
+  traffic: (url: string, headers: Record<string, string>) => Promise<T>,
+): Promise<Measurement<T>> {
   const { imported, yaml, raw } = await importedScenario(spec);
   const loaded = await loadScenarioText(yaml, `${spec.name}.yaml`);
   let emulator: Emulator | undefined;
@@ -174,14 +199,8 @@ export async function measure(spec: LoopSpec): Promise<{
       emulator.url,
       imported.providers.map((p) => p.name),
     );
-    const plan = planFor(spec);
-    const measured = await drive({
-      url: `${gateway.url}/v1/chat/completions`,
-      headers: { 'x-portkey-config': JSON.stringify(config) },
-      model: spec.model,
-      plan,
-      maxRequests: 5000,
-      deadlineMs: spec.durationMs + 20_000,
+    const measured = await traffic(`${gateway.url}/v1/chat/completions`, {
+      'x-portkey-config': JSON.stringify(config),
     });
     const stats = emulator.stats();
     const emulatorLagMs = stats.maxLagMs;
@@ -362,7 +381,8 @@ export function within(row: Row): boolean {
 
 /** The rows as a Markdown table (for docs/guide/load-testing.md). */
 export function markdown(spec: LoopSpec, rows: readonly Row[]): string {
-  const fmt = (r: Row, v: number) => (r.relative ? `${Math.round(v)} ms` : `${(100 * v).toFixed(1)}%`);
+  const fmt = (r: Row, v: number) =>
+    r.unit === 'calls' ? v.toFixed(2) : r.relative ? `${Math.round(v)} ms` : `${(100 * v).toFixed(1)}%`;
   const lines = [
     `| ${spec.name}: metric | predicted | measured | difference | tolerance | n |`,
     '| --- | --- | --- | --- | --- | --- |',
