@@ -141,9 +141,13 @@ function scenario(faults: object[], autoscaling?: object): ScenarioInput {
 }
 
 describe('whole runs with spot reclaims', () => {
-  it.each([1, 2, 3])(
-    'seed %i: conservation holds while reclaimed replicas leave and replacements join',
-    async (seed) => {
+  it.each([
+    [1, 'pool'],
+    [2, 'replicas'],
+    [3, 'replicas'],
+  ] as const)(
+    'seed %i (expose: %s): conservation holds while reclaimed replicas leave and replacements join',
+    async (seed, expose) => {
       const input = scenario(
         [
           { provider: 'pool', kind: 'spot-reclaim', at: '1m', replicas: 2, notice: '2s' },
@@ -151,7 +155,8 @@ describe('whole runs with spot reclaims', () => {
         ],
         { min: 3, max: 6, target: 8, provisioning: '30s', modelLoad: '10s', warmUp: '5s' },
       );
-      input.providers = input.providers.slice(0, 1); // the pool alone (the API is for the input checks)
+      // The pool alone (the API is for the input checks), as one target or as its replicas.
+      input.providers = [{ ...input.providers[0]!, expose } as never];
       const r = await run(input, seed);
       const q = r.requests;
       expect(
