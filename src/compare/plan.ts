@@ -11,8 +11,13 @@
  * - an outcome implied by monotonicity is not run: a configuration at least as large as a passing
  *   one (same alternatives, every range >=) passes, and one at most as large as a failing one
  *   fails; so a chain above a known pass, or below a known failure, costs no probe.
+ * A range over an autoscaler setting (a path through `autoscaling`, such as
+ * `providers[pool].autoscaling.min=2..6`) is searched as alternatives, every value run: neither
+ * premise holds there. A larger minimum (a warm buffer) can cost less, since a smaller one lets a
+ * queue build and the HPA overshoot to max; a larger target means fewer replicas, not more.
  * Among the configurations run, the cheapest passing one is the answer (costs: tokens plus fleet,
- * the mean over seeds). The frontier is every configuration run that no other beats on both cost
+ * the mean over seeds; an autoscaled pool's fleet cost is what it billed, replica-hours from each
+ * request to gone, not replicas x hours). The frontier is every configuration run that no other beats on both cost
  * and SLO margin.
  */
 import { parse as parseYaml } from 'yaml';
@@ -87,7 +92,7 @@ export function parseParam(text: string): PlanParam {
     if (hi - lo + 1 > MAX_PLAN_GRID) throw invalid(text, `at most ${MAX_PLAN_GRID} values`);
     return {
       name: path,
-      monotone: true,
+      monotone: !isAutoscalerSetting(path),
       options: Array.from({ length: hi - lo + 1 }, (_, i) => ({
         label: String(lo + i),
         overrides: [{ path, value: lo + i }],
@@ -111,6 +116,11 @@ export function parseParam(text: string): PlanParam {
       return { label: item, overrides: [{ path, value }] };
     }),
   };
+}
+
+/** A path through a pool's `autoscaling` block: neither cost nor SLOs are monotone in it. */
+export function isAutoscalerSetting(path: string): boolean {
+  return /(^|\.)autoscaling(\.|\[|$)/.test(path);
 }
 
 /** Checks a plan's parameters together. */

@@ -25,6 +25,8 @@ export function faultDetail(f: FaultConfig): string {
       return `streams cut after ${plural(f.afterTokens, 'token')} (${fmtPct(f.probability)} of them)`;
     case 'capacity-loss':
       return `${fmtPct(f.fraction)} of capacity lost`;
+    case 'spot-reclaim':
+      return `${plural(f.replicas, 'replica')} reclaimed after ${fmtDuration(f.notice)} notice`;
   }
 }
 

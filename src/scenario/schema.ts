@@ -612,11 +612,31 @@ const faultSchema = z.discriminatedUnion(
     }),
     /** A `fraction` of servers or capacity disappears; work already running finishes. */
     obj({ ...faultWindow, kind: z.literal('capacity-loss'), fraction: share() }),
+    /**
+     * Spot capacity reclaimed: at `at` a GPU pool gets `notice` for its `replicas` newest ready
+     * replicas, which drain (no new work) and are gone at `at + notice`, cutting what still runs
+     * (its window, `for`, is the notice). An autoscaled pool replaces them at notice.
+     */
+    obj({
+      provider: z.string(),
+      at: duration(),
+      kind: z.literal('spot-reclaim'),
+      replicas: count({ min: 1, integer: true, max: 100_000 }),
+      notice: positiveDuration(),
+    }),
   ],
   {
     error: (issue) => {
       if (issue.code !== 'invalid_union') return undefined;
-      const kinds = ['outage', 'brownout', 'rate-limit-storm', 'hang', 'stream-cut', 'capacity-loss'];
+      const kinds = [
+        'outage',
+        'brownout',
+        'rate-limit-storm',
+        'hang',
+        'stream-cut',
+        'capacity-loss',
+        'spot-reclaim',
+      ];
       const found = (issue.input as { kind?: unknown } | undefined)?.kind;
       return `expected 'kind' to be one of ${kinds.map((k) => `'${k}'`).join(' | ')}${typeof found === 'string' ? didYouMean(found, kinds) : ''}`;
     },
@@ -1204,7 +1224,12 @@ const scenarioShape = obj({
       error: (issue) =>
         `expected at most ${MAX_PROVIDERS} providers, got ${(issue.input as unknown[]).length}`,
     }),
-  faults: z.array(faultSchema).max(10_000).default([]),
+  faults: z
+    .array(faultSchema)
+    .max(10_000)
+    .default([])
+    // A spot reclaim's window is its notice.
+    .transform((list) => list.map((f) => (f.kind === 'spot-reclaim' ? { ...f, for: f.notice } : f))),
   workload: workloadSchema,
   gateway: gatewaySchema.prefault({}),
   slos: z.array(sloSchema).max(1000).default([]),
@@ -1305,6 +1330,7 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
   });
   s.faults.forEach((f, i) => {
     if (!providerNames.includes(f.provider)) unknownProvider(['faults', i, 'provider'], f.provider);
+    if (f.kind === 'spot-reclaim') spotReclaimReferences(s, f, ['faults', i], issue);
     // A fault in the drain still meets requests in flight; one after the drain never happens.
     if (f.at > s.duration + s.drain)
       issue(
@@ -1450,6 +1476,30 @@ const KEDA_ONLY = [
   'activationTarget',
   'coldStart',
 ] as const;
+
+/** A spot reclaim names a GPU pool and at most the replicas it can have. */
+function spotReclaimReferences(
+  s: z.output<typeof scenarioShape>,
+  f: Extract<z.output<typeof faultSchema>, { kind: 'spot-reclaim' }>,
+  path: (string | number)[],
+  issue: (path: (string | number)[], message: string) => void,
+): void {
+  const p = s.providers.find((q) => q.name === f.provider);
+  if (!p) return;
+  if (p.kind !== 'gpu') {
+    issue(
+      [...path, 'provider'],
+      `expected a GPU pool (kind: gpu) for a spot reclaim, got '${p.name}' of kind ${p.kind}`,
+    );
+    return;
+  }
+  const most = p.autoscaling ? p.autoscaling.max : p.replicas;
+  if (f.replicas > most)
+    issue(
+      [...path, 'replicas'],
+      `expected at most ${most} (the ${p.autoscaling ? 'autoscaling max' : 'replicas'} of '${p.name}'), got ${f.replicas}`,
+    );
+}
 
 /** An autoscaler's bounds are in order, KEDA's settings only with KEDA, and scale to zero only behind one target. */
 function autoscalingReferences(

@@ -1,11 +1,13 @@
 import type { Scheduler } from '../../engine/clock.ts';
 import type { FaultConfig } from '../../scenario/schema.ts';
+import { gpuPoolOf } from '../gpu/autoscaler-for.ts';
 import type { Provider } from '../provider.ts';
 
 /**
  * Schedules each fault's start and end on the provider it names. At every boundary the
  * provider's `FaultState` is rebuilt from the faults then active (so overlaps compose and ending
- * one fault never cancels another) and the provider is told.
+ * one fault never cancels another) and the provider is told. A spot reclaim is an event, not a
+ * state: at its start the GPU pool gets the notice and ends the replicas itself.
  */
 export function scheduleFaults(
   scheduler: Scheduler,
@@ -34,6 +36,8 @@ export function scheduleFaults(
         case 'capacity-loss':
           state.capacityFactor *= 1 - f.fraction;
           break;
+        case 'spot-reclaim':
+          break; // no state: the pool was given the notice at the start
         case 'stream-cut':
           state.streamCutAfter = Math.min(state.streamCutAfter, f.afterTokens);
           state.streamCutProbability = 1 - (1 - state.streamCutProbability) * (1 - f.probability);
@@ -45,6 +49,12 @@ export function scheduleFaults(
   for (const fault of faults) {
     const provider = providers.get(fault.provider);
     if (!provider) throw new Error(`fault names unknown provider ${fault.provider}`);
+    if (fault.kind === 'spot-reclaim') {
+      const pool = gpuPoolOf(provider);
+      if (!pool) throw new Error(`spot reclaim names ${fault.provider}, not a GPU pool`);
+      scheduler.at(fault.at, () => pool.reclaim(fault.replicas, fault.notice), undefined);
+      continue;
+    }
     scheduler.at(
       fault.at,
       () => {

@@ -21,13 +21,15 @@ export function autoscalerFor(
   scheduler: Scheduler,
   rng: Random,
 ): PoolAutoscaler | undefined {
-  const pool =
-    provider instanceof GpuPool
-      ? provider
-      : provider instanceof FaultyProvider && provider.inner instanceof GpuPool
-        ? provider.inner
-        : undefined;
+  const pool = gpuPoolOf(provider);
   if (!pool) return undefined;
   const Autoscaler = config.kind === 'keda' ? KedaAutoscaler : PoolAutoscaler;
   return new Autoscaler(pool, config, pool.capacity, scheduler, rng);
+}
+
+/** The GPU pool `provider` is (itself, or inside its fault wrapper); undefined for any other. */
+export function gpuPoolOf(provider: Provider): GpuPool | undefined {
+  if (provider instanceof GpuPool) return provider;
+  if (provider instanceof FaultyProvider && provider.inner instanceof GpuPool) return provider.inner;
+  return undefined;
 }

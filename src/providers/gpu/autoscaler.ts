@@ -76,8 +76,12 @@ export class PoolAutoscaler {
     this.down = rules(config.scaleDown);
   }
 
-  /** Starts scraping now and syncing every sync period. */
+  /**
+   * Starts scraping now and syncing every sync period. Replicas a spot reclaim takes are replaced
+   * at once, at the same scale (as a ReplicaSet replaces a pod the moment it starts terminating).
+   */
   start(): void {
+    this.pool.onReclaim(() => this.scaleTo(this.desired));
     this.scrape();
     this.scheduler.after(this.config.syncPeriod, this.sync, undefined);
   }

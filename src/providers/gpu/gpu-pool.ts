@@ -328,6 +328,50 @@ export class GpuPool implements Provider, ReplicaListener {
     }
   }
 
+  /** Replicas under a spot reclaim's notice: draining, gone when the notice runs out (not when empty). */
+  private readonly reclaiming = new Set<number>();
+  /** Told when a spot reclaim takes replicas (an autoscaler replaces them). */
+  private reclaimListener: (() => void) | undefined;
+
+  onReclaim(listener: () => void): void {
+    this.reclaimListener = listener;
+  }
+
+  /**
+   * Spot capacity reclaimed with notice: the `count` newest ready replicas (highest ids; fewer if
+   * fewer are ready) drain from now, taking no new work, and are gone after `noticeMs`, when
+   * whatever they still run fails as a server error and their billing stops.
+   */
+  reclaim(count: number, noticeMs: number): void {
+    const ids = this.replicasIn('ready').reverse().slice(0, count);
+    if (ids.length === 0) return;
+    this.scaled = true;
+    for (const id of ids) {
+      this.phase[id] = 'draining';
+      this.reclaiming.add(id);
+      this.watcher?.(id, 'draining');
+      if (this.members[id]!.up) this.servingCount--;
+      this.scheduler.after(noticeMs, this.onReclaimed, id);
+    }
+    this.reclaimListener?.();
+  }
+
+  private readonly onReclaimed = (id: number) => {
+    this.reclaiming.delete(id);
+    const now = this.scheduler.now();
+    const r = this.members[id]!;
+    for (const { seq, delivered } of r.drainAll()) {
+      seq.attempt.status = 'server_error';
+      this.report(seq, now, delivered);
+    }
+    this.phase[id] = 'gone';
+    if (r.up) {
+      r.up = false;
+      this.setUpCount(this.upCount - 1);
+    }
+    this.setBilledCount(this.billedCount - 1);
+  };
+
   /** Ids of the replicas in `phase`, in id order. */
   replicasIn(phase: ReplicaPhase): number[] {
     const ids: number[] = [];
@@ -360,7 +404,7 @@ export class GpuPool implements Provider, ReplicaListener {
 
   /** A draining replica with nothing left is gone. */
   private readonly checkDrained = (id: number) => {
-    if (this.phase[id] !== 'draining' || this.members[id]!.load > 0) return;
+    if (this.phase[id] !== 'draining' || this.members[id]!.load > 0 || this.reclaiming.has(id)) return;
     this.phase[id] = 'gone';
     const r = this.members[id]!;
     if (r.up) {
