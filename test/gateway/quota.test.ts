@@ -5,16 +5,31 @@
  * where it does not (Anthropic, Gemini); `rate-limited` in a list covers `quota`.
  */
 import { describe, expect, it } from 'vitest';
+import { limiterSignal } from '../../src/gateway/limiter-signal.ts';
+import { type AttemptOutcomeView, definePolicy, type RoutingPolicy } from '../../src/gateway/policy.ts';
 import { coversError } from '../../src/gateway/try-listener.ts';
 import type { RunResult } from '../../src/metrics/result-types.ts';
 import { loadScenarioObject } from '../../src/scenario/load.ts';
-import { simulate } from '../../src/simulator/simulate.ts';
+import type { ResolvedPolicy } from '../../src/simulator/policy-loader.ts';
+import { resolvePolicies, runScenario, simulate } from '../../src/simulator/simulate.ts';
 
 /**
  * `primary` (dialect `api`; no `api:` when undefined) with a fallback `backup`; from 10 s to 20 s a
  * storm cuts the primary's limits to zero. Every request goes to the primary first.
  */
-async function quotaStorm(api: string | undefined, gateway: Record<string, unknown>): Promise<RunResult> {
+async function quotaStorm(
+  api: string | undefined,
+  gateway: Record<string, unknown>,
+  client?: Record<string, unknown>,
+): Promise<RunResult> {
+  return simulate(await loadScenarioObject(stormInput(api, gateway, client)), { seed: 1 });
+}
+
+function stormInput(
+  api: string | undefined,
+  gateway: Record<string, unknown>,
+  client?: Record<string, unknown>,
+) {
   const provider = (name: string) => ({
     name,
     kind: 'api',
@@ -31,14 +46,17 @@ async function quotaStorm(api: string | undefined, gateway: Record<string, unkno
       { ...provider('backup'), api: 'openai-chat' },
     ],
     faults: [{ provider: 'primary', kind: 'rate-limit-storm', at: '10s', for: '10s', limitFactor: 0 }],
-    workload: { classes: [{ name: 'c', arrivals: { rate: '2/s' }, promptTokens: 100, outputTokens: 20 }] },
+    workload: {
+      classes: [{ name: 'c', arrivals: { rate: '2/s' }, promptTokens: 100, outputTokens: 20 }],
+      ...(client ? { client } : {}),
+    },
     gateway: {
       routing: { policy: 'random', params: { weights: { primary: 1 } } },
       fallbacks: { primary: ['backup'] },
       ...gateway,
     },
   };
-  return simulate(await loadScenarioObject(input), { seed: 1 });
+  return input;
 }
 
 /** Retries on `on` (fixed 100 ms backoff, retry-after respected), then the fallback on `fallbackOn`. */
@@ -117,5 +135,37 @@ describe('quota refusals', () => {
     });
     expect(r.providers['primary']!.statuses['quota_exceeded']).toBeGreaterThan(8);
     expect(r.requests.gatewayRetries).toBe(0);
+  });
+
+  it('policies see quota_exceeded, without a retry-after, in outcome views; limiters read it as a drop', async () => {
+    const loaded = await loadScenarioObject(stormInput('openai-chat', {}));
+    const policies = await resolvePolicies(loaded);
+    const seen: AttemptOutcomeView[] = [];
+    const routing: ResolvedPolicy = {
+      definition: definePolicy({
+        name: 'primary-only',
+        kind: 'routing',
+        create: (): RoutingPolicy => ({
+          route: (_req, targets) => targets[0]!,
+          onOutcome: (o) => {
+            if (o.status === 'quota_exceeded') seen.push(o);
+          },
+        }),
+      }) as never,
+      params: {},
+    };
+    runScenario(loaded, { ...policies, routing });
+    expect(seen.length).toBeGreaterThan(8);
+    for (const o of seen) {
+      expect(o.target.name).toBe('primary');
+      expect(o.retryAfterMs).toBe(0);
+    }
+    expect(limiterSignal('quota_exceeded')).toBe('drop');
+  });
+
+  it('a client retrying rate-limited retries a quota refusal the gateway passes on', async () => {
+    const r = await quotaStorm('openai-chat', {}, { retries: { max: 2, on: ['rate-limited'] } });
+    expect(r.providers['primary']!.statuses['quota_exceeded']).toBeGreaterThan(8);
+    expect(r.requests.clientRetries).toBeGreaterThan(8);
   });
 });
