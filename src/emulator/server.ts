@@ -450,7 +450,8 @@ export async function startEmulator(
         const api = ex.dialect.api;
         const outcome = outcomeOf(status, ex.entry.provider.faults.limitFactor === 0);
         const error = dialectError(api, outcome, wireErrorFor(ex, status));
-        finishExchange(ex, status, ex.sent);
+        // Counted with the 429s, as before the simulator told quota refusals apart.
+        finishExchange(ex, status === 'quota_exceeded' ? 'rate_limited' : status, ex.sent);
         if (res.headersSent) {
           res.end(ex.writer!.error(error));
           return;
@@ -470,7 +471,8 @@ export async function startEmulator(
   function wireErrorFor(ex: Exchange, status: AttemptStatus): WireError {
     const name = ex.entry.provider.name;
     switch (status) {
-      case 'rate_limited': {
+      case 'rate_limited':
+      case 'quota_exceeded': {
         const seconds = ex.attempt.retryAfterMs / timeScale / 1000;
         return {
           status: 429,

@@ -6,7 +6,7 @@ import type { AttemptOutcomeView } from './policy.ts';
 
 /**
  * 'sample': a success, whose latency is a load signal; 'drop': the backend said it is overloaded
- * (timeout, 503 overloaded, 5xx, 429); 'ignore': cancelled, stream cut or bad request, which say
+ * (timeout, 503 overloaded, 5xx, 429, quota); 'ignore': cancelled, stream cut or bad request, which say
  * nothing about load.
  */
 export type LimiterSignal = 'sample' | 'drop' | 'ignore';
@@ -17,7 +17,8 @@ export function limiterSignal(status: string): LimiterSignal {
     status === 'timeout' ||
     status === 'overloaded' ||
     status === 'server_error' ||
-    status === 'rate_limited'
+    status === 'rate_limited' ||
+    status === 'quota_exceeded'
   )
     return 'drop';
   return 'ignore';

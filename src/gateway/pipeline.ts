@@ -312,7 +312,8 @@ export class Gateway implements AttemptSink {
       // A6 also counts a pushback saying not to retry, whatever the error.
       if (this.qualifies(error!) || this.pushbackMs(a, error!) < 0) this.retryBudget?.onFailure();
       target.failures++;
-      if (a.status === 'rate_limited') target.retryAfterUntilMs = a.endMs + a.retryAfterMs;
+      // A quota refusal told apart (OpenAI's) carries no retry-after.
+      if (error === 'rate-limited') target.retryAfterUntilMs = a.endMs + a.retryAfterMs;
     }
     if (this.wantsOutcomes) this.tellOutcome(a, target, a.status, a.outputTokens);
     if (ok) {
@@ -646,10 +647,12 @@ export class Gateway implements AttemptSink {
   /**
    * gRPC A6 server pushback (`retries.pushback`): the provider's retry-after on a 429 stands for
    * `grpc-retry-pushback-ms` (the only pushback a simulated provider sends), and a 429 that can
-   * never pass for a negative one ("do not retry"). 0: none; -1: do not retry.
+   * never pass, or a quota refusal, for a negative one ("do not retry"). 0: none; -1: do not retry.
    */
   private pushbackMs(a: Attempt, error: TryError): number {
-    if (!this.config.retries.pushback || error !== 'rate-limited') return 0;
+    if (!this.config.retries.pushback) return 0;
+    if (error === 'quota') return -1;
+    if (error !== 'rate-limited') return 0;
     return a.neverPasses ? -1 : a.retryAfterMs;
   }
 
@@ -882,12 +885,15 @@ function includesError(errors: readonly RetryError[] | undefined, error: TryErro
 /**
  * The error kind of a failed attempt, as its answer on the wire says: a provider that speaks a
  * dialect (`Attempt.api`) tells an overload apart where that dialect does (Anthropic's 529);
- * otherwise an overload is a server error like any 5xx.
+ * otherwise an overload is a server error like any 5xx. A quota refusal is `quota` where the
+ * dialect tells it apart (OpenAI's `insufficient_quota`), else the 429 it looks like.
  */
 function errorOf(a: Attempt): TryError {
   const status = a.status;
   if (status === 'overloaded' && a.api !== undefined) return dialectOf(a.api).errors.overloaded.kind;
   switch (status) {
+    case 'quota_exceeded':
+      return dialectOf(a.api).errors.quota.kind;
     case 'rate_limited':
       return 'rate-limited';
     case 'bad_request':
@@ -905,6 +911,7 @@ function errorOf(a: Attempt): TryError {
 export function outcomeOf(error: TryError): TryOutcome {
   switch (error) {
     case 'rate-limited':
+    case 'quota':
       return 'rate_limited';
     case 'timeout':
       return 'timed_out';

@@ -147,7 +147,7 @@ export interface RateLimitView {
 export interface AttemptOutcomeView {
   readonly request: RequestView;
   readonly target: TargetView;
-  /** ok, rate_limited, server_error, overloaded, bad_request, stream_cut, timeout, cancelled. */
+  /** ok, rate_limited, quota_exceeded, server_error, overloaded, bad_request, stream_cut, timeout, cancelled. */
   readonly status: string;
   readonly startMs: number;
   readonly endMs: number;

@@ -15,10 +15,13 @@ export interface TryListener<O> {
  * Does a retry or fallback list (`retries.on`, `fallbackOn`, `nonFatal`) cover `error`? A list
  * covers the kinds it names; `server-error` also covers `overloaded` (an overload is a 5xx), so a
  * list written before a dialect told overloads apart still retries them. To treat an overload
- * apart, leave `server-error` out and name `overloaded` where it belongs.
+ * apart, leave `server-error` out and name `overloaded` where it belongs. Likewise
+ * `rate-limited` covers `quota` (both are 429 on the wire: a gateway reading status codes cannot
+ * tell them apart); name `quota` alone to treat it apart.
  */
 export function coversError(errors: readonly string[] | undefined, error: TryError): boolean {
   if (errors === undefined) return false;
   if (errors.includes(error)) return true;
-  return error === 'overloaded' && errors.includes('server-error');
+  if (error === 'overloaded') return errors.includes('server-error');
+  return error === 'quota' && errors.includes('rate-limited');
 }

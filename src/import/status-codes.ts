@@ -1,6 +1,7 @@
 /**
  * HTTP status codes in a gateway's config, as the errors Floodgate's providers produce. Floodgate's
- * providers (and the emulator serving them) answer 429 for a rate limit (with retry-after), 503 for
+ * providers (and the emulator serving them) answer 429 for a rate limit (with retry-after) or a
+ * quota refusal (`rate-limited` covers the `quota` kind, as a status code cannot tell), 503 for
  * an overloaded or failing provider and 400 for a bad request (a context window exceeded); a
  * gateway's own attempt timeout is 408 in Portkey. A provider speaking `anthropic-messages` answers
  * an overload 529 `overloaded_error`: 529 is the `overloaded` error kind. Other codes are never produced, so listing them

@@ -220,6 +220,7 @@ const CONTENT_EVENT: { readonly [K in ApiDialect]-?: string } = {
 /** The outcome counter each error kind of the dialect table is counted in. */
 const COUNTER_OF: { readonly [K in DialectErrorKind]-?: string } = {
   'rate-limited': 'rate_limited',
+  quota: 'quota_exceeded',
   overloaded: 'overloaded',
   'server-error': 'server_error',
   'bad-request': 'error_other',

@@ -101,6 +101,7 @@ export class ClassMetrics {
 export const ATTEMPT_STATUSES: readonly Exclude<AttemptStatus, 'pending'>[] = [
   'ok',
   'rate_limited',
+  'quota_exceeded',
   'server_error',
   'overloaded',
   'bad_request',

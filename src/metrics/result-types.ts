@@ -128,7 +128,7 @@ export interface CostBlock {
 export interface ProviderResult {
   kind: string;
   attempts: number;
-  /** Attempt statuses: ok, rate_limited, server_error, overloaded, bad_request, stream_cut, timeout, cancelled. */
+  /** Attempt statuses: ok, rate_limited, quota_exceeded, server_error, overloaded, bad_request, stream_cut, timeout, cancelled. */
   statuses: Record<string, number>;
   /** Time waiting in the provider's own queue. */
   queueWait: LatencySummary;

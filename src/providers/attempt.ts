@@ -22,14 +22,16 @@ export interface RateLimitHeaders {
 }
 
 /**
- * Final state of an attempt. Providers set ok, rate_limited (429), server_error (5xx, incl. an
- * outage's fast 503), overloaded (503: queue full), bad_request (400: context too long) and
- * stream_cut; the gateway sets timeout and cancelled when it stops waiting.
+ * Final state of an attempt. Providers set ok, rate_limited (429), quota_exceeded (429 while a
+ * rate-limit storm cuts a dialect-speaking provider's limits to zero: waiting does not help),
+ * server_error (5xx, incl. an outage's fast 503), overloaded (503: queue full), bad_request (400:
+ * context too long) and stream_cut; the gateway sets timeout and cancelled when it stops waiting.
  */
 export type AttemptStatus =
   | 'pending'
   | 'ok'
   | 'rate_limited'
+  | 'quota_exceeded'
   | 'server_error'
   | 'overloaded'
   | 'bad_request'

@@ -20,7 +20,9 @@ export const DEFAULT_API_DIALECT: ApiDialect = 'openai-chat';
 /**
  * What the simulator's provider decided, before any dialect puts it on the wire:
  * - rate-limited: a rate limit refuses the request now (it passes after retry-after);
- * - quota: refused for good (OpenAI's `insufficient_quota`; not modelled by the simulator yet);
+ * - quota: refused for good, waiting does not help (OpenAI's `insufficient_quota`): the
+ *   simulator's provider answers it while a rate-limit storm cuts its limits to zero
+ *   (`limitFactor: 0`), as the emulator does;
  * - overloaded: the provider has no room (its queue is full);
  * - server-error: any other server failure (an outage, an error-rate fault);
  * - bad-request: the request cannot be served (prompt + output beyond the context window).
@@ -31,9 +33,11 @@ export type ApiOutcome = (typeof API_OUTCOMES)[number];
 /**
  * The error kind a gateway classifies an answer as (`retries.on`, `fallbackOn`, hedging's
  * `nonFatal`). `overloaded` exists only where the dialect tells an overload apart from other
- * server errors by its status or type; elsewhere an overload is a `server-error`.
+ * server errors by its status or type; elsewhere an overload is a `server-error`. Likewise
+ * `quota` only where the dialect tells a quota apart from a rate limit (OpenAI's
+ * `insufficient_quota`); elsewhere a quota is `rate-limited`.
  */
-export type DialectErrorKind = 'rate-limited' | 'overloaded' | 'server-error' | 'bad-request';
+export type DialectErrorKind = 'rate-limited' | 'quota' | 'overloaded' | 'server-error' | 'bad-request';
 
 /** One error answer on the wire. */
 export interface DialectError {
@@ -155,7 +159,7 @@ const OPENAI_ERRORS: Readonly<Record<ApiOutcome, DialectError>> = {
     httpStatus: 429,
     type: 'insufficient_quota',
     code: 'insufficient_quota',
-    kind: 'rate-limited',
+    kind: 'quota',
     retryAfter: false,
   },
   // "The engine is currently overloaded": a 503 server_error, classified like any 5xx.

@@ -5,7 +5,7 @@ import type { AttemptSink } from './provider.ts';
 /** Statuses a provider answers without serving the attempt. */
 export type FastStatus = Extract<
   AttemptStatus,
-  'server_error' | 'bad_request' | 'rate_limited' | 'overloaded'
+  'server_error' | 'bad_request' | 'rate_limited' | 'quota_exceeded' | 'overloaded'
 >;
 
 /**
@@ -31,6 +31,7 @@ export class FastAnswers {
       server_error: answer('server_error'),
       bad_request: answer('bad_request'),
       rate_limited: answer('rate_limited'),
+      quota_exceeded: answer('quota_exceeded'),
       overloaded: answer('overloaded'),
     };
   }

@@ -650,11 +650,13 @@ const faultSchema = z.discriminatedUnion(
 export const RETRYABLE = ['rate-limited', 'server-error', 'timeout', 'stream-cut'] as const;
 export type RetryableError = (typeof RETRYABLE)[number];
 /**
- * Every error kind a retry or fallback list may name: the defaults' kinds and `overloaded`, an
+ * Every error kind a retry or fallback list may name: the defaults' kinds, `overloaded`, an
  * overload a provider's dialect tells apart from other server errors (Anthropic's 529, Gemini's
- * 503 UNAVAILABLE). `server-error` in a list covers it too (src/gateway/try-listener.ts).
+ * 503 UNAVAILABLE), and `quota`, a quota refusal it tells apart from a rate limit (OpenAI's 429
+ * `insufficient_quota`). `server-error` in a list covers `overloaded` too, `rate-limited` covers
+ * `quota` (src/gateway/try-listener.ts).
  */
-export const RETRY_ERRORS = [...RETRYABLE, 'overloaded'] as const;
+export const RETRY_ERRORS = [...RETRYABLE, 'overloaded', 'quota'] as const;
 export type RetryError = (typeof RETRY_ERRORS)[number];
 
 const backoffSchema = obj({

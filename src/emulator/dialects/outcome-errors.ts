@@ -15,6 +15,8 @@ import type { WireError } from '../openai.ts';
  */
 export function outcomeOf(status: AttemptStatus, quota: boolean): ApiOutcome {
   switch (status) {
+    case 'quota_exceeded':
+      return 'quota';
     case 'rate_limited':
       return quota ? 'quota' : 'rate-limited';
     case 'overloaded':

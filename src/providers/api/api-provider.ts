@@ -5,7 +5,7 @@ import type { Random } from '../../engine/rng.ts';
 import type { ApiProviderConfig } from '../../scenario/schema.ts';
 import type { Attempt, RateLimitBucket, RateLimitHeaders } from '../attempt.ts';
 import { dialectOf } from '../dialects.ts';
-import { FastAnswers } from '../fast-answer.ts';
+import { FastAnswers, type FastStatus } from '../fast-answer.ts';
 import { FaultState, NO_OUTPUT_FAULTS, type OutputFaults } from '../faults/fault-state.ts';
 import type { AttemptSink, Provider } from '../provider.ts';
 import { TokenBucket } from '../token-bucket.ts';
@@ -114,10 +114,13 @@ export class ApiProvider implements Provider {
     const retryAfter = this.rateLimitWait(req.promptTokens, now);
     if (retryAfter > 0) {
       // A request larger than the whole bucket can never pass: say so with a long retry-after.
+      // A quota refusal has the retry-after its dialect sends with one (none, in every dialect).
+      const quota = this.quotaCut();
       a.neverPasses = retryAfter === Number.POSITIVE_INFINITY;
       a.retryAfterMs = a.neverPasses ? NEVER_RETRY_AFTER_MS : retryAfter;
+      if (quota && !dialectOf(this.config.api).errors.quota.retryAfter) a.retryAfterMs = 0;
       a.rateLimit = this.rateLimitHeaders(now);
-      this.answerFast(a, 'rate_limited');
+      this.answerFast(a, quota ? 'quota_exceeded' : 'rate_limited');
       return;
     }
     this.rpm?.take(1, now);
@@ -188,6 +191,15 @@ export class ApiProvider implements Provider {
     return undefined;
   }
 
+  /**
+   * A refusal now is a quota refusal: a rate-limit storm cuts the limits to zero (the emulator's
+   * condition for `insufficient_quota`). Only a provider that names its dialect answers one; one
+   * without `api:` answers a plain 429 as it always has.
+   */
+  private quotaCut(): boolean {
+    return this.config.api !== undefined && this.faults.limitFactor === 0;
+  }
+
   /** Retry-after in ms if a limit refuses the request now (Infinity: never), else 0. */
   private rateLimitWait(promptTokens: number, now: number): number {
     let wait = 0;
@@ -229,7 +241,7 @@ export class ApiProvider implements Provider {
   }
 
   /** Answers with `status` after the network round trip, without serving the attempt. */
-  private answerFast(a: Attempt, status: 'bad_request' | 'rate_limited' | 'overloaded'): void {
+  private answerFast(a: Attempt, status: FastStatus): void {
     this.fast.after(this.config.rtt, a, status);
   }
 
