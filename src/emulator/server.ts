@@ -471,8 +471,16 @@ export async function startEmulator(
   function wireErrorFor(ex: Exchange, status: AttemptStatus): WireError {
     const name = ex.entry.provider.name;
     switch (status) {
-      case 'rate_limited':
-      case 'quota_exceeded': {
+      case 'quota_exceeded':
+        // Refused for good (the limit is cut to zero): no wait to offer.
+        return {
+          status: 429,
+          message: `The limit for ${ex.model} on provider ${name} is zero: waiting will not help.`,
+          type: 'requests',
+          param: null,
+          code: 'rate_limit_exceeded',
+        };
+      case 'rate_limited': {
         const seconds = ex.attempt.retryAfterMs / timeScale / 1000;
         return {
           status: 429,

@@ -91,6 +91,9 @@ describe('Chat Completions rate limits through openai', () => {
     expect(e.type).toBe('insufficient_quota');
     expect(e.code).toBe('insufficient_quota');
     expect(e.headers?.get('retry-after')).toBeNull();
+    // Nor a wait in its words: the refusal is for good.
+    expect(e.message).toMatch(/exceeded your current quota/);
+    expect(e.message).not.toMatch(/try again in/);
     expect(e.headers?.get('x-ratelimit-limit-requests')).toBe('0');
   });
 });
