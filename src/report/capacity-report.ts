@@ -10,7 +10,7 @@ import type { CapacityResult, Probe } from '../compare/capacity.ts';
 import { fmtVerdictCounts, type SeedFigures } from '../compare/job.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { clientScript } from './client-script.ts';
-import { curveSections, hasValues, latencyScale, pointOf, xAxisOf } from './curves.ts';
+import { answerSection, curveSections, hasValues, latencyScale, pointOf, xAxisOf } from './curves.ts';
 import { fmtMs, fmtPct, fmtRate, fmtUsd, plural } from './format.ts';
 import { glanceChart } from './glance.ts';
 import { type Cell, esc, facts, page, table } from './html.ts';
@@ -197,10 +197,7 @@ function answerBanner(r: CapacityResult): string {
   const detail = found
     ? `cost ${fmtUsd(r.costUsd)} per run (mean over ${plural(seeds, 'seed')}), found in ${plural(r.probes.length, 'probe')}`
     : `${plural(r.probes.length, 'probe')} tried`;
-  return `<section class="verdict ${found ? 'pass' : 'fail'}" id="verdict" aria-label="Answer" data-pass="${found}">
-<p class="verdict-head"><span class="badge${found ? '' : ' fail'}">${found ? 'FOUND' : 'NONE'}</span> ${esc(head)}</p>
-<p class="observed">${esc(detail)}</p>
-</section>`;
+  return answerSection(found, head, detail);
 }
 
 export function renderCapacityReport(

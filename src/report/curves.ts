@@ -66,6 +66,14 @@ export function hasValues(c: CurveChart): boolean {
  * The sections the sweep and capacity reports end with: the curves over the varied parameter, and
  * the scenario at a glance as it was before the parameter was varied.
  */
+/** A search's answer (capacity, a capacity plan): FOUND or NONE, its headline and detail. */
+export function answerSection(found: boolean, head: string, detail: string): string {
+  return `<section class="verdict ${found ? 'pass' : 'fail'}" id="verdict" aria-label="Answer" data-pass="${found}">
+<p class="verdict-head"><span class="badge${found ? '' : ' fail'}">${found ? 'FOUND' : 'NONE'}</span> ${esc(head)}</p>
+<p class="observed">${esc(detail)}</p>
+</section>`;
+}
+
 export function curveSections(path: string, data: CurveReportData, scenario: Scenario): string {
   const hasGlance = data.glance.rate !== null || data.glance.lanes.length > 0;
   return `<section id="curves" aria-labelledby="curves-h">

@@ -10,7 +10,7 @@ import { fmtVerdictCounts } from '../compare/job.ts';
 import { type CapacityPlanResult, type GridOutcome, gridOutcomes, type PlanProbe } from '../compare/plan.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { clientScript } from './client-script.ts';
-import { hasValues } from './curves.ts';
+import { answerSection, hasValues } from './curves.ts';
 import { fmtMs, fmtPct, fmtUsd, plural, sig } from './format.ts';
 import { glanceChart } from './glance.ts';
 import { type Cell, esc, facts, figure, page, table } from './html.ts';
@@ -191,10 +191,7 @@ function answerBanner(r: CapacityPlanResult): string {
   const detail = found
     ? `cost ${fmtUsd(r.answer!.costUsd)} per run (mean over ${plural(seeds, 'seed')}), SLO margin ${marginText(r.answer!.sloMargin)}; ${r.probed} of ${plural(r.gridSize, 'configuration')} run`
     : `${r.probed} of ${plural(r.gridSize, 'configuration')} run`;
-  return `<section class="verdict ${found ? 'pass' : 'fail'}" id="verdict" aria-label="Answer" data-pass="${found}">
-<p class="verdict-head"><span class="badge${found ? '' : ' fail'}">${found ? 'FOUND' : 'NONE'}</span> ${esc(head)}</p>
-<p class="observed">${esc(detail)}</p>
-</section>`;
+  return answerSection(found, head, detail);
 }
 
 export function renderPlanReport(
