@@ -174,15 +174,49 @@ describe('floodgate sweep --k8s', () => {
     const k8s = join(dir, 'sweep-k8s');
     const storm = join(ROOT, 'scenarios/retry-storm.yaml');
     const flags = ['--vary', 'workload.arrivals.rate', '--values', '20/s,30/s', '--seeds', '2'];
-    const r = await runCli(['sweep', storm, ...flags, '--shards', '2', '--k8s', k8s]);
+    const r = await runCli([
+      'sweep',
+      storm,
+      ...flags,
+      '--shards',
+      '2',
+      '--storage-class',
+      'cephfs.rwx',
+      '--k8s',
+      k8s,
+    ]);
     expect(r.code).toBe(0);
-    const [, , job] = validate(await readManifests(k8s)) as Manifest[];
+    const [cliPvc, , job] = validate(await readManifests(k8s)) as Manifest[];
+    expect(cliPvc!.spec.storageClassName).toBe('cephfs.rwx');
     expect(job.spec.template.spec.containers[0].args.slice(0, 2)).toEqual([
       'sweep',
       '/scenario/retry-storm.yaml',
     ]);
     const [pvc] = validate(sweepFiles('nfs'));
     expect((pvc as Manifest).spec.storageClassName).toBe('nfs');
+  });
+
+  it('refuses a storage class name Kubernetes would refuse, with exit 2 and nothing written', async () => {
+    const k8s = join(dir, 'sweep-k8s-bad-class');
+    const storm = join(ROOT, 'scenarios/retry-storm.yaml');
+    const r = await runCli([
+      'sweep',
+      storm,
+      '--vary',
+      'workload.arrivals.rate',
+      '--values',
+      '20/s,30/s',
+      '--shards',
+      '2',
+      '--storage-class',
+      'Fast_SSD',
+      '--k8s',
+      k8s,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--storage-class: expected a storage class name .* got 'Fast_SSD'/);
+    expect(r.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+    await expect(readManifests(k8s)).rejects.toThrow();
   });
 });
 

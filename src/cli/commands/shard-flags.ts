@@ -20,6 +20,7 @@ export interface ShardFlags {
   k8s?: string;
   image?: string;
   parallelism?: number;
+  storageClass?: string;
 }
 
 export const DEFAULT_IMAGE = 'floodgate:0.1.0';
@@ -42,7 +43,19 @@ export function shardOptions(): Option[] {
     new Option('--parallelism <n>', 'pods running at once for --k8s (default: every shard)').argParser(
       positiveInt,
     ),
+    new Option(
+      '--storage-class <name>',
+      "storage class of the --k8s parts volume: one with ReadWriteMany (NFS, CephFS, EFS, Filestore, Azure Files); default: the cluster's",
+    ).argParser(storageClassName),
   ];
+}
+
+/** A StorageClass name is a DNS subdomain (RFC 1123): lowercase letters, digits, '-' and '.', at most 253. */
+function storageClassName(value: string): string {
+  if (value.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) return value;
+  throw new UsageError(
+    `--storage-class: expected a storage class name (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters), got '${escapeLine(shorten(value, 60))}'`,
+  );
 }
 
 export function shardOfFlags(flags: ShardFlags): Shard | undefined {
@@ -106,6 +119,7 @@ export async function writeK8s(
     shards: flags.shards,
     image: flags.image ?? DEFAULT_IMAGE,
     ...(flags.parallelism !== undefined ? { parallelism: flags.parallelism } : {}),
+    ...(flags.storageClass !== undefined ? { storageClass: flags.storageClass } : {}),
   });
   const paths = Object.keys(files).map((f) => join(dir, f));
   checkOutputs(
