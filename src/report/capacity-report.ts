@@ -10,11 +10,19 @@ import type { CapacityResult, Probe } from '../compare/capacity.ts';
 import { fmtVerdictCounts, type SeedFigures } from '../compare/job.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { clientScript } from './client-script.ts';
-import { answerSection, curveSections, hasValues, latencyScale, pointOf, xAxisOf } from './curves.ts';
+import {
+  answerSection,
+  curveSections,
+  hasValues,
+  latencyScale,
+  pointOf,
+  seriesOver,
+  xAxisOf,
+} from './curves.ts';
 import { fmtMs, fmtPct, fmtRate, fmtUsd, plural } from './format.ts';
 import { glanceChart } from './glance.ts';
 import { type Cell, esc, facts, page, table } from './html.ts';
-import type { CurveChart, CurvePoint, CurveReportData, CurveSeries } from './model.ts';
+import type { CurveChart, CurvePoint, CurveReportData } from './model.ts';
 import { OKABE_ITO, P50_DASH } from './palette.ts';
 
 export interface CapacityReportOptions {
@@ -45,20 +53,7 @@ export function capacityCurves(r: CapacityResult): CurveChart[] {
   const xRefs =
     answerX === undefined ? [] : [{ x: answerX, label: `answer ${r.text}`, color: OKABE_ITO.black }];
   const base = { xLabel, ...(xTicks ? { xTicks } : {}), refLines: [], xRefs, xBands: [] };
-  const series = (
-    key: string,
-    label: string,
-    color: string,
-    figure: (s: SeedFigures) => number | null | undefined,
-    dash?: string,
-  ): CurveSeries => ({
-    key,
-    label,
-    color,
-    ...(dash ? { dash } : {}),
-    line: true,
-    points: r.probes.map((p, i) => pointOf(xs[i]!, p.text, p.seeds, figure, mark(p))),
-  });
+  const series = seriesOver(r.probes, xs, mark);
   const latency = [
     series('ttftP99', 'TTFT p99', OKABE_ITO.blue, (s) => s.ttftP99),
     series('ttftP50', 'TTFT p50', OKABE_ITO.blue, (s) => s.ttftP50, P50_DASH),

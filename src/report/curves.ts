@@ -8,7 +8,7 @@ import { estimate } from '../compare/stats.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { sig } from './format.ts';
 import { esc, figure } from './html.ts';
-import type { CurveChart, CurvePoint, CurveReportData, Num } from './model.ts';
+import type { CurveChart, CurvePoint, CurveReportData, CurveSeries, Num } from './model.ts';
 import { glanceTables } from './scenario-tables.ts';
 
 const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
@@ -52,6 +52,31 @@ export function pointOf(
 }
 
 /** Log scale for latencies spanning more than 20x, linear otherwise. */
+/**
+ * The series maker of a curve report: one line over `points` (a probe or a swept value each, at
+ * `xs`), a figure per seed, with `extraOf` adding a point's own marks.
+ */
+export function seriesOver<P extends { text: string; seeds: readonly SeedFigures[] }>(
+  points: readonly P[],
+  xs: readonly number[],
+  extraOf: (p: P) => Partial<CurvePoint>,
+) {
+  return (
+    key: string,
+    label: string,
+    color: string,
+    figure: (s: SeedFigures) => number | null | undefined,
+    dash?: string,
+  ): CurveSeries => ({
+    key,
+    label,
+    color,
+    ...(dash ? { dash } : {}),
+    line: true,
+    points: points.map((p, i) => pointOf(xs[i]!, p.text, p.seeds, figure, extraOf(p))),
+  });
+}
+
 export function latencyScale(points: readonly CurvePoint[]): CurveChart['scale'] {
   const ys = points.flatMap((p) => [p.y, ...p.seeds]).filter((v): v is number => v !== null && v > 0);
   return ys.length > 0 && Math.max(...ys) / Math.min(...ys) > 20 ? 'log' : 'linear';

@@ -10,7 +10,7 @@ import type { SeedFigures } from '../compare/job.ts';
 import { describeRegions, REGIONS, type Region, type SweepResult } from '../compare/sweep.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { clientScript } from './client-script.ts';
-import { curveSections, hasValues, latencyScale, pointOf, xAxisOf } from './curves.ts';
+import { curveSections, hasValues, latencyScale, pointOf, seriesOver, xAxisOf } from './curves.ts';
 import { fmtInt, fmtMs, fmtPct, fmtRate, fmtUsd, fmtValue, plural } from './format.ts';
 import { glanceChart } from './glance.ts';
 import { type Cell, esc, facts, page, table } from './html.ts';
@@ -72,28 +72,9 @@ export function sweepCurves(r: SweepResult): CurveChart[] {
       )
     : [];
   const base = { xLabel, ...(xTicks ? { xTicks } : {}), refLines: [], xRefs: [], xBands };
-  const series = (
-    key: string,
-    label: string,
-    color: string,
-    figure: (s: SeedFigures) => number | null | undefined,
-    dash?: string,
-  ): CurveSeries => ({
-    key,
-    label,
-    color,
-    ...(dash ? { dash } : {}),
-    line: true,
-    points: r.points.map((p, i) =>
-      pointOf(
-        xs[i]!,
-        p.text,
-        p.seeds,
-        figure,
-        classified ? { note: `${p.region} (${fmtVerdicts(p.verdicts)})` } : {},
-      ),
-    ),
-  });
+  const series = seriesOver(r.points, xs, (p) =>
+    classified ? { note: `${p.region} (${fmtVerdicts(p.verdicts)})` } : {},
+  );
   const classes = Object.keys(r.points[0]?.seeds[0]?.classes ?? {});
   const latency: CurveSeries[] = [
     series('ttftP99', 'TTFT p99', OKABE_ITO.blue, (s) => s.ttftP99),
