@@ -3,6 +3,7 @@
  * `floodgate merge`, give exactly the bytes of the unsharded run, for compare, sweep and a
  * capacity search (in waves). Parts of different studies are refused with a clear error.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,8 +88,14 @@ describe('a study split over four processes and merged equals the unsharded run,
     await shards(args, parts);
     const merged = join(dir, 'sweep-merged.json');
     const files = [1, 2, 3, 4].map((k) => join(parts, `part-${k}-of-4.json`));
-    expect((await runCli(['merge', ...files, '--out', merged])).code).toBe(0);
+    const report = join(dir, 'sweep-merged.html');
+    expect((await runCli(['merge', ...files, '--out', merged, '--report', report])).code).toBe(0);
     expect(await readFile(merged, 'utf8')).toBe(await readFile(whole, 'utf8'));
+    // The sweep's own report, with the shards' --set shown.
+    const html = await readFile(report, 'utf8');
+    expect(html).toMatch(/^<!doctype html>/i);
+    expect(html).toContain('workload.arrivals.rate: 20/s, 30/s');
+    expect(html).toContain('duration=');
   });
 
   it('capacity (bisection in waves: each merge feeds the next wave until the answer)', async () => {
@@ -110,14 +117,26 @@ describe('a study split over four processes and merged equals the unsharded run,
     const merged = join(dir, 'capacity-merged.json');
     let state: string[] = [];
     let waves = 0;
+    let refused = 0;
     for (; waves < 10; waves++) {
       await shards([...args, ...state], parts);
       const names = (await readdir(parts)).filter((f) => f.startsWith(`part-w${waves + 1}-`));
       expect(names).toHaveLength(4);
       const out = join(dir, `capacity-wave-${waves + 1}.json`);
-      const m = await runCli(['merge', ...names.map((f) => join(parts, f)), '--out', out]);
-      expect(m.code).toBe(0);
+      const report = join(dir, `capacity-wave-${waves + 1}.html`);
+      let m = await runCli(['merge', ...names.map((f) => join(parts, f)), '--out', out, '--report', report]);
+      if (m.code === 2) {
+        // A wave that does not finish the search has no report: refused, and nothing written.
+        expect(m.stderr).toMatch(/the search needs another: pass --report to the merge that finishes it/);
+        refused++;
+        expect(existsSync(out) || existsSync(report)).toBe(false);
+        m = await runCli(['merge', ...names.map((f) => join(parts, f)), '--out', out]);
+        expect(m.code).toBe(0);
+      } else expect(m.code).toBe(0);
       if (/^result written to /m.test(m.stdout)) {
+        const html = await readFile(report, 'utf8');
+        expect(html).toMatch(/^<!doctype html>/i);
+        expect(html).toContain('providers[0].servers in 1..40');
         await writeFile(merged, await readFile(out));
         break;
       }
@@ -127,6 +146,9 @@ describe('a study split over four processes and merged equals the unsharded run,
     // Fewer waves than the unsharded search's probes: each wave ran several possible next probes.
     const result = JSON.parse(await readFile(whole, 'utf8'));
     expect(waves + 1).toBeLessThan(result.probes.length);
+    // Every wave but the last asked for --report too early.
+    expect(waves).toBeGreaterThan(0);
+    expect(refused).toBe(waves);
     expect(await readFile(merged, 'utf8')).toBe(await readFile(whole, 'utf8'));
   });
 });

@@ -1,10 +1,17 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import type { CapacityStudy } from '../../compare/capacity.ts';
 import type { CompareStudy } from '../../compare/compare.ts';
 import { fileSha256 } from '../../compare/study.ts';
+import type { SweepStudy } from '../../compare/sweep.ts';
 import { UsageError } from '../../errors.ts';
-import { renderCompareReport } from '../../report/index.ts';
+import {
+  renderCapacityReport,
+  renderCompareReport,
+  renderPlanReport,
+  renderSweepReport,
+} from '../../report/index.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { mergeInputs } from '../../shard/merge.ts';
 import { decodeJson, encodeJson } from '../../shard/part.ts';
@@ -77,7 +84,10 @@ export function mergeCommand(): Command {
     .argument('[parts...]', 'part files (or folders of part-*.json), or k6 runner summaries')
     .option('--out <file>', 'write the merged result (or the next wave state of a capacity search) here')
     .option('--json', 'print the merged JSON instead of the table')
-    .option('--report <file>', 'compare only: also write the HTML report (needs the scenario file)')
+    .option(
+      '--report <file>',
+      'also write the HTML report of a compare, sweep or finished capacity search (needs the scenario file)',
+    )
     .option(
       '--status <dir>',
       'print the progress of the shards writing parts into DIR (their progress-*.json), and stop',
@@ -120,38 +130,21 @@ Exit codes: 0 merged, 3 a capacity search found no passing value, 1 bad input, 2
           opts.report !== undefined ? { flag: '--report', file: opts.report } : undefined,
         ]);
         const merged = mergeInputs(files.map((file) => ({ file, json: readJson(file) })));
-        if (opts.report !== undefined && merged.kind !== 'compare')
-          throw new UsageError('--report: merge writes reports of comparisons only');
+        if (opts.report !== undefined && (merged.kind === 'wave' || merged.kind === 'k6'))
+          throw new UsageError(
+            merged.kind === 'wave'
+              ? '--report: these parts are a capacity wave and the search needs another: pass --report to the merge that finishes it'
+              : '--report: k6 runner summaries have no HTML report (compare them with `floodgate observe`)',
+          );
+        // Built before anything is written: a report that cannot be made leaves no merged file.
+        const html = opts.report !== undefined ? await mergedReport(merged, files[0]!) : undefined;
         const written = (file: string) => `result written to ${escapeLine(shorten(file))}\n`;
         switch (merged.kind) {
           case 'compare':
           case 'sweep': {
             const json = `${JSON.stringify(merged.result, null, 2)}\n`;
             if (out) await writeFileAtomic(out, json);
-            if (merged.kind === 'compare' && opts.report !== undefined) {
-              const study = readJson(files[0]!) as { study: CompareStudy };
-              const s = study.study;
-              // Overrides from a part file never name code to load: policy modules come from
-              // the scenario file itself, checked against its hash below.
-              if (JSON.stringify(s.baseOverrides ?? []).match(/"[^"]*\.(?:[cm]?[jt]s|tsx?)"/))
-                throw new UsageError(
-                  '--report: the shards set a policy module with --set: write the report with `floodgate compare --report` instead',
-                );
-              if (!existsSync(s.scenario) || fileSha256(s.scenario) !== s.scenarioSha256)
-                throw new UsageError(
-                  `--report: the report needs the scenario the shards ran, ${shorten(s.scenario)}, unchanged`,
-                );
-              const loaded = await loadScenarioFile(s.scenario, {
-                overrides: s.baseOverrides,
-                ...(s.limits ? { limits: s.limits } : {}),
-              });
-              // The shards' --set flags, as path=value (the value as JSON: the typed text is not kept).
-              const overrides = (s.baseOverrides ?? []).map((o) => `${o.path}=${JSON.stringify(o.value)}`);
-              await writeFileAtomic(
-                opts.report,
-                renderCompareReport(merged.result, loaded.scenario, { overrides }),
-              );
-            }
+            if (html !== undefined) await writeFileAtomic(opts.report!, html);
             process.stdout.write(
               opts.json
                 ? json
@@ -165,6 +158,7 @@ Exit codes: 0 merged, 3 a capacity search found no passing value, 1 bad input, 2
             const target =
               out ?? (opts.waveDir !== undefined ? join(opts.waveDir, 'result.json') : undefined);
             if (target) await writeFileAtomic(target, json);
+            if (html !== undefined) await writeFileAtomic(opts.report!, html);
             process.stdout.write(opts.json ? json : `${formatCapacity(merged.result)}\n`);
             if (target && !opts.json)
               process.stdout.write(`search done after ${merged.waves} wave(s)\n${written(target)}`);
@@ -199,4 +193,47 @@ Exit codes: 0 merged, 3 a capacity search found no passing value, 1 bad input, 2
         }
       },
     );
+}
+
+type Merged = ReturnType<typeof mergeInputs>;
+
+/**
+ * The study's HTML report, as the unsharded command writes it. The scenario is read again from
+ * the path the shards ran, and must be unchanged (its hash is in every part).
+ */
+async function mergedReport(merged: Merged, firstPart: string): Promise<string> {
+  const s = (readJson(firstPart) as { study: CompareStudy | SweepStudy | CapacityStudy }).study;
+  // Overrides from a part file never name code to load: policy modules come from the scenario
+  // file itself, checked against its hash below.
+  if (JSON.stringify(s.baseOverrides ?? []).match(/"[^"]*\.(?:[cm]?[jt]s|tsx?)"/))
+    throw new UsageError(
+      `--report: the shards set a policy module with --set: write the report with \`floodgate ${s.command} --report\` instead`,
+    );
+  if (!existsSync(s.scenario) || fileSha256(s.scenario) !== s.scenarioSha256)
+    throw new UsageError(
+      `--report: the report needs the scenario the shards ran, ${shorten(s.scenario)}, unchanged`,
+    );
+  const { scenario } = await loadScenarioFile(s.scenario, {
+    overrides: s.baseOverrides,
+    ...(s.limits ? { limits: s.limits } : {}),
+  });
+  // The shards' --set flags, as path=value (the value as JSON: the typed text is not kept).
+  const overrides = (s.baseOverrides ?? []).map((o) => `${o.path}=${JSON.stringify(o.value)}`);
+  switch (merged.kind) {
+    case 'compare':
+      return renderCompareReport(merged.result, scenario, { overrides });
+    case 'sweep':
+      return renderSweepReport(merged.result, scenario, { overrides });
+    case 'capacity': {
+      const search = (s as CapacityStudy).search;
+      return merged.result.schema === 'floodgate/capacity-result@1'
+        ? renderCapacityReport(merged.result, scenario, {
+            ...(search.kind === 'bisect' ? { range: search.range } : {}),
+            overrides,
+          })
+        : renderPlanReport(merged.result, scenario, { overrides });
+    }
+    default:
+      throw new UsageError(`--report: ${merged.kind} parts have no report`);
+  }
 }
