@@ -483,6 +483,45 @@ describe("decode at large batches: the measuring engine's cost per sequence", ()
   });
 });
 
+describe('prefill beyond 2048 tokens per iteration (efficiency that varies with tokens per iteration)', () => {
+  /** Per setting beyond 2048 tokens: what the roofline misses per token past 2048, ms. */
+  function excess(model: string, profile: ModelProfile, unit: 'link' | 'flops') {
+    return HARDWARE.flatMap((hw) => {
+      const gpu = GPUS[hw]!;
+      const tp = 8;
+      const roofline = rooflineModel(profile, gpu, tp);
+      const per =
+        unit === 'link'
+          ? allReduceMsPerToken(profile, gpu, tp)
+          : (2000 * profile.activeParamsB * 1e9) / (gpu.bf16Tflops * 1e12 * tp * gpu.mfuPrefill);
+      const rows = ROWS.filter((r) => r.model === model && r.hardware === hw && r.tensorParallel === tp);
+      const settings = [...new Set(rows.map((r) => `${r.batchSize}x${r.promptSize}`))];
+      return settings.flatMap((k) => {
+        const [b, p] = k.split('x').map(Number) as [number, number];
+        if (b * p <= 2048) return [];
+        const measured = median(
+          rows.filter((r) => r.batchSize === b && r.promptSize === p).map((r) => r.promptMs),
+        );
+        return [(measured - roofline.iterationMs(prefillWork(b, p))) / (b * p - 2048) / per];
+      });
+    });
+  }
+
+  it("follows the model's all-reduce bytes per token better than its FLOPs per token at TP 8 (Llama-2-70B against BLOOM-176B)", () => {
+    const llamaLink = median(excess('llama2-70b', MODELS['llama-2-70b']!, 'link'));
+    const bloomLink = median(excess('bloom-176b', BLOOM, 'link'));
+    const llamaFlops = median(excess('llama2-70b', MODELS['llama-2-70b']!, 'flops'));
+    const bloomFlops = median(excess('bloom-176b', BLOOM, 'flops'));
+    console.log(
+      `a prefill token beyond 2048 at TP 8 costs, beyond the roofline: Llama-2-70B ${llamaLink.toFixed(1)}x its all-reduce time or ${llamaFlops.toFixed(2)}x its FLOP time; BLOOM-176B ${bloomLink.toFixed(1)}x or ${bloomFlops.toFixed(2)}x (medians over settings, both GPUs)`,
+    );
+    expect(llamaLink).toBeGreaterThan(0);
+    expect(bloomLink).toBeGreaterThan(0);
+    const spread = (x: number, y: number) => Math.max(x, y) / Math.min(x, y);
+    expect(spread(llamaLink, bloomLink)).toBeLessThan(spread(llamaFlops, bloomFlops));
+  });
+});
+
 describe('fits the data cannot support', () => {
   const batchOne = (rows: readonly Measurement[]) =>
     observations(
