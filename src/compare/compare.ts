@@ -73,6 +73,8 @@ export interface EntryResult {
   >;
   /** With a scenario `quality` section: its figures over seeds. */
   quality?: EntryQuality;
+  /** With prefix caching in any pool: the token hit rate over seeds (SeedFigures.tokenHitRate). */
+  tokenHitRate?: Estimate;
   slosTotal: number;
   rank: number;
   /** Paired difference of the objective against the leader (rank 1); undefined for the leader. */
@@ -275,6 +277,9 @@ function summarize(label: string, overrides: Override[], seeds: SeedFigures[]): 
         costPerAcceptableUsd: estimate(seeds.map((s) => s.quality?.costPerAcceptableUsd ?? Number.NaN)),
       }
     : undefined;
+  const hitRate = seeds.some((s) => s.tokenHitRate !== undefined)
+    ? estimate(seeds.map((s) => s.tokenHitRate ?? Number.NaN))
+    : undefined;
   return {
     label,
     overrides,
@@ -282,6 +287,7 @@ function summarize(label: string, overrides: Override[], seeds: SeedFigures[]): 
     summary,
     classes,
     ...(quality ? { quality } : {}),
+    ...(hitRate ? { tokenHitRate: hitRate } : {}),
     slosTotal: seeds[0]?.slosTotal ?? 0,
     rank: 0,
     vsLeader: undefined,

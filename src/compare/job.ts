@@ -65,6 +65,11 @@ export interface SeedFigures {
   >;
   /** With a scenario `quality` section: its figures over all classes (docs/concepts/quality.md). */
   quality?: SeedQuality;
+  /**
+   * With prefix caching in any pool: prompt tokens its caches served over prompt tokens admitted,
+   * summed over those pools (each pool's `prefixCache`, docs/concepts/prefix-caching.md).
+   */
+  tokenHitRate?: number;
   slosPassed: number;
   slosTotal: number;
   /** The cascade verdict, when the scenario declares `recovery`. */
@@ -181,6 +186,7 @@ export function figuresOf(r: RunResult): SeedFigures {
           },
         }
       : {}),
+    ...tokenHitRateOf(r),
     slosPassed: r.slos.filter((s) => s.pass).length,
     slosTotal: r.slos.length,
     recovery: r.recovery
@@ -198,6 +204,21 @@ export function figuresOf(r: RunResult): SeedFigures {
       : null,
     pass: r.pass,
   };
+}
+
+/** The run's token hit rate over every pool with a prefix cache (nothing when none has one). */
+function tokenHitRateOf(r: RunResult): { tokenHitRate?: number } {
+  let prompt = 0;
+  let cached = 0;
+  let any = false;
+  for (const p of Object.values(r.providers)) {
+    if (!p.prefixCache) continue;
+    any = true;
+    prompt += p.prefixCache.promptTokens;
+    cached += p.prefixCache.cachedTokens;
+  }
+  if (!any) return {};
+  return { tokenHitRate: prompt > 0 ? round(cached / prompt) : 0 };
 }
 
 /**

@@ -83,6 +83,7 @@ export function dotCharts(r: CompareResult): DotChart[] {
     });
   }
   if (r.frontier) charts.push(...qualityDotCharts(r));
+  if (r.entries.some((e) => e.tokenHitRate)) charts.push(hitRateDotChart(r));
   const classes = Object.keys(r.entries[0]?.classes ?? {});
   const qualityClasses = r.frontier ? [['acceptableShare', 'acceptable share', 'share', true] as const] : [];
   if (classes.length > 1)
@@ -132,6 +133,23 @@ function qualityDotCharts(r: CompareResult): DotChart[] {
       ),
     ),
   }));
+}
+
+/** With prefix caching in any pool: the token hit rate per policy. */
+function hitRateDotChart(r: CompareResult): DotChart {
+  return {
+    id: 'fig-tokenHitRate',
+    title: 'Token hit rate (prompt tokens served by prefix caches)',
+    note: 'Mean ± 95% CI per policy; small dots are single seeds. Higher is better.',
+    unit: 'share',
+    higherIsBetter: true,
+    values: r.entries.map((e) =>
+      dot(
+        e.tokenHitRate ?? { mean: Number.NaN, ci95: Number.NaN, n: 0 },
+        e.seeds.map((s) => ({ seed: s.seed, value: s.tokenHitRate })),
+      ),
+    ),
+  };
 }
 
 /**
@@ -369,6 +387,7 @@ function rankingTable(r: CompareResult): string {
   const { figure } = OBJECTIVES[r.objective];
   const unit = FIGURE_UNITS[figure] ?? 'count';
   const classes = Object.keys(r.entries[0]?.classes ?? {});
+  const hitRate = r.entries.some((e) => e.tokenHitRate);
   const est = (u: Unit, e: Estimate): Cell => {
     if (!finite(e.mean)) return '-';
     return stacked(fmtValue(u, e.mean), e.n > 1 && finite(e.ci95) ? fmtValue(u, e.ci95) : undefined);
@@ -394,6 +413,7 @@ function rankingTable(r: CompareResult): string {
       ...classes.map((c) => (e.classes[c] ? est('ms', e.classes[c].ttftP99) : '-')),
       est('ratio', e.summary.amplification),
       est('usd', e.summary.costUsd),
+      ...(hitRate ? [e.tokenHitRate ? est('share', e.tokenHitRate) : '-'] : []),
       ...(e.quality
         ? [est('share', e.quality.acceptableShare), est('usd', e.quality.costPerAcceptableUsd)]
         : []),
@@ -415,6 +435,7 @@ function rankingTable(r: CompareResult): string {
       ...classes.map((c) => `${c} TTFT p99`),
       'amplification',
       'cost',
+      ...(hitRate ? ['token hit rate'] : []),
       ...(r.frontier ? ['acceptable', 'cost per acceptable'] : []),
       'SLO checks',
     ],

@@ -343,6 +343,33 @@ describe('floodgate calibrate', () => {
     expect(r.stdout).toMatch(/prefill: 105 rows: fitted median [\d.]+%, worst .*; roofline median 7\.0%/);
   });
 
+  it("takes the roofline's cost per decoding sequence from another model's rows (--engine-from)", async () => {
+    const r = await floodgate(
+      'calibrate',
+      '--model',
+      'bloom-176b',
+      '--hardware',
+      'h100-80gb',
+      '--no-rows',
+      '--engine-from',
+      'llama2-70b',
+      '--model-profile',
+      '{"activeParamsB":176.2,"layers":70,"hiddenSize":14336,"kvHeads":112,"headDim":128}',
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /decode: 105 rows: fitted median [\d.]+%, worst .*; roofline median 7\.7%, worst \+14\.3%/,
+    );
+    expect(r.stdout).toContain(
+      "roofline: 0.305 ms per decoding sequence per step, the engine's cost read off llama2-70b's rows on h100-80gb",
+    );
+    const unknown = await floodgate('calibrate', '--engine-from', 'llama-9', '--no-rows');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(
+      /--engine-from: no measurements of 'llama-9' in .* \(it has llama2-70b, bloom-176b/,
+    );
+  });
+
   it('rejects a bad profile or a lone --fit-on as usage errors (exit 2)', async () => {
     const bad = await floodgate('calibrate', '--model', 'bloom-176b', '--model-profile', '{"layers":70}');
     expect(bad.code).toBe(2);

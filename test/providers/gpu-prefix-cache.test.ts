@@ -15,7 +15,7 @@ import { loadScenarioObject } from '../../src/scenario/load.ts';
 import type { ScenarioInput } from '../../src/scenario/schema.ts';
 import { simulate } from '../../src/simulator/simulate.ts';
 import { prefixTrace, type TraceRecord, toJsonl } from '../workload/trace-prefix-fixture.ts';
-import { gpuAttempt, makePool, submitAll } from './gpu/gpu-harness.ts';
+import { gpuAttempt, K, makePool, prefillMs, submitAll } from './gpu/gpu-harness.ts';
 import { run } from './harness.ts';
 
 const BT = 512;
@@ -237,5 +237,37 @@ describe('shared blocks', () => {
     sim.run(Number.POSITIVE_INFINITY);
     expect(y.cachedInputTokens).toBe(0);
     expect(pool.members[0]!.kv!.size).toBe(0);
+  });
+});
+
+describe('blocks cached chunk by chunk, as vLLM caches them when a chunk is scheduled', () => {
+  it('lets a request arriving mid-prefill reuse the blocks of the chunks scheduled so far', () => {
+    // A: 8 full blocks + 100 tokens in 512-token chunks. B, same first 8 blocks, arrives during
+    // A's fourth chunk; when B is admitted A's fifth chunk has just been scheduled: 5 blocks.
+    const a = hashedWork(0, 8 * BT + 100, [1, 2, 3, 4, 5, 6, 7, 8, 9], 2);
+    let chunkEnd = 0;
+    for (let c = 0; c < 3; c++) chunkEnd += K.a + prefillMs(K, BT, BT * (c * BT + BT / 2));
+    const b = hashedWork(chunkEnd + 1, 8 * BT + 100, [1, 2, 3, 4, 5, 6, 7, 8, 10], 2);
+    const { sim, pool } = makePool({ prefixCache: { enabled: true }, scheduler: { chunkSize: BT } });
+    submitAll(sim, pool, [a, b]);
+    sim.run(Number.POSITIVE_INFINITY);
+    expect([a.status, b.status]).toEqual(['ok', 'ok']);
+    expect(b.cachedInputTokens).toBe(5 * BT);
+    expect(a.cachedInputTokens).toBe(0);
+  });
+
+  it('lets two simultaneous prompts with one prefix share it in their one prefill iteration', () => {
+    const a = hashedWork(0, 4 * BT + 100, [1, 2, 3, 4, 5], 2);
+    const b = hashedWork(0, 4 * BT + 100, [1, 2, 3, 4, 6], 2);
+    const { sim, pool, sink } = makePool({ prefixCache: { enabled: true } });
+    submitAll(sim, pool, [a, b]);
+    sim.run(Number.POSITIVE_INFINITY);
+    expect(b.cachedInputTokens).toBe(4 * BT);
+    // One iteration prefills A's 2148 tokens and B's last 100 (attending over its 2048 cached).
+    const P = 4 * BT + 100;
+    const ttft = K.a + prefillMs(K, P + 100, P * (P / 2) + 100 * (4 * BT + 50));
+    const firsts = sink.reports.map((r) => r.attempt.firstTokenMs - r.attempt.startMs);
+    expect(firsts).toHaveLength(2);
+    for (const t of firsts) expect(t).toBeCloseTo(ttft, 6);
   });
 });

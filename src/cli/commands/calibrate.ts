@@ -53,6 +53,10 @@ export function formatCalibration(groups: readonly CalibrationGroup[], o: { rows
         `  ${s.kind}: ${s.rows} rows${s.excluded ? ` (${s.excluded} left out)` : ''}: fitted ${summaryText(s.fitted)}; roofline ${s.roofline ? summaryText(s.roofline) : '- (no profile for this model or hardware)'}`,
       );
     }
+    if (g.engineSeqOverhead)
+      out.push(
+        `  roofline: ${g.engineSeqOverhead.ms.toFixed(3)} ms per decoding sequence per step, the engine's cost read off ${g.engineSeqOverhead.from}'s rows on ${g.hardware}`,
+      );
     for (const w of g.warnings) out.push(`  warning: ${w}`);
     const left = g.rows.filter((r) => r.excluded && r.kind === 'prefill');
     for (const r of left) out.push(`  left out: line ${r.line}: ${r.excluded}`);
@@ -109,6 +113,7 @@ interface CalibrateOpts {
   fitOn?: string;
   checkOn?: string;
   modelProfile?: string;
+  engineFrom?: string;
   rows?: boolean;
   json?: boolean;
 }
@@ -147,6 +152,11 @@ export function runCalibration(
       (!opts.hardware || g.hardware === opts.hardware) &&
       (!opts.checkOn || g.hardware === opts.checkOn),
   );
+  if (opts.engineFrom !== undefined && !models.includes(opts.engineFrom)) {
+    throw new UsageError(
+      `--engine-from: no measurements of '${opts.engineFrom}' in ${csv} (it has ${models.join(', ')})`,
+    );
+  }
   if (opts.fitOn !== undefined && opts.checkOn !== undefined) {
     known(opts.fitOn, '--fit-on');
     known(opts.checkOn, '--check-on');
@@ -161,6 +171,7 @@ export function runCalibration(
     return calibrate(rows, g.model, g.hardware, tps, {
       ...(fitOn ? { fitOn } : {}),
       ...(modelProfile ? { modelProfile } : {}),
+      ...(opts.engineFrom !== undefined ? { engineFrom: opts.engineFrom } : {}),
     });
   });
   if (groups.length === 0)
@@ -188,6 +199,10 @@ export function calibrateCommand(): Command {
     .option(
       '--model-profile <json>',
       'the measured model\'s architecture when the catalog lacks it, for the roofline column, e.g. \'{"activeParamsB":176,"layers":70,"hiddenSize":14336,"kvHeads":112,"headDim":128}\'',
+    )
+    .option(
+      '--engine-from <model>',
+      "take the roofline's cost per decoding sequence (the measuring engine's, beyond the physics) from another model's decode rows on the same hardware",
     )
     .option('--no-rows', 'print the per-group summaries only, not every row')
     .option('--json', 'print the groups, coefficients, rows and summaries as JSON')

@@ -44,6 +44,7 @@ export function formatComparison(r: CompareResult, wallMs?: number): string {
   const classes = Object.keys(r.entries[0]?.classes ?? {});
   const recovery = r.entries.some((e) => e.seeds.some((s) => s.recovery));
   const quality = r.frontier !== undefined;
+  const hitRate = r.entries.some((e) => e.tokenHitRate);
   const header = [
     'rank',
     'policy',
@@ -55,6 +56,7 @@ export function formatComparison(r: CompareResult, wallMs?: number): string {
     ...classes.map((c) => `${c} p99`),
     'amp',
     'cost $',
+    ...(hitRate ? ['hit rate'] : []),
     ...(quality ? ['acceptable', '$/acceptable', 'frontier'] : []),
     'SLOs',
     ...(recovery ? ['recovered', 'recovery'] : []),
@@ -70,6 +72,7 @@ export function formatComparison(r: CompareResult, wallMs?: number): string {
     ...classes.map((c) => pm(e.classes[c]!.ttftP99, ms)),
     pm(e.summary.amplification, (x) => x.toFixed(2)),
     pm(e.summary.costUsd, (x) => x.toFixed(2)),
+    ...(hitRate ? [e.tokenHitRate ? pm(e.tokenHitRate, pct) : '-'] : []),
     ...(quality ? qualityCells(r, e) : []),
     `${e.seeds.reduce((a, s) => a + s.slosPassed, 0)}/${e.slosTotal * e.seeds.length}`,
     ...(recovery
@@ -91,6 +94,9 @@ export function formatComparison(r: CompareResult, wallMs?: number): string {
       '',
       'Values are means ± 95% confidence half-widths over seeds. "~": not significantly different from',
       `rank 1 on ${r.objective} (paired t-test over the same seeds, 5%).`,
+      ...(hitRate
+        ? ['"hit rate": prompt tokens served by the pools\' prefix caches over prompt tokens admitted.']
+        : []),
       ...(r.frontier ? ['', ...frontierLines(r.frontier)] : []),
     ].join('\n'),
   );

@@ -67,6 +67,8 @@ export interface CalibrationGroup {
    */
   prefillCarried?: 'roofline' | 'coefficients';
   coefficients: FittedCoefficients;
+  /** With `engineFrom`: the roofline's cost per decoding sequence per step, ms, and its source. */
+  engineSeqOverhead?: { ms: number; from: string };
   warnings: string[];
   rows: CalibrationRow[];
   /** Over the rows the fit used (excluded rows are listed, not summarized). */
@@ -78,6 +80,11 @@ export interface CalibrateOptions {
   fitOn?: string;
   /** Profile of the measured model when the catalog has none (a model described inline). */
   modelProfile?: ModelProfile;
+  /**
+   * Another model measured by the same engine on the same hardware (in the catalog): its decode
+   * rows set the roofline's cost per decoding sequence (engineSeqOverheadMs), carried to this one.
+   */
+  engineFrom?: string;
 }
 
 /** The catalog profile of a model as a measurement file names it (`llama2-70b` is `llama-2-70b`). */
@@ -205,6 +212,60 @@ function boundingGpu(hardware: string): GpuProfile | undefined {
   return base ? GPUS[base] : undefined;
 }
 
+/**
+ * What the measuring engine spends per decoding sequence per step beyond the roofline (sampling,
+ * bookkeeping, kernel launches per request), ms, read off `model`'s decode rows on `hardware`:
+ * for every setting of more than one sequence with a one-sequence setting of the same prompt and
+ * output, the measured growth from one sequence over the roofline's own growth (weights and KV
+ * reads, FLOPs), per added sequence; the median over settings and TPs (at least 0). Rows faster
+ * than the hardware allows are left out. Undefined without the model's profile or rows there.
+ */
+export function engineSeqOverheadMs(
+  rows: readonly Measurement[],
+  model: string,
+  hardware: string,
+): number | undefined {
+  const profile = catalogModel(model);
+  const gpu = GPUS[hardware];
+  if (!profile || !gpu) return undefined;
+  const tps = [
+    ...new Set(rows.filter((r) => r.model === model && r.hardware === hardware).map((r) => r.tensorParallel)),
+  ];
+  const slopes: number[] = [];
+  for (const tp of tps) {
+    const obs = observations(rows, model, hardware, tp);
+    markImpossible(obs, profile, gpu, tp);
+    const roofline = rooflineModel(profile, gpu, tp, { seqOverheadMs: 0 });
+    // Decode settings by prompt and output, then batch: the median of their repeats.
+    const settings = new Map<string, Map<number, { work: Observation['work']; ms: number[] }>>();
+    for (const o of obs) {
+      if (o.kind !== 'decode' || o.excluded) continue;
+      const seqs = o.work.decodeSeqs;
+      const shape = `${o.work.decodeContext / seqs}`;
+      const byBatch = settings.get(shape) ?? settings.set(shape, new Map()).get(shape)!;
+      const s = byBatch.get(seqs) ?? byBatch.set(seqs, { work: o.work, ms: [] }).get(seqs)!;
+      s.ms.push(o.measuredMs);
+    }
+    for (const byBatch of settings.values()) {
+      const one = byBatch.get(1);
+      if (!one) continue;
+      const t1 = medianOf(one.ms);
+      const r1 = roofline.iterationMs(one.work);
+      for (const [b, s] of byBatch) {
+        if (b === 1) continue;
+        slopes.push((medianOf(s.ms) - t1 - (roofline.iterationMs(s.work) - r1)) / (b - 1));
+      }
+    }
+  }
+  return slopes.length === 0 ? undefined : Math.max(0, medianOf(slopes));
+}
+
+function medianOf(xs: readonly number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 export function calibrate(
   rows: readonly Measurement[],
   model: string,
@@ -214,6 +275,9 @@ export function calibrate(
 ): CalibrationGroup[] {
   const profile = options.modelProfile ?? catalogModel(model);
   const fitOn = options.fitOn ?? hardware;
+  const seqOverheadMs =
+    options.engineFrom === undefined ? undefined : engineSeqOverheadMs(rows, options.engineFrom, hardware);
+  const rooflineOptions = seqOverheadMs === undefined ? {} : { seqOverheadMs };
   return tensorParallels.map((tp) => {
     const key = `${catalogModelName(model)}/${hardware}/tp${tp}`;
     const gpu = GPUS[hardware];
@@ -223,6 +287,10 @@ export function calibrate(
     const fit: Fit = fitTimingModel(fitObs, `${catalogModelName(model)}/${fitOn}/tp${tp}`);
     let coefficients = fit.coefficients;
     const warnings = [...fit.warnings];
+    if (options.engineFrom !== undefined && seqOverheadMs === undefined)
+      warnings.push(
+        `no decode rows of '${options.engineFrom}' (with its catalog profile) on ${hardware} to read the engine's cost per sequence from: the roofline keeps its default`,
+      );
     if (fitOn !== hardware) {
       if (!fitGpu || !gpu) {
         throw new Error(`transfer needs catalog profiles of both GPUs (${fitOn}, ${hardware})`);
@@ -236,11 +304,17 @@ export function calibrate(
     }
     const checkObs = fitOn === hardware ? fitObs : observations(rows, model, hardware, tp);
     if (fitOn !== hardware) markImpossible(checkObs, profile, boundingGpu(hardware), tp);
-    const roofline = profile && gpu ? rooflineModel(profile, gpu, tp) : undefined;
+    // The roofline column; a carried fit goes through the plain rooflines (prefill efficiencies).
+    const roofline = profile && gpu ? rooflineModel(profile, gpu, tp, rooflineOptions) : undefined;
     const throughRoofline = fitOn !== hardware && profile !== undefined && roofline !== undefined;
     const fitted =
-      throughRoofline && profile && roofline
-        ? transferredModel(fit.coefficients, coefficients, rooflineModel(profile, fitGpu!, tp), roofline)
+      throughRoofline && profile && gpu
+        ? transferredModel(
+            fit.coefficients,
+            coefficients,
+            rooflineModel(profile, fitGpu!, tp),
+            rooflineModel(profile, gpu, tp),
+          )
         : fittedModel(coefficients);
     const out: CalibrationRow[] = checkObs.map((o) => {
       const f = fitted.iterationMs(o.work);
@@ -277,6 +351,9 @@ export function calibrate(
       tensorParallel: tp,
       fittedOn: fitOn,
       coefficients,
+      ...(seqOverheadMs !== undefined
+        ? { engineSeqOverhead: { ms: seqOverheadMs, from: options.engineFrom! } }
+        : {}),
       warnings,
       rows: out,
       summary,

@@ -11,10 +11,12 @@
  * - a block nobody references stays cached in free memory and is evicted least recently freed
  *   first, when an allocation needs its memory; a sequence frees its blocks tail first, so the
  *   end of a chain goes before its beginning (vLLM frees in reverse order);
- * - blocks are cached when the prefill that computes them ends (vLLM caches them as each chunk
- *   completes: a request arriving while the prefix is being computed misses the part in flight
- *   here, and finds it there chunk by chunk); a block another sequence cached meanwhile stays a
- *   private duplicate, as in vLLM.
+ * - a block is cached as soon as the prefill chunk that computes it is scheduled, as vLLM does
+ *   (`allocate_slots` caches the full blocks up to the computed tokens plus the new ones): a
+ *   request arriving while a long prompt with the same prefix is still prefilling reuses the
+ *   blocks of its chunks so far, and one scheduled later in the same iteration reuses the blocks
+ *   that iteration computes (each layer writes its KV before attention reads it); a block another
+ *   sequence cached meanwhile stays a private duplicate, as in vLLM.
  *
  * The replica keeps its count of free KV blocks (free memory, cached blocks nobody uses
  * included); this cache keeps how much of that memory holds cached blocks (`evictableKv`) and
@@ -51,6 +53,8 @@ export class KvHold {
   cachedTokens = 0;
   /** Its last lookup: the blocks found (some may have been evicted since). */
   readonly found: Entry[] = [];
+  /** Keys before this one are cached or held (hits, then blocks its prefill computed). */
+  nextToStore = 0;
 
   constructor(keys: number[], blockTokens: number, kvPerBlock: number) {
     this.keys = keys;
@@ -171,6 +175,7 @@ export class KvPrefixCache {
       hold.heldKv += e.kv;
     }
     hold.found.length = 0;
+    hold.nextToStore = m;
     return taken;
   }
 
@@ -183,14 +188,19 @@ export class KvPrefixCache {
   }
 
   /**
-   * The prefill of `hold`'s sequence ended: its blocks not cached yet are cached, referenced by it.
-   * Returns the KV blocks that turned from private to shared (the sequence holds them here now).
+   * `hold`'s sequence has its first `computedTokens` prompt tokens computed (or scheduled): its
+   * full blocks among them not cached yet are cached, referenced by it. Returns the KV blocks that
+   * turned from private to shared (the sequence holds them here now).
    */
-  store(hold: KvHold): number {
+  store(hold: KvHold, computedTokens: number): number {
+    const upTo = Math.min(hold.keys.length, Math.floor(computedTokens / hold.blockTokens));
+    if (upTo <= hold.nextToStore) return 0;
     const batch = this.batch;
     batch.length = 0;
     let kv = 0;
-    for (let j = hold.held.length; j < hold.keys.length; j++) {
+    const from = hold.nextToStore;
+    hold.nextToStore = upTo;
+    for (let j = from; j < upTo; j++) {
       const key = hold.keys[j]!;
       if (this.entries.has(key)) continue; // computed by another sequence meanwhile: a private duplicate
       const e = new Entry(key, hold.kvPerBlock);
@@ -219,6 +229,7 @@ export class KvPrefixCache {
     }
     held.length = 0;
     hold.heldKv = 0;
+    hold.nextToStore = 0;
     if (this.evictableKv > this.maxEvictableKv) this.fit(Number.POSITIVE_INFINITY);
     return freed;
   }

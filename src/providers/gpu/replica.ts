@@ -373,7 +373,6 @@ export class GpuReplica {
       const seq = this.prefillDone[d]!;
       if (seq.state !== 'prefilling') continue;
       removeFrom(this.prefilling, seq);
-      if (this.kv && seq.kv) this.kv.store(seq.kv);
       if (!seq.firstTokenDone) {
         seq.firstTokenDone = true;
         if (seq.failAtFirstToken) {
@@ -476,6 +475,9 @@ export class GpuReplica {
     this.work.prefillAttention += chunk * (seq.prefilled + chunk / 2);
     this.work.prefillSeqs++;
     seq.prefilled += chunk;
+    // Its full blocks are cached as the chunk is scheduled (vLLM's allocate_slots): waiting
+    // requests admitted after it, in this iteration or later, reuse them.
+    if (this.kv && seq.kv) this.kv.store(seq.kv, seq.prefilled);
     if (seq.prefilled >= seq.promptTokens) this.prefillDone[this.prefillDoneCount++] = seq;
     return chunk;
   }
