@@ -244,7 +244,11 @@ workload: { arrivals: { rate: 1/s }, classes: [{ name: c }] }
  * machine at this load (its 25 ms first-chunk delay plus its processing), which the prediction
  * adds as each provider's round trip, as it would a network's.
  */
-async function warmUp(gatewayUrl: string, spec: LoopSpec, cold = true): Promise<number> {
+export async function warmUp(
+  gatewayUrl: string,
+  spec: Pick<LoopSpec, 'ratePerS' | 'outputTokens'>,
+  cold = true,
+): Promise<number> {
   const emulator = await startEmulator(await loadScenarioText(WARM_UP_YAML, 'warm-up.yaml'), {
     timeScale: 1,
   });

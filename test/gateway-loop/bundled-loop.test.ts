@@ -1,0 +1,138 @@
+/**
+ * Bundled scenarios through a real gateway (bundled.ts): scenarios/outage-failover.yaml (an outage,
+ * agent sessions) and scenarios/tab-spike.yaml (a spike, agent sessions), each with the `--set`
+ * lines its header documents for a gateway Portkey can express, compressed (`--time-scale 0.1`),
+ * against `floodgate run --time-scale 0.1 --rate-scale R --topology gateway` of the same imported
+ * config. Shares are judged on every sound run, latencies with FLOODGATE_LOOP_STRICT=1, as the
+ * other loops.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  type BundledSpec,
+  compareBundled,
+  compressed,
+  loopScenario,
+  measureBundled,
+  plan,
+  predictBundled,
+} from './bundled.ts';
+import { quantile } from './driver.ts';
+import { markdown, unsound, within } from './loop.ts';
+
+const OUTAGE_FAILOVER: BundledSpec = {
+  name: 'outage-failover',
+  file: 'scenarios/outage-failover.yaml',
+  // The naive variant (the file's first Try line): weighted 4:1 over the hosted accounts, fallback
+  // primary -> secondary. Rate-limit-aware routing is not something Portkey can express.
+  sets: [
+    'gateway.routing={policy: random, params: {weights: {primary: 4, secondary: 1}}}',
+    'gateway.fallbacks={primary: [secondary]}',
+  ],
+  timeScale: 0.1,
+  rateScale: 2,
+  drain: '20s',
+  seeds: 10,
+};
+
+const TAB_SPIKE: BundledSpec = {
+  name: 'tab-spike',
+  file: 'scenarios/tab-spike.yaml',
+  // The cascade variant (always-admit: Portkey has no admission control), and least-outstanding
+  // routing as Portkey's weighted loadbalance: tab 3:1 on the GPU pool, overflowing to the hosted
+  // account on an error; chat and agent can only use the hosted account.
+  sets: [
+    'gateway.admission=always-admit',
+    'gateway.routing={policy: random, params: {weights: {gpu-pool: 3, hosted: 1}}}',
+    'gateway.fallbacks={gpu-pool: [hosted]}',
+  ],
+  timeScale: 0.1,
+  rateScale: 0.25,
+  drain: '20s',
+  seeds: 10,
+};
+
+async function bundledLoop(spec: BundledSpec): Promise<void> {
+  const loop = await loopScenario(spec);
+  const measured = await measureBundled(spec, loop);
+  const { results: predicted, samples } = await predictBundled(
+    spec,
+    loop,
+    Math.min(measured.gatewayMs, measured.gatewayAfterMs),
+  );
+  const rows = compareBundled(predicted, measured);
+  const unfinished = measured.calls.filter((c) => c.unfinished).length;
+  process.stdout.write(
+    `${spec.name} (--time-scale ${spec.timeScale} --rate-scale ${spec.rateScale}): gateway time ${measured.gatewayMs.toFixed(0)} ms before, ${measured.gatewayAfterMs.toFixed(0)} ms after, emulator late events ${(100 * measured.emulatorLateShare).toFixed(2)}% (worst ${measured.emulatorLagMs.toFixed(0)} ms); ${measured.calls.length} calls, ${unfinished} unfinished\nPortkey config: ${JSON.stringify(loop.fullConfig)}\n${markdown({ name: spec.name } as never, rows)}`,
+  );
+  // Where the figures come from: each provider's answers (emulator) against seed 1's attempts, and
+  // the median TTFT per third of the run, measured against seed 1's.
+  for (const [name, counts] of Object.entries(measured.providerRequests))
+    process.stdout.write(
+      `  ${name}: emulator ${JSON.stringify(counts)}, predicted (seed 1) ${JSON.stringify(predicted[0]!.providers[name]?.statuses)}\n`,
+    );
+  const third = compressed(spec, loop.loaded).scenario.duration / 3;
+  for (let k = 0; k < 3; k++) {
+    const m = measured.calls.filter((c) => c.ok && c.atMs >= k * third && c.atMs < (k + 1) * third);
+    const p = samples.filter(
+      (s) => s.outcome === 'ok' && s.arrivalMs >= k * third && s.arrivalMs < (k + 1) * third,
+    );
+    process.stdout.write(
+      `  ${((k * third) / 1000).toFixed(0)}-${(((k + 1) * third) / 1000).toFixed(0)} s: ttft p50 measured ${quantile(
+        m.map((c) => c.ttftMs),
+        0.5,
+      ).toFixed(0)} (n ${m.length}), seed 1 ${quantile(
+        p.map((s) => s.ttftMs!),
+        0.5,
+      ).toFixed(0)} (n ${p.length})\n`,
+    );
+  }
+  // Portkey's own errors, less the one it logs when a client leaves mid-stream (a call cut at the
+  // end of the drain or at its client timeout: 'WritableStream is closed').
+  const log = measured.portkeyLog
+    .split('\n')
+    .filter((l) => !l.includes('ERR_INVALID_STATE'))
+    .join('\n');
+  expect(log).not.toMatch(/TypeError|Something went wrong/);
+  // Every answered call's prompt reached the provider at the size the simulator gives it.
+  const answered = measured.calls.filter((c) => c.ok && !Number.isNaN(c.promptTokens));
+  expect(answered.length).toBeGreaterThan(0);
+  expect(answered.filter((c) => c.promptTokens !== c.plannedPrompt)).toEqual([]);
+  const why = unsound(measured);
+  if (why) {
+    process.stdout.write(`${spec.name}: not judged: ${why}\n`);
+    return;
+  }
+  const strict = process.env['FLOODGATE_LOOP_STRICT'] === '1';
+  for (const row of rows)
+    if (strict || !row.relative) expect({ ...row, within: within(row) }).toMatchObject({ within: true });
+}
+
+describe('the bundled loops drive what the prediction simulates', () => {
+  it('outage-failover: the Portkey config imports back to the naive variant, and seed 1 is the plan', async () => {
+    const loop = await loopScenario(OUTAGE_FAILOVER);
+    const g = loop.loaded.scenario.gateway;
+    expect(g.routing.params).toEqual({ weights: { primary: 0.8, secondary: 0.2 } });
+    expect(g.fallbacks).toEqual({ primary: ['secondary'] });
+    expect(loop.loaded.scenario.providers.map((p) => p.name)).toEqual(['primary', 'secondary']);
+    expect(loop.configFor('http://127.0.0.1:9', 'review')).toMatchObject({
+      custom_host: 'http://127.0.0.1:9/p/secondary/v1',
+      retry: { attempts: 2 },
+    });
+    const run = compressed(OUTAGE_FAILOVER, loop.loaded).scenario;
+    expect(run.duration).toBeCloseTo(42_000);
+    expect(run.faults[0]).toMatchObject({ at: 12_000, for: 18_000 });
+    const p = plan(run);
+    // Uniform arrivals from 0: chat 6/s, review 0.6/s, agent sessions 0.8/s over 42 s.
+    expect(p.filter((a) => a.className === 'chat').length).toBe(253);
+    expect(p.filter((a) => a.className === 'agent' && a.session).length).toBe(34);
+  });
+});
+
+describe('Portkey in the loop: bundled scenarios, compressed', () => {
+  it(
+    'outage-failover (naive variant): an outage and agent sessions',
+    () => bundledLoop(OUTAGE_FAILOVER),
+    180_000,
+  );
+  it('tab-spike (always-admit, weighted): a spike and agent sessions', () => bundledLoop(TAB_SPIKE), 180_000);
+});
