@@ -455,7 +455,7 @@ export function compareBundled(predicted: readonly RunResult[], m: BundledMeasur
     metric: 'retries per call',
     predicted: mean(predicted.map((r) => (r.requests.attempts - r.requests.offered) / r.requests.offered)),
     measured: retryMeasured,
-    tolerance: shareTolerance(Math.min(1, retryMeasured), n),
+    tolerance: shareTolerance(Math.min(1, Math.max(0, retryMeasured)), n),
     relative: false,
     n,
   });
