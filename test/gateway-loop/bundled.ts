@@ -35,8 +35,15 @@ import { applyOverride, parseOverride } from '../../src/scenario/overrides.ts';
 import type { Scenario } from '../../src/scenario/schema.ts';
 import { simulate } from '../../src/simulator/simulate.ts';
 import { createArrivalSource } from '../../src/workload/arrivals.ts';
-import { quantile, streamCall } from './driver.ts';
-import { quantileTolerance, type Row, shareTolerance, warmUp } from './loop.ts';
+import { drive, poissonPlan, quantile, streamCall } from './driver.ts';
+import {
+  quantileTolerance,
+  type Row,
+  shareTolerance,
+  WARM_UP_TTFT_MS,
+  WARM_UP_YAML,
+  warmUp,
+} from './loop.ts';
 import { eligibleProviders, portkeyConfigFor, renamedSection } from './portkey-export.ts';
 import { startPortkey } from './portkey-process.ts';
 import { contextMessages } from './sessions.ts';
@@ -313,6 +320,8 @@ export interface BundledMeasurement {
   attempts: number;
   gatewayMs: number;
   gatewayAfterMs: number;
+  /** The gateway's own time during the run, under the run's load (`probeGateway`). */
+  gatewayInRunMs: number;
   emulatorLateShare: number;
   emulatorLagMs: number;
   /** The emulator's answers per provider, by outcome (ok, rate_limited, server_error, ...). */
@@ -343,13 +352,16 @@ export async function measureBundled(spec: BundledSpec, loop: LoopScenario): Pro
         { 'x-portkey-config': JSON.stringify(loop.configFor(url, c.name)) },
       ]),
     );
-    const measured = await driveBundled({
-      url: `${gateway.url}/v1/chat/completions`,
-      headersOf: (c) => headers.get(c)!,
-      model: (c) => modelOfClass(run, c),
-      plan: arrivals,
-      deadlineMs: run.duration + run.drain,
-    });
+    const [measured, inRunMs] = await Promise.all([
+      driveBundled({
+        url: `${gateway.url}/v1/chat/completions`,
+        headersOf: (c) => headers.get(c)!,
+        model: (c) => modelOfClass(run, c),
+        plan: arrivals,
+        deadlineMs: run.duration + run.drain,
+      }),
+      probeGateway(gateway.url, run.duration),
+    ]);
     const stats = emulator.stats();
     let attempts = 0;
     const providerRequests: Record<string, Record<string, number>> = {};
@@ -363,6 +375,7 @@ export async function measureBundled(spec: BundledSpec, loop: LoopScenario): Pro
       attempts,
       gatewayMs,
       gatewayAfterMs,
+      gatewayInRunMs: inRunMs,
       emulatorLagMs: stats.maxLagMs,
       emulatorLateShare: stats.events > 0 ? stats.lateEvents / stats.events : 0,
       providerRequests,
@@ -371,6 +384,32 @@ export async function measureBundled(spec: BundledSpec, loop: LoopScenario): Pro
   } finally {
     await emulator?.close();
     await gateway.stop();
+  }
+}
+
+/**
+ * The gateway's own time while the run goes on: 2 requests/s through the same Portkey to a
+ * provider with a fixed 100 ms TTFT on an emulator of its own, for the run's duration; their
+ * median TTFT less 100 ms. Portkey relays the run's streams on the same event loop, so this is
+ * what it adds to a request at the run's load, which the warm-up before the run (a quiet gateway)
+ * does not see.
+ */
+async function probeGateway(gatewayUrl: string, durationMs: number): Promise<number> {
+  const emulator = await startEmulator(await loadScenarioText(WARM_UP_YAML, 'probe.yaml'), { timeScale: 1 });
+  try {
+    const config = { provider: 'openai', api_key: 'unused', custom_host: `${emulator.url}/p/warm/v1` };
+    const measured = await drive({
+      url: `${gatewayUrl}/v1/chat/completions`,
+      headers: { 'x-portkey-config': JSON.stringify(config) },
+      model: 'warm',
+      plan: poissonPlan({ ratePerS: 2, durationMs, seed: 'gateway-probe', className: 'c', outputTokens: 16 }),
+      maxRequests: 1000,
+      deadlineMs: durationMs + 15_000,
+    });
+    const ok = measured.filter((m) => m.ok).map((m) => m.ttftMs);
+    return Math.max(0, quantile(ok, 0.5) - WARM_UP_TTFT_MS);
+  } finally {
+    await emulator.close();
   }
 }
 

@@ -227,8 +227,8 @@ export async function measureWith<T>(
   }
 }
 
-const WARM_UP_TTFT_MS = 100;
-const WARM_UP_YAML = `
+export const WARM_UP_TTFT_MS = 100;
+export const WARM_UP_YAML = `
 name: warm-up
 duration: 1m
 providers:
