@@ -131,6 +131,32 @@ describe('the bundled loops drive what the prediction simulates', () => {
   });
 });
 
+describe('a gateway Portkey cannot express is refused by name', () => {
+  it('tab-spike as bundled: priority-shedding admission and least-outstanding routing', async () => {
+    await expect(loopScenario({ ...TAB_SPIKE, sets: [] })).rejects.toThrow(
+      /admission priority-shedding: Portkey admits every request; routing least-outstanding: Portkey's loadbalance is weighted random/,
+    );
+  });
+  it('tab-spike with its --set lines: a config per class over the providers serving its model', async () => {
+    const loop = await loopScenario(TAB_SPIKE);
+    expect(loop.configFor('http://127.0.0.1:9', 'chat')).toEqual({
+      provider: 'openai',
+      api_key: 'unused',
+      custom_host: 'http://127.0.0.1:9/p/hosted/v1',
+    });
+    expect(loop.configFor('http://127.0.0.1:9', 'tab')).toMatchObject({
+      strategy: { mode: 'loadbalance' },
+      targets: [
+        { custom_host: 'http://127.0.0.1:9/p/hosted/v1', weight: 1 },
+        { strategy: { mode: 'fallback' }, weight: 3 },
+      ],
+    });
+    expect(loop.loaded.scenario.gateway.routing.params).toEqual({
+      weights: { hosted: 0.25, 'gpu-pool': 0.75 },
+    });
+  });
+});
+
 describe('Portkey in the loop: bundled scenarios, compressed', () => {
   it(
     'outage-failover (naive variant): an outage and agent sessions',
