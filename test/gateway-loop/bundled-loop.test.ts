@@ -37,13 +37,15 @@ const OUTAGE_FAILOVER: BundledSpec = {
 const TAB_SPIKE: BundledSpec = {
   name: 'tab-spike',
   file: 'scenarios/tab-spike.yaml',
-  // The cascade variant (always-admit: Portkey has no admission control), and least-outstanding
-  // routing as Portkey's weighted loadbalance: tab 3:1 on the GPU pool, overflowing to the hosted
-  // account on an error; chat and agent can only use the hosted account.
+  // The cascade variant (always-admit: Portkey has no admission control), with tab on the GPU pool
+  // and chat and agent on the hosted account, one Portkey target per class. Least-outstanding
+  // routing (which spills tabs to the hosted account) is not something Portkey can express, and
+  // a loadbalance over both for tab costs Portkey more per request than this machine has at the
+  // spike's rate (measured: tab TTFT p50 560 ms through it against 116 ms through one target).
   sets: [
     'gateway.admission=always-admit',
-    'gateway.routing={policy: random, params: {weights: {gpu-pool: 3, hosted: 1}}}',
-    'gateway.fallbacks={gpu-pool: [hosted]}',
+    'gateway.routing={policy: random, params: {weights: {gpu-pool: 1, hosted: 1}}}',
+    'workload.classes[tab].providers=[gpu-pool]',
   ],
   timeScale: 0.1,
   rateScale: 0.25,
@@ -145,14 +147,12 @@ describe('a gateway Portkey cannot express is refused by name', () => {
       custom_host: 'http://127.0.0.1:9/p/hosted/v1',
     });
     expect(loop.configFor('http://127.0.0.1:9', 'tab')).toMatchObject({
-      strategy: { mode: 'loadbalance' },
-      targets: [
-        { custom_host: 'http://127.0.0.1:9/p/hosted/v1', weight: 1 },
-        { strategy: { mode: 'fallback' }, weight: 3 },
-      ],
+      custom_host: 'http://127.0.0.1:9/p/gpu-pool/v1',
     });
+    // The full config (both providers) imported back: a 1:1 loadbalance.
+    expect(loop.fullConfig).toMatchObject({ strategy: { mode: 'loadbalance' } });
     expect(loop.loaded.scenario.gateway.routing.params).toEqual({
-      weights: { hosted: 0.25, 'gpu-pool': 0.75 },
+      weights: { hosted: 0.5, 'gpu-pool': 0.5 },
     });
   });
 });
@@ -163,5 +163,9 @@ describe('Portkey in the loop: bundled scenarios, compressed', () => {
     () => bundledLoop(OUTAGE_FAILOVER),
     180_000,
   );
-  it('tab-spike (always-admit, weighted): a spike and agent sessions', () => bundledLoop(TAB_SPIKE), 180_000);
+  it(
+    'tab-spike (always-admit, tab on the GPU pool): a spike and agent sessions',
+    () => bundledLoop(TAB_SPIKE),
+    180_000,
+  );
 });
