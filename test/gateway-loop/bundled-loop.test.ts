@@ -57,8 +57,12 @@ async function bundledLoop(spec: BundledSpec): Promise<void> {
   const loop = await loopScenario(spec);
   const measured = await measureBundled(spec, loop);
   // The gateway's own time as the run saw it (measured alongside it), as each provider's round trip.
-  const { results: predicted, samples } = await predictBundled(spec, loop, measured.gatewayInRunMs);
-  const rows = compareBundled(predicted, measured);
+  const { results: predicted, samples, shiftMs } = await predictBundled(spec, loop, measured.gatewayInRunMs);
+  const rows = compareBundled(predicted, measured, shiftMs);
+  // The shift is exact only for classes whose requests make one attempt each.
+  for (const name of Object.keys(shiftMs))
+    for (const r of predicted)
+      expect(r.classes[name]!.requests.attempts).toBe(r.classes[name]!.requests.offered);
   const unfinished = measured.calls.filter((c) => c.unfinished).length;
   process.stdout.write(
     `${spec.name} (--time-scale ${spec.timeScale} --rate-scale ${spec.rateScale}): gateway time ${measured.gatewayMs.toFixed(0)} ms before, ${measured.gatewayInRunMs.toFixed(0)} ms during, ${measured.gatewayAfterMs.toFixed(0)} ms after, emulator late events ${(100 * measured.emulatorLateShare).toFixed(2)}% (worst ${measured.emulatorLagMs.toFixed(0)} ms); ${measured.calls.length} calls, ${unfinished} unfinished\nPortkey config: ${JSON.stringify(loop.fullConfig)}\n${markdown({ name: spec.name } as never, rows)}`,

@@ -423,12 +423,23 @@ export async function predictBundled(
   spec: BundledSpec,
   loop: LoopScenario,
   gatewayMs: number,
-): Promise<{ results: RunResult[]; samples: RequestSample[] }> {
+): Promise<{ results: RunResult[]; samples: RequestSample[]; shiftMs: Record<string, number> }> {
   const run = compressed(spec, loop.loaded);
+  const rtt = Math.round(gatewayMs);
   const scenario: Scenario = {
     ...run.scenario,
-    providers: run.scenario.providers.map((p) => ({ ...p, rtt: Math.round(gatewayMs) })),
+    providers: run.scenario.providers.map((p) => (p.kind === 'api' ? { ...p, rtt } : p)),
   };
+  // A GPU pool has no round trip in the simulator (`rtt` is an API provider's): a class only pools
+  // serve gets the gateway's time added to its latencies, exact while its requests make one attempt
+  // each (checked: no retries or errors on it, see compareBundled).
+  const shiftMs: Record<string, number> = {};
+  for (const c of scenario.workload.classes) {
+    const served = eligibleProviders(scenario, c.name).map(
+      (n) => scenario.providers.find((p) => p.name === n)!,
+    );
+    if (served.length > 0 && served.every((p) => p.kind === 'gpu')) shiftMs[c.name] = rtt;
+  }
   const results: RunResult[] = [];
   const samples: RequestSample[] = [];
   for (let seed = 1; seed <= spec.seeds; seed++)
@@ -438,7 +449,7 @@ export async function predictBundled(
         seed === 1 ? { seed, samples: { limit: 100_000, collect: (s) => samples.push(...s) } } : { seed },
       ),
     );
-  return { results, samples };
+  return { results, samples, shiftMs };
 }
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -449,7 +460,11 @@ const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.lengt
  * quantile the larger of 10% and its distribution-free 99.7% interval, a share the larger of 2
  * points and 3 standard errors.
  */
-export function compareBundled(predicted: readonly RunResult[], m: BundledMeasurement): Row[] {
+export function compareBundled(
+  predicted: readonly RunResult[],
+  m: BundledMeasurement,
+  shiftMs: Readonly<Record<string, number>> = {},
+): Row[] {
   const rows: Row[] = [];
   const classes = Object.keys(predicted[0]!.classes);
   for (const name of classes) {
@@ -465,7 +480,9 @@ export function compareBundled(predicted: readonly RunResult[], m: BundledMeasur
       ] as const)
         rows.push({
           metric: `${name} ${metric} ${stat}`,
-          predicted: mean(predicted.map((r) => r.classes[name]!.latency[key][stat] ?? Number.NaN)),
+          predicted:
+            mean(predicted.map((r) => r.classes[name]!.latency[key][stat] ?? Number.NaN)) +
+            (shiftMs[name] ?? 0),
           measured: quantile(values, q),
           tolerance: values.length > 0 ? quantileTolerance(values, q) : 0,
           relative: true,
