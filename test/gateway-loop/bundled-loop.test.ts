@@ -1,10 +1,10 @@
 /**
  * Bundled scenarios through a real gateway (bundled.ts): scenarios/outage-failover.yaml (an outage,
  * agent sessions) and scenarios/tab-spike.yaml (a spike, agent sessions), each with the `--set`
- * lines its header documents for a gateway Portkey can express, compressed (`--time-scale 0.1`),
- * against `floodgate run --time-scale 0.1 --rate-scale R --topology gateway` of the same imported
+ * lines that make its gateway one Portkey can express, compressed (`--time-scale`, `--rate-scale`),
+ * against `floodgate run --time-scale F --rate-scale R --topology gateway` of the same imported
  * config. Shares are judged on every sound run, latencies with FLOODGATE_LOOP_STRICT=1, as the
- * other loops.
+ * other loops; the measured tables are in docs/guide/load-testing.md.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -15,6 +15,7 @@ import {
   measureBundled,
   plan,
   predictBundled,
+  quantileRowTolerance,
 } from './bundled.ts';
 import { quantile } from './driver.ts';
 import { markdown, unsound, within } from './loop.ts';
@@ -28,8 +29,11 @@ const OUTAGE_FAILOVER: BundledSpec = {
     'gateway.routing={policy: random, params: {weights: {primary: 4, secondary: 1}}}',
     'gateway.fallbacks={primary: [secondary]}',
   ],
+  // 0.1 x 1: 3.7 requests/s of the scenario's mix, about 220 calls in 42 s. At 2x, 50-80 streams of
+  // 400 tokens at once after the outage: Portkey relays every chunk on one event loop and fell
+  // behind on this machine (TTFT p50 after the outage 1.0-2.3 s against 0.6-0.9 s predicted).
   timeScale: 0.1,
-  rateScale: 2,
+  rateScale: 1,
   drain: '20s',
   seeds: 10,
 };
@@ -133,9 +137,20 @@ describe('the bundled loops drive what the prediction simulates', () => {
     expect(run.duration).toBeCloseTo(42_000);
     expect(run.faults[0]).toMatchObject({ at: 12_000, for: 18_000 });
     const p = plan(run);
-    // Uniform arrivals from 0: chat 6/s, review 0.6/s, agent sessions 0.8/s over 42 s.
-    expect(p.filter((a) => a.className === 'chat').length).toBe(253);
-    expect(p.filter((a) => a.className === 'agent' && a.session).length).toBe(34);
+    // Uniform arrivals from 0: chat 3/s, review 0.3/s, agent sessions 0.4/s over 42 s.
+    expect(p.filter((a) => a.className === 'chat').length).toBe(126);
+    expect(p.filter((a) => a.className === 'agent' && a.session).length).toBe(17);
+  });
+});
+
+describe('quantile rows the sample cannot bound', () => {
+  const values = Array.from({ length: 13 }, (_, i) => 100 + i);
+  it('a p99 of 13 values bounds it from below only: a prediction above is not refuted', () => {
+    expect(quantileRowTolerance(values, 0.99, true)).toBe(Number.POSITIVE_INFINITY);
+    expect(Number.isFinite(quantileRowTolerance(values, 0.99, false))).toBe(true);
+  });
+  it('a p50 of 13 values is bounded both ways', () => {
+    expect(Number.isFinite(quantileRowTolerance(values, 0.5, true))).toBe(true);
   });
 });
 

@@ -395,7 +395,11 @@ export function markdown(spec: LoopSpec, rows: readonly Row[]): string {
     const diff = r.relative
       ? `${(100 * (r.measured / r.predicted - 1)).toFixed(1)}%`
       : `${(100 * (r.measured - r.predicted)).toFixed(1)} pts`;
-    const tol = r.relative ? `${(100 * r.tolerance).toFixed(0)}%` : `${(100 * r.tolerance).toFixed(1)} pts`;
+    const tol = !Number.isFinite(r.tolerance)
+      ? 'unbounded (n)'
+      : r.relative
+        ? `${(100 * r.tolerance).toFixed(0)}%`
+        : `${(100 * r.tolerance).toFixed(1)} pts`;
     lines.push(
       `| ${r.metric} | ${fmt(r, r.predicted)} | ${fmt(r, r.measured)} | ${diff} | ${tol} | ${r.n} |`,
     );
