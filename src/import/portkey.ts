@@ -21,7 +21,7 @@ import { MAX_RETRIES } from '../scenario/schema.ts';
 import type { ConfigText } from './config-text.ts';
 import type { ImportedGateway, ImportedProvider } from './imported.ts';
 import { ConfigReader, isObject, type Json } from './reader.ts';
-import { errorsOfCodes, retryableOnly, type StatusError } from './status-codes.ts';
+import { type CodeDialect, errorsOfCodes, retryableOnly, type StatusError } from './status-codes.ts';
 
 const MODES = ['single', 'loadbalance', 'fallback', 'conditional'] as const;
 /** Portkey's RETRY_STATUS_CODES (src/globals.ts), used when `retry` gives no `on_status_codes`. */
@@ -29,6 +29,9 @@ export const PORTKEY_RETRY_CODES: readonly number[] = [429, 500, 502, 503, 504];
 /** async-retry's defaults, which Portkey keeps (minTimeout 1000 ms, factor 2, randomize false). */
 const BACKOFF_BASE_MS = 1000;
 const MAX_DEPTH = 32;
+/** What each dialect answers, for notes about codes no target answers. */
+const ANSWERS =
+  'openai: 429 rate limit, 503 failure or overload; anthropic: 429, 500 failure, 529 overload; google: 429, 500 failure, 503 overload';
 
 /** Keys of a target that Floodgate reads. */
 const MODELLED = [
@@ -86,6 +89,8 @@ interface Inherited {
 interface Leaf {
   name: string;
   path: string;
+  /** How its status codes read: Portkey's provider `anthropic` answers Anthropic's, `google` Gemini's. */
+  dialect: CodeDialect;
   retry: RetrySettings | undefined;
   timeoutMs: number | undefined;
   model: string | undefined;
@@ -99,6 +104,13 @@ interface Compiled {
   chains: Map<string, string[]>;
   /** The whole walk when the tree is a fallback member; undefined when it draws (loadbalance). */
   walk: string[] | undefined;
+}
+
+/** The status codes a Portkey provider answers (src/providers/dialects.ts); any other: OpenAI's. */
+function dialectOf(provider: string | undefined): CodeDialect {
+  if (provider === 'anthropic') return 'anthropic';
+  if (provider === 'google') return 'gemini';
+  return 'openai';
 }
 
 export function importPortkey(config: ConfigText): ImportedGateway {
@@ -219,7 +231,15 @@ export function importPortkey(config: ConfigText): ImportedGateway {
         r.note('not-modelled', [...path, 'targets', i], `never used: a ${mode} strategy sends to targets[0]`);
       return compile(targets[0], [...path, 'targets', 0], next, false);
     }
-    const children = targets.map((t, i) => compile(t, [...path, 'targets', i], next, mode === 'loadbalance'));
+    const firstLeaf = leaves.length;
+    // The leaves whose answers this strategy judges: all but the last target's (after it, nothing
+    // is left to fall back to here).
+    let lastJudged = leaves.length;
+    const children = targets.map((t, i) => {
+      const c = compile(t, [...path, 'targets', i], next, mode === 'loadbalance');
+      if (i === targets.length - 2) lastJudged = leaves.length;
+      return c;
+    });
     if (children.some((c) => c === undefined)) return undefined;
     const compiled = children as Compiled[];
     if (mode === 'loadbalance') return loadbalance(targets, compiled, path);
@@ -227,9 +247,22 @@ export function importPortkey(config: ConfigText): ImportedGateway {
     let codes: readonly number[] | undefined;
     if (strategy['on_status_codes'] !== undefined)
       codes = r.statusCodes(strategy['on_status_codes'], [...path, 'strategy', 'on_status_codes']);
-    const errors: StatusError[] = codes
-      ? errorsOfCodes(codes).errors
-      : ['rate-limited', 'server-error', 'timeout', 'bad-request']; // any answer that is not ok
+    const judged = [
+      ...new Set(
+        leaves.slice(firstLeaf, targets.length > 1 ? lastJudged : leaves.length).map((l) => l.dialect),
+      ),
+    ];
+    let errors: StatusError[] = ['rate-limited', 'server-error', 'timeout', 'bad-request']; // any answer that is not ok
+    if (codes) {
+      const read = errorsOfCodes(codes, judged);
+      errors = read.errors;
+      if (read.unmatched.length > 0)
+        r.note(
+          'approximated',
+          [...path, 'strategy', 'on_status_codes'],
+          `${read.unmatched.join(', ')} ${read.unmatched.length > 1 ? 'are' : 'is'} never answered by the ${judged.join(' or ')} targets it falls back from (${ANSWERS}): it never moves on for ${read.unmatched.length > 1 ? 'them' : 'it'}`,
+        );
+    }
     fallbackCodes.push({ path: [...path, 'strategy', 'on_status_codes'].join('.'), errors });
     const walks = compiled.map((c, i) => c.walk ?? heaviestWalk(c, [...path, 'targets', i]));
     const first = compiled[0]!;
@@ -247,7 +280,14 @@ export function importPortkey(config: ConfigText): ImportedGateway {
       provider = 'virtual-key';
     }
     const name = leafName(provider);
-    leaves.push({ name, path: pathLabel(path), retry: at.retry, timeoutMs: at.timeoutMs, model: at.model });
+    leaves.push({
+      name,
+      path: pathLabel(path),
+      dialect: dialectOf(provider),
+      retry: at.retry,
+      timeoutMs: at.timeoutMs,
+      model: at.model,
+    });
     return { entries: new Map([[name, 1]]), chains: new Map([[name, []]]), walk: [name] };
   };
 
@@ -323,7 +363,7 @@ function assemble(
     perProvider[l.name] = attempts;
     maxAttempts = Math.max(maxAttempts, attempts);
     if (!l.retry || attempts === 0) continue;
-    const { errors, unmatched: codes } = errorsOfCodes(l.retry.codes);
+    const { errors, unmatched: codes } = errorsOfCodes(l.retry.codes, [l.dialect]);
     for (const c of codes) unmatched.add(c);
     if (errors.includes('bad-request'))
       r.note(
@@ -346,7 +386,7 @@ function assemble(
     r.note(
       'approximated',
       [],
-      `status codes ${[...unmatched].sort().join(', ')} are never answered by Floodgate's providers (a failure is 503, a rate limit 429): listing them changes nothing`,
+      `status codes ${[...unmatched].sort().join(', ')} are never answered by the targets that retry on them (${ANSWERS}): listing them changes nothing`,
     );
   if (retryAfterOn > 0)
     r.note(

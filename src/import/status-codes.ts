@@ -1,33 +1,57 @@
 /**
- * HTTP status codes in a gateway's config, as the errors Floodgate's providers produce. Floodgate's
- * providers (and the emulator serving them) answer 429 for a rate limit (with retry-after) or a
- * quota refusal (`rate-limited` covers the `quota` kind, as a status code cannot tell), 503 for
- * an overloaded or failing provider and 400 for a bad request (a context window exceeded); a
- * gateway's own attempt timeout is 408 in Portkey. A provider speaking `anthropic-messages` answers
- * an overload 529 `overloaded_error`: 529 is the `overloaded` error kind. Other codes are never produced, so listing them
- * changes nothing (they are reported, not dropped). A stream cut arrives after a 200 and the
+ * HTTP status codes in a gateway's config, as the errors Floodgate's providers produce. Which
+ * error a code stands for depends on the target's API dialect (src/providers/dialects.ts), since a
+ * gateway matches the status the provider answered:
+ * - OpenAI (and any OpenAI-compatible target): 429 a rate limit (with retry-after) or a quota
+ *   refusal (`rate-limited` covers the `quota` kind, as a status code cannot tell), 503 an
+ *   overloaded or failing provider (`server-error`, which covers `overloaded`), 400 a bad request;
+ * - Anthropic: 429, 500 `api_error` (a server error), 529 `overloaded_error` (`overloaded`), 400;
+ *   it never answers 503;
+ * - Gemini: 429, 500 INTERNAL (a server error), 503 UNAVAILABLE (`overloaded`), 400.
+ * A gateway's own attempt timeout is 408 in Portkey, whatever the target. 529 is `overloaded` for
+ * an OpenAI target too (kept from before dialects). Other codes are never produced, so listing
+ * them changes nothing (they are reported, not dropped). A stream cut arrives after a 200 and the
  * headers: no status code matches it.
  */
 import type { RetryError } from '../scenario/schema.ts';
 
 export type StatusError = RetryError | 'bad-request';
 
-const BY_CODE: Readonly<Record<number, StatusError>> = {
-  408: 'timeout',
-  429: 'rate-limited',
-  503: 'server-error',
-  529: 'overloaded',
-  400: 'bad-request',
+/** The status code families: how a target's answers map to Floodgate's errors. */
+export type CodeDialect = 'openai' | 'anthropic' | 'gemini';
+
+const BY_CODE: Readonly<Record<CodeDialect, Readonly<Record<number, StatusError>>>> = {
+  openai: { 408: 'timeout', 429: 'rate-limited', 503: 'server-error', 529: 'overloaded', 400: 'bad-request' },
+  anthropic: {
+    408: 'timeout',
+    429: 'rate-limited',
+    500: 'server-error',
+    529: 'overloaded',
+    400: 'bad-request',
+  },
+  gemini: { 408: 'timeout', 429: 'rate-limited', 500: 'server-error', 503: 'overloaded', 400: 'bad-request' },
 };
 
-/** The errors a status code list matches, and the codes no Floodgate provider answers. */
-export function errorsOfCodes(codes: readonly number[]): { errors: StatusError[]; unmatched: number[] } {
+/**
+ * The errors a status code list matches on targets of the given dialects (their union), and the
+ * codes none of them answers.
+ */
+export function errorsOfCodes(
+  codes: readonly number[],
+  dialects: readonly CodeDialect[] = ['openai'],
+): { errors: StatusError[]; unmatched: number[] } {
   const errors = new Set<StatusError>();
   const unmatched: number[] = [];
   for (const code of codes) {
-    const error = BY_CODE[code];
-    if (error) errors.add(error);
-    else unmatched.push(code);
+    let matched = false;
+    for (const d of dialects.length > 0 ? dialects : (['openai'] as const)) {
+      const error = BY_CODE[d][code];
+      if (error) {
+        errors.add(error);
+        matched = true;
+      }
+    }
+    if (!matched) unmatched.push(code);
   }
   // A stable order: the schema's.
   const order: StatusError[] = [

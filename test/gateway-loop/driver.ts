@@ -122,6 +122,9 @@ export interface CallOutcome {
   provider: string | undefined;
 }
 
+/** How much of a stream's text is kept between reads: more than a usage chunk and `[DONE]`. */
+const TAIL_CHARS = 2048;
+
 /** Sends one streamed chat completion and times it; never throws (a failure is `ok: false`). */
 export async function streamCall(o: {
   url: string;
@@ -156,11 +159,13 @@ export async function streamCall(o: {
       return m;
     }
     const decoder = new TextDecoder();
+    // Only the stream's latest text is searched (a long stream read whole on every chunk costs
+    // the driver quadratic time, which delays every other stream it times).
     let text = '';
     let failed = false;
     const reader = res.body.getReader();
     for (let r = await reader.read(); !r.done; r = await reader.read()) {
-      text += decoder.decode(r.value, { stream: true });
+      text = text.slice(-TAIL_CHARS) + decoder.decode(r.value, { stream: true });
       if (Number.isNaN(m.ttftMs) && /"content":"[^"]/.test(text)) m.ttftMs = performance.now() - sent;
       if (text.includes('"error"')) failed = true;
     }

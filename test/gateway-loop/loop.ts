@@ -227,8 +227,8 @@ export async function measureWith<T>(
   }
 }
 
-const WARM_UP_TTFT_MS = 100;
-const WARM_UP_YAML = `
+export const WARM_UP_TTFT_MS = 100;
+export const WARM_UP_YAML = `
 name: warm-up
 duration: 1m
 providers:
@@ -244,7 +244,11 @@ workload: { arrivals: { rate: 1/s }, classes: [{ name: c }] }
  * machine at this load (its 25 ms first-chunk delay plus its processing), which the prediction
  * adds as each provider's round trip, as it would a network's.
  */
-async function warmUp(gatewayUrl: string, spec: LoopSpec, cold = true): Promise<number> {
+export async function warmUp(
+  gatewayUrl: string,
+  spec: Pick<LoopSpec, 'ratePerS' | 'outputTokens'>,
+  cold = true,
+): Promise<number> {
   const emulator = await startEmulator(await loadScenarioText(WARM_UP_YAML, 'warm-up.yaml'), {
     timeScale: 1,
   });
@@ -391,7 +395,11 @@ export function markdown(spec: LoopSpec, rows: readonly Row[]): string {
     const diff = r.relative
       ? `${(100 * (r.measured / r.predicted - 1)).toFixed(1)}%`
       : `${(100 * (r.measured - r.predicted)).toFixed(1)} pts`;
-    const tol = r.relative ? `${(100 * r.tolerance).toFixed(0)}%` : `${(100 * r.tolerance).toFixed(1)} pts`;
+    const tol = !Number.isFinite(r.tolerance)
+      ? 'unbounded (n)'
+      : r.relative
+        ? `${(100 * r.tolerance).toFixed(0)}%`
+        : `${(100 * r.tolerance).toFixed(1)} pts`;
     lines.push(
       `| ${r.metric} | ${fmt(r, r.predicted)} | ${fmt(r, r.measured)} | ${diff} | ${tol} | ${r.n} |`,
     );

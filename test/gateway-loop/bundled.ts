@@ -1,0 +1,546 @@
+/**
+ * A bundled scenario (scenarios/*.yaml) through a real gateway, compressed:
+ *
+ *   config:    the scenario (with the `--set` lines that make its gateway one Portkey can express)
+ *              written as Portkey configs (portkey-export.ts), and the full one imported back with
+ *              `floodgate import portkey`: the loop's scenario is the bundled one with that
+ *              imported gateway, so the prediction is of the imported config, literally;
+ *   measured:  driver -> Portkey (one config per class, each target's custom_host the emulator's
+ *              path for its provider) -> `floodgate emulate` serving the loop's scenario, its fault
+ *              timeline at `--time-scale F`;
+ *   predicted: what `floodgate run --time-scale F --rate-scale R --topology gateway` predicts of
+ *              the same scenario (src/k6/predict.ts), with the gateway's own time as each
+ *              provider's round trip, averaged over seeds.
+ *
+ * The driver's workload is the prediction's own: the compressed scenario's uniform arrivals (as k6
+ * starts iterations) per class, and each request's sizes and each session's plan (calls, outputs,
+ * tool outputs, think times) drawn from the streams the simulator draws them from with seed 1, so
+ * the driver sends exactly the requests seed 1 simulates. Warmup is 0 (the gateway has its own
+ * warm-up) and the drain is the spec's, on both sides: a call still open at the end is unfinished
+ * on both.
+ */
+import { setMaxListeners } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { stringify } from 'yaml';
+import { startEmulator } from '../../src/emulator/server.ts';
+import { createDistribution } from '../../src/engine/dist/index.ts';
+import { RngStreams } from '../../src/engine/rng.ts';
+import { parseConfigText } from '../../src/import/config-text.ts';
+import { importPortkey } from '../../src/import/portkey.ts';
+import { predictionScenario } from '../../src/k6/predict.ts';
+import type { RequestSample } from '../../src/metrics/request-samples.ts';
+import type { RunResult } from '../../src/metrics/result-types.ts';
+import { type LoadedScenario, loadScenarioText } from '../../src/scenario/load.ts';
+import { applyOverride, parseOverride } from '../../src/scenario/overrides.ts';
+import type { Scenario } from '../../src/scenario/schema.ts';
+import { simulate } from '../../src/simulator/simulate.ts';
+import { createArrivalSource } from '../../src/workload/arrivals.ts';
+import { drive, poissonPlan, quantile, streamCall } from './driver.ts';
+import {
+  PORTKEY_FIRST_CHUNK_MS,
+  quantileTolerance,
+  type Row,
+  shareTolerance,
+  WARM_UP_TTFT_MS,
+  WARM_UP_YAML,
+  warmUp,
+} from './loop.ts';
+import { eligibleProviders, portkeyConfigFor, renamedSection } from './portkey-export.ts';
+import { startPortkey } from './portkey-process.ts';
+import { contextMessages } from './sessions.ts';
+
+export interface BundledSpec {
+  name: string;
+  /** The bundled scenario file (scenarios/NAME.yaml). */
+  file: string;
+  /** `--set PATH=VALUE` lines: the variant Portkey can express (documented in the file's header). */
+  sets: string[];
+  /** Real seconds per scenario second of the timeline (`--time-scale`), and `--rate-scale`. */
+  timeScale: number;
+  rateScale: number;
+  /** The drain after the compressed duration (both sides), e.g. '20s'. */
+  drain: string;
+  /** Seeds the prediction averages over (the driver sends seed 1's requests). */
+  seeds: number;
+}
+
+/** The bundled scenario with its `--set` lines, warmup 0 and the spec's drain (input form). */
+async function bundledInput(spec: BundledSpec): Promise<Record<string, unknown>> {
+  let raw: unknown = parseConfigText(await readFile(spec.file, 'utf8'), spec.file).value;
+  for (const s of spec.sets) raw = applyOverride(raw, parseOverride(s));
+  return { ...(raw as Record<string, unknown>), warmup: '0s', drain: spec.drain };
+}
+
+export interface LoopScenario {
+  /** The bundled scenario with the imported gateway (what the emulator serves and the prediction runs). */
+  loaded: LoadedScenario;
+  /** The Portkey config each class's requests carry, given the emulator's URL. */
+  configFor(emulatorUrl: string, className: string): Record<string, unknown>;
+  /** The full config (every class's providers), as imported. */
+  fullConfig: Record<string, unknown>;
+  notes: string[];
+}
+
+/**
+ * The loop's scenario: the bundled one's gateway written as a Portkey config over every provider a
+ * class uses, imported back, its leaves named after the providers behind them; providers no class
+ * can reach through the config are dropped.
+ */
+export async function loopScenario(spec: BundledSpec): Promise<LoopScenario> {
+  const input = await bundledInput(spec);
+  const base = (await loadScenarioText(stringify(input), spec.file)).scenario;
+  const eligible = new Map(base.workload.classes.map((c) => [c.name, eligibleProviders(base, c.name)]));
+  const weights = base.gateway.routing.params['weights'] as Record<string, number> | undefined;
+  // A provider is used when a class may route to it or fall back to it.
+  const reached = new Set<string>();
+  for (const list of eligible.values())
+    for (const p of list)
+      if ((weights?.[p] ?? 0) > 0) {
+        reached.add(p);
+        for (const f of base.gateway.fallbacks[p] ?? []) if (list.includes(f)) reached.add(f);
+      }
+  const used = base.providers.map((p) => p.name).filter((p) => reached.has(p));
+  const host = (url: string) => (p: string) => `${url}/p/${p}/v1`;
+  const full = portkeyConfigFor(base, used, host('http://127.0.0.1:1'));
+  const imported = importPortkey(parseConfigText(JSON.stringify(full.config), `${spec.name}.portkey.json`));
+  const names = new Map(imported.providers.map((p, i) => [p.name, full.leaves[i]!]));
+  const section = renamedSection(imported.gatewaySection, names);
+  const providers = (input['providers'] as Record<string, unknown>[]).filter((p) =>
+    used.includes(p['name'] as string),
+  );
+  const gateway = {
+    ...(input['gateway'] as Record<string, unknown>),
+    ...section,
+  };
+  const loaded = await loadScenarioText(
+    stringify({ ...input, providers, gateway }, { lineWidth: 0 }),
+    `${spec.name}-loop.yaml`,
+  );
+  return {
+    loaded,
+    fullConfig: full.config,
+    notes: imported.notes.map((n) => `${n.kind}: ${n.path}: ${n.message}`),
+    configFor: (url, className) =>
+      portkeyConfigFor(
+        base,
+        (eligible.get(className) ?? []).filter((p) => used.includes(p)),
+        host(url),
+      ).config,
+  };
+}
+
+/** The compressed run: what `floodgate run --time-scale F --rate-scale R --topology gateway` simulates. */
+export function compressed(spec: BundledSpec, loaded: LoadedScenario): LoadedScenario {
+  return predictionScenario(loaded, {
+    timeScale: spec.timeScale,
+    rateScale: spec.rateScale,
+    topology: 'gateway',
+  }).loaded;
+}
+
+export interface PlannedCall {
+  prompt: number;
+  output: number;
+}
+export interface PlannedArrival {
+  className: string;
+  atMs: number;
+  /** A plain request: one call. A session: its calls' outputs, tool outputs and think times. */
+  prompt: number;
+  output: number;
+  session?: { outputs: number[]; tools: number[]; thinks: number[]; maxContext: number; retries: number };
+  timeoutMs: number | undefined;
+}
+
+/**
+ * Seed `seed`'s arrivals of the compressed scenario, drawn as src/workload/workload.ts and
+ * sessions.ts draw them (the same streams, the same order per stream), so the driver sends the
+ * requests the simulator runs with that seed.
+ */
+export function plan(scenario: Scenario, seed = 1): PlannedArrival[] {
+  const streams = new RngStreams(seed);
+  const out: PlannedArrival[] = [];
+  for (const c of scenario.workload.classes) {
+    if (!c.arrivals || c.arrivals.trace)
+      throw new Error(`class ${c.name}: the bundled loop needs a class's own synthetic arrivals`);
+    if (c.cancelAfter || c.debounce || c.prefix)
+      throw new Error(`class ${c.name}: cancelAfter, debounce and prefix are not driven`);
+    const source = createArrivalSource(
+      c.arrivals,
+      streams.get(`workload/arrivals/${c.name}`),
+      scenario.duration,
+    );
+    const tokens = streams.get(`workload/tokens/${c.name}`);
+    const sessions = streams.get(`workload/sessions/${c.name}`);
+    const promptDist = createDistribution(c.promptTokens);
+    const outputDist = createDistribution(c.outputTokens);
+    const timeoutMs = (c.client ?? scenario.workload.client).timeout;
+    for (let t = source.next(); t < scenario.duration; t = source.next()) {
+      const prompt = Math.max(1, Math.round(promptDist.sample(tokens)));
+      const output = Math.max(1, Math.round(outputDist.sample(tokens)));
+      const a: PlannedArrival = { className: c.name, atMs: t, prompt, output, timeoutMs };
+      if (c.session) {
+        const calls = createDistribution(c.session.calls);
+        const tools = createDistribution(c.session.toolTokens);
+        const thinks = createDistribution(c.session.thinkTime);
+        const n = Math.max(1, Math.round(calls.sample(sessions)));
+        const s = { outputs: [] as number[], tools: [] as number[], thinks: [] as number[] };
+        for (let i = 0; i < n; i++) {
+          s.outputs.push(Math.max(1, Math.round(outputDist.sample(sessions))));
+          s.tools.push(Math.max(0, Math.round(tools.sample(sessions))));
+          s.thinks.push(Math.max(0, thinks.sample(sessions)));
+        }
+        a.session = { ...s, maxContext: c.session.maxContext, retries: c.session.retries };
+      }
+      out.push(a);
+    }
+  }
+  return out.sort((a, b) => a.atMs - b.atMs);
+}
+
+export interface BundledCall {
+  className: string;
+  atMs: number;
+  ok: boolean;
+  /** Still open when the run ended (the drain ran out): neither ok nor failed, on both sides. */
+  unfinished: boolean;
+  ttftMs: number;
+  e2eMs: number;
+  promptTokens: number;
+  plannedPrompt: number;
+}
+
+/**
+ * Sends the plan to `url`, each class's requests with its config header: plain requests open loop
+ * at their times, sessions as closed loops (sessions.ts's rules with the session's drawn plan).
+ * A call gives up at its class's client timeout (a failure); whatever is open `deadlineMs` after
+ * the start is cut (unfinished), and nothing is sent after it.
+ */
+export async function driveBundled(o: {
+  url: string;
+  headersOf: (className: string) => Record<string, string>;
+  model: (className: string) => string;
+  plan: readonly PlannedArrival[];
+  deadlineMs: number;
+}): Promise<BundledCall[]> {
+  if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(o.url))
+    throw new Error(`the driver only talks to loopback, got ${o.url}`);
+  const stopAll = new AbortController();
+  // Every open call and pause listens to the deadline.
+  setMaxListeners(0, stopAll.signal);
+  const start = performance.now();
+  const deadline = setTimeout(() => stopAll.abort(), o.deadlineMs);
+  const sleep = (ms: number) =>
+    new Promise<void>((r) => {
+      const done = () => {
+        clearTimeout(t);
+        stopAll.signal.removeEventListener('abort', done);
+        r();
+      };
+      const t = setTimeout(done, ms);
+      stopAll.signal.addEventListener('abort', done);
+    });
+  const calls: BundledCall[] = [];
+  const call = async (
+    a: PlannedArrival,
+    segments: { role: 'user' | 'assistant'; tokens: number }[],
+    prompt: number,
+    output: number,
+  ) => {
+    const signal =
+      a.timeoutMs !== undefined
+        ? AbortSignal.any([stopAll.signal, AbortSignal.timeout(a.timeoutMs)])
+        : stopAll.signal;
+    const sentAt = performance.now() - start;
+    const outcome = await streamCall({
+      url: o.url,
+      headers: o.headersOf(a.className),
+      body: {
+        model: o.model(a.className),
+        messages: contextMessages(segments, prompt),
+        max_tokens: output,
+        stream: true,
+        stream_options: { include_usage: true },
+      },
+      signal,
+    });
+    const c: BundledCall = {
+      className: a.className,
+      atMs: sentAt,
+      ok: outcome.ok,
+      unfinished: !outcome.ok && stopAll.signal.aborted,
+      ttftMs: outcome.ttftMs,
+      e2eMs: outcome.e2eMs,
+      promptTokens: outcome.promptTokens,
+      plannedPrompt: prompt,
+    };
+    calls.push(c);
+    return c;
+  };
+  const one = async (a: PlannedArrival): Promise<void> => {
+    const wait = a.atMs - (performance.now() - start);
+    if (wait > 0) await sleep(wait);
+    if (stopAll.signal.aborted) return;
+    const s = a.session;
+    if (!s) {
+      await call(a, [{ role: 'user', tokens: a.prompt }], a.prompt, a.output);
+      return;
+    }
+    // As src/workload/sessions.ts: the capped context, then per ok call its answer and the tool's output.
+    const segments: { role: 'user' | 'assistant'; tokens: number }[] = [{ role: 'user', tokens: a.prompt }];
+    let context = a.prompt;
+    let retriesLeft = s.retries;
+    for (let k = 0; k < s.outputs.length; ) {
+      const prompt = Math.max(1, Math.min(context, s.maxContext));
+      const c = await call(a, segments, prompt, s.outputs[k]!);
+      if (c.unfinished || stopAll.signal.aborted) return;
+      if (c.ok) {
+        context = prompt + s.outputs[k]! + s.tools[k]!;
+        segments.push({ role: 'assistant', tokens: s.outputs[k]! }, { role: 'user', tokens: s.tools[k]! });
+        retriesLeft = s.retries;
+        k++;
+        if (k >= s.outputs.length) return;
+        await sleep(s.thinks[k - 1]!);
+      } else if (retriesLeft > 0) {
+        retriesLeft--;
+        await sleep(s.thinks[k]!);
+      } else return;
+      if (stopAll.signal.aborted) return;
+    }
+  };
+  try {
+    await Promise.all(o.plan.map(one));
+    return calls;
+  } finally {
+    clearTimeout(deadline);
+  }
+}
+
+export interface BundledMeasurement {
+  calls: BundledCall[];
+  attempts: number;
+  gatewayMs: number;
+  gatewayAfterMs: number;
+  /** The gateway's own time during the run, under the run's load (`probeGateway`). */
+  gatewayInRunMs: number;
+  emulatorLateShare: number;
+  emulatorLagMs: number;
+  /** The emulator's answers per provider, by outcome (ok, rate_limited, server_error, ...). */
+  providerRequests: Record<string, Record<string, number>>;
+  portkeyLog: string;
+}
+
+export async function measureBundled(spec: BundledSpec, loop: LoopScenario): Promise<BundledMeasurement> {
+  const run = compressed(spec, loop.loaded).scenario;
+  const arrivals = plan(run);
+  // The gateway's own time is measured at the run's load: its calls per second and their median
+  // output (how many streams Portkey relays at once is what its time depends on).
+  const calls = arrivals.reduce((n, a) => n + (a.session?.outputs.length ?? 1), 0);
+  const outputs = arrivals.flatMap((a) => a.session?.outputs ?? [a.output]);
+  const gateway = await startPortkey();
+  let emulator: Awaited<ReturnType<typeof startEmulator>> | undefined;
+  try {
+    const warm = {
+      ratePerS: Math.min(40, Math.max(5, (1000 * calls) / run.duration)),
+      outputTokens: Math.max(1, Math.round(quantile(outputs, 0.5))),
+    };
+    const gatewayMs = await warmUp(gateway.url, warm);
+    emulator = await startEmulator(loop.loaded, { timeScale: 1, timelineScale: spec.timeScale });
+    const url = emulator.url;
+    const headers = new Map(
+      run.workload.classes.map((c) => [
+        c.name,
+        { 'x-portkey-config': JSON.stringify(loop.configFor(url, c.name)) },
+      ]),
+    );
+    const [measured, inRunMs] = await Promise.all([
+      driveBundled({
+        url: `${gateway.url}/v1/chat/completions`,
+        headersOf: (c) => headers.get(c)!,
+        model: (c) => modelOfClass(run, c),
+        plan: arrivals,
+        deadlineMs: run.duration + run.drain,
+      }),
+      probeGateway(gateway.url, run.duration),
+    ]);
+    // The calls cut at the end of the drain: their attempts count (as the simulator counts an
+    // unfinished request's) once the emulator has seen the client leave.
+    await new Promise((r) => setTimeout(r, 1000));
+    const stats = emulator.stats();
+    let attempts = 0;
+    const providerRequests: Record<string, Record<string, number>> = {};
+    for (const [name, p] of Object.entries(stats.providers)) {
+      providerRequests[name] = p.requests;
+      for (const n of Object.values(p.requests)) attempts += n;
+    }
+    const gatewayAfterMs = await warmUp(gateway.url, warm, false);
+    return {
+      calls: measured,
+      attempts,
+      gatewayMs,
+      gatewayAfterMs,
+      gatewayInRunMs: inRunMs,
+      emulatorLagMs: stats.maxLagMs,
+      emulatorLateShare: stats.events > 0 ? stats.lateEvents / stats.events : 0,
+      providerRequests,
+      portkeyLog: gateway.output(),
+    };
+  } finally {
+    await emulator?.close();
+    await gateway.stop();
+  }
+}
+
+/**
+ * The gateway's own time while the run goes on: 2 requests/s through the same Portkey to a
+ * provider with a fixed 100 ms TTFT on an emulator of its own, for the run's duration; their
+ * median TTFT less 100 ms. Portkey relays the run's streams on the same event loop, so this is
+ * what it adds to a request at the run's load, which the warm-up before the run (a quiet gateway)
+ * does not see.
+ */
+async function probeGateway(gatewayUrl: string, durationMs: number): Promise<number> {
+  const emulator = await startEmulator(await loadScenarioText(WARM_UP_YAML, 'probe.yaml'), { timeScale: 1 });
+  try {
+    const config = { provider: 'openai', api_key: 'unused', custom_host: `${emulator.url}/p/warm/v1` };
+    const measured = await drive({
+      url: `${gatewayUrl}/v1/chat/completions`,
+      headers: { 'x-portkey-config': JSON.stringify(config) },
+      model: 'warm',
+      plan: poissonPlan({ ratePerS: 2, durationMs, seed: 'gateway-probe', className: 'c', outputTokens: 16 }),
+      maxRequests: 1000,
+      deadlineMs: durationMs + 15_000,
+    });
+    const ok = measured.filter((m) => m.ok).map((m) => m.ttftMs);
+    return Math.max(0, quantile(ok, 0.5) - WARM_UP_TTFT_MS);
+  } finally {
+    await emulator.close();
+  }
+}
+
+function modelOfClass(s: Scenario, className: string): string {
+  const c = s.workload.classes.find((x) => x.name === className)!;
+  return c.models?.[0] ?? s.providers[0]?.models?.[0] ?? 'model';
+}
+
+/** The prediction of the compressed run, each provider's round trip the gateway's own time. */
+export async function predictBundled(
+  spec: BundledSpec,
+  loop: LoopScenario,
+  gatewayMs: number,
+): Promise<{
+  results: RunResult[];
+  samples: RequestSample[];
+  shiftMs: Record<string, { ttft: number; e2e: number }>;
+}> {
+  const run = compressed(spec, loop.loaded);
+  const rtt = Math.round(gatewayMs);
+  const scenario: Scenario = {
+    ...run.scenario,
+    providers: run.scenario.providers.map((p) => (p.kind === 'api' ? { ...p, rtt } : p)),
+  };
+  // A GPU pool has no round trip in the simulator (`rtt` is an API provider's): a class only pools
+  // serve gets the gateway's time added to its TTFT, exact while its requests make one attempt
+  // each (the test checks it), and to its E2E less Portkey's first-chunk delay (it holds the first
+  // chunk back; the rest of the stream, queued behind it, is not delayed).
+  const shiftMs: Record<string, { ttft: number; e2e: number }> = {};
+  for (const c of scenario.workload.classes) {
+    const served = eligibleProviders(scenario, c.name).map(
+      (n) => scenario.providers.find((p) => p.name === n)!,
+    );
+    if (served.length > 0 && served.every((p) => p.kind === 'gpu'))
+      shiftMs[c.name] = { ttft: rtt, e2e: Math.max(0, rtt - PORTKEY_FIRST_CHUNK_MS) };
+  }
+  const results: RunResult[] = [];
+  const samples: RequestSample[] = [];
+  for (let seed = 1; seed <= spec.seeds; seed++)
+    results.push(
+      await simulate(
+        { ...run, scenario },
+        seed === 1 ? { seed, samples: { limit: 100_000, collect: (s) => samples.push(...s) } } : { seed },
+      ),
+    );
+  return { results, samples, shiftMs };
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/**
+ * loop.ts's quantile tolerance, except where the sample cannot bound the quantile from above: when
+ * the upper end of its 99.7% interval (rank n q + 3 sqrt(n q (1 - q))) is past the sample's largest
+ * value (a p99 of fewer than about 900 values), the true quantile may be anywhere above, and a
+ * prediction above the measured value is not refuted (Infinity: the row cannot be judged).
+ */
+export function quantileRowTolerance(values: readonly number[], q: number, predictedAbove: boolean): number {
+  const n = values.length;
+  if (n === 0) return Number.POSITIVE_INFINITY;
+  const upperRank = Math.ceil(n * q + 3 * Math.sqrt(n * q * (1 - q)));
+  if (predictedAbove && upperRank > n) return Number.POSITIVE_INFINITY;
+  return quantileTolerance(values, q);
+}
+
+/**
+ * Per class: TTFT and E2E p50/p99 of the ok calls and the error share of the finished calls; for
+ * all: retries per call (provider attempts beyond one per call). Tolerances as loop.ts's: a
+ * quantile the larger of 10% and its distribution-free 99.7% interval, a share the larger of 2
+ * points and 3 standard errors.
+ */
+export function compareBundled(
+  predicted: readonly RunResult[],
+  m: BundledMeasurement,
+  shiftMs: Readonly<Record<string, { ttft: number; e2e: number }>> = {},
+): Row[] {
+  const rows: Row[] = [];
+  const classes = Object.keys(predicted[0]!.classes);
+  for (const name of classes) {
+    const calls = m.calls.filter((c) => c.className === name);
+    const ok = calls.filter((c) => c.ok);
+    for (const [metric, key, values] of [
+      ['ttft', 'ttft', ok.map((c) => c.ttftMs)],
+      ['e2e', 'e2e', ok.map((c) => c.e2eMs)],
+    ] as const)
+      for (const [stat, q] of [
+        ['p50', 0.5],
+        ['p99', 0.99],
+      ] as const) {
+        const predictedQ =
+          mean(predicted.map((r) => r.classes[name]!.latency[key][stat] ?? Number.NaN)) +
+          (shiftMs[name]?.[key] ?? 0);
+        const measuredQ = quantile(values, q);
+        rows.push({
+          metric: `${name} ${metric} ${stat}`,
+          predicted: predictedQ,
+          measured: measuredQ,
+          tolerance: quantileRowTolerance(values, q, predictedQ > measuredQ),
+          relative: true,
+          n: values.length,
+        });
+      }
+    const finished = calls.filter((c) => !c.unfinished);
+    const errorMeasured = finished.length > 0 ? 1 - ok.length / finished.length : 0;
+    rows.push({
+      metric: `${name} error share`,
+      predicted: mean(
+        predicted.map((r) => {
+          const q = r.classes[name]!.requests;
+          const done = q.offered - q.unfinished;
+          return done > 0 ? 1 - q.completed / done : 0;
+        }),
+      ),
+      measured: errorMeasured,
+      tolerance: shareTolerance(errorMeasured, Math.max(1, finished.length)),
+      relative: false,
+      n: finished.length,
+    });
+  }
+  const n = m.calls.length;
+  const retryMeasured = (m.attempts - n) / n;
+  rows.push({
+    metric: 'retries per call',
+    predicted: mean(predicted.map((r) => (r.requests.attempts - r.requests.offered) / r.requests.offered)),
+    measured: retryMeasured,
+    tolerance: shareTolerance(Math.min(1, Math.max(0, retryMeasured)), n),
+    relative: false,
+    n,
+  });
+  return rows;
+}
