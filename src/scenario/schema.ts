@@ -547,8 +547,30 @@ const gpuProviderSchema = obj({
   /**
    * Automatic prefix caching (vLLM's): prompt blocks stay cached in free KV memory, evicted least
    * recently used; `share` caps that memory to a share of the KV blocks (default: no cap).
+   * `offload`: a CPU tier per replica holding the blocks evicted from GPU KV (kv-offload-tier.ts).
    */
-  prefixCache: obj({ enabled: z.boolean().default(false), share: share().optional() }).prefault({}),
+  prefixCache: obj({
+    enabled: z.boolean().default(false),
+    share: share().optional(),
+    offload: obj({
+      /** CPU memory per replica for KV blocks, GB (vLLM's --kv-offloading-size; LMCache's max_local_cpu_size). */
+      sizeGB: z
+        .number({ error: () => 'expected a size in GB (a number > 0)' })
+        .positive()
+        .max(1_000_000),
+      /**
+       * Host-to-device GB/s per GPU (each GPU loads its share of the KV over its own link).
+       * Default 50: PCIe 5.0 x16 carries 64 GB/s each way, pinned copies reach about 50.
+       */
+      bandwidthGBps: z
+        .number({ error: () => 'expected a bandwidth in GB/s (a number > 0)' })
+        .positive()
+        .max(100_000)
+        .default(50),
+      /** Fixed cost of one load (default 0). */
+      latency: duration({ max: 60_000, maxText: '1m' }).default(0),
+    }).optional(),
+  }).prefault({}),
   /** How the pool spreads requests when the gateway sees it as one target. */
   balancer: z.enum(['round-robin', 'least-loaded', 'random']).default('round-robin'),
   /** `replicas`: each replica is a gateway target (endpoint-picker style) named `name/i`. */
@@ -1361,6 +1383,11 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
   qualityReferences(s, classNames, [...models], issue);
   s.providers.forEach((p, i) => {
     if (p.kind === 'gpu') fittedTiming(p, ['providers', i, 'timing'], issue);
+    if (p.kind === 'gpu' && p.prefixCache.offload && !p.prefixCache.enabled)
+      issue(
+        ['providers', i, 'prefixCache', 'offload'],
+        'expected prefixCache.enabled: true with an offload tier (it holds the blocks the prefix cache evicts)',
+      );
   });
   s.providers.forEach((p, i) => {
     if (p.kind === 'gpu' && p.autoscaling) autoscalingReferences(p, ['providers', i], issue);
