@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { formatSummary } from '../../src/cli/summary.ts';
 import { kvBytesPerToken, MODELS } from '../../src/providers/gpu/catalog.ts';
 import { KvOffloadTier } from '../../src/providers/gpu/kv-offload-tier.ts';
 import { KvHold, KvPrefixCache } from '../../src/providers/gpu/kv-prefix-cache.ts';
@@ -173,10 +174,15 @@ describe('the CPU tier against an independent two-tier LRU over the hashes', () 
     const series = result.timeseries.providers['p']!.offloadShare!;
     expect(series.some((v) => v !== null && v > 0)).toBe(true);
     const html = renderRunReport(result, loaded.scenario);
-    expect(html).toContain('CPU tier');
+    expect(html).toContain('id="offload-table"');
+    expect(html).toContain('Input tokens served from the CPU KV tier');
+    expect(formatSummary(result)).toMatch(
+      /kv offload p: GPU prefix cache [\d.]+% of prompt tokens, CPU tier [\d.]+% \([\d,]+ loads, /,
+    );
     const off = await run(pooled(file, records.at(-1)!.timestamp + 60_000, { replicas: 2 }));
     expect(off.providers['p']!.prefixCache!.offloadedTokens).toBeUndefined();
     expect(off.timeseries.providers['p']!.offloadShare).toBeUndefined();
+    expect(formatSummary(off)).not.toContain('kv offload');
   });
 });
 
