@@ -377,3 +377,65 @@ describe('a chat trace whose working set exceeds GPU KV (docs/concepts/prefix-ca
     },
   );
 });
+
+describe('a replica with a CPU tier under random load (fast-check)', () => {
+  it('every request completes, KV memory comes back whole, and the tiers stay disjoint and within capacity', () => {
+    let loads = 0;
+    let preemptions = 0;
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            atMs: fc.integer({ min: 0, max: 20_000 }),
+            prefixId: fc.integer({ min: 1, max: 6 }),
+            prefixTokens: fc.integer({ min: 16, max: 900 }),
+            extra: fc.integer({ min: 1, max: 300 }),
+            output: fc.integer({ min: 1, max: 60 }),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 40 }),
+        (reqs, chunked, cpuBlocks) => {
+          const { sim, pool } = makePool({
+            scheduler: { kvBlocks: 160, chunkedPrefill: chunked, maxBatchedTokens: 1300 },
+            prefixCache: {
+              enabled: true,
+              share: 0.2,
+              offload: { sizeGB: (cpuBlocks * 16 * KV_BYTES) / 1e9, bandwidthGBps: 1, latency: '2ms' },
+            },
+          });
+          const attempts = reqs.map((r) =>
+            gpuAttempt({
+              atMs: r.atMs,
+              prompt: r.prefixTokens + r.extra,
+              output: r.output,
+              prefixId: r.prefixId,
+              prefixTokens: r.prefixTokens,
+            }),
+          );
+          submitAll(sim, pool, attempts);
+          sim.run(10_000_000);
+          expect(attempts.every((a) => a.status === 'ok')).toBe(true);
+          const replica = pool.members[0]!;
+          expect(replica.kvUsage).toBe(0);
+          const cache = replica.kv!;
+          const tier = cache.offload!;
+          for (const b of cache.blocks()) {
+            expect(b.refs).toBe(0);
+            expect(tier.has(b.key)).toBe(false);
+          }
+          expect(tier.usedKv).toBeLessThanOrEqual(tier.capacityKv);
+          const stats = pool.prefixCacheStats()!;
+          expect(stats.offloadedTokens! + stats.cachedTokens).toBeLessThanOrEqual(stats.promptTokens);
+          loads += replica.offloadLoads;
+          preemptions += replica.preemptions;
+        },
+      ),
+      { numRuns: 60, seed: 7 },
+    );
+    // The runs did load from the CPU tier, and preempt sequences.
+    expect(loads).toBeGreaterThan(0);
+    expect(preemptions).toBeGreaterThan(0);
+  });
+});
