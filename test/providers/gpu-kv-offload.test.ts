@@ -402,7 +402,7 @@ describe('a replica with a CPU tier under random load (fast-check)', () => {
             prefixCache: {
               enabled: true,
               share: 0.2,
-              offload: { sizeGB: (cpuBlocks * 16 * KV_BYTES) / 1e9, bandwidthGBps: 1, latency: '2ms' },
+              offload: { sizeGB: (cpuBlocks * 16 * KV_BYTES) / 1e9, bandwidthGBps: 0.05, latency: '2ms' },
             },
           });
           const attempts = reqs.map((r) =>
