@@ -176,6 +176,7 @@ describe('the CPU tier against an independent two-tier LRU over the hashes', () 
     const html = renderRunReport(result, loaded.scenario);
     expect(html).toContain('id="offload-table"');
     expect(html).toContain('Input tokens served from the CPU KV tier');
+    expect(html).toContain('prefix cache + 100 GB CPU tier');
     expect(formatSummary(result)).toMatch(
       /kv offload p: GPU prefix cache [\d.]+% of prompt tokens, CPU tier [\d.]+% \([\d,]+ loads, /,
     );
