@@ -526,11 +526,17 @@ describe('a metrics outage in a whole run', () => {
     expect(still.every((n) => n === 1)).toBe(true);
   });
 
-  it('a metrics outage must name an autoscaled GPU pool', () => {
+  it('a metrics outage must name a KEDA-scaled GPU pool', () => {
     const s = scenario(undefined);
-    const fixed = { ...s, providers: [{ ...s.providers[0]!, autoscaling: undefined }] } as ScenarioInput;
+    const pool = s.providers[0]! as { autoscaling: object };
+    const fixed = { ...s, providers: [{ ...pool, autoscaling: undefined }] } as ScenarioInput;
     expect(() => validateScenario(fixed)).toThrow(
-      /faults\[0\]\.provider: expected an autoscaled GPU pool .* without autoscaling/,
+      /faults\[0\]\.provider: expected a GPU pool scaled by KEDA .* without autoscaling/,
     );
+    const hpa = {
+      ...s,
+      providers: [{ ...pool, autoscaling: { min: 1, max: 8, target: 8 } }],
+    } as ScenarioInput;
+    expect(() => validateScenario(hpa)).toThrow(/faults\[0\]\.provider: .* with an HPA/);
   });
 });
