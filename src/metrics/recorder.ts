@@ -138,6 +138,10 @@ export class ProviderMetrics {
   readonly windowCachedTokens = new WindowCount();
   readonly seriesCachedShare = new Series();
   hasCachedTokens = false;
+  /** Of the input tokens, those a GPU pool's CPU KV tier served. */
+  readonly windowOffloadedTokens = new WindowCount();
+  readonly seriesOffloadShare = new Series();
+  hasOffloadedTokens = false;
   /** An autoscaled pool's replicas (desired, starting, ready) and fleet cost so far, at each window's end. */
   readonly seriesReplicasDesired = new Series();
   readonly seriesReplicasStarting = new Series();
@@ -325,6 +329,10 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
     p.windowInputTokens.value += a.billedInputTokens;
     p.windowCachedTokens.value += a.cachedInputTokens;
     if (a.cachedInputTokens > 0) p.hasCachedTokens = true;
+    if (a.offloadedInputTokens > 0) {
+      p.windowOffloadedTokens.value += a.offloadedInputTokens;
+      p.hasOffloadedTokens = true;
+    }
     if (!a.work.measured) return;
     if (!a.abandoned) p.bump(a.status);
     if (!Number.isNaN(a.serviceStartMs)) {
@@ -437,8 +445,10 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
       p.windowErrors.close(w);
       const input = p.windowInputTokens.value;
       p.seriesCachedShare.set(w, input > 0 ? p.windowCachedTokens.value / input : Number.NaN);
+      p.seriesOffloadShare.set(w, input > 0 ? p.windowOffloadedTokens.value / input : Number.NaN);
       p.windowInputTokens.close(w);
       p.windowCachedTokens.close(w);
+      p.windowOffloadedTokens.close(w);
       p.seriesInService.set(w, gauges.providerInService(i));
       p.seriesQueued.set(w, gauges.providerQueued(i));
       const kv = gauges.providerKvUsage(i);

@@ -155,8 +155,17 @@ export interface ProviderResult {
 
 export interface PrefixCacheTokens {
   promptTokens: number;
+  /** Served by the GPU prefix cache. */
   cachedTokens: number;
   tokenHitRate: number;
+  /**
+   * With a CPU tier (`prefixCache.offload`): prompt tokens it served (loaded back, not prefilled),
+   * their share of the prompt tokens, the loads, and the milliseconds of transfer they took.
+   */
+  offloadedTokens?: number;
+  offloadHitRate?: number;
+  offloadLoads?: number;
+  offloadTransferMs?: number;
 }
 
 export interface PrefixCacheResult extends PrefixCacheTokens {
@@ -198,6 +207,8 @@ export interface TimeSeriesBlock {
        * served (null: no input tokens); present once any attempt of the provider had cached tokens.
        */
       cachedShare?: (number | null)[];
+      /** Of the input tokens per window, the share a GPU pool's CPU KV tier served (in cachedShare too); present once any was. */
+      offloadShare?: (number | null)[];
       /**
        * An autoscaled GPU pool's replicas at each window's end: the scale its autoscaler asks for,
        * those starting (provisioning, loading, warming up) and those ready.

@@ -4,7 +4,7 @@
  */
 
 import { LogHistogram, roundTo, summarize } from '../engine/histogram.ts';
-import type { PrefixCacheStats } from '../providers/provider.ts';
+import type { PrefixCacheCounts, PrefixCacheStats } from '../providers/provider.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { OUTCOMES } from '../workload/request.ts';
 import { ATTEMPT_STATUSES, type ClassMetrics, type Recorder } from './recorder.ts';
@@ -257,6 +257,7 @@ function timeseries(r: Recorder): TimeSeriesBlock {
       queued: p.seriesQueued.toArray(n),
       ...(p.hasKvUsage ? { kvUsage: p.seriesKvUsage.toArray(n, 4) } : {}),
       ...(p.hasCachedTokens ? { cachedShare: p.seriesCachedShare.toArray(n, 4) } : {}),
+      ...(p.hasOffloadedTokens ? { offloadShare: p.seriesOffloadShare.toArray(n, 4) } : {}),
       ...(p.hasReplicas
         ? {
             replicasDesired: p.seriesReplicasDesired.toArray(n),
@@ -321,17 +322,21 @@ function timeseries(r: Recorder): TimeSeriesBlock {
 /** The result's `prefixCache` entry for a provider's cache tokens (nothing without caches). */
 function prefixCacheBlock(stats: PrefixCacheStats | undefined): { prefixCache?: PrefixCacheResult } {
   if (!stats) return {};
-  const tokens = (promptTokens: number, cachedTokens: number): PrefixCacheTokens => ({
-    promptTokens,
-    cachedTokens,
-    tokenHitRate: promptTokens > 0 ? roundTo(cachedTokens / promptTokens, 6) : 0,
+  const rate = (part: number, whole: number) => (whole > 0 ? roundTo(part / whole, 6) : 0);
+  const tokens = (c: PrefixCacheCounts): PrefixCacheTokens => ({
+    promptTokens: c.promptTokens,
+    cachedTokens: c.cachedTokens,
+    tokenHitRate: rate(c.cachedTokens, c.promptTokens),
+    ...(c.offloadedTokens !== undefined
+      ? {
+          offloadedTokens: c.offloadedTokens,
+          offloadHitRate: rate(c.offloadedTokens, c.promptTokens),
+          offloadLoads: c.offloadLoads ?? 0,
+          offloadTransferMs: roundTo(c.offloadTransferMs ?? 0, 3),
+        }
+      : {}),
   });
-  return {
-    prefixCache: {
-      ...tokens(stats.promptTokens, stats.cachedTokens),
-      replicas: stats.replicas.map((r) => tokens(r.promptTokens, r.cachedTokens)),
-    },
-  };
+  return { prefixCache: { ...tokens(stats), replicas: stats.replicas.map(tokens) } };
 }
 
 /** Per window, `part` over `whole` (null where nothing arrived). */

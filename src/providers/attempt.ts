@@ -91,6 +91,8 @@ export class Attempt {
   billedInputTokens = 0;
   /** Of those, prompt tokens served from the provider's prompt cache (billed at its cached price). */
   cachedInputTokens = 0;
+  /** Of those, tokens a GPU replica's CPU KV tier served (loaded back, not prefilled). */
+  offloadedInputTokens = 0;
   /**
    * Of those, prompt tokens written to the prompt cache where the dialect bills writes extra
    * (Anthropic's `cache_creation_input_tokens`).

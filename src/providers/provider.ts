@@ -69,11 +69,20 @@ export interface Provider {
   prefixCacheStats?(): PrefixCacheStats | undefined;
 }
 
-/** Prompt tokens of first admissions and how many a prefix cache served; `replicas` in id order. */
-export interface PrefixCacheStats {
+/**
+ * Prompt tokens of first admissions and how many a prefix cache served; with a CPU tier, the
+ * tokens it served and its loads (count, transfer ms); `replicas` in id order.
+ */
+export interface PrefixCacheStats extends PrefixCacheCounts {
+  readonly replicas: readonly PrefixCacheCounts[];
+}
+
+export interface PrefixCacheCounts {
   readonly promptTokens: number;
   readonly cachedTokens: number;
-  readonly replicas: readonly { readonly promptTokens: number; readonly cachedTokens: number }[];
+  readonly offloadedTokens?: number;
+  readonly offloadLoads?: number;
+  readonly offloadTransferMs?: number;
 }
 
 /** Receives a replica's KV-cache events: `kind` stored, removed or cleared (then `keys` is empty). */

@@ -27,6 +27,8 @@ export function faultDetail(f: FaultConfig): string {
       return `${fmtPct(f.fraction)} of capacity lost`;
     case 'spot-reclaim':
       return `${plural(f.replicas, 'replica')} reclaimed after ${fmtDuration(f.notice)} notice`;
+    case 'metrics-outage':
+      return "the autoscaler's metric source fails (every read errors)";
   }
 }
 

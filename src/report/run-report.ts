@@ -202,6 +202,21 @@ export function timeCharts(r: RunResult, s: Scenario, maxPoints?: number): RunRe
       })),
     });
 
+  const offloaded = providers.filter((p) => ts.providers[p]!.offloadShare);
+  if (offloaded.length > 0)
+    chart({
+      id: 'offload-share',
+      title: 'Input tokens served from the CPU KV tier',
+      note: 'Share of the input tokens of attempts ending in each window that a GPU pool loaded back from its CPU tier (KV offload) instead of prefilling; part of the tokens served from cache.',
+      unit: 'share',
+      series: offloaded.map((p) => ({
+        key: `${p}:offloadShare`,
+        label: p,
+        color: pColor(providers.indexOf(p)),
+        values: gauge(ts.providers[p]!.offloadShare!),
+      })),
+    });
+
   const scaled = providers.filter((p) => ts.providers[p]!.replicasDesired);
   if (scaled.length > 0) {
     const last = (p: string, k: 'replicasDesired' | 'replicasStarting' | 'replicasReady') =>
@@ -590,7 +605,7 @@ function providerTable(r: RunResult): string {
     numericFrom: 2,
     textColumns: [5],
     rows,
-  })}${details}${prefixCacheTable(r)}`;
+  })}${details}${prefixCacheTable(r)}${offloadTable(r)}`;
 }
 
 /** Per GPU pool with prefix caching: the token hit rate of each replica's cache (first admissions, warmup included). */
@@ -618,6 +633,41 @@ function prefixCacheTable(r: RunResult): string {
         ...Array.from({ length: width }, (_, i) => {
           const rep = c.replicas[i];
           return rep ? fmtPct(rep.tokenHitRate) : '-';
+        }),
+      ];
+    }),
+  });
+}
+
+/** Per GPU pool with a CPU KV tier: the prompt tokens it served, its hit rate per replica, its loads and their transfer time. */
+function offloadTable(r: RunResult): string {
+  const pools = Object.entries(r.providers).filter(([, p]) => p.prefixCache?.offloadedTokens !== undefined);
+  if (pools.length === 0) return '';
+  const width = Math.max(...pools.map(([, p]) => p.prefixCache!.replicas.length));
+  return table({
+    caption: 'KV offload: prompt tokens the CPU tier served (loaded back, not prefilled), per replica',
+    id: 'offload-table',
+    head: [
+      'provider',
+      'from CPU tier',
+      'CPU tier hit rate',
+      'GPU + CPU hit rate',
+      'loads',
+      'transfer time',
+      ...Array.from({ length: width }, (_, i) => `replica ${i}`),
+    ],
+    rows: pools.map(([name, p]) => {
+      const c = p.prefixCache!;
+      return [
+        name,
+        fmtInt(c.offloadedTokens!),
+        fmtPct(c.offloadHitRate!),
+        fmtPct(c.tokenHitRate + c.offloadHitRate!),
+        fmtInt(c.offloadLoads!),
+        fmtMs(c.offloadTransferMs!),
+        ...Array.from({ length: width }, (_, i) => {
+          const rep = c.replicas[i];
+          return rep?.offloadHitRate !== undefined ? fmtPct(rep.offloadHitRate) : '-';
         }),
       ];
     }),

@@ -106,7 +106,7 @@ function latencyOf(p: ProviderConfig): string {
     case 'api':
       return `TTFT ${fmtDist(p.ttft, fmtMs)}; ${fmtDist(p.outputRate, (v) => `${sig(v, 3)} tok/s`)}${p.rtt > 0 ? `; RTT ${fmtMs(p.rtt)}` : ''}`;
     case 'gpu':
-      return `${typeof p.timing === 'string' ? p.timing : p.timing.model} time model${p.prefixCache.enabled ? ', prefix cache' : ''}; gateway sees ${p.expose === 'pool' ? 'the pool' : 'each replica'}`;
+      return `${typeof p.timing === 'string' ? p.timing : p.timing.model} time model${p.prefixCache.enabled ? `, prefix cache${p.prefixCache.offload ? ` + ${p.prefixCache.offload.sizeGB} GB CPU tier` : ''}` : ''}; gateway sees ${p.expose === 'pool' ? 'the pool' : 'each replica'}`;
   }
 }
 

@@ -470,6 +470,24 @@ const autoscalingSchema = obj({
     .max(1_000_000)
     .optional(),
   /**
+   * Replicas while no trigger is active (KEDA's idleReplicaCount): below `min`, and 0, the only
+   * value KEDA supports; an active trigger scales straight to `min`. Absent: idle goes to `min`.
+   */
+  idleReplicaCount: count({
+    min: 0,
+    integer: true,
+    max: 0,
+    maxText: '0 (the only value KEDA supports)',
+  }).optional(),
+  /**
+   * KEDA's fallback: once the metric source has failed more than `failureThreshold` reads in a
+   * row, the trigger reads target x `replicas`, so the pool goes to `replicas`.
+   */
+  fallback: obj({
+    failureThreshold: count({ min: 0, integer: true, max: 10_000 }),
+    replicas: count({ min: 1, integer: true, max: 10_000 }),
+  }).optional(),
+  /**
    * Requests that reach the pool while no replica is ready (scaled to zero, or the first still
    * starting): `wait` up to `maxWait` in front of the pool, as KEDA's HTTP add-on interceptor
    * holds them (then a 503), or `refuse` at once with a 503. Default: wait, 20 s.
@@ -547,8 +565,30 @@ const gpuProviderSchema = obj({
   /**
    * Automatic prefix caching (vLLM's): prompt blocks stay cached in free KV memory, evicted least
    * recently used; `share` caps that memory to a share of the KV blocks (default: no cap).
+   * `offload`: a CPU tier per replica holding the blocks evicted from GPU KV (kv-offload-tier.ts).
    */
-  prefixCache: obj({ enabled: z.boolean().default(false), share: share().optional() }).prefault({}),
+  prefixCache: obj({
+    enabled: z.boolean().default(false),
+    share: share().optional(),
+    offload: obj({
+      /** CPU memory per replica for KV blocks, GB (vLLM's --kv-offloading-size; LMCache's max_local_cpu_size). */
+      sizeGB: z
+        .number({ error: () => 'expected a size in GB (a number > 0)' })
+        .positive()
+        .max(1_000_000),
+      /**
+       * Host-to-device GB/s per GPU (each GPU loads its share of the KV over its own link).
+       * Default 50: PCIe 5.0 x16 carries 64 GB/s each way, pinned copies reach about 50.
+       */
+      bandwidthGBps: z
+        .number({ error: () => 'expected a bandwidth in GB/s (a number > 0)' })
+        .positive()
+        .max(100_000)
+        .default(50),
+      /** Fixed cost of one load (default 0). */
+      latency: duration({ max: 60_000, maxText: '1m' }).default(0),
+    }).optional(),
+  }).prefault({}),
   /** How the pool spreads requests when the gateway sees it as one target. */
   balancer: z.enum(['round-robin', 'least-loaded', 'random']).default('round-robin'),
   /** `replicas`: each replica is a gateway target (endpoint-picker style) named `name/i`. */
@@ -613,6 +653,12 @@ const faultSchema = z.discriminatedUnion(
     /** A `fraction` of servers or capacity disappears; work already running finishes. */
     obj({ ...faultWindow, kind: z.literal('capacity-loss'), fraction: share() }),
     /**
+     * The metric source a KEDA-scaled GPU pool reads (its trigger's source, e.g. Prometheus)
+     * fails: every read in the window errors (KEDA's `fallback` applies after `failureThreshold`
+     * of them in a row).
+     */
+    obj({ ...faultWindow, kind: z.literal('metrics-outage') }),
+    /**
      * Spot capacity reclaimed: at `at` a GPU pool gets `notice` for its `replicas` newest ready
      * replicas, which drain (no new work) and are gone at `at + notice`, cutting what still runs
      * (its window, `for`, is the notice). An autoscaled pool replaces them at notice.
@@ -636,6 +682,7 @@ const faultSchema = z.discriminatedUnion(
         'stream-cut',
         'capacity-loss',
         'spot-reclaim',
+        'metrics-outage',
       ];
       const found = (issue.input as { kind?: unknown } | undefined)?.kind;
       return `expected 'kind' to be one of ${kinds.map((k) => `'${k}'`).join(' | ')}${typeof found === 'string' ? didYouMean(found, kinds) : ''}`;
@@ -1333,6 +1380,7 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
   s.faults.forEach((f, i) => {
     if (!providerNames.includes(f.provider)) unknownProvider(['faults', i, 'provider'], f.provider);
     if (f.kind === 'spot-reclaim') spotReclaimReferences(s, f, ['faults', i], issue);
+    if (f.kind === 'metrics-outage') metricsOutageReferences(s, f.provider, ['faults', i], issue);
     // A fault in the drain still meets requests in flight; one after the drain never happens.
     if (f.at > s.duration + s.drain)
       issue(
@@ -1361,6 +1409,11 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
   qualityReferences(s, classNames, [...models], issue);
   s.providers.forEach((p, i) => {
     if (p.kind === 'gpu') fittedTiming(p, ['providers', i, 'timing'], issue);
+    if (p.kind === 'gpu' && p.prefixCache.offload && !p.prefixCache.enabled)
+      issue(
+        ['providers', i, 'prefixCache', 'offload'],
+        'expected prefixCache.enabled: true with an offload tier (it holds the blocks the prefix cache evicts)',
+      );
   });
   s.providers.forEach((p, i) => {
     if (p.kind === 'gpu' && p.autoscaling) autoscalingReferences(p, ['providers', i], issue);
@@ -1477,7 +1530,24 @@ const KEDA_ONLY = [
   'initialCooldownPeriod',
   'activationTarget',
   'coldStart',
+  'idleReplicaCount',
+  'fallback',
 ] as const;
+
+/** A metrics outage names a KEDA-scaled GPU pool (the reader of metrics it breaks; keda.ts). */
+function metricsOutageReferences(
+  s: z.output<typeof scenarioShape>,
+  provider: string,
+  path: (string | number)[],
+  issue: (path: (string | number)[], message: string) => void,
+): void {
+  const p = s.providers.find((q) => q.name === provider);
+  if (p && (p.kind !== 'gpu' || p.autoscaling?.kind !== 'keda'))
+    issue(
+      [...path, 'provider'],
+      `expected a GPU pool scaled by KEDA (autoscaling kind: keda) for a metrics outage, got '${p.name}'${p.kind !== 'gpu' ? ` of kind ${p.kind}` : p.autoscaling ? ' with an HPA (its metric reads are not modelled as failing yet)' : ' without autoscaling'}`,
+    );
+}
 
 /** A spot reclaim names a GPU pool and at most the replicas it can have. */
 function spotReclaimReferences(
@@ -1511,6 +1581,16 @@ function autoscalingReferences(
 ): void {
   const a = p.autoscaling!;
   if (a.min > a.max) issue([...path, 'autoscaling', 'max'], `expected max >= min (${a.min}), got ${a.max}`);
+  if (a.idleReplicaCount !== undefined && a.idleReplicaCount >= a.min)
+    issue(
+      [...path, 'autoscaling', 'idleReplicaCount'],
+      `expected idleReplicaCount below min (${a.min}), got ${a.idleReplicaCount}: KEDA requires it less than minReplicaCount (with min 0, leave it out: idle already goes to 0)`,
+    );
+  if (a.fallback && a.fallback.replicas > a.max)
+    issue(
+      [...path, 'autoscaling', 'fallback', 'replicas'],
+      `expected at most max (${a.max}), got ${a.fallback.replicas}`,
+    );
   if (a.kind !== 'keda') {
     if (a.min < 1)
       issue(

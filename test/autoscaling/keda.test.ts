@@ -7,7 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Attempt } from '../../src/providers/attempt.ts';
 import { replicasForTotal } from '../../src/providers/gpu/hpa.ts';
-import { KEDA_DEFAULTS, KedaAutoscaler, kedaActive, kedaScale } from '../../src/providers/gpu/keda.ts';
+import {
+  KEDA_DEFAULTS,
+  KedaAutoscaler,
+  kedaActive,
+  kedaFallbackValue,
+  kedaScale,
+} from '../../src/providers/gpu/keda.ts';
 import { validateScenario } from '../../src/scenario/load.ts';
 import type { AutoscalingConfig, ScenarioInput } from '../../src/scenario/schema.ts';
 import { gpuAttempt, gpuConfig, gpuInput, makePool, submitAll } from '../providers/gpu/gpu-harness.ts';
@@ -320,5 +326,217 @@ describe('a KEDA pool in a whole run', () => {
     expect(r.requests.failed / r.requests.offered).toBeGreaterThan(0.5);
     const desired = r.timeseries.providers['pool']!.replicasDesired as number[];
     expect(desired.slice(desired.indexOf(0)).every((n) => n === 0)).toBe(true);
+  });
+});
+
+describe("KEDA's idleReplicaCount (docs: ScaledObject spec, idleReplicaCount)", () => {
+  it('the docs example: idle 0, min 10: no activity -> 0 after the cooldown; activity -> 10 at once; above 10 the HPA scales', () => {
+    // "If there's no activity on triggers the target resource is scaled down to idleReplicaCount (0),
+    // once there is an activity the target resource is immediately scaled to minReplicaCount (10)".
+    expect(poll({ current: 10, min: 10, idle: 0, lastActiveMs: 0, nowMs: 300_000 })).toBeUndefined();
+    expect(poll({ current: 10, min: 10, idle: 0, lastActiveMs: 0, nowMs: 330_000 })).toBe(0);
+    expect(poll({ current: 0, min: 10, idle: 0, active: true })).toBe(10);
+    expect(poll({ current: 4, min: 10, idle: 0, active: true })).toBe(10); // below min: straight to min
+    expect(poll({ current: 40, min: 10, idle: 0, active: true })).toBeUndefined(); // the HPA's 10 <-> 100
+    expect(poll({ current: 0, min: 10, idle: 0, active: false, nowMs: 900_000 })).toBeUndefined();
+  });
+
+  it('with an idle count the activation target counts though min >= 1 (inactivity is what idles the pool)', () => {
+    expect(kedaActive(0, 0, 10, 0)).toBe(false);
+    expect(kedaActive(1, 0, 10, 0)).toBe(true);
+    expect(kedaActive(0, 0, 10)).toBe(true); // without one, min >= 1 is always active
+  });
+
+  it('the schema takes idleReplicaCount 0 below min, and refuses it at or above min, or other than 0, saying why', () => {
+    const scenario = (autoscaling: object) => ({
+      name: 'k',
+      duration: '1m',
+      providers: [gpuInput({ autoscaling } as never)],
+      workload: { arrivals: { rate: 1 }, classes: [{ name: 'c' }] },
+    });
+    const s = validateScenario(scenario({ kind: 'keda', min: 2, max: 4, target: 4, idleReplicaCount: 0 }));
+    expect((s.providers[0] as { autoscaling: AutoscalingConfig }).autoscaling.idleReplicaCount).toBe(0);
+    expect(() =>
+      validateScenario(scenario({ kind: 'keda', min: 0, max: 4, target: 4, idleReplicaCount: 0 })),
+    ).toThrow(/autoscaling\.idleReplicaCount: expected idleReplicaCount below min \(0\), got 0/);
+    expect(() =>
+      validateScenario(scenario({ kind: 'keda', min: 3, max: 4, target: 4, idleReplicaCount: 1 })),
+    ).toThrow(/autoscaling\.idleReplicaCount: .*0 \(the only value KEDA supports\)/);
+    expect(() => validateScenario(scenario({ min: 2, max: 4, target: 4, idleReplicaCount: 0 }))).toThrow(
+      /autoscaling\.idleReplicaCount.*without 'kind: keda'/s,
+    );
+  });
+
+  it('a pool with min 2 and idle 0 goes to 0 when idle, and straight to 2 when a request shows up', () => {
+    const { sim, pool, autoscaler } = kedaPool({ min: 2, idleReplicaCount: 0, coldStart: { maxWait: '5m' } });
+    const a = gpuAttempt({ atMs: 40_000, prompt: 200, output: 50 });
+    submitAll(sim, pool, [a]);
+    autoscaler.start();
+    // The HPA's 15 s sync lifts the harness's 1 replica to min (2); never active, the pool idles
+    // at the 30 s poll (initial cooldown 0; not at the 0 s one: 0 is not before 0).
+    sim.run(29_999);
+    expect(autoscaler.counts().desired).toBe(2);
+    sim.run(30_000);
+    expect(autoscaler.counts().desired).toBe(0);
+    // The request held at 40 s is scraped at 45 s and read by the 60 s poll: straight to min, 2.
+    sim.run(60_000);
+    expect(autoscaler.counts()).toEqual({ desired: 2, starting: 2, ready: 0, draining: 0 });
+    sim.run(200_000);
+    expect(a.status).toBe('ok');
+  });
+});
+
+describe("KEDA's fallback (docs: ScaledObject spec, fallback; pkg/fallback/fallback.go)", () => {
+  it('the docs example: failureThreshold 3, replicas 6: past 3 failed reads the metric reads target x 6, so the HPA asks for 6', () => {
+    const fallback = { failureThreshold: 3, replicas: 6 };
+    expect(kedaFallbackValue(3, fallback, 10)).toBeUndefined(); // 3 failures: not past the threshold
+    expect(kedaFallbackValue(4, fallback, 10)).toBe(60);
+    expect(replicasForTotal(2, 60, 10, 0.1)).toBe(6);
+    expect(replicasForTotal(9, 60, 10, 0.1)).toBe(6);
+    expect(kedaFallbackValue(100, undefined, 10)).toBeUndefined(); // no fallback: an error
+  });
+
+  it('the schema takes fallback { failureThreshold, replicas } with KEDA only, replicas within max', () => {
+    const scenario = (autoscaling: object) => ({
+      name: 'k',
+      duration: '1m',
+      providers: [gpuInput({ autoscaling } as never)],
+      workload: { arrivals: { rate: 1 }, classes: [{ name: 'c' }] },
+    });
+    const fallback = { failureThreshold: 3, replicas: 6 };
+    const s = validateScenario(scenario({ kind: 'keda', min: 1, max: 8, target: 4, fallback }));
+    expect((s.providers[0] as { autoscaling: AutoscalingConfig }).autoscaling.fallback).toEqual(fallback);
+    expect(() => validateScenario(scenario({ kind: 'keda', min: 1, max: 4, target: 4, fallback }))).toThrow(
+      /autoscaling\.fallback\.replicas: expected at most max \(4\), got 6/,
+    );
+    expect(() => validateScenario(scenario({ min: 1, max: 8, target: 4, fallback }))).toThrow(
+      /autoscaling\.fallback.*without 'kind: keda'/s,
+    );
+  });
+
+  /**
+   * min 1, one replica serving 2 long requests (under the target of 4: no scale-up), KEDA polls
+   * every 7 s, the HPA syncs every 15 s; the metric source is down from 20 s to 100 s.
+   */
+  function outage(fields: object) {
+    const made = kedaPool({ min: 1, pollingInterval: '7s', ...fields });
+    const { sim, pool, autoscaler } = made;
+    submitAll(
+      sim,
+      pool,
+      [0, 50].map((atMs) => gpuAttempt({ atMs, prompt: 200, output: 40_000 })),
+    );
+    sim.at(20_000, () => (pool.faults.metricsDown = true), undefined);
+    sim.at(100_000, () => (pool.faults.metricsDown = false), undefined);
+    autoscaler.start();
+    return made;
+  }
+
+  it('reads fail from 20 s (polls 21, 28 s, sync 30 s, poll 35 s...): the 45 s sync is past 3 failures and heads for 6, as fast as the HPA behavior lets it', () => {
+    const { sim, autoscaler } = outage({ fallback: { failureThreshold: 3, replicas: 6 } });
+    sim.run(30_000);
+    expect(autoscaler.failures).toBe(3); // 21, 28, 30: not past 3, the HPA keeps 1
+    expect(autoscaler.counts().desired).toBe(1);
+    sim.run(44_999);
+    expect(autoscaler.counts().desired).toBe(1);
+    sim.run(45_000);
+    // Past the threshold: target x 6 -> 6, limited to +4 pods per 15 s (the default scale-up policy).
+    expect(autoscaler.counts().desired).toBe(5);
+    sim.run(60_000);
+    expect(autoscaler.counts().desired).toBe(6);
+    sim.run(99_999);
+    expect(autoscaler.counts().desired).toBe(6);
+    // The source answers again at 100 s: the count resets; 2 in flight over 6 replicas would be 1,
+    // but the scale-down stabilization (300 s) holds 6 until the fallback's recommendations age out.
+    sim.run(105_000);
+    expect(autoscaler.failures).toBe(0);
+    expect(autoscaler.counts().desired).toBe(6);
+    sim.run(400_000);
+    expect(autoscaler.counts().desired).toBe(1);
+  });
+
+  it('without a fallback the HPA keeps its scale through the outage', () => {
+    const { sim, autoscaler } = outage({});
+    sim.run(99_999);
+    expect(autoscaler.failures).toBeGreaterThan(3);
+    expect(autoscaler.counts().desired).toBe(1);
+  });
+
+  it('with min 0 an erroring trigger is not active: the pool goes to zero after the cooldown, fallback or not (kedacore/keda#7411)', () => {
+    const { sim, pool, autoscaler } = kedaPool({
+      pollingInterval: '7s',
+      initialCooldownPeriod: '1m',
+      fallback: { failureThreshold: 3, replicas: 6 },
+    });
+    submitAll(
+      sim,
+      pool,
+      [0, 50].map((atMs) => gpuAttempt({ atMs, prompt: 200, output: 40_000 })),
+    );
+    sim.at(30_000, () => (pool.faults.metricsDown = true), undefined);
+    autoscaler.start();
+    // The 15 s scrape shows 2 in flight: active at the 21 and 28 s polls; the source fails from
+    // 30 s, so 28 s was the last active poll; cooled down after 328 s: the 329 s poll scales to 0.
+    sim.run(328_999);
+    expect(autoscaler.failures).toBeGreaterThan(3);
+    expect(autoscaler.counts().desired).toBeGreaterThan(0);
+    sim.run(329_000);
+    expect(autoscaler.counts().desired).toBe(0);
+  });
+});
+
+describe('a metrics outage in a whole run', () => {
+  function scenario(fallback: object | undefined): ScenarioInput {
+    return {
+      name: 'keda-fallback',
+      duration: '6m',
+      metrics: { interval: '15s' },
+      providers: [
+        {
+          name: 'pool',
+          kind: 'gpu',
+          model: 'llama-3.1-8b',
+          gpu: 'h100-80gb',
+          replicas: 1,
+          autoscaling: {
+            kind: 'keda',
+            min: 1,
+            max: 8,
+            target: 8,
+            pollingInterval: '10s',
+            ...(fallback ? { fallback } : {}),
+          },
+        },
+      ],
+      faults: [{ kind: 'metrics-outage', provider: 'pool', at: '1m', for: '3m' }],
+      workload: {
+        arrivals: { rate: '1/s' },
+        classes: [{ name: 'c', promptTokens: 500, outputTokens: 100 }],
+      },
+    } as ScenarioInput;
+  }
+
+  it('the fault drives the fallback: the pool goes to fallback.replicas during the outage; without one it stays put', async () => {
+    const on = await run(scenario({ failureThreshold: 2, replicas: 4 }), 1);
+    const desired = on.timeseries.providers['pool']!.replicasDesired as number[];
+    expect(desired.slice(0, 4).every((n) => n === 1)).toBe(true); // before 1m: light load, 1 replica
+    expect(Math.max(...desired.slice(4, 16))).toBe(4); // during the outage: the fallback's 4
+    const off = await run(scenario(undefined), 1);
+    const still = off.timeseries.providers['pool']!.replicasDesired as number[];
+    expect(still.every((n) => n === 1)).toBe(true);
+  });
+
+  it('a metrics outage must name a KEDA-scaled GPU pool', () => {
+    const s = scenario(undefined);
+    const pool = s.providers[0]! as { autoscaling: object };
+    const fixed = { ...s, providers: [{ ...pool, autoscaling: undefined }] } as ScenarioInput;
+    expect(() => validateScenario(fixed)).toThrow(
+      /faults\[0\]\.provider: expected a GPU pool scaled by KEDA .* without autoscaling/,
+    );
+    const hpa = {
+      ...s,
+      providers: [{ ...pool, autoscaling: { min: 1, max: 8, target: 8 } }],
+    } as ScenarioInput;
+    expect(() => validateScenario(hpa)).toThrow(/faults\[0\]\.provider: .* with an HPA/);
   });
 });

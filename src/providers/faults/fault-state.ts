@@ -24,6 +24,8 @@ export class FaultState {
   streamCutAfter = Number.POSITIVE_INFINITY;
   /** ...with this probability. */
   streamCutProbability = 0;
+  /** The metric source an autoscaler reads fails (every read errors). */
+  metricsDown = false;
 
   reset(): void {
     this.outage = false;
@@ -34,6 +36,7 @@ export class FaultState {
     this.capacityFactor = 1;
     this.streamCutAfter = Number.POSITIVE_INFINITY;
     this.streamCutProbability = 0;
+    this.metricsDown = false;
   }
 }
 

@@ -38,6 +38,9 @@ export function scheduleFaults(
           break;
         case 'spot-reclaim':
           break; // no state: the pool was given the notice at the start
+        case 'metrics-outage':
+          state.metricsDown = true;
+          break;
         case 'stream-cut':
           state.streamCutAfter = Math.min(state.streamCutAfter, f.afterTokens);
           state.streamCutProbability = 1 - (1 - state.streamCutProbability) * (1 - f.probability);

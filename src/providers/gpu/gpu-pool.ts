@@ -26,10 +26,16 @@ import type {
   ReplicaSet,
   ReplicaWatcher,
 } from '../provider.ts';
-import { type GpuProfile, kvCapacityTokens, type ModelProfile } from './catalog.ts';
+import { type GpuProfile, kvBytesPerToken, kvCapacityTokens, type ModelProfile } from './catalog.ts';
 import { type ColdStartHold, coldStartHoldFor } from './cold-start-hold.ts';
 import { PoolReplicas } from './pool-replicas.ts';
-import { GpuReplica, type ReplicaListener, type SchedulerOptions, Sequence } from './replica.ts';
+import {
+  GpuReplica,
+  type OffloadOptions,
+  type ReplicaListener,
+  type SchedulerOptions,
+  Sequence,
+} from './replica.ts';
 import type { IterationTimeModel } from './time-model.ts';
 
 export interface GpuPoolSetup {
@@ -123,6 +129,7 @@ export class GpuPool implements Provider, ReplicaListener {
       kvBlocks,
       watermarkBlocks: Math.floor(kvBlocks * s.watermark),
       prefixCacheBlocks: prefixCacheBlocks(config, kvBlocks),
+      ...offloadOptions(config, model),
     };
     this.members = Array.from(
       { length: replicas },
@@ -495,13 +502,29 @@ export class GpuPool implements Provider, ReplicaListener {
   /** The prefix caches' prompt and cached tokens (first admissions), pool-wide and per replica; undefined with caching off. */
   prefixCacheStats(): PrefixCacheStats | undefined {
     if (this.schedulerOptions.prefixCacheBlocks <= 0) return undefined;
+    const offload = this.schedulerOptions.offload !== undefined;
     const replicas = this.members.map((r) => ({
       promptTokens: r.kv!.promptTokens,
       cachedTokens: r.kv!.cachedTokens,
+      ...(offload
+        ? {
+            offloadedTokens: r.kv!.offloadedTokens,
+            offloadLoads: r.offloadLoads,
+            offloadTransferMs: r.offloadTransferMs,
+          }
+        : {}),
     }));
+    const sum = (f: (r: (typeof replicas)[number]) => number) => replicas.reduce((a, r) => a + f(r), 0);
     return {
-      promptTokens: replicas.reduce((a, r) => a + r.promptTokens, 0),
-      cachedTokens: replicas.reduce((a, r) => a + r.cachedTokens, 0),
+      promptTokens: sum((r) => r.promptTokens),
+      cachedTokens: sum((r) => r.cachedTokens),
+      ...(offload
+        ? {
+            offloadedTokens: sum((r) => r.offloadedTokens ?? 0),
+            offloadLoads: sum((r) => r.offloadLoads ?? 0),
+            offloadTransferMs: sum((r) => r.offloadTransferMs ?? 0),
+          }
+        : {}),
       replicas,
     };
   }
@@ -607,6 +630,7 @@ export class GpuPool implements Provider, ReplicaListener {
       a.tokenIntervalMs = (nowMs - a.firstTokenMs) / (a.outputTokens - 1);
     a.billedInputTokens = a.work.promptTokens;
     a.cachedInputTokens = seq.kv?.cachedTokens ?? 0;
+    a.offloadedInputTokens = seq.kv?.offloadedTokens ?? 0;
     a.billedOutputTokens = a.outputTokens;
     const p = this.config.pricing;
     a.costUsd = (a.billedInputTokens * p.inputPerMTok + a.billedOutputTokens * p.outputPerMTok) / 1e6;
@@ -618,6 +642,24 @@ export class GpuPool implements Provider, ReplicaListener {
   private answerFast(a: Attempt, status: 'server_error' | 'bad_request'): void {
     this.fast.after(0, a, status);
   }
+}
+
+/**
+ * A replica's CPU tier from the scenario's `prefixCache.offload`: GB over the model's KV bytes per
+ * KV block (catalog.ts), and the time to copy a token's KV back, the model's KV bytes per token
+ * over the GPUs' host links (each GPU of a tensor-parallel replica loads its share over its own).
+ */
+function offloadOptions(config: GpuProviderConfig, model: ModelProfile): { offload?: OffloadOptions } {
+  const o = config.prefixCache.offload;
+  if (!o || !config.prefixCache.enabled) return {};
+  const bytesPerToken = kvBytesPerToken(model);
+  return {
+    offload: {
+      capacityKv: Math.floor((o.sizeGB * 1e9) / (bytesPerToken * config.scheduler.blockSize)),
+      msPerToken: (1000 * bytesPerToken) / (o.bandwidthGBps * 1e9 * config.tensorParallel),
+      latencyMs: o.latency,
+    },
+  };
 }
 
 /**

@@ -14,6 +14,21 @@
  * (cold-start-hold.ts), which is what lets a pool at zero see demand; for `requestRate`, every
  * request the pool received per second since the previous scrape (held or refused ones too).
  * Defaults: https://keda.sh/docs/2.15/reference/scaledobject-spec/
+ *
+ * `idleReplicaCount` (scaledobject-spec#idlereplicacount; KEDA's executor, scale_scaledobjects.go):
+ * with no trigger active the operator scales to it once the cooldown has passed, and an active
+ * trigger below `min` goes straight to `min`; KEDA supports only 0, below minReplicaCount.
+ *
+ * `fallback` (scaledobject-spec#fallback; pkg/fallback/fallback.go): KEDA counts the reads of the
+ * trigger's source that failed in a row (a `metrics-outage` fault fails every read in its window;
+ * both KEDA's polls and the HPA's syncs read it) and resets the count at the first read that
+ * succeeds. Once the count passes `failureThreshold` (fallback.go: failures > threshold), the read
+ * the HPA makes returns target x `replicas` instead of an error, so the HPA (its behavior applies)
+ * goes to `replicas`. Before that, or without a fallback, the HPA cannot read its metric and keeps
+ * the scale. For KEDA's operator an erroring trigger is not active, so a min-0 (or idle) pool still
+ * scales down after the cooldown, and a pool at zero gets no fallback (the HPA is off at zero).
+ * This is KEDA 2.17 on: before it the operator also set `replicas` at the first failed poll
+ * (kedacore/keda#6053, fixed by #6520); the zero case is kedacore/keda#7411.
  */
 import type { AutoscalingConfig } from '../../scenario/schema.ts';
 import { PoolAutoscaler, type Scrape } from './autoscaler.ts';
@@ -32,8 +47,14 @@ export const KEDA_DEFAULTS = {
  * will only activate when the metric value is 1 or more"); with min >= 1 always ("the scaler is always
  * active and the activation value will be ignored").
  */
-export function kedaActive(value: number, activationTarget: number, minReplicas: number): boolean {
-  return minReplicas >= 1 || value > activationTarget;
+export function kedaActive(
+  value: number,
+  activationTarget: number,
+  minReplicas: number,
+  idleReplicas?: number,
+): boolean {
+  // With idleReplicaCount, inactivity is what scales to it: the activation target counts.
+  return (minReplicas >= 1 && idleReplicas === undefined) || value > activationTarget;
 }
 
 export interface KedaPoll {
@@ -45,22 +66,54 @@ export interface KedaPoll {
   min: number;
   cooldownMs: number;
   initialCooldownMs: number;
+  /** idleReplicaCount (undefined: none). */
+  idle?: number;
 }
 
 /**
  * The scale KEDA's operator sets at a poll, or undefined when it leaves the scale to the HPA:
- * from 0 to max(min, 1) when active; to 0 when inactive with min 0 and the cooldown over
- * (last active + cooldown before now; never active: start + initial cooldown before now).
+ * from 0 (or, with an idle count, from below min) to max(min, 1) when active; when inactive, to
+ * the idle count (above it), or to 0 with min 0, once the cooldown is over (last active +
+ * cooldown before now; never active: start + initial cooldown before now).
  */
 export function kedaScale(p: KedaPoll): number | undefined {
-  if (p.current === 0) return p.active ? Math.max(1, p.min) : undefined;
-  if (p.active || p.min > 0) return undefined;
+  const idle = p.idle;
+  if (p.active) {
+    const wake = p.current === 0 || (idle !== undefined && p.current < p.min);
+    return wake ? Math.max(1, p.min) : undefined;
+  }
+  const down = idle !== undefined ? p.current > idle : p.current > 0 && p.min === 0;
+  if (!down) return undefined;
   const cooledAt = p.lastActiveMs === undefined ? p.initialCooldownMs : p.lastActiveMs + p.cooldownMs;
-  return cooledAt < p.nowMs ? 0 : undefined;
+  return cooledAt < p.nowMs ? (idle ?? 0) : undefined;
+}
+
+/**
+ * The trigger's value on a failed read (fallback.go): target x fallback replicas once more than
+ * `failureThreshold` reads in a row failed, else undefined (an error: no value).
+ */
+export function kedaFallbackValue(
+  failures: number,
+  fallback: { failureThreshold: number; replicas: number } | undefined,
+  target: number,
+): number | undefined {
+  return fallback && failures > fallback.failureThreshold ? target * fallback.replicas : undefined;
 }
 
 export class KedaAutoscaler extends PoolAutoscaler {
   private lastActiveMs: number | undefined;
+  /** Reads of the trigger's source that failed in a row. */
+  failures = 0;
+
+  /** A read of the trigger's source now: false when it fails (a metrics outage), counted as KEDA does. */
+  private sourceAnswers(): boolean {
+    if (!this.pool.faults.metricsDown) {
+      this.failures = 0;
+      return true;
+    }
+    this.failures++;
+    return false;
+  }
 
   /** Starts the HPA's scrapes and syncs, and KEDA's polls (the first now). */
   override start(): void {
@@ -71,14 +124,18 @@ export class KedaAutoscaler extends PoolAutoscaler {
   private readonly poll = () => {
     const now = this.scheduler.now();
     this.scheduler.after(pollingIntervalMs(this.config), this.poll, undefined);
-    const scrape = this.visibleScrape(now);
-    if (!scrape) return; // the trigger's source has nothing yet: KEDA keeps the scale
     const c = this.config;
-    const active = kedaActive(
-      this.total(scrape),
-      c.activationTarget ?? KEDA_DEFAULTS.activationTarget,
-      c.min,
-    );
+    let active = false; // a trigger whose source fails is not active
+    if (this.sourceAnswers()) {
+      const scrape = this.visibleScrape(now);
+      if (!scrape) return; // the trigger's source has nothing yet: KEDA keeps the scale
+      active = kedaActive(
+        this.total(scrape),
+        c.activationTarget ?? KEDA_DEFAULTS.activationTarget,
+        c.min,
+        c.idleReplicaCount,
+      );
+    }
     if (active) this.lastActiveMs = now;
     const next = kedaScale({
       current: this.desired,
@@ -88,6 +145,7 @@ export class KedaAutoscaler extends PoolAutoscaler {
       min: c.min,
       cooldownMs: c.cooldownPeriod ?? KEDA_DEFAULTS.cooldownPeriodMs,
       initialCooldownMs: c.initialCooldownPeriod ?? KEDA_DEFAULTS.initialCooldownPeriodMs,
+      ...(c.idleReplicaCount !== undefined ? { idle: c.idleReplicaCount } : {}),
     });
     if (next === undefined || next === this.desired) return;
     this.desired = next;
@@ -104,7 +162,13 @@ export class KedaAutoscaler extends PoolAutoscaler {
   }
 
   protected override recommend(current: number, scrape: Scrape): number {
-    return replicasForTotal(current, this.total(scrape), this.config.target, this.config.tolerance);
+    const c = this.config;
+    if (!this.sourceAnswers()) {
+      const value = kedaFallbackValue(this.failures, c.fallback, c.target);
+      // No value: the HPA cannot compute a scale and keeps the one it has.
+      return value === undefined ? current : replicasForTotal(current, value, c.target, c.tolerance);
+    }
+    return replicasForTotal(current, this.total(scrape), c.target, c.tolerance);
   }
 
   protected override hpaMin(): number {

@@ -26,9 +26,13 @@
  * replica's KV block size for synthetic prefix groups) and takes blockTokens / KV block size KV
  * blocks: a trace's block size should be a multiple of the pools' (16 by default; 512 is). Any
  * other is charged the whole KV blocks inside it (at least one).
+ *
+ * With a CPU tier (`offload`, kv-offload-tier.ts) the blocks this cache evicts go there, and a
+ * lookup continues the chain there where the GPU cache stops (`matchOffloaded`).
  */
 import { chainKeysOf, derivedChainKeys } from '../block-chain.ts';
 import type { WorkItem } from '../work-item.ts';
+import type { KvOffloadTier } from './kv-offload-tier.ts';
 
 /** Receives what a replica's cache stores and evicts (vLLM's KV events: BlockStored, BlockRemoved, AllBlocksCleared). */
 export interface KvCacheEvents {
@@ -49,8 +53,10 @@ export class KvHold {
   readonly held: Entry[] = [];
   /** KV blocks those references stand for. */
   heldKv = 0;
-  /** Prompt tokens its first admission found cached (what the attempt reports). */
+  /** Prompt tokens its first admission found cached (what the attempt reports), GPU and CPU tiers. */
   cachedTokens = 0;
+  /** Of those, the CPU tier's. */
+  offloadedTokens = 0;
   /** Its last lookup: the blocks found (some may have been evicted since). */
   readonly found: Entry[] = [];
   /** Keys before this one are cached or held (hits, then blocks its prefill computed). */
@@ -96,12 +102,18 @@ export class KvPrefixCache {
   cachedTokens = 0;
   /** First admissions that found at least one block. */
   hits = 0;
+  /** Prompt tokens of first admissions the CPU tier served, and first admissions it served any. */
+  offloadedTokens = 0;
+  offloadHits = 0;
+  /** The CPU tier under this cache (undefined: none). */
+  readonly offload: KvOffloadTier | undefined;
   private events: KvCacheEvents | undefined;
   private readonly batch: number[] = [];
 
-  constructor(kvBlockSize: number, maxEvictableKv = Number.POSITIVE_INFINITY) {
+  constructor(kvBlockSize: number, maxEvictableKv = Number.POSITIVE_INFINITY, offload?: KvOffloadTier) {
     this.kvBlockSize = kvBlockSize;
     this.maxEvictableKv = maxEvictableKv;
+    this.offload = offload;
     this.free.prev = this.free;
     this.free.next = this.free;
   }
@@ -151,6 +163,24 @@ export class KvPrefixCache {
     return found.length;
   }
 
+  /**
+   * Blocks of `hold`'s chain in the CPU tier right after the `from` found on the GPU, within the
+   * same `promptTokens - 1` cap; 0 without a CPU tier.
+   */
+  matchOffloaded(hold: KvHold, promptTokens: number, from: number): number {
+    const tier = this.offload;
+    if (tier === undefined) return 0;
+    const max = Math.min(hold.keys.length, Math.floor((promptTokens - 1) / hold.blockTokens));
+    let j = from;
+    while (j < max && tier.has(hold.keys[j]!)) j++;
+    return j - from;
+  }
+
+  /** Takes blocks `from` .. `from + n` of `hold`'s chain out of the CPU tier: the sequence loads them into its own KV blocks. */
+  takeOffloaded(hold: KvHold, from: number, n: number): void {
+    for (let j = from; j < from + n; j++) this.offload!.take(hold.keys[j]!);
+  }
+
   /** KV blocks from free memory that taking the first `m` blocks `match` found for `hold` uses (cached blocks nobody holds). */
   freeKvTakenBy(hold: KvHold, m: number): number {
     let kv = 0;
@@ -179,12 +209,27 @@ export class KvPrefixCache {
     return taken;
   }
 
-  /** Counts a first admission: its prompt and the tokens the cache served. */
-  countAdmission(hold: KvHold | undefined, promptTokens: number, cachedTokens: number): void {
+  /**
+   * Counts a first admission: its prompt and the tokens the GPU cache and the CPU tier served (the
+   * sequence reports both as cached, as vLLM's `cached_tokens` counts its connector's tokens).
+   */
+  countAdmission(
+    hold: KvHold | undefined,
+    promptTokens: number,
+    cachedTokens: number,
+    offloadedTokens = 0,
+  ): void {
     this.promptTokens += promptTokens;
     this.cachedTokens += cachedTokens;
     if (cachedTokens > 0) this.hits++;
-    if (hold) hold.cachedTokens = cachedTokens;
+    if (offloadedTokens > 0) {
+      this.offloadedTokens += offloadedTokens;
+      this.offloadHits++;
+    }
+    if (hold) {
+      hold.cachedTokens = cachedTokens + offloadedTokens;
+      hold.offloadedTokens = offloadedTokens;
+    }
   }
 
   /**
@@ -203,6 +248,7 @@ export class KvPrefixCache {
     for (let j = from; j < upTo; j++) {
       const key = hold.keys[j]!;
       if (this.entries.has(key)) continue; // computed by another sequence meanwhile: a private duplicate
+      this.offload?.take(key); // the GPU holds it again: one tier at a time
       const e = new Entry(key, hold.kvPerBlock);
       e.refs = 1;
       this.entries.set(key, e);
@@ -247,12 +293,14 @@ export class KvPrefixCache {
       e.evicted = true;
       this.evictableKv -= e.kv;
       batch.push(e.key);
+      this.offload?.put(e.key, e.kv);
     }
     if (batch.length > 0) this.events?.removed(batch);
   }
 
   /** The replica lost its memory (it went down): nothing is cached. */
   clear(): void {
+    this.offload?.clear();
     if (this.entries.size === 0) return;
     for (const e of this.entries.values()) e.evicted = true;
     this.entries.clear();
@@ -260,6 +308,11 @@ export class KvPrefixCache {
     this.free.next = this.free;
     this.evictableKv = 0;
     this.events?.cleared();
+  }
+
+  /** Each cached block's key, references and whether it is in the free list (for tests). */
+  blocks(): { key: number; refs: number; free: boolean }[] {
+    return [...this.entries.values()].map((e) => ({ key: e.key, refs: e.refs, free: e.prev !== null }));
   }
 
   /** Blocks cached now (for tests and gauges). */

@@ -33,6 +33,7 @@ import type { Scheduler } from '../../engine/clock.ts';
 import { Deque } from '../../engine/deque.ts';
 import type { Attempt } from '../attempt.ts';
 import type { FaultState } from '../faults/fault-state.ts';
+import { KvOffloadTier } from './kv-offload-tier.ts';
 import { type KvHold, KvPrefixCache } from './kv-prefix-cache.ts';
 import type { IterationTimeModel, IterationWork } from './time-model.ts';
 
@@ -55,6 +56,18 @@ export interface SchedulerOptions {
    * blocks nobody uses may keep (Infinity: all free memory, as vLLM).
    */
   prefixCacheBlocks: number;
+  /** A CPU tier under the prefix cache (kv-offload-tier.ts); absent: none. */
+  offload?: OffloadOptions;
+}
+
+/** A replica's CPU KV tier: its size, and what loading blocks back from it costs. */
+export interface OffloadOptions {
+  /** KV blocks the tier holds (Infinity: unbounded). */
+  capacityKv: number;
+  /** Milliseconds to copy one token's KV from host to device memory (bytes per token over the link). */
+  msPerToken: number;
+  /** Fixed cost of one load, ms. */
+  latencyMs: number;
 }
 
 type SeqState = 'waiting' | 'prefilling' | 'decoding' | 'done';
@@ -92,6 +105,10 @@ export class Sequence {
   kv: KvHold | undefined = undefined;
   /** Index of the replica serving it. */
   readonly replica: number;
+  /** Its prefix blocks are being copied back from the CPU tier: no prefill until they are in. */
+  loading = false;
+  /** Loads started for it (a load's end counts only if no later one replaced it). */
+  loads = 0;
 
   constructor(attempt: Attempt, deliver: number, failAtFirstToken: boolean, replica: number) {
     this.attempt = attempt;
@@ -163,6 +180,15 @@ export class GpuReplica {
   /** The last prefix lookup: blocks found, and KV blocks they spare the sequence from allocating. */
   private hitBlocks = 0;
   private hitSavesKv = 0;
+  /** The last prefix lookup's blocks in the CPU tier, after the GPU's. */
+  private offloadBlocks = 0;
+  /** The host link is busy with loads until then (loads queue on it). */
+  private linkFreeMs = 0;
+  /** Admitted sequences loaded from the CPU tier whose prefill has not been scheduled yet. */
+  private loadedUnscheduled = 0;
+  /** Loads from the CPU tier, and the milliseconds of transfer they took (latency included). */
+  offloadLoads = 0;
+  offloadTransferMs = 0;
   /** Up (serving) or down (lost to a fault, or warming up). */
   up = true;
   /** Time spent iterating (for utilization), iterations run and preemptions. */
@@ -196,7 +222,11 @@ export class GpuReplica {
     this.residue = new Int32Array(options.blockSize);
     this.kv =
       options.prefixCacheBlocks > 0
-        ? new KvPrefixCache(options.blockSize, options.prefixCacheBlocks)
+        ? new KvPrefixCache(
+            options.blockSize,
+            options.prefixCacheBlocks,
+            options.offload ? new KvOffloadTier(options.offload.capacityKv) : undefined,
+          )
         : undefined;
   }
 
@@ -237,6 +267,7 @@ export class GpuReplica {
         return;
       case 'prefilling': {
         removeFrom(this.prefilling, seq);
+        this.dropLoad(seq);
         // A prefill-done entry of a removed sequence is skipped by its state.
         this.freeBlocks += seq.blocks + this.prefixRelease(seq);
         this.running--;
@@ -278,6 +309,7 @@ export class GpuReplica {
     this.finishHeap.clear();
     this.prefilling.length = 0;
     this.prefillDoneCount = 0;
+    this.loadedUnscheduled = 0;
     this.kv?.clear();
     return all;
   }
@@ -319,8 +351,11 @@ export class GpuReplica {
     if (o.chunkedPrefill) {
       for (const seq of this.prefilling) {
         if (budget <= 0) break;
+        if (seq.loading) continue;
         budget -= this.schedulePrefill(seq, Math.min(budget, o.chunkSize));
       }
+    } else if (this.loadedUnscheduled > 0) {
+      budget = this.scheduleLoaded(budget);
     }
     while (budget > 0 && this.running < o.maxSeqs) {
       const head = this.peekWaiting();
@@ -333,6 +368,7 @@ export class GpuReplica {
       if (!o.chunkedPrefill && remainingPrompt > budget && work.prefillTokens > 0) break;
       this.waiting.shift();
       this.admit(head, blocks, hit);
+      if (head.loading) continue; // its prefill starts once its blocks are back from the CPU tier
       budget -= this.schedulePrefill(
         head,
         o.chunkedPrefill ? Math.min(budget, o.chunkSize) : remainingPrompt,
@@ -443,10 +479,12 @@ export class GpuReplica {
     seq.state = 'prefilling';
     seq.blocks = blocks;
     seq.prefilled = hit;
+    const offloaded = this.offloadBlocks > 0 ? this.offloadBlocks * seq.kv!.blockTokens : 0;
     if (seq.admitted < 0) {
-      this.kv?.countAdmission(seq.kv, seq.promptTokens, hit);
+      this.kv?.countAdmission(seq.kv, seq.promptTokens, hit - offloaded, offloaded);
       this.listener.admitted(seq, this.scheduler.now());
     }
+    if (offloaded > 0) this.startLoad(seq, offloaded);
     seq.admitted = this.admittedCounter++;
     this.freeBlocks -= blocks - this.prefixAcquire(seq);
     this.kv?.fit(this.freeBlocks);
@@ -480,6 +518,63 @@ export class GpuReplica {
     if (this.kv && seq.kv) this.kv.store(seq.kv, seq.prefilled);
     if (seq.prefilled >= seq.promptTokens) this.prefillDone[this.prefillDoneCount++] = seq;
     return chunk;
+  }
+
+  /**
+   * Starts copying `tokens` of `seq`'s prefix back from the CPU tier: the blocks leave the tier
+   * now; the copy waits for the host link (loads queue on it) and takes latency + tokens x ms per
+   * token; its prefill is scheduled from the iteration after. vLLM's connector loads asynchronously
+   * the same way: the request waits (WAITING_FOR_REMOTE_KVS) while the batch runs on.
+   */
+  private startLoad(seq: Sequence, tokens: number): void {
+    const o = this.options.offload!;
+    this.kv!.takeOffloaded(seq.kv!, this.hitBlocks, this.offloadBlocks);
+    this.offloadBlocks = 0;
+    const now = this.scheduler.now();
+    const copyMs = tokens * o.msPerToken;
+    const start = Math.max(now, this.linkFreeMs);
+    this.linkFreeMs = start + copyMs;
+    const doneMs = start + copyMs + o.latencyMs;
+    this.offloadLoads++;
+    this.offloadTransferMs += copyMs + o.latencyMs;
+    seq.loading = true;
+    const load = ++seq.loads;
+    this.scheduler.after(doneMs - now, () => this.endLoad(seq, load), undefined);
+  }
+
+  private endLoad(seq: Sequence, load: number): void {
+    if (!seq.loading || seq.loads !== load || seq.state !== 'prefilling') return;
+    seq.loading = false;
+    if (!this.options.chunkedPrefill) this.loadedUnscheduled++;
+    if (this.up && !this.iterating && !this.kickPending) {
+      this.kickPending = true;
+      this.scheduler.atEndOfInstant(this.onKick, undefined);
+    }
+  }
+
+  /** A sequence leaves before its load ended (preempted or removed): the load no longer counts. */
+  private dropLoad(seq: Sequence): void {
+    if (seq.loading) {
+      seq.loading = false;
+      seq.loads++;
+    } else if (!this.options.chunkedPrefill && seq.loads > 0 && seq.prefilled < seq.promptTokens) {
+      this.loadedUnscheduled--;
+    }
+  }
+
+  /**
+   * Without chunked prefill: schedules the loaded sequences' prompts whole, while they fit the
+   * budget (one runs alone if it does not); returns the budget left.
+   */
+  private scheduleLoaded(budget: number): number {
+    for (const seq of this.prefilling) {
+      if (seq.loading || seq.loads === 0 || seq.prefilled >= seq.promptTokens) continue;
+      const rest = seq.promptTokens - seq.prefilled;
+      if (rest > budget && this.work.prefillTokens > 0) break;
+      this.loadedUnscheduled--;
+      budget -= this.schedulePrefill(seq, rest);
+    }
+    return budget;
   }
 
   private peekWaiting(): Sequence | undefined {
@@ -518,6 +613,7 @@ export class GpuReplica {
         seq.remaining = seq.deliver - generated;
       } else {
         removeFrom(this.prefilling, seq);
+        this.dropLoad(seq);
         this.freeBlocks += seq.blocks + this.prefixRelease(seq);
       }
       this.running--;
@@ -541,12 +637,16 @@ export class GpuReplica {
   private prefixHit(seq: Sequence): number {
     this.hitBlocks = 0;
     this.hitSavesKv = 0;
+    this.offloadBlocks = 0;
     if (!this.kv || !seq.kv) return 0;
     const m = this.kv.match(seq.kv, seq.promptTokens);
-    if (m === 0) return 0;
+    // Blocks past the GPU's in the CPU tier: no KV saved (they are loaded into the sequence's own blocks).
+    const c = this.kv.offload ? this.kv.matchOffloaded(seq.kv, seq.promptTokens, m) : 0;
+    this.offloadBlocks = c;
+    if (m === 0) return c * seq.kv.blockTokens;
     this.hitBlocks = m;
     this.hitSavesKv = m * seq.kv.kvPerBlock - this.kv.freeKvTakenBy(seq.kv, m);
-    return m * seq.kv.blockTokens;
+    return (m + c) * seq.kv.blockTokens;
   }
 
   /** The admitted sequence takes the blocks prefixHit found; returns the KV blocks it need not allocate. */
