@@ -317,7 +317,7 @@ describe('the two tiers under any operations (fast-check)', () => {
               cache.acquire(hold, m);
               cache.takeOffloaded(hold, m, c);
               cache.fit(Number.POSITIVE_INFINITY);
-              cache.store(hold);
+              cache.store(hold, prompt);
               running.push(hold);
             } else if (o.kind === 'finish' && running.length > 0) {
               const [hold] = running.splice(o.which % running.length, 1);
