@@ -14,6 +14,7 @@ import { API_DIALECTS } from '../providers/dialects.ts';
 import { GPUS, kvCapacityTokens, MODELS } from '../providers/gpu/catalog.ts';
 import { FITTED_COEFFICIENTS, fitKey } from '../providers/gpu/setup.ts';
 import { quoted } from '../text/quote.ts';
+import { disaggregationReferences, disaggregationSchema } from './disaggregation-schema.ts';
 import { didYouMean } from './suggest.ts';
 import { scenarioTriggers } from './triggers.ts';
 import {
@@ -561,6 +562,15 @@ const gpuProviderSchema = obj({
   costPerReplicaHour: money().default(0),
   /** An HPA-like autoscaler (absent: `replicas` fixed for the run). It starts at `replicas` kept within min..max. */
   autoscaling: autoscalingSchema.optional(),
+  /** Disaggregated prefill and decode (disaggregation-schema.ts); absent: colocated. */
+  disaggregation: disaggregationSchema({
+    obj,
+    duration: () => duration(),
+    positiveInt,
+    money,
+    gpuProfile: gpuProfileSchema,
+    maxTokens: MAX_TOKENS,
+  }).optional(),
 });
 
 const providerKinds = ['queue', 'api', 'gpu'] as const;
@@ -1364,6 +1374,8 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
   });
   s.providers.forEach((p, i) => {
     if (p.kind === 'gpu' && p.autoscaling) autoscalingReferences(p, ['providers', i], issue);
+    if (p.kind === 'gpu' && p.disaggregation)
+      disaggregationReferences(p, resolvedModel(p.model), ['providers', i], issue);
   });
   s.providers.forEach((p, i) => {
     if (p.kind !== 'gpu' || p.scheduler.kvBlocks !== undefined) return;
@@ -1470,6 +1482,11 @@ function fittedTiming(p: GpuConfigShape, path: PropertyKey[], issue: Issue): voi
     );
 }
 type GpuConfigShape = Extract<z.output<typeof providerSchema>, { kind: 'gpu' }>;
+
+/** A pool's model as a profile: the catalog's, or the inline one completed. */
+function resolvedModel(m: GpuConfigShape['model']) {
+  return typeof m === 'string' ? MODELS[m]! : { ...m, totalParamsB: m.totalParamsB ?? m.activeParamsB };
+}
 
 const KEDA_ONLY = [
   'pollingInterval',
