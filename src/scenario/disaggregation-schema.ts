@@ -9,7 +9,7 @@
  * schema.ts owns the unit helpers; it hands them in, so this module adds no second copy.
  */
 import { z } from 'zod';
-import { GPUS, kvCapacityTokens, type GpuProfile, type ModelProfile } from '../providers/gpu/catalog.ts';
+import { GPUS, type GpuProfile, kvCapacityTokens, type ModelProfile } from '../providers/gpu/catalog.ts';
 
 /** What schema.ts lends this module: its strict object, units and the GPU catalog reference. */
 export interface DisaggregationSchemaParts {

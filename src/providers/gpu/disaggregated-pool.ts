@@ -24,7 +24,7 @@ import type { DisaggregationConfig } from '../../scenario/disaggregation-schema.
 import type { GpuProviderConfig } from '../../scenario/schema.ts';
 import type { Attempt } from '../attempt.ts';
 import { FastAnswers } from '../fast-answer.ts';
-import { FaultState, NO_OUTPUT_FAULTS, type OutputFaults } from '../faults/fault-state.ts';
+import { type FaultState, NO_OUTPUT_FAULTS, type OutputFaults } from '../faults/fault-state.ts';
 import type { AttemptSink, LoadGauges, Provider } from '../provider.ts';
 import { type GpuProfile, kvBytesPerToken, kvCapacityTokens, type ModelProfile } from './catalog.ts';
 import { GpuPool, type GpuPoolSetup } from './gpu-pool.ts';
@@ -293,7 +293,8 @@ export class DisaggregatedPool implements Provider, ReplicaListener {
       decodeUtilization: round(this.decode.utilization(nowMs)),
       decodeStepMsPure: pureSteps > 0 ? round(pureMs / pureSteps) : 0,
       decodeStepMsWithPrefill: mixedSteps > 0 ? round(mixedMs / mixedSteps) : 0,
-      decodeStepsWithPrefillShare: pureSteps + mixedSteps > 0 ? round(mixedSteps / (pureSteps + mixedSteps)) : 0,
+      decodeStepsWithPrefillShare:
+        pureSteps + mixedSteps > 0 ? round(mixedSteps / (pureSteps + mixedSteps)) : 0,
       replicaHoursUp: (decodeStats['replicaHoursUp'] as number) + prefillHours,
       fleetCostUsd: (decodeStats['fleetCostUsd'] as number) + prefillHours * prefillPrice,
     };

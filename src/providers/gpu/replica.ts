@@ -297,7 +297,8 @@ export class GpuReplica {
       if (s.state === 'prefilling' || s.state === 'decoding')
         all.push({ seq: s, delivered: this.delivered(s) });
     }
-    for (const s of [...this.transferring, ...this.arrived]) all.push({ seq: s, delivered: this.delivered(s) });
+    for (const s of [...this.transferring, ...this.arrived])
+      all.push({ seq: s, delivered: this.delivered(s) });
     this.transfersWaiting = 0;
     for (const { seq } of all) {
       if (seq.state !== 'waiting') this.remove(seq);

@@ -4,8 +4,8 @@
  */
 import type { GpuProviderConfig } from '../../scenario/schema.ts';
 import { GPUS, type GpuProfile, MODELS, type ModelProfile } from './catalog.ts';
-import fitted from './fitted-coefficients.json' with { type: 'json' };
 import type { DisaggregatedSetup } from './disaggregated-pool.ts';
+import fitted from './fitted-coefficients.json' with { type: 'json' };
 import type { GpuPoolSetup } from './gpu-pool.ts';
 import {
   type FittedCoefficients,
@@ -35,7 +35,8 @@ export function resolveDisaggregatedSetup(config: GpuProviderConfig): Disaggrega
     gpu: p.gpu ?? config.gpu,
     tensorParallel: p.tensorParallel ?? config.tensorParallel,
   };
-  const gpu: GpuProfile = typeof prefillConfig.gpu === 'string' ? GPUS[prefillConfig.gpu]! : prefillConfig.gpu;
+  const gpu: GpuProfile =
+    typeof prefillConfig.gpu === 'string' ? GPUS[prefillConfig.gpu]! : prefillConfig.gpu;
   return {
     decode,
     prefill: {
