@@ -102,7 +102,7 @@ export function disaggregationReferences(
   issue: Issue,
 ): void {
   const d = pool.disaggregation;
-  if (!d || !d.enabled) return;
+  if (!d?.enabled) return;
   const at = [...path, 'disaggregation'];
   if (pool.autoscaling !== undefined)
     issue(
