@@ -104,15 +104,15 @@ export function disaggregationReferences(
   const d = pool.disaggregation;
   if (!d?.enabled) return;
   const at = [...path, 'disaggregation'];
-  if (pool.autoscaling !== undefined)
-    issue(
-      [...at],
-      "expected no 'autoscaling' on a disaggregated pool (the autoscaler scales one pool; a prefill pool and a decode pool need one each): remove one of them",
-    );
   if (pool.expose !== 'pool')
     issue(
       [...path, 'expose'],
       "expected 'expose: pool' on a disaggregated pool (the pool pairs a prefill replica with a decode replica itself), got 'replicas'",
+    );
+  if (pool.autoscaling !== undefined)
+    issue(
+      [...path, 'autoscaling'],
+      "expected no autoscaler on a disaggregated pool (it would scale one pool, and a prefill pool and a decode pool need one each), got one: remove 'autoscaling' or 'disaggregation'",
     );
   const gpu = d.prefill.gpu ?? pool.gpu;
   const profile = typeof gpu === 'string' ? GPUS[gpu] : gpu;
