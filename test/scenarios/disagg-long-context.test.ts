@@ -6,7 +6,9 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { formatSummary } from '../../src/cli/summary.ts';
 import type { RunResult } from '../../src/metrics/result-types.ts';
+import { renderRunReport } from '../../src/report/index.ts';
 import { loadScenarioFile } from '../../src/scenario/load.ts';
 import { parseOverride } from '../../src/scenario/overrides.ts';
 import { simulate } from '../../src/simulator/simulate.ts';
@@ -58,6 +60,26 @@ describe('scenarios/disagg-long-context.yaml', () => {
       expect(split.cost.fleetUsd).toBeCloseTo(colocated.cost.fleetUsd!, 6);
     },
   );
+
+  it('the text summary and the HTML report show both pools, the transfers and decode interference', async () => {
+    const loaded = await loadScenarioFile(FILE);
+    const r = await simulate(loaded, { seed: 1 });
+    const line = formatSummary(r)
+      .split('\n')
+      .find((l) => l.startsWith('disaggregated pool:'));
+    expect(line).toMatch(
+      /^disaggregated pool: 3 prefill \+ 1 decode replicas, [\d,]+ requests disaggregated, 0 colocated; KV transfer p50 [\d.]+ ms p99 [\d.]+ ms, KV wait p99 [\d.]+ ms; prefill [\d.]+% busy, decode [\d.]+%; decode step [\d.]+ ms \(with prefill beside it: -, 0\.0% of steps\)$/,
+    );
+    const html = renderRunReport(r, loaded.scenario);
+    const table = html.slice(html.indexOf('id="disaggregation-table"'));
+    expect(table).toContain('<th scope="row">pool</th><td>3 / 1</td>');
+    expect(table).toContain('KV transfer p99');
+    expect(table).toContain('decode step with prefill');
+    // A run without a disaggregated pool has no such table.
+    const colocated = await run(1, ...COLOCATED);
+    expect(renderRunReport(colocated, loaded.scenario)).not.toContain('disaggregation-table');
+    expect(formatSummary(colocated)).not.toContain('disaggregated pool');
+  });
 
   it('is deterministic: the same seed gives the same bytes', async () => {
     const [a, b] = [await run(2), await run(2)];
