@@ -1374,8 +1374,17 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
   });
   s.providers.forEach((p, i) => {
     if (p.kind === 'gpu' && p.autoscaling) autoscalingReferences(p, ['providers', i], issue);
-    if (p.kind === 'gpu' && p.disaggregation)
+    if (p.kind === 'gpu' && p.disaggregation?.enabled) {
       disaggregationReferences(p, resolvedModel(p.model), ['providers', i], issue);
+      // The prefill replicas' own fit (a fitted model without `from` looks up their GPU and TP).
+      const { gpu, tensorParallel } = p.disaggregation.prefill;
+      if (p.timing !== 'auto' && p.timing.model === 'fitted' && p.timing.from === undefined)
+        fittedTiming(
+          { ...p, gpu: gpu ?? p.gpu, tensorParallel: tensorParallel ?? p.tensorParallel },
+          ['providers', i, 'disaggregation', 'prefill'],
+          issue,
+        );
+    }
   });
   s.providers.forEach((p, i) => {
     if (p.kind !== 'gpu' || p.scheduler.kvBlocks !== undefined) return;

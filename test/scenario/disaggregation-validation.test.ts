@@ -106,6 +106,37 @@ describe('disaggregation: bad input', () => {
     ]);
   });
 
+  it('a fitted time model without a fit for the prefill GPU and TP (which would fail at run time)', async () => {
+    expect(
+      await problems(
+        scenario(
+          '    timing: { model: fitted }\n    disaggregation:\n      prefill: { replicas: 1, gpu: l40s }',
+        ).replace('llama-3.1-70b', 'llama-2-70b'),
+      ),
+    ).toEqual([
+      "scenario.yaml:12:16: providers[0].disaggregation.prefill: expected 'from' or 'coefficients', got neither: the catalog has no fit for 'llama-2-70b/l40s/tp4' (it has llama-2-70b/h100-80gb/tp2, llama-2-70b/h100-80gb/tp4, llama-2-70b/h100-80gb/tp8, llama-2-70b/a100-80gb/tp2, llama-2-70b/a100-80gb/tp4, llama-2-70b/a100-80gb/tp8)",
+    ]);
+    // A prefill TP the catalog has a fit for is fine.
+    await loadScenarioText(
+      scenario(
+        '    timing: { model: fitted }\n    disaggregation:\n      prefill: { replicas: 1, tensorParallel: 2 }',
+      ).replace('llama-3.1-70b', 'llama-2-70b'),
+      'scenario.yaml',
+    );
+  });
+
+  it('an inline prefill GPU profile', async () => {
+    const { scenario: s } = await loadScenarioText(
+      scenario(
+        '    disaggregation:\n      prefill: { replicas: 1, gpu: { memoryGB: 80, bandwidthTBps: 3, bf16Tflops: 900 } }',
+      ),
+      'scenario.yaml',
+    );
+    expect((s.providers[0] as GpuProviderConfig).disaggregation?.prefill.gpu).toMatchObject({
+      mfuPrefill: 0.45,
+    });
+  });
+
   it('enabled: false checks nothing more: the pool is colocated', async () => {
     const { scenario: s } = await loadScenarioText(
       scenario(
