@@ -4,10 +4,11 @@
  * stream: the TPOT and goodput SLOs fail. The same GPUs colocated pass all three; llm-d's decider
  * (every prompt short) puts everything on the two decode replicas and collapses.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/metrics/result-types.ts';
-import { loadScenarioFile } from '../../src/scenario/load.ts';
+import { loadScenarioFile, loadScenarioText } from '../../src/scenario/load.ts';
 import { parseOverride } from '../../src/scenario/overrides.ts';
 import { simulate } from '../../src/simulator/simulate.ts';
 
@@ -42,6 +43,19 @@ describe('scenarios/disagg-short-context.yaml', () => {
     expect(d['decodeUtilization']).toBeGreaterThan(0.9);
     expect(d['kvTransferMsP50']).toBeGreaterThan(0.5);
     expect(d['kvTransferMsP50']).toBeLessThan(3);
+  });
+
+  it('enabled: false is the plain colocated pool: the same bytes as the file without the block', async () => {
+    const text = await readFile(FILE, 'utf8');
+    const plain = text
+      .replace(/ {4}# Prefill on its own replicas[^\n]*\n {4}disaggregation:\n( {6}[^\n]*\n)+/, '')
+      .replace('replicas: 2\n', 'replicas: 4\n');
+    const loaded = await loadScenarioText(plain, FILE);
+    expect(loaded.scenario.providers[0]).not.toHaveProperty('disaggregation');
+    expect(loaded.scenario.providers[0]).toMatchObject({ replicas: 4 });
+    const without = await simulate(loaded, { seed: 2 });
+    const disabled = await run(2, ...COLOCATED);
+    expect(JSON.stringify(disabled)).toBe(JSON.stringify(without));
   });
 
   it("llm-d's decider keeps every short prompt on the decode replicas: the idle prefill pool cannot help", async () => {
