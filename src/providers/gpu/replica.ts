@@ -353,6 +353,7 @@ export class GpuReplica {
         budget -= this.schedulePrefill(seq, Math.min(budget, o.chunkSize));
       }
     }
+    let tookTransfer = false;
     while ((budget > 0 || this.transfersWaiting > 0) && this.running < o.maxSeqs) {
       const head = this.peekWaiting();
       if (!head) break;
@@ -362,9 +363,11 @@ export class GpuReplica {
         if (!this.fits(need)) break;
         this.waiting.shift();
         this.startTransfer(head, need);
+        tookTransfer = true;
         continue;
       }
-      if (budget <= 0) break;
+      // Without chunked prefill a prompt behind a transfer waits for a prefill-only iteration.
+      if (budget <= 0 || (tookTransfer && !o.chunkedPrefill && !prefillOnly)) break;
       const blocks = this.blocksFor(head);
       const hit = this.prefixHit(head);
       if (!this.fits(blocks - this.hitSavesKv)) break;
@@ -589,7 +592,8 @@ export class GpuReplica {
 
   private canAdmitHead(): boolean {
     const head = this.peekWaiting();
-    if (!head || this.running >= this.options.maxSeqs) return false;
+    // A transferred sequence needs no prefill: it never makes an iteration prefill-only.
+    if (!head || head.transferMs >= 0 || this.running >= this.options.maxSeqs) return false;
     return this.fits(this.blocksFor(head));
   }
 

@@ -172,6 +172,24 @@ describe('KV space on the decode replica', () => {
     expect(pool.decode.members[0]!.kvUsage).toBe(0);
   });
 
+  it('without chunked prefill, a transfer waiting for its KV never pauses the decoders', () => {
+    const { sim, provider } = disaggregated({
+      scheduler: { chunkedPrefill: false },
+      disaggregation: {
+        prefill: { replicas: 1 },
+        transfer: { bandwidthGBps: 100, latency: 1000 },
+        decider: { minUncachedPromptTokens: 500 },
+      },
+    });
+    // a decodes on the decode replica (colocated); b's KV is taken blocks for at ~0.2 s and arrives after a ends.
+    const a = gpuAttempt({ prompt: 400, output: 50 });
+    const b = gpuAttempt({ prompt: 600, output: 5, atMs: 10 });
+    submitAll(sim, provider, [a, b]);
+    sim.run(Number.POSITIVE_INFINITY);
+    expect(b.firstTokenMs).toBeGreaterThan(a.endMs);
+    expect(a.endMs).toBeCloseTo(aloneTimes(K, 400, 50).e2e, 9);
+  });
+
   it('refuses a request larger than a decode replica holds (400 at once, never a hang)', () => {
     const { sim, sink, provider } = disaggregated({ scheduler: { kvBlocks: 10 } });
     const a = gpuAttempt({ prompt: 200, output: 5 });
