@@ -92,8 +92,8 @@ type Issue = (path: PropertyKey[], message: string) => void;
 
 /**
  * A disaggregated pool is exposed as one pool, fixed in size, its prefill replicas fit the
- * model, and its decode replicas hold a request the decider sends them. `resolveModel` turns the
- * pool's model into a profile (schema.ts's catalog lookup).
+ * model, and its decode replicas hold a request the decider sends them. `model` is the
+ * pool's model as a profile (the catalog's, or the inline one completed).
  */
 export function disaggregationReferences(
   pool: PoolShape,
