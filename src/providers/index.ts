@@ -9,8 +9,9 @@ import type { ProviderConfig } from '../scenario/schema.ts';
 import { ApiProvider } from './api/index.ts';
 import { NO_OUTPUT_FAULTS, type OutputFaults } from './faults/fault-state.ts';
 import { FaultyProvider } from './faults/faulty-provider.ts';
+import { DisaggregatedPool } from './gpu/disaggregated-pool.ts';
 import { GpuPool } from './gpu/gpu-pool.ts';
-import { resolveGpuSetup } from './gpu/setup.ts';
+import { resolveDisaggregatedSetup, resolveGpuSetup } from './gpu/setup.ts';
 import type { AttemptSink, Provider } from './provider.ts';
 import { QueueProvider } from './queue/index.ts';
 
@@ -45,6 +46,8 @@ export function createProvider(
       case 'api':
         return new ApiProvider(config, scheduler, s, rng, faults);
       case 'gpu':
+        if (config.disaggregation?.enabled)
+          return new DisaggregatedPool(resolveDisaggregatedSetup(config), scheduler, s, rng, faults);
         return new GpuPool(resolveGpuSetup(config), scheduler, s, rng, faults);
     }
   };

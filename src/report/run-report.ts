@@ -10,6 +10,7 @@ import { fleetCostUsd } from '../metrics/result.ts';
 import type { RunResult, TimeSeriesBlock } from '../metrics/result-types.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { clientScript } from './client-script.ts';
+import { disaggregationTable } from './disaggregation-table.ts';
 import { type Aggregate, downsample, downsampleFactor, groupSizes } from './downsample.ts';
 import {
   fmtAfter,
@@ -605,7 +606,7 @@ function providerTable(r: RunResult): string {
     numericFrom: 2,
     textColumns: [5],
     rows,
-  })}${details}${prefixCacheTable(r)}${offloadTable(r)}`;
+  })}${details}${prefixCacheTable(r)}${offloadTable(r)}${disaggregationTable(r)}`;
 }
 
 /** Per GPU pool with prefix caching: the token hit rate of each replica's cache (first admissions, warmup included). */

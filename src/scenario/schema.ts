@@ -14,6 +14,7 @@ import { API_DIALECTS } from '../providers/dialects.ts';
 import { GPUS, kvCapacityTokens, MODELS } from '../providers/gpu/catalog.ts';
 import { FITTED_COEFFICIENTS, fitKey } from '../providers/gpu/setup.ts';
 import { quoted } from '../text/quote.ts';
+import { disaggregationReferences, disaggregationSchema } from './disaggregation-schema.ts';
 import { didYouMean } from './suggest.ts';
 import { scenarioTriggers } from './triggers.ts';
 import {
@@ -601,6 +602,15 @@ const gpuProviderSchema = obj({
   costPerReplicaHour: money().default(0),
   /** An HPA-like autoscaler (absent: `replicas` fixed for the run). It starts at `replicas` kept within min..max. */
   autoscaling: autoscalingSchema.optional(),
+  /** Disaggregated prefill and decode (disaggregation-schema.ts); absent: colocated. */
+  disaggregation: disaggregationSchema({
+    obj,
+    duration: () => duration(),
+    positiveInt,
+    money,
+    gpuProfile: gpuProfileSchema,
+    maxTokens: MAX_TOKENS,
+  }).optional(),
 });
 
 const providerKinds = ['queue', 'api', 'gpu'] as const;
@@ -1417,6 +1427,17 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
   });
   s.providers.forEach((p, i) => {
     if (p.kind === 'gpu' && p.autoscaling) autoscalingReferences(p, ['providers', i], issue);
+    if (p.kind === 'gpu' && p.disaggregation?.enabled) {
+      disaggregationReferences(p, resolvedModel(p.model), ['providers', i], issue);
+      // The prefill replicas' own fit (a fitted model without `from` looks up their GPU and TP).
+      const { gpu, tensorParallel } = p.disaggregation.prefill;
+      if (p.timing !== 'auto' && p.timing.model === 'fitted' && p.timing.from === undefined)
+        fittedTiming(
+          { ...p, gpu: gpu ?? p.gpu, tensorParallel: tensorParallel ?? p.tensorParallel },
+          ['providers', i, 'disaggregation', 'prefill'],
+          issue,
+        );
+    }
   });
   s.providers.forEach((p, i) => {
     if (p.kind !== 'gpu' || p.scheduler.kvBlocks !== undefined) return;
@@ -1523,6 +1544,11 @@ function fittedTiming(p: GpuConfigShape, path: PropertyKey[], issue: Issue): voi
     );
 }
 type GpuConfigShape = Extract<z.output<typeof providerSchema>, { kind: 'gpu' }>;
+
+/** A pool's model as a profile: the catalog's, or the inline one completed. */
+function resolvedModel(m: GpuConfigShape['model']) {
+  return typeof m === 'string' ? MODELS[m]! : { ...m, totalParamsB: m.totalParamsB ?? m.activeParamsB };
+}
 
 const KEDA_ONLY = [
   'pollingInterval',

@@ -611,6 +611,37 @@ export class GpuPool implements Provider, ReplicaListener {
     }
   }
 
+  // Disaggregated serving (disaggregated-pool.ts): this pool is the decode pool ---------------
+
+  /** Id of the replica the balancer would give a request now; undefined when none serves. */
+  pickServing(): number | undefined {
+    return this.pick()?.index;
+  }
+
+  /** Prompt tokens of `work` replica `id`'s prefix cache holds now (0 without a cache). */
+  cachedPromptTokens(id: number, work: Attempt['work']): number {
+    return this.members[id]!.cachedPromptTokens(work);
+  }
+
+  /**
+   * Takes `a`, prefilled elsewhere, to decode on replica `id` (another, if `id` no longer serves):
+   * its KV arrives `transferMs` after the replica finds blocks for it. `cachedTokens`: the prompt
+   * tokens the prefill replica's cache served. None serving: a 503 at once.
+   */
+  startTransferred(id: number, a: Attempt, deliver: number, transferMs: number, cachedTokens: number): void {
+    let replica: GpuReplica | undefined = this.members[id];
+    if (!replica?.up || this.phase[id] !== 'ready') replica = this.pick();
+    if (!replica) {
+      this.answerFast(a, 'server_error');
+      return;
+    }
+    const seq = new Sequence(a, deliver, false, replica.index);
+    seq.transferMs = transferMs;
+    seq.cachedElsewhere = cachedTokens;
+    a.handle = seq;
+    replica.submit(seq);
+  }
+
   private startOn(replica: GpuReplica, a: Attempt): void {
     const out = a.work.outputTokens;
     const cap = this.outputFaults.outputCap(a);
@@ -623,18 +654,28 @@ export class GpuPool implements Provider, ReplicaListener {
 
   /** Reports the attempt with the tokens it delivered; the pool bills them (prices default to 0). */
   private report(seq: Sequence, nowMs: number, delivered: number): void {
-    const a = seq.attempt;
+    this.afterEnd(seq.replica);
+    this.settle(
+      seq.attempt,
+      nowMs,
+      delivered,
+      seq.kv?.cachedTokens ?? seq.cachedElsewhere,
+      seq.kv?.offloadedTokens ?? 0,
+    );
+  }
+
+  /** Ends `a` with `delivered` tokens, billed at the pool's prices, and hands it to the sink. */
+  settle(a: Attempt, nowMs: number, delivered: number, cachedTokens: number, offloadedTokens = 0): void {
     a.endMs = nowMs;
     a.outputTokens = delivered;
     if (a.outputTokens > 1 && a.firstTokenMs < nowMs)
       a.tokenIntervalMs = (nowMs - a.firstTokenMs) / (a.outputTokens - 1);
     a.billedInputTokens = a.work.promptTokens;
-    a.cachedInputTokens = seq.kv?.cachedTokens ?? 0;
-    a.offloadedInputTokens = seq.kv?.offloadedTokens ?? 0;
+    a.cachedInputTokens = cachedTokens;
+    a.offloadedInputTokens = offloadedTokens;
     a.billedOutputTokens = a.outputTokens;
     const p = this.config.pricing;
     a.costUsd = (a.billedInputTokens * p.inputPerMTok + a.billedOutputTokens * p.outputPerMTok) / 1e6;
-    this.afterEnd(seq.replica);
     this.sink.attemptDone(a);
   }
 

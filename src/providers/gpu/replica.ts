@@ -70,7 +70,8 @@ export interface OffloadOptions {
   latencyMs: number;
 }
 
-type SeqState = 'waiting' | 'prefilling' | 'decoding' | 'done';
+/** `transferring`: KV blocks taken on a decode replica, its prompt's KV still on the way (disaggregation). */
+type SeqState = 'waiting' | 'prefilling' | 'transferring' | 'decoding' | 'done';
 
 /** One attempt being served by a replica. */
 export class Sequence {
@@ -109,6 +110,13 @@ export class Sequence {
   loading = false;
   /** Loads started for it (a load's end counts only if no later one replaced it). */
   loads = 0;
+  /**
+   * Disaggregated serving: ms its prompt's KV takes to arrive from the prefill replica once this
+   * (decode) replica has taken blocks for it; -1 for a sequence that prefills here.
+   */
+  transferMs = -1;
+  /** Prompt tokens a prefix cache served elsewhere (on its prefill replica). */
+  cachedElsewhere = 0;
 
   constructor(attempt: Attempt, deliver: number, failAtFirstToken: boolean, replica: number) {
     this.attempt = attempt;
@@ -189,6 +197,17 @@ export class GpuReplica {
   /** Loads from the CPU tier, and the milliseconds of transfer they took (latency included). */
   offloadLoads = 0;
   offloadTransferMs = 0;
+  /** Sequences whose KV is on its way from a prefill replica, and those whose KV has arrived. */
+  private readonly transferring: Sequence[] = [];
+  private readonly arrived: Sequence[] = [];
+  /** Transferred sequences in waiting (they need KV blocks but no token budget). */
+  private transfersWaiting = 0;
+  private readonly onTransferDone = (seq: Sequence) => this.transferDone(seq);
+  /** Decode iterations with and without prefill work beside them, and their time (decode interference). */
+  decodeStepsPure = 0;
+  decodeStepsMixed = 0;
+  decodeMsPure = 0;
+  decodeMsMixed = 0;
   /** Up (serving) or down (lost to a fault, or warming up). */
   up = true;
   /** Time spent iterating (for utilization), iterations run and preemptions. */
@@ -250,7 +269,8 @@ export class GpuReplica {
   }
 
   submit(seq: Sequence): void {
-    if (this.kv) seq.kv = this.kv.holdFor(seq.attempt.work);
+    if (seq.transferMs >= 0) this.transfersWaiting++;
+    else if (this.kv) seq.kv = this.kv.holdFor(seq.attempt.work);
     this.waiting.push(seq);
     // Start at the end of this instant, so every request arriving now joins the same iteration.
     if (!this.iterating && !this.kickPending) {
@@ -263,7 +283,14 @@ export class GpuReplica {
   remove(seq: Sequence): void {
     switch (seq.state) {
       case 'waiting':
+        if (seq.transferMs >= 0) this.transfersWaiting--;
         seq.state = 'done'; // skipped when it reaches the head of waiting
+        return;
+      case 'transferring':
+        if (!removeFrom(this.transferring, seq)) removeFrom(this.arrived, seq);
+        this.freeBlocks += seq.blocks;
+        this.running--;
+        seq.state = 'done';
         return;
       case 'prefilling': {
         removeFrom(this.prefilling, seq);
@@ -301,6 +328,9 @@ export class GpuReplica {
       if (s.state === 'prefilling' || s.state === 'decoding')
         all.push({ seq: s, delivered: this.delivered(s) });
     }
+    for (const s of [...this.transferring, ...this.arrived])
+      all.push({ seq: s, delivered: this.delivered(s) });
+    this.transfersWaiting = 0;
     for (const { seq } of all) {
       if (seq.state !== 'waiting') this.remove(seq);
       seq.state = 'done';
@@ -329,6 +359,7 @@ export class GpuReplica {
     work.decodeSeqs = 0;
     work.decodeContext = 0;
     this.prefillDoneCount = 0;
+    if (this.arrived.length > 0) this.joinArrived();
     const k = this.k;
 
     // 1. Decoding sequences each need a block when their next token starts one; preempt the newest
@@ -357,9 +388,21 @@ export class GpuReplica {
     } else if (this.loadedUnscheduled > 0) {
       budget = this.scheduleLoaded(budget);
     }
-    while (budget > 0 && this.running < o.maxSeqs) {
+    let tookTransfer = false;
+    while ((budget > 0 || this.transfersWaiting > 0) && this.running < o.maxSeqs) {
       const head = this.peekWaiting();
       if (!head) break;
+      if (head.transferMs >= 0) {
+        // Its KV comes from a prefill replica: it waits for blocks, then for the transfer.
+        const need = this.blocksFor(head);
+        if (!this.fits(need)) break;
+        this.waiting.shift();
+        this.startTransfer(head, need);
+        tookTransfer = true;
+        continue;
+      }
+      // Without chunked prefill a prompt behind a transfer waits for a prefill-only iteration.
+      if (budget <= 0 || (tookTransfer && !o.chunkedPrefill && !prefillOnly)) break;
       const blocks = this.blocksFor(head);
       const hit = this.prefixHit(head);
       if (!this.fits(blocks - this.hitSavesKv)) break;
@@ -382,6 +425,15 @@ export class GpuReplica {
     this.iterating = true;
     const ms = this.timeModel.iterationMs(work) * this.faults.latency;
     this.busyMs += ms;
+    if (work.decodeSeqs > 0) {
+      if (work.prefillTokens > 0) {
+        this.decodeStepsMixed++;
+        this.decodeMsMixed += ms;
+      } else {
+        this.decodeStepsPure++;
+        this.decodeMsPure += ms;
+      }
+    }
     this.scheduler.after(ms, this.onIterationEnd, undefined);
   }
 
@@ -435,6 +487,59 @@ export class GpuReplica {
     this.prefillDoneCount = 0;
     this.iterating = false;
     this.startIteration();
+  }
+
+  /**
+   * Submits a sequence prefilled on another replica, whose KV arrives `seq.transferMs` after this
+   * replica takes blocks for it (pull, as vLLM's NIXL connector: the decode side allocates, then
+   * reads). It waits in line for KV space like any admission; its first token reaches the caller
+   * when the KV has arrived, and it decodes the rest here.
+   */
+  private startTransfer(seq: Sequence, blocks: number): void {
+    this.transfersWaiting--;
+    seq.state = 'transferring';
+    seq.blocks = blocks;
+    seq.admitted = this.admittedCounter++;
+    this.freeBlocks -= blocks;
+    this.kv?.fit(this.freeBlocks);
+    this.running++;
+    this.transferring.push(seq);
+    this.scheduler.after(seq.transferMs, this.onTransferDone, seq);
+  }
+
+  private transferDone(seq: Sequence): void {
+    if (seq.state !== 'transferring' || !removeFrom(this.transferring, seq)) return; // removed meanwhile
+    seq.firstTokenDone = true;
+    seq.remaining--;
+    this.listener.firstToken(seq, this.scheduler.now());
+    if (seq.remaining <= 0) {
+      this.freeBlocks += seq.blocks;
+      this.running--;
+      seq.state = 'done';
+      this.listener.finished(seq, this.scheduler.now());
+      return;
+    }
+    this.arrived.push(seq);
+    if (!this.iterating && !this.kickPending) {
+      this.kickPending = true;
+      this.scheduler.atEndOfInstant(this.onKick, undefined);
+    }
+  }
+
+  /** Sequences whose KV arrived join the decoders at the next step. */
+  private joinArrived(): void {
+    for (const seq of this.arrived) {
+      this.joinDecoding(seq, this.k);
+      this.admittedStack.push(seq);
+    }
+    this.arrived.length = 0;
+  }
+
+  /** Prompt tokens of `work` the prefix cache holds now (what a P/D decider calls cached); changes nothing. */
+  cachedPromptTokens(work: Attempt['work']): number {
+    if (!this.kv) return 0;
+    const hold = this.kv.holdFor(work);
+    return hold ? this.kv.match(hold, work.promptTokens) * hold.blockTokens : 0;
   }
 
   /** Blocks the decoding sequences need in iteration k. */
@@ -584,7 +689,8 @@ export class GpuReplica {
 
   private canAdmitHead(): boolean {
     const head = this.peekWaiting();
-    if (!head || this.running >= this.options.maxSeqs) return false;
+    // A transferred sequence needs no prefill: it never makes an iteration prefill-only.
+    if (!head || head.transferMs >= 0 || this.running >= this.options.maxSeqs) return false;
     return this.fits(this.blocksFor(head));
   }
 
@@ -618,6 +724,7 @@ export class GpuReplica {
       }
       this.running--;
       this.preemptions++;
+      seq.transferMs = -1; // recomputed here, as vLLM's decode instance does
       // Recompute: prefill the prompt and every token generated so far again.
       seq.promptTokens = seq.attempt.work.promptTokens + generated;
       seq.prefilled = 0;
@@ -671,11 +778,12 @@ export class GpuReplica {
 }
 
 /** Removes `item` from `list`, keeping the order (without splice, which allocates the array it returns). */
-function removeFrom<T>(list: T[], item: T): void {
+function removeFrom<T>(list: T[], item: T): boolean {
   const i = list.indexOf(item);
-  if (i < 0) return;
+  if (i < 0) return false;
   for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j]!;
   list.pop();
+  return true;
 }
 
 /** A finish-heap entry keeps its own key: a preempted sequence rejoins with a new one. */

@@ -4,6 +4,7 @@
  */
 import type { GpuProviderConfig } from '../../scenario/schema.ts';
 import { GPUS, type GpuProfile, MODELS, type ModelProfile } from './catalog.ts';
+import type { DisaggregatedSetup } from './disaggregated-pool.ts';
 import fitted from './fitted-coefficients.json' with { type: 'json' };
 import type { GpuPoolSetup } from './gpu-pool.ts';
 import {
@@ -23,6 +24,27 @@ export function resolveGpuSetup(config: GpuProviderConfig): GpuPoolSetup {
       : { ...config.model, totalParamsB: config.model.totalParamsB ?? config.model.activeParamsB };
   const gpu: GpuProfile = typeof config.gpu === 'string' ? GPUS[config.gpu]! : config.gpu;
   return { config, model, gpu, timeModel: timeModelFor(config, model, gpu) };
+}
+
+/** A disaggregated pool's setup: the pool's own as the decode pool; the prefill pool's GPU, TP and time model. */
+export function resolveDisaggregatedSetup(config: GpuProviderConfig): DisaggregatedSetup {
+  const decode = resolveGpuSetup(config);
+  const p = config.disaggregation!.prefill;
+  const prefillConfig = {
+    ...config,
+    gpu: p.gpu ?? config.gpu,
+    tensorParallel: p.tensorParallel ?? config.tensorParallel,
+  };
+  const gpu: GpuProfile =
+    typeof prefillConfig.gpu === 'string' ? GPUS[prefillConfig.gpu]! : prefillConfig.gpu;
+  return {
+    decode,
+    prefill: {
+      gpu,
+      tensorParallel: prefillConfig.tensorParallel,
+      timeModel: timeModelFor(prefillConfig, decode.model, gpu),
+    },
+  };
 }
 
 /** The fit key for a catalog model and GPU, e.g. `llama-2-70b/h100-80gb/tp4`. */
