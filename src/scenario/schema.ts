@@ -174,11 +174,8 @@ function autoOr<T>(schema: z.ZodType<T, unknown>) {
     });
 }
 
-/**
- * A distribution of values in one unit: `{ dist: lognormal, median: 400ms, p99: 1.5s }`, or a
- * bare value meaning "always this" (`service: 1s`).
- */
-function distribution(value: () => z.ZodType<number, unknown>) {
+/** The written-out forms of a distribution, one variant per `dist`. */
+function distributionSpec(value: () => z.ZodType<number, unknown>) {
   const variants = [
     obj({ dist: z.literal('deterministic'), value: value() }),
     obj({ dist: z.literal('exponential'), mean: value() }),
@@ -195,20 +192,33 @@ function distribution(value: () => z.ZodType<number, unknown>) {
     obj({ dist: z.literal('empirical'), values: z.array(value()).min(1).max(1_000_000) }),
   ] as const;
   const names = variants.map((v) => v.shape.dist.value);
-  const spec = z.discriminatedUnion('dist', variants, {
+  return z.discriminatedUnion('dist', variants, {
     error: (issue) => {
       if (issue.code !== 'invalid_union') return undefined;
       const found = (issue.input as { dist?: unknown } | undefined)?.dist;
       return `expected 'dist' to be one of ${names.map((n) => `'${n}'`).join(' | ')}${typeof found === 'string' ? didYouMean(found, names) : ''}`;
     },
   });
+}
+
+/**
+ * A distribution of values in one unit: `{ dist: lognormal, median: 400ms, p99: 1.5s }`, or a
+ * bare value meaning "always this" (`service: 1s`).
+ */
+function distribution(value: () => z.ZodType<number, unknown>) {
+  // The schemas that read a written-out distribution are built on first use, not at start-up: a
+  // scenario writes a few distributions, and building all seven variants for each of the
+  // fourteen places that accept one was a tenth of every `floodgate` start.
+  let single: z.ZodType<number, unknown> | undefined;
+  let spec: ReturnType<typeof distributionSpec> | undefined;
   return z
     .union([z.number(), z.string(), z.looseObject({})], {
       error: () => 'expected a distribution such as { dist: exponential, mean: 1s } or a single value',
     })
     .transform((input, ctx): DistributionSpec => {
       if (typeof input !== 'object') {
-        const one = value().safeParse(input);
+        single ??= value();
+        const one = single.safeParse(input);
         if (!one.success) {
           for (const issue of one.error.issues)
             ctx.issues.push({
@@ -221,6 +231,7 @@ function distribution(value: () => z.ZodType<number, unknown>) {
         }
         return { dist: 'deterministic', value: one.data };
       }
+      spec ??= distributionSpec(value);
       const parsed = spec.safeParse(input);
       if (!parsed.success) {
         for (const issue of parsed.error.issues)

@@ -1,6 +1,6 @@
 /** The shared formatters' words for edge values: nothing after, one of a thing. */
 import { describe, expect, it } from 'vitest';
-import { fmtAfter, fmtAxis, fmtMs, plural } from '../../src/report/format.ts';
+import { fmtAfter, fmtAxis, fmtInt, fmtMs, plural } from '../../src/report/format.ts';
 
 describe('fmtAfter(ms)', () => {
   it('says "immediately" for no delay, not "after 0.00 ms"', () => {
@@ -43,5 +43,16 @@ describe('plural(n, one, many)', () => {
     expect(plural(0, 'request')).toBe('0 requests');
     expect(plural(2, 'class', 'classes')).toBe('2 classes');
     expect(plural(34_663, 'request')).toBe('34,663 requests');
+  });
+});
+
+describe('fmtInt(n)', () => {
+  it("prints what toLocaleString('en-US') prints for the rounded number, edge values included", () => {
+    const values = [0, -0, 0.4, -0.4, 0.5, -0.5, 1, 12, 999, 1000, -1000, 1234.5, 999_999, 1_000_000];
+    values.push(-123_456_789, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 53, 2 ** 60, 1e21, 1e300);
+    values.push(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY);
+    for (let x = 1; x < 1e16; x = x * 7 + 3) values.push(x, -x, x + 0.5);
+    for (const v of values) expect(fmtInt(v), String(v)).toBe(Math.round(v).toLocaleString('en-US'));
+    expect(fmtInt(1_999_514)).toBe('1,999,514');
   });
 });
