@@ -12,6 +12,7 @@
 import type { Scheduler } from '../../engine/clock.ts';
 import { createDistribution, type Distribution } from '../../engine/dist/index.ts';
 import type { Random } from '../../engine/rng.ts';
+import type { ReplicaGauge } from '../../metrics/recorder.ts';
 import type { AutoscalingConfig } from '../../scenario/schema.ts';
 import type { GpuPool } from './gpu-pool.ts';
 import {
@@ -95,14 +96,18 @@ export class PoolAutoscaler {
     };
   }
 
-  /** The counts the time series shows, with the fleet cost billed up to `nowMs`. */
-  gauge(nowMs: number): { desired: number; starting: number; ready: number; fleetCostUsd: number } {
+  /** The counts the time series shows (and the nodes', on a node pool), with the fleet cost billed up to `nowMs`. */
+  gauge(nowMs: number): ReplicaGauge {
     const c = this.counts();
+    const nodes = this.pool.nodeCounts();
     return {
       desired: c.desired,
       starting: c.starting,
       ready: c.ready,
       fleetCostUsd: this.pool.fleetCostUsd(nowMs),
+      ...(nodes
+        ? { nodesRequested: nodes.requested, nodesProvisioning: nodes.provisioning, nodesReady: nodes.ready }
+        : {}),
     };
   }
 
