@@ -6,10 +6,12 @@
  * reclaim takes whole nodes. Exact timelines, billing, conservation over whole runs, input checks.
  */
 import { describe, expect, it } from 'vitest';
+import { formatSummary } from '../../src/cli/summary.ts';
 import type { Simulation } from '../../src/engine/simulation.ts';
 import { scheduleFaults } from '../../src/providers/faults/fault-timeline.ts';
 import { PoolAutoscaler } from '../../src/providers/gpu/autoscaler.ts';
 import { NodePool } from '../../src/providers/gpu/node-pool.ts';
+import { timeCharts } from '../../src/report/run-report.ts';
 import { validateScenario } from '../../src/scenario/load.ts';
 import type { ScenarioInput } from '../../src/scenario/schema.ts';
 import { gpuAttempt, gpuConfig, makePool, submitAll } from '../providers/gpu/gpu-harness.ts';
@@ -281,13 +283,31 @@ describe('whole runs on node pools', () => {
     },
   );
 
-  it('without a node pool the result has no node series and bills replicas', async () => {
+  it('the summary and the HTML report show the nodes beside the replicas', async () => {
+    const input = scenario();
+    const r = await run(input, 1);
+    expect(formatSummary(r)).toMatch(
+      /autoscaled pool: peak \d+ replicas, \d+ at the end \(\d+ in all\), on nodes: peak 3, \d at the end \(\d+ in all\), \d+\.\d\d node-hours billed, fleet \$/,
+    );
+    const charts = timeCharts(r, validateScenario(input)).charts;
+    expect(charts.find((c) => c.id === 'nodes')!.series.map((s) => s.label)).toEqual([
+      'pool nodes requested',
+      'pool nodes provisioning',
+      'pool nodes ready',
+    ]);
+    expect(charts.find((c) => c.id === 'fleet-cost')!.note).toMatch(/node-hours/);
+  });
+
+  it('without a node pool the result has no node series, bills replicas, and the report no nodes chart', async () => {
     const input = scenario({ nodePool: undefined, costPerReplicaHour: 2.5 });
     const r = await run(input, 1);
     const ts = r.timeseries.providers['pool']!;
     expect(ts.replicasDesired).toBeDefined();
     expect('nodesRequested' in ts).toBe(false);
     expect('nodesEver' in r.providers['pool']!.details!).toBe(false);
+    expect(formatSummary(r)).toMatch(/replica-hours billed/);
+    const charts = timeCharts(r, validateScenario(input)).charts;
+    expect(charts.some((c) => c.id === 'nodes')).toBe(false);
   });
 });
 
