@@ -1,0 +1,137 @@
+/**
+ * `compare --entry`: entries that change scenario settings (autoscaler min replicas, max, target,
+ * node pools) instead of policies, run on the same seeds as each other, ranked by cost or fleet
+ * cost, with the fleet cost's CI beside the SLOs and the cheapest entry that passes them all.
+ */
+import { resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { formatComparison } from '../../src/cli/commands/compare.ts';
+import { type CompareResult, compare } from '../../src/compare/compare.ts';
+import { parsePolicyList } from '../../src/compare/policy-spec.ts';
+import { checkUniqueLabels, parseSettingsEntry } from '../../src/compare/settings-entry.ts';
+import { renderCompareReport } from '../../src/report/index.ts';
+import { loadScenarioFile } from '../../src/scenario/load.ts';
+
+const SPIKE = resolve('scenarios/autoscale-spike.yaml');
+const MIN = 'providers[pool].autoscaling.min';
+
+describe('parseSettingsEntry', () => {
+  it('reads a label and overrides separated by semicolons, values as YAML (colons and commas inside)', () => {
+    expect(parseSettingsEntry(`static 6: ${MIN}=6; providers[pool].autoscaling.max=6`)).toEqual({
+      label: 'static 6',
+      calls: [],
+      settings: [
+        { path: MIN, value: 6 },
+        { path: 'providers[pool].autoscaling.max', value: 6 },
+      ],
+    });
+    expect(
+      parseSettingsEntry(
+        'slow nodes: providers[pool].autoscaling.provisioning={dist: uniform, min: 3m, max: 5m}',
+      ).settings,
+    ).toEqual([
+      { path: 'providers[pool].autoscaling.provisioning', value: { dist: 'uniform', min: '3m', max: '5m' } },
+    ]);
+    // Without a label, the overrides are the label.
+    expect(parseSettingsEntry(`${MIN}=4`).label).toBe(`${MIN}=4`);
+  });
+
+  it('refuses an entry without overrides, a bad override, and two entries with one label', () => {
+    expect(() => parseSettingsEntry('min 4:')).toThrow(
+      /--entry 'min 4:': expected 'LABEL: PATH=VALUE; PATH=VALUE'/,
+    );
+    expect(() => parseSettingsEntry('min 4: providers')).toThrow(
+      /--entry 'min 4': providers: expected PATH=VALUE/,
+    );
+    expect(() => parseSettingsEntry('x: __proto__.a=1')).toThrow(/not a scenario key/);
+    expect(() =>
+      checkUniqueLabels([...parsePolicyList('round-robin'), parseSettingsEntry(`round-robin: ${MIN}=3`)]),
+    ).toThrow(/two entries are labelled 'round-robin'/);
+  });
+});
+
+describe('compare over autoscaler settings on autoscale-spike.yaml (seeds 1-3)', () => {
+  let r: CompareResult;
+  beforeAll(async () => {
+    r = await compare({
+      file: SPIKE,
+      entries: [
+        parseSettingsEntry(`min 2: ${MIN}=2`),
+        parseSettingsEntry(`min 3: ${MIN}=3`),
+        parseSettingsEntry(`warm buffer (min 4): ${MIN}=4`),
+        parseSettingsEntry(`static 6: ${MIN}=6; providers[pool].autoscaling.max=6`),
+      ],
+      seeds: [1, 2, 3],
+      jobs: 1,
+      objective: 'cost',
+      baseOverrides: [],
+    });
+  }, 120_000);
+
+  it('the warm buffer is the cheapest setting that passes every SLO on every seed, by a significant margin', () => {
+    expect(r.entries.map((e) => e.label)).toEqual(['warm buffer (min 4)', 'static 6', 'min 2', 'min 3']);
+    expect(r.cheapestPassing).toBe('warm buffer (min 4)');
+    const by = (label: string) => r.entries.find((e) => e.label === label)!;
+    // The lagging autoscaler fails both SLOs on every seed; the others pass them all.
+    expect(by('min 2').seeds.map((s) => s.slosPassed)).toEqual([0, 0, 0]);
+    for (const label of ['min 3', 'warm buffer (min 4)', 'static 6'])
+      expect(by(label).seeds.every((s) => s.pass)).toBe(true);
+    // Seed by seed the buffer costs less than min 3 (which overshoots) and the static fleet.
+    const buffer = by('warm buffer (min 4)').seeds;
+    for (const label of ['min 3', 'static 6', 'min 2']) {
+      by(label).seeds.forEach((s, i) => {
+        expect(s.seed).toBe(buffer[i]!.seed); // common random numbers
+        expect(s.fleetCostUsd!).toBeGreaterThan(buffer[i]!.fleetCostUsd! + 0.2);
+      });
+      expect(by(label).vsLeader!.significant).toBe(true);
+    }
+    // The static fleet: 6 replicas billed for the run and its drain (16.5 min at $2.50).
+    expect(by('static 6').seeds.map((s) => s.fleetCostUsd)).toEqual([4.125, 4.125, 4.125]);
+  });
+
+  it('carries the fleet cost with its CI (here all of the cost: the pool prices no tokens) and the overrides', () => {
+    for (const e of r.entries) {
+      expect(e.summary.fleetCostUsd!.n).toBe(3);
+      expect(e.summary.fleetCostUsd!.mean).toBeCloseTo(e.summary.costUsd.mean, 9);
+      expect(e.overrides[0]!.path).toBe(MIN);
+    }
+    expect(r.entries[0]!.summary.fleetCostUsd!.ci95).toBeGreaterThan(0);
+  });
+
+  it('the table shows entries, the fleet cost beside the SLOs, and the cheapest passing entry; the report a fleet-cost column', async () => {
+    const text = formatComparison(r);
+    expect(text).toMatch(/4 entries x 3 seeds/);
+    expect(text).toMatch(/rank +entry +goodput/);
+    expect(text).toMatch(/fleet \$ +SLOs/);
+    expect(text).toMatch(/warm buffer \(min 4\) .* 3\.\d\d ± 0\.\d\d +6\/6/);
+    expect(text).toMatch(/Cheapest that passed every SLO on every seed: warm buffer \(min 4\)/);
+    const loaded = await loadScenarioFile(SPIKE);
+    const html = renderCompareReport(r, loaded.scenario);
+    expect(html).toContain('fleet cost');
+    expect(html).toContain('Cheapest that passed every SLO on every seed: warm buffer (min 4).');
+  });
+
+  it('ranks by fleet cost alone with --objective fleet-cost, and a policy comparison has no fleet column', async () => {
+    const fleet = await compare({
+      file: SPIKE,
+      entries: [parseSettingsEntry(`min 3: ${MIN}=3`), parseSettingsEntry(`min 4: ${MIN}=4`)],
+      seeds: [1],
+      jobs: 1,
+      objective: 'fleet-cost',
+      baseOverrides: [],
+    });
+    expect(fleet.entries.map((e) => e.label)).toEqual(['min 4', 'min 3']);
+    expect(fleet.cheapestPassing).toBe('min 4');
+    const policies = await compare({
+      file: resolve('scenarios/quickstart.yaml'),
+      entries: parsePolicyList('round-robin,least-outstanding'),
+      seeds: [1],
+      jobs: 1,
+      objective: 'goodput',
+      baseOverrides: [],
+    });
+    expect(policies.entries[0]!.summary.fleetCostUsd).toBeUndefined();
+    expect(policies.cheapestPassing).toBeUndefined();
+    expect(formatComparison(policies)).not.toMatch(/fleet|entry|Cheapest that/);
+  }, 60_000);
+});
