@@ -10,8 +10,8 @@
  * - a node empty for `scaleDownUnneededTime` (cluster-autoscaler's --scale-down-unneeded-time,
  *   10 min by default) is removed;
  * - a node bills from its request until it is removed: a cloud bills an instance from its launch
- *   (AWS: from the running state, seconds after the request; GCP: from boot), and the node's
- *   join, drivers and device plugin run on billed time.
+ *   (AWS EC2 and GCE: from the running state, seconds after the request), and the node's boot,
+ *   drivers, kubelet join and device plugin, most of the provisioning delay, run on billed time.
  */
 import type { Scheduler } from '../../engine/clock.ts';
 import { createDistribution, type Distribution } from '../../engine/dist/index.ts';
