@@ -3,7 +3,9 @@
  * node pools) instead of policies, run on the same seeds as each other, ranked by cost or fleet
  * cost, with the fleet cost's CI beside the SLOs and the cheapest entry that passes them all.
  */
-import { resolve } from 'node:path';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatComparison } from '../../src/cli/commands/compare.ts';
 import { type CompareResult, compare } from '../../src/compare/compare.ts';
@@ -11,6 +13,7 @@ import { parsePolicyList } from '../../src/compare/policy-spec.ts';
 import { checkUniqueLabels, parseSettingsEntry } from '../../src/compare/settings-entry.ts';
 import { renderCompareReport } from '../../src/report/index.ts';
 import { loadScenarioFile } from '../../src/scenario/load.ts';
+import { runCli } from '../cli/process.ts';
 
 const SPIKE = resolve('scenarios/autoscale-spike.yaml');
 const MIN = 'providers[pool].autoscaling.min';
@@ -133,5 +136,70 @@ describe('compare over autoscaler settings on autoscale-spike.yaml (seeds 1-3)',
     expect(policies.entries[0]!.summary.fleetCostUsd).toBeUndefined();
     expect(policies.cheapestPassing).toBeUndefined();
     expect(formatComparison(policies)).not.toMatch(/fleet|entry|Cheapest that/);
+  }, 60_000);
+});
+
+describe('floodgate compare --entry (the built CLI)', () => {
+  const E2 = 'min 2: providers[pool].autoscaling.min=2';
+  const E4 = 'min 4: providers[pool].autoscaling.min=4';
+
+  it('needs --policies or --entry (exit 2), and names the entry whose override does not apply', async () => {
+    const none = await runCli(['compare', SPIKE, '--seeds', '1', '--quiet']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/expected --policies LIST or --entry 'LABEL: PATH=VALUE'/);
+    const bad = await runCli([
+      'compare',
+      SPIKE,
+      '--entry',
+      'x: providers[nope].autoscaling.min=4',
+      '--quiet',
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(
+      /--entry 'x': providers\[nope\]\.autoscaling\.min: no element named 'nope' \(have pool\)/,
+    );
+    const invalid = await runCli([
+      'compare',
+      SPIKE,
+      '--entry',
+      'x: providers[pool].autoscaling.min=-1',
+      '--quiet',
+    ]);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(/providers\[0\]\.autoscaling\.min: expected a count >= 0, got -1/);
+    expect(invalid.stdout).toBe('');
+  });
+
+  it('sharded and merged, gives the JSON an unsharded run writes, byte for byte', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'floodgate-entry-'));
+    const args = [
+      'compare',
+      SPIKE,
+      '--objective',
+      'cost',
+      '--seeds',
+      '2',
+      '--entry',
+      E2,
+      '--entry',
+      E4,
+      '--quiet',
+    ];
+    const whole = await runCli([...args, '--jobs', '1', '--out', join(dir, 'whole.json')]);
+    expect(whole.code).toBe(0);
+    expect(whole.stdout).toMatch(/Cheapest that passed every SLO on every seed: min 4/);
+    for (const k of [1, 2])
+      expect((await runCli([...args, '--shard', `${k}/2`, '--out', `${dir}/`])).code).toBe(0);
+    const merged = await runCli([
+      'merge',
+      join(dir, 'part-1-of-2.json'),
+      join(dir, 'part-2-of-2.json'),
+      '--out',
+      join(dir, 'merged.json'),
+    ]);
+    expect(merged.code).toBe(0);
+    expect(await readFile(join(dir, 'merged.json'), 'utf8')).toBe(
+      await readFile(join(dir, 'whole.json'), 'utf8'),
+    );
   }, 60_000);
 });
