@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatComparison } from '../../src/cli/commands/compare.ts';
 import { type CompareResult, compare } from '../../src/compare/compare.ts';
+import { isAutoscalerSetting, parseParam } from '../../src/compare/plan.ts';
 import { parsePolicyList } from '../../src/compare/policy-spec.ts';
 import { checkUniqueLabels, parseSettingsEntry } from '../../src/compare/settings-entry.ts';
 import { renderCompareReport } from '../../src/report/index.ts';
@@ -17,6 +18,15 @@ import { runCli } from '../cli/process.ts';
 
 const SPIKE = resolve('scenarios/autoscale-spike.yaml');
 const MIN = 'providers[pool].autoscaling.min';
+
+describe('capacity plans over node pools', () => {
+  it('run a range through nodePool value by value, as through autoscaling: cost is not monotone there', () => {
+    expect(isAutoscalerSetting('providers[pool].nodePool.gpusPerNode')).toBe(true);
+    expect(isAutoscalerSetting('providers[pool].nodePool')).toBe(true);
+    expect(parseParam('providers[pool].nodePool.maxNodes=1..3').monotone).toBe(false);
+    expect(isAutoscalerSetting('providers[pool].nodePoolX')).toBe(false);
+  });
+});
 
 describe('parseSettingsEntry', () => {
   it('reads a label and overrides separated by semicolons, values as YAML (colons and commas inside)', () => {
