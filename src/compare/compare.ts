@@ -28,8 +28,6 @@ export const OBJECTIVES = {
   goodput: { figure: 'goodputShare', higherIsBetter: true },
   'ttft-p99': { figure: 'ttftP99', higherIsBetter: false },
   cost: { figure: 'costUsd', higherIsBetter: false },
-  /** The fleet's cost alone (autoscaler settings: replica- or node-hours billed). */
-  'fleet-cost': { figure: 'fleetCostUsd', higherIsBetter: false },
   errors: { figure: 'errorShare', higherIsBetter: false },
   shed: { figure: 'shedShare', higherIsBetter: false },
   amplification: { figure: 'amplification', higherIsBetter: false },
@@ -113,7 +111,7 @@ export interface CompareResult {
   /** With a scenario `quality` section: which entries no other beats on cost, quality and latency. */
   frontier?: CompareFrontier;
   /**
-   * Ranked by cost or fleet cost: the cheapest entry (by that objective's mean) whose runs passed
+   * Ranked by cost: the cheapest entry (by mean cost, tokens + fleet) whose runs passed
    * every SLO (and the recovery verdict, if any) on every seed; null when none did.
    */
   cheapestPassing?: string | null;
@@ -218,7 +216,7 @@ export function assembleCompare(study: CompareStudy, figures: readonly SeedFigur
   );
   const entries = rank(results, study.objective);
   const frontier = entries.every((e) => e.quality) ? frontierOf(entries) : undefined;
-  const byCost = study.objective === 'cost' || study.objective === 'fleet-cost';
+  const byCost = study.objective === 'cost';
   return {
     schema: COMPARE_RESULT_SCHEMA,
     scenario: study.scenario,

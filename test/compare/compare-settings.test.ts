@@ -124,17 +124,19 @@ describe('compare over autoscaler settings on autoscale-spike.yaml (seeds 1-3)',
     expect(html).toContain('Cheapest that passed every SLO on every seed: warm buffer (min 4).');
   });
 
-  it('ranks by fleet cost alone with --objective fleet-cost, and a policy comparison has no fleet column', async () => {
-    const fleet = await compare({
+  it('ranked by goodput, still shows the fleet cost but names no cheapest entry; a policy comparison has no fleet column', async () => {
+    const byGoodput = await compare({
       file: SPIKE,
-      entries: [parseSettingsEntry(`min 3: ${MIN}=3`), parseSettingsEntry(`min 4: ${MIN}=4`)],
+      entries: [parseSettingsEntry(`min 2: ${MIN}=2`), parseSettingsEntry(`min 4: ${MIN}=4`)],
       seeds: [1],
       jobs: 1,
-      objective: 'fleet-cost',
+      objective: 'goodput',
       baseOverrides: [],
     });
-    expect(fleet.entries.map((e) => e.label)).toEqual(['min 4', 'min 3']);
-    expect(fleet.cheapestPassing).toBe('min 4');
+    expect(byGoodput.entries.map((e) => e.label)).toEqual(['min 4', 'min 2']);
+    expect(byGoodput.cheapestPassing).toBeUndefined();
+    expect(byGoodput.entries[0]!.summary.fleetCostUsd!.mean).toBeGreaterThan(3);
+    expect(formatComparison(byGoodput)).toMatch(/fleet \$ +SLOs/);
     const policies = await compare({
       file: resolve('scenarios/quickstart.yaml'),
       entries: parsePolicyList('round-robin,least-outstanding'),
