@@ -362,7 +362,9 @@ export class GpuPool implements Provider, ReplicaListener {
   /**
    * Spot capacity reclaimed with notice: the `count` newest ready replicas (highest ids; fewer if
    * fewer are ready) drain from now, taking no new work, and are gone after `noticeMs`, when
-   * whatever they still run fails as a server error and their billing stops.
+   * whatever they still run fails as a server error and their billing stops. On a node pool the
+   * nodes holding them go: every replica on those nodes gets the notice (one still starting goes
+   * at once), and the nodes stop billing when it runs out.
    */
   reclaim(count: number, noticeMs: number): void {
     const newest = this.replicasIn('ready').reverse().slice(0, count);
