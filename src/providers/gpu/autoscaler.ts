@@ -12,7 +12,6 @@
 import type { Scheduler } from '../../engine/clock.ts';
 import { createDistribution, type Distribution } from '../../engine/dist/index.ts';
 import type { Random } from '../../engine/rng.ts';
-import type { ReplicaGauge } from '../../metrics/recorder.ts';
 import type { AutoscalingConfig } from '../../scenario/schema.ts';
 import type { GpuPool } from './gpu-pool.ts';
 import {
@@ -34,6 +33,18 @@ export interface ReplicaCounts {
   ready: number;
   /** Finishing their work before they go. */
   draining: number;
+}
+
+/** What the time series samples of an autoscaled pool (the recorder's ReplicaGauge). */
+export interface PoolGauge {
+  desired: number;
+  starting: number;
+  ready: number;
+  fleetCostUsd: number;
+  /** On a node pool: nodes not removed, those provisioning, those ready. */
+  nodesRequested?: number;
+  nodesProvisioning?: number;
+  nodesReady?: number;
 }
 
 /**
@@ -97,7 +108,7 @@ export class PoolAutoscaler {
   }
 
   /** The counts the time series shows (and the nodes', on a node pool), with the fleet cost billed up to `nowMs`. */
-  gauge(nowMs: number): ReplicaGauge {
+  gauge(nowMs: number): PoolGauge {
     const c = this.counts();
     const nodes = this.pool.nodeCounts();
     return {
