@@ -152,8 +152,13 @@ function autoscalingLines(r: RunResult): string[] {
     const d = r.providers[name]?.details;
     const billed = typeof d?.['replicaHoursBilled'] === 'number' ? d['replicaHoursBilled'] : 0;
     const ever = d?.['replicasEver'];
+    const nodes = p.nodesRequested?.filter((v): v is number => v !== null);
+    const billing =
+      nodes && nodes.length > 0
+        ? `on nodes: peak ${Math.max(...nodes)}, ${nodes.at(-1)} at the end (${d?.['nodesEver'] ?? '?'} in all), ${Number(d?.['nodeHoursBilled'] ?? 0).toFixed(2)} node-hours billed`
+        : `${billed.toFixed(2)} replica-hours billed`;
     lines.push(
-      `autoscaled ${name}: peak ${Math.max(...desired)} replicas, ${desired.at(-1)} at the end (${ever ?? '?'} in all), ${billed.toFixed(2)} replica-hours billed, fleet ${fmtUsd(fleetCostUsd(d))}`,
+      `autoscaled ${name}: peak ${Math.max(...desired)} replicas, ${desired.at(-1)} at the end (${ever ?? '?'} in all), ${billing}, fleet ${fmtUsd(fleetCostUsd(d))}`,
     );
   }
   return lines;

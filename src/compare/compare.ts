@@ -47,7 +47,9 @@ export type Figure =
   | 'ttftP99'
   | 'slosPassed'
   | 'recovered'
-  | 'recoveredAfterMs';
+  | 'recoveredAfterMs'
+  /** Only when a run bills a fleet (summary.fleetCostUsd is absent otherwise). */
+  | 'fleetCostUsd';
 const FIGURES: Figure[] = [
   'goodputShare',
   'goodputPerSec',
@@ -66,7 +68,8 @@ export interface EntryResult {
   label: string;
   overrides: Override[];
   seeds: SeedFigures[];
-  summary: Record<Figure, Estimate>;
+  /** Every figure but fleetCostUsd, which is there only when a seed billed a fleet. */
+  summary: Record<Exclude<Figure, 'fleetCostUsd'>, Estimate> & { fleetCostUsd?: Estimate };
   classes: Record<
     string,
     { ttftP50: Estimate; ttftP99: Estimate; goodputShare: Estimate; acceptableShare?: Estimate }
@@ -109,6 +112,11 @@ export interface CompareResult {
   entries: EntryResult[];
   /** With a scenario `quality` section: which entries no other beats on cost, quality and latency. */
   frontier?: CompareFrontier;
+  /**
+   * Ranked by cost: the cheapest entry (by mean cost, tokens + fleet) whose runs passed
+   * every SLO (and the recovery verdict, if any) on every seed; null when none did.
+   */
+  cheapestPassing?: string | null;
 }
 
 export interface CompareOptions {
@@ -138,7 +146,7 @@ export async function entryOverrides(entry: PolicyEntry, baseDir: string): Promi
       isPolicyPath(call.policy) && !isAbsolute(call.policy) ? resolve(baseDir, call.policy) : call.policy;
     out.push({ path: `gateway.${kind}`, value: { policy, params: call.params } });
   }
-  return out;
+  return [...out, ...(entry.settings ?? [])];
 }
 
 async function kindOf(name: string, baseDir: string, label: string): Promise<PolicyKind> {
@@ -210,6 +218,7 @@ export function assembleCompare(study: CompareStudy, figures: readonly SeedFigur
   );
   const entries = rank(results, study.objective);
   const frontier = entries.every((e) => e.quality) ? frontierOf(entries) : undefined;
+  const byCost = study.objective === 'cost';
   return {
     schema: COMPARE_RESULT_SCHEMA,
     scenario: study.scenario,
@@ -217,6 +226,7 @@ export function assembleCompare(study: CompareStudy, figures: readonly SeedFigur
     objective: study.objective,
     entries,
     ...(frontier ? { frontier } : {}),
+    ...(byCost ? { cheapestPassing: entries.find((e) => e.seeds.every((s) => s.pass))?.label ?? null } : {}),
   };
 }
 
@@ -249,13 +259,18 @@ export async function compare(o: CompareOptions): Promise<CompareResult> {
 export function figureOf(s: SeedFigures, f: Figure): number {
   if (f === 'recovered') return s.recovery ? Number(s.recovery.pass) : Number.NaN;
   if (f === 'recoveredAfterMs') return s.recovery?.recoveredAfterMs ?? Number.NaN;
+  if (f === 'fleetCostUsd') return s.fleetCostUsd ?? 0; // no fleet billed
   return s[f] ?? Number.NaN;
 }
 
 function summarize(label: string, overrides: Override[], seeds: SeedFigures[]): EntryResult {
+  const billed = seeds.some((s) => s.fleetCostUsd !== undefined);
   const summary = Object.fromEntries(
-    FIGURES.map((f) => [f, estimate(seeds.map((s) => figureOf(s, f)))]),
-  ) as Record<Figure, Estimate>;
+    [...FIGURES, ...(billed ? (['fleetCostUsd'] as const) : [])].map((f) => [
+      f,
+      estimate(seeds.map((s) => figureOf(s, f))),
+    ]),
+  ) as EntryResult['summary'];
   const classNames = Object.keys(seeds[0]?.classes ?? {});
   const classes = Object.fromEntries(
     classNames.map((c) => [
@@ -298,7 +313,7 @@ function summarize(label: string, overrides: Override[], seeds: SeedFigures[]): 
 function rank(entries: EntryResult[], objective: Objective): EntryResult[] {
   const { figure, higherIsBetter } = OBJECTIVES[objective];
   const key = (e: EntryResult) => {
-    const m = e.summary[figure as Figure].mean;
+    const m = e.summary[figure as Figure]?.mean ?? Number.NaN;
     return Number.isFinite(m) ? (higherIsBetter ? -m : m) : Number.POSITIVE_INFINITY;
   };
   const tie = (e: EntryResult) =>

@@ -51,6 +51,8 @@ export interface SeedFigures {
   amplification: number;
   /** Token costs plus fleet cost, USD. */
   costUsd: number;
+  /** The fleet's cost alone (GPU pools billed by replica- or node-hours), USD; absent when it is 0. */
+  fleetCostUsd?: number;
   ttftP50: number | null;
   ttftP99: number | null;
   classes: Record<
@@ -164,6 +166,7 @@ export function figuresOf(r: RunResult): SeedFigures {
     errorShare: r.requests.errorShare,
     amplification: r.requests.amplification,
     costUsd: r.cost.totalUsd + (r.cost.fleetUsd ?? 0),
+    ...(r.cost.fleetUsd ? { fleetCostUsd: r.cost.fleetUsd } : {}),
     ttftP50: r.latency.ttft.p50,
     ttftP99: r.latency.ttft.p99,
     classes: Object.fromEntries(

@@ -11,7 +11,7 @@
  * - an outcome implied by monotonicity is not run: a configuration at least as large as a passing
  *   one (same alternatives, every range >=) passes, and one at most as large as a failing one
  *   fails; so a chain above a known pass, or below a known failure, costs no probe.
- * A range over an autoscaler setting (a path through `autoscaling`, such as
+ * A range over an autoscaler setting (a path through `autoscaling` or `nodePool`, such as
  * `providers[pool].autoscaling.min=2..6`) is searched as alternatives, every value run: neither
  * premise holds there. A larger minimum (a warm buffer) can cost less, since a smaller one lets a
  * queue build and the HPA overshoot to max; a larger target means fewer replicas, not more.
@@ -118,9 +118,9 @@ export function parseParam(text: string): PlanParam {
   };
 }
 
-/** A path through a pool's `autoscaling` block: neither cost nor SLOs are monotone in it. */
+/** A path through a pool's `autoscaling` or `nodePool` block: neither cost nor SLOs are monotone in it. */
 export function isAutoscalerSetting(path: string): boolean {
-  return /(^|\.)autoscaling(\.|\[|$)/.test(path);
+  return /(^|\.)(autoscaling|nodePool)(\.|\[|$)/.test(path);
 }
 
 /** Checks a plan's parameters together. */

@@ -8,6 +8,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { FloodgateError } from '../errors.ts';
+import type { Override } from '../scenario/overrides.ts';
 
 export interface PolicyCall {
   policy: string;
@@ -18,6 +19,8 @@ export interface PolicyEntry {
   /** The entry as written (the label in tables and reports). */
   label: string;
   calls: PolicyCall[];
+  /** Scenario settings the entry changes (an `--entry`, settings-entry.ts), applied after its policies. */
+  settings?: Override[];
 }
 
 export function parsePolicyList(text: string): PolicyEntry[] {

@@ -148,6 +148,11 @@ export class ProviderMetrics {
   readonly seriesReplicasReady = new Series();
   readonly seriesFleetCostUsd = new Series();
   hasReplicas = false;
+  /** A pool on a node pool: its nodes (requested, provisioning, ready) at each window's end. */
+  readonly seriesNodesRequested = new Series();
+  readonly seriesNodesProvisioning = new Series();
+  readonly seriesNodesReady = new Series();
+  hasNodes = false;
 
   constructor(name: string) {
     this.name = name;
@@ -179,6 +184,10 @@ export interface ReplicaGauge {
   starting: number;
   ready: number;
   fleetCostUsd: number;
+  /** On a node pool: nodes not removed, those provisioning, those ready. */
+  nodesRequested?: number;
+  nodesProvisioning?: number;
+  nodesReady?: number;
 }
 
 /**
@@ -463,6 +472,12 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
         p.seriesReplicasStarting.set(w, replicas.starting);
         p.seriesReplicasReady.set(w, replicas.ready);
         p.seriesFleetCostUsd.set(w, replicas.fleetCostUsd);
+        if (replicas.nodesRequested !== undefined) {
+          p.hasNodes = true;
+          p.seriesNodesRequested.set(w, replicas.nodesRequested);
+          p.seriesNodesProvisioning.set(w, replicas.nodesProvisioning ?? 0);
+          p.seriesNodesReady.set(w, replicas.nodesReady ?? 0);
+        }
       }
     }
     this.gatewayInFlight.set(w, gauges.gatewayInFlight());

@@ -218,6 +218,13 @@ export interface TimeSeriesBlock {
       replicasReady?: (number | null)[];
       /** An autoscaled GPU pool's fleet cost billed so far (USD) at each window's end. */
       fleetCostUsd?: (number | null)[];
+      /**
+       * A pool on a node pool: its nodes at each window's end, requested and not removed, those
+       * provisioning, and those ready.
+       */
+      nodesRequested?: (number | null)[];
+      nodesProvisioning?: (number | null)[];
+      nodesReady?: (number | null)[];
     }
   >;
   classes: Record<

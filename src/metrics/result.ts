@@ -266,6 +266,13 @@ function timeseries(r: Recorder): TimeSeriesBlock {
             fleetCostUsd: p.seriesFleetCostUsd.toArray(n),
           }
         : {}),
+      ...(p.hasNodes
+        ? {
+            nodesRequested: p.seriesNodesRequested.toArray(n),
+            nodesProvisioning: p.seriesNodesProvisioning.toArray(n),
+            nodesReady: p.seriesNodesReady.toArray(n),
+          }
+        : {}),
     };
   }
   const classes: TimeSeriesBlock['classes'] = {};

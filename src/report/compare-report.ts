@@ -54,6 +54,7 @@ const FIGURE_TITLES: Record<string, [string, boolean]> = {
   errorShare: ['Errors (share of offered)', false],
   amplification: ['Amplification (attempts per request)', false],
   costUsd: ['Cost per run (tokens + fleet)', false],
+  fleetCostUsd: ['Fleet cost per run (replica- or node-hours billed)', false],
   recovered: ['Recovered (share of seeds passing the recovery verdict)', true],
   recoveredAfterMs: ['Time to recover after the trigger (seeds that recovered)', false],
 };
@@ -68,7 +69,7 @@ export function dotCharts(r: CompareResult): DotChart[] {
     const unit: Unit = FIGURE_UNITS[f] ?? 'count';
     const values = r.entries.map((e) =>
       dot(
-        e.summary[f],
+        e.summary[f] ?? { mean: Number.NaN, ci95: Number.NaN, n: 0 },
         e.seeds.map((s) => ({ seed: s.seed, value: figureOf(s, f) })),
       ),
     );
@@ -392,6 +393,7 @@ function rankingTable(r: CompareResult): string {
     if (!finite(e.mean)) return '-';
     return stacked(fmtValue(u, e.mean), e.n > 1 && finite(e.ci95) ? fmtValue(u, e.ci95) : undefined);
   };
+  const fleet = r.entries.some((e) => e.summary.fleetCostUsd);
   const rows = r.entries.map((e): Cell[] => {
     const v = e.vsLeader;
     const ci = (x: number) => (unit === 'share' ? `${(x * 100).toFixed(1)} pts` : fmtValue(unit, x));
@@ -414,6 +416,7 @@ function rankingTable(r: CompareResult): string {
       est('ratio', e.summary.amplification),
       est('usd', e.summary.costUsd),
       ...(hitRate ? [e.tokenHitRate ? est('share', e.tokenHitRate) : '-'] : []),
+      ...(fleet ? [e.summary.fleetCostUsd ? est('usd', e.summary.fleetCostUsd) : '-'] : []),
       ...(e.quality
         ? [est('share', e.quality.acceptableShare), est('usd', e.quality.costPerAcceptableUsd)]
         : []),
@@ -436,6 +439,7 @@ function rankingTable(r: CompareResult): string {
       'amplification',
       'cost',
       ...(hitRate ? ['token hit rate'] : []),
+      ...(fleet ? ['fleet cost'] : []),
       ...(r.frontier ? ['acceptable', 'cost per acceptable'] : []),
       'SLO checks',
     ],

@@ -248,10 +248,43 @@ export function timeCharts(r: RunResult, s: Scenario, maxPoints?: number): RunRe
         ];
       }),
     });
+    const onNodes = scaled.filter((p) => ts.providers[p]!.nodesRequested);
+    if (onNodes.length > 0)
+      chart({
+        id: 'nodes',
+        title: 'Nodes of autoscaled pools',
+        note: 'Nodes requested and not yet removed (dashed), those provisioning (dotted), and those ready for replicas (solid), at each window\u2019s end.',
+        unit: 'count',
+        series: onNodes.flatMap((p) => {
+          const color = pColor(providers.indexOf(p));
+          const values = (k: 'nodesRequested' | 'nodesProvisioning' | 'nodesReady') =>
+            gauge(ts.providers[p]![k]!, 'mean');
+          return [
+            {
+              key: `${p}:nodesRequested`,
+              label: `${p} nodes requested`,
+              color,
+              dash: P50_DASH,
+              values: values('nodesRequested'),
+            },
+            {
+              key: `${p}:nodesProvisioning`,
+              label: `${p} nodes provisioning`,
+              color,
+              dash: '1 3',
+              values: values('nodesProvisioning'),
+            },
+            { key: `${p}:nodesReady`, label: `${p} nodes ready`, color, values: values('nodesReady') },
+          ];
+        }),
+      });
     chart({
       id: 'fleet-cost',
       title: 'Fleet cost of autoscaled pools',
-      note: 'Replica-hours billed so far (from each replica\u2019s request until it is gone) times the price per replica-hour.',
+      note:
+        onNodes.length > 0
+          ? 'Billed so far: node-hours (from each node\u2019s request until it is removed) times the price per node-hour for pools on nodes, else replica-hours (from each replica\u2019s request until it is gone) times the price per replica-hour.'
+          : 'Replica-hours billed so far (from each replica\u2019s request until it is gone) times the price per replica-hour.',
       unit: 'usd',
       series: scaled.map((p) => ({
         key: `${p}:fleetCostUsd`,

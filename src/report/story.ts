@@ -350,6 +350,7 @@ export const FIGURE_UNITS: Record<string, Unit> = {
   errorShare: 'share',
   amplification: 'ratio',
   costUsd: 'usd',
+  fleetCostUsd: 'usd',
   ttftP50: 'ms',
   ttftP99: 'ms',
   slosPassed: 'count',
@@ -373,6 +374,8 @@ export function fmtEstimate(unit: Unit, e: { mean: number | null; ci95: number |
 
 const finite = (x: number | null | undefined): x is number => typeof x === 'number' && Number.isFinite(x);
 
+const NO_ESTIMATE = { mean: null, ci95: null, n: 0 };
+
 /** The comparison's story: the leader, who is indistinguishable from it, the trade-offs, SLOs. */
 export function compareStory(r: CompareResult): string {
   const { figure, higherIsBetter } = OBJECTIVES[r.objective];
@@ -381,7 +384,7 @@ export function compareStory(r: CompareResult): string {
   if (!leader) return 'No policies were compared.';
   const seeds = r.seeds.length;
   const out: string[] = [
-    `Ranked by ${r.objective} over ${plural(seeds, 'seed')} of identical traffic, ${leader.label} leads with ${fmtEstimate(unit, leader.summary[figure as keyof EntryResult['summary']])}${higherIsBetter ? '' : ' (lower is better)'}.`,
+    `Ranked by ${r.objective} over ${plural(seeds, 'seed')} of identical traffic, ${leader.label} leads with ${fmtEstimate(unit, leader.summary[figure as keyof EntryResult['summary']] ?? NO_ESTIMATE)}${higherIsBetter ? '' : ' (lower is better)'}.`,
   ];
   const same = r.entries.filter((e) => e.vsLeader && !e.vsLeader.significant);
   const worse = r.entries.filter((e) => e.vsLeader?.significant);
@@ -417,6 +420,12 @@ export function compareStory(r: CompareResult): string {
   else
     out.push(
       `SLO checks passed: ${slo.map((x) => `${x.e.label} ${fmtInt(x.passed)}/${fmtInt(x.total)}`).join(', ')}.`,
+    );
+  if (r.cheapestPassing !== undefined)
+    out.push(
+      r.cheapestPassing === null
+        ? 'No entry passed every SLO on every seed.'
+        : `Cheapest that passed every SLO on every seed: ${r.cheapestPassing}.`,
     );
   return out.join(' ');
 }

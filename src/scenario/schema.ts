@@ -510,6 +510,22 @@ const autoscalingSchema = obj({
   }).optional(),
 });
 
+/**
+ * The nodes an autoscaled GPU pool's replicas run on (node-pool.ts): nodes of the pool's `gpu`
+ * with `gpusPerNode` GPUs each (gpusPerNode / tensorParallel replicas), added by a cluster
+ * autoscaler after `provisioning` and removed after `scaleDownUnneededTime` empty (the
+ * cluster-autoscaler's --scale-down-unneeded-time, 10 min by default). The fleet bills nodes.
+ */
+const nodePoolSchema = obj({
+  gpusPerNode: positiveInt(1024),
+  /** USD per node-hour, from the node's request until it is removed. */
+  costPerNodeHour: money(),
+  /** From a node's request to it being ready for pods (cluster-autoscaler or Karpenter: minutes). */
+  provisioning: durationDist().default({ dist: 'deterministic', value: 0 }),
+  maxNodes: positiveInt(10_000),
+  scaleDownUnneededTime: duration({ max: 86_400_000, maxText: '24h' }).default(600_000),
+});
+
 /** A self-hosted pool: N replicas of a model on a GPU type, each with a vLLM-like scheduler. */
 const gpuProviderSchema = obj({
   ...commonProviderShape,
@@ -622,6 +638,8 @@ const gpuProviderSchema = obj({
     gpuProfile: gpuProfileSchema,
     maxTokens: MAX_TOKENS,
   }).optional(),
+  /** Nodes the replicas run on, billed per node-hour (needs `autoscaling`; absent: replicas are billed). */
+  nodePool: nodePoolSchema.optional(),
 });
 
 const providerKinds = ['queue', 'api', 'gpu'] as const;
@@ -1449,6 +1467,7 @@ function crossReferences(s: z.output<typeof scenarioShape>, ctx: z.RefinementCtx
           issue,
         );
     }
+    if (p.kind === 'gpu' && p.nodePool) nodePoolReferences(p, ['providers', i], issue);
   });
   s.providers.forEach((p, i) => {
     if (p.kind !== 'gpu' || p.scheduler.kvBlocks !== undefined) return;
@@ -1610,6 +1629,36 @@ function spotReclaimReferences(
     );
 }
 
+/** A node pool goes with an autoscaler, holds at least one replica per node, and the replicas the pool starts with. */
+function nodePoolReferences(
+  p: GpuConfigShape,
+  path: PropertyKey[],
+  issue: (path: PropertyKey[], message: string) => void,
+): void {
+  const n = p.nodePool!;
+  if (!p.autoscaling) {
+    issue(
+      [...path, 'nodePool'],
+      "expected 'autoscaling' with a node pool (for a fixed fleet on nodes, set autoscaling min = max)",
+    );
+    return;
+  }
+  if (n.gpusPerNode < p.tensorParallel) {
+    issue(
+      [...path, 'nodePool', 'gpusPerNode'],
+      `expected at least tensorParallel (${p.tensorParallel}) GPUs per node, so that a replica fits on one, got ${n.gpusPerNode}`,
+    );
+    return;
+  }
+  const perNode = Math.floor(n.gpusPerNode / p.tensorParallel);
+  const start = Math.min(p.autoscaling.max, Math.max(p.autoscaling.min, p.replicas));
+  if (start > n.maxNodes * perNode)
+    issue(
+      [...path, 'nodePool', 'maxNodes'],
+      `expected room for the ${start} replicas the pool starts with (${perNode} per node), got ${n.maxNodes} nodes; raise maxNodes to ${Math.ceil(start / perNode)}`,
+    );
+}
+
 /** An autoscaler's bounds are in order, KEDA's settings only with KEDA, and scale to zero only behind one target. */
 function autoscalingReferences(
   p: GpuConfigShape,
@@ -1688,6 +1737,7 @@ export type QueueProviderConfig = Extract<ProviderConfig, { kind: 'queue' }>;
 export type ApiProviderConfig = Extract<ProviderConfig, { kind: 'api' }>;
 export type GpuProviderConfig = Extract<ProviderConfig, { kind: 'gpu' }>;
 export type AutoscalingConfig = NonNullable<GpuProviderConfig['autoscaling']>;
+export type NodePoolConfig = NonNullable<GpuProviderConfig['nodePool']>;
 export type FaultConfig = Scenario['faults'][number];
 export type ClassConfig = Scenario['workload']['classes'][number];
 export type ArrivalsConfig = z.output<typeof arrivalsSchema>;

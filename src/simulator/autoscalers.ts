@@ -5,7 +5,8 @@
 import type { Scheduler } from '../engine/clock.ts';
 import type { RngStreams } from '../engine/rng.ts';
 import type { PoolAutoscaler } from '../providers/gpu/autoscaler.ts';
-import { autoscalerFor } from '../providers/gpu/autoscaler-for.ts';
+import { autoscalerFor, gpuPoolOf } from '../providers/gpu/autoscaler-for.ts';
+import { NodePool } from '../providers/gpu/node-pool.ts';
 import type { Provider } from '../providers/provider.ts';
 import type { Scenario } from '../scenario/schema.ts';
 
@@ -25,6 +26,15 @@ export function startAutoscalers(
       scheduler,
       streams.get(`provider/${config.name}/autoscaler`),
     );
+    if (autoscaler && config.nodePool)
+      gpuPoolOf(provider)!.useNodes(
+        new NodePool(
+          config.nodePool,
+          config.tensorParallel,
+          scheduler,
+          streams.get(`provider/${config.name}/nodes`),
+        ),
+      );
     autoscaler?.start();
     return autoscaler;
   });

@@ -20,6 +20,7 @@ import type { TryOutcome } from '../../src/gateway/try-listener.ts';
 import type { Attempt } from '../../src/providers/attempt.ts';
 import { autoscalerFor } from '../../src/providers/gpu/autoscaler-for.ts';
 import { GpuPool } from '../../src/providers/gpu/gpu-pool.ts';
+import { NodePool } from '../../src/providers/gpu/node-pool.ts';
 import { resolveGpuSetup } from '../../src/providers/gpu/setup.ts';
 import { WorkItem } from '../../src/providers/work-item.ts';
 import { validateScenario } from '../../src/scenario/load.ts';
@@ -70,13 +71,19 @@ class ReadyCheck implements GatewayProbe {
  * 4 minutes of requests in waves (40/s for 30 s, then 4/s for 30 s), each of 8 prefixes, through
  * the gateway with `routing` to the replicas of one autoscaled pool.
  */
-function wave(routing: string, seed: number) {
+function wave(routing: string, seed: number, nodePool?: object) {
   const sim = new Simulation();
   const scenario = validateScenario({
     name: 'replica-targets',
     duration: '4m',
     providers: [
-      gpuInput({ expose: 'replicas', replicas: 1, timing: 'auto', autoscaling: AUTOSCALING } as never),
+      gpuInput({
+        expose: 'replicas',
+        replicas: 1,
+        timing: 'auto',
+        autoscaling: AUTOSCALING,
+        ...(nodePool ? { nodePool } : {}),
+      } as never),
     ],
     workload: { arrivals: { rate: 1 }, classes: [{ name: 'c' }] },
   });
@@ -111,6 +118,7 @@ function wave(routing: string, seed: number) {
     const id = Number(t.state.name.split('/')[1]);
     return pool.replicasIn('ready').includes(id);
   };
+  if (config.nodePool) pool.useNodes(new NodePool(config.nodePool, config.tensorParallel, sim, rng));
   autoscalerFor(pool, config.autoscaling!, sim, rng)!.start();
   startScrapers(sim, scenario, [pool], targets);
   const outcomes: TryOutcome[] = [];
@@ -155,6 +163,30 @@ describe('autoscaled replicas as gateway targets', () => {
       const served = new Set(probe.starts.map((s) => s.target));
       expect(served.size).toBeGreaterThan(2);
       // The gateway's active targets are exactly the ready replicas at the end.
+      const ready = pool.replicasIn('ready').map((id) => `p/${id}`);
+      expect(gateway.activeTargets().map((t) => t.name)).toEqual(ready);
+    });
+  }
+});
+
+describe('autoscaled replicas on a node pool as gateway targets', () => {
+  // Two replicas per node, nodes in 10-40 s, at most 3, removed 30 s after they empty.
+  const NODES = {
+    gpusPerNode: 2,
+    costPerNodeHour: 5,
+    provisioning: { dist: 'uniform', min: '10s', max: '40s' },
+    maxNodes: 3,
+    scaleDownUnneededTime: '30s',
+  };
+  for (const routing of ['least-outstanding', 'prefix-affinity', 'endpoint-picker']) {
+    it(`${routing}: no attempt reaches a replica before it is ready (node provisioning included) or after it starts draining`, () => {
+      const { probe, outcomes, requests, pool, gateway } = wave(routing, 2, NODES);
+      expect(probe.starts.every((s) => s.ready)).toBe(true);
+      expect(outcomes).toHaveLength(requests);
+      expect(outcomes.every((o) => o === 'ok')).toBe(true);
+      expect(probe.reported).toHaveLength(probe.starts.length);
+      expect(pool.replicasIn('gone').length).toBeGreaterThan(1);
+      expect(pool.stats(600_000)['nodesEver'] as number).toBeGreaterThan(2);
       const ready = pool.replicasIn('ready').map((id) => `p/${id}`);
       expect(gateway.activeTargets().map((t) => t.name)).toEqual(ready);
     });

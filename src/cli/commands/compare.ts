@@ -12,7 +12,8 @@ import {
 } from '../../compare/compare.ts';
 import { fmtVerdictCounts } from '../../compare/job.ts';
 import { type PolicyEntry, parsePolicyList } from '../../compare/policy-spec.ts';
-import { UsageError } from '../../errors.ts';
+import { checkUniqueLabels, parseSettingsEntry } from '../../compare/settings-entry.ts';
+import { FloodgateError, UsageError } from '../../errors.ts';
 import { renderCompareReport } from '../../report/index.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
@@ -20,7 +21,7 @@ import { parseOverride } from '../../scenario/overrides.ts';
 import { runShard } from '../../shard/run.ts';
 import { isPolicyPath } from '../../simulator/policy-loader.ts';
 import { escapeLines, quoted, shorten } from '../../text/quote.ts';
-import { positiveInt, setOption, workLimitOption } from '../options.ts';
+import { collect, positiveInt, setOption, workLimitOption } from '../options.ts';
 import { checkOutputs, fmtEstimate, fmtMs, inputFilesOf, table, writeFileAtomic } from '../output.ts';
 import { jobProgress } from '../progress.ts';
 import {
@@ -45,9 +46,10 @@ export function formatComparison(r: CompareResult, wallMs?: number): string {
   const recovery = r.entries.some((e) => e.seeds.some((s) => s.recovery));
   const quality = r.frontier !== undefined;
   const hitRate = r.entries.some((e) => e.tokenHitRate);
+  const fleet = r.entries.some((e) => e.summary.fleetCostUsd);
   const header = [
     'rank',
-    'policy',
+    settingsEntries(r) ? 'entry' : 'policy',
     'goodput',
     'shed',
     'errors',
@@ -58,6 +60,7 @@ export function formatComparison(r: CompareResult, wallMs?: number): string {
     'cost $',
     ...(hitRate ? ['hit rate'] : []),
     ...(quality ? ['acceptable', '$/acceptable', 'frontier'] : []),
+    ...(fleet ? ['fleet $'] : []),
     'SLOs',
     ...(recovery ? ['recovered', 'recovery'] : []),
   ];
@@ -74,6 +77,7 @@ export function formatComparison(r: CompareResult, wallMs?: number): string {
     pm(e.summary.costUsd, (x) => x.toFixed(2)),
     ...(hitRate ? [e.tokenHitRate ? pm(e.tokenHitRate, pct) : '-'] : []),
     ...(quality ? qualityCells(r, e) : []),
+    ...(fleet ? [e.summary.fleetCostUsd ? pm(e.summary.fleetCostUsd, (x) => x.toFixed(2)) : '-'] : []),
     `${e.seeds.reduce((a, s) => a + s.slosPassed, 0)}/${e.slosTotal * e.seeds.length}`,
     ...(recovery
       ? [
@@ -88,7 +92,7 @@ export function formatComparison(r: CompareResult, wallMs?: number): string {
     r.seeds.length > 1 ? `seeds ${r.seeds[0]}..${r.seeds[r.seeds.length - 1]}` : `seed ${r.seeds[0]}`;
   return escapeLines(
     [
-      `${shorten(r.scenario, 120)}: ${r.entries.length} policies x ${r.seeds.length} seeds (${seeds}), ranked by ${r.objective}${wallMs ? `, ${(wallMs / 1000).toFixed(1)} s` : ''}`,
+      `${shorten(r.scenario, 120)}: ${r.entries.length} ${settingsEntries(r) ? 'entries' : 'policies'} x ${r.seeds.length} seeds (${seeds}), ranked by ${r.objective}${wallMs ? `, ${(wallMs / 1000).toFixed(1)} s` : ''}`,
       '',
       table([header, ...rows]),
       '',
@@ -98,8 +102,21 @@ export function formatComparison(r: CompareResult, wallMs?: number): string {
         ? ['"hit rate": prompt tokens served by the pools\' prefix caches over prompt tokens admitted.']
         : []),
       ...(r.frontier ? ['', ...frontierLines(r.frontier)] : []),
+      ...(r.cheapestPassing !== undefined
+        ? [
+            '',
+            r.cheapestPassing === null
+              ? 'No entry passed every SLO on every seed.'
+              : `Cheapest that passed every SLO on every seed: ${r.cheapestPassing}`,
+          ]
+        : []),
     ].join('\n'),
   );
+}
+
+/** Whether some entry changes scenario settings (an `--entry`), not only gateway policies. */
+function settingsEntries(r: CompareResult): boolean {
+  return r.entries.some((e) => e.overrides.some((o) => !o.path.startsWith('gateway.')));
 }
 
 /** Acceptable share, cost per acceptable answer, and whether the entry is on the frontier. */
@@ -130,9 +147,14 @@ export function compareCommand(): Command {
       'Run policies side by side on identical traffic (same seeds) and rank them, with confidence intervals.',
     )
     .argument('<scenario>', 'scenario file (.yaml, or .ts with a default export)')
-    .requiredOption(
+    .option(
       '--policies <list>',
       "comma-separated entries, e.g. 'least-outstanding,power-of-two-choices+aimd(initial=50)'",
+    )
+    .option(
+      '--entry <label: path=value; ...>',
+      "an entry that changes scenario settings, e.g. 'min 4: providers[pool].autoscaling.min=4' (repeatable)",
+      collect,
     )
     .option('--seeds <n>', 'seeds 1..N', positiveInt, 10)
     .option('--jobs <n>', 'parallel worker threads (default: cores)', positiveInt)
@@ -152,6 +174,10 @@ An entry joins routing, admission and health policies with '+', parameters in pa
   floodgate compare scenarios/quickstart.yaml --policies 'round-robin,least-outstanding,random' --seeds 10
   floodgate compare s.yaml --policies 'always-admit,aimd(initial=50),./mine.ts(limit=8)' --jobs 2
   floodgate compare scenarios/quickstart.yaml --policies 'round-robin,least-outstanding' --report reports/cmp.html
+  floodgate compare scenarios/autoscale-spike.yaml --objective cost --seeds 3 \
+    --entry 'min 2: providers[pool].autoscaling.min=2' --entry 'min 4: providers[pool].autoscaling.min=4' \
+    --entry 'static 6: providers[pool].autoscaling.min=6; providers[pool].autoscaling.max=6'
+      (autoscaler settings on identical traffic: fleet cost beside the SLOs, the cheapest passing one)
   floodgate compare s.yaml --policies 'round-robin,least-outstanding' --shard 2/4 --out parts/
       (one shard of four; then: floodgate merge parts/part-*.json --out result.json)
   floodgate compare s.yaml --policies 'round-robin,least-outstanding' --shards 8 --k8s k8s/
@@ -163,7 +189,8 @@ Exit codes: 0 done (the ranking is the answer, not a pass/fail), 1 bad input, 2 
       async (
         file: string,
         opts: {
-          policies: string;
+          policies?: string;
+          entry?: string[];
           seeds: number;
           jobs?: number;
           objective: string;
@@ -179,10 +206,33 @@ Exit codes: 0 done (the ranking is the answer, not a pass/fail), 1 bad input, 2 
           throw new UsageError(
             `--objective: expected one of ${Object.keys(OBJECTIVES).join(', ')}, got ${quoted(opts.objective)}`,
           );
-        const entries = withPathsFromCwd(parsePolicyList(opts.policies));
+        if (opts.policies === undefined && opts.entry === undefined)
+          throw new UsageError(
+            "expected --policies LIST or --entry 'LABEL: PATH=VALUE' (or both): what to compare",
+          );
+        const entries = [
+          ...(opts.policies !== undefined ? withPathsFromCwd(parsePolicyList(opts.policies)) : []),
+          ...(opts.entry ?? []).map(parseSettingsEntry),
+        ];
+        checkUniqueLabels(entries);
         const baseOverrides = (opts.set ?? []).map(parseOverride);
         // Loaded up front for the report and the output checks (a bad scenario fails before any run).
         const loaded = await loadScenarioFile(file, { overrides: baseOverrides, limits: opts.max });
+        // Each settings entry's scenario too: a bad path or value fails before any run.
+        for (const e of entries)
+          if (e.settings)
+            await loadScenarioFile(file, {
+              overrides: [...baseOverrides, ...e.settings],
+              limits: opts.max,
+            }).catch((err: unknown) => {
+              // An override that does not apply names the entry it came from.
+              if (err instanceof FloodgateError && err.code === 'FG_OVERRIDE_INVALID')
+                throw new FloodgateError(
+                  err.code,
+                  `--entry ${quoted(e.label)}: ${err.message.replace(/^--set /, '')}`,
+                );
+              throw err;
+            });
         const modules = entries.flatMap((e) => e.calls.map((c) => c.policy).filter(isPolicyPath));
         const shard = shardOfFlags(opts);
         checkOutputs(
@@ -201,8 +251,8 @@ Exit codes: 0 done (the ranking is the answer, not a pass/fail), 1 bad input, 2 
             scenario: file,
             inputs: [...inputFilesOf(loaded), ...modules],
             studyArgs: [
-              '--policies',
-              opts.policies,
+              ...(opts.policies !== undefined ? ['--policies', opts.policies] : []),
+              ...(opts.entry ?? []).flatMap((e) => ['--entry', e]),
               '--seeds',
               String(opts.seeds),
               '--objective',

@@ -35,6 +35,18 @@ export interface ReplicaCounts {
   draining: number;
 }
 
+/** What the time series samples of an autoscaled pool (the recorder's ReplicaGauge). */
+export interface PoolGauge {
+  desired: number;
+  starting: number;
+  ready: number;
+  fleetCostUsd: number;
+  /** On a node pool: nodes not removed, those provisioning, those ready. */
+  nodesRequested?: number;
+  nodesProvisioning?: number;
+  nodesReady?: number;
+}
+
 /**
  * One scrape: the gauge of each ready replica that is up, the requests held in front of the pool,
  * and the requests per second the pool received since the previous scrape.
@@ -95,14 +107,18 @@ export class PoolAutoscaler {
     };
   }
 
-  /** The counts the time series shows, with the fleet cost billed up to `nowMs`. */
-  gauge(nowMs: number): { desired: number; starting: number; ready: number; fleetCostUsd: number } {
+  /** The counts the time series shows (and the nodes', on a node pool), with the fleet cost billed up to `nowMs`. */
+  gauge(nowMs: number): PoolGauge {
     const c = this.counts();
+    const nodes = this.pool.nodeCounts();
     return {
       desired: c.desired,
       starting: c.starting,
       ready: c.ready,
       fleetCostUsd: this.pool.fleetCostUsd(nowMs),
+      ...(nodes
+        ? { nodesRequested: nodes.requested, nodesProvisioning: nodes.provisioning, nodesReady: nodes.ready }
+        : {}),
     };
   }
 

@@ -28,6 +28,7 @@ import type {
 } from '../provider.ts';
 import { type GpuProfile, kvBytesPerToken, kvCapacityTokens, type ModelProfile } from './catalog.ts';
 import { type ColdStartHold, coldStartHoldFor } from './cold-start-hold.ts';
+import type { NodeCounts, NodePool } from './node-pool.ts';
 import { PoolReplicas } from './pool-replicas.ts';
 import {
   GpuReplica,
@@ -91,6 +92,8 @@ export class GpuPool implements Provider, ReplicaListener {
   private watcher: ReplicaWatcher | undefined;
   /** Where requests wait while no replica is ready (a KEDA pool's cold start); undefined: refused. */
   private readonly hold: ColdStartHold | undefined;
+  /** The nodes the replicas run on (`nodePool`); undefined: replicas are billed, nodes not modelled. */
+  private nodes: NodePool | undefined;
 
   constructor(
     setup: GpuPoolSetup,
@@ -283,6 +286,22 @@ export class GpuPool implements Provider, ReplicaListener {
 
   // Scaling (autoscaler.ts) -----------------------------------------------------------------
 
+  /** Runs the replicas on `nodes` from now (the ones it has are packed onto nodes ready now); the fleet bills nodes. */
+  useNodes(nodes: NodePool): void {
+    this.nodes = nodes;
+    nodes.seed(this.phase.flatMap((p, id) => (p === 'gone' ? [] : [id])));
+  }
+
+  /** The nodes now (undefined without a node pool). */
+  nodeCounts(): NodeCounts | undefined {
+    return this.nodes?.counts();
+  }
+
+  /** The node replica `id` is placed on (undefined without a node pool, or while it waits for one). */
+  nodeOf(id: number): number | undefined {
+    return this.nodes?.nodeOf(id);
+  }
+
   /**
    * Requests a new replica with a new id (never a reused one): billed from now, it takes traffic
    * after `readyInMs` (provisioning, model load, warm-up). Returns its id.
@@ -296,7 +315,9 @@ export class GpuPool implements Provider, ReplicaListener {
     this.members.push(r);
     this.phase.push('starting');
     this.setBilledCount(this.billedCount + 1);
-    this.scheduler.after(readyInMs, this.onReady, id);
+    // On nodes, its startup begins once it has a ready node.
+    if (this.nodes) this.nodes.place(id, () => this.scheduler.after(readyInMs, this.onReady, id));
+    else this.scheduler.after(readyInMs, this.onReady, id);
     return id;
   }
 
@@ -327,6 +348,7 @@ export class GpuPool implements Provider, ReplicaListener {
     if (p === 'starting') {
       this.phase[id] = 'gone';
       this.setBilledCount(this.billedCount - 1);
+      this.nodes?.release(id);
     } else if (p === 'ready') {
       this.phase[id] = 'draining';
       this.watcher?.(id, 'draining');
@@ -347,17 +369,29 @@ export class GpuPool implements Provider, ReplicaListener {
   /**
    * Spot capacity reclaimed with notice: the `count` newest ready replicas (highest ids; fewer if
    * fewer are ready) drain from now, taking no new work, and are gone after `noticeMs`, when
-   * whatever they still run fails as a server error and their billing stops.
+   * whatever they still run fails as a server error and their billing stops. On a node pool the
+   * nodes holding them go: every replica on those nodes gets the notice (one still starting goes
+   * at once), and the nodes stop billing when it runs out.
    */
   reclaim(count: number, noticeMs: number): void {
-    const ids = this.replicasIn('ready').reverse().slice(0, count);
-    if (ids.length === 0) return;
+    const newest = this.replicasIn('ready').reverse().slice(0, count);
+    if (newest.length === 0) return;
     this.scaled = true;
+    // On nodes, the cloud takes their nodes: every replica on them goes with the same notice.
+    const ids = this.nodes ? this.nodes.reclaimNodesOf(newest, noticeMs) : newest;
     for (const id of ids) {
+      const p = this.phase[id];
+      if (p === 'starting') {
+        this.removeReplica(id); // never served: gone at once
+        continue;
+      }
+      if (p !== 'ready' && (p !== 'draining' || this.reclaiming.has(id))) continue;
       this.phase[id] = 'draining';
       this.reclaiming.add(id);
-      this.watcher?.(id, 'draining');
-      if (this.members[id]!.up) this.servingCount--;
+      if (p === 'ready') {
+        this.watcher?.(id, 'draining');
+        if (this.members[id]!.up) this.servingCount--;
+      }
       this.scheduler.after(noticeMs, this.onReclaimed, id);
     }
     this.reclaimListener?.();
@@ -377,6 +411,7 @@ export class GpuPool implements Provider, ReplicaListener {
       this.setUpCount(this.upCount - 1);
     }
     this.setBilledCount(this.billedCount - 1);
+    this.nodes?.release(id);
   };
 
   /** Ids of the replicas in `phase`, in id order. */
@@ -397,8 +432,9 @@ export class GpuPool implements Provider, ReplicaListener {
     return this.billedReplicaMs + this.billedCount * (nowMs - this.billedChangedMs);
   }
 
-  /** Fleet cost billed up to `nowMs` (USD). */
+  /** Fleet cost billed up to `nowMs` (USD): node-hours on a node pool, else replica-hours. */
   fleetCostUsd(nowMs: number): number {
+    if (this.nodes) return this.nodes.costUsd(nowMs);
     return (this.billedMs(nowMs) / 3_600_000) * this.config.costPerReplicaHour;
   }
 
@@ -419,6 +455,7 @@ export class GpuPool implements Provider, ReplicaListener {
       this.setUpCount(this.upCount - 1);
     }
     this.setBilledCount(this.billedCount - 1);
+    this.nodes?.release(id);
   };
 
   /** After an attempt on a draining replica ends, checks (once the instant settles) whether it is empty. */
@@ -484,7 +521,14 @@ export class GpuPool implements Provider, ReplicaListener {
         prefixCacheHits: sum((r) => r.prefixHits),
         replicaHoursUp: this.replicaMsUp(nowMs) / 3_600_000,
         replicaHoursBilled: billedHours,
-        fleetCostUsd: billedHours * this.config.costPerReplicaHour,
+        ...(this.nodes
+          ? {
+              nodesEver: this.nodes.ever,
+              nodes: this.nodes.counts().requested,
+              nodeHoursBilled: this.nodes.billedMs(nowMs) / 3_600_000,
+              fleetCostUsd: this.nodes.costUsd(nowMs),
+            }
+          : { fleetCostUsd: billedHours * this.config.costPerReplicaHour }),
       };
     }
     return {
