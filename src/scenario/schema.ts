@@ -692,9 +692,9 @@ const faultSchema = z.discriminatedUnion(
     /** A `fraction` of servers or capacity disappears; work already running finishes. */
     obj({ ...faultWindow, kind: z.literal('capacity-loss'), fraction: share() }),
     /**
-     * The metric source a KEDA-scaled GPU pool reads (its trigger's source, e.g. Prometheus)
-     * fails: every read in the window errors (KEDA's `fallback` applies after `failureThreshold`
-     * of them in a row).
+     * The metric source an autoscaled GPU pool reads (e.g. Prometheus and its adapter) fails:
+     * every read in the window errors (an HPA keeps its scale; KEDA's `fallback` applies after
+     * `failureThreshold` of them in a row).
      */
     obj({ ...faultWindow, kind: z.literal('metrics-outage') }),
     /**
@@ -1590,7 +1590,7 @@ const KEDA_ONLY = [
   'fallback',
 ] as const;
 
-/** A metrics outage names a KEDA-scaled GPU pool (the reader of metrics it breaks; keda.ts). */
+/** A metrics outage names an autoscaled GPU pool (the reader of metrics it breaks; autoscaler.ts, keda.ts). */
 function metricsOutageReferences(
   s: z.output<typeof scenarioShape>,
   provider: string,
@@ -1598,10 +1598,10 @@ function metricsOutageReferences(
   issue: (path: (string | number)[], message: string) => void,
 ): void {
   const p = s.providers.find((q) => q.name === provider);
-  if (p && (p.kind !== 'gpu' || p.autoscaling?.kind !== 'keda'))
+  if (p && (p.kind !== 'gpu' || !p.autoscaling))
     issue(
       [...path, 'provider'],
-      `expected a GPU pool scaled by KEDA (autoscaling kind: keda) for a metrics outage, got '${p.name}'${p.kind !== 'gpu' ? ` of kind ${p.kind}` : p.autoscaling ? ' with an HPA (its metric reads are not modelled as failing yet)' : ' without autoscaling'}`,
+      `expected a GPU pool scaled by KEDA or an HPA (autoscaling, any kind) for a metrics outage, got '${p.name}'${p.kind !== 'gpu' ? ` of kind ${p.kind}` : ' without autoscaling'}`,
     );
 }
 

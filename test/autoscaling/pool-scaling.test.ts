@@ -175,6 +175,21 @@ describe('the autoscaler on a loaded pool', () => {
     sim.run(60_000);
     expect(autoscaler.counts().desired).toBe(4);
   });
+
+  it('a metrics outage: the HPA cannot read its metric and keeps the scale, then resumes (HPA controller: FailedGetPodsMetric, no rescale)', () => {
+    const { sim, pool } = makePool({ replicas: 1 });
+    submitAll(sim, pool, spread(16, 0, 1000, 40_000)); // 4x the target from the start
+    sim.at(10_000, () => (pool.faults.metricsDown = true), undefined);
+    sim.at(50_000, () => (pool.faults.metricsDown = false), undefined);
+    const autoscaler = new PoolAutoscaler(pool, settings(), 1, sim, () => 0.5);
+    autoscaler.start();
+    // Syncs at 15, 30 and 45 s fail to read: no recommendation, the scale stays 1.
+    sim.run(59_999);
+    expect(autoscaler.counts()).toEqual({ desired: 1, starting: 0, ready: 1, draining: 0 });
+    // The 60 s sync reads again (the 60 s scrape): ceil(1 x 16 / 4) = 4.
+    sim.run(60_000);
+    expect(autoscaler.counts()).toEqual({ desired: 4, starting: 3, ready: 1, draining: 0 });
+  });
 });
 
 describe('capacity faults on a pool that scales', () => {

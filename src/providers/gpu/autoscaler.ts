@@ -5,6 +5,7 @@
  *   autoscaler reads the newest scrape at least `adapterDelay` old (Prometheus plus an adapter);
  * - every `syncPeriod` it computes the HPA's recommendation (hpa.ts), stabilizes it, limits it by
  *   the behavior policies and sets the pool's scale;
+ * - while a `metrics-outage` fault holds, every read of the metric fails and a sync keeps the scale;
  * - a replica it adds is billed at once and takes traffic after provisioning, model load and
  *   warm-up; one it removes is the newest still starting (gone at once), else the newest ready
  *   one, which drains (the order a ReplicaSet deletes pods in: not ready before ready, newest first).
@@ -183,6 +184,8 @@ export class PoolAutoscaler {
     if (!scrape || this.desired === 0) return;
     const current = this.desired;
     const recommended = this.recommend(current, scrape);
+    // The metric could not be read: the HPA records no recommendation and keeps the scale.
+    if (recommended === undefined) return;
     const stabilized = stabilize(current, recommended, this.recommendations, now, this.up, this.down);
     this.recommendations.push({ atMs: now, replicas: recommended });
     const keep = Math.max(this.up.stabilizationWindowMs, this.down.stabilizationWindowMs);
@@ -202,8 +205,13 @@ export class PoolAutoscaler {
     this.scaleTo(next);
   };
 
-  /** The HPA's recommendation from a Pods metric: the per-replica average against the target. */
-  protected recommend(current: number, scrape: Scrape): number {
+  /**
+   * The HPA's recommendation from a Pods metric: the per-replica average against the target;
+   * undefined when the metrics API fails (a `metrics-outage`): the HPA controller then records
+   * FailedGetPodsMetric / FailedComputeMetricsReplicas and skips this sync's scale decision.
+   */
+  protected recommend(current: number, scrape: Scrape): number | undefined {
+    if (this.pool.faults.metricsDown) return undefined;
     const missing = Math.max(0, current - scrape.values.length);
     const values = scrape.values.length > current ? scrape.values.slice(0, current) : scrape.values;
     return replicasForMetric(current, values, missing, this.config.target, this.config.tolerance);
