@@ -145,6 +145,11 @@ export class WallClockScheduler implements Scheduler {
     return this.at(this.clockMs + delayMs, handler, payload);
   }
 
+  /** The emulator serves until it is stopped: housekeeping is an ordinary event. */
+  afterDaemon<T>(delayMs: number, handler: EventHandler<T>, payload: T): TimerHandle {
+    return this.after(delayMs, handler, payload);
+  }
+
   /** Unschedules a pending event; the timer moves on to the next one if it was armed for it. */
   cancel(handle: TimerHandle): boolean {
     if (!this.queue.cancel(handle)) return false;

@@ -22,6 +22,13 @@ export interface Scheduler {
   /** Runs `handler(payload)` `delayMs` (>= 0) from now. Returns a handle for `cancel`. */
   after<T>(delayMs: number, handler: EventHandler<T>, payload: T): TimerHandle;
   /**
+   * Like `after`, for periodic housekeeping that reschedules itself (an autoscaler's scrapes,
+   * syncs and polls): it runs as any other event, but does not keep a run without an end going
+   * (`Simulation.run(Infinity)` returns once nothing else is pending). The wall clock runs it as
+   * `after`.
+   */
+  afterDaemon<T>(delayMs: number, handler: EventHandler<T>, payload: T): TimerHandle;
+  /**
    * Unschedules a pending event: it will not run, and its handler and payload are dropped now
    * (an attempt's timeout, cancelled when the attempt ends, does not wait in the queue). Returns
    * false, changing nothing, when the event already ran or was cancelled.

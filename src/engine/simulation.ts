@@ -20,6 +20,8 @@ export class Simulation implements Scheduler {
   private readonly queue = new EventQueue();
   private clockMs = 0;
   private stopped = false;
+  /** Pending housekeeping events (`afterDaemon`): they do not keep `run(Infinity)` going. */
+  private readonly daemons = new Set<TimerHandle>();
   /** Events dispatched so far. */
   events = 0;
 
@@ -58,8 +60,24 @@ export class Simulation implements Scheduler {
     return this.queue.push(this.clockMs + delayMs, handler, payload);
   }
 
+  afterDaemon<T>(delayMs: number, handler: EventHandler<T>, payload: T): TimerHandle {
+    let handle = 0;
+    handle = this.after(
+      delayMs,
+      (p: T) => {
+        this.daemons.delete(handle);
+        handler(p);
+      },
+      payload,
+    );
+    this.daemons.add(handle);
+    return handle;
+  }
+
   cancel(handle: TimerHandle): boolean {
-    return this.queue.cancel(handle);
+    if (!this.queue.cancel(handle)) return false;
+    this.daemons.delete(handle);
+    return true;
   }
 
   /** Makes `run` return after the current event. */
@@ -70,6 +88,8 @@ export class Simulation implements Scheduler {
   /**
    * Dispatches events in order until the next one is after `untilMs`, the queue is empty or
    * `stop()` is called. The clock ends at `untilMs` unless stopped early or the queue ran dry.
+   * A run with no end (`untilMs` Infinity) also returns once only housekeeping (`afterDaemon`)
+   * events are pending; a run to a finite time runs them up to it, as any other.
    */
   run(untilMs: number, options: RunOptions = {}): void {
     const queue = this.queue;
@@ -77,7 +97,8 @@ export class Simulation implements Scheduler {
     const onProgress = options.onProgress;
     let nextProgress = this.events + every;
     this.stopped = false;
-    while (queue.size > 0 && queue.peekTime() <= untilMs && !this.stopped) {
+    const endless = !Number.isFinite(untilMs);
+    while (queue.size > (endless ? this.daemons.size : 0) && queue.peekTime() <= untilMs && !this.stopped) {
       queue.pop();
       this.clockMs = queue.poppedTimeMs;
       queue.poppedHandler(queue.poppedPayload);

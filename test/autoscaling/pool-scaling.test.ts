@@ -176,6 +176,23 @@ describe('the autoscaler on a loaded pool', () => {
     expect(autoscaler.counts().desired).toBe(4);
   });
 
+  it('run(Infinity) ends once the work is done: the scrapes and syncs do not keep it going', () => {
+    const { sim, pool } = makePool({ replicas: 1 });
+    const attempts = spread(16, 0, 1000, 2000);
+    submitAll(sim, pool, attempts);
+    const autoscaler = new PoolAutoscaler(pool, settings(), 1, sim, () => 0.5);
+    autoscaler.start();
+    // Bounded even if the syncs kept it going: stopped after 1M events (this run needs far fewer).
+    sim.run(Number.POSITIVE_INFINITY, { progressEveryEvents: 1_000_000, onProgress: () => sim.stop() });
+    expect(attempts.every((a) => a.status === 'ok')).toBe(true);
+    // The 15 s sync asked for 4 (ready at 95 s); the run ends with the last request, well before
+    // the 300 s scale-down stabilization would let a sync take the pool back to 1.
+    expect(autoscaler.counts()).toEqual({ desired: 4, starting: 0, ready: 4, draining: 0 });
+    expect(sim.now()).toBeGreaterThan(95_000);
+    expect(sim.now()).toBeLessThan(120_000);
+    expect(sim.pending).toBe(2); // the next scrape and sync, for a later run
+  });
+
   it('a metrics outage: the HPA cannot read its metric and keeps the scale, then resumes (HPA controller: FailedGetPodsMetric, no rescale)', () => {
     const { sim, pool } = makePool({ replicas: 1 });
     submitAll(sim, pool, spread(16, 0, 1000, 40_000)); // 4x the target from the start

@@ -126,3 +126,48 @@ describe('Simulation timers', () => {
     );
   });
 });
+
+describe('housekeeping events (afterDaemon)', () => {
+  /** A periodic job that reschedules itself forever, as an autoscaler's sync does. */
+  function periodic(sim: Simulation, everyMs: number, seen: number[]) {
+    const tick = () => {
+      seen.push(sim.now());
+      sim.afterDaemon(everyMs, tick, undefined);
+    };
+    sim.afterDaemon(everyMs, tick, undefined);
+  }
+
+  it('do not keep run(Infinity) going: it returns after the last other event', () => {
+    const sim = new Simulation();
+    const seen: number[] = [];
+    periodic(sim, 10, seen);
+    sim.at(35, () => {}, undefined);
+    sim.run(Number.POSITIVE_INFINITY);
+    expect(sim.now()).toBe(35);
+    expect(seen).toEqual([10, 20, 30]);
+    expect(sim.pending).toBe(1); // the 40 ms tick, still there for a later run
+  });
+
+  it('run as any other event up to a finite end', () => {
+    const sim = new Simulation();
+    const seen: number[] = [];
+    periodic(sim, 10, seen);
+    sim.run(45);
+    expect(seen).toEqual([10, 20, 30, 40]);
+    expect(sim.now()).toBe(45);
+  });
+
+  it('run while ordinary work is pending, and what they schedule keeps the run going; a cancelled one counts no more', () => {
+    const sim = new Simulation();
+    const done: number[] = [];
+    sim.afterDaemon(10, () => sim.after(5, () => done.push(sim.now()), undefined), undefined);
+    const cancelled = sim.afterDaemon(20, () => done.push(-1), undefined);
+    expect(sim.cancel(cancelled)).toBe(true);
+    expect(sim.cancel(cancelled)).toBe(false);
+    sim.at(12, () => done.push(sim.now()), undefined);
+    sim.run(Number.POSITIVE_INFINITY);
+    expect(done).toEqual([12, 15]);
+    expect(sim.now()).toBe(15);
+    expect(sim.pending).toBe(0);
+  });
+});

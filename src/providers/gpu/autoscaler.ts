@@ -96,7 +96,7 @@ export class PoolAutoscaler {
   start(): void {
     this.pool.onReclaim(() => this.scaleTo(this.desired));
     this.scrape();
-    this.scheduler.after(this.config.syncPeriod, this.sync, undefined);
+    this.scheduler.afterDaemon(this.config.syncPeriod, this.sync, undefined);
   }
 
   counts(): ReplicaCounts {
@@ -151,7 +151,7 @@ export class PoolAutoscaler {
     // Keep the scrapes the adapter may still serve.
     const oldest = this.scheduler.now() - this.config.adapterDelay - this.config.scrapeInterval;
     while (this.scrapes.length > 1 && this.scrapes[1]!.atMs <= oldest) this.scrapes.shift();
-    this.scheduler.after(this.config.scrapeInterval, this.scrape, undefined);
+    this.scheduler.afterDaemon(this.config.scrapeInterval, this.scrape, undefined);
   };
 
   protected metricOf(g: { waiting: number; running: number; kvUsage: number }): number {
@@ -178,7 +178,7 @@ export class PoolAutoscaler {
 
   private readonly sync = () => {
     const now = this.scheduler.now();
-    this.scheduler.after(this.config.syncPeriod, this.sync, undefined);
+    this.scheduler.afterDaemon(this.config.syncPeriod, this.sync, undefined);
     const scrape = this.visibleScrape(now);
     // An HPA whose scale is 0 does not act ("scaling is disabled"): only KEDA scales from zero.
     if (!scrape || this.desired === 0) return;

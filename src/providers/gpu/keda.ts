@@ -123,7 +123,7 @@ export class KedaAutoscaler extends PoolAutoscaler {
 
   private readonly poll = () => {
     const now = this.scheduler.now();
-    this.scheduler.after(pollingIntervalMs(this.config), this.poll, undefined);
+    this.scheduler.afterDaemon(pollingIntervalMs(this.config), this.poll, undefined);
     const c = this.config;
     let active = false; // a trigger whose source fails is not active
     if (this.sourceAnswers()) {
