@@ -1025,6 +1025,8 @@ export async function startEmulator(
           'rate-limit-storm': f.limitFactor !== 1,
           'capacity-loss': f.capacityFactor !== 1,
           'stream-cut': f.streamCutProbability > 0,
+          // A spot reclaim is an instant, not a window: it shows in the replicas, not here.
+          'metrics-outage': f.metricsDown,
         };
         for (const [kind, on] of Object.entries(active))
           faults.push({ labels: { provider, kind }, value: on ? 1 : 0 });
