@@ -146,6 +146,27 @@ describe('the CPU tier against an independent two-tier LRU over the hashes', () 
     });
   }
 
+  it('with disaggregation the prefill replicas hold the tiers: every request served, both tiers serve what the reference says', async () => {
+    const want = twoTierReference(records, 8, 60);
+    expect(want.cpuTokens).toBeGreaterThan(0);
+    const file = await traceFile(records);
+    const r = await run(
+      pooled(file, records.at(-1)!.timestamp + 60_000, {
+        prefixCache: { enabled: true, share: gpuShare(8), offload: { sizeGB: cpuGB(60) } },
+        disaggregation: { prefill: { replicas: 1 }, decider: 'always' },
+      } as GpuFields),
+    );
+    // Conservation: every request offered completes, once, on the pool.
+    expect(r.requests.offered).toBe(records.length);
+    expect(r.requests.completed).toBe(records.length);
+    const p = r.providers['p']!;
+    expect(p.attempts).toBe(records.length);
+    expect(p.statuses).toEqual({ ok: records.length });
+    // One prefill replica sees the requests in order, as the colocated pool's one replica does.
+    expect(p.cachedInputTokens).toBe(want.gpuTokens + want.cpuTokens);
+    expect((p.details as { disaggregated: number }).disaggregated).toBe(records.length);
+  });
+
   it('an unbounded CPU tier serves what one infinite cache would', async () => {
     const infinite = twoTierReference(records, Number.POSITIVE_INFINITY, 0);
     const file = await traceFile(records);
