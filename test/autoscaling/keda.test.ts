@@ -526,6 +526,28 @@ describe('a metrics outage in a whole run', () => {
     expect(still.every((n) => n === 1)).toBe(true);
   });
 
+  it('on an HPA pool the fault holds the scale for its window (each sync keeps it), then the HPA scales', async () => {
+    const hpa = (faults: object[]) => {
+      const s = scenario(undefined);
+      const pool = s.providers[0]! as object;
+      return {
+        ...s,
+        providers: [{ ...pool, autoscaling: { min: 1, max: 8, target: 2, metric: 'inFlight' } }],
+        faults,
+        workload: {
+          arrivals: { rate: '8/s' },
+          classes: [{ name: 'c', promptTokens: 500, outputTokens: 400 }],
+        },
+      } as ScenarioInput;
+    };
+    const held = await run(hpa([{ kind: 'metrics-outage', provider: 'pool', at: '0s', for: '3m' }]), 1);
+    const desired = held.timeseries.providers['pool']!.replicasDesired as number[];
+    expect(desired.slice(0, 12).every((n) => n === 1)).toBe(true); // 0-3m: every sync fails to read
+    expect(Math.max(...desired.slice(12))).toBeGreaterThan(1); // from the 3m sync on it scales
+    const free = await run(hpa([]), 1);
+    expect((free.timeseries.providers['pool']!.replicasDesired as number[])[1]).toBeGreaterThan(1);
+  });
+
   it('a metrics outage must name an autoscaled GPU pool (KEDA or an HPA)', () => {
     const s = scenario(undefined);
     const pool = s.providers[0]! as { autoscaling: object };
