@@ -12,6 +12,7 @@
 import { LogHistogram } from '../engine/histogram.ts';
 import type { GatewayProbe, RejectionKind } from '../gateway/probe.ts';
 import type { Attempt, AttemptStatus } from '../providers/attempt.ts';
+import type { PoolGauge } from '../providers/gpu/autoscaler.ts';
 import type { QualityModel } from '../providers/quality.ts';
 import type { WorkItem } from '../providers/work-item.ts';
 import type { ClassSlo } from '../scenario/schema.ts';
@@ -178,17 +179,8 @@ export interface GaugeSource {
   providerReplicas?(i: number): ReplicaGauge | undefined;
 }
 
-/** An autoscaled pool's replica counts and the fleet cost billed so far. */
-export interface ReplicaGauge {
-  desired: number;
-  starting: number;
-  ready: number;
-  fleetCostUsd: number;
-  /** On a node pool: nodes not removed, those provisioning, those ready. */
-  nodesRequested?: number;
-  nodesProvisioning?: number;
-  nodesReady?: number;
-}
+/** An autoscaled pool's replica counts and the fleet cost billed so far (the pool's own gauge). */
+export type ReplicaGauge = PoolGauge;
 
 /**
  * The recorder is the probe of every model layer (GatewayProbe, WorkloadProbe): it is told what

@@ -36,7 +36,7 @@ export interface ReplicaCounts {
   draining: number;
 }
 
-/** What the time series samples of an autoscaled pool (the recorder's ReplicaGauge). */
+/** What the time series samples of an autoscaled pool: replica counts and the fleet cost billed so far. */
 export interface PoolGauge {
   desired: number;
   starting: number;
