@@ -598,14 +598,19 @@ function providerTable(r: RunResult): string {
     ];
   });
   const gpu = Object.entries(r.providers).filter(([, p]) => p.details);
-  const keys = gpu.length > 0 ? Object.keys(gpu[0]![1].details!) : [];
+  // Every pool's keys, in first-seen order: a later pool may carry more (autoscaled, disaggregated).
+  const keys = [...new Set(gpu.flatMap(([, p]) => Object.keys(p.details!)))];
   const details =
     gpu.length > 0
       ? table({
           caption: 'Provider details',
           id: 'provider-details-table',
           head: ['provider', ...keys.map(detailHeading)],
-          textColumns: keys.flatMap((k, i) => (typeof gpu[0]![1].details![k] === 'number' ? [] : [i + 1])),
+          textColumns: keys.flatMap((k, i) =>
+            gpu.some(([, p]) => p.details![k] !== undefined && typeof p.details![k] !== 'number')
+              ? [i + 1]
+              : [],
+          ),
           rows: gpu.map(([name, p]) => [
             name,
             ...keys.map((k) => {

@@ -241,6 +241,25 @@ describe('tables and notes that read as words', () => {
     );
   });
 
+  it('gives every GPU pool its own details, also those only a later pool has', async () => {
+    const stale = await loadScenarioFile(join(ROOT, 'scenarios/stale-metrics.yaml'));
+    const run = await simulate(stale, {});
+    const [name, pool] = Object.entries(run.providers).find(([, p]) => p.details)!;
+    // A second pool after the first, with a detail the first lacks (as a disaggregated pool has).
+    const later = { ...pool, details: { ...pool.details!, prefillReplicas: 3, timeModel: 'fitted' } };
+    const page = renderRunReport(
+      { ...run, providers: { ...run.providers, [`${name}-b`]: later } },
+      stale.scenario,
+    );
+    const head = /<table id="provider-details-table">[\s\S]*?<thead><tr>([\s\S]*?)<\/tr>/.exec(page)![1]!;
+    expect([...head.matchAll(/<th[^>]*>([^<]*)<\/th>/g)].map((m) => m[1])).toContain('prefill replicas');
+    const table = rows(page, 'provider-details-table');
+    expect(table.map((r) => r[0])).toEqual([name, `${name}-b`]);
+    // The first pool has no such detail: a dash, not a missing cell.
+    expect(table[0]!.at(-1)).toBe('-');
+    expect(table[1]!.at(-1)).toBe('3');
+  });
+
   it('says a run that ended within a second of its last arrival "drained within a second"', () => {
     const quick = renderRunReport({ ...result, endMs: result.durationMs + 300 }, loaded.scenario);
     expect(quick).toContain('<dt>duration</dt><dd>12m (first 1m warmup), drained within a second</dd>');
