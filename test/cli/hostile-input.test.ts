@@ -187,7 +187,7 @@ export default definePolicy({
       `error[FG_POLICY_INVALID]: ${policy}:5:17: Property 'route' is missing in type '{ rout: (_req: unknown, targets: string[]) => string; }' but required in type 'RoutingPolicy'. (TS2741)\n` +
         'hint: modules run with their types stripped, so code with type errors may not do what it says: fix them\n',
     );
-  });
+  }, 180_000); // a whole-program type-check: ~23 s alone, more on a busy machine
 
   it('type-checks with Node globals from any working directory (no false errors for process.env)', async () => {
     const policy = join(dir, 'env-policy.ts');
@@ -238,7 +238,7 @@ export default defineScenario({
       `error[FG_SCENARIO_INVALID]: ${file}:3:7: Type 'number' is not assignable to type 'string'. (TS2322)\n` +
         'hint: modules run with their types stripped, so code with type errors may not do what it says: fix them\n',
     );
-  });
+  }, 180_000); // a whole-program type-check: ~23 s alone, more on a busy machine
 
   it('compare resolves --policies module paths against the working directory', async () => {
     const work = join(dir, 'cwd-test');
