@@ -18,6 +18,7 @@ import { validateScenario } from '../../src/scenario/load.ts';
 import type { AutoscalingConfig, ScenarioInput } from '../../src/scenario/schema.ts';
 import { gpuAttempt, gpuConfig, gpuInput, makePool, submitAll } from '../providers/gpu/gpu-harness.ts';
 import { run } from '../providers/harness.ts';
+import { expectConserved } from './conservation.ts';
 
 const poll = (fields: Partial<Parameters<typeof kedaScale>[0]>) =>
   kedaScale({
@@ -292,19 +293,7 @@ describe('a KEDA pool in a whole run', () => {
     async (seed) => {
       const r = await run(bursty({ maxWait: '1m' }), seed);
       const q = r.requests;
-      const terminal =
-        q.completed +
-        q.shed +
-        q.rateLimited +
-        q.failed +
-        q.timedOut +
-        q.abandoned +
-        q.cancelled +
-        q.unfinished;
-      expect(terminal).toBe(q.offered);
-      expect(q.unfinished).toBe(0);
-      const pool = r.providers['pool']!;
-      expect(Object.values(pool.statuses).reduce((a, n) => a + n, 0)).toBe(pool.attempts);
+      const pool = expectConserved(r);
       // The pool went to zero after each burst and came back for the next.
       const desired = r.timeseries.providers['pool']!.replicasDesired as number[];
       const firstZero = desired.indexOf(0);

@@ -16,6 +16,7 @@ import { validateScenario } from '../../src/scenario/load.ts';
 import type { ScenarioInput } from '../../src/scenario/schema.ts';
 import { gpuAttempt, gpuConfig, makePool, submitAll } from '../providers/gpu/gpu-harness.ts';
 import { run } from '../providers/harness.ts';
+import { expectConserved } from './conservation.ts';
 
 const MIN = 60_000;
 
@@ -249,20 +250,7 @@ describe('whole runs on node pools', () => {
     'seed %i (expose: %s): conservation holds, nodes come and go, the fleet bills node-hours',
     async (seed, expose) => {
       const r = await run(scenario({ expose }), seed);
-      const q = r.requests;
-      expect(
-        q.completed +
-          q.shed +
-          q.rateLimited +
-          q.failed +
-          q.timedOut +
-          q.abandoned +
-          q.cancelled +
-          q.unfinished,
-      ).toBe(q.offered);
-      expect(q.unfinished).toBe(0);
-      const pool = r.providers['pool']!;
-      expect(Object.values(pool.statuses).reduce((a, n) => a + n, 0)).toBe(pool.attempts);
+      const pool = expectConserved(r);
       const d = pool.details!;
       expect(d['nodesEver'] as number).toBeGreaterThan(1);
       expect(d['fleetCostUsd']).toBeCloseTo((d['nodeHoursBilled'] as number) * 5, 9);

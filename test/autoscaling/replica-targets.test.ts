@@ -28,6 +28,7 @@ import type { GpuProviderConfig, ScenarioInput } from '../../src/scenario/schema
 import { addTargets, startScrapers } from '../../src/simulator/targets.ts';
 import { gpuInput } from '../providers/gpu/gpu-harness.ts';
 import { run as runScenario } from '../providers/harness.ts';
+import { expectConserved } from './conservation.ts';
 
 const inf = Number.POSITIVE_INFINITY;
 
@@ -232,12 +233,7 @@ describe('a whole run with autoscaled replicas as targets', () => {
   ])('seed %i (%s): conservation holds while replica targets join and leave', async (seed, routing) => {
     const r = await runScenario(scenario(routing), seed);
     const q = r.requests;
-    expect(
-      q.completed + q.shed + q.rateLimited + q.failed + q.timedOut + q.abandoned + q.cancelled + q.unfinished,
-    ).toBe(q.offered);
-    expect(q.unfinished).toBe(0);
-    const pool = r.providers['pool']!;
-    expect(Object.values(pool.statuses).reduce((a, n) => a + n, 0)).toBe(pool.attempts);
+    const pool = expectConserved(r);
     // Joining and draining fails nothing: no 503 from a replica that was not ready.
     expect(q.completed).toBe(q.offered);
     expect(pool.details!['replicasEver'] as number).toBeGreaterThan(4);

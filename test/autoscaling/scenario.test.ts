@@ -10,6 +10,7 @@ import { timeCharts } from '../../src/report/run-report.ts';
 import { validateScenario } from '../../src/scenario/load.ts';
 import type { ScenarioInput } from '../../src/scenario/schema.ts';
 import { run } from '../providers/harness.ts';
+import { expectConserved } from './conservation.ts';
 
 function scenario(autoscaling: object | undefined, replicas = 2): ScenarioInput {
   return {
@@ -132,19 +133,7 @@ describe('autoscaling in a run', () => {
       } as never;
       const r = await run(input, seed);
       const q = r.requests;
-      expect(
-        q.completed +
-          q.shed +
-          q.rateLimited +
-          q.failed +
-          q.timedOut +
-          q.abandoned +
-          q.cancelled +
-          q.unfinished,
-      ).toBe(q.offered);
-      expect(q.unfinished).toBe(0);
-      const pool = r.providers['pool']!;
-      expect(Object.values(pool.statuses).reduce((a, n) => a + n, 0)).toBe(pool.attempts);
+      const pool = expectConserved(r);
       expect(pool.statuses['ok']).toBe(q.completed);
       // Draining fails nothing: every request completed.
       expect(q.completed).toBe(q.offered);

@@ -14,6 +14,7 @@ import { validateScenario } from '../../src/scenario/load.ts';
 import type { FaultConfig, ScenarioInput } from '../../src/scenario/schema.ts';
 import { gpuAttempt, gpuConfig, makePool, submitAll } from '../providers/gpu/gpu-harness.ts';
 import { run } from '../providers/harness.ts';
+import { expectConserved } from './conservation.ts';
 
 const replicaOf = (a: Attempt) => (a.handle as Sequence).replica;
 const reclaim = (at: number, replicas: number, notice: number): FaultConfig => ({
@@ -158,20 +159,7 @@ describe('whole runs with spot reclaims', () => {
       // The pool alone (the API is for the input checks), as one target or as its replicas.
       input.providers = [{ ...input.providers[0]!, expose } as never];
       const r = await run(input, seed);
-      const q = r.requests;
-      expect(
-        q.completed +
-          q.shed +
-          q.rateLimited +
-          q.failed +
-          q.timedOut +
-          q.abandoned +
-          q.cancelled +
-          q.unfinished,
-      ).toBe(q.offered);
-      expect(q.unfinished).toBe(0);
-      const pool = r.providers['pool']!;
-      expect(Object.values(pool.statuses).reduce((a, n) => a + n, 0)).toBe(pool.attempts);
+      const pool = expectConserved(r);
       // The 2 s notice cut answers still running.
       expect(pool.statuses['server_error'] ?? 0).toBeGreaterThan(0);
       // Three replicas reclaimed, at least three replacements requested.
