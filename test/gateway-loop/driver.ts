@@ -110,6 +110,8 @@ export interface CallOutcome {
   ok: boolean;
   /** `usage.prompt_tokens` of the stream's usage chunk, when it sent one (NaN otherwise). */
   promptTokens: number;
+  /** Its `prompt_tokens_details.cached_tokens` (NaN without one). */
+  cachedTokens: number;
   /**
    * What Portkey says it did, from its response headers (NaN without them): the index of the
    * target that answered among its siblings (`x-portkey-last-used-option-index`, e.g.
@@ -139,6 +141,7 @@ export async function streamCall(o: {
     e2eMs: Number.NaN,
     ok: false,
     promptTokens: Number.NaN,
+    cachedTokens: Number.NaN,
     optionIndex: Number.NaN,
     retryCount: Number.NaN,
     provider: undefined,
@@ -173,6 +176,8 @@ export async function streamCall(o: {
     if (m.ok) m.e2eMs = performance.now() - sent;
     const usage = /"prompt_tokens":(\d+)/.exec(text);
     if (usage) m.promptTokens = Number(usage[1]);
+    const cached = /"cached_tokens":(\d+)/.exec(text);
+    if (cached) m.cachedTokens = Number(cached[1]);
   } catch {
     // aborted at the deadline, or the connection failed: not ok
   }
