@@ -44,6 +44,10 @@ export async function startPortkey(timeoutMs = 30_000): Promise<PortkeyGateway> 
     output += d.toString();
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A test that times out never reaches its stop(): the gateway goes when the test process does.
+  const orphan = () => child.kill('SIGKILL');
+  process.once('exit', orphan);
+  child.once('exit', () => process.off('exit', orphan));
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
     if (child.exitCode === null && child.pid !== undefined) child.kill('SIGTERM');
