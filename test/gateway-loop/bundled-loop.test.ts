@@ -1,10 +1,12 @@
 /**
  * Bundled scenarios through a real gateway (bundled.ts): scenarios/outage-failover.yaml (an outage,
- * agent sessions) and scenarios/tab-spike.yaml (a spike, agent sessions), each with the `--set`
- * lines that make its gateway one Portkey can express, compressed (`--time-scale`, `--rate-scale`),
- * against `floodgate run --time-scale F --rate-scale R --topology gateway` of the same imported
- * config. Shares are judged on every sound run, latencies with FLOODGATE_LOOP_STRICT=1, as the
- * other loops; the measured tables are in docs/guide/load-testing.md.
+ * agent sessions), scenarios/tab-spike.yaml (a spike, agent sessions) and scenarios/editor-mix.yaml
+ * (agent sessions on prompt caches, tab on a GPU pool), each with the `--set` lines that make its
+ * gateway one Portkey can express, compressed (`--time-scale`, `--rate-scale`), against
+ * `floodgate run --time-scale F --rate-scale R --topology gateway` of the same imported config.
+ * Shares are judged on every sound run with tolerances from the sample; FLOODGATE_LOOP_STRICT=1
+ * runs each loop's `strict` (more requests per class) and holds every row, latencies included,
+ * to 10% or 2 points. The measured tables are in docs/guide/load-testing.md.
  */
 import { describe, expect, it } from 'vitest';
 import {

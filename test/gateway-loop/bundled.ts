@@ -15,9 +15,9 @@
  * The driver's workload is the prediction's own: the compressed scenario's uniform arrivals (as k6
  * starts iterations) per class, and each request's sizes and each session's plan (calls, outputs,
  * tool outputs, think times) drawn from the streams the simulator draws them from with seed 1, so
- * the driver sends exactly the requests seed 1 simulates. Warmup is 0 (the gateway has its own
- * warm-up) and the drain is the spec's, on both sides: a call still open at the end is unfinished
- * on both.
+ * the driver sends exactly the requests seed 1 simulates (run k of a pooled strict check, seed k's).
+ * Warmup is 0 (the gateway has its own warm-up) and the drain is the spec's, on both sides: a call
+ * still open at the end is unfinished on both.
  */
 import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
