@@ -36,9 +36,13 @@ const zodEnglishOnly = {
 // (native binary, loaded lazily for user modules only). `import.meta.url` is the bundle's own URL,
 // so the files found beside it (compare-worker.js, report-client.js) are found as before.
 const cliMain = 'dist/cli-main.cjs';
+// Node's CommonJS wrapper, and the bundle's import() (src/import-module.ts): the parameters
+// src/cli/code-cache.ts passes.
+const CJS_WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname, __floodgateImport) {';
+const CJS_WRAPPER_TAIL = '})';
 const shippedCache = 'dist/cli-main.cache';
 rmSync(shippedCache, { force: true });
-await build({
+const cliBundle = await build({
   entryPoints: { 'cli-main': 'src/cli/main.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
@@ -48,12 +52,27 @@ await build({
   format: 'cjs',
   external: ['esbuild'],
   define: { 'import.meta.url': '__floodgateBundleUrl' },
-  banner: { js: 'const __floodgateBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // The bundle is one function expression (src/cli/code-cache.ts runs it), so the loader compiles
+  // the file's text as it is, not a wrapped copy of it.
+  banner: {
+    js: `${CJS_WRAPPER_HEAD}\nconst __floodgateBundleUrl = require("node:url").pathToFileURL(__filename).href;`,
+  },
+  footer: { js: CJS_WRAPPER_TAIL },
   sourcemap: true,
+  write: false,
   logLevel: 'warning',
   tsconfigRaw,
   plugins: [zodEnglishOnly],
 });
+// esbuild writes code in ASCII (charset), comments as they are: with one other character in a
+// comment V8 would hold the whole 1.7 MB source as two-byte text. Escaped, it stays one byte a char.
+for (const file of cliBundle.outputFiles)
+  writeFileSync(
+    file.path,
+    file.path.endsWith('.cjs')
+      ? file.text.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+      : file.contents,
+  );
 
 await build({
   // The CLI's entry (loads dist/cli-main.cjs), and the worker thread `floodgate compare` runs its

@@ -10,6 +10,7 @@
  *
  * A cache file is one header line, `floodgate-code-cache 1 <key> <bytes> <crc32>`, then V8's data.
  */
+
 import {
   closeSync,
   fstatSync,
@@ -33,10 +34,6 @@ const MAGIC = 'floodgate-code-cache 1';
 const crc32: ((data: Uint8Array | string) => number) | undefined = (
   zlib as { crc32?: (data: Uint8Array | string) => number }
 ).crc32;
-
-/** Node's own CommonJS wrapper (the bundle sees what a required module sees), and the import. */
-const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname, __floodgateImport) { ';
-const WRAPPER_TAIL = '\n})';
 
 export interface CodeCacheOptions {
   /** The CommonJS bundle to run. */
@@ -63,18 +60,23 @@ export interface LoadedBundle {
 }
 
 /**
- * Compiles and runs `bundle` as a CommonJS module. A script has no loader for `import()` (and code
+ * Compiles and runs `bundle`: the text of one function expression, `(function (exports, require,
+ * module, __filename, __dirname, __floodgateImport) { ... })` (Node's CommonJS wrapper, which
+ * scripts/build.mjs writes into the file so that V8 compiles the file's text, not a copy), and
+ * calls it as Node calls a CommonJS module. A script has no loader for `import()` (and code
  * from a cache would lose one), so the bundle imports through `__floodgateImport`, the caller's
  * `importModule` (see src/import-module.ts). On a Node without zlib.crc32 (before 20.15) the bundle
- * is simply required, without a cache.
+ * compiles without a cache.
  */
 export function loadWithCodeCache(options: CodeCacheOptions): LoadedBundle {
   const { bundle } = options;
-  const require = createRequire(bundle);
-  if (crc32 === undefined)
-    return { exports: require(bundle), used: undefined, saveIfNeeded() {}, writeCodeCache() {} };
-
   const bytes = readFileSync(bundle);
+  // UTF-8 (the build writes ASCII, which V8 holds one byte a character): measured, a Latin-1 read
+  // (an external string at this size) starts slower.
+  const source = bytes.toString('utf8');
+  if (crc32 === undefined)
+    return run(bundle, new vm.Script(source, { filename: bundle }), undefined, options);
+
   const key = cacheKey(bytes);
   const userFile = options.userDir === undefined ? undefined : userCacheFile(options.userDir, bundle);
   const candidates: { kind: 'user' | 'shipped'; file: string }[] = [];
@@ -93,26 +95,12 @@ export function loadWithCodeCache(options: CodeCacheOptions): LoadedBundle {
     }
   }
 
-  const script = new vm.Script(WRAPPER_HEAD + bytes.toString('utf8') + WRAPPER_TAIL, {
-    filename: bundle,
-    cachedData,
-  });
+  const script = new vm.Script(source, { filename: bundle, cachedData });
   const used = tried !== undefined && script.cachedDataRejected === false ? tried.kind : undefined;
-  const module = { exports: {} as unknown };
-  (script.runInThisContext() as (...args: unknown[]) => void).call(
-    module.exports,
-    module.exports,
-    require,
-    module,
-    bundle,
-    dirname(bundle),
-    options.importModule,
-  );
-
+  const loaded = run(bundle, script, used, options);
   let saved = false;
   return {
-    exports: module.exports,
-    used,
+    ...loaded,
     saveIfNeeded() {
       if (saved || used !== undefined || userFile === undefined || options.userDir === undefined) return;
       saved = true;
@@ -127,6 +115,26 @@ export function loadWithCodeCache(options: CodeCacheOptions): LoadedBundle {
       writeCacheFile(file, key, script.createCachedData(), 0o644);
     },
   };
+}
+
+/** Runs the bundle's function as Node runs a CommonJS module; no cache to write. */
+function run(
+  bundle: string,
+  script: vm.Script,
+  used: LoadedBundle['used'],
+  options: CodeCacheOptions,
+): LoadedBundle {
+  const module = { exports: {} as unknown };
+  (script.runInThisContext() as (...args: unknown[]) => void).call(
+    module.exports,
+    module.exports,
+    createRequire(bundle),
+    module,
+    bundle,
+    dirname(bundle),
+    options.importModule,
+  );
+  return { exports: module.exports, used, saveIfNeeded() {}, writeCodeCache() {} };
 }
 
 /**

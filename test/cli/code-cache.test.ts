@@ -35,7 +35,7 @@ let dirs = 0;
 const freshDir = () => mkdtempSync(join(tmp, `d${dirs++}-`));
 
 /**
- * A small CommonJS bundle with functions to compile; `answer(n)` runs them. Each is a new source
+ * A small bundle as scripts/build.mjs writes the CLI's (one function expression) with functions to compile; `answer(n)` runs them. Each is a new source
  * (a comment with a serial number), so no test reuses a script V8 compiled for another.
  */
 let bundles = 0;
@@ -47,11 +47,12 @@ function writeBundle(name: string, comment = ''): string {
   );
   writeFileSync(
     file,
-    `// bundle ${bundles++} ${comment}
+    `(function (exports, require, module, __filename, __dirname, __floodgateImport) { // bundle ${bundles++} ${comment}
 ${fns.join('\n')}
 exports.answer = (n) => { let s = 0; for (let i = 0; i < 50; i++) s += [${fns.map((_, i) => `f${i}`).join(', ')}][i](n); return s; };
 exports.load = (specifier) => __floodgateImport(specifier);
 exports.file = __filename;
+})
 `,
   );
   return file;
@@ -157,7 +158,7 @@ describe('loadWithCodeCache', () => {
     const bundle = writeBundle('s.cjs');
     const dir = join(freshDir(), 'cache');
     load(bundle, dir).saveIfNeeded();
-    writeFileSync(bundle, `${readFileSync(bundle, 'utf8')}exports.more = 1;\n`);
+    writeFileSync(bundle, readFileSync(bundle, 'utf8').replace(/\}\)\n$/, 'exports.more = 1;\n})\n'));
     const rebuilt = load(bundle, dir);
     expect(rebuilt.used).toBeUndefined();
     expect((rebuilt.exports as { more: number }).more).toBe(1);
