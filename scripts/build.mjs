@@ -74,6 +74,23 @@ for (const file of cliBundle.outputFiles)
       : file.contents,
   );
 
+// The CLI's entry again, as CommonJS for bin/floodgate.js (a CommonJS file: bin/package.json), so
+// that `floodgate` starts without Node's ES module loader, which only a user's module then needs.
+await build({
+  entryPoints: { 'cli-start': 'src/cli/start.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  define: { 'import.meta.url': '__floodgateStartUrl' },
+  banner: { js: 'const __floodgateStartUrl = require("node:url").pathToFileURL(__filename).href;' },
+  sourcemap: true,
+  logLevel: 'warning',
+  tsconfigRaw,
+});
+
 await build({
   // The CLI's entry (loads dist/cli-main.cjs), and the worker thread `floodgate compare` runs its
   // jobs on.

@@ -46,6 +46,11 @@ export interface CodeCacheOptions {
   read?: boolean;
   /** `import()` for the bundle (from an ES module: a script has no loader of its own). */
   importModule: (specifier: string) => Promise<unknown>;
+  /**
+   * Node built-ins the bundle gets as stand-ins that load the module when first used (see
+   * lazyModule): those only some commands need, which would otherwise load at every start.
+   */
+  lazyBuiltins?: readonly string[];
 }
 
 export interface LoadedBundle {
@@ -128,13 +133,48 @@ function run(
   (script.runInThisContext() as (...args: unknown[]) => void).call(
     module.exports,
     module.exports,
-    createRequire(bundle),
+    lazyRequire(createRequire(bundle), new Set(options.lazyBuiltins)),
     module,
     bundle,
     dirname(bundle),
     options.importModule,
   );
   return { exports: module.exports, used, saveIfNeeded() {}, writeCodeCache() {} };
+}
+
+/** `require`, with the modules named in `lazy` given as stand-ins (lazyModule). */
+function lazyRequire(require: NodeJS.Require, lazy: ReadonlySet<string>): NodeJS.Require {
+  if (lazy.size === 0) return require;
+  const stands = new Map<string, object>();
+  const wrapped = ((id: string) => {
+    if (!lazy.has(id)) return require(id);
+    let stand = stands.get(id);
+    if (stand === undefined) stands.set(id, (stand = lazyModule(() => require(id) as object)));
+    return stand;
+  }) as NodeJS.Require;
+  return Object.assign(wrapped, require, { resolve: require.resolve });
+}
+
+/**
+ * A stand-in for a module that loads it on first use: reading a property (what the bundle does
+ * with a built-in: `childProcess.spawn(...)`, `(0, import_node_http.createServer)(...)`), asking
+ * for its keys or descriptors all answer from the loaded module.
+ */
+export function lazyModule(load: () => object): object {
+  let loaded: object | undefined;
+  const real = () => (loaded ??= load());
+  return new Proxy(
+    {},
+    {
+      get: (_, key) => Reflect.get(real(), key),
+      has: (_, key) => Reflect.has(real(), key),
+      ownKeys: () => Reflect.ownKeys(real()),
+      getOwnPropertyDescriptor: (_, key) => {
+        const d = Reflect.getOwnPropertyDescriptor(real(), key);
+        return d && { ...d, configurable: true };
+      },
+    },
+  );
 }
 
 /**

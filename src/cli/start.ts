@@ -23,6 +23,9 @@ const loaded = loadWithCodeCache({
   read: enabled,
   // Bare names and absolute URLs only (src/import-module.ts): they resolve from here as from dist/.
   importModule: (specifier) => import(specifier),
+  // Loaded at every start otherwise, for commander's executable subcommands (never used), the
+  // emulator, compare's worker threads, seedrandom's unused auto-seed and the shard hashes.
+  lazyBuiltins: ['node:child_process', 'node:http', 'node:worker_threads', 'node:crypto', 'crypto'],
 });
 const cli = loaded.exports as typeof import('./main.ts');
 

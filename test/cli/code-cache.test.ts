@@ -21,6 +21,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   cacheKey,
   type LoadedBundle,
+  lazyModule,
   loadWithCodeCache,
   readCacheFile,
   writeCacheFile,
@@ -204,6 +205,23 @@ describe('loadWithCodeCache', () => {
   });
 });
 
+describe('lazyModule', () => {
+  it('loads the module when first used, and answers as the module', () => {
+    let loads = 0;
+    const real = { f: (x: number) => x + 1, n: 2 };
+    const stand = lazyModule(() => {
+      loads++;
+      return real;
+    }) as typeof real;
+    expect(loads).toBe(0);
+    expect(stand.f(1)).toBe(2);
+    expect('n' in stand).toBe(true);
+    expect(Object.keys(stand)).toEqual(['f', 'n']);
+    expect({ ...stand }).toEqual(real);
+    expect(loads).toBe(1);
+  });
+});
+
 describe('the built CLI', () => {
   const args = ['run', 'scenarios/mmc.yaml', '--set', 'duration=10m', '--json'];
 
@@ -238,6 +256,19 @@ describe('the built CLI', () => {
     writeFileSync(notADir, 'x');
     expect(await cli({ FLOODGATE_CODE_CACHE_DIR: join(notADir, 'cache') }, options)).toEqual(reference);
   }, 120_000);
+
+  it('starts a run without the built-ins only other commands need', async () => {
+    const probe = join(freshDir(), 'probe.cjs');
+    writeFileSync(
+      probe,
+      "process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList)));\n",
+    );
+    const { stderr } = await cli({}, ['--require', probe]);
+    const modules = JSON.parse(stderr) as string[];
+    expect(modules).toContain('NativeModule fs');
+    for (const builtin of ['http', 'child_process', 'worker_threads', 'crypto'])
+      expect(modules).not.toContain(`NativeModule ${builtin}`);
+  }, 60_000);
 
   it('loads a user policy module from the cached CLI', async () => {
     const dir = join(freshDir(), 'cache');
