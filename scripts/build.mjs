@@ -1,10 +1,16 @@
 /**
- * Bundles the CLI into dist/cli.js (and the compare worker into dist/compare-worker.js) with
+ * Bundles the CLI into dist/cli-main.cjs, with its entry dist/cli.js and a code cache for it
+ * (dist/cli-main.cache), and the compare worker into dist/compare-worker.js, with
  * esbuild, so `floodgate` starts fast and without a TypeScript loader, and the library entry into
  * dist/index.js (what `import ... from '@floodgate-sim/floodgate'` loads). Run by `npm run build`,
  * by `npm ci` (prepare), by `npm pack` (prepack, which also emits the types: tsconfig.build.json)
  * and by `npm test`.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 // Class fields become constructor assignments: V8 builds the hot objects (Request, Attempt)
@@ -24,16 +30,76 @@ const zodEnglishOnly = {
   },
 };
 
+// The CLI: one CommonJS bundle (dist/cli-main.cjs), which dist/cli.js (src/cli/start.ts) runs
+// through a V8 code cache; Node 20 caches no ES module's code. Dependencies are bundled too:
+// resolving hundreds of ESM files (zod, yaml) cost ~0.3 s per start. esbuild stays external
+// (native binary, loaded lazily for user modules only). `import.meta.url` is the bundle's own URL,
+// so the files found beside it (compare-worker.js, report-client.js) are found as before.
+const cliMain = 'dist/cli-main.cjs';
+// Node's CommonJS wrapper, and the bundle's import() (src/import-module.ts): the parameters
+// src/cli/code-cache.ts passes.
+const CJS_WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname, __floodgateImport) {';
+const CJS_WRAPPER_TAIL = '})';
+const shippedCache = 'dist/cli-main.cache';
+rmSync(shippedCache, { force: true });
+const cliBundle = await build({
+  entryPoints: { 'cli-main': 'src/cli/main.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  external: ['esbuild'],
+  define: { 'import.meta.url': '__floodgateBundleUrl' },
+  // The bundle is one function expression (src/cli/code-cache.ts runs it), so the loader compiles
+  // the file's text as it is, not a wrapped copy of it.
+  banner: {
+    js: `${CJS_WRAPPER_HEAD}\nconst __floodgateBundleUrl = require("node:url").pathToFileURL(__filename).href;`,
+  },
+  footer: { js: CJS_WRAPPER_TAIL },
+  sourcemap: true,
+  write: false,
+  logLevel: 'warning',
+  tsconfigRaw,
+  plugins: [zodEnglishOnly],
+});
+// esbuild writes code in ASCII (charset), comments as they are: with one other character in a
+// comment V8 would hold the whole 1.7 MB source as two-byte text. Escaped, it stays one byte a char.
+for (const file of cliBundle.outputFiles)
+  writeFileSync(
+    file.path,
+    file.path.endsWith('.cjs')
+      ? file.text.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+      : file.contents,
+  );
+
+// The CLI's entry again, as CommonJS for bin/floodgate.js (a CommonJS file: bin/package.json), so
+// that `floodgate` starts without Node's ES module loader, which only a user's module then needs.
 await build({
-  // The CLI, and the worker thread `floodgate compare` runs its jobs on.
-  entryPoints: { cli: 'src/cli/main.ts', 'compare-worker': 'src/compare/compare-worker.ts' },
+  entryPoints: { 'cli-start': 'src/cli/start.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  define: { 'import.meta.url': '__floodgateStartUrl' },
+  banner: { js: 'const __floodgateStartUrl = require("node:url").pathToFileURL(__filename).href;' },
+  sourcemap: true,
+  logLevel: 'warning',
+  tsconfigRaw,
+});
+
+await build({
+  // The CLI's entry (loads dist/cli-main.cjs), and the worker thread `floodgate compare` runs its
+  // jobs on.
+  entryPoints: { cli: 'src/cli/start.ts', 'compare-worker': 'src/compare/compare-worker.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  // Dependencies are bundled too: resolving hundreds of ESM files (zod, yaml) cost ~0.3 s per start.
-  // esbuild stays external (native binary, loaded lazily for user modules only).
   external: ['esbuild'],
   // Bundled CommonJS dependencies (commander) require Node built-ins.
   banner: {
@@ -75,3 +141,24 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+
+// The shipped code cache: a short run of the built CLI (a fresh Node, without the options or
+// NODE_OPTIONS this build may run under, as `floodgate` is started), then the code it compiled.
+// It fits only this Node; others make their own on their first run. Without it the CLI still runs.
+const warmDir = mkdtempSync(join(tmpdir(), 'floodgate-build-'));
+const env = { ...process.env, FLOODGATE_CODE_CACHE: 'off' };
+delete env.NODE_OPTIONS;
+// A script file, not `node -e` (its options would be part of the cache's key).
+const warm = join(warmDir, 'warm.mjs');
+writeFileSync(
+  warm,
+  `import { main, writeCodeCache } from ${JSON.stringify(pathToFileURL(resolve('dist/cli.js')).href)};
+const code = await main(['run', 'scenarios/mmc.yaml', '--set', 'duration=1m', '--quiet', '--out', ${JSON.stringify(join(warmDir, 'run.json'))}]);
+if (code !== 0) throw new Error('exit ' + code);
+writeCodeCache(${JSON.stringify(resolve(shippedCache))});
+`,
+);
+const made = spawnSync(process.execPath, [warm], { env, encoding: 'utf8' });
+rmSync(warmDir, { recursive: true, force: true });
+if (made.status !== 0)
+  console.warn(`warning: no code cache for ${cliMain} (the CLI starts slower):\n${made.stderr}`);

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { FloodgateError, USAGE_CODES } from '../errors.ts';
 /**

@@ -11,6 +11,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type * as Esbuild from 'esbuild';
+import { importModule } from '../import-module.ts';
 import { inlineJson } from '../report/html.ts';
 import { commentText } from './literals.ts';
 import type { K6Mode, ScriptConfig, TraceRecords } from './script-config.ts';
@@ -45,7 +47,7 @@ export const K6_SUMMARY_JSLIB = 'https://jslib.k6.io/k6-summary/0.0.2/index.js';
 
 /** The bundled script text for `config` (an ES module k6 runs as is). */
 export async function bundleK6Script(config: ScriptConfig, options: BundleOptions = {}): Promise<string> {
-  const { build } = await import('esbuild');
+  const { build } = (await importModule('esbuild')) as typeof Esbuild;
   const entry = resolve(runtimeDir(), entryFile(config.mode));
   const out = await build({
     entryPoints: [entry],

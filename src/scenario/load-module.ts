@@ -9,8 +9,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type * as Esbuild from 'esbuild';
 import type { Plugin } from 'esbuild';
 import { type ErrorCode, FloodgateError } from '../errors.ts';
+import { importModule } from '../import-module.ts';
 import { shorten } from '../text/quote.ts';
 import { checkInputFile } from './read-input.ts';
 
@@ -29,7 +31,7 @@ export async function importUserModule(
     code,
     maxBytes: MAX_MODULE_BYTES,
   });
-  const { build } = await import('esbuild');
+  const { build } = (await importModule('esbuild')) as typeof Esbuild;
   let text: string;
   try {
     const out = await build({
@@ -58,10 +60,9 @@ export async function importUserModule(
     );
   }
   try {
-    return (await import(`data:text/javascript;base64,${Buffer.from(text).toString('base64')}`)) as Record<
-      string,
-      unknown
-    >;
+    return (await importModule(
+      `data:text/javascript;base64,${Buffer.from(text).toString('base64')}`,
+    )) as Record<string, unknown>;
   } catch (e) {
     // The module's own top-level code threw: the user's mistake, not ours.
     throw new FloodgateError(code, `${where}: ${file} threw while loading: ${thrownText(e)}`);

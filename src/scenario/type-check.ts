@@ -7,6 +7,7 @@
 
 import { createRequire } from 'node:module';
 import { dirname, extname } from 'node:path';
+import { importModule } from '../import-module.ts';
 import { shorten } from '../text/quote.ts';
 
 import { publicApiTypesPath } from './load-module.ts';
@@ -27,7 +28,7 @@ const MAX_PER_FILE = 10;
 function importTypeScript(): Promise<unknown> {
   // A variable specifier: the CLI bundle must not inline the compiler (it is optional at run time).
   const specifier = 'typescript';
-  return import(specifier);
+  return importModule(specifier);
 }
 
 /** "Cannot find name 'process'. Do you need to install type definitions for node?" and kin. */
