@@ -516,7 +516,7 @@ export class GpuReplica {
     while (n < PLAN_MAX && nextFinish > k) {
       const next = k + 1;
       const needed = this.blocksNeeded(next);
-      if (needed > free || (kv !== undefined && kv.wouldEvict(free - needed))) break;
+      if (needed > free || kv?.wouldEvict(free - needed)) break;
       work.decodeContext = this.baseSum + this.decoding * next;
       const ms = this.timeModel.iterationMs(work) * latency;
       this.planMs[n++] = ms;
