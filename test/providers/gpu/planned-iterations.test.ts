@@ -118,6 +118,10 @@ describe('GPU replica: decode-only iterations planned ahead', () => {
     ['roofline timing, chunked prefill', { timing: { model: 'roofline' }, replicas: 2 }],
     ['fitted timing (exact binary times, so many ties)', { replicas: 3, balancer: 'round-robin' }],
     [
+      'prefills in 256-token chunks beside decoders, small KV (preemptions)',
+      { timing: { model: 'roofline' }, replicas: 2, scheduler: { chunkSize: 256, kvBlocks: 400 } },
+    ],
+    [
       'prefix cache, small KV (evictions and preemptions), no chunked prefill',
       {
         replicas: 2,
