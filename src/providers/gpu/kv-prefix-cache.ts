@@ -280,6 +280,11 @@ export class KvPrefixCache {
     return freed;
   }
 
+  /** Whether `fit(freeKv)` would evict anything now. */
+  wouldEvict(freeKv: number): boolean {
+    return this.evictableKv > Math.min(freeKv, this.maxEvictableKv);
+  }
+
   /** Evicts the least recently freed cached blocks until they fit in `freeKv` free KV blocks. */
   fit(freeKv: number): void {
     const room = Math.min(freeKv, this.maxEvictableKv);

@@ -12,7 +12,11 @@
  *   of decoding sequences per residue of base mod blockSize gives the blocks needed;
  * - a sequence finishes at a known iteration, kept in a min-heap (entries of sequences that left
  *   early are skipped when they surface).
- * One event per iteration per replica; never one per token.
+ * One event per iteration per replica; never one per token. On the virtual clock a run of
+ * decode-only iterations in which nothing finishes, joins or needs to be preempted is one event:
+ * the replica plans those iterations ahead (the same times, each computed as it would be when the
+ * iteration starts) and catches its counters up to the clock when something reads them; anything
+ * that changes the batch first cuts the plan back to the iteration in progress (see `plan`).
  *
  * Batching follows vLLM's V1 engine (vllm/v1/core/sched/scheduler.py, vLLM 0.11): each iteration
  * schedules the running sequences first (one token per decoder, the next chunk of each partial
@@ -28,11 +32,12 @@
  * recompute its prompt and the tokens it had generated (vLLM's recompute mode).
  */
 
-import { BinaryHeap } from '../../engine/binary-heap.ts';
 import type { Scheduler } from '../../engine/clock.ts';
 import { Deque } from '../../engine/deque.ts';
+import { Simulation } from '../../engine/simulation.ts';
 import type { Attempt } from '../attempt.ts';
 import type { FaultState } from '../faults/fault-state.ts';
+import { FinishHeap } from './finish-heap.ts';
 import { KvOffloadTier } from './kv-offload-tier.ts';
 import { type KvHold, KvPrefixCache } from './kv-prefix-cache.ts';
 import type { IterationTimeModel, IterationWork } from './time-model.ts';
@@ -100,8 +105,6 @@ export class Sequence {
   /** First token already delivered (survives preemption). */
   firstTokenDone = false;
   readonly failAtFirstToken: boolean;
-  readonly prefixId: number;
-  readonly prefixTokens: number;
   /** Its prompt's blocks in the replica's prefix cache (undefined: cache off, or no full block to share). */
   kv: KvHold | undefined = undefined;
   /** Index of the replica serving it. */
@@ -126,8 +129,6 @@ export class Sequence {
     this.remaining = deliver;
     this.deliver = deliver;
     this.failAtFirstToken = failAtFirstToken;
-    this.prefixId = req.prefixId;
-    this.prefixTokens = Math.min(req.prefixTokens, req.promptTokens - 1);
   }
 }
 
@@ -159,11 +160,7 @@ export class GpuReplica {
   private baseSum = 0;
   private readonly residue: Int32Array;
   /** Finish times, earliest first (ties: admission order); stale entries are skipped. */
-  private readonly finishHeap = new BinaryHeap<HeapEntry>(
-    (a, b) =>
-      a.finishIteration < b.finishIteration ||
-      (a.finishIteration === b.finishIteration && a.admitted < b.admitted),
-  );
+  private readonly finishHeap = new FinishHeap<Sequence>();
 
   private freeBlocks: number;
   /**
@@ -203,17 +200,32 @@ export class GpuReplica {
   /** Transferred sequences in waiting (they need KV blocks but no token budget). */
   private transfersWaiting = 0;
   private readonly onTransferDone = (seq: Sequence) => this.transferDone(seq);
-  /** Decode iterations with and without prefill work beside them, and their time (decode interference). */
-  decodeStepsPure = 0;
-  decodeStepsMixed = 0;
-  decodeMsPure = 0;
-  decodeMsMixed = 0;
+  // Decode iterations with and without prefill work beside them, and their time (decode
+  // interference); time spent iterating (for utilization) and iterations run. Read through the
+  // getters below, which first catch up with planned iterations.
+  private pureSteps = 0;
+  private mixedSteps = 0;
+  private pureMs = 0;
+  private mixedMs = 0;
+  private busy = 0;
+  private iterationsRun = 0;
   /** Up (serving) or down (lost to a fault, or warming up). */
   up = true;
-  /** Time spent iterating (for utilization), iterations run and preemptions. */
-  busyMs = 0;
-  iterations = 0;
+  /** Preemptions so far. */
   preemptions = 0;
+  /**
+   * Planned decode-only iterations (see `plan`): on the virtual clock only (the wall clock keeps
+   * one event per iteration). planMs[planPos .. planLen) are the iterations after the one in
+   * progress, the first starting at planStartMs; planHandle is the event at the end of the last.
+   */
+  private readonly planAhead: boolean;
+  /** The virtual clock (planning ahead), which counts each planned iteration's end as an event. */
+  private readonly sim: Simulation | undefined;
+  private readonly planMs = new Float64Array(PLAN_MAX);
+  private planLen = 0;
+  private planPos = 0;
+  private planStartMs = 0;
+  private planHandle = 0;
   private readonly onIterationEnd = () => this.endIteration();
   private readonly work: Required<IterationWork> = {
     prefillTokens: 0,
@@ -238,6 +250,8 @@ export class GpuReplica {
     this.faults = faults;
     this.listener = listener;
     this.freeBlocks = options.kvBlocks;
+    this.sim = scheduler instanceof Simulation ? scheduler : undefined;
+    this.planAhead = this.sim !== undefined;
     this.residue = new Int32Array(options.blockSize);
     this.kv =
       options.prefixCacheBlocks > 0
@@ -259,16 +273,43 @@ export class GpuReplica {
     return this.waiting.size;
   }
   get runningCount(): number {
+    // Catches up too: every window of the time series reads it, the last one at the run's end,
+    // so the run's event count includes each planned iteration's end by then.
+    if (this.planLen > 0) this.catchUp();
     return this.running;
   }
   get kvUsage(): number {
+    if (this.planLen > 0) this.catchUp();
     return 1 - this.freeBlocks / this.options.kvBlocks;
+  }
+  get decodeStepsPure(): number {
+    if (this.planLen > 0) this.catchUp();
+    return this.pureSteps;
+  }
+  get decodeStepsMixed(): number {
+    return this.mixedSteps;
+  }
+  get decodeMsPure(): number {
+    if (this.planLen > 0) this.catchUp();
+    return this.pureMs;
+  }
+  get decodeMsMixed(): number {
+    return this.mixedMs;
+  }
+  get busyMs(): number {
+    if (this.planLen > 0) this.catchUp();
+    return this.busy;
+  }
+  get iterations(): number {
+    if (this.planLen > 0) this.catchUp();
+    return this.iterationsRun;
   }
   get load(): number {
     return this.waiting.size + this.running;
   }
 
   submit(seq: Sequence): void {
+    if (this.planLen > 0) this.cutPlan();
     if (seq.transferMs >= 0) this.transfersWaiting++;
     else if (this.kv) seq.kv = this.kv.holdFor(seq.attempt.work);
     this.waiting.push(seq);
@@ -281,6 +322,7 @@ export class GpuReplica {
 
   /** Removes a sequence at once (cancelled by the gateway or failed by a fault); frees its blocks. */
   remove(seq: Sequence): void {
+    if (this.planLen > 0) this.cutPlan();
     switch (seq.state) {
       case 'waiting':
         if (seq.transferMs >= 0) this.transfersWaiting--;
@@ -313,12 +355,14 @@ export class GpuReplica {
 
   /** Output tokens `seq` has delivered so far. */
   delivered(seq: Sequence): number {
+    if (this.planLen > 0) this.catchUp();
     const before = seq.deliver - seq.remaining;
     return seq.state === 'decoding' ? before + this.k - seq.joinIteration : before;
   }
 
   /** Removes every sequence the replica holds (it went down), with the tokens each delivered. */
   drainAll(): { seq: Sequence; delivered: number }[] {
+    if (this.planLen > 0) this.cutPlan();
     const all: { seq: Sequence; delivered: number }[] = [];
     while (this.waiting.size > 0) {
       const s = this.waiting.shift()!;
@@ -346,6 +390,7 @@ export class GpuReplica {
 
   /** Called when the replica comes back up (or faults change): resume if there is work. */
   wake(): void {
+    if (this.planLen > 0) this.cutPlan(); // faults may have changed how long iterations take
     if (this.up && !this.iterating && (this.waiting.size > 0 || this.running > 0)) this.startIteration();
   }
 
@@ -424,29 +469,110 @@ export class GpuReplica {
     }
     this.iterating = true;
     const ms = this.timeModel.iterationMs(work) * this.faults.latency;
-    this.busyMs += ms;
+    this.busy += ms;
     if (work.decodeSeqs > 0) {
       if (work.prefillTokens > 0) {
-        this.decodeStepsMixed++;
-        this.decodeMsMixed += ms;
+        this.mixedSteps++;
+        this.mixedMs += ms;
       } else {
-        this.decodeStepsPure++;
-        this.decodeMsPure += ms;
+        this.pureSteps++;
+        this.pureMs += ms;
+        if (
+          this.planAhead &&
+          this.waiting.size === 0 &&
+          this.prefilling.length === 0 &&
+          this.arrived.length === 0
+        ) {
+          const endMs = this.plan(ms);
+          if (this.planLen > 0) {
+            this.planHandle = this.scheduler.at(endMs, this.onIterationEnd, undefined);
+            return;
+          }
+        }
       }
     }
     this.scheduler.after(ms, this.onIterationEnd, undefined);
   }
 
+  /**
+   * The iteration just started decodes only, nothing waits and nothing prefills: plans the
+   * decode-only iterations after it for as long as nothing would change the batch at an
+   * iteration's end (no sequence finishes), each has its decode blocks (no preemption) and taking
+   * them evicts nothing from the prefix cache. Each planned iteration's time is the one
+   * startIteration would compute, and the end times are summed as the event queue would sum them,
+   * so the plan's end is the very time the last iteration would end. Returns that time (the plan
+   * may be empty: planLen 0).
+   */
+  private plan(firstMs: number): number {
+    const work = this.work;
+    const latency = this.faults.latency;
+    const nextFinish = this.finishHeap.peekFinish();
+    const kv = this.kv;
+    let endMs = this.scheduler.now() + firstMs;
+    const firstEndMs = endMs;
+    let k = this.k;
+    let free = this.freeBlocks;
+    let n = 0;
+    while (n < PLAN_MAX && nextFinish > k) {
+      const next = k + 1;
+      const needed = this.blocksNeeded(next);
+      if (needed > free || kv?.wouldEvict(free - needed)) break;
+      work.decodeContext = this.baseSum + this.decoding * next;
+      const ms = this.timeModel.iterationMs(work) * latency;
+      this.planMs[n++] = ms;
+      free -= needed;
+      endMs = endMs + ms;
+      k = next;
+    }
+    this.planLen = n;
+    this.planPos = 0;
+    this.planStartMs = firstEndMs;
+    return endMs;
+  }
+
+  /**
+   * Runs the planned iterations that have started by now: the end of the one before (nothing
+   * finishes) and the start of each (its decode blocks, its time).
+   */
+  private catchUp(): void {
+    const now = this.scheduler.now();
+    while (this.planPos < this.planLen && this.planStartMs <= now) {
+      const ms = this.planMs[this.planPos++]!;
+      this.sim!.events++; // the event this iteration's end would have been
+      this.iterationsRun++;
+      this.k++;
+      this.freeBlocks -= this.blocksNeeded(this.k);
+      this.busy += ms;
+      this.pureSteps++;
+      this.pureMs += ms;
+      this.planStartMs = this.planStartMs + ms;
+    }
+  }
+
+  /** The batch is about to change: the plan ends with the iteration in progress. */
+  private cutPlan(): void {
+    this.catchUp();
+    if (this.planPos < this.planLen) {
+      this.scheduler.cancel(this.planHandle);
+      this.scheduler.at(this.planStartMs, this.onIterationEnd, undefined);
+    }
+    this.planLen = 0;
+  }
+
   private endIteration(): void {
+    if (this.planLen > 0) {
+      this.catchUp();
+      this.planLen = 0;
+    }
     const now = this.scheduler.now();
     const k = this.k;
-    this.iterations++;
+    this.iterationsRun++;
     // Decoders delivered their token of step k; those whose last token this was are done.
     const heap = this.finishHeap;
-    while (this.decodingNow && heap.size > 0 && heap.peek()!.finishIteration <= k) {
-      const entry = heap.pop()!;
-      const seq = entry.seq;
-      if (seq.state !== 'decoding' || seq.finishIteration !== k || entry.finishIteration !== k) continue;
+    while (this.decodingNow && heap.peekFinish() <= k) {
+      const entryFinish = heap.peekFinish();
+      const seq = heap.pop()!;
+      if (seq.state !== 'decoding' || seq.finishIteration !== k || entryFinish !== k) continue;
       this.leaveDecoding(seq);
       this.running--;
       seq.state = 'done';
@@ -508,6 +634,7 @@ export class GpuReplica {
   }
 
   private transferDone(seq: Sequence): void {
+    if (this.planLen > 0) this.cutPlan();
     if (seq.state !== 'transferring' || !removeFrom(this.transferring, seq)) return; // removed meanwhile
     seq.firstTokenDone = true;
     seq.remaining--;
@@ -564,7 +691,7 @@ export class GpuReplica {
     this.residue[seq.baseResidue]!++;
     this.baseSum += seq.base;
     this.decoding++;
-    this.finishHeap.push({ seq, finishIteration: seq.finishIteration, admitted: seq.admitted });
+    this.finishHeap.push(seq, seq.finishIteration, seq.admitted);
   }
 
   /** Takes a decoding sequence out of the aggregates and frees every block it holds. */
@@ -648,6 +775,7 @@ export class GpuReplica {
   }
 
   private endLoad(seq: Sequence, load: number): void {
+    if (this.planLen > 0) this.cutPlan();
     if (!seq.loading || seq.loads !== load || seq.state !== 'prefilling') return;
     seq.loading = false;
     if (!this.options.chunkedPrefill) this.loadedUnscheduled++;
@@ -777,6 +905,9 @@ export class GpuReplica {
   }
 }
 
+/** Most decode-only iterations planned ahead at once (bounds the work a change throws away). */
+const PLAN_MAX = 128;
+
 /** Removes `item` from `list`, keeping the order (without splice, which allocates the array it returns). */
 function removeFrom<T>(list: T[], item: T): boolean {
   const i = list.indexOf(item);
@@ -784,11 +915,4 @@ function removeFrom<T>(list: T[], item: T): boolean {
   for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j]!;
   list.pop();
   return true;
-}
-
-/** A finish-heap entry keeps its own key: a preempted sequence rejoins with a new one. */
-interface HeapEntry {
-  readonly seq: Sequence;
-  readonly finishIteration: number;
-  readonly admitted: number;
 }

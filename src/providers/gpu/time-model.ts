@@ -73,6 +73,9 @@ export function rooflineModel(
   const activeParams = model.activeParamsB * 1e9;
   const attentionFlopsPerPair = 4 * model.layers * model.hiddenSize; // QK^T and AV, 2 FLOPs each
   const peak = gpu.bf16Tflops * 1e12 * tensorParallel; // FLOP/s across the replica
+  // Reached FLOP/s, computed once (the same products the formula below would form each time).
+  const prefillPeak = peak * gpu.mfuPrefill;
+  const decodePeak = peak * gpu.mfuDecode;
   const bandwidth = gpu.bandwidthTBps * 1e12 * tensorParallel * o.memoryEfficiency; // bytes/s
   const kvBytes = kvBytesPerToken(model);
   const activeWeightBytes = activeParams * model.bytesPerWeight;
@@ -90,10 +93,13 @@ export function rooflineModel(
     iterationMs(w) {
       const tokens = w.prefillTokens + w.decodeSeqs;
       if (tokens === 0) return 0;
-      const prefillFlops = 2 * activeParams * w.prefillTokens + attentionFlopsPerPair * w.prefillAttention;
       const decodeFlops = 2 * activeParams * w.decodeSeqs + attentionFlopsPerPair * w.decodeContext;
-      const computeMs =
-        (1000 * prefillFlops) / (peak * gpu.mfuPrefill) + (1000 * decodeFlops) / (peak * gpu.mfuDecode);
+      let computeMs = (1000 * decodeFlops) / decodePeak;
+      // A pure decode step adds a prefill term of exactly 0: skip its division.
+      if (w.prefillTokens !== 0 || w.prefillAttention !== 0 || !(prefillPeak > 0)) {
+        const prefillFlops = 2 * activeParams * w.prefillTokens + attentionFlopsPerPair * w.prefillAttention;
+        computeMs = (1000 * prefillFlops) / prefillPeak + computeMs;
+      }
       // A mixture-of-experts batch touches more experts as it grows; from a few tokens on, all.
       const weightBytes =
         totalWeightBytes === activeWeightBytes || tokens >= 4
