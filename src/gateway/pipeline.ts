@@ -576,7 +576,7 @@ export class Gateway implements AttemptSink {
       }
       target = picked;
     }
-    addAttempt(t, this.startAttempt(t, target));
+    t.attempts.push(this.startAttempt(t, target));
     t.roundAttempts = 1;
     this.scheduleHedge(t);
   }
@@ -662,7 +662,7 @@ export class Gateway implements AttemptSink {
       return false;
     }
     this.probe.hedged(t.work);
-    addAttempt(t, this.startAttempt(t, picked));
+    t.attempts.push(this.startAttempt(t, picked));
     t.roundAttempts++;
     return true;
   }
@@ -931,15 +931,6 @@ function describeDecision(decision: unknown): string {
   if (typeof decision !== 'object') return `a ${typeof decision}`;
   const name = (decision as { name?: unknown }).name;
   return typeof name === 'string' ? `target ${quoted(name)}` : 'an object that is not a target';
-}
-
-/**
- * Adds `a` to the ticket's attempts in flight. An empty list is replaced by a one-slot array: the
- * first push onto an empty array reserves 16 slots, and most tries only ever hold one attempt.
- */
-function addAttempt(t: Ticket, a: Attempt): void {
-  if (t.attempts.length === 0) t.attempts = [a];
-  else t.attempts.push(a);
 }
 
 /** gRPC A6 caps maxAttempts of a hedging (or retry) policy at 5 on the client side. */

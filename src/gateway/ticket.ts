@@ -36,10 +36,9 @@ export class Ticket<O = unknown> {
   gatewayWaitMs = 0;
   /**
    * Attempts in flight for the current try, oldest first: the attempt routed, then the hedges
-   * racing it (backup attempts; at most one unless gRPC A6 hedging sends more). The gateway
-   * replaces an emptied list when it adds an attempt (see `addAttempt`).
+   * racing it (backup attempts; at most one unless gRPC A6 hedging sends more).
    */
-  attempts: Attempt[] = [];
+  attempts: Attempt[] = roomForOne();
   /** Attempts sent since the try was last routed (the first and its hedges). */
   roundAttempts = 0;
   /** No more hedges in this try (the retry budget refused one). */
@@ -111,7 +110,7 @@ export class Ticket<O = unknown> {
     this.queueExpiryMs = 0;
     this.gatewayWaitMs = 0;
     // Empty once every attempt left (setting length 0 anyway costs a runtime call).
-    if (this.attempts.length !== 0) this.attempts = [];
+    if (this.attempts.length !== 0) this.attempts = roomForOne();
     this.roundAttempts = 0;
     this.hedgingStopped = false;
     this.lastError = undefined;
@@ -138,4 +137,15 @@ export class Ticket<O = unknown> {
     this.closed = false;
     this.everQueued = false;
   }
+}
+
+/**
+ * An empty list with room for one attempt (most tries only ever hold one): V8 keeps a one-slot
+ * store that `pop` empties, so a reused ticket adds and drops its attempts without allocating,
+ * where the first push onto `[]` reserves 17 slots and popping the last gives them back.
+ */
+function roomForOne(): Attempt[] {
+  const list: (Attempt | undefined)[] = [undefined];
+  list.pop();
+  return list as Attempt[];
 }

@@ -50,6 +50,8 @@ export class Client implements TryListener<Request> {
   private readonly activeRetries: number[];
   /** Per class: requests arrived and not yet terminal (the percent budget's base). */
   private readonly liveByClass: number[];
+  /** Per class: no patience, keystrokes or debounce, so a request's first try starts on arrival. */
+  private readonly direct: boolean[];
   /** Ended requests to reuse (only when recycling: nobody keeps a request after it ended). */
   private readonly pool: Request[] | undefined;
 
@@ -82,6 +84,9 @@ export class Client implements TryListener<Request> {
     this.activeRetries = configs.map(() => 0);
     this.liveByClass = configs.map(() => 0);
     this.pool = recycle ? [] : undefined;
+    this.direct = configs.map(
+      (_, i) => !this.patience[i] && !this.keystroke[i] && !((this.debounceMs[i] ?? 0) > 0),
+    );
   }
 
   /**
@@ -100,6 +105,10 @@ export class Client implements TryListener<Request> {
     this.live++;
     this.liveByClass[classIndex]!++;
     this.probe.arrived(work);
+    if (this.direct[classIndex]) {
+      this.startTry(req);
+      return;
+    }
     const patience = this.patience[classIndex];
     // Drawn at arrival from the workload's own stream, so it is identical whatever the policy.
     if (patience)
