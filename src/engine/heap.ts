@@ -99,7 +99,12 @@ export class EventQueue {
    * and payload until reused (slots are reused first, so that stays bounded by the largest queue).
    */
   pop(): boolean {
-    if (this.count === 0) return false;
+    return this.popUntil(Number.POSITIVE_INFINITY);
+  }
+
+  /** As `pop`, when the earliest event is at or before `untilMs`; else false, changing nothing. */
+  popUntil(untilMs: number): boolean {
+    if (this.count === 0 || !(this.keys[0]! <= untilMs)) return false;
     const slot = this.heapSlot[0]!;
     this.poppedTimeMs = this.keys[0]!;
     this.poppedHandler = this.handlers[slot] as EventHandler<unknown>;

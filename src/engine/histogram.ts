@@ -48,10 +48,12 @@ export class LogHistogram {
 
   /** Records `value` (ms, >= 0) `n` times (n = 1 by default). */
   record(value: number, n = 1): void {
-    scratch[0] = Math.max(value, MIN_VALUE);
+    // As Math.max(value, MIN_VALUE), NaN included (it lands in the top bucket).
+    scratch[0] = value < MIN_VALUE ? MIN_VALUE : value;
+    const counts = this.counts;
     let idx = (scratchBits[HI]! >>> this.shift) - this.base;
-    if (idx >= this.counts.length) idx = this.counts.length - 1;
-    this.counts[idx]! += n;
+    if (idx >= counts.length) idx = counts.length - 1;
+    counts[idx]! += n;
     if (idx < this.lo) this.lo = idx;
     if (idx > this.hi) this.hi = idx;
     this.count += n;

@@ -98,8 +98,9 @@ export class Simulation implements Scheduler {
     let nextProgress = this.events + every;
     this.stopped = false;
     const endless = !Number.isFinite(untilMs);
-    while (queue.size > (endless ? this.daemons.size : 0) && queue.peekTime() <= untilMs && !this.stopped) {
-      queue.pop();
+    const daemons = this.daemons;
+    // pop() says false when the queue is empty or its next event is after untilMs.
+    while ((!endless || queue.size > daemons.size) && !this.stopped && queue.popUntil(untilMs)) {
       this.clockMs = queue.poppedTimeMs;
       queue.poppedHandler(queue.poppedPayload);
       if (++this.events >= nextProgress) {

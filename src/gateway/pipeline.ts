@@ -15,7 +15,7 @@ import type { TimerHandle } from '../engine/heap.ts';
 import { LogHistogram } from '../engine/histogram.ts';
 import type { Random } from '../engine/rng.ts';
 import { FloodgateError } from '../errors.ts';
-import { Attempt, type AttemptStatus } from '../providers/attempt.ts';
+import { Attempt, type AttemptStatus, reuseAttempt } from '../providers/attempt.ts';
 import { dialectOf } from '../providers/dialects.ts';
 import type { AttemptSink, Provider } from '../providers/provider.ts';
 import type { QualityModel } from '../providers/quality.ts';
@@ -85,6 +85,12 @@ export interface GatewayOptions {
   quality?: QualityModel | undefined;
   /** The judge's errors (stream `gateway/judge`); needed only when the routing policy has a judge. */
   judgeRng?: Random | undefined;
+  /**
+   * Reuse closed tickets and reported attempts for later requests (a record pool: fewer objects
+   * per request). Only for a run whose probe and listeners keep no ticket or attempt after the
+   * call that handed it to them (the recorder and the client keep none); off by default.
+   */
+  recycle?: boolean | undefined;
 }
 
 export class Gateway implements AttemptSink {
@@ -132,6 +138,10 @@ export class Gateway implements AttemptSink {
   private readonly onJudged = (t: Ticket) => this.judged(t);
   private readonly quality: QualityModel | undefined;
   private readonly judgeRng: Random | undefined;
+  /** Record pools (GatewayOptions.recycle): closed tickets and reported attempts nothing refers to. */
+  private readonly recycle: boolean;
+  private readonly ticketPool: Ticket[] = [];
+  private readonly attemptPool: Attempt[] = [];
 
   constructor(o: GatewayOptions) {
     this.scheduler = o.scheduler;
@@ -147,6 +157,7 @@ export class Gateway implements AttemptSink {
     this.retryRng = o.retryRng;
     this.quality = o.quality;
     this.judgeRng = o.judgeRng;
+    this.recycle = o.recycle === true;
     this.queue = new GatewayQueue(o.config.queue.order);
     this.retryBudget = o.config.retries.budget ? createRetryBudget(o.config.retries.budget) : undefined;
     this.hedgeDelays = o.config.hedging?.percentile !== undefined ? new LogHistogram(5) : undefined;
@@ -238,7 +249,44 @@ export class Gateway implements AttemptSink {
    * tries ends, with `owner`.
    */
   open<O>(work: WorkItem, owner: O, listener: TryListener<O>): Ticket<O> {
-    return new Ticket(work, requestView(work, this.classes[work.classIndex]!), owner, listener);
+    const view = requestView(work, this.classes[work.classIndex]!);
+    const pooled = this.ticketPool.pop() as Ticket<O> | undefined;
+    if (pooled === undefined) return new Ticket(work, view, owner, listener);
+    pooled.reopen(work, view, owner, listener);
+    return pooled;
+  }
+
+  /**
+   * The ticket's owner is done with it (its request ended, after everyone was told): with
+   * `recycle`, its answer's attempt and then the ticket go back to their pools, the ticket once
+   * no attempt of it is left unreported, no timer of its is pending and no queue may hold it.
+   */
+  close(t: Ticket): void {
+    t.closed = true;
+    if (!this.recycle) return;
+    const ok = t.okAttempt;
+    if (ok !== undefined) {
+      t.okAttempt = undefined;
+      this.recycleAttempt(ok);
+    }
+    this.recycleTicket(t);
+  }
+
+  private recycleTicket(t: Ticket): void {
+    if (
+      t.outstanding === 0 &&
+      !t.everQueued &&
+      t.hedgeTimer < 0 &&
+      t.retryTimer < 0 &&
+      t.routerTimer < 0 &&
+      t.heldAttempt === undefined
+    )
+      this.ticketPool.push(t);
+  }
+
+  /** `a` was reported and nothing refers to it any more: reuse it if its provider forgets it too. */
+  private recycleAttempt(a: Attempt): void {
+    if (this.recycle && this.backends[a.targetIndex]!.forgetsReported === true) this.attemptPool.push(a);
   }
 
   /** Client try `tryIndex` of the ticket's request arrives at the gateway. */
@@ -293,9 +341,15 @@ export class Gateway implements AttemptSink {
   attemptDone(a: Attempt): void {
     // Every attempt a provider reports was made by startAttempt, with its ticket as owner.
     const t = a.owner as Ticket;
+    t.outstanding--;
     t.costUsd += a.costUsd;
     this.probe.attemptDone(a, t.superseded);
-    if (a.abandoned) return; // the gateway moved on already; provider-side accounting only
+    if (a.abandoned) {
+      // The gateway moved on already; provider-side accounting only.
+      this.recycleAttempt(a);
+      if (t.closed && t.outstanding === 0 && this.recycle) this.recycleTicket(t);
+      return;
+    }
     this.cancelTimer(a.timeoutTimer);
     const target = this.targets[a.targetIndex]!;
     target.inFlight--;
@@ -329,12 +383,16 @@ export class Gateway implements AttemptSink {
       }
       t.okAttempt = a;
       this.endTry(t, 'ok', undefined);
-    } else if (this.hedgeAttempts > 0) {
+      return;
+    }
+    if (this.hedgeAttempts > 0) {
       this.hedgedAttemptFailed(t, a, error!);
     } else if (t.attempts.length === 0) {
       this.failed(t, a, error!);
     }
     // else the other attempt of a hedged pair is still running: keep waiting for it.
+    // A failed attempt was read above and is kept by nobody (the ticket may be closed by now).
+    this.recycleAttempt(a);
   }
 
   /**
@@ -413,6 +471,7 @@ export class Gateway implements AttemptSink {
     }
     const now = this.scheduler.now();
     t.queuedAtMs = now;
+    t.everQueued = true;
     this.queue.push(t);
     this.gauges.queued = this.queue.size;
     const expiry = Math.min(
@@ -486,6 +545,7 @@ export class Gateway implements AttemptSink {
       this.endTry(t, 'ok', undefined);
       return;
     }
+    this.recycleAttempt(a);
     this.probe.escalated?.(t.work);
     this.route(t);
   }
@@ -493,7 +553,9 @@ export class Gateway implements AttemptSink {
   private cancelRouterCall(t: Ticket): void {
     this.cancelTimer(t.routerTimer);
     t.routerTimer = -1;
+    const held = t.heldAttempt;
     t.heldAttempt = undefined;
+    if (held !== undefined) this.recycleAttempt(held);
   }
 
   private route(t: Ticket): void {
@@ -514,7 +576,7 @@ export class Gateway implements AttemptSink {
       }
       target = picked;
     }
-    addAttempt(t, this.startAttempt(t, target));
+    t.attempts.push(this.startAttempt(t, target));
     t.roundAttempts = 1;
     this.scheduleHedge(t);
   }
@@ -526,7 +588,13 @@ export class Gateway implements AttemptSink {
   }
 
   private startAttempt(t: Ticket, target: TargetState): Attempt {
-    const a = new Attempt(t.work, t, t.tryIndex, target.index, this.scheduler.now(), target.providerIndex);
+    const now = this.scheduler.now();
+    const pooled = this.attemptPool.pop();
+    const a =
+      pooled === undefined
+        ? new Attempt(t.work, t, t.tryIndex, target.index, now, target.providerIndex)
+        : reuseAttempt(pooled, t.work, t, t.tryIndex, target.index, now, target.providerIndex);
+    t.outstanding++;
     a.inFlightAtStart = this.gauges.inFlight;
     t.tryAttempts++;
     t.lastTargetIndex = target.index;
@@ -594,7 +662,7 @@ export class Gateway implements AttemptSink {
       return false;
     }
     this.probe.hedged(t.work);
-    addAttempt(t, this.startAttempt(t, picked));
+    t.attempts.push(this.startAttempt(t, picked));
     t.roundAttempts++;
     return true;
   }
@@ -863,15 +931,6 @@ function describeDecision(decision: unknown): string {
   if (typeof decision !== 'object') return `a ${typeof decision}`;
   const name = (decision as { name?: unknown }).name;
   return typeof name === 'string' ? `target ${quoted(name)}` : 'an object that is not a target';
-}
-
-/**
- * Adds `a` to the ticket's attempts in flight. An empty list is replaced by a one-slot array: the
- * first push onto an empty array reserves 16 slots, and most tries only ever hold one attempt.
- */
-function addAttempt(t: Ticket, a: Attempt): void {
-  if (t.attempts.length === 0) t.attempts = [a];
-  else t.attempts.push(a);
 }
 
 /** gRPC A6 caps maxAttempts of a hedging (or retry) policy at 5 on the client side. */

@@ -10,14 +10,17 @@ import type { TryError, TryListener } from './try-listener.ts';
  * request ends. `owner` is the client's record, handed back when a try ends.
  *
  * Lifecycle per try: received -> (queued ->) admitted -> attempt(s) in flight (| backing off for a
- * gateway retry) -> try ended (told to `listener`) or cancelled by the client.
+ * gateway retry) -> try ended (told to `listener`) or cancelled by the client. The client closes
+ * the ticket when its request ends; a gateway that recycles records (GatewayOptions.recycle) then
+ * reuses it for a later request once nothing refers to it any more (see `Gateway.close`).
  */
 export class Ticket<O = unknown> {
-  readonly work: WorkItem;
+  /** The request's arrival facts, its view, owner and listener: fixed while the ticket is open. */
+  work: WorkItem;
   /** What policies see of the request. */
-  readonly view: RequestView;
-  readonly owner: O;
-  readonly listener: TryListener<O>;
+  view: RequestView;
+  owner: O;
+  listener: TryListener<O>;
   /** The client try being served (the client's numbering), and whether one is. */
   tryIndex = 0;
   serving = false;
@@ -33,10 +36,9 @@ export class Ticket<O = unknown> {
   gatewayWaitMs = 0;
   /**
    * Attempts in flight for the current try, oldest first: the attempt routed, then the hedges
-   * racing it (backup attempts; at most one unless gRPC A6 hedging sends more). The gateway
-   * replaces an emptied list when it adds an attempt (see `addAttempt`).
+   * racing it (backup attempts; at most one unless gRPC A6 hedging sends more).
    */
-  attempts: Attempt[] = [];
+  attempts: Attempt[] = roomForOne();
   /** Attempts sent since the try was last routed (the first and its hedges). */
   roundAttempts = 0;
   /** No more hedges in this try (the retry budget refused one). */
@@ -76,6 +78,12 @@ export class Ticket<O = unknown> {
   judgeAccepts = false;
   /** When a judged answer was released to the client (NaN: the answer was not held). */
   releaseMs = Number.NaN;
+  /** Attempts started and not yet reported by their provider (their `owner` is this ticket). */
+  outstanding = 0;
+  /** The client closed the ticket (its request ended). */
+  closed = false;
+  /** Was ever in the gateway queue (whose lazy deletion may still hold it): never recycled. */
+  everQueued = false;
 
   constructor(work: WorkItem, view: RequestView, owner: O, listener: TryListener<O>) {
     this.work = work;
@@ -83,4 +91,61 @@ export class Ticket<O = unknown> {
     this.owner = owner;
     this.listener = listener;
   }
+
+  /**
+   * Makes a recycled ticket as `new Ticket(work, view, owner, listener)` would be (every field its
+   * initial value; the attempts list is kept, empty, for its capacity).
+   */
+  reopen(work: WorkItem, view: RequestView, owner: O, listener: TryListener<O>): void {
+    this.work = work;
+    this.view = view;
+    this.owner = owner;
+    this.listener = listener;
+    this.tryIndex = 0;
+    this.serving = false;
+    this.admitted = false;
+    this.admittedAtMs = 0;
+    this.queued = false;
+    this.queuedAtMs = 0;
+    this.queueExpiryMs = 0;
+    this.gatewayWaitMs = 0;
+    // Empty once every attempt left (setting length 0 anyway costs a runtime call).
+    if (this.attempts.length !== 0) this.attempts = roomForOne();
+    this.roundAttempts = 0;
+    this.hedgingStopped = false;
+    this.lastError = undefined;
+    this.tryAttempts = 0;
+    this.backoffFrom = 0;
+    this.lastTargetIndex = -1;
+    this.pinnedTargetIndex = -1;
+    this.targetFrom = 0;
+    this.fallbackQueue = undefined;
+    this.retrying = false;
+    this.queueTimer = -1;
+    this.retryTimer = -1;
+    this.hedgeTimer = -1;
+    this.lastBackoffMs = 0;
+    this.okAttempt = undefined;
+    this.costUsd = 0;
+    this.superseded = false;
+    this.classified = false;
+    this.routerTimer = -1;
+    this.heldAttempt = undefined;
+    this.judgeAccepts = false;
+    this.releaseMs = Number.NaN;
+    this.outstanding = 0;
+    this.closed = false;
+    this.everQueued = false;
+  }
+}
+
+/**
+ * An empty list with room for one attempt (most tries only ever hold one): V8 keeps a one-slot
+ * store that `pop` empties, so a reused ticket adds and drops its attempts without allocating,
+ * where the first push onto `[]` reserves 17 slots and popping the last gives them back.
+ */
+function roomForOne(): Attempt[] {
+  const list: (Attempt | undefined)[] = [undefined];
+  list.pop();
+  return list as Attempt[];
 }

@@ -128,3 +128,53 @@ export class Attempt {
     this.startMs = startMs;
   }
 }
+
+/** The call's identity fields, writable: only `reuseAttempt` writes them after construction. */
+type Identity = {
+  -readonly [K in 'work' | 'owner' | 'tryIndex' | 'targetIndex' | 'providerIndex' | 'startMs']: Attempt[K];
+};
+
+/**
+ * Makes `a`, an attempt its provider reported and nobody refers to any more, what
+ * `new Attempt(work, owner, tryIndex, targetIndex, startMs, providerIndex)` would be (every field
+ * its initial value): the gateway's record pool (GatewayOptions.recycle) reuses it for a new call.
+ */
+export function reuseAttempt(
+  a: Attempt,
+  work: WorkItem,
+  owner: unknown,
+  tryIndex: number,
+  targetIndex: number,
+  startMs: number,
+  providerIndex: number,
+): Attempt {
+  const id = a as Identity;
+  id.work = work;
+  id.owner = owner;
+  id.tryIndex = tryIndex;
+  id.targetIndex = targetIndex;
+  id.providerIndex = providerIndex;
+  id.startMs = startMs;
+  a.status = 'pending';
+  a.serviceStartMs = Number.NaN;
+  a.firstTokenMs = Number.POSITIVE_INFINITY;
+  a.endMs = Number.NaN;
+  a.outputTokens = 0;
+  a.tokenIntervalMs = 0;
+  a.retryAfterMs = 0;
+  a.neverPasses = false;
+  a.api = undefined;
+  a.rateLimit = undefined;
+  a.billedInputTokens = 0;
+  a.cachedInputTokens = 0;
+  a.offloadedInputTokens = 0;
+  a.cacheWriteInputTokens = 0;
+  a.billedOutputTokens = 0;
+  a.costUsd = 0;
+  a.abandoned = false;
+  a.inFlightAtStart = 0;
+  a.timeoutTimer = -1;
+  a.queuedAtProvider = false;
+  a.handle = undefined;
+  return a;
+}

@@ -47,6 +47,12 @@ export interface Provider {
    */
   deliveredTokens(attempt: Attempt, nowMs: number): number;
   /**
+   * True when the provider keeps no reference to an attempt once it has reported it (no pending
+   * timer, queue entry or map key holds it), so its caller may reuse the record for a later call
+   * (the gateway's record pool). Absent: the record is never reused.
+   */
+  readonly forgetsReported?: boolean;
+  /**
    * Most prompt + output tokens one request may have; larger ones are answered 400
    * (`bad_request`). Infinity when nothing limits it.
    */

@@ -41,6 +41,12 @@ export interface SimulateOptions {
    * `collect` when the run ends with how many requests ended. Without it nothing is sampled.
    */
   samples?: { limit: number; collect: (samples: RequestSample[], seen: number) => void };
+  /**
+   * Reuse the records of ended requests (tickets, requests, attempts) for later ones; default
+   * true. Results are the same either way (test/gateway/record-pool.test.ts): false is the
+   * reference that test compares against.
+   */
+  recycle?: boolean;
 }
 
 export interface ResolvedPolicies {
@@ -135,6 +141,8 @@ export function runScenario(
     quality,
     // Its own stream: named streams are independent, so this one shifts no other draw.
     judgeRng: streams.get('gateway/judge'),
+    // The recorder, the sampler and the client keep no ticket or attempt: records are reused.
+    recycle: options.recycle ?? true,
   });
   const faulted = new Set(scenario.faults.map((f) => f.provider));
   const providers: Provider[] = scenario.providers.map((p) =>
@@ -165,6 +173,8 @@ export function runScenario(
       debounceMs: classes.map((c) => c.debounce ?? 0),
       rng: streams.get('client/keystrokes'),
     },
+    // Nobody keeps a request after it ended (the recorder and the sampler copy what they need).
+    options.recycle ?? true,
   );
   const workload = new Workload(sim, scenario, loaded.traces, streams, client, workloadProbe);
   const gauges: GaugeSource = {

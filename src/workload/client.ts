@@ -50,6 +50,10 @@ export class Client implements TryListener<Request> {
   private readonly activeRetries: number[];
   /** Per class: requests arrived and not yet terminal (the percent budget's base). */
   private readonly liveByClass: number[];
+  /** Per class: no patience, keystrokes or debounce, so a request's first try starts on arrival. */
+  private readonly direct: boolean[];
+  /** Ended requests to reuse (only when recycling: nobody keeps a request after it ended). */
+  private readonly pool: Request[] | undefined;
 
   /** `configs[i]` is the client behaviour of class i. */
   constructor(
@@ -60,6 +64,11 @@ export class Client implements TryListener<Request> {
     retryRng: Random,
     patienceRng: Random,
     typing?: TypingOptions,
+    /**
+     * Reuse ended requests for later arrivals: only when the probe and the sessions keep no
+     * request after `requestEnded`/`callEnded` returned (the recorder and the session runner keep none).
+     */
+    recycle = false,
   ) {
     this.scheduler = scheduler;
     this.gateway = gateway;
@@ -74,6 +83,10 @@ export class Client implements TryListener<Request> {
     this.budgets = configs.map((c) => (c.retries.budget ? createRetryBudget(c.retries.budget) : undefined));
     this.activeRetries = configs.map(() => 0);
     this.liveByClass = configs.map(() => 0);
+    this.pool = recycle ? [] : undefined;
+    this.direct = configs.map(
+      (_, i) => !this.patience[i] && !this.keystroke[i] && !((this.debounceMs[i] ?? 0) > 0),
+    );
   }
 
   /**
@@ -81,11 +94,21 @@ export class Client implements TryListener<Request> {
    * `session` when it is a call of an agent session, told when the request ends.
    */
   arrive(work: WorkItem, session?: Session): void {
-    const req = new Request(work, session, this.gateway, this);
+    const pooled = this.pool?.pop();
+    let req: Request;
+    if (pooled === undefined) req = new Request(work, session, this.gateway, this);
+    else {
+      pooled.reuse(work, session, this.gateway, this);
+      req = pooled;
+    }
     const classIndex = work.classIndex;
     this.live++;
     this.liveByClass[classIndex]!++;
     this.probe.arrived(work);
+    if (this.direct[classIndex]) {
+      this.startTry(req);
+      return;
+    }
     const patience = this.patience[classIndex];
     // Drawn at arrival from the workload's own stream, so it is identical whatever the policy.
     if (patience)
@@ -216,5 +239,8 @@ export class Client implements TryListener<Request> {
     this.probe.requestEnded(req);
     // An agent session goes on from here (its next call, a retry, or its end).
     req.session?.runner.callEnded(req.session, req);
+    // Everyone was told: the gateway may reuse the ticket, and this client the request.
+    this.gateway.close(req.ticket);
+    this.pool?.push(req);
   }
 }

@@ -24,13 +24,15 @@ export const OUTCOMES: readonly Outcome[] = [
  *
  * Lifecycle: arrived -> try active (at the gateway) | backing off -> ... -> terminal. `outcome` is
  * set exactly once. Arrival facts are `work` (immutable); what the gateway did is its `ticket`.
+ * A client that recycles records reuses a request once it ended and everyone was told (`reuse`).
  */
 export class Request {
-  readonly work: WorkItem;
+  /** The request's arrival facts, its ticket and session: fixed from arrival to the end. */
+  work: WorkItem;
   /** The gateway's state for this request (read-only here). */
-  readonly ticket: Ticket<Request>;
+  ticket: Ticket<Request>;
   /** The agent session this call belongs to, if any (see sessions.ts). */
-  readonly session: Session | undefined;
+  session: Session | undefined;
 
   outcome: Outcome | undefined = undefined;
   /** Client tries started (1 after the first). */
@@ -61,6 +63,28 @@ export class Request {
   ) {
     this.work = work;
     this.session = session;
+    this.ticket = gateway.open(work, this, listener);
+  }
+
+  /** Makes an ended request what `new Request(work, session, gateway, listener)` would be. */
+  reuse(
+    work: WorkItem,
+    session: Session | undefined,
+    gateway: Gateway,
+    listener: TryListener<Request>,
+  ): void {
+    this.work = work;
+    this.session = session;
+    this.outcome = undefined;
+    this.tries = 0;
+    this.tryActive = false;
+    this.tryDeadlineMs = 0;
+    this.clientRetrying = false;
+    this.clientBackoffMs = 0;
+    this.timeoutTimer = -1;
+    this.nextTryTimer = -1;
+    this.patienceTimer = -1;
+    this.keystrokeTimer = -1;
     this.ticket = gateway.open(work, this, listener);
   }
 }

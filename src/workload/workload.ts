@@ -34,6 +34,9 @@ export class Workload implements SessionHost {
   private readonly sources: SourceState[] = [];
   private readonly promptDist: Distribution[];
   private readonly outputDist: Distribution[];
+  /** Per class, the token counts of a deterministic size distribution (NaN: drawn per request). */
+  private readonly fixedPrompt: number[];
+  private readonly fixedOutput: number[];
   private readonly tokenRng: Random[];
   private readonly classRng: Random;
   /** Cumulative shares over classes without own arrivals (for the shared source). */
@@ -94,6 +97,11 @@ export class Workload implements SessionHost {
     this.classByName = new Map(classes.map((c, i) => [c.name, i]));
     this.promptDist = classes.map((c) => createDistribution(c.promptTokens));
     this.outputDist = classes.map((c) => createDistribution(c.outputTokens));
+    // A deterministic distribution draws nothing from the stream: its count is fixed once.
+    const fixed = (d: Distribution) =>
+      d.kind === 'deterministic' ? Math.max(1, Math.round(d.sample(() => 0))) : Number.NaN;
+    this.fixedPrompt = this.promptDist.map(fixed);
+    this.fixedOutput = this.outputDist.map(fixed);
     this.tokenRng = classes.map((c) => streams.get(`workload/tokens/${c.name}`));
     this.classRng = streams.get('workload/classes');
     let total = 0;
@@ -156,8 +164,10 @@ export class Workload implements SessionHost {
       output = Math.max(1, s.trace.outputTokens[record]!);
     } else {
       const rng = this.tokenRng[classIndex]!;
-      prompt = Math.max(1, Math.round(this.promptDist[classIndex]!.sample(rng)));
-      output = Math.max(1, Math.round(this.outputDist[classIndex]!.sample(rng)));
+      prompt = this.fixedPrompt[classIndex]!;
+      if (Number.isNaN(prompt)) prompt = Math.max(1, Math.round(this.promptDist[classIndex]!.sample(rng)));
+      output = this.fixedOutput[classIndex]!;
+      if (Number.isNaN(output)) output = Math.max(1, Math.round(this.outputDist[classIndex]!.sample(rng)));
     }
     this.scheduleNext(s);
     const runner = this.sessions[classIndex];

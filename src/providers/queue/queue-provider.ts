@@ -27,6 +27,8 @@ export class QueueProvider implements Provider {
   readonly models: readonly string[];
   readonly faults = new FaultState();
   readonly capacity: number;
+  /** Its queue and service-end events drop an attempt before reporting it (FastAnswers too). */
+  readonly forgetsReported = true;
   /** No context limit: a queue knows nothing of tokens. */
   readonly contextWindow = Number.POSITIVE_INFINITY;
   private readonly service: Distribution;
