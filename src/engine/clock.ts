@@ -34,4 +34,11 @@ export interface Scheduler {
    * false, changing nothing, when the event already ran or was cancelled.
    */
   cancel(handle: TimerHandle): boolean;
+  /**
+   * Only on the virtual clock: counts `count` events that a model folded into one it scheduled (a
+   * GPU replica's planned run of decode iterations), so a run reports the same event count with
+   * and without folding. A model folds steps only when its scheduler has this: on the wall clock
+   * each step must happen in real time.
+   */
+  countFolded?(count: number): void;
 }

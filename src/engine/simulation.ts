@@ -80,6 +80,10 @@ export class Simulation implements Scheduler {
     return true;
   }
 
+  countFolded(count: number): void {
+    this.events += count;
+  }
+
   /** Makes `run` return after the current event. */
   stop(): void {
     this.stopped = true;

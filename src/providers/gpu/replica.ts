@@ -34,7 +34,6 @@
 
 import type { Scheduler } from '../../engine/clock.ts';
 import { Deque } from '../../engine/deque.ts';
-import { Simulation } from '../../engine/simulation.ts';
 import type { Attempt } from '../attempt.ts';
 import type { FaultState } from '../faults/fault-state.ts';
 import { FinishHeap } from './finish-heap.ts';
@@ -218,9 +217,8 @@ export class GpuReplica {
    * one event per iteration). planMs[planPos .. planLen) are the iterations after the one in
    * progress, the first starting at planStartMs; planHandle is the event at the end of the last.
    */
+  /** Only on the virtual clock (its scheduler has `countFolded`, told of each planned iteration's end). */
   private readonly planAhead: boolean;
-  /** The virtual clock (planning ahead), which counts each planned iteration's end as an event. */
-  private readonly sim: Simulation | undefined;
   private readonly planMs = new Float64Array(PLAN_MAX);
   private planLen = 0;
   private planPos = 0;
@@ -250,8 +248,7 @@ export class GpuReplica {
     this.faults = faults;
     this.listener = listener;
     this.freeBlocks = options.kvBlocks;
-    this.sim = scheduler instanceof Simulation ? scheduler : undefined;
-    this.planAhead = this.sim !== undefined;
+    this.planAhead = scheduler.countFolded !== undefined;
     this.residue = new Int32Array(options.blockSize);
     this.kv =
       options.prefixCacheBlocks > 0
@@ -538,7 +535,7 @@ export class GpuReplica {
     const now = this.scheduler.now();
     while (this.planPos < this.planLen && this.planStartMs <= now) {
       const ms = this.planMs[this.planPos++]!;
-      this.sim!.events++; // the event this iteration's end would have been
+      this.scheduler.countFolded!(1); // the event this iteration's end would have been
       this.iterationsRun++;
       this.k++;
       this.freeBlocks -= this.blocksNeeded(this.k);
