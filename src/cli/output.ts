@@ -8,6 +8,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Estimate } from '../compare/stats.ts';
 import { FloodgateError, UsageError } from '../errors.ts';
+import { fmtFixed2 } from '../report/format.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import { isPolicyPath } from '../simulator/policy-loader.ts';
 import { escapeLines, shorten } from '../text/quote.ts';
@@ -182,7 +183,7 @@ export { fmtInt, fmtMs, fmtPct, table } from '../report/format.ts';
 export function fmtUsd(x: number): string {
   if (x === 0) return '$0';
   if (x < 0.01) return `$${x.toFixed(5)}`;
-  return `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  return `$${fmtFixed2(x)}`;
 }
 
 /** An estimate as `mean ± half-width` (just the mean for one seed; '-' without data). */

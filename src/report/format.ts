@@ -20,10 +20,37 @@ export function fmtInt(n: number): string {
   // Grouped here rather than by toLocaleString, whose first call in a process sets up ICU's number
   // formatting: about 10 ms of every `floodgate run`, for its summary. Same text (a test holds it).
   if (!Number.isSafeInteger(r) || Object.is(r, -0)) return r.toLocaleString('en-US');
-  const digits = String(r < 0 ? -r : r);
+  const digits = groupThousands(String(r < 0 ? -r : r));
+  return r < 0 ? `-${digits}` : digits;
+}
+
+/** A run of decimal digits with a comma every three from the right: 1234567 -> 1,234,567. */
+function groupThousands(digits: string): string {
   let out = digits.slice(0, ((digits.length - 1) % 3) + 1);
   for (let i = out.length; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
-  return r < 0 ? `-${out}` : out;
+  return out;
+}
+
+/**
+ * What `x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })`
+ * prints, without its first call's ICU set-up (about 15 ms of every `floodgate run`, for the
+ * summary's dollar figures). ICU rounds the shortest decimal that reads back as x (String(x)),
+ * half away from zero: 1.005 -> 1.01 where toFixed(2) says 1.00. Exponent forms, zeros, negatives and
+ * non-finite values are left to toLocaleString.
+ */
+export function fmtFixed2(x: number): string {
+  const s = String(x);
+  if (!(x > 0) || !Number.isFinite(x) || s.includes('e')) {
+    return x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  }
+  const dot = s.indexOf('.');
+  const whole = dot < 0 ? s : s.slice(0, dot);
+  const frac = dot < 0 ? '' : s.slice(dot + 1);
+  let cents = whole + `${frac}00`.slice(0, 2);
+  if (frac.length > 2 && frac.charCodeAt(2) >= 53 /* '5' */)
+    cents = String(BigInt(cents) + 1n).padStart(3, '0');
+  else cents = cents.padStart(3, '0');
+  return `${groupThousands(cents.slice(0, -2))}.${cents.slice(-2)}`;
 }
 
 /** A fraction as a percentage: 0.9167 -> 91.7%; tiny non-zero shares keep three decimals. */
@@ -73,7 +100,7 @@ export function fmtUsd(x: number | null): string {
   if (x === null || !Number.isFinite(x)) return '-';
   if (x === 0) return '$0';
   if (Math.abs(x) < 0.01) return `$${x.toPrecision(2)}`;
-  return `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  return `$${fmtFixed2(x)}`;
 }
 
 /** A count that may be fractional after averaging: 12, 3.5, 1,024. */

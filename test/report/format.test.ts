@@ -1,6 +1,6 @@
 /** The shared formatters' words for edge values: nothing after, one of a thing. */
 import { describe, expect, it } from 'vitest';
-import { fmtAfter, fmtAxis, fmtInt, fmtMs, plural } from '../../src/report/format.ts';
+import { fmtAfter, fmtAxis, fmtFixed2, fmtInt, fmtMs, plural } from '../../src/report/format.ts';
 
 describe('fmtAfter(ms)', () => {
   it('says "immediately" for no delay, not "after 0.00 ms"', () => {
@@ -54,5 +54,20 @@ describe('fmtInt(n)', () => {
     for (let x = 1; x < 1e16; x = x * 7 + 3) values.push(x, -x, x + 0.5);
     for (const v of values) expect(fmtInt(v), String(v)).toBe(Math.round(v).toLocaleString('en-US'));
     expect(fmtInt(1_999_514)).toBe('1,999,514');
+  });
+});
+
+describe('fmtFixed2(x)', () => {
+  it("prints what toLocaleString('en-US') prints with two decimals, rounding and edge values included", () => {
+    const intl = (v: number) =>
+      v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    // ICU rounds the shortest decimal (1.005 -> 1.01), toFixed the exact binary value (1.00).
+    const values = [
+      0, 0.01, 0.004, 0.005, 0.015, 0.995, 1.005, 2.675, 999.995, 9.995, 99_999.995, 1234.5, 1e6,
+    ];
+    values.push(123_456_789.125, 2 ** 53, 2 ** 53 + 0.5, 1e20, 1e21, 1.5e300, 1e-7, -0, -1.005, -1234.5);
+    values.push(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY);
+    for (let x = 0.001; x < 1e18; x = x * 3.7 + 0.011) values.push(x, x + 0.005, Math.round(x * 1000) / 1000);
+    for (const v of values) expect(fmtFixed2(v), String(v)).toBe(intl(v));
   });
 });

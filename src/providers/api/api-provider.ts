@@ -11,6 +11,12 @@ import type { AttemptSink, Provider } from '../provider.ts';
 import { TokenBucket } from '../token-bucket.ts';
 import { UtilizationMeter } from '../utilization.ts';
 
+/** A prompt-cache entry: when the prefix was last seen, and the prompt tokens then cached. */
+interface PromptCacheEntry {
+  lastMs: number;
+  tokens: number;
+}
+
 /** Marks (as `Attempt.handle`) an attempt whose output a fault cuts. */
 const CUT_BY_FAULT = Symbol('cut by fault');
 
@@ -221,22 +227,13 @@ export class ApiProvider implements Provider {
   private rateLimitHeaders(now: number): RateLimitHeaders | undefined {
     if (!this.headerBuckets) return undefined;
     const factor = this.faults.limitFactor;
-    const bucket = (
-      b: TokenBucket | undefined,
-      configured: number | undefined,
-    ): RateLimitBucket | undefined => {
-      if (!b || configured === undefined) return undefined;
-      const limit = configured * factor;
-      const left = b.available(now);
-      const resetMs = limit > 0 ? Math.max(0, ((limit - left) * 60_000) / limit) : Number.POSITIVE_INFINITY;
-      return Object.freeze({ limit, remaining: Math.max(0, Math.floor(left + 1e-9)), resetMs });
-    };
     const limits = this.config.rateLimit!;
-    const h = this.headerBuckets;
     return Object.freeze({
-      requests: bucket(this.rpm, limits.rpm),
-      inputTokens: bucket(this.inputTpm, limits.inputTpm),
-      outputTokens: h.outputTokens ? bucket(this.outputTpm, limits.outputTpm) : undefined,
+      requests: headerBucket(this.rpm, limits.rpm, factor, now),
+      inputTokens: headerBucket(this.inputTpm, limits.inputTpm, factor, now),
+      outputTokens: this.headerBuckets.outputTokens
+        ? headerBucket(this.outputTpm, limits.outputTpm, factor, now)
+        : undefined,
     });
   }
 
@@ -296,29 +293,36 @@ export class ApiProvider implements Provider {
     const req = a.work;
     if (!cache || req.prefixId < 0 || req.prefixTokens <= 0) return 0;
     const entries = this.promptCache;
-    const entry = entries.get(req.prefixId);
+    let entry = entries.get(req.prefixId);
+    const hit = entry !== undefined && now - entry.lastMs <= cache.ttl;
+    const cachedTokens = hit ? entry!.tokens : 0;
     // Re-inserted as the most recent use, so the map stays ordered by last use and expired
     // entries (misses anyway) are dropped from its front: memory follows the live prefixes, not
     // every agent session the run ever had.
-    entries.delete(req.prefixId);
+    if (entry !== undefined) entries.delete(req.prefixId);
     for (const [id, e] of entries) {
       if (now - e.lastMs <= cache.ttl) break;
       entries.delete(id);
     }
     // This prompt is what the cache holds for the prefix from now on (a session's next call
-    // repeats it); a hit covers only what this provider saw before.
-    entries.set(req.prefixId, { lastMs: now, tokens: req.promptTokens });
-    if (entry === undefined || now - entry.lastMs > cache.ttl) {
+    // repeats it); a hit covers only what this provider saw before. The entry is reused.
+    if (entry === undefined) entry = { lastMs: now, tokens: req.promptTokens };
+    else {
+      entry.lastMs = now;
+      entry.tokens = req.promptTokens;
+    }
+    entries.set(req.prefixId, entry);
+    if (!hit) {
       // A miss writes the prefix to the cache, which some dialects bill above the input price.
       if (this.cacheWriteFactor !== 1) a.cacheWriteInputTokens = Math.min(req.prefixTokens, req.promptTokens);
       return 0;
     }
-    a.cachedInputTokens = Math.min(req.prefixTokens, req.promptTokens, entry.tokens);
+    a.cachedInputTokens = Math.min(req.prefixTokens, req.promptTokens, cachedTokens);
     return a.cachedInputTokens;
   }
 
   /** Per prefix id, in order of last use: when this provider last saw it and the prompt tokens it then cached. */
-  private readonly promptCache = new Map<number, { lastMs: number; tokens: number }>();
+  private readonly promptCache = new Map<number, PromptCacheEntry>();
 
   /** Frees the slot, debits output tokens, bills, reports, starts the next waiting attempt. */
   private release(a: Attempt, now: number): void {
@@ -355,4 +359,22 @@ export class ApiProvider implements Provider {
       this.start(next);
     }
   }
+}
+
+/**
+ * One bucket as the headers state it now: the limit in force (`factor`: a rate-limit storm lowers
+ * it), what is left after this request was counted, and the time until the bucket is full again.
+ * Undefined for a limit the provider does not have. (A function, not a closure per response.)
+ */
+function headerBucket(
+  b: TokenBucket | undefined,
+  configured: number | undefined,
+  factor: number,
+  now: number,
+): RateLimitBucket | undefined {
+  if (!b || configured === undefined) return undefined;
+  const limit = configured * factor;
+  const left = b.available(now);
+  const resetMs = limit > 0 ? Math.max(0, ((limit - left) * 60_000) / limit) : Number.POSITIVE_INFINITY;
+  return Object.freeze({ limit, remaining: Math.max(0, Math.floor(left + 1e-9)), resetMs });
 }
