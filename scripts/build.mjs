@@ -7,9 +7,9 @@
  * and by `npm test`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
@@ -66,13 +66,16 @@ const cliBundle = await build({
 });
 // esbuild writes code in ASCII (charset), comments as they are: with one other character in a
 // comment V8 would hold the whole 1.7 MB source as two-byte text. Escaped, it stays one byte a char.
-for (const file of cliBundle.outputFiles)
+// (write: false creates no directory: a fresh clone has no dist/ yet.)
+for (const file of cliBundle.outputFiles) {
+  mkdirSync(dirname(file.path), { recursive: true });
   writeFileSync(
     file.path,
     file.path.endsWith('.cjs')
       ? file.text.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
       : file.contents,
   );
+}
 
 // The CLI's entry again, as CommonJS for bin/floodgate.js (a CommonJS file: bin/package.json), so
 // that `floodgate` starts without Node's ES module loader, which only a user's module then needs.
