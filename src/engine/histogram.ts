@@ -26,10 +26,22 @@ const MIN_HI = (() => {
   return scratchBits[HI]!;
 })();
 
+/**
+ * The high word of `value`'s float (sign, exponent, top mantissa bits), values below MIN_VALUE
+ * and NaN as in `record`: every resolution slices its bucket from it, so a value recorded at two
+ * resolutions is taken apart once (`recordHigh`).
+ */
+export function highWord(value: number): number {
+  scratch[0] = value < MIN_VALUE ? MIN_VALUE : value;
+  return scratchBits[HI]!;
+}
+
 export class LogHistogram {
   readonly subBits: number;
   private readonly shift: number;
   private readonly base: number;
+  /** Index of the top bucket, which also holds every value above it. */
+  private readonly top: number;
   private readonly counts: Float64Array;
   count = 0;
   private sum = 0;
@@ -44,16 +56,34 @@ export class LogHistogram {
     this.shift = 20 - subBits;
     this.base = MIN_HI >>> this.shift;
     this.counts = new Float64Array((MAX_EXPONENT + 11) << subBits);
+    this.top = this.counts.length - 1;
+  }
+
+  /** Records `value` (ms, >= 0) once: the hot path, small so that callers inline it. */
+  recordOne(value: number): void {
+    this.recordHigh(value, highWord(value));
+  }
+
+  /** Records `value` once, given its `highWord`. */
+  recordHigh(value: number, high: number): void {
+    let idx = (high >>> this.shift) - this.base;
+    if (idx > this.top) idx = this.top;
+    this.counts[idx]!++;
+    if (idx < this.lo) this.lo = idx;
+    if (idx > this.hi) this.hi = idx;
+    this.count++;
+    this.sum += value;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
   }
 
   /** Records `value` (ms, >= 0) `n` times (n = 1 by default). */
   record(value: number, n = 1): void {
     // As Math.max(value, MIN_VALUE), NaN included (it lands in the top bucket).
     scratch[0] = value < MIN_VALUE ? MIN_VALUE : value;
-    const counts = this.counts;
     let idx = (scratchBits[HI]! >>> this.shift) - this.base;
-    if (idx >= counts.length) idx = counts.length - 1;
-    counts[idx]! += n;
+    if (idx > this.top) idx = this.top;
+    this.counts[idx]! += n;
     if (idx < this.lo) this.lo = idx;
     if (idx > this.hi) this.hi = idx;
     this.count += n;

@@ -9,7 +9,7 @@
  * queue + time in the provider queue of the successful attempt.
  */
 
-import { LogHistogram } from '../engine/histogram.ts';
+import { highWord, LogHistogram } from '../engine/histogram.ts';
 import type { GatewayProbe, RejectionKind } from '../gateway/probe.ts';
 import type { Attempt, AttemptStatus } from '../providers/attempt.ts';
 import type { PoolGauge } from '../providers/gpu/autoscaler.ts';
@@ -20,11 +20,37 @@ import type { WorkloadProbe } from '../workload/probe.ts';
 import { OUTCOMES, type Outcome, type Request } from '../workload/request.ts';
 import type { Session } from '../workload/sessions.ts';
 import { RejectionCounter } from './rejections.ts';
-import { Series, WindowCount } from './timeseries.ts';
+import { Series, type WindowCount, WindowCounts } from './timeseries.ts';
 
 /** Position of each outcome in `ClassMetrics.outcomes`: the order of OUTCOMES. */
 const OUTCOME_INDEX = Object.fromEntries(OUTCOMES.map((o, i) => [o, i])) as Record<Outcome, number>;
 const OK = OUTCOME_INDEX.ok;
+
+// Cells of the recorder's WindowCounts: its own counters first (outcomes but ok after these), then
+// CLASS_CELLS per class, then PROVIDER_CELLS per provider, each in the order its constructor makes them.
+const OFFERED = 0;
+const ADMITTED = 1;
+const COMPLETED = 2;
+const GOODPUT = 3;
+const ATTEMPTS = 4;
+const COST_USD = 5;
+const ACCEPTABLE = 6;
+const QUALITY_GOODPUT = 7;
+const RECORDER_CELLS = 8 + OUTCOMES.length - 1;
+// Offsets from a class's first cell.
+const C_OFFERED = 0;
+const C_COMPLETED = 1;
+const C_GOODPUT = 2;
+const C_ACCEPTABLE = 3;
+const C_QUALITY_GOODPUT = 4;
+const CLASS_CELLS = 5;
+// Offsets from a provider's first cell.
+const P_ATTEMPTS = 0;
+const P_ERRORS = 1;
+const P_INPUT_TOKENS = 2;
+const P_CACHED_TOKENS = 3;
+const P_OFFLOADED_TOKENS = 4;
+const PROVIDER_CELLS = 5;
 
 export class ClassMetrics {
   readonly name: string;
@@ -63,9 +89,11 @@ export class ClassMetrics {
   // Time series of this class.
   readonly windowTtft = new LogHistogram(4);
   readonly windowE2e = new LogHistogram(4);
-  readonly windowOffered = new WindowCount();
-  readonly windowCompleted = new WindowCount();
-  readonly windowGoodput = new WindowCount();
+  /** First of this class's cells in the recorder's WindowCounts (offsets C_*). */
+  readonly cell: number;
+  readonly windowOffered: WindowCount;
+  readonly windowCompleted: WindowCount;
+  readonly windowGoodput: WindowCount;
   /** Goodput filed under each request's arrival window: the share of a window's arrivals served well. */
   readonly goodputByArrival = new Series();
   readonly seriesTtftP50 = new Series();
@@ -82,13 +110,19 @@ export class ClassMetrics {
   routerCalls = 0;
   routerCostUsd = 0;
   escalations = 0;
-  readonly windowAcceptable = new WindowCount();
-  readonly windowQualityGoodput = new WindowCount();
+  readonly windowAcceptable: WindowCount;
+  readonly windowQualityGoodput: WindowCount;
   /** Acceptable answers filed under each request's arrival window (a window's acceptable share). */
   readonly acceptableByArrival = new Series();
 
-  constructor(name: string, slo: ClassSlo) {
+  constructor(name: string, slo: ClassSlo, counts: WindowCounts) {
     this.name = name;
+    this.cell = counts.size;
+    this.windowOffered = counts.counter();
+    this.windowCompleted = counts.counter();
+    this.windowGoodput = counts.counter();
+    this.windowAcceptable = counts.counter();
+    this.windowQualityGoodput = counts.counter();
     const inf = Number.POSITIVE_INFINITY;
     this.slo = { ttftMs: slo.ttft ?? inf, tpotMs: slo.tpot ?? inf, e2eMs: slo.e2e ?? inf };
   }
@@ -127,20 +161,22 @@ export class ProviderMetrics {
   cachedInputTokens = 0;
   outputTokens = 0;
   costUsd = 0;
-  readonly windowAttempts = new WindowCount();
-  readonly windowErrors = new WindowCount();
+  /** First of this provider's cells in the recorder's WindowCounts (offsets P_*). */
+  readonly cell: number;
+  readonly windowAttempts: WindowCount;
+  readonly windowErrors: WindowCount;
   readonly seriesInService = new Series();
   readonly seriesQueued = new Series();
   /** KV-cache use (self-hosted pools only). */
   readonly seriesKvUsage = new Series();
   hasKvUsage = false;
   /** Input tokens, and those caches served, of attempts ending in the current window. */
-  readonly windowInputTokens = new WindowCount();
-  readonly windowCachedTokens = new WindowCount();
+  readonly windowInputTokens: WindowCount;
+  readonly windowCachedTokens: WindowCount;
   readonly seriesCachedShare = new Series();
   hasCachedTokens = false;
   /** Of the input tokens, those a GPU pool's CPU KV tier served. */
-  readonly windowOffloadedTokens = new WindowCount();
+  readonly windowOffloadedTokens: WindowCount;
   readonly seriesOffloadShare = new Series();
   hasOffloadedTokens = false;
   /** An autoscaled pool's replicas (desired, starting, ready) and fleet cost so far, at each window's end. */
@@ -155,8 +191,14 @@ export class ProviderMetrics {
   readonly seriesNodesReady = new Series();
   hasNodes = false;
 
-  constructor(name: string) {
+  constructor(name: string, counts: WindowCounts) {
     this.name = name;
+    this.cell = counts.size;
+    this.windowAttempts = counts.counter();
+    this.windowErrors = counts.counter();
+    this.windowInputTokens = counts.counter();
+    this.windowCachedTokens = counts.counter();
+    this.windowOffloadedTokens = counts.counter();
   }
 
   bump(status: AttemptStatus): void {
@@ -193,21 +235,16 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
   readonly providers: readonly ProviderMetrics[];
   /** Window count closed so far. */
   windows = 0;
-  // Counts of the window in progress (every count is made at the current time).
-  readonly offered = new WindowCount();
-  readonly admittedCount = new WindowCount();
-  readonly completed = new WindowCount();
-  readonly goodput = new WindowCount();
-  readonly attempts = new WindowCount();
-  readonly costUsd = new WindowCount();
-  readonly outcomes: Record<Exclude<Outcome, 'ok'>, WindowCount> = {
-    shed: new WindowCount(),
-    rate_limited: new WindowCount(),
-    failed: new WindowCount(),
-    timed_out: new WindowCount(),
-    abandoned: new WindowCount(),
-    cancelled: new WindowCount(),
-  };
+  /** Counts of the window in progress (every count is made at the current time), and their cells. */
+  private readonly counts: WindowCounts;
+  private readonly cells: Float64Array;
+  readonly offered: WindowCount;
+  readonly admittedCount: WindowCount;
+  readonly completed: WindowCount;
+  readonly goodput: WindowCount;
+  readonly attempts: WindowCount;
+  readonly costUsd: WindowCount;
+  readonly outcomes: Record<Exclude<Outcome, 'ok'>, WindowCount>;
   readonly gatewayInFlight = new Series();
   readonly gatewayQueued = new Series();
   readonly liveRequests = new Series();
@@ -216,8 +253,8 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
   readonly rejections: RejectionCounter;
   /** Whether answers are acceptable (a scenario `quality` section); undefined: no quality figures. */
   readonly quality: QualityModel | undefined;
-  readonly acceptable = new WindowCount();
-  readonly qualityGoodput = new WindowCount();
+  readonly acceptable: WindowCount;
+  readonly qualityGoodput: WindowCount;
   readonly acceptableByArrival = new Series();
 
   constructor(
@@ -230,8 +267,30 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
     this.intervalMs = intervalMs;
     this.quality = quality;
     this.rejections = new RejectionCounter(policies, classes.length);
-    this.classes = classes.map((c) => new ClassMetrics(c.name, c.slo));
-    this.providers = providers.map((p) => new ProviderMetrics(p.name));
+    const counts = new WindowCounts(
+      RECORDER_CELLS + CLASS_CELLS * classes.length + PROVIDER_CELLS * providers.length,
+    );
+    this.counts = counts;
+    this.cells = counts.cells;
+    // In the order of the cell constants.
+    this.offered = counts.counter();
+    this.admittedCount = counts.counter();
+    this.completed = counts.counter();
+    this.goodput = counts.counter();
+    this.attempts = counts.counter();
+    this.costUsd = counts.counter();
+    this.acceptable = counts.counter();
+    this.qualityGoodput = counts.counter();
+    this.outcomes = {
+      shed: counts.counter(),
+      rate_limited: counts.counter(),
+      failed: counts.counter(),
+      timed_out: counts.counter(),
+      abandoned: counts.counter(),
+      cancelled: counts.counter(),
+    };
+    this.classes = classes.map((c) => new ClassMetrics(c.name, c.slo, counts));
+    this.providers = providers.map((p) => new ProviderMetrics(p.name, counts));
   }
 
   private window(tMs: number): number {
@@ -240,14 +299,15 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
   }
 
   arrived(work: WorkItem): void {
-    this.offered.value++;
+    const cells = this.cells;
+    cells[OFFERED]!++;
     const c = this.classes[work.classIndex]!;
-    c.windowOffered.value++;
+    cells[c.cell + C_OFFERED]!++;
     if (work.measured) c.offered++;
   }
 
   admitted(_work: WorkItem): void {
-    this.admittedCount.value++;
+    this.cells[ADMITTED]!++;
   }
 
   clientRetried(work: WorkItem): void {
@@ -264,7 +324,7 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
     const c = this.classes[s.classIndex]!;
     if (s.state === 'completed') {
       c.sessionsCompleted++;
-      c.sessionDuration.record(nowMs - s.arrivalMs);
+      c.sessionDuration.recordOne(nowMs - s.arrivalMs);
     } else c.sessionsAborted++;
     c.sessionCalls += s.callsMade;
     c.sessionInputTokens += s.inputTokens;
@@ -288,7 +348,7 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
 
   /** The routing policy's classifier or judge ran for `work`: its cost is the request's. */
   routerCall(work: WorkItem, _call: 'classifier' | 'judge', costUsd: number): void {
-    this.costUsd.value += costUsd;
+    this.cells[COST_USD]! += costUsd;
     if (!work.measured) return;
     const c = this.classes[work.classIndex]!;
     c.routerCalls++;
@@ -305,9 +365,10 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
   }
 
   attemptStarted(a: Attempt): void {
-    this.attempts.value++;
+    const cells = this.cells;
+    cells[ATTEMPTS]!++;
     const p = this.providers[a.providerIndex]!;
-    p.windowAttempts.value++;
+    cells[p.cell + P_ATTEMPTS]!++;
     if (a.work.measured) {
       this.classes[a.work.classIndex]!.attempts++;
       p.attempts++;
@@ -318,7 +379,7 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
   attemptAbandoned(a: Attempt, status: 'timeout' | 'cancelled'): void {
     const p = this.providers[a.providerIndex]!;
     // A timeout is an error of the provider as the gateway sees it; a cancel is the client's doing.
-    if (status === 'timeout') p.windowErrors.value++;
+    if (status === 'timeout') this.cells[p.cell + P_ERRORS]!++;
     if (a.work.measured) p.bump(status);
   }
 
@@ -326,21 +387,23 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
   attemptDone(a: Attempt, wasted: boolean): void {
     const p = this.providers[a.providerIndex]!;
     const end = Number.isNaN(a.endMs) ? a.startMs : a.endMs;
-    this.costUsd.value += a.costUsd;
-    if (!a.abandoned && a.status !== 'ok') p.windowErrors.value++;
-    p.windowInputTokens.value += a.billedInputTokens;
-    p.windowCachedTokens.value += a.cachedInputTokens;
+    const cells = this.cells;
+    const cell = p.cell;
+    cells[COST_USD]! += a.costUsd;
+    if (!a.abandoned && a.status !== 'ok') cells[cell + P_ERRORS]!++;
+    cells[cell + P_INPUT_TOKENS]! += a.billedInputTokens;
+    cells[cell + P_CACHED_TOKENS]! += a.cachedInputTokens;
     if (a.cachedInputTokens > 0) p.hasCachedTokens = true;
     if (a.offloadedInputTokens > 0) {
-      p.windowOffloadedTokens.value += a.offloadedInputTokens;
+      cells[cell + P_OFFLOADED_TOKENS]! += a.offloadedInputTokens;
       p.hasOffloadedTokens = true;
     }
     if (!a.work.measured) return;
     if (!a.abandoned) p.bump(a.status);
     if (!Number.isNaN(a.serviceStartMs)) {
-      p.queueWait.record(a.serviceStartMs - a.startMs);
-      p.serviceTime.record(end - a.serviceStartMs);
-      if (a.firstTokenMs <= end) p.ttft.record(a.firstTokenMs - a.startMs);
+      p.queueWait.recordOne(a.serviceStartMs - a.startMs);
+      p.serviceTime.recordOne(end - a.serviceStartMs);
+      if (a.firstTokenMs <= end) p.ttft.recordOne(a.firstTokenMs - a.startMs);
     }
     if (a.costUsd === 0 && a.billedInputTokens === 0 && a.billedOutputTokens === 0) return;
     p.inputTokens += a.billedInputTokens;
@@ -363,7 +426,7 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
     const c = this.classes[work.classIndex]!;
     const outcome = req.outcome!;
     if (outcome !== 'ok') {
-      this.outcomes[outcome].value++;
+      this.cells[this.outcomes[outcome].cell]!++;
       if (work.measured) c.outcomes[OUTCOME_INDEX[outcome]]!++;
       return;
     }
@@ -378,25 +441,30 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
     const tpot = streamed ? (e2e - ttft) / (out - 1) : Number.NaN;
     const slo = c.slo;
     const good = !(ttft > slo.ttftMs) && !(e2e > slo.e2eMs) && !(tpot > slo.tpotMs);
-    this.completed.value++;
-    c.windowCompleted.value++;
-    c.windowTtft.record(ttft);
-    c.windowE2e.record(e2e);
+    const cells = this.cells;
+    const cell = c.cell;
+    cells[COMPLETED]!++;
+    cells[cell + C_COMPLETED]!++;
+    // Each value goes to two resolutions (window and class): its float is taken apart once.
+    const ttftHigh = highWord(ttft);
+    const e2eHigh = highWord(e2e);
+    c.windowTtft.recordHigh(ttft, ttftHigh);
+    c.windowE2e.recordHigh(e2e, e2eHigh);
     if (good) {
-      this.goodput.value++;
-      c.windowGoodput.value++;
+      cells[GOODPUT]!++;
+      cells[cell + C_GOODPUT]!++;
       c.goodputByArrival.increment(this.window(work.arrivalMs));
     }
     const acceptable = this.quality?.acceptable(work, a.providerIndex) === true;
     if (acceptable) {
-      this.acceptable.value++;
-      c.windowAcceptable.value++;
+      cells[ACCEPTABLE]!++;
+      cells[cell + C_ACCEPTABLE]!++;
       const w = this.window(work.arrivalMs);
       this.acceptableByArrival.increment(w);
       c.acceptableByArrival.increment(w);
       if (good) {
-        this.qualityGoodput.value++;
-        c.windowQualityGoodput.value++;
+        cells[QUALITY_GOODPUT]!++;
+        cells[cell + C_QUALITY_GOODPUT]!++;
       }
     }
     if (!work.measured) return;
@@ -406,12 +474,12 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
       c.acceptable++;
       if (good) c.qualityGoodput++;
     }
-    c.ttft.record(ttft);
-    c.e2e.record(e2e);
-    c.queueWait.record(req.ticket.gatewayWaitMs + (a.serviceStartMs - a.startMs));
+    c.ttft.recordHigh(ttft, ttftHigh);
+    c.e2e.recordHigh(e2e, e2eHigh);
+    c.queueWait.recordOne(req.ticket.gatewayWaitMs + (a.serviceStartMs - a.startMs));
     // TPOT and ITL exist only for streamed responses (a queue server answers whole).
     if (streamed) {
-      c.tpot.record(tpot);
+      c.tpot.recordOne(tpot);
       c.itl.record(a.tokenIntervalMs, out - 1);
     }
   }
@@ -429,28 +497,11 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
   }
 
   private closeWindow(w: number, gauges: GaugeSource): void {
-    for (const count of [
-      this.offered,
-      this.admittedCount,
-      this.completed,
-      this.goodput,
-      this.attempts,
-      this.costUsd,
-      this.acceptable,
-      this.qualityGoodput,
-    ])
-      count.close(w);
-    for (const count of Object.values(this.outcomes)) count.close(w);
     for (let i = 0; i < this.providers.length; i++) {
       const p = this.providers[i]!;
-      p.windowAttempts.close(w);
-      p.windowErrors.close(w);
       const input = p.windowInputTokens.value;
       p.seriesCachedShare.set(w, input > 0 ? p.windowCachedTokens.value / input : Number.NaN);
       p.seriesOffloadShare.set(w, input > 0 ? p.windowOffloadedTokens.value / input : Number.NaN);
-      p.windowInputTokens.close(w);
-      p.windowCachedTokens.close(w);
-      p.windowOffloadedTokens.close(w);
       p.seriesInService.set(w, gauges.providerInService(i));
       p.seriesQueued.set(w, gauges.providerQueued(i));
       const kv = gauges.providerKvUsage(i);
@@ -477,12 +528,9 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
     this.gatewayQueued.set(w, gauges.gatewayQueued());
     this.liveRequests.set(w, gauges.liveRequests());
     this.liveSessions.set(w, gauges.liveSessions());
+    // After the shares above, which read the window's token counts.
+    this.counts.close(w);
     for (const c of this.classes) {
-      c.windowOffered.close(w);
-      c.windowCompleted.close(w);
-      c.windowGoodput.close(w);
-      c.windowAcceptable.close(w);
-      c.windowQualityGoodput.close(w);
       c.seriesTtftP50.set(w, c.windowTtft.quantile(0.5));
       c.seriesTtftP99.set(w, c.windowTtft.quantile(0.99));
       c.seriesE2eP50.set(w, c.windowE2e.quantile(0.5));

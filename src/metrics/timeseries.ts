@@ -40,17 +40,55 @@ export class Series {
 }
 
 /**
- * WindowCount: a counter for the window in progress, stored into its series when the window
- * closes. Every count in a run is made at the current simulated time, so the hot path is one
- * increment, not an index computation.
+ * WindowCounts: the counters of the window in progress, one cell each of one typed array, each
+ * stored into its own series when the window closes. Every count in a run is made at the current
+ * simulated time, so the hot path is one increment of a cell (`cells[i]++`): a cache line or two
+ * for all of a request's counts, not an object (and a boxed double) per counter.
  */
-export class WindowCount {
-  value = 0;
-  readonly series = new Series();
+export class WindowCounts {
+  readonly cells: Float64Array;
+  private readonly columns: Series[] = [];
 
+  constructor(capacity: number) {
+    this.cells = new Float64Array(capacity);
+  }
+
+  /** A new counter, in the next cell (so counters made one after another sit side by side). */
+  counter(): WindowCount {
+    const cell = this.columns.length;
+    if (cell >= this.cells.length) throw new Error(`WindowCounts: more than ${this.cells.length} counters`);
+    const count = new WindowCount(this.cells, cell);
+    this.columns.push(count.series);
+    return count;
+  }
+
+  /** Index of the next counter's cell. */
+  get size(): number {
+    return this.columns.length;
+  }
+
+  /** Stores every counter into its series under `window` and starts the next window at zero. */
   close(window: number): void {
-    this.series.set(window, this.value);
-    this.value = 0;
+    const cells = this.cells;
+    for (let i = 0; i < this.columns.length; i++) this.columns[i]!.set(window, cells[i]!);
+    cells.fill(0);
+  }
+}
+
+/** One counter of a WindowCounts: its cell and the series the window's values go to. */
+export class WindowCount {
+  readonly series = new Series();
+  private readonly cells: Float64Array;
+  readonly cell: number;
+
+  constructor(cells: Float64Array, cell: number) {
+    this.cells = cells;
+    this.cell = cell;
+  }
+
+  /** The count of the window in progress. */
+  get value(): number {
+    return this.cells[this.cell]!;
   }
 }
 

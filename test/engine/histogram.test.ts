@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LogHistogram, roundTo, summarize } from '../../src/engine/histogram.ts';
+import { highWord, LogHistogram, roundTo, summarize } from '../../src/engine/histogram.ts';
 
 const QS = [0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999];
 /** Smallest value the histogram resolves (ms); smaller ones share its bucket. */
@@ -150,6 +150,25 @@ describe('LogHistogram', () => {
     for (let i = 0; i < 3; i++) b.record(400);
     expect(snapshot(a)).toEqual(snapshot(b));
     expect(a.mean).toBe(b.mean);
+  });
+
+  it('records through recordOne and recordHigh exactly as through record, at any resolution', () => {
+    fc.assert(
+      fc.property(latencies, fc.integer({ min: 3, max: 9 }), (xs, subBits) => {
+        const plain = new LogHistogram(subBits);
+        const one = new LogHistogram(subBits);
+        const high = new LogHistogram(subBits);
+        for (const x of [...xs, 0, 1e-9, 2 ** 50, Number.NaN]) {
+          plain.record(x);
+          one.recordOne(x);
+          high.recordHigh(x, highWord(x));
+        }
+        expect(snapshot(one)).toEqual(snapshot(plain));
+        expect(snapshot(high)).toEqual(snapshot(plain));
+        expect(Object.is(one.total, plain.total) && Object.is(high.total, plain.total)).toBe(true);
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('merges into exactly what recording everything in one histogram gives', () => {
