@@ -54,6 +54,12 @@ export class GpuPool implements Provider, ReplicaListener {
   readonly kind = 'gpu';
   readonly models: readonly string[];
   readonly faults = new FaultState();
+  /**
+   * A reported attempt is forgotten: its sequence is done (the replicas skip done sequences they
+   * still list, and never touch their attempts again), the cold-start hold's timer lets go of it
+   * as it leaves, and FastAnswers drops it before reporting.
+   */
+  readonly forgetsReported = true;
   /** Replicas (each counts as one unit of capacity). */
   readonly capacity: number;
   /** The replicas, in id order (white-box access for tests; callers use `replicas`). */
