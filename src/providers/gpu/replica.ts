@@ -99,8 +99,10 @@ export class Sequence {
   joinIteration = 0;
   /** Blocks held while prefilling (whole prompt reserved at admission). */
   blocks = 0;
-  /** Admission order, newest preempted first (-1 before the first admission). */
+  /** Admission order, the finish heap's tie-break (-1 before the first admission). */
   admitted = -1;
+  /** When it last joined the replica's running set (see GpuReplica.joinCounter); newest preempted first. */
+  joined = -1;
   /** First token already delivered (survives preemption). */
   firstTokenDone = false;
   readonly failAtFirstToken: boolean;
@@ -149,8 +151,12 @@ export class GpuReplica {
 
   private readonly waiting = new Deque<Sequence>();
   private readonly prefilling: Sequence[] = [];
-  /** Admitted sequences in admission order (done ones removed lazily). */
-  private readonly admittedStack: Sequence[] = [];
+  /**
+   * Stamps of joining the running set (admission, or a transferred sequence joining the
+   * decoders): preemption takes the running sequence with the newest. No list keeps them, so
+   * nothing holds a finished sequence (and its request) alive and nothing scans finished ones.
+   */
+  private joinCounter = 0;
   private running = 0;
   private admittedCounter = 0;
 
@@ -365,10 +371,7 @@ export class GpuReplica {
       const s = this.waiting.shift()!;
       if (s.state !== 'done') all.push({ seq: s, delivered: this.delivered(s) });
     }
-    for (const s of this.admittedStack) {
-      if (s.state === 'prefilling' || s.state === 'decoding')
-        all.push({ seq: s, delivered: this.delivered(s) });
-    }
+    for (const s of this.runningByJoin()) all.push({ seq: s, delivered: this.delivered(s) });
     for (const s of [...this.transferring, ...this.arrived])
       all.push({ seq: s, delivered: this.delivered(s) });
     this.transfersWaiting = 0;
@@ -376,7 +379,6 @@ export class GpuReplica {
       if (seq.state !== 'waiting') this.remove(seq);
       seq.state = 'done';
     }
-    this.admittedStack.length = 0;
     this.finishHeap.clear();
     this.prefilling.length = 0;
     this.prefillDoneCount = 0;
@@ -654,7 +656,7 @@ export class GpuReplica {
   private joinArrived(): void {
     for (const seq of this.arrived) {
       this.joinDecoding(seq, this.k);
-      this.admittedStack.push(seq);
+      seq.joined = this.joinCounter++;
     }
     this.arrived.length = 0;
   }
@@ -719,19 +721,39 @@ export class GpuReplica {
     this.kv?.fit(this.freeBlocks);
     this.running++;
     this.prefilling.push(seq);
-    const stack = this.admittedStack;
-    // Finished sequences leave the stack lazily; compact it so it stays O(running). At most 32 stay:
-    // each holds its whole request (attempt, ticket, client record) alive, and what outlives a
-    // young-generation GC is copied, then promoted.
-    if (stack.length > this.running + 32) {
-      let w = 0;
-      for (let r = 0; r < stack.length; r++) {
-        const x = stack[r]!;
-        if (x.state === 'prefilling' || x.state === 'decoding') stack[w++] = x;
-      }
-      stack.length = w;
+    seq.joined = this.joinCounter++;
+  }
+
+  /**
+   * The prefilling and decoding sequences, in the order they joined the running set: those
+   * prefilling are listed, those decoding are in the finish heap (with stale entries of sequences
+   * that left or rejoined, skipped or counted once).
+   */
+  private runningByJoin(): Sequence[] {
+    const running: Sequence[] = [...this.prefilling];
+    const heap = this.finishHeap;
+    for (let i = 0; i < heap.size; i++) {
+      const s = heap.itemAt(i);
+      if (s.state === 'decoding') running.push(s);
     }
-    stack.push(seq);
+    running.sort((x, y) => x.joined - y.joined);
+    let w = 0;
+    for (let r = 0; r < running.length; r++)
+      if (w === 0 || running[w - 1] !== running[r]) running[w++] = running[r]!;
+    running.length = w;
+    return running;
+  }
+
+  /** The prefilling or decoding sequence that joined the running set last; undefined if none. */
+  private newestRunning(): Sequence | undefined {
+    let newest: Sequence | undefined;
+    for (const s of this.prefilling) if (newest === undefined || s.joined > newest.joined) newest = s;
+    const heap = this.finishHeap;
+    for (let i = 0; i < heap.size; i++) {
+      const s = heap.itemAt(i);
+      if (s.state === 'decoding' && (newest === undefined || s.joined > newest.joined)) newest = s;
+    }
+    return newest;
   }
 
   /** Schedules up to `max` prompt tokens of `seq` in this iteration; returns tokens scheduled. */
@@ -832,12 +854,10 @@ export class GpuReplica {
     );
   }
 
-  /** Preempts the newest admitted sequence (recompute); false if none is left. */
+  /** Preempts the running sequence that joined last (recompute); false if none is left. */
   private preemptNewest(): boolean {
-    const stack = this.admittedStack;
-    while (stack.length > 0) {
-      const seq = stack.pop()!;
-      if (seq.state !== 'prefilling' && seq.state !== 'decoding') continue;
+    const seq = this.newestRunning();
+    if (seq !== undefined) {
       const generated = this.delivered(seq);
       if (seq.state === 'decoding') {
         this.leaveDecoding(seq);
