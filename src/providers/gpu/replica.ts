@@ -227,6 +227,12 @@ export class GpuReplica {
   private readonly planAhead: boolean;
   private readonly planMs = new Float64Array(PLAN_MAX);
   private planLen = 0;
+  /**
+   * Most iterations the next plan may hold: doubled when a whole plan runs, halved when a change
+   * throws more than half of one away, so a replica whose batch changes every few iterations does
+   * not compute a long plan each time only to drop it.
+   */
+  private planCap = PLAN_MIN;
   private planPos = 0;
   private planStartMs = 0;
   private planHandle = 0;
@@ -512,7 +518,7 @@ export class GpuReplica {
     let k = this.k;
     let free = this.freeBlocks;
     let n = 0;
-    while (n < PLAN_MAX && nextFinish > k) {
+    while (n < this.planCap && nextFinish > k) {
       const next = k + 1;
       const needed = this.blocksNeeded(next);
       if (needed > free || kv?.wouldEvict(free - needed)) break;
@@ -551,6 +557,7 @@ export class GpuReplica {
   /** The batch is about to change: the plan ends with the iteration in progress. */
   private cutPlan(): void {
     this.catchUp();
+    if ((this.planLen - this.planPos) * 2 > this.planCap && this.planCap > PLAN_MIN) this.planCap >>= 1;
     if (this.planPos < this.planLen) {
       this.scheduler.cancel(this.planHandle);
       this.scheduler.at(this.planStartMs, this.onIterationEnd, undefined);
@@ -560,6 +567,7 @@ export class GpuReplica {
 
   private endIteration(): void {
     if (this.planLen > 0) {
+      if (this.planLen === this.planCap && this.planCap < PLAN_MAX) this.planCap <<= 1;
       this.catchUp();
       this.planLen = 0;
     }
@@ -924,6 +932,8 @@ export class GpuReplica {
 
 /** Most decode-only iterations planned ahead at once (bounds the work a change throws away). */
 const PLAN_MAX = 128;
+/** Fewest a plan may be capped at. */
+const PLAN_MIN = 4;
 
 /** Removes `item` from `list`, keeping the order (without splice, which allocates the array it returns). */
 function removeFrom<T>(list: T[], item: T): boolean {
