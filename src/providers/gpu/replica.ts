@@ -79,7 +79,7 @@ type SeqState = 'waiting' | 'prefilling' | 'transferring' | 'decoding' | 'done';
 
 /** One attempt being served by a replica. */
 export class Sequence {
-  readonly attempt: Attempt;
+  attempt: Attempt;
   state: SeqState = 'waiting';
   /** Tokens to prefill (prompt, plus generated tokens after a preemption). */
   promptTokens: number;
@@ -88,7 +88,7 @@ export class Sequence {
   /** Output tokens still to generate (the first one comes out of the prefill). */
   remaining: number;
   /** Output tokens to deliver in total (fewer than requested when a stream cut applies). */
-  readonly deliver: number;
+  deliver: number;
   /** Context of this sequence in iteration k is base + k while decoding. */
   base = 0;
   /** base mod blockSize (0 .. blockSize - 1): its count in the replica's residue table. */
@@ -105,11 +105,11 @@ export class Sequence {
   joined = -1;
   /** First token already delivered (survives preemption). */
   firstTokenDone = false;
-  readonly failAtFirstToken: boolean;
+  failAtFirstToken: boolean;
   /** Its prompt's blocks in the replica's prefix cache (undefined: cache off, or no full block to share). */
   kv: KvHold | undefined = undefined;
   /** Index of the replica serving it. */
-  readonly replica: number;
+  replica: number;
   /** Its prefix blocks are being copied back from the CPU tier: no prefill until they are in. */
   loading = false;
   /** Loads started for it (a load's end counts only if no later one replaced it). */
@@ -121,6 +121,11 @@ export class Sequence {
   transferMs = -1;
   /** Prompt tokens a prefix cache served elsewhere (on its prefill replica). */
   cachedElsewhere = 0;
+  /**
+   * Nothing but its pool refers to it once it finishes (no stale heap or waiting entry, no load
+   * or transfer timer): its pool may reuse it (`reset`). Cleared by whatever may leave a reference.
+   */
+  reusable = true;
 
   constructor(attempt: Attempt, deliver: number, failAtFirstToken: boolean, replica: number) {
     this.attempt = attempt;
@@ -130,6 +135,33 @@ export class Sequence {
     this.remaining = deliver;
     this.deliver = deliver;
     this.failAtFirstToken = failAtFirstToken;
+  }
+
+  /** Makes a finished, reusable sequence what `new Sequence(...)` with these arguments would be. */
+  reset(attempt: Attempt, deliver: number, failAtFirstToken: boolean, replica: number): Sequence {
+    this.attempt = attempt;
+    this.state = 'waiting';
+    this.promptTokens = attempt.work.promptTokens;
+    this.prefilled = 0;
+    this.remaining = deliver;
+    this.deliver = deliver;
+    this.base = 0;
+    this.baseResidue = 0;
+    this.finishIteration = 0;
+    this.joinIteration = 0;
+    this.blocks = 0;
+    this.admitted = -1;
+    this.joined = -1;
+    this.firstTokenDone = false;
+    this.failAtFirstToken = failAtFirstToken;
+    this.kv = undefined;
+    this.replica = replica;
+    this.loading = false;
+    this.loads = 0;
+    this.transferMs = -1;
+    this.cachedElsewhere = 0;
+    this.reusable = true;
+    return this;
   }
 }
 
@@ -331,6 +363,7 @@ export class GpuReplica {
 
   /** Removes a sequence at once (cancelled by the gateway or failed by a fault); frees its blocks. */
   remove(seq: Sequence): void {
+    seq.reusable = false; // it may stay in waiting or the finish heap
     if (this.planLen > 0) this.cutPlan();
     switch (seq.state) {
       case 'waiting':
@@ -629,6 +662,7 @@ export class GpuReplica {
    * when the KV has arrived, and it decodes the rest here.
    */
   private startTransfer(seq: Sequence, blocks: number): void {
+    seq.reusable = false; // its transfer's timer holds it
     this.transfersWaiting--;
     seq.state = 'transferring';
     seq.blocks = blocks;
@@ -786,6 +820,7 @@ export class GpuReplica {
    * the same way: the request waits (WAITING_FOR_REMOTE_KVS) while the batch runs on.
    */
   private startLoad(seq: Sequence, tokens: number): void {
+    seq.reusable = false; // its load's timer holds it
     const o = this.options.offload!;
     this.kv!.takeOffloaded(seq.kv!, this.hitBlocks, this.offloadBlocks);
     this.offloadBlocks = 0;
@@ -866,6 +901,7 @@ export class GpuReplica {
   private preemptNewest(): boolean {
     const seq = this.newestRunning();
     if (seq !== undefined) {
+      seq.reusable = false; // a stale finish-heap entry may stay
       const generated = this.delivered(seq);
       if (seq.state === 'decoding') {
         this.leaveDecoding(seq);

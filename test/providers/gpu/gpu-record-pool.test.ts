@@ -1,6 +1,6 @@
 /**
  * GPU pools forget the attempts they report (Provider.forgetsReported), so the gateway's record
- * pool reuses them: whole runs of every bundled GPU scenario are the same, byte for byte, with
+ * pool reuses them, and a pool reuses a finished sequence once its attempt is reused: whole runs of every bundled GPU scenario are the same, byte for byte, with
  * the pool and without; and the cold-start hold's expiry timer, which outlives an attempt that
  * left the hold, no longer points at it (a reused attempt held again waits its whole time).
  */
@@ -10,10 +10,22 @@ import { Simulation } from '../../../src/engine/simulation.ts';
 import { Attempt } from '../../../src/providers/attempt.ts';
 import { FastAnswers } from '../../../src/providers/fast-answer.ts';
 import { ColdStartHold } from '../../../src/providers/gpu/cold-start-hold.ts';
+import { Sequence } from '../../../src/providers/gpu/replica.ts';
 import { loadScenarioFile } from '../../../src/scenario/load.ts';
 import { parseOverride } from '../../../src/scenario/overrides.ts';
 import { simulate } from '../../../src/simulator/simulate.ts';
 import { makeWork, SinkLog } from '../harness.ts';
+
+describe('a reused sequence is a fresh one', () => {
+  it('Sequence.reset sets every field as the constructor does', () => {
+    const old = new Sequence(new Attempt(makeWork({ prompt: 7 }), undefined, 1, 0, 0), 3, true, 2);
+    for (const key of Object.keys(old)) (old as unknown as Record<string, unknown>)[key] = Symbol('stale');
+    const a = new Attempt(makeWork({ prompt: 300, output: 40 }), undefined, 1, 0, 0);
+    const reused = old.reset(a, 25, false, 5);
+    expect(reused).toBe(old);
+    expect({ ...reused }).toEqual({ ...new Sequence(a, 25, false, 5) });
+  });
+});
 
 describe('the cold-start hold lets go of an attempt that leaves it', () => {
   it('an attempt released, then held again, waits its whole time from the second hold', () => {
