@@ -52,6 +52,11 @@ export class DisaggregatedPool implements Provider, ReplicaListener {
   readonly faults: FaultState;
   readonly capacity: number;
   readonly contextWindow: number;
+  /**
+   * A reported attempt is forgotten: its keyed entries (caps, prefilling, kvDue) go before it is
+   * reported, its prefill sequence is done, and the decode pool forgets it too.
+   */
+  readonly forgetsReported = true;
   /** The decode pool and the prefill replicas (white-box access for tests). */
   readonly decode: GpuPool;
   readonly prefill: GpuReplica[];

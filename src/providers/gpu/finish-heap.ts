@@ -17,6 +17,11 @@ export class FinishHeap<T> {
     return this.count;
   }
 
+  /** The item of entry `i` (0 .. size - 1), in no particular order (a scan for a rare question). */
+  itemAt(i: number): T {
+    return this.items[i]!;
+  }
+
   /** Finish iteration of the earliest entry; Infinity when empty. */
   peekFinish(): number {
     return this.count > 0 ? this.finish[0]! : Number.POSITIVE_INFINITY;

@@ -54,6 +54,12 @@ export class GpuPool implements Provider, ReplicaListener {
   readonly kind = 'gpu';
   readonly models: readonly string[];
   readonly faults = new FaultState();
+  /**
+   * A reported attempt is forgotten: its sequence is done (the replicas skip done sequences they
+   * still list, and never touch their attempts again), the cold-start hold's timer lets go of it
+   * as it leaves, and FastAnswers drops it before reporting.
+   */
+  readonly forgetsReported = true;
   /** Replicas (each counts as one unit of capacity). */
   readonly capacity: number;
   /** The replicas, in id order (white-box access for tests; callers use `replicas`). */
@@ -175,6 +181,8 @@ export class GpuPool implements Provider, ReplicaListener {
   }
 
   private arrivalCount = 0;
+  /** Finished sequences no replica refers to (Sequence.reusable), for startOn to reuse. */
+  private readonly freeSequences: Sequence[] = [];
 
   /** Attempts submitted to the pool so far (an autoscaler's request rate; held ones count once). */
   get arrivals(): number {
@@ -612,6 +620,7 @@ export class GpuPool implements Provider, ReplicaListener {
     if (a.status === 'pending')
       a.status = seq.failAtFirstToken || seq.deliver < a.work.outputTokens ? 'stream_cut' : 'ok';
     this.report(seq, nowMs, seq.failAtFirstToken ? 0 : seq.deliver);
+    if (seq.reusable) this.freeSequences.push(seq);
   }
 
   // -----------------------------------------------------------------------------------------
@@ -690,7 +699,14 @@ export class GpuPool implements Provider, ReplicaListener {
     const out = a.work.outputTokens;
     const cap = this.outputFaults.outputCap(a);
     // A cut to no tokens fails when the first would come out of the prefill.
-    const seq = new Sequence(a, Math.min(out, Math.max(1, cap)), cap === 0, replica.index);
+    const deliver = Math.min(out, Math.max(1, cap));
+    // A finished sequence is reused once its attempt no longer names it (the gateway reused the
+    // attempt); one still named is dropped to the garbage collector.
+    const free = this.freeSequences.pop();
+    const seq =
+      free !== undefined && free.attempt.handle !== free
+        ? free.reset(a, deliver, cap === 0, replica.index)
+        : new Sequence(a, deliver, cap === 0, replica.index);
     a.handle = seq;
     a.queuedAtProvider = true;
     replica.submit(seq);

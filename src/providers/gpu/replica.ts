@@ -79,7 +79,7 @@ type SeqState = 'waiting' | 'prefilling' | 'transferring' | 'decoding' | 'done';
 
 /** One attempt being served by a replica. */
 export class Sequence {
-  readonly attempt: Attempt;
+  attempt: Attempt;
   state: SeqState = 'waiting';
   /** Tokens to prefill (prompt, plus generated tokens after a preemption). */
   promptTokens: number;
@@ -88,7 +88,7 @@ export class Sequence {
   /** Output tokens still to generate (the first one comes out of the prefill). */
   remaining: number;
   /** Output tokens to deliver in total (fewer than requested when a stream cut applies). */
-  readonly deliver: number;
+  deliver: number;
   /** Context of this sequence in iteration k is base + k while decoding. */
   base = 0;
   /** base mod blockSize (0 .. blockSize - 1): its count in the replica's residue table. */
@@ -99,15 +99,17 @@ export class Sequence {
   joinIteration = 0;
   /** Blocks held while prefilling (whole prompt reserved at admission). */
   blocks = 0;
-  /** Admission order, newest preempted first (-1 before the first admission). */
+  /** Admission order, the finish heap's tie-break (-1 before the first admission). */
   admitted = -1;
+  /** When it last joined the replica's running set (see GpuReplica.joinCounter); newest preempted first. */
+  joined = -1;
   /** First token already delivered (survives preemption). */
   firstTokenDone = false;
-  readonly failAtFirstToken: boolean;
+  failAtFirstToken: boolean;
   /** Its prompt's blocks in the replica's prefix cache (undefined: cache off, or no full block to share). */
   kv: KvHold | undefined = undefined;
   /** Index of the replica serving it. */
-  readonly replica: number;
+  replica: number;
   /** Its prefix blocks are being copied back from the CPU tier: no prefill until they are in. */
   loading = false;
   /** Loads started for it (a load's end counts only if no later one replaced it). */
@@ -119,6 +121,11 @@ export class Sequence {
   transferMs = -1;
   /** Prompt tokens a prefix cache served elsewhere (on its prefill replica). */
   cachedElsewhere = 0;
+  /**
+   * Nothing but its pool refers to it once it finishes (no stale heap or waiting entry, no load
+   * or transfer timer): its pool may reuse it (`reset`). Cleared by whatever may leave a reference.
+   */
+  reusable = true;
 
   constructor(attempt: Attempt, deliver: number, failAtFirstToken: boolean, replica: number) {
     this.attempt = attempt;
@@ -128,6 +135,33 @@ export class Sequence {
     this.remaining = deliver;
     this.deliver = deliver;
     this.failAtFirstToken = failAtFirstToken;
+  }
+
+  /** Makes a finished, reusable sequence what `new Sequence(...)` with these arguments would be. */
+  reset(attempt: Attempt, deliver: number, failAtFirstToken: boolean, replica: number): Sequence {
+    this.attempt = attempt;
+    this.state = 'waiting';
+    this.promptTokens = attempt.work.promptTokens;
+    this.prefilled = 0;
+    this.remaining = deliver;
+    this.deliver = deliver;
+    this.base = 0;
+    this.baseResidue = 0;
+    this.finishIteration = 0;
+    this.joinIteration = 0;
+    this.blocks = 0;
+    this.admitted = -1;
+    this.joined = -1;
+    this.firstTokenDone = false;
+    this.failAtFirstToken = failAtFirstToken;
+    this.kv = undefined;
+    this.replica = replica;
+    this.loading = false;
+    this.loads = 0;
+    this.transferMs = -1;
+    this.cachedElsewhere = 0;
+    this.reusable = true;
+    return this;
   }
 }
 
@@ -149,8 +183,12 @@ export class GpuReplica {
 
   private readonly waiting = new Deque<Sequence>();
   private readonly prefilling: Sequence[] = [];
-  /** Admitted sequences in admission order (done ones removed lazily). */
-  private readonly admittedStack: Sequence[] = [];
+  /**
+   * Stamps of joining the running set (admission, or a transferred sequence joining the
+   * decoders): preemption takes the running sequence with the newest. No list keeps them, so
+   * nothing holds a finished sequence (and its request) alive and nothing scans finished ones.
+   */
+  private joinCounter = 0;
   private running = 0;
   private admittedCounter = 0;
 
@@ -221,6 +259,12 @@ export class GpuReplica {
   private readonly planAhead: boolean;
   private readonly planMs = new Float64Array(PLAN_MAX);
   private planLen = 0;
+  /**
+   * Most iterations the next plan may hold: doubled when a whole plan runs, halved when a change
+   * throws more than half of one away, so a replica whose batch changes every few iterations does
+   * not compute a long plan each time only to drop it.
+   */
+  private planCap = PLAN_MIN;
   private planPos = 0;
   private planStartMs = 0;
   private planHandle = 0;
@@ -319,6 +363,7 @@ export class GpuReplica {
 
   /** Removes a sequence at once (cancelled by the gateway or failed by a fault); frees its blocks. */
   remove(seq: Sequence): void {
+    seq.reusable = false; // it may stay in waiting or the finish heap
     if (this.planLen > 0) this.cutPlan();
     switch (seq.state) {
       case 'waiting':
@@ -365,10 +410,7 @@ export class GpuReplica {
       const s = this.waiting.shift()!;
       if (s.state !== 'done') all.push({ seq: s, delivered: this.delivered(s) });
     }
-    for (const s of this.admittedStack) {
-      if (s.state === 'prefilling' || s.state === 'decoding')
-        all.push({ seq: s, delivered: this.delivered(s) });
-    }
+    for (const s of this.runningByJoin()) all.push({ seq: s, delivered: this.delivered(s) });
     for (const s of [...this.transferring, ...this.arrived])
       all.push({ seq: s, delivered: this.delivered(s) });
     this.transfersWaiting = 0;
@@ -376,7 +418,6 @@ export class GpuReplica {
       if (seq.state !== 'waiting') this.remove(seq);
       seq.state = 'done';
     }
-    this.admittedStack.length = 0;
     this.finishHeap.clear();
     this.prefilling.length = 0;
     this.prefillDoneCount = 0;
@@ -510,7 +551,7 @@ export class GpuReplica {
     let k = this.k;
     let free = this.freeBlocks;
     let n = 0;
-    while (n < PLAN_MAX && nextFinish > k) {
+    while (n < this.planCap && nextFinish > k) {
       const next = k + 1;
       const needed = this.blocksNeeded(next);
       if (needed > free || kv?.wouldEvict(free - needed)) break;
@@ -549,6 +590,7 @@ export class GpuReplica {
   /** The batch is about to change: the plan ends with the iteration in progress. */
   private cutPlan(): void {
     this.catchUp();
+    if ((this.planLen - this.planPos) * 2 > this.planCap && this.planCap > PLAN_MIN) this.planCap >>= 1;
     if (this.planPos < this.planLen) {
       this.scheduler.cancel(this.planHandle);
       this.scheduler.at(this.planStartMs, this.onIterationEnd, undefined);
@@ -558,6 +600,7 @@ export class GpuReplica {
 
   private endIteration(): void {
     if (this.planLen > 0) {
+      if (this.planLen === this.planCap && this.planCap < PLAN_MAX) this.planCap <<= 1;
       this.catchUp();
       this.planLen = 0;
     }
@@ -619,6 +662,7 @@ export class GpuReplica {
    * when the KV has arrived, and it decodes the rest here.
    */
   private startTransfer(seq: Sequence, blocks: number): void {
+    seq.reusable = false; // its transfer's timer holds it
     this.transfersWaiting--;
     seq.state = 'transferring';
     seq.blocks = blocks;
@@ -654,7 +698,7 @@ export class GpuReplica {
   private joinArrived(): void {
     for (const seq of this.arrived) {
       this.joinDecoding(seq, this.k);
-      this.admittedStack.push(seq);
+      seq.joined = this.joinCounter++;
     }
     this.arrived.length = 0;
   }
@@ -719,19 +763,39 @@ export class GpuReplica {
     this.kv?.fit(this.freeBlocks);
     this.running++;
     this.prefilling.push(seq);
-    const stack = this.admittedStack;
-    // Finished sequences leave the stack lazily; compact it so it stays O(running). At most 32 stay:
-    // each holds its whole request (attempt, ticket, client record) alive, and what outlives a
-    // young-generation GC is copied, then promoted.
-    if (stack.length > this.running + 32) {
-      let w = 0;
-      for (let r = 0; r < stack.length; r++) {
-        const x = stack[r]!;
-        if (x.state === 'prefilling' || x.state === 'decoding') stack[w++] = x;
-      }
-      stack.length = w;
+    seq.joined = this.joinCounter++;
+  }
+
+  /**
+   * The prefilling and decoding sequences, in the order they joined the running set: those
+   * prefilling are listed, those decoding are in the finish heap (with stale entries of sequences
+   * that left or rejoined, skipped or counted once).
+   */
+  private runningByJoin(): Sequence[] {
+    const running: Sequence[] = [...this.prefilling];
+    const heap = this.finishHeap;
+    for (let i = 0; i < heap.size; i++) {
+      const s = heap.itemAt(i);
+      if (s.state === 'decoding') running.push(s);
     }
-    stack.push(seq);
+    running.sort((x, y) => x.joined - y.joined);
+    let w = 0;
+    for (let r = 0; r < running.length; r++)
+      if (w === 0 || running[w - 1] !== running[r]) running[w++] = running[r]!;
+    running.length = w;
+    return running;
+  }
+
+  /** The prefilling or decoding sequence that joined the running set last; undefined if none. */
+  private newestRunning(): Sequence | undefined {
+    let newest: Sequence | undefined;
+    for (const s of this.prefilling) if (newest === undefined || s.joined > newest.joined) newest = s;
+    const heap = this.finishHeap;
+    for (let i = 0; i < heap.size; i++) {
+      const s = heap.itemAt(i);
+      if (s.state === 'decoding' && (newest === undefined || s.joined > newest.joined)) newest = s;
+    }
+    return newest;
   }
 
   /** Schedules up to `max` prompt tokens of `seq` in this iteration; returns tokens scheduled. */
@@ -756,6 +820,7 @@ export class GpuReplica {
    * the same way: the request waits (WAITING_FOR_REMOTE_KVS) while the batch runs on.
    */
   private startLoad(seq: Sequence, tokens: number): void {
+    seq.reusable = false; // its load's timer holds it
     const o = this.options.offload!;
     this.kv!.takeOffloaded(seq.kv!, this.hitBlocks, this.offloadBlocks);
     this.offloadBlocks = 0;
@@ -832,12 +897,11 @@ export class GpuReplica {
     );
   }
 
-  /** Preempts the newest admitted sequence (recompute); false if none is left. */
+  /** Preempts the running sequence that joined last (recompute); false if none is left. */
   private preemptNewest(): boolean {
-    const stack = this.admittedStack;
-    while (stack.length > 0) {
-      const seq = stack.pop()!;
-      if (seq.state !== 'prefilling' && seq.state !== 'decoding') continue;
+    const seq = this.newestRunning();
+    if (seq !== undefined) {
+      seq.reusable = false; // a stale finish-heap entry may stay
       const generated = this.delivered(seq);
       if (seq.state === 'decoding') {
         this.leaveDecoding(seq);
@@ -904,6 +968,8 @@ export class GpuReplica {
 
 /** Most decode-only iterations planned ahead at once (bounds the work a change throws away). */
 const PLAN_MAX = 128;
+/** Fewest a plan may be capped at. */
+const PLAN_MIN = 4;
 
 /** Removes `item` from `list`, keeping the order (without splice, which allocates the array it returns). */
 function removeFrom<T>(list: T[], item: T): boolean {
