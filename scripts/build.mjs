@@ -42,14 +42,21 @@ const CJS_WRAPPER_HEAD = '(function (exports, require, module, __filename, __dir
 const CJS_WRAPPER_TAIL = '})';
 const shippedCache = 'dist/cli-main.cache';
 rmSync(shippedCache, { force: true });
-const cliBundle = await build({
-  entryPoints: { 'cli-main': 'src/cli/main.ts' },
+// What both CommonJS builds share: Node 20, bundled, written beside each other in dist/ as .cjs.
+const nodeCjs = {
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  tsconfigRaw,
+};
+const cliBundle = await build({
+  ...nodeCjs,
+  entryPoints: { 'cli-main': 'src/cli/main.ts' },
   external: ['esbuild'],
   define: { 'import.meta.url': '__floodgateBundleUrl' },
   // The bundle is one function expression (src/cli/code-cache.ts runs it), so the loader compiles
@@ -58,10 +65,7 @@ const cliBundle = await build({
     js: `${CJS_WRAPPER_HEAD}\nconst __floodgateBundleUrl = require("node:url").pathToFileURL(__filename).href;`,
   },
   footer: { js: CJS_WRAPPER_TAIL },
-  sourcemap: true,
   write: false,
-  logLevel: 'warning',
-  tsconfigRaw,
   plugins: [zodEnglishOnly],
 });
 // esbuild writes code in ASCII (charset), comments as they are: with one other character in a
@@ -80,18 +84,10 @@ for (const file of cliBundle.outputFiles) {
 // The CLI's entry again, as CommonJS for bin/floodgate.js (a CommonJS file: bin/package.json), so
 // that `floodgate` starts without Node's ES module loader, which only a user's module then needs.
 await build({
+  ...nodeCjs,
   entryPoints: { 'cli-start': 'src/cli/start.ts' },
-  outdir: 'dist',
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
   define: { 'import.meta.url': '__floodgateStartUrl' },
   banner: { js: 'const __floodgateStartUrl = require("node:url").pathToFileURL(__filename).href;' },
-  sourcemap: true,
-  logLevel: 'warning',
-  tsconfigRaw,
 });
 
 await build({
