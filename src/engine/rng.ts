@@ -10,17 +10,24 @@ export type Random = () => number;
  * traffic identical (common random numbers, FG-3). Alea is seedrandom's fastest generator
  * (about 10 ns a draw here).
  */
+/** The streams that draw the offered traffic: arrivals, sizes, sessions, difficulties. */
+const TRAFFIC_PREFIX = 'workload/';
+
 export class RngStreams {
   private readonly streams = new Map<string, Random>();
   readonly seed: number;
-  constructor(seed: number) {
+  /** Seed of the traffic's streams (every `workload/` name): `seed` unless given apart. */
+  readonly trafficSeed: number;
+  constructor(seed: number, trafficSeed = seed) {
     this.seed = seed;
+    this.trafficSeed = trafficSeed;
   }
 
   get(name: string): Random {
     let stream = this.streams.get(name);
     if (!stream) {
-      stream = seedrandom.alea(`floodgate:${this.seed}:${name}`) as Random;
+      const seed = name.startsWith(TRAFFIC_PREFIX) ? this.trafficSeed : this.seed;
+      stream = seedrandom.alea(`floodgate:${seed}:${name}`) as Random;
       this.streams.set(name, stream);
     }
     return stream;

@@ -257,6 +257,8 @@ export interface RunResult {
   schema: typeof RUN_RESULT_SCHEMA;
   scenario: { name: string; description: string | null; file: string };
   seed: number;
+  /** The seed the offered traffic was drawn from, when not `seed` (SimulateOptions.trafficSeed). */
+  trafficSeed?: number;
   durationMs: number;
   warmupMs: number;
   /** Simulated time when the run ended (duration plus the drain actually used). */

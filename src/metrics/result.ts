@@ -30,6 +30,8 @@ interface BuildInput {
   scenario: Scenario;
   file: string;
   seed: number;
+  /** Given when the traffic's streams had their own seed. */
+  trafficSeed?: number;
   recorder: Recorder;
   endMs: number;
   events: number;
@@ -86,6 +88,9 @@ export function buildResult(input: BuildInput): RunResult {
     schema: RUN_RESULT_SCHEMA,
     scenario: { name: scenario.name, description: scenario.description ?? null, file: input.file },
     seed: input.seed,
+    ...(input.trafficSeed !== undefined && input.trafficSeed !== input.seed
+      ? { trafficSeed: input.trafficSeed }
+      : {}),
     durationMs: scenario.duration,
     warmupMs: scenario.warmup,
     endMs: roundTo(input.endMs, 3),

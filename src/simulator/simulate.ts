@@ -34,6 +34,12 @@ import { addTargets, startKvEvents, startScrapers } from './targets.ts';
 export interface SimulateOptions {
   /** Overrides the scenario's seed. */
   seed?: number;
+  /**
+   * Draws the offered traffic (every `workload/` stream: arrivals, sizes, sessions, difficulties)
+   * from this seed and everything else (providers, gateway, client) from `seed`: the same requests
+   * met with other luck. Default: `seed`.
+   */
+  trafficSeed?: number;
   /** Called every ~65k events with simulated progress (the CLI draws its progress line). */
   onProgress?: (p: { simTimeMs: number; endMs: number; events: number }) => void;
   /**
@@ -83,7 +89,7 @@ export function runScenario(
   const scenario: Scenario = loaded.scenario;
   const seed = options.seed ?? scenario.seed;
   const sim = new Simulation();
-  const streams = new RngStreams(seed);
+  const streams = new RngStreams(seed, options.trafficSeed ?? seed);
   const classes = scenario.workload.classes;
 
   // Built bottom-up, each part given what it talks to at construction: the recorder (the probe
@@ -219,6 +225,7 @@ export function runScenario(
     scenario,
     file: loaded.file,
     seed,
+    trafficSeed: options.trafficSeed,
     recorder,
     endMs,
     events: sim.events,

@@ -105,19 +105,18 @@ async function bundledLoop(base: BundledSpec): Promise<void> {
   const runs: BundledMeasurement[] = [];
   for (let seed = 1; seed <= (spec.repeats ?? 1); seed++) runs.push(await measureBundled(spec, loop, seed));
   const measured = pooled(runs);
-  // The gateway's own time as the run saw it (measured alongside it), as each provider's round trip.
-  const {
-    results: predicted,
-    samples,
-    shifted,
-  } = await predictBundled(spec, loop, measured.gatewayInRunSamples);
+  // The prediction of the same requests (traffic seeds 1..runs, each met with 10 luck seeds), the
+  // gateway's own time as the run saw it (measured alongside it) as each provider's round trip.
+  const predictedRuns = await predictBundled(spec, loop, measured.gatewayInRunSamples, runs.length);
+  const predicted = predictedRuns.results;
+  const samples = predictedRuns.firstSamples;
   // Default: each row's tolerance is what its sample supports (the larger of 10% and the
   // distribution-free 99.7% order-statistic interval of the measured quantile given n; a share the
   // larger of 2 points and 3 standard errors). Strict: the longer run, every row at 10% or 2 points.
-  const sampled = compareBundled(predicted, measured, shifted, runs.length);
+  const sampled = compareBundled(predictedRuns, measured, runs.length);
   const rows = strict ? strictRows(sampled) : sampled;
   // The gateway's time added per request is exact only for classes whose requests make one attempt each.
-  for (const name of Object.keys(shifted))
+  for (const name of Object.keys(predictedRuns.shiftedValues))
     for (const r of predicted)
       expect(r.classes[name]!.requests.attempts).toBe(r.classes[name]!.requests.offered);
   const unfinished = measured.calls.filter((c) => c.unfinished).length;

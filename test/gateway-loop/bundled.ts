@@ -10,7 +10,8 @@
  *              timeline at `--time-scale F`;
  *   predicted: what `floodgate run --time-scale F --rate-scale R --topology gateway` predicts of
  *              the same scenario (src/k6/predict.ts), with the gateway's own time as each
- *              provider's round trip, averaged over seeds.
+ *              provider's round trip: the same requests the runs sent (their traffic seeds), each
+ *              met with several draws of the providers' and the gateway's luck, pooled.
  *
  * The driver's workload is the prediction's own: the compressed scenario's uniform arrivals (as k6
  * starts iterations) per class, and each request's sizes and each session's plan (calls, outputs,
@@ -60,7 +61,7 @@ export interface BundledSpec {
   rateScale: number;
   /** The drain after the compressed duration (both sides), e.g. '20s'. */
   drain: string;
-  /** Seeds the prediction averages over (the driver sends seed 1's requests). */
+  /** Luck seeds the prediction meets each run's traffic with (run k sends traffic seed k's requests). */
   seeds: number;
   /**
    * What FLOODGATE_LOOP_STRICT=1 runs (more requests per class: a longer run, or `repeats` runs
@@ -491,18 +492,37 @@ function modelOfClass(s: Scenario, className: string): string {
   return c.models?.[0] ?? s.providers[0]?.models?.[0] ?? 'model';
 }
 
-/** Per class only pools serve: its predicted TTFT and E2E quantiles with the gateway's time in. */
-export type Shifted = Record<string, Record<'ttft' | 'e2e', Record<'p50' | 'p99', number>>>;
+/**
+ * The prediction of the measured runs: for each traffic seed k the runs drove (run k sends the
+ * requests seed k simulates), the simulator on that very traffic met with `spec.seeds` draws of
+ * everything else (providers, routing, retries: SimulateOptions.trafficSeed), all pooled.
+ */
+export interface BundledPrediction {
+  /** Every simulated run, traffic seed by traffic seed, `spec.seeds` of each. */
+  results: RunResult[];
+  /** The traffic seed of each result. */
+  trafficSeeds: number[];
+  /** Ended requests of every simulated run, pooled (each of the runs' requests `spec.seeds` times). */
+  samples: RequestSample[];
+  /** The first simulated run's (traffic seed 1, luck seed 1), for the per-third printout. */
+  firstSamples: RequestSample[];
+  /**
+   * Classes only pools serve: their ok requests' TTFT and E2E with the gateway's time added per
+   * request (see `predictBundled`), pooled; other classes are absent.
+   */
+  shiftedValues: Record<string, Record<'ttft' | 'e2e', { values: number[]; added: number[] }>>;
+}
 
 /**
  * The prediction of the compressed run, each provider's round trip the gateway's own time (the
- * median of the in-run probes, `gatewayMs`).
+ * median of the in-run probes, `gatewayMs`), for traffic seeds 1..`runs`.
  */
 export async function predictBundled(
   spec: BundledSpec,
   loop: LoopScenario,
   gatewayMs: readonly number[],
-): Promise<{ results: RunResult[]; samples: RequestSample[]; shifted: Shifted }> {
+  runs = 1,
+): Promise<BundledPrediction> {
   const run = compressed(spec, loop.loaded);
   const rtt = Math.round(quantile(gatewayMs, 0.5));
   const scenario: Scenario = {
@@ -517,7 +537,7 @@ export async function predictBundled(
   // simulated request's TTFT is added to every probe's gateway time (the sum's distribution), and
   // its E2E to the gateway's time less Portkey's first-chunk delay (it holds the first chunk back;
   // the rest of the stream, queued behind it, is not delayed).
-  const pooled = scenario.workload.classes
+  const pooledClasses = scenario.workload.classes
     .filter((c) => {
       const served = eligibleProviders(scenario, c.name).map(
         (n) => scenario.providers.find((p) => p.name === n)!,
@@ -526,39 +546,44 @@ export async function predictBundled(
     })
     .map((c) => c.name);
   const results: RunResult[] = [];
+  const trafficSeeds: number[] = [];
   const samples: RequestSample[] = [];
-  const perSeed: Shifted[] = [];
-  for (let seed = 1; seed <= spec.seeds; seed++) {
-    const mine: RequestSample[] = [];
-    results.push(
-      await simulate(
-        { ...run, scenario },
-        { seed, samples: { limit: 1_000_000, collect: (s) => mine.push(...s) } },
-      ),
-    );
-    if (seed === 1) samples.push(...mine);
-    const shifted: Shifted = {};
-    for (const name of pooled) {
-      const ok = mine.filter((s) => s.class === name && s.outcome === 'ok');
-      const ttft = ok.map((s) => s.ttftMs!);
-      const e2e = ok.map((s) => s.e2eMs!);
-      const e2eGateway = gatewayMs.map((g) => Math.max(0, g - PORTKEY_FIRST_CHUNK_MS));
-      shifted[name] = {
-        ttft: { p50: convolvedQuantile(ttft, gatewayMs, 0.5), p99: convolvedQuantile(ttft, gatewayMs, 0.99) },
-        e2e: { p50: convolvedQuantile(e2e, e2eGateway, 0.5), p99: convolvedQuantile(e2e, e2eGateway, 0.99) },
-      };
+  let firstSamples: RequestSample[] = [];
+  for (let traffic = 1; traffic <= runs; traffic++)
+    for (let luck = 1; luck <= spec.seeds; luck++) {
+      let mine: RequestSample[] = [];
+      results.push(
+        await simulate(
+          { ...run, scenario },
+          {
+            seed: luckSeed(traffic, luck),
+            trafficSeed: traffic,
+            samples: { limit: 1_000_000, collect: (s) => (mine = s) },
+          },
+        ),
+      );
+      trafficSeeds.push(traffic);
+      if (results.length === 1) firstSamples = mine;
+      for (const x of mine) samples.push(x);
     }
-    perSeed.push(shifted);
-  }
-  const shifted: Shifted = {};
-  for (const name of pooled) {
-    const avg = (k: 'ttft' | 'e2e', q: 'p50' | 'p99') => mean(perSeed.map((x) => x[name]![k][q]));
-    shifted[name] = {
-      ttft: { p50: avg('ttft', 'p50'), p99: avg('ttft', 'p99') },
-      e2e: { p50: avg('e2e', 'p50'), p99: avg('e2e', 'p99') },
+  const e2eAdded = gatewayMs.map((g) => Math.max(0, g - PORTKEY_FIRST_CHUNK_MS));
+  const shiftedValues: BundledPrediction['shiftedValues'] = {};
+  for (const name of pooledClasses) {
+    const ok = samples.filter((s) => s.class === name && s.outcome === 'ok');
+    shiftedValues[name] = {
+      ttft: { values: ok.map((s) => s.ttftMs!), added: [...gatewayMs] },
+      e2e: { values: ok.map((s) => s.e2eMs!), added: e2eAdded },
     };
   }
-  return { results, samples, shifted };
+  return { results, trafficSeeds, samples, firstSamples, shiftedValues };
+}
+
+/**
+ * The run seed of luck draw `luck` on traffic seed `traffic`: distinct for every pair, and for
+ * traffic seed 1 the seeds 1, 2, ... the prediction used before it met each run's own traffic.
+ */
+function luckSeed(traffic: number, luck: number): number {
+  return (traffic - 1) * 1000 + luck;
 }
 
 /**
@@ -579,9 +604,6 @@ export function convolvedQuantile(values: readonly number[], added: readonly num
 }
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-/** Sample standard deviation (0 for fewer than two values). */
-const sd = (xs: readonly number[]) =>
-  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
 
 /**
  * loop.ts's quantile tolerance, except where the sample cannot bound the quantile from above: when
@@ -599,21 +621,19 @@ export function quantileRowTolerance(values: readonly number[], q: number, predi
 
 /**
  * Per class: TTFT and E2E p50/p99 of the ok calls and the error share of the finished calls; for
- * all: retries per call (provider attempts beyond one per call). Tolerances as loop.ts's: a
- * quantile the larger of 10% and its distribution-free 99.7% interval, a share the larger of 2
- * points and 3 standard errors (retries per call: see its row). `runs`: measured runs pooled.
+ * all: retries per call (provider attempts beyond one per call). The predicted side is the pooled
+ * prediction of the same requests (`predictBundled`): a quantile of every simulated ok request of
+ * the class, a share of every simulated request. Tolerances as loop.ts's: a quantile the larger of
+ * 10% and its distribution-free 99.7% interval, a share the larger of 2 points and 3 standard
+ * errors (retries per call: see its row). `runs`: measured runs pooled.
  */
-export function compareBundled(
-  predicted: readonly RunResult[],
-  m: BundledMeasurement,
-  shifted: Readonly<Shifted> = {},
-  runs = 1,
-): Row[] {
+export function compareBundled(predicted: BundledPrediction, m: BundledMeasurement, runs = 1): Row[] {
   const rows: Row[] = [];
-  const classes = Object.keys(predicted[0]!.classes);
+  const classes = Object.keys(predicted.results[0]!.classes);
   for (const name of classes) {
     const calls = m.calls.filter((c) => c.className === name);
     const ok = calls.filter((c) => c.ok);
+    const simulatedOk = predicted.samples.filter((s) => s.class === name && s.outcome === 'ok');
     for (const [metric, key, values] of [
       ['ttft', 'ttft', ok.map((c) => c.ttftMs)],
       ['e2e', 'e2e', ok.map((c) => c.e2eMs)],
@@ -622,9 +642,13 @@ export function compareBundled(
         ['p50', 0.5],
         ['p99', 0.99],
       ] as const) {
-        const predictedQ =
-          shifted[name]?.[key][stat] ??
-          mean(predicted.map((r) => r.classes[name]!.latency[key][stat] ?? Number.NaN));
+        const shifted = predicted.shiftedValues[name]?.[key];
+        const predictedQ = shifted
+          ? convolvedQuantile(shifted.values, shifted.added, q)
+          : quantile(
+              simulatedOk.map((s) => (key === 'ttft' ? s.ttftMs! : s.e2eMs!)),
+              q,
+            );
         const measuredQ = quantile(values, q);
         rows.push({
           metric: `${name} ${metric} ${stat}`,
@@ -637,15 +661,16 @@ export function compareBundled(
       }
     const finished = calls.filter((c) => !c.unfinished);
     const errorMeasured = finished.length > 0 ? 1 - ok.length / finished.length : 0;
+    let done = 0;
+    let completed = 0;
+    for (const r of predicted.results) {
+      const q = r.classes[name]!.requests;
+      done += q.offered - q.unfinished;
+      completed += q.completed;
+    }
     rows.push({
       metric: `${name} error share`,
-      predicted: mean(
-        predicted.map((r) => {
-          const q = r.classes[name]!.requests;
-          const done = q.offered - q.unfinished;
-          return done > 0 ? 1 - q.completed / done : 0;
-        }),
-      ),
+      predicted: done > 0 ? 1 - completed / done : 0,
       measured: errorMeasured,
       tolerance: shareTolerance(errorMeasured, Math.max(1, finished.length)),
       relative: false,
@@ -653,22 +678,42 @@ export function compareBundled(
     });
   }
   const n = m.calls.length;
-  const perSeed = predicted.map((r) => (r.requests.attempts - r.requests.offered) / r.requests.offered);
+  const offered = predicted.results.reduce((a, r) => a + r.requests.offered, 0);
+  const attempts = predicted.results.reduce((a, r) => a + r.requests.attempts, 0);
   const retryMeasured = (m.attempts - n) / n;
   rows.push({
     metric: 'retries per call',
-    predicted: mean(perSeed),
+    predicted: (attempts - offered) / offered,
     measured: retryMeasured,
     // Not a share: a call that meets the outage makes two retries or more, and calls come in
     // sessions, so 3 binomial standard errors understate how much one run's figure varies. The
-    // prediction's own spread over its seeds (each a run of this size, its routing drawn anew)
-    // is that variation: 3 standard deviations of it, over sqrt(runs) for pooled runs.
+    // prediction's own spread over its luck seeds on the same traffic (each a run of this size
+    // with its routing and the providers' draws anew) is that variation: 3 standard deviations of
+    // it, over sqrt(runs) for pooled runs.
     tolerance: Math.max(
       shareTolerance(Math.min(1, Math.max(0, retryMeasured)), n),
-      (3 * sd(perSeed)) / Math.sqrt(runs),
+      (3 * withinSd(predicted)) / Math.sqrt(runs),
     ),
     relative: false,
     n,
   });
   return rows;
+}
+
+/** The standard deviation of retries per call between luck seeds of the same traffic, pooled. */
+function withinSd(p: BundledPrediction): number {
+  const byTraffic = new Map<number, number[]>();
+  p.results.forEach((r, i) => {
+    const list = byTraffic.get(p.trafficSeeds[i]!) ?? [];
+    list.push((r.requests.attempts - r.requests.offered) / r.requests.offered);
+    byTraffic.set(p.trafficSeeds[i]!, list);
+  });
+  let squares = 0;
+  let freedom = 0;
+  for (const xs of byTraffic.values()) {
+    const m = mean(xs);
+    for (const x of xs) squares += (x - m) ** 2;
+    freedom += xs.length - 1;
+  }
+  return freedom > 0 ? Math.sqrt(squares / freedom) : 0;
 }
