@@ -18,12 +18,15 @@ import {
   convolvedQuantile,
   loopScenario,
   measureBundled,
+  pickRows,
   plan,
   pooled,
   predictBundled,
+  predictPaired,
   probeTimes,
   quantileRowTolerance,
   strictRows,
+  twinAgreement,
 } from './bundled.ts';
 import { quantile } from './driver.ts';
 import { markdown, unsound, within } from './loop.ts';
@@ -105,30 +108,41 @@ async function bundledLoop(base: BundledSpec): Promise<void> {
   const runs: BundledMeasurement[] = [];
   for (let seed = 1; seed <= (spec.repeats ?? 1); seed++) runs.push(await measureBundled(spec, loop, seed));
   const measured = pooled(runs);
-  // The prediction of the same requests (traffic seeds 1..runs, each met with 10 luck seeds), the
-  // gateway's own time as the run saw it (measured alongside it) as each provider's round trip.
-  const predictedRuns = await predictBundled(spec, loop, measured.gatewayInRunSamples, runs.length);
-  const predicted = predictedRuns.results;
-  const samples = predictedRuns.firstSamples;
+  // Two predictions of the same requests (run k sent traffic seed k's), the gateway's own time as
+  // the run saw it (measured alongside it) as each provider's round trip. Judged: the paired one,
+  // each run's traffic with the luck its emulator drew and Portkey's load-balancing picks
+  // replayed (what is left is what the model gets wrong); the picks themselves are held to the
+  // config's weights. Printed beside it: the average over 10 luck seeds with the config's own
+  // routing (what a run of these requests measures on average), whose spread sizes the retries row.
+  const paired = await predictPaired(spec, loop, measured.gatewayInRunSamples, runs);
+  const average = await predictBundled(spec, loop, measured.gatewayInRunSamples, runs.length);
+  const predicted = paired.results;
+  const samples = paired.runSamples[0]!;
   // Default: each row's tolerance is what its sample supports (the larger of 10% and the
   // distribution-free 99.7% order-statistic interval of the measured quantile given n; a share the
   // larger of 2 points and 3 standard errors). Strict: the longer run, every row at 10% or 2 points.
-  const sampled = compareBundled(predictedRuns, measured, runs.length);
+  const sampled = [...compareBundled(paired, measured, runs.length, average), ...pickRows(loop, measured)];
   const rows = strict ? strictRows(sampled) : sampled;
   // The gateway's time added per request is exact only for classes whose requests make one attempt each.
-  for (const name of Object.keys(predictedRuns.shiftedValues))
-    for (const r of predicted)
+  for (const name of Object.keys(paired.shiftedValues))
+    for (const r of [...predicted, ...average.results])
       expect(r.classes[name]!.requests.attempts).toBe(r.classes[name]!.requests.offered);
+  const twins = twinAgreement(runs, paired);
   const unfinished = measured.calls.filter((c) => c.unfinished).length;
   process.stdout.write(
-    `${spec.name} (--time-scale ${spec.timeScale} --rate-scale ${spec.rateScale}, ${runs.length} run(s)): gateway time ${measured.gatewayMs.toFixed(0)} ms before, ${measured.gatewayInRunMs.toFixed(0)} ms during, ${measured.gatewayAfterMs.toFixed(0)} ms after, emulator late events ${(100 * measured.emulatorLateShare).toFixed(2)}% (worst ${measured.emulatorLagMs.toFixed(0)} ms); ${measured.calls.length} calls, ${unfinished} unfinished\nPortkey config: ${JSON.stringify(loop.fullConfig)}\n${markdown({ name: spec.name } as never, rows)}`,
+    `${spec.name} (--time-scale ${spec.timeScale} --rate-scale ${spec.rateScale}, ${runs.length} run(s)): gateway time ${measured.gatewayMs.toFixed(0)} ms before, ${measured.gatewayInRunMs.toFixed(0)} ms during, ${measured.gatewayAfterMs.toFixed(0)} ms after, emulator late events ${(100 * measured.emulatorLateShare).toFixed(2)}% (worst ${measured.emulatorLagMs.toFixed(0)} ms); ${measured.calls.length} calls, ${unfinished} unfinished\nPortkey config: ${JSON.stringify(loop.fullConfig)}\nhosted calls against their simulated twins: ${twins.calls} calls, |TTFT difference| median ${twins.medianMs.toFixed(0)} ms, p90 ${twins.p90Ms.toFixed(0)} ms, ${(100 * twins.within10).toFixed(0)}% within 10%\n${markdown({ name: spec.name } as never, rows)}\naverage over ${spec.seeds} luck seeds, the config's own routing (printed, not judged):\n${markdown({ name: spec.name } as never, compareBundled(average, measured, runs.length))}`,
   );
-  // Where the figures come from: each provider's answers (emulator) against seed 1's attempts, and
-  // the median TTFT per third of the run, measured against seed 1's.
-  for (const [name, counts] of Object.entries(measured.providerRequests))
+  // Where the figures come from: each provider's answers (emulator, every run) against the paired
+  // prediction's attempts, and the median TTFT per third of the first run against its twin's.
+  for (const [name, counts] of Object.entries(measured.providerRequests)) {
+    const statuses: Record<string, number> = {};
+    for (const r of predicted)
+      for (const [k, n] of Object.entries(r.providers[name]?.statuses ?? {}))
+        statuses[k] = (statuses[k] ?? 0) + n;
     process.stdout.write(
-      `  ${name}: emulator ${JSON.stringify(counts)}, predicted (seed 1) ${JSON.stringify(predicted[0]!.providers[name]?.statuses)}\n`,
+      `  ${name}: emulator ${JSON.stringify(counts)}, paired ${JSON.stringify(statuses)}\n`,
     );
+  }
   const third = compressed(spec, loop.loaded).scenario.duration / 3;
   for (let k = 0; k < 3; k++) {
     const m = runs[0]!.calls.filter((c) => c.ok && c.atMs >= k * third && c.atMs < (k + 1) * third);
@@ -139,7 +153,7 @@ async function bundledLoop(base: BundledSpec): Promise<void> {
       `  ${((k * third) / 1000).toFixed(0)}-${(((k + 1) * third) / 1000).toFixed(0)} s: ttft p50 measured ${quantile(
         m.map((c) => c.ttftMs),
         0.5,
-      ).toFixed(0)} (n ${m.length}), seed 1 ${quantile(
+      ).toFixed(0)} (n ${m.length}), paired ${quantile(
         p.map((s) => s.ttftMs!),
         0.5,
       ).toFixed(0)} (n ${p.length})\n`,

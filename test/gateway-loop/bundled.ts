@@ -26,6 +26,7 @@ import { stringify } from 'yaml';
 import { startEmulator } from '../../src/emulator/server.ts';
 import { createDistribution } from '../../src/engine/dist/index.ts';
 import { RngStreams } from '../../src/engine/rng.ts';
+import type { AttemptOutcomeView, PolicyDefinition, RoutingPolicy } from '../../src/gateway/policy.ts';
 import { parseConfigText } from '../../src/import/config-text.ts';
 import { importPortkey } from '../../src/import/portkey.ts';
 import { predictionScenario } from '../../src/k6/predict.ts';
@@ -34,7 +35,8 @@ import type { RunResult } from '../../src/metrics/result-types.ts';
 import { type LoadedScenario, loadScenarioText } from '../../src/scenario/load.ts';
 import { applyOverride, parseOverride } from '../../src/scenario/overrides.ts';
 import type { Scenario } from '../../src/scenario/schema.ts';
-import { simulate } from '../../src/simulator/simulate.ts';
+import type { ResolvedPolicy } from '../../src/simulator/policy-loader.ts';
+import { resolvePolicies, runScenario } from '../../src/simulator/simulate.ts';
 import { createArrivalSource } from '../../src/workload/arrivals.ts';
 import { drive, quantile, streamCall } from './driver.ts';
 import {
@@ -254,6 +256,12 @@ export interface BundledCall {
   plannedPrompt: number;
   /** The usage chunk's `cached_tokens` (NaN without one): what the provider's prompt cache served. */
   cachedTokens: number;
+  /**
+   * The provider Portkey's load balancing picked for the call (the first provider of the branch it
+   * chose, whatever happened within it): undefined when the class's config has no choice to make
+   * or Portkey did not say.
+   */
+  picked: string | undefined;
 }
 
 /**
@@ -265,6 +273,8 @@ export interface BundledCall {
 export async function driveBundled(o: {
   url: string;
   headersOf: (className: string) => Record<string, string>;
+  /** Per class, the provider each load-balancing branch of its config starts with (none: no choice). */
+  branchesOf: (className: string) => readonly string[];
   model: (className: string) => string;
   plan: readonly PlannedArrival[];
   deadlineMs: number;
@@ -322,6 +332,7 @@ export async function driveBundled(o: {
       promptTokens: outcome.promptTokens,
       plannedPrompt: prompt,
       cachedTokens: outcome.cachedTokens,
+      picked: o.branchesOf(a.className)[outcome.branch],
     };
     calls.push(c);
     return c;
@@ -388,6 +399,8 @@ export async function measureBundled(
   spec: BundledSpec,
   loop: LoopScenario,
   seed = 1,
+  // The emulator's providers draw from the seed the paired prediction of this run uses.
+  luck = luckSeed(seed, 1),
 ): Promise<BundledMeasurement> {
   const run = compressed(spec, loop.loaded).scenario;
   const arrivals = plan(run, seed);
@@ -403,7 +416,7 @@ export async function measureBundled(
       outputTokens: Math.max(1, Math.round(quantile(outputs, 0.5))),
     };
     const gatewayMs = await warmUp(gateway.url, warm);
-    emulator = await startEmulator(loop.loaded, { timeScale: 1, timelineScale: spec.timeScale });
+    emulator = await startEmulator(loop.loaded, { timeScale: 1, timelineScale: spec.timeScale, seed: luck });
     const url = emulator.url;
     const headers = new Map(
       run.workload.classes.map((c) => [
@@ -411,10 +424,14 @@ export async function measureBundled(
         { 'x-portkey-config': JSON.stringify(loop.configFor(url, c.name)) },
       ]),
     );
+    const branches = new Map(
+      run.workload.classes.map((c) => [c.name, branchProviders(loop.configFor(url, c.name))]),
+    );
     const [measured, inRunMs] = await Promise.all([
       driveBundled({
         url: `${gateway.url}/v1/chat/completions`,
         headersOf: (c) => headers.get(c)!,
+        branchesOf: (c) => branches.get(c)!,
         model: (c) => modelOfClass(run, c),
         plan: arrivals,
         deadlineMs: run.duration + run.drain,
@@ -487,6 +504,22 @@ async function probeGateway(gatewayUrl: string, times: readonly number[]): Promi
   }
 }
 
+/**
+ * The provider each branch of a load-balancing config starts with (its target's `custom_host`
+ * path, `/p/<provider>/v1`, or its first nested target's); none for a config with no load
+ * balancing (a single target or a fallback chain: nothing is drawn).
+ */
+export function branchProviders(config: Record<string, unknown>): string[] {
+  const strategy = config['strategy'] as { mode?: string } | undefined;
+  if (strategy?.mode !== 'loadbalance') return [];
+  const first = (t: Record<string, unknown>): string => {
+    const host = t['custom_host'];
+    if (typeof host === 'string') return /\/p\/([^/]+)\/v1$/.exec(host)?.[1] ?? host;
+    return first((t['targets'] as Record<string, unknown>[])[0]!);
+  };
+  return (config['targets'] as Record<string, unknown>[]).map(first);
+}
+
 function modelOfClass(s: Scenario, className: string): string {
   const c = s.workload.classes.find((x) => x.name === className)!;
   return c.models?.[0] ?? s.providers[0]?.models?.[0] ?? 'model';
@@ -504,8 +537,8 @@ export interface BundledPrediction {
   trafficSeeds: number[];
   /** Ended requests of every simulated run, pooled (each of the runs' requests `spec.seeds` times). */
   samples: RequestSample[];
-  /** The first simulated run's (traffic seed 1, luck seed 1), for the per-third printout. */
-  firstSamples: RequestSample[];
+  /** Each simulated run's ended requests, in `results` order. */
+  runSamples: RequestSample[][];
   /**
    * Classes only pools serve: their ok requests' TTFT and E2E with the gateway's time added per
    * request (see `predictBundled`), pooled; other classes are absent.
@@ -515,7 +548,8 @@ export interface BundledPrediction {
 
 /**
  * The prediction of the compressed run, each provider's round trip the gateway's own time (the
- * median of the in-run probes, `gatewayMs`), for traffic seeds 1..`runs`.
+ * median of the in-run probes, `gatewayMs`), for traffic seeds 1..`runs`, each met with
+ * `spec.seeds` luck seeds: what the runs' requests meet on average.
  */
 export async function predictBundled(
   spec: BundledSpec,
@@ -523,12 +557,60 @@ export async function predictBundled(
   gatewayMs: readonly number[],
   runs = 1,
 ): Promise<BundledPrediction> {
+  const jobs: PredictionJob[] = [];
+  for (let traffic = 1; traffic <= runs; traffic++)
+    for (let luck = 1; luck <= spec.seeds; luck++) jobs.push({ traffic, seed: luckSeed(traffic, luck) });
+  return predictJobs(spec, loop, gatewayMs, jobs);
+}
+
+/**
+ * The paired prediction: for run k, one simulation of its traffic (seed k) with the luck the
+ * emulator drew in that run (`luckSeed(k, 1)`, its providers' seed), and Portkey's own
+ * load-balancing picks replayed (`replayedPicks`): each request goes first where Portkey sent the
+ * call it stands for, and everything after that first pick (retries, fallbacks, the providers'
+ * queues and draws) is the model's. Where a provider sees its attempts in the same order on both
+ * sides, each attempt meets the same draws (common random numbers), so the rows compare the same
+ * requests met with the same luck; what is left is what the model gets wrong (the gateway's time,
+ * its retry and fallback order, the providers' timing, the emulator's clock).
+ */
+export async function predictPaired(
+  spec: BundledSpec,
+  loop: LoopScenario,
+  gatewayMs: readonly number[],
+  runs: readonly BundledMeasurement[],
+): Promise<BundledPrediction> {
+  return predictJobs(
+    spec,
+    loop,
+    gatewayMs,
+    runs.map((r, i) => ({ traffic: i + 1, seed: luckSeed(i + 1, 1), picks: r.calls })),
+  );
+}
+
+interface PredictionJob {
+  traffic: number;
+  seed: number;
+  /** Measured calls whose load-balancing picks are replayed (none: the config's own routing). */
+  picks?: readonly BundledCall[];
+}
+
+async function predictJobs(
+  spec: BundledSpec,
+  loop: LoopScenario,
+  gatewayMs: readonly number[],
+  jobs: readonly PredictionJob[],
+): Promise<BundledPrediction> {
   const run = compressed(spec, loop.loaded);
   const rtt = Math.round(quantile(gatewayMs, 0.5));
-  const scenario: Scenario = {
-    ...run.scenario,
-    providers: run.scenario.providers.map((p) => (p.kind === 'api' ? { ...p, rtt } : p)),
+  const loaded: LoadedScenario = {
+    ...run,
+    scenario: {
+      ...run.scenario,
+      providers: run.scenario.providers.map((p) => (p.kind === 'api' ? { ...p, rtt } : p)),
+    },
   };
+  const scenario = loaded.scenario;
+  const policies = await resolvePolicies(loaded);
   // A GPU pool has no round trip in the simulator (`rtt` is an API provider's): a class only pools
   // serve gets the gateway's time added to each request, exact while its requests make one attempt
   // each (the test checks it). Not the median added to its quantiles: the gateway's time is
@@ -548,24 +630,25 @@ export async function predictBundled(
   const results: RunResult[] = [];
   const trafficSeeds: number[] = [];
   const samples: RequestSample[] = [];
-  let firstSamples: RequestSample[] = [];
-  for (let traffic = 1; traffic <= runs; traffic++)
-    for (let luck = 1; luck <= spec.seeds; luck++) {
-      let mine: RequestSample[] = [];
-      results.push(
-        await simulate(
-          { ...run, scenario },
-          {
-            seed: luckSeed(traffic, luck),
-            trafficSeed: traffic,
-            samples: { limit: 1_000_000, collect: (s) => (mine = s) },
-          },
-        ),
-      );
-      trafficSeeds.push(traffic);
-      if (results.length === 1) firstSamples = mine;
-      for (const x of mine) samples.push(x);
-    }
+  const runSamples: RequestSample[][] = [];
+  for (const job of jobs) {
+    let mine: RequestSample[] = [];
+    const routing = job.picks ? replayedPicks(job.picks, policies.routing) : policies.routing;
+    results.push(
+      runScenario(
+        loaded,
+        { ...policies, routing },
+        {
+          seed: job.seed,
+          trafficSeed: job.traffic,
+          samples: { limit: 1_000_000, collect: (s) => (mine = s) },
+        },
+      ),
+    );
+    trafficSeeds.push(job.traffic);
+    runSamples.push(mine);
+    for (const x of mine) samples.push(x);
+  }
   const e2eAdded = gatewayMs.map((g) => Math.max(0, g - PORTKEY_FIRST_CHUNK_MS));
   const shiftedValues: BundledPrediction['shiftedValues'] = {};
   for (const name of pooledClasses) {
@@ -575,14 +658,62 @@ export async function predictBundled(
       e2e: { values: ok.map((s) => s.e2eMs!), added: e2eAdded },
     };
   }
-  return { results, trafficSeeds, samples, firstSamples, shiftedValues };
+  return { results, trafficSeeds, samples, runSamples, shiftedValues };
+}
+
+/** How far apart a request's arrival and its call's sending may be to stand for each other (ms). */
+const PICK_MATCH_MS = 250;
+
+/**
+ * A routing policy that sends each request's first attempt where Portkey's load balancing sent
+ * the measured call it stands for: the call of its class, not yet matched, sent nearest its
+ * arrival (within PICK_MATCH_MS; a session's later calls drift by the gateway's time). A request
+ * with no such call, and every later routing decision, is the config's own policy's.
+ */
+export function replayedPicks(calls: readonly BundledCall[], own: ResolvedPolicy): ResolvedPolicy {
+  const definition: PolicyDefinition<'routing'> = {
+    name: 'replayed-picks',
+    kind: 'routing',
+    create: (_params, ctx) => {
+      const inner = own.definition.create(own.params as never, ctx) as RoutingPolicy;
+      const open = new Map<string, BundledCall[]>();
+      for (const c of calls)
+        if (c.picked !== undefined) {
+          const list = open.get(c.className) ?? [];
+          list.push(c);
+          open.set(c.className, list);
+        }
+      return {
+        route(req, targets, context) {
+          const list = context.attempt === 0 ? open.get(req.className) : undefined;
+          let best = -1;
+          if (list)
+            for (let i = 0; i < list.length; i++) {
+              const d = Math.abs(list[i]!.atMs - req.arrivalMs);
+              if (d <= PICK_MATCH_MS && (best < 0 || d < Math.abs(list[best]!.atMs - req.arrivalMs)))
+                best = i;
+            }
+          if (best >= 0) {
+            const target = targets.find((t) => t.provider === list![best]!.picked);
+            if (target) {
+              list!.splice(best, 1);
+              return target;
+            }
+          }
+          return inner.route(req, targets, context);
+        },
+        ...(inner.onOutcome ? { onOutcome: (o: AttemptOutcomeView) => inner.onOutcome!(o) } : {}),
+      };
+    },
+  };
+  return { definition: definition as unknown as PolicyDefinition, params: own.params };
 }
 
 /**
  * The run seed of luck draw `luck` on traffic seed `traffic`: distinct for every pair, and for
  * traffic seed 1 the seeds 1, 2, ... the prediction used before it met each run's own traffic.
  */
-function luckSeed(traffic: number, luck: number): number {
+export function luckSeed(traffic: number, luck: number): number {
   return (traffic - 1) * 1000 + luck;
 }
 
@@ -625,9 +756,15 @@ export function quantileRowTolerance(values: readonly number[], q: number, predi
  * prediction of the same requests (`predictBundled`): a quantile of every simulated ok request of
  * the class, a share of every simulated request. Tolerances as loop.ts's: a quantile the larger of
  * 10% and its distribution-free 99.7% interval, a share the larger of 2 points and 3 standard
- * errors (retries per call: see its row). `runs`: measured runs pooled.
+ * errors (retries per call: see its row, its spread over luck seeds from `spread`). `runs`:
+ * measured runs pooled.
  */
-export function compareBundled(predicted: BundledPrediction, m: BundledMeasurement, runs = 1): Row[] {
+export function compareBundled(
+  predicted: BundledPrediction,
+  m: BundledMeasurement,
+  runs = 1,
+  spread: BundledPrediction = predicted,
+): Row[] {
   const rows: Row[] = [];
   const classes = Object.keys(predicted.results[0]!.classes);
   for (const name of classes) {
@@ -692,7 +829,7 @@ export function compareBundled(predicted: BundledPrediction, m: BundledMeasureme
     // it, over sqrt(runs) for pooled runs.
     tolerance: Math.max(
       shareTolerance(Math.min(1, Math.max(0, retryMeasured)), n),
-      (3 * withinSd(predicted)) / Math.sqrt(runs),
+      (3 * withinSd(spread)) / Math.sqrt(runs),
     ),
     relative: false,
     n,
@@ -716,4 +853,71 @@ function withinSd(p: BundledPrediction): number {
     freedom += xs.length - 1;
   }
   return freedom > 0 ? Math.sqrt(squares / freedom) : 0;
+}
+
+/**
+ * Per class whose config load-balances: the share of its calls Portkey's picks sent to each
+ * branch, against the config's weights (a share: the larger of 2 points and 3 standard errors).
+ * With the picks replayed in the paired prediction, these rows are what holds the weights.
+ */
+export function pickRows(loop: LoopScenario, m: BundledMeasurement): Row[] {
+  const rows: Row[] = [];
+  const classes = [...new Set(m.calls.map((c) => c.className))];
+  for (const name of classes) {
+    const config = loop.configFor('http://127.0.0.1:1', name);
+    const providers = branchProviders(config);
+    if (providers.length < 2) continue;
+    const weights = (config['targets'] as { weight?: number }[]).map((t) => t.weight ?? 1);
+    const total = weights.reduce((a, b) => a + b, 0);
+    const picked = m.calls.filter((c) => c.className === name && c.picked !== undefined);
+    providers.forEach((provider, i) => {
+      const share = picked.filter((c) => c.picked === provider).length / Math.max(1, picked.length);
+      rows.push({
+        metric: `${name} picks ${provider}`,
+        predicted: weights[i]! / total,
+        measured: share,
+        tolerance: shareTolerance(weights[i]! / total, Math.max(1, picked.length)),
+        relative: false,
+        n: picked.length,
+      });
+    });
+  }
+  return rows;
+}
+
+/**
+ * How closely each measured ok call followed its simulated twin in the paired prediction (the
+ * request of its class arriving nearest it in the run's simulation), for the classes hosted APIs
+ * serve: the median and the 90th percentile of |measured - simulated| TTFT, and the share of calls
+ * within 10% of their twin.
+ */
+export function twinAgreement(
+  runs: readonly BundledMeasurement[],
+  paired: BundledPrediction,
+): { calls: number; medianMs: number; p90Ms: number; within10: number } {
+  const diffs: number[] = [];
+  let within = 0;
+  runs.forEach((r, k) => {
+    const byClass = new Map<string, RequestSample[]>();
+    for (const s of paired.runSamples[k] ?? [])
+      if (s.outcome === 'ok') byClass.set(s.class, [...(byClass.get(s.class) ?? []), s]);
+    for (const c of r.calls) {
+      // A class only pools serve has no round trip in the simulator: its twins differ by the gateway's time.
+      if (!c.ok || paired.shiftedValues[c.className]) continue;
+      let twin: RequestSample | undefined;
+      for (const s of byClass.get(c.className) ?? [])
+        if (twin === undefined || Math.abs(s.arrivalMs - c.atMs) < Math.abs(twin.arrivalMs - c.atMs))
+          twin = s;
+      if (twin === undefined || Math.abs(twin.arrivalMs - c.atMs) > PICK_MATCH_MS) continue;
+      const d = Math.abs(c.ttftMs - twin.ttftMs!);
+      diffs.push(d);
+      if (d <= 0.1 * twin.ttftMs!) within++;
+    }
+  });
+  return {
+    calls: diffs.length,
+    medianMs: quantile(diffs, 0.5),
+    p90Ms: quantile(diffs, 0.9),
+    within10: diffs.length > 0 ? within / diffs.length : Number.NaN,
+  };
 }

@@ -122,6 +122,12 @@ export interface CallOutcome {
   retryCount: number;
   /** The emulator provider that answered (its `x-floodgate-provider` header, passed on by the gateway). */
   provider: string | undefined;
+  /**
+   * The top-level target Portkey's load balancing picked: the first index of its
+   * `x-portkey-last-used-option-index` path (`config.targets[0].targets[1]` is branch 0 however
+   * it fell back within it); NaN without the header.
+   */
+  branch: number;
 }
 
 /** How much of a stream's text is kept between reads: more than a usage chunk and `[DONE]`. */
@@ -145,6 +151,7 @@ export async function streamCall(o: {
     optionIndex: Number.NaN,
     retryCount: Number.NaN,
     provider: undefined,
+    branch: Number.NaN,
   };
   try {
     const res = await fetch(o.url, {
@@ -157,6 +164,8 @@ export async function streamCall(o: {
     m.optionIndex = headerNumber(res.headers, 'x-portkey-last-used-option-index');
     m.retryCount = headerNumber(res.headers, 'x-portkey-retry-attempt-count');
     m.provider = res.headers.get('x-floodgate-provider') ?? undefined;
+    const path = /targets\[(\d+)\]/.exec(res.headers.get('x-portkey-last-used-option-index') ?? '');
+    if (path) m.branch = Number(path[1]);
     if (!res.ok || !res.body) {
       await res.text();
       return m;
