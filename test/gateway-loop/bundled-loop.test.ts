@@ -11,12 +11,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   asRun,
+  type BundledCall,
   type BundledMeasurement,
   type BundledSpec,
+  branchProviders,
   compareBundled,
   compressed,
   convolvedQuantile,
   loopScenario,
+  luckSeed,
   measureBundled,
   pickRows,
   plan,
@@ -206,6 +209,81 @@ describe('the bundled loops drive what the prediction simulates', () => {
     // Uniform arrivals from 0: chat 3/s, review 0.3/s, agent sessions 0.4/s over 42 s.
     expect(p.filter((a) => a.className === 'chat').length).toBe(126);
     expect(p.filter((a) => a.className === 'agent' && a.session).length).toBe(17);
+  });
+});
+
+describe("the paired prediction replays Portkey's picks and meets each run's traffic with its luck", () => {
+  /** Calls standing for every request traffic seed 1 offers, each picked as `pick` says. */
+  async function callsOf(pick: (className: string) => string | undefined): Promise<BundledCall[]> {
+    const loop = await loopScenario(OUTAGE_FAILOVER);
+    const own = await predictBundled({ ...OUTAGE_FAILOVER, seeds: 1 }, loop, [40], 1);
+    return own.runSamples[0]!.map((s) => ({
+      className: s.class,
+      atMs: s.arrivalMs,
+      ok: true,
+      unfinished: false,
+      ttftMs: 0,
+      e2eMs: 0,
+      promptTokens: 0,
+      plannedPrompt: 0,
+      cachedTokens: 0,
+      picked: pick(s.class),
+    }));
+  }
+  const measurement = (calls: BundledCall[]) => ({ calls }) as unknown as BundledMeasurement;
+
+  it('each load-balanced class offers its branches by their first provider; a single target offers none', async () => {
+    const loop = await loopScenario(OUTAGE_FAILOVER);
+    expect(branchProviders(loop.configFor('http://127.0.0.1:9', 'chat'))).toEqual(['primary', 'secondary']);
+    expect(branchProviders(loop.configFor('http://127.0.0.1:9', 'review'))).toEqual([]);
+    const editor = await loopScenario(EDITOR_MIX);
+    expect(branchProviders(editor.configFor('http://127.0.0.1:9', 'agent'))).toEqual([
+      'claude-like',
+      'claude-like-b',
+    ]);
+    expect(branchProviders(editor.configFor('http://127.0.0.1:9', 'tab'))).toEqual([]);
+  });
+
+  it('every call picked to the secondary: chat never meets the primary or its outage', async () => {
+    const loop = await loopScenario(OUTAGE_FAILOVER);
+    const calls = await callsOf((c) => (c === 'review' ? undefined : 'secondary'));
+    const p = await predictPaired(OUTAGE_FAILOVER, loop, [40], [measurement(calls)]);
+    const chat = p.runSamples[0]!.filter((s) => s.class === 'chat');
+    expect(chat.length).toBeGreaterThan(100);
+    expect(chat.filter((s) => s.provider !== 'secondary')).toEqual([]);
+    const q = p.results[0]!.classes['chat']!.requests;
+    expect(q.attempts).toBe(q.offered);
+  });
+
+  it('every call picked to the primary: chat falls back exactly while the primary is down', async () => {
+    const loop = await loopScenario(OUTAGE_FAILOVER);
+    const calls = await callsOf((c) => (c === 'review' ? undefined : 'primary'));
+    const p = await predictPaired(OUTAGE_FAILOVER, loop, [40], [measurement(calls)]);
+    const chat = p.runSamples[0]!.filter((s) => s.class === 'chat' && s.outcome === 'ok');
+    const fellBack = chat.filter((s) => s.provider === 'secondary');
+    // The outage is 12-30 s: a request sent up to 3 s before it ends meets it on both retries too.
+    expect(fellBack.length).toBeGreaterThan(40);
+    for (const s of fellBack) expect(s.arrivalMs >= 12_000 && s.arrivalMs < 30_000).toBe(true);
+    expect(chat.length - fellBack.length).toBe(chat.filter((s) => s.provider === 'primary').length);
+    // Each fallback followed a try and Portkey's two retries on the primary (and a request sent in
+    // the outage's last 3 s retries into its end, and is answered by the primary).
+    const q = p.results[0]!.classes['chat']!.requests;
+    const late = chat.filter(
+      (s) => s.provider === 'primary' && s.arrivalMs >= 27_000 && s.arrivalMs < 30_000,
+    );
+    expect(q.attempts).toBeGreaterThanOrEqual(q.offered + 3 * fellBack.length);
+    expect(q.attempts).toBeLessThanOrEqual(q.offered + 3 * fellBack.length + 2 * late.length);
+  });
+
+  it('run k meets traffic seed k with luck seed luckSeed(k, 1), the seed its emulator drew from', async () => {
+    const loop = await loopScenario(OUTAGE_FAILOVER);
+    const p = await predictPaired(OUTAGE_FAILOVER, loop, [40], [measurement([]), measurement([])]);
+    expect(p.trafficSeeds).toEqual([1, 2]);
+    expect(p.results.map((r) => [r.seed, r.trafficSeed])).toEqual([
+      [luckSeed(1, 1), undefined],
+      [luckSeed(2, 1), 2],
+    ]);
+    expect(luckSeed(1, 1)).toBe(1);
   });
 });
 
