@@ -228,6 +228,7 @@ describe("the paired prediction replays Portkey's picks and meets each run's tra
       plannedPrompt: 0,
       cachedTokens: 0,
       picked: pick(s.class),
+      session: undefined,
     }));
   }
   const measurement = (calls: BundledCall[]) => ({ calls }) as unknown as BundledMeasurement;
@@ -328,6 +329,17 @@ describe('the strict check holds every row to the done-means line', () => {
       { metric: 'b', predicted: 0, measured: 0, tolerance: 0.09, relative: false, n: 13 },
     ]);
     expect(rows.map((r) => r.tolerance)).toEqual([0.1, 0.02]);
+  });
+  it("but not the run's own draws: the picks keep their sample's tolerance", () => {
+    const pick = {
+      metric: 'chat picks primary',
+      predicted: 0.8,
+      measured: 0.77,
+      tolerance: 0.05,
+      relative: false,
+      n: 500,
+    };
+    expect(strictRows([{ ...pick, sampleOnly: true }])[0]!.tolerance).toBe(0.05);
   });
 });
 

@@ -26,7 +26,12 @@ import { stringify } from 'yaml';
 import { startEmulator } from '../../src/emulator/server.ts';
 import { createDistribution } from '../../src/engine/dist/index.ts';
 import { RngStreams } from '../../src/engine/rng.ts';
-import type { AttemptOutcomeView, PolicyDefinition, RoutingPolicy } from '../../src/gateway/policy.ts';
+import type {
+  AttemptOutcomeView,
+  PolicyDefinition,
+  RequestView,
+  RoutingPolicy,
+} from '../../src/gateway/policy.ts';
 import { parseConfigText } from '../../src/import/config-text.ts';
 import { importPortkey } from '../../src/import/portkey.ts';
 import { predictionScenario } from '../../src/k6/predict.ts';
@@ -107,7 +112,7 @@ export function asRun(spec: BundledSpec, strict: boolean): BundledSpec {
 
 /** The rows held to the done-means' line: 10% for a latency, 2 points for a share, whatever n. */
 export function strictRows(rows: readonly Row[]): Row[] {
-  return rows.map((r) => ({ ...r, tolerance: r.relative ? 0.1 : 0.02 }));
+  return rows.map((r) => (r.sampleOnly ? r : { ...r, tolerance: r.relative ? 0.1 : 0.02 }));
 }
 
 /** The bundled scenario with its `--set` lines, warmup 0 and the spec's drain (input form). */
@@ -262,6 +267,8 @@ export interface BundledCall {
    * or Portkey did not say.
    */
   picked: string | undefined;
+  /** The agent session the call belongs to (its plan index) and its place among the session's sends. */
+  session: { key: number; send: number } | undefined;
 }
 
 /**
@@ -302,6 +309,7 @@ export async function driveBundled(o: {
     segments: { role: 'user' | 'assistant'; tokens: number }[],
     prompt: number,
     output: number,
+    session?: { key: number; send: number },
     cacheKey?: string,
   ) => {
     const signal =
@@ -333,6 +341,7 @@ export async function driveBundled(o: {
       plannedPrompt: prompt,
       cachedTokens: outcome.cachedTokens,
       picked: o.branchesOf(a.className)[outcome.branch],
+      session,
     };
     calls.push(c);
     return c;
@@ -353,9 +362,17 @@ export async function driveBundled(o: {
     // The session's cache key (the emulator's prompt cache keys a conversation by it), sent once a
     // call has ended ok: the simulator's calls carry a cached prefix from then on (sessions.ts).
     const key = `${a.className}-session-${index}`;
+    let send = 0;
     for (let k = 0; k < s.outputs.length; ) {
       const prompt = Math.max(1, Math.min(context, s.maxContext));
-      const c = await call(a, segments, prompt, s.outputs[k]!, k > 0 ? key : undefined);
+      const c = await call(
+        a,
+        segments,
+        prompt,
+        s.outputs[k]!,
+        { key: index, send: send++ },
+        k > 0 ? key : undefined,
+      );
       if (c.unfinished || stopAll.signal.aborted) return;
       if (c.ok) {
         context = prompt + s.outputs[k]! + s.tools[k]!;
@@ -666,9 +683,11 @@ const PICK_MATCH_MS = 250;
 
 /**
  * A routing policy that sends each request's first attempt where Portkey's load balancing sent
- * the measured call it stands for: the call of its class, not yet matched, sent nearest its
- * arrival (within PICK_MATCH_MS; a session's later calls drift by the gateway's time). A request
- * with no such call, and every later routing decision, is the config's own policy's.
+ * the measured call it stands for. A plain request, and a session's first call, stand for the call
+ * of their class, not yet matched, sent nearest their arrival (within PICK_MATCH_MS); a session's
+ * later calls for that session's later sends, in order (their times drift by the gateway's time
+ * per call). A request with no such call, and every later routing decision, is the config's own
+ * policy's.
  */
 export function replayedPicks(calls: readonly BundledCall[], own: ResolvedPolicy): ResolvedPolicy {
   const definition: PolicyDefinition<'routing'> = {
@@ -676,31 +695,43 @@ export function replayedPicks(calls: readonly BundledCall[], own: ResolvedPolicy
     kind: 'routing',
     create: (_params, ctx) => {
       const inner = own.definition.create(own.params as never, ctx) as RoutingPolicy;
+      // Calls matched by time (plain ones, sessions' first sends), by class; sessions' later sends.
       const open = new Map<string, BundledCall[]>();
-      for (const c of calls)
-        if (c.picked !== undefined) {
-          const list = open.get(c.className) ?? [];
+      const laterSends = new Map<number, BundledCall[]>();
+      for (const c of [...calls].sort((a, b) => (a.session?.send ?? 0) - (b.session?.send ?? 0))) {
+        if (c.session !== undefined && c.session.send > 0) {
+          const list = laterSends.get(c.session.key) ?? [];
           list.push(c);
-          open.set(c.className, list);
+          laterSends.set(c.session.key, list);
+          continue;
         }
+        const list = open.get(c.className) ?? [];
+        list.push(c);
+        open.set(c.className, list);
+      }
+      // A simulated session (its prefix id) -> the measured session its first call matched.
+      const sessionOf = new Map<number, number>();
+      const matched = (req: RequestView): BundledCall | undefined => {
+        const key = sessionOf.get(req.prefixId);
+        if (key !== undefined) return laterSends.get(key)?.shift();
+        const list = open.get(req.className);
+        let best = -1;
+        if (list)
+          for (let i = 0; i < list.length; i++) {
+            const d = Math.abs(list[i]!.atMs - req.arrivalMs);
+            if (d <= PICK_MATCH_MS && (best < 0 || d < Math.abs(list[best]!.atMs - req.arrivalMs))) best = i;
+          }
+        if (best < 0) return undefined;
+        const call = list!.splice(best, 1)[0]!;
+        if (call.session !== undefined) sessionOf.set(req.prefixId, call.session.key);
+        return call;
+      };
       return {
         route(req, targets, context) {
-          const list = context.attempt === 0 ? open.get(req.className) : undefined;
-          let best = -1;
-          if (list)
-            for (let i = 0; i < list.length; i++) {
-              const d = Math.abs(list[i]!.atMs - req.arrivalMs);
-              if (d <= PICK_MATCH_MS && (best < 0 || d < Math.abs(list[best]!.atMs - req.arrivalMs)))
-                best = i;
-            }
-          if (best >= 0) {
-            const target = targets.find((t) => t.provider === list![best]!.picked);
-            if (target) {
-              list!.splice(best, 1);
-              return target;
-            }
-          }
-          return inner.route(req, targets, context);
+          const call = context.attempt === 0 ? matched(req) : undefined;
+          const target =
+            call?.picked === undefined ? undefined : targets.find((t) => t.provider === call.picked);
+          return target ?? inner.route(req, targets, context);
         },
         ...(inner.onOutcome ? { onOutcome: (o: AttemptOutcomeView) => inner.onOutcome!(o) } : {}),
       };
@@ -858,7 +889,8 @@ function withinSd(p: BundledPrediction): number {
 /**
  * Per class whose config load-balances: the share of its calls Portkey's picks sent to each
  * branch, against the config's weights (a share: the larger of 2 points and 3 standard errors).
- * With the picks replayed in the paired prediction, these rows are what holds the weights.
+ * With the picks replayed in the paired prediction, these rows are what holds the weights; they
+ * check how the run drew, not the model, so the strict line leaves them their sample's tolerance.
  */
 export function pickRows(loop: LoopScenario, m: BundledMeasurement): Row[] {
   const rows: Row[] = [];
@@ -879,6 +911,7 @@ export function pickRows(loop: LoopScenario, m: BundledMeasurement): Row[] {
         tolerance: shareTolerance(weights[i]! / total, Math.max(1, picked.length)),
         relative: false,
         n: picked.length,
+        sampleOnly: true,
       });
     });
   }

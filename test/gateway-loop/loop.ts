@@ -53,6 +53,8 @@ export interface Row {
   n: number;
   /** What a relative row counts when not milliseconds (calls per session). */
   unit?: 'calls';
+  /** A check on the run itself (how the gateway drew), judged by its sample even in strict mode. */
+  sampleOnly?: boolean;
 }
 
 /** The config with each leaf target's custom_host at the emulator's path for its provider. */
