@@ -146,6 +146,14 @@ async function bundledLoop(base: BundledSpec): Promise<void> {
       `  ${name}: emulator ${JSON.stringify(counts)}, paired ${JSON.stringify(statuses)}\n`,
     );
   }
+  for (const name of Object.keys(predicted[0]!.classes)) {
+    const sent = measured.calls.filter((c) => c.className === name);
+    const offered = predicted.reduce((n, r) => n + r.classes[name]!.requests.offered, 0);
+    const unfinished = predicted.reduce((n, r) => n + r.classes[name]!.requests.unfinished, 0);
+    process.stdout.write(
+      `  ${name}: calls sent ${sent.length} (${sent.filter((c) => c.unfinished).length} unfinished), paired requests ${offered} (${unfinished} unfinished)\n`,
+    );
+  }
   const third = compressed(spec, loop.loaded).scenario.duration / 3;
   for (let k = 0; k < 3; k++) {
     const m = runs[0]!.calls.filter((c) => c.ok && c.atMs >= k * third && c.atMs < (k + 1) * third);
