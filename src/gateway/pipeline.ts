@@ -19,7 +19,7 @@ import { Attempt, type AttemptStatus, reuseAttempt } from '../providers/attempt.
 import { dialectOf } from '../providers/dialects.ts';
 import type { AttemptSink, Provider } from '../providers/provider.ts';
 import type { QualityModel } from '../providers/quality.ts';
-import type { WorkItem } from '../providers/work-item.ts';
+import type { WorkItem, WorkItemPool } from '../providers/work-item.ts';
 import type { GatewayConfig, RetryError } from '../scenario/schema.ts';
 
 type RetryThenFallback = NonNullable<GatewayConfig['retryThenFallback']>;
@@ -91,6 +91,11 @@ export interface GatewayOptions {
    * call that handed it to them (the recorder and the client keep none); off by default.
    */
   recycle?: boolean | undefined;
+  /**
+   * With `recycle`: where the work items of recycled tickets go back for later arrivals, when no
+   * provider may still hold one of their attempts (the workload takes them).
+   */
+  workPool?: WorkItemPool | undefined;
 }
 
 export class Gateway implements AttemptSink {
@@ -142,6 +147,9 @@ export class Gateway implements AttemptSink {
   private readonly recycle: boolean;
   private readonly ticketPool: Ticket[] = [];
   private readonly attemptPool: Attempt[] = [];
+  private readonly workPool: WorkItemPool | undefined;
+  /** By target index: its provider forgets an attempt once it reported it (forgetsReported). */
+  private readonly forgets: boolean[] = [];
 
   constructor(o: GatewayOptions) {
     this.scheduler = o.scheduler;
@@ -158,6 +166,7 @@ export class Gateway implements AttemptSink {
     this.quality = o.quality;
     this.judgeRng = o.judgeRng;
     this.recycle = o.recycle === true;
+    this.workPool = this.recycle ? o.workPool : undefined;
     this.queue = new GatewayQueue(o.config.queue.order);
     this.retryBudget = o.config.retries.budget ? createRetryBudget(o.config.retries.budget) : undefined;
     this.hedgeDelays = o.config.hedging?.percentile !== undefined ? new LogHistogram(5) : undefined;
@@ -205,6 +214,7 @@ export class Gateway implements AttemptSink {
     const target = new TargetState(this.targets.length, spec, this.groupOf(models[0]!));
     this.targets.push(target);
     this.backends.push(backend);
+    this.forgets.push(backend.forgetsReported === true);
     this.targetsByName.set(spec.name, target);
     this.classes.forEach((c, i) => {
       const allowed =
@@ -280,13 +290,15 @@ export class Gateway implements AttemptSink {
       t.retryTimer < 0 &&
       t.routerTimer < 0 &&
       t.heldAttempt === undefined
-    )
+    ) {
       this.ticketPool.push(t);
+      if (!t.workKept) this.workPool?.give(t.work);
+    }
   }
 
   /** `a` was reported and nothing refers to it any more: reuse it if its provider forgets it too. */
   private recycleAttempt(a: Attempt): void {
-    if (this.recycle && this.backends[a.targetIndex]!.forgetsReported === true) this.attemptPool.push(a);
+    if (this.recycle && this.forgets[a.targetIndex]!) this.attemptPool.push(a);
   }
 
   /** Client try `tryIndex` of the ticket's request arrives at the gateway. */
@@ -595,6 +607,7 @@ export class Gateway implements AttemptSink {
         ? new Attempt(t.work, t, t.tryIndex, target.index, now, target.providerIndex)
         : reuseAttempt(pooled, t.work, t, t.tryIndex, target.index, now, target.providerIndex);
     t.outstanding++;
+    if (!this.forgets[target.index]!) t.workKept = true;
     a.inFlightAtStart = this.gauges.inFlight;
     t.tryAttempts++;
     t.lastTargetIndex = target.index;

@@ -23,6 +23,7 @@ import { scheduleFaults } from '../providers/faults/fault-timeline.ts';
 import { createProvider } from '../providers/index.ts';
 import type { Provider } from '../providers/provider.ts';
 import { QualityModel } from '../providers/quality.ts';
+import { WorkItemPool } from '../providers/work-item.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { Client } from '../workload/client.ts';
@@ -116,6 +117,9 @@ export function runScenario(
     offerQueue,
   });
   const inf = Number.POSITIVE_INFINITY;
+  const recycle = options.recycle ?? true;
+  // Work items go back from the gateway (when it recycles a ticket) to the workload.
+  const workPool = recycle ? new WorkItemPool() : undefined;
   const gateway = new Gateway({
     scheduler: sim,
     config: scenario.gateway,
@@ -142,7 +146,8 @@ export function runScenario(
     // Its own stream: named streams are independent, so this one shifts no other draw.
     judgeRng: streams.get('gateway/judge'),
     // The recorder, the sampler and the client keep no ticket or attempt: records are reused.
-    recycle: options.recycle ?? true,
+    recycle,
+    workPool,
   });
   const faulted = new Set(scenario.faults.map((f) => f.provider));
   const providers: Provider[] = scenario.providers.map((p) =>
@@ -174,9 +179,9 @@ export function runScenario(
       rng: streams.get('client/keystrokes'),
     },
     // Nobody keeps a request after it ended (the recorder and the sampler copy what they need).
-    options.recycle ?? true,
+    recycle,
   );
-  const workload = new Workload(sim, scenario, loaded.traces, streams, client, workloadProbe);
+  const workload = new Workload(sim, scenario, loaded.traces, streams, client, workloadProbe, workPool);
   const gauges: GaugeSource = {
     gatewayInFlight: () => gateway.inFlight,
     gatewayQueued: () => gateway.queued,

@@ -7,7 +7,7 @@ import type { Scheduler } from '../engine/clock.ts';
 import { createDistribution, type Distribution } from '../engine/dist/index.ts';
 import type { Random, RngStreams } from '../engine/rng.ts';
 import { QualityModel } from '../providers/quality.ts';
-import { WorkItem } from '../providers/work-item.ts';
+import { reuseWorkItem, WorkItem, type WorkItemPool } from '../providers/work-item.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { type ArrivalSource, createArrivalSource } from './arrivals.ts';
 import type { Client } from './client.ts';
@@ -55,6 +55,8 @@ export class Workload implements SessionHost {
   /** Difficulty draws (only with a scenario `quality` section), and a scratch draw. */
   private readonly quality: DifficultyDraws | undefined;
   private readonly draw: DifficultyDraw = { difficulty: 0, estimate: 0 };
+  /** Work items of ended requests to reuse (only when the run recycles records). */
+  private readonly workPool: WorkItemPool | undefined;
 
   constructor(
     scheduler: Scheduler,
@@ -63,8 +65,10 @@ export class Workload implements SessionHost {
     streams: RngStreams,
     client: Client,
     probe: WorkloadProbe,
+    workPool?: WorkItemPool,
   ) {
     this.scheduler = scheduler;
+    this.workPool = workPool;
     this.client = client;
     this.probe = probe;
     const classNames = scenario.workload.classes.map((c) => c.name);
@@ -213,6 +217,23 @@ export class Workload implements SessionHost {
     const now = this.scheduler.now();
     const c = this.classes[classIndex]!;
     const deadline = c.deadline !== undefined ? now + c.deadline : Number.POSITIVE_INFINITY;
+    const pooled = this.workPool?.take();
+    if (pooled !== undefined)
+      return reuseWorkItem(
+        pooled,
+        this.nextId++,
+        classIndex,
+        now,
+        prompt,
+        output,
+        deadline,
+        now >= this.warmupMs,
+        c.stream,
+        prefixId,
+        prefixTokens,
+        blockHashes,
+        hashBlockTokens,
+      );
     return new WorkItem(
       this.nextId++,
       classIndex,
