@@ -43,7 +43,7 @@ import { createRetryBudget, type RetryBudget } from './retry-budget.ts';
 import { ModelGroup, servedModels, type TargetSpec, TargetState } from './target.ts';
 import { Ticket } from './ticket.ts';
 import { coversError, type TryError, type TryListener, type TryOutcome } from './try-listener.ts';
-import { type ClassFacts, GatewayGauges, outcomeView, requestView } from './views.ts';
+import { type ClassFacts, GatewayGauges, outcomeView, refillRequestView, requestView } from './views.ts';
 
 export type { TryError, TryListener, TryOutcome } from './try-listener.ts';
 
@@ -96,6 +96,12 @@ export interface GatewayOptions {
    * provider may still hold one of their attempts (the workload takes them).
    */
   workPool?: WorkItemPool | undefined;
+  /**
+   * With `recycle`: a recycled ticket's request view is rewritten for its next request rather
+   * than built anew. Only when no policy keeps a view (or an outcome holding one) after the
+   * request ended, as none of the built-in policies does; a user policy may, so never with one.
+   */
+  reuseViews?: boolean | undefined;
 }
 
 export class Gateway implements AttemptSink {
@@ -148,6 +154,7 @@ export class Gateway implements AttemptSink {
   private readonly ticketPool: Ticket[] = [];
   private readonly attemptPool: Attempt[] = [];
   private readonly workPool: WorkItemPool | undefined;
+  private readonly reuseViews: boolean;
   /** By target index: its provider forgets an attempt once it reported it (forgetsReported). */
   private readonly forgets: boolean[] = [];
 
@@ -167,6 +174,7 @@ export class Gateway implements AttemptSink {
     this.judgeRng = o.judgeRng;
     this.recycle = o.recycle === true;
     this.workPool = this.recycle ? o.workPool : undefined;
+    this.reuseViews = this.recycle && o.reuseViews === true;
     this.queue = new GatewayQueue(o.config.queue.order);
     this.retryBudget = o.config.retries.budget ? createRetryBudget(o.config.retries.budget) : undefined;
     this.hedgeDelays = o.config.hedging?.percentile !== undefined ? new LogHistogram(5) : undefined;
@@ -259,9 +267,10 @@ export class Gateway implements AttemptSink {
    * tries ends, with `owner`.
    */
   open<O>(work: WorkItem, owner: O, listener: TryListener<O>): Ticket<O> {
-    const view = requestView(work, this.classes[work.classIndex]!);
+    const c = this.classes[work.classIndex]!;
     const pooled = this.ticketPool.pop() as Ticket<O> | undefined;
-    if (pooled === undefined) return new Ticket(work, view, owner, listener);
+    if (pooled === undefined) return new Ticket(work, requestView(work, c), owner, listener);
+    const view = this.reuseViews ? refillRequestView(pooled.view, work, c) : requestView(work, c);
     pooled.reopen(work, view, owner, listener);
     return pooled;
   }

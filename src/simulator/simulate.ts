@@ -29,7 +29,7 @@ import type { Scenario } from '../scenario/schema.ts';
 import { Client } from '../workload/client.ts';
 import { Workload } from '../workload/workload.ts';
 import { startAutoscalers } from './autoscalers.ts';
-import { type ResolvedPolicy, resolvePolicy } from './policy-loader.ts';
+import { isBuiltinPolicy, type ResolvedPolicy, resolvePolicy } from './policy-loader.ts';
 import { addTargets, startKvEvents, startScrapers } from './targets.ts';
 
 export interface SimulateOptions {
@@ -148,6 +148,10 @@ export function runScenario(
     // The recorder, the sampler and the client keep no ticket or attempt: records are reused.
     recycle,
     workPool,
+    // Views are reused only under policies known to keep none: the built-ins.
+    reuseViews: [policies.routing, policies.admission, policies.health].every(
+      (p) => p === undefined || isBuiltinPolicy(p.definition),
+    ),
   });
   const faulted = new Set(scenario.faults.map((f) => f.provider));
   const providers: Provider[] = scenario.providers.map((p) =>
