@@ -19,7 +19,7 @@ import { Attempt, type AttemptStatus, reuseAttempt } from '../providers/attempt.
 import { dialectOf } from '../providers/dialects.ts';
 import type { AttemptSink, Provider } from '../providers/provider.ts';
 import type { QualityModel } from '../providers/quality.ts';
-import type { WorkItem } from '../providers/work-item.ts';
+import type { WorkItem, WorkItemPool } from '../providers/work-item.ts';
 import type { GatewayConfig, RetryError } from '../scenario/schema.ts';
 
 type RetryThenFallback = NonNullable<GatewayConfig['retryThenFallback']>;
@@ -43,7 +43,7 @@ import { createRetryBudget, type RetryBudget } from './retry-budget.ts';
 import { ModelGroup, servedModels, type TargetSpec, TargetState } from './target.ts';
 import { Ticket } from './ticket.ts';
 import { coversError, type TryError, type TryListener, type TryOutcome } from './try-listener.ts';
-import { type ClassFacts, GatewayGauges, outcomeView, requestView } from './views.ts';
+import { type ClassFacts, GatewayGauges, outcomeView, refillRequestView, requestView } from './views.ts';
 
 export type { TryError, TryListener, TryOutcome } from './try-listener.ts';
 
@@ -91,6 +91,17 @@ export interface GatewayOptions {
    * call that handed it to them (the recorder and the client keep none); off by default.
    */
   recycle?: boolean | undefined;
+  /**
+   * With `recycle`: where the work items of recycled tickets go back for later arrivals, when no
+   * provider may still hold one of their attempts (the workload takes them).
+   */
+  workPool?: WorkItemPool | undefined;
+  /**
+   * With `recycle`: a recycled ticket's request view is rewritten for its next request rather
+   * than built anew. Only when no policy keeps a view (or an outcome holding one) after the
+   * request ended, as none of the built-in policies does; a user policy may, so never with one.
+   */
+  reuseViews?: boolean | undefined;
 }
 
 export class Gateway implements AttemptSink {
@@ -142,6 +153,10 @@ export class Gateway implements AttemptSink {
   private readonly recycle: boolean;
   private readonly ticketPool: Ticket[] = [];
   private readonly attemptPool: Attempt[] = [];
+  private readonly workPool: WorkItemPool | undefined;
+  private readonly reuseViews: boolean;
+  /** By target index: its provider forgets an attempt once it reported it (forgetsReported). */
+  private readonly forgets: boolean[] = [];
 
   constructor(o: GatewayOptions) {
     this.scheduler = o.scheduler;
@@ -158,6 +173,8 @@ export class Gateway implements AttemptSink {
     this.quality = o.quality;
     this.judgeRng = o.judgeRng;
     this.recycle = o.recycle === true;
+    this.workPool = this.recycle ? o.workPool : undefined;
+    this.reuseViews = this.recycle && o.reuseViews === true;
     this.queue = new GatewayQueue(o.config.queue.order);
     this.retryBudget = o.config.retries.budget ? createRetryBudget(o.config.retries.budget) : undefined;
     this.hedgeDelays = o.config.hedging?.percentile !== undefined ? new LogHistogram(5) : undefined;
@@ -205,6 +222,7 @@ export class Gateway implements AttemptSink {
     const target = new TargetState(this.targets.length, spec, this.groupOf(models[0]!));
     this.targets.push(target);
     this.backends.push(backend);
+    this.forgets.push(backend.forgetsReported === true);
     this.targetsByName.set(spec.name, target);
     this.classes.forEach((c, i) => {
       const allowed =
@@ -249,9 +267,10 @@ export class Gateway implements AttemptSink {
    * tries ends, with `owner`.
    */
   open<O>(work: WorkItem, owner: O, listener: TryListener<O>): Ticket<O> {
-    const view = requestView(work, this.classes[work.classIndex]!);
+    const c = this.classes[work.classIndex]!;
     const pooled = this.ticketPool.pop() as Ticket<O> | undefined;
-    if (pooled === undefined) return new Ticket(work, view, owner, listener);
+    if (pooled === undefined) return new Ticket(work, requestView(work, c), owner, listener);
+    const view = this.reuseViews ? refillRequestView(pooled.view, work, c) : requestView(work, c);
     pooled.reopen(work, view, owner, listener);
     return pooled;
   }
@@ -280,13 +299,15 @@ export class Gateway implements AttemptSink {
       t.retryTimer < 0 &&
       t.routerTimer < 0 &&
       t.heldAttempt === undefined
-    )
+    ) {
       this.ticketPool.push(t);
+      if (!t.workKept) this.workPool?.give(t.work);
+    }
   }
 
   /** `a` was reported and nothing refers to it any more: reuse it if its provider forgets it too. */
   private recycleAttempt(a: Attempt): void {
-    if (this.recycle && this.backends[a.targetIndex]!.forgetsReported === true) this.attemptPool.push(a);
+    if (this.recycle && this.forgets[a.targetIndex]!) this.attemptPool.push(a);
   }
 
   /** Client try `tryIndex` of the ticket's request arrives at the gateway. */
@@ -595,6 +616,7 @@ export class Gateway implements AttemptSink {
         ? new Attempt(t.work, t, t.tryIndex, target.index, now, target.providerIndex)
         : reuseAttempt(pooled, t.work, t, t.tryIndex, target.index, now, target.providerIndex);
     t.outstanding++;
+    if (!this.forgets[target.index]!) t.workKept = true;
     a.inFlightAtStart = this.gauges.inFlight;
     t.tryAttempts++;
     t.lastTargetIndex = target.index;

@@ -84,6 +84,11 @@ export class Ticket<O = unknown> {
   closed = false;
   /** Was ever in the gateway queue (whose lazy deletion may still hold it): never recycled. */
   everQueued = false;
+  /**
+   * An attempt went to a provider that may keep it after reporting it (and with it `work`): the
+   * work item is then never given back to the work pool.
+   */
+  workKept = false;
 
   constructor(work: WorkItem, view: RequestView, owner: O, listener: TryListener<O>) {
     this.work = work;
@@ -136,6 +141,7 @@ export class Ticket<O = unknown> {
     this.outstanding = 0;
     this.closed = false;
     this.everQueued = false;
+    this.workKept = false;
   }
 }
 

@@ -37,6 +37,34 @@ export function requestView(work: WorkItem, c: ClassFacts): RequestView {
   };
 }
 
+/** A view's fields, writable: only `refillRequestView` writes them after `requestView` built it. */
+type ViewFields = { -readonly [K in keyof RequestView]: RequestView[K] };
+
+/**
+ * Makes `view`, built by `requestView` for a request that ended and that no policy keeps, what
+ * `requestView(work, c)` would return (same fields, in the same order, so it keeps its shape): a
+ * gateway that recycles tickets reuses their views when its policies keep none (the built-ins).
+ */
+export function refillRequestView(view: RequestView, work: WorkItem, c: ClassFacts): RequestView {
+  const v = view as ViewFields;
+  v.id = work.id;
+  v.className = c.name;
+  v.classIndex = work.classIndex;
+  v.priority = c.priority;
+  v.promptTokens = work.promptTokens;
+  v.stream = work.stream;
+  v.tenant = c.tenant;
+  v.arrivalMs = work.arrivalMs;
+  v.deadlineMs = work.deadlineMs;
+  v.prefixId = work.prefixId;
+  v.prefixTokens = work.prefixTokens;
+  v.blockHashes = work.blockHashes === undefined ? NO_HASHES : Object.freeze(Array.from(work.blockHashes));
+  v.blockTokens = work.hashBlockTokens;
+  v.slo = c.slo;
+  v.difficultyEstimate = work.difficultyEstimate;
+  return view;
+}
+
 /** The block hashes of a request without any (frozen: shared by every view). */
 const NO_HASHES: readonly number[] = Object.freeze([]);
 

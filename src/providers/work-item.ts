@@ -64,3 +64,63 @@ export class WorkItem {
     this.hashBlockTokens = blockHashes === undefined ? 0 : hashBlockTokens;
   }
 }
+
+/** The arrival facts, writable: only `reuseWorkItem` writes them after construction. */
+type Facts = { -readonly [K in keyof WorkItem]: WorkItem[K] };
+
+/**
+ * Makes `w`, a work item whose request ended and that nothing refers to any more, what
+ * `new WorkItem(...)` with the same arguments would be (every field; `difficulty` and
+ * `difficultyEstimate` NaN again): the workload reuses it for a later arrival (WorkItemPool).
+ */
+export function reuseWorkItem(
+  w: WorkItem,
+  id: number,
+  classIndex: number,
+  arrivalMs: number,
+  promptTokens: number,
+  outputTokens: number,
+  deadlineMs: number,
+  measured: boolean,
+  stream: boolean,
+  prefixId: number,
+  prefixTokens: number,
+  blockHashes: Int32Array | undefined,
+  hashBlockTokens: number,
+): WorkItem {
+  const f = w as Facts;
+  f.id = id;
+  f.classIndex = classIndex;
+  f.arrivalMs = arrivalMs;
+  f.promptTokens = promptTokens;
+  f.outputTokens = outputTokens;
+  f.deadlineMs = deadlineMs;
+  f.measured = measured;
+  f.stream = stream;
+  f.prefixId = prefixId;
+  f.prefixTokens = prefixTokens;
+  f.blockHashes = blockHashes;
+  f.hashBlockTokens = blockHashes === undefined ? 0 : hashBlockTokens;
+  f.difficulty = Number.NaN;
+  f.difficultyEstimate = Number.NaN;
+  return w;
+}
+
+/**
+ * Work items nothing refers to any more, for later arrivals (a record pool: a work item and its
+ * boxed times are a good part of what a request allocates). The gateway gives one back when it
+ * recycles the request's ticket, once no provider may still hold one of its attempts; the
+ * workload takes them. Only a run whose probe, sessions and providers keep no work item after
+ * the request ended (and its attempts were reported) uses one.
+ */
+export class WorkItemPool {
+  private readonly free: WorkItem[] = [];
+
+  take(): WorkItem | undefined {
+    return this.free.pop();
+  }
+
+  give(w: WorkItem): void {
+    this.free.push(w);
+  }
+}

@@ -32,6 +32,11 @@ export function builtinPolicyNames(kind: PolicyKind): string[] {
   return builtins.filter((p) => p.kind === kind).map((p) => p.name);
 }
 
+/** Is `definition` one of the built-in policies (which keep no request view after a call)? */
+export function isBuiltinPolicy(definition: PolicyDefinition): boolean {
+  return builtins.includes(definition);
+}
+
 export function isPolicyPath(ref: string): boolean {
   return /[\\/]/.test(ref) || /\.(m?[jt]s)$/.test(ref);
 }

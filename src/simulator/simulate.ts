@@ -23,12 +23,13 @@ import { scheduleFaults } from '../providers/faults/fault-timeline.ts';
 import { createProvider } from '../providers/index.ts';
 import type { Provider } from '../providers/provider.ts';
 import { QualityModel } from '../providers/quality.ts';
+import { WorkItemPool } from '../providers/work-item.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { Client } from '../workload/client.ts';
 import { Workload } from '../workload/workload.ts';
 import { startAutoscalers } from './autoscalers.ts';
-import { type ResolvedPolicy, resolvePolicy } from './policy-loader.ts';
+import { isBuiltinPolicy, type ResolvedPolicy, resolvePolicy } from './policy-loader.ts';
 import { addTargets, startKvEvents, startScrapers } from './targets.ts';
 
 export interface SimulateOptions {
@@ -122,6 +123,9 @@ export function runScenario(
     offerQueue,
   });
   const inf = Number.POSITIVE_INFINITY;
+  const recycle = options.recycle ?? true;
+  // Work items go back from the gateway (when it recycles a ticket) to the workload.
+  const workPool = recycle ? new WorkItemPool() : undefined;
   const gateway = new Gateway({
     scheduler: sim,
     config: scenario.gateway,
@@ -148,7 +152,12 @@ export function runScenario(
     // Its own stream: named streams are independent, so this one shifts no other draw.
     judgeRng: streams.get('gateway/judge'),
     // The recorder, the sampler and the client keep no ticket or attempt: records are reused.
-    recycle: options.recycle ?? true,
+    recycle,
+    workPool,
+    // Views are reused only under policies known to keep none: the built-ins.
+    reuseViews: [policies.routing, policies.admission, policies.health].every(
+      (p) => p === undefined || isBuiltinPolicy(p.definition),
+    ),
   });
   const faulted = new Set(scenario.faults.map((f) => f.provider));
   const providers: Provider[] = scenario.providers.map((p) =>
@@ -180,9 +189,9 @@ export function runScenario(
       rng: streams.get('client/keystrokes'),
     },
     // Nobody keeps a request after it ended (the recorder and the sampler copy what they need).
-    options.recycle ?? true,
+    recycle,
   );
-  const workload = new Workload(sim, scenario, loaded.traces, streams, client, workloadProbe);
+  const workload = new Workload(sim, scenario, loaded.traces, streams, client, workloadProbe, workPool);
   const gauges: GaugeSource = {
     gatewayInFlight: () => gateway.inFlight,
     gatewayQueued: () => gateway.queued,

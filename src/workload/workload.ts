@@ -7,7 +7,7 @@ import type { Scheduler } from '../engine/clock.ts';
 import { createDistribution, type Distribution } from '../engine/dist/index.ts';
 import type { Random, RngStreams } from '../engine/rng.ts';
 import { QualityModel } from '../providers/quality.ts';
-import { WorkItem } from '../providers/work-item.ts';
+import { reuseWorkItem, WorkItem, type WorkItemPool } from '../providers/work-item.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { type ArrivalSource, createArrivalSource } from './arrivals.ts';
 import type { Client } from './client.ts';
@@ -23,6 +23,11 @@ interface SourceState {
   trace: Trace | undefined;
   /** Prompt tokens per block hash of the trace's records. */
   blockTokens: number;
+  /**
+   * No trace, and none of the source's classes has sessions, a shared prefix or quality draws:
+   * its arrivals take the short path (`arrivePlain`), which draws exactly what `arrive` would.
+   */
+  plain: boolean;
 }
 
 /** Prefix ids of sessions start here (class prefix groups use classIndex x 1e6 + group). */
@@ -47,7 +52,7 @@ export class Workload implements SessionHost {
   private readonly warmupMs: number;
   private readonly durationMs: number;
   private nextId = 0;
-  private readonly onArrival = (s: SourceState) => this.arrive(s);
+  private readonly onArrival = (s: SourceState) => (s.plain ? this.arrivePlain(s) : this.arrive(s));
   /** Per class, the agent-session runner (undefined for plain request classes). */
   private readonly sessions: (SessionRunner | undefined)[];
   private nextSessionId = 0;
@@ -55,6 +60,8 @@ export class Workload implements SessionHost {
   /** Difficulty draws (only with a scenario `quality` section), and a scratch draw. */
   private readonly quality: DifficultyDraws | undefined;
   private readonly draw: DifficultyDraw = { difficulty: 0, estimate: 0 };
+  /** Work items of ended requests to reuse (only when the run recycles records). */
+  private readonly workPool: WorkItemPool | undefined;
 
   constructor(
     scheduler: Scheduler,
@@ -63,8 +70,10 @@ export class Workload implements SessionHost {
     streams: RngStreams,
     client: Client,
     probe: WorkloadProbe,
+    workPool?: WorkItemPool,
   ) {
     this.scheduler = scheduler;
+    this.workPool = workPool;
     this.client = client;
     this.probe = probe;
     const classNames = scenario.workload.classes.map((c) => c.name);
@@ -121,6 +130,7 @@ export class Workload implements SessionHost {
         classIndex: -1,
         trace,
         blockTokens: shared.trace?.blockTokens ?? 0,
+        plain: false,
       });
     }
     classes.forEach((c, i) => {
@@ -131,8 +141,13 @@ export class Workload implements SessionHost {
         classIndex: i,
         trace,
         blockTokens: c.arrivals.trace?.blockTokens ?? 0,
+        plain: false,
       });
     });
+    const plainClass = (i: number) => !classes[i]!.session && !classes[i]!.prefix && !this.quality;
+    for (const s of this.sources) {
+      s.plain = !s.trace && (s.classIndex >= 0 ? [s.classIndex] : this.shareClasses).every(plainClass);
+    }
   }
 
   /** Schedules the first arrival of every source. */
@@ -143,6 +158,20 @@ export class Workload implements SessionHost {
   private scheduleNext(s: SourceState): void {
     const t = s.source.next();
     if (t < this.durationMs) this.scheduler.at(Math.max(t, this.scheduler.now()), this.onArrival, s);
+  }
+
+  /** An arrival of a plain source (see SourceState.plain): what `arrive` does, without what it has none of. */
+  private arrivePlain(s: SourceState): void {
+    const classIndex = s.classIndex >= 0 ? s.classIndex : this.pickClass();
+    let prompt = this.fixedPrompt[classIndex]!;
+    let output = this.fixedOutput[classIndex]!;
+    if (Number.isNaN(prompt) || Number.isNaN(output)) {
+      const rng = this.tokenRng[classIndex]!;
+      if (Number.isNaN(prompt)) prompt = Math.max(1, Math.round(this.promptDist[classIndex]!.sample(rng)));
+      if (Number.isNaN(output)) output = Math.max(1, Math.round(this.outputDist[classIndex]!.sample(rng)));
+    }
+    this.scheduleNext(s);
+    this.client.arrive(this.makeWork(classIndex, prompt, output, -1, 0));
   }
 
   private arrive(s: SourceState): void {
@@ -213,6 +242,23 @@ export class Workload implements SessionHost {
     const now = this.scheduler.now();
     const c = this.classes[classIndex]!;
     const deadline = c.deadline !== undefined ? now + c.deadline : Number.POSITIVE_INFINITY;
+    const pooled = this.workPool?.take();
+    if (pooled !== undefined)
+      return reuseWorkItem(
+        pooled,
+        this.nextId++,
+        classIndex,
+        now,
+        prompt,
+        output,
+        deadline,
+        now >= this.warmupMs,
+        c.stream,
+        prefixId,
+        prefixTokens,
+        blockHashes,
+        hashBlockTokens,
+      );
     return new WorkItem(
       this.nextId++,
       classIndex,
