@@ -158,6 +158,7 @@ export function transferredModel(
         carried.d * w.decodeContext
       );
     },
+    decodeOnlyMs: (decodeSeqs, decodeContext) => decode.decodeOnlyMs(decodeSeqs, decodeContext),
   };
 }
 

@@ -35,6 +35,12 @@ export interface IterationTimeModel {
   readonly kind: 'roofline' | 'fitted';
   /** Milliseconds for one iteration doing `w`. */
   iterationMs(w: IterationWork): number;
+  /**
+   * iterationMs of a decode-only iteration (nothing prefills), to the last bit: the same
+   * operations in the same order, without a work record (a replica planning decode iterations
+   * ahead asks this once per planned iteration).
+   */
+  decodeOnlyMs(decodeSeqs: number, decodeContext: number): number;
 }
 
 export interface RooflineOptions {
@@ -113,6 +119,25 @@ export function rooflineModel(
         linkMsPerToken * tokens
       );
     },
+    decodeOnlyMs(decodeSeqs, decodeContext) {
+      // iterationMs with prefillTokens = prefillAttention = 0, its operations kept as they are.
+      const tokens = 0 + decodeSeqs;
+      if (tokens === 0) return 0;
+      const decodeFlops = 2 * activeParams * decodeSeqs + attentionFlopsPerPair * decodeContext;
+      let computeMs = (1000 * decodeFlops) / decodePeak;
+      if (!(prefillPeak > 0)) {
+        const prefillFlops = 2 * activeParams * 0 + attentionFlopsPerPair * 0;
+        computeMs = (1000 * prefillFlops) / prefillPeak + computeMs;
+      }
+      const weightBytes =
+        totalWeightBytes === activeWeightBytes || tokens >= 4
+          ? totalWeightBytes
+          : activeWeightBytes + ((totalWeightBytes - activeWeightBytes) * (tokens - 1)) / 3;
+      const memoryMs = (1000 * (weightBytes + kvBytes * decodeContext)) / bandwidth;
+      return (
+        fixedMs + o.seqOverheadMs * (decodeSeqs + 0) + Math.max(computeMs, memoryMs) + linkMsPerToken * tokens
+      );
+    },
   };
 }
 
@@ -155,6 +180,11 @@ export function fittedModel(k: FittedCoefficients): IterationTimeModel {
     iterationMs(w) {
       if (w.prefillTokens + w.decodeSeqs === 0) return 0;
       return k.a + fittedPrefillMs(k, w) + k.c * w.decodeSeqs + k.d * w.decodeContext;
+    },
+    decodeOnlyMs(decodeSeqs, decodeContext) {
+      // iterationMs with nothing prefilling: its prefill term is 0.
+      if (0 + decodeSeqs === 0) return 0;
+      return k.a + 0 + k.c * decodeSeqs + k.d * decodeContext;
     },
   };
 }
