@@ -159,6 +159,8 @@ export function transferredModel(
       );
     },
     decodeOnlyMs: (decodeSeqs, decodeContext) => decode.decodeOnlyMs(decodeSeqs, decodeContext),
+    decodeRunMs: (decodeSeqs, baseSum, k0, count, out) =>
+      decode.decodeRunMs(decodeSeqs, baseSum, k0, count, out),
   };
 }
 

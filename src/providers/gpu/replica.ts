@@ -545,32 +545,28 @@ export class GpuReplica {
    */
   private plan(firstMs: number): number {
     const latency = this.faults.latency;
-    const nextFinish = this.finishHeap.peekFinish();
     const kv = this.kv;
-    const timeModel = this.timeModel;
     const residue = this.residue;
+    const planMs = this.planMs;
     const b = this.options.blockSize;
-    const baseSum = this.baseSum;
-    const decoding = this.decoding;
-    const cap = this.planCap;
+    const k0 = this.k + 1;
+    // Iteration k0 + i may be planned while the one before it finishes nobody: nextFinish > k0 - 1 + i.
+    const most = Math.min(this.planCap, this.finishHeap.peekFinish() - this.k);
+    if (most > 0) this.timeModel.decodeRunMs(this.decoding, this.baseSum, k0, most, planMs);
     let endMs = this.scheduler.now() + firstMs;
     const firstEndMs = endMs;
-    let k = this.k;
     let free = this.freeBlocks;
     let n = 0;
-    // (k + 1) mod b, stepped with k: the blocks iteration k + 1 needs are residue[(-(k + 1)) mod b]
-    // (blocksNeeded).
-    let r = (k + 1) % b;
-    while (n < cap && nextFinish > k) {
-      const next = k + 1;
+    // k mod b, stepped with k: the blocks iteration k needs are residue[(-k) mod b] (blocksNeeded).
+    let r = k0 % b;
+    while (n < most) {
       const needed = residue[r === 0 ? 0 : b - r]!;
       if (needed > free || kv?.wouldEvict(free - needed)) break;
-      const ms = timeModel.decodeOnlyMs(decoding, baseSum + decoding * next) * latency;
+      const ms = planMs[n]! * latency;
       free -= needed;
-      this.planMs[n] = ms;
+      planMs[n] = ms;
       this.planFree[n++] = free;
       endMs = endMs + ms;
-      k = next;
       r = r + 1 === b ? 0 : r + 1;
     }
     this.planLen = n;

@@ -41,6 +41,23 @@ export interface IterationTimeModel {
    * ahead asks this once per planned iteration).
    */
   decodeOnlyMs(decodeSeqs: number, decodeContext: number): number;
+  /**
+   * decodeOnlyMs of `count` decode-only iterations k0, k0 + 1, ... of `decodeSeqs` sequences
+   * whose context in iteration k is baseSum + decodeSeqs x k: out[i] for iteration k0 + i.
+   */
+  decodeRunMs(decodeSeqs: number, baseSum: number, k0: number, count: number, out: Float64Array): void;
+}
+
+/** decodeRunMs by decodeOnlyMs, one iteration at a time. */
+function decodeRunByIteration(
+  m: Pick<IterationTimeModel, 'decodeOnlyMs'>,
+  decodeSeqs: number,
+  baseSum: number,
+  k0: number,
+  count: number,
+  out: Float64Array,
+): void {
+  for (let i = 0; i < count; i++) out[i] = m.decodeOnlyMs(decodeSeqs, baseSum + decodeSeqs * (k0 + i));
 }
 
 export interface RooflineOptions {
@@ -138,6 +155,34 @@ export function rooflineModel(
         fixedMs + o.seqOverheadMs * (decodeSeqs + 0) + Math.max(computeMs, memoryMs) + linkMsPerToken * tokens
       );
     },
+    decodeRunMs(decodeSeqs, baseSum, k0, count, out) {
+      if (count <= 0) return;
+      const tokens = 0 + decodeSeqs;
+      const weightBytes =
+        totalWeightBytes === activeWeightBytes || tokens >= 4
+          ? totalWeightBytes
+          : activeWeightBytes + ((totalWeightBytes - activeWeightBytes) * (tokens - 1)) / 3;
+      const firstMemoryMs = (1000 * (weightBytes + kvBytes * (baseSum + decodeSeqs * k0))) / bandwidth;
+      const lastComputeMs =
+        (1000 *
+          (2 * activeParams * decodeSeqs +
+            attentionFlopsPerPair * (baseSum + decodeSeqs * (k0 + count - 1)))) /
+        decodePeak;
+      // Memory-bound over the whole run (decode almost always is): every rounded operation is
+      // monotonic in the context, so the memory time at the first context above the compute time
+      // at the last makes the max the memory time in every iteration, and the compute time need
+      // not be computed. Otherwise (or with the prefill term in play): one at a time.
+      if (tokens === 0 || !(prefillPeak > 0) || !(firstMemoryMs > lastComputeMs)) {
+        decodeRunByIteration(this, decodeSeqs, baseSum, k0, count, out);
+        return;
+      }
+      const before = fixedMs + o.seqOverheadMs * (decodeSeqs + 0);
+      const after = linkMsPerToken * tokens;
+      for (let i = 0; i < count; i++) {
+        const memoryMs = (1000 * (weightBytes + kvBytes * (baseSum + decodeSeqs * (k0 + i)))) / bandwidth;
+        out[i] = before + memoryMs + after;
+      }
+    },
   };
 }
 
@@ -185,6 +230,9 @@ export function fittedModel(k: FittedCoefficients): IterationTimeModel {
       // iterationMs with nothing prefilling: its prefill term is 0.
       if (0 + decodeSeqs === 0) return 0;
       return k.a + 0 + k.c * decodeSeqs + k.d * decodeContext;
+    },
+    decodeRunMs(decodeSeqs, baseSum, k0, count, out) {
+      decodeRunByIteration(this, decodeSeqs, baseSum, k0, count, out);
     },
   };
 }

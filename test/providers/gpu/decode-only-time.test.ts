@@ -1,7 +1,7 @@
 /**
- * `decodeOnlyMs` (what a replica asks for each decode iteration it plans ahead) is `iterationMs`
- * of a decode-only iteration to the last bit, for every time model: planned runs must end at the
- * very times the iterations would end one by one.
+ * `decodeOnlyMs` and `decodeRunMs` (what a replica asks for the decode iterations it plans ahead)
+ * are `iterationMs` of decode-only iterations to the last bit, for every time model: planned runs
+ * must end at the very times the iterations would end one by one.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -61,6 +61,31 @@ describe('decodeOnlyMs', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('decodeRunMs gives each iteration of a run its decodeOnlyMs, bit for bit', () => {
+    const out = new Float64Array(128);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1024 }),
+        fc.integer({ min: 0, max: 2_000_000 }),
+        fc.integer({ min: 0, max: 1_000_000 }),
+        fc.integer({ min: 1, max: 128 }),
+        (seqs, firstContext, k0, count) => {
+          // Context in iteration k is baseSum + seqs x k (baseSum may be negative).
+          const baseSum = firstContext - seqs * k0;
+          const wrong: string[] = [];
+          for (const [name, m] of MODELS_UNDER_TEST) {
+            m.decodeRunMs(seqs, baseSum, k0, count, out);
+            for (let i = 0; i < count; i++)
+              if (!Object.is(out[i], m.decodeOnlyMs(seqs, baseSum + seqs * (k0 + i))))
+                wrong.push(`${name} #${i}`);
+          }
+          expect(wrong).toEqual([]);
+        },
+      ),
+      { numRuns: 100 },
     );
   });
 });
