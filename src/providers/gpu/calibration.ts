@@ -158,6 +158,9 @@ export function transferredModel(
         carried.d * w.decodeContext
       );
     },
+    decodeOnlyMs: (decodeSeqs, decodeContext) => decode.decodeOnlyMs(decodeSeqs, decodeContext),
+    decodeRunMs: (decodeSeqs, baseSum, k0, count, out) =>
+      decode.decodeRunMs(decodeSeqs, baseSum, k0, count, out),
   };
 }
 

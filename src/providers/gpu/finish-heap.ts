@@ -3,14 +3,21 @@
  * first, ties by admission order (a total order: admission numbers are unique per replica).
  *
  * Its keys live in typed arrays, so checking the earliest finish each iteration reads one number
- * and allocates nothing; each position's item sits beside its keys. Entries keep their own keys:
+ * and allocates nothing. An entry's item stays put in a slot while the heap moves the entry's keys
+ * and slot number (numbers only: a sift writes no object references). Entries keep their own keys:
  * a sequence that left early (or rejoined with new keys) leaves a stale entry, which the replica
  * recognises and skips when it surfaces.
  */
 export class FinishHeap<T> {
   private finish = new Float64Array(64);
   private admitted = new Float64Array(64);
+  /** Heap order: the slot of each entry's item. */
+  private slotOf = new Int32Array(64);
+  /** By slot: the items; free slots hold undefined. */
   private items: (T | undefined)[] = new Array(64).fill(undefined);
+  /** Free slots, last freed on top. Slots handed out: count + freeCount, numbered from 0. */
+  private free = new Int32Array(64);
+  private freeCount = 0;
   private count = 0;
 
   get size(): number {
@@ -19,7 +26,7 @@ export class FinishHeap<T> {
 
   /** The item of entry `i` (0 .. size - 1), in no particular order (a scan for a rare question). */
   itemAt(i: number): T {
-    return this.items[i]!;
+    return this.items[this.slotOf[i]!]!;
   }
 
   /** Finish iteration of the earliest entry; Infinity when empty. */
@@ -29,9 +36,12 @@ export class FinishHeap<T> {
 
   push(item: T, finishIteration: number, admitted: number): void {
     if (this.count === this.finish.length) this.grow();
+    // Without a free slot every slot handed out is in use: the next is number count.
+    const slot = this.freeCount > 0 ? this.free[--this.freeCount]! : this.count;
+    this.items[slot] = item;
     const f = this.finish;
     const a = this.admitted;
-    const items = this.items;
+    const slotOf = this.slotOf;
     // Sift up with a hole: parents move down until the new entry's place is found.
     let i = this.count++;
     while (i > 0) {
@@ -40,12 +50,12 @@ export class FinishHeap<T> {
       if (!(finishIteration < pf || (finishIteration === pf && admitted < a[p]!))) break;
       f[i] = pf;
       a[i] = a[p]!;
-      items[i] = items[p];
+      slotOf[i] = slotOf[p]!;
       i = p;
     }
     f[i] = finishIteration;
     a[i] = admitted;
-    items[i] = item;
+    slotOf[i] = slot;
   }
 
   /** Removes the earliest entry and returns its item (undefined when empty). */
@@ -53,15 +63,17 @@ export class FinishHeap<T> {
     if (this.count === 0) return undefined;
     const f = this.finish;
     const a = this.admitted;
-    const items = this.items;
-    const top = items[0];
+    const slotOf = this.slotOf;
+    const topSlot = slotOf[0]!;
+    const top = this.items[topSlot];
+    this.items[topSlot] = undefined; // no reference kept once the entry is gone
     const n = --this.count;
-    const lf = f[n]!;
-    const la = a[n]!;
-    const last = items[n];
-    items[n] = undefined; // no reference kept past the heap's end
+    this.free[this.freeCount++] = topSlot;
     if (n > 0) {
-      // Sift down with a hole from the root: the earlier child moves up while it is before `last`.
+      const lf = f[n]!;
+      const la = a[n]!;
+      const ls = slotOf[n]!;
+      // Sift down with a hole from the root: the earlier child moves up while it is before the last entry.
       let i = 0;
       for (;;) {
         let c = 2 * i + 1;
@@ -80,19 +92,20 @@ export class FinishHeap<T> {
         if (!(cf < lf || (cf === lf && ca < la))) break;
         f[i] = cf;
         a[i] = ca;
-        items[i] = items[c];
+        slotOf[i] = slotOf[c]!;
         i = c;
       }
       f[i] = lf;
       a[i] = la;
-      items[i] = last;
+      slotOf[i] = ls;
     }
     return top;
   }
 
   clear(): void {
-    this.items.fill(undefined, 0, this.count);
+    this.items.fill(undefined);
     this.count = 0;
+    this.freeCount = 0;
   }
 
   private grow(): void {
@@ -103,8 +116,14 @@ export class FinishHeap<T> {
     const a = new Float64Array(cap);
     a.set(this.admitted);
     this.admitted = a;
+    const s = new Int32Array(cap);
+    s.set(this.slotOf);
+    this.slotOf = s;
+    const free = new Int32Array(cap);
+    free.set(this.free);
+    this.free = free;
     const items: (T | undefined)[] = new Array(cap).fill(undefined);
-    for (let i = 0; i < this.count; i++) items[i] = this.items[i];
+    for (let i = 0; i < this.items.length; i++) items[i] = this.items[i];
     this.items = items;
   }
 }

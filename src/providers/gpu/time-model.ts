@@ -35,6 +35,29 @@ export interface IterationTimeModel {
   readonly kind: 'roofline' | 'fitted';
   /** Milliseconds for one iteration doing `w`. */
   iterationMs(w: IterationWork): number;
+  /**
+   * iterationMs of a decode-only iteration (nothing prefills), to the last bit: the same
+   * operations in the same order, without a work record (a replica planning decode iterations
+   * ahead asks this once per planned iteration).
+   */
+  decodeOnlyMs(decodeSeqs: number, decodeContext: number): number;
+  /**
+   * decodeOnlyMs of `count` decode-only iterations k0, k0 + 1, ... of `decodeSeqs` sequences
+   * whose context in iteration k is baseSum + decodeSeqs x k: out[i] for iteration k0 + i.
+   */
+  decodeRunMs(decodeSeqs: number, baseSum: number, k0: number, count: number, out: Float64Array): void;
+}
+
+/** decodeRunMs by decodeOnlyMs, one iteration at a time. */
+function decodeRunByIteration(
+  m: Pick<IterationTimeModel, 'decodeOnlyMs'>,
+  decodeSeqs: number,
+  baseSum: number,
+  k0: number,
+  count: number,
+  out: Float64Array,
+): void {
+  for (let i = 0; i < count; i++) out[i] = m.decodeOnlyMs(decodeSeqs, baseSum + decodeSeqs * (k0 + i));
 }
 
 export interface RooflineOptions {
@@ -113,6 +136,53 @@ export function rooflineModel(
         linkMsPerToken * tokens
       );
     },
+    decodeOnlyMs(decodeSeqs, decodeContext) {
+      // iterationMs with prefillTokens = prefillAttention = 0, its operations kept as they are.
+      const tokens = 0 + decodeSeqs;
+      if (tokens === 0) return 0;
+      const decodeFlops = 2 * activeParams * decodeSeqs + attentionFlopsPerPair * decodeContext;
+      let computeMs = (1000 * decodeFlops) / decodePeak;
+      if (!(prefillPeak > 0)) {
+        const prefillFlops = 2 * activeParams * 0 + attentionFlopsPerPair * 0;
+        computeMs = (1000 * prefillFlops) / prefillPeak + computeMs;
+      }
+      const weightBytes =
+        totalWeightBytes === activeWeightBytes || tokens >= 4
+          ? totalWeightBytes
+          : activeWeightBytes + ((totalWeightBytes - activeWeightBytes) * (tokens - 1)) / 3;
+      const memoryMs = (1000 * (weightBytes + kvBytes * decodeContext)) / bandwidth;
+      return (
+        fixedMs + o.seqOverheadMs * (decodeSeqs + 0) + Math.max(computeMs, memoryMs) + linkMsPerToken * tokens
+      );
+    },
+    decodeRunMs(decodeSeqs, baseSum, k0, count, out) {
+      if (count <= 0) return;
+      const tokens = 0 + decodeSeqs;
+      const weightBytes =
+        totalWeightBytes === activeWeightBytes || tokens >= 4
+          ? totalWeightBytes
+          : activeWeightBytes + ((totalWeightBytes - activeWeightBytes) * (tokens - 1)) / 3;
+      const firstMemoryMs = (1000 * (weightBytes + kvBytes * (baseSum + decodeSeqs * k0))) / bandwidth;
+      const lastComputeMs =
+        (1000 *
+          (2 * activeParams * decodeSeqs +
+            attentionFlopsPerPair * (baseSum + decodeSeqs * (k0 + count - 1)))) /
+        decodePeak;
+      // Memory-bound over the whole run (decode almost always is): every rounded operation is
+      // monotonic in the context, so the memory time at the first context above the compute time
+      // at the last makes the max the memory time in every iteration, and the compute time need
+      // not be computed. Otherwise (or with the prefill term in play): one at a time.
+      if (tokens === 0 || !(prefillPeak > 0) || !(firstMemoryMs > lastComputeMs)) {
+        decodeRunByIteration(this, decodeSeqs, baseSum, k0, count, out);
+        return;
+      }
+      const before = fixedMs + o.seqOverheadMs * (decodeSeqs + 0);
+      const after = linkMsPerToken * tokens;
+      for (let i = 0; i < count; i++) {
+        const memoryMs = (1000 * (weightBytes + kvBytes * (baseSum + decodeSeqs * (k0 + i)))) / bandwidth;
+        out[i] = before + memoryMs + after;
+      }
+    },
   };
 }
 
@@ -155,6 +225,14 @@ export function fittedModel(k: FittedCoefficients): IterationTimeModel {
     iterationMs(w) {
       if (w.prefillTokens + w.decodeSeqs === 0) return 0;
       return k.a + fittedPrefillMs(k, w) + k.c * w.decodeSeqs + k.d * w.decodeContext;
+    },
+    decodeOnlyMs(decodeSeqs, decodeContext) {
+      // iterationMs with nothing prefilling: its prefill term is 0.
+      if (0 + decodeSeqs === 0) return 0;
+      return k.a + 0 + k.c * decodeSeqs + k.d * decodeContext;
+    },
+    decodeRunMs(decodeSeqs, baseSum, k0, count, out) {
+      decodeRunByIteration(this, decodeSeqs, baseSum, k0, count, out);
     },
   };
 }
