@@ -11,10 +11,15 @@ import type { AttemptSink, Provider } from '../provider.ts';
 import { TokenBucket } from '../token-bucket.ts';
 import { UtilizationMeter } from '../utilization.ts';
 
-/** A prompt-cache entry: when the prefix was last seen, and the prompt tokens then cached. */
+/**
+ * A prompt-cache entry: its prefix, when it was last seen, the prompt tokens then cached, and how
+ * many of its uses are still in the provider's use queue (the last of them is at `lastMs`).
+ */
 interface PromptCacheEntry {
+  readonly prefixId: number;
   lastMs: number;
   tokens: number;
+  queued: number;
 }
 
 /** Marks (as `Attempt.handle`) an attempt whose output a fault cuts. */
@@ -292,26 +297,21 @@ export class ApiProvider implements Provider {
     const cache = this.config.promptCache;
     const req = a.work;
     if (!cache || req.prefixId < 0 || req.prefixTokens <= 0) return 0;
-    const entries = this.promptCache;
-    let entry = entries.get(req.prefixId);
+    this.expirePromptCache(now, cache.ttl);
+    let entry = this.promptCache.get(req.prefixId);
     const hit = entry !== undefined && now - entry.lastMs <= cache.ttl;
     const cachedTokens = hit ? entry!.tokens : 0;
-    // Re-inserted as the most recent use, so the map stays ordered by last use and expired
-    // entries (misses anyway) are dropped from its front: memory follows the live prefixes, not
-    // every agent session the run ever had.
-    if (entry !== undefined) entries.delete(req.prefixId);
-    for (const [id, e] of entries) {
-      if (now - e.lastMs <= cache.ttl) break;
-      entries.delete(id);
-    }
     // This prompt is what the cache holds for the prefix from now on (a session's next call
     // repeats it); a hit covers only what this provider saw before. The entry is reused.
-    if (entry === undefined) entry = { lastMs: now, tokens: req.promptTokens };
-    else {
+    if (entry === undefined) {
+      entry = { prefixId: req.prefixId, lastMs: now, tokens: req.promptTokens, queued: 0 };
+      this.promptCache.set(req.prefixId, entry);
+    } else {
       entry.lastMs = now;
       entry.tokens = req.promptTokens;
     }
-    entries.set(req.prefixId, entry);
+    entry.queued++;
+    this.promptCacheUses.push(entry);
     if (!hit) {
       // A miss writes the prefix to the cache, which some dialects bill above the input price.
       if (this.cacheWriteFactor !== 1) a.cacheWriteInputTokens = Math.min(req.prefixTokens, req.promptTokens);
@@ -321,8 +321,24 @@ export class ApiProvider implements Provider {
     return a.cachedInputTokens;
   }
 
-  /** Per prefix id, in order of last use: when this provider last saw it and the prompt tokens it then cached. */
+  /**
+   * Drops the entries whose last use is more than `ttl` before `now` (misses anyway), oldest use
+   * first, so memory follows the live prefixes, not every agent session the run ever had. A use
+   * an entry has had since is further back in the queue: the older one just leaves it.
+   */
+  private expirePromptCache(now: number, ttl: number): void {
+    const uses = this.promptCacheUses;
+    for (let e = uses.peekFront(); e !== undefined; e = uses.peekFront()) {
+      if (e.queued === 1 && now - e.lastMs <= ttl) return;
+      uses.shift();
+      if (--e.queued === 0) this.promptCache.delete(e.prefixId);
+    }
+  }
+
+  /** Per prefix id: when this provider last saw it and the prompt tokens it then cached. */
   private readonly promptCache = new Map<number, PromptCacheEntry>();
+  /** Each use of an entry, oldest first (an entry reused since appears again further back). */
+  private readonly promptCacheUses = new Deque<PromptCacheEntry>();
 
   /** Frees the slot, debits output tokens, bills, reports, starts the next waiting attempt. */
   private release(a: Attempt, now: number): void {
