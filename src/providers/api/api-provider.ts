@@ -101,15 +101,20 @@ export class ApiProvider implements Provider {
     const names = dialect.rateLimitHeaders;
     this.headerBuckets =
       names && (this.rpm || this.inputTpm || this.outputTpm)
-        ? { outputTokens: names.outputTokens !== undefined }
+        ? {
+            requests: { last: undefined },
+            inputTokens: { last: undefined },
+            outputTokens: names.outputTokens !== undefined ? { last: undefined } : undefined,
+            last: undefined,
+          }
         : undefined;
   }
 
   /** A cache write's price as a multiple of the input price (Anthropic: 1.25; 1: not extra). */
   private readonly cacheWriteFactor: number;
 
-  /** Which buckets the dialect's rate-limit headers report; undefined: it sends none. */
-  private readonly headerBuckets: { outputTokens: boolean } | undefined;
+  /** The buckets the dialect's rate-limit headers report, each as last sent; undefined: it sends none. */
+  private readonly headerBuckets: HeaderMemo | undefined;
 
   /** Slots taking new work: capacity less any capacity-loss fault (updated on fault changes). */
   private slots: number;
@@ -230,16 +235,25 @@ export class ApiProvider implements Provider {
    * storm lowers it).
    */
   private rateLimitHeaders(now: number): RateLimitHeaders | undefined {
-    if (!this.headerBuckets) return undefined;
+    const memo = this.headerBuckets;
+    if (!memo) return undefined;
     const factor = this.faults.limitFactor;
     const limits = this.config.rateLimit!;
-    return Object.freeze({
-      requests: headerBucket(this.rpm, limits.rpm, factor, now),
-      inputTokens: headerBucket(this.inputTpm, limits.inputTpm, factor, now),
-      outputTokens: this.headerBuckets.outputTokens
-        ? headerBucket(this.outputTpm, limits.outputTpm, factor, now)
-        : undefined,
-    });
+    const requests = headerBucket(this.rpm, limits.rpm, factor, now, memo.requests);
+    const inputTokens = headerBucket(this.inputTpm, limits.inputTpm, factor, now, memo.inputTokens);
+    const outputTokens = memo.outputTokens
+      ? headerBucket(this.outputTpm, limits.outputTpm, factor, now, memo.outputTokens)
+      : undefined;
+    const last = memo.last;
+    if (
+      last !== undefined &&
+      last.requests === requests &&
+      last.inputTokens === inputTokens &&
+      last.outputTokens === outputTokens
+    )
+      return last;
+    memo.last = Object.freeze({ requests, inputTokens, outputTokens });
+    return memo.last;
   }
 
   /** Answers with `status` after the network round trip, without serving the attempt. */
@@ -378,19 +392,43 @@ export class ApiProvider implements Provider {
 }
 
 /**
+ * The headers a provider sent last, kept to be sent again while their figures repeat (a limit far
+ * from binding states the same after every request): frozen data, so a response may share it, and
+ * no freeze per response. `outputTokens` is undefined where the dialect does not report that bucket.
+ */
+interface HeaderMemo {
+  readonly requests: BucketMemo;
+  readonly inputTokens: BucketMemo;
+  readonly outputTokens: BucketMemo | undefined;
+  last: RateLimitHeaders | undefined;
+}
+
+/** One bucket as the headers stated it last (undefined: none yet). */
+interface BucketMemo {
+  last: RateLimitBucket | undefined;
+}
+
+/**
  * One bucket as the headers state it now: the limit in force (`factor`: a rate-limit storm lowers
  * it), what is left after this request was counted, and the time until the bucket is full again.
- * Undefined for a limit the provider does not have. (A function, not a closure per response.)
+ * Undefined for a limit the provider does not have. The same figures as `memo`'s give its bucket
+ * again. (A function, not a closure per response.)
  */
 function headerBucket(
   b: TokenBucket | undefined,
   configured: number | undefined,
   factor: number,
   now: number,
+  memo: BucketMemo,
 ): RateLimitBucket | undefined {
   if (!b || configured === undefined) return undefined;
   const limit = configured * factor;
   const left = b.available(now);
   const resetMs = limit > 0 ? Math.max(0, ((limit - left) * 60_000) / limit) : Number.POSITIVE_INFINITY;
-  return Object.freeze({ limit, remaining: Math.max(0, Math.floor(left + 1e-9)), resetMs });
+  const remaining = Math.max(0, Math.floor(left + 1e-9));
+  const last = memo.last;
+  if (last !== undefined && last.limit === limit && last.remaining === remaining && last.resetMs === resetMs)
+    return last;
+  memo.last = Object.freeze({ limit, remaining, resetMs });
+  return memo.last;
 }
