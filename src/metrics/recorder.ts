@@ -21,6 +21,7 @@ import { OUTCOMES, type Outcome, type Request } from '../workload/request.ts';
 import type { Session } from '../workload/sessions.ts';
 import { RejectionCounter } from './rejections.ts';
 import { Series, type WindowCount, WindowCounts } from './timeseries.ts';
+import { TtftE2e } from './ttft-e2e.ts';
 
 /** Position of each outcome in `ClassMetrics.outcomes`: the order of OUTCOMES. */
 const OUTCOME_INDEX = Object.fromEntries(OUTCOMES.map((o, i) => [o, i])) as Record<Outcome, number>;
@@ -81,14 +82,13 @@ export class ClassMetrics {
   sessionOutputTokens = 0;
   sessionCostUsd = 0;
   readonly sessionDuration = new LogHistogram();
-  readonly ttft = new LogHistogram();
+  /** TTFT and E2E of measured requests (`ttft`, `e2e`). */
+  readonly latency = new TtftE2e();
   readonly tpot = new LogHistogram();
   readonly itl = new LogHistogram();
-  readonly e2e = new LogHistogram();
   readonly queueWait = new LogHistogram();
-  // Time series of this class.
-  readonly windowTtft = new LogHistogram(4);
-  readonly windowE2e = new LogHistogram(4);
+  // Time series of this class: TTFT and E2E of the requests ending in the window in progress.
+  readonly windowLatency = new TtftE2e(4);
   /** First of this class's cells in the recorder's WindowCounts (offsets C_*). */
   readonly cell: number;
   readonly windowOffered: WindowCount;
@@ -129,6 +129,14 @@ export class ClassMetrics {
 
   count(outcome: Outcome): number {
     return this.outcomes[OUTCOME_INDEX[outcome]]!;
+  }
+
+  get ttft(): LogHistogram {
+    return this.latency.ttft;
+  }
+
+  get e2e(): LogHistogram {
+    return this.latency.e2e;
   }
 }
 
@@ -448,8 +456,7 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
     // Each value goes to two resolutions (window and class): its float is taken apart once.
     const ttftHigh = highWord(ttft);
     const e2eHigh = highWord(e2e);
-    c.windowTtft.recordHigh(ttft, ttftHigh);
-    c.windowE2e.recordHigh(e2e, e2eHigh);
+    c.windowLatency.record(ttft, ttftHigh, e2e, e2eHigh);
     if (good) {
       cells[GOODPUT]!++;
       cells[cell + C_GOODPUT]!++;
@@ -474,8 +481,7 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
       c.acceptable++;
       if (good) c.qualityGoodput++;
     }
-    c.ttft.recordHigh(ttft, ttftHigh);
-    c.e2e.recordHigh(e2e, e2eHigh);
+    c.latency.record(ttft, ttftHigh, e2e, e2eHigh);
     c.queueWait.recordOne(req.ticket.gatewayWaitMs + (a.serviceStartMs - a.startMs));
     // TPOT and ITL exist only for streamed responses (a queue server answers whole).
     if (streamed) {
@@ -531,12 +537,12 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
     // After the shares above, which read the window's token counts.
     this.counts.close(w);
     for (const c of this.classes) {
-      c.seriesTtftP50.set(w, c.windowTtft.quantile(0.5));
-      c.seriesTtftP99.set(w, c.windowTtft.quantile(0.99));
-      c.seriesE2eP50.set(w, c.windowE2e.quantile(0.5));
-      c.seriesE2eP99.set(w, c.windowE2e.quantile(0.99));
-      c.windowTtft.reset();
-      c.windowE2e.reset();
+      const window = c.windowLatency;
+      c.seriesTtftP50.set(w, window.ttft.quantile(0.5));
+      c.seriesTtftP99.set(w, window.ttft.quantile(0.99));
+      c.seriesE2eP50.set(w, window.e2e.quantile(0.5));
+      c.seriesE2eP99.set(w, window.e2e.quantile(0.99));
+      window.reset();
     }
   }
 }

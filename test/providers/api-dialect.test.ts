@@ -128,6 +128,26 @@ describe('api provider rate-limit headers', () => {
     expect(Object.isFrozen(b.rateLimit)).toBe(true);
     expect(Object.isFrozen(b.rateLimit?.requests)).toBe(true);
   });
+
+  it('responses whose figures repeat share the headers; any change gives new ones', () => {
+    const { sim, submit } = setup({
+      ttft: '100ms',
+      outputRate: '1000/s',
+      rateLimit: { rpm: 60, inputTpm: 6000 },
+    });
+    // A minute apart both buckets are full again before each request: the same figures.
+    const a = submit(0);
+    const b = submit(60_000);
+    // A different prompt leaves a different input bucket; the requests bucket reads as before.
+    const c = submit(120_000, 200);
+    sim.run(Number.POSITIVE_INFINITY);
+    expect(b.rateLimit).toBe(a.rateLimit);
+    expect(c.rateLimit).not.toBe(a.rateLimit);
+    expect(c.rateLimit?.requests).toBe(a.rateLimit?.requests);
+    expect(a.rateLimit?.requests).toEqual({ limit: 60, remaining: 59, resetMs: 1000 });
+    expect(a.rateLimit?.inputTokens).toEqual({ limit: 6000, remaining: 5900, resetMs: 1000 });
+    expect(c.rateLimit?.inputTokens).toEqual({ limit: 6000, remaining: 5800, resetMs: 2000 });
+  });
 });
 
 describe('prompt-cache writes by dialect', () => {

@@ -11,10 +11,15 @@ import type { AttemptSink, Provider } from '../provider.ts';
 import { TokenBucket } from '../token-bucket.ts';
 import { UtilizationMeter } from '../utilization.ts';
 
-/** A prompt-cache entry: when the prefix was last seen, and the prompt tokens then cached. */
+/**
+ * A prompt-cache entry: its prefix, when it was last seen, the prompt tokens then cached, and how
+ * many of its uses are still in the provider's use queue (the last of them is at `lastMs`).
+ */
 interface PromptCacheEntry {
+  readonly prefixId: number;
   lastMs: number;
   tokens: number;
+  queued: number;
 }
 
 /** Marks (as `Attempt.handle`) an attempt whose output a fault cuts. */
@@ -96,15 +101,20 @@ export class ApiProvider implements Provider {
     const names = dialect.rateLimitHeaders;
     this.headerBuckets =
       names && (this.rpm || this.inputTpm || this.outputTpm)
-        ? { outputTokens: names.outputTokens !== undefined }
+        ? {
+            requests: { last: undefined },
+            inputTokens: { last: undefined },
+            outputTokens: names.outputTokens !== undefined ? { last: undefined } : undefined,
+            last: undefined,
+          }
         : undefined;
   }
 
   /** A cache write's price as a multiple of the input price (Anthropic: 1.25; 1: not extra). */
   private readonly cacheWriteFactor: number;
 
-  /** Which buckets the dialect's rate-limit headers report; undefined: it sends none. */
-  private readonly headerBuckets: { outputTokens: boolean } | undefined;
+  /** The buckets the dialect's rate-limit headers report, each as last sent; undefined: it sends none. */
+  private readonly headerBuckets: HeaderMemo | undefined;
 
   /** Slots taking new work: capacity less any capacity-loss fault (updated on fault changes). */
   private slots: number;
@@ -225,16 +235,25 @@ export class ApiProvider implements Provider {
    * storm lowers it).
    */
   private rateLimitHeaders(now: number): RateLimitHeaders | undefined {
-    if (!this.headerBuckets) return undefined;
+    const memo = this.headerBuckets;
+    if (!memo) return undefined;
     const factor = this.faults.limitFactor;
     const limits = this.config.rateLimit!;
-    return Object.freeze({
-      requests: headerBucket(this.rpm, limits.rpm, factor, now),
-      inputTokens: headerBucket(this.inputTpm, limits.inputTpm, factor, now),
-      outputTokens: this.headerBuckets.outputTokens
-        ? headerBucket(this.outputTpm, limits.outputTpm, factor, now)
-        : undefined,
-    });
+    const requests = headerBucket(this.rpm, limits.rpm, factor, now, memo.requests);
+    const inputTokens = headerBucket(this.inputTpm, limits.inputTpm, factor, now, memo.inputTokens);
+    const outputTokens = memo.outputTokens
+      ? headerBucket(this.outputTpm, limits.outputTpm, factor, now, memo.outputTokens)
+      : undefined;
+    const last = memo.last;
+    if (
+      last !== undefined &&
+      last.requests === requests &&
+      last.inputTokens === inputTokens &&
+      last.outputTokens === outputTokens
+    )
+      return last;
+    memo.last = Object.freeze({ requests, inputTokens, outputTokens });
+    return memo.last;
   }
 
   /** Answers with `status` after the network round trip, without serving the attempt. */
@@ -292,26 +311,21 @@ export class ApiProvider implements Provider {
     const cache = this.config.promptCache;
     const req = a.work;
     if (!cache || req.prefixId < 0 || req.prefixTokens <= 0) return 0;
-    const entries = this.promptCache;
-    let entry = entries.get(req.prefixId);
+    this.expirePromptCache(now, cache.ttl);
+    let entry = this.promptCache.get(req.prefixId);
     const hit = entry !== undefined && now - entry.lastMs <= cache.ttl;
     const cachedTokens = hit ? entry!.tokens : 0;
-    // Re-inserted as the most recent use, so the map stays ordered by last use and expired
-    // entries (misses anyway) are dropped from its front: memory follows the live prefixes, not
-    // every agent session the run ever had.
-    if (entry !== undefined) entries.delete(req.prefixId);
-    for (const [id, e] of entries) {
-      if (now - e.lastMs <= cache.ttl) break;
-      entries.delete(id);
-    }
     // This prompt is what the cache holds for the prefix from now on (a session's next call
     // repeats it); a hit covers only what this provider saw before. The entry is reused.
-    if (entry === undefined) entry = { lastMs: now, tokens: req.promptTokens };
-    else {
+    if (entry === undefined) {
+      entry = { prefixId: req.prefixId, lastMs: now, tokens: req.promptTokens, queued: 0 };
+      this.promptCache.set(req.prefixId, entry);
+    } else {
       entry.lastMs = now;
       entry.tokens = req.promptTokens;
     }
-    entries.set(req.prefixId, entry);
+    entry.queued++;
+    this.promptCacheUses.push(entry);
     if (!hit) {
       // A miss writes the prefix to the cache, which some dialects bill above the input price.
       if (this.cacheWriteFactor !== 1) a.cacheWriteInputTokens = Math.min(req.prefixTokens, req.promptTokens);
@@ -321,8 +335,24 @@ export class ApiProvider implements Provider {
     return a.cachedInputTokens;
   }
 
-  /** Per prefix id, in order of last use: when this provider last saw it and the prompt tokens it then cached. */
+  /**
+   * Drops the entries whose last use is more than `ttl` before `now` (misses anyway), oldest use
+   * first, so memory follows the live prefixes, not every agent session the run ever had. A use
+   * an entry has had since is further back in the queue: the older one just leaves it.
+   */
+  private expirePromptCache(now: number, ttl: number): void {
+    const uses = this.promptCacheUses;
+    for (let e = uses.peekFront(); e !== undefined; e = uses.peekFront()) {
+      if (e.queued === 1 && now - e.lastMs <= ttl) return;
+      uses.shift();
+      if (--e.queued === 0) this.promptCache.delete(e.prefixId);
+    }
+  }
+
+  /** Per prefix id: when this provider last saw it and the prompt tokens it then cached. */
   private readonly promptCache = new Map<number, PromptCacheEntry>();
+  /** Each use of an entry, oldest first (an entry reused since appears again further back). */
+  private readonly promptCacheUses = new Deque<PromptCacheEntry>();
 
   /** Frees the slot, debits output tokens, bills, reports, starts the next waiting attempt. */
   private release(a: Attempt, now: number): void {
@@ -362,19 +392,43 @@ export class ApiProvider implements Provider {
 }
 
 /**
+ * The headers a provider sent last, kept to be sent again while their figures repeat (a limit far
+ * from binding states the same after every request): frozen data, so a response may share it, and
+ * no freeze per response. `outputTokens` is undefined where the dialect does not report that bucket.
+ */
+interface HeaderMemo {
+  readonly requests: BucketMemo;
+  readonly inputTokens: BucketMemo;
+  readonly outputTokens: BucketMemo | undefined;
+  last: RateLimitHeaders | undefined;
+}
+
+/** One bucket as the headers stated it last (undefined: none yet). */
+interface BucketMemo {
+  last: RateLimitBucket | undefined;
+}
+
+/**
  * One bucket as the headers state it now: the limit in force (`factor`: a rate-limit storm lowers
  * it), what is left after this request was counted, and the time until the bucket is full again.
- * Undefined for a limit the provider does not have. (A function, not a closure per response.)
+ * Undefined for a limit the provider does not have. The same figures as `memo`'s give its bucket
+ * again. (A function, not a closure per response.)
  */
 function headerBucket(
   b: TokenBucket | undefined,
   configured: number | undefined,
   factor: number,
   now: number,
+  memo: BucketMemo,
 ): RateLimitBucket | undefined {
   if (!b || configured === undefined) return undefined;
   const limit = configured * factor;
   const left = b.available(now);
   const resetMs = limit > 0 ? Math.max(0, ((limit - left) * 60_000) / limit) : Number.POSITIVE_INFINITY;
-  return Object.freeze({ limit, remaining: Math.max(0, Math.floor(left + 1e-9)), resetMs });
+  const remaining = Math.max(0, Math.floor(left + 1e-9));
+  const last = memo.last;
+  if (last !== undefined && last.limit === limit && last.remaining === remaining && last.resetMs === resetMs)
+    return last;
+  memo.last = Object.freeze({ limit, remaining, resetMs });
+  return memo.last;
 }
