@@ -8,19 +8,17 @@
  */
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Simulation } from '../../src/engine/simulation.ts';
-import { Gateway } from '../../src/gateway/pipeline.ts';
-import type { GatewayProbe } from '../../src/gateway/probe.ts';
+import type { Gateway } from '../../src/gateway/pipeline.ts';
 import { Ticket } from '../../src/gateway/ticket.ts';
 import { Attempt, reuseAttempt } from '../../src/providers/attempt.ts';
 import { QueueProvider } from '../../src/providers/queue/queue-provider.ts';
 import { WorkItem } from '../../src/providers/work-item.ts';
-import { loadScenarioFile, loadScenarioObject, validateScenario } from '../../src/scenario/load.ts';
+import { loadScenarioFile, loadScenarioObject } from '../../src/scenario/load.ts';
 import { parseOverride } from '../../src/scenario/overrides.ts';
 import type { ScenarioInput } from '../../src/scenario/schema.ts';
 import { simulate } from '../../src/simulator/simulate.ts';
 import { Request } from '../../src/workload/request.ts';
-import { queueConfig } from '../providers/harness.ts';
+import { Keeper, runThroughOneTarget } from './one-target.ts';
 
 const inf = Number.POSITIVE_INFINITY;
 const SENTINEL = Symbol('stale');
@@ -156,73 +154,10 @@ describe('a run is the same with the record pool and without', () => {
   }
 });
 
-/** A queue provider that does not say it forgets reported attempts (as one that keeps them). */
-class Keeper extends QueueProvider {
-  override readonly forgetsReported = undefined as unknown as true;
-}
-
 /** 50 requests, 50 ms apart, through a recycling gateway to one provider; the attempts reported. */
 function reportedThrough(make: typeof QueueProvider): Attempt[] {
-  const sim = new Simulation();
-  const scenario = validateScenario({
-    name: 'keeper',
-    duration: '10s',
-    providers: [{ name: 'q', kind: 'queue', servers: 2, service: '100ms' }],
-    workload: { arrivals: { rate: 1 }, classes: [{ name: 'c' }] },
-  });
   const reported: Attempt[] = [];
-  const probe: GatewayProbe = {
-    admitted() {},
-    rejected() {},
-    hedged() {},
-    retryDenied() {},
-    gatewayRetried() {},
-    attemptStarted() {},
-    attemptAbandoned() {},
-    attemptDone: (a) => reported.push(a),
-  };
-  const gateway = new Gateway({
-    scheduler: sim,
-    config: scenario.gateway,
-    classes: [{ name: 'c', priority: 0, tenant: undefined, slo: { ttftMs: inf, tpotMs: inf, e2eMs: inf } }],
-    policies: () => ({
-      routing: { route: (_r, targets) => targets[0]! },
-      admission: { admit: () => 'admit' },
-      names: { routing: 'first' },
-    }),
-    probe,
-    retryRng: () => 0.5,
-    recycle: true,
-  });
-  const provider = new make(
-    { ...queueConfig({ servers: 2, service: '100ms' }), name: 'q' },
-    sim,
-    gateway,
-    () => 0.5,
-  );
-  const spec = {
-    name: 'q',
-    provider: 'q',
-    providerIndex: 0,
-    kind: 'queue',
-    models: ['q'],
-    inputPerMTok: 0,
-    outputPerMTok: 0,
-  };
-  gateway.addTarget(spec, provider);
-  const tickets: Ticket<number>[] = [];
-  const listener = { tryEnded: (i: number) => gateway.close(tickets[i]!) };
-  for (let i = 0; i < 50; i++) {
-    sim.at(
-      i * 50,
-      () => {
-        tickets[i] = gateway.open(new WorkItem(i, 0, sim.now(), 10, 10, inf, true, false), i, listener);
-        gateway.receive(tickets[i]!, 1);
-      },
-      undefined,
-    );
-  }
-  sim.run(inf);
+  runThroughOneTarget({ make, requests: 50, onAttemptDone: (a) => reported.push(a) });
   return reported;
 }
 
