@@ -17,6 +17,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   renameSync,
@@ -111,7 +112,9 @@ export function loadWithCodeCache(options: CodeCacheOptions): LoadedBundle {
       saved = true;
       try {
         mkdirSync(options.userDir, { recursive: true, mode: 0o700 });
-        if (isPrivateDir(options.userDir)) writeCacheFile(userFile, key, script.createCachedData());
+        if (!isPrivateDir(options.userDir)) return;
+        writeCacheFile(userFile, key, script.createCachedData());
+        pruneUserCaches(options.userDir, userFile);
       } catch {
         // A cache that cannot be written is only a slower next start.
       }
@@ -190,6 +193,48 @@ export function cacheKey(bundleBytes: Uint8Array): string {
     process.arch,
     hex(crc32!(flags)),
   ].join('-');
+}
+
+/**
+ * How many cache files the user's directory keeps: one per install location, Node and flags, so
+ * each `npx` install or Node upgrade adds one; beyond this the least recently written go.
+ */
+export const USER_CACHES_KEPT = 8;
+
+/** A temporary file older than this was left by a process that died while writing (ms). */
+const STALE_TEMP_MS = 60 * 60 * 1000;
+
+/**
+ * Deletes the user's oldest cache files beyond USER_CACHES_KEPT (by last write; `keep`, just
+ * written, always stays) and temporary files a killed process left. Only names this module
+ * writes are touched, and only regular files (never a link's target).
+ */
+export function pruneUserCaches(dir: string, keep: string, now = Date.now()): void {
+  const caches: { file: string; mtimeMs: number }[] = [];
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith('cli-')) continue;
+    const file = join(dir, name);
+    let st: ReturnType<typeof lstatSync>;
+    try {
+      st = lstatSync(file);
+    } catch {
+      continue; // Another process pruned it first.
+    }
+    if (!st.isFile()) continue;
+    if (name.endsWith('.tmp')) {
+      if (now - st.mtimeMs > STALE_TEMP_MS) removeQuietly(file);
+    } else if (name.endsWith('.cache') && file !== keep) caches.push({ file, mtimeMs: st.mtimeMs });
+  }
+  caches.sort((a, b) => b.mtimeMs - a.mtimeMs);
+  for (const old of caches.slice(USER_CACHES_KEPT - 1)) removeQuietly(old.file);
+}
+
+function removeQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // Gone already, or not ours to remove: either way a cache, not a result.
+  }
 }
 
 /** One file per bundle location, Node and flags: a rebuild replaces the file, never adds one. */

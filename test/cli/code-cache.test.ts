@@ -12,6 +12,8 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +25,9 @@ import {
   type LoadedBundle,
   lazyModule,
   loadWithCodeCache,
+  pruneUserCaches,
   readCacheFile,
+  USER_CACHES_KEPT,
   writeCacheFile,
 } from '../../src/cli/code-cache.ts';
 import { BIN, ROOT } from './process.ts';
@@ -202,6 +206,49 @@ describe('loadWithCodeCache', () => {
     rmSync(cacheFileIn(dir));
     loaded.saveIfNeeded();
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('pruneUserCaches', () => {
+  /** A file in `dir` last written `ageS` seconds before `now`. */
+  const fileAged = (dir: string, name: string, now: number, ageS: number) => {
+    const file = join(dir, name);
+    writeFileSync(file, 'x');
+    utimesSync(file, (now - ageS * 1000) / 1000, (now - ageS * 1000) / 1000);
+    return file;
+  };
+
+  it('keeps the newest caches and the one just written, and removes stale temporary files', () => {
+    const dir = freshDir();
+    const now = Date.now();
+    // Twelve install locations' caches, cli-0 the newest; the one just written is the oldest.
+    for (let i = 0; i < 12; i++) fileAged(dir, `cli-${i}.cache`, now, 100 + i);
+    const keep = fileAged(dir, 'cli-just-written.cache', now, 5000);
+    fileAged(dir, 'cli-0.cache.123.abc.tmp', now, 2 * 3600);
+    fileAged(dir, 'cli-1.cache.456.def.tmp', now, 10);
+    fileAged(dir, 'notes.txt', now, 9999);
+    pruneUserCaches(dir, keep, now);
+    const kept = Array.from({ length: USER_CACHES_KEPT - 1 }, (_, i) => `cli-${i}.cache`);
+    expect(readdirSync(dir).sort()).toEqual(
+      [...kept, 'cli-1.cache.456.def.tmp', 'cli-just-written.cache', 'notes.txt'].sort(),
+    );
+  });
+
+  it('never follows or removes a link, and leaves fewer caches than it keeps alone', () => {
+    const dir = freshDir();
+    const elsewhere = freshDir();
+    const target = fileAged(elsewhere, 'precious.cache', Date.now(), 0);
+    symlinkSync(target, join(dir, 'cli-link.cache'));
+    const keep = fileAged(dir, 'cli-a.cache', Date.now(), 0);
+    pruneUserCaches(dir, keep, Date.now() + 10 * 3600_000);
+    expect(readdirSync(dir).sort()).toEqual(['cli-a.cache', 'cli-link.cache']);
+    expect(readFileSync(target, 'utf8')).toBe('x');
+  });
+
+  it('runs after each cache the loader writes', () => {
+    const dir = join(freshDir(), 'cache');
+    for (let i = 0; i < USER_CACHES_KEPT + 3; i++) load(writeBundle(`p${i}.cjs`), dir).saveIfNeeded();
+    expect(readdirSync(dir).filter((f) => f.endsWith('.cache'))).toHaveLength(USER_CACHES_KEPT);
   });
 });
 
