@@ -47,10 +47,9 @@ export class EventQueue {
   private count = 0;
   private seq = 0;
 
-  /** Set by `pop()`: the removed event. Read them before the next pop. */
+  /** Set by `pop()`: the removed event's time, and its slot (which keeps its handler and payload). */
   poppedTimeMs = 0;
-  poppedHandler: EventHandler<unknown> = noop;
-  poppedPayload: unknown;
+  private poppedSlot = -1;
 
   /** Generations a slot lives through before it is retired (MAX_GEN; tests pass a small one). */
   private readonly maxGen: number;
@@ -94,9 +93,22 @@ export class EventQueue {
   }
 
   /**
-   * Removes the earliest event into `poppedTimeMs`/`poppedHandler`/`poppedPayload` (fields, so the
-   * hot loop allocates nothing). Returns false when the queue is empty. A slot keeps its handler
-   * and payload until reused (slots are reused first, so that stays bounded by the largest queue).
+   * The handler and payload of the event `pop()` removed: read them before the next push or pop
+   * (its slot is free, and kept as it was until a push reuses it).
+   */
+  get poppedHandler(): EventHandler<unknown> {
+    return this.poppedSlot < 0 ? noop : (this.handlers[this.poppedSlot] as EventHandler<unknown>);
+  }
+
+  get poppedPayload(): unknown {
+    return this.poppedSlot < 0 ? undefined : this.payloads[this.poppedSlot];
+  }
+
+  /**
+   * Removes the earliest event into `poppedTimeMs`/`poppedHandler`/`poppedPayload` (the hot loop
+   * allocates nothing, and stores no reference: the event's slot keeps its handler and payload
+   * until reused, and slots are reused first, so that stays bounded by the largest queue).
+   * Returns false when the queue is empty.
    */
   pop(): boolean {
     return this.popUntil(Number.POSITIVE_INFINITY);
@@ -107,8 +119,7 @@ export class EventQueue {
     if (this.count === 0 || !(this.keys[0]! <= untilMs)) return false;
     const slot = this.heapSlot[0]!;
     this.poppedTimeMs = this.keys[0]!;
-    this.poppedHandler = this.handlers[slot] as EventHandler<unknown>;
-    this.poppedPayload = this.payloads[slot];
+    this.poppedSlot = slot;
     this.release(slot);
     const last = --this.count;
     if (last > 0)
