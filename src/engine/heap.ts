@@ -46,6 +46,13 @@ export class EventQueue {
   private slots = 0;
   private count = 0;
   private seq = 0;
+  /**
+   * The root position is empty: the last pop left its hole for the next push to fill (an event
+   * handler usually schedules one), which then sifts the new event down from the root: one sift
+   * where filling the hole with the last event and then adding the new one took two. Anything
+   * else fills it first (`fillHole`). The events are then at positions 1..count.
+   */
+  private hole = false;
 
   /** Set by `pop()`: the removed event's time, and its slot (which keeps its handler and payload). */
   poppedTimeMs = 0;
@@ -72,6 +79,7 @@ export class EventQueue {
 
   /** Time of the earliest event; Infinity when empty. */
   peekTime(): number {
+    if (this.hole) this.fillHole();
     return this.count > 0 ? this.keys[0]! : Number.POSITIVE_INFINITY;
   }
 
@@ -88,7 +96,11 @@ export class EventQueue {
     }
     this.handlers[slot] = handler as EventHandler<never>;
     this.payloads[slot] = payload;
-    this.siftUp(this.count++, timeMs, priority * SEQ_SPAN + this.seq++, slot);
+    const key = priority * SEQ_SPAN + this.seq++;
+    if (this.hole) {
+      this.hole = false;
+      this.siftDown(0, timeMs, key, slot, ++this.count);
+    } else this.siftUp(this.count++, timeMs, key, slot);
     return this.slotGen[slot]! * SLOT_SPAN + slot;
   }
 
@@ -116,15 +128,23 @@ export class EventQueue {
 
   /** As `pop`, when the earliest event is at or before `untilMs`; else false, changing nothing. */
   popUntil(untilMs: number): boolean {
+    if (this.hole) this.fillHole();
     if (this.count === 0 || !(this.keys[0]! <= untilMs)) return false;
     const slot = this.heapSlot[0]!;
     this.poppedTimeMs = this.keys[0]!;
     this.poppedSlot = slot;
     this.release(slot);
-    const last = --this.count;
+    this.count--;
+    this.hole = true;
+    return true;
+  }
+
+  /** Moves the last event into the root's hole (see `hole`), and from there down to its place. */
+  private fillHole(): void {
+    this.hole = false;
+    const last = this.count;
     if (last > 0)
       this.siftDown(0, this.keys[2 * last]!, this.keys[2 * last + 1]!, this.heapSlot[last]!, last);
-    return true;
   }
 
   /**
@@ -136,8 +156,9 @@ export class EventQueue {
     if (!(handle >= SLOT_SPAN) || !Number.isSafeInteger(handle)) return false;
     const slot = handle % SLOT_SPAN;
     if (slot >= this.slots || this.slotGen[slot] !== (handle - slot) / SLOT_SPAN) return false;
+    if (this.slotPos[slot]! < 0) return false;
+    if (this.hole) this.fillHole();
     const i = this.slotPos[slot]!;
-    if (i < 0) return false;
     this.handlers[slot] = undefined;
     this.payloads[slot] = undefined;
     this.release(slot);
