@@ -35,7 +35,7 @@ export class EventQueue {
   /** By slot: the event's heap position, -1 when the slot is free. */
   private slotPos: Int32Array;
   /** By slot: the generation of the handle the slot's current (or next) event carries. */
-  private slotGen: Float64Array;
+  private slotGen: Int32Array;
   /** By slot: handler and payload. */
   private handlers: (EventHandler<never> | undefined)[];
   private payloads: unknown[];
@@ -67,7 +67,7 @@ export class EventQueue {
     this.keys = new Float64Array(2 * cap);
     this.heapSlot = new Int32Array(cap);
     this.slotPos = new Int32Array(cap).fill(-1);
-    this.slotGen = new Float64Array(cap).fill(1);
+    this.slotGen = new Int32Array(cap).fill(1);
     this.handlers = new Array(cap).fill(undefined);
     this.payloads = new Array(cap).fill(undefined);
     this.free = new Int32Array(cap);
@@ -94,7 +94,8 @@ export class EventQueue {
       if (this.slots === this.slotPos.length) this.grow();
       slot = this.slots++;
     }
-    this.handlers[slot] = handler as EventHandler<never>;
+    // A slot is often reused at once for the same kind of event: skip a store (and its barrier).
+    if (this.handlers[slot] !== handler) this.handlers[slot] = handler as EventHandler<never>;
     this.payloads[slot] = payload;
     const key = priority * SEQ_SPAN + this.seq++;
     if (this.hole) {
@@ -259,7 +260,7 @@ export class EventQueue {
     const slotPos = new Int32Array(next).fill(-1);
     slotPos.set(this.slotPos);
     this.slotPos = slotPos;
-    const slotGen = new Float64Array(next).fill(1);
+    const slotGen = new Int32Array(next).fill(1);
     slotGen.set(this.slotGen);
     this.slotGen = slotGen;
     const free = new Int32Array(next);
