@@ -35,7 +35,7 @@ export class EventQueue {
   /** By slot: the event's heap position, -1 when the slot is free. */
   private slotPos: Int32Array;
   /** By slot: the generation of the handle the slot's current (or next) event carries. */
-  private slotGen: Float64Array;
+  private slotGen: Int32Array;
   /** By slot: handler and payload. */
   private handlers: (EventHandler<never> | undefined)[];
   private payloads: unknown[];
@@ -46,11 +46,17 @@ export class EventQueue {
   private slots = 0;
   private count = 0;
   private seq = 0;
+  /**
+   * The root position is empty: the last pop left its hole for the next push to fill (an event
+   * handler usually schedules one), which then sifts the new event down from the root: one sift
+   * where filling the hole with the last event and then adding the new one took two. Anything
+   * else fills it first (`fillHole`). The events are then at positions 1..count.
+   */
+  private hole = false;
 
-  /** Set by `pop()`: the removed event. Read them before the next pop. */
+  /** Set by `pop()`: the removed event's time, and its slot (which keeps its handler and payload). */
   poppedTimeMs = 0;
-  poppedHandler: EventHandler<unknown> = noop;
-  poppedPayload: unknown;
+  private poppedSlot = -1;
 
   /** Generations a slot lives through before it is retired (MAX_GEN; tests pass a small one). */
   private readonly maxGen: number;
@@ -61,7 +67,7 @@ export class EventQueue {
     this.keys = new Float64Array(2 * cap);
     this.heapSlot = new Int32Array(cap);
     this.slotPos = new Int32Array(cap).fill(-1);
-    this.slotGen = new Float64Array(cap).fill(1);
+    this.slotGen = new Int32Array(cap).fill(1);
     this.handlers = new Array(cap).fill(undefined);
     this.payloads = new Array(cap).fill(undefined);
     this.free = new Int32Array(cap);
@@ -73,6 +79,7 @@ export class EventQueue {
 
   /** Time of the earliest event; Infinity when empty. */
   peekTime(): number {
+    if (this.hole) this.fillHole();
     return this.count > 0 ? this.keys[0]! : Number.POSITIVE_INFINITY;
   }
 
@@ -87,16 +94,34 @@ export class EventQueue {
       if (this.slots === this.slotPos.length) this.grow();
       slot = this.slots++;
     }
-    this.handlers[slot] = handler as EventHandler<never>;
+    // A slot is often reused at once for the same kind of event: skip a store (and its barrier).
+    if (this.handlers[slot] !== handler) this.handlers[slot] = handler as EventHandler<never>;
     this.payloads[slot] = payload;
-    this.siftUp(this.count++, timeMs, priority * SEQ_SPAN + this.seq++, slot);
+    const key = priority * SEQ_SPAN + this.seq++;
+    if (this.hole) {
+      this.hole = false;
+      this.siftDown(0, timeMs, key, slot, ++this.count);
+    } else this.siftUp(this.count++, timeMs, key, slot);
     return this.slotGen[slot]! * SLOT_SPAN + slot;
   }
 
   /**
-   * Removes the earliest event into `poppedTimeMs`/`poppedHandler`/`poppedPayload` (fields, so the
-   * hot loop allocates nothing). Returns false when the queue is empty. A slot keeps its handler
-   * and payload until reused (slots are reused first, so that stays bounded by the largest queue).
+   * The handler and payload of the event `pop()` removed: read them before the next push or pop
+   * (its slot is free, and kept as it was until a push reuses it).
+   */
+  get poppedHandler(): EventHandler<unknown> {
+    return this.poppedSlot < 0 ? noop : (this.handlers[this.poppedSlot] as EventHandler<unknown>);
+  }
+
+  get poppedPayload(): unknown {
+    return this.poppedSlot < 0 ? undefined : this.payloads[this.poppedSlot];
+  }
+
+  /**
+   * Removes the earliest event into `poppedTimeMs`/`poppedHandler`/`poppedPayload` (the hot loop
+   * allocates nothing, and stores no reference: the event's slot keeps its handler and payload
+   * until reused, and slots are reused first, so that stays bounded by the largest queue).
+   * Returns false when the queue is empty.
    */
   pop(): boolean {
     return this.popUntil(Number.POSITIVE_INFINITY);
@@ -104,16 +129,23 @@ export class EventQueue {
 
   /** As `pop`, when the earliest event is at or before `untilMs`; else false, changing nothing. */
   popUntil(untilMs: number): boolean {
+    if (this.hole) this.fillHole();
     if (this.count === 0 || !(this.keys[0]! <= untilMs)) return false;
     const slot = this.heapSlot[0]!;
     this.poppedTimeMs = this.keys[0]!;
-    this.poppedHandler = this.handlers[slot] as EventHandler<unknown>;
-    this.poppedPayload = this.payloads[slot];
+    this.poppedSlot = slot;
     this.release(slot);
-    const last = --this.count;
+    this.count--;
+    this.hole = true;
+    return true;
+  }
+
+  /** Moves the last event into the root's hole (see `hole`), and from there down to its place. */
+  private fillHole(): void {
+    this.hole = false;
+    const last = this.count;
     if (last > 0)
       this.siftDown(0, this.keys[2 * last]!, this.keys[2 * last + 1]!, this.heapSlot[last]!, last);
-    return true;
   }
 
   /**
@@ -125,8 +157,9 @@ export class EventQueue {
     if (!(handle >= SLOT_SPAN) || !Number.isSafeInteger(handle)) return false;
     const slot = handle % SLOT_SPAN;
     if (slot >= this.slots || this.slotGen[slot] !== (handle - slot) / SLOT_SPAN) return false;
+    if (this.slotPos[slot]! < 0) return false;
+    if (this.hole) this.fillHole();
     const i = this.slotPos[slot]!;
-    if (i < 0) return false;
     this.handlers[slot] = undefined;
     this.payloads[slot] = undefined;
     this.release(slot);
@@ -227,7 +260,7 @@ export class EventQueue {
     const slotPos = new Int32Array(next).fill(-1);
     slotPos.set(this.slotPos);
     this.slotPos = slotPos;
-    const slotGen = new Float64Array(next).fill(1);
+    const slotGen = new Int32Array(next).fill(1);
     slotGen.set(this.slotGen);
     this.slotGen = slotGen;
     const free = new Int32Array(next);

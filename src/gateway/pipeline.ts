@@ -422,11 +422,15 @@ export class Gateway implements AttemptSink {
    */
   private leave(t: Ticket, a: Attempt): void {
     const attempts = t.attempts;
-    const at = attempts.indexOf(a);
-    if (at < 0) return;
-    // Usually the only (last) one: pop, which allocates nothing, where splice returns an array.
-    if (at === attempts.length - 1) attempts.pop();
-    else attempts.splice(at, 1);
+    // Usually the only (last) one: pop, which allocates nothing, where splice returns an array
+    // (and a search of a one-attempt list is a call for nothing).
+    let at = attempts.length - 1;
+    if (at >= 0 && attempts[at] === a) attempts.pop();
+    else {
+      at = attempts.indexOf(a);
+      if (at < 0) return;
+      attempts.splice(at, 1);
+    }
     if (at === 0 && this.hedgeAttempts === 0) this.cancelHedge(t);
   }
 
@@ -466,10 +470,12 @@ export class Gateway implements AttemptSink {
     context.attempt = t.tryAttempts;
     context.previous = previous;
     const decision = this.routing.route(t.view, offered, context);
+    // The usual answer, one of the targets offered (a target is `this.targets[its index]`).
+    if (decision instanceof TargetState && holds(offered, decision)) return decision;
     if (isRejection(decision)) return decision;
     const index = (decision as TargetView | undefined)?.index;
     const target = typeof index === 'number' ? this.targets[index] : undefined;
-    if (target && offered.includes(target)) return target;
+    if (target && holds(offered, target)) return target;
     throw new FloodgateError(
       'FG_POLICY_INVALID',
       `routing policy ${quoted(this.routingName)} returned ${describeDecision(decision)} for a request of class ` +
@@ -953,6 +959,12 @@ function describeDecision(decision: unknown): string {
   if (typeof decision !== 'object') return `a ${typeof decision}`;
   const name = (decision as { name?: unknown }).name;
   return typeof name === 'string' ? `target ${quoted(name)}` : 'an object that is not a target';
+}
+
+/** Is `target` in `targets`? A loop: the list is short, and `includes` a call for each route. */
+function holds(targets: readonly TargetState[], target: TargetState): boolean {
+  for (let i = 0; i < targets.length; i++) if (targets[i] === target) return true;
+  return false;
 }
 
 /** gRPC A6 caps maxAttempts of a hedging (or retry) policy at 5 on the client side. */

@@ -46,6 +46,28 @@ describe('EventQueue', () => {
     expect(q.size).toBe(0);
   });
 
+  it('a pop leaves the root to the next push: events pushed, popped, cancelled and peeked in turn stay in order', () => {
+    // Each pop leaves a hole that the next push fills (sifting down) or that a peek, pop or
+    // cancel fills first: every mix of them must still pop by (time, priority, insertion).
+    const q = new EventQueue(2);
+    const handles = [10, 30, 20, 40].map((t) => q.push(t, tag, t));
+    expect(q.pop() && q.poppedPayload).toBe(10);
+    q.push(25, tag, 25); // fills the hole, sifts down below 20
+    expect(q.pop() && q.poppedPayload).toBe(20);
+    expect(q.cancel(handles[1]!)).toBe(true); // 30, with the root empty
+    expect(q.size).toBe(2);
+    expect(q.peekTime()).toBe(25);
+    expect(q.pop() && q.poppedPayload).toBe(25);
+    expect(q.pop() && q.poppedPayload).toBe(40);
+    expect(q.pop()).toBe(false); // empty, the hole filled by nothing
+    q.push(5, tag, 5);
+    q.push(1, tag, 1);
+    expect(drain(q)).toEqual([
+      [1, 1],
+      [5, 5],
+    ]);
+  });
+
   it('grows past its initial capacity without losing or reordering events', () => {
     const q = new EventQueue(2);
     for (let i = 0; i < 1000; i++) q.push((i * 7919) % 101, tag, i);
