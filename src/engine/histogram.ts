@@ -16,6 +16,8 @@
  */
 const MIN_VALUE = 2 ** -10; // ~1 us in ms: smallest value resolved
 const MAX_EXPONENT = 40; // buckets reach 2^41 ms, about 70 years
+/** `lo` of an empty histogram: above every bucket, and a small integer (no boxed double field). */
+const NO_BUCKET = 2 ** 30 - 1;
 
 const scratch = new Float64Array(1);
 const scratchBits = new Uint32Array(scratch.buffer);
@@ -48,7 +50,7 @@ export class LogHistogram {
   min = Number.POSITIVE_INFINITY;
   max = Number.NEGATIVE_INFINITY;
   /** Lowest and highest bucket touched since the last reset (keeps reset and quantiles cheap). */
-  private lo = Number.POSITIVE_INFINITY;
+  private lo = NO_BUCKET;
   private hi = -1;
 
   constructor(subBits = 7) {
@@ -132,7 +134,7 @@ export class LogHistogram {
 
   reset(): void {
     if (this.hi >= 0) this.counts.fill(0, this.lo, this.hi + 1);
-    this.lo = Number.POSITIVE_INFINITY;
+    this.lo = NO_BUCKET;
     this.hi = -1;
     this.count = 0;
     this.sum = 0;

@@ -27,9 +27,10 @@ export class TtftE2e {
 
   /** Records one request's TTFT and E2E, given their floats' `highWord`s. */
   record(ttft: number, ttftHigh: number, e2e: number, e2eHigh: number): void {
-    if (this.same && e2e !== ttft) this.separate();
+    // `=== true` / `=== false`: one compare, not V8's generic truthiness test (see Recorder.arrived).
+    if (this.same === true && e2e !== ttft) this.separate();
     this.ttft.recordHigh(ttft, ttftHigh);
-    if (!this.same) this.e2eOwn.recordHigh(e2e, e2eHigh);
+    if (this.same === false) this.e2eOwn.recordHigh(e2e, e2eHigh);
   }
 
   reset(): void {
