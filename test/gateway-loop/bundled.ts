@@ -96,6 +96,7 @@ export function pooled(runs: readonly BundledMeasurement[]): BundledMeasurement 
     calls: runs.flatMap((r) => r.calls),
     attempts: runs.reduce((n, r) => n + r.attempts, 0),
     keyedAttempts: runs.reduce((n, r) => n + r.keyedAttempts, 0),
+    seenAttempts: runs.reduce((n, r) => n + r.seenAttempts, 0),
     gatewayMs: Math.max(...runs.map((r) => r.gatewayMs)),
     gatewayAfterMs: Math.max(...runs.map((r) => r.gatewayAfterMs)),
     gatewayInRunMs: Math.max(...runs.map((r) => r.gatewayInRunMs)),
@@ -421,8 +422,12 @@ export function trafficKeyHeaders(key: string): Record<string, string> {
 export interface BundledMeasurement {
   calls: BundledCall[];
   attempts: number;
-  /** Of those, the ones that reached the emulator with their traffic key (Portkey forwarded it). */
+  /**
+   * Attempts that reached the emulator with their traffic key (Portkey forwarded it), and all that
+   * reached it (`attempts` and those still open when it was asked: a call cut at the end).
+   */
   keyedAttempts: number;
+  seenAttempts: number;
   gatewayMs: number;
   gatewayAfterMs: number;
   /** The gateway's own time during the run, under the run's load (`probeGateway`): the median, and every probe's. */
@@ -499,6 +504,7 @@ export async function measureBundled(
       calls: measured,
       attempts,
       keyedAttempts: stats.keyedRequests,
+      seenAttempts: attempts + stats.openRequests,
       gatewayMs,
       gatewayAfterMs,
       gatewayInRunMs: inRunMs.length > 0 ? quantile(inRunMs, 0.5) : Number.POSITIVE_INFINITY,
