@@ -1,6 +1,7 @@
 /** Option parsers shared by the commands (commander calls them with each raw value). */
 
 import { InvalidArgumentError, Option } from 'commander';
+import { LUCK_MODES, type LuckMode } from '../engine/luck.ts';
 import { WORK_LIMIT_NAMES, type WorkLimits } from '../scenario/budget.ts';
 import { didYouMean } from '../scenario/suggest.ts';
 import { quoted } from '../text/quote.ts';
@@ -90,4 +91,15 @@ export function timeScale(value: string): number {
 function inverse(value: string): string {
   const n = Number.parseFloat(value);
   return n > 0 ? String(Math.round((1 / n) * 1e6) / 1e6) : '0.1';
+}
+
+/** What `--luck` means on run, compare and emulate. */
+export const LUCK_HELP =
+  "whose luck each provider attempt meets: arrival (default: each provider's one stream, in the order attempts reach it) or request (each request's own, by its traffic key and attempt count: the same request meets the same draws whatever else the provider serves; emulate reads the key from X-Floodgate-Traffic-Key: class.ordinal.send)";
+
+/** `--luck arrival|request`. */
+export function parseLuck(value: string): LuckMode {
+  if (!(LUCK_MODES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`expected ${LUCK_MODES.join(' or ')}, got ${quoted(value)}`);
+  return value as LuckMode;
 }

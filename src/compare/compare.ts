@@ -4,11 +4,13 @@
  * paired significance against the leader. The result holds every per-seed figure, so the table
  * can be recomputed from the JSON.
  */
+
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { LuckMode } from '../engine/luck.ts';
 import { type ErrorCode, FloodgateError } from '../errors.ts';
 import type { PolicyKind } from '../gateway/policy.ts';
 import type { WorkLimits } from '../scenario/budget.ts';
@@ -108,6 +110,8 @@ export interface CompareResult {
   scenario: string;
   seeds: number[];
   objective: Objective;
+  /** Whose luck the runs' attempts met (SimulateOptions.luck), when not the default `arrival`. */
+  luck?: 'request';
   /** Entries in rank order. */
   entries: EntryResult[];
   /** With a scenario `quality` section: which entries no other beats on cost, quality and latency. */
@@ -127,6 +131,8 @@ export interface CompareOptions {
   objective: Objective;
   baseOverrides: Override[];
   limits?: Partial<WorkLimits>;
+  /** Whose luck every run's attempts meet (SimulateOptions.luck; default arrival). */
+  luck?: LuckMode;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -175,6 +181,8 @@ export interface CompareStudy extends StudyBase {
   entries: { label: string; overrides: Override[] }[];
   baseOverrides: Override[];
   limits?: Partial<WorkLimits>;
+  /** Given when not the default (`arrival`). */
+  luck?: 'request';
 }
 
 export async function planCompare(o: Omit<CompareOptions, 'jobs'>): Promise<CompareStudy> {
@@ -189,6 +197,7 @@ export async function planCompare(o: Omit<CompareOptions, 'jobs'>): Promise<Comp
     entries: o.entries.map((e, i) => ({ label: e.label, overrides: perEntry[i]! })),
     baseOverrides: o.baseOverrides,
     ...(o.limits ? { limits: o.limits } : {}),
+    ...(o.luck === 'request' ? { luck: o.luck } : {}),
   };
 }
 
@@ -202,6 +211,7 @@ export function compareJobs(study: CompareStudy): CompareJob[] {
       seed,
       entry,
       keepSeries: k === 0,
+      ...(study.luck ? { luck: study.luck } : {}),
     })),
   );
 }
@@ -224,6 +234,7 @@ export function assembleCompare(study: CompareStudy, figures: readonly SeedFigur
     scenario: study.scenario,
     seeds: study.seeds,
     objective: study.objective,
+    ...(study.luck ? { luck: study.luck } : {}),
     entries,
     ...(frontier ? { frontier } : {}),
     ...(byCost ? { cheapestPassing: entries.find((e) => e.seeds.every((s) => s.pass))?.label ?? null } : {}),

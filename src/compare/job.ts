@@ -22,6 +22,8 @@ export interface CompareJob {
   keepSeries?: boolean;
   /** Add the run's SLO margin (capacity plans rank configurations by it). */
   keepMargin?: boolean;
+  /** Per-request luck (SimulateOptions.luck); absent: arrival. */
+  luck?: 'request';
 }
 
 /** Most windows kept per series in a comparison (the report draws a row of small charts). */
@@ -241,7 +243,7 @@ export function sloMargin(r: RunResult): number | null {
 
 export async function runJob(job: CompareJob): Promise<SeedFigures> {
   const loaded = await loadScenarioFile(job.file, { overrides: job.overrides, limits: job.limits });
-  const r = await simulate(loaded, { seed: job.seed });
+  const r = await simulate(loaded, { seed: job.seed, ...(job.luck ? { luck: job.luck } : {}) });
   const figures = job.keepSeries ? { ...figuresOf(r), series: seriesOf(r) } : figuresOf(r);
   return job.keepMargin ? { ...figures, sloMargin: sloMargin(r) } : figures;
 }

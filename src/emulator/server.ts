@@ -52,6 +52,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDistribution, type Distribution } from '../engine/dist/index.ts';
+import type { LuckMode } from '../engine/luck.ts';
 import { type Random, RngStreams } from '../engine/rng.ts';
 import { Attempt, type AttemptStatus } from '../providers/attempt.ts';
 import { scheduleFaults } from '../providers/faults/fault-timeline.ts';
@@ -87,6 +88,7 @@ import {
   type WireError,
 } from './openai.ts';
 import { chooseProvider } from './provider-choice.ts';
+import { parseTrafficKeyHeader } from './traffic-key.ts';
 import { type LagReport, WallClockScheduler } from './wall-clock.ts';
 import { writeParts } from './write-parts.ts';
 
@@ -108,6 +110,13 @@ export interface EmulatorOptions {
   timelineScale?: number;
   /** Seed of the providers' random streams (default: the scenario's seed). */
   seed?: number;
+  /**
+   * Whose luck each request meets (engine/luck.ts; default `arrival`): under `request`, a request
+   * with `X-Floodgate-Traffic-Key: class.ordinal.send` draws its provider's luck by that key and
+   * its attempt count at the provider, as `floodgate run --luck request` simulates it; one
+   * without the header draws from the provider's stream in arrival order.
+   */
+  luck?: LuckMode;
   /** Real ms between two writes of the stream ticker (default 5). */
   tickMs?: number;
   /** Output tokens of a request that names neither `max_tokens` nor a class (default 128). */
@@ -149,6 +158,8 @@ export interface EmulatorStats {
   maxLagMs: number;
   /** Requests answered 500 because handling them threw (a bug in floodgate). */
   internalErrors: number;
+  /** Chat requests served that carried a traffic key (`X-Floodgate-Traffic-Key`). */
+  keyedRequests: number;
 }
 
 /** A running emulator. */
@@ -260,7 +271,9 @@ export async function startEmulator(
   const exchanges = new Map<Attempt, Exchange>();
   const sink = { attemptDone: (a: Attempt) => attemptDone(a) };
   const entries: ProviderEntry[] = scenario.providers.map((config, index) => {
-    const provider = createProvider(config, scheduler, sink, streams);
+    const provider = createProvider(config, scheduler, sink, streams, {
+      ...(options.luck !== undefined ? { luck: options.luck } : {}),
+    });
     return {
       index,
       provider,
@@ -549,6 +562,7 @@ export async function startEmulator(
   }
 
   let internalErrors = 0;
+  let keyedRequests = 0;
   const reportedErrors = new Set<string>();
   /**
    * A bug met while handling a request: answer 500 if nothing was sent yet (else drop the
@@ -782,6 +796,11 @@ export async function startEmulator(
       refuse(deadlineMs);
       return;
     }
+    const key = parseTrafficKeyHeader(req.headers['x-floodgate-traffic-key']);
+    if (isWireError(key)) {
+      refuse(key);
+      return;
+    }
     // A request of a known class goes to a provider its class may use (provider-choice.ts).
     if (!pinned && chatReq.model !== undefined && ci !== undefined) {
       const chosen = chooseProvider(served, chatReq.model, classes[ci]!);
@@ -814,6 +833,10 @@ export async function startEmulator(
       prefixId,
       prefixTokens,
     );
+    if (key !== undefined) {
+      work.trafficKey = key;
+      keyedRequests++;
+    }
     const attempt = new Attempt(work, undefined, 0, entry.index, now, entry.index);
     const model = chatReq.model ?? entry.provider.models[0] ?? entry.provider.name;
     const exId = `${dialect.idPrefix}emu${id.toString(36)}`;
@@ -1123,6 +1146,7 @@ export async function startEmulator(
       lateEvents: scheduler.lateEvents,
       maxLagMs: scheduler.maxLagMs,
       internalErrors,
+      keyedRequests,
     };
   }
 

@@ -259,6 +259,8 @@ export interface RunResult {
   seed: number;
   /** The seed the offered traffic was drawn from, when not `seed` (SimulateOptions.trafficSeed). */
   trafficSeed?: number;
+  /** Whose luck each attempt met (SimulateOptions.luck), when not the default `arrival`. */
+  luck?: 'request';
   durationMs: number;
   warmupMs: number;
   /** Simulated time when the run ended (duration plus the drain actually used). */

@@ -4,6 +4,7 @@
  */
 
 import { LogHistogram, roundTo, summarize } from '../engine/histogram.ts';
+import type { LuckMode } from '../engine/luck.ts';
 import type { PrefixCacheCounts, PrefixCacheStats } from '../providers/provider.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { OUTCOMES } from '../workload/request.ts';
@@ -32,6 +33,8 @@ interface BuildInput {
   seed: number;
   /** Given when the traffic's streams had their own seed. */
   trafficSeed?: number;
+  /** Given when not the default (`arrival`). */
+  luck?: LuckMode;
   recorder: Recorder;
   endMs: number;
   events: number;
@@ -91,6 +94,7 @@ export function buildResult(input: BuildInput): RunResult {
     ...(input.trafficSeed !== undefined && input.trafficSeed !== input.seed
       ? { trafficSeed: input.trafficSeed }
       : {}),
+    ...(input.luck !== undefined && input.luck !== 'arrival' ? { luck: input.luck } : {}),
     durationMs: scenario.duration,
     warmupMs: scenario.warmup,
     endMs: roundTo(input.endMs, 3),

@@ -112,6 +112,9 @@ export class Attempt {
   /** The provider's own handle for the attempt (a GPU pool's sequence). */
   handle: unknown = undefined;
 
+  /** Under per-request luck, the seed of this attempt's draws (engine/luck.ts); -1: none. */
+  luckSeed = -1;
+
   constructor(
     work: WorkItem,
     owner: unknown,
@@ -176,5 +179,6 @@ export function reuseAttempt(
   a.timeoutTimer = -1;
   a.queuedAtProvider = false;
   a.handle = undefined;
+  a.luckSeed = -1;
   return a;
 }

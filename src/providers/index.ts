@@ -4,6 +4,7 @@
  * (catalog.ts, time-model.ts, replica.ts, gpu-pool.ts).
  */
 import type { Scheduler } from '../engine/clock.ts';
+import { type LuckMode, RequestLuck } from '../engine/luck.ts';
 import type { RngStreams } from '../engine/rng.ts';
 import type { ProviderConfig } from '../scenario/schema.ts';
 import { ApiProvider } from './api/index.ts';
@@ -24,6 +25,13 @@ export interface CreateProviderOptions {
    * without it: the wrapper would only pass every call through.
    */
   faults?: boolean;
+  /**
+   * Whose luck an attempt meets (engine/luck.ts): `arrival` (default) the provider's stream in the
+   * order attempts reach it; `request` its own, by the request's traffic key (the API provider's
+   * TTFT and speed, and the fault wrapper's error-rate and stream-cut draws; a queue or GPU
+   * provider keeps its stream). `request` keeps the fault wrapper, which counts the attempts.
+   */
+  luck?: LuckMode;
 }
 
 /**
@@ -39,21 +47,23 @@ export function createProvider(
   options: CreateProviderOptions = {},
 ): Provider {
   const rng = streams.get(`provider/${config.name}`);
+  const luck = options.luck === 'request' ? new RequestLuck(streams.seed, config.name) : undefined;
   const build = (s: AttemptSink, faults: OutputFaults): Provider => {
     switch (config.kind) {
       case 'queue':
         return new QueueProvider(config, scheduler, s, rng, faults);
       case 'api':
-        return new ApiProvider(config, scheduler, s, rng, faults);
+        return new ApiProvider(config, scheduler, s, rng, faults, luck);
       case 'gpu':
         if (config.disaggregation?.enabled)
           return new DisaggregatedPool(resolveDisaggregatedSetup(config), scheduler, s, rng, faults);
         return new GpuPool(resolveGpuSetup(config), scheduler, s, rng, faults);
     }
   };
-  if (options.faults === false) return build(sink, NO_OUTPUT_FAULTS);
+  if (options.faults === false && !luck) return build(sink, NO_OUTPUT_FAULTS);
   const faultRng = streams.get(`provider/${config.name}/faults`);
   return new FaultyProvider(build, scheduler, sink, faultRng, {
     answerMs: config.kind === 'api' ? config.rtt : 0,
+    ...(luck ? { luck } : {}),
   });
 }

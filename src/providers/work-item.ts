@@ -35,6 +35,11 @@ export class WorkItem {
    */
   difficulty = Number.NaN;
   difficultyEstimate = Number.NaN;
+  /**
+   * The request's traffic key (engine/luck.ts: its class, that class's arrival ordinal, its send
+   * in its session), which per-request luck draws by; -1: none. Set by the workload at arrival.
+   */
+  trafficKey = -1;
 
   constructor(
     id: number,
@@ -71,7 +76,7 @@ type Facts = { -readonly [K in keyof WorkItem]: WorkItem[K] };
 /**
  * Makes `w`, a work item whose request ended and that nothing refers to any more, what
  * `new WorkItem(...)` with the same arguments would be (every field; `difficulty` and
- * `difficultyEstimate` NaN again): the workload reuses it for a later arrival (WorkItemPool).
+ * `difficultyEstimate` NaN again, `trafficKey` -1): the workload reuses it for a later arrival (WorkItemPool).
  */
 export function reuseWorkItem(
   w: WorkItem,
@@ -103,6 +108,7 @@ export function reuseWorkItem(
   f.hashBlockTokens = blockHashes === undefined ? 0 : hashBlockTokens;
   f.difficulty = Number.NaN;
   f.difficultyEstimate = Number.NaN;
+  f.trafficKey = -1;
   return w;
 }
 

@@ -4,6 +4,8 @@
  * metrics) on one Simulation and runs it: arrivals until `duration`, then a drain of up to
  * `drain` while requests are still in flight.
  */
+
+import type { LuckMode } from '../engine/luck.ts';
 import { RngStreams } from '../engine/rng.ts';
 import { Simulation } from '../engine/simulation.ts';
 import { Gateway } from '../gateway/pipeline.ts';
@@ -41,6 +43,13 @@ export interface SimulateOptions {
    * met with other luck. Default: `seed`.
    */
   trafficSeed?: number;
+  /**
+   * Whose luck each provider attempt meets (engine/luck.ts): `arrival` (default) the provider's
+   * stream in the order attempts reach it; `request` the request's own, by its traffic key and
+   * its attempt count at that provider, whatever else the provider serves (API providers' TTFT
+   * and speed, every provider's error-rate and stream-cut draws).
+   */
+  luck?: LuckMode;
   /** Called every ~65k events with simulated progress (the CLI draws its progress line). */
   onProgress?: (p: { simTimeMs: number; endMs: number; events: number }) => void;
   /**
@@ -161,7 +170,10 @@ export function runScenario(
   });
   const faulted = new Set(scenario.faults.map((f) => f.provider));
   const providers: Provider[] = scenario.providers.map((p) =>
-    createProvider(p, sim, gateway, streams, { faults: faulted.has(p.name) }),
+    createProvider(p, sim, gateway, streams, {
+      faults: faulted.has(p.name),
+      ...(options.luck !== undefined ? { luck: options.luck } : {}),
+    }),
   );
   const providerByName = new Map(providers.map((p) => [p.name, p]));
   const targets = addTargets(gateway, scenario, providers);
@@ -235,6 +247,7 @@ export function runScenario(
     file: loaded.file,
     seed,
     trafficSeed: options.trafficSeed,
+    ...(options.luck !== undefined ? { luck: options.luck } : {}),
     recorder,
     endMs,
     events: sim.events,

@@ -37,6 +37,8 @@ export class Session {
   readonly runner: SessionRunner;
   readonly id: number;
   readonly classIndex: number;
+  /** The session's place among its class's arrivals (its calls' traffic keys name it). */
+  readonly ordinal: number;
   readonly arrivalMs: number;
   readonly measured: boolean;
   /** Per call: output tokens, tool output appended after it, think time before the next call. */
@@ -66,6 +68,7 @@ export class Session {
     runner: SessionRunner,
     id: number,
     classIndex: number,
+    ordinal: number,
     arrivalMs: number,
     measured: boolean,
     firstPrompt: number,
@@ -77,6 +80,7 @@ export class Session {
     this.runner = runner;
     this.id = id;
     this.classIndex = classIndex;
+    this.ordinal = ordinal;
     this.arrivalMs = arrivalMs;
     this.measured = measured;
     this.context = firstPrompt;
@@ -128,6 +132,7 @@ export class SessionRunner {
   start(
     id: number,
     classIndex: number,
+    ordinal: number,
     nowMs: number,
     measured: boolean,
     firstPrompt: number,
@@ -146,6 +151,7 @@ export class SessionRunner {
       this,
       id,
       classIndex,
+      ordinal,
       nowMs,
       measured,
       firstPrompt,

@@ -5,6 +5,7 @@
  */
 import type { Scheduler } from '../engine/clock.ts';
 import { createDistribution, type Distribution } from '../engine/dist/index.ts';
+import { trafficKey } from '../engine/luck.ts';
 import type { Random, RngStreams } from '../engine/rng.ts';
 import { QualityModel } from '../providers/quality.ts';
 import { reuseWorkItem, WorkItem, type WorkItemPool } from '../providers/work-item.ts';
@@ -52,6 +53,8 @@ export class Workload implements SessionHost {
   private readonly warmupMs: number;
   private readonly durationMs: number;
   private nextId = 0;
+  /** Per class, its arrivals so far (a request's or session's ordinal in its traffic key). */
+  private readonly ordinals: number[];
   private readonly onArrival = (s: SourceState) => (s.plain ? this.arrivePlain(s) : this.arrive(s));
   /** Per class, the agent-session runner (undefined for plain request classes). */
   private readonly sessions: (SessionRunner | undefined)[];
@@ -104,6 +107,7 @@ export class Workload implements SessionHost {
     this.warmupMs = scenario.warmup;
     this.durationMs = scenario.duration;
     this.classByName = new Map(classes.map((c, i) => [c.name, i]));
+    this.ordinals = classes.map(() => 0);
     this.promptDist = classes.map((c) => createDistribution(c.promptTokens));
     this.outputDist = classes.map((c) => createDistribution(c.outputTokens));
     // A deterministic distribution draws nothing from the stream: its count is fixed once.
@@ -171,7 +175,9 @@ export class Workload implements SessionHost {
       if (Number.isNaN(output)) output = Math.max(1, Math.round(this.outputDist[classIndex]!.sample(rng)));
     }
     this.scheduleNext(s);
-    this.client.arrive(this.makeWork(classIndex, prompt, output, -1, 0));
+    const work = this.makeWork(classIndex, prompt, output, -1, 0);
+    work.trafficKey = trafficKey(classIndex, this.ordinals[classIndex]!++, 0);
+    this.client.arrive(work);
   }
 
   private arrive(s: SourceState): void {
@@ -205,6 +211,7 @@ export class Workload implements SessionHost {
       runner.start(
         this.nextSessionId++,
         classIndex,
+        this.ordinals[classIndex]!++,
         now,
         now >= this.warmupMs,
         prompt,
@@ -220,6 +227,7 @@ export class Workload implements SessionHost {
       prefixTokens = Math.min(c.prefix.tokens, prompt);
     }
     const work = this.makeWork(classIndex, prompt, output, prefixId, prefixTokens, hashes, s.blockTokens);
+    work.trafficKey = trafficKey(classIndex, this.ordinals[classIndex]!++, 0);
     if (this.quality) {
       // From the class's quality streams, at arrival: the same whatever the policy (FG-3).
       const draw = this.quality.draw(classIndex, this.draw);
@@ -285,6 +293,8 @@ export class Workload implements SessionHost {
       SESSION_PREFIX_BASE + session.id,
       cachedPrefix,
     );
+    // The session's send index: every call it made, retries included (the runner counted this one).
+    work.trafficKey = trafficKey(session.classIndex, session.ordinal, session.callsMade - 1);
     if (this.quality) {
       // The step's difficulty, drawn when the session arrived: a call redoing a step redoes the same task.
       work.difficulty = session.difficulties[session.call]!;

@@ -203,6 +203,7 @@ describe('the summary printed at the end', () => {
           fast: { requests: { ok: 3, internal_error: 2 }, promptTokens: 10, completionTokens: 9 },
         },
         events: 10,
+        keyedRequests: 0,
         lateEvents: 0,
         maxLagMs: 0,
         internalErrors: 2,

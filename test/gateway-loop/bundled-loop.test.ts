@@ -177,6 +177,8 @@ async function bundledLoop(base: BundledSpec): Promise<void> {
     .filter((l) => !l.includes('ERR_INVALID_STATE'))
     .join('\n');
   expect(log).not.toMatch(/TypeError|Something went wrong/);
+  // Portkey forwarded every call's traffic key on every attempt: the emulator drew each by its key.
+  expect(measured.keyedAttempts).toBe(measured.attempts);
   // Every answered call's prompt reached the provider at the size the simulator gives it.
   const answered = measured.calls.filter((c) => c.ok && !Number.isNaN(c.promptTokens));
   expect(answered.length).toBeGreaterThan(0);
@@ -323,7 +325,15 @@ describe("the gateway's time, added per request to a class only pools serve", ()
     const arrivals = [
       ...Array.from({ length: 100 }, (_, i) => i * 100),
       ...Array.from({ length: 300 }, (_, i) => 10_000 + i * 33.3),
-    ].map((atMs) => ({ className: 'tab', atMs, prompt: 1, output: 1, timeoutMs: undefined }));
+    ].map((atMs, ordinal) => ({
+      className: 'tab',
+      classIndex: 0,
+      ordinal,
+      atMs,
+      prompt: 1,
+      output: 1,
+      timeoutMs: undefined,
+    }));
     const times = probeTimes(arrivals, 20_000);
     expect(times.filter((t) => t < 10_000).length).toBe(10);
     expect(times.filter((t) => t >= 10_000).length).toBe(30);

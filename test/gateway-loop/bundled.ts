@@ -25,6 +25,7 @@ import { readFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import { startEmulator } from '../../src/emulator/server.ts';
 import { createDistribution } from '../../src/engine/dist/index.ts';
+import { formatTrafficKey } from '../../src/engine/luck.ts';
 import { RngStreams } from '../../src/engine/rng.ts';
 import type {
   AttemptOutcomeView,
@@ -94,6 +95,7 @@ export function pooled(runs: readonly BundledMeasurement[]): BundledMeasurement 
   return {
     calls: runs.flatMap((r) => r.calls),
     attempts: runs.reduce((n, r) => n + r.attempts, 0),
+    keyedAttempts: runs.reduce((n, r) => n + r.keyedAttempts, 0),
     gatewayMs: Math.max(...runs.map((r) => r.gatewayMs)),
     gatewayAfterMs: Math.max(...runs.map((r) => r.gatewayAfterMs)),
     gatewayInRunMs: Math.max(...runs.map((r) => r.gatewayInRunMs)),
@@ -195,6 +197,9 @@ export interface PlannedCall {
 }
 export interface PlannedArrival {
   className: string;
+  /** The class's index in the scenario and the arrival's ordinal in its class: its traffic key (engine/luck.ts). */
+  classIndex: number;
+  ordinal: number;
   atMs: number;
   /** A plain request: one call. A session: its calls' outputs, tool outputs and think times. */
   prompt: number;
@@ -211,7 +216,7 @@ export interface PlannedArrival {
 export function plan(scenario: Scenario, seed = 1): PlannedArrival[] {
   const streams = new RngStreams(seed);
   const out: PlannedArrival[] = [];
-  for (const c of scenario.workload.classes) {
+  for (const [classIndex, c] of scenario.workload.classes.entries()) {
     if (!c.arrivals || c.arrivals.trace)
       throw new Error(`class ${c.name}: the bundled loop needs a class's own synthetic arrivals`);
     if (c.cancelAfter || c.debounce || c.prefix)
@@ -226,10 +231,19 @@ export function plan(scenario: Scenario, seed = 1): PlannedArrival[] {
     const promptDist = createDistribution(c.promptTokens);
     const outputDist = createDistribution(c.outputTokens);
     const timeoutMs = (c.client ?? scenario.workload.client).timeout;
+    let ordinal = 0;
     for (let t = source.next(); t < scenario.duration; t = source.next()) {
       const prompt = Math.max(1, Math.round(promptDist.sample(tokens)));
       const output = Math.max(1, Math.round(outputDist.sample(tokens)));
-      const a: PlannedArrival = { className: c.name, atMs: t, prompt, output, timeoutMs };
+      const a: PlannedArrival = {
+        className: c.name,
+        classIndex,
+        ordinal: ordinal++,
+        atMs: t,
+        prompt,
+        output,
+        timeoutMs,
+      };
       if (c.session) {
         const calls = createDistribution(c.session.calls);
         const tools = createDistribution(c.session.toolTokens);
@@ -317,9 +331,12 @@ export async function driveBundled(o: {
         ? AbortSignal.any([stopAll.signal, AbortSignal.timeout(a.timeoutMs)])
         : stopAll.signal;
     const sentAt = performance.now() - start;
+    // The request's traffic key, forwarded by Portkey to the emulator on every attempt: its
+    // providers draw the call's luck by it (--luck request), as the paired prediction does.
+    const key = formatTrafficKey(a.classIndex, a.ordinal, session?.send ?? 0);
     const outcome = await streamCall({
       url: o.url,
-      headers: o.headersOf(a.className),
+      headers: { ...o.headersOf(a.className), ...trafficKeyHeaders(key) },
       body: {
         model: o.model(a.className),
         messages: contextMessages(segments, prompt),
@@ -396,9 +413,17 @@ export async function driveBundled(o: {
   }
 }
 
+/** The traffic-key header, and Portkey's request to forward it to the provider on every attempt. */
+export function trafficKeyHeaders(key: string): Record<string, string> {
+  return { 'x-floodgate-traffic-key': key, 'x-portkey-forward-headers': 'x-floodgate-traffic-key' };
+}
+
 export interface BundledMeasurement {
   calls: BundledCall[];
+  /** Provider attempts the emulator saw: answered, and still open at the end (calls cut there). */
   attempts: number;
+  /** Of `attempts`, those that reached the emulator with their traffic key (Portkey forwarded it). */
+  keyedAttempts: number;
   gatewayMs: number;
   gatewayAfterMs: number;
   /** The gateway's own time during the run, under the run's load (`probeGateway`): the median, and every probe's. */
@@ -433,7 +458,12 @@ export async function measureBundled(
       outputTokens: Math.max(1, Math.round(quantile(outputs, 0.5))),
     };
     const gatewayMs = await warmUp(gateway.url, warm);
-    emulator = await startEmulator(loop.loaded, { timeScale: 1, timelineScale: spec.timeScale, seed: luck });
+    emulator = await startEmulator(loop.loaded, {
+      timeScale: 1,
+      timelineScale: spec.timeScale,
+      seed: luck,
+      luck: 'request',
+    });
     const url = emulator.url;
     const headers = new Map(
       run.workload.classes.map((c) => [
@@ -456,10 +486,13 @@ export async function measureBundled(
       probeGateway(gateway.url, probeTimes(arrivals, run.duration)),
     ]);
     // The calls cut at the end of the drain: their attempts count (as the simulator counts an
-    // unfinished request's) once the emulator has seen the client leave.
+    // unfinished request's) once the emulator has seen the client leave, or while still open:
+    // Portkey does not close its call to the provider when its client leaves (strict run of
+    // outage-failover: 35 calls cut, none answered `cancelled`, 34 attempts still open, 3.8 points
+    // of retries per call that only the prediction counted).
     await new Promise((r) => setTimeout(r, 1000));
     const stats = emulator.stats();
-    let attempts = 0;
+    let attempts = stats.openRequests;
     const providerRequests: Record<string, Record<string, number>> = {};
     for (const [name, p] of Object.entries(stats.providers)) {
       providerRequests[name] = p.requests;
@@ -469,6 +502,7 @@ export async function measureBundled(
     return {
       calls: measured,
       attempts,
+      keyedAttempts: stats.keyedRequests,
       gatewayMs,
       gatewayAfterMs,
       gatewayInRunMs: inRunMs.length > 0 ? quantile(inRunMs, 0.5) : Number.POSITIVE_INFINITY,
@@ -585,9 +619,11 @@ export async function predictBundled(
  * emulator drew in that run (`luckSeed(k, 1)`, its providers' seed), and Portkey's own
  * load-balancing picks replayed (`replayedPicks`): each request goes first where Portkey sent the
  * call it stands for, and everything after that first pick (retries, fallbacks, the providers'
- * queues and draws) is the model's. Where a provider sees its attempts in the same order on both
- * sides, each attempt meets the same draws (common random numbers), so the rows compare the same
- * requests met with the same luck; what is left is what the model gets wrong (the gateway's time,
+ * queues and draws) is the model's. Both sides draw per-request luck (`--luck request`: the
+ * driver sends each call's traffic key, Portkey forwards it on every attempt), so each attempt
+ * meets the same draws (common random numbers) in whatever order the provider sees attempts (a
+ * retry landing a millisecond before or after a fresh call no longer swaps their draws): the rows
+ * compare the same requests met with the same luck; what is left is what the model gets wrong (the gateway's time,
  * its retry and fallback order, the providers' timing, the emulator's clock).
  */
 export async function predictPaired(
@@ -658,6 +694,8 @@ async function predictJobs(
         {
           seed: job.seed,
           trafficSeed: job.traffic,
+          // Each attempt meets its request's own luck, as the emulator draws it (--luck request).
+          luck: 'request',
           samples: { limit: 1_000_000, collect: (s) => (mine = s) },
         },
       ),

@@ -13,6 +13,7 @@ import {
 import { fmtVerdictCounts } from '../../compare/job.ts';
 import { type PolicyEntry, parsePolicyList } from '../../compare/policy-spec.ts';
 import { checkUniqueLabels, parseSettingsEntry } from '../../compare/settings-entry.ts';
+import type { LuckMode } from '../../engine/luck.ts';
 import { FloodgateError, UsageError } from '../../errors.ts';
 import { renderCompareReport } from '../../report/index.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
@@ -21,7 +22,7 @@ import { parseOverride } from '../../scenario/overrides.ts';
 import { runShard } from '../../shard/run.ts';
 import { isPolicyPath } from '../../simulator/policy-loader.ts';
 import { escapeLines, quoted, shorten } from '../../text/quote.ts';
-import { collect, positiveInt, setOption, workLimitOption } from '../options.ts';
+import { collect, LUCK_HELP, parseLuck, positiveInt, setOption, workLimitOption } from '../options.ts';
 import { checkOutputs, fmtEstimate, fmtMs, inputFilesOf, table, writeFileAtomic } from '../output.ts';
 import { jobProgress } from '../progress.ts';
 import {
@@ -157,6 +158,7 @@ export function compareCommand(): Command {
       collect,
     )
     .option('--seeds <n>', 'seeds 1..N', positiveInt, 10)
+    .option('--luck <mode>', LUCK_HELP, parseLuck)
     .option('--jobs <n>', 'parallel worker threads (default: cores)', positiveInt)
     .option('--objective <name>', `rank by: ${Object.keys(OBJECTIVES).join(', ')}`, 'goodput')
     .addOption(setOption('override a scenario value for every run, VALUE parsed as YAML (repeatable)'))
@@ -192,6 +194,7 @@ Exit codes: 0 done (the ranking is the answer, not a pass/fail), 1 bad input, 2 
           policies?: string;
           entry?: string[];
           seeds: number;
+          luck?: LuckMode;
           jobs?: number;
           objective: string;
           set?: string[];
@@ -257,6 +260,7 @@ Exit codes: 0 done (the ranking is the answer, not a pass/fail), 1 bad input, 2 
               String(opts.seeds),
               '--objective',
               opts.objective,
+              ...(opts.luck !== undefined ? ['--luck', opts.luck] : []),
               ...studyFlags(opts),
             ],
           });
@@ -269,6 +273,7 @@ Exit codes: 0 done (the ranking is the answer, not a pass/fail), 1 bad input, 2 
           objective: opts.objective as Objective,
           baseOverrides,
           limits: opts.max,
+          ...(opts.luck !== undefined ? { luck: opts.luck } : {}),
         });
         if (shard) {
           if (opts.report !== undefined || opts.json)

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_LIMITS } from '../../emulator/limits.ts';
 import { type Emulator, type EmulatorStats, startEmulator } from '../../emulator/server.ts';
+import type { LuckMode } from '../../engine/luck.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
@@ -8,6 +9,8 @@ import { formatDuration, parseDuration, parseMultiplier } from '../../scenario/u
 import { quoted } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
 import {
+  LUCK_HELP,
+  parseLuck,
   parseSeed,
   positiveInt,
   setOption,
@@ -103,6 +106,7 @@ export function emulateCommand(): Command {
       1,
     )
     .option('--seed <n>', 'random seed of the provider models (default: the scenario seed)', parseSeed)
+    .option('--luck <mode>', LUCK_HELP, parseLuck)
     .addOption(setOption())
     .addOption(workLimitOption())
     .option(
@@ -143,6 +147,8 @@ Examples:
   floodgate emulate scenarios/quickstart.yaml --port 8000
   floodgate emulate scenarios/outage-failover.yaml --time-scale 0.1     (with floodgate k6 ... --time-scale 0.1)
   floodgate emulate scenarios/quickstart.yaml --speed 10 --duration 1m --set 'faults=[]'
+  floodgate emulate scenarios/outage-failover.yaml --time-scale 0.1 --luck request
+    (each call with X-Floodgate-Traffic-Key meets the luck floodgate run --luck request gives it)
   curl -N localhost:8000/p/fast-api/v1/chat/completions -H 'content-type: application/json' \\
     -d '{"messages":[{"role":"user","content":"hi"}],"max_tokens":20,"stream":true}'`,
     )
@@ -155,6 +161,7 @@ Examples:
           timeScale: number;
           speed: number;
           seed?: number;
+          luck?: LuckMode;
           set?: string[];
           max?: Partial<WorkLimits>;
           duration?: number;
@@ -175,6 +182,7 @@ Examples:
           timeScale: opts.speed,
           timelineScale: opts.timeScale,
           ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+          ...(opts.luck !== undefined ? { luck: opts.luck } : {}),
           limits: {
             ...(opts.maxOutputTokens !== undefined ? { maxOutputTokens: opts.maxOutputTokens } : {}),
             ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
@@ -203,7 +211,7 @@ Examples:
         // The first line names the URL (with --port 0 the only way to learn it), even with --quiet.
         const seed = opts.seed ?? scenario.seed;
         const count = scenario.providers.length;
-        let banner = `${scenario.name}: emulating ${count} provider${count === 1 ? '' : 's'} on ${emulator.url} (time scale ${opts.timeScale}, speed ${opts.speed}x, seed ${seed})\n`;
+        let banner = `${scenario.name}: emulating ${count} provider${count === 1 ? '' : 's'} on ${emulator.url} (time scale ${opts.timeScale}, speed ${opts.speed}x, seed ${seed}${opts.luck === 'request' ? ', request luck' : ''})\n`;
         if (!opts.quiet) {
           const rows = [
             ['provider', 'kind', 'models', 'base URL'],

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import type { LuckMode } from '../../engine/luck.ts';
 import { type PredictionBlock, predictionScenario, TOPOLOGIES, type Topology } from '../../k6/predict.ts';
 import { renderRunReport } from '../../report/index.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
@@ -8,6 +9,8 @@ import { simulate } from '../../simulator/simulate.ts';
 import { escapeLine, quoted, shorten } from '../../text/quote.ts';
 import { EXIT } from '../exit-codes.ts';
 import {
+  LUCK_HELP,
+  parseLuck,
   parseSeed,
   positiveNumber,
   setOption,
@@ -49,6 +52,7 @@ export function runCommand(): Command {
     .description('Simulate a scenario: print a summary and SLO verdicts, optionally write the result JSON.')
     .argument('<scenario>', 'scenario file (.yaml, or .ts with a default export)')
     .option('--seed <n>', 'random seed (default: the scenario seed)', parseSeed)
+    .option('--luck <mode>', LUCK_HELP, parseLuck)
     .option('--out <file>', 'write the run-result JSON here (atomically)')
     .option('--report <file>', 'write a self-contained HTML report here (atomically)')
     .addOption(setOption())
@@ -78,6 +82,8 @@ Examples:
   floodgate run scenarios/quickstart.yaml --openmetrics q.om --junit slos.xml --samples requests.csv
   floodgate run scenarios/outage-failover.yaml --time-scale 0.1 --topology direct --out reports/of-k6.json
     (the prediction of: floodgate emulate ... --time-scale 0.1 and floodgate k6 ... --time-scale 0.1)
+  floodgate run scenarios/outage-failover.yaml --time-scale 0.1 --luck request
+    (each request meets its own luck, as floodgate emulate --luck request draws it by traffic key)
 
 Exit codes: 0 all SLOs pass (and the run recovers from every trigger), 3 an SLO or a recovery verdict failed, 1 bad input, 2 bad usage, 70 a bug.`,
     )
@@ -86,6 +92,7 @@ Exit codes: 0 all SLOs pass (and the run recovers from every trigger), 3 an SLO 
         file: string,
         opts: {
           seed?: number;
+          luck?: LuckMode;
           out?: string;
           report?: string;
           set?: string[];
@@ -121,6 +128,7 @@ Exit codes: 0 all SLOs pass (and the run recovers from every trigger), 3 an SLO 
         const started = performance.now();
         const result = await simulate(loaded, {
           ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+          ...(opts.luck !== undefined ? { luck: opts.luck } : {}),
           onProgress: progress.update,
           ...exports.options,
         });

@@ -1,6 +1,7 @@
 import type { Scheduler } from '../../engine/clock.ts';
 import { Deque } from '../../engine/deque.ts';
 import { createDistribution, type Distribution } from '../../engine/dist/index.ts';
+import type { RequestLuck } from '../../engine/luck.ts';
 import type { Random } from '../../engine/rng.ts';
 import type { ApiProviderConfig } from '../../scenario/schema.ts';
 import type { Attempt, RateLimitBucket, RateLimitHeaders } from '../attempt.ts';
@@ -67,6 +68,8 @@ export class ApiProvider implements Provider {
   private readonly scheduler: Scheduler;
   private readonly sink: AttemptSink;
   private readonly rng: Random;
+  /** Per-request luck (engine/luck.ts): an attempt with a seed draws its TTFT and speed from it. */
+  private readonly luck: RequestLuck | undefined;
   private readonly outputFaults: OutputFaults;
   private readonly onEnd = (a: Attempt) => this.finish(a);
   private readonly fast: FastAnswers;
@@ -77,8 +80,10 @@ export class ApiProvider implements Provider {
     sink: AttemptSink,
     rng: Random,
     outputFaults: OutputFaults = NO_OUTPUT_FAULTS,
+    luck?: RequestLuck,
   ) {
     this.config = config;
+    this.luck = luck;
     this.scheduler = scheduler;
     this.sink = sink;
     this.fast = new FastAnswers(scheduler, sink);
@@ -277,8 +282,9 @@ export class ApiProvider implements Provider {
     // The cached share of the prompt skips most of its prefill time.
     const cacheFactor =
       cached > 0 ? 1 - (cached / req.promptTokens) * (1 - this.config.promptCache!.ttftFactor) : 1;
-    const ttft = this.ttft.sample(this.rng) * ttftFactor * cacheFactor + this.config.rtt;
-    const tokensPerMs = (this.outputRate.sample(this.rng) * speedFactor) / 1000;
+    const rng = this.luck !== undefined && a.luckSeed >= 0 ? this.luck.latency(a.luckSeed) : this.rng;
+    const ttft = this.ttft.sample(rng) * ttftFactor * cacheFactor + this.config.rtt;
+    const tokensPerMs = (this.outputRate.sample(rng) * speedFactor) / 1000;
     const cap = this.outputFaults.outputCap(a);
     const tokens = Math.min(a.work.outputTokens, cap);
     if (cap !== Number.POSITIVE_INFINITY) a.handle = CUT_BY_FAULT;

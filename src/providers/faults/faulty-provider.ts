@@ -1,4 +1,5 @@
 import type { Scheduler } from '../../engine/clock.ts';
+import type { RequestLuck } from '../../engine/luck.ts';
 import type { Random } from '../../engine/rng.ts';
 import type { Attempt } from '../attempt.ts';
 import { FastAnswers } from '../fast-answer.ts';
@@ -16,6 +17,11 @@ import type { FaultState, OutputFaults } from './fault-state.ts';
 export interface FaultyProviderOptions {
   /** Delay of an answer that takes no work (an outage's 503): the provider's network round trip. */
   answerMs?: number;
+  /**
+   * Per-request luck: each attempt is counted against its traffic key as it arrives (its seed set
+   * on it, for the provider's draws too), and its fault draws are its own.
+   */
+  luck?: RequestLuck;
 }
 
 /**
@@ -48,6 +54,8 @@ export class FaultyProvider<P extends Provider = Provider> implements Provider, 
   /** Attempts an error-rate draw failed, until the provider reports them. */
   private readonly failing = new Set<Attempt>();
   private readonly fast: FastAnswers;
+  private readonly scheduler: Scheduler;
+  private readonly luck: RequestLuck | undefined;
 
   /**
    * `build` makes the provider, given the sink it reports to (this wrapper, which passes reports
@@ -61,6 +69,8 @@ export class FaultyProvider<P extends Provider = Provider> implements Provider, 
     options: FaultyProviderOptions = {},
   ) {
     this.sink = sink;
+    this.scheduler = scheduler;
+    this.luck = options.luck;
     this.rng = faultRng;
     this.answerMs = options.answerMs ?? 0;
     this.fast = new FastAnswers(scheduler, sink);
@@ -101,6 +111,7 @@ export class FaultyProvider<P extends Provider = Provider> implements Provider, 
    * an attempt to the provider some other way (one replica of a GPU pool).
    */
   passes(a: Attempt): boolean {
+    if (this.luck) a.luckSeed = this.luck.begin(a.work.trafficKey, this.scheduler.now());
     const faults = this.inner.faults;
     if (faults.outage) {
       // Reported from a fresh event, so the gateway never re-enters itself from submit().
@@ -147,14 +158,16 @@ export class FaultyProvider<P extends Provider = Provider> implements Provider, 
   /** Error rate first, then stream cut (only for outputs longer than the cut), as in force now. */
   outputCap(a: Attempt): number {
     const faults = this.inner.faults;
-    if (faults.errorRate > 0 && this.rng() < faults.errorRate) {
+    if (faults.errorRate <= 0 && faults.streamCutProbability <= 0) return Number.POSITIVE_INFINITY;
+    const rng = this.luck && a.luckSeed >= 0 ? this.luck.faults(a.luckSeed) : this.rng;
+    if (faults.errorRate > 0 && rng() < faults.errorRate) {
       this.failing.add(a);
       return 0;
     }
     if (
       faults.streamCutProbability > 0 &&
       a.work.outputTokens > faults.streamCutAfter &&
-      this.rng() < faults.streamCutProbability
+      rng() < faults.streamCutProbability
     )
       return faults.streamCutAfter;
     return Number.POSITIVE_INFINITY;
