@@ -145,7 +145,8 @@ export interface ProviderResult {
   costUsd: number;
   /**
    * A GPU pool's prefix caches (with prefix caching on): prompt tokens of every first admission
-   * (warmup included) and how many the caches served, pool-wide and per replica in id order;
+   * (warmup included) and how many the caches served, pool-wide and per replica in id order (a
+   * disaggregated pool: its decode replicas, then its prefill replicas);
    * `tokenHitRate` = cachedTokens / promptTokens.
    */
   prefixCache?: PrefixCacheResult;

@@ -606,7 +606,10 @@ const gpuProviderSchema = obj({
         .max(1_000_000),
       /**
        * Host-to-device GB/s per GPU (each GPU loads its share of the KV over its own link).
-       * Default 50: PCIe 5.0 x16 carries 64 GB/s each way, pinned copies reach about 50.
+       * Default 50: PCIe 5.0 x16 carries 64 GB/s each way; vLLM measured about 50 GB/s one way
+       * between an H100 and pinned host memory with 2 MB blocks (DMA copies; 83.4 both ways at
+       * once), the block size its offloading connector moves for Llama-3.1-8B ("Inside vLLM's New
+       * KV Offloading Connector", blog.vllm.ai, 2026-01-08).
        */
       bandwidthGBps: z
         .number({ error: () => 'expected a bandwidth in GB/s (a number > 0)' })

@@ -25,9 +25,9 @@ import type { GpuProviderConfig } from '../../scenario/schema.ts';
 import type { Attempt } from '../attempt.ts';
 import { FastAnswers } from '../fast-answer.ts';
 import { type FaultState, NO_OUTPUT_FAULTS, type OutputFaults } from '../faults/fault-state.ts';
-import type { AttemptSink, LoadGauges, Provider } from '../provider.ts';
+import type { AttemptSink, LoadGauges, PrefixCacheStats, Provider } from '../provider.ts';
 import { type GpuProfile, kvBytesPerToken, kvCapacityTokens, type ModelProfile } from './catalog.ts';
-import { GpuPool, type GpuPoolSetup } from './gpu-pool.ts';
+import { GpuPool, type GpuPoolSetup, prefixCacheStatsOf } from './gpu-pool.ts';
 import { disaggregates, type KvLink, kvTransferMs, type PdDecider } from './kv-transfer.ts';
 import { GpuReplica, type ReplicaListener, type SchedulerOptions, Sequence } from './replica.ts';
 import type { IterationTimeModel } from './time-model.ts';
@@ -254,6 +254,18 @@ export class DisaggregatedPool implements Provider, ReplicaListener {
     let busy = 0;
     for (const r of this.prefill) busy += r.busyMs;
     return Math.min(1, busy / (this.prefill.length * nowMs));
+  }
+
+  /**
+   * Both pools' prefix caches: the decode replicas' (requests served colocated) then the prefill
+   * replicas' (requests prefilled there), in that order; undefined with caching off.
+   */
+  prefixCacheStats(): PrefixCacheStats | undefined {
+    if (this.prefillOptions.prefixCacheBlocks <= 0) return undefined;
+    return prefixCacheStatsOf(
+      [...this.decode.members, ...this.prefill],
+      this.prefillOptions.offload !== undefined,
+    );
   }
 
   /** Requests in prefill or whose KV is still due on a decode replica (a test's leak check). */

@@ -554,31 +554,7 @@ export class GpuPool implements Provider, ReplicaListener {
   /** The prefix caches' prompt and cached tokens (first admissions), pool-wide and per replica; undefined with caching off. */
   prefixCacheStats(): PrefixCacheStats | undefined {
     if (this.schedulerOptions.prefixCacheBlocks <= 0) return undefined;
-    const offload = this.schedulerOptions.offload !== undefined;
-    const replicas = this.members.map((r) => ({
-      promptTokens: r.kv!.promptTokens,
-      cachedTokens: r.kv!.cachedTokens,
-      ...(offload
-        ? {
-            offloadedTokens: r.kv!.offloadedTokens,
-            offloadLoads: r.offloadLoads,
-            offloadTransferMs: r.offloadTransferMs,
-          }
-        : {}),
-    }));
-    const sum = (f: (r: (typeof replicas)[number]) => number) => replicas.reduce((a, r) => a + f(r), 0);
-    return {
-      promptTokens: sum((r) => r.promptTokens),
-      cachedTokens: sum((r) => r.cachedTokens),
-      ...(offload
-        ? {
-            offloadedTokens: sum((r) => r.offloadedTokens ?? 0),
-            offloadLoads: sum((r) => r.offloadLoads ?? 0),
-            offloadTransferMs: sum((r) => r.offloadTransferMs ?? 0),
-          }
-        : {}),
-      replicas,
-    };
+    return prefixCacheStatsOf(this.members, this.schedulerOptions.offload !== undefined);
   }
 
   /** Time replicas spent iterating over replica-time they were up. */
@@ -771,4 +747,35 @@ function prefixCacheBlocks(config: GpuProviderConfig, kvBlocks: number): number 
   const c = config.prefixCache;
   if (!c.enabled) return 0;
   return c.share === undefined ? Number.POSITIVE_INFINITY : Math.floor(kvBlocks * c.share);
+}
+
+/**
+ * The prefix caches of `replicas` (each with a cache): prompt and cached tokens of first
+ * admissions, summed and per replica in the order given; with `offload`, the CPU tier's too.
+ */
+export function prefixCacheStatsOf(replicas: readonly GpuReplica[], offload: boolean): PrefixCacheStats {
+  const counts = replicas.map((r) => ({
+    promptTokens: r.kv!.promptTokens,
+    cachedTokens: r.kv!.cachedTokens,
+    ...(offload
+      ? {
+          offloadedTokens: r.kv!.offloadedTokens,
+          offloadLoads: r.offloadLoads,
+          offloadTransferMs: r.offloadTransferMs,
+        }
+      : {}),
+  }));
+  const sum = (f: (r: (typeof counts)[number]) => number) => counts.reduce((a, r) => a + f(r), 0);
+  return {
+    promptTokens: sum((r) => r.promptTokens),
+    cachedTokens: sum((r) => r.cachedTokens),
+    ...(offload
+      ? {
+          offloadedTokens: sum((r) => r.offloadedTokens ?? 0),
+          offloadLoads: sum((r) => r.offloadLoads ?? 0),
+          offloadTransferMs: sum((r) => r.offloadTransferMs ?? 0),
+        }
+      : {}),
+    replicas: counts,
+  };
 }

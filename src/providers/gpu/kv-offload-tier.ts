@@ -5,7 +5,8 @@
  * vllm/v1/kv_offload/cpu.py and lru_manager.py: a CPU block pool with LRU eviction) and LMCache's
  * CPU backend (`max_local_cpu_size`, LRU). A lookup continues a prompt's chain where the GPU cache
  * stopped; blocks found here are loaded back into GPU KV at the host link's bandwidth (the
- * connector's host-to-device copy) instead of being prefilled again.
+ * connector's host-to-device copy; default 50 GB/s per GPU, as vLLM measured on an H100 over
+ * PCIe 5.0: see `offload.bandwidthGBps` in scenario/schema.ts) instead of being prefilled again.
  *
  * The tiers are exclusive here: a block leaves this tier when a sequence loads it back (it is the
  * sequence's GPU block from then on, cached on the GPU when its prefill ends), and a block the GPU
