@@ -29,7 +29,8 @@ export interface CreateProviderOptions {
    * Whose luck an attempt meets (engine/luck.ts): `arrival` (default) the provider's stream in the
    * order attempts reach it; `request` its own, by the request's traffic key (the API provider's
    * TTFT and speed, and the fault wrapper's error-rate and stream-cut draws; a queue or GPU
-   * provider keeps its stream). `request` keeps the fault wrapper, which counts the attempts.
+   * provider keeps its stream). `request` keeps an API provider's fault wrapper, which counts the
+   * attempts.
    */
   luck?: LuckMode;
 }
@@ -47,7 +48,10 @@ export function createProvider(
   options: CreateProviderOptions = {},
 ): Provider {
   const rng = streams.get(`provider/${config.name}`);
-  const luck = options.luck === 'request' ? new RequestLuck(streams.seed, config.name) : undefined;
+  // Request luck keys the draws an attempt has: an API provider's latency, and the fault
+  // wrapper's. A queue or GPU provider without faults has none, so it needs no counting.
+  const keyed = options.luck === 'request' && (config.kind === 'api' || options.faults !== false);
+  const luck = keyed ? new RequestLuck(streams.seed, config.name) : undefined;
   const build = (s: AttemptSink, faults: OutputFaults): Provider => {
     switch (config.kind) {
       case 'queue':

@@ -52,6 +52,19 @@ async function ok(e: Emulator, key: string | undefined): Promise<boolean> {
   return r.status === 200;
 }
 
+/** A chat call with the raw header line `x-floodgate-traffic-key: value` (fetch would refuse some values). */
+function sendKey(port: number, value: string) {
+  return rawRequest(port, (s) =>
+    s.end(
+      postText(
+        '/v1/chat/completions',
+        JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 }),
+        `x-floodgate-traffic-key: ${value}\r\n`,
+      ),
+    ),
+  );
+}
+
 /** Header values: anything printable, and keys near and past their bounds. */
 const header = fc.oneof(
   fc.string({ unit: 'grapheme-ascii', maxLength: 24 }),
@@ -130,15 +143,7 @@ describe('X-Floodgate-Traffic-Key under per-request luck', () => {
     'answers 400 invalid_traffic_key to %j, one fixed message (the value is never echoed)',
     async (value) => {
       const e = open[0] ?? (await emulator('request'));
-      const r = await rawRequest(e.port, (s) =>
-        s.end(
-          postText(
-            '/v1/chat/completions',
-            JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 }),
-            `x-floodgate-traffic-key: ${value}\r\n`,
-          ),
-        ),
-      );
+      const r = await sendKey(e.port, value);
       expect(r.status).toBe(400);
       const error = (JSON.parse(r.body) as { error: { code: string; message: string } }).error;
       expect(error.code).toBe('invalid_traffic_key');
@@ -153,15 +158,7 @@ describe('X-Floodgate-Traffic-Key under per-request luck', () => {
     await fc.assert(
       fc.asyncProperty(header, async (text) => {
         const value = [...text].filter((ch) => ch >= ' ' && ch <= '~').join('');
-        const r = await rawRequest(e.port, (s) =>
-          s.end(
-            postText(
-              '/v1/chat/completions',
-              JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 }),
-              `x-floodgate-traffic-key: ${value}\r\n`,
-            ),
-          ),
-        );
+        const r = await sendKey(e.port, value);
         // HTTP drops the value's surrounding spaces.
         expect(r.status === 400).toBe(parseTrafficKey(value.trim()) === undefined);
       }),
