@@ -8,6 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,6 +26,26 @@ const zodEnglishOnly = {
   setup(b) {
     b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({
       contents: 'export { default as en } from "./en.js";',
+      loader: 'js',
+    }));
+  },
+};
+
+// simple-statistics' bundled build computes a normal-distribution table at load (a 310-step loop
+// of series sums, ~3 ms at every start) that the functions Floodgate uses never read. The CLI
+// bundles import those functions from the package's own one-function modules instead (the same
+// code); a name not listed here fails the build rather than being missed.
+const simpleStatisticsFunctions = {
+  name: 'simple-statistics-functions',
+  setup(b) {
+    const used = { mean: 'mean', sampleStandardDeviation: 'sample_standard_deviation' };
+    b.onResolve({ filter: /^simple-statistics$/ }, () => ({ path: 'simple-statistics', namespace: 'simple-statistics-functions' }));
+    b.onLoad({ filter: /.*/, namespace: 'simple-statistics-functions' }, () => ({
+      contents: Object.entries(used)
+        .map(([name, file]) => `export { default as ${name} } from ${JSON.stringify(`./src/${file}.js`)};`)
+        .join('\n'),
+      // The package's exports map offers only its bundles: its files are reached from its folder.
+      resolveDir: dirname(createRequire(import.meta.url).resolve('simple-statistics/package.json')),
       loader: 'js',
     }));
   },
@@ -66,7 +87,7 @@ const cliBundle = await build({
   },
   footer: { js: CJS_WRAPPER_TAIL },
   write: false,
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, simpleStatisticsFunctions],
 });
 // esbuild writes code in ASCII (charset), comments as they are: with one other character in a
 // comment V8 would hold the whole 1.7 MB source as two-byte text. Escaped, it stays one byte a char.

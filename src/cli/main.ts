@@ -1,10 +1,12 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { FloodgateError, USAGE_CODES } from '../errors.ts';
 /**
  * The floodgate CLI. The only place that reads argv and env, writes stdout/stderr and sets the
  * exit code (see exit-codes.ts). Known errors print one line; anything else is a bug and prints
  * its stack.
  */
+// First: its settings must hold before any module below builds a schema.
+import './zod-config.ts';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { FloodgateError, USAGE_CODES } from '../errors.ts';
 import { escapeLine, escapeLines, shorten } from '../text/quote.ts';
 import { calibrateCommand } from './commands/calibrate.ts';
 import { capacityCommand } from './commands/capacity.ts';
@@ -21,6 +23,22 @@ import { validateCommand } from './commands/validate.ts';
 import { EXIT } from './exit-codes.ts';
 import { formatError } from './output.ts';
 
+/** Every command, in the order the help lists them. */
+const COMMANDS: Readonly<Record<string, () => Command>> = {
+  run: runCommand,
+  validate: validateCommand,
+  compare: compareCommand,
+  capacity: capacityCommand,
+  sweep: sweepCommand,
+  merge: mergeCommand,
+  schema: schemaCommand,
+  k6: k6Command,
+  emulate: emulateCommand,
+  observe: observeCommand,
+  calibrate: calibrateCommand,
+  import: importCommand,
+};
+
 export function buildProgram(argv: readonly string[] = []): Command {
   const program = new Command('floodgate')
     .description(
@@ -33,18 +51,11 @@ export function buildProgram(argv: readonly string[] = []): Command {
       '\nExit codes: 0 ok, 3 an SLO, recovery or tolerance verdict failed (run, capacity, observe), 1 bad input, 2 bad usage, 70 a bug in Floodgate.\nRun floodgate <command> --help for its options.',
     )
     .exitOverride();
-  program.addCommand(runCommand().exitOverride());
-  program.addCommand(validateCommand().exitOverride());
-  program.addCommand(compareCommand().exitOverride());
-  program.addCommand(capacityCommand().exitOverride());
-  program.addCommand(sweepCommand().exitOverride());
-  program.addCommand(mergeCommand().exitOverride());
-  program.addCommand(schemaCommand().exitOverride());
-  program.addCommand(k6Command().exitOverride());
-  program.addCommand(emulateCommand().exitOverride());
-  program.addCommand(observeCommand().exitOverride());
-  program.addCommand(calibrateCommand().exitOverride());
-  program.addCommand(importCommand().exitOverride());
+  // A command given by name needs only its own definition: the others are built for the help,
+  // for a suggestion when a name is mistyped, or when no command is given.
+  const only = argv[0] !== undefined && Object.hasOwn(COMMANDS, argv[0]) ? argv[0] : undefined;
+  for (const [name, command] of Object.entries(COMMANDS))
+    if (only === undefined || name === only) program.addCommand(command().exitOverride());
   // Commander's own messages quote raw arguments (`option '--host <address>' argument '...' is
   // invalid`): everything it prints is escaped, so an argument carrying a newline or a terminal
   // escape code cannot forge a line or redraw the terminal. Subcommands added with addCommand do
