@@ -39,7 +39,10 @@ const simpleStatisticsFunctions = {
   name: 'simple-statistics-functions',
   setup(b) {
     const used = { mean: 'mean', sampleStandardDeviation: 'sample_standard_deviation' };
-    b.onResolve({ filter: /^simple-statistics$/ }, () => ({ path: 'simple-statistics', namespace: 'simple-statistics-functions' }));
+    b.onResolve({ filter: /^simple-statistics$/ }, () => ({
+      path: 'simple-statistics',
+      namespace: 'simple-statistics-functions',
+    }));
     b.onLoad({ filter: /.*/, namespace: 'simple-statistics-functions' }, () => ({
       contents: Object.entries(used)
         .map(([name, file]) => `export { default as ${name} } from ${JSON.stringify(`./src/${file}.js`)};`)
