@@ -1,6 +1,7 @@
 /**
- * Bundles the CLI into dist/cli-main.cjs, with its entry dist/cli.js and a code cache for it
- * (dist/cli-main.cache), and the compare worker into dist/compare-worker.js, with
+ * Bundles the CLI into dist/cli-run.cjs (`floodgate run`) and dist/cli-main.cjs (every command),
+ * with their entry dist/cli.js and a code cache for each (dist/cli-run.cache, dist/cli-main.cache),
+ * and the compare worker into dist/compare-worker.js, with
  * esbuild, so `floodgate` starts fast and without a TypeScript loader, and the library entry into
  * dist/index.js (what `import ... from '@floodgate-sim/floodgate'` loads). Run by `npm run build`,
  * by `npm ci` (prepare), by `npm pack` (prepack, which also emits the types: tsconfig.build.json)
@@ -54,18 +55,18 @@ const simpleStatisticsFunctions = {
   },
 };
 
-// The CLI: one CommonJS bundle (dist/cli-main.cjs), which dist/cli.js (src/cli/start.ts) runs
-// through a V8 code cache; Node 20 caches no ES module's code. Dependencies are bundled too:
+// The CLI: two CommonJS bundles, which dist/cli.js (src/cli/start.ts) runs through a V8 code cache
+// (Node 20 caches no ES module's code): dist/cli-run.cjs has the run command alone (most processes
+// run it; without the other commands' modules it compiles and loads ~5% fewer instructions), and
+// dist/cli-main.cjs every command. Dependencies are bundled too:
 // resolving hundreds of ESM files (zod, yaml) cost ~0.3 s per start. esbuild stays external
 // (native binary, loaded lazily for user modules only). `import.meta.url` is the bundle's own URL,
 // so the files found beside it (compare-worker.js, report-client.js) are found as before.
-const cliMain = 'dist/cli-main.cjs';
 // Node's CommonJS wrapper, and the bundle's import() (src/import-module.ts): the parameters
 // src/cli/code-cache.ts passes.
 const CJS_WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname, __floodgateImport) {';
 const CJS_WRAPPER_TAIL = '})';
-const shippedCache = 'dist/cli-main.cache';
-rmSync(shippedCache, { force: true });
+for (const cache of ['dist/cli-main.cache', 'dist/cli-run.cache']) rmSync(cache, { force: true });
 // What both CommonJS builds share: Node 20, bundled, written beside each other in dist/ as .cjs.
 const nodeCjs = {
   outdir: 'dist',
@@ -80,7 +81,7 @@ const nodeCjs = {
 };
 const cliBundle = await build({
   ...nodeCjs,
-  entryPoints: { 'cli-main': 'src/cli/main.ts' },
+  entryPoints: { 'cli-main': 'src/cli/main.ts', 'cli-run': 'src/cli/run-entry.ts' },
   external: ['esbuild'],
   define: { 'import.meta.url': '__floodgateBundleUrl' },
   // The bundle is one function expression (src/cli/code-cache.ts runs it), so the loader compiles
@@ -165,23 +166,38 @@ await build({
   logLevel: 'warning',
 });
 
-// The shipped code cache: a short run of the built CLI (a fresh Node, without the options or
-// NODE_OPTIONS this build may run under, as `floodgate` is started), then the code it compiled.
-// It fits only this Node; others make their own on their first run. Without it the CLI still runs.
+// The shipped code caches: a short run of each built CLI bundle (a fresh Node, without the options
+// or NODE_OPTIONS this build may run under, as `floodgate` is started), then the code it compiled:
+// a run for dist/cli-run.cjs, a validation for dist/cli-main.cjs (every other command). They fit
+// only this Node; others make their own on their first run. Without them the CLI still runs.
 const warmDir = mkdtempSync(join(tmpdir(), 'floodgate-build-'));
 const env = { ...process.env, FLOODGATE_CODE_CACHE: 'off' };
 delete env.NODE_OPTIONS;
-// A script file, not `node -e` (its options would be part of the cache's key).
-const warm = join(warmDir, 'warm.mjs');
-writeFileSync(
-  warm,
-  `import { main, writeCodeCache } from ${JSON.stringify(pathToFileURL(resolve('dist/cli.js')).href)};
-const code = await main(['run', 'scenarios/mmc.yaml', '--set', 'duration=1m', '--quiet', '--out', ${JSON.stringify(join(warmDir, 'run.json'))}]);
+const warmRuns = {
+  'cli-run': [
+    'run',
+    'scenarios/mmc.yaml',
+    '--set',
+    'duration=1m',
+    '--quiet',
+    '--out',
+    join(warmDir, 'run.json'),
+  ],
+  'cli-main': ['validate', 'scenarios/mmc.yaml'],
+};
+for (const [name, argv] of Object.entries(warmRuns)) {
+  // A script file, not `node -e` (its options would be part of the cache's key).
+  const warm = join(warmDir, `${name}.mjs`);
+  writeFileSync(
+    warm,
+    `import { main, writeCodeCache } from ${JSON.stringify(pathToFileURL(resolve('dist/cli.js')).href)};
+const code = await main(${JSON.stringify(argv)});
 if (code !== 0) throw new Error('exit ' + code);
-writeCodeCache(${JSON.stringify(resolve(shippedCache))});
+writeCodeCache(${JSON.stringify(name)}, ${JSON.stringify(resolve(`dist/${name}.cache`))});
 `,
-);
-const made = spawnSync(process.execPath, [warm], { env, encoding: 'utf8' });
+  );
+  const made = spawnSync(process.execPath, [warm], { env, encoding: 'utf8' });
+  if (made.status !== 0)
+    console.warn(`warning: no code cache for dist/${name}.cjs (the CLI starts slower):\n${made.stderr}`);
+}
 rmSync(warmDir, { recursive: true, force: true });
-if (made.status !== 0)
-  console.warn(`warning: no code cache for ${cliMain} (the CLI starts slower):\n${made.stderr}`);
