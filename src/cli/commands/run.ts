@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { LuckMode } from '../../engine/luck.ts';
 import { type PredictionBlock, predictionScenario, TOPOLOGIES, type Topology } from '../../k6/predict.ts';
+import { renderRunReport } from '../../report/index.ts';
 import type { WorkLimits } from '../../scenario/budget.ts';
 import { loadScenarioFile } from '../../scenario/load.ts';
 import { parseOverride } from '../../scenario/overrides.ts';
@@ -136,14 +137,11 @@ Exit codes: 0 all SLOs pass (and the run recovers from every trigger), 3 an SLO 
         // The prediction's assumptions go last in the JSON, so `observe` reads them; none without the flags.
         const output = predicted ? { ...result, prediction: predicted.prediction } : result;
         if (opts.out) await writeFileAtomic(opts.out, `${JSON.stringify(output, null, 2)}\n`);
-        if (opts.report) {
-          // The report's modules (its charts, the comparison statistics) load only for a report.
-          const { renderRunReport } = await import('../../report/index.ts');
+        if (opts.report)
           await writeFileAtomic(
             opts.report,
             renderRunReport(result, loaded.scenario, { overrides: opts.set ?? [] }),
           );
-        }
         const exported = await writeExports(result, opts, exports.collected);
         if (opts.json) process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
         else {
