@@ -94,8 +94,24 @@ export const MAX_PROVIDERS = 1000;
 /** Retries per request (gateway, client, session calls). */
 export const MAX_RETRIES = 100;
 
+/**
+ * The unit schemas built so far, by parser, noun and bounds: a schema reads nothing but its
+ * input, so the ~150 places that accept a value in a unit share one schema for each kind of value
+ * rather than each building its own (zod builds five objects for one).
+ */
+const unitSchemas = new Map<(input: unknown) => Parsed, Map<string, ReturnType<typeof buildUnit>>>();
+
 /** A number written with a unit (or plain), parsed into canonical units and range-checked. */
 function unit(parse: (input: unknown) => Parsed, noun: string, bounds: Bounds = {}) {
+  let byKey = unitSchemas.get(parse);
+  if (byKey === undefined) unitSchemas.set(parse, (byKey = new Map()));
+  const key = JSON.stringify([noun, bounds]);
+  let schema = byKey.get(key);
+  if (schema === undefined) byKey.set(key, (schema = buildUnit(parse, noun, bounds)));
+  return schema;
+}
+
+function buildUnit(parse: (input: unknown) => Parsed, noun: string, bounds: Bounds) {
   return z.union([z.number(), z.string()], { error: () => `expected ${noun}` }).transform((input, ctx) => {
     const parsed = parse(input);
     if ('expected' in parsed) {
