@@ -57,8 +57,10 @@ const simpleStatisticsFunctions = {
 
 // The CLI: two CommonJS bundles, which dist/cli.js (src/cli/start.ts) runs through a V8 code cache
 // (Node 20 caches no ES module's code): dist/cli-run.cjs has the run command alone (most processes
-// run it; without the other commands' modules it compiles and loads ~5% fewer instructions), and
-// dist/cli-main.cjs every command. Dependencies are bundled too:
+// run it; without the other commands' modules a run executes ~3% fewer instructions), and
+// dist/cli-main.cjs every command. No import() of the project's own modules in them: esbuild then
+// wraps every module the import reaches in a lazy initializer, and the hot path slows
+// (test/cli/run-bundle.test.ts). Dependencies are bundled too:
 // resolving hundreds of ESM files (zod, yaml) cost ~0.3 s per start. esbuild stays external
 // (native binary, loaded lazily for user modules only). `import.meta.url` is the bundle's own URL,
 // so the files found beside it (compare-worker.js, report-client.js) are found as before.
