@@ -16,6 +16,9 @@
  *   7. the big day: the same day at twice the traffic (~48M requests; target under 2 minutes, peak
  *      RSS flat against the 24M day)
  *
+ * The 1-minute load average is sampled before each section; a run that shared the cores with
+ * other work says so in its summary (bench/machine-load.ts), since its figures then mean little.
+ *
  * Environment: BENCH_ARRIVALS (2000000), BENCH_RUNS (3 runs of floodgate and of the GPU pool),
  * BENCH_SIMPY_ARRIVALS (200000), BENCH_SIMPY_RUNS (2), BENCH_PYTHON (/usr/bin/python3),
  * BENCH_RSS=wrapper, BENCH_CURSOR_DURATION (24h; `skip` leaves the day out), BENCH_BIG_DAY (`skip`
@@ -23,13 +26,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchBaseline } from './baseline-mmc.ts';
 import { envInt, fmtInt, fmtMb, fmtMs, fmtRate, fmtRatio, MMC, median, REPO_ROOT } from './common.ts';
 import { BIG_DAY_SETS, benchCursorDay, type CursorDayBench } from './cursor-day.ts';
 import { benchFloodgate } from './floodgate-mmc.ts';
 import { benchGpuPool } from './gpu-pool.ts';
+import { type LoadSample, loadVerdict } from './machine-load.ts';
 import { benchMemory } from './memory.ts';
 import { benchSimpy } from './simpy.ts';
 
@@ -61,7 +65,14 @@ function gitCommit(): string | undefined {
   }
 }
 
+/** The 1-minute load average before each section (machine-load.ts: is the machine quiet?). */
+const loadSamples: LoadSample[] = [];
+function sampleLoad(label: string): void {
+  loadSamples.push({ label, load1: loadavg()[0] ?? 0 });
+}
+
 function section(title: string): void {
+  sampleLoad(title);
   process.stdout.write(`\n== ${title}\n`);
 }
 
@@ -268,6 +279,8 @@ if (cursorDuration !== 'skip') {
 }
 
 const totalMs = performance.now() - started;
+sampleLoad('end');
+const load = loadVerdict(loadSamples, machine.cores);
 
 // Summary: the issue's targets.
 section(`issue 13's targets, ratios to the floor measured in this run (${fmtMs(totalMs)} total)`);
@@ -283,12 +296,19 @@ process.stdout.write(
   `  (floor: ${fmtMs(baseline.best.wallMs)} best, ${fmtMs(baseline.medianWallMs)} median; ` +
     `peak RSS at 1x / 10x the M/M/8 run: ${fmtMb(mem.short.peakRssKb)} / ${fmtMb(mem.long.peakRssKb)})\n`,
 );
+const peakLoad = load.peak ? `${load.peak.load1.toFixed(2)} (before: ${load.peak.label})` : 'not sampled';
+process.stdout.write(
+  load.busy
+    ? `  MACHINE BUSY: 1-minute load reached ${peakLoad}, above ${load.threshold} on ${machine.cores} cores: ` +
+        'other processes shared the cores, so these figures are not comparable with a quiet run; run again when the machine is idle\n'
+    : `  machine quiet: 1-minute load at most ${peakLoad} (busy above ${load.threshold} on ${machine.cores} cores)\n`,
+);
 
 const report = {
   schema: 'floodgate-bench/1',
   date: new Date().toISOString(),
   commit: gitCommit(),
-  machine,
+  machine: { ...machine, load: { ...load, samples: loadSamples } },
   config: { arrivals, runs, simpyArrivals, simpyRuns, memoryShort },
   targets: TARGETS,
   verdicts: targets,
