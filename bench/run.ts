@@ -279,7 +279,7 @@ if (cursorDuration !== 'skip') {
 }
 
 const totalMs = performance.now() - started;
-sampleLoad('end');
+sampleLoad('the end of the bench');
 const load = loadVerdict(loadSamples, machine.cores);
 
 // Summary: the issue's targets.
@@ -296,7 +296,7 @@ process.stdout.write(
   `  (floor: ${fmtMs(baseline.best.wallMs)} best, ${fmtMs(baseline.medianWallMs)} median; ` +
     `peak RSS at 1x / 10x the M/M/8 run: ${fmtMb(mem.short.peakRssKb)} / ${fmtMb(mem.long.peakRssKb)})\n`,
 );
-const peakLoad = load.peak ? `${load.peak.load1.toFixed(2)} (before: ${load.peak.label})` : 'not sampled';
+const peakLoad = load.peak ? `${load.peak.load1.toFixed(2)} (sampled at: ${load.peak.label})` : 'not sampled';
 process.stdout.write(
   load.busy
     ? `  MACHINE BUSY: 1-minute load reached ${peakLoad}, above ${load.threshold} on ${machine.cores} cores: ` +

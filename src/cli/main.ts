@@ -1,7 +1,8 @@
 /**
  * The floodgate CLI with every command (program.ts has the program around them): what the tests
- * and `floodgate --help` use. The built CLI starts from entry.ts, which loads only the command a
- * run names. The only place that reads argv and env, writes stdout/stderr and sets the exit code.
+ * use, and what the built CLI runs for every command line but `floodgate run`, which starts from
+ * run-entry.ts (the run command alone). The CLI is the only place that reads argv and env, writes
+ * stdout/stderr and sets the exit code.
  */
 // First: its settings must hold before any module below builds a schema.
 import './zod-config.ts';
@@ -22,24 +23,24 @@ import { createProgram, runProgram } from './program.ts';
 
 export { escapedOutput } from './program.ts';
 
-/** Every command by name, in the order the help lists them. */
-export const COMMANDS: Readonly<Record<string, () => Command>> = {
-  run: runCommand,
-  validate: validateCommand,
-  compare: compareCommand,
-  capacity: capacityCommand,
-  sweep: sweepCommand,
-  merge: mergeCommand,
-  schema: schemaCommand,
-  k6: k6Command,
-  emulate: emulateCommand,
-  observe: observeCommand,
-  calibrate: calibrateCommand,
-  import: importCommand,
-};
+/** Every command, in the order the help lists them. */
+const COMMANDS: readonly (() => Command)[] = [
+  runCommand,
+  validateCommand,
+  compareCommand,
+  capacityCommand,
+  sweepCommand,
+  mergeCommand,
+  schemaCommand,
+  k6Command,
+  emulateCommand,
+  observeCommand,
+  calibrateCommand,
+  importCommand,
+];
 
 export function buildProgram(argv: readonly string[] = []): Command {
-  return createProgram(argv, Object.values(COMMANDS));
+  return createProgram(argv, COMMANDS);
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -2,7 +2,7 @@
  * The floodgate command line around its commands: the top-level program (its help, version and exit
  * codes), escaped output, and how an error becomes a message and an exit code (see exit-codes.ts).
  * Known errors print one line; anything else is a bug and prints its stack. main.ts builds it
- * with every command, entry.ts with the one command a run names.
+ * with every command, run-entry.ts with the run command alone.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { FloodgateError, USAGE_CODES } from '../errors.ts';
@@ -63,9 +63,9 @@ export function escapedOutput(argv: readonly string[]) {
 }
 
 /** Parses `argv` with the program `build` makes and runs its command; returns the exit code. */
-export async function runProgram(argv: string[], build: () => Command | Promise<Command>): Promise<number> {
+export async function runProgram(argv: string[], build: () => Command): Promise<number> {
   try {
-    await (await build()).parseAsync(argv, { from: 'user' });
+    await build().parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
     if (e instanceof InvalidArgumentError) {

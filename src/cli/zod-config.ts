@@ -1,5 +1,5 @@
 /**
- * zod settings for the CLI, imported first by main.ts so they hold before any schema is built.
+ * zod settings for the CLI, imported first by main.ts and run-entry.ts (the two bundles' entries) so they hold before any schema is built.
  *
  * jitless: zod compiles a parser for each object schema with `new Function` on its first parse,
  * code no cache keeps, so a process that parses one scenario pays for compiling it at every start

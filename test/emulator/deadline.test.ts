@@ -9,6 +9,7 @@ import { parseDeadlineHeader } from '../../src/emulator/deadline.ts';
 import { type Emulator, startEmulator } from '../../src/emulator/server.ts';
 import { RngStreams } from '../../src/engine/rng.ts';
 import { loadScenarioText } from '../../src/scenario/load.ts';
+import { postTinyChat } from './fixtures.ts';
 import { postText, rawRequest } from './raw-http.ts';
 
 const YAML = `
@@ -35,14 +36,7 @@ afterAll(async () => {
 });
 
 async function chat(deadline?: string) {
-  const r = await fetch(`${emu.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(deadline !== undefined ? { 'x-floodgate-deadline-ms': deadline } : {}),
-    },
-    body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
-  });
+  const r = await postTinyChat(emu, { 'x-floodgate-deadline-ms': deadline });
   const body = (await r.json()) as { error?: { code: string; message: string } };
   return { status: r.status, code: body.error?.code };
 }

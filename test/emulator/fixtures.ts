@@ -63,6 +63,23 @@ export function clientFor(emu: Emulator, provider?: string): OpenAI {
   });
 }
 
+/**
+ * A two-token chat completion sent with `fetch` to the emulator's OpenAI route, with extra headers
+ * (an undefined value leaves its header out).
+ */
+export function postTinyChat(
+  emu: Emulator,
+  headers: Record<string, string | undefined> = {},
+): Promise<Response> {
+  const sent: Record<string, string> = { 'content-type': 'application/json' };
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) sent[name] = value;
+  return fetch(`${emu.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: sent,
+    body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
+  });
+}
+
 /** Words of a response's content (the emulator writes one word per token). */
 export function words(content: string | null | undefined): number {
   const t = (content ?? '').trim();

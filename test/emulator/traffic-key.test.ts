@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/server.ts';
 import { parseTrafficKey } from '../../src/engine/luck.ts';
 import { loadScenarioText } from '../../src/scenario/load.ts';
+import { postTinyChat } from './fixtures.ts';
 import { postText, rawRequest } from './raw-http.ts';
 
 const YAML = `
@@ -40,14 +41,7 @@ async function emulator(luck: 'arrival' | 'request'): Promise<Emulator> {
 
 /** Whether a call with traffic key `key` was answered ok (one at a time: the order is the caller's). */
 async function ok(e: Emulator, key: string | undefined): Promise<boolean> {
-  const r = await fetch(`${e.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(key !== undefined ? { 'x-floodgate-traffic-key': key } : {}),
-    },
-    body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
-  });
+  const r = await postTinyChat(e, { 'x-floodgate-traffic-key': key });
   await r.arrayBuffer();
   return r.status === 200;
 }
