@@ -16,6 +16,8 @@ export interface FloodgateSample {
   simWallMs: number | undefined;
   offered: number;
   events: number;
+  /** Mean queue wait of the scenario's provider, ms (Erlang C: 876.9 ms). */
+  queueWaitMs: number | undefined;
 }
 
 export interface FloodgateBench {
@@ -54,6 +56,7 @@ export async function runFloodgateOnce(duration: string, extraArgs: string[] = [
     const result = JSON.parse(await readFile(out, 'utf8')) as {
       events: number;
       requests: { offered: number };
+      providers: Record<string, { queueWait?: { mean?: number } }>;
     };
     const m = /simulated in ([\d.]+) s/.exec(p.stdout);
     return {
@@ -61,6 +64,7 @@ export async function runFloodgateOnce(duration: string, extraArgs: string[] = [
       simWallMs: m ? Number(m[1]) * 1000 : undefined,
       offered: result.requests.offered,
       events: result.events,
+      queueWaitMs: result.providers['server']?.queueWait?.mean,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

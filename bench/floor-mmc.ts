@@ -7,9 +7,12 @@
  * Exactly `arrivals` customers arrive; the loop ends when the last has left, so it dispatches
  * 2 * arrivals events. The mean queue wait is returned as a check on the model (Erlang C: 876.9 ms).
  *
- * It imports nothing, so as a process (`node floor.mjs PARAMS_JSON`, what baseline-mmc.ts runs) it
- * times Node's startup, the loop and exit: the whole-process floor that `floodgate run` is held to.
+ * It imports only its generator (sfc32.ts, bundled in), so as a process (`node floor.mjs
+ * PARAMS_JSON`, what baseline-mmc.ts runs) it times Node's startup, the loop and exit: the
+ * whole-process floor that `floodgate run` is held to.
  */
+
+import { sfc32 } from './sfc32.ts';
 
 const ARRIVAL = 0;
 const DEPARTURE = 1;
@@ -34,21 +37,7 @@ export interface BaselineResult {
 }
 
 export function runBaseline(p: BaselineParams): BaselineResult {
-  // sfc32, seeded from the run seed (state kept in locals: no object in the loop).
-  let a = 0x9e3779b9 ^ p.seed;
-  let b = 0x243f6a88;
-  let c = 0xb7e15162;
-  let d = 1;
-  const rand = (): number => {
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return ((t >>> 0) + 0.5) / 4294967296; // (0, 1): log never sees 0
-  };
-  for (let i = 0; i < 15; i++) rand();
+  const rand = sfc32(p.seed);
 
   const meanInterMs = 1000 / p.rate;
   const meanServiceMs = p.meanServiceSec * 1000;

@@ -8,6 +8,9 @@
  *      as whole processes (bench/floor-mmc.ts; its loop alone is printed too)
  *   2. floodgate: the whole `floodgate run scenarios/mmc.yaml` process at BENCH_ARRIVALS arrivals
  *      (target <= 2.0x the floor)
+ *   2b. the cost ladder (bench/ladder.ts): the M/M/8 loop on a little more of Floodgate at each
+ *      rung (event queue, random streams, the result's statistics), up to the simulation itself:
+ *      where the distance from the floor to floodgate goes
  *   3. SimPy on the same model at BENCH_SIMPY_ARRIVALS arrivals (target: floodgate >= 30x faster)
  *   4. peak RSS at BENCH_ARRIVALS / 10 and BENCH_ARRIVALS arrivals (memory flat in run length)
  *   5. a GPU pool: 16 x Llama-3.1-8B on H100, 1 h at 200 req/s (target <= 2.5x the floor)
@@ -33,6 +36,7 @@ import { envInt, fmtInt, fmtMb, fmtMs, fmtRate, fmtRatio, MMC, median, REPO_ROOT
 import { BIG_DAY_SETS, benchCursorDay, type CursorDayBench } from './cursor-day.ts';
 import { benchFloodgate } from './floodgate-mmc.ts';
 import { benchGpuPool } from './gpu-pool.ts';
+import { benchLadder, ladderLines } from './ladder.ts';
 import { type LoadSample, loadVerdict } from './machine-load.ts';
 import { benchMemory } from './memory.ts';
 import { benchSimpy } from './simpy.ts';
@@ -141,6 +145,13 @@ line(
     ratioMedian <= TARGETS.mmcOverFloor,
   ),
 );
+
+// 2b. Where the distance from the floor goes.
+section(
+  `2b. the cost ladder: the M/M/8 loop alone on more of Floodgate at each step, ${fmtInt(arrivals)} arrivals`,
+);
+const ladder = await benchLadder(arrivals, runs);
+for (const s of ladderLines(ladder)) process.stdout.write(`  ${s}\n`);
 
 // 3. SimPy.
 section(`3. SimPy on the same model, ${fmtInt(simpyArrivals)} arrivals`);
@@ -318,6 +329,7 @@ const report = {
     medianEventsPerSec: median(baseline.processes.map((r) => r.loop.eventsPerSec)),
   },
   floodgate: { ...fg, ratioToFloorBest: ratioBest, ratioToFloorMedian: ratioMedian },
+  ladder,
   simpy: simpy.skipped ? simpy : { ...simpy, floodgateSpeedRatio: simpyRatio, sameSizeSimpyRatio },
   memory: mem,
   gpuPool: { ...gpu, ratioToFloorMedian: gpuRatio },

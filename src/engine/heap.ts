@@ -155,8 +155,10 @@ export class EventQueue {
    */
   cancel(handle: TimerHandle): boolean {
     if (!(handle >= SLOT_SPAN) || !Number.isSafeInteger(handle)) return false;
-    const slot = handle % SLOT_SPAN;
-    if (slot >= this.slots || this.slotGen[slot] !== (handle - slot) / SLOT_SPAN) return false;
+    // Floor and multiply, not `%`: a double's modulo is a call into the C library.
+    const gen = Math.floor(handle / SLOT_SPAN);
+    const slot = handle - gen * SLOT_SPAN;
+    if (slot >= this.slots || this.slotGen[slot] !== gen) return false;
     if (this.slotPos[slot]! < 0) return false;
     if (this.hole) this.fillHole();
     const i = this.slotPos[slot]!;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { highWord, LogHistogram, roundTo, summarize } from '../../src/engine/histogram.ts';
+import { LogHistogram, roundTo, summarize } from '../../src/engine/histogram.ts';
 
 const QS = [0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999];
 /** Smallest value the histogram resolves (ms); smaller ones share its bucket. */
@@ -27,6 +27,96 @@ const latencies = fc.array(
   ),
   { minLength: 1, maxLength: 2000 },
 );
+
+/**
+ * The histogram as it was before values were batched: each value bucketed when recorded, by the
+ * same bit slicing (the float's exponent and top subBits mantissa bits, from 2^-10 ms up to 2^41
+ * ms). The model the batched LogHistogram must equal exactly, at every read.
+ */
+class UnbatchedHistogram {
+  private readonly counts: Float64Array;
+  private readonly shift: number;
+  private readonly base: number;
+  private readonly top: number;
+  count = 0;
+  total = 0;
+  min = Number.POSITIVE_INFINITY;
+  max = Number.NEGATIVE_INFINITY;
+
+  constructor(subBits: number) {
+    this.shift = 20 - subBits;
+    this.base = UnbatchedHistogram.highWord(MIN_VALUE) >>> this.shift;
+    this.counts = new Float64Array(51 << subBits);
+    this.top = this.counts.length - 1;
+  }
+
+  static highWord(x: number): number {
+    const f = new Float64Array([x]);
+    return new Uint32Array(f.buffer)[1]!;
+  }
+
+  get mean(): number {
+    return this.count > 0 ? this.total / this.count : Number.NaN;
+  }
+
+  record(x: number, n: number): void {
+    const idx = Math.min(
+      this.top,
+      (UnbatchedHistogram.highWord(x < MIN_VALUE ? MIN_VALUE : x) >>> this.shift) - this.base,
+    );
+    this.counts[idx]! += n;
+    this.count += n;
+    this.total += n === 1 ? x : x * n;
+    if (x < this.min) this.min = x;
+    if (x > this.max) this.max = x;
+  }
+
+  quantile(q: number): number {
+    if (this.count === 0) return Number.NaN;
+    if (q <= 0) return this.min;
+    if (q >= 1) return this.max;
+    const rank = Math.ceil(q * this.count);
+    let seen = 0;
+    for (let i = 0; i <= this.top; i++) {
+      seen += this.counts[i]!;
+      if (seen >= rank) return Math.min(this.max, Math.max(this.min, this.bucketMid(i)));
+    }
+    return this.max;
+  }
+
+  merge(o: UnbatchedHistogram): void {
+    if (o.count === 0) return;
+    for (let i = 0; i <= this.top; i++) this.counts[i]! += o.counts[i]!;
+    this.count += o.count;
+    this.total += o.total;
+    if (o.min < this.min) this.min = o.min;
+    if (o.max > this.max) this.max = o.max;
+  }
+
+  reset(): void {
+    this.counts.fill(0);
+    this.count = 0;
+    this.total = 0;
+    this.min = Number.POSITIVE_INFINITY;
+    this.max = Number.NEGATIVE_INFINITY;
+  }
+
+  private bucketMid(i: number): number {
+    const f = new Float64Array(1);
+    const w = new Uint32Array(f.buffer);
+    w[1] = ((i + this.base) << this.shift) >>> 0;
+    const low = f[0]!;
+    w[1] = (((i + this.base) << this.shift) + (1 << this.shift)) >>> 0;
+    return (low + f[0]!) / 2;
+  }
+}
+
+const readAll = (h: LogHistogram | UnbatchedHistogram) => ({
+  count: h.count,
+  min: h.min,
+  max: h.max,
+  quantiles: QS.map((q) => h.quantile(q)),
+});
 
 const snapshot = (h: LogHistogram) => ({
   count: h.count,
@@ -152,22 +242,60 @@ describe('LogHistogram', () => {
     expect(a.mean).toBe(b.mean);
   });
 
-  it('records through recordOne and recordHigh exactly as through record, at any resolution', () => {
+  it('batches values without changing anything a reader sees, whenever it reads (against an unbatched model)', () => {
+    const value = fc.oneof(
+      fc.double({ min: 0, max: 1e13, noNaN: true }),
+      fc.integer({ min: 1, max: 5000 }),
+      fc.constantFrom(0, -0, 1e-9, -3, 2 ** 50, Number.NaN, Number.POSITIVE_INFINITY),
+    );
+    const op = fc.oneof(
+      { weight: 20, arbitrary: value.map((x) => ({ kind: 'one' as const, x })) },
+      {
+        weight: 3,
+        arbitrary: fc
+          .tuple(value, fc.integer({ min: 0, max: 50 }))
+          .map(([x, n]) => ({ kind: 'n' as const, x, n })),
+      },
+      { weight: 2, arbitrary: fc.constant({ kind: 'read' as const }) },
+      { weight: 1, arbitrary: fc.constant({ kind: 'reset' as const }) },
+      {
+        weight: 1,
+        arbitrary: fc.array(value, { maxLength: 300 }).map((xs) => ({ kind: 'merge' as const, xs })),
+      },
+    );
     fc.assert(
-      fc.property(latencies, fc.integer({ min: 3, max: 9 }), (xs, subBits) => {
-        const plain = new LogHistogram(subBits);
-        const one = new LogHistogram(subBits);
-        const high = new LogHistogram(subBits);
-        for (const x of [...xs, 0, 1e-9, 2 ** 50, Number.NaN]) {
-          plain.record(x);
-          one.recordOne(x);
-          high.recordHigh(x, highWord(x));
+      fc.property(fc.array(op, { maxLength: 1500 }), fc.integer({ min: 3, max: 9 }), (ops, subBits) => {
+        const h = new LogHistogram(subBits);
+        const model = new UnbatchedHistogram(subBits);
+        const same = () => {
+          expect(readAll(h)).toEqual(readAll(model));
+          expect(Object.is(h.total, model.total) && Object.is(h.mean, model.mean)).toBe(true);
+        };
+        for (const o of ops) {
+          if (o.kind === 'one') {
+            h.recordOne(o.x);
+            model.record(o.x, 1);
+          } else if (o.kind === 'n') {
+            h.record(o.x, o.n);
+            model.record(o.x, o.n);
+          } else if (o.kind === 'read') same();
+          else if (o.kind === 'reset') {
+            h.reset();
+            model.reset();
+          } else {
+            const other = new LogHistogram(subBits);
+            const otherModel = new UnbatchedHistogram(subBits);
+            for (const x of o.xs) {
+              other.recordOne(x);
+              otherModel.record(x, 1);
+            }
+            h.merge(other);
+            model.merge(otherModel);
+          }
         }
-        expect(snapshot(one)).toEqual(snapshot(plain));
-        expect(snapshot(high)).toEqual(snapshot(plain));
-        expect(Object.is(one.total, plain.total) && Object.is(high.total, plain.total)).toBe(true);
+        same();
       }),
-      { numRuns: 100 },
+      { numRuns: 150 },
     );
   });
 
