@@ -136,7 +136,11 @@ export interface ProviderResult {
   serviceTime: LatencySummary;
   /** Attempt start to first token (provider-side TTFT). */
   ttft: LatencySummary;
-  /** Busy capacity-time over available capacity-time. */
+  /**
+   * Busy capacity-time over available capacity-time, over the measured span: from the end of the
+   * warm-up to the end of arrivals (`durationMs`). The warm-up's empty start and the drain's idle
+   * tail are left out, as the offered traffic's figures leave them out.
+   */
   utilization: number;
   inputTokens: number;
   /** Prompt tokens this provider served from its prompt cache. */

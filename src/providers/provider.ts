@@ -15,6 +15,12 @@ export interface AttemptSink {
  * `sink.attemptDone` exactly once, unless it was cancelled while queued or hangs in a fault;
  * `status` is never 'pending' when reported; `endMs >= startMs`.
  */
+/** Capacity-milliseconds from the start of the run: servers (slots, replicas) busy, and available. */
+export interface CapacityTime {
+  busyMs: number;
+  availableMs: number;
+}
+
 export interface Provider {
   readonly name: string;
   readonly kind: string;
@@ -31,6 +37,11 @@ export interface Provider {
   queued(): number;
   /** Busy capacity-time so far over available capacity-time, in [0, 1]. */
   utilization(nowMs: number): number;
+  /**
+   * Busy and available capacity-time from the start to `nowMs` (what `utilization` divides): the
+   * simulator takes the difference of two readings to report utilization over the measured span.
+   */
+  capacityTime(nowMs: number): CapacityTime;
   /** Concurrent capacity (servers, slots, replicas), before faults. */
   readonly capacity: number;
   /** Model-specific figures for the result (a GPU pool's iterations, preemptions...). */

@@ -3,6 +3,8 @@
  * two levels change (both are step functions of time). Providers call `setBusy`/`setAvailable`
  * at every change; `ratio(now)` is in [0, 1].
  */
+import type { CapacityTime } from './provider.ts';
+
 export class UtilizationMeter {
   private busy = 0;
   private available: number;
@@ -22,6 +24,12 @@ export class UtilizationMeter {
   setAvailable(nowMs: number, available: number): void {
     this.advance(nowMs);
     this.available = available;
+  }
+
+  /** Busy and available capacity-time up to `nowMs`. */
+  capacityTime(nowMs: number): CapacityTime {
+    this.advance(nowMs);
+    return { busyMs: this.busyArea, availableMs: this.availableArea };
   }
 
   ratio(nowMs: number): number {

@@ -23,7 +23,7 @@ import type { RunResult } from '../metrics/result-types.ts';
 import { autoInterval } from '../metrics/timeseries.ts';
 import { scheduleFaults } from '../providers/faults/fault-timeline.ts';
 import { createProvider } from '../providers/index.ts';
-import type { Provider } from '../providers/provider.ts';
+import type { CapacityTime, Provider } from '../providers/provider.ts';
 import { QualityModel } from '../providers/quality.ts';
 import { WorkItemPool } from '../providers/work-item.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
@@ -234,7 +234,17 @@ export function runScenario(
   const runOptions = progress
     ? { onProgress: (t: number, events: number) => progress({ simTimeMs: t, endMs: drainEnd, events }) }
     : {};
+  // Utilization is over the measured span, warm-up end to the end of arrivals: the warm-up's
+  // empty start and the drain's idle tail (up to a window long) would dilute it.
+  // The run pauses there to read them (a pause dispatches nothing, so it changes no outcome).
+  let atWarmup: CapacityTime[] = providers.map(() => ({ busyMs: 0, availableMs: 0 }));
+  if (scenario.warmup > 0 && scenario.warmup < scenario.duration) {
+    sim.run(scenario.warmup, runOptions);
+    atWarmup = providers.map((p) => p.capacityTime(sim.now()));
+  }
   sim.run(scenario.duration, runOptions);
+  const atEnd = providers.map((p) => p.capacityTime(sim.now()));
+  const utilization = providers.map((_, i) => spanUtilization(atWarmup[i]!, atEnd[i]!));
   // Drain: keep going while requests are in flight, up to the drain limit.
   while (client.live > 0 && sim.now() < drainEnd)
     sim.run(Math.min(drainEnd, sim.now() + intervalMs), runOptions);
@@ -251,7 +261,7 @@ export function runScenario(
     recorder,
     endMs,
     events: sim.events,
-    utilization: Object.fromEntries(providers.map((p) => [p.name, p.utilization(endMs)])),
+    utilization: Object.fromEntries(providers.map((p, i) => [p.name, utilization[i]!])),
     kinds: Object.fromEntries(providers.map((p) => [p.name, p.kind])),
     details: Object.fromEntries(providers.map((p) => [p.name, p.stats?.(endMs)])),
     prefixCaches: Object.fromEntries(providers.map((p) => [p.name, p.prefixCacheStats?.()])),
@@ -268,4 +278,10 @@ function instantiate(
 
 function runCallback(fn: () => void): void {
   fn();
+}
+
+/** Busy over available capacity-time between two readings, in [0, 1] (0 when none was available). */
+function spanUtilization(from: CapacityTime, to: CapacityTime): number {
+  const available = to.availableMs - from.availableMs;
+  return available > 0 ? Math.min(1, Math.max(0, (to.busyMs - from.busyMs) / available)) : 0;
 }

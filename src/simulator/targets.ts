@@ -119,6 +119,7 @@ export function replicaBackend(provider: Provider, replicas: ReplicaSet, id: num
     inService: () => replicas.gauges(id).running,
     queued: () => replicas.gauges(id).waiting,
     utilization: (now: number) => provider.utilization(now),
+    capacityTime: (now: number) => provider.capacityTime(now),
     deliveredTokens: (a: Attempt, now: number) => provider.deliveredTokens(a, now),
     gauges: () => replicas.gauges(id),
   };

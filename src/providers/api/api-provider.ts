@@ -8,7 +8,7 @@ import type { Attempt, RateLimitBucket, RateLimitHeaders } from '../attempt.ts';
 import { dialectOf } from '../dialects.ts';
 import { FastAnswers, type FastStatus } from '../fast-answer.ts';
 import { FaultState, NO_OUTPUT_FAULTS, type OutputFaults } from '../faults/fault-state.ts';
-import type { AttemptSink, Provider } from '../provider.ts';
+import type { AttemptSink, CapacityTime, Provider } from '../provider.ts';
 import { TokenBucket } from '../token-bucket.ts';
 import { UtilizationMeter } from '../utilization.ts';
 
@@ -194,6 +194,10 @@ export class ApiProvider implements Provider {
 
   utilization(nowMs: number): number {
     return this.meter.ratio(nowMs);
+  }
+
+  capacityTime(nowMs: number): CapacityTime {
+    return this.meter.capacityTime(nowMs);
   }
 
   /**

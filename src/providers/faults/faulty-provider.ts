@@ -5,6 +5,7 @@ import type { Attempt } from '../attempt.ts';
 import { FastAnswers } from '../fast-answer.ts';
 import type {
   AttemptSink,
+  CapacityTime,
   KvEventListener,
   LoadGauges,
   PrefixCacheStats,
@@ -144,6 +145,10 @@ export class FaultyProvider<P extends Provider = Provider> implements Provider, 
 
   utilization(nowMs: number): number {
     return this.inner.utilization(nowMs);
+  }
+
+  capacityTime(nowMs: number): CapacityTime {
+    return this.inner.capacityTime(nowMs);
   }
 
   /** The provider serves a cut output only up to its cut, so its own count holds. */

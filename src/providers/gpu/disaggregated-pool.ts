@@ -25,7 +25,7 @@ import type { GpuProviderConfig } from '../../scenario/schema.ts';
 import type { Attempt } from '../attempt.ts';
 import { FastAnswers } from '../fast-answer.ts';
 import { type FaultState, NO_OUTPUT_FAULTS, type OutputFaults } from '../faults/fault-state.ts';
-import type { AttemptSink, LoadGauges, PrefixCacheStats, Provider } from '../provider.ts';
+import type { AttemptSink, CapacityTime, LoadGauges, PrefixCacheStats, Provider } from '../provider.ts';
 import { type GpuProfile, kvBytesPerToken, kvCapacityTokens, type ModelProfile } from './catalog.ts';
 import { GpuPool, type GpuPoolSetup, prefixCacheStatsOf } from './gpu-pool.ts';
 import { disaggregates, type KvLink, kvTransferMs, type PdDecider } from './kv-transfer.ts';
@@ -247,6 +247,17 @@ export class DisaggregatedPool implements Provider, ReplicaListener {
     const p = this.prefill.length;
     const dn = this.decode.capacity;
     return (this.decode.utilization(nowMs) * dn + this.prefillUtilization(nowMs) * p) / (dn + p);
+  }
+
+  /** Both pools' replica time, busy and up (prefill replicas are up from the start). */
+  capacityTime(nowMs: number): CapacityTime {
+    const decode = this.decode.capacityTime(nowMs);
+    let busyMs = 0;
+    for (const r of this.prefill) busyMs += r.busyMs;
+    return {
+      busyMs: decode.busyMs + busyMs,
+      availableMs: decode.availableMs + this.prefill.length * Math.max(0, nowMs),
+    };
   }
 
   private prefillUtilization(nowMs: number): number {

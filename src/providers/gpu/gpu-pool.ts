@@ -19,6 +19,7 @@ import { FastAnswers } from '../fast-answer.ts';
 import { FaultState, NO_OUTPUT_FAULTS, type OutputFaults } from '../faults/fault-state.ts';
 import type {
   AttemptSink,
+  CapacityTime,
   KvEventListener,
   LoadGauges,
   PrefixCacheStats,
@@ -559,10 +560,14 @@ export class GpuPool implements Provider, ReplicaListener {
 
   /** Time replicas spent iterating over replica-time they were up. */
   utilization(nowMs: number): number {
-    let busy = 0;
-    for (const r of this.members) busy += r.busyMs;
-    const upMs = this.replicaMsUp(nowMs);
-    return upMs > 0 ? Math.min(1, busy / upMs) : 0;
+    const t = this.capacityTime(nowMs);
+    return t.availableMs > 0 ? Math.min(1, t.busyMs / t.availableMs) : 0;
+  }
+
+  capacityTime(nowMs: number): CapacityTime {
+    let busyMs = 0;
+    for (const r of this.members) busyMs += r.busyMs;
+    return { busyMs, availableMs: this.replicaMsUp(nowMs) };
   }
 
   /** Replica-milliseconds up from the start to `nowMs`. */

@@ -6,7 +6,7 @@ import type { QueueProviderConfig } from '../../scenario/schema.ts';
 import type { Attempt } from '../attempt.ts';
 import { FastAnswers } from '../fast-answer.ts';
 import { FaultState, NO_OUTPUT_FAULTS, type OutputFaults } from '../faults/fault-state.ts';
-import type { AttemptSink, Provider } from '../provider.ts';
+import type { AttemptSink, CapacityTime, Provider } from '../provider.ts';
 import { UtilizationMeter } from '../utilization.ts';
 
 /**
@@ -97,6 +97,10 @@ export class QueueProvider implements Provider {
 
   utilization(nowMs: number): number {
     return this.meter.ratio(nowMs);
+  }
+
+  capacityTime(nowMs: number): CapacityTime {
+    return this.meter.capacityTime(nowMs);
   }
 
   /** Nothing streams: the whole response arrives when the attempt is reported. */
