@@ -21,7 +21,7 @@
  */
 import { Deque } from '../src/engine/deque.ts';
 import { exponential } from '../src/engine/dist/exponential.ts';
-import { LogHistogram } from '../src/engine/histogram.ts';
+import { highWord, LogHistogram } from '../src/engine/histogram.ts';
 import { RngStreams } from '../src/engine/rng.ts';
 import { Simulation } from '../src/engine/simulation.ts';
 import { Series } from '../src/metrics/timeseries.ts';
@@ -128,8 +128,10 @@ class Statistics {
     this.providerTtft.recordOne(endMs - job.arrivalMs);
     counts[4]!++;
     const latency = endMs - job.arrivalMs;
-    this.windowLatency.record(latency, latency);
-    this.classLatency.record(latency, latency);
+    // As the recorder does: the float is taken apart once for both resolutions.
+    const high = highWord(latency);
+    this.windowLatency.record(latency, high, latency, high);
+    this.classLatency.record(latency, high, latency, high);
     counts[5]!++;
     counts[6]!++;
     counts[7]!++;

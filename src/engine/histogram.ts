@@ -29,13 +29,14 @@ const MIN_HI = (() => {
 })();
 
 /**
- * Values recorded one at a time wait in a small buffer and are bucketed together (`flush`) when it
- * fills or anything reads the histogram. A run records into a dozen histograms in turn, each with
- * a 50 KB count array: one value at a time, each record found its array out of the first-level
- * cache; a batch finds it once. The values are added in the order they were recorded, so sums,
- * and everything else, are exactly what recording each at once gives.
+ * The high word of `value`'s float (sign, exponent, top mantissa bits), values below MIN_VALUE
+ * and NaN as in `record`: every resolution slices its bucket from it, so a value recorded at two
+ * resolutions is taken apart once (`recordHigh`).
  */
-const BATCH = 128;
+export function highWord(value: number): number {
+  scratch[0] = value < MIN_VALUE ? MIN_VALUE : value;
+  return scratchBits[HI]!;
+}
 
 export class LogHistogram {
   readonly subBits: number;
@@ -44,17 +45,13 @@ export class LogHistogram {
   /** Index of the top bucket, which also holds every value above it. */
   private readonly top: number;
   private readonly counts: Float64Array;
-  private n = 0;
+  count = 0;
   private sum = 0;
-  private low = Number.POSITIVE_INFINITY;
-  private high = Number.NEGATIVE_INFINITY;
+  min = Number.POSITIVE_INFINITY;
+  max = Number.NEGATIVE_INFINITY;
   /** Lowest and highest bucket touched since the last reset (keeps reset and quantiles cheap). */
   private lo = NO_BUCKET;
   private hi = -1;
-  /** Values recorded but not yet bucketed, oldest first, and the high words of their floats. */
-  private readonly pending = new Float64Array(BATCH);
-  private readonly pendingBits = new Uint32Array(this.pending.buffer);
-  private pendingCount = 0;
 
   constructor(subBits = 7) {
     this.subBits = subBits;
@@ -66,17 +63,24 @@ export class LogHistogram {
 
   /** Records `value` (ms, >= 0) once: the hot path, small so that callers inline it. */
   recordOne(value: number): void {
-    this.pending[this.pendingCount] = value;
-    if (++this.pendingCount === BATCH) this.flush();
+    this.recordHigh(value, highWord(value));
+  }
+
+  /** Records `value` once, given its `highWord`. */
+  recordHigh(value: number, high: number): void {
+    let idx = (high >>> this.shift) - this.base;
+    if (idx > this.top) idx = this.top;
+    this.counts[idx]!++;
+    if (idx < this.lo) this.lo = idx;
+    if (idx > this.hi) this.hi = idx;
+    this.count++;
+    this.sum += value;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
   }
 
   /** Records `value` (ms, >= 0) `n` times (n = 1 by default). */
   record(value: number, n = 1): void {
-    if (n === 1) {
-      this.recordOne(value);
-      return;
-    }
-    this.flush();
     // As Math.max(value, MIN_VALUE), NaN included (it lands in the top bucket).
     scratch[0] = value < MIN_VALUE ? MIN_VALUE : value;
     let idx = (scratchBits[HI]! >>> this.shift) - this.base;
@@ -84,72 +88,17 @@ export class LogHistogram {
     this.counts[idx]! += n;
     if (idx < this.lo) this.lo = idx;
     if (idx > this.hi) this.hi = idx;
-    this.n += n;
+    this.count += n;
     this.sum += value * n;
-    if (value < this.low) this.low = value;
-    if (value > this.high) this.high = value;
-  }
-
-  /** Buckets the values waiting in the buffer, in the order they were recorded. */
-  private flush(): void {
-    const n = this.pendingCount;
-    if (n === 0) return;
-    this.pendingCount = 0;
-    const values = this.pending;
-    const bits = this.pendingBits;
-    const counts = this.counts;
-    const shift = this.shift;
-    const base = this.base;
-    const top = this.top;
-    let lo = this.lo;
-    let hi = this.hi;
-    let sum = this.sum;
-    let low = this.low;
-    let high = this.high;
-    for (let i = 0; i < n; i++) {
-      const value = values[i]!;
-      // Values below MIN_VALUE (and negative ones) count as MIN_VALUE; NaN lands in the top bucket.
-      let idx = ((value < MIN_VALUE ? MIN_HI : bits[2 * i + HI]!) >>> shift) - base;
-      if (idx > top) idx = top;
-      counts[idx]!++;
-      if (idx < lo) lo = idx;
-      if (idx > hi) hi = idx;
-      sum += value;
-      if (value < low) low = value;
-      if (value > high) high = value;
-    }
-    this.lo = lo;
-    this.hi = hi;
-    this.sum = sum;
-    this.low = low;
-    this.high = high;
-    this.n += n;
-  }
-
-  /** Values recorded. */
-  get count(): number {
-    return this.n + this.pendingCount;
-  }
-
-  /** Smallest value recorded (Infinity when empty). */
-  get min(): number {
-    this.flush();
-    return this.low;
-  }
-
-  /** Largest value recorded (-Infinity when empty). */
-  get max(): number {
-    this.flush();
-    return this.high;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
   }
 
   get mean(): number {
-    this.flush();
-    return this.n > 0 ? this.sum / this.n : Number.NaN;
+    return this.count > 0 ? this.sum / this.count : Number.NaN;
   }
 
   get total(): number {
-    this.flush();
     return this.sum;
   }
 
@@ -158,43 +107,39 @@ export class LogHistogram {
    * smallest value, clamped to [min, max]. NaN when empty.
    */
   quantile(q: number): number {
-    this.flush();
-    if (this.n === 0) return Number.NaN;
-    if (q <= 0) return this.low;
-    if (q >= 1) return this.high;
-    const rank = Math.ceil(q * this.n);
+    if (this.count === 0) return Number.NaN;
+    if (q <= 0) return this.min;
+    if (q >= 1) return this.max;
+    const rank = Math.ceil(q * this.count);
     let seen = 0;
     for (let i = this.lo; i <= this.hi; i++) {
       seen += this.counts[i]!;
-      if (seen >= rank) return Math.min(this.high, Math.max(this.low, this.bucketMid(i)));
+      if (seen >= rank) return Math.min(this.max, Math.max(this.min, this.bucketMid(i)));
     }
-    return this.high;
+    return this.max;
   }
 
   /** Adds every value of `other` (same subBits) into this histogram. */
   merge(other: LogHistogram): void {
     if (other.subBits !== this.subBits) throw new Error('cannot merge histograms of different resolution');
-    this.flush();
-    other.flush();
-    if (other.n === 0) return;
+    if (other.count === 0) return;
     for (let i = other.lo; i <= other.hi; i++) this.counts[i]! += other.counts[i]!;
     if (other.lo < this.lo) this.lo = other.lo;
     if (other.hi > this.hi) this.hi = other.hi;
-    this.n += other.n;
-    this.sum += other.sum;
-    if (other.low < this.low) this.low = other.low;
-    if (other.high > this.high) this.high = other.high;
+    this.count += other.count;
+    this.sum += other.total;
+    if (other.min < this.min) this.min = other.min;
+    if (other.max > this.max) this.max = other.max;
   }
 
   reset(): void {
-    this.pendingCount = 0;
     if (this.hi >= 0) this.counts.fill(0, this.lo, this.hi + 1);
     this.lo = NO_BUCKET;
     this.hi = -1;
-    this.n = 0;
+    this.count = 0;
     this.sum = 0;
-    this.low = Number.POSITIVE_INFINITY;
-    this.high = Number.NEGATIVE_INFINITY;
+    this.min = Number.POSITIVE_INFINITY;
+    this.max = Number.NEGATIVE_INFINITY;
   }
 
   /** Midpoint of bucket `i` (inverse of the bit slicing in `record`). */

@@ -9,7 +9,7 @@
  * queue + time in the provider queue of the successful attempt.
  */
 
-import { LogHistogram } from '../engine/histogram.ts';
+import { highWord, LogHistogram } from '../engine/histogram.ts';
 import type { GatewayProbe, RejectionKind } from '../gateway/probe.ts';
 import type { Attempt, AttemptStatus } from '../providers/attempt.ts';
 import type { PoolGauge } from '../providers/gpu/autoscaler.ts';
@@ -456,7 +456,10 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
     const cell = c.cell;
     cells[COMPLETED]!++;
     cells[cell + C_COMPLETED]!++;
-    c.windowLatency.record(ttft, e2e);
+    // Each value goes to two resolutions (window and class): its float is taken apart once.
+    const ttftHigh = highWord(ttft);
+    const e2eHigh = highWord(e2e);
+    c.windowLatency.record(ttft, ttftHigh, e2e, e2eHigh);
     if (good) {
       cells[GOODPUT]!++;
       cells[cell + C_GOODPUT]!++;
@@ -481,7 +484,7 @@ export class Recorder implements GatewayProbe, WorkloadProbe {
       c.acceptable++;
       if (good) c.qualityGoodput++;
     }
-    c.latency.record(ttft, e2e);
+    c.latency.record(ttft, ttftHigh, e2e, e2eHigh);
     c.queueWait.recordOne(req.ticket.gatewayWaitMs + (a.serviceStartMs - a.startMs));
     // TPOT and ITL exist only for streamed responses (a queue server answers whole).
     if (streamed) {

@@ -25,12 +25,12 @@ export class TtftE2e {
     return this.e2eOwn;
   }
 
-  /** Records one request's TTFT and E2E. */
-  record(ttft: number, e2e: number): void {
+  /** Records one request's TTFT and E2E, given their floats' `highWord`s. */
+  record(ttft: number, ttftHigh: number, e2e: number, e2eHigh: number): void {
     // `=== true` / `=== false`: one compare, not V8's generic truthiness test (see Recorder.arrived).
     if (this.same === true && e2e !== ttft) this.separate();
-    this.ttft.recordOne(ttft);
-    if (this.same === false) this.e2eOwn.recordOne(e2e);
+    this.ttft.recordHigh(ttft, ttftHigh);
+    if (this.same === false) this.e2eOwn.recordHigh(e2e, e2eHigh);
   }
 
   reset(): void {

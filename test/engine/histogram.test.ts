@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LogHistogram, roundTo, summarize } from '../../src/engine/histogram.ts';
+import { highWord, LogHistogram, roundTo, summarize } from '../../src/engine/histogram.ts';
 
 const QS = [0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999];
 /** Smallest value the histogram resolves (ms); smaller ones share its bucket. */
@@ -29,9 +29,9 @@ const latencies = fc.array(
 );
 
 /**
- * The histogram as it was before values were batched: each value bucketed when recorded, by the
- * same bit slicing (the float's exponent and top subBits mantissa bits, from 2^-10 ms up to 2^41
- * ms). The model the batched LogHistogram must equal exactly, at every read.
+ * An independent model of the histogram, written plainly: each value's bucket from the float's
+ * exponent and top subBits mantissa bits (2^-10 ms up to 2^41 ms), counts over every bucket, and
+ * the running count, sum, min and max. LogHistogram must read exactly as it does, at every read.
  */
 class UnbatchedHistogram {
   private readonly counts: Float64Array;
@@ -242,7 +242,7 @@ describe('LogHistogram', () => {
     expect(a.mean).toBe(b.mean);
   });
 
-  it('batches values without changing anything a reader sees, whenever it reads (against an unbatched model)', () => {
+  it('reads, at every point of any mix of records, resets and merges, exactly as an independent model does', () => {
     const value = fc.oneof(
       fc.double({ min: 0, max: 1e13, noNaN: true }),
       fc.integer({ min: 1, max: 5000 }),
@@ -296,6 +296,25 @@ describe('LogHistogram', () => {
         same();
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('records through recordOne and recordHigh exactly as through record, at any resolution', () => {
+    fc.assert(
+      fc.property(latencies, fc.integer({ min: 3, max: 9 }), (xs, subBits) => {
+        const plain = new LogHistogram(subBits);
+        const one = new LogHistogram(subBits);
+        const high = new LogHistogram(subBits);
+        for (const x of [...xs, 0, 1e-9, 2 ** 50, Number.NaN]) {
+          plain.record(x);
+          one.recordOne(x);
+          high.recordHigh(x, highWord(x));
+        }
+        expect(snapshot(one)).toEqual(snapshot(plain));
+        expect(snapshot(high)).toEqual(snapshot(plain));
+        expect(Object.is(one.total, plain.total) && Object.is(high.total, plain.total)).toBe(true);
+      }),
+      { numRuns: 100 },
     );
   });
 

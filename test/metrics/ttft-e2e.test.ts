@@ -3,7 +3,7 @@
  * E2E had been recorded on its own: counts, total, min, max and quantiles, whenever it is read.
  */
 import { describe, expect, it } from 'vitest';
-import { LogHistogram, summarize } from '../../src/engine/histogram.ts';
+import { highWord, LogHistogram, summarize } from '../../src/engine/histogram.ts';
 import { TtftE2e } from '../../src/metrics/ttft-e2e.ts';
 
 /** Everything a histogram tells, to compare two exactly. */
@@ -34,7 +34,7 @@ describe('TtftE2e', () => {
       const ttft = new LogHistogram(subBits);
       const e2e = new LogHistogram(subBits);
       const add = (t: number, e: number) => {
-        pair.record(t, e);
+        pair.record(t, highWord(t), e, highWord(e));
         ttft.record(t);
         e2e.record(e);
       };
