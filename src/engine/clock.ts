@@ -35,6 +35,11 @@ export interface Scheduler {
    */
   cancel(handle: TimerHandle): boolean;
   /**
+   * Only on the virtual clock: `cancel(handle)` then `at(timeMs, ...)` with the same handler and
+   * payload, in one step; returns the new handle (0, changing nothing, if the event is not pending).
+   */
+  reschedule?(handle: TimerHandle, timeMs: number): TimerHandle;
+  /**
    * Only on the virtual clock: counts `count` events that a model folded into one it scheduled (a
    * GPU replica's planned run of decode iterations), so a run reports the same event count with
    * and without folding. A model folds steps only when its scheduler has this: on the wall clock

@@ -184,6 +184,42 @@ export class EventQueue {
     return true;
   }
 
+  /**
+   * Moves the pending event `handle` to `timeMs` (priority 0): the queue ends as `cancel(handle)`
+   * then `push(timeMs, its handler, its payload)` would leave it (the same slot, its next
+   * generation, a new insertion number), with one sift instead of two. Returns the new handle, or
+   * 0, changing nothing, when the handle's event is not pending.
+   */
+  reschedule(handle: TimerHandle, timeMs: number): TimerHandle {
+    if (!(handle >= SLOT_SPAN) || !Number.isSafeInteger(handle)) return 0;
+    const slot = handle % SLOT_SPAN;
+    if (slot >= this.slots || this.slotGen[slot] !== (handle - slot) / SLOT_SPAN) return 0;
+    if (this.slotPos[slot]! < 0) return 0;
+    const gen = this.slotGen[slot]! + 1;
+    if (gen >= this.maxGen) {
+      // Its slot retires: cancel and push take another.
+      const handler = this.handlers[slot] as EventHandler<unknown>;
+      const payload = this.payloads[slot];
+      this.cancel(handle);
+      return this.push(timeMs, handler, payload);
+    }
+    if (this.hole) this.fillHole();
+    this.slotGen[slot] = gen;
+    const i = this.slotPos[slot]!;
+    const k = this.seq++;
+    const keys = this.keys;
+    if (i > 0) {
+      const parent = (i - 1) >> 1;
+      const pt = keys[2 * parent]!;
+      if (timeMs < pt || (timeMs === pt && k < keys[2 * parent + 1]!)) {
+        this.siftUp(i, timeMs, k, slot);
+        return gen * SLOT_SPAN + slot;
+      }
+    }
+    this.siftDown(i, timeMs, k, slot, this.count);
+    return gen * SLOT_SPAN + slot;
+  }
+
   /** Frees a slot: its handle stops matching, and the slot is reused unless its generations ran out. */
   private release(slot: number): void {
     this.slotPos[slot] = -1;

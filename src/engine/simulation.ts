@@ -81,6 +81,15 @@ export class Simulation implements Scheduler {
     return true;
   }
 
+  reschedule(handle: TimerHandle, timeMs: number): TimerHandle {
+    if (!(timeMs >= this.clockMs)) {
+      throw new Error(`event scheduled at ${timeMs} ms, before the current time ${this.clockMs} ms`);
+    }
+    // A housekeeping event moved is an ordinary one, as after cancel and at.
+    if (this.daemons.size > 0) this.daemons.delete(handle);
+    return this.queue.reschedule(handle, timeMs);
+  }
+
   countFolded(count: number): void {
     this.events += count;
   }

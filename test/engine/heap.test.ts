@@ -246,4 +246,61 @@ describe('EventQueue', () => {
       { numRuns: 300 },
     );
   });
+  it('reschedule leaves the queue as cancel then push would: the same pops, handles and slot reuse', () => {
+    // Two queues run the same operations; where one moves an event, the other cancels it and
+    // pushes it again. A small generation limit also takes the retiring path.
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('push' as const), time: fc.integer({ min: 0, max: 50 }) }),
+      fc.record({ kind: fc.constant('pop' as const) }),
+      fc.record({
+        kind: fc.constant('move' as const),
+        pick: fc.nat(),
+        time: fc.integer({ min: 0, max: 50 }),
+      }),
+      fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), fc.integer({ min: 2, max: 6 }), (ops, maxGen) => {
+        const moved = new EventQueue(4, maxGen);
+        const model = new EventQueue(4, maxGen);
+        const handles: number[] = [];
+        const payloads: number[] = [];
+        let next = 0;
+        let now = 0;
+        for (const o of ops) {
+          if (o.kind === 'push') {
+            const t = now + o.time;
+            const h = moved.push(t, tag, next);
+            expect(model.push(t, tag, next)).toBe(h);
+            handles.push(h);
+            payloads.push(next++);
+          } else if (o.kind === 'pop') {
+            const popped = moved.pop();
+            expect(model.pop()).toBe(popped);
+            if (popped) {
+              expect(model.poppedTimeMs).toBe(moved.poppedTimeMs);
+              expect(model.poppedPayload).toBe(moved.poppedPayload);
+              now = moved.poppedTimeMs;
+            }
+          } else if (handles.length > 0) {
+            const i = o.pick % handles.length;
+            const h = handles[i]!;
+            if (o.kind === 'cancel') {
+              expect(model.cancel(h)).toBe(moved.cancel(h));
+              continue;
+            }
+            const t = now + o.time;
+            const moves = model.cancel(h);
+            const expected = moves ? model.push(t, tag, payloads[i]) : 0;
+            const got = moved.reschedule(h, t);
+            expect(got).toBe(expected);
+            if (moves) handles[i] = got;
+          }
+          expect(moved.size).toBe(model.size);
+        }
+        expect(drain(moved)).toEqual(drain(model));
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -198,6 +198,11 @@ export class GpuReplica {
   private readonly residue: Int32Array;
   /** Finish times, earliest first (ties: admission order); stale entries are skipped. */
   private readonly finishHeap = new FinishHeap<Sequence>();
+  /**
+   * The heap's earliest finish, capped at NO_FINISH (a small integer, kept in the replica: most
+   * iteration ends finish nobody and need not read the heap's arrays). At or below the heap's.
+   */
+  private nextFinish = NO_FINISH;
 
   private freeBlocks: number;
   /**
@@ -255,7 +260,10 @@ export class GpuReplica {
    * one event per iteration). planMs[planPos .. planLen) are the iterations after the one in
    * progress, the first starting at planStartMs; planHandle is the event at the end of the last.
    */
-  /** Only on the virtual clock (its scheduler has `countFolded`, told of each planned iteration's end). */
+  /**
+   * Only on the virtual clock (its scheduler has `countFolded`, told of each planned iteration's
+   * end, and `reschedule`, which moves the plan's end when the plan is cut).
+   */
   private readonly planAhead: boolean;
   private readonly planMs = new Float64Array(PLAN_MAX);
   /** Free KV blocks once each planned iteration has taken its decode blocks. */
@@ -294,7 +302,7 @@ export class GpuReplica {
     this.faults = faults;
     this.listener = listener;
     this.freeBlocks = options.kvBlocks;
-    this.planAhead = scheduler.countFolded !== undefined;
+    this.planAhead = scheduler.countFolded !== undefined && scheduler.reschedule !== undefined;
     this.residue = new Int32Array(options.blockSize);
     this.kv =
       options.prefixCacheBlocks > 0
@@ -421,6 +429,7 @@ export class GpuReplica {
       seq.state = 'done';
     }
     this.finishHeap.clear();
+    this.nextFinish = NO_FINISH;
     this.prefilling.length = 0;
     this.prefillDoneCount = 0;
     this.loadedUnscheduled = 0;
@@ -523,11 +532,10 @@ export class GpuReplica {
           this.prefilling.length === 0 &&
           this.arrived.length === 0
         ) {
-          const endMs = this.plan(ms);
-          if (this.planLen > 0) {
-            this.planHandle = this.scheduler.at(endMs, this.onIterationEnd, undefined);
-            return;
-          }
+          // The plan starts when this iteration ends (a field, not an argument: a number passed
+          // to or returned from a call not inlined is a heap allocation).
+          this.planStartMs = this.scheduler.now() + ms;
+          if (this.plan()) return;
         }
       }
     }
@@ -540,10 +548,11 @@ export class GpuReplica {
    * iteration's end (no sequence finishes), each has its decode blocks (no preemption) and taking
    * them evicts nothing from the prefix cache. Each planned iteration's time is the one
    * startIteration would compute, and the end times are summed as the event queue would sum them,
-   * so the plan's end is the very time the last iteration would end. Returns that time (the plan
-   * may be empty: planLen 0).
+   * so the plan's end is the very time the last iteration would end. The iteration just started
+   * ends at planStartMs. Schedules the plan's end and returns true, or returns false when the plan
+   * is empty (planLen 0).
    */
-  private plan(firstMs: number): number {
+  private plan(): boolean {
     const latency = this.faults.latency;
     const kv = this.kv;
     const residue = this.residue;
@@ -551,10 +560,10 @@ export class GpuReplica {
     const b = this.options.blockSize;
     const k0 = this.k + 1;
     // Iteration k0 + i may be planned while the one before it finishes nobody: nextFinish > k0 - 1 + i.
-    const most = Math.min(this.planCap, this.finishHeap.peekFinish() - this.k);
+    const nf = this.nextFinish;
+    const most = Math.min(this.planCap, (nf < NO_FINISH ? nf : this.finishHeap.peekFinish()) - this.k);
     if (most > 0) this.timeModel.decodeRunMs(this.decoding, this.baseSum, k0, most, planMs);
-    let endMs = this.scheduler.now() + firstMs;
-    const firstEndMs = endMs;
+    let endMs = this.planStartMs;
     let free = this.freeBlocks;
     let n = 0;
     // k mod b, stepped with k: the blocks iteration k needs are residue[(-k) mod b] (blocksNeeded).
@@ -571,8 +580,9 @@ export class GpuReplica {
     }
     this.planLen = n;
     this.planPos = 0;
-    this.planStartMs = firstEndMs;
-    return endMs;
+    if (n === 0) return false;
+    this.planHandle = this.scheduler.at(endMs, this.onIterationEnd, undefined);
+    return true;
   }
 
   /**
@@ -612,10 +622,9 @@ export class GpuReplica {
   private cutPlan(): void {
     this.catchUp();
     if ((this.planLen - this.planPos) * 2 > this.planCap && this.planCap > PLAN_MIN) this.planCap >>= 1;
-    if (this.planPos < this.planLen) {
-      this.scheduler.cancel(this.planHandle);
-      this.scheduler.at(this.planStartMs, this.onIterationEnd, undefined);
-    }
+    // The plan's end event moves to the end of the iteration in progress (plans exist only on
+    // the virtual clock, which can move an event).
+    if (this.planPos < this.planLen) this.scheduler.reschedule!(this.planHandle, this.planStartMs);
     this.planLen = 0;
   }
 
@@ -629,15 +638,18 @@ export class GpuReplica {
     const k = this.k;
     this.iterationsRun++;
     // Decoders delivered their token of step k; those whose last token this was are done.
-    const heap = this.finishHeap;
-    while (this.decodingNow && heap.peekFinish() <= k) {
-      const entryFinish = heap.peekFinish();
-      const seq = heap.pop()!;
-      if (seq.state !== 'decoding' || seq.finishIteration !== k || entryFinish !== k) continue;
-      this.leaveDecoding(seq);
-      this.running--;
-      seq.state = 'done';
-      this.listener.finished(seq, now);
+    if (this.decodingNow && this.nextFinish <= k) {
+      const heap = this.finishHeap;
+      while (this.decodingNow && heap.peekFinish() <= k) {
+        const entryFinish = heap.peekFinish();
+        const seq = heap.pop()!;
+        if (seq.state !== 'decoding' || seq.finishIteration !== k || entryFinish !== k) continue;
+        this.leaveDecoding(seq);
+        this.running--;
+        seq.state = 'done';
+        this.listener.finished(seq, now);
+      }
+      this.nextFinish = Math.min(heap.peekFinish(), NO_FINISH);
     }
     if (this.decodingNow) {
       this.k = k + 1;
@@ -754,6 +766,7 @@ export class GpuReplica {
     this.baseSum += seq.base;
     this.decoding++;
     this.finishHeap.push(seq, seq.finishIteration, seq.admitted);
+    if (seq.finishIteration < this.nextFinish) this.nextFinish = seq.finishIteration;
   }
 
   /** Takes a decoding sequence out of the aggregates and frees every block it holds. */
@@ -986,6 +999,9 @@ export class GpuReplica {
     return this.kv.release(seq.kv) - held;
   }
 }
+
+/** GpuReplica.nextFinish when the heap's earliest finish is later (or none): the largest small integer. */
+const NO_FINISH = 2 ** 30 - 1;
 
 /** Most decode-only iterations planned ahead at once (bounds the work a change throws away). */
 const PLAN_MAX = 128;
