@@ -192,8 +192,9 @@ export class EventQueue {
    */
   reschedule(handle: TimerHandle, timeMs: number): TimerHandle {
     if (!(handle >= SLOT_SPAN) || !Number.isSafeInteger(handle)) return 0;
-    const slot = handle % SLOT_SPAN;
-    if (slot >= this.slots || this.slotGen[slot] !== (handle - slot) / SLOT_SPAN) return 0;
+    const oldGen = Math.floor(handle / SLOT_SPAN);
+    const slot = handle - oldGen * SLOT_SPAN;
+    if (slot >= this.slots || this.slotGen[slot] !== oldGen) return 0;
     if (this.slotPos[slot]! < 0) return 0;
     const gen = this.slotGen[slot]! + 1;
     if (gen >= this.maxGen) {
