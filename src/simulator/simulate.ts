@@ -235,8 +235,8 @@ export function runScenario(
     ? { onProgress: (t: number, events: number) => progress({ simTimeMs: t, endMs: drainEnd, events }) }
     : {};
   // Utilization is over the measured span, warm-up end to the end of arrivals: the warm-up's
-  // empty start and the drain's idle tail (up to a window long) would dilute it.
-  // The run pauses there to read them (a pause dispatches nothing, so it changes no outcome).
+  // empty start and the drain's idle tail (up to a window long) would dilute it. The run pauses
+  // at the warm-up's end to read capacity-time (a pause dispatches nothing: no outcome changes).
   let atWarmup: CapacityTime[] = providers.map(() => ({ busyMs: 0, availableMs: 0 }));
   if (scenario.warmup > 0 && scenario.warmup < scenario.duration) {
     sim.run(scenario.warmup, runOptions);
