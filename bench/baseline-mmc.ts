@@ -4,10 +4,9 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { fmtInt, fmtMs, fmtRate, MMC, median, runTimed } from './common.ts';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { bundleBenchScript, fmtInt, fmtMs, fmtRate, MMC, median, runTimed } from './common.ts';
 import type { BaselineResult } from './floor-mmc.ts';
 
 export interface BaselineProcess {
@@ -35,15 +34,7 @@ export async function benchBaseline(arrivals: number, runs: number): Promise<Bas
   const dir = await mkdtemp(join(tmpdir(), 'floodgate-floor-'));
   try {
     const script = join(dir, 'floor.mjs');
-    await build({
-      entryPoints: [join(dirname(fileURLToPath(import.meta.url)), 'floor-mmc.ts')],
-      outfile: script,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'esm',
-      logLevel: 'warning',
-    });
+    await bundleBenchScript('floor-mmc.ts', script);
     const processes: BaselineProcess[] = [];
     for (let i = 0; i < runs; i++) {
       const p = await runTimed(process.execPath, [script, JSON.stringify({ arrivals, ...MMC })]);

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(REPO_ROOT, 'bin', 'floodgate.js');
@@ -24,6 +25,22 @@ export interface Proc {
   stdout: string;
   stderr: string;
   wallMs: number;
+}
+
+/**
+ * Bundles bench/`entry` to plain JavaScript at `outfile`, so a timed `node outfile` process loads
+ * no TypeScript loader.
+ */
+export async function bundleBenchScript(entry: string, outfile: string): Promise<void> {
+  await build({
+    entryPoints: [join(REPO_ROOT, 'bench', entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    logLevel: 'warning',
+  });
 }
 
 /** Runs a command to completion, timing it from spawn to exit; never throws on a non-zero exit. */

@@ -17,10 +17,19 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { durationFor, fmtInt, fmtMs, fmtRatio, MMC, median, note, runTimed } from './common.ts';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  bundleBenchScript,
+  durationFor,
+  fmtInt,
+  fmtMs,
+  fmtRatio,
+  MMC,
+  median,
+  note,
+  runTimed,
+} from './common.ts';
 import { runFloodgateOnce } from './floodgate-mmc.ts';
 import type { BaselineResult } from './floor-mmc.ts';
 import { RUNGS, type RungResult } from './ladder-rungs.ts';
@@ -55,18 +64,6 @@ const ADDS: Record<LadderStep, string> = {
   floodgate: 'the model: workload, client, gateway, provider, recorder',
 };
 
-async function bundle(entry: string, outfile: string): Promise<void> {
-  await build({
-    entryPoints: [join(dirname(fileURLToPath(import.meta.url)), entry)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    logLevel: 'warning',
-  });
-}
-
 async function runScript(script: string, params: object): Promise<{ wallMs: number; meanWaitMs: number }> {
   const p = await runTimed(process.execPath, [script, JSON.stringify(params)]);
   if (p.code !== 0) throw new Error(`${script} exited ${p.code}:\n${p.stderr}`);
@@ -86,8 +83,8 @@ export async function benchLadder(arrivals: number, runs: number): Promise<Ladde
   try {
     const floor = join(dir, 'floor.mjs');
     const rungs = join(dir, 'rungs.mjs');
-    await bundle('floor-mmc.ts', floor);
-    await bundle('ladder-rungs.ts', rungs);
+    await bundleBenchScript('floor-mmc.ts', floor);
+    await bundleBenchScript('ladder-rungs.ts', rungs);
     const steps: LadderStep[] = ['floor', ...RUNGS, 'floodgate'];
     const times = new Map<LadderStep, number[]>(steps.map((s) => [s, []]));
     const waits = new Map<LadderStep, number>();
